@@ -1,0 +1,423 @@
+//! The canonical event: what every source (simulator, Asterisk AMI, queue_log) is turned into
+//! before it reaches the engine. One JSON object per line on the wire (NDJSON), versioned by `v`.
+//!
+//! Every kind is documented with an example in `docs/EVENTS.md`; that file and this one change
+//! together.
+
+use serde::{Deserialize, Serialize};
+
+/// The only version of the event format this build reads and writes.
+pub const EVENT_VERSION: u8 = 1;
+
+/// Event time: UTC milliseconds since the Unix epoch. Event time, never the wall clock, drives
+/// every figure (docs/METRICS.md, "Time").
+pub type Millis = i64;
+
+/// One thing that happened on the floor, as reported by one source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Format version; always [`EVENT_VERSION`].
+    pub v: u8,
+    /// Unique id across all sources; an id seen twice is applied once.
+    pub id: String,
+    /// Which feed reported it (e.g. `sim`, `ami:pbx1`, `queue-log:/var/log/asterisk/queue_log`).
+    pub source: String,
+    /// The source's own sequence number, increasing per source.
+    pub seq: u64,
+    /// When it happened, UTC milliseconds.
+    pub ts: Millis,
+    /// A trainee's test call (测呼) or test agent: journaled, never counted in figures.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub test: bool,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// What happened. Serialised as the `type` field of the event, in snake case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EventKind {
+    /// An agent signed in; they are `available` from now on unless a state change follows.
+    AgentLogin {
+        agent: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        team: Option<String>,
+    },
+    /// An agent signed out; their state time stops counting.
+    AgentLogout { agent: String },
+    /// An agent's state changed. `reason` is given for `not_ready` only.
+    AgentState {
+        agent: String,
+        state: AgentState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<NotReadyReason>,
+    },
+    /// An agent moved to another team (team membership).
+    AgentTeam { agent: String, team: String },
+    /// A call entered a queue and now waits for an agent.
+    CallEnteredQueue {
+        call: String,
+        queue: String,
+        #[serde(default)]
+        priority: u8,
+        /// The caller's number, unmasked as the switch sent it; masked before display.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caller: Option<String>,
+        #[serde(default)]
+        direction: Direction,
+    },
+    /// The call is ringing at an agent.
+    CallOffered { call: String, agent: String },
+    /// The agent let it ring out; the call goes on waiting.
+    CallRingNoAnswer { call: String, agent: String },
+    /// The agent answered: the queue wait ends, talk starts.
+    CallAnswered { call: String, agent: String },
+    /// The agent put the caller on hold.
+    CallHoldStarted { call: String },
+    /// The caller is back from hold.
+    CallHoldEnded { call: String },
+    /// The agent handed the call on. The agent's talk ends here (their after-call work may
+    /// follow); a transfer to a queue is followed by a new `call_entered_queue` of the same call.
+    CallTransferred {
+        call: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_queue: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_agent: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_external: Option<String>,
+    },
+    /// The conversation ended (either side hung up); after-call work may follow.
+    CallEnded { call: String },
+    /// The agent finished the call's after-call work (话后整理).
+    CallAfterCallWorkEnded { call: String },
+    /// The caller hung up while waiting in the queue.
+    CallAbandoned { call: String },
+    /// The call left the queue unanswered by the switch's rule (time-out, overflow, exit key,
+    /// empty queue).
+    CallTimedOut {
+        call: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        overflow_to: Option<String>,
+    },
+    /// The caller finished in IVR self-service without queueing; counts for the answer rate.
+    CallIvrCompleted {
+        call: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queue: Option<String>,
+    },
+}
+
+/// The states an agent can be in while logged in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    /// 示闲: ready for the next call.
+    Available,
+    Ringing,
+    OnCall,
+    Hold,
+    /// 话后整理.
+    AfterCallWork,
+    /// 示忙, with a [`NotReadyReason`].
+    NotReady,
+}
+
+impl AgentState {
+    pub const ALL: [AgentState; 6] = [
+        AgentState::Available,
+        AgentState::Ringing,
+        AgentState::OnCall,
+        AgentState::Hold,
+        AgentState::AfterCallWork,
+        AgentState::NotReady,
+    ];
+
+    /// Position in [`AgentState::ALL`], for per-state arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentState::Available => "available",
+            AgentState::Ringing => "ringing",
+            AgentState::OnCall => "on_call",
+            AgentState::Hold => "hold",
+            AgentState::AfterCallWork => "after_call_work",
+            AgentState::NotReady => "not_ready",
+        }
+    }
+}
+
+/// Why an agent is not ready (示忙).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotReadyReason {
+    /// 小休.
+    Break,
+    Meal,
+    Meeting,
+    Training,
+    Coaching,
+    Outbound,
+    Other,
+}
+
+impl NotReadyReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotReadyReason::Break => "break",
+            NotReadyReason::Meal => "meal",
+            NotReadyReason::Meeting => "meeting",
+            NotReadyReason::Training => "training",
+            NotReadyReason::Coaching => "coaching",
+            NotReadyReason::Outbound => "outbound",
+            NotReadyReason::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    #[default]
+    Inbound,
+    Outbound,
+}
+
+/// Why an event was refused. Each names the field at fault, so a rejected line in an ingest
+/// reply tells the sender what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("not valid JSON for an event: {0}")]
+    Json(String),
+    #[error("unsupported version v={0}; this server reads v=1")]
+    Version(u8),
+    #[error("field `{0}` must not be empty")]
+    Empty(&'static str),
+    #[error("field `{field}` is longer than {max} bytes")]
+    TooLong { field: &'static str, max: usize },
+    #[error("field `ts` = {0} is outside the years 2000..2100 (expected UTC milliseconds)")]
+    Time(Millis),
+    #[error("field `reason` is only allowed with state `not_ready`")]
+    ReasonWithoutNotReady,
+}
+
+/// Longest id, source, queue, agent or caller string accepted; keeps one hostile line from
+/// costing megabytes of memory.
+pub const MAX_FIELD_LEN: usize = 256;
+const MIN_TS: Millis = 946_684_800_000; // 2000-01-01T00:00:00Z
+const MAX_TS: Millis = 4_102_444_800_000; // 2100-01-01T00:00:00Z
+
+impl Event {
+    /// Parses one NDJSON line and validates it.
+    pub fn from_json(line: &str) -> Result<Event, EventError> {
+        let event: Event =
+            serde_json::from_str(line).map_err(|e| EventError::Json(e.to_string()))?;
+        event.validate()?;
+        Ok(event)
+    }
+
+    /// The event as one NDJSON line, without the trailing newline.
+    pub fn to_json(&self) -> String {
+        // Serialising a struct of strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks what serde cannot: version, non-empty ids, lengths and a plausible time.
+    pub fn validate(&self) -> Result<(), EventError> {
+        if self.v != EVENT_VERSION {
+            return Err(EventError::Version(self.v));
+        }
+        check_field("id", &self.id)?;
+        check_field("source", &self.source)?;
+        if !(MIN_TS..MAX_TS).contains(&self.ts) {
+            return Err(EventError::Time(self.ts));
+        }
+        for (field, value) in self.kind.fields() {
+            if let Some(value) = value {
+                check_field(field, value)?;
+            }
+        }
+        if let EventKind::AgentState {
+            state,
+            reason: Some(_),
+            ..
+        } = &self.kind
+            && *state != AgentState::NotReady
+        {
+            return Err(EventError::ReasonWithoutNotReady);
+        }
+        Ok(())
+    }
+}
+
+fn check_field(field: &'static str, value: &str) -> Result<(), EventError> {
+    if value.is_empty() {
+        return Err(EventError::Empty(field));
+    }
+    if value.len() > MAX_FIELD_LEN {
+        return Err(EventError::TooLong {
+            field,
+            max: MAX_FIELD_LEN,
+        });
+    }
+    Ok(())
+}
+
+impl EventKind {
+    /// The `type` tag as it appears on the wire.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::AgentLogin { .. } => "agent_login",
+            EventKind::AgentLogout { .. } => "agent_logout",
+            EventKind::AgentState { .. } => "agent_state",
+            EventKind::AgentTeam { .. } => "agent_team",
+            EventKind::CallEnteredQueue { .. } => "call_entered_queue",
+            EventKind::CallOffered { .. } => "call_offered",
+            EventKind::CallRingNoAnswer { .. } => "call_ring_no_answer",
+            EventKind::CallAnswered { .. } => "call_answered",
+            EventKind::CallHoldStarted { .. } => "call_hold_started",
+            EventKind::CallHoldEnded { .. } => "call_hold_ended",
+            EventKind::CallTransferred { .. } => "call_transferred",
+            EventKind::CallEnded { .. } => "call_ended",
+            EventKind::CallAfterCallWorkEnded { .. } => "call_after_call_work_ended",
+            EventKind::CallAbandoned { .. } => "call_abandoned",
+            EventKind::CallTimedOut { .. } => "call_timed_out",
+            EventKind::CallIvrCompleted { .. } => "call_ivr_completed",
+        }
+    }
+
+    /// The call this event is about, if it is a call event.
+    pub fn call(&self) -> Option<&str> {
+        match self {
+            EventKind::CallEnteredQueue { call, .. }
+            | EventKind::CallOffered { call, .. }
+            | EventKind::CallRingNoAnswer { call, .. }
+            | EventKind::CallAnswered { call, .. }
+            | EventKind::CallHoldStarted { call }
+            | EventKind::CallHoldEnded { call }
+            | EventKind::CallTransferred { call, .. }
+            | EventKind::CallEnded { call }
+            | EventKind::CallAfterCallWorkEnded { call }
+            | EventKind::CallAbandoned { call }
+            | EventKind::CallTimedOut { call, .. }
+            | EventKind::CallIvrCompleted { call, .. } => Some(call),
+            _ => None,
+        }
+    }
+
+    /// The agent this event names, if any.
+    pub fn agent(&self) -> Option<&str> {
+        match self {
+            EventKind::AgentLogin { agent, .. }
+            | EventKind::AgentLogout { agent }
+            | EventKind::AgentState { agent, .. }
+            | EventKind::AgentTeam { agent, .. }
+            | EventKind::CallOffered { agent, .. }
+            | EventKind::CallRingNoAnswer { agent, .. }
+            | EventKind::CallAnswered { agent, .. } => Some(agent),
+            _ => None,
+        }
+    }
+
+    /// Every string field, named, for validation.
+    fn fields(&self) -> Vec<(&'static str, Option<&str>)> {
+        let mut out = vec![("call", self.call()), ("agent", self.agent())];
+        match self {
+            EventKind::AgentLogin { team, .. } => out.push(("team", team.as_deref())),
+            EventKind::AgentTeam { team, .. } => out.push(("team", Some(team))),
+            EventKind::CallEnteredQueue { queue, caller, .. } => {
+                out.push(("queue", Some(queue)));
+                out.push(("caller", caller.as_deref()));
+            }
+            EventKind::CallTransferred {
+                to_queue,
+                to_agent,
+                to_external,
+                ..
+            } => {
+                out.push(("to_queue", to_queue.as_deref()));
+                out.push(("to_agent", to_agent.as_deref()));
+                out.push(("to_external", to_external.as_deref()));
+            }
+            EventKind::CallTimedOut { overflow_to, .. } => {
+                out.push(("overflow_to", overflow_to.as_deref()))
+            }
+            EventKind::CallIvrCompleted { queue, .. } => out.push(("queue", queue.as_deref())),
+            _ => {}
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: EventKind) -> Event {
+        Event {
+            v: 1,
+            id: "e1".into(),
+            source: "sim".into(),
+            seq: 1,
+            ts: 1_700_000_000_000,
+            test: false,
+            kind,
+        }
+    }
+
+    #[test]
+    fn round_trips_as_one_flat_json_line() {
+        let e = event(EventKind::CallEnteredQueue {
+            call: "c1".into(),
+            queue: "billing".into(),
+            priority: 2,
+            caller: Some("13812341234".into()),
+            direction: Direction::Inbound,
+        });
+        let line = e.to_json();
+        assert!(!line.contains('\n'));
+        assert!(line.contains(r#""type":"call_entered_queue""#), "{line}");
+        assert_eq!(Event::from_json(&line).unwrap(), e);
+    }
+
+    #[test]
+    fn rejections_name_the_field_at_fault() {
+        let mut e = event(EventKind::AgentLogout { agent: "".into() });
+        assert_eq!(e.validate(), Err(EventError::Empty("agent")));
+        e.kind = EventKind::AgentLogout { agent: "a1".into() };
+        e.v = 2;
+        assert_eq!(e.validate(), Err(EventError::Version(2)));
+        e.v = 1;
+        e.ts = 1_700_000_000; // seconds, not milliseconds
+        assert_eq!(e.validate(), Err(EventError::Time(1_700_000_000)));
+        e.ts = 1_700_000_000_000;
+        e.kind = EventKind::AgentState {
+            agent: "a1".into(),
+            state: AgentState::Available,
+            reason: Some(NotReadyReason::Break),
+        };
+        assert_eq!(e.validate(), Err(EventError::ReasonWithoutNotReady));
+        let long = "x".repeat(MAX_FIELD_LEN + 1);
+        e.kind = EventKind::CallEnded { call: long };
+        assert!(matches!(
+            e.validate(),
+            Err(EventError::TooLong { field: "call", .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_type_and_unknown_fields_are_errors() {
+        let bad = r#"{"v":1,"id":"e","source":"s","seq":1,"ts":1700000000000,"type":"call_exploded","call":"c"}"#;
+        assert!(matches!(Event::from_json(bad), Err(EventError::Json(_))));
+        let extra = r#"{"v":1,"id":"e","source":"s","seq":1,"ts":1700000000000,"type":"call_ended","call":"c","colour":"red"}"#;
+        assert!(matches!(Event::from_json(extra), Err(EventError::Json(_))));
+    }
+}

@@ -1,0 +1,23 @@
+//! Floorwatch core: the canonical event model, the organisation and its settings, and the
+//! deterministic metric engine every screen's figures come from.
+//!
+//! Pure by design: no tokio, no I/O, no wall clock. The engine's clock is event time plus
+//! explicit [`Engine::tick`] calls, so a day replayed at 1000x gives the figures it gave live.
+//! Compiles for wasm32 too, so the dashboard shares the wire types.
+
+pub mod calendar;
+pub mod engine;
+pub mod erlang;
+pub mod event;
+pub mod figures;
+pub mod org;
+pub mod scope;
+pub mod service_level;
+
+pub use calendar::CentreCalendar;
+pub use engine::{Engine, EngineError};
+pub use event::{AgentState, Direction, Event, EventError, EventKind, Millis, NotReadyReason};
+pub use figures::{AgentStateCounts, AgentView, Applied, Figures, QueueView};
+pub use org::{OrgError, Organisation};
+pub use scope::{Scope, ScopeError, Window};
+pub use service_level::{ServiceLevelSettings, ServiceLevelVariant};

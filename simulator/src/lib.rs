@@ -1,0 +1,1 @@
+//! floorwatch-sim
