@@ -13,6 +13,7 @@ pub mod figures;
 pub mod org;
 pub mod scope;
 pub mod service_level;
+pub mod wire;
 
 pub use calendar::CentreCalendar;
 pub use engine::{Engine, EngineError};

@@ -1,0 +1,166 @@
+//! The live push protocol of `/api/v1/live`, shared by the server and the wallboard (which
+//! compiles this crate to wasm32).
+//!
+//! A client sends [`Subscribe`]; the server answers with a [`LiveFrame::Snapshot`], then
+//! [`LiveFrame::Delta`]s carrying only what changed (coalesced), and a
+//! [`LiveFrame::Heartbeat`] when nothing changed for a while. Every frame carries `seq`, one
+//! more than the frame before on the same connection; a client that sees a gap sends its
+//! subscription again and gets a fresh snapshot. Times that tick on screen (oldest waiting call,
+//! time in state) travel as start timestamps, never as running durations.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::Millis;
+use crate::figures::{AgentView, Figures, QueueView};
+use crate::scope::{Scope, Window};
+
+/// What a client wants to see. Sending it again replaces the previous subscription and
+/// triggers a fresh snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subscribe {
+    /// Figure scopes (`centre`, `queue:billing`, `team:t1`, ...) and agent lists
+    /// (`agents:team:t1`, `agents:centre`).
+    pub subscribe: Vec<Subscription>,
+    /// Windows to send figures for; `today` when empty.
+    #[serde(default)]
+    pub windows: Vec<Window>,
+}
+
+/// One entry of a subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subscription {
+    /// The figures of a scope.
+    Figures(Scope),
+    /// The agent views of every agent inside a scope (`agents:team:t1`).
+    Agents(Scope),
+}
+
+impl std::fmt::Display for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subscription::Figures(scope) => write!(f, "{scope}"),
+            Subscription::Agents(scope) => write!(f, "agents:{scope}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Subscription {
+    type Err = crate::scope::ScopeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.strip_prefix("agents:") {
+            Some(scope) => scope.parse().map(Subscription::Agents),
+            None => s.parse().map(Subscription::Figures),
+        }
+    }
+}
+
+impl Serialize for Subscription {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Subscription {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// One frame from server to client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveFrame {
+    /// Everything the subscription covers, as of `now`. Replaces all client state.
+    Snapshot {
+        seq: u64,
+        now: Millis,
+        figures: Vec<Figures>,
+        agents: Vec<AgentView>,
+        queues: Vec<QueueView>,
+        /// Up to the last 60 minutes of per-minute points for each subscribed figure scope,
+        /// for sparklines.
+        history: Vec<ScopeHistory>,
+    },
+    /// Only what changed since the previous frame.
+    Delta {
+        seq: u64,
+        now: Millis,
+        /// Figures (scope, window) whose values changed.
+        figures: Vec<Figures>,
+        /// Agents whose view changed.
+        agents: Vec<AgentView>,
+        /// New per-minute points, appended to the scope's history.
+        history: Vec<ScopeHistory>,
+    },
+    /// Nothing changed; the connection and the server's clock are alive.
+    Heartbeat { seq: u64, now: Millis },
+    /// The subscription was refused (unknown scope, not permitted, malformed).
+    Error { seq: u64, message: String },
+}
+
+impl LiveFrame {
+    pub fn seq(&self) -> u64 {
+        match self {
+            LiveFrame::Snapshot { seq, .. }
+            | LiveFrame::Delta { seq, .. }
+            | LiveFrame::Heartbeat { seq, .. }
+            | LiveFrame::Error { seq, .. } => *seq,
+        }
+    }
+}
+
+/// Per-minute points of one scope, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScopeHistory {
+    pub scope: Scope,
+    pub points: Vec<MinutePoint>,
+}
+
+/// The state of a scope at the end of one minute.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MinutePoint {
+    /// Start of the minute, UTC ms.
+    pub minute: Millis,
+    /// Rolling 15-minute service level at the end of the minute.
+    pub service_level_pct: Option<f64>,
+    /// Calls waiting at the end of the minute.
+    pub waiting: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscription_round_trips() {
+        let sub: Subscribe = serde_json::from_str(
+            r#"{"subscribe":["centre","queue:billing","agents:team:t1"],"windows":["30m","today"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            sub.subscribe,
+            vec![
+                Subscription::Figures(Scope::Centre),
+                Subscription::Figures(Scope::Queue("billing".into())),
+                Subscription::Agents(Scope::Team("t1".into())),
+            ]
+        );
+        assert_eq!(sub.windows, vec![Window::Rolling30, Window::Today]);
+        let back: Subscribe = serde_json::from_str(&serde_json::to_string(&sub).unwrap()).unwrap();
+        assert_eq!(back, sub);
+        assert!(serde_json::from_str::<Subscribe>(r#"{"subscribe":["floor"]}"#).is_err());
+    }
+
+    #[test]
+    fn frames_are_tagged_by_type() {
+        let f = LiveFrame::Heartbeat { seq: 7, now: 1 };
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"{"type":"heartbeat","seq":7,"now":1}"#
+        );
+        assert_eq!(f.seq(), 7);
+    }
+}
