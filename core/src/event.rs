@@ -76,7 +76,18 @@ pub enum EventKind {
     /// The agent let it ring out; the call goes on waiting.
     CallRingNoAnswer { call: String, agent: String },
     /// The agent answered: the queue wait ends, talk starts.
-    CallAnswered { call: String, agent: String },
+    CallAnswered {
+        call: String,
+        agent: String,
+        /// Context for sources that report each line on its own (queue_log): lets the engine
+        /// count the call even when its earlier events fell before the replayed file began.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queue: Option<String>,
+        /// The switch's own measure of the queue wait (queue_log `holdtime` / `waittime`),
+        /// preferred over `ts` minus the entry time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait_ms: Option<Millis>,
+    },
     /// The agent put the caller on hold.
     CallHoldStarted { call: String },
     /// The caller is back from hold.
@@ -85,6 +96,16 @@ pub enum EventKind {
     /// follow); a transfer to a queue is followed by a new `call_entered_queue` of the same call.
     CallTransferred {
         call: String,
+        /// Context for sources that report each line on its own (queue_log): lets the engine
+        /// count the call even when its earlier events fell before the replayed file began.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queue: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+        /// The switch's own measure of talk time (queue_log `calltime`), preferred over `ts`
+        /// minus the answer time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        talk_ms: Option<Millis>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to_queue: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,15 +114,45 @@ pub enum EventKind {
         to_external: Option<String>,
     },
     /// The conversation ended (either side hung up); after-call work may follow.
-    CallEnded { call: String },
+    CallEnded {
+        call: String,
+        /// Context for sources that report each line on its own (queue_log): lets the engine
+        /// count the call even when its earlier events fell before the replayed file began.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queue: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+        /// The switch's own measure of talk time (queue_log `calltime`), preferred over `ts`
+        /// minus the answer time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        talk_ms: Option<Millis>,
+    },
     /// The agent finished the call's after-call work (话后整理).
     CallAfterCallWorkEnded { call: String },
     /// The caller hung up while waiting in the queue.
-    CallAbandoned { call: String },
+    CallAbandoned {
+        call: String,
+        /// Context for sources that report each line on its own (queue_log): lets the engine
+        /// count the call even when its earlier events fell before the replayed file began.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queue: Option<String>,
+        /// The switch's own measure of the queue wait (queue_log `holdtime` / `waittime`),
+        /// preferred over `ts` minus the entry time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait_ms: Option<Millis>,
+    },
     /// The call left the queue unanswered by the switch's rule (time-out, overflow, exit key,
     /// empty queue).
     CallTimedOut {
         call: String,
+        /// Context for sources that report each line on its own (queue_log): lets the engine
+        /// count the call even when its earlier events fell before the replayed file began.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queue: Option<String>,
+        /// The switch's own measure of the queue wait (queue_log `holdtime` / `waittime`),
+        /// preferred over `ts` minus the entry time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wait_ms: Option<Millis>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         overflow_to: Option<String>,
     },
@@ -205,6 +256,8 @@ pub enum EventError {
     TooLong { field: &'static str, max: usize },
     #[error("field `ts` = {0} is outside the years 2000..2100 (expected UTC milliseconds)")]
     Time(Millis),
+    #[error("field `{0}` must be a duration in milliseconds >= 0")]
+    Duration(&'static str),
     #[error("field `reason` is only allowed with state `not_ready`")]
     ReasonWithoutNotReady,
 }
@@ -304,9 +357,9 @@ impl EventKind {
             | EventKind::CallHoldStarted { call }
             | EventKind::CallHoldEnded { call }
             | EventKind::CallTransferred { call, .. }
-            | EventKind::CallEnded { call }
+            | EventKind::CallEnded { call, .. }
             | EventKind::CallAfterCallWorkEnded { call }
-            | EventKind::CallAbandoned { call }
+            | EventKind::CallAbandoned { call, .. }
             | EventKind::CallTimedOut { call, .. }
             | EventKind::CallIvrCompleted { call, .. } => Some(call),
             _ => None,
@@ -323,7 +376,23 @@ impl EventKind {
             | EventKind::CallOffered { agent, .. }
             | EventKind::CallRingNoAnswer { agent, .. }
             | EventKind::CallAnswered { agent, .. } => Some(agent),
+            EventKind::CallEnded { agent, .. } | EventKind::CallTransferred { agent, .. } => {
+                agent.as_deref()
+            }
             _ => None,
+        }
+    }
+
+    /// The switch-reported durations, named, for validation.
+    fn durations(&self) -> [(&'static str, Option<Millis>); 2] {
+        match self {
+            EventKind::CallAnswered { wait_ms, .. }
+            | EventKind::CallAbandoned { wait_ms, .. }
+            | EventKind::CallTimedOut { wait_ms, .. } => [("wait_ms", *wait_ms), ("talk_ms", None)],
+            EventKind::CallEnded { talk_ms, .. } | EventKind::CallTransferred { talk_ms, .. } => {
+                [("wait_ms", None), ("talk_ms", *talk_ms)]
+            }
+            _ => [("wait_ms", None), ("talk_ms", None)],
         }
     }
 
@@ -338,18 +407,26 @@ impl EventKind {
                 out.push(("caller", caller.as_deref()));
             }
             EventKind::CallTransferred {
+                queue,
                 to_queue,
                 to_agent,
                 to_external,
                 ..
             } => {
+                out.push(("queue", queue.as_deref()));
                 out.push(("to_queue", to_queue.as_deref()));
                 out.push(("to_agent", to_agent.as_deref()));
                 out.push(("to_external", to_external.as_deref()));
             }
-            EventKind::CallTimedOut { overflow_to, .. } => {
-                out.push(("overflow_to", overflow_to.as_deref()))
+            EventKind::CallTimedOut {
+                queue, overflow_to, ..
+            } => {
+                out.push(("queue", queue.as_deref()));
+                out.push(("overflow_to", overflow_to.as_deref()));
             }
+            EventKind::CallAnswered { queue, .. }
+            | EventKind::CallEnded { queue, .. }
+            | EventKind::CallAbandoned { queue, .. } => out.push(("queue", queue.as_deref())),
             EventKind::CallIvrCompleted { queue, .. } => out.push(("queue", queue.as_deref())),
             _ => {}
         }
@@ -406,7 +483,12 @@ mod tests {
         };
         assert_eq!(e.validate(), Err(EventError::ReasonWithoutNotReady));
         let long = "x".repeat(MAX_FIELD_LEN + 1);
-        e.kind = EventKind::CallEnded { call: long };
+        e.kind = EventKind::CallEnded {
+            call: long,
+            queue: None,
+            agent: None,
+            talk_ms: None,
+        };
         assert!(matches!(
             e.validate(),
             Err(EventError::TooLong { field: "call", .. })

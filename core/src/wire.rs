@@ -130,6 +130,27 @@ pub struct MinutePoint {
     pub waiting: u64,
 }
 
+/// The reply to an ingest request (`POST /api/v1/events`, or one frame on `/api/v1/ingest`).
+/// Every event of the request is in exactly one of the three counts; an event is counted as
+/// accepted only once it is journaled.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestReply {
+    pub accepted: u64,
+    /// Ids seen before: not applied again.
+    pub duplicate: u64,
+    pub rejected: u64,
+    /// One entry per rejected line, in line order.
+    pub errors: Vec<IngestLineError>,
+}
+
+/// Why one line of an ingest request was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestLineError {
+    /// 1-based line number in an NDJSON body, or 1-based position in a JSON array.
+    pub line: u64,
+    pub reason: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
