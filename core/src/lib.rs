@@ -5,12 +5,14 @@
 //! explicit [`Engine::tick`] calls, so a day replayed at 1000x gives the figures it gave live.
 //! Compiles for wasm32 too, so the dashboard shares the wire types.
 
+pub mod ami;
 pub mod calendar;
 pub mod engine;
 pub mod erlang;
 pub mod event;
 pub mod figures;
 pub mod org;
+pub mod queue_log;
 pub mod scope;
 pub mod service_level;
 pub mod wire;

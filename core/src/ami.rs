@@ -1,0 +1,1 @@
+//! Asterisk Manager Interface: the message codec and the mapping of AMI events to canonical events.
