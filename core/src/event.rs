@@ -298,6 +298,11 @@ impl Event {
                 check_field(field, value)?;
             }
         }
+        for (field, value) in self.kind.durations() {
+            if value.is_some_and(|ms| ms < 0) {
+                return Err(EventError::Duration(field));
+            }
+        }
         if let EventKind::AgentState {
             state,
             reason: Some(_),

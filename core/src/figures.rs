@@ -85,27 +85,6 @@ pub struct AgentStateCounts {
     pub not_ready_by_reason: BTreeMap<String, u32>,
 }
 
-impl AgentStateCounts {
-    pub(crate) fn add(&mut self, state: AgentState, reason: Option<NotReadyReason>) {
-        self.logged_in += 1;
-        match state {
-            AgentState::Available => self.available += 1,
-            AgentState::Ringing => self.ringing += 1,
-            AgentState::OnCall => self.on_call += 1,
-            AgentState::Hold => self.hold += 1,
-            AgentState::AfterCallWork => self.after_call_work += 1,
-            AgentState::NotReady => {
-                self.not_ready += 1;
-                let reason = reason.unwrap_or(NotReadyReason::Other).as_str();
-                *self
-                    .not_ready_by_reason
-                    .entry(reason.to_string())
-                    .or_default() += 1;
-            }
-        }
-    }
-}
-
 /// One agent as a team lead sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentView {

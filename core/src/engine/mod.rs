@@ -1,10 +1,42 @@
 //! The metric engine: fed canonical events in order of arrival, clocked by event time and
 //! explicit ticks only, answering every figure of docs/METRICS.md for every scope and window.
+//!
+//! Start reading at [`Engine::apply`]. Calls are in `calls`, agents in `agents`, the scope tree
+//! in `floor`, the per-minute and per-day sums in `tally`, and the reading of a window into
+//! [`Figures`] in `readout`.
 
-use crate::event::{Event, Millis};
+mod agents;
+mod calls;
+mod clock;
+mod floor;
+mod readout;
+mod tally;
+
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+
+use crate::calendar::CentreCalendar;
+use crate::event::{Event, EventKind, Millis};
 use crate::figures::{AgentView, Applied, Figures, QueueView};
 use crate::org::{OrgError, Organisation};
 use crate::scope::{Scope, Window};
+
+use agents::{AgentRecord, OpenState};
+use calls::{Calls, Ctx, Outcome};
+use clock::{Clock, minute_of};
+use floor::Floor;
+
+/// Borrows the parts of the engine the call table works on.
+macro_rules! ctx {
+    ($engine:ident) => {
+        Ctx {
+            floor: &mut $engine.floor,
+            agents: &mut $engine.agents,
+            clock: &$engine.clock,
+        }
+    };
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
@@ -12,52 +44,319 @@ pub enum EngineError {
     UnknownScope(Scope),
 }
 
+/// Counters of what the engine did with the events it was given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineCounters {
+    pub applied: u64,
+    pub duplicates: u64,
+    pub test: u64,
+    /// Agent-state events older than the state they would replace: the live state is kept.
+    pub stale_agent_states: u64,
+}
+
 /// Deterministic in-memory figures for one centre.
 pub struct Engine {
-    now: Millis,
+    calendar: CentreCalendar,
+    clock: Clock,
+    floor: Floor,
+    agents: FxHashMap<String, AgentRecord>,
+    calls: Calls,
+    /// Hashes of event ids seen in the current and the previous centre day.
+    seen_today: FxHashSet<u64>,
+    seen_yesterday: FxHashSet<u64>,
+    counters: EngineCounters,
 }
 
 impl Engine {
     /// An engine for `org`, which must validate.
     pub fn new(org: &Organisation) -> Result<Engine, OrgError> {
         org.validate()?;
-        todo!("lead is writing the engine")
+        let calendar = org.calendar()?;
+        let clock = Clock::at(0, &calendar);
+        Ok(Engine {
+            calendar,
+            clock,
+            floor: Floor::new(org),
+            agents: FxHashMap::default(),
+            calls: Calls::default(),
+            seen_today: FxHashSet::default(),
+            seen_yesterday: FxHashSet::default(),
+            counters: EngineCounters::default(),
+        })
     }
 
-    /// Applies one event; its time advances the clock if it is the latest seen.
+    /// Applies one event; its time advances the clock if it is the latest seen. Events older
+    /// than the clock land in the minutes and the day they belong to.
     pub fn apply(&mut self, event: &Event) -> Applied {
-        let _ = event;
-        todo!()
+        let id = id_hash(&event.id);
+        if self.seen_today.contains(&id) || self.seen_yesterday.contains(&id) {
+            self.counters.duplicates += 1;
+            return Applied::Duplicate;
+        }
+        if event.test {
+            self.seen_today.insert(id);
+            self.counters.test += 1;
+            return Applied::Test;
+        }
+        // Tick first: crossing the daily reset rotates the sets of seen ids.
+        self.tick(event.ts);
+        self.seen_today.insert(id);
+        self.counters.applied += 1;
+        let at = event.ts;
+        match &event.kind {
+            EventKind::AgentLogin { agent, team } => {
+                if let Some(team) = team {
+                    self.move_agent(agent, team, at);
+                }
+                self.set_state(agent, at, Some(crate::event::AgentState::Available), None);
+            }
+            EventKind::AgentLogout { agent } => {
+                self.flush_pending(agent);
+                self.set_state(agent, at, None, None);
+            }
+            EventKind::AgentState {
+                agent,
+                state,
+                reason,
+            } => self.set_state(agent, at, Some(*state), *reason),
+            EventKind::AgentTeam { agent, team } => self.move_agent(agent, team, at),
+            EventKind::CallEnteredQueue { call, queue, .. } => {
+                self.calls.entered(&mut ctx!(self), call, queue, at)
+            }
+            EventKind::CallOffered { call, agent }
+            | EventKind::CallRingNoAnswer { call, agent } => {
+                self.agent(agent);
+                self.calls.touch(call, at);
+            }
+            EventKind::CallAnswered {
+                call,
+                agent,
+                queue,
+                wait_ms,
+            } => {
+                self.agent(agent);
+                let mut ctx = ctx!(self);
+                self.calls.outcome(
+                    &mut ctx,
+                    call,
+                    Outcome::Answered,
+                    at,
+                    queue.as_deref(),
+                    *wait_ms,
+                );
+                self.calls.answered(&mut ctx, call, agent, at);
+            }
+            EventKind::CallHoldStarted { call } => self.calls.hold_started(call, at),
+            EventKind::CallHoldEnded { call } => self.calls.hold_ended(call, at),
+            EventKind::CallTransferred {
+                call,
+                queue,
+                agent,
+                talk_ms,
+                ..
+            }
+            | EventKind::CallEnded {
+                call,
+                queue,
+                agent,
+                talk_ms,
+            } => {
+                if let Some(agent) = agent {
+                    self.agent(agent);
+                }
+                self.calls.talk_ended(
+                    &mut ctx!(self),
+                    call,
+                    at,
+                    queue.as_deref(),
+                    agent.as_deref(),
+                    *talk_ms,
+                );
+            }
+            EventKind::CallAfterCallWorkEnded { call } => {
+                self.calls.after_call_work_ended(&mut ctx!(self), call, at)
+            }
+            EventKind::CallAbandoned {
+                call,
+                queue,
+                wait_ms,
+            } => self.calls.outcome(
+                &mut ctx!(self),
+                call,
+                Outcome::Abandoned,
+                at,
+                queue.as_deref(),
+                *wait_ms,
+            ),
+            EventKind::CallTimedOut {
+                call,
+                queue,
+                wait_ms,
+                ..
+            } => self.calls.outcome(
+                &mut ctx!(self),
+                call,
+                Outcome::TimedOut,
+                at,
+                queue.as_deref(),
+                *wait_ms,
+            ),
+            EventKind::CallIvrCompleted { queue, .. } => {
+                calls::ivr_completed(&mut self.floor, &self.clock, queue.as_deref(), at)
+            }
+        }
+        Applied::Applied
     }
 
-    /// Advances the clock to `now` (never backwards).
+    /// Advances the clock to `now` (never backwards). Crossing a minute drops the minute that
+    /// left the longest rolling window; crossing the centre's daily reset starts a new day.
     pub fn tick(&mut self, now: Millis) {
-        self.now = self.now.max(now);
+        if now <= self.clock.now {
+            return;
+        }
+        let before = self.clock;
+        self.clock = Clock::at(now, &self.calendar);
+        if now >= before.next_day_start {
+            for node in &mut self.floor.nodes {
+                node.tally.reset_day();
+            }
+            self.seen_yesterday = std::mem::take(&mut self.seen_today);
+            if now >= self.calendar.next_day_start(before.next_day_start) {
+                // More than a whole day passed: yesterday's ids are two days old.
+                self.seen_yesterday.clear();
+            }
+        }
+        let (old, new) = (minute_of(before.now), minute_of(now));
+        if new != old {
+            for node in &mut self.floor.nodes {
+                node.tally.prune(self.clock.oldest_minute);
+            }
+            // Sweep every ten minutes, on the boundary's time, so that tick cadence cannot
+            // change what is forgotten.
+            let boundary = new - new.rem_euclid(10);
+            if boundary > old {
+                self.calls
+                    .sweep(&mut self.floor, boundary * tally::MINUTE_MS);
+            }
+        }
     }
 
     /// The engine's clock: the latest event time or tick seen.
     pub fn now(&self) -> Millis {
-        self.now
+        self.clock.now
+    }
+
+    pub fn calendar(&self) -> &CentreCalendar {
+        &self.calendar
+    }
+
+    pub fn counters(&self) -> EngineCounters {
+        self.counters
+    }
+
+    /// Calls heard of in the last hour of event time (memory accounting).
+    pub fn calls_in_memory(&self) -> usize {
+        self.calls.len()
     }
 
     /// Every figure for `scope` over `window` at the engine's clock.
     pub fn figures(&self, scope: &Scope, window: Window) -> Result<Figures, EngineError> {
-        let _ = (scope, window);
-        todo!()
+        let idx = self
+            .floor
+            .index(scope)
+            .ok_or_else(|| EngineError::UnknownScope(scope.clone()))?;
+        Ok(readout::figures(self, idx, window))
     }
 
     /// Every agent known, configured or seen, in id order.
     pub fn agents(&self) -> Vec<AgentView> {
-        todo!()
+        let mut ids: Vec<&String> = self.agents.keys().collect();
+        ids.sort();
+        ids.into_iter()
+            .filter_map(|id| self.agent_view(id))
+            .collect()
+    }
+
+    /// One agent's view, if the agent is known.
+    pub fn agent_view(&self, id: &str) -> Option<AgentView> {
+        self.agents.get(id).map(|a| readout::agent_view(self, a))
     }
 
     /// Every queue known, configured or seen, in id order.
     pub fn queues(&self) -> Vec<QueueView> {
-        todo!()
+        let mut queues: Vec<QueueView> = self
+            .floor
+            .queues
+            .iter()
+            .map(|q| QueueView {
+                id: q.id.clone(),
+                name: self.floor.nodes[q.idx].name.clone(),
+                owner: q.owner.clone(),
+                settings: q.settings,
+            })
+            .collect();
+        queues.sort_by(|a, b| a.id.cmp(&b.id));
+        queues
     }
 
-    /// Every scope the engine can answer for.
+    /// Every scope the engine can answer for, in tree order (centre first).
     pub fn scopes(&self) -> Vec<Scope> {
-        todo!()
+        self.floor.nodes.iter().map(|n| n.scope.clone()).collect()
     }
+
+    /// The agent's record, created (with its scope) when first seen.
+    fn agent(&mut self, id: &str) -> &mut AgentRecord {
+        let (idx, _) = self.floor.agent(id);
+        let floor = &self.floor;
+        self.agents
+            .entry(id.to_string())
+            .or_insert_with(|| AgentRecord::new(id, idx, floor))
+    }
+
+    fn set_state(
+        &mut self,
+        agent: &str,
+        at: Millis,
+        state: Option<crate::event::AgentState>,
+        reason: Option<crate::event::NotReadyReason>,
+    ) {
+        self.agent(agent);
+        let Some(rec) = self.agents.get_mut(agent) else {
+            return;
+        };
+        if rec.state.is_some_and(|open| at < open.since) {
+            self.counters.stale_agent_states += 1;
+            return;
+        }
+        let next = state.map(|state| OpenState {
+            state,
+            reason: reason.filter(|_| state == crate::event::AgentState::NotReady),
+            since: at,
+        });
+        rec.change_state(&mut self.floor, &self.clock, at, next);
+    }
+
+    fn move_agent(&mut self, agent: &str, team: &str, at: Millis) {
+        let team_idx = self.floor.team(team);
+        self.agent(agent);
+        if let Some(rec) = self.agents.get_mut(agent)
+            && rec.team.as_deref() != Some(team)
+        {
+            rec.move_to(&mut self.floor, &self.clock, team_idx, at);
+        }
+    }
+
+    /// The agent's last handled call gets no after-call work after all: record its sample.
+    fn flush_pending(&mut self, agent: &str) {
+        if let Some(p) = self.agents.get_mut(agent).and_then(|a| a.pending.take()) {
+            calls::flush_handle(&mut self.floor, &self.clock, p, 0);
+        }
+    }
+}
+
+/// A stable 64-bit hash of an event id (FxHash is seedless, so the same everywhere).
+fn id_hash(id: &str) -> u64 {
+    let mut h = FxHasher::default();
+    id.hash(&mut h);
+    h.finish()
 }

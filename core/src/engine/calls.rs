@@ -1,0 +1,420 @@
+//! Calls: each queue leg's outcome (answered, abandoned, timed out) and each agent's handling
+//! segment (talk, hold, after-call work), counted in the minute and the day they fall in
+//! (docs/METRICS.md, "Calls").
+//!
+//! Events of one call may arrive out of order within the server's lateness: an outcome seen
+//! before its entry waits for it, a late entry of a leg already decided is recognised as such.
+//! Switches that report their own wait and talk times (queue_log) are believed over our
+//! subtraction of timestamps, and let a call count even when its entry fell before the replay.
+
+use rustc_hash::FxHashMap;
+
+use super::agents::{AgentRecord, PendingHandle};
+use super::clock::{Clock, minute_of};
+use super::floor::{CENTRE, Floor, QueueNo, ScopeIdx};
+use super::tally::{Contribution, MINUTE_MS, Tally};
+use crate::event::Millis;
+
+/// How a queue leg ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Answered,
+    Abandoned,
+    TimedOut,
+}
+
+/// An outcome whose entry has not been seen yet.
+#[derive(Debug, Clone)]
+struct PendingOutcome {
+    outcome: Outcome,
+    at: Millis,
+    wait_ms: Option<Millis>,
+}
+
+/// One call, as far as we have heard of it.
+#[derive(Debug, Clone, Default)]
+pub struct CallRecord {
+    /// Unique per record, for the waiting sets.
+    serial: u64,
+    queue: Option<QueueNo>,
+    entered_at: Option<Millis>,
+    waiting: bool,
+    /// When the current leg's outcome was counted.
+    outcome_at: Option<Millis>,
+    pending: Option<PendingOutcome>,
+    agent: Option<String>,
+    answered_at: Option<Millis>,
+    hold_since: Option<Millis>,
+    hold_ms: i64,
+    ended_at: Option<Millis>,
+    /// Where the handled segment counted, for its after-call work.
+    handled_chain: Vec<ScopeIdx>,
+    acw_done: bool,
+    last_seen: Millis,
+}
+
+/// Every call heard of in the last hour of event time.
+#[derive(Debug, Default)]
+pub struct Calls {
+    records: FxHashMap<String, CallRecord>,
+    next_serial: u64,
+}
+
+/// What the call events need besides the call table.
+pub struct Ctx<'a> {
+    pub floor: &'a mut Floor,
+    pub agents: &'a mut FxHashMap<String, AgentRecord>,
+    pub clock: &'a Clock,
+}
+
+impl Calls {
+    fn record(&mut self, call: &str, at: Millis) -> &mut CallRecord {
+        let next_serial = &mut self.next_serial;
+        let rec = self.records.entry(call.to_string()).or_insert_with(|| {
+            *next_serial += 1;
+            CallRecord {
+                serial: *next_serial,
+                ..CallRecord::default()
+            }
+        });
+        rec.last_seen = rec.last_seen.max(at);
+        rec
+    }
+
+    /// Notes activity on a call (ringing, ring-no-answer) so it is not forgotten early.
+    pub fn touch(&mut self, call: &str, at: Millis) {
+        self.record(call, at);
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// A call entered `queue` at `at`.
+    pub fn entered(&mut self, ctx: &mut Ctx, call: &str, queue: &str, at: Millis) {
+        let q = ctx.floor.queue(queue);
+        let rec = self.record(call, at);
+        if let Some(decided) = rec.outcome_at {
+            if at <= decided {
+                // The late entry of a leg already counted from the switch's own wait.
+                return;
+            }
+            // A new leg (a transfer back into a queue): the previous one is finished.
+            *rec = CallRecord {
+                serial: rec.serial,
+                last_seen: rec.last_seen,
+                ..CallRecord::default()
+            };
+        }
+        if rec.waiting {
+            ctx.floor.queues[rec.queue.unwrap_or(q)]
+                .waiting
+                .remove(&(rec.entered_at.unwrap_or(at), rec.serial));
+        }
+        rec.queue = Some(q);
+        rec.entered_at = Some(at);
+        match rec.pending.take() {
+            Some(p) => {
+                let wait = p.wait_ms.unwrap_or(p.at - at).max(0);
+                count_outcome(ctx, q, p.outcome, p.at, wait);
+                rec.outcome_at = Some(p.at);
+                rec.waiting = false;
+            }
+            None => {
+                ctx.floor.queues[q].waiting.insert((at, rec.serial));
+                rec.waiting = true;
+            }
+        }
+    }
+
+    /// The leg's queue outcome at `at`. `queue` and `wait_ms` are the switch's own report.
+    pub fn outcome(
+        &mut self,
+        ctx: &mut Ctx,
+        call: &str,
+        outcome: Outcome,
+        at: Millis,
+        queue: Option<&str>,
+        wait_ms: Option<Millis>,
+    ) {
+        let hinted_queue = queue.map(|q| ctx.floor.queue(q));
+        let rec = self.record(call, at);
+        if rec.outcome_at.is_some() || rec.pending.is_some() {
+            return; // one outcome per leg
+        }
+        let q = rec.queue.or(hinted_queue);
+        let wait = wait_ms.or(rec.entered_at.map(|e| at - e));
+        match (q, wait) {
+            (Some(q), Some(wait)) => {
+                if rec.waiting {
+                    if let Some(entered) = rec.entered_at {
+                        ctx.floor.queues[q].waiting.remove(&(entered, rec.serial));
+                    }
+                    rec.waiting = false;
+                }
+                rec.queue = Some(q);
+                count_outcome(ctx, q, outcome, at, wait.max(0));
+                rec.outcome_at = Some(at);
+            }
+            _ => {
+                rec.pending = Some(PendingOutcome {
+                    outcome,
+                    at,
+                    wait_ms,
+                })
+            }
+        }
+    }
+
+    /// `agent` answered: the handling segment starts.
+    pub fn answered(&mut self, ctx: &mut Ctx, call: &str, agent: &str, at: Millis) {
+        let rec = self.record(call, at);
+        rec.agent = Some(agent.to_string());
+        rec.answered_at = Some(at);
+        rec.hold_since = None;
+        rec.hold_ms = 0;
+        rec.ended_at = None;
+        rec.acw_done = false;
+        if let Some(a) = ctx.agents.get_mut(agent) {
+            if let Some(p) = a.pending.take() {
+                flush_handle(ctx.floor, ctx.clock, p, 0);
+            }
+            a.call = Some((call.to_string(), at));
+        }
+    }
+
+    pub fn hold_started(&mut self, call: &str, at: Millis) {
+        let rec = self.record(call, at);
+        if rec.answered_at.is_some() && rec.ended_at.is_none() && rec.hold_since.is_none() {
+            rec.hold_since = Some(at);
+        }
+    }
+
+    pub fn hold_ended(&mut self, call: &str, at: Millis) {
+        let rec = self.record(call, at);
+        if let Some(since) = rec.hold_since.take() {
+            rec.hold_ms += (at - since).max(0);
+        }
+    }
+
+    /// The agent's talk ended (hang-up or transfer): the segment counts as handled.
+    /// `queue`, `agent` and `talk_ms` are the switch's own report.
+    pub fn talk_ended(
+        &mut self,
+        ctx: &mut Ctx,
+        call: &str,
+        at: Millis,
+        queue: Option<&str>,
+        agent: Option<&str>,
+        talk_ms: Option<Millis>,
+    ) {
+        let hinted_queue = queue.map(|q| ctx.floor.queue(q));
+        let rec = self.record(call, at);
+        if rec.ended_at.is_some() {
+            return;
+        }
+        if let Some(since) = rec.hold_since.take() {
+            rec.hold_ms += (at - since).max(0);
+        }
+        let connected = match (talk_ms, rec.answered_at) {
+            (Some(t), _) => t,
+            (None, Some(answered)) => at - answered,
+            (None, None) => return, // never answered: nothing was handled
+        };
+        let Some(agent) = rec.agent.clone().or(agent.map(str::to_string)) else {
+            return;
+        };
+        let q = rec.queue.or(hinted_queue);
+        let talk = (connected - rec.hold_ms).max(0);
+        let hold = rec.hold_ms;
+
+        let agent_chain = match ctx.agents.get(&agent) {
+            Some(a) => a.chain.clone(),
+            None => vec![CENTRE],
+        };
+        let mut chain = agent_chain;
+        if let Some(q) = q {
+            for &idx in &ctx.floor.queues[q].chain {
+                if !chain.contains(&idx) {
+                    chain.push(idx);
+                }
+            }
+        }
+        let c = Contribution {
+            tally: Tally {
+                handled: 1,
+                talk_ms: talk,
+                held: u64::from(hold > 0),
+                hold_ms: hold,
+                ..Tally::default()
+            },
+            ..Contribution::default()
+        };
+        ctx.floor.add(
+            &chain,
+            minute_of(at),
+            ctx.clock.oldest_minute,
+            ctx.clock.in_day(at),
+            &c,
+        );
+        rec.agent = Some(agent.clone());
+        rec.ended_at = Some(at);
+        rec.handled_chain = chain.clone();
+        if let Some(a) = ctx.agents.get_mut(&agent) {
+            if a.call.as_ref().is_some_and(|(c, _)| c == call) {
+                a.call = None;
+            }
+            if let Some(p) = a.pending.take() {
+                flush_handle(ctx.floor, ctx.clock, p, 0);
+            }
+            a.pending = Some(PendingHandle {
+                call: call.to_string(),
+                ended_at: at,
+                handle_ms: talk + hold,
+                chain,
+            });
+        }
+    }
+
+    /// The after-call work of the call's last handled segment ended at `at`.
+    pub fn after_call_work_ended(&mut self, ctx: &mut Ctx, call: &str, at: Millis) {
+        let rec = self.record(call, at);
+        let Some(ended) = rec.ended_at else { return };
+        if rec.acw_done {
+            return;
+        }
+        rec.acw_done = true;
+        let acw = (at - ended).max(0);
+        let c = Contribution {
+            tally: Tally {
+                acw_calls: 1,
+                acw_ms: acw,
+                ..Tally::default()
+            },
+            ..Contribution::default()
+        };
+        // Everything about a handled call counts in the minute its talk ended.
+        ctx.floor.add(
+            &rec.handled_chain,
+            minute_of(ended),
+            ctx.clock.oldest_minute,
+            ctx.clock.in_day(ended),
+            &c,
+        );
+        let agent = rec.agent.clone();
+        if let Some(a) = agent.and_then(|id| ctx.agents.get_mut(&id))
+            && a.pending.as_ref().is_some_and(|p| p.call == call)
+            && let Some(p) = a.pending.take()
+        {
+            flush_handle(ctx.floor, ctx.clock, p, acw);
+        }
+    }
+
+    /// Forgets calls not heard of for an hour of event time, and takes calls that have waited
+    /// six hours out of the waiting sets (a feed that lost their outcome).
+    pub fn sweep(&mut self, floor: &mut Floor, now: Millis) {
+        const IDLE_MS: Millis = 60 * MINUTE_MS;
+        const STUCK_MS: Millis = 6 * 60 * MINUTE_MS;
+        self.records.retain(|_, rec| {
+            let keep = if rec.waiting {
+                rec.entered_at.is_some_and(|e| e > now - STUCK_MS)
+            } else {
+                rec.last_seen > now - IDLE_MS
+            };
+            if !keep
+                && rec.waiting
+                && let (Some(q), Some(e)) = (rec.queue, rec.entered_at)
+            {
+                floor.queues[q].waiting.remove(&(e, rec.serial));
+            }
+            keep
+        });
+    }
+}
+
+/// Counts a queue outcome in the queue's chain (docs/METRICS.md, "Calls").
+fn count_outcome(ctx: &mut Ctx, q: QueueNo, outcome: Outcome, at: Millis, wait: Millis) {
+    let queue = &ctx.floor.queues[q];
+    let settings = queue.settings;
+    let within = wait <= settings.threshold_ms();
+    let mut tally = Tally {
+        max_wait_ms: Some(wait),
+        ..Tally::default()
+    };
+    match outcome {
+        Outcome::Answered => {
+            tally.answered = 1;
+            tally.answered_wait_ms = wait;
+            tally.answered_within = u64::from(within);
+        }
+        Outcome::Abandoned => {
+            tally.abandoned = 1;
+            tally.short_abandoned = u64::from(wait < settings.short_abandon_ms());
+            tally.abandoned_within = u64::from(within);
+        }
+        Outcome::TimedOut => {
+            tally.timed_out = 1;
+            tally.timed_out_within = u64::from(within);
+        }
+    }
+    let c = Contribution {
+        tally,
+        wait_sample_ms: Some(sample(wait)),
+        handle_sample_ms: None,
+    };
+    let chain = queue.chain.clone();
+    ctx.floor.add(
+        &chain,
+        minute_of(at),
+        ctx.clock.oldest_minute,
+        ctx.clock.in_day(at),
+        &c,
+    );
+}
+
+/// Records a handled call's handle-time sample (talk + hold + after-call work) in the minute
+/// its talk ended.
+pub fn flush_handle(floor: &mut Floor, clock: &Clock, p: PendingHandle, acw_ms: i64) {
+    let c = Contribution {
+        handle_sample_ms: Some(sample(p.handle_ms + acw_ms)),
+        ..Contribution::default()
+    };
+    floor.add(
+        &p.chain,
+        minute_of(p.ended_at),
+        clock.oldest_minute,
+        clock.in_day(p.ended_at),
+        &c,
+    );
+}
+
+/// A duration as a percentile sample: milliseconds, clamped into u32 (49 days).
+pub fn sample(ms: i64) -> u32 {
+    ms.clamp(0, i64::from(u32::MAX)) as u32
+}
+
+/// IVR self-service completion: counts for the answer rate in the queue's chain, or the
+/// centre's alone when no queue is named.
+pub fn ivr_completed(floor: &mut Floor, clock: &Clock, queue: Option<&str>, at: Millis) {
+    let chain = match queue {
+        Some(q) => {
+            let q = floor.queue(q);
+            floor.queues[q].chain.clone()
+        }
+        None => vec![CENTRE],
+    };
+    let c = Contribution {
+        tally: Tally {
+            ivr_completed: 1,
+            ..Tally::default()
+        },
+        ..Contribution::default()
+    };
+    floor.add(
+        &chain,
+        minute_of(at),
+        clock.oldest_minute,
+        clock.in_day(at),
+        &c,
+    );
+}

@@ -1,0 +1,283 @@
+//! The floor as the engine sees it: every scope (centre, sites, groups, teams, queues, agents)
+//! as a dense index with its parent, its tallies and its live agent-state counts.
+//!
+//! A call's queue outcome counts in its queue's chain (queue → owning node → … → centre); an
+//! agent's state time and handled calls count in the agent's chain (agent → team → group → site
+//! → centre). Chains are short, so each event touches a handful of tallies and nothing is ever
+//! rolled up by averaging (docs/METRICS.md, "Scopes" and "Roll-ups").
+
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
+
+use super::tally::{Contribution, ScopeTally};
+use crate::event::{AgentState, Millis, NotReadyReason};
+use crate::org::Organisation;
+use crate::scope::Scope;
+use crate::service_level::ServiceLevelSettings;
+
+pub type ScopeIdx = usize;
+/// Position of a queue in [`Floor::queues`].
+pub type QueueNo = usize;
+pub const CENTRE: ScopeIdx = 0;
+
+/// One scope: where it hangs in the tree and what has been counted in it.
+#[derive(Debug, Clone)]
+pub struct ScopeNode {
+    pub scope: Scope,
+    pub name: String,
+    pub parent: Option<ScopeIdx>,
+    pub tally: ScopeTally,
+    /// Logged-in agents in this scope by state, live.
+    pub states: [u32; 6],
+    /// Not-ready agents by reason, live (index: [`reason_index`]).
+    pub reasons: [u32; 7],
+}
+
+/// A queue's settings and the calls waiting in it now.
+#[derive(Debug, Clone)]
+pub struct QueueInfo {
+    pub id: String,
+    pub idx: ScopeIdx,
+    pub owner: Option<String>,
+    pub settings: ServiceLevelSettings,
+    /// The queue's chain: itself, its owning node and that node's ancestors, the centre.
+    pub chain: Vec<ScopeIdx>,
+    /// (entered at, call key): the first entry is the oldest waiting call.
+    pub waiting: BTreeSet<(Millis, u64)>,
+}
+
+/// The organisation, indexed.
+#[derive(Debug, Clone)]
+pub struct Floor {
+    pub nodes: Vec<ScopeNode>,
+    pub sites: FxHashMap<String, ScopeIdx>,
+    pub groups: FxHashMap<String, ScopeIdx>,
+    pub teams: FxHashMap<String, ScopeIdx>,
+    pub agents: FxHashMap<String, ScopeIdx>,
+    /// Queues in the order first configured or seen; [`QueueNo`] indexes this.
+    pub queues: Vec<QueueInfo>,
+    pub queue_ids: FxHashMap<String, QueueNo>,
+    /// Settings for queues that are seen in events but not configured.
+    pub default_settings: ServiceLevelSettings,
+    /// Configured agent display names.
+    pub agent_names: FxHashMap<String, String>,
+    /// Configured team of each agent.
+    pub agent_teams: FxHashMap<String, String>,
+}
+
+impl Floor {
+    pub fn new(org: &Organisation) -> Floor {
+        let mut floor = Floor {
+            nodes: vec![node(Scope::Centre, &org.centre.name, None)],
+            sites: FxHashMap::default(),
+            groups: FxHashMap::default(),
+            teams: FxHashMap::default(),
+            agents: FxHashMap::default(),
+            queues: Vec::new(),
+            queue_ids: FxHashMap::default(),
+            default_settings: org.centre.service_level,
+            agent_names: FxHashMap::default(),
+            agent_teams: FxHashMap::default(),
+        };
+        for site in &org.sites {
+            let s = floor.push(Scope::Site(site.id.clone()), &site.name, Some(CENTRE));
+            floor.sites.insert(site.id.clone(), s);
+            for group in &site.groups {
+                let g = floor.push(Scope::Group(group.id.clone()), &group.name, Some(s));
+                floor.groups.insert(group.id.clone(), g);
+                for team in &group.teams {
+                    let t = floor.push(Scope::Team(team.id.clone()), &team.name, Some(g));
+                    floor.teams.insert(team.id.clone(), t);
+                    for agent in &team.agents {
+                        floor
+                            .agent_names
+                            .insert(agent.id().to_string(), agent.name().to_string());
+                        floor
+                            .agent_teams
+                            .insert(agent.id().to_string(), team.id.clone());
+                    }
+                }
+            }
+        }
+        for queue in &org.queues {
+            let owner = queue.owner.as_ref().and_then(|o| o.parse::<Scope>().ok());
+            let owner_idx = owner.and_then(|o| floor.index(&o));
+            floor.add_queue(
+                &queue.id,
+                &queue.name,
+                queue.owner.clone(),
+                owner_idx,
+                queue.service_level(&org.centre.service_level),
+            );
+        }
+        floor
+    }
+
+    fn push(&mut self, scope: Scope, name: &str, parent: Option<ScopeIdx>) -> ScopeIdx {
+        self.nodes.push(node(scope, name, parent));
+        self.nodes.len() - 1
+    }
+
+    fn add_queue(
+        &mut self,
+        id: &str,
+        name: &str,
+        owner: Option<String>,
+        owner_idx: Option<ScopeIdx>,
+        settings: ServiceLevelSettings,
+    ) -> QueueNo {
+        let idx = self.push(
+            Scope::Queue(id.to_string()),
+            name,
+            owner_idx.or(Some(CENTRE)),
+        );
+        let chain = self.chain(idx);
+        self.queues.push(QueueInfo {
+            id: id.to_string(),
+            idx,
+            owner,
+            settings,
+            chain,
+            waiting: BTreeSet::new(),
+        });
+        let no = self.queues.len() - 1;
+        self.queue_ids.insert(id.to_string(), no);
+        no
+    }
+
+    /// The queue by id, added with the centre's default settings when first seen.
+    pub fn queue(&mut self, id: &str) -> QueueNo {
+        match self.queue_ids.get(id) {
+            Some(&no) => no,
+            None => {
+                let settings = self.default_settings;
+                self.add_queue(id, id, None, None, settings)
+            }
+        }
+    }
+
+    /// The team's index, added under the centre when first seen.
+    pub fn team(&mut self, id: &str) -> ScopeIdx {
+        if let Some(&t) = self.teams.get(id) {
+            return t;
+        }
+        let t = self.push(Scope::Team(id.to_string()), id, Some(CENTRE));
+        self.teams.insert(id.to_string(), t);
+        t
+    }
+
+    /// The agent's index, added when first seen (under its configured team, if any).
+    /// Returns the index and whether it was new.
+    pub fn agent(&mut self, id: &str) -> (ScopeIdx, bool) {
+        if let Some(&a) = self.agents.get(id) {
+            return (a, false);
+        }
+        let team = self.agent_teams.get(id).cloned().map(|t| self.team(&t));
+        let name = self
+            .agent_names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string());
+        let a = self.push(Scope::Agent(id.to_string()), &name, team.or(Some(CENTRE)));
+        self.agents.insert(id.to_string(), a);
+        (a, true)
+    }
+
+    /// The scope and all its ancestors, nearest first; always ends with the centre.
+    pub fn chain(&self, idx: ScopeIdx) -> Vec<ScopeIdx> {
+        let mut chain = vec![idx];
+        let mut at = idx;
+        while let Some(parent) = self.nodes[at].parent {
+            chain.push(parent);
+            at = parent;
+        }
+        chain
+    }
+
+    /// Whether `inner` lies inside `outer` (or is it).
+    pub fn contains(&self, outer: ScopeIdx, inner: ScopeIdx) -> bool {
+        let mut at = Some(inner);
+        while let Some(i) = at {
+            if i == outer {
+                return true;
+            }
+            at = self.nodes[i].parent;
+        }
+        false
+    }
+
+    pub fn index(&self, scope: &Scope) -> Option<ScopeIdx> {
+        match scope {
+            Scope::Centre => Some(CENTRE),
+            Scope::Site(id) => self.sites.get(id).copied(),
+            Scope::Group(id) => self.groups.get(id).copied(),
+            Scope::Team(id) => self.teams.get(id).copied(),
+            Scope::Queue(id) => self.queue_ids.get(id).map(|&q| self.queues[q].idx),
+            Scope::Agent(id) => self.agents.get(id).copied(),
+        }
+    }
+
+    /// Adds `c` to every scope of `chain`.
+    pub fn add(
+        &mut self,
+        chain: &[ScopeIdx],
+        minute: i64,
+        oldest_minute: i64,
+        in_day: bool,
+        c: &Contribution,
+    ) {
+        for &idx in chain {
+            self.nodes[idx].tally.add(minute, oldest_minute, in_day, c);
+        }
+    }
+
+    /// Moves one agent between live states in every scope of `chain`.
+    pub fn count_state(
+        &mut self,
+        chain: &[ScopeIdx],
+        state: AgentState,
+        reason: Option<NotReadyReason>,
+        delta: i32,
+    ) {
+        for &idx in chain {
+            let node = &mut self.nodes[idx];
+            node.states[state.index()] = node.states[state.index()].saturating_add_signed(delta);
+            if state == AgentState::NotReady {
+                let r = reason_index(reason);
+                node.reasons[r] = node.reasons[r].saturating_add_signed(delta);
+            }
+        }
+    }
+}
+
+fn node(scope: Scope, name: &str, parent: Option<ScopeIdx>) -> ScopeNode {
+    ScopeNode {
+        name: if name.is_empty() {
+            scope.id().unwrap_or("centre").to_string()
+        } else {
+            name.to_string()
+        },
+        scope,
+        parent,
+        tally: ScopeTally::default(),
+        states: [0; 6],
+        reasons: [0; 7],
+    }
+}
+
+pub const REASONS: [NotReadyReason; 7] = [
+    NotReadyReason::Break,
+    NotReadyReason::Meal,
+    NotReadyReason::Meeting,
+    NotReadyReason::Training,
+    NotReadyReason::Coaching,
+    NotReadyReason::Outbound,
+    NotReadyReason::Other,
+];
+
+/// Index into [`REASONS`]; no reason counts as `other`.
+pub fn reason_index(reason: Option<NotReadyReason>) -> usize {
+    let reason = reason.unwrap_or(NotReadyReason::Other);
+    REASONS.iter().position(|r| *r == reason).unwrap_or(6)
+}

@@ -1,0 +1,237 @@
+//! Reading a window: sum the scope's minutes (or its day), add what is still running (agent
+//! states, handled calls awaiting after-call work), and derive every figure of docs/METRICS.md
+//! from the sums. Percentages are computed here and nowhere else.
+
+use hdrhistogram::Histogram;
+
+use super::Engine;
+use super::agents::AgentRecord;
+use super::clock::minute_of;
+use super::floor::{REASONS, ScopeIdx};
+use super::tally::{MINUTE_MS, Tally, WindowSum};
+use crate::erlang::{self, Traffic};
+use crate::event::{AgentState, Millis};
+use crate::figures::{AgentStateCounts, AgentView, Figures, ServiceLevelVariants};
+use crate::scope::{Scope, Window};
+use crate::service_level::{ServiceLevelSettings, ServiceLevelVariant, pct};
+
+/// The first instant of `window` at the engine's clock (docs/METRICS.md, "Windows").
+pub fn window_start(engine: &Engine, window: Window) -> Millis {
+    let now = engine.clock.now;
+    match window {
+        Window::Rolling15 | Window::Rolling30 | Window::Rolling60 => {
+            let minutes = window.minutes().unwrap_or(60);
+            (minute_of(now) - (minutes - 1)) * MINUTE_MS
+        }
+        Window::Interval15 => engine.calendar.interval_start(now, 15),
+        Window::Interval30 => engine.calendar.interval_start(now, 30),
+        Window::Today => engine.clock.day_start,
+    }
+}
+
+/// Sums `window` for scope `idx`, including running states and pending handle samples.
+fn sum(engine: &Engine, idx: ScopeIdx, window: Window, samples: bool) -> (Millis, WindowSum) {
+    let from = window_start(engine, window);
+    let node = &engine.floor.nodes[idx];
+    let mut out = WindowSum::default();
+    match window {
+        Window::Today => node.tally.sum_day(samples, &mut out),
+        _ => node.tally.sum_minutes(minute_of(from), samples, &mut out),
+    }
+    let now = engine.clock.now;
+    for agent in engine.agents.values() {
+        if let Some(open) = agent.state
+            && engine.floor.contains(idx, agent.idx)
+        {
+            let running = now - open.since.max(from);
+            if running > 0 {
+                out.tally.state_ms[open.state.index()] += running;
+            }
+        }
+        // A handled call still awaiting its after-call work counts in the queue's chain as
+        // well as the agent's.
+        if samples
+            && let Some(p) = &agent.pending
+            && p.ended_at >= from
+            && p.chain.contains(&idx)
+        {
+            out.handles.push(super::calls::sample(p.handle_ms));
+        }
+    }
+    (from, out)
+}
+
+pub fn figures(engine: &Engine, idx: ScopeIdx, window: Window) -> Figures {
+    let (from, sum) = sum(engine, idx, window, true);
+    let t = &sum.tally;
+    let node = &engine.floor.nodes[idx];
+    let queue = match &node.scope {
+        Scope::Queue(id) => engine
+            .floor
+            .queue_ids
+            .get(id)
+            .map(|&q| &engine.floor.queues[q]),
+        _ => None,
+    };
+    let settings = queue.map_or(engine.floor.default_settings, |q| q.settings);
+    let sl = t.service_level_counts();
+    let handled = t.handled;
+
+    let (mut waiting_now, mut oldest) = (0u64, None::<Millis>);
+    for q in &engine.floor.queues {
+        if q.chain.contains(&idx) {
+            waiting_now += q.waiting.len() as u64;
+            if let Some(&(entered, _)) = q.waiting.first() {
+                oldest = Some(oldest.map_or(entered, |o| o.min(entered)));
+            }
+        }
+    }
+
+    let (wait_p50, wait_p90, wait_p99) = percentiles(&sum.waits);
+    let (handle_p50, handle_p90, handle_p99) = percentiles(&sum.handles);
+
+    Figures {
+        scope: node.scope.clone(),
+        window,
+        from,
+        to: engine.clock.now,
+        offered: sl.offered,
+        answered: t.answered,
+        abandoned: t.abandoned,
+        short_abandoned: t.short_abandoned,
+        timed_out: t.timed_out,
+        answered_within_threshold: t.answered_within,
+        ivr_completed: t.ivr_completed,
+        handled,
+        service_level_pct: sl.pct(settings.variant),
+        service_level_variant: settings.variant,
+        service_level_target_pct: settings.target_pct,
+        service_level_variants: ServiceLevelVariants {
+            answered_over_offered: sl.pct(ServiceLevelVariant::AnsweredOverOffered),
+            answered_over_answered: sl.pct(ServiceLevelVariant::AnsweredOverAnswered),
+            removed_over_offered: sl.pct(ServiceLevelVariant::RemovedOverOffered),
+            answered_over_offered_excl_abandoned_within: sl
+                .pct(ServiceLevelVariant::AnsweredOverOfferedExclAbandonedWithin),
+        },
+        answer_rate_pct: pct(t.answered + t.ivr_completed, sl.offered + t.ivr_completed),
+        abandon_rate_pct: pct(
+            t.abandoned - t.short_abandoned,
+            sl.offered - t.short_abandoned,
+        ),
+        asa_s: mean_s(t.answered_wait_ms, t.answered),
+        max_wait_s: t.max_wait_ms.map(|ms| ms as f64 / 1000.0),
+        avg_talk_s: mean_s(t.talk_ms, handled),
+        avg_hold_s: mean_s(t.hold_ms, t.held),
+        avg_acw_s: mean_s(t.acw_ms, t.acw_calls),
+        aht_s: mean_s(t.talk_ms + t.hold_ms + t.acw_ms, handled),
+        occupancy_pct: occupancy(t),
+        utilisation_pct: utilisation(t),
+        wait_p50_s: wait_p50,
+        wait_p90_s: wait_p90,
+        wait_p99_s: wait_p99,
+        handle_p50_s: handle_p50,
+        handle_p90_s: handle_p90,
+        handle_p99_s: handle_p99,
+        waiting_now,
+        oldest_waiting_since: oldest,
+        agents: agent_counts(engine, idx),
+        agents_needed: queue.and_then(|_| agents_needed(engine, idx, &settings)),
+    }
+}
+
+/// Mean of a summed duration in seconds; `None` over no items.
+fn mean_s(total_ms: i64, count: u64) -> Option<f64> {
+    (count > 0).then(|| total_ms as f64 / count as f64 / 1000.0)
+}
+
+/// Handle time / (handle time + available time), from agent state time: on call, hold and
+/// after-call work are handling; available and ringing are available.
+fn occupancy(t: &Tally) -> Option<f64> {
+    let handling = t.state(AgentState::OnCall)
+        + t.state(AgentState::Hold)
+        + t.state(AgentState::AfterCallWork);
+    let available = t.state(AgentState::Available) + t.state(AgentState::Ringing);
+    ratio_pct(handling, handling + available)
+}
+
+/// Talk time (on call, not hold) / logged-in time (every state).
+fn utilisation(t: &Tally) -> Option<f64> {
+    ratio_pct(t.state(AgentState::OnCall), t.state_ms.iter().sum())
+}
+
+fn ratio_pct(num: i64, den: i64) -> Option<f64> {
+    (den > 0).then(|| num as f64 * 100.0 / den as f64)
+}
+
+/// p50, p90 and p99 in seconds, via an HDR histogram at 2 significant digits (1 %).
+fn percentiles(samples: &[u32]) -> (Option<f64>, Option<f64>, Option<f64>) {
+    if samples.is_empty() {
+        return (None, None, None);
+    }
+    let Ok(mut h) = Histogram::<u64>::new_with_bounds(1, u64::from(u32::MAX), 2) else {
+        return (None, None, None);
+    };
+    for &s in samples {
+        h.saturating_record(u64::from(s));
+    }
+    let at = |q: f64| Some(h.value_at_quantile(q) as f64 / 1000.0);
+    (at(0.5), at(0.9), at(0.99))
+}
+
+fn agent_counts(engine: &Engine, idx: ScopeIdx) -> AgentStateCounts {
+    let node = &engine.floor.nodes[idx];
+    let s = |state: AgentState| node.states[state.index()];
+    let mut counts = AgentStateCounts {
+        logged_in: node.states.iter().sum(),
+        available: s(AgentState::Available),
+        ringing: s(AgentState::Ringing),
+        on_call: s(AgentState::OnCall),
+        hold: s(AgentState::Hold),
+        after_call_work: s(AgentState::AfterCallWork),
+        not_ready: s(AgentState::NotReady),
+        ..AgentStateCounts::default()
+    };
+    for (i, reason) in REASONS.iter().enumerate() {
+        if node.reasons[i] > 0 {
+            counts
+                .not_ready_by_reason
+                .insert(reason.as_str().to_string(), node.reasons[i]);
+        }
+    }
+    counts
+}
+
+/// Erlang C agents needed now: arrivals and AHT of the last 30 minutes (AHT of today when no
+/// call was handled in them), against the queue's own threshold and target.
+fn agents_needed(engine: &Engine, idx: ScopeIdx, settings: &ServiceLevelSettings) -> Option<u32> {
+    let (_, last30) = sum(engine, idx, Window::Rolling30, false);
+    let (_, today) = sum(engine, idx, Window::Today, false);
+    let arrivals = last30.tally.offered() as f64 / (30.0 * 60.0);
+    let aht_of = |t: &Tally| mean_s(t.talk_ms + t.hold_ms + t.acw_ms, t.handled);
+    let aht = aht_of(&last30.tally).or_else(|| aht_of(&today.tally))?;
+    erlang::agents_needed(
+        Traffic {
+            arrivals_per_s: arrivals,
+            aht_s: aht,
+        },
+        f64::from(settings.threshold_s),
+        settings.target_pct,
+    )
+}
+
+pub fn agent_view(engine: &Engine, a: &AgentRecord) -> AgentView {
+    let node = &engine.floor.nodes[a.idx];
+    let day = node.tally.day();
+    AgentView {
+        id: a.id.clone(),
+        name: node.name.clone(),
+        team: a.team.clone(),
+        state: a.state.map(|s| s.state),
+        reason: a.state.and_then(|s| s.reason),
+        state_since: a.state.map(|s| s.since),
+        call: a.call.as_ref().map(|(c, _)| c.clone()),
+        call_since: a.call.as_ref().map(|(_, at)| *at),
+        handled_today: day.handled,
+        aht_today_s: mean_s(day.talk_ms + day.hold_ms + day.acw_ms, day.handled),
+    }
+}

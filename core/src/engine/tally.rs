@@ -1,0 +1,273 @@
+//! Per-scope accumulators: a [`Tally`] of counts and summed times, kept per minute of event time
+//! for the last hour (rolling windows and intervals) and for the current centre day (today).
+//!
+//! Everything here is a sum or a max, so a window is the sum of its minutes and a scope's figures
+//! are the sum of what happened inside it: percentages are derived only when read
+//! (docs/METRICS.md, "Roll-ups").
+
+use std::collections::VecDeque;
+
+use crate::event::{AgentState, Millis};
+use crate::service_level::ServiceLevelCounts;
+
+pub const MINUTE_MS: Millis = 60_000;
+/// Minutes kept in the ring: the 60 of the longest rolling window plus the current one.
+pub const RING_MINUTES: i64 = 61;
+
+/// Counts and summed times of one scope over some span of event time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub answered: u64,
+    pub abandoned: u64,
+    pub timed_out: u64,
+    pub short_abandoned: u64,
+    pub answered_within: u64,
+    pub abandoned_within: u64,
+    pub timed_out_within: u64,
+    pub ivr_completed: u64,
+    /// Sum of waits of answered calls (ASA numerator).
+    pub answered_wait_ms: i64,
+    /// Longest wait of any outcome.
+    pub max_wait_ms: Option<i64>,
+    pub handled: u64,
+    pub talk_ms: i64,
+    /// Handled calls put on hold at least once, and their hold time.
+    pub held: u64,
+    pub hold_ms: i64,
+    /// Handled calls whose after-call work has ended, and its time.
+    pub acw_calls: u64,
+    pub acw_ms: i64,
+    /// Agent time spent in each [`AgentState`], indexed by [`AgentState::index`].
+    pub state_ms: [i64; 6],
+}
+
+impl Tally {
+    pub fn offered(&self) -> u64 {
+        self.answered + self.abandoned + self.timed_out
+    }
+
+    pub fn add(&mut self, other: &Tally) {
+        self.answered += other.answered;
+        self.abandoned += other.abandoned;
+        self.timed_out += other.timed_out;
+        self.short_abandoned += other.short_abandoned;
+        self.answered_within += other.answered_within;
+        self.abandoned_within += other.abandoned_within;
+        self.timed_out_within += other.timed_out_within;
+        self.ivr_completed += other.ivr_completed;
+        self.answered_wait_ms += other.answered_wait_ms;
+        self.max_wait_ms = max_opt(self.max_wait_ms, other.max_wait_ms);
+        self.handled += other.handled;
+        self.talk_ms += other.talk_ms;
+        self.held += other.held;
+        self.hold_ms += other.hold_ms;
+        self.acw_calls += other.acw_calls;
+        self.acw_ms += other.acw_ms;
+        for (mine, theirs) in self.state_ms.iter_mut().zip(other.state_ms) {
+            *mine += theirs;
+        }
+    }
+
+    pub fn service_level_counts(&self) -> ServiceLevelCounts {
+        ServiceLevelCounts {
+            offered: self.offered(),
+            answered: self.answered,
+            answered_within: self.answered_within,
+            short_abandoned: self.short_abandoned,
+            abandoned_within: self.abandoned_within,
+            timed_out_within: self.timed_out_within,
+        }
+    }
+
+    pub fn state(&self, state: AgentState) -> i64 {
+        self.state_ms[state.index()]
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+/// What one change adds to a tally, plus the percentile samples it brings.
+#[derive(Debug, Clone, Default)]
+pub struct Contribution {
+    pub tally: Tally,
+    pub wait_sample_ms: Option<u32>,
+    pub handle_sample_ms: Option<u32>,
+}
+
+/// One minute of one scope.
+#[derive(Debug, Clone, Default)]
+struct Minute {
+    /// Minute number since the epoch (ms / 60,000).
+    minute: i64,
+    tally: Tally,
+    waits: Vec<u32>,
+    handles: Vec<u32>,
+}
+
+/// The accumulators of one scope.
+#[derive(Debug, Clone, Default)]
+pub struct ScopeTally {
+    /// The last [`RING_MINUTES`] minutes that saw anything, oldest first, sorted by minute.
+    minutes: VecDeque<Minute>,
+    /// Since the start of the current centre day.
+    day: Tally,
+    day_waits: Vec<u32>,
+    day_handles: Vec<u32>,
+}
+
+/// The sums of one window of one scope, with its percentile samples.
+#[derive(Debug, Clone, Default)]
+pub struct WindowSum {
+    pub tally: Tally,
+    pub waits: Vec<u32>,
+    pub handles: Vec<u32>,
+}
+
+impl ScopeTally {
+    /// Adds `c` to minute `minute`, if that minute is still in the ring (`oldest_minute` or
+    /// later), and to the day if `in_day`.
+    pub fn add(&mut self, minute: i64, oldest_minute: i64, in_day: bool, c: &Contribution) {
+        if minute >= oldest_minute {
+            let slot = self.minute_mut(minute);
+            slot.tally.add(&c.tally);
+            slot.waits.extend(c.wait_sample_ms);
+            slot.handles.extend(c.handle_sample_ms);
+        }
+        if in_day {
+            self.day.add(&c.tally);
+            self.day_waits.extend(c.wait_sample_ms);
+            self.day_handles.extend(c.handle_sample_ms);
+        }
+    }
+
+    /// Adds agent state time to one minute only (the day is credited separately, in one go).
+    pub fn add_state_minute(&mut self, minute: i64, state: AgentState, ms: i64) {
+        self.minute_mut(minute).tally.state_ms[state.index()] += ms;
+    }
+
+    pub fn add_state_day(&mut self, state: AgentState, ms: i64) {
+        self.day.state_ms[state.index()] += ms;
+    }
+
+    fn minute_mut(&mut self, minute: i64) -> &mut Minute {
+        // Events arrive nearly in order: the slot is almost always the last one.
+        let pos = self
+            .minutes
+            .iter()
+            .rposition(|m| m.minute <= minute)
+            .map_or(0, |i| i + 1);
+        if pos > 0 && self.minutes[pos - 1].minute == minute {
+            return &mut self.minutes[pos - 1];
+        }
+        self.minutes.insert(
+            pos,
+            Minute {
+                minute,
+                ..Minute::default()
+            },
+        );
+        &mut self.minutes[pos]
+    }
+
+    /// Drops minutes older than `oldest_minute`.
+    pub fn prune(&mut self, oldest_minute: i64) {
+        while self
+            .minutes
+            .front()
+            .is_some_and(|m| m.minute < oldest_minute)
+        {
+            self.minutes.pop_front();
+        }
+    }
+
+    /// Starts a new centre day.
+    pub fn reset_day(&mut self) {
+        self.day = Tally::default();
+        self.day_waits.clear();
+        self.day_handles.clear();
+    }
+
+    pub fn day(&self) -> &Tally {
+        &self.day
+    }
+
+    /// Sums the minutes from `first_minute` on; with samples if `samples`.
+    pub fn sum_minutes(&self, first_minute: i64, samples: bool, out: &mut WindowSum) {
+        for m in self.minutes.iter().rev() {
+            if m.minute < first_minute {
+                break;
+            }
+            out.tally.add(&m.tally);
+            if samples {
+                out.waits.extend_from_slice(&m.waits);
+                out.handles.extend_from_slice(&m.handles);
+            }
+        }
+    }
+
+    /// Adds the day's sums.
+    pub fn sum_day(&self, samples: bool, out: &mut WindowSum) {
+        out.tally.add(&self.day);
+        if samples {
+            out.waits.extend_from_slice(&self.day_waits);
+            out.handles.extend_from_slice(&self.day_handles);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(wait: i64) -> Contribution {
+        Contribution {
+            tally: Tally {
+                answered: 1,
+                answered_wait_ms: wait,
+                max_wait_ms: Some(wait),
+                ..Tally::default()
+            },
+            wait_sample_ms: Some(wait as u32),
+            handle_sample_ms: None,
+        }
+    }
+
+    #[test]
+    fn minutes_stay_sorted_when_events_arrive_late() {
+        let mut t = ScopeTally::default();
+        t.add(10, 0, true, &answered(1000));
+        t.add(12, 0, true, &answered(3000));
+        t.add(11, 0, true, &answered(2000));
+        t.add(12, 0, true, &answered(4000));
+        let order: Vec<i64> = t.minutes.iter().map(|m| m.minute).collect();
+        assert_eq!(order, vec![10, 11, 12]);
+        let mut sum = WindowSum::default();
+        t.sum_minutes(11, true, &mut sum);
+        assert_eq!(sum.tally.answered, 3);
+        assert_eq!(sum.tally.max_wait_ms, Some(4000));
+        assert_eq!(sum.waits.len(), 3);
+        assert_eq!(t.day().answered, 4);
+    }
+
+    #[test]
+    fn pruned_minutes_leave_the_day_intact() {
+        let mut t = ScopeTally::default();
+        t.add(10, 0, true, &answered(1000));
+        t.add(100, 0, true, &answered(1000));
+        t.prune(40);
+        let mut sum = WindowSum::default();
+        t.sum_minutes(0, false, &mut sum);
+        assert_eq!(sum.tally.answered, 1);
+        assert_eq!(t.day().answered, 2);
+        // A late event for a minute already pruned only reaches the day.
+        t.add(20, 40, true, &answered(1000));
+        assert_eq!(t.minutes.len(), 1);
+        assert_eq!(t.day().answered, 3);
+    }
+}

@@ -1,0 +1,180 @@
+//! A small language for writing call days in tests: times are seconds after a base instant.
+
+#![allow(dead_code)]
+
+use floorwatch_core::{AgentState, Event, EventKind, Millis, NotReadyReason};
+
+pub fn ms(rfc3339: &str) -> Millis {
+    rfc3339
+        .parse::<jiff::Timestamp>()
+        .expect("valid timestamp in test")
+        .as_millisecond()
+}
+
+/// Events of one test day, numbered in the order written.
+pub struct Day {
+    pub base: Millis,
+    pub events: Vec<Event>,
+}
+
+impl Day {
+    pub fn new(base: &str) -> Day {
+        Day {
+            base: ms(base),
+            events: Vec::new(),
+        }
+    }
+
+    pub fn at(&self, s: f64) -> Millis {
+        self.base + (s * 1000.0).round() as Millis
+    }
+
+    pub fn push(&mut self, s: f64, kind: EventKind) -> &mut Event {
+        let n = self.events.len() + 1;
+        self.events.push(Event {
+            v: 1,
+            id: format!("e{n}"),
+            source: "test".into(),
+            seq: n as u64,
+            ts: self.at(s),
+            test: false,
+            kind,
+        });
+        self.events.last_mut().expect("just pushed")
+    }
+
+    pub fn enter(&mut self, s: f64, call: &str, queue: &str) {
+        self.push(
+            s,
+            EventKind::CallEnteredQueue {
+                call: call.into(),
+                queue: queue.into(),
+                priority: 0,
+                caller: None,
+                direction: Default::default(),
+            },
+        );
+    }
+
+    pub fn answer(&mut self, s: f64, call: &str, agent: &str) {
+        self.push(
+            s,
+            EventKind::CallAnswered {
+                call: call.into(),
+                agent: agent.into(),
+                queue: None,
+                wait_ms: None,
+            },
+        );
+    }
+
+    pub fn end(&mut self, s: f64, call: &str) {
+        self.push(
+            s,
+            EventKind::CallEnded {
+                call: call.into(),
+                queue: None,
+                agent: None,
+                talk_ms: None,
+            },
+        );
+    }
+
+    pub fn acw_end(&mut self, s: f64, call: &str) {
+        self.push(s, EventKind::CallAfterCallWorkEnded { call: call.into() });
+    }
+
+    pub fn hold(&mut self, from: f64, to: f64, call: &str) {
+        self.push(from, EventKind::CallHoldStarted { call: call.into() });
+        self.push(to, EventKind::CallHoldEnded { call: call.into() });
+    }
+
+    pub fn abandon(&mut self, s: f64, call: &str) {
+        self.push(
+            s,
+            EventKind::CallAbandoned {
+                call: call.into(),
+                queue: None,
+                wait_ms: None,
+            },
+        );
+    }
+
+    pub fn time_out(&mut self, s: f64, call: &str) {
+        self.push(
+            s,
+            EventKind::CallTimedOut {
+                call: call.into(),
+                queue: None,
+                wait_ms: None,
+                overflow_to: None,
+            },
+        );
+    }
+
+    pub fn ivr(&mut self, s: f64, call: &str, queue: Option<&str>) {
+        self.push(
+            s,
+            EventKind::CallIvrCompleted {
+                call: call.into(),
+                queue: queue.map(str::to_string),
+            },
+        );
+    }
+
+    pub fn login(&mut self, s: f64, agent: &str, team: Option<&str>) {
+        self.push(
+            s,
+            EventKind::AgentLogin {
+                agent: agent.into(),
+                team: team.map(str::to_string),
+            },
+        );
+    }
+
+    pub fn state(&mut self, s: f64, agent: &str, state: AgentState) {
+        self.push(
+            s,
+            EventKind::AgentState {
+                agent: agent.into(),
+                state,
+                reason: None,
+            },
+        );
+    }
+
+    pub fn not_ready(&mut self, s: f64, agent: &str, reason: NotReadyReason) {
+        self.push(
+            s,
+            EventKind::AgentState {
+                agent: agent.into(),
+                state: AgentState::NotReady,
+                reason: Some(reason),
+            },
+        );
+    }
+
+    /// A queued call answered after `wait` seconds with `talk` seconds of talk and no ACW.
+    pub fn answered_call(
+        &mut self,
+        s: f64,
+        call: &str,
+        queue: &str,
+        agent: &str,
+        wait: f64,
+        talk: f64,
+    ) {
+        self.enter(s, call, queue);
+        self.answer(s + wait, call, agent);
+        self.end(s + wait + talk, call);
+    }
+}
+
+/// Asserts two optional floats agree to 1e-9.
+#[track_caller]
+pub fn approx(got: Option<f64>, want: Option<f64>) {
+    match (got, want) {
+        (Some(g), Some(w)) => assert!((g - w).abs() < 1e-9, "got {g}, want {w}"),
+        (g, w) => assert_eq!(g, w),
+    }
+}
