@@ -1,1 +1,309 @@
-fn main() {}
+//! The engine alone, fed a generated call day: events per second, and retained bytes per agent
+//! and per queue. Results and the command go in BENCHMARKS.md ("Engine").
+//!
+//! Run: `cargo bench -p floorwatch-core --bench engine`
+//!
+//! The day is generated here (a seeded xorshift, no simulator) so the benchmark measures the
+//! engine and nothing else: each agent works an 8-hour shift of calls (ringing, answer, talk,
+//! sometimes hold, after-call work) with its own state events, plus abandoned calls, all sorted
+//! by event time as a switch would send them.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use floorwatch_core::org::{AgentConfig, Group, QueueConfig, Site, Team};
+use floorwatch_core::{
+    AgentState, Direction, Engine, Event, EventKind, Millis, Organisation, Scope, Window,
+};
+
+/// Counts live heap bytes, to measure what the engine retains.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo) as u64) as i64
+    }
+}
+
+/// 20 agents a team, 10 teams a group, 5 groups a site.
+fn organisation(agents: usize, queues: usize) -> Organisation {
+    let mut org = Organisation::default();
+    org.centre.timezone = "Asia/Shanghai".into();
+    let teams = agents.div_ceil(20);
+    for t in 0..teams {
+        let (g, s) = (t / 10, t / 50);
+        if org.sites.len() <= s {
+            org.sites.push(Site {
+                id: format!("s{s}"),
+                name: String::new(),
+                groups: Vec::new(),
+            });
+        }
+        let site = &mut org.sites[s];
+        if site.groups.len() <= g % 5 {
+            site.groups.push(Group {
+                id: format!("g{g}"),
+                name: String::new(),
+                teams: Vec::new(),
+            });
+        }
+        let lo = t * 20;
+        let hi = (lo + 20).min(agents);
+        site.groups[g % 5].teams.push(Team {
+            id: format!("t{t}"),
+            name: String::new(),
+            agents: (lo..hi).map(|a| AgentConfig::Id(format!("a{a}"))).collect(),
+        });
+    }
+    for q in 0..queues {
+        org.queues.push(QueueConfig {
+            id: format!("q{q}"),
+            owner: Some(format!("site:s{}", q % org.sites.len())),
+            ..QueueConfig::default()
+        });
+    }
+    org
+}
+
+/// A call day from 08:00 Shanghai time, sorted by event time.
+fn call_day(agents: usize, queues: usize, seed: u64) -> Vec<Event> {
+    let mut rng = Rng(seed);
+    let base: Millis = 1_773_014_400_000; // 2026-03-09T00:00:00Z = 08:00 Shanghai
+    let mut events: Vec<Event> = Vec::new();
+    let mut push = |events: &mut Vec<Event>, ts: Millis, kind: EventKind| {
+        let n = events.len();
+        events.push(Event {
+            v: 1,
+            id: format!("e{n}"),
+            source: "bench".into(),
+            seq: n as u64,
+            ts,
+            test: false,
+            kind,
+        });
+    };
+    let state = |agent: &str, state: AgentState| EventKind::AgentState {
+        agent: agent.to_string(),
+        state,
+        reason: None,
+    };
+    let mut call_no = 0u64;
+    for a in 0..agents {
+        let agent = format!("a{a}");
+        let queue = format!("q{}", a % queues);
+        let mut t = base + rng.range(-300_000, 300_000);
+        let shift_end = t + 8 * 3_600_000;
+        push(
+            &mut events,
+            t,
+            EventKind::AgentLogin {
+                agent: agent.clone(),
+                team: None,
+            },
+        );
+        while t < shift_end {
+            t += rng.range(0, 120_000);
+            let call = format!("c{call_no}");
+            call_no += 1;
+            let wait = rng.range(0, 40_000);
+            push(
+                &mut events,
+                t - wait,
+                EventKind::CallEnteredQueue {
+                    call: call.clone(),
+                    queue: queue.clone(),
+                    priority: 0,
+                    caller: Some("13812345678".into()),
+                    direction: Direction::Inbound,
+                },
+            );
+            if rng.range(0, 10) == 0 {
+                // This caller gives up; the agent takes the next one.
+                push(
+                    &mut events,
+                    t,
+                    EventKind::CallAbandoned {
+                        call,
+                        queue: None,
+                        wait_ms: None,
+                    },
+                );
+                continue;
+            }
+            push(
+                &mut events,
+                t - 3_000,
+                EventKind::CallOffered {
+                    call: call.clone(),
+                    agent: agent.clone(),
+                },
+            );
+            push(&mut events, t - 3_000, state(&agent, AgentState::Ringing));
+            push(
+                &mut events,
+                t,
+                EventKind::CallAnswered {
+                    call: call.clone(),
+                    agent: agent.clone(),
+                    queue: None,
+                    wait_ms: None,
+                },
+            );
+            push(&mut events, t, state(&agent, AgentState::OnCall));
+            let talk = rng.range(60_000, 400_000);
+            if rng.range(0, 4) == 0 {
+                let h = t + talk / 2;
+                push(
+                    &mut events,
+                    h,
+                    EventKind::CallHoldStarted { call: call.clone() },
+                );
+                push(&mut events, h, state(&agent, AgentState::Hold));
+                push(
+                    &mut events,
+                    h + 20_000,
+                    EventKind::CallHoldEnded { call: call.clone() },
+                );
+                push(&mut events, h + 20_000, state(&agent, AgentState::OnCall));
+            }
+            t += talk;
+            push(
+                &mut events,
+                t,
+                EventKind::CallEnded {
+                    call: call.clone(),
+                    queue: None,
+                    agent: None,
+                    talk_ms: None,
+                },
+            );
+            push(&mut events, t, state(&agent, AgentState::AfterCallWork));
+            t += rng.range(5_000, 60_000);
+            push(&mut events, t, EventKind::CallAfterCallWorkEnded { call });
+            push(&mut events, t, state(&agent, AgentState::Available));
+        }
+        push(
+            &mut events,
+            t,
+            EventKind::AgentLogout {
+                agent: agent.clone(),
+            },
+        );
+    }
+    events.sort_by_key(|e| e.ts);
+    events
+}
+
+/// Bytes the engine retains after a whole day.
+fn retained_bytes(agents: usize, queues: usize) -> isize {
+    let org = organisation(agents, queues);
+    let events = call_day(agents, queues, 42);
+    let before = LIVE.load(Ordering::Relaxed);
+    let mut engine = Engine::new(&org).expect("valid organisation");
+    for e in &events {
+        engine.apply(e);
+    }
+    // Read something, so nothing is optimised away.
+    let f = engine
+        .figures(&Scope::Centre, Window::Today)
+        .expect("centre");
+    assert!(f.offered > 0);
+    let after = LIVE.load(Ordering::Relaxed);
+    drop(engine);
+    after - before
+}
+
+fn bench(c: &mut Criterion) {
+    const AGENTS: usize = 5_000;
+    const QUEUES: usize = 50;
+    let org = organisation(AGENTS, QUEUES);
+    let events = call_day(AGENTS, QUEUES, 42);
+
+    let full = retained_bytes(AGENTS, QUEUES);
+    let half_agents = retained_bytes(AGENTS / 2, QUEUES);
+    let double_queues = retained_bytes(AGENTS, QUEUES * 2);
+    eprintln!(
+        "day: {} events, {AGENTS} agents, {QUEUES} queues; engine retains {:.1} MB \
+         ({} bytes per agent overall); marginal: {} bytes per agent, {} bytes per queue",
+        events.len(),
+        full as f64 / 1e6,
+        full / AGENTS as isize,
+        (full - half_agents) / (AGENTS / 2) as isize,
+        (double_queues - full) / QUEUES as isize,
+    );
+
+    let mut group = c.benchmark_group("engine");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(events.len() as u64));
+    group.bench_function("apply a 5,000-agent day", |b| {
+        b.iter_with_large_drop(|| {
+            let mut engine = Engine::new(&org).expect("valid organisation");
+            for e in &events {
+                engine.apply(e);
+            }
+            engine
+        })
+    });
+    // A yardstick measured in the same run: the least any de-duplicating consumer must do,
+    // hash every event id into a set. The engine's time over this one is the ratio to report
+    // on a noisy machine.
+    group.bench_function("baseline: hash every id into a set", |b| {
+        b.iter_with_large_drop(|| {
+            let mut seen = std::collections::HashSet::with_hasher(std::hash::BuildHasherDefault::<
+                rustc_hash::FxHasher,
+            >::default());
+            for e in &events {
+                seen.insert(e.id.as_str());
+            }
+            seen
+        })
+    });
+    let mut engine = Engine::new(&org).expect("valid organisation");
+    for e in &events {
+        engine.apply(e);
+    }
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("read centre today", |b| {
+        b.iter(|| engine.figures(&Scope::Centre, Window::Today))
+    });
+    group.bench_function("read one queue rolling 15", |b| {
+        let q = Scope::Queue("q7".into());
+        b.iter(|| engine.figures(&q, Window::Rolling15))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

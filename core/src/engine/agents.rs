@@ -7,7 +7,7 @@
 //! the part of each state interval that lies inside it.
 
 use super::clock::Clock;
-use super::floor::{Floor, ScopeIdx};
+use super::floor::{Chain, Floor, ScopeIdx};
 use super::tally::MINUTE_MS;
 use crate::event::{AgentState, Millis, NotReadyReason};
 
@@ -29,7 +29,7 @@ pub struct PendingHandle {
     /// Talk plus hold.
     pub handle_ms: i64,
     /// The scopes the handled call counted in.
-    pub chain: Vec<ScopeIdx>,
+    pub chain: Chain,
 }
 
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ pub struct AgentRecord {
     pub id: String,
     pub idx: ScopeIdx,
     /// The agent, its team and the team's ancestors, the centre.
-    pub chain: Vec<ScopeIdx>,
+    pub chain: Chain,
     pub team: Option<String>,
     /// `None` while logged out.
     pub state: Option<OpenState>,
@@ -51,7 +51,7 @@ impl AgentRecord {
         let chain = floor.chain(idx);
         let team = chain
             .get(1)
-            .and_then(|&t| floor.nodes[t].scope.id().map(str::to_string))
+            .and_then(|t| floor.nodes[t].scope.id().map(str::to_string))
             .filter(|_| chain.len() > 2);
         AgentRecord {
             id: id.to_string(),
@@ -108,7 +108,7 @@ impl AgentRecord {
 /// and to the day for the part after the day's start.
 pub fn credit(
     floor: &mut Floor,
-    chain: &[ScopeIdx],
+    chain: &Chain,
     state: AgentState,
     from: Millis,
     to: Millis,
@@ -119,7 +119,7 @@ pub fn credit(
     }
     let day_part = to - from.max(clock.day_start);
     if day_part > 0 {
-        for &idx in chain {
+        for idx in chain.iter() {
             floor.nodes[idx].tally.add_state_day(state, day_part);
         }
     }
@@ -128,7 +128,7 @@ pub fn credit(
     while at < to {
         let minute = at.div_euclid(MINUTE_MS);
         let end = ((minute + 1) * MINUTE_MS).min(to);
-        for &idx in chain {
+        for idx in chain.iter() {
             floor.nodes[idx]
                 .tally
                 .add_state_minute(minute, state, end - at);

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 
 use super::agents::{AgentRecord, PendingHandle};
 use super::clock::{Clock, minute_of};
-use super::floor::{CENTRE, Floor, QueueNo, ScopeIdx};
+use super::floor::{CENTRE, Chain, Floor, QueueNo};
 use super::tally::{Contribution, MINUTE_MS, Tally};
 use crate::event::Millis;
 
@@ -48,15 +48,16 @@ pub struct CallRecord {
     hold_ms: i64,
     ended_at: Option<Millis>,
     /// Where the handled segment counted, for its after-call work.
-    handled_chain: Vec<ScopeIdx>,
+    handled_chain: Chain,
     acw_done: bool,
     last_seen: Millis,
 }
 
-/// Every call heard of in the last hour of event time.
+/// Every call heard of in the last hour of event time, keyed by the 64-bit hash of its id (no
+/// allocation per event; a collision among the calls of one hour is a 1-in-10^9 event).
 #[derive(Debug, Default)]
 pub struct Calls {
-    records: FxHashMap<String, CallRecord>,
+    records: FxHashMap<u64, CallRecord>,
     next_serial: u64,
 }
 
@@ -70,7 +71,7 @@ pub struct Ctx<'a> {
 impl Calls {
     fn record(&mut self, call: &str, at: Millis) -> &mut CallRecord {
         let next_serial = &mut self.next_serial;
-        let rec = self.records.entry(call.to_string()).or_insert_with(|| {
+        let rec = self.records.entry(super::id_hash(call)).or_insert_with(|| {
             *next_serial += 1;
             CallRecord {
                 serial: *next_serial,
@@ -228,17 +229,12 @@ impl Calls {
         let talk = (connected - rec.hold_ms).max(0);
         let hold = rec.hold_ms;
 
-        let agent_chain = match ctx.agents.get(&agent) {
-            Some(a) => a.chain.clone(),
-            None => vec![CENTRE],
+        let mut chain = match ctx.agents.get(&agent) {
+            Some(a) => a.chain,
+            None => ctx.floor.chain(CENTRE),
         };
-        let mut chain = agent_chain;
         if let Some(q) = q {
-            for &idx in &ctx.floor.queues[q].chain {
-                if !chain.contains(&idx) {
-                    chain.push(idx);
-                }
-            }
+            chain = chain.union(&ctx.floor.queues[q].chain);
         }
         let c = Contribution {
             tally: Tally {
@@ -259,7 +255,7 @@ impl Calls {
         );
         rec.agent = Some(agent.clone());
         rec.ended_at = Some(at);
-        rec.handled_chain = chain.clone();
+        rec.handled_chain = chain;
         if let Some(a) = ctx.agents.get_mut(&agent) {
             if a.call.as_ref().is_some_and(|(c, _)| c == call) {
                 a.call = None;
@@ -362,7 +358,7 @@ fn count_outcome(ctx: &mut Ctx, q: QueueNo, outcome: Outcome, at: Millis, wait: 
         wait_sample_ms: Some(sample(wait)),
         handle_sample_ms: None,
     };
-    let chain = queue.chain.clone();
+    let chain = queue.chain;
     ctx.floor.add(
         &chain,
         minute_of(at),
@@ -399,9 +395,9 @@ pub fn ivr_completed(floor: &mut Floor, clock: &Clock, queue: Option<&str>, at: 
     let chain = match queue {
         Some(q) => {
             let q = floor.queue(q);
-            floor.queues[q].chain.clone()
+            floor.queues[q].chain
         }
-        None => vec![CENTRE],
+        None => floor.chain(CENTRE),
     };
     let c = Contribution {
         tally: Tally {

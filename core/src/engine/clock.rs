@@ -28,6 +28,12 @@ impl Clock {
         }
     }
 
+    /// Moves to `now` within the same centre day.
+    pub fn advance(&mut self, now: Millis) {
+        self.now = now;
+        self.oldest_minute = minute_of(now) - (RING_MINUTES - 1);
+    }
+
     /// Whether an outcome at `t` belongs to today.
     pub fn in_day(&self, t: Millis) -> bool {
         t >= self.day_start && t < self.next_day_start

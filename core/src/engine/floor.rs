@@ -17,6 +17,51 @@ use crate::scope::Scope;
 use crate::service_level::ServiceLevelSettings;
 
 pub type ScopeIdx = usize;
+
+/// A scope and its ancestors, nearest first (at most: agent, team, group, site, centre, or a
+/// queue, its owner's ancestors and the centre; a handled call's union of both). Copied, never
+/// allocated: it is built on every call event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Chain {
+    len: u8,
+    idx: [u32; 12],
+}
+
+impl Chain {
+    pub fn push(&mut self, idx: ScopeIdx) {
+        if !self.contains(idx) && usize::from(self.len) < self.idx.len() {
+            self.idx[usize::from(self.len)] = idx as u32;
+            self.len += 1;
+        }
+    }
+
+    pub fn contains(&self, idx: ScopeIdx) -> bool {
+        self.iter().any(|i| i == idx)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = ScopeIdx> + '_ {
+        self.idx[..usize::from(self.len)]
+            .iter()
+            .map(|&i| i as usize)
+    }
+
+    /// The scope at `pos` (0 is the scope itself).
+    pub fn get(&self, pos: usize) -> Option<ScopeIdx> {
+        (pos < usize::from(self.len)).then(|| self.idx[pos] as usize)
+    }
+
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Adds every scope of `other` not yet in this chain.
+    pub fn union(mut self, other: &Chain) -> Chain {
+        for idx in other.iter() {
+            self.push(idx);
+        }
+        self
+    }
+}
 /// Position of a queue in [`Floor::queues`].
 pub type QueueNo = usize;
 pub const CENTRE: ScopeIdx = 0;
@@ -42,7 +87,7 @@ pub struct QueueInfo {
     pub owner: Option<String>,
     pub settings: ServiceLevelSettings,
     /// The queue's chain: itself, its owning node and that node's ancestors, the centre.
-    pub chain: Vec<ScopeIdx>,
+    pub chain: Chain,
     /// (entered at, call key): the first entry is the oldest waiting call.
     pub waiting: BTreeSet<(Millis, u64)>,
 }
@@ -185,8 +230,9 @@ impl Floor {
     }
 
     /// The scope and all its ancestors, nearest first; always ends with the centre.
-    pub fn chain(&self, idx: ScopeIdx) -> Vec<ScopeIdx> {
-        let mut chain = vec![idx];
+    pub fn chain(&self, idx: ScopeIdx) -> Chain {
+        let mut chain = Chain::default();
+        chain.push(idx);
         let mut at = idx;
         while let Some(parent) = self.nodes[at].parent {
             chain.push(parent);
@@ -221,13 +267,13 @@ impl Floor {
     /// Adds `c` to every scope of `chain`.
     pub fn add(
         &mut self,
-        chain: &[ScopeIdx],
+        chain: &Chain,
         minute: i64,
         oldest_minute: i64,
         in_day: bool,
         c: &Contribution,
     ) {
-        for &idx in chain {
+        for idx in chain.iter() {
             self.nodes[idx].tally.add(minute, oldest_minute, in_day, c);
         }
     }
@@ -235,12 +281,12 @@ impl Floor {
     /// Moves one agent between live states in every scope of `chain`.
     pub fn count_state(
         &mut self,
-        chain: &[ScopeIdx],
+        chain: &Chain,
         state: AgentState,
         reason: Option<NotReadyReason>,
         delta: i32,
     ) {
-        for &idx in chain {
+        for idx in chain.iter() {
             let node = &mut self.nodes[idx];
             node.states[state.index()] = node.states[state.index()].saturating_add_signed(delta);
             if state == AgentState::NotReady {

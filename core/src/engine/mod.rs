@@ -215,8 +215,9 @@ impl Engine {
             return;
         }
         let before = self.clock;
-        self.clock = Clock::at(now, &self.calendar);
         if now >= before.next_day_start {
+            // Day boundaries come from the calendar (time zone rules) once a day, not per event.
+            self.clock = Clock::at(now, &self.calendar);
             for node in &mut self.floor.nodes {
                 node.tally.reset_day();
             }
@@ -225,6 +226,8 @@ impl Engine {
                 // More than a whole day passed: yesterday's ids are two days old.
                 self.seen_yesterday.clear();
             }
+        } else {
+            self.clock.advance(now);
         }
         let (old, new) = (minute_of(before.now), minute_of(now));
         if new != old {
@@ -304,13 +307,13 @@ impl Engine {
         self.floor.nodes.iter().map(|n| n.scope.clone()).collect()
     }
 
-    /// The agent's record, created (with its scope) when first seen.
-    fn agent(&mut self, id: &str) -> &mut AgentRecord {
-        let (idx, _) = self.floor.agent(id);
-        let floor = &self.floor;
-        self.agents
-            .entry(id.to_string())
-            .or_insert_with(|| AgentRecord::new(id, idx, floor))
+    /// Creates the agent's record (and scope) when first seen.
+    fn agent(&mut self, id: &str) {
+        if !self.agents.contains_key(id) {
+            let (idx, _) = self.floor.agent(id);
+            let record = AgentRecord::new(id, idx, &self.floor);
+            self.agents.insert(id.to_string(), record);
+        }
     }
 
     fn set_state(
@@ -354,7 +357,7 @@ impl Engine {
     }
 }
 
-/// A stable 64-bit hash of an event id (FxHash is seedless, so the same everywhere).
+/// A stable 64-bit hash of an id (FxHash is seedless, so the same everywhere).
 fn id_hash(id: &str) -> u64 {
     let mut h = FxHasher::default();
     id.hash(&mut h);

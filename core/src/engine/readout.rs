@@ -53,7 +53,7 @@ fn sum(engine: &Engine, idx: ScopeIdx, window: Window, samples: bool) -> (Millis
         if samples
             && let Some(p) = &agent.pending
             && p.ended_at >= from
-            && p.chain.contains(&idx)
+            && p.chain.contains(idx)
         {
             out.handles.push(super::calls::sample(p.handle_ms));
         }
@@ -79,7 +79,7 @@ pub fn figures(engine: &Engine, idx: ScopeIdx, window: Window) -> Figures {
 
     let (mut waiting_now, mut oldest) = (0u64, None::<Millis>);
     for q in &engine.floor.queues {
-        if q.chain.contains(&idx) {
+        if q.chain.contains(idx) {
             waiting_now += q.waiting.len() as u64;
             if let Some(&(entered, _)) = q.waiting.first() {
                 oldest = Some(oldest.map_or(entered, |o| o.min(entered)));

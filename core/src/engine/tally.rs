@@ -157,6 +157,28 @@ impl ScopeTally {
 
     fn minute_mut(&mut self, minute: i64) -> &mut Minute {
         // Events arrive nearly in order: the slot is almost always the last one.
+        match self.minutes.back() {
+            Some(last) if last.minute == minute => {
+                let at = self.minutes.len() - 1;
+                return &mut self.minutes[at];
+            }
+            Some(last) if last.minute < minute => {
+                self.minutes.push_back(Minute {
+                    minute,
+                    ..Minute::default()
+                });
+                let at = self.minutes.len() - 1;
+                return &mut self.minutes[at];
+            }
+            None => {
+                self.minutes.push_back(Minute {
+                    minute,
+                    ..Minute::default()
+                });
+                return &mut self.minutes[0];
+            }
+            Some(_) => {}
+        }
         let pos = self
             .minutes
             .iter()

@@ -1,0 +1,278 @@
+//! Properties the engine must keep for any call day: the figures do not depend on how events
+//! are batched or how often the clock ticks; a centre's counts are the sums of its queues';
+//! percentages stay within 0..=100.
+
+mod common;
+
+use common::Day;
+use floorwatch_core::org::{AgentConfig, Group, QueueConfig, Site, Team};
+use floorwatch_core::{
+    AgentState, Engine, Event, Figures, NotReadyReason, Organisation, Scope, ServiceLevelVariant,
+    Window,
+};
+use proptest::prelude::*;
+
+const QUEUES: [&str; 3] = ["billing", "sales", "support"];
+const AGENTS: [&str; 6] = ["a1", "a2", "a3", "a4", "a5", "a6"];
+
+fn org() -> Organisation {
+    let team = |id: &str, agents: &[&str]| Team {
+        id: id.into(),
+        name: String::new(),
+        agents: agents
+            .iter()
+            .map(|a| AgentConfig::Id(a.to_string()))
+            .collect(),
+    };
+    let mut org = Organisation {
+        sites: vec![Site {
+            id: "north".into(),
+            name: String::new(),
+            groups: vec![Group {
+                id: "g1".into(),
+                name: String::new(),
+                teams: vec![team("t1", &AGENTS[..3]), team("t2", &AGENTS[3..])],
+            }],
+        }],
+        queues: vec![
+            QueueConfig {
+                id: "billing".into(),
+                owner: Some("site:north".into()),
+                ..QueueConfig::default()
+            },
+            QueueConfig {
+                id: "sales".into(),
+                threshold_s: Some(30),
+                short_abandon_s: Some(10),
+                variant: Some(ServiceLevelVariant::RemovedOverOffered),
+                ..QueueConfig::default()
+            },
+        ],
+        ..Organisation::default()
+    };
+    org.centre.timezone = "Asia/Shanghai".into();
+    org
+}
+
+/// One call of a generated day.
+#[derive(Debug, Clone)]
+struct CallSpec {
+    queue: usize,
+    entry_s: u32,
+    outcome: u8,
+    wait_s: u32,
+    talk_s: u32,
+    hold_s: Option<u32>,
+    acw_s: Option<u32>,
+    agent: usize,
+    test: bool,
+}
+
+fn call_spec() -> impl Strategy<Value = CallSpec> {
+    (
+        0..QUEUES.len(),
+        0u32..5400,
+        0u8..4,
+        0u32..90,
+        1u32..600,
+        proptest::option::of(1u32..60),
+        proptest::option::of(0u32..120),
+        0..AGENTS.len(),
+        proptest::bool::weighted(0.05),
+    )
+        .prop_map(
+            |(queue, entry_s, outcome, wait_s, talk_s, hold_s, acw_s, agent, test)| CallSpec {
+                queue,
+                entry_s,
+                outcome,
+                wait_s,
+                talk_s,
+                hold_s,
+                acw_s,
+                agent,
+                test,
+            },
+        )
+}
+
+/// Agent state changes: (agent, at, state index).
+fn state_spec() -> impl Strategy<Value = (usize, u32, usize)> {
+    (0..AGENTS.len(), 0u32..5400, 0usize..7)
+}
+
+/// A day from 23:30 Shanghai time, so it crosses the midnight reset.
+fn build_day(calls: &[CallSpec], states: &[(usize, u32, usize)]) -> Vec<Event> {
+    let mut d = Day::new("2026-03-09T15:30:00Z");
+    for (i, c) in calls.iter().enumerate() {
+        let id = format!("c{i}");
+        let first = d.events.len();
+        let t0 = f64::from(c.entry_s);
+        let t1 = t0 + f64::from(c.wait_s);
+        d.enter(t0, &id, QUEUES[c.queue]);
+        match c.outcome {
+            0 => d.abandon(t1, &id),
+            1 => d.time_out(t1, &id),
+            _ => {
+                d.answer(t1, &id, AGENTS[c.agent]);
+                let end = t1 + f64::from(c.talk_s);
+                if let Some(h) = c.hold_s {
+                    let h0 = t1 + f64::from(c.talk_s) / 3.0;
+                    d.hold(h0, (h0 + f64::from(h)).min(end), &id);
+                }
+                d.end(end, &id);
+                if let Some(acw) = c.acw_s {
+                    d.acw_end(end + f64::from(acw), &id);
+                }
+            }
+        }
+        if i % 7 == 3 {
+            d.ivr(t0, &format!("ivr{i}"), Some(QUEUES[c.queue]));
+        }
+        for e in &mut d.events[first..] {
+            e.test = c.test;
+        }
+    }
+    for &(agent, at, state) in states {
+        let at = f64::from(at);
+        match state {
+            6 => d.login(at, AGENTS[agent], None),
+            5 => d.not_ready(at, AGENTS[agent], NotReadyReason::Break),
+            s => d.state(at, AGENTS[agent], AgentState::ALL[s]),
+        }
+    }
+    // Events of one call keep their order; across calls, time order (as a switch sends them).
+    let mut events = d.events;
+    events.sort_by_key(|e| e.ts);
+    events
+}
+
+fn all_figures(engine: &Engine) -> Vec<Figures> {
+    let mut out = Vec::new();
+    for scope in engine.scopes() {
+        for window in Window::ALL {
+            out.push(engine.figures(&scope, window).expect("known scope"));
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn figures_do_not_depend_on_batching_or_tick_cadence(
+        calls in proptest::collection::vec(call_spec(), 1..40),
+        states in proptest::collection::vec(state_spec(), 0..30),
+        cuts in proptest::collection::vec((0usize..200, 0.0f64..1.0), 0..30),
+        jitter in proptest::collection::vec(-20_000i64..20_000, 200),
+    ) {
+        // Delivered up to 20 s out of order, as feeds within the lateness do.
+        let mut events = build_day(&calls, &states);
+        let mut keyed: Vec<(i64, Event)> = events
+            .drain(..)
+            .enumerate()
+            .map(|(i, e)| (e.ts + jitter[i % jitter.len()], e))
+            .collect();
+        keyed.sort_by_key(|(k, _)| *k);
+        let events: Vec<Event> = keyed.into_iter().map(|(_, e)| e).collect();
+        let end = events.iter().map(|e| e.ts).max().unwrap_or(0) + 1_000;
+
+        let mut one_by_one = Engine::new(&org()).unwrap();
+        for e in &events {
+            one_by_one.apply(e);
+        }
+        one_by_one.tick(end);
+
+        // The same events in batches, with ticks between batches at any time up to the
+        // next event's.
+        let mut ticked = Engine::new(&org()).unwrap();
+        let mut cut_at: Vec<(usize, f64)> = cuts
+            .into_iter()
+            .map(|(i, f)| (i % events.len(), f))
+            .collect();
+        cut_at.sort_by_key(|&(i, _)| i);
+        let mut next_cut = cut_at.iter().peekable();
+        for (i, e) in events.iter().enumerate() {
+            while let Some(&&(at, f)) = next_cut.peek() {
+                if at != i {
+                    break;
+                }
+                let prev = ticked.now().max(events[0].ts);
+                ticked.tick(prev + ((e.ts - prev) as f64 * f) as i64);
+                next_cut.next();
+            }
+            ticked.apply(e);
+        }
+        ticked.tick(end);
+
+        prop_assert_eq!(all_figures(&one_by_one), all_figures(&ticked));
+    }
+
+    #[test]
+    fn a_centre_counts_the_sum_of_its_queues(
+        calls in proptest::collection::vec(call_spec(), 1..60),
+    ) {
+        let events = build_day(&calls, &[]);
+        let mut engine = Engine::new(&org()).unwrap();
+        for e in &events {
+            engine.apply(e);
+        }
+        for window in Window::ALL {
+            let centre = engine.figures(&Scope::Centre, window).unwrap();
+            let mut sum = [0u64; 9];
+            for q in engine.queues() {
+                let f = engine.figures(&Scope::Queue(q.id), window).unwrap();
+                for (s, v) in sum.iter_mut().zip(counts(&f)) {
+                    *s += v;
+                }
+            }
+            prop_assert_eq!(counts(&centre).to_vec(), sum.to_vec(), "window {}", window);
+            prop_assert_eq!(centre.offered, centre.answered + centre.abandoned + centre.timed_out);
+        }
+    }
+
+    #[test]
+    fn percentages_stay_within_0_and_100(
+        calls in proptest::collection::vec(call_spec(), 1..40),
+        states in proptest::collection::vec(state_spec(), 0..30),
+    ) {
+        let events = build_day(&calls, &states);
+        let mut engine = Engine::new(&org()).unwrap();
+        for e in &events {
+            engine.apply(e);
+        }
+        for f in all_figures(&engine) {
+            let v = f.service_level_variants;
+            for p in [
+                f.service_level_pct,
+                v.answered_over_offered,
+                v.answered_over_answered,
+                v.removed_over_offered,
+                v.answered_over_offered_excl_abandoned_within,
+                f.answer_rate_pct,
+                f.abandon_rate_pct,
+                f.occupancy_pct,
+                f.utilisation_pct,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                prop_assert!((0.0..=100.0).contains(&p), "{} {}: {}", f.scope, f.window, p);
+            }
+        }
+    }
+}
+
+fn counts(f: &Figures) -> [u64; 9] {
+    [
+        f.offered,
+        f.answered,
+        f.abandoned,
+        f.short_abandoned,
+        f.timed_out,
+        f.answered_within_threshold,
+        f.ivr_completed,
+        f.handled,
+        f.waiting_now,
+    ]
+}
