@@ -23,7 +23,8 @@ pub struct OpenState {
 /// the work ends or the agent moves on (docs/METRICS.md, "Percentiles").
 #[derive(Debug, Clone)]
 pub struct PendingHandle {
-    pub call: String,
+    /// The call's id hash.
+    pub call: u64,
     /// Minute of the call's end: the sample lands there, whenever it is known.
     pub ended_at: Millis,
     /// Talk plus hold.

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 
 use super::agents::{AgentRecord, PendingHandle};
 use super::clock::{Clock, minute_of};
-use super::floor::{CENTRE, Chain, Floor, QueueNo};
+use super::floor::{CENTRE, Chain, Floor, QueueNo, ScopeIdx};
 use super::tally::{Contribution, MINUTE_MS, Tally};
 use crate::event::Millis;
 
@@ -42,13 +42,12 @@ pub struct CallRecord {
     /// When the current leg's outcome was counted.
     outcome_at: Option<Millis>,
     pending: Option<PendingOutcome>,
-    agent: Option<String>,
+    /// The handling agent's scope.
+    agent: Option<ScopeIdx>,
     answered_at: Option<Millis>,
     hold_since: Option<Millis>,
     hold_ms: i64,
     ended_at: Option<Millis>,
-    /// Where the handled segment counted, for its after-call work.
-    handled_chain: Chain,
     acw_done: bool,
     last_seen: Millis,
 }
@@ -169,8 +168,9 @@ impl Calls {
 
     /// `agent` answered: the handling segment starts.
     pub fn answered(&mut self, ctx: &mut Ctx, call: &str, agent: &str, at: Millis) {
+        let agent_idx = ctx.floor.agents.get(agent).copied();
         let rec = self.record(call, at);
-        rec.agent = Some(agent.to_string());
+        rec.agent = agent_idx;
         rec.answered_at = Some(at);
         rec.hold_since = None;
         rec.hold_ms = 0;
@@ -222,20 +222,16 @@ impl Calls {
             (None, Some(answered)) => at - answered,
             (None, None) => return, // never answered: nothing was handled
         };
-        let Some(agent) = rec.agent.clone().or(agent.map(str::to_string)) else {
+        let Some(agent) = rec
+            .agent
+            .or(agent.and_then(|a| ctx.floor.agents.get(a).copied()))
+        else {
             return;
         };
         let q = rec.queue.or(hinted_queue);
         let talk = (connected - rec.hold_ms).max(0);
         let hold = rec.hold_ms;
-
-        let mut chain = match ctx.agents.get(&agent) {
-            Some(a) => a.chain,
-            None => ctx.floor.chain(CENTRE),
-        };
-        if let Some(q) = q {
-            chain = chain.union(&ctx.floor.queues[q].chain);
-        }
+        let chain = handling_chain(ctx, agent, q);
         let c = Contribution {
             tally: Tally {
                 handled: 1,
@@ -253,10 +249,10 @@ impl Calls {
             ctx.clock.in_day(at),
             &c,
         );
-        rec.agent = Some(agent.clone());
+        rec.agent = Some(agent);
+        rec.queue = q;
         rec.ended_at = Some(at);
-        rec.handled_chain = chain;
-        if let Some(a) = ctx.agents.get_mut(&agent) {
+        if let Some(a) = agent_record(ctx.floor, ctx.agents, agent) {
             if a.call.as_ref().is_some_and(|(c, _)| c == call) {
                 a.call = None;
             }
@@ -264,7 +260,7 @@ impl Calls {
                 flush_handle(ctx.floor, ctx.clock, p, 0);
             }
             a.pending = Some(PendingHandle {
-                call: call.to_string(),
+                call: super::id_hash(call),
                 ended_at: at,
                 handle_ms: talk + hold,
                 chain,
@@ -290,16 +286,19 @@ impl Calls {
             ..Contribution::default()
         };
         // Everything about a handled call counts in the minute its talk ended.
+        let (agent, queue) = (rec.agent, rec.queue);
+        let Some(agent) = agent else { return };
+        let chain = handling_chain(ctx, agent, queue);
         ctx.floor.add(
-            &rec.handled_chain,
+            &chain,
             minute_of(ended),
             ctx.clock.oldest_minute,
             ctx.clock.in_day(ended),
             &c,
         );
-        let agent = rec.agent.clone();
-        if let Some(a) = agent.and_then(|id| ctx.agents.get_mut(&id))
-            && a.pending.as_ref().is_some_and(|p| p.call == call)
+        let key = super::id_hash(call);
+        if let Some(a) = agent_record(ctx.floor, ctx.agents, agent)
+            && a.pending.as_ref().is_some_and(|p| p.call == key)
             && let Some(p) = a.pending.take()
         {
             flush_handle(ctx.floor, ctx.clock, p, acw);
@@ -326,6 +325,24 @@ impl Calls {
             keep
         });
     }
+}
+
+/// Where a handled call counts: its agent's chain and its queue's chain, each scope once.
+fn handling_chain(ctx: &Ctx, agent: ScopeIdx, queue: Option<QueueNo>) -> Chain {
+    let mut chain = ctx.floor.chain(agent);
+    if let Some(q) = queue {
+        chain = chain.union(&ctx.floor.queues[q].chain);
+    }
+    chain
+}
+
+/// The agent record behind an agent scope.
+fn agent_record<'a>(
+    floor: &Floor,
+    agents: &'a mut FxHashMap<String, AgentRecord>,
+    agent: ScopeIdx,
+) -> Option<&'a mut AgentRecord> {
+    agents.get_mut(floor.nodes[agent].scope.id()?)
 }
 
 /// Counts a queue outcome in the queue's chain (docs/METRICS.md, "Calls").

@@ -93,14 +93,23 @@ impl Engine {
             self.counters.duplicates += 1;
             return Applied::Duplicate;
         }
+        // Tick first: crossing the daily reset rotates the sets of seen ids.
+        if !event.test {
+            self.tick(event.ts);
+        }
+        self.seen_today.insert(id);
+        self.apply_new(event)
+    }
+
+    /// Applies an event whose id the caller has already checked is new (the server does, before
+    /// journaling), skipping the engine's own record of ids: at 5,000 agents that record is
+    /// about 75 MB a day and a quarter of the engine's time.
+    pub fn apply_new(&mut self, event: &Event) -> Applied {
         if event.test {
-            self.seen_today.insert(id);
             self.counters.test += 1;
             return Applied::Test;
         }
-        // Tick first: crossing the daily reset rotates the sets of seen ids.
         self.tick(event.ts);
-        self.seen_today.insert(id);
         self.counters.applied += 1;
         let at = event.ts;
         match &event.kind {

@@ -100,11 +100,19 @@ pub struct Contribution {
     pub handle_sample_ms: Option<u32>,
 }
 
-/// One minute of one scope.
+/// One minute of one scope. Agent state time fills every minute of a logged-in agent; calls
+/// touch few of an agent's minutes, so their part is allocated only where there is one.
 #[derive(Debug, Clone, Default)]
 struct Minute {
     /// Minute number since the epoch (ms / 60,000).
     minute: i64,
+    state_ms: [i64; 6],
+    calls: Option<Box<CallMinute>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct CallMinute {
+    /// Counts and times of calls; its `state_ms` stays zero (kept in [`Minute::state_ms`]).
     tally: Tally,
     waits: Vec<u32>,
     handles: Vec<u32>,
@@ -134,7 +142,10 @@ impl ScopeTally {
     /// later), and to the day if `in_day`.
     pub fn add(&mut self, minute: i64, oldest_minute: i64, in_day: bool, c: &Contribution) {
         if minute >= oldest_minute {
-            let slot = self.minute_mut(minute);
+            let slot = self
+                .minute_mut(minute)
+                .calls
+                .get_or_insert_with(Box::default);
             slot.tally.add(&c.tally);
             slot.waits.extend(c.wait_sample_ms);
             slot.handles.extend(c.handle_sample_ms);
@@ -148,7 +159,7 @@ impl ScopeTally {
 
     /// Adds agent state time to one minute only (the day is credited separately, in one go).
     pub fn add_state_minute(&mut self, minute: i64, state: AgentState, ms: i64) {
-        self.minute_mut(minute).tally.state_ms[state.index()] += ms;
+        self.minute_mut(minute).state_ms[state.index()] += ms;
     }
 
     pub fn add_state_day(&mut self, state: AgentState, ms: i64) {
@@ -225,10 +236,15 @@ impl ScopeTally {
             if m.minute < first_minute {
                 break;
             }
-            out.tally.add(&m.tally);
-            if samples {
-                out.waits.extend_from_slice(&m.waits);
-                out.handles.extend_from_slice(&m.handles);
+            for (sum, ms) in out.tally.state_ms.iter_mut().zip(m.state_ms) {
+                *sum += ms;
+            }
+            if let Some(calls) = &m.calls {
+                out.tally.add(&calls.tally);
+                if samples {
+                    out.waits.extend_from_slice(&calls.waits);
+                    out.handles.extend_from_slice(&calls.handles);
+                }
             }
         }
     }
@@ -290,6 +306,11 @@ mod tests {
         // A late event for a minute already pruned only reaches the day.
         t.add(20, 40, true, &answered(1000));
         assert_eq!(t.minutes.len(), 1);
+        t.add_state_minute(100, AgentState::OnCall, 500);
+        let mut sum = WindowSum::default();
+        t.sum_minutes(100, false, &mut sum);
+        assert_eq!(sum.tally.state(AgentState::OnCall), 500);
+        assert_eq!(sum.tally.answered, 1);
         assert_eq!(t.day().answered, 3);
     }
 }
