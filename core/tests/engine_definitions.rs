@@ -562,3 +562,32 @@ fn unknown_agents_and_queues_appear_when_seen() {
     assert_eq!(e.agent_view("z9").unwrap().team.as_deref(), Some("t-new"));
     assert!(e.scopes().contains(&Scope::Agent("z9".into())));
 }
+
+#[test]
+fn agents_in_a_scope_follow_the_tree() {
+    let mut d = Day::new(BASE);
+    for a in ["a1", "a2", "a3"] {
+        d.login(0.0, a, None);
+    }
+    d.login(0.0, "z9", Some("t-new"));
+    let e = run(&d, 10.0);
+    let ids = |scope: &str| -> Vec<String> {
+        e.agents_in(&scope.parse().unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect()
+    };
+    assert_eq!(ids("team:t1"), ["a1", "a2"]);
+    assert_eq!(ids("site:north"), ["a1", "a2", "a3"]);
+    assert_eq!(ids("centre"), ["a1", "a2", "a3", "z9"]);
+    assert_eq!(ids("team:t-new"), ["z9"]);
+    assert!(ids("queue:billing").is_empty());
+    assert!(e.agents_in(&Scope::Team("nope".into())).is_err());
+    // Configured agents are there, logged out, before their first event.
+    let fresh = run(&Day::new(BASE), 0.0);
+    let views = fresh.agents();
+    assert_eq!(views.len(), 3);
+    assert!(views.iter().all(|a| a.state.is_none()));
+    assert_eq!(views[2].team.as_deref(), Some("t2"));
+}

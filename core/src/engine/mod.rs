@@ -73,7 +73,7 @@ impl Engine {
         org.validate()?;
         let calendar = org.calendar()?;
         let clock = Clock::at(0, &calendar);
-        Ok(Engine {
+        let mut engine = Engine {
             calendar,
             clock,
             floor: Floor::new(org),
@@ -82,7 +82,18 @@ impl Engine {
             seen_today: FxHashSet::default(),
             seen_yesterday: FxHashSet::default(),
             counters: EngineCounters::default(),
-        })
+        };
+        // Configured agents are on the floor (logged out) before their first event.
+        for site in &org.sites {
+            for group in &site.groups {
+                for team in &group.teams {
+                    for agent in &team.agents {
+                        engine.agent(agent.id());
+                    }
+                }
+            }
+        }
+        Ok(engine)
     }
 
     /// Applies one event; its time advances the clock if it is the latest seen. Events older
@@ -287,6 +298,25 @@ impl Engine {
         ids.into_iter()
             .filter_map(|id| self.agent_view(id))
             .collect()
+    }
+
+    /// The agents inside `scope` (its subtree; for a queue, none: agents are not members of
+    /// queues), in id order. This is what an `agents:SCOPE` subscription shows.
+    pub fn agents_in(&self, scope: &Scope) -> Result<Vec<AgentView>, EngineError> {
+        let idx = self
+            .floor
+            .index(scope)
+            .ok_or_else(|| EngineError::UnknownScope(scope.clone()))?;
+        let mut inside: Vec<&AgentRecord> = self
+            .agents
+            .values()
+            .filter(|a| self.floor.contains(idx, a.idx))
+            .collect();
+        inside.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(inside
+            .into_iter()
+            .map(|a| readout::agent_view(self, a))
+            .collect())
     }
 
     /// One agent's view, if the agent is known.
