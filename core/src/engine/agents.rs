@@ -33,6 +33,35 @@ pub struct PendingHandle {
     pub chain: Chain,
 }
 
+/// Every agent's record, indexed by the agent's scope: one string lookup per event (the id to
+/// its scope, in [`Floor`]), then plain indexing.
+#[derive(Debug, Default)]
+pub struct Agents {
+    by_scope: Vec<Option<AgentRecord>>,
+}
+
+impl Agents {
+    pub fn get(&self, idx: ScopeIdx) -> Option<&AgentRecord> {
+        self.by_scope.get(idx).and_then(Option::as_ref)
+    }
+
+    pub fn get_mut(&mut self, idx: ScopeIdx) -> Option<&mut AgentRecord> {
+        self.by_scope.get_mut(idx).and_then(Option::as_mut)
+    }
+
+    pub fn insert(&mut self, record: AgentRecord) {
+        let idx = record.idx;
+        if self.by_scope.len() <= idx {
+            self.by_scope.resize_with(idx + 1, || None);
+        }
+        self.by_scope[idx] = Some(record);
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &AgentRecord> {
+        self.by_scope.iter().flatten()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AgentRecord {
     pub id: String,

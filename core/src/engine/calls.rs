@@ -9,7 +9,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::agents::{AgentRecord, PendingHandle};
+use super::agents::{Agents, PendingHandle};
 use super::clock::{Clock, minute_of};
 use super::floor::{CENTRE, Chain, Floor, QueueNo, ScopeIdx};
 use super::tally::{Contribution, MINUTE_MS, Tally};
@@ -63,7 +63,7 @@ pub struct Calls {
 /// What the call events need besides the call table.
 pub struct Ctx<'a> {
     pub floor: &'a mut Floor,
-    pub agents: &'a mut FxHashMap<String, AgentRecord>,
+    pub agents: &'a mut Agents,
     pub clock: &'a Clock,
 }
 
@@ -167,10 +167,9 @@ impl Calls {
     }
 
     /// `agent` answered: the handling segment starts.
-    pub fn answered(&mut self, ctx: &mut Ctx, call: &str, agent: &str, at: Millis) {
-        let agent_idx = ctx.floor.agents.get(agent).copied();
+    pub fn answered(&mut self, ctx: &mut Ctx, call: &str, agent: ScopeIdx, at: Millis) {
         let rec = self.record(call, at);
-        rec.agent = agent_idx;
+        rec.agent = Some(agent);
         rec.answered_at = Some(at);
         rec.hold_since = None;
         rec.hold_ms = 0;
@@ -206,7 +205,7 @@ impl Calls {
         call: &str,
         at: Millis,
         queue: Option<&str>,
-        agent: Option<&str>,
+        agent: Option<ScopeIdx>,
         talk_ms: Option<Millis>,
     ) {
         let hinted_queue = queue.map(|q| ctx.floor.queue(q));
@@ -222,10 +221,7 @@ impl Calls {
             (None, Some(answered)) => at - answered,
             (None, None) => return, // never answered: nothing was handled
         };
-        let Some(agent) = rec
-            .agent
-            .or(agent.and_then(|a| ctx.floor.agents.get(a).copied()))
-        else {
+        let Some(agent) = rec.agent.or(agent) else {
             return;
         };
         let q = rec.queue.or(hinted_queue);
@@ -252,7 +248,7 @@ impl Calls {
         rec.agent = Some(agent);
         rec.queue = q;
         rec.ended_at = Some(at);
-        if let Some(a) = agent_record(ctx.floor, ctx.agents, agent) {
+        if let Some(a) = ctx.agents.get_mut(agent) {
             if a.call.as_ref().is_some_and(|(c, _)| c == call) {
                 a.call = None;
             }
@@ -297,7 +293,7 @@ impl Calls {
             &c,
         );
         let key = super::id_hash(call);
-        if let Some(a) = agent_record(ctx.floor, ctx.agents, agent)
+        if let Some(a) = ctx.agents.get_mut(agent)
             && a.pending.as_ref().is_some_and(|p| p.call == key)
             && let Some(p) = a.pending.take()
         {
@@ -336,22 +332,13 @@ fn handling_chain(ctx: &Ctx, agent: ScopeIdx, queue: Option<QueueNo>) -> Chain {
     chain
 }
 
-/// The agent record behind an agent scope.
-fn agent_record<'a>(
-    floor: &Floor,
-    agents: &'a mut FxHashMap<String, AgentRecord>,
-    agent: ScopeIdx,
-) -> Option<&'a mut AgentRecord> {
-    agents.get_mut(floor.nodes[agent].scope.id()?)
-}
-
 /// Counts a queue outcome in the queue's chain (docs/METRICS.md, "Calls").
 fn count_outcome(ctx: &mut Ctx, q: QueueNo, outcome: Outcome, at: Millis, wait: Millis) {
     let queue = &ctx.floor.queues[q];
     let settings = queue.settings;
     let within = wait <= settings.threshold_ms();
     let mut tally = Tally {
-        max_wait_ms: Some(wait),
+        max_wait_ms: wait,
         ..Tally::default()
     };
     match outcome {

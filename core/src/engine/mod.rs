@@ -14,7 +14,7 @@ mod tally;
 
 use std::hash::{Hash, Hasher};
 
-use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use rustc_hash::{FxHashSet, FxHasher};
 
 use crate::calendar::CentreCalendar;
 use crate::event::{Event, EventKind, Millis};
@@ -22,10 +22,10 @@ use crate::figures::{AgentView, Applied, Figures, QueueView};
 use crate::org::{OrgError, Organisation};
 use crate::scope::{Scope, Window};
 
-use agents::{AgentRecord, OpenState};
+use agents::{AgentRecord, Agents, OpenState};
 use calls::{Calls, Ctx, Outcome};
 use clock::{Clock, minute_of};
-use floor::Floor;
+use floor::{Floor, ScopeIdx};
 
 /// Borrows the parts of the engine the call table works on.
 macro_rules! ctx {
@@ -59,7 +59,7 @@ pub struct Engine {
     calendar: CentreCalendar,
     clock: Clock,
     floor: Floor,
-    agents: FxHashMap<String, AgentRecord>,
+    agents: Agents,
     calls: Calls,
     /// Hashes of event ids seen in the current and the previous centre day.
     seen_today: FxHashSet<u64>,
@@ -77,7 +77,7 @@ impl Engine {
             calendar,
             clock,
             floor: Floor::new(org),
-            agents: FxHashMap::default(),
+            agents: Agents::default(),
             calls: Calls::default(),
             seen_today: FxHashSet::default(),
             seen_yesterday: FxHashSet::default(),
@@ -154,7 +154,7 @@ impl Engine {
                 queue,
                 wait_ms,
             } => {
-                self.agent(agent);
+                let agent = self.agent(agent);
                 let mut ctx = ctx!(self);
                 self.calls.outcome(
                     &mut ctx,
@@ -181,17 +181,9 @@ impl Engine {
                 agent,
                 talk_ms,
             } => {
-                if let Some(agent) = agent {
-                    self.agent(agent);
-                }
-                self.calls.talk_ended(
-                    &mut ctx!(self),
-                    call,
-                    at,
-                    queue.as_deref(),
-                    agent.as_deref(),
-                    *talk_ms,
-                );
+                let agent = agent.as_deref().map(|a| self.agent(a));
+                self.calls
+                    .talk_ended(&mut ctx!(self), call, at, queue.as_deref(), agent, *talk_ms);
             }
             EventKind::CallAfterCallWorkEnded { call } => {
                 self.calls.after_call_work_ended(&mut ctx!(self), call, at)
@@ -293,10 +285,10 @@ impl Engine {
 
     /// Every agent known, configured or seen, in id order.
     pub fn agents(&self) -> Vec<AgentView> {
-        let mut ids: Vec<&String> = self.agents.keys().collect();
-        ids.sort();
-        ids.into_iter()
-            .filter_map(|id| self.agent_view(id))
+        let mut all: Vec<&AgentRecord> = self.agents.iter().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all.into_iter()
+            .map(|a| readout::agent_view(self, a))
             .collect()
     }
 
@@ -309,7 +301,7 @@ impl Engine {
             .ok_or_else(|| EngineError::UnknownScope(scope.clone()))?;
         let mut inside: Vec<&AgentRecord> = self
             .agents
-            .values()
+            .iter()
             .filter(|a| self.floor.contains(idx, a.idx))
             .collect();
         inside.sort_by(|a, b| a.id.cmp(&b.id));
@@ -321,7 +313,8 @@ impl Engine {
 
     /// One agent's view, if the agent is known.
     pub fn agent_view(&self, id: &str) -> Option<AgentView> {
-        self.agents.get(id).map(|a| readout::agent_view(self, a))
+        let idx = self.floor.agents.get(id)?;
+        self.agents.get(*idx).map(|a| readout::agent_view(self, a))
     }
 
     /// Every queue known, configured or seen, in id order.
@@ -347,12 +340,13 @@ impl Engine {
     }
 
     /// Creates the agent's record (and scope) when first seen.
-    fn agent(&mut self, id: &str) {
-        if !self.agents.contains_key(id) {
-            let (idx, _) = self.floor.agent(id);
+    fn agent(&mut self, id: &str) -> ScopeIdx {
+        let (idx, new) = self.floor.agent(id);
+        if new {
             let record = AgentRecord::new(id, idx, &self.floor);
-            self.agents.insert(id.to_string(), record);
+            self.agents.insert(record);
         }
+        idx
     }
 
     fn set_state(
@@ -362,8 +356,8 @@ impl Engine {
         state: Option<crate::event::AgentState>,
         reason: Option<crate::event::NotReadyReason>,
     ) {
-        self.agent(agent);
-        let Some(rec) = self.agents.get_mut(agent) else {
+        let idx = self.agent(agent);
+        let Some(rec) = self.agents.get_mut(idx) else {
             return;
         };
         if rec.state.is_some_and(|open| at < open.since) {
@@ -380,8 +374,8 @@ impl Engine {
 
     fn move_agent(&mut self, agent: &str, team: &str, at: Millis) {
         let team_idx = self.floor.team(team);
-        self.agent(agent);
-        if let Some(rec) = self.agents.get_mut(agent)
+        let idx = self.agent(agent);
+        if let Some(rec) = self.agents.get_mut(idx)
             && rec.team.as_deref() != Some(team)
         {
             rec.move_to(&mut self.floor, &self.clock, team_idx, at);
@@ -390,7 +384,8 @@ impl Engine {
 
     /// The agent's last handled call gets no after-call work after all: record its sample.
     fn flush_pending(&mut self, agent: &str) {
-        if let Some(p) = self.agents.get_mut(agent).and_then(|a| a.pending.take()) {
+        let idx = self.agent(agent);
+        if let Some(p) = self.agents.get_mut(idx).and_then(|a| a.pending.take()) {
             calls::flush_handle(&mut self.floor, &self.clock, p, 0);
         }
     }

@@ -39,7 +39,7 @@ fn sum(engine: &Engine, idx: ScopeIdx, window: Window, samples: bool) -> (Millis
         _ => node.tally.sum_minutes(minute_of(from), samples, &mut out),
     }
     let now = engine.clock.now;
-    for agent in engine.agents.values() {
+    for agent in engine.agents.iter() {
         if let Some(open) = agent.state
             && engine.floor.contains(idx, agent.idx)
         {
@@ -119,7 +119,7 @@ pub fn figures(engine: &Engine, idx: ScopeIdx, window: Window) -> Figures {
             sl.offered - t.short_abandoned,
         ),
         asa_s: mean_s(t.answered_wait_ms, t.answered),
-        max_wait_s: t.max_wait_ms.map(|ms| ms as f64 / 1000.0),
+        max_wait_s: t.max_wait().map(|ms| ms as f64 / 1000.0),
         avg_talk_s: mean_s(t.talk_ms, handled),
         avg_hold_s: mean_s(t.hold_ms, t.held),
         avg_acw_s: mean_s(t.acw_ms, t.acw_calls),

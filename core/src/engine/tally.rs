@@ -15,7 +15,7 @@ pub const MINUTE_MS: Millis = 60_000;
 pub const RING_MINUTES: i64 = 61;
 
 /// Counts and summed times of one scope over some span of event time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
     pub answered: u64,
     pub abandoned: u64,
@@ -27,8 +27,9 @@ pub struct Tally {
     pub ivr_completed: u64,
     /// Sum of waits of answered calls (ASA numerator).
     pub answered_wait_ms: i64,
-    /// Longest wait of any outcome.
-    pub max_wait_ms: Option<i64>,
+    /// Longest wait of any outcome; −1 when there was none (waits are >= 0). A plain integer
+    /// keeps [`Tally::add`] branch-free: it runs for every scope of every contribution.
+    pub max_wait_ms: i64,
     pub handled: u64,
     pub talk_ms: i64,
     /// Handled calls put on hold at least once, and their hold time.
@@ -41,7 +42,36 @@ pub struct Tally {
     pub state_ms: [i64; 6],
 }
 
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            answered: 0,
+            abandoned: 0,
+            timed_out: 0,
+            short_abandoned: 0,
+            answered_within: 0,
+            abandoned_within: 0,
+            timed_out_within: 0,
+            ivr_completed: 0,
+            answered_wait_ms: 0,
+            max_wait_ms: -1,
+            handled: 0,
+            talk_ms: 0,
+            held: 0,
+            hold_ms: 0,
+            acw_calls: 0,
+            acw_ms: 0,
+            state_ms: [0; 6],
+        }
+    }
+}
+
 impl Tally {
+    /// The longest wait, if any call had an outcome.
+    pub fn max_wait(&self) -> Option<i64> {
+        (self.max_wait_ms >= 0).then_some(self.max_wait_ms)
+    }
+
     pub fn offered(&self) -> u64 {
         self.answered + self.abandoned + self.timed_out
     }
@@ -56,7 +86,7 @@ impl Tally {
         self.timed_out_within += other.timed_out_within;
         self.ivr_completed += other.ivr_completed;
         self.answered_wait_ms += other.answered_wait_ms;
-        self.max_wait_ms = max_opt(self.max_wait_ms, other.max_wait_ms);
+        self.max_wait_ms = self.max_wait_ms.max(other.max_wait_ms);
         self.handled += other.handled;
         self.talk_ms += other.talk_ms;
         self.held += other.held;
@@ -81,14 +111,6 @@ impl Tally {
 
     pub fn state(&self, state: AgentState) -> i64 {
         self.state_ms[state.index()]
-    }
-}
-
-fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, None) => a,
-        (None, b) => b,
     }
 }
 
@@ -268,7 +290,7 @@ mod tests {
             tally: Tally {
                 answered: 1,
                 answered_wait_ms: wait,
-                max_wait_ms: Some(wait),
+                max_wait_ms: wait,
                 ..Tally::default()
             },
             wait_sample_ms: Some(wait as u32),
@@ -288,7 +310,7 @@ mod tests {
         let mut sum = WindowSum::default();
         t.sum_minutes(11, true, &mut sum);
         assert_eq!(sum.tally.answered, 3);
-        assert_eq!(sum.tally.max_wait_ms, Some(4000));
+        assert_eq!(sum.tally.max_wait(), Some(4000));
         assert_eq!(sum.waits.len(), 3);
         assert_eq!(t.day().answered, 4);
     }
