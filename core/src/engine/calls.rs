@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 use super::agents::{Agents, PendingHandle};
 use super::clock::{Clock, minute_of};
 use super::floor::{CENTRE, Chain, Floor, QueueNo, ScopeIdx};
-use super::tally::{Contribution, MINUTE_MS, Tally};
+use super::tally::{Contribution, MINUTE_MS};
 use crate::event::Millis;
 
 /// How a queue leg ended.
@@ -228,15 +228,9 @@ impl Calls {
         let talk = (connected - rec.hold_ms).max(0);
         let hold = rec.hold_ms;
         let chain = handling_chain(ctx, agent, q);
-        let c = Contribution {
-            tally: Tally {
-                handled: 1,
-                talk_ms: talk,
-                held: u64::from(hold > 0),
-                hold_ms: hold,
-                ..Tally::default()
-            },
-            ..Contribution::default()
+        let c = Contribution::Handled {
+            talk_ms: talk,
+            hold_ms: hold,
         };
         ctx.floor.add(
             &chain,
@@ -273,14 +267,7 @@ impl Calls {
         }
         rec.acw_done = true;
         let acw = (at - ended).max(0);
-        let c = Contribution {
-            tally: Tally {
-                acw_calls: 1,
-                acw_ms: acw,
-                ..Tally::default()
-            },
-            ..Contribution::default()
-        };
+        let c = Contribution::AfterCallWork { acw_ms: acw };
         // Everything about a handled call counts in the minute its talk ended.
         let (agent, queue) = (rec.agent, rec.queue);
         let Some(agent) = agent else { return };
@@ -337,30 +324,20 @@ fn count_outcome(ctx: &mut Ctx, q: QueueNo, outcome: Outcome, at: Millis, wait: 
     let queue = &ctx.floor.queues[q];
     let settings = queue.settings;
     let within = wait <= settings.threshold_ms();
-    let mut tally = Tally {
-        max_wait_ms: wait,
-        ..Tally::default()
-    };
-    match outcome {
-        Outcome::Answered => {
-            tally.answered = 1;
-            tally.answered_wait_ms = wait;
-            tally.answered_within = u64::from(within);
-        }
-        Outcome::Abandoned => {
-            tally.abandoned = 1;
-            tally.short_abandoned = u64::from(wait < settings.short_abandon_ms());
-            tally.abandoned_within = u64::from(within);
-        }
-        Outcome::TimedOut => {
-            tally.timed_out = 1;
-            tally.timed_out_within = u64::from(within);
-        }
-    }
-    let c = Contribution {
-        tally,
-        wait_sample_ms: Some(sample(wait)),
-        handle_sample_ms: None,
+    let c = match outcome {
+        Outcome::Answered => Contribution::Answered {
+            wait_ms: wait,
+            within,
+        },
+        Outcome::Abandoned => Contribution::Abandoned {
+            wait_ms: wait,
+            within,
+            short: wait < settings.short_abandon_ms(),
+        },
+        Outcome::TimedOut => Contribution::TimedOut {
+            wait_ms: wait,
+            within,
+        },
     };
     let chain = queue.chain;
     ctx.floor.add(
@@ -375,9 +352,8 @@ fn count_outcome(ctx: &mut Ctx, q: QueueNo, outcome: Outcome, at: Millis, wait: 
 /// Records a handled call's handle-time sample (talk + hold + after-call work) in the minute
 /// its talk ended.
 pub fn flush_handle(floor: &mut Floor, clock: &Clock, p: PendingHandle, acw_ms: i64) {
-    let c = Contribution {
-        handle_sample_ms: Some(sample(p.handle_ms + acw_ms)),
-        ..Contribution::default()
+    let c = Contribution::HandleSample {
+        handle_ms: p.handle_ms + acw_ms,
     };
     floor.add(
         &p.chain,
@@ -386,11 +362,6 @@ pub fn flush_handle(floor: &mut Floor, clock: &Clock, p: PendingHandle, acw_ms: 
         clock.in_day(p.ended_at),
         &c,
     );
-}
-
-/// A duration as a percentile sample: milliseconds, clamped into u32 (49 days).
-pub fn sample(ms: i64) -> u32 {
-    ms.clamp(0, i64::from(u32::MAX)) as u32
 }
 
 /// IVR self-service completion: counts for the answer rate in the queue's chain, or the
@@ -403,13 +374,7 @@ pub fn ivr_completed(floor: &mut Floor, clock: &Clock, queue: Option<&str>, at: 
         }
         None => floor.chain(CENTRE),
     };
-    let c = Contribution {
-        tally: Tally {
-            ivr_completed: 1,
-            ..Tally::default()
-        },
-        ..Contribution::default()
-    };
+    let c = Contribution::IvrCompleted;
     floor.add(
         &chain,
         minute_of(at),

@@ -55,7 +55,7 @@ fn sum(engine: &Engine, idx: ScopeIdx, window: Window, samples: bool) -> (Millis
             && p.ended_at >= from
             && p.chain.contains(idx)
         {
-            out.handles.push(super::calls::sample(p.handle_ms));
+            out.handles.push(super::tally::sample(p.handle_ms));
         }
     }
     (from, out)

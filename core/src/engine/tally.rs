@@ -114,12 +114,102 @@ impl Tally {
     }
 }
 
-/// What one change adds to a tally, plus the percentile samples it brings.
-#[derive(Debug, Clone, Default)]
-pub struct Contribution {
-    pub tally: Tally,
-    pub wait_sample_ms: Option<u32>,
-    pub handle_sample_ms: Option<u32>,
+/// What one call event adds to every scope it counts in (docs/METRICS.md, "Calls"). Each kind
+/// touches only its own fields: this runs for every scope of every call event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contribution {
+    /// Queue outcomes, already judged against the queue's T and S.
+    Answered {
+        wait_ms: i64,
+        within: bool,
+    },
+    Abandoned {
+        wait_ms: i64,
+        within: bool,
+        short: bool,
+    },
+    TimedOut {
+        wait_ms: i64,
+        within: bool,
+    },
+    IvrCompleted,
+    /// A handled segment's talk ended.
+    Handled {
+        talk_ms: i64,
+        hold_ms: i64,
+    },
+    /// Its after-call work ended.
+    AfterCallWork {
+        acw_ms: i64,
+    },
+    /// A handled call's whole handle time, for the percentiles only.
+    HandleSample {
+        handle_ms: i64,
+    },
+}
+
+impl Contribution {
+    fn wait_sample(&self) -> Option<u32> {
+        match *self {
+            Contribution::Answered { wait_ms, .. }
+            | Contribution::Abandoned { wait_ms, .. }
+            | Contribution::TimedOut { wait_ms, .. } => Some(sample(wait_ms)),
+            _ => None,
+        }
+    }
+
+    fn handle_sample(&self) -> Option<u32> {
+        match *self {
+            Contribution::HandleSample { handle_ms } => Some(sample(handle_ms)),
+            _ => None,
+        }
+    }
+}
+
+/// A duration as a percentile sample: milliseconds, clamped into u32 (49 days).
+pub fn sample(ms: i64) -> u32 {
+    ms.clamp(0, i64::from(u32::MAX)) as u32
+}
+
+impl Tally {
+    /// Counts one contribution.
+    pub fn count(&mut self, c: &Contribution) {
+        match *c {
+            Contribution::Answered { wait_ms, within } => {
+                self.answered += 1;
+                self.answered_wait_ms += wait_ms;
+                self.answered_within += u64::from(within);
+                self.max_wait_ms = self.max_wait_ms.max(wait_ms);
+            }
+            Contribution::Abandoned {
+                wait_ms,
+                within,
+                short,
+            } => {
+                self.abandoned += 1;
+                self.abandoned_within += u64::from(within);
+                self.short_abandoned += u64::from(short);
+                self.max_wait_ms = self.max_wait_ms.max(wait_ms);
+            }
+            Contribution::TimedOut { wait_ms, within } => {
+                self.timed_out += 1;
+                self.timed_out_within += u64::from(within);
+                self.max_wait_ms = self.max_wait_ms.max(wait_ms);
+            }
+            Contribution::IvrCompleted => self.ivr_completed += 1,
+            Contribution::Handled { talk_ms, hold_ms } => {
+                self.handled += 1;
+                self.talk_ms += talk_ms;
+                self.held += u64::from(hold_ms > 0);
+                self.hold_ms += hold_ms;
+            }
+            Contribution::AfterCallWork { acw_ms } => {
+                self.acw_calls += 1;
+                self.acw_ms += acw_ms;
+            }
+            Contribution::HandleSample { .. } => {}
+        }
+    }
 }
 
 /// One minute of one scope. Agent state time fills every minute of a logged-in agent; calls
@@ -168,14 +258,14 @@ impl ScopeTally {
                 .minute_mut(minute)
                 .calls
                 .get_or_insert_with(Box::default);
-            slot.tally.add(&c.tally);
-            slot.waits.extend(c.wait_sample_ms);
-            slot.handles.extend(c.handle_sample_ms);
+            slot.tally.count(c);
+            slot.waits.extend(c.wait_sample());
+            slot.handles.extend(c.handle_sample());
         }
         if in_day {
-            self.day.add(&c.tally);
-            self.day_waits.extend(c.wait_sample_ms);
-            self.day_handles.extend(c.handle_sample_ms);
+            self.day.count(c);
+            self.day_waits.extend(c.wait_sample());
+            self.day_handles.extend(c.handle_sample());
         }
     }
 
@@ -286,15 +376,9 @@ mod tests {
     use super::*;
 
     fn answered(wait: i64) -> Contribution {
-        Contribution {
-            tally: Tally {
-                answered: 1,
-                answered_wait_ms: wait,
-                max_wait_ms: wait,
-                ..Tally::default()
-            },
-            wait_sample_ms: Some(wait as u32),
-            handle_sample_ms: None,
+        Contribution::Answered {
+            wait_ms: wait,
+            within: wait <= 20_000,
         }
     }
 
