@@ -102,7 +102,7 @@ fn call_day(agents: usize, queues: usize, seed: u64) -> Vec<Event> {
     let mut rng = Rng(seed);
     let base: Millis = 1_773_014_400_000; // 2026-03-09T00:00:00Z = 08:00 Shanghai
     let mut events: Vec<Event> = Vec::new();
-    let mut push = |events: &mut Vec<Event>, ts: Millis, kind: EventKind| {
+    let push = |events: &mut Vec<Event>, ts: Millis, kind: EventKind| {
         let n = events.len();
         events.push(Event {
             v: 1,

@@ -265,8 +265,8 @@ pub enum EventError {
 /// Longest id, source, queue, agent or caller string accepted; keeps one hostile line from
 /// costing megabytes of memory.
 pub const MAX_FIELD_LEN: usize = 256;
-const MIN_TS: Millis = 946_684_800_000; // 2000-01-01T00:00:00Z
-const MAX_TS: Millis = 4_102_444_800_000; // 2100-01-01T00:00:00Z
+/// The event times accepted: 2000-01-01T00:00:00Z up to (not including) 2100-01-01.
+pub const PLAUSIBLE_TS: std::ops::Range<Millis> = 946_684_800_000..4_102_444_800_000;
 
 impl Event {
     /// Parses one NDJSON line and validates it.
@@ -290,7 +290,7 @@ impl Event {
         }
         check_field("id", &self.id)?;
         check_field("source", &self.source)?;
-        if !(MIN_TS..MAX_TS).contains(&self.ts) {
+        if !PLAUSIBLE_TS.contains(&self.ts) {
             return Err(EventError::Time(self.ts));
         }
         for (field, value) in self.kind.fields() {

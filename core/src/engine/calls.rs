@@ -95,8 +95,10 @@ impl Calls {
         let q = ctx.floor.queue(queue);
         let rec = self.record(call, at);
         if let Some(decided) = rec.outcome_at {
-            if at <= decided {
-                // The late entry of a leg already counted from the switch's own wait.
+            if at < decided || (at == decided && rec.queue == Some(q)) {
+                // The late entry of a leg already counted from the switch's own wait. (An
+                // entry into another queue at the very moment the leg ended is an overflow:
+                // queue_log has whole seconds only.)
                 return;
             }
             // A new leg (a transfer back into a queue): the previous one is finished.

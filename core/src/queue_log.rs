@@ -1,1 +1,0 @@
-//! Asterisk queue_log: parsing into canonical events, and writing them back out.

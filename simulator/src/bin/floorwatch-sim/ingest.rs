@@ -1,0 +1,184 @@
+//! Posting batches of events to a server's `POST /api/v1/events`, retrying with back-off while
+//! it is unavailable.
+//!
+//! "No loss, no duplicates": a batch is resent until the server acknowledges it with an ingest
+//! reply, and only then does the sender move on. Resending is safe because the server applies
+//! an event id once (a resent event it had already journaled counts as `duplicate`), so a
+//! reply lost in a crash costs nothing. Connection failures, time-outs, 5xx, 408 and 429 are
+//! retried; any other refusal (bad token, body too large, malformed) is an error at once,
+//! since sending the same bytes again cannot help.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use floorwatch_core::wire::IngestReply;
+
+/// First pause after a failure; doubled up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// One request may take this long (a large batch into a busy server) before it is retried.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Rejected lines kept for the summary.
+const REJECTIONS_KEPT: usize = 10;
+
+/// What the server said, summed over a run.
+#[derive(Debug, Clone, Default)]
+pub struct Acknowledged {
+    pub batches: u64,
+    pub events: u64,
+    pub accepted: u64,
+    pub duplicate: u64,
+    pub rejected: u64,
+    /// Requests sent again after a failure.
+    pub retries: u64,
+    /// The first few rejected lines' reasons.
+    pub rejections: Vec<String>,
+}
+
+pub struct IngestClient {
+    http: reqwest::Client,
+    url: String,
+    token: Option<String>,
+    retry_for: Duration,
+    pub acknowledged: Acknowledged,
+}
+
+impl IngestClient {
+    /// A client for the server at `base` (`http://HOST:PORT`).
+    pub fn new(base: &str, token: Option<String>, retry_for: Duration) -> Result<IngestClient> {
+        let url = format!("{}/api/v1/events", base.trim_end_matches('/'));
+        if let Err(e) = reqwest::Url::parse(&url) {
+            bail!("--to {base} is not a URL ({e}); expected e.g. http://127.0.0.1:8080");
+        }
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {}", chain(&e)))?;
+        Ok(IngestClient {
+            http,
+            url,
+            token: token.filter(|t| !t.is_empty()),
+            retry_for,
+            acknowledged: Acknowledged::default(),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Sends one batch of NDJSON lines and waits for the server to acknowledge it, retrying
+    /// while it is unavailable; `stop` ends the wait early (Ctrl-C) with an error.
+    pub async fn send(
+        &mut self,
+        lines: &[String],
+        stop: &crate::stream::Stop,
+    ) -> Result<IngestReply> {
+        let mut body = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+        for line in lines {
+            body.push_str(line);
+            body.push('\n');
+        }
+        let mut backoff = FIRST_BACKOFF;
+        let mut failing_since: Option<Instant> = None;
+        loop {
+            let mut request = self
+                .http
+                .post(&self.url)
+                .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
+                .body(body.clone());
+            if let Some(token) = &self.token {
+                request = request.bearer_auth(token);
+            }
+            let failure = match request.send().await {
+                Err(e) => chain(&e),
+                Ok(response) => {
+                    let status = response.status();
+                    match response.text().await {
+                        Err(e) => format!("reading the reply: {}", chain(&e)),
+                        Ok(text) if status.is_success() => {
+                            let reply: IngestReply = serde_json::from_str(&text).map_err(|e| {
+                                anyhow::anyhow!(
+                                    "{}: the reply is not an ingest reply ({e}): {}",
+                                    self.url,
+                                    excerpt(&text)
+                                )
+                            })?;
+                            self.count(&reply, lines.len());
+                            return Ok(reply);
+                        }
+                        Ok(text)
+                            if status.is_server_error()
+                                || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                                || status == reqwest::StatusCode::REQUEST_TIMEOUT =>
+                        {
+                            format!("{status}: {}", excerpt(&text))
+                        }
+                        Ok(text) => bail!(
+                            "{} refused the batch: {status}: {}",
+                            self.url,
+                            excerpt(&text)
+                        ),
+                    }
+                }
+            };
+            let since = *failing_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= self.retry_for {
+                bail!(
+                    "{} has been unavailable for {} s (--retry-for); last error: {failure}",
+                    self.url,
+                    self.retry_for.as_secs()
+                );
+            }
+            if stop.requested() {
+                bail!("interrupted while {} was unavailable", self.url);
+            }
+            tracing::warn!(
+                "{} unavailable ({failure}); retrying in {backoff:?}",
+                self.url
+            );
+            self.acknowledged.retries += 1;
+            stop.sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    fn count(&mut self, reply: &IngestReply, sent: usize) {
+        let a = &mut self.acknowledged;
+        a.batches += 1;
+        a.events += sent as u64;
+        a.accepted += reply.accepted;
+        a.duplicate += reply.duplicate;
+        a.rejected += reply.rejected;
+        let counted = reply.accepted + reply.duplicate + reply.rejected;
+        if counted != sent as u64 {
+            tracing::warn!("sent {sent} events, the server counted {counted}");
+        }
+        for error in &reply.errors {
+            if a.rejections.len() < REJECTIONS_KEPT {
+                tracing::warn!("rejected: {}", error.reason);
+                a.rejections.push(error.reason.clone());
+            }
+        }
+    }
+}
+
+/// An error with its causes (reqwest's own message omits them: "error sending request").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+fn excerpt(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(300) {
+        Some((i, _)) => format!("{}...", &text[..i]),
+        None => text.to_string(),
+    }
+}

@@ -1,0 +1,272 @@
+//! `run` and `replay`: events, from a simulation or a recorded file, paced and batched into a
+//! server (see `pacing` for the spacing and `ingest` for delivery).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use floorwatch_core::Millis;
+use floorwatch_sim::Simulation;
+use floorwatch_sim::clock::ClockTime;
+use jiff::tz::TimeZone;
+
+use crate::format::RecordedDay;
+use crate::ingest::{Acknowledged, IngestClient};
+use crate::pacing::{LINGER, MAX_HOLD, Pacer};
+use crate::progress::{Progress, Span, Summary, local_clock, local_time, rate};
+use crate::{ReplayArgs, RunArgs, SendArgs};
+
+/// Set by Ctrl-C: the run stops after the batch in flight and prints its summary.
+#[derive(Clone, Default)]
+pub struct Stop {
+    flag: Arc<AtomicBool>,
+    notify: Arc<tokio::sync::Notify>,
+}
+
+impl Stop {
+    fn watch_ctrl_c() -> Stop {
+        let stop = Stop::default();
+        let s = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                s.flag.store(true, Ordering::SeqCst);
+                s.notify.notify_waiters();
+            }
+        });
+        stop
+    }
+
+    pub fn requested(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps, waking early when a stop is requested.
+    pub async fn sleep(&self, d: Duration) {
+        if self.requested() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = self.notify.notified() => {}
+        }
+    }
+}
+
+/// Where events come from, and how far along it is (for the progress bar).
+trait Source {
+    fn next_event(&mut self) -> Option<Result<(Millis, String)>>;
+    fn position(&self, last_ts: Millis) -> u64;
+}
+
+struct Simulated {
+    sim: Simulation,
+    from: Millis,
+}
+
+impl Source for Simulated {
+    fn next_event(&mut self) -> Option<Result<(Millis, String)>> {
+        self.sim.next().map(|e| Ok((e.ts, e.to_json())))
+    }
+    fn position(&self, last_ts: Millis) -> u64 {
+        ((last_ts - self.from).max(0) / 1000) as u64
+    }
+}
+
+impl Source for RecordedDay {
+    fn next_event(&mut self) -> Option<Result<(Millis, String)>> {
+        self.next().map(|r| {
+            r.map(|rec| (rec.event.ts, rec.line))
+                .context("cannot read the recorded day")
+        })
+    }
+    fn position(&self, _: Millis) -> u64 {
+        self.bytes_read
+    }
+}
+
+/// What a run delivered.
+struct Delivery {
+    read: u64,
+    acknowledged: Acknowledged,
+    first_ts: Option<Millis>,
+    last_ts: Option<Millis>,
+    elapsed: Duration,
+    interrupted: bool,
+    url: String,
+}
+
+pub async fn run(args: &RunArgs) -> Result<()> {
+    let scenario = args.day.scenario()?;
+    let tz = scenario.calendar().time_zone().clone();
+    let seed = args.day.seed;
+    let sim = match args.start.as_deref() {
+        None => Simulation::new(&scenario, args.day.date(&scenario), seed),
+        Some("now") => {
+            if args.day.date.is_some() {
+                bail!("--start now runs today; leave out --date or give --start HH:MM");
+            }
+            Simulation::starting_at(&scenario, jiff::Timestamp::now().as_millisecond(), seed)
+        }
+        Some(time) => {
+            let time: ClockTime = time.parse().context("--start")?;
+            let start = time.on(args.day.date(&scenario), &tz);
+            Simulation::starting_at(&scenario, start, seed)
+        }
+    };
+    let from = sim.recorded_from();
+    let span = Span::SimTime {
+        from,
+        to: sim.day_end(),
+    };
+    let mut source = Simulated { sim, from };
+    let delivery = deliver(&mut source, &args.send, &span, &tz).await?;
+    let mut summary = summary(
+        format!(
+            "ran {} (seed {seed}) at {} into {}",
+            scenario.name(),
+            args.send.speed,
+            delivery.url
+        ),
+        &delivery,
+        &tz,
+    );
+    summary.row("agents", scenario.agent_count());
+    summary.print();
+    finish(&delivery)
+}
+
+pub async fn replay(args: &ReplayArgs) -> Result<()> {
+    let mut day = RecordedDay::open(&args.file, args.format)?;
+    let span = day.bytes_total.map(Span::Bytes).unwrap_or(Span::Unknown);
+    // A replay shows event times on the clock of the machine's zone: the file does not say
+    // which centre it came from.
+    let tz = TimeZone::system();
+    let delivery = deliver(&mut day, &args.send, &span, &tz).await?;
+    let mut summary = summary(
+        format!(
+            "replayed {} at {} into {}",
+            args.file.display(),
+            args.send.speed,
+            delivery.url
+        ),
+        &delivery,
+        &tz,
+    );
+    summary.row(
+        "lines skipped",
+        if day.skipped_count == 0 {
+            "0".to_string()
+        } else {
+            let first = &day.skipped[0];
+            format!(
+                "{} (first: line {}: {})",
+                day.skipped_count, first.line, first.reason
+            )
+        },
+    );
+    summary.print();
+    finish(&delivery)
+}
+
+/// Reads, paces, batches and sends every event of `source`.
+async fn deliver(
+    source: &mut dyn Source,
+    send: &SendArgs,
+    span: &Span,
+    tz: &TimeZone,
+) -> Result<Delivery> {
+    let stop = Stop::watch_ctrl_c();
+    let mut client = IngestClient::new(
+        &send.to,
+        send.token.clone(),
+        Duration::from_secs(send.retry_for),
+    )?;
+    let mut progress = Progress::new(span, "sending");
+    let mut pacer = Pacer::new(send.speed);
+    let started = Instant::now();
+    let batch_max = send.batch as usize;
+    let mut batch: Vec<String> = Vec::with_capacity(batch_max.min(10_000));
+    let mut batch_since: Option<Instant> = None;
+    let (mut read, mut first_ts, mut last_ts) = (0u64, None, None);
+    while let Some(item) = source.next_event() {
+        let (ts, line) = item?;
+        if !pacer.is_max() {
+            let due = started + pacer.due(ts);
+            let now = Instant::now();
+            if due > now {
+                let held_too_long =
+                    batch_since.is_some_and(|since| due.duration_since(since) > MAX_HOLD);
+                if !batch.is_empty() && (due - now > LINGER || held_too_long) {
+                    client.send(&batch, &stop).await?;
+                    batch.clear();
+                    batch_since = None;
+                }
+                stop.sleep(due.saturating_duration_since(Instant::now()))
+                    .await;
+            }
+        }
+        if stop.requested() {
+            break;
+        }
+        read += 1;
+        first_ts.get_or_insert(ts);
+        last_ts = Some(ts);
+        batch.push(line);
+        batch_since.get_or_insert_with(Instant::now);
+        if batch.len() >= batch_max {
+            client.send(&batch, &stop).await?;
+            batch.clear();
+            batch_since = None;
+        }
+        progress.update(source.position(ts), read, Some(local_clock(ts, tz)));
+    }
+    if !batch.is_empty() {
+        client.send(&batch, &stop).await?;
+    }
+    progress.finish();
+    Ok(Delivery {
+        read,
+        url: client.url().to_string(),
+        acknowledged: client.acknowledged,
+        first_ts,
+        last_ts,
+        elapsed: started.elapsed(),
+        interrupted: stop.requested(),
+    })
+}
+
+fn summary(title: String, d: &Delivery, tz: &TimeZone) -> Summary {
+    let a = &d.acknowledged;
+    let mut s = Summary::new(format!("{title} in {:.2} s", d.elapsed.as_secs_f64()));
+    s.row("events sent", d.read)
+        .row(
+            "acknowledged",
+            format!(
+                "{} (accepted {}, duplicate {}, rejected {})",
+                a.events, a.accepted, a.duplicate, a.rejected
+            ),
+        )
+        .row("events/s", rate(a.events, d.elapsed))
+        .row("requests", format!("{} ({} retried)", a.batches, a.retries));
+    if let (Some(first), Some(last)) = (d.first_ts, d.last_ts) {
+        s.row(
+            "event time",
+            format!("{} .. {}", local_time(first, tz), local_clock(last, tz)),
+        );
+    }
+    if let Some(first) = a.rejections.first() {
+        s.row("first rejection", first);
+    }
+    if d.interrupted {
+        s.row("interrupted", "yes (Ctrl-C): the rest was not sent");
+    }
+    s
+}
+
+fn finish(d: &Delivery) -> Result<()> {
+    if d.interrupted {
+        bail!("interrupted");
+    }
+    Ok(())
+}
