@@ -1,1 +1,20 @@
-//! dashboard
+//! The Floorwatch wallboard: a Leptos client-side app with a wall view for the TV and a
+//! supervisor view, fed by the server's `/api/v1/live` websocket (core/src/wire.rs).
+//!
+//! Everything that decides what the screen says (formatting, colours, labels, routing, frame
+//! order, sorting, break allowances) is plain Rust in the modules below and is unit-tested on
+//! the host; the browser glue under `app` compiles for wasm32 only. `cargo xtask dist` builds
+//! and bundles it into `target/dist/`, which the server serves at `/`.
+
+pub mod agents;
+pub mod figure;
+pub mod format;
+pub mod i18n;
+pub mod live;
+pub mod route;
+pub mod sort;
+pub mod sparkline;
+pub mod tone;
+
+#[cfg(target_arch = "wasm32")]
+mod app;

@@ -1,1 +1,24 @@
-//! floorwatch-server
+//! floorwatch-server: accepts events from switches and simulators, journals every one it
+//! acknowledges, keeps the floor's figures live with the core engine, and pushes them to every
+//! wallboard over websockets within a fraction of a second.
+//!
+//! Modules follow the data: [`ingest`] and [`demo`] feed the [`recorder`], which writes the
+//! [`journal`] and applies events to the [`floor`]; the [`live`] publisher pushes what changed;
+//! [`api`] answers reads. [`identity`] sits in front of every request.
+
+pub mod api;
+pub mod app;
+pub mod assets;
+pub mod config;
+pub mod demo;
+pub mod floor;
+pub mod identity;
+pub mod ingest;
+pub mod journal;
+pub mod live;
+pub mod recorder;
+pub mod seen_ids;
+pub mod telemetry;
+
+pub use app::run;
+pub use config::{Cli, Settings};

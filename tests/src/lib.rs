@@ -1,1 +1,505 @@
-//! floorwatch-tests
+//! The end-to-end harness: real `floorwatch` processes on 127.0.0.1, real HTTP and websocket
+//! clients. Used by the server's tests and meant for the simulator-replay and browser tests.
+//!
+//! ```no_run
+//! use floorwatch_tests::{Board, LiveClient, Server};
+//! # async fn demo() {
+//! let server = Server::start(&["--clock", "events"]);          // fresh temp data dir, port 0
+//! let reply = server.post_events("{...one event per line...}"); // IngestReply
+//! let centre: serde_json::Value = server.get_json("/api/v1/metrics?scope=centre&window=today");
+//! let mut live = LiveClient::connect(&server).await;
+//! live.subscribe(&["centre", "queue:billing"], &["today"]).await;
+//! let mut board = Board::default();
+//! board.apply(&live.next_frame().await);                       // the snapshot
+//! # }
+//! ```
+//!
+//! How it finds the server: binaries are built once per test process ([`binary`]: `cargo
+//! build -p PACKAGE --bin NAME` with the test's own profile, honouring `CARGO_TARGET_DIR` and
+//! `CARGO`, the path read from cargo's JSON artifact messages). The server is started with
+//! `--listen 127.0.0.1:0 --data-dir DIR` plus the test's arguments; once bound it prints one
+//! line on stdout, `floorwatch listening on http://127.0.0.1:PORT (wallboard: ...)`, and the
+//! harness takes the URL from it (waiting at most [`READY_TIMEOUT`]). The server's log
+//! (stderr) goes to a file beside the data dir, shown by [`Server::logs`] and printed when a
+//! test panics while a server runs.
+//!
+//! Every process is killed on drop ([`Server`] sends SIGKILL and waits), so a failing test
+//! leaves nothing running. [`Server::kill_hard`] and [`Server::restart`] give the
+//! crash-and-recover tests their SIGKILL and a restart on the same data dir.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Mutex, OnceLock, mpsc};
+use std::time::Duration;
+
+use floorwatch_core::wire::{IngestReply, LiveFrame, MinutePoint, Subscribe};
+use floorwatch_core::{AgentView, Figures, Scope, Window};
+use futures_util::{SinkExt, StreamExt};
+use serde::de::DeserializeOwned;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+
+/// How long a starting server may take to print its listening line.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long [`LiveClient::next_frame`] waits by default.
+pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The workspace root (where `cargo` is run from).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The path of a workspace binary (`floorwatch`, `floorwatch-load`, `floorwatch-sim`), built
+/// on first use in this test process with the profile the tests were built with.
+pub fn binary(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut built = built.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(path) = built.get(name) {
+        return path.clone();
+    }
+    let package = match name {
+        "floorwatch" | "floorwatch-load" => "floorwatch-server",
+        "floorwatch-sim" => "floorwatch-sim",
+        other => panic!("no workspace binary named `{other}` known to the harness"),
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(workspace_root())
+        .args(["build", "--message-format=json-render-diagnostics", "-p"])
+        .args([package, "--bin", name]);
+    if !cfg!(debug_assertions) {
+        command.arg("--release");
+    }
+    let output = command
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap_or_else(|e| panic!("running cargo build for {name}: {e}"));
+    if !output.status.success() {
+        panic!(
+            "cargo build -p {package} --bin {name} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let path = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo built {name} but named no executable"));
+    built.insert(name.to_string(), path.clone());
+    path
+}
+
+/// A `floorwatch` server process. Killed (SIGKILL) on drop.
+pub struct Server {
+    child: Option<Child>,
+    url: String,
+    /// Holds the temporary data dir (and the logs) for the server's lifetime.
+    _temp: Option<tempfile::TempDir>,
+    data_dir: PathBuf,
+    log_dir: PathBuf,
+    args: Vec<String>,
+    starts: usize,
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Reply {
+    /// The body as JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not the JSON expected ({e}): {}", self.body))
+    }
+}
+
+impl Server {
+    /// Starts a server on a fresh temporary data dir with `args` (besides `--listen` and
+    /// `--data-dir`, which the harness sets).
+    pub fn start(args: &[&str]) -> Server {
+        let temp = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let data_dir = temp.path().join("data");
+        let log_dir = temp.path().to_path_buf();
+        Server::launch(Some(temp), data_dir, log_dir, args)
+    }
+
+    /// Starts a server on a data dir the caller owns (kept after the server is gone).
+    pub fn start_in(data_dir: &Path, args: &[&str]) -> Server {
+        let log_dir = data_dir.parent().unwrap_or(data_dir).to_path_buf();
+        Server::launch(None, data_dir.to_path_buf(), log_dir, args)
+    }
+
+    fn launch(
+        temp: Option<tempfile::TempDir>,
+        data_dir: PathBuf,
+        log_dir: PathBuf,
+        args: &[&str],
+    ) -> Server {
+        let mut server = Server {
+            child: None,
+            url: String::new(),
+            _temp: temp,
+            data_dir,
+            log_dir,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            starts: 0,
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        self.starts += 1;
+        let log_path = self.log_path();
+        let log = std::fs::File::create(&log_path)
+            .unwrap_or_else(|e| panic!("creating {}: {e}", log_path.display()));
+        let mut child = Command::new(binary("floorwatch"))
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&self.data_dir)
+            .args(&self.args)
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting floorwatch: {e}"));
+        let stdout = child.stdout.take();
+        self.child = Some(child);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let Some(stdout) = stdout else { return };
+            let mut tx = Some(tx);
+            // Read to the end so the server never blocks on a full pipe.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("floorwatch listening on ")
+                    && let Some(tx) = tx.take()
+                {
+                    let url = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = tx.send(url.to_string());
+                }
+            }
+        });
+        match rx.recv_timeout(READY_TIMEOUT) {
+            Ok(url) => self.url = url,
+            Err(_) => {
+                let logs = self.logs();
+                self.kill_hard();
+                panic!("floorwatch did not report its address in time; its log:\n{logs}");
+            }
+        }
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.log_dir.join(format!("floorwatch-{}.log", self.starts))
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// `ws://127.0.0.1:PORT{path}`.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.url.replacen("http://", "ws://", 1))
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The current run's log (stderr).
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// SIGKILL, as a crash would; waits for the process to be gone.
+    pub fn kill_hard(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM (graceful shutdown) and waits up to `timeout` for the exit; SIGKILL after that.
+    pub fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+
+    /// Starts the server again on the same data dir with the same arguments (killing it
+    /// first if it still runs). It gets a new port: read [`Server::url`] again.
+    pub fn restart(&mut self) {
+        self.kill_hard();
+        self.spawn();
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into()
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Reply {
+        let response = Server::agent()
+            .get(format!("{}{path}", self.url))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        read_reply(response, path)
+    }
+
+    /// `GET path`, which must answer 200 with JSON.
+    pub fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
+        let reply = self.get(path);
+        assert_eq!(reply.status, 200, "GET {path}: {}", reply.body);
+        reply.json()
+    }
+
+    /// `POST path` with `body` and extra headers.
+    pub fn post_with(&self, path: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = Server::agent().post(format!("{}{path}", self.url));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request
+            .send(body)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        read_reply(response, path)
+    }
+
+    /// `POST /api/v1/events` (NDJSON or a JSON array), which must answer 200.
+    pub fn post_events(&self, body: &str) -> IngestReply {
+        let reply = self.post_with("/api/v1/events", body, &[]);
+        assert_eq!(reply.status, 200, "POST /api/v1/events: {}", reply.body);
+        reply.json()
+    }
+
+    /// The figures of `scope` over `window`, from `GET /api/v1/metrics`.
+    pub fn figures(&self, scope: &str, window: &str) -> Figures {
+        self.get_json(&format!("/api/v1/metrics?scope={scope}&window={window}"))
+    }
+}
+
+fn read_reply(mut response: ureq::http::Response<ureq::Body>, path: &str) -> Reply {
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .unwrap_or_else(|e| panic!("reading the answer to {path}: {e}"));
+    Reply { status, body }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if std::thread::panicking() && self.child.is_some() {
+            eprintln!("--- floorwatch log ({}) ---\n{}", self.url, self.logs());
+        }
+        self.kill_hard();
+    }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A websocket client of `/api/v1/live`.
+pub struct LiveClient {
+    socket: Socket,
+}
+
+/// What the live socket delivered next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Received {
+    Frame(LiveFrame),
+    /// The server closed the connection (with its close frame, if any).
+    Closed(Option<CloseFrame>),
+}
+
+impl LiveClient {
+    pub async fn connect(server: &Server) -> LiveClient {
+        let url = server.ws_url("/api/v1/live");
+        let (socket, _) = tokio_tungstenite::connect_async(url.as_str())
+            .await
+            .unwrap_or_else(|e| panic!("connecting {url}: {e}"));
+        LiveClient { socket }
+    }
+
+    /// Sends `{"subscribe": [...], "windows": [...]}`.
+    pub async fn subscribe(&mut self, scopes: &[&str], windows: &[&str]) {
+        let subscribe = Subscribe {
+            subscribe: scopes
+                .iter()
+                .map(|s| s.parse().unwrap_or_else(|e| panic!("{s}: {e}")))
+                .collect(),
+            windows: windows
+                .iter()
+                .map(|w| w.parse().unwrap_or_else(|e| panic!("{w}: {e}")))
+                .collect(),
+        };
+        let text = serde_json::to_string(&subscribe).unwrap_or_default();
+        self.send_text(&text).await;
+    }
+
+    /// Sends any text message (for malformed-subscription tests).
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket
+            .send(Message::text(text))
+            .await
+            .unwrap_or_else(|e| panic!("sending on the live socket: {e}"));
+    }
+
+    /// The next frame or the close, within `timeout`; panics on timeout.
+    pub async fn receive(&mut self, timeout: Duration) -> Received {
+        loop {
+            let next = tokio::time::timeout(timeout, self.socket.next())
+                .await
+                .unwrap_or_else(|_| panic!("no live frame within {timeout:?}"));
+            match next {
+                Some(Ok(Message::Text(text))) => {
+                    let frame = serde_json::from_str(text.as_str())
+                        .unwrap_or_else(|e| panic!("not a LiveFrame ({e}): {text}"));
+                    return Received::Frame(frame);
+                }
+                Some(Ok(Message::Close(frame))) => return Received::Closed(frame),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Received::Closed(None),
+            }
+        }
+    }
+
+    /// The next frame within [`FRAME_TIMEOUT`]; panics if the socket closes.
+    pub async fn next_frame(&mut self) -> LiveFrame {
+        match self.receive(FRAME_TIMEOUT).await {
+            Received::Frame(frame) => frame,
+            Received::Closed(close) => panic!("the live socket closed: {close:?}"),
+        }
+    }
+
+    /// Frames until one satisfies `done` (applying each to `board`), within `timeout`.
+    pub async fn until(
+        &mut self,
+        board: &mut Board,
+        timeout: Duration,
+        mut done: impl FnMut(&Board) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !done(board) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.receive(left.max(Duration::from_millis(1))).await {
+                Received::Frame(frame) => board.apply(&frame),
+                Received::Closed(close) => panic!("the live socket closed: {close:?}"),
+            }
+        }
+    }
+}
+
+/// A client's picture of the floor, built from live frames exactly as a wallboard would:
+/// a snapshot replaces everything, a delta overwrites what it carries. Panics on a gap in
+/// `seq`, which the protocol says must not happen.
+#[derive(Debug, Default, Clone)]
+pub struct Board {
+    pub seq: u64,
+    pub now: i64,
+    pub snapshots: u64,
+    pub deltas: u64,
+    pub heartbeats: u64,
+    pub errors: Vec<String>,
+    pub figures: HashMap<(Scope, Window), Figures>,
+    pub agents: BTreeMap<String, AgentView>,
+    pub history: HashMap<Scope, Vec<MinutePoint>>,
+}
+
+impl Board {
+    pub fn apply(&mut self, frame: &LiveFrame) {
+        let seq = frame.seq();
+        assert_eq!(seq, self.seq + 1, "live frames skipped a seq: {frame:?}");
+        self.seq = seq;
+        match frame {
+            LiveFrame::Snapshot {
+                now,
+                figures,
+                agents,
+                history,
+                ..
+            } => {
+                self.snapshots += 1;
+                self.now = *now;
+                self.figures = figures
+                    .iter()
+                    .map(|f| ((f.scope.clone(), f.window), f.clone()))
+                    .collect();
+                self.agents = agents.iter().map(|a| (a.id.clone(), a.clone())).collect();
+                self.history = history
+                    .iter()
+                    .map(|h| (h.scope.clone(), h.points.clone()))
+                    .collect();
+            }
+            LiveFrame::Delta {
+                now,
+                figures,
+                agents,
+                history,
+                ..
+            } => {
+                self.deltas += 1;
+                self.now = *now;
+                for f in figures {
+                    self.figures.insert((f.scope.clone(), f.window), f.clone());
+                }
+                for a in agents {
+                    self.agents.insert(a.id.clone(), a.clone());
+                }
+                for h in history {
+                    self.history
+                        .entry(h.scope.clone())
+                        .or_default()
+                        .extend(h.points.iter().copied());
+                }
+            }
+            LiveFrame::Heartbeat { now, .. } => {
+                self.heartbeats += 1;
+                self.now = *now;
+            }
+            LiveFrame::Error { message, .. } => self.errors.push(message.clone()),
+        }
+    }
+
+    /// The figures of `scope` over `window`, as the board shows them.
+    pub fn get(&self, scope: &str, window: &str) -> Option<&Figures> {
+        let scope: Scope = scope.parse().ok()?;
+        let window: Window = window.parse().ok()?;
+        self.figures.get(&(scope, window))
+    }
+}

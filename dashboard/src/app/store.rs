@@ -1,0 +1,247 @@
+//! The reactive store the views read: figures, history, queues, agents and the connection's
+//! health, filled from live frames.
+//!
+//! Agents are held one signal each (keyed by id), so a delta touching a thousand agents updates
+//! a thousand rows in place and never rebuilds the grid; the id list only changes when agents
+//! join or leave.
+
+use std::collections::{BTreeSet, HashMap};
+
+use floorwatch_core::wire::{LiveFrame, ScopeHistory};
+use floorwatch_core::{AgentView, Figures, QueueView, Scope, Window};
+use leptos::prelude::*;
+
+use crate::agents;
+use crate::live::{self, ConnStatus, FigureBook, HistoryBook, ServerClock};
+
+#[derive(Clone, Copy)]
+pub struct Store {
+    pub figures: RwSignal<FigureBook>,
+    pub history: RwSignal<HistoryBook>,
+    pub queues: RwSignal<Vec<QueueView>>,
+    /// The agent grid's rows, in its order.
+    pub agent_ids: RwSignal<Vec<String>>,
+    agents: StoredValue<HashMap<String, ArcRwSignal<AgentView>>>,
+    pub teams: RwSignal<BTreeSet<String>>,
+    pub clock: RwSignal<ServerClock>,
+    /// Browser time (`Date.now()`) of the last frame, heartbeats included.
+    pub last_frame: RwSignal<Option<f64>>,
+    pub open: RwSignal<bool>,
+    pub ever_live: RwSignal<bool>,
+    /// The server's reason for refusing the subscription, until a snapshot arrives.
+    pub refused: RwSignal<Option<String>>,
+    /// The browser's clock, ticking once a second.
+    pub local_now: RwSignal<f64>,
+    /// The server's clock in whole seconds (as ms): every ticking figure reads this, so frames
+    /// arriving within the same second do not re-run them.
+    now: Memo<i64>,
+}
+
+impl Store {
+    pub fn new() -> Store {
+        let clock = RwSignal::new(ServerClock::default());
+        let local_now = RwSignal::new(js_sys::Date::now());
+        let now = Memo::new(move |_| clock.get().now(local_now.get()).div_euclid(1000) * 1000);
+        Store {
+            figures: RwSignal::new(FigureBook::default()),
+            history: RwSignal::new(HistoryBook::default()),
+            queues: RwSignal::new(Vec::new()),
+            agent_ids: RwSignal::new(Vec::new()),
+            agents: StoredValue::new(HashMap::new()),
+            teams: RwSignal::new(BTreeSet::new()),
+            clock,
+            last_frame: RwSignal::new(None),
+            open: RwSignal::new(false),
+            ever_live: RwSignal::new(false),
+            refused: RwSignal::new(None),
+            local_now,
+            now,
+        }
+    }
+
+    /// The server's clock now, ticking once a second.
+    pub fn server_now(&self) -> i64 {
+        self.now.get()
+    }
+
+    pub fn status(&self) -> ConnStatus {
+        live::status(
+            self.open.get(),
+            self.ever_live.get(),
+            self.last_frame.get(),
+            self.local_now.get(),
+        )
+    }
+
+    /// Whether figures are too old to show as live (greyed out).
+    pub fn is_stale(&self) -> bool {
+        live::is_stale(self.last_frame.get(), self.local_now.get())
+    }
+
+    /// The figures of `scope` over `window`, tracked.
+    pub fn figures_of(&self, scope: &Scope, window: Window) -> Option<Figures> {
+        self.figures.with(|b| b.get(scope, window).cloned())
+    }
+
+    /// An agent's row signal, untracked (the row tracks it).
+    pub fn agent(&self, id: &str) -> Option<ArcRwSignal<AgentView>> {
+        self.agents.with_value(|m| m.get(id).cloned())
+    }
+
+    /// Re-runs every agent row (after the language, a filter or the clock's second changed).
+    pub fn touch_agents(&self) {
+        self.agents
+            .with_value(|m| m.values().for_each(|s| s.notify()));
+    }
+
+    /// How many agents match `pred`, and how many there are; tracks every agent.
+    pub fn count_agents(&self, pred: impl Fn(&AgentView) -> bool) -> (usize, usize) {
+        self.agent_ids.track();
+        self.agents.with_value(|m| {
+            let matching = m.values().filter(|s| s.with(&pred)).count();
+            (matching, m.len())
+        })
+    }
+
+    /// Applies a frame the connection let through; returns whether the queues or teams it knows
+    /// changed (the subscription may need widening).
+    pub fn apply(&self, frame: LiveFrame, received_at: f64) -> bool {
+        self.last_frame.set(Some(received_at));
+        match frame {
+            LiveFrame::Snapshot {
+                now,
+                figures,
+                agents,
+                queues,
+                history,
+                ..
+            } => {
+                self.clock.set(ServerClock {
+                    server_ms: now,
+                    local_ms: received_at,
+                });
+                self.ever_live.set(true);
+                self.refused.set(None);
+                self.figures.update(|b| b.replace(figures));
+                self.history.update(|h| h.replace(history));
+                let queues_changed = self.queues.with_untracked(|q| *q != queues);
+                if queues_changed {
+                    self.queues.set(queues);
+                }
+                self.replace_agents(agents) || queues_changed
+            }
+            LiveFrame::Delta {
+                now,
+                figures,
+                agents,
+                history,
+                ..
+            } => {
+                self.clock.set(ServerClock {
+                    server_ms: now,
+                    local_ms: received_at,
+                });
+                self.apply_delta(figures, agents, history)
+            }
+            LiveFrame::Heartbeat { now, .. } => {
+                self.clock.set(ServerClock {
+                    server_ms: now,
+                    local_ms: received_at,
+                });
+                false
+            }
+            LiveFrame::Error { message, .. } => {
+                self.refused.set(Some(message));
+                false
+            }
+        }
+    }
+
+    pub fn apply_delta(
+        &self,
+        figures: Vec<Figures>,
+        agents: Vec<AgentView>,
+        history: Vec<ScopeHistory>,
+    ) -> bool {
+        if !figures.is_empty() {
+            self.figures.update(|b| b.update(figures));
+        }
+        if !history.is_empty() {
+            self.history.update(|h| h.append(history));
+        }
+        if agents.is_empty() {
+            return false;
+        }
+        let mut joined = Vec::new();
+        self.agents.with_value(|rows| {
+            for view in agents {
+                match rows.get(&view.id) {
+                    Some(row) => {
+                        if row.with_untracked(|old| *old != view) {
+                            row.set(view);
+                        }
+                    }
+                    None => joined.push(view),
+                }
+            }
+        });
+        if joined.is_empty() {
+            return false;
+        }
+        let new_teams = live::teams_of(&joined);
+        self.agents.update_value(|rows| {
+            for view in joined {
+                rows.insert(view.id.clone(), ArcRwSignal::new(view));
+            }
+        });
+        self.reorder();
+        self.merge_teams(new_teams)
+    }
+
+    /// A snapshot's agents: rows of agents still present are updated in place, the rest
+    /// dropped or added.
+    fn replace_agents(&self, agents: Vec<AgentView>) -> bool {
+        let teams = live::teams_of(&agents);
+        self.agents.update_value(|rows| {
+            let mut next = HashMap::with_capacity(agents.len());
+            for view in agents {
+                let row = match rows.remove(&view.id) {
+                    Some(row) => {
+                        if row.with_untracked(|old| *old != view) {
+                            row.set(view.clone());
+                        }
+                        row
+                    }
+                    None => ArcRwSignal::new(view.clone()),
+                };
+                next.insert(view.id, row);
+            }
+            *rows = next;
+        });
+        self.reorder();
+        let changed = self.teams.with_untracked(|t| *t != teams);
+        if changed {
+            self.teams.set(teams);
+        }
+        changed
+    }
+
+    fn merge_teams(&self, new: BTreeSet<String>) -> bool {
+        let missing = self.teams.with_untracked(|t| !new.is_subset(t));
+        if missing {
+            self.teams.update(|t| t.extend(new));
+        }
+        missing
+    }
+
+    fn reorder(&self) {
+        let mut views: Vec<AgentView> = self
+            .agents
+            .with_value(|m| m.values().map(|s| s.get_untracked()).collect());
+        agents::order(&mut views);
+        let ids: Vec<String> = views.into_iter().map(|v| v.id).collect();
+        if self.agent_ids.with_untracked(|old| *old != ids) {
+            self.agent_ids.set(ids);
+        }
+    }
+}

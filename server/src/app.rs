@@ -1,0 +1,337 @@
+//! Wiring: start-up (lock the data dir, replay the journal, start the recorder), the routes,
+//! the background tasks (publisher, wall clock, demo), and graceful shutdown.
+//!
+//! Data flows one way: sources → recorder (journal, then floor) → publisher → wallboards.
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get, post};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::api;
+use crate::assets;
+use crate::config::{ClockMode, DataDir, Settings};
+use crate::demo::Demo;
+use crate::floor::{self, Floor, SharedFloor};
+use crate::ingest;
+use crate::journal::{Journal, REPLAY_DAYS, ReplayReport};
+use crate::live::{self, Clients, Publisher};
+use crate::recorder::{Pulse, Recorder, RecorderHandle, utc_today};
+use crate::seen_ids::{SeenIds, fingerprint};
+use crate::telemetry::Telemetry;
+
+/// What every request handler and task shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub settings: Settings,
+    pub floor: SharedFloor,
+    pub recorder: RecorderHandle,
+    pub clients: Clients,
+    pub telemetry: Arc<Telemetry>,
+    pub pulse: Arc<Pulse>,
+    /// Turns true when the server starts shutting down.
+    pub shutdown: watch::Receiver<bool>,
+    pub started: Instant,
+    pub replay: ReplayReport,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn ingest_token(&self) -> Option<&str> {
+        self.settings.ingest_token.as_ref().map(|t| t.expose())
+    }
+
+    pub fn recorder_running(&self) -> bool {
+        self.recorder.is_running()
+    }
+}
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.settings.max_body_bytes;
+    Router::new()
+        .route("/api/v1/events", post(ingest::post_events))
+        .route("/api/v1/ingest", get(ingest::ingest_socket))
+        .route("/api/v1/live", get(live::live_socket))
+        .route("/api/v1/metrics", get(api::metrics))
+        .route("/api/v1/queues", get(api::queues))
+        .route("/api/v1/agents", get(api::agents))
+        .route("/api", any(api::not_found))
+        .route("/api/{*rest}", any(api::not_found))
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::prometheus))
+        .fallback(assets::wallboard)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+/// Runs the server until SIGTERM or Ctrl-C.
+pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
+    let demo = if settings.demo {
+        Some(Demo::prepare(&mut settings)?)
+    } else {
+        None
+    };
+    let data_dir = settings.data_dir.path().to_path_buf();
+    if matches!(settings.data_dir, DataDir::Temporary(_)) {
+        sweep_stale_demo_dirs(&data_dir);
+    }
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating the data dir {}", data_dir.display()))?;
+    let _lock = lock_data_dir(&data_dir)?;
+
+    let telemetry = Arc::new(Telemetry::new());
+    let pulse = Arc::new(Pulse::default());
+    let lateness_ms = i64::try_from(settings.lateness.as_millis()).unwrap_or(i64::MAX);
+    let mut floor = Floor::new(&settings.organisation, lateness_ms)?;
+    let mut seen = SeenIds::new(REPLAY_DAYS as usize);
+    let replay_from = utc_today()
+        .checked_sub(jiff::Span::new().days(i64::from(REPLAY_DAYS) - 1))
+        .unwrap_or_else(|_| utc_today());
+    let started = Instant::now();
+    let (journal, replay) = Journal::open(
+        &data_dir.join("journal"),
+        settings.fsync,
+        replay_from,
+        |day, event| {
+            seen.insert(day, fingerprint(&event.id));
+            floor.apply(&event);
+        },
+    )?;
+    report_replay(&replay, started.elapsed());
+    if settings.clock == ClockMode::Wall {
+        floor.tick(wall_ms());
+    }
+    pulse.set_clock(floor.now());
+    let floor: SharedFloor = Arc::new(Mutex::new(floor));
+
+    let (recorder, recorder_thread) = Recorder::new(
+        journal,
+        seen,
+        floor.clone(),
+        telemetry.clone(),
+        pulse.clone(),
+    )
+    .spawn()
+    .context("starting the recorder thread")?;
+    let (shutdown_tx, shutdown) = watch::channel(false);
+    let listen = settings.listen;
+    let state = AppState(Arc::new(Shared {
+        settings,
+        floor,
+        recorder,
+        clients: Clients::default(),
+        telemetry,
+        pulse,
+        shutdown,
+        started,
+        replay,
+    }));
+
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    announce(addr);
+    if state.settings.ingest_token.is_none() {
+        tracing::warn!(
+            "no ingest token configured: ingest is accepted from loopback clients only \
+             (set --ingest-token or FLOORWATCH_INGEST_TOKEN to accept other hosts)"
+        );
+    }
+
+    let publisher = tokio::spawn(Publisher::new(state.clone()).run());
+    if state.settings.clock == ClockMode::Wall {
+        tokio::spawn(wall_clock(state.clone()));
+    }
+    if let Some(demo) = demo {
+        tokio::spawn(demo.run(state.recorder.clone(), state.shutdown.clone()));
+    }
+
+    axum::serve(
+        listener,
+        router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: closing live clients, flushing the journal");
+        let _ = shutdown_tx.send(true);
+    })
+    .await
+    .context("serving HTTP")?;
+
+    // Websockets were handed off by the HTTP server; wait for them to send their close frames.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !state.clients.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = publisher.await;
+    state.recorder.stop().await;
+    let joined = tokio::task::spawn_blocking(move || recorder_thread.join()).await;
+    if !matches!(joined, Ok(Ok(()))) {
+        tracing::error!("the recorder thread ended abnormally");
+    }
+    if let DataDir::Temporary(dir) = &state.settings.data_dir {
+        drop(_lock);
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => tracing::info!(dir = %dir.display(), "removed the demo's temporary data dir"),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "could not remove the demo's data dir")
+            }
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// One server per data dir: a second one would interleave journal writes.
+fn lock_data_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
+    let path = dir.join("floorwatch.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another floorwatch server is using the data dir {}",
+            dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
+/// Removes the temporary data dirs of earlier demos that were killed before they could clean
+/// up (their lock is free: no process holds it). Best effort: anything unexpected is left.
+fn sweep_stale_demo_dirs(own: &Path) {
+    let Some(parent) = own.parent() else { return };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_demo = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(crate::config::DEMO_DIR_PREFIX));
+        if !is_demo || path == own || !path.is_dir() {
+            continue;
+        }
+        // A dir without a lock file may be a demo that is starting right now: leave it.
+        let Ok(lock) = std::fs::File::open(path.join("floorwatch.lock")) else {
+            continue;
+        };
+        if lock.try_lock().is_ok() && std::fs::remove_dir_all(&path).is_ok() {
+            tracing::info!(dir = %path.display(), "removed a killed demo's temporary data dir");
+        }
+    }
+}
+
+fn report_replay(replay: &ReplayReport, took: Duration) {
+    tracing::info!(
+        events = replay.events,
+        segments = replay.segments,
+        archived_segments = replay.archived_segments,
+        took_ms = took.as_millis() as u64,
+        "journal replayed"
+    );
+    if let Some((segment, bytes)) = &replay.torn_tail {
+        tracing::warn!(
+            segment = %segment.display(),
+            bytes,
+            "the journal's last line was torn (the server was killed mid-write); it was never \
+             acknowledged and has been cut off"
+        );
+    }
+    for (segment, line, reason) in replay.bad_lines.iter().take(10) {
+        tracing::error!(segment = %segment.display(), line, %reason, "damaged journal line skipped");
+    }
+    if replay.bad_lines.len() > 10 {
+        tracing::error!(
+            more = replay.bad_lines.len() - 10,
+            "more damaged journal lines skipped"
+        );
+    }
+}
+
+/// Logs the wallboard's URL and prints it once to stdout: the line the README's command
+/// shows, and the line test harnesses read to learn the port (`floorwatch listening on URL`).
+fn announce(addr: SocketAddr) {
+    use std::io::Write;
+    let shown = if addr.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    let url = format!("http://{shown}");
+    tracing::info!(%addr, wallboard = %format!("{url}/"), "listening");
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "floorwatch listening on {url} (wallboard: {url}/)");
+    let _ = stdout.flush();
+}
+
+/// In `--clock wall`, time moves on even when no event arrives: waits expire, rolling windows
+/// slide, the day resets at the centre's midnight.
+async fn wall_clock(state: AppState) {
+    let mut shutdown = state.shutdown.clone();
+    let mut interval = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {
+                let mut floor = floor::lock(&state.floor);
+                floor.tick(wall_ms());
+                state.pulse.set_clock(floor.now());
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+fn wall_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,523 @@
+//! The server's settings: command-line flags, an optional TOML file with keys of the same names,
+//! and the organisation tree (`[centre]`, `[[sites]]`, `[[queues]]`) from that file.
+//!
+//! Flags win over the file, the file wins over the defaults. Every mistake is reported with the
+//! key at fault, before anything is opened or bound.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use floorwatch_core::org::{Centre, QueueConfig, Site};
+use floorwatch_core::{OrgError, Organisation};
+use serde::Deserialize;
+
+/// `floorwatch`: the live call-centre wallboard server.
+#[derive(Debug, Default, Parser)]
+#[command(name = "floorwatch", version, about)]
+pub struct Cli {
+    /// TOML file with any of the keys below (same names as the flags) plus the organisation:
+    /// `[centre]`, `[[sites]]`, `[[queues]]`. Flags win over the file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to serve HTTP and websockets on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Where the event journal lives [default: ./floorwatch-data; with --demo: a fresh
+    /// temporary directory, removed at exit].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The centre's IANA time zone, whose midnight (plus reset time) starts "today".
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// Centre-wide service-level threshold T in seconds, for queues that set none.
+    #[arg(long, value_name = "SECS")]
+    pub service_level_threshold: Option<u32>,
+    /// Centre-wide short-abandon limit in seconds, for queues that set none.
+    #[arg(long, value_name = "SECS")]
+    pub short_abandon: Option<u32>,
+    /// Feed the server from the embedded simulator in real time (a live floor at once).
+    #[arg(long)]
+    pub demo: bool,
+    /// Seed of the --demo simulation [default: taken from the wall clock].
+    #[arg(long, value_name = "N")]
+    pub demo_seed: Option<u64>,
+    /// `wall`: time advances with the wall clock and with events; `events`: only event time
+    /// advances it, so a replayed day shows as if live [default: wall].
+    #[arg(long, value_enum)]
+    pub clock: Option<ClockMode>,
+    /// Token ingest clients must send as `Authorization: Bearer TOKEN`. Without one, ingest is
+    /// accepted from loopback clients only.
+    #[arg(
+        long,
+        env = "FLOORWATCH_INGEST_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub ingest_token: Option<String>,
+    /// Events older than the floor's clock minus this many seconds are counted and reported as
+    /// late (they are still applied) [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub lateness: Option<u64>,
+    /// Live deltas are coalesced and sent at most this often [default: 250].
+    #[arg(long, value_name = "MS")]
+    pub push_interval_ms: Option<u64>,
+    /// A live client that got nothing for this long gets a heartbeat [default: 5000].
+    #[arg(long, value_name = "MS")]
+    pub heartbeat_ms: Option<u64>,
+    /// When the journal is synced to disk: `batch` (before every acknowledgement) or `never`
+    /// (left to the OS: survives a crash of the server, not of the machine) [default: batch].
+    #[arg(long, value_enum)]
+    pub fsync: Option<FsyncPolicy>,
+    /// Directory of the wallboard bundle served at `/` [default: target/dist].
+    #[arg(long, env = "FLOORWATCH_ASSETS", value_name = "DIR")]
+    pub assets: Option<PathBuf>,
+    /// Largest accepted `POST /api/v1/events` body, bytes [default: 16777216].
+    #[arg(long, value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Largest accepted websocket message, bytes [default: 4194304].
+    #[arg(long, value_name = "BYTES")]
+    pub max_frame_bytes: Option<usize>,
+    /// Frames queued per live client before its stale deltas are dropped and it is resynced
+    /// [default: 8].
+    #[arg(long, value_name = "N")]
+    pub client_queue_frames: Option<usize>,
+    /// A live client that cannot take a frame for this long is disconnected [default: 10000].
+    #[arg(long, value_name = "MS")]
+    pub slow_client_timeout_ms: Option<u64>,
+    /// Log format on stderr [default: text].
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockMode {
+    Wall,
+    Events,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FsyncPolicy {
+    Batch,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The `--config` file: the flags' names as keys, plus the organisation tables.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    timezone: Option<String>,
+    service_level_threshold: Option<u32>,
+    short_abandon: Option<u32>,
+    #[serde(default)]
+    demo: bool,
+    demo_seed: Option<u64>,
+    clock: Option<ClockMode>,
+    ingest_token: Option<String>,
+    lateness: Option<u64>,
+    push_interval_ms: Option<u64>,
+    heartbeat_ms: Option<u64>,
+    fsync: Option<FsyncPolicy>,
+    assets: Option<PathBuf>,
+    max_body_bytes: Option<usize>,
+    max_frame_bytes: Option<usize>,
+    client_queue_frames: Option<usize>,
+    slow_client_timeout_ms: Option<u64>,
+    log_format: Option<LogFormat>,
+    centre: Option<Centre>,
+    #[serde(default)]
+    sites: Vec<Site>,
+    #[serde(default)]
+    queues: Vec<QueueConfig>,
+}
+
+/// A secret that never shows in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where the data directory comes from; a temporary one is removed at exit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataDir {
+    Given(PathBuf),
+    /// `--demo` without `--data-dir`: a fresh directory under the system's temp dir.
+    Temporary(PathBuf),
+}
+
+impl DataDir {
+    pub fn path(&self) -> &Path {
+        match self {
+            DataDir::Given(p) | DataDir::Temporary(p) => p,
+        }
+    }
+}
+
+/// Everything the server runs with, resolved and validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: DataDir,
+    pub organisation: Organisation,
+    pub demo: bool,
+    pub demo_seed: Option<u64>,
+    pub clock: ClockMode,
+    pub ingest_token: Option<Secret>,
+    pub lateness: Duration,
+    pub push_interval: Duration,
+    pub heartbeat: Duration,
+    pub fsync: FsyncPolicy,
+    pub assets: PathBuf,
+    pub max_body_bytes: usize,
+    pub max_frame_bytes: usize,
+    pub client_queue_frames: usize,
+    pub slow_client_timeout: Duration,
+    pub log_format: LogFormat,
+    /// The centre-wide overrides given as flags or top-level keys, re-applied to the demo's
+    /// organisation.
+    centre_overrides: CentreOverrides,
+}
+
+#[derive(Debug, Clone, Default)]
+struct CentreOverrides {
+    timezone: Option<String>,
+    service_level_threshold: Option<u32>,
+    short_abandon: Option<u32>,
+}
+
+impl CentreOverrides {
+    fn apply(&self, org: &mut Organisation) {
+        if let Some(zone) = &self.timezone {
+            org.centre.timezone = zone.clone();
+        }
+        if let Some(t) = self.service_level_threshold {
+            org.centre.service_level.threshold_s = t;
+        }
+        if let Some(s) = self.short_abandon {
+            org.centre.service_level.short_abandon_s = s;
+        }
+    }
+}
+
+/// A configuration mistake, naming the file or key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config: {0}")]
+    Organisation(#[from] OrgError),
+    #[error("config key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "floorwatch-data";
+pub const DEFAULT_ASSETS: &str = "target/dist";
+/// Name prefix of the temporary data dirs of `--demo` runs.
+pub const DEMO_DIR_PREFIX: &str = "floorwatch-demo-";
+
+impl Settings {
+    /// Resolves flags, the `--config` file and the defaults into validated settings.
+    pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
+        let file = match &cli.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        Settings::resolve(cli, file)
+    }
+
+    fn resolve(cli: Cli, file: FileConfig) -> Result<Settings, ConfigError> {
+        let listen = match (cli.listen, &file.listen) {
+            (Some(addr), _) => addr,
+            (None, Some(text)) => text.parse().map_err(|e| ConfigError::Invalid {
+                key: "listen",
+                message: format!("`{text}` is not an address such as 127.0.0.1:8080 ({e})"),
+            })?,
+            (None, None) => DEFAULT_LISTEN.parse().map_err(|_| ConfigError::Invalid {
+                key: "listen",
+                message: "bad built-in default".into(),
+            })?,
+        };
+        let demo = cli.demo || file.demo;
+        let data_dir = match cli.data_dir.or(file.data_dir) {
+            Some(dir) => DataDir::Given(dir),
+            None if demo => DataDir::Temporary(std::env::temp_dir().join(format!(
+                "{DEMO_DIR_PREFIX}{}-{}",
+                std::process::id(),
+                jiff::Timestamp::now().as_millisecond()
+            ))),
+            None => DataDir::Given(PathBuf::from(DEFAULT_DATA_DIR)),
+        };
+        let centre_overrides = CentreOverrides {
+            timezone: cli.timezone.or(file.timezone),
+            service_level_threshold: cli.service_level_threshold.or(file.service_level_threshold),
+            short_abandon: cli.short_abandon.or(file.short_abandon),
+        };
+        let mut organisation = Organisation {
+            centre: file.centre.unwrap_or_default(),
+            sites: file.sites,
+            queues: file.queues,
+        };
+        centre_overrides.apply(&mut organisation);
+        organisation.validate()?;
+
+        let token = cli
+            .ingest_token
+            .or(file.ingest_token)
+            .filter(|t| !t.is_empty())
+            .map(Secret);
+        let push_interval_ms = cli
+            .push_interval_ms
+            .or(file.push_interval_ms)
+            .unwrap_or(250);
+        let heartbeat_ms = cli.heartbeat_ms.or(file.heartbeat_ms).unwrap_or(5_000);
+        let slow_ms = cli
+            .slow_client_timeout_ms
+            .or(file.slow_client_timeout_ms)
+            .unwrap_or(10_000);
+        let settings = Settings {
+            listen,
+            data_dir,
+            organisation,
+            demo,
+            demo_seed: cli.demo_seed.or(file.demo_seed),
+            clock: cli.clock.or(file.clock).unwrap_or(ClockMode::Wall),
+            ingest_token: token,
+            lateness: Duration::from_secs(cli.lateness.or(file.lateness).unwrap_or(30)),
+            push_interval: Duration::from_millis(push_interval_ms),
+            heartbeat: Duration::from_millis(heartbeat_ms),
+            fsync: cli.fsync.or(file.fsync).unwrap_or(FsyncPolicy::Batch),
+            assets: cli
+                .assets
+                .or(file.assets)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_ASSETS)),
+            max_body_bytes: cli
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(16 << 20),
+            max_frame_bytes: cli
+                .max_frame_bytes
+                .or(file.max_frame_bytes)
+                .unwrap_or(4 << 20),
+            client_queue_frames: cli
+                .client_queue_frames
+                .or(file.client_queue_frames)
+                .unwrap_or(8),
+            slow_client_timeout: Duration::from_millis(slow_ms),
+            log_format: cli
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Text),
+            centre_overrides,
+        };
+        settings.check_ranges()?;
+        Ok(settings)
+    }
+
+    fn check_ranges(&self) -> Result<(), ConfigError> {
+        let ms = |d: Duration| d.as_millis() as u64;
+        range("push-interval-ms", ms(self.push_interval), 10, 60_000)?;
+        range("heartbeat-ms", ms(self.heartbeat), 100, 300_000)?;
+        range(
+            "slow-client-timeout-ms",
+            ms(self.slow_client_timeout),
+            100,
+            600_000,
+        )?;
+        range("lateness", self.lateness.as_secs(), 0, 86_400)?;
+        range("max-body-bytes", self.max_body_bytes as u64, 1024, 1 << 30)?;
+        range(
+            "max-frame-bytes",
+            self.max_frame_bytes as u64,
+            1024,
+            1 << 30,
+        )?;
+        range(
+            "client-queue-frames",
+            self.client_queue_frames as u64,
+            1,
+            4096,
+        )?;
+        Ok(())
+    }
+
+    /// Replaces the organisation (the demo brings its own), keeping the centre-wide overrides
+    /// given as flags or keys.
+    pub fn use_organisation(&mut self, mut org: Organisation) -> Result<(), ConfigError> {
+        self.centre_overrides.apply(&mut org);
+        org.validate()?;
+        self.organisation = org;
+        Ok(())
+    }
+}
+
+fn range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            key,
+            message: format!("{value} is outside {min}..={max}"),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_file(path, &text)
+}
+
+fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(cli: Cli, toml: &str) -> Result<Settings, ConfigError> {
+        Settings::resolve(cli, parse_file(Path::new("test.toml"), toml)?)
+    }
+
+    #[test]
+    fn defaults_without_flags_or_file() {
+        let s = settings(Cli::default(), "").unwrap();
+        assert_eq!(s.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(s.data_dir, DataDir::Given(DEFAULT_DATA_DIR.into()));
+        assert_eq!(s.clock, ClockMode::Wall);
+        assert_eq!(s.fsync, FsyncPolicy::Batch);
+        assert_eq!(s.lateness, Duration::from_secs(30));
+        assert_eq!(s.push_interval, Duration::from_millis(250));
+        assert!(s.ingest_token.is_none());
+    }
+
+    #[test]
+    fn file_keys_have_the_flags_names_and_flags_win() {
+        let toml = r#"
+            listen = "127.0.0.1:9999"
+            push-interval-ms = 100
+            clock = "events"
+            ingest-token = "from-file"
+            timezone = "Asia/Shanghai"
+            [centre]
+            id = "hotline"
+            [[queues]]
+            id = "billing"
+            threshold_s = 30
+        "#;
+        let cli = Cli {
+            push_interval_ms: Some(500),
+            service_level_threshold: Some(15),
+            ..Cli::default()
+        };
+        let s = settings(cli, toml).unwrap();
+        assert_eq!(s.listen.port(), 9999);
+        assert_eq!(s.push_interval, Duration::from_millis(500), "the flag wins");
+        assert_eq!(s.clock, ClockMode::Events);
+        assert_eq!(
+            s.ingest_token.as_ref().map(Secret::expose),
+            Some("from-file")
+        );
+        assert_eq!(s.organisation.centre.id, "hotline");
+        assert_eq!(s.organisation.centre.timezone, "Asia/Shanghai");
+        assert_eq!(s.organisation.centre.service_level.threshold_s, 15);
+        assert_eq!(s.organisation.queue_settings("billing").threshold_s, 30);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_that_name_the_key() {
+        let err = settings(Cli::default(), "push_intervall = 3").unwrap_err();
+        assert!(err.to_string().contains("push_intervall"), "{err}");
+        let err = settings(Cli::default(), "[[queues]]\nid = \"q\"\ncolour = \"red\"").unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn organisation_errors_name_the_key() {
+        let err = settings(
+            Cli::default(),
+            "[[queues]]\nid = \"q\"\n[[queues]]\nid = \"q\"",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("queues[1].id"), "{err}");
+        let err = settings(
+            Cli {
+                timezone: Some("Mars/Olympus".into()),
+                ..Cli::default()
+            },
+            "",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("centre.timezone"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = settings(Cli::default(), "listen = \"nowhere\"").unwrap_err();
+        assert!(err.to_string().contains("`listen`"), "{err}");
+        let err = settings(Cli::default(), "push-interval-ms = 1").unwrap_err();
+        assert!(err.to_string().contains("`push-interval-ms`"), "{err}");
+        let err = settings(Cli::default(), "clock = \"sundial\"").unwrap_err();
+        assert!(err.to_string().contains("sundial"), "{err}");
+    }
+
+    #[test]
+    fn demo_without_data_dir_uses_a_temporary_one() {
+        let s = settings(
+            Cli {
+                demo: true,
+                ..Cli::default()
+            },
+            "",
+        )
+        .unwrap();
+        assert!(matches!(s.data_dir, DataDir::Temporary(_)));
+        assert!(s.data_dir.path().starts_with(std::env::temp_dir()));
+    }
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let s = settings(Cli::default(), "ingest-token = \"s3cret\"").unwrap();
+        assert!(!format!("{s:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn the_example_config_parses() {
+        let text = include_str!("../floorwatch.example.toml");
+        settings(Cli::default(), text).unwrap();
+    }
+}

@@ -1,0 +1,240 @@
+//! Ingest: `POST /api/v1/events` (an NDJSON body or a JSON array) and the websocket
+//! `/api/v1/ingest` (one event, an array or NDJSON per message, one [`IngestReply`] back).
+//!
+//! Each line is validated on its own: bad lines are listed with their line number and reason
+//! while the good lines of the same request are recorded. Parsing happens on the request's own
+//! task, so a flood of bad input costs its sender, not the other sources.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::response::Response;
+use floorwatch_core::Event;
+use floorwatch_core::wire::{IngestLineError, IngestReply};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::api::ApiError;
+use crate::app::AppState;
+use crate::identity::Identity;
+use crate::recorder::RecordError;
+use crate::telemetry::EventOutcome;
+
+/// The valid events of a request, and why the others were refused.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub events: Vec<Event>,
+    pub errors: Vec<IngestLineError>,
+    /// The `source` of each refused line where it could be read, for the per-source counts.
+    pub refused_sources: Vec<String>,
+}
+
+/// Why a whole body was refused (a JSON array that does not parse as one).
+#[derive(Debug, thiserror::Error)]
+#[error("the body starts with `[` but is not a JSON array of events: {0}")]
+pub struct BodyError(String);
+
+/// Parses a body: a JSON array if its first non-blank byte is `[`, NDJSON otherwise (which
+/// includes a single event object).
+pub fn parse_body(body: &[u8]) -> Result<Parsed, BodyError> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        parse_array(body)
+    } else {
+        Ok(parse_ndjson(body))
+    }
+}
+
+fn parse_array(body: &[u8]) -> Result<Parsed, BodyError> {
+    let items: Vec<&RawValue> =
+        serde_json::from_slice(body).map_err(|e| BodyError(e.to_string()))?;
+    let mut parsed = Parsed::default();
+    for (i, raw) in items.iter().enumerate() {
+        parsed.line(i as u64 + 1, raw.get());
+    }
+    Ok(parsed)
+}
+
+fn parse_ndjson(body: &[u8]) -> Parsed {
+    let mut parsed = Parsed::default();
+    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+        let line_no = i as u64 + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match std::str::from_utf8(line) {
+            Ok(text) => parsed.line(line_no, text),
+            Err(e) => parsed.refuse(line_no, format!("not UTF-8: {e}"), None),
+        }
+    }
+    parsed
+}
+
+impl Parsed {
+    fn line(&mut self, line: u64, text: &str) {
+        match Event::from_json(text) {
+            Ok(event) => self.events.push(event),
+            Err(e) => self.refuse(line, e.to_string(), source_of(text)),
+        }
+    }
+
+    fn refuse(&mut self, line: u64, reason: String, source: Option<String>) {
+        self.errors.push(IngestLineError { line, reason });
+        self.refused_sources
+            .push(source.unwrap_or_else(|| "unknown".into()));
+    }
+}
+
+/// The `source` of a line that failed validation, if it has a readable one.
+fn source_of(text: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct SourceOnly {
+        source: Option<String>,
+    }
+    serde_json::from_str::<SourceOnly>(text)
+        .ok()
+        .and_then(|s| s.source)
+        .filter(|s| !s.is_empty() && s.len() <= floorwatch_core::event::MAX_FIELD_LEN)
+}
+
+/// Records the valid events of `parsed` and builds the reply.
+async fn ingest(state: &AppState, parsed: Parsed) -> Result<IngestReply, RecordError> {
+    for source in &parsed.refused_sources {
+        state
+            .telemetry
+            .count_events(source, EventOutcome::Rejected, 1);
+    }
+    let recorded = state.recorder.record(parsed.events).await?;
+    Ok(IngestReply {
+        accepted: recorded.accepted,
+        duplicate: recorded.duplicate,
+        rejected: parsed.errors.len() as u64,
+        errors: parsed.errors,
+    })
+}
+
+/// `POST /api/v1/events`.
+pub async fn post_events(
+    State(state): State<AppState>,
+    identity: Identity,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<IngestReply>, ApiError> {
+    identity.require_ingest()?;
+    let body = body.map_err(ApiError::from_body_rejection)?;
+    let parsed = parse_body(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let reply = ingest(&state, parsed).await.map_err(ApiError::from)?;
+    Ok(Json(reply))
+}
+
+/// `GET /api/v1/ingest` (websocket): each text or binary message is a body as for
+/// `POST /api/v1/events`; each gets an [`IngestReply`] (or `{"error": ...}`) back, in order.
+pub async fn ingest_socket(
+    State(state): State<AppState>,
+    identity: Identity,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    identity.require_ingest()?;
+    let max = state.settings.max_frame_bytes;
+    Ok(upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| ingest_connection(state, socket)))
+}
+
+async fn ingest_connection(state: AppState, mut socket: WebSocket) {
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        let message = tokio::select! {
+            message = socket.next() => message,
+            _ = shutdown.changed() => {
+                let _ = socket.send(Message::Close(Some(CloseFrame {
+                    code: close_code::AWAY,
+                    reason: "server shutting down".into(),
+                }))).await;
+                return;
+            }
+        };
+        let body = match message {
+            Some(Ok(Message::Text(text))) => Bytes::from(text),
+            Some(Ok(Message::Binary(bytes))) => bytes,
+            Some(Ok(Message::Close(_))) | None => return,
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => {
+                tracing::debug!(error = %e, "ingest socket closed with an error");
+                return;
+            }
+        };
+        let answer = match parse_body(&body) {
+            Err(e) => ApiError::BadRequest(e.to_string()).json_body(),
+            Ok(parsed) => match ingest(&state, parsed).await {
+                Ok(reply) => serde_json::to_string(&reply).unwrap_or_default(),
+                Err(e) => ApiError::from(e).json_body(),
+            },
+        };
+        if socket.send(Message::Text(answer.into())).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"v":1,"id":"e1","source":"sim","seq":1,"ts":1700000000000,"type":"agent_login","agent":"a1"}"#;
+    const GOOD2: &str = r#"{"v":1,"id":"e2","source":"sim","seq":2,"ts":1700000000001,"type":"agent_logout","agent":"a1"}"#;
+
+    #[test]
+    fn ndjson_keeps_good_lines_and_numbers_the_bad_ones() {
+        let body = format!(
+            "{GOOD}\r\n\n{{\"v\":1,\"id\":\"x\",\"source\":\"pbx\",\"seq\":1,\"ts\":5,\"type\":\"agent_logout\",\"agent\":\"a\"}}\nnot json\n{GOOD2}"
+        );
+        let parsed = parse_body(body.as_bytes()).unwrap();
+        assert_eq!(parsed.events.len(), 2);
+        let lines: Vec<u64> = parsed.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 4]);
+        assert!(
+            parsed.errors[0].reason.contains("ts"),
+            "{:?}",
+            parsed.errors
+        );
+        assert_eq!(parsed.refused_sources, vec!["pbx", "unknown"]);
+    }
+
+    #[test]
+    fn a_json_array_numbers_lines_by_position() {
+        let body = format!("  [{GOOD}, {{\"v\":2}}, {GOOD2}]");
+        let parsed = parse_body(body.as_bytes()).unwrap();
+        assert_eq!(parsed.events.len(), 2);
+        assert_eq!(parsed.errors.len(), 1);
+        assert_eq!(parsed.errors[0].line, 2);
+    }
+
+    #[test]
+    fn a_broken_array_is_refused_whole() {
+        let err = parse_body(format!("[{GOOD},").as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("not a JSON array"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_line_error_not_a_panic() {
+        let mut body = GOOD.as_bytes().to_vec();
+        body.extend_from_slice(b"\n\xff\xfe{}\n");
+        let parsed = parse_body(&body).unwrap();
+        assert_eq!(parsed.events.len(), 1);
+        assert_eq!(parsed.errors[0].line, 2);
+        assert!(parsed.errors[0].reason.contains("UTF-8"));
+    }
+
+    #[test]
+    fn empty_bodies_are_empty_replies() {
+        let parsed = parse_body(b"\n  \n").unwrap();
+        assert!(parsed.events.is_empty() && parsed.errors.is_empty());
+        let parsed = parse_body(b"[]").unwrap();
+        assert!(parsed.events.is_empty() && parsed.errors.is_empty());
+    }
+}

@@ -1,0 +1,439 @@
+//! The event journal: every accepted event, one NDJSON line each, appended before it is
+//! acknowledged, in the order the floor applied them.
+//!
+//! Layout: `DATA_DIR/journal/YYYY-MM-DD.ndjson`, one segment per UTC day of writing. Segments
+//! are read back in name order at start, which is the order they were written: a clock that
+//! steps back keeps appending to the newest segment rather than reopening an older one.
+//!
+//! Only segments of the last [`REPLAY_DAYS`] days of writing are replayed: the engine's figures
+//! reach back to the start of the centre's day at most (and it forgets event ids after two
+//! days), so older segments are an archive, kept on disk for audits and re-imports, not state.
+//!
+//! Only newline-terminated lines count. A process killed mid-write leaves a torn last line; it
+//! was never acknowledged (acknowledgement waits for the whole batch to be written and, by
+//! default, synced), so replay drops it, truncates the segment back to its last full line and
+//! reports it. A bad line anywhere else means damage from outside: it is skipped and reported.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use floorwatch_core::Event;
+use jiff::civil::Date;
+
+use crate::config::FsyncPolicy;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
+    move |source| JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What replay found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// Segments replayed.
+    pub segments: usize,
+    /// Older segments left unread (see [`REPLAY_DAYS`]).
+    pub archived_segments: usize,
+    pub events: u64,
+    /// A torn last line dropped from the newest segment: (segment, bytes dropped).
+    pub torn_tail: Option<(PathBuf, u64)>,
+    /// Lines that are not events, anywhere but the torn tail: (segment, 1-based line, reason).
+    pub bad_lines: Vec<(PathBuf, u64, String)>,
+}
+
+/// The open journal, appending to its newest segment.
+pub struct Journal {
+    dir: PathBuf,
+    fsync: FsyncPolicy,
+    current: Option<Segment>,
+}
+
+struct Segment {
+    day: Date,
+    path: PathBuf,
+    file: File,
+    len: u64,
+}
+
+const SUFFIX: &str = ".ndjson";
+
+/// Segments written on this many UTC days (today included) are replayed at start: enough for
+/// any centre day in any time zone, plus the lateness allowance.
+pub const REPLAY_DAYS: i16 = 3;
+
+impl Journal {
+    /// Replays the segments written on `replay_from` or later, in order, handing each event
+    /// with its segment's day to `apply`, then opens the journal for appending. Creates `dir`
+    /// if needed.
+    pub fn open(
+        dir: &Path,
+        fsync: FsyncPolicy,
+        replay_from: Date,
+        mut apply: impl FnMut(Date, Event),
+    ) -> Result<(Journal, ReplayReport), JournalError> {
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let segments = list_segments(dir)?;
+        let mut report = ReplayReport::default();
+        for (i, (day, path)) in segments.iter().enumerate() {
+            let newest = i + 1 == segments.len();
+            let replay = *day >= replay_from;
+            if replay {
+                report.segments += 1;
+            } else {
+                report.archived_segments += 1;
+                if !newest {
+                    continue;
+                }
+            }
+            // The newest segment is always read, to cut off a torn tail before appending.
+            replay_segment(
+                path,
+                newest,
+                &mut |e| {
+                    if replay {
+                        apply(*day, e)
+                    }
+                },
+                &mut report,
+            )?;
+        }
+        let current = match segments.last() {
+            Some((day, path)) => {
+                let file = OpenOptions::new()
+                    .append(true)
+                    .open(path)
+                    .map_err(io_err(path))?;
+                let len = file.metadata().map_err(io_err(path))?.len();
+                Some(Segment {
+                    day: *day,
+                    path: path.clone(),
+                    file,
+                    len,
+                })
+            }
+            None => None,
+        };
+        let journal = Journal {
+            dir: dir.to_path_buf(),
+            fsync,
+            current,
+        };
+        Ok((journal, report))
+    }
+
+    /// Appends `lines` (whole NDJSON lines, each ending in `\n`) to the segment of `day`,
+    /// starting a new segment when `day` is later than the current one; syncs per the policy.
+    /// On failure the segment is cut back to where it was, so no partial batch stays behind.
+    pub fn append(&mut self, lines: &[u8], day: Date) -> Result<(), JournalError> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let rotate = match &self.current {
+            Some(segment) => day > segment.day,
+            None => true,
+        };
+        if rotate {
+            self.start_segment(day)?;
+        }
+        let Some(segment) = self.current.as_mut() else {
+            return Ok(());
+        };
+        let written = segment
+            .file
+            .write_all(lines)
+            .and_then(|()| match self.fsync {
+                FsyncPolicy::Batch => segment.file.sync_data(),
+                FsyncPolicy::Never => Ok(()),
+            });
+        match written {
+            Ok(()) => {
+                segment.len += lines.len() as u64;
+                Ok(())
+            }
+            Err(source) => {
+                // Best effort: a half-written batch must not become a bad line in the middle.
+                let _ = segment.file.set_len(segment.len);
+                Err(JournalError::Io {
+                    path: segment.path.clone(),
+                    source,
+                })
+            }
+        }
+    }
+
+    /// Flushes everything written to disk (at shutdown, whatever the policy).
+    pub fn sync(&mut self) -> Result<(), JournalError> {
+        match &self.current {
+            Some(segment) => segment.file.sync_all().map_err(io_err(&segment.path)),
+            None => Ok(()),
+        }
+    }
+
+    /// The segment being appended to.
+    pub fn current_segment(&self) -> Option<&Path> {
+        self.current.as_ref().map(|s| s.path.as_path())
+    }
+
+    fn start_segment(&mut self, day: Date) -> Result<(), JournalError> {
+        if let Some(old) = &self.current {
+            old.file.sync_all().map_err(io_err(&old.path))?;
+        }
+        let path = self.dir.join(format!("{day}{SUFFIX}"));
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        let len = file.metadata().map_err(io_err(&path))?.len();
+        // The new file's directory entry must be durable too, or a crash could lose the file.
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(&self.dir))?;
+        tracing::info!(segment = %path.display(), "journal segment started");
+        self.current = Some(Segment {
+            day,
+            path,
+            file,
+            len,
+        });
+        Ok(())
+    }
+}
+
+/// Segments in `dir`, oldest first; other files are left alone.
+fn list_segments(dir: &Path) -> Result<Vec<(Date, PathBuf)>, JournalError> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io_err(dir))? {
+        let entry = entry.map_err(io_err(dir))?;
+        let name = entry.file_name();
+        let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(SUFFIX)) else {
+            continue;
+        };
+        if let Ok(day) = stem.parse::<Date>() {
+            out.push((day, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn replay_segment(
+    path: &Path,
+    newest: bool,
+    apply: &mut impl FnMut(Event),
+    report: &mut ReplayReport,
+) -> Result<(), JournalError> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::with_capacity(512);
+    let mut line_no = 0u64;
+    let mut good_len = 0u64;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).map_err(io_err(path))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        if line.last() != Some(&b'\n') {
+            // An unterminated last line: torn by a kill mid-write.
+            if newest {
+                report.torn_tail = Some((path.to_path_buf(), n as u64));
+            } else {
+                report.bad_lines.push((
+                    path.to_path_buf(),
+                    line_no,
+                    "unterminated line at the end of an older segment".into(),
+                ));
+            }
+            break;
+        }
+        good_len += n as u64;
+        let text = match std::str::from_utf8(&line[..n - 1]) {
+            Ok(text) => text.trim_end_matches('\r'),
+            Err(_) => {
+                report
+                    .bad_lines
+                    .push((path.to_path_buf(), line_no, "not UTF-8".into()));
+                continue;
+            }
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        match Event::from_json(text) {
+            Ok(event) => {
+                report.events += 1;
+                apply(event);
+            }
+            Err(e) => report
+                .bad_lines
+                .push((path.to_path_buf(), line_no, e.to_string())),
+        }
+    }
+    if newest && report.torn_tail.is_some() {
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(io_err(path))?;
+        file.set_len(good_len).map_err(io_err(path))?;
+        file.sync_all().map_err(io_err(path))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use floorwatch_core::EventKind;
+
+    fn event(n: u64) -> Event {
+        Event {
+            v: 1,
+            id: format!("e{n}"),
+            source: "test".into(),
+            seq: n,
+            ts: 1_700_000_000_000 + n as i64,
+            test: false,
+            kind: EventKind::AgentLogin {
+                agent: format!("a{n}"),
+                team: None,
+            },
+        }
+    }
+
+    fn lines(events: &[Event]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for e in events {
+            out.extend_from_slice(e.to_json().as_bytes());
+            out.push(b'\n');
+        }
+        out
+    }
+
+    fn day(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    fn replay(dir: &Path) -> (Journal, ReplayReport, Vec<Event>) {
+        replay_from(dir, day("2000-01-01"))
+    }
+
+    fn replay_from(dir: &Path, from: Date) -> (Journal, ReplayReport, Vec<Event>) {
+        let mut seen = Vec::new();
+        let (journal, report) =
+            Journal::open(dir, FsyncPolicy::Batch, from, |_, e| seen.push(e)).unwrap();
+        (journal, report, seen)
+    }
+
+    #[test]
+    fn appended_events_come_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut journal, report, seen) = replay(dir.path());
+        assert_eq!((report.segments, seen.len()), (0, 0));
+        journal
+            .append(&lines(&[event(1), event(2)]), day("2024-03-01"))
+            .unwrap();
+        journal
+            .append(&lines(&[event(3)]), day("2024-03-01"))
+            .unwrap();
+        drop(journal);
+        let (_, report, seen) = replay(dir.path());
+        assert_eq!(seen, vec![event(1), event(2), event(3)]);
+        assert_eq!(report.events, 3);
+        assert!(report.torn_tail.is_none() && report.bad_lines.is_empty());
+    }
+
+    #[test]
+    fn segments_rotate_by_day_and_a_clock_stepping_back_keeps_the_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut journal, _, _) = replay(dir.path());
+        journal
+            .append(&lines(&[event(1)]), day("2024-03-01"))
+            .unwrap();
+        journal
+            .append(&lines(&[event(2)]), day("2024-03-02"))
+            .unwrap();
+        // The wall clock stepped back a day: still the newest segment, order kept.
+        journal
+            .append(&lines(&[event(3)]), day("2024-03-01"))
+            .unwrap();
+        assert!(
+            journal
+                .current_segment()
+                .unwrap()
+                .ends_with("2024-03-02.ndjson")
+        );
+        drop(journal);
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        let (_, report, seen) = replay(dir.path());
+        assert_eq!(report.segments, 2);
+        assert_eq!(seen, vec![event(1), event(2), event(3)]);
+        // Segments older than the replay window stay on disk, unread.
+        let (_, report, seen) = replay_from(dir.path(), day("2024-03-02"));
+        assert_eq!((report.segments, report.archived_segments), (1, 1));
+        assert_eq!(seen, vec![event(2), event(3)]);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_dropped_reported_and_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut journal, _, _) = replay(dir.path());
+        journal
+            .append(&lines(&[event(1), event(2)]), day("2024-03-01"))
+            .unwrap();
+        let path = journal.current_segment().unwrap().to_path_buf();
+        drop(journal);
+        let torn = &event(3).to_json()[..20];
+        OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(torn.as_bytes())
+            .unwrap();
+
+        let (mut journal, report, seen) = replay(dir.path());
+        assert_eq!(seen, vec![event(1), event(2)]);
+        assert_eq!(report.torn_tail, Some((path.clone(), 20)));
+        // Appending after the cut gives whole lines again.
+        journal
+            .append(&lines(&[event(4)]), day("2024-03-01"))
+            .unwrap();
+        drop(journal);
+        let (_, report, seen) = replay(dir.path());
+        assert_eq!(seen, vec![event(1), event(2), event(4)]);
+        assert!(report.torn_tail.is_none() && report.bad_lines.is_empty());
+    }
+
+    #[test]
+    fn a_damaged_line_in_the_middle_is_skipped_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("2024-03-01.ndjson");
+        let mut text = lines(&[event(1)]);
+        text.extend_from_slice(b"{\"v\":1,garbage\n\xff\xfe\n\n");
+        text.extend_from_slice(&lines(&[event(2)]));
+        fs::write(&path, text).unwrap();
+        fs::write(dir.path().join("notes.txt"), "not a segment").unwrap();
+        let (_, report, seen) = replay(dir.path());
+        assert_eq!(seen, vec![event(1), event(2)]);
+        let bad: Vec<u64> = report.bad_lines.iter().map(|(_, n, _)| *n).collect();
+        assert_eq!(bad, vec![2, 3]);
+        assert_eq!(report.segments, 1);
+    }
+}

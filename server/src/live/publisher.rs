@@ -1,0 +1,231 @@
+//! The publisher: once per push interval it reads the floor once for every feed, diffs each
+//! feed, and queues one shared frame per feed for its clients (a delta, or a snapshot for
+//! those that need one). Frames are therefore coalesced: however many events arrive, a client
+//! gets at most one delta per interval.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use floorwatch_core::Scope;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::time::MissedTickBehavior;
+
+use super::feed::{Feed, FeedKey, Readings, Update};
+use super::frame::{FrameKind, Outgoing};
+use crate::app::AppState;
+use crate::floor;
+use crate::telemetry::DropReason;
+
+pub struct Publisher {
+    state: AppState,
+    feeds: HashMap<Arc<FeedKey>, Feed>,
+    /// The floor's version at the last reading.
+    read_version: Option<u64>,
+    sampled_agents: BTreeSet<Scope>,
+}
+
+/// A client of a feed, as seen at the start of a tick.
+struct Member {
+    id: u64,
+    needs_snapshot: bool,
+}
+
+impl Publisher {
+    pub fn new(state: AppState) -> Publisher {
+        Publisher {
+            state,
+            feeds: HashMap::new(),
+            read_version: None,
+            sampled_agents: BTreeSet::new(),
+        }
+    }
+
+    /// Publishes every push interval until shutdown.
+    pub async fn run(mut self) {
+        let mut shutdown = self.state.shutdown.clone();
+        let mut interval = tokio::time::interval(self.state.settings.push_interval);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = interval.tick() => self.publish(),
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    fn publish(&mut self) {
+        let members = self.members();
+        self.feeds.retain(|key, _| members.contains_key(key));
+        for key in members.keys() {
+            self.feeds
+                .entry(key.clone())
+                .or_insert_with(|| Feed::new(key.clone()));
+        }
+
+        let updates = match self.read(&members) {
+            Some(readings) => self
+                .feeds
+                .iter_mut()
+                .map(|(key, feed)| (key.clone(), feed.update(&readings)))
+                .collect(),
+            None => HashMap::new(),
+        };
+
+        let now = Instant::now();
+        let mut stuck = Vec::new();
+        for (key, members) in &members {
+            let Some(feed) = self.feeds.get_mut(key) else {
+                continue;
+            };
+            let update = updates.get(key);
+            for member in members {
+                if deliver(&self.state, key, feed, update, member, now) {
+                    stuck.push(member.id);
+                }
+            }
+        }
+        for id in stuck {
+            if let Some((_, slot)) = self.state.clients.slots.remove(&id) {
+                self.state.telemetry.slow_clients_disconnected.inc();
+                tracing::info!(
+                    client = id,
+                    "live client disconnected: it could not take a resync for the slow-client timeout"
+                );
+                slot.kick.notify_one();
+            }
+        }
+
+        let accepted = self.state.pulse.take_accepted();
+        if !members.is_empty() {
+            for at in accepted {
+                self.state
+                    .telemetry
+                    .ingest_to_push_seconds
+                    .observe(now.saturating_duration_since(at).as_secs_f64());
+            }
+        }
+    }
+
+    /// Clients by feed, as of now.
+    fn members(&self) -> HashMap<Arc<FeedKey>, Vec<Member>> {
+        let mut members: HashMap<Arc<FeedKey>, Vec<Member>> = HashMap::new();
+        for slot in self.state.clients.slots.iter() {
+            if let Some(key) = &slot.feed {
+                members.entry(key.clone()).or_default().push(Member {
+                    id: *slot.key(),
+                    needs_snapshot: slot.needs_snapshot,
+                });
+            }
+        }
+        members
+    }
+
+    /// Reads everything the feeds need from the floor under one lock; `None` when nothing can
+    /// have changed since the last reading and every feed has a state.
+    fn read(&mut self, members: &HashMap<Arc<FeedKey>, Vec<Member>>) -> Option<Readings> {
+        let sampled = self.state.clients.agent_figure_scopes();
+        let mut floor = floor::lock(&self.state.floor);
+        if sampled != self.sampled_agents {
+            floor.sample_agent_scopes(sampled.clone());
+            self.sampled_agents = sampled;
+        }
+        let version = floor.version();
+        let all_ready = self.feeds.values().all(Feed::is_ready);
+        if self.read_version == Some(version) && all_ready {
+            return None;
+        }
+        self.read_version = Some(version);
+
+        let mut readings = Readings {
+            now: floor.now(),
+            queues: floor.queues(),
+            ..Readings::default()
+        };
+        let mut history_scopes = HashSet::new();
+        let mut agent_scopes = HashSet::new();
+        for key in members.keys() {
+            for (scope, window) in key.figure_pairs() {
+                let pair = (scope.clone(), window);
+                if !readings.figures.contains_key(&pair)
+                    && let Ok(figures) = floor.figures(scope, window)
+                {
+                    readings.figures.insert(pair, figures);
+                }
+            }
+            history_scopes.extend(key.figures.iter().cloned());
+            agent_scopes.extend(key.agents.iter().cloned());
+        }
+        for scope in history_scopes {
+            let points = floor.history(&scope);
+            readings.history.insert(scope, points);
+        }
+        for scope in agent_scopes {
+            if let Ok(inside) = floor.agents_in(&scope) {
+                readings.agents.insert(scope, inside);
+            }
+        }
+        Some(readings)
+    }
+}
+
+/// Queues what one client needs this tick. Returns true if it has been stuck too long.
+fn deliver(
+    state: &AppState,
+    key: &Arc<FeedKey>,
+    feed: &mut Feed,
+    update: Option<&Update>,
+    member: &Member,
+    now: Instant,
+) -> bool {
+    let Some(mut slot) = state.clients.slots.get_mut(&member.id) else {
+        return false;
+    };
+    if slot.feed.as_ref() != Some(key) {
+        // Resubscribed since the tick began: its snapshot comes next tick.
+        return false;
+    }
+    let telemetry = &state.telemetry;
+    let resync_all = update.is_some_and(|u| u.resync_all);
+    if slot.needs_snapshot || member.needs_snapshot || resync_all {
+        let Some(body) = feed.snapshot() else {
+            return false;
+        };
+        let frame = Outgoing::Shared {
+            generation: slot.generation.load(Ordering::Relaxed),
+            kind: FrameKind::Snapshot,
+            body,
+        };
+        match slot.tx.try_send(frame) {
+            Ok(()) => {
+                slot.needs_snapshot = false;
+                slot.behind_since = None;
+            }
+            Err(TrySendError::Full(_)) => {
+                slot.needs_snapshot = true;
+                let since = *slot.behind_since.get_or_insert(now);
+                return now.duration_since(since) > state.settings.slow_client_timeout;
+            }
+            Err(TrySendError::Closed(_)) => {}
+        }
+    } else if let Some(body) = update.and_then(|u| u.delta.clone()) {
+        let frame = Outgoing::Shared {
+            generation: slot.generation.load(Ordering::Relaxed),
+            kind: FrameKind::Delta,
+            body,
+        };
+        match slot.tx.try_send(frame) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                // Fallen behind: what is queued is stale now; resync with a snapshot.
+                telemetry.frame_dropped(DropReason::QueueFull);
+                slot.generation.fetch_add(1, Ordering::Relaxed);
+                slot.needs_snapshot = true;
+                slot.behind_since = Some(now);
+            }
+            Err(TrySendError::Closed(_)) => {}
+        }
+    }
+    false
+}

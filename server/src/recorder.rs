@@ -1,0 +1,312 @@
+//! The recorder: the one place events enter the floor. Batches from every source (HTTP, the
+//! ingest websocket, the demo simulator) queue here; a dedicated thread drops ids it has seen,
+//! appends the rest to the journal (synced per the policy), applies them to the floor in
+//! journal order, and only then answers each batch.
+//!
+//! Batches that arrive while the disk is busy are written together (group commit): one sync
+//! covers them all, which is what lets a synced journal keep up with tens of thousands of
+//! events per second.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use floorwatch_core::{Applied, Event};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::floor::{self, SharedFloor};
+use crate::journal::{Journal, JournalError};
+use crate::seen_ids::{SeenIds, fingerprint};
+use crate::telemetry::{EventOutcome, Telemetry};
+
+/// Batches waiting for the recorder before senders wait too (back-pressure on ingest).
+const QUEUE_BATCHES: usize = 1024;
+/// Most batches written under one sync.
+const GROUP_BATCHES: usize = 256;
+/// Acceptance times kept for the ingest-to-push histogram between two publisher ticks.
+const MAX_PENDING_PUSH: usize = 10_000;
+
+/// What one batch came to. Every event is in exactly one count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recorded {
+    pub accepted: u64,
+    pub duplicate: u64,
+    /// Of the accepted ones, how many were late (see [`crate::floor::Outcome::late_by`]).
+    pub late: u64,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RecordError {
+    #[error("the journal could not be written, nothing in this request was accepted: {0}")]
+    Journal(String),
+    #[error("the server is shutting down")]
+    Stopped,
+}
+
+struct Batch {
+    events: Vec<Event>,
+    reply: oneshot::Sender<Result<Recorded, RecordError>>,
+}
+
+enum Command {
+    Record(Batch),
+    /// Record what is queued, sync the journal and stop.
+    Stop,
+}
+
+/// The floor's clock and the acceptance times not yet pushed, shared with the publisher.
+#[derive(Debug, Default)]
+pub struct Pulse {
+    clock: AtomicI64,
+    accepted_at: Mutex<Vec<Instant>>,
+}
+
+impl Pulse {
+    pub fn clock(&self) -> i64 {
+        self.clock.load(Ordering::Relaxed)
+    }
+
+    pub fn set_clock(&self, now: i64) {
+        self.clock.store(now, Ordering::Relaxed);
+    }
+
+    /// Acceptance times since the last call.
+    pub fn take_accepted(&self) -> Vec<Instant> {
+        std::mem::take(&mut *self.accepted_at.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn accepted(&self, at: Instant) {
+        let mut pending = self.accepted_at.lock().unwrap_or_else(|p| p.into_inner());
+        if pending.len() < MAX_PENDING_PUSH {
+            pending.push(at);
+        }
+    }
+}
+
+/// The sending side, cloned into every ingest path.
+#[derive(Clone)]
+pub struct RecorderHandle {
+    tx: mpsc::Sender<Command>,
+}
+
+impl RecorderHandle {
+    /// Journals and applies `events`; resolves once they are durable per the fsync policy.
+    pub async fn record(&self, events: Vec<Event>) -> Result<Recorded, RecordError> {
+        if events.is_empty() {
+            return Ok(Recorded::default());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Command::Record(Batch { events, reply }))
+            .await
+            .map_err(|_| RecordError::Stopped)?;
+        answer.await.map_err(|_| RecordError::Stopped)?
+    }
+
+    /// False once the recorder thread has stopped (or died): ingest would fail.
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
+    /// Asks the recorder to record what is queued, sync the journal and stop; join its
+    /// thread to wait for that.
+    pub async fn stop(&self) {
+        let _ = self.tx.send(Command::Stop).await;
+    }
+}
+
+pub struct Recorder {
+    journal: Journal,
+    seen: SeenIds,
+    floor: SharedFloor,
+    telemetry: Arc<Telemetry>,
+    pulse: Arc<Pulse>,
+    /// When each source was last warned about late events (one warning a minute at most).
+    late_warned: HashMap<String, Instant>,
+}
+
+impl Recorder {
+    pub fn new(
+        journal: Journal,
+        seen: SeenIds,
+        floor: SharedFloor,
+        telemetry: Arc<Telemetry>,
+        pulse: Arc<Pulse>,
+    ) -> Recorder {
+        Recorder {
+            journal,
+            seen,
+            floor,
+            telemetry,
+            pulse,
+            late_warned: HashMap::new(),
+        }
+    }
+
+    /// Starts the recorder thread. It ends on [`RecorderHandle::stop`] or when every handle is
+    /// dropped, after syncing the journal.
+    pub fn spawn(self) -> std::io::Result<(RecorderHandle, JoinHandle<()>)> {
+        let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
+        let thread = std::thread::Builder::new()
+            .name("recorder".into())
+            .spawn(move || self.run(rx))?;
+        Ok((RecorderHandle { tx }, thread))
+    }
+
+    fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        let mut group = Vec::with_capacity(GROUP_BATCHES);
+        let mut buf = Vec::with_capacity(1 << 20);
+        let mut stopping = false;
+        while !stopping {
+            let Some(first) = rx.blocking_recv() else {
+                break;
+            };
+            let mut next = Some(first);
+            while let Some(command) = next.take() {
+                match command {
+                    Command::Record(batch) => group.push(batch),
+                    Command::Stop => stopping = true,
+                }
+                if group.len() >= GROUP_BATCHES {
+                    break;
+                }
+                next = rx.try_recv().ok();
+            }
+            if stopping {
+                rx.close();
+                while let Ok(command) = rx.try_recv() {
+                    if let Command::Record(batch) = command {
+                        group.push(batch);
+                    }
+                }
+            }
+            if !group.is_empty() {
+                self.record_group(&mut group, &mut buf);
+            }
+        }
+        match self.journal.sync() {
+            Ok(()) => tracing::info!("journal synced; recorder stopped"),
+            Err(e) => tracing::error!(error = %e, "journal sync at shutdown failed"),
+        }
+    }
+
+    fn record_group(&mut self, group: &mut Vec<Batch>, buf: &mut Vec<u8>) {
+        // Which events are new: not journaled before, not earlier in this group.
+        // For each event, its id's fingerprint if it is to be journaled, `None` if a duplicate.
+        let mut fresh: Vec<Vec<Option<u128>>> = Vec::with_capacity(group.len());
+        let mut in_group = HashSet::new();
+        buf.clear();
+        for batch in group.iter() {
+            let mut marks = Vec::with_capacity(batch.events.len());
+            for event in &batch.events {
+                let fp = fingerprint(&event.id);
+                let new = !self.seen.contains(fp) && in_group.insert(fp);
+                if new {
+                    buf.extend_from_slice(event.to_json().as_bytes());
+                    buf.push(b'\n');
+                }
+                marks.push(new.then_some(fp));
+            }
+            fresh.push(marks);
+        }
+
+        let started = Instant::now();
+        let today = utc_today();
+        let written = self.journal.append(buf, today);
+        self.telemetry
+            .journal_seconds
+            .observe(started.elapsed().as_secs_f64());
+        if let Err(e) = written {
+            self.fail_group(group, &e);
+            return;
+        }
+
+        let mut by_source: HashMap<String, [u64; 3]> = HashMap::new();
+        let mut replies = Vec::with_capacity(group.len());
+        {
+            let mut floor = floor::lock(&self.floor);
+            for (batch, marks) in group.iter().zip(&fresh) {
+                let mut recorded = Recorded::default();
+                for (event, mark) in batch.events.iter().zip(marks) {
+                    let counts = by_source.entry(event.source.clone()).or_default();
+                    let Some(fp) = mark else {
+                        recorded.duplicate += 1;
+                        counts[1] += 1;
+                        continue;
+                    };
+                    self.seen.insert(today, *fp);
+                    let outcome = floor.apply(event);
+                    if outcome.applied == Applied::Duplicate {
+                        // The engine knew the id although the journal did not (it cannot happen
+                        // unless their notions of identity differ); it was not applied twice.
+                        recorded.duplicate += 1;
+                        counts[1] += 1;
+                        continue;
+                    }
+                    recorded.accepted += 1;
+                    counts[0] += 1;
+                    if let Some(late_by) = outcome.late_by {
+                        recorded.late += 1;
+                        counts[2] += 1;
+                        tracing::debug!(source = %event.source, id = %event.id, late_by_ms = late_by, "late event");
+                    }
+                }
+                replies.push(recorded);
+            }
+            self.pulse.set_clock(floor.now());
+        }
+        let accepted_at = Instant::now();
+        for (source, [accepted, duplicate, late]) in by_source {
+            self.telemetry
+                .count_events(&source, EventOutcome::Accepted, accepted);
+            self.telemetry
+                .count_events(&source, EventOutcome::Duplicate, duplicate);
+            self.telemetry
+                .count_events(&source, EventOutcome::Late, late);
+            if late > 0 {
+                self.warn_late(source, late, accepted_at);
+            }
+        }
+        for (batch, recorded) in group.drain(..).zip(replies) {
+            if recorded.accepted > 0 {
+                self.pulse.accepted(accepted_at);
+            }
+            let _ = batch.reply.send(Ok(recorded));
+        }
+    }
+
+    fn warn_late(&mut self, source: String, late: u64, now: Instant) {
+        let due = self
+            .late_warned
+            .get(&source)
+            .is_none_or(|last| now.duration_since(*last).as_secs() >= 60);
+        if due {
+            tracing::warn!(
+                %source,
+                late,
+                "events older than the floor's clock minus the lateness allowance: applied, \
+                 counted as late (floorwatch_events_total{{outcome=\"late\"}})"
+            );
+            self.late_warned.insert(source, now);
+        }
+    }
+
+    fn fail_group(&mut self, group: &mut Vec<Batch>, error: &JournalError) {
+        tracing::error!(error = %error, "journal append failed; batches refused");
+        for batch in group.drain(..) {
+            let _ = batch
+                .reply
+                .send(Err(RecordError::Journal(error.to_string())));
+        }
+    }
+}
+
+/// The UTC date of the wall clock: the journal's segments and the seen ids go by it.
+pub fn utc_today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}

@@ -1,0 +1,155 @@
+//! `cargo xtask dist`: the wallboard bundle, built without trunk or the wasm-bindgen CLI
+//! (neither installs here: see /work/shared/BUILD-NOTES.md). Steps:
+//!
+//! 1. make sure the wasm32-unknown-unknown target is installed (`rustup target add`);
+//! 2. `cargo build -p floorwatch-dashboard --target wasm32-unknown-unknown --profile wasm-release`
+//!    into its own target dir (`target/wasm`), so it never waits on the host build's lock;
+//! 3. wasm-bindgen in-process, `--target web` output, into a fresh `target/dist/`;
+//! 4. `index.html` and `style.css` from `dashboard/` beside it;
+//! 5. gzip the wasm + JS and fail above 250 KB.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+use crate::size;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const PACKAGE: &str = "floorwatch-dashboard";
+/// The library's file stem: the crate name with `-` as `_`.
+const STEM: &str = "floorwatch_dashboard";
+const PROFILE: &str = "wasm-release";
+/// Files copied verbatim from `dashboard/` into the bundle.
+const STATIC_FILES: [&str; 2] = ["index.html", "style.css"];
+
+#[derive(Args)]
+pub struct DistArgs {
+    /// Only measure an existing target/dist (no build).
+    #[arg(long)]
+    check_size_only: bool,
+    /// Keep the wasm name section, so browser profiles show Rust function names. The bundle
+    /// then exceeds the size limit; the check is reported but does not fail.
+    #[arg(long, conflicts_with = "check_size_only")]
+    keep_names: bool,
+}
+
+pub fn run(args: &DistArgs) -> anyhow::Result<()> {
+    let root = workspace_root();
+    let dist = root.join("target").join("dist");
+    if !args.check_size_only {
+        ensure_wasm_target()?;
+        let wasm = build(&root)?;
+        write_bundle(&root, &wasm, &dist, args.keep_names)?;
+        println!("bundle written to {}", dist.display());
+    }
+    let sizes = size::measure(&dist)?;
+    match size::check(&dist, &sizes) {
+        Err(e) if args.keep_names => {
+            println!("(profiling build, size not enforced: {e})");
+            Ok(())
+        }
+        result => result,
+    }
+}
+
+/// The workspace root: xtask lives one level below it.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map_or(manifest_dir.clone(), Path::to_path_buf)
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// A fresh machine has only the host's standard library: add the wasm target's.
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = match Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+    {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        // No rustup: the toolchain came from elsewhere; let cargo say whether it has the target.
+        _ => return Ok(()),
+    };
+    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    println!("installing the {WASM_TARGET} target (rustup target add {WASM_TARGET})");
+    let status = Command::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .status()
+        .context("running rustup")?;
+    if !status.success() {
+        bail!("`rustup target add {WASM_TARGET}` failed ({status})");
+    }
+    Ok(())
+}
+
+/// Builds the dashboard for wasm32 and returns the path of its `.wasm`.
+fn build(root: &Path) -> anyhow::Result<PathBuf> {
+    let target_dir = root.join("target").join("wasm");
+    let status = cargo()
+        .current_dir(root)
+        .args([
+            "build",
+            "--package",
+            PACKAGE,
+            "--lib",
+            "--target",
+            WASM_TARGET,
+        ])
+        .args(["--profile", PROFILE])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .status()
+        .context("running cargo build for the dashboard")?;
+    if !status.success() {
+        bail!("building {PACKAGE} for {WASM_TARGET} failed ({status})");
+    }
+    let wasm = target_dir
+        .join(WASM_TARGET)
+        .join(PROFILE)
+        .join(format!("{STEM}.wasm"));
+    anyhow::ensure!(
+        wasm.is_file(),
+        "expected {} after the build",
+        wasm.display()
+    );
+    Ok(wasm)
+}
+
+/// Replaces `dist` with the bindgen output and the static files.
+fn write_bundle(root: &Path, wasm: &Path, dist: &Path, keep_names: bool) -> anyhow::Result<()> {
+    if dist.exists() {
+        std::fs::remove_dir_all(dist).with_context(|| format!("removing {}", dist.display()))?;
+    }
+    std::fs::create_dir_all(dist).with_context(|| format!("creating {}", dist.display()))?;
+
+    let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
+    bindgen
+        .input_path(wasm)
+        .out_name(STEM)
+        .web(true)?
+        // The library defaults this to true, unlike the CLI; without the default module path
+        // the page fails with "WebAssembly.instantiate(): Argument 0 must be a buffer source".
+        .omit_default_module_path(false)
+        .typescript(false)
+        // Function names only help a debugger or a profiler; on the wire they would double
+        // the download.
+        .remove_name_section(!keep_names)
+        .remove_producers_section(true)
+        .generate(dist)
+        .context("running wasm-bindgen on the dashboard")?;
+
+    let source = root.join("dashboard");
+    for name in STATIC_FILES {
+        std::fs::copy(source.join(name), dist.join(name))
+            .with_context(|| format!("copying dashboard/{name} into {}", dist.display()))?;
+    }
+    Ok(())
+}

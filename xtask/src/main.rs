@@ -1,0 +1,30 @@
+//! `cargo xtask`: project chores that need more than one cargo command.
+//!
+//! - `cargo xtask dist` builds the wallboard (package `floorwatch-dashboard`) for
+//!   wasm32-unknown-unknown, runs wasm-bindgen in-process, writes the bundle into `target/dist/`
+//!   (which the server serves at `/`) and fails when the shipped wasm + JS exceed 250 KB gzipped.
+//! - `cargo xtask dist --check-size-only` measures an existing `target/dist/` without building.
+
+mod dist;
+mod size;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Floorwatch project chores")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the wallboard bundle into target/dist and check its size.
+    Dist(dist::DistArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Dist(args) => dist::run(&args),
+    }
+}

@@ -1,0 +1,122 @@
+//! The wallboard's size budget (issue 5): the shipped wasm + JS at most 250 KB gzipped.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+/// 250 KB, in bytes (decimal kilobytes, the stricter reading).
+pub const LIMIT_GZIP_BYTES: u64 = 250_000;
+
+/// One shipped file's raw and gzipped size.
+pub struct FileSize {
+    pub path: PathBuf,
+    pub raw: u64,
+    pub gzip: u64,
+}
+
+/// Gzips every `.wasm` and `.js` file under `dir` (best compression, as a server's static
+/// pre-compression would) and returns their sizes, largest first.
+pub fn measure(dir: &Path) -> anyhow::Result<Vec<FileSize>> {
+    let mut sizes = Vec::new();
+    for path in shipped_files(dir)? {
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+        gz.write_all(&bytes)?;
+        let gzip = gz.finish()?.len() as u64;
+        sizes.push(FileSize {
+            path,
+            raw: bytes.len() as u64,
+            gzip,
+        });
+    }
+    sizes.sort_by_key(|s| std::cmp::Reverse(s.gzip));
+    Ok(sizes)
+}
+
+fn shipped_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("wasm" | "js")
+            ) {
+                files.push(path);
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Prints the sizes and fails above the budget.
+pub fn check(dir: &Path, sizes: &[FileSize]) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        sizes
+            .iter()
+            .any(|s| s.path.extension().is_some_and(|e| e == "wasm")),
+        "no .wasm file in {}: run `cargo xtask dist` first",
+        dir.display()
+    );
+    println!("{:>10} {:>10}  file", "bytes", "gzip");
+    for s in sizes {
+        let name = s.path.strip_prefix(dir).unwrap_or(&s.path);
+        println!("{:>10} {:>10}  {}", s.raw, s.gzip, name.display());
+    }
+    let total: u64 = sizes.iter().map(|s| s.gzip).sum();
+    println!(
+        "{:>10} {:>10}  total wasm + js (limit {} gzipped)",
+        sizes.iter().map(|s| s.raw).sum::<u64>(),
+        total,
+        LIMIT_GZIP_BYTES
+    );
+    anyhow::ensure!(
+        total <= LIMIT_GZIP_BYTES,
+        "the wallboard bundle is {total} bytes gzipped, over the {LIMIT_GZIP_BYTES}-byte limit \
+         (issue 5)"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_only_wasm_and_js_and_fails_over_the_limit() {
+        let dir = std::env::temp_dir().join(format!("xtask-size-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("snippets")).unwrap();
+        std::fs::write(dir.join("app.js"), "export const a = 1;\n".repeat(50)).unwrap();
+        std::fs::write(dir.join("snippets/x.js"), "x").unwrap();
+        std::fs::write(dir.join("index.html"), "<html>").unwrap();
+        let sizes = measure(&dir).unwrap();
+        assert_eq!(sizes.len(), 2);
+        assert!(sizes[0].gzip < sizes[0].raw);
+        // No wasm yet: not a bundle.
+        assert!(check(&dir, &sizes).is_err());
+
+        // Incompressible bytes over the limit must fail; a small module must pass.
+        let mut noise = Vec::with_capacity(LIMIT_GZIP_BYTES as usize + 1000);
+        let mut x: u32 = 2_463_534_242;
+        while noise.len() < LIMIT_GZIP_BYTES as usize + 1000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            noise.extend_from_slice(&x.to_le_bytes());
+        }
+        std::fs::write(dir.join("app_bg.wasm"), &noise).unwrap();
+        let err = check(&dir, &measure(&dir).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("over the"), "{err}");
+        std::fs::write(dir.join("app_bg.wasm"), b"\0asm").unwrap();
+        check(&dir, &measure(&dir).unwrap()).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
