@@ -5,6 +5,7 @@
 //! explicit [`Engine::tick`] calls, so a day replayed at 1000x gives the figures it gave live.
 //! Compiles for wasm32 too, so the dashboard shares the wire types.
 
+pub mod alerts;
 pub mod ami;
 pub mod calendar;
 pub mod engine;

@@ -39,8 +39,15 @@ fn sum(engine: &Engine, idx: ScopeIdx, window: Window, samples: bool) -> (Millis
         _ => node.tally.sum_minutes(minute_of(from), samples, &mut out),
     }
     let now = engine.clock.now;
+    // Agent state time never counts in a queue (agents are not members of queues), and a read
+    // without percentiles needs no pending samples: then no agent need be visited.
+    let states_count = !matches!(node.scope, Scope::Queue(_));
+    if !states_count && !samples {
+        return (from, out);
+    }
     for agent in engine.agents.iter() {
-        if let Some(open) = agent.state
+        if states_count
+            && let Some(open) = agent.state
             && engine.floor.contains(idx, agent.idx)
         {
             let running = now - open.since.max(from);

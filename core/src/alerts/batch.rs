@@ -1,0 +1,64 @@
+//! Notification batches: one incident does not send fifty messages (docs/ALERTS.md,
+//! "Notification batches").
+//!
+//! The first change after a quiet spell goes out at once, in the batch of the boundary that made
+//! it; every change in the next `batch_s` seconds waits and goes out together in one batch at
+//! the first boundary after that. Batches close at evaluation boundaries, on event time, so a
+//! replay groups the same changes the same way.
+
+use serde::{Deserialize, Serialize};
+
+use super::book::{Alert, ChangeKind};
+use crate::event::Millis;
+
+/// Changes to send as one message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationBatch {
+    /// `batch-AT`: stable, so a webhook receiver can drop a batch it already has.
+    pub id: String,
+    /// The boundary that closed the batch.
+    pub at: Millis,
+    pub notices: Vec<Notice>,
+}
+
+/// One change, with the alert as it stood right after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub change: ChangeKind,
+    pub at: Millis,
+    pub alert: Alert,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Batcher {
+    window: Millis,
+    pending: Vec<Notice>,
+    last_sent: Option<Millis>,
+}
+
+impl Batcher {
+    pub fn new(window: Millis) -> Batcher {
+        Batcher {
+            window,
+            ..Batcher::default()
+        }
+    }
+
+    pub fn push(&mut self, notice: Notice) {
+        self.pending.push(notice);
+    }
+
+    /// The batch due at boundary `at`, if any.
+    pub fn close(&mut self, at: Millis) -> Option<NotificationBatch> {
+        let due = self.last_sent.is_none_or(|last| at - last >= self.window);
+        if self.pending.is_empty() || !due {
+            return None;
+        }
+        self.last_sent = Some(at);
+        Some(NotificationBatch {
+            id: format!("batch-{at}"),
+            at,
+            notices: std::mem::take(&mut self.pending),
+        })
+    }
+}

@@ -1,0 +1,339 @@
+//! What each kind of rule reads at a boundary, one [`Reading`] per condition, keyed by the
+//! condition's key (`RULE/SCOPE`, or `RULE/centre/SOURCE`). Exact definitions are in
+//! docs/ALERTS.md, "Built-in kinds"; metric rules read docs/METRICS.md figures from the engine.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::condition::{Detail, Reading};
+use super::observed::{Observations, PEAK_SPAN_MS};
+use super::rules::{Check, Comparison, CompiledRule, Level, RuleScope};
+use super::tree::OrgTree;
+use crate::engine::Engine;
+use crate::event::{AgentState, Millis, NotReadyReason};
+use crate::figures::Figures;
+use crate::scope::{Scope, Window};
+
+/// Everything a rule may look at during one evaluation, with the figures read so far (several
+/// rules often read the same scope and window).
+pub(crate) struct Look<'a> {
+    pub engine: &'a Engine,
+    pub at: Millis,
+    pub tree: &'a OrgTree,
+    pub observed: &'a Observations,
+    /// Every scope on the floor now, in the engine's tree order (read when a rule needs it).
+    pub floor: Option<Vec<Scope>>,
+    /// Every queue on the floor now, in id order (read when a rule needs it).
+    pub queues: Option<Vec<Scope>>,
+    /// The first boundary evaluated: a configured source never heard from is silent since.
+    pub watching_since: Millis,
+    pub figures: BTreeMap<(Scope, Window), Option<Figures>>,
+    pub chains: HashMap<Scope, Vec<Scope>>,
+}
+
+impl Look<'_> {
+    fn figures(&mut self, scope: &Scope, window: Window) -> Option<&Figures> {
+        let engine = self.engine;
+        self.figures
+            .entry((scope.clone(), window))
+            .or_insert_with(|| engine.figures(scope, window).ok())
+            .as_ref()
+    }
+
+    /// The scopes a rule's scope stands for on the floor now.
+    fn expand(&mut self, scope: &RuleScope) -> Vec<Scope> {
+        let engine = self.engine;
+        let kind = match scope {
+            RuleScope::One(scope) => return vec![scope.clone()],
+            RuleScope::EveryQueue => {
+                return self
+                    .queues
+                    .get_or_insert_with(|| {
+                        engine
+                            .queues()
+                            .into_iter()
+                            .map(|q| Scope::Queue(q.id))
+                            .collect()
+                    })
+                    .clone();
+            }
+            RuleScope::EveryTeam => "team",
+            RuleScope::EveryGroup => "group",
+            RuleScope::EverySite => "site",
+        };
+        self.floor
+            .get_or_insert_with(|| engine.scopes())
+            .iter()
+            .filter(|s| s.kind() == kind)
+            .cloned()
+            .collect()
+    }
+
+    /// Whether `inner` counts in `outer` (the organisation chain of `inner` holds `outer`).
+    fn inside(&mut self, inner: &Scope, outer: &Scope) -> bool {
+        if inner == outer || *outer == Scope::Centre {
+            return true;
+        }
+        let (tree, engine) = (self.tree, self.engine);
+        self.chains
+            .entry(inner.clone())
+            .or_insert_with(|| tree.chain(inner, engine))
+            .contains(outer)
+    }
+}
+
+pub(crate) fn key(rule: &str, scope: &Scope) -> String {
+    format!("{rule}/{scope}")
+}
+
+/// The rule's readings at this boundary.
+pub(crate) fn read(rule: &CompiledRule, look: &mut Look) -> BTreeMap<String, Reading> {
+    let scopes = look.expand(&rule.scope);
+    match &rule.check {
+        Check::Metric {
+            metric,
+            window,
+            comparison,
+            warning,
+            critical,
+            clear,
+            min_offered,
+        } => scopes
+            .into_iter()
+            .filter_map(|scope| {
+                let at = look.at;
+                let f = look.figures(&scope, *window)?;
+                let target = f.service_level_target_pct;
+                let value = if f.offered >= *min_offered {
+                    metric.value(f, at)
+                } else {
+                    None
+                };
+                let reading = metric_reading(
+                    scope.clone(),
+                    value,
+                    *comparison,
+                    [*warning, *critical, Some(*clear)].map(|t| t.map(|t| t.resolve(target))),
+                    Detail {
+                        metric: metric.as_str(),
+                        window: (!metric.is_live()).then_some(*window),
+                        ..Detail::default()
+                    },
+                );
+                Some((key(&rule.id, &scope), reading))
+            })
+            .collect(),
+        Check::NotReadyOverrun { allowance, level } => {
+            let candidates: Vec<String> = look.observed.not_ready().map(String::from).collect();
+            candidates
+                .into_iter()
+                .filter_map(|id| {
+                    let agent = look.engine.agent_view(&id)?;
+                    if agent.state != Some(AgentState::NotReady) {
+                        return None;
+                    }
+                    let scope = Scope::Agent(id);
+                    if !scopes.iter().any(|outer| look.inside(&scope, outer)) {
+                        return None;
+                    }
+                    let reason = agent.reason.unwrap_or(NotReadyReason::Other);
+                    let allowed = *allowance.get(&reason)?;
+                    let spell = look.at - agent.state_since?;
+                    let reading = over(
+                        scope.clone(),
+                        spell > allowed,
+                        *level,
+                        spell as f64 / 1000.0,
+                        allowed as f64 / 1000.0,
+                        Detail {
+                            metric: "not_ready_s",
+                            agent_name: Some(agent.name),
+                            reason: Some(reason),
+                            ..Detail::default()
+                        },
+                    );
+                    Some((key(&rule.id, &scope), reading))
+                })
+                .collect()
+        }
+        Check::SourceSilent {
+            silent,
+            sources,
+            level,
+        } => {
+            let names: Vec<String> = match sources {
+                Some(list) => list.clone(),
+                None => look.observed.sources().map(String::from).collect(),
+            };
+            names
+                .into_iter()
+                .map(|source| {
+                    let last = look
+                        .observed
+                        .last_heard(&source)
+                        .unwrap_or(look.watching_since);
+                    let quiet_for = (look.at - last).max(0);
+                    let reading = over(
+                        Scope::Centre,
+                        quiet_for >= *silent,
+                        *level,
+                        quiet_for as f64 / 1000.0,
+                        *silent as f64 / 1000.0,
+                        Detail {
+                            metric: "silence_s",
+                            source: Some(source.clone()),
+                            ..Detail::default()
+                        },
+                    );
+                    (
+                        format!("{}/{source}", key(&rule.id, &Scope::Centre)),
+                        reading,
+                    )
+                })
+                .collect()
+        }
+        Check::SuddenPeak {
+            factor,
+            min_arrivals,
+            level,
+        } => {
+            let queues: Vec<String> = look
+                .observed
+                .queues_with_arrivals()
+                .map(String::from)
+                .collect();
+            let tz = look.engine.calendar().time_zone().clone();
+            scopes
+                .into_iter()
+                .filter_map(|scope| {
+                    let mine: Vec<&str> = queues
+                        .iter()
+                        .filter(|q| look.inside(&Scope::Queue(q.to_string()), &scope))
+                        .map(String::as_str)
+                        .collect();
+                    let usual = look.observed.usual(&mine, look.at, &tz)?;
+                    let arrivals = look
+                        .observed
+                        .arrivals(&mine, look.at - PEAK_SPAN_MS, look.at);
+                    let limit = factor * usual;
+                    let reading = over(
+                        scope.clone(),
+                        arrivals >= *min_arrivals && arrivals as f64 > limit,
+                        *level,
+                        arrivals as f64,
+                        limit,
+                        Detail {
+                            metric: "arrivals_5m",
+                            usual: Some(usual),
+                            ..Detail::default()
+                        },
+                    );
+                    Some((key(&rule.id, &scope), reading))
+                })
+                .collect()
+        }
+        Check::DroppedCalls {
+            short_talk,
+            count,
+            window,
+            level,
+        } => {
+            let dropped: Vec<(Option<Scope>, Option<Scope>)> = look
+                .observed
+                .dropped(look.at - window, look.at)
+                .filter(|d| d.talk < *short_talk)
+                .map(|d| {
+                    (
+                        d.queue.clone().map(Scope::Queue),
+                        d.agent.clone().map(Scope::Agent),
+                    )
+                })
+                .collect();
+            scopes
+                .into_iter()
+                .map(|scope| {
+                    // A call counts in its queue's chain and its agent's, once (as handled
+                    // calls do, docs/METRICS.md "Scopes").
+                    let n = dropped
+                        .iter()
+                        .filter(|(queue, agent)| {
+                            [queue, agent]
+                                .into_iter()
+                                .flatten()
+                                .any(|inner| look.inside(inner, &scope))
+                        })
+                        .count() as u64;
+                    let reading = over(
+                        scope.clone(),
+                        n >= *count,
+                        *level,
+                        n as f64,
+                        *count as f64,
+                        Detail {
+                            metric: "dropped_calls",
+                            ..Detail::default()
+                        },
+                    );
+                    (key(&rule.id, &scope), reading)
+                })
+                .collect()
+        }
+    }
+}
+
+/// A metric reading: the level from the strict thresholds, recovery from the clear threshold;
+/// a null figure is not met and lets an open alert clear.
+fn metric_reading(
+    scope: Scope,
+    value: Option<f64>,
+    comparison: Comparison,
+    [warning, critical, clear]: [Option<f64>; 3],
+    detail: Detail,
+) -> Reading {
+    let past = |t: Option<f64>| value.zip(t).is_some_and(|(v, t)| comparison.breaches(v, t));
+    let level = if past(critical) {
+        Some(Level::Critical)
+    } else if past(warning) {
+        Some(Level::Warning)
+    } else {
+        None
+    };
+    // Recovered: back on the good side of the clear threshold (or equal to it), and past no
+    // alert threshold; a null figure has nothing left to alert about.
+    let recovered = level.is_none()
+        && value
+            .zip(clear)
+            .is_none_or(|(v, c)| !comparison.breaches(v, c));
+    Reading {
+        scope,
+        level,
+        recovered,
+        value,
+        warning,
+        critical,
+        detail,
+    }
+}
+
+/// A built-in reading: one level, met or not, no hysteresis.
+fn over(
+    scope: Scope,
+    met: bool,
+    level: Level,
+    value: f64,
+    threshold: f64,
+    detail: Detail,
+) -> Reading {
+    let (warning, critical) = match level {
+        Level::Warning => (Some(threshold), None),
+        Level::Critical => (None, Some(threshold)),
+    };
+    Reading {
+        scope,
+        level: met.then_some(level),
+        recovered: !met,
+        value: Some(value),
+        warning,
+        critical,
+        detail,
+    }
+}

@@ -1,0 +1,447 @@
+//! Alerts for team leads: rules over the engine's figures and a few built-in kinds, evaluated
+//! on event time, kept in a book where nothing is ever deleted (docs/ALERTS.md).
+//!
+//! Pure and deterministic like the engine: no wall clock, no randomness. The server calls
+//! [`Alerts::observe`] for every event it hands the engine and [`Alerts::evaluate`] at every
+//! boundary of [`EVALUATION_PERIOD_MS`] that its clock crosses (see [`boundaries`]), whether time
+//! moves by events or by the wall clock. So a day replayed at any speed raises the same alerts
+//! at the same event times.
+//!
+//! Reading order: `rules` (the config and its defaults), `kinds` (what each rule reads),
+//! `condition` (hold, hysteresis, cool-down, quiet hours, escalation), `book` (alerts and their
+//! changes), `batch` and `webhook` (notifications).
+
+mod batch;
+mod book;
+mod condition;
+mod kinds;
+mod metric;
+mod observed;
+mod rules;
+mod text;
+mod tree;
+mod webhook;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub use batch::{Notice, NotificationBatch};
+pub use book::{Acknowledgement, Alert, AlertBook, AlertChange, AlertError, ChangeKind};
+pub use metric::Metric;
+pub use rules::{
+    AlertRule, AlertsConfig, Comparison, EscalationStep, Level, QuietHours, Role, RuleError,
+    RuleKind, RuleScope, Threshold, default_escalation, default_rules,
+};
+pub use text::{batch_text, local_time};
+pub use webhook::{WebhookFormat, webhook_body};
+
+use crate::calendar::CentreCalendar;
+use crate::engine::Engine;
+use crate::event::{AgentState, Event, Millis};
+use crate::figures::Applied;
+use crate::org::Organisation;
+use crate::scope::Scope;
+use batch::Batcher;
+use condition::{Reading, Run, Step};
+use kinds::Look;
+use observed::Observations;
+use rules::{Check, CompiledRule};
+use tree::OrgTree;
+
+/// Alerts are evaluated at every multiple of this much event time (10 s: finer than any hold
+/// worth configuring, cheap enough to run 8,640 times for a replayed day).
+pub const EVALUATION_PERIOD_MS: Millis = 10_000;
+
+/// Longest `by` accepted with an acknowledgement, bytes.
+pub const MAX_ACK_BY: usize = 256;
+/// Longest acknowledgement note accepted, bytes.
+pub const MAX_ACK_NOTE: usize = 1000;
+
+/// The evaluation boundaries in `(after, up_to]`, in order: the times at which the server
+/// evaluates after ticking the engine to each.
+pub fn boundaries(after: Millis, up_to: Millis) -> impl Iterator<Item = Millis> {
+    let first = (after.div_euclid(EVALUATION_PERIOD_MS) + 1) * EVALUATION_PERIOD_MS;
+    (first..=up_to).step_by(EVALUATION_PERIOD_MS as usize)
+}
+
+/// What one evaluation boundary changed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub at: Millis,
+    /// In order; journal them, push them to the wallboard.
+    pub changes: Vec<AlertChange>,
+    /// The notification batch due at this boundary, for the webhooks.
+    pub batch: Option<NotificationBatch>,
+}
+
+/// What [`Alerts::restore`] made of a journal of changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RestoreReport {
+    pub applied: u64,
+    /// Changes that did not fit the book (a repeat, an unknown id): skipped.
+    pub skipped: u64,
+}
+
+/// The alert rules of one centre, what they have observed and every alert they raised.
+pub struct Alerts {
+    rules: Vec<AlertRule>,
+    compiled: Vec<CompiledRule>,
+    tree: OrgTree,
+    calendar: CentreCalendar,
+    observed: Observations,
+    /// Per rule, the conditions being timed, by key.
+    runs: BTreeMap<String, BTreeMap<String, Run>>,
+    book: AlertBook,
+    batcher: Batcher,
+    /// The latest boundary evaluated (or change restored): earlier ones are not evaluated again.
+    evaluated_to: Option<Millis>,
+    watching_since: Option<Millis>,
+}
+
+impl Alerts {
+    /// The alerts of `config` for `org` (which the engine was made from); every rule is
+    /// checked, and errors name the key at fault.
+    pub fn new(config: &AlertsConfig, org: &Organisation) -> Result<Alerts, RuleError> {
+        let calendar = org.calendar().map_err(|e| RuleError::Invalid {
+            key: "centre".into(),
+            problem: e.to_string(),
+        })?;
+        let (rules, compiled) = rules::compile(config, org)?;
+        let keep_arrivals = compiled
+            .iter()
+            .any(|r| matches!(r.check, Check::SuddenPeak { .. }));
+        let keep_short_talk = compiled
+            .iter()
+            .filter_map(|r| match r.check {
+                Check::DroppedCalls { short_talk, .. } => Some(short_talk),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        let keep_not_ready = compiled
+            .iter()
+            .any(|r| matches!(r.check, Check::NotReadyOverrun { .. }));
+        Ok(Alerts {
+            rules,
+            compiled,
+            tree: OrgTree::new(org),
+            calendar,
+            observed: Observations::new(keep_arrivals, keep_short_talk, keep_not_ready),
+            runs: BTreeMap::new(),
+            book: AlertBook::default(),
+            batcher: Batcher::new(Millis::from(config.batch_s) * 1000),
+            evaluated_to: None,
+            watching_since: None,
+        })
+    }
+
+    /// The rules evaluated, with every default filled in (`GET /api/v1/alerts/rules`);
+    /// disabled ones are listed with `enabled = false`.
+    pub fn rules(&self) -> &[AlertRule] {
+        &self.rules
+    }
+
+    /// Files an event the engine was given (call it with what `Engine::apply` answered, after
+    /// the boundaries up to the event's time were evaluated). Duplicates and test events show
+    /// that their source is alive and count for nothing else.
+    pub fn observe(&mut self, event: &Event, applied: Applied) {
+        self.observed.observe(event, applied);
+    }
+
+    /// Evaluates every rule at boundary `at`. Tick the engine to `at` first: the figures read
+    /// are the engine's at its clock. A boundary at or before the last one evaluated (or the
+    /// last change restored) changes nothing, so a repeated call is harmless.
+    pub fn evaluate(&mut self, engine: &Engine, at: Millis) -> Evaluation {
+        if self.evaluated_to.is_some_and(|done| at <= done) {
+            return Evaluation {
+                at,
+                ..Evaluation::default()
+            };
+        }
+        self.evaluated_to = Some(at);
+        let watching_since = *self.watching_since.get_or_insert(at);
+        self.observed.prune(at);
+        self.observed.retain_not_ready(|agent| {
+            engine
+                .agent_view(agent)
+                .is_some_and(|a| a.state == Some(AgentState::NotReady))
+        });
+        let local = local_second(&self.calendar, at);
+        let mut look = Look {
+            engine,
+            at,
+            tree: &self.tree,
+            observed: &self.observed,
+            floor: None,
+            queues: None,
+            watching_since,
+            figures: BTreeMap::new(),
+            chains: HashMap::new(),
+        };
+        let mut changes = Vec::new();
+        for rule in &self.compiled {
+            let quiet = rule.quiet_at(local);
+            let readings = kinds::read(rule, &mut look);
+            let runs = self.runs.entry(rule.id.clone()).or_default();
+            let mut keys: BTreeSet<String> = readings.keys().cloned().collect();
+            keys.extend(runs.keys().cloned());
+            keys.extend(
+                self.book
+                    .open_alerts()
+                    .filter(|a| a.rule == rule.id)
+                    .map(|a| a.key.clone()),
+            );
+            for key in keys {
+                let open = self.book.open(&key).cloned();
+                let reading = match (readings.get(&key), &open) {
+                    (Some(r), _) => r.clone(),
+                    (None, Some(alert)) => Reading::gone(alert.scope.clone()),
+                    (None, None) => {
+                        runs.remove(&key);
+                        continue;
+                    }
+                };
+                let run = runs.entry(key.clone()).or_default();
+                let last_cleared = self.book.last_cleared(&key);
+                let step =
+                    condition::step(run, &reading, open.as_ref(), rule, at, quiet, last_cleared);
+                let idle = run.is_idle();
+                let change = change_for(step, open.as_ref(), rule, &key, &reading, at);
+                if let Some(change) = change {
+                    record(&mut self.book, &mut self.batcher, &mut changes, change);
+                }
+                if idle && self.book.open(&key).is_none() {
+                    runs.remove(&key);
+                }
+            }
+            let due: Vec<AlertChange> = self
+                .book
+                .open_alerts()
+                .filter(|a| a.rule == rule.id)
+                .flat_map(|alert| {
+                    condition::escalations_due(alert, rule, at, quiet)
+                        .into_iter()
+                        .map(|(step, role)| AlertChange::Escalated {
+                            id: alert.id.clone(),
+                            at,
+                            step,
+                            role,
+                        })
+                })
+                .collect();
+            for change in due {
+                record(&mut self.book, &mut self.batcher, &mut changes, change);
+            }
+        }
+        // An alert whose rule was removed or disabled has nobody left to clear it.
+        let orphans: Vec<AlertChange> = self
+            .book
+            .open_alerts()
+            .filter(|a| !self.compiled.iter().any(|r| r.id == a.rule))
+            .map(|a| AlertChange::Cleared {
+                id: a.id.clone(),
+                at,
+                value: None,
+            })
+            .collect();
+        for change in orphans {
+            record(&mut self.book, &mut self.batcher, &mut changes, change);
+        }
+        Evaluation {
+            at,
+            changes,
+            batch: self.batcher.close(at),
+        }
+    }
+
+    /// Records that `by` acknowledged alert `id` at `at` (the floor's event-time clock), with
+    /// a note. Stops its escalation; an alert can be acknowledged once, open or cleared.
+    pub fn acknowledge(
+        &mut self,
+        id: &str,
+        by: &str,
+        note: &str,
+        at: Millis,
+    ) -> Result<AlertChange, AlertError> {
+        let field = |field, problem| Err(AlertError::Field { field, problem });
+        if by.trim().is_empty() {
+            return field("by", "must name who acknowledged");
+        }
+        if by.len() > MAX_ACK_BY {
+            return field("by", "is longer than 256 bytes");
+        }
+        if note.len() > MAX_ACK_NOTE {
+            return field("note", "is longer than 1000 bytes");
+        }
+        let alert = self
+            .book
+            .get(id)
+            .ok_or_else(|| AlertError::Unknown(id.to_string()))?;
+        let change = AlertChange::Acknowledged {
+            id: id.to_string(),
+            at: at.max(alert.raised_at),
+            by: by.to_string(),
+            note: note.to_string(),
+        };
+        self.book.apply(&change)?;
+        if let Some(alert) = self.book.get(id) {
+            self.batcher.push(Notice {
+                change: change.kind(),
+                at: change.at(),
+                alert: alert.clone(),
+            });
+        }
+        Ok(change)
+    }
+
+    /// Every alert changed at or after `since` (raised, level, escalation, acknowledgement,
+    /// clear), and every alert still open, in the order raised (`GET /api/v1/alerts?since=`).
+    /// Cleared alerts stay: nothing is ever deleted.
+    pub fn alerts_since(&self, since: Millis) -> Vec<Alert> {
+        self.book
+            .all()
+            .iter()
+            .filter(|a| a.is_open() || a.updated_at >= since)
+            .cloned()
+            .collect()
+    }
+
+    pub fn alert(&self, id: &str) -> Option<&Alert> {
+        self.book.get(id)
+    }
+
+    pub fn book(&self) -> &AlertBook {
+        &self.book
+    }
+
+    /// Rebuilds the book from the journal of changes, in journal order, before any
+    /// evaluation. Boundaries up to the last change restored are not evaluated again; open
+    /// alerts carry on (they clear, change level and escalate as if never interrupted).
+    pub fn restore(&mut self, changes: impl IntoIterator<Item = AlertChange>) -> RestoreReport {
+        let mut report = RestoreReport::default();
+        for change in changes {
+            match self.book.apply(&change) {
+                Ok(_) => {
+                    report.applied += 1;
+                    let at = change.at();
+                    self.evaluated_to = Some(self.evaluated_to.map_or(at, |t| t.max(at)));
+                }
+                Err(_) => report.skipped += 1,
+            }
+        }
+        report
+    }
+
+    /// The latest boundary evaluated (or change restored).
+    pub fn evaluated_to(&self) -> Option<Millis> {
+        self.evaluated_to
+    }
+
+    /// The scopes whose subscribers may see `alert`: its own scope and every scope above it
+    /// (a queue's owner chain, an agent's team, group and site), ending with the centre. A
+    /// team lead subscribed to `team:t1` sees the alerts of t1, its agents and the queues it
+    /// owns, and nothing else.
+    pub fn visible_in(&self, alert: &Alert, engine: &Engine) -> Vec<Scope> {
+        self.tree.chain(&alert.scope, engine)
+    }
+
+    /// Whether a subscriber of `scope` may see `alert` (see [`Alerts::visible_in`]).
+    pub fn is_visible_in(&self, alert: &Alert, scope: &Scope, engine: &Engine) -> bool {
+        self.visible_in(alert, engine).contains(scope)
+    }
+}
+
+/// Applies an evaluated change to the book and queues its notice.
+fn record(
+    book: &mut AlertBook,
+    batcher: &mut Batcher,
+    changes: &mut Vec<AlertChange>,
+    change: AlertChange,
+) {
+    // Changes made here always fit the book (they are decided from it); one that did not
+    // would be a bug, and is dropped rather than journaled.
+    if let Ok(alert) = book.apply(&change) {
+        batcher.push(Notice {
+            change: change.kind(),
+            at: change.at(),
+            alert: alert.clone(),
+        });
+        changes.push(change);
+    }
+}
+
+/// The change a lifecycle step makes, if any.
+fn change_for(
+    step: Step,
+    open: Option<&Alert>,
+    rule: &CompiledRule,
+    key: &str,
+    reading: &Reading,
+    at: Millis,
+) -> Option<AlertChange> {
+    match (step, open) {
+        (Step::Raise(level), _) => Some(AlertChange::Raised {
+            alert: Box::new(raise(rule, key, reading, level, at)),
+        }),
+        (Step::ChangeLevel(level), Some(alert)) => Some(AlertChange::LevelChanged {
+            id: alert.id.clone(),
+            at,
+            level,
+            value: reading.value,
+            threshold: reading.threshold(level),
+        }),
+        (Step::Clear, Some(alert)) => Some(AlertChange::Cleared {
+            id: alert.id.clone(),
+            at,
+            value: reading.value,
+        }),
+        _ => None,
+    }
+}
+
+/// The alert a raise creates.
+fn raise(rule: &CompiledRule, key: &str, reading: &Reading, level: Level, at: Millis) -> Alert {
+    let comparison = match &rule.check {
+        Check::Metric { comparison, .. } => *comparison,
+        _ => Comparison::Above,
+    };
+    let first = rule.escalation.first().map_or(Role::TeamLead, |s| s.role);
+    let detail = &reading.detail;
+    Alert {
+        id: format!("{key}@{at}"),
+        key: key.to_string(),
+        rule: rule.id.clone(),
+        kind: rule.kind,
+        metric: detail.metric.to_string(),
+        scope: reading.scope.clone(),
+        window: detail.window,
+        comparison,
+        agent_name: detail.agent_name.clone(),
+        reason: detail.reason,
+        source: detail.source.clone(),
+        usual: detail.usual,
+        level,
+        value: reading.value,
+        threshold: reading.threshold(level),
+        raised_at: at,
+        acknowledged: None,
+        cleared_at: None,
+        escalation_step: 0,
+        escalated_to: first,
+        escalated_at: at,
+        updated_at: at,
+    }
+}
+
+/// Seconds after local midnight at `at` on the centre's clock (quiet hours compare local wall
+/// time, so they follow DST).
+fn local_second(calendar: &CentreCalendar, at: Millis) -> i32 {
+    Timestamp::from_millisecond(at)
+        .map(|ts| {
+            let t = ts.to_zoned(calendar.time_zone().clone()).time();
+            i32::from(t.hour()) * 3600 + i32::from(t.minute()) * 60 + i32::from(t.second())
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,307 @@
+//! What the evaluator learns from events directly, beside the engine's figures: when each
+//! source last spoke, queue arrivals (for sudden peaks) and calls ended just after their answer
+//! (dropped calls). Everything is filed by event time, so the order in which late events arrive
+//! does not change what an evaluation boundary sees once they are in (docs/ALERTS.md,
+//! "Built-in kinds").
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp};
+
+use crate::event::{AgentState, Event, EventKind, Millis};
+use crate::figures::Applied;
+
+/// Arrivals are counted in slots of this length: the evaluation period, so "the last 5
+/// minutes" at a boundary is exact.
+const SLOT_MS: Millis = super::EVALUATION_PERIOD_MS;
+const MINUTE_MS: Millis = 60_000;
+/// The span compared by the sudden-peak kind.
+pub(crate) const PEAK_SPAN_MS: Millis = 5 * MINUTE_MS;
+/// Slots kept: the last 5 minutes and the 60 before them, with a minute to spare.
+const SLOTS_KEPT_MS: Millis = 66 * MINUTE_MS;
+/// Earlier days consulted for the usual volume of an interval.
+pub(crate) const USUAL_DAYS: i64 = 7;
+/// Per-minute arrivals kept: the earlier days and today.
+const MINUTES_KEPT_MS: Millis = (USUAL_DAYS + 1) * 24 * 60 * MINUTE_MS;
+/// Longest dropped-calls window (`window_min` at most 60).
+const DROPPED_KEPT_MS: Millis = 60 * MINUTE_MS;
+/// A call heard of but not ended for this long is forgotten (as the engine forgets a call that
+/// waited six hours).
+const CALL_KEPT_MS: Millis = 6 * 60 * MINUTE_MS;
+
+/// A call that ended within the longest `short_talk_s` of any dropped-calls rule.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DroppedCall {
+    pub talk: Millis,
+    pub queue: Option<String>,
+    pub agent: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Arrivals {
+    /// Arrivals per [`SLOT_MS`] slot (slot index = ts / SLOT_MS), recent only.
+    slots: BTreeMap<i64, u32>,
+    /// Arrivals per UTC minute, for the same interval on earlier days.
+    minutes: BTreeMap<i64, u32>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct CallSeen {
+    queue: Option<String>,
+    answered: Option<(Millis, String)>,
+    last_at: Millis,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Observations {
+    /// The earliest event time observed: history before it is unknown, not zero.
+    first_at: Option<Millis>,
+    /// The latest event time of each source (duplicates and test events count: the feed is
+    /// alive).
+    sources: BTreeMap<String, Millis>,
+    /// Whether any sudden-peak rule needs arrivals.
+    keep_arrivals: bool,
+    arrivals: BTreeMap<String, Arrivals>,
+    /// The longest `short_talk_s` of the dropped-calls rules, 0 when there are none.
+    keep_short_talk: Millis,
+    calls: HashMap<String, CallSeen>,
+    /// Dropped calls by (end time, order observed).
+    dropped: BTreeMap<(Millis, u64), DroppedCall>,
+    dropped_seq: u64,
+    /// Whether any not-ready-overrun rule needs [`Observations::not_ready`].
+    keep_not_ready: bool,
+    /// Agents whose latest applied `agent_state` event said `not_ready`: the only ones a
+    /// not-ready overrun can be about (the engine, asked at each boundary, has the last word).
+    not_ready: BTreeSet<String>,
+}
+
+impl Observations {
+    pub fn new(keep_arrivals: bool, keep_short_talk: Millis, keep_not_ready: bool) -> Observations {
+        Observations {
+            keep_arrivals,
+            keep_short_talk,
+            keep_not_ready,
+            ..Observations::default()
+        }
+    }
+
+    /// Files one event the engine was given, with what the engine made of it.
+    pub fn observe(&mut self, event: &Event, applied: Applied) {
+        let at = event.ts;
+        let last = self.sources.entry(event.source.clone()).or_insert(at);
+        *last = (*last).max(at);
+        if applied != Applied::Applied {
+            // A duplicate was counted the first time; a test call never counts.
+            return;
+        }
+        self.first_at = Some(self.first_at.map_or(at, |f| f.min(at)));
+        match &event.kind {
+            EventKind::AgentState {
+                agent,
+                state: AgentState::NotReady,
+                ..
+            } if self.keep_not_ready => {
+                self.not_ready.insert(agent.clone());
+            }
+            EventKind::CallEnteredQueue { call, queue, .. } => {
+                if self.keep_arrivals {
+                    let arrivals = self.arrivals.entry(queue.clone()).or_default();
+                    *arrivals.slots.entry(at.div_euclid(SLOT_MS)).or_default() += 1;
+                    *arrivals
+                        .minutes
+                        .entry(at.div_euclid(MINUTE_MS))
+                        .or_default() += 1;
+                }
+                if self.keep_short_talk > 0 {
+                    let seen = self.calls.entry(call.clone()).or_default();
+                    seen.queue = Some(queue.clone());
+                    seen.answered = None;
+                    seen.last_at = seen.last_at.max(at);
+                }
+            }
+            EventKind::CallAnswered {
+                call, agent, queue, ..
+            } if self.keep_short_talk > 0 => {
+                let seen = self.calls.entry(call.clone()).or_default();
+                if queue.is_some() {
+                    seen.queue.clone_from(queue);
+                }
+                seen.answered = Some((at, agent.clone()));
+                seen.last_at = seen.last_at.max(at);
+            }
+            EventKind::CallEnded {
+                call,
+                queue,
+                agent,
+                talk_ms,
+            } if self.keep_short_talk > 0 => {
+                let seen = self.calls.remove(call).unwrap_or_default();
+                // Talk as the switch measured it, else from the answer we saw; a call whose
+                // answer is unknown is not judged.
+                let talk = talk_ms.or(seen.answered.as_ref().map(|(answered, _)| at - answered));
+                if let Some(talk) = talk.filter(|&t| t < self.keep_short_talk) {
+                    self.dropped_seq += 1;
+                    self.dropped.insert(
+                        (at, self.dropped_seq),
+                        DroppedCall {
+                            talk: talk.max(0),
+                            queue: queue.clone().or(seen.queue),
+                            agent: agent.clone().or(seen.answered.map(|(_, agent)| agent)),
+                        },
+                    );
+                }
+            }
+            EventKind::CallTransferred { call, .. } if self.keep_short_talk > 0 => {
+                // The agent's part ended by a hand-over, not a drop; a new leg may follow.
+                if let Some(seen) = self.calls.get_mut(call) {
+                    seen.answered = None;
+                    seen.last_at = seen.last_at.max(at);
+                }
+            }
+            EventKind::CallAbandoned { call, .. } | EventKind::CallTimedOut { call, .. } => {
+                self.calls.remove(call);
+            }
+            _ => {}
+        }
+    }
+
+    /// Forgets what no rule can look at any more, once a minute of event time. Every query
+    /// reads a range well inside what is kept, so when pruning happens changes no answer.
+    pub fn prune(&mut self, at: Millis) {
+        if at.rem_euclid(MINUTE_MS) != 0 {
+            return;
+        }
+        let oldest_slot = (at - SLOTS_KEPT_MS).div_euclid(SLOT_MS);
+        let oldest_minute = (at - MINUTES_KEPT_MS).div_euclid(MINUTE_MS);
+        for arrivals in self.arrivals.values_mut() {
+            arrivals.slots = arrivals.slots.split_off(&oldest_slot);
+            arrivals.minutes = arrivals.minutes.split_off(&oldest_minute);
+        }
+        self.arrivals.retain(|_, a| !a.minutes.is_empty());
+        self.dropped = self.dropped.split_off(&(at - DROPPED_KEPT_MS, 0));
+        self.calls.retain(|_, c| c.last_at >= at - CALL_KEPT_MS);
+    }
+
+    /// Agents that may be not ready, in id order.
+    pub fn not_ready(&self) -> impl Iterator<Item = &str> {
+        self.not_ready.iter().map(String::as_str)
+    }
+
+    /// Keeps only the agents for which `still` holds (asked of the engine at a boundary).
+    pub fn retain_not_ready(&mut self, mut still: impl FnMut(&str) -> bool) {
+        self.not_ready.retain(|agent| still(agent));
+    }
+
+    /// Every source heard from, by name.
+    pub fn sources(&self) -> impl Iterator<Item = &str> {
+        self.sources.keys().map(String::as_str)
+    }
+
+    /// When `source` last sent an event.
+    pub fn last_heard(&self, source: &str) -> Option<Millis> {
+        self.sources.get(source).copied()
+    }
+
+    /// Queues that had arrivals in the kept history.
+    pub fn queues_with_arrivals(&self) -> impl Iterator<Item = &str> {
+        self.arrivals.keys().map(String::as_str)
+    }
+
+    /// Arrivals in `queues` with event time in `[from, to)` (both on slot boundaries).
+    pub fn arrivals(&self, queues: &[&str], from: Millis, to: Millis) -> u64 {
+        let (from, to) = (from.div_euclid(SLOT_MS), to.div_euclid(SLOT_MS));
+        queues
+            .iter()
+            .filter_map(|q| self.arrivals.get(*q))
+            .flat_map(|a| a.slots.range(from..to).map(|(_, &n)| u64::from(n)))
+            .sum()
+    }
+
+    /// Arrivals in `queues` in `[from, to)` from the per-minute counts, each minute's
+    /// arrivals taken as spread evenly over it (a minute half inside counts half).
+    fn spread_arrivals(&self, queues: &[&str], from: Millis, to: Millis) -> f64 {
+        let (first, last) = (from.div_euclid(MINUTE_MS), (to - 1).div_euclid(MINUTE_MS));
+        queues
+            .iter()
+            .filter_map(|q| self.arrivals.get(*q))
+            .flat_map(|a| a.minutes.range(first..=last))
+            .map(|(&minute, &n)| {
+                let start = minute * MINUTE_MS;
+                let inside = to.min(start + MINUTE_MS) - from.max(start);
+                f64::from(n) * inside as f64 / MINUTE_MS as f64
+            })
+            .sum()
+    }
+
+    /// Whether events were observed from `t` on (so no arrivals means none, not unknown).
+    fn known_from(&self, t: Millis) -> bool {
+        self.first_at.is_some_and(|first| first <= t)
+    }
+
+    /// The usual 5-minute volume of `queues` at `at` (docs/ALERTS.md, "sudden_peak"): the mean
+    /// over the earlier days known (up to [`USUAL_DAYS`]) of the arrivals in the same 5 minutes
+    /// of local time, `[t − 5 min, t)` with `t` the same local time that day (from per-minute
+    /// counts, spread evenly within each minute); with no earlier day known, the mean 5-minute
+    /// volume of the 60 minutes before the last 5; `None` when even that is not known.
+    pub fn usual(&self, queues: &[&str], at: Millis, tz: &TimeZone) -> Option<f64> {
+        let mut days = Vec::new();
+        for d in 1..=USUAL_DAYS {
+            let Some(then) = same_local_time_days_before(at, d, tz) else {
+                continue;
+            };
+            let start = then - PEAK_SPAN_MS;
+            if self.known_from(start) && start >= at - MINUTES_KEPT_MS {
+                days.push(self.spread_arrivals(queues, start, then));
+            }
+        }
+        if !days.is_empty() {
+            return Some(days.iter().sum::<f64>() / days.len() as f64);
+        }
+        let start = at - PEAK_SPAN_MS - 60 * MINUTE_MS;
+        self.known_from(start).then(|| {
+            self.arrivals(queues, start, at - PEAK_SPAN_MS) as f64
+                / (60 * MINUTE_MS / PEAK_SPAN_MS) as f64
+        })
+    }
+
+    /// Dropped calls with end time in `[from, to)`.
+    pub fn dropped(&self, from: Millis, to: Millis) -> impl Iterator<Item = &DroppedCall> {
+        self.dropped.range((from, 0)..(to, 0)).map(|(_, d)| d)
+    }
+}
+
+/// The instant with the same local wall-clock time as `at`, `days` local dates earlier; a time
+/// inside a DST gap moves forward, one in a fold takes the earlier instant (jiff's compatible
+/// rule, as for the daily reset).
+fn same_local_time_days_before(at: Millis, days: i64, tz: &TimeZone) -> Option<Millis> {
+    let zoned = Timestamp::from_millisecond(at).ok()?.to_zoned(tz.clone());
+    let date = zoned.date().checked_sub(Span::new().days(days)).ok()?;
+    let then = date.to_datetime(zoned.time()).to_zoned(tz.clone()).ok()?;
+    Some(then.timestamp().as_millisecond())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(s: &str) -> Millis {
+        s.parse::<Timestamp>().unwrap().as_millisecond()
+    }
+
+    #[test]
+    fn same_local_time_survives_dst() {
+        let ny = TimeZone::get("America/New_York").unwrap();
+        // 2026-03-09 10:00 EDT is 14:00Z; a day earlier (the 23-hour day) 10:00 EDT is 14:00Z
+        // too, and two days earlier 10:00 EST is 15:00Z.
+        let at = ms("2026-03-09T14:00:00Z");
+        assert_eq!(
+            same_local_time_days_before(at, 1, &ny),
+            Some(ms("2026-03-08T14:00:00Z"))
+        );
+        assert_eq!(
+            same_local_time_days_before(at, 2, &ny),
+            Some(ms("2026-03-07T15:00:00Z"))
+        );
+    }
+}
