@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::alerts::Alert;
 use crate::event::Millis;
 use crate::figures::{AgentView, Figures, QueueView};
 use crate::scope::{Scope, Window};
@@ -83,6 +84,10 @@ pub enum LiveFrame {
         /// Up to the last 60 minutes of per-minute points for each subscribed figure scope,
         /// for sparklines.
         history: Vec<ScopeHistory>,
+        /// The alerts the subscription may see (docs/ALERTS.md, "Who sees an alert"): every
+        /// open one and those changed in the last hour. Left out when there are none.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        alerts: Vec<Alert>,
     },
     /// Only what changed since the previous frame.
     Delta {
@@ -94,6 +99,10 @@ pub enum LiveFrame {
         agents: Vec<AgentView>,
         /// New per-minute points, appended to the scope's history.
         history: Vec<ScopeHistory>,
+        /// Alerts raised or changed since the previous frame, whole: each replaces the alert of
+        /// the same `id`. Left out when there are none.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        alerts: Vec<Alert>,
     },
     /// Nothing changed; the connection and the server's clock are alive.
     Heartbeat { seq: u64, now: Millis },

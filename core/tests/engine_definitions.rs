@@ -447,6 +447,17 @@ fn test_calls_never_count_and_duplicates_count_once() {
 }
 
 #[test]
+fn a_waiting_call_reported_again_keeps_its_wait() {
+    let mut d = Day::new(BASE);
+    d.enter(0.0, "c1", "billing");
+    d.enter(30.0, "c1", "billing"); // a resync re-reports it
+    d.answer(40.0, "c1", "a1");
+    let f = fig(&run(&d, 60.0), "queue:billing", Window::Today);
+    assert_eq!((f.offered, f.answered, f.waiting_now), (1, 1, 0));
+    approx(f.asa_s, Some(40.0));
+}
+
+#[test]
 fn out_of_order_events_of_one_call() {
     let mut d = Day::new(BASE);
     d.answer(30.0, "c1", "a1"); // arrives before its entry

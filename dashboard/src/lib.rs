@@ -7,6 +7,7 @@
 //! and bundles it into `target/dist/`, which the server serves at `/`.
 
 pub mod agents;
+pub mod alerts;
 pub mod figure;
 pub mod format;
 pub mod i18n;

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use floorwatch_core::alerts::Alert;
 use floorwatch_core::wire::{LiveFrame, MinutePoint, ScopeHistory, Subscribe, Subscription};
 use floorwatch_core::{AgentView, Figures, Millis, QueueView, Scope, Window};
 use serde::Deserialize;
@@ -33,6 +34,8 @@ pub fn parse_frame(text: &str) -> Result<LiveFrame, FrameError> {
         queues: Option<Vec<QueueView>>,
         #[serde(default)]
         history: Vec<ScopeHistory>,
+        #[serde(default)]
+        alerts: Vec<Alert>,
         message: Option<String>,
     }
     #[derive(Deserialize)]
@@ -55,6 +58,7 @@ pub fn parse_frame(text: &str) -> Result<LiveFrame, FrameError> {
                 .queues
                 .ok_or(FrameError("missing field `queues`".into()))?,
             history: flat.history,
+            alerts: flat.alerts,
         },
         FrameKind::Delta => LiveFrame::Delta {
             seq: flat.seq,
@@ -62,6 +66,7 @@ pub fn parse_frame(text: &str) -> Result<LiveFrame, FrameError> {
             figures: flat.figures,
             agents: flat.agents,
             history: flat.history,
+            alerts: flat.alerts,
         },
         FrameKind::Heartbeat => LiveFrame::Heartbeat {
             seq: flat.seq,
@@ -357,6 +362,7 @@ mod tests {
             agents: vec![],
             queues: vec![],
             history: vec![],
+            alerts: vec![],
         }
     }
     fn heartbeat(seq: u64) -> LiveFrame {
@@ -388,6 +394,7 @@ mod tests {
                     scope: Scope::Centre,
                     points: vec![point(1, 2)],
                 }],
+                alerts: vec![],
             },
             LiveFrame::Delta {
                 seq: 2,
@@ -395,6 +402,7 @@ mod tests {
                 figures: vec![],
                 agents: vec![agent],
                 history: vec![],
+                alerts: vec![],
             },
             heartbeat(3),
             LiveFrame::Error {

@@ -16,6 +16,7 @@ use axum::routing::{any, get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::alerts::{self, AlertDesk, AlertJournal, Outbox};
 use crate::api;
 use crate::assets;
 use crate::config::{ClockMode, DataDir, Settings};
@@ -26,6 +27,7 @@ use crate::journal::{Journal, REPLAY_DAYS, ReplayReport};
 use crate::live::{self, Clients, Publisher};
 use crate::recorder::{Pulse, Recorder, RecorderHandle, utc_today};
 use crate::seen_ids::{SeenIds, fingerprint};
+use crate::sources;
 use crate::telemetry::Telemetry;
 
 /// What every request handler and task shares.
@@ -68,11 +70,15 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
     Router::new()
         .route("/api/v1/events", post(ingest::post_events))
+        .route("/api/v1/import/queue-log", post(sources::import::queue_log))
         .route("/api/v1/ingest", get(ingest::ingest_socket))
         .route("/api/v1/live", get(live::live_socket))
         .route("/api/v1/metrics", get(api::metrics))
         .route("/api/v1/queues", get(api::queues))
         .route("/api/v1/agents", get(api::agents))
+        .route("/api/v1/alerts", get(alerts::api::list))
+        .route("/api/v1/alerts/rules", get(alerts::api::rules))
+        .route("/api/v1/alerts/ack", post(alerts::api::acknowledge))
         .route("/api", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found))
         .route("/healthz", get(api::healthz))
@@ -101,7 +107,16 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let telemetry = Arc::new(Telemetry::new());
     let pulse = Arc::new(Pulse::default());
     let lateness_ms = i64::try_from(settings.lateness.as_millis()).unwrap_or(i64::MAX);
-    let mut floor = Floor::new(&settings.organisation, lateness_ms)?;
+    let (desk, outbox) = open_alerts(&settings, &data_dir)?;
+    let mut floor = Floor::new(&settings.organisation, lateness_ms, desk)?;
+    // The events replayed below are observed by the alert rules but not evaluated: what they
+    // raised is in the alert journal, restored into the book here (docs/ALERTS.md, "Changes
+    // and the journal"). Evaluation goes on from the next boundary.
+    let (alert_journal, changes, alert_report) =
+        AlertJournal::open(&data_dir.join("alerts"), settings.fsync)?;
+    let restored = floor.restore_alerts(changes);
+    report_alert_journal(&alert_report, restored);
+    floor.set_evaluating(false);
     let mut seen = SeenIds::new(REPLAY_DAYS as usize);
     let replay_from = utc_today()
         .checked_sub(jiff::Span::new().days(i64::from(REPLAY_DAYS) - 1))
@@ -117,6 +132,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         },
     )?;
     report_replay(&replay, started.elapsed());
+    floor.set_evaluating(true);
+    floor.attach_alert_journal(alert_journal);
     if settings.clock == ClockMode::Wall {
         floor.tick(wall_ms());
     }
@@ -146,11 +163,14 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         replay,
     }));
 
+    let tls = crate::tls::server_config(state.settings.tls.as_ref())?;
+    let https = tls.is_some();
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    announce(addr);
+    let listener = crate::tls::Listener::new(listener, tls).context("preparing the listener")?;
+    announce(addr, https);
     if state.settings.ingest_token.is_none() {
         tracing::warn!(
             "no ingest token configured: ingest is accepted from loopback clients only \
@@ -159,12 +179,29 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     }
 
     let publisher = tokio::spawn(Publisher::new(state.clone()).run());
+    let calendar = state.settings.organisation.calendar()?;
+    let senders = alerts::webhook::spawn_senders(
+        &outbox,
+        &state.settings.alerts.webhooks,
+        &calendar,
+        &state.settings.organisation.centre.id,
+        &state.shutdown,
+    );
     if state.settings.clock == ClockMode::Wall {
         tokio::spawn(wall_clock(state.clone()));
     }
     if let Some(demo) = demo {
         tokio::spawn(demo.run(state.recorder.clone(), state.shutdown.clone()));
     }
+    let source_tasks = sources::spawn(
+        &state.settings.sources,
+        &sources::Feed {
+            organisation: state.settings.organisation.clone(),
+            recorder: state.recorder.clone(),
+            telemetry: state.telemetry.clone(),
+            shutdown: state.shutdown.clone(),
+        },
+    );
 
     axum::serve(
         listener,
@@ -184,6 +221,13 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = publisher.await;
+    for sender in senders {
+        let _ = sender.await;
+    }
+    // Sources record what they hold before the recorder stops.
+    for task in source_tasks {
+        let _ = task.await;
+    }
     state.recorder.stop().await;
     let joined = tokio::task::spawn_blocking(move || recorder_thread.join()).await;
     if !matches!(joined, Ok(Ok(()))) {
@@ -200,6 +244,51 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The alert desk of the configured rules, and the webhook outbox (what was pending at the last
+/// stop is delivered first).
+fn open_alerts(settings: &Settings, data_dir: &Path) -> anyhow::Result<(AlertDesk, Arc<Outbox>)> {
+    let rules =
+        floorwatch_core::alerts::Alerts::new(&settings.alerts.rules, &settings.organisation)
+            .context("config: [alerts]")?;
+    let dir = data_dir.join("alerts");
+    let (outbox, report) = Outbox::open(&dir, &settings.alerts.webhooks, settings.fsync)?;
+    if report.pending > 0 || report.dropped > 0 {
+        tracing::info!(
+            pending = report.pending,
+            dropped_for_removed_webhooks = report.dropped,
+            "webhook outbox read"
+        );
+    }
+    if let Some(bytes) = report.torn_tail {
+        tracing::warn!(bytes, "the webhook outbox's last line was torn; cut off");
+    }
+    for (line, reason) in report.bad_lines.iter().take(10) {
+        tracing::error!(line, %reason, "damaged webhook outbox line skipped");
+    }
+    Ok((AlertDesk::new(rules).with_outbox(outbox.clone()), outbox))
+}
+
+fn report_alert_journal(
+    report: &alerts::journal::AlertJournalReport,
+    restored: floorwatch_core::alerts::RestoreReport,
+) {
+    tracing::info!(
+        changes = report.changes,
+        applied = restored.applied,
+        skipped = restored.skipped,
+        "alert journal restored"
+    );
+    if let Some(bytes) = report.torn_tail {
+        tracing::warn!(
+            bytes,
+            "the alert journal's last line was torn (the server was killed mid-write); cut off"
+        );
+    }
+    for (line, reason) in report.bad_lines.iter().take(10) {
+        tracing::error!(line, %reason, "damaged alert journal line skipped");
+    }
 }
 
 /// One server per data dir: a second one would interleave journal writes.
@@ -278,14 +367,15 @@ fn report_replay(replay: &ReplayReport, took: Duration) {
 
 /// Logs the wallboard's URL and prints it once to stdout: the line the README's command
 /// shows, and the line test harnesses read to learn the port (`floorwatch listening on URL`).
-fn announce(addr: SocketAddr) {
+fn announce(addr: SocketAddr, https: bool) {
     use std::io::Write;
     let shown = if addr.ip().is_unspecified() {
         SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
     } else {
         addr
     };
-    let url = format!("http://{shown}");
+    let scheme = if https { "https" } else { "http" };
+    let url = format!("{scheme}://{shown}");
     tracing::info!(%addr, wallboard = %format!("{url}/"), "listening");
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "floorwatch listening on {url} (wallboard: {url}/)");

@@ -9,15 +9,25 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use floorwatch_core::org::{Centre, QueueConfig, Site};
 use floorwatch_core::{OrgError, Organisation};
 use serde::Deserialize;
 
+use crate::alerts::settings::{AlertSettings, AlertSettingsError};
+
 /// `floorwatch`: the live call-centre wallboard server.
 #[derive(Debug, Default, Parser)]
-#[command(name = "floorwatch", version, about)]
+#[command(
+    name = "floorwatch",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// Administration on the data dir (docs/SECURITY.md); without one, the server runs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// TOML file with any of the keys below (same names as the flags) plus the organisation:
     /// `[centre]`, `[[sites]]`, `[[queues]]`. Flags win over the file.
     #[arg(long, value_name = "FILE")]
@@ -56,7 +66,7 @@ pub struct Cli {
         value_name = "TOKEN",
         hide_env_values = true
     )]
-    pub ingest_token: Option<String>,
+    pub ingest_token: Option<Secret>,
     /// Events older than the floor's clock minus this many seconds are counted and reported as
     /// late (they are still applied) [default: 30].
     #[arg(long, value_name = "SECS")]
@@ -90,6 +100,38 @@ pub struct Cli {
     /// Log format on stderr [default: text].
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,
+    /// PEM certificate chain: serve HTTPS and wss instead of HTTP and ws (with --tls-key).
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+}
+
+/// `floorwatch user|token|audit ...`: accounts, API tokens and the audit trail of a data dir,
+/// with or without the server running (docs/SECURITY.md).
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Accounts: add, passwd, disable, list.
+    #[command(subcommand)]
+    User(crate::accounts::command::UserCommand),
+    /// API tokens for scripts and devices: create, list, revoke.
+    #[command(subcommand)]
+    Token(crate::accounts::command::TokenCommand),
+    /// The audit trail: verify its hash chain, list records.
+    #[command(subcommand)]
+    Audit(crate::audit::command::AuditCommand),
+}
+
+impl Command {
+    /// Runs the command to its end; the exit code says whether it succeeded.
+    pub fn run(self) -> std::process::ExitCode {
+        match self {
+            Command::User(command) => command.run(),
+            Command::Token(command) => command.run(),
+            Command::Audit(command) => command.run(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, serde::Serialize)]
@@ -126,7 +168,7 @@ struct FileConfig {
     demo: bool,
     demo_seed: Option<u64>,
     clock: Option<ClockMode>,
-    ingest_token: Option<String>,
+    ingest_token: Option<Secret>,
     lateness: Option<u64>,
     push_interval_ms: Option<u64>,
     heartbeat_ms: Option<u64>,
@@ -137,11 +179,18 @@ struct FileConfig {
     client_queue_frames: Option<usize>,
     slow_client_timeout_ms: Option<u64>,
     log_format: Option<LogFormat>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     centre: Option<Centre>,
     #[serde(default)]
     sites: Vec<Site>,
     #[serde(default)]
     queues: Vec<QueueConfig>,
+    /// Alert rules and webhooks (docs/ALERTS.md); read by `crate::alerts::settings`.
+    alerts: Option<toml::Table>,
+    /// CTI sources (docs/CTI.md, "Sources"); read by `crate::sources`.
+    #[serde(default)]
+    sources: Vec<toml::Table>,
 }
 
 /// A secret that never shows in logs or `Debug` output.
@@ -149,8 +198,28 @@ struct FileConfig {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+/// From the command line or the environment (`--ingest-token`).
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
+}
+
+/// From the config file.
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        String::deserialize(d).map(Secret)
     }
 }
 
@@ -196,6 +265,12 @@ pub struct Settings {
     pub client_queue_frames: usize,
     pub slow_client_timeout: Duration,
     pub log_format: LogFormat,
+    /// `--tls-cert` and `--tls-key`: HTTPS and wss (docs/SECURITY.md).
+    pub tls: Option<crate::tls::TlsFiles>,
+    /// The `[alerts]` table: rules and webhooks, checked against the organisation.
+    pub alerts: AlertSettings,
+    /// The `[[sources]]` tables: switches and files the server reads itself.
+    pub sources: Vec<crate::sources::SourceConfig>,
     /// The centre-wide overrides given as flags or top-level keys, re-applied to the demo's
     /// organisation.
     centre_overrides: CentreOverrides,
@@ -236,6 +311,10 @@ pub enum ConfigError {
     Organisation(#[from] OrgError),
     #[error("config key `{key}`: {message}")]
     Invalid { key: &'static str, message: String },
+    #[error("config: {0}")]
+    Alerts(#[from] AlertSettingsError),
+    #[error("config: {0}")]
+    Sources(#[from] crate::sources::SourceConfigError),
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -288,12 +367,16 @@ impl Settings {
         };
         centre_overrides.apply(&mut organisation);
         organisation.validate()?;
+        let alerts = match file.alerts {
+            Some(table) => AlertSettings::from_table(table, &organisation)?,
+            None => AlertSettings::default(),
+        };
+        let sources = crate::sources::from_tables(file.sources)?;
 
         let token = cli
             .ingest_token
             .or(file.ingest_token)
-            .filter(|t| !t.is_empty())
-            .map(Secret);
+            .filter(|t| !t.expose().is_empty());
         let push_interval_ms = cli
             .push_interval_ms
             .or(file.push_interval_ms)
@@ -336,6 +419,12 @@ impl Settings {
                 .log_format
                 .or(file.log_format)
                 .unwrap_or(LogFormat::Text),
+            tls: crate::tls::TlsFiles::pair(
+                cli.tls_cert.or(file.tls_cert),
+                cli.tls_key.or(file.tls_key),
+            )?,
+            alerts,
+            sources,
             centre_overrides,
         };
         settings.check_ranges()?;
@@ -374,6 +463,7 @@ impl Settings {
     pub fn use_organisation(&mut self, mut org: Organisation) -> Result<(), ConfigError> {
         self.centre_overrides.apply(&mut org);
         org.validate()?;
+        self.alerts.check(&org)?;
         self.organisation = org;
         Ok(())
     }
@@ -411,6 +501,19 @@ mod tests {
 
     fn settings(cli: Cli, toml: &str) -> Result<Settings, ConfigError> {
         Settings::resolve(cli, parse_file(Path::new("test.toml"), toml)?)
+    }
+
+    #[test]
+    fn the_ingest_token_never_shows_in_debug_output() {
+        let cli = Cli::try_parse_from(["floorwatch", "--ingest-token", "s3cret-token"]).unwrap();
+        let file = parse_file(Path::new("t.toml"), r#"ingest-token = "file-s3cret""#).unwrap();
+        assert!(!format!("{cli:?} {file:?}").contains("s3cret"));
+        let s = settings(cli, "").unwrap();
+        assert!(!format!("{s:?}").contains("s3cret"));
+        assert_eq!(
+            s.ingest_token.as_ref().map(Secret::expose),
+            Some("s3cret-token")
+        );
     }
 
     #[test]
@@ -493,6 +596,22 @@ mod tests {
         assert!(err.to_string().contains("`push-interval-ms`"), "{err}");
         let err = settings(Cli::default(), "clock = \"sundial\"").unwrap_err();
         assert!(err.to_string().contains("sundial"), "{err}");
+    }
+
+    #[test]
+    fn alert_mistakes_name_their_key() {
+        let toml = "[[queues]]\nid = \"billing\"\n[alerts]\n[[alerts.rules]]\nid = \"x\"\n\
+                    scope = \"site:nowhere\"\nkind = \"sudden_peak\"";
+        let err = settings(Cli::default(), toml).unwrap_err();
+        assert!(err.to_string().contains("alerts.rules[0].scope"), "{err}");
+        let err = settings(Cli::default(), "[alerts]\nbatch = 3").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("alerts.batch: unknown field `batch`"),
+            "{err}"
+        );
+        let s = settings(Cli::default(), "").unwrap();
+        assert!(s.alerts.rules.default_rules && s.alerts.webhooks.is_empty());
     }
 
     #[test]

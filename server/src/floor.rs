@@ -1,6 +1,10 @@
 //! The live floor: the core engine plus what the server keeps beside it, the per-minute history
-//! of each scope (for sparklines), lateness accounting and a version that changes whenever a
-//! figure might have.
+//! of each scope (for sparklines), the alert book (`crate::alerts`), lateness accounting and a
+//! version that changes whenever a figure or an alert might have.
+//!
+//! The clock moves by events and wall ticks; [`Floor::advance_to`] steps every evaluation
+//! boundary it crosses (docs/ALERTS.md, "Evaluation"), so alerts come at the same event times
+//! whatever the replay speed.
 //!
 //! One [`Floor`] lives behind a mutex held briefly: the recorder applies journaled events, the
 //! wall-clock ticker advances time, the publisher and the HTTP API read figures.
@@ -8,11 +12,14 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use floorwatch_core::alerts::{self, Alert, Alerts};
 use floorwatch_core::wire::MinutePoint;
 use floorwatch_core::{
     AgentView, Applied, Engine, EngineError, Event, Figures, Millis, OrgError, Organisation,
     QueueView, Scope, Window,
 };
+
+use crate::alerts::{AckError, AlertDesk};
 
 /// Minutes of history kept per scope (the sparklines show the last hour).
 pub const HISTORY_MINUTES: usize = 60;
@@ -50,17 +57,32 @@ pub struct Floor {
     /// scopes are always sampled.
     sampled_agents: BTreeSet<Scope>,
     version: u64,
+    alerts: AlertDesk,
+    /// False while the journal is replayed at start: events are observed, boundaries are not
+    /// evaluated (the alert journal already holds what they raised).
+    evaluating: bool,
 }
 
 impl Floor {
-    pub fn new(org: &Organisation, lateness_ms: Millis) -> Result<Floor, OrgError> {
+    pub fn new(
+        org: &Organisation,
+        lateness_ms: Millis,
+        alerts: AlertDesk,
+    ) -> Result<Floor, OrgError> {
         Ok(Floor {
             engine: Engine::new(org)?,
             lateness: lateness_ms,
             history: BTreeMap::new(),
             sampled_agents: BTreeSet::new(),
             version: 0,
+            alerts,
+            evaluating: true,
         })
+    }
+
+    /// Whether crossing a boundary evaluates the alert rules (off while replaying the journal).
+    pub fn set_evaluating(&mut self, evaluating: bool) {
+        self.evaluating = evaluating;
     }
 
     /// Applies one (journaled) event, sampling the history at every minute end it crosses.
@@ -75,9 +97,11 @@ impl Floor {
         // The recorder drops ids it has seen before journaling, so the engine need not keep
         // its own record of them (docs/ARCHITECTURE.md, step 2).
         let applied = self.engine.apply_new(event);
+        self.alerts.observe(event, applied);
         if applied != Applied::Duplicate {
             self.version += 1;
         }
+        self.flush_alerts();
         Outcome { applied, late_by }
     }
 
@@ -87,7 +111,49 @@ impl Floor {
             self.advance_to(now);
             self.engine.tick(now);
             self.version += 1;
+            self.flush_alerts();
         }
+    }
+
+    /// Journals the alert changes of the step just taken (before anyone can read them: the
+    /// floor's lock is held) and queues their notification batch.
+    fn flush_alerts(&mut self) {
+        if self.alerts.flush() {
+            self.version += 1;
+        }
+    }
+
+    /// The alert rules and book, for reading.
+    pub fn alerts(&self) -> &Alerts {
+        self.alerts.alerts()
+    }
+
+    /// Changes whenever an alert was raised, changed or acknowledged.
+    pub fn alerts_version(&self) -> u64 {
+        self.alerts.version()
+    }
+
+    /// The scopes whose subscribers and readers may see `alert` (docs/ALERTS.md, "Who sees an
+    /// alert").
+    pub fn alert_scopes(&self, alert: &Alert) -> Vec<Scope> {
+        self.alerts.alerts().visible_in(alert, &self.engine)
+    }
+
+    /// Acknowledges alert `id` at the floor's clock; journaled before it returns.
+    pub fn acknowledge(&mut self, id: &str, by: &str, note: &str) -> Result<Alert, AckError> {
+        let alert = self.alerts.acknowledge(id, by, note, self.engine.now())?;
+        self.version += 1;
+        Ok(alert)
+    }
+
+    /// Journals every alert change from now on (after the start-up replay).
+    pub fn attach_alert_journal(&mut self, journal: crate::alerts::AlertJournal) {
+        self.alerts.set_journal(journal);
+    }
+
+    /// Rebuilds the alert book from its journal (at start, before the events are replayed).
+    pub fn restore_alerts(&mut self, changes: Vec<alerts::AlertChange>) -> alerts::RestoreReport {
+        self.alerts.restore(changes)
     }
 
     /// The engine's clock.
@@ -136,18 +202,31 @@ impl Floor {
         self.engine.agents_in(scope)
     }
 
-    /// Ticks the engine to each minute end in (now, t] and samples every scope there, so a
-    /// point shows the state at the end of its minute whether time moved by an event or by the
-    /// wall clock. Only the last [`HISTORY_MINUTES`] boundaries of a long jump matter.
+    /// Ticks the engine to each boundary in (now, t] and, in order, samples every scope at
+    /// each minute end and evaluates the alert rules at each 10-second boundary
+    /// (`alerts::EVALUATION_PERIOD_MS`), so a point shows the state at the end of its minute and
+    /// an alert comes at the same event time whether time moved by an event or by the wall
+    /// clock. Only the last [`HISTORY_MINUTES`] minute ends of a long jump are sampled; no
+    /// evaluation boundary is ever skipped (docs/ALERTS.md, "Evaluation").
     fn advance_to(&mut self, t: Millis) {
         let now = self.engine.now();
         if t <= now || now < CLOCK_UNSET_BEFORE {
             return;
         }
         let last = t.div_euclid(MINUTE) * MINUTE;
+        let first_sampled = last - (HISTORY_MINUTES as Millis - 1) * MINUTE;
+        if self.evaluating {
+            for boundary in alerts::boundaries(now, t) {
+                self.engine.tick(boundary);
+                if boundary.rem_euclid(MINUTE) == 0 && boundary >= first_sampled {
+                    self.sample(boundary - MINUTE);
+                }
+                self.alerts.evaluate(&self.engine, boundary);
+            }
+            return;
+        }
         let first = (now.div_euclid(MINUTE) + 1) * MINUTE;
-        let first = first.max(last - (HISTORY_MINUTES as Millis - 1) * MINUTE);
-        let mut boundary = first;
+        let mut boundary = first.max(first_sampled);
         while boundary <= last {
             self.engine.tick(boundary);
             self.sample(boundary - MINUTE);
@@ -186,6 +265,11 @@ mod tests {
 
     const M0: Millis = 1_700_000_040_000; // a minute boundary
 
+    fn floor(org: &Organisation) -> Floor {
+        let alerts = Alerts::new(&Default::default(), org).unwrap();
+        Floor::new(org, 30_000, AlertDesk::new(alerts)).unwrap()
+    }
+
     fn event(id: &str, ts: Millis, kind: floorwatch_core::EventKind) -> Event {
         Event {
             v: 1,
@@ -214,7 +298,7 @@ mod tests {
 
     #[test]
     fn history_samples_each_minute_end_the_clock_crosses() {
-        let mut floor = Floor::new(&Organisation::default(), 30_000).unwrap();
+        let mut floor = floor(&Organisation::default());
         floor.apply(&enters("c1", M0 + 10_000));
         assert!(floor.history(&Scope::Centre).is_empty());
         floor.apply(&enters("c2", M0 + 70_000));
@@ -240,8 +324,42 @@ mod tests {
     }
 
     #[test]
+    fn alerts_are_evaluated_at_each_boundary_crossed_but_not_while_replaying() {
+        let org = Organisation::default();
+        let config: alerts::AlertsConfig = serde_json::from_str(
+            r#"{"default_rules": false, "rules": [
+                {"id": "feed", "kind": "source_silent", "silent_s": 60}]}"#,
+        )
+        .unwrap();
+        let raised = |replaying: bool| {
+            let desk = AlertDesk::new(Alerts::new(&config, &org).unwrap());
+            let mut floor = Floor::new(&org, 30_000, desk).unwrap();
+            floor.set_evaluating(!replaying);
+            floor.apply(&enters("c1", M0 + 1_000));
+            floor.tick(M0 + 75_000);
+            floor.set_evaluating(true);
+            let version = floor.version();
+            floor.tick(M0 + 95_000);
+            assert!(floor.version() > version);
+            floor
+                .alerts()
+                .alerts_since(0)
+                .iter()
+                .map(|a| (a.key.clone(), a.raised_at - M0))
+                .collect::<Vec<_>>()
+        };
+        // Silent for 60 s from 1 s: met first at the boundary 70 s.
+        assert_eq!(
+            raised(false),
+            vec![("feed/centre/test".to_string(), 70_000)]
+        );
+        // Replayed up to 75 s: evaluation goes on from the next boundary.
+        assert_eq!(raised(true), vec![("feed/centre/test".to_string(), 80_000)]);
+    }
+
+    #[test]
     fn late_events_are_flagged_and_test_calls_do_not_move_the_clock() {
-        let mut floor = Floor::new(&Organisation::default(), 30_000).unwrap();
+        let mut floor = floor(&Organisation::default());
         let first = floor.apply(&enters("c1", M0 + 100_000));
         assert_eq!(first.late_by, None);
         assert_eq!(floor.apply(&enters("c2", M0 + 80_000)).late_by, None);

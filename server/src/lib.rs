@@ -6,9 +6,12 @@
 //! [`journal`] and applies events to the [`floor`]; the [`live`] publisher pushes what changed;
 //! [`api`] answers reads. [`identity`] sits in front of every request.
 
+pub mod accounts;
+pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod assets;
+pub mod audit;
 pub mod config;
 pub mod demo;
 pub mod floor;
@@ -18,7 +21,9 @@ pub mod journal;
 pub mod live;
 pub mod recorder;
 pub mod seen_ids;
+pub mod sources;
 pub mod telemetry;
+pub mod tls;
 
 pub use app::run;
 pub use config::{Cli, Settings};

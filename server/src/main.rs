@@ -8,7 +8,11 @@ use floorwatch_server::{Cli, Settings};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let settings = match Settings::load(Cli::parse()) {
+    let mut cli = Cli::parse();
+    if let Some(command) = cli.command.take() {
+        return command.run();
+    }
+    let settings = match Settings::load(cli) {
         Ok(settings) => settings,
         Err(e) => {
             // Before logging is set up: the one line an operator needs, naming the key.

@@ -13,8 +13,10 @@
 //!
 //! A seed gives the same day, byte for byte. The server's `--demo` uses
 //! [`Simulation::starting_at`] to show a live floor from the first second. The `floorwatch-sim`
-//! binary records, streams, replays and reports days (see its `--help`).
+//! binary records, streams, replays and reports days (see its `--help`), and serves a day as a
+//! fake Asterisk switch over AMI ([`ami_switch`], `floorwatch-sim ami-server`).
 
+pub mod ami_switch;
 pub mod clock;
 pub mod curve;
 pub mod distribution;

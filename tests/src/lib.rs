@@ -34,6 +34,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
+use floorwatch_core::alerts::Alert;
 use floorwatch_core::wire::{IngestReply, LiveFrame, MinutePoint, Subscribe};
 use floorwatch_core::{AgentView, Figures, Scope, Window};
 use futures_util::{SinkExt, StreamExt};
@@ -439,6 +440,8 @@ pub struct Board {
     pub figures: HashMap<(Scope, Window), Figures>,
     pub agents: BTreeMap<String, AgentView>,
     pub history: HashMap<Scope, Vec<MinutePoint>>,
+    /// Alerts by id: a snapshot replaces them, a delta overwrites the ones it carries.
+    pub alerts: BTreeMap<String, Alert>,
 }
 
 impl Board {
@@ -452,9 +455,11 @@ impl Board {
                 figures,
                 agents,
                 history,
+                alerts,
                 ..
             } => {
                 self.snapshots += 1;
+                self.alerts = alerts.iter().map(|a| (a.id.clone(), a.clone())).collect();
                 self.now = *now;
                 self.figures = figures
                     .iter()
@@ -471,9 +476,13 @@ impl Board {
                 figures,
                 agents,
                 history,
+                alerts,
                 ..
             } => {
                 self.deltas += 1;
+                for a in alerts {
+                    self.alerts.insert(a.id.clone(), a.clone());
+                }
                 self.now = *now;
                 for f in figures {
                     self.figures.insert((f.scope.clone(), f.window), f.clone());
@@ -501,5 +510,79 @@ impl Board {
         let scope: Scope = scope.parse().ok()?;
         let window: Window = window.parse().ok()?;
         self.figures.get(&(scope, window))
+    }
+}
+
+/// `floorwatch-sim ami-server`: the fake Asterisk switch the CTI tests point a server's
+/// `asterisk-ami` source at (docs/CTI.md, "The fake switch"). Killed (SIGKILL) on drop.
+pub struct FakeSwitch {
+    child: Option<Child>,
+    addr: String,
+}
+
+impl FakeSwitch {
+    /// Starts `floorwatch-sim ami-server --port 0` with `args` (scenario, date, seed, speed,
+    /// credentials, drops) and waits for the address it prints first. Its log goes to stderr.
+    pub fn start(args: &[&str]) -> FakeSwitch {
+        let mut child = Command::new(binary("floorwatch-sim"))
+            .args(["ami-server", "--port", "0"])
+            .args(args)
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting floorwatch-sim ami-server: {e}"));
+        let stdout = child.stdout.take();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let Some(stdout) = stdout else { return };
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("ami-server listening on ")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(addr.trim().to_string());
+                }
+            }
+        });
+        let mut switch = FakeSwitch {
+            child: Some(child),
+            addr: String::new(),
+        };
+        match rx.recv_timeout(READY_TIMEOUT) {
+            Ok(addr) => switch.addr = addr,
+            Err(_) => panic!("floorwatch-sim ami-server did not report its address in time"),
+        }
+        switch
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {}", self.addr))
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+}
+
+impl Drop for FakeSwitch {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }

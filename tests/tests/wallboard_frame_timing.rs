@@ -82,6 +82,7 @@ async fn a_frame_updating_1000_agents_updates_every_row() {
             figures: vec![],
             agents: agents.clone(),
             history: vec![],
+            alerts: vec![],
         };
         let json = serde_json::to_string(&frame).unwrap();
         let t = browser

@@ -250,6 +250,12 @@ async fn the_language_switch_changes_every_label() {
         data.push(a.name.clone());
         data.extend(a.team.clone());
     }
+    // Alert rule ids and source names are the config's and the feed's own words too.
+    let alerts: Vec<floorwatch_core::alerts::Alert> = server.get_json("/api/v1/alerts");
+    for a in &alerts {
+        data.push(a.rule.clone());
+        data.extend(a.source.clone());
+    }
     for q in &queues {
         data.push(q.name.clone());
         data.push(q.id.clone());

@@ -62,6 +62,8 @@ pub struct AmiMapper {
     source: String,
     /// A short stable tag of the source for event ids.
     tag: u32,
+    /// Which run of the mapper this is (see [`AmiMapper::with_run`]), part of every event id.
+    run: u64,
     /// Events produced so far; numbers each event's id and `seq`.
     produced: u64,
     duplicates: u64,
@@ -184,6 +186,7 @@ impl AmiMapper {
         AmiMapper {
             source: source.to_string(),
             tag: fnv1a(source.as_bytes()) as u32,
+            run: 0,
             produced: 0,
             duplicates: 0,
             rejected: 0,
@@ -201,6 +204,15 @@ impl AmiMapper {
             agents: BTreeMap::new(),
             queues: BTreeSet::new(),
         }
+    }
+
+    /// Numbers this mapper's events apart from an earlier run's: ids count from one in every
+    /// process, so a server restarted on the same journal would otherwise take a new event for
+    /// a duplicate of an old one with the same time and number. The caller passes something
+    /// unique per run (the server: its start time); the mapper itself reads no clock.
+    pub fn with_run(mut self, run: u64) -> AmiMapper {
+        self.run = run;
+        self
     }
 
     /// Changes how long after QueueCallerAbandon a caller's Hangup still means abandoned.
@@ -822,7 +834,12 @@ impl AmiMapper {
         for (ts, kind) in out {
             let event = Event {
                 v: EVENT_VERSION,
-                id: format!("ami-{:08x}-{ts}-{}", self.tag, self.produced + 1),
+                id: format!(
+                    "ami-{:08x}-{:x}-{ts}-{}",
+                    self.tag,
+                    self.run,
+                    self.produced + 1
+                ),
                 source: self.source.clone(),
                 seq: self.produced + 1,
                 ts,

@@ -109,6 +109,17 @@ impl Calls {
             };
         }
         if rec.waiting {
+            if rec.queue == Some(q) {
+                // The same leg reported again (a resync after a reconnect or restart): it keeps
+                // its earliest entry, so its wait does not start over.
+                if let Some(entered) = rec.entered_at.filter(|&e| at < e) {
+                    let waiting = &mut ctx.floor.queues[q].waiting;
+                    waiting.remove(&(entered, rec.serial));
+                    waiting.insert((at, rec.serial));
+                    rec.entered_at = Some(at);
+                }
+                return;
+            }
             ctx.floor.queues[rec.queue.unwrap_or(q)]
                 .waiting
                 .remove(&(rec.entered_at.unwrap_or(at), rec.serial));

@@ -1,6 +1,7 @@
 //! The browser app: the page frame (header, view switch) and the wiring of route, store and
 //! live connection. Compiled for wasm32 only.
 
+mod alerts;
 mod bench;
 mod connection;
 mod dom_batch;

@@ -12,6 +12,7 @@ use floorwatch_core::{AgentView, Figures, QueueView, Scope, Window};
 use leptos::prelude::*;
 
 use crate::agents;
+use crate::alerts::AlertBook;
 use crate::live::{self, ConnStatus, FigureBook, HistoryBook, ServerClock};
 
 #[derive(Clone, Copy)]
@@ -23,6 +24,8 @@ pub struct Store {
     pub agent_ids: RwSignal<Vec<String>>,
     agents: StoredValue<HashMap<String, ArcRwSignal<AgentView>>>,
     pub teams: RwSignal<BTreeSet<String>>,
+    /// The alerts the subscription may see (docs/ALERTS.md), by id.
+    pub alerts: RwSignal<AlertBook>,
     pub clock: RwSignal<ServerClock>,
     /// Browser time (`Date.now()`) of the last frame, heartbeats included.
     pub last_frame: RwSignal<Option<f64>>,
@@ -49,6 +52,7 @@ impl Store {
             agent_ids: RwSignal::new(Vec::new()),
             agents: StoredValue::new(HashMap::new()),
             teams: RwSignal::new(BTreeSet::new()),
+            alerts: RwSignal::new(AlertBook::default()),
             clock,
             last_frame: RwSignal::new(None),
             open: RwSignal::new(false),
@@ -114,12 +118,14 @@ impl Store {
                 agents,
                 queues,
                 history,
+                alerts,
                 ..
             } => {
                 self.clock.set(ServerClock {
                     server_ms: now,
                     local_ms: received_at,
                 });
+                self.alerts.update(|book| book.replace(alerts));
                 self.ever_live.set(true);
                 self.refused.set(None);
                 self.figures.update(|b| b.replace(figures));
@@ -135,12 +141,16 @@ impl Store {
                 figures,
                 agents,
                 history,
+                alerts,
                 ..
             } => {
                 self.clock.set(ServerClock {
                     server_ms: now,
                     local_ms: received_at,
                 });
+                if !alerts.is_empty() {
+                    self.alerts.update(|book| book.update(alerts));
+                }
                 self.apply_delta(figures, agents, history)
             }
             LiveFrame::Heartbeat { now, .. } => {

@@ -1,4 +1,5 @@
-//! The supervisor view: a sortable queue table, a team table and the agent grid.
+//! The supervisor view: the alert panel, a sortable queue table, a team table and the agent
+//! grid.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -35,6 +36,7 @@ pub fn Supervisor() -> impl IntoView {
     });
     view! {
         <main class="supervisor">
+            <super::alerts::AlertPanel/>
             <FigureTable
                 table="queues"
                 heading=Key::QueuesHeading

@@ -1,5 +1,6 @@
 //! The wall view, for the TV: floor figures only, big, coloured, no caller numbers and no
-//! per-agent figures (it does not even subscribe to agents).
+//! per-agent figures (it does not even subscribe to agents), and a banner of the open alerts
+//! about queues and the floor.
 
 use std::time::Duration;
 
@@ -63,6 +64,7 @@ pub fn Wall() -> impl IntoView {
             <h1 class="wall-scope" data-scope=move || scope.get().to_string()>
                 {move || ctx.scope_name(&scope.get())}
             </h1>
+            <super::alerts::AlertBanner/>
             <div class="tiles">{tiles}</div>
         </main>
     }

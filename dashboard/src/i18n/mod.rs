@@ -274,6 +274,44 @@ keys! {
     ColourAsa,
     ColourAgentsAvailable,
     ColourAgentsNotReady,
+
+    // Alerts (docs/ALERTS.md): the supervisor's panel and the wall's banner.
+    AlertsHeading,
+    AlertsNone,
+    AlertLevelWarning,
+    AlertLevelCritical,
+    /// "{critical}", "{warning}": counts of open alerts.
+    AlertBanner,
+    ColAlertLevel,
+    ColAlertRule,
+    ColAlertScope,
+    ColAlertWhat,
+    ColAlertSince,
+    ColAlertStatus,
+    /// "{role}": who is told now.
+    AlertToldRole,
+    /// "{by}".
+    AlertAcknowledgedBy,
+    AlertCleared,
+    AlertOpenStatus,
+    AlertAcknowledge,
+    AlertNote,
+    AlertYourName,
+    AlertNameNeeded,
+    RoleTeamLead,
+    RoleSupervisor,
+    RoleManager,
+    /// "{metric}", "{value}", "{threshold}".
+    AlertMetricBelow,
+    AlertMetricAbove,
+    /// "{agent}", "{reason}", "{for}", "{allowance}".
+    AlertNotReady,
+    /// "{source}", "{for}".
+    AlertSilent,
+    /// "{value}", "{usual}".
+    AlertPeak,
+    /// "{value}".
+    AlertDropped,
 }
 
 #[cfg(test)]

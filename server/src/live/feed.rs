@@ -5,10 +5,16 @@
 //! A client of a feed always holds exactly the feed's last published state: it got the
 //! snapshot of some tick and every delta after it, or it is resynced with a snapshot. That is
 //! why the feed's own diff is each client's diff.
+//!
+//! Alerts travel to the feeds that may see them ([`FeedKey::sees`]): an alert about an agent
+//! (it names them) only to subscriptions with an agent list covering that agent, like the
+//! agent's own view; any other alert to subscriptions of its scope or a scope above it. So the
+//! wall, which never subscribes to agents, never receives an agent's name.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use floorwatch_core::alerts::Alert;
 use floorwatch_core::wire::{MinutePoint, ScopeHistory, Subscribe, Subscription};
 use floorwatch_core::{AgentView, Figures, Millis, QueueView, Scope, Window};
 use serde::Serialize;
@@ -51,6 +57,22 @@ impl FeedKey {
             .iter()
             .flat_map(|s| self.windows.iter().map(move |w| (s, *w)))
     }
+
+    /// Whether the feed's clients are shown `alert` (see the module's doc).
+    pub fn sees(&self, alert: &VisibleAlert) -> bool {
+        let in_chain = |scope: &Scope| alert.scopes.contains(scope);
+        match alert.alert.scope {
+            Scope::Agent(_) => self.agents.iter().any(in_chain),
+            _ => self.figures.iter().any(in_chain) || self.agents.iter().any(in_chain),
+        }
+    }
+}
+
+/// An alert with the scopes whose subscribers may see it (`Alerts::visible_in`).
+#[derive(Debug, Clone)]
+pub struct VisibleAlert {
+    pub alert: Alert,
+    pub scopes: Vec<Scope>,
 }
 
 /// What the publisher read from the floor in one tick, for every feed at once.
@@ -62,6 +84,9 @@ pub struct Readings {
     pub agents: HashMap<Scope, Vec<AgentView>>,
     pub queues: Vec<QueueView>,
     pub history: HashMap<Scope, Vec<MinutePoint>>,
+    /// Open alerts and those changed in the last hour (`crate::alerts::RECENT_MS`), in raise
+    /// order.
+    pub alerts: Arc<Vec<VisibleAlert>>,
 }
 
 /// The result of bringing a feed up to date.
@@ -87,6 +112,8 @@ struct State {
     agents: BTreeMap<String, AgentView>,
     queues: Vec<QueueView>,
     history: BTreeMap<Scope, Vec<MinutePoint>>,
+    /// The alerts the feed sees, in raise order.
+    alerts: Vec<Alert>,
 }
 
 #[derive(Serialize)]
@@ -96,6 +123,8 @@ struct SnapshotFields<'a> {
     agents: Vec<&'a AgentView>,
     queues: &'a [QueueView],
     history: Vec<ScopeHistory>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    alerts: &'a [Alert],
 }
 
 #[derive(Serialize)]
@@ -104,6 +133,8 @@ struct DeltaFields<'a> {
     figures: Vec<&'a Figures>,
     agents: Vec<&'a AgentView>,
     history: Vec<ScopeHistory>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    alerts: Vec<&'a Alert>,
 }
 
 impl Feed {
@@ -176,8 +207,17 @@ impl Feed {
             })
             .collect();
 
-        let unchanged =
-            changed_figures.is_empty() && changed_agents.is_empty() && history.is_empty();
+        let before: HashMap<&str, &Alert> = old.alerts.iter().map(|a| (a.id.as_str(), a)).collect();
+        let changed_alerts: Vec<&Alert> = new
+            .alerts
+            .iter()
+            .filter(|a| before.get(a.id.as_str()) != Some(a))
+            .collect();
+
+        let unchanged = changed_figures.is_empty()
+            && changed_agents.is_empty()
+            && history.is_empty()
+            && changed_alerts.is_empty();
         if !unchanged || new.queues != old.queues {
             self.snapshot = None;
         }
@@ -195,6 +235,7 @@ impl Feed {
             figures: changed_figures,
             agents: changed_agents,
             history,
+            alerts: changed_alerts,
         });
         Update {
             delta: Some(delta),
@@ -220,6 +261,7 @@ impl Feed {
                 agents: state.agents.values().collect(),
                 queues: &state.queues,
                 history,
+                alerts: &state.alerts,
             }));
         }
         self.snapshot.clone()
@@ -246,12 +288,19 @@ impl Feed {
                 (scope.clone(), points)
             })
             .collect();
+        let alerts = readings
+            .alerts
+            .iter()
+            .filter(|a| self.key.sees(a))
+            .map(|a| a.alert.clone())
+            .collect();
         State {
             now: readings.now,
             figures,
             agents,
             queues: readings.queues.clone(),
             history,
+            alerts,
         }
     }
 }

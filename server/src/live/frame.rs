@@ -108,6 +108,7 @@ mod tests {
             figures: vec![],
             agents: vec![],
             history,
+            alerts: vec![],
         };
         assert_eq!(text, serde_json::to_string(&expected).unwrap());
         let parsed: LiveFrame = serde_json::from_str(&text).unwrap();

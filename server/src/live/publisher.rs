@@ -8,14 +8,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use floorwatch_core::Scope;
+use floorwatch_core::{Millis, Scope};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::MissedTickBehavior;
 
-use super::feed::{Feed, FeedKey, Readings, Update};
+use super::feed::{Feed, FeedKey, Readings, Update, VisibleAlert};
 use super::frame::{FrameKind, Outgoing};
+use crate::alerts::RECENT_MS;
 use crate::app::AppState;
-use crate::floor;
+use crate::floor::{self, Floor};
 use crate::telemetry::DropReason;
 
 pub struct Publisher {
@@ -24,6 +25,7 @@ pub struct Publisher {
     /// The floor's version at the last reading.
     read_version: Option<u64>,
     sampled_agents: BTreeSet<Scope>,
+    alerts: AlertCache,
 }
 
 /// A client of a feed, as seen at the start of a tick.
@@ -39,6 +41,7 @@ impl Publisher {
             feeds: HashMap::new(),
             read_version: None,
             sampled_agents: BTreeSet::new(),
+            alerts: None,
         }
     }
 
@@ -141,6 +144,7 @@ impl Publisher {
         let mut readings = Readings {
             now: floor.now(),
             queues: floor.queues(),
+            alerts: read_alerts(&mut self.alerts, &floor),
             ..Readings::default()
         };
         let mut history_scopes = HashSet::new();
@@ -168,6 +172,36 @@ impl Publisher {
         }
         Some(readings)
     }
+}
+
+/// The alerts last read, by the book's version and the minute of the clock they were read at
+/// (the last hour slides by the minute).
+type AlertCache = Option<(u64, Millis, Arc<Vec<VisibleAlert>>)>;
+
+/// Open alerts and those changed in the last hour, with the scopes that may see each; read
+/// again only when the book changed or the clock moved to another minute.
+fn read_alerts(cache: &mut AlertCache, floor: &Floor) -> Arc<Vec<VisibleAlert>> {
+    let version = floor.alerts_version();
+    let minute = floor.now().div_euclid(60_000);
+    if let Some((v, m, alerts)) = cache
+        && *v == version
+        && *m == minute
+    {
+        return alerts.clone();
+    }
+    let alerts: Arc<Vec<VisibleAlert>> = Arc::new(
+        floor
+            .alerts()
+            .alerts_since(floor.now() - RECENT_MS)
+            .into_iter()
+            .map(|alert| VisibleAlert {
+                scopes: floor.alert_scopes(&alert),
+                alert,
+            })
+            .collect(),
+    );
+    *cache = Some((version, minute, alerts.clone()));
+    alerts
 }
 
 /// Queues what one client needs this tick. Returns true if it has been stuck too long.

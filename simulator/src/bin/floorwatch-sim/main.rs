@@ -6,8 +6,10 @@
 //! floorwatch-sim replay day.ndjson --speed 60 --to http://127.0.0.1:8080
 //! floorwatch-sim run --scenario medium --start now --speed 1 --to http://127.0.0.1:8080
 //! floorwatch-sim report day.ndjson
+//! floorwatch-sim ami-server --scenario small --date 2026-03-09 --speed 60 --port 5038
 //! ```
 
+mod ami_server;
 mod format;
 mod generate;
 mod ingest;
@@ -29,7 +31,7 @@ use crate::pacing::Speed;
 #[command(
     name = "floorwatch-sim",
     version,
-    about = "Simulated call-centre days for Floorwatch: generate, stream, replay and report"
+    about = "Simulated call-centre days for Floorwatch: generate, stream, replay, report, and serve as a fake Asterisk switch"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -46,6 +48,10 @@ enum Command {
     Replay(ReplayArgs),
     /// Print a recorded day's figures per queue and for the centre, computed by the core engine.
     Report(report::ReportArgs),
+    /// Serve a simulated day as a fake Asterisk switch over AMI (the Asterisk Manager
+    /// Interface), for testing a Floorwatch `asterisk-ami` source; it can drop its clients'
+    /// connections on demand or at random.
+    AmiServer(ami_server::AmiServerArgs),
     /// Print a scenario's organisation (centre, sites, groups, teams, agents, queues) as the
     /// server's TOML config, so `floorwatch --config FILE` knows the floor being simulated.
     #[command(alias = "org")]
@@ -158,6 +164,10 @@ fn run(cli: Cli) -> Result<()> {
             runtime.block_on(stream::replay(&args))
         }
         Command::Report(args) => report::report(&args),
+        Command::AmiServer(args) => {
+            let runtime = runtime()?;
+            runtime.block_on(ami_server::serve(&args))
+        }
         Command::Organisation { scenario } => {
             let org = Scenario::load(&scenario)?.organisation();
             let text = toml::to_string(&org).context("cannot write the organisation as TOML")?;

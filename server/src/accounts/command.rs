@@ -1,0 +1,504 @@
+//! `floorwatch user add|passwd|disable|list` and `floorwatch token create|list|revoke`: account
+//! administration on the data dir, with or without the server running (docs/SECURITY.md).
+//!
+//! Output for people goes to stderr; stdout carries only what a script wants (the table of a
+//! list, the token of `token create`). Every change is written to the audit trail with the
+//! actor `cli:OSUSER`.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use floorwatch_core::Organisation;
+
+use super::{
+    Accounts, NewUser, Password, Role, Subtree, TokenSummary, UserSummary, check_new_user,
+};
+use crate::audit::cli_actor;
+use crate::config::{Cli, DEFAULT_DATA_DIR, DataDir, Settings};
+
+/// Where the data dir is, for every administration command.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DataDirArgs {
+    /// The server's data dir [default: the config file's data-dir, else ./floorwatch-data].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The server's config file: its data-dir, and its organisation to check --scope against.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl DataDirArgs {
+    /// The data dir, and the organisation when a config file was given.
+    pub fn resolve(&self) -> anyhow::Result<(PathBuf, Option<Organisation>)> {
+        let Some(config) = &self.config else {
+            let dir = self
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+            return Ok((dir, None));
+        };
+        let settings = Settings::load(Cli {
+            config: Some(config.clone()),
+            data_dir: self.data_dir.clone(),
+            ..Cli::default()
+        })?;
+        match settings.data_dir {
+            DataDir::Given(dir) => Ok((dir, Some(settings.organisation))),
+            DataDir::Temporary(_) => bail!(
+                "{} runs a demo in a temporary data dir; give --data-dir",
+                config.display()
+            ),
+        }
+    }
+}
+
+/// `floorwatch user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Adds a user. The password is read from stdin when stdin is not a terminal (one line),
+    /// else asked for twice; ingest accounts get none (they use tokens).
+    Add {
+        /// Lowercase letters, digits and . _ - @.
+        name: String,
+        /// admin, manager, supervisor, team_lead, wall_display, security_officer or ingest.
+        #[arg(long)]
+        role: Role,
+        /// The subtree the user sees: centre, site:ID, group:ID or team:ID [default: centre;
+        /// a team_lead must name a team].
+        #[arg(long)]
+        scope: Option<Subtree>,
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
+    /// Sets a new password (from stdin when it is not a terminal, else asked for twice).
+    Passwd {
+        name: String,
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
+    /// Disables a user: password, sessions and tokens stop working.
+    Disable {
+        name: String,
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
+    /// Lists the users (never their password hashes).
+    List {
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
+}
+
+/// `floorwatch token ...`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Creates an API token that acts as USER (`Authorization: Bearer TOKEN`). The token is
+    /// printed once, alone on stdout; only its hash is kept.
+    Create {
+        /// The user the token acts as, with their role and scope.
+        user: String,
+        /// What the token is for (shown in `token list`).
+        #[arg(long, default_value = "")]
+        label: String,
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
+    /// Lists the tokens (ids, users, labels; never the tokens).
+    List {
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
+    /// Revokes a token by its id (from `token list`).
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
+}
+
+impl UserCommand {
+    pub fn run(self) -> ExitCode {
+        finish(self.execute(&mut io::stdout().lock(), &mut io::stderr()))
+    }
+
+    fn execute(self, out: &mut dyn Write, notes: &mut dyn Write) -> anyhow::Result<()> {
+        let actor = cli_actor();
+        let now = jiff::Timestamp::now();
+        match self {
+            UserCommand::Add {
+                name,
+                role,
+                scope,
+                store,
+            } => {
+                let (dir, org) = store.resolve()?;
+                if let Some(subtree) = &scope {
+                    match &org {
+                        Some(org) if !subtree.exists_in(org) => {
+                            bail!("--scope {subtree}: no such node in the config's organisation")
+                        }
+                        None if *subtree != Subtree::Centre => writeln!(
+                            notes,
+                            "note: {subtree} is not checked against an organisation (give \
+                             --config to check it)"
+                        )?,
+                        Some(_) | None => {}
+                    }
+                }
+                // Everything that can be checked without the password is checked first, so
+                // nobody types a password for a command that then fails.
+                let accounts = Accounts::open(&dir);
+                check_new_user(&name, role, scope.clone())?;
+                if accounts.users()?.iter().any(|u| u.name == name) {
+                    bail!("there is already a user `{name}`");
+                }
+                let password = if role.signs_in_with_password() {
+                    Some(read_new_password(&name)?)
+                } else {
+                    None
+                };
+                let user = accounts.add_user(
+                    &actor,
+                    NewUser {
+                        name,
+                        role,
+                        subtree: scope,
+                        password,
+                    },
+                    now,
+                )?;
+                writeln!(
+                    notes,
+                    "added {} ({} of {}) in {}",
+                    user.name,
+                    user.role,
+                    user.subtree,
+                    dir.display()
+                )?;
+                if !user.has_password {
+                    writeln!(
+                        notes,
+                        "it signs in with tokens only: floorwatch token create {}",
+                        user.name
+                    )?;
+                }
+            }
+            UserCommand::Passwd { name, store } => {
+                let (dir, _) = store.resolve()?;
+                let accounts = Accounts::open(&dir);
+                if !accounts.users()?.iter().any(|u| u.name == name) {
+                    bail!("no user `{name}` (see `floorwatch user list`)");
+                }
+                let password = read_new_password(&name)?;
+                accounts.set_password(&actor, &name, &password, now)?;
+                writeln!(notes, "password of {name} changed")?;
+            }
+            UserCommand::Disable { name, store } => {
+                let (dir, _) = store.resolve()?;
+                Accounts::open(&dir).disable(&actor, &name, now)?;
+                writeln!(
+                    notes,
+                    "disabled {name}: its sessions and tokens no longer work"
+                )?;
+            }
+            UserCommand::List { store } => {
+                let (dir, _) = store.resolve()?;
+                write_users(out, &Accounts::open(&dir).users()?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl TokenCommand {
+    pub fn run(self) -> ExitCode {
+        finish(self.execute(&mut io::stdout().lock(), &mut io::stderr()))
+    }
+
+    fn execute(self, out: &mut dyn Write, notes: &mut dyn Write) -> anyhow::Result<()> {
+        let actor = cli_actor();
+        let now = jiff::Timestamp::now();
+        match self {
+            TokenCommand::Create { user, label, store } => {
+                let (dir, _) = store.resolve()?;
+                let (summary, secret) =
+                    Accounts::open(&dir).create_token(&actor, &user, &label, now)?;
+                writeln!(out, "{}", secret.expose())?;
+                out.flush()?;
+                writeln!(
+                    notes,
+                    "token {} for {user} created; it is shown this once: keep it now \
+                     (send it as `Authorization: Bearer TOKEN`)",
+                    summary.id
+                )?;
+            }
+            TokenCommand::List { store } => {
+                let (dir, _) = store.resolve()?;
+                write_tokens(out, &Accounts::open(&dir).tokens()?)?;
+            }
+            TokenCommand::Revoke { id, store } => {
+                let (dir, _) = store.resolve()?;
+                let summary = Accounts::open(&dir).revoke_token(&actor, &id, now)?;
+                writeln!(notes, "revoked {} of {}", summary.id, summary.user)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Prints the error the way the server's own start-up errors read, and picks the exit code.
+pub fn finish(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "floorwatch: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A new password from stdin (one line) when it is not a terminal, else typed twice at a
+/// prompt without echo.
+fn read_new_password(name: &str) -> anyhow::Result<Password> {
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        let first = rpassword::prompt_password(format!("new password for {name}: "))
+            .context("reading the password")?;
+        let password = Password::new_for(name, first)?;
+        let again =
+            rpassword::prompt_password("the same again: ").context("reading the password")?;
+        if again != password.expose() {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        Ok(password)
+    } else {
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
+        let text = line.strip_suffix('\n').unwrap_or(&line);
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        Password::new_for(name, text).map_err(|refused| {
+            anyhow::anyhow!(
+                "{refused} (it was read from stdin, which is not a terminal: send it as one \
+                 line, e.g. `printf '%s\\n' \"$PASSWORD\" | floorwatch user add ...`)"
+            )
+        })
+    }
+}
+
+fn when(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
+}
+
+/// Rows as left-aligned columns, two spaces apart.
+fn write_table(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let pad = widths[c] - cell.chars().count() + 2;
+                line.push_str(cell);
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+fn write_users(out: &mut dyn Write, users: &[UserSummary]) -> io::Result<()> {
+    let mut rows = vec![
+        ["NAME", "ROLE", "SCOPE", "STATE", "TOKENS", "CREATED"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    rows.extend(users.iter().map(|u| {
+        vec![
+            u.name.clone(),
+            u.role.to_string(),
+            u.subtree.to_string(),
+            if u.disabled { "disabled" } else { "active" }.into(),
+            u.active_tokens.to_string(),
+            when(u.created),
+        ]
+    }));
+    write_table(out, &rows)
+}
+
+fn write_tokens(out: &mut dyn Write, tokens: &[TokenSummary]) -> io::Result<()> {
+    let mut rows = vec![
+        ["ID", "USER", "STATE", "CREATED", "LABEL"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    rows.extend(tokens.iter().map(|t| {
+        vec![
+            t.id.clone(),
+            t.user.clone(),
+            match t.revoked {
+                None => "active".into(),
+                Some(at) => format!("revoked {}", when(at)),
+            },
+            when(t.created),
+            t.label.clone(),
+        ]
+    }));
+    write_table(out, &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(dir: &std::path::Path) -> DataDirArgs {
+        DataDirArgs {
+            data_dir: Some(dir.to_path_buf()),
+            config: None,
+        }
+    }
+
+    fn run(
+        command: impl FnOnce(&mut dyn Write, &mut dyn Write) -> anyhow::Result<()>,
+    ) -> (String, String) {
+        let (mut out, mut notes) = (Vec::new(), Vec::new());
+        command(&mut out, &mut notes).unwrap();
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(notes).unwrap(),
+        )
+    }
+
+    #[test]
+    fn token_create_prints_only_the_token_on_stdout() {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = Accounts::open(dir.path());
+        accounts
+            .add_user(
+                "test",
+                NewUser {
+                    name: "feed".into(),
+                    role: Role::Ingest,
+                    subtree: None,
+                    password: None,
+                },
+                jiff::Timestamp::now(),
+            )
+            .unwrap();
+        let (out, notes) = run(|o, n| {
+            TokenCommand::Create {
+                user: "feed".into(),
+                label: "switch 1".into(),
+                store: store(dir.path()),
+            }
+            .execute(o, n)
+        });
+        let token = out.trim_end();
+        assert_eq!(out.lines().count(), 1);
+        assert!(token.starts_with("fw_"), "{out}");
+        assert!(notes.contains("shown this once"), "{notes}");
+        assert!(!notes.contains(token));
+        assert!(accounts.authenticate_token(token).unwrap().is_some());
+
+        let (list, _) = run(|o, n| {
+            TokenCommand::List {
+                store: store(dir.path()),
+            }
+            .execute(o, n)
+        });
+        assert!(list.starts_with("ID "), "{list}");
+        assert!(list.contains("feed") && list.contains("switch 1") && list.contains("active"));
+        assert!(!list.contains(token));
+    }
+
+    #[test]
+    fn user_list_shows_no_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        Accounts::open(dir.path())
+            .add_user(
+                "test",
+                NewUser {
+                    name: "lead1".into(),
+                    role: Role::TeamLead,
+                    subtree: Some(Subtree::Team("t1".into())),
+                    password: Some(Password::given("lead one password")),
+                },
+                jiff::Timestamp::now(),
+            )
+            .unwrap();
+        let (list, _) = run(|o, n| {
+            UserCommand::List {
+                store: store(dir.path()),
+            }
+            .execute(o, n)
+        });
+        let lines: Vec<_> = list.lines().collect();
+        assert_eq!(lines.len(), 2, "{list}");
+        assert!(
+            lines[0].starts_with("NAME   ROLE       SCOPE    STATE"),
+            "{list}"
+        );
+        assert!(
+            lines[1].starts_with("lead1  team_lead  team:t1  active  0"),
+            "{list}"
+        );
+        assert!(!list.contains("argon2"));
+    }
+
+    #[test]
+    fn scopes_are_checked_against_the_config_when_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("floorwatch.toml");
+        std::fs::write(
+            &config,
+            "data-dir = \"data\"\n[[sites]]\nid = \"north\"\n[[sites.groups]]\nid = \"g1\"\n",
+        )
+        .unwrap();
+        let args = DataDirArgs {
+            data_dir: Some(dir.path().join("data")),
+            config: Some(config),
+        };
+        let (data, org) = args.resolve().unwrap();
+        assert_eq!(data, dir.path().join("data"));
+        let err = UserCommand::Add {
+            name: "m".into(),
+            role: Role::Manager,
+            scope: Some(Subtree::Site("south".into())),
+            store: args,
+        }
+        .execute(&mut Vec::new(), &mut Vec::new())
+        .unwrap_err();
+        assert!(err.to_string().contains("no such node"), "{err}");
+        assert!(org.is_some());
+    }
+
+    #[test]
+    fn tables_line_up_by_characters() {
+        let mut out = Vec::new();
+        write_table(
+            &mut out,
+            &[
+                vec!["值班长".into(), "x".into()],
+                vec!["ab".into(), "y".into()],
+            ],
+        )
+        .unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "值班长  x\nab   y\n");
+    }
+}

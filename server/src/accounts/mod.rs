@@ -1,0 +1,949 @@
+//! Accounts: who may sign in, with which [`Role`] over which [`Subtree`] of the organisation,
+//! and the API tokens that act for them (docs/SECURITY.md).
+//!
+//! [`Accounts`] is the one door to `accounts.json`: it answers "who is this?" for a password
+//! ([`Accounts::authenticate_password`]), a bearer token ([`Accounts::authenticate_token`]) or
+//! a session's user name ([`Accounts::principal`]), re-reading the file when the command line
+//! changed it; and it makes every change (user add, passwd, disable, token create, revoke)
+//! together with its audit record, so no change goes unrecorded.
+//!
+//! The login policy ([`login`]: lock-out, per-address rate limit), sessions ([`session`]:
+//! idle time-out, shift end) and caller-number masking ([`caller`]) are pure, clock-injected
+//! types the server holds in memory.
+
+pub mod caller;
+pub mod command;
+pub mod login;
+pub mod password;
+pub mod role;
+pub mod session;
+pub mod store;
+pub mod token;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+pub use caller::mask_caller;
+pub use login::{LoginGuard, LoginPolicy, Refusal};
+pub use password::{Password, PasswordRefused};
+pub use role::{Role, Subtree};
+pub use session::{SessionEnded, SessionPolicy, Sessions};
+pub use token::Secret;
+
+use crate::audit::{Action, AuditError, AuditTrail, Entry};
+use store::{AccountBook, StoreError, StoredToken, User};
+
+/// Longest user name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// Who is asking, once a password, token or session was accepted: the user, what they may do
+/// and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user: String,
+    pub role: Role,
+    pub subtree: Subtree,
+    pub credential: Credential,
+}
+
+/// How the principal proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Password,
+    /// An API token, by its public id.
+    Token {
+        id: String,
+    },
+    /// Looked up by name for a session that was opened with a password earlier.
+    Session,
+}
+
+impl Principal {
+    /// The actor name for audit records: the user, or `token:ID (user)` for a token.
+    pub fn actor(&self) -> String {
+        match &self.credential {
+            Credential::Token { id } => format!("token:{id} ({})", self.user),
+            Credential::Password | Credential::Session => self.user.clone(),
+        }
+    }
+}
+
+/// A user as listed: everything but the password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSummary {
+    pub name: String,
+    pub role: Role,
+    pub subtree: Subtree,
+    pub disabled: bool,
+    pub has_password: bool,
+    pub active_tokens: usize,
+    pub created: jiff::Timestamp,
+}
+
+/// A token as listed: everything but its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSummary {
+    pub id: String,
+    pub user: String,
+    pub label: String,
+    pub created: jiff::Timestamp,
+    pub revoked: Option<jiff::Timestamp>,
+}
+
+impl From<&StoredToken> for TokenSummary {
+    fn from(t: &StoredToken) -> TokenSummary {
+        TokenSummary {
+            id: t.id.clone(),
+            user: t.user.clone(),
+            label: t.label.clone(),
+            created: t.created,
+            revoked: t.revoked,
+        }
+    }
+}
+
+/// A new account for [`Accounts::add_user`].
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+    /// `None`: the role's default ([`Role::default_subtree`]).
+    pub subtree: Option<Subtree>,
+    /// Required for every role but ingest, refused for ingest (tokens only).
+    pub password: Option<Password>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountsError {
+    #[error("accounts: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Audit(#[from] AuditError),
+    #[error(
+        "the change was undone because it could not be written to the audit trail ({audit}); \
+         restoring the previous accounts also failed: {restore}"
+    )]
+    Unrestored {
+        audit: AuditError,
+        restore: StoreError,
+    },
+    #[error("{0}")]
+    Hash(#[from] password::HashError),
+    #[error("{0}")]
+    Random(#[from] token::RandomError),
+    #[error(
+        "`{0}` is not a valid user name: use 1 to {MAX_NAME_CHARS} lowercase letters, digits \
+         and . _ - @, starting with a letter or digit"
+    )]
+    BadName(String),
+    #[error("there is already a user `{0}`")]
+    UserExists(String),
+    #[error("no user `{0}` (see `floorwatch user list`)")]
+    UnknownUser(String),
+    #[error("user `{0}` is disabled")]
+    Disabled(String),
+    #[error("{0}")]
+    BadScope(String),
+    #[error("a {0} account signs in with API tokens only: give it no password")]
+    TokenOnly(Role),
+    #[error("a {0} account needs a password")]
+    NeedsPassword(Role),
+    #[error("no token `{0}` (see `floorwatch token list`)")]
+    UnknownToken(String),
+    #[error("token `{0}` was already revoked")]
+    AlreadyRevoked(String),
+}
+
+/// Why a password login was refused. The client is told only "wrong name or password"; the
+/// reason goes to the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LoginRefusal {
+    #[error("unknown user")]
+    UnknownUser,
+    #[error("wrong password")]
+    WrongPassword,
+    #[error("account disabled")]
+    Disabled,
+    #[error("the account signs in with tokens only")]
+    TokenOnly,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("{0}")]
+    Refused(LoginRefusal),
+    #[error("{0}")]
+    Accounts(#[from] AccountsError),
+}
+
+/// The accounts of one data dir. Share one behind an `Arc`: it caches the file and re-reads it
+/// only when it changed on disk.
+#[derive(Debug)]
+pub struct Accounts {
+    data_dir: PathBuf,
+    path: PathBuf,
+    audit: AuditTrail,
+    cache: Mutex<Option<Cached>>,
+}
+
+#[derive(Debug)]
+struct Cached {
+    stamp: Stamp,
+    book: Arc<AccountBook>,
+}
+
+/// What tells a changed file apart: a rename gives it a new inode; size and mtime catch the
+/// rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl Accounts {
+    /// The accounts in `data_dir` (`accounts.json`) and its audit trail. Reads nothing yet.
+    pub fn open(data_dir: &Path) -> Accounts {
+        Accounts {
+            data_dir: data_dir.to_path_buf(),
+            path: data_dir.join(store::ACCOUNTS_FILE),
+            audit: AuditTrail::open(data_dir),
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// The audit trail changes are written to (the same data dir).
+    pub fn audit(&self) -> &AuditTrail {
+        &self.audit
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The book as on disk now, from the cache when the file did not change.
+    fn book(&self) -> Result<Arc<AccountBook>, AccountsError> {
+        let stamp = stamp(&self.path).map_err(|source| StoreError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let (Some(cached), Some(stamp)) = (cache.as_ref(), stamp.as_ref())
+            && cached.stamp == *stamp
+        {
+            return Ok(cached.book.clone());
+        }
+        let book = Arc::new(store::load(&self.path)?);
+        *cache = stamp.map(|stamp| Cached {
+            stamp,
+            book: book.clone(),
+        });
+        Ok(book)
+    }
+
+    /// Whether no user exists yet (the server's first start creates the demo accounts).
+    pub fn is_empty(&self) -> Result<bool, AccountsError> {
+        Ok(self.book()?.users.is_empty())
+    }
+
+    /// Every user, by name, without password hashes.
+    pub fn users(&self) -> Result<Vec<UserSummary>, AccountsError> {
+        let book = self.book()?;
+        Ok(book
+            .users
+            .iter()
+            .map(|u| UserSummary {
+                name: u.name.clone(),
+                role: u.role,
+                subtree: u.scope.clone(),
+                disabled: u.disabled,
+                has_password: u.password.is_some(),
+                active_tokens: book
+                    .tokens
+                    .iter()
+                    .filter(|t| t.user == u.name && t.revoked.is_none())
+                    .count(),
+                created: u.created,
+            })
+            .collect())
+    }
+
+    /// Every token ever created, revoked ones included, without hashes.
+    pub fn tokens(&self) -> Result<Vec<TokenSummary>, AccountsError> {
+        Ok(self.book()?.tokens.iter().map(TokenSummary::from).collect())
+    }
+
+    /// The principal of an enabled user, by name: what a session re-reads on each request, so
+    /// that disabling a user or changing their role takes effect at once.
+    pub fn principal(&self, name: &str) -> Result<Option<Principal>, AccountsError> {
+        let book = self.book()?;
+        Ok(book
+            .user(name)
+            .filter(|u| !u.disabled)
+            .map(|u| principal(u, Credential::Session)))
+    }
+
+    /// Checks a name and password. Costs one Argon2 verification whatever the outcome
+    /// (unknown names are checked against a decoy), so the time taken does not say which names
+    /// exist. CPU-bound: call it from `spawn_blocking`. The lock-out and rate limit
+    /// ([`LoginGuard`]) are the caller's, around this call.
+    pub fn authenticate_password(
+        &self,
+        name: &str,
+        password: &Password,
+    ) -> Result<Principal, LoginError> {
+        let book = self.book()?;
+        let name = name.trim().to_lowercase();
+        let Some(user) = book.user(&name) else {
+            password::verify_decoy(password);
+            return Err(LoginError::Refused(LoginRefusal::UnknownUser));
+        };
+        let Some(phc) = &user.password else {
+            password::verify_decoy(password);
+            return Err(LoginError::Refused(LoginRefusal::TokenOnly));
+        };
+        if !password::verify(password, phc) {
+            return Err(LoginError::Refused(LoginRefusal::WrongPassword));
+        }
+        if user.disabled {
+            return Err(LoginError::Refused(LoginRefusal::Disabled));
+        }
+        Ok(principal(user, Credential::Password))
+    }
+
+    /// The principal a bearer token acts as: `None` for a token that is unknown, revoked, or
+    /// whose user is disabled. One SHA-256 and a lookup: cheap enough for every request.
+    pub fn authenticate_token(&self, presented: &str) -> Result<Option<Principal>, AccountsError> {
+        let digest = token::digest(presented.trim());
+        let book = self.book()?;
+        let Some(stored) = book
+            .tokens
+            .iter()
+            .find(|t| t.revoked.is_none() && constant_time_eq(&t.sha256, &digest))
+        else {
+            return Ok(None);
+        };
+        Ok(book.user(&stored.user).filter(|u| !u.disabled).map(|u| {
+            principal(
+                u,
+                Credential::Token {
+                    id: stored.id.clone(),
+                },
+            )
+        }))
+    }
+
+    /// Adds a user; audited as `user_add` by `actor`. Hashes the password (CPU-bound).
+    pub fn add_user(
+        &self,
+        actor: &str,
+        new: NewUser,
+        now: jiff::Timestamp,
+    ) -> Result<UserSummary, AccountsError> {
+        let subtree = check_new_user(&new.name, new.role, new.subtree)?;
+        let phc = match (&new.password, new.role.signs_in_with_password()) {
+            (Some(pw), true) => Some(password::hash(pw)?),
+            (None, false) => None,
+            (Some(_), false) => return Err(AccountsError::TokenOnly(new.role)),
+            (None, true) => return Err(AccountsError::NeedsPassword(new.role)),
+        };
+        let name = new.name;
+        self.change(now, |book| {
+            if book.user(&name).is_some() {
+                return Err(AccountsError::UserExists(name.clone()));
+            }
+            let user = User {
+                name: name.clone(),
+                role: new.role,
+                scope: subtree.clone(),
+                password: phc,
+                disabled: false,
+                created: now,
+                changed: now,
+            };
+            let at = book.users.partition_point(|u| u.name < name);
+            book.users.insert(at, user);
+            let summary = UserSummary {
+                name: name.clone(),
+                role: new.role,
+                subtree: subtree.clone(),
+                disabled: false,
+                has_password: new.password.is_some(),
+                active_tokens: 0,
+                created: now,
+            };
+            let entry = Entry::new(
+                actor,
+                Action::UserAdd,
+                format!("user:{name}"),
+                format!("role={} scope={subtree}", new.role),
+            );
+            Ok((summary, entry))
+        })
+    }
+
+    /// Sets a new password; audited as `user_passwd`.
+    pub fn set_password(
+        &self,
+        actor: &str,
+        name: &str,
+        password: &Password,
+        now: jiff::Timestamp,
+    ) -> Result<(), AccountsError> {
+        let role = self
+            .book()?
+            .user(name)
+            .map(|u| u.role)
+            .ok_or_else(|| AccountsError::UnknownUser(name.into()))?;
+        if !role.signs_in_with_password() {
+            return Err(AccountsError::TokenOnly(role));
+        }
+        let phc = password::hash(password)?;
+        self.change(now, |book| {
+            let user = book
+                .user_mut(name)
+                .ok_or_else(|| AccountsError::UnknownUser(name.into()))?;
+            user.password = Some(phc);
+            user.changed = now;
+            Ok((
+                (),
+                Entry::new(actor, Action::UserPasswd, format!("user:{name}"), ""),
+            ))
+        })
+    }
+
+    /// Disables a user: their password, sessions and tokens stop working (tokens stay listed
+    /// and come back if the user is enabled again by an admin editing the file). Audited as
+    /// `user_disable`.
+    pub fn disable(
+        &self,
+        actor: &str,
+        name: &str,
+        now: jiff::Timestamp,
+    ) -> Result<(), AccountsError> {
+        self.change(now, |book| {
+            let tokens = book
+                .tokens
+                .iter()
+                .filter(|t| t.user == name && t.revoked.is_none())
+                .count();
+            let user = book
+                .user_mut(name)
+                .ok_or_else(|| AccountsError::UnknownUser(name.into()))?;
+            if user.disabled {
+                return Err(AccountsError::Disabled(name.into()));
+            }
+            user.disabled = true;
+            user.changed = now;
+            Ok((
+                (),
+                Entry::new(
+                    actor,
+                    Action::UserDisable,
+                    format!("user:{name}"),
+                    format!("active_tokens={tokens}"),
+                ),
+            ))
+        })
+    }
+
+    /// Creates an API token for `user`; audited as `token_create`. The returned secret is the
+    /// only copy: show it once, never log it.
+    pub fn create_token(
+        &self,
+        actor: &str,
+        user: &str,
+        label: &str,
+        now: jiff::Timestamp,
+    ) -> Result<(TokenSummary, Secret), AccountsError> {
+        let secret = token::new_api_token()?;
+        let digest = secret.digest();
+        let mut id = token::new_token_id()?;
+        let summary = self.change(now, |book| {
+            let owner = book
+                .user(user)
+                .ok_or_else(|| AccountsError::UnknownUser(user.into()))?;
+            if owner.disabled {
+                return Err(AccountsError::Disabled(user.into()));
+            }
+            while book.tokens.iter().any(|t| t.id == id) {
+                id = token::new_token_id()?;
+            }
+            let stored = StoredToken {
+                id: id.clone(),
+                user: user.into(),
+                label: label.trim().into(),
+                sha256: digest,
+                created: now,
+                revoked: None,
+            };
+            let summary = TokenSummary::from(&stored);
+            book.tokens.push(stored);
+            let entry = Entry::new(
+                actor,
+                Action::TokenCreate,
+                format!("token:{}", summary.id),
+                format!("user={user} label={}", summary.label),
+            );
+            Ok((summary, entry))
+        })?;
+        Ok((summary, secret))
+    }
+
+    /// Revokes a token by id; audited as `token_revoke`.
+    pub fn revoke_token(
+        &self,
+        actor: &str,
+        id: &str,
+        now: jiff::Timestamp,
+    ) -> Result<TokenSummary, AccountsError> {
+        self.change(now, |book| {
+            let stored = book
+                .tokens
+                .iter_mut()
+                .find(|t| t.id == id)
+                .ok_or_else(|| AccountsError::UnknownToken(id.into()))?;
+            if stored.revoked.is_some() {
+                return Err(AccountsError::AlreadyRevoked(id.into()));
+            }
+            stored.revoked = Some(now);
+            let summary = TokenSummary::from(&*stored);
+            let entry = Entry::new(
+                actor,
+                Action::TokenRevoke,
+                format!("token:{id}"),
+                format!("user={}", summary.user),
+            );
+            Ok((summary, entry))
+        })
+    }
+
+    /// Reads the book under the writers' lock, applies `edit`, writes the result and its audit
+    /// record. If the audit record cannot be written, the previous book is put back: a change
+    /// is kept only together with its record.
+    fn change<T>(
+        &self,
+        now: jiff::Timestamp,
+        edit: impl FnOnce(&mut AccountBook) -> Result<(T, Entry), AccountsError>,
+    ) -> Result<T, AccountsError> {
+        let _lock = store::lock(&self.data_dir)?;
+        let before = store::load(&self.path)?;
+        let mut after = before.clone();
+        after.format = store::FORMAT;
+        let (out, entry) = edit(&mut after)?;
+        store::save(&self.path, &after)?;
+        if let Err(audit) = self.audit.append(entry, now) {
+            return match store::save(&self.path, &before) {
+                Ok(()) => Err(AccountsError::Audit(audit)),
+                Err(restore) => Err(AccountsError::Unrestored { audit, restore }),
+            };
+        }
+        Ok(out)
+    }
+}
+
+/// Checks a new user's name, and the subtree for the role (the role's default when none is
+/// given); returns the subtree. What [`Accounts::add_user`] checks before anything else, for
+/// callers that want to check before asking for a password.
+pub fn check_new_user(
+    name: &str,
+    role: Role,
+    subtree: Option<Subtree>,
+) -> Result<Subtree, AccountsError> {
+    check_name(name)?;
+    let subtree = match subtree {
+        Some(subtree) => subtree,
+        None => role.default_subtree().ok_or_else(|| {
+            AccountsError::BadScope(format!(
+                "a {role} needs --scope team:ID (the team they lead)"
+            ))
+        })?,
+    };
+    role.admits(&subtree).map_err(AccountsError::BadScope)?;
+    Ok(subtree)
+}
+
+fn principal(user: &User, credential: Credential) -> Principal {
+    Principal {
+        user: user.name.clone(),
+        role: user.role,
+        subtree: user.scope.clone(),
+        credential,
+    }
+}
+
+/// User names: lowercase so that `Alice` and `alice` cannot be two people, and plain enough to
+/// appear in audit records and URLs unescaped.
+fn check_name(name: &str) -> Result<(), AccountsError> {
+    let mut chars = name.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().count() <= MAX_NAME_CHARS
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-@".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(AccountsError::BadName(name.into()))
+    }
+}
+
+fn stamp(path: &Path) -> std::io::Result<Option<Stamp>> {
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            #[cfg(unix)]
+            let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+            #[cfg(not(unix))]
+            let inode = 0;
+            Ok(Some(Stamp {
+                len: meta.len(),
+                modified: meta.modified().ok(),
+                inode,
+            }))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Compares without returning early, so the time taken says nothing about the digest.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Verdict;
+
+    fn now() -> jiff::Timestamp {
+        jiff::Timestamp::from_second(1_700_000_000).unwrap()
+    }
+
+    fn pw(text: &str) -> Option<Password> {
+        Some(Password::given(text))
+    }
+
+    fn with_users() -> (tempfile::TempDir, Accounts) {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = Accounts::open(dir.path());
+        accounts
+            .add_user(
+                "cli:root",
+                NewUser {
+                    name: "admin".into(),
+                    role: Role::Admin,
+                    subtree: None,
+                    password: pw("admin password 1"),
+                },
+                now(),
+            )
+            .unwrap();
+        accounts
+            .add_user(
+                "admin",
+                NewUser {
+                    name: "lead1".into(),
+                    role: Role::TeamLead,
+                    subtree: Some(Subtree::Team("t1".into())),
+                    password: pw("lead one password"),
+                },
+                now(),
+            )
+            .unwrap();
+        (dir, accounts)
+    }
+
+    #[test]
+    fn users_sign_in_with_their_password_only() {
+        let (_dir, accounts) = with_users();
+        let p = accounts
+            .authenticate_password("Lead1", &Password::given("lead one password"))
+            .unwrap();
+        assert_eq!(p.user, "lead1");
+        assert_eq!(p.role, Role::TeamLead);
+        assert_eq!(p.subtree, Subtree::Team("t1".into()));
+        assert_eq!(p.credential, Credential::Password);
+        let refused = |name: &str, password: &str| match accounts
+            .authenticate_password(name, &Password::given(password))
+        {
+            Err(LoginError::Refused(why)) => why,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(
+            refused("lead1", "admin password 1"),
+            LoginRefusal::WrongPassword
+        );
+        assert_eq!(
+            refused("nobody", "lead one password"),
+            LoginRefusal::UnknownUser
+        );
+    }
+
+    #[test]
+    fn new_users_are_checked_before_anything_is_written() {
+        let (_dir, accounts) = with_users();
+        let add = |name: &str, role, subtree: Option<&str>, password: Option<Password>| {
+            accounts.add_user(
+                "admin",
+                NewUser {
+                    name: name.into(),
+                    role,
+                    subtree: subtree.map(|s| s.parse().unwrap()),
+                    password,
+                },
+                now(),
+            )
+        };
+        let long = "a".repeat(65);
+        for bad in ["", "Alice", "-x", "a b", "ali/ce", long.as_str()] {
+            assert!(
+                matches!(
+                    add(bad, Role::Manager, None, pw("long enough pw")),
+                    Err(AccountsError::BadName(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            add("lead1", Role::Manager, None, pw("long enough pw")),
+            Err(AccountsError::UserExists(_))
+        ));
+        let err = add("lead2", Role::TeamLead, None, pw("long enough pw")).unwrap_err();
+        assert!(err.to_string().contains("--scope team:ID"), "{err}");
+        assert!(matches!(
+            add("m", Role::Manager, Some("team:t1"), pw("long enough pw")),
+            Err(AccountsError::BadScope(_))
+        ));
+        assert!(matches!(
+            add("feed", Role::Ingest, None, pw("long enough pw")),
+            Err(AccountsError::TokenOnly(_))
+        ));
+        assert!(matches!(
+            add("m", Role::Manager, None, None),
+            Err(AccountsError::NeedsPassword(_))
+        ));
+        assert_eq!(accounts.users().unwrap().len(), 2, "nothing was added");
+        let feed = add("feed", Role::Ingest, None, None).unwrap();
+        assert!(!feed.has_password);
+    }
+
+    #[test]
+    fn every_change_is_audited_and_the_chain_holds() {
+        let (_dir, accounts) = with_users();
+        accounts
+            .set_password(
+                "admin",
+                "lead1",
+                &Password::given("another long one"),
+                now(),
+            )
+            .unwrap();
+        let (token, _) = accounts
+            .create_token("admin", "lead1", "script", now())
+            .unwrap();
+        accounts.revoke_token("admin", &token.id, now()).unwrap();
+        accounts.disable("admin", "lead1", now()).unwrap();
+        let records = accounts.audit().records(&Default::default()).unwrap();
+        let actions: Vec<_> = records.iter().map(|r| r.action).collect();
+        assert_eq!(
+            actions,
+            vec![
+                Action::UserAdd,
+                Action::UserAdd,
+                Action::UserPasswd,
+                Action::TokenCreate,
+                Action::TokenRevoke,
+                Action::UserDisable
+            ]
+        );
+        assert_eq!(records[1].actor, "admin");
+        assert_eq!(records[1].target, "user:lead1");
+        assert_eq!(records[1].detail, "role=team_lead scope=team:t1");
+        assert_eq!(records[3].target, format!("token:{}", token.id));
+        assert!(matches!(
+            accounts.audit().verify().unwrap(),
+            Verdict::Intact { records: 6, .. }
+        ));
+        let text = std::fs::read_to_string(accounts.audit().path()).unwrap();
+        assert!(
+            !text.contains("password"),
+            "no secrets in the trail: {text}"
+        );
+    }
+
+    #[test]
+    fn a_new_password_replaces_the_old_one() {
+        let (_dir, accounts) = with_users();
+        accounts
+            .set_password(
+                "admin",
+                "lead1",
+                &Password::given("another long one"),
+                now(),
+            )
+            .unwrap();
+        assert!(
+            accounts
+                .authenticate_password("lead1", &Password::given("another long one"))
+                .is_ok()
+        );
+        assert!(
+            accounts
+                .authenticate_password("lead1", &Password::given("lead one password"))
+                .is_err()
+        );
+        assert!(matches!(
+            accounts.set_password(
+                "admin",
+                "ghost",
+                &Password::given("another long one"),
+                now()
+            ),
+            Err(AccountsError::UnknownUser(_))
+        ));
+    }
+
+    #[test]
+    fn tokens_act_as_their_user_until_revoked() {
+        let (_dir, accounts) = with_users();
+        let (summary, secret) = accounts
+            .create_token("admin", "lead1", " wall tv ", now())
+            .unwrap();
+        assert_eq!(summary.label, "wall tv");
+        let p = accounts
+            .authenticate_token(secret.expose())
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.user, "lead1");
+        assert_eq!(p.subtree, Subtree::Team("t1".into()));
+        assert_eq!(
+            p.credential,
+            Credential::Token {
+                id: summary.id.clone()
+            }
+        );
+        assert_eq!(p.actor(), format!("token:{} (lead1)", summary.id));
+        assert_eq!(accounts.authenticate_token("fw_guess").unwrap(), None);
+        assert_eq!(accounts.users().unwrap()[1].active_tokens, 1);
+        accounts.revoke_token("admin", &summary.id, now()).unwrap();
+        assert_eq!(accounts.authenticate_token(secret.expose()).unwrap(), None);
+        assert!(matches!(
+            accounts.revoke_token("admin", &summary.id, now()),
+            Err(AccountsError::AlreadyRevoked(_))
+        ));
+        assert!(matches!(
+            accounts.revoke_token("admin", "tok_nothere", now()),
+            Err(AccountsError::UnknownToken(_))
+        ));
+        let listed = accounts.tokens().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].revoked.is_some());
+        let stored = std::fs::read_to_string(accounts.path()).unwrap();
+        assert!(!stored.contains(secret.expose()), "only the hash is stored");
+    }
+
+    #[test]
+    fn disabling_stops_password_tokens_and_sessions() {
+        let (_dir, accounts) = with_users();
+        let (_, secret) = accounts.create_token("admin", "lead1", "", now()).unwrap();
+        assert!(accounts.principal("lead1").unwrap().is_some());
+        accounts.disable("admin", "lead1", now()).unwrap();
+        assert!(matches!(
+            accounts.authenticate_password("lead1", &Password::given("lead one password")),
+            Err(LoginError::Refused(LoginRefusal::Disabled))
+        ));
+        assert_eq!(accounts.authenticate_token(secret.expose()).unwrap(), None);
+        assert_eq!(accounts.principal("lead1").unwrap(), None);
+        assert!(matches!(
+            accounts.disable("admin", "lead1", now()),
+            Err(AccountsError::Disabled(_))
+        ));
+        assert!(matches!(
+            accounts.create_token("admin", "lead1", "", now()),
+            Err(AccountsError::Disabled(_))
+        ));
+    }
+
+    #[test]
+    fn ingest_accounts_use_tokens_never_passwords() {
+        let (_dir, accounts) = with_users();
+        accounts
+            .add_user(
+                "admin",
+                NewUser {
+                    name: "switch".into(),
+                    role: Role::Ingest,
+                    subtree: None,
+                    password: None,
+                },
+                now(),
+            )
+            .unwrap();
+        assert!(matches!(
+            accounts.authenticate_password("switch", &Password::given("anything at all")),
+            Err(LoginError::Refused(LoginRefusal::TokenOnly))
+        ));
+        assert!(matches!(
+            accounts.set_password(
+                "admin",
+                "switch",
+                &Password::given("anything at all"),
+                now()
+            ),
+            Err(AccountsError::TokenOnly(Role::Ingest))
+        ));
+        let (_, secret) = accounts.create_token("admin", "switch", "", now()).unwrap();
+        let p = accounts
+            .authenticate_token(secret.expose())
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.role, Role::Ingest);
+    }
+
+    #[test]
+    fn a_change_made_elsewhere_is_seen_at_once() {
+        let (dir, accounts) = with_users();
+        assert!(accounts.principal("late").unwrap().is_none());
+        // Another process (the command line) adds a user while this handle has a cache.
+        Accounts::open(dir.path())
+            .add_user(
+                "cli:root",
+                NewUser {
+                    name: "late".into(),
+                    role: Role::WallDisplay,
+                    subtree: Some(Subtree::Site("north".into())),
+                    password: pw("wall display pw"),
+                },
+                now(),
+            )
+            .unwrap();
+        let p = accounts.principal("late").unwrap().unwrap();
+        assert_eq!(p.subtree, Subtree::Site("north".into()));
+        assert_eq!(p.credential, Credential::Session);
+    }
+
+    #[test]
+    fn a_change_that_cannot_be_audited_is_undone() {
+        let (_dir, accounts) = with_users();
+        // A torn audit tail refuses appends.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(accounts.audit().path())
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"seq\":"))
+            .unwrap();
+        let err = accounts.disable("admin", "lead1", now()).unwrap_err();
+        assert!(
+            matches!(err, AccountsError::Audit(AuditError::TornTail { .. })),
+            "{err}"
+        );
+        assert!(
+            accounts.principal("lead1").unwrap().is_some(),
+            "not disabled"
+        );
+    }
+}

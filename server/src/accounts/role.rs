@@ -1,0 +1,271 @@
+//! Roles and the subtree of the organisation each one is granted: "a permission is a function
+//! on a subtree" (docs/SECURITY.md). The role says what a user may do; the subtree says where.
+
+use std::fmt;
+use std::str::FromStr;
+
+use floorwatch_core::Scope;
+use floorwatch_core::org::Organisation;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// What a user may do. Which figures and subscriptions each role may read is decided by the
+/// identity extractor (issue 8, part B); here are the roles and the subtrees they may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including accounts; the whole centre.
+    Admin,
+    /// A site or the whole centre: every figure, agent and queue in it.
+    Manager,
+    /// The duty lead of a site, group or the centre.
+    Supervisor,
+    /// One team: its agents and the queues it owns.
+    TeamLead,
+    /// A read-only device account (the TV on the wall): floor figures only, no per-agent or
+    /// caller data.
+    WallDisplay,
+    /// Reads the audit trail, operates nothing.
+    SecurityOfficer,
+    /// Sends events; signs in with API tokens only, never with a password.
+    Ingest,
+}
+
+/// Every role, in the order `--help` and errors list them.
+pub const ROLES: [Role; 7] = [
+    Role::Admin,
+    Role::Manager,
+    Role::Supervisor,
+    Role::TeamLead,
+    Role::WallDisplay,
+    Role::SecurityOfficer,
+    Role::Ingest,
+];
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Supervisor => "supervisor",
+            Role::TeamLead => "team_lead",
+            Role::WallDisplay => "wall_display",
+            Role::SecurityOfficer => "security_officer",
+            Role::Ingest => "ingest",
+        }
+    }
+
+    /// The subtree a new user of this role gets when none is given; `None` when the role
+    /// needs one named (a team lead leads one particular team).
+    pub fn default_subtree(self) -> Option<Subtree> {
+        match self {
+            Role::TeamLead => None,
+            _ => Some(Subtree::Centre),
+        }
+    }
+
+    /// Whether this role may be granted `subtree`: admins, security officers and ingest
+    /// accounts act for the whole centre; a manager holds a site or the centre; a team lead
+    /// holds one team; a supervisor or a wall display may hold any subtree.
+    pub fn admits(self, subtree: &Subtree) -> Result<(), String> {
+        let ok = match self {
+            Role::Admin | Role::SecurityOfficer | Role::Ingest => {
+                matches!(subtree, Subtree::Centre)
+            }
+            Role::Manager => matches!(subtree, Subtree::Centre | Subtree::Site(_)),
+            Role::TeamLead => matches!(subtree, Subtree::Team(_)),
+            Role::Supervisor | Role::WallDisplay => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            let allowed = match self {
+                Role::Admin | Role::SecurityOfficer | Role::Ingest => "centre",
+                Role::Manager => "centre or site:ID",
+                Role::TeamLead => "team:ID",
+                Role::Supervisor | Role::WallDisplay => "any subtree",
+            };
+            Err(format!("a {self} may hold {allowed}, not `{subtree}`"))
+        }
+    }
+
+    /// Whether users of this role sign in with a password (everyone but ingest accounts,
+    /// which use API tokens only).
+    pub fn signs_in_with_password(self) -> bool {
+        self != Role::Ingest
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    /// `team_lead` and `team-lead` both read as [`Role::TeamLead`].
+    fn from_str(s: &str) -> Result<Role, String> {
+        let wanted = s.trim().replace('-', "_");
+        ROLES
+            .into_iter()
+            .find(|r| r.as_str() == wanted)
+            .ok_or_else(|| {
+                let names: Vec<_> = ROLES.iter().map(|r| r.as_str()).collect();
+                format!("unknown role `{s}`: expected one of {}", names.join(", "))
+            })
+    }
+}
+
+/// A subtree of the organisation: the centre, or a site, group or team with everything below
+/// it. Queues and agents are not subtrees: they are reached through the node that owns them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subtree {
+    Centre,
+    Site(String),
+    Group(String),
+    Team(String),
+}
+
+impl Subtree {
+    /// The scope of the subtree's root, as figures and subscriptions name it.
+    pub fn root(&self) -> Scope {
+        match self {
+            Subtree::Centre => Scope::Centre,
+            Subtree::Site(id) => Scope::Site(id.clone()),
+            Subtree::Group(id) => Scope::Group(id.clone()),
+            Subtree::Team(id) => Scope::Team(id.clone()),
+        }
+    }
+
+    /// Whether the node exists in `org` (the `--config` file's tree).
+    pub fn exists_in(&self, org: &Organisation) -> bool {
+        let groups = || org.sites.iter().flat_map(|s| &s.groups);
+        match self {
+            Subtree::Centre => true,
+            Subtree::Site(id) => org.sites.iter().any(|s| &s.id == id),
+            Subtree::Group(id) => groups().any(|g| &g.id == id),
+            Subtree::Team(id) => groups().flat_map(|g| &g.teams).any(|t| &t.id == id),
+        }
+    }
+}
+
+impl fmt::Display for Subtree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.root().fmt(f)
+    }
+}
+
+impl FromStr for Subtree {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Subtree, String> {
+        let scope: Scope = s.trim().parse().map_err(|_| {
+            format!("unknown scope `{s}`: expected centre, site:ID, group:ID or team:ID")
+        })?;
+        match scope {
+            Scope::Centre => Ok(Subtree::Centre),
+            Scope::Site(id) => Ok(Subtree::Site(id)),
+            Scope::Group(id) => Ok(Subtree::Group(id)),
+            Scope::Team(id) => Ok(Subtree::Team(id)),
+            Scope::Queue(_) | Scope::Agent(_) => Err(format!(
+                "`{s}` is not a subtree of the organisation: grant the centre, a site, a \
+                 group or a team (queues and agents are reached through their owner)"
+            )),
+        }
+    }
+}
+
+impl Serialize for Subtree {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Subtree {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_read_with_underscores_or_dashes_and_print_as_stored() {
+        for role in ROLES {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+            assert_eq!(
+                serde_json::to_string(&role).unwrap(),
+                format!("\"{}\"", role.as_str())
+            );
+        }
+        assert_eq!("team-lead".parse::<Role>(), Ok(Role::TeamLead));
+        let err = "boss".parse::<Role>().unwrap_err();
+        assert!(err.contains("security_officer"), "{err}");
+    }
+
+    #[test]
+    fn subtrees_are_tree_nodes_only() {
+        assert_eq!("centre".parse::<Subtree>(), Ok(Subtree::Centre));
+        assert_eq!("team:t1".parse::<Subtree>(), Ok(Subtree::Team("t1".into())));
+        assert_eq!(Subtree::Site("north".into()).to_string(), "site:north");
+        assert!(
+            "queue:billing"
+                .parse::<Subtree>()
+                .unwrap_err()
+                .contains("not a subtree")
+        );
+        assert!("agent:a1".parse::<Subtree>().is_err());
+        assert!("site:".parse::<Subtree>().is_err());
+    }
+
+    #[test]
+    fn each_role_holds_only_the_subtrees_it_may() {
+        let site = Subtree::Site("north".into());
+        let team = Subtree::Team("t1".into());
+        assert!(Role::Admin.admits(&Subtree::Centre).is_ok());
+        assert!(Role::Admin.admits(&site).is_err());
+        assert!(Role::Manager.admits(&site).is_ok());
+        assert!(Role::Manager.admits(&team).is_err());
+        assert!(Role::TeamLead.admits(&team).is_ok());
+        let err = Role::TeamLead.admits(&Subtree::Centre).unwrap_err();
+        assert!(err.contains("team:ID"), "{err}");
+        assert!(
+            Role::Supervisor
+                .admits(&Subtree::Group("g1".into()))
+                .is_ok()
+        );
+        assert!(Role::WallDisplay.admits(&site).is_ok());
+        assert!(Role::SecurityOfficer.admits(&site).is_err());
+        assert_eq!(Role::TeamLead.default_subtree(), None);
+        assert_eq!(Role::Manager.default_subtree(), Some(Subtree::Centre));
+        assert!(!Role::Ingest.signs_in_with_password());
+    }
+
+    #[test]
+    fn subtrees_are_checked_against_the_configured_tree() {
+        let org: Organisation = toml::from_str(
+            r#"
+            [[sites]]
+            id = "north"
+            [[sites.groups]]
+            id = "g1"
+            [[sites.groups.teams]]
+            id = "t1"
+            "#,
+        )
+        .unwrap();
+        for known in ["centre", "site:north", "group:g1", "team:t1"] {
+            assert!(known.parse::<Subtree>().unwrap().exists_in(&org), "{known}");
+        }
+        for unknown in ["site:south", "group:g9", "team:t9"] {
+            assert!(
+                !unknown.parse::<Subtree>().unwrap().exists_in(&org),
+                "{unknown}"
+            );
+        }
+    }
+}

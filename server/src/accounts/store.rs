@@ -1,0 +1,256 @@
+//! `accounts.json` in the data dir: the users and the API tokens, as one small JSON document
+//! (docs/SECURITY.md shows it). Written whole, atomically: a temporary file beside it, synced,
+//! then renamed over it, so a reader (the server) sees the old book or the new one, never half.
+//! Writers (the command line, the server) hold `accounts.lock` while they read, change and
+//! write, so two changes at once cannot lose one another.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::role::{Role, Subtree};
+
+/// The accounts file inside the data dir.
+pub const ACCOUNTS_FILE: &str = "accounts.json";
+/// The lock writers hold inside the data dir.
+pub const LOCK_FILE: &str = "accounts.lock";
+/// The file format written; a newer one is refused rather than misread.
+pub const FORMAT: u32 = 1;
+
+/// Everything in `accounts.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountBook {
+    pub format: u32,
+    /// Sorted by name.
+    #[serde(default)]
+    pub users: Vec<User>,
+    /// In order of creation; revoked tokens stay, marked, so their ids keep meaning something
+    /// in the audit trail.
+    #[serde(default)]
+    pub tokens: Vec<StoredToken>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub name: String,
+    pub role: Role,
+    pub scope: Subtree,
+    /// Argon2id PHC string; `None` for accounts that sign in with tokens only (ingest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    pub created: jiff::Timestamp,
+    pub changed: jiff::Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredToken {
+    /// Public id, `tok_` and 8 hex digits.
+    pub id: String,
+    /// The user it acts as.
+    pub user: String,
+    /// What it is for ("wall TV, 3rd floor"), as given at creation.
+    #[serde(default)]
+    pub label: String,
+    /// SHA-256 of the token, lowercase hex; the token itself is never stored.
+    pub sha256: String,
+    pub created: jiff::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<jiff::Timestamp>,
+}
+
+impl AccountBook {
+    pub fn user(&self, name: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    pub fn user_mut(&mut self, name: &str) -> Option<&mut User> {
+        self.users.iter_mut().find(|u| u.name == name)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path} is damaged: {reason}")]
+    Damaged { path: PathBuf, reason: String },
+    #[error(
+        "{path} has format {found}, newer than this floorwatch reads ({FORMAT}); use the \
+         floorwatch that wrote it"
+    )]
+    Newer { path: PathBuf, found: u32 },
+}
+
+/// The book in `path`; an empty one when the file does not exist yet.
+pub fn load(path: &Path) -> Result<AccountBook, StoreError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(AccountBook {
+                format: FORMAT,
+                ..AccountBook::default()
+            });
+        }
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let book: AccountBook = serde_json::from_str(&text).map_err(|e| StoreError::Damaged {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    if book.format > FORMAT {
+        return Err(StoreError::Newer {
+            path: path.to_path_buf(),
+            found: book.format,
+        });
+    }
+    Ok(book)
+}
+
+/// Writes `book` to `path` atomically (temporary file, sync, rename, sync the directory).
+/// The file is readable by its owner only.
+pub fn save(path: &Path, book: &AccountBook) -> Result<(), StoreError> {
+    let io_err = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tmp = path.with_file_name(format!(".{ACCOUNTS_FILE}.{}.tmp", std::process::id()));
+    let written = write_synced(&tmp, book);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_err(e));
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_err(e));
+    }
+    // The rename itself must reach the disk, or a crash could bring the old book back.
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        File::open(dir).and_then(|d| d.sync_all()).map_err(io_err)?;
+    }
+    Ok(())
+}
+
+fn write_synced(tmp: &Path, book: &AccountBook) -> io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(tmp)?;
+    let mut text = serde_json::to_vec_pretty(book).map_err(io::Error::other)?;
+    text.push(b'\n');
+    file.write_all(&text)?;
+    file.sync_all()
+}
+
+/// Held while a writer reads, changes and writes the book; released on drop.
+pub struct WriteLock(#[allow(dead_code)] File);
+
+/// Waits for the writers' lock of `data_dir`, creating the directory if needed.
+pub fn lock(data_dir: &Path) -> Result<WriteLock, StoreError> {
+    let path = data_dir.join(LOCK_FILE);
+    let io_err = |source| StoreError::Io {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(data_dir).map_err(io_err)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err)?;
+    file.lock().map_err(io_err)?;
+    Ok(WriteLock(file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> AccountBook {
+        let t = jiff::Timestamp::from_second(1_700_000_000).unwrap();
+        AccountBook {
+            format: FORMAT,
+            users: vec![User {
+                name: "lead1".into(),
+                role: Role::TeamLead,
+                scope: Subtree::Team("t1".into()),
+                password: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+                disabled: false,
+                created: t,
+                changed: t,
+            }],
+            tokens: vec![StoredToken {
+                id: "tok_0011aabb".into(),
+                user: "lead1".into(),
+                label: "script".into(),
+                sha256: "ab".repeat(32),
+                created: t,
+                revoked: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_missing_file_is_an_empty_book() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = load(&dir.path().join(ACCOUNTS_FILE)).unwrap();
+        assert!(book.users.is_empty() && book.tokens.is_empty());
+        assert_eq!(book.format, FORMAT);
+    }
+
+    #[test]
+    fn saved_books_load_back_and_leave_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(ACCOUNTS_FILE);
+        save(&path, &sample()).unwrap();
+        assert_eq!(load(&path).unwrap(), sample());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(ACCOUNTS_FILE)]);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"scope\": \"team:t1\""), "{text}");
+        assert!(text.contains("\"role\": \"team_lead\""), "{text}");
+    }
+
+    #[test]
+    fn damaged_and_newer_files_are_refused_with_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(ACCOUNTS_FILE);
+        std::fs::write(&path, "{\"format\": 1, \"users\": [").unwrap();
+        let err = load(&path).unwrap_err();
+        assert!(
+            err.to_string().contains("accounts.json is damaged"),
+            "{err}"
+        );
+        std::fs::write(&path, "{\"format\": 9}").unwrap();
+        let err = load(&path).unwrap_err();
+        assert!(matches!(err, StoreError::Newer { found: 9, .. }), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(ACCOUNTS_FILE);
+        save(&path, &sample()).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

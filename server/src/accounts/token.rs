@@ -1,0 +1,100 @@
+//! Random secrets handed out once: API tokens (`fw_` and 64 hex digits, 256 bits from the
+//! operating system) and the ids that name them in lists.
+//!
+//! Only the SHA-256 of a token is stored. That is enough for a secret of 256 random bits: no
+//! dictionary or brute force reaches it, so a slow password hash would only slow every request
+//! down. Sessions use the same kind of secret ([`random_secret`]).
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+/// What every API token starts with, so that secret scanners and people recognise one.
+pub const TOKEN_PREFIX: &str = "fw_";
+
+/// A secret shown once to its owner (an API token or a session id). Never shows in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The SHA-256 of the secret, in lowercase hex: what is stored and looked up.
+    pub fn digest(&self) -> String {
+        digest(&self.0)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The lowercase-hex SHA-256 of a presented secret.
+pub fn digest(secret: &str) -> String {
+    format!("{:x}", Sha256::digest(secret.as_bytes()))
+}
+
+/// The operating system could not give random bytes (a machine without entropy source).
+#[derive(Debug, thiserror::Error)]
+#[error("no random bytes from the operating system: {0}")]
+pub struct RandomError(getrandom::Error);
+
+/// `prefix` followed by `bytes` random bytes in hex.
+pub fn random_secret(prefix: &str, bytes: usize) -> Result<Secret, RandomError> {
+    Ok(Secret(format!("{prefix}{}", random_hex(bytes)?)))
+}
+
+/// A new API token: 256 bits.
+pub fn new_api_token() -> Result<Secret, RandomError> {
+    random_secret(TOKEN_PREFIX, 32)
+}
+
+/// A short public id (`tok_` and 8 hex digits) to list and revoke a token by; it says
+/// nothing about the token itself.
+pub fn new_token_id() -> Result<String, RandomError> {
+    Ok(format!("tok_{}", random_hex(4)?))
+}
+
+fn random_hex(bytes: usize) -> Result<String, RandomError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(RandomError)?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_carry_256_random_bits_and_a_recognisable_prefix() {
+        let a = new_api_token().unwrap();
+        let b = new_api_token().unwrap();
+        assert_ne!(a, b);
+        let hex = a.expose().strip_prefix(TOKEN_PREFIX).unwrap();
+        assert_eq!(hex.len(), 64);
+        assert!(hex.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert!(!format!("{a:?}").contains(hex));
+    }
+
+    #[test]
+    fn the_digest_is_sha256_hex() {
+        // The SHA-256 test vector for "abc" (FIPS 180-2, appendix B.1).
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let token = new_api_token().unwrap();
+        assert_eq!(token.digest(), digest(token.expose()));
+    }
+
+    #[test]
+    fn ids_are_short_and_distinct() {
+        let id = new_token_id().unwrap();
+        assert!(id.starts_with("tok_") && id.len() == 12, "{id}");
+        assert_ne!(id, new_token_id().unwrap());
+    }
+}

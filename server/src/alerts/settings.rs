@@ -1,0 +1,240 @@
+//! The `[alerts]` table of the server's config: the core's rules (docs/ALERTS.md, "Rules") plus
+//! the server's own `[[alerts.webhooks]]`, the receivers every notification batch is POSTed to.
+//!
+//! The core's `AlertsConfig` refuses keys it does not know, so the webhooks are taken out of the
+//! table before the rest is read as rules. Every mistake names its key, the way the rest of the
+//! config does: `alerts.rules[2].metrc: unknown field`, `alerts.webhooks[0].url: ...`.
+
+use floorwatch_core::Organisation;
+use floorwatch_core::alerts::{Alerts, AlertsConfig, RuleError, WebhookFormat};
+use serde::Deserialize;
+
+/// What the `[alerts]` table configures. Absent, it is the defaults: the default rules and no
+/// webhooks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlertSettings {
+    pub rules: AlertsConfig,
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+/// One `[[alerts.webhooks]]` receiver.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where batches are POSTed; `http://` only (see [`check_url`]).
+    pub url: String,
+    /// The body's shape: `json` (the batch itself), `wecom`, `dingtalk` or `slack`.
+    #[serde(default)]
+    pub format: WebhookFormat,
+    /// The first retry waits this long; each further one twice as long (docs/ALERTS.md,
+    /// "Webhooks").
+    #[serde(default = "default_retry_first_ms")]
+    pub retry_first_ms: u64,
+    /// Retries never wait longer than this.
+    #[serde(default = "default_retry_max_s")]
+    pub retry_max_s: u64,
+    /// One attempt gives up after this long (and is retried).
+    #[serde(default = "default_timeout_s")]
+    pub timeout_s: u64,
+}
+
+fn default_retry_first_ms() -> u64 {
+    1_000
+}
+
+fn default_retry_max_s() -> u64 {
+    300
+}
+
+fn default_timeout_s() -> u64 {
+    10
+}
+
+/// A mistake in the `[alerts]` table, naming its key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AlertSettingsError {
+    #[error("{key}: {message}")]
+    Field { key: String, message: String },
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+}
+
+fn field(key: impl Into<String>, message: impl Into<String>) -> AlertSettingsError {
+    AlertSettingsError::Field {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+impl AlertSettings {
+    /// Reads the `[alerts]` table (already parsed as TOML) and checks every rule against
+    /// `org`, the way `Alerts::new` will at start.
+    pub fn from_table(
+        mut table: toml::Table,
+        org: &Organisation,
+    ) -> Result<AlertSettings, AlertSettingsError> {
+        let webhooks = match table.remove("webhooks") {
+            None => Vec::new(),
+            Some(value) => read::<Vec<WebhookConfig>>("alerts.webhooks", value)?,
+        };
+        for (i, webhook) in webhooks.iter().enumerate() {
+            webhook.check(&format!("alerts.webhooks[{i}]"))?;
+        }
+        let rules = read::<AlertsConfig>("alerts", toml::Value::Table(table))?;
+        let settings = AlertSettings { rules, webhooks };
+        settings.check(org)?;
+        Ok(settings)
+    }
+
+    /// Checks the rules against an organisation (again when `--demo` brings its own).
+    pub fn check(&self, org: &Organisation) -> Result<(), AlertSettingsError> {
+        Alerts::new(&self.rules, org)?;
+        Ok(())
+    }
+}
+
+/// Deserialises `value`, naming the path of any mistake below `prefix`.
+fn read<T: serde::de::DeserializeOwned>(
+    prefix: &str,
+    value: toml::Value,
+) -> Result<T, AlertSettingsError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let key = if path == "." || path.is_empty() {
+            prefix.to_string()
+        } else if path.starts_with('[') {
+            format!("{prefix}{path}")
+        } else {
+            format!("{prefix}.{path}")
+        };
+        field(key, e.into_inner().to_string())
+    })
+}
+
+impl WebhookConfig {
+    fn check(&self, key: &str) -> Result<(), AlertSettingsError> {
+        check_url(&self.url).map_err(|message| field(format!("{key}.url"), message))?;
+        let range = |name: &str, value: u64, min: u64, max: u64| {
+            if (min..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(field(
+                    format!("{key}.{name}"),
+                    format!("{value} is outside {min}..={max}"),
+                ))
+            }
+        };
+        range("retry_first_ms", self.retry_first_ms, 10, 600_000)?;
+        range("retry_max_s", self.retry_max_s, 1, 86_400)?;
+        range("timeout_s", self.timeout_s, 1, 300)?;
+        if self.retry_max_s * 1000 < self.retry_first_ms {
+            return Err(field(
+                format!("{key}.retry_max_s"),
+                "must be at least retry_first_ms",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A webhook URL must be `http://HOST[:PORT]/...`. This build carries no TLS library, so an
+/// `https://` receiver (WeCom, DingTalk and Slack robots are) is reached through a relay on the
+/// local network that forwards to it (docs/ALERTS.md, "Webhooks").
+pub fn check_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("\"{url}\" is not a URL ({e})"))?;
+    match parsed.scheme() {
+        "http" => {}
+        "https" => {
+            return Err(format!(
+                "\"{url}\": https is not built into this server; send to an http:// relay \
+                 that forwards to it"
+            ));
+        }
+        other => return Err(format!("\"{url}\": scheme \"{other}\" is not http")),
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("\"{url}\" names no host"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(text: &str) -> Result<AlertSettings, AlertSettingsError> {
+        let table: toml::Table = toml::from_str(text).unwrap();
+        AlertSettings::from_table(table, &Organisation::default())
+    }
+
+    #[test]
+    fn an_empty_table_is_the_defaults() {
+        let s = settings("").unwrap();
+        assert_eq!(s, AlertSettings::default());
+        assert!(s.rules.default_rules);
+    }
+
+    #[test]
+    fn rules_and_webhooks_are_read() {
+        let s = settings(
+            r#"
+            batch_s = 10
+            [[rules]]
+            id = "long-wait"
+            metric = "longest_waiting_s"
+            comparison = "above"
+            warning = 120
+            [[webhooks]]
+            url = "http://127.0.0.1:9000/hook"
+            format = "wecom"
+            [[webhooks]]
+            url = "http://relay.local/slack"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(s.rules.batch_s, 10);
+        assert_eq!(s.rules.rules[0].id, "long-wait");
+        assert_eq!(s.webhooks.len(), 2);
+        assert_eq!(s.webhooks[0].format, WebhookFormat::Wecom);
+        assert_eq!(s.webhooks[1].format, WebhookFormat::Json);
+        assert_eq!(s.webhooks[1].retry_first_ms, 1_000);
+    }
+
+    #[test]
+    fn mistakes_name_their_key() {
+        let cases = [
+            (
+                "batch_secs = 3",
+                "alerts.batch_secs: unknown field `batch_secs`",
+            ),
+            (
+                "[[rules]]\nid = \"x\"\nmetrc = \"offered\"",
+                "alerts.rules[0].metrc: unknown field `metrc`",
+            ),
+            (
+                "[[rules]]\nid = \"x\"\nmetric = \"foo\"\ncomparison = \"above\"\nwarning = 1",
+                "alerts.rules[0].metric: unknown metric \"foo\"",
+            ),
+            (
+                "[[webhooks]]\nurl = \"https://qyapi.example/send\"",
+                "alerts.webhooks[0].url: \"https://qyapi.example/send\": https is not built",
+            ),
+            (
+                "[[webhooks]]\nurl = \"http://a/\"\nformat = \"telex\"",
+                "alerts.webhooks[0].format: unknown variant `telex`",
+            ),
+            (
+                "[[webhooks]]\nurl = \"http://a/\"\nretry_first_ms = 1",
+                "alerts.webhooks[0].retry_first_ms: 1 is outside",
+            ),
+            (
+                "[[webhooks]]\nurl = \"not a url\"",
+                "alerts.webhooks[0].url",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = settings(text).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{text:?}: {err}");
+        }
+    }
+}

@@ -1,0 +1,501 @@
+//! The trail's file: appending under a lock, reading, verifying, filtering.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use super::{AUDIT_FILE, Action, Entry, Record, chain};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("audit trail {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error(
+        "audit trail {path}: the last line is incomplete (the machine stopped mid-write?); \
+         nothing more is appended until it is looked at: run `floorwatch audit verify`"
+    )]
+    TornTail { path: PathBuf },
+    #[error(
+        "audit trail {path}: the last record cannot be read ({reason}); nothing more is \
+         appended until it is looked at: run `floorwatch audit verify`"
+    )]
+    DamagedTail { path: PathBuf, reason: String },
+}
+
+/// The audit trail of one data dir. Cheap to clone; opens the file for each operation, so the
+/// server and the command line can share it.
+#[derive(Debug, Clone)]
+pub struct AuditTrail {
+    path: PathBuf,
+}
+
+/// One line of the file as read: its number (from 1) and the record, or why it is not one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub number: u64,
+    pub record: Result<Record, String>,
+}
+
+/// What `audit verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every record follows the one before it. `head` is the last record's hash (the
+    /// genesis for an empty trail): note it to detect a cut-off tail later.
+    Intact { records: u64, head: String },
+    /// The first line that breaks the chain, and why. Records before it are intact.
+    Broken { line: u64, reason: String },
+}
+
+/// Which records `audit list` and the security officer's page show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub actor: Option<String>,
+    pub action: Option<Action>,
+    /// Records at or after this time.
+    pub since: Option<jiff::Timestamp>,
+}
+
+impl Filter {
+    pub fn matches(&self, record: &Record) -> bool {
+        self.actor.as_ref().is_none_or(|a| *a == record.actor)
+            && self.action.is_none_or(|a| a == record.action)
+            && self
+                .since
+                .is_none_or(|since| record.timestamp().is_some_and(|t| t >= since))
+    }
+}
+
+impl AuditTrail {
+    /// The trail of `data_dir` (`audit.log` in it); nothing is opened yet.
+    pub fn open(data_dir: &Path) -> AuditTrail {
+        AuditTrail {
+            path: data_dir.join(AUDIT_FILE),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `entry` at `now`, chained to the last record, and syncs it to disk before
+    /// returning. Holds an exclusive lock on the file meanwhile, so concurrent writers (the
+    /// server's tasks, a command line) each chain onto the record before theirs.
+    pub fn append(&self, entry: Entry, now: jiff::Timestamp) -> Result<Record, AuditError> {
+        let io_err = |source| AuditError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(io_err)?;
+        }
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&self.path).map_err(io_err)?;
+        file.lock().map_err(io_err)?;
+        let last = match last_line(&mut file).map_err(io_err)? {
+            Tail::Empty => None,
+            Tail::Torn => {
+                return Err(AuditError::TornTail {
+                    path: self.path.clone(),
+                });
+            }
+            Tail::Line(bytes) => Some(serde_json::from_slice::<Record>(&bytes).map_err(|e| {
+                AuditError::DamagedTail {
+                    path: self.path.clone(),
+                    reason: e.to_string(),
+                }
+            })?),
+        };
+        let record = chain::seal(last.as_ref().map(|r| (r.seq, r.hash.as_str())), now, entry);
+        let mut line = serde_json::to_vec(&record).unwrap_or_default();
+        line.push(b'\n');
+        // One write of the whole line to a file opened for appending: readers never see half
+        // a record unless the machine stops mid-write.
+        file.write_all(&line).map_err(io_err)?;
+        file.sync_data().map_err(io_err)?;
+        Ok(record)
+    }
+
+    /// Every line of the trail, in order. A missing file is an empty trail.
+    pub fn lines(&self) -> Result<Vec<Line>, AuditError> {
+        let mut out = Vec::new();
+        self.for_each_line(|number, bytes, complete| {
+            let record = if complete {
+                serde_json::from_slice::<Record>(bytes)
+                    .map_err(|e| format!("not an audit record: {e}"))
+            } else {
+                Err("the line is incomplete (no newline at its end)".into())
+            };
+            out.push(Line { number, record });
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// The records matching `filter`, in order; damaged lines are left out (`verify` names
+    /// them).
+    pub fn records(&self, filter: &Filter) -> Result<Vec<Record>, AuditError> {
+        Ok(self
+            .lines()?
+            .into_iter()
+            .filter_map(|line| line.record.ok())
+            .filter(|r| filter.matches(r))
+            .collect())
+    }
+
+    /// Checks the whole chain and names the first line that breaks it.
+    pub fn verify(&self) -> Result<Verdict, AuditError> {
+        let mut prev: Option<(u64, String)> = None;
+        let mut broken = None;
+        self.for_each_line(|number, bytes, complete| {
+            let outcome = if complete {
+                serde_json::from_slice::<Record>(bytes)
+                    .map_err(|e| format!("not an audit record: {e}"))
+                    .and_then(|record| {
+                        chain::check(prev.as_ref().map(|(s, h)| (*s, h.as_str())), &record)
+                            .map(|()| record)
+                    })
+            } else {
+                Err("the line is incomplete (no newline at its end)".into())
+            };
+            match outcome {
+                Ok(record) => {
+                    prev = Some((record.seq, record.hash));
+                    true
+                }
+                Err(reason) => {
+                    broken = Some(Verdict::Broken {
+                        line: number,
+                        reason,
+                    });
+                    false
+                }
+            }
+        })?;
+        Ok(broken.unwrap_or_else(|| match prev {
+            Some((records, head)) => Verdict::Intact { records, head },
+            None => Verdict::Intact {
+                records: 0,
+                head: chain::GENESIS.into(),
+            },
+        }))
+    }
+
+    /// Calls `each(number, bytes, ends_with_newline)` for every line until it returns false.
+    fn for_each_line(
+        &self,
+        mut each: impl FnMut(u64, &[u8], bool) -> bool,
+    ) -> Result<(), AuditError> {
+        let io_err = |source| AuditError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let file = match File::open(&self.path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_err(e)),
+        };
+        let mut reader = BufReader::new(file);
+        let mut buf = Vec::new();
+        let mut number = 0;
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf).map_err(io_err)?;
+            if n == 0 {
+                return Ok(());
+            }
+            number += 1;
+            let complete = buf.last() == Some(&b'\n');
+            let bytes = if complete {
+                &buf[..buf.len() - 1]
+            } else {
+                &buf[..]
+            };
+            if !each(number, bytes, complete) {
+                return Ok(());
+            }
+        }
+    }
+}
+
+enum Tail {
+    Empty,
+    /// The file does not end with a newline.
+    Torn,
+    /// The last line, without its newline.
+    Line(Vec<u8>),
+}
+
+/// The last line of the file, read backwards from the end in blocks (records are short, the
+/// trail long).
+fn last_line(file: &mut File) -> io::Result<Tail> {
+    const BLOCK: u64 = 4096;
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(Tail::Empty);
+    }
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::Start(len - 1))?;
+    file.read_exact(&mut last)?;
+    if last[0] != b'\n' {
+        return Ok(Tail::Torn);
+    }
+    let end = len - 1;
+    let mut start = end;
+    let mut line: Vec<u8> = Vec::new();
+    while start > 0 {
+        let from = start.saturating_sub(BLOCK);
+        let mut block = vec![0u8; (start - from) as usize];
+        file.seek(SeekFrom::Start(from))?;
+        file.read_exact(&mut block)?;
+        if let Some(at) = block.iter().rposition(|&b| b == b'\n') {
+            block.drain(..=at);
+            block.extend_from_slice(&line);
+            return Ok(Tail::Line(block));
+        }
+        block.extend_from_slice(&line);
+        line = block;
+        start = from;
+    }
+    Ok(Tail::Line(line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: i64) -> jiff::Timestamp {
+        jiff::Timestamp::from_millisecond(ms).unwrap()
+    }
+
+    fn trail_with(n: usize) -> (tempfile::TempDir, AuditTrail) {
+        let dir = tempfile::tempdir().unwrap();
+        let trail = AuditTrail::open(dir.path());
+        for i in 0..n {
+            trail
+                .append(
+                    Entry::new(
+                        if i % 2 == 0 { "alice" } else { "bob" },
+                        if i % 3 == 0 {
+                            Action::Login
+                        } else {
+                            Action::AlertAck
+                        },
+                        format!("alert:{i}"),
+                        "",
+                    ),
+                    at(1_000 * i as i64),
+                )
+                .unwrap();
+        }
+        (dir, trail)
+    }
+
+    fn edit_line(trail: &AuditTrail, number: usize, edit: impl Fn(&str) -> String) {
+        let text = std::fs::read_to_string(trail.path()).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i + 1 == number {
+                    edit(l)
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        std::fs::write(trail.path(), lines.join("\n") + "\n").unwrap();
+    }
+
+    #[test]
+    fn an_empty_or_missing_trail_is_intact() {
+        let (_dir, trail) = trail_with(0);
+        assert_eq!(
+            trail.verify().unwrap(),
+            Verdict::Intact {
+                records: 0,
+                head: chain::GENESIS.into()
+            }
+        );
+        assert!(trail.lines().unwrap().is_empty());
+    }
+
+    #[test]
+    fn appended_records_chain_and_verify() {
+        let (_dir, trail) = trail_with(5);
+        let lines = trail.lines().unwrap();
+        assert_eq!(lines.len(), 5);
+        let last = lines[4].record.clone().unwrap();
+        assert_eq!(last.seq, 5);
+        assert_eq!(
+            trail.verify().unwrap(),
+            Verdict::Intact {
+                records: 5,
+                head: last.hash
+            }
+        );
+    }
+
+    #[test]
+    fn an_edited_record_is_named_by_its_line() {
+        let (_dir, trail) = trail_with(5);
+        edit_line(&trail, 3, |l| l.replace("alert:2", "alert:9"));
+        match trail.verify().unwrap() {
+            Verdict::Broken { line, reason } => {
+                assert_eq!(line, 3);
+                assert!(reason.contains("edited"), "{reason}");
+            }
+            other => panic!("not caught: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_edit_that_recomputes_the_hash_breaks_the_next_line() {
+        let (_dir, trail) = trail_with(4);
+        let mut second = trail.lines().unwrap()[1].record.clone().unwrap();
+        second.actor = "mallory".into();
+        second.hash = chain::hash(
+            &second.prev,
+            second.seq,
+            &second.time,
+            &second.actor,
+            second.action,
+            &second.target,
+            &second.detail,
+        );
+        let forged = serde_json::to_string(&second).unwrap();
+        edit_line(&trail, 2, |_| forged.clone());
+        assert!(matches!(
+            trail.verify().unwrap(),
+            Verdict::Broken { line: 3, .. }
+        ));
+    }
+
+    #[test]
+    fn removed_and_garbled_lines_are_caught() {
+        let (_dir, trail) = trail_with(4);
+        edit_line(&trail, 2, |_| String::new());
+        assert!(matches!(
+            trail.verify().unwrap(),
+            Verdict::Broken { line: 2, .. }
+        ));
+        let (_dir, trail) = trail_with(4);
+        let text = std::fs::read_to_string(trail.path()).unwrap();
+        let without_second: Vec<&str> = text
+            .lines()
+            .enumerate()
+            .filter(|(i, _)| *i != 1)
+            .map(|(_, l)| l)
+            .collect();
+        std::fs::write(trail.path(), without_second.join("\n") + "\n").unwrap();
+        match trail.verify().unwrap() {
+            Verdict::Broken { line, reason } => {
+                assert_eq!(line, 2);
+                assert!(reason.contains("seq"), "{reason}");
+            }
+            other => panic!("not caught: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_torn_tail_is_reported_and_blocks_appends() {
+        let (_dir, trail) = trail_with(2);
+        let mut file = OpenOptions::new().append(true).open(trail.path()).unwrap();
+        file.write_all(br#"{"seq":3,"ti"#).unwrap();
+        assert!(matches!(
+            trail.verify().unwrap(),
+            Verdict::Broken { line: 3, .. }
+        ));
+        let err = trail
+            .append(Entry::new("a", Action::Login, "", ""), at(0))
+            .unwrap_err();
+        assert!(matches!(err, AuditError::TornTail { .. }), "{err}");
+    }
+
+    #[test]
+    fn the_last_line_is_found_across_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let trail = AuditTrail::open(dir.path());
+        let long = "x".repeat(chain::MAX_DETAIL_CHARS);
+        for i in 0..5 {
+            trail
+                .append(
+                    Entry::new("a", Action::Export, format!("t{i}"), long.clone()),
+                    at(i),
+                )
+                .unwrap();
+        }
+        assert!(matches!(
+            trail.verify().unwrap(),
+            Verdict::Intact { records: 5, .. }
+        ));
+    }
+
+    #[test]
+    fn concurrent_writers_keep_one_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let trail = AuditTrail::open(dir.path());
+                std::thread::spawn(move || {
+                    for i in 0..10 {
+                        trail
+                            .append(
+                                Entry::new(format!("w{t}"), Action::Login, format!("{i}"), ""),
+                                at(i),
+                            )
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let trail = AuditTrail::open(dir.path());
+        assert!(matches!(
+            trail.verify().unwrap(),
+            Verdict::Intact { records: 40, .. }
+        ));
+    }
+
+    #[test]
+    fn filters_select_by_actor_action_and_time() {
+        let (_dir, trail) = trail_with(6);
+        let by_alice = trail
+            .records(&Filter {
+                actor: Some("alice".into()),
+                ..Filter::default()
+            })
+            .unwrap();
+        assert_eq!(by_alice.len(), 3);
+        let logins = trail
+            .records(&Filter {
+                action: Some(Action::Login),
+                ..Filter::default()
+            })
+            .unwrap();
+        assert_eq!(logins.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 4]);
+        let recent = trail
+            .records(&Filter {
+                since: Some(at(4_000)),
+                ..Filter::default()
+            })
+            .unwrap();
+        assert_eq!(recent.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![5, 6]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_dir, trail) = trail_with(1);
+        let mode = std::fs::metadata(trail.path())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

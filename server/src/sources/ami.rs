@@ -1,0 +1,504 @@
+//! The `asterisk-ami` source: a client of the Asterisk Manager Interface (docs/CTI.md, "AMI"
+//! and "Sources").
+//!
+//! On every (re)connect: Login (the secret is sent, never logged), the event filter of the
+//! events the mapper reads, a Ping for the switch's clock, and QueueStatus, whose reply goes to
+//! [`AmiMapper::resync`] so no call stays "waiting" and no agent stays in a state it left while
+//! the link was down. Then every event goes to [`AmiMapper::map`], and [`AmiMapper::tick`] runs
+//! about once a second. One mapper lives across reconnects. A lost link is retried with
+//! exponential back-off; a Ping every `ping_interval_s` notices a link that died silently.
+//!
+//! **Time.** The mapper times events by their `Timestamp:` headers, the switch's clock. The
+//! source keeps an estimate of that clock, the latest `Timestamp:` seen (from events and Ping
+//! replies) plus the wall time since it arrived, and gives it to `tick`, to `resync` and as the
+//! receive time of events without a `Timestamp:`; so a day replayed fast by a test switch is
+//! timed as the switch says, not by this machine's clock.
+
+use std::time::{Duration, Instant};
+
+use floorwatch_core::ami::{AmiDecoder, AmiError, AmiMapper, AmiMessage, action};
+use floorwatch_core::{Event, Millis};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::{Feed, record};
+use crate::config::Secret;
+use crate::telemetry::EventOutcome;
+
+/// A switch's manager interface, from a `[[sources]]` table of kind `asterisk-ami`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmiConfig {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub secret: Secret,
+    /// The event mask asked for at Login (`agent,call`).
+    pub events: String,
+    pub reconnect_min: Duration,
+    pub reconnect_max: Duration,
+    pub connect_timeout: Duration,
+    pub ping_interval: Duration,
+    pub abandon_grace_ms: Millis,
+}
+
+impl AmiConfig {
+    pub fn source(&self) -> String {
+        format!("ami:{}", self.name)
+    }
+}
+
+/// How long the switch may take to answer Login, Filter, Ping or QueueStatus.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Malformed blocks reported at `warn` per connection; the rest at `debug`.
+const MALFORMED_WARNINGS: u64 = 20;
+
+/// Runs the source until shutdown.
+pub async fn run(config: AmiConfig, mut feed: Feed) {
+    let source = config.source();
+    // Each run of the server numbers its events anew; the start time keeps them apart from
+    // the journal's (see `AmiMapper::with_run`).
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mapper = AmiMapper::new(&source, &feed.organisation)
+        .with_abandon_grace(config.abandon_grace_ms)
+        .with_run(run);
+    let mut link = Link {
+        source,
+        mapper,
+        clock: SwitchClock::default(),
+        next_action: 0,
+        malformed: 0,
+    };
+    let mut delay = config.reconnect_min;
+    loop {
+        match link.session(&config, &mut feed).await {
+            Ended::Shutdown => return,
+            Ended::Lost { reason, synced } => {
+                if synced {
+                    delay = config.reconnect_min;
+                }
+                tracing::warn!(
+                    source = %link.source,
+                    %reason,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "AMI link down; reconnecting"
+                );
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = feed.shutdown.changed() => return,
+        }
+        delay = (delay * 2).min(config.reconnect_max);
+    }
+}
+
+/// How a session ended.
+enum Ended {
+    Shutdown,
+    Lost {
+        reason: String,
+        /// It got as far as the resync (the back-off starts afresh).
+        synced: bool,
+    },
+}
+
+fn lost(reason: impl Into<String>) -> Ended {
+    Ended::Lost {
+        reason: reason.into(),
+        synced: false,
+    }
+}
+
+/// The estimate of the switch's clock: the latest `Timestamp:` seen, plus the wall time since.
+#[derive(Debug, Default)]
+struct SwitchClock {
+    last: Option<(Millis, Instant)>,
+}
+
+impl SwitchClock {
+    fn saw(&mut self, message: &AmiMessage) {
+        if let Some(ts) = message.get("Timestamp").and_then(parse_timestamp)
+            && self.last.is_none_or(|(t, _)| ts >= t)
+        {
+            self.last = Some((ts, Instant::now()));
+        }
+    }
+
+    fn now(&self) -> Millis {
+        match self.last {
+            Some((ts, at)) => ts + at.elapsed().as_millis() as Millis,
+            None => jiff::Timestamp::now().as_millisecond(),
+        }
+    }
+}
+
+/// `Timestamp: 1700000000.123456` as UTC ms; anything else is no time.
+fn parse_timestamp(text: &str) -> Option<Millis> {
+    let text = text.trim();
+    let (secs, frac) = text.split_once('.').unwrap_or((text, ""));
+    if secs.is_empty() || secs.len() > 11 || !secs.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let millis = format!("{frac:0<3}");
+    let millis: i64 = millis.get(..3)?.parse().ok()?;
+    secs.parse::<i64>()
+        .ok()?
+        .checked_mul(1000)?
+        .checked_add(millis)
+}
+
+/// What lives across reconnects.
+struct Link {
+    source: String,
+    mapper: AmiMapper,
+    clock: SwitchClock,
+    next_action: u64,
+    malformed: u64,
+}
+
+/// One TCP connection to the switch.
+struct Connection {
+    stream: TcpStream,
+    decoder: AmiDecoder,
+    buf: Vec<u8>,
+    /// Decoded but not handled yet (what came after an awaited reply in the same read).
+    pending: Vec<Result<AmiMessage, AmiError>>,
+}
+
+impl Connection {
+    async fn send(&mut self, message: &AmiMessage) -> Result<(), Ended> {
+        self.stream
+            .write_all(message.encode().as_bytes())
+            .await
+            .map_err(|e| lost(format!("write failed: {e}")))
+    }
+
+    /// The messages left from the last read, else reads once: the decoded messages (or
+    /// blocks' errors). `Err` when the switch closed. Cancel-safe: nothing is lost if the
+    /// future is dropped while it waits.
+    async fn read(&mut self) -> Result<Vec<Result<AmiMessage, AmiError>>, Ended> {
+        if !self.pending.is_empty() {
+            return Ok(std::mem::take(&mut self.pending));
+        }
+        let n = self
+            .stream
+            .read(&mut self.buf)
+            .await
+            .map_err(|e| lost(format!("read failed: {e}")))?;
+        if n == 0 {
+            return Err(lost("the switch closed the connection"));
+        }
+        self.decoder.feed(&self.buf[..n]);
+        Ok(std::iter::from_fn(|| self.decoder.next_message()).collect())
+    }
+}
+
+impl Link {
+    fn action_id(&mut self, what: &str) -> String {
+        self.next_action += 1;
+        format!("floorwatch-{what}-{}", self.next_action)
+    }
+
+    async fn session(&mut self, config: &AmiConfig, feed: &mut Feed) -> Ended {
+        let address = format!("{}:{}", config.host, config.port);
+        let stream = match tokio::time::timeout(
+            config.connect_timeout,
+            TcpStream::connect(&address),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => return lost(format!("cannot connect to {address}: {e}")),
+            Err(_) => return lost(format!("connecting to {address} timed out")),
+        };
+        let _ = stream.set_nodelay(true);
+        let mut conn = Connection {
+            stream,
+            decoder: AmiDecoder::new(),
+            buf: vec![0; 64 * 1024],
+            pending: Vec::new(),
+        };
+        self.malformed = 0;
+        match self.handshake(config, &mut conn, feed).await {
+            Ok(()) => {}
+            Err(ended) => return ended,
+        }
+        match self.stream(config, &mut conn, feed).await {
+            Ended::Lost { reason, .. } => Ended::Lost {
+                reason,
+                synced: true,
+            },
+            Ended::Shutdown => {
+                let id = self.action_id("logoff");
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(1), conn.send(&action::logoff(&id)))
+                        .await;
+                Ended::Shutdown
+            }
+        }
+    }
+
+    /// Login, filter, Ping, QueueStatus and the resync.
+    async fn handshake(
+        &mut self,
+        config: &AmiConfig,
+        conn: &mut Connection,
+        feed: &mut Feed,
+    ) -> Result<(), Ended> {
+        let id = self.action_id("login");
+        let login = action::login(
+            &config.username,
+            config.secret.expose(),
+            &config.events,
+            &id,
+        );
+        conn.send(&login).await?;
+        let reply = self.reply(conn, feed, &id).await?;
+        if reply.response() != Some("Success") {
+            let why = reply.get("Message").unwrap_or("refused").to_string();
+            tracing::error!(
+                source = %self.source,
+                username = %config.username,
+                reason = %why,
+                "AMI login refused"
+            );
+            return Err(lost(format!("login refused: {why}")));
+        }
+        tracing::info!(
+            source = %self.source,
+            banner = conn.decoder.banner().unwrap_or("(none)"),
+            "AMI logged in"
+        );
+
+        let id = self.action_id("filter");
+        conn.send(&action::filter_mapped_events(&id)).await?;
+        let reply = self.reply(conn, feed, &id).await?;
+        if reply.response() != Some("Success") {
+            // Asterisk before 13 has no Filter action: every event comes, the mapper skips
+            // the ones it does not read.
+            tracing::info!(source = %self.source, "the switch sets no event filter; all events come");
+        }
+
+        let id = self.action_id("ping");
+        conn.send(&action::ping(&id)).await?;
+        let reply = self.reply(conn, feed, &id).await?;
+        self.clock.saw(&reply);
+
+        let id = self.action_id("queuestatus");
+        conn.send(&action::queue_status(&id)).await?;
+        let reply = self.reply(conn, feed, &id).await?;
+        if reply.response() != Some("Success") {
+            return Err(lost(format!(
+                "QueueStatus refused: {}",
+                reply.get("Message").unwrap_or("no reason")
+            )));
+        }
+        let list = self.list(conn, feed, &id).await?;
+        let at = self.clock.now();
+        let events = self.mapper.resync(&list, at);
+        tracing::info!(
+            source = %self.source,
+            rows = list.len(),
+            events = events.len(),
+            "AMI resynced from QueueStatus"
+        );
+        if !record(feed, &self.source, events).await {
+            return Err(Ended::Shutdown);
+        }
+        Ok(())
+    }
+
+    /// Reads up to the response carrying `id`; events before it are mapped and recorded.
+    async fn reply(
+        &mut self,
+        conn: &mut Connection,
+        feed: &mut Feed,
+        id: &str,
+    ) -> Result<AmiMessage, Ended> {
+        let mut found = None;
+        self.read_until(conn, feed, |m| {
+            if m.response().is_some() && m.action_id() == Some(id) {
+                found = Some(m.clone());
+                true
+            } else {
+                false
+            }
+        })
+        .await?;
+        found.ok_or_else(|| lost("no reply"))
+    }
+
+    /// The list events carrying `id`, up to the one that completes it.
+    async fn list(
+        &mut self,
+        conn: &mut Connection,
+        feed: &mut Feed,
+        id: &str,
+    ) -> Result<Vec<AmiMessage>, Ended> {
+        let mut list = Vec::new();
+        self.read_until(conn, feed, |m| {
+            if m.event().is_some() && m.action_id() == Some(id) {
+                list.push(m.clone());
+                action::is_list_complete(m)
+            } else {
+                false
+            }
+        })
+        .await?;
+        Ok(list)
+    }
+
+    /// Reads and maps until `wanted` takes a message (which is not mapped), within
+    /// [`REPLY_TIMEOUT`]. Messages after it in the same read are kept for the next reader.
+    async fn read_until(
+        &mut self,
+        conn: &mut Connection,
+        feed: &mut Feed,
+        mut wanted: impl FnMut(&AmiMessage) -> bool,
+    ) -> Result<(), Ended> {
+        let deadline = tokio::time::Instant::now() + REPLY_TIMEOUT;
+        let mut done = false;
+        while !done {
+            let read = tokio::select! {
+                read = tokio::time::timeout_at(deadline, conn.read()) => read,
+                _ = feed.shutdown.changed() => return Err(Ended::Shutdown),
+            };
+            let messages = read.map_err(|_| lost("the switch did not answer in time"))??;
+            let mut events = Vec::new();
+            let mut messages = messages.into_iter();
+            for message in messages.by_ref() {
+                match message {
+                    Ok(m) if wanted(&m) => {
+                        done = true;
+                        break;
+                    }
+                    other => self.take(other, feed, &mut events),
+                }
+            }
+            conn.pending.extend(messages);
+            if !record(feed, &self.source, events).await {
+                return Err(Ended::Shutdown);
+            }
+        }
+        Ok(())
+    }
+
+    /// Streams events until the link or the server goes.
+    async fn stream(
+        &mut self,
+        config: &AmiConfig,
+        conn: &mut Connection,
+        feed: &mut Feed,
+    ) -> Ended {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut ping = tokio::time::interval(config.ping_interval);
+        ping.reset();
+        let mut heard = Instant::now();
+        loop {
+            tokio::select! {
+                biased;
+                _ = feed.shutdown.changed() => return Ended::Shutdown,
+                read = conn.read() => {
+                    let messages = match read {
+                        Ok(messages) => messages,
+                        Err(ended) => return ended,
+                    };
+                    heard = Instant::now();
+                    let mut events = Vec::new();
+                    for message in messages {
+                        self.take(message, feed, &mut events);
+                    }
+                    if !record(feed, &self.source, events).await {
+                        return Ended::Shutdown;
+                    }
+                }
+                _ = tick.tick() => {
+                    let events = self.mapper.tick(self.clock.now());
+                    if !record(feed, &self.source, events).await {
+                        return Ended::Shutdown;
+                    }
+                }
+                _ = ping.tick() => {
+                    if heard.elapsed() > config.ping_interval * 2 {
+                        return lost("no answer to Ping");
+                    }
+                    let id = self.action_id("ping");
+                    if let Err(ended) = conn.send(&action::ping(&id)).await {
+                        return ended;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One message from the switch: events are mapped into `out`, replies update the clock, a
+    /// malformed block is reported and skipped.
+    fn take(&mut self, message: Result<AmiMessage, AmiError>, feed: &Feed, out: &mut Vec<Event>) {
+        match message {
+            Ok(m) => {
+                self.clock.saw(&m);
+                if m.event().is_some() {
+                    out.extend(self.mapper.map(&m, self.clock.now()));
+                }
+            }
+            Err(error) => {
+                self.malformed += 1;
+                feed.telemetry
+                    .count_events(&self.source, EventOutcome::Rejected, 1);
+                if self.malformed <= MALFORMED_WARNINGS {
+                    tracing::warn!(source = %self.source, %error, "skipped a malformed AMI block");
+                } else {
+                    tracing::debug!(source = %self.source, %error, "skipped a malformed AMI block");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_read_to_the_millisecond() {
+        assert_eq!(
+            parse_timestamp("1773000000.123456"),
+            Some(1_773_000_000_123)
+        );
+        assert_eq!(parse_timestamp("1773000000.5"), Some(1_773_000_000_500));
+        assert_eq!(parse_timestamp("1773000000"), Some(1_773_000_000_000));
+        for bad in [
+            "",
+            ".5",
+            "17x.1",
+            "1.2.3",
+            "99999999999999.0",
+            "1.1234567890",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_switch_clock_runs_on_from_the_last_timestamp() {
+        let mut clock = SwitchClock::default();
+        let wall = jiff::Timestamp::now().as_millisecond();
+        assert!(
+            (clock.now() - wall).abs() < 5_000,
+            "wall time until a timestamp"
+        );
+        clock.saw(&AmiMessage::new().with("Timestamp", "1773000000.000000"));
+        clock.saw(&AmiMessage::new().with("Timestamp", "1772000000.000000")); // older: kept out
+        let now = clock.now();
+        assert!(
+            (1_773_000_000_000..1_773_000_005_000).contains(&now),
+            "{now}"
+        );
+    }
+}

@@ -1,0 +1,123 @@
+//! End-to-end: `--tls-cert` / `--tls-key` serve HTTPS and wss (issue 8, "Transport"). The
+//! certificate is made at test time with rcgen; a real HTTPS client (reqwest on rustls) and a
+//! websocket client over rustls trust it and nothing else.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use floorwatch_core::wire::LiveFrame;
+use floorwatch_tests::Server;
+use futures_util::{SinkExt, StreamExt};
+use rustls::pki_types::ServerName;
+use tokio_tungstenite::tungstenite::Message;
+
+/// A self-signed certificate for 127.0.0.1 written to `dir`, and a client configuration that
+/// trusts exactly it.
+fn certificate(dir: &std::path::Path) -> (String, String, Arc<rustls::ClientConfig>) {
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+        .unwrap_or_else(|e| panic!("rcgen: {e}"));
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(made.cert.der().clone()).unwrap();
+    (
+        cert.display().to_string(),
+        key.display().to_string(),
+        Arc::new(client_config(roots)),
+    )
+}
+
+fn client_config(roots: rustls::RootCertStore) -> rustls::ClientConfig {
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
+
+fn https_client(config: rustls::ClientConfig) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(config)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap_or_else(|e| panic!("reqwest client: {e}"))
+}
+
+#[tokio::test]
+async fn https_and_wss_work_with_the_given_certificate() {
+    let temp = tempfile::tempdir().unwrap();
+    let (cert, key, trusted) = certificate(temp.path());
+    let server = Server::start(&["--tls-cert", &cert, "--tls-key", &key, "--clock", "events"]);
+    let url = server.url().to_string();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+
+    let reply = https_client((*trusted).clone())
+        .get(format!("{url}/healthz"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}/healthz over TLS: {e:?}"));
+    assert_eq!(reply.status(), 200);
+    assert_eq!(reply.version(), reqwest::Version::HTTP_11);
+
+    // A client that does not trust the certificate is refused in the handshake.
+    let untrusting = https_client(client_config(rustls::RootCertStore::empty()));
+    let refused = untrusting.get(format!("{url}/healthz")).send().await;
+    assert!(refused.is_err(), "an untrusted certificate was accepted");
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let plain = url.replacen("https://", "http://", 1);
+    let answer = untrusting.get(format!("{plain}/healthz")).send().await;
+    assert!(answer.is_err(), "plain HTTP was answered: {answer:?}");
+
+    // The live socket over wss: subscribe, receive the snapshot.
+    let address = url.trim_start_matches("https://").to_string();
+    let tcp = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(trusted)
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        .await
+        .unwrap_or_else(|e| panic!("TLS handshake for wss: {e}"));
+    let (mut socket, _) =
+        tokio_tungstenite::client_async(format!("wss://{address}/api/v1/live"), tls)
+            .await
+            .unwrap_or_else(|e| panic!("wss upgrade: {e}"));
+    socket
+        .send(Message::text(
+            r#"{"subscribe":["centre"],"windows":["today"]}"#,
+        ))
+        .await
+        .unwrap();
+    let frame = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    return serde_json::from_str::<LiveFrame>(text.as_str())
+                        .unwrap_or_else(|e| panic!("not a LiveFrame ({e}): {text}"));
+                }
+                Some(Ok(_)) => continue,
+                other => panic!("the wss socket ended: {other:?}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no frame over wss within 10 s"));
+    assert!(
+        matches!(frame, LiveFrame::Snapshot { .. }),
+        "first frame over wss: {frame:?}"
+    );
+}
+
+#[test]
+fn a_key_without_a_certificate_is_a_config_error() {
+    let temp = tempfile::tempdir().unwrap();
+    let (_, key, _) = certificate(temp.path());
+    let out = std::process::Command::new(floorwatch_tests::binary("floorwatch"))
+        .args(["--listen", "127.0.0.1:0", "--tls-key", &key, "--data-dir"])
+        .arg(temp.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`tls-cert`"), "{stderr}");
+    assert!(!stderr.contains("PRIVATE KEY"), "{stderr}");
+}

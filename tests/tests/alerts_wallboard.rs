@@ -1,0 +1,165 @@
+//! The wallboard's alerts in a real browser (issue 7, "Done when"): an alert acknowledged in
+//! one browser session is seen acknowledged, with who and the note, in a second session; the
+//! wall's banner shows the open floor alert and never an agent's name.
+
+mod alerts_support;
+mod wallboard_support;
+
+use alerts_support::{Script, post, write_config};
+use floorwatch_tests::Server;
+use serde_json::json;
+use wallboard_support::{Browser, assets_args, one_browser_at_a_time, wait_for_connection};
+
+/// Sets an input's value as typing would (the page listens to `input` events).
+async fn type_into(browser: &Browser, css: &str, text: &str) {
+    browser
+        .js(
+            "const el = document.querySelector(arguments[0]);
+             el.value = arguments[1];
+             el.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![json!(css), json!(text)],
+        )
+        .await;
+}
+
+/// The text of an alert's row.
+async fn row_text(browser: &Browser, id: &str) -> String {
+    browser
+        .js(
+            "return document.querySelector(`[data-alert=\"${arguments[0]}\"]`).innerText;",
+            vec![json!(id)],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn wait_for_state(browser: &Browser, id: &str, state: &str) {
+    browser
+        .wait_for(
+            &format!("alert {id} to be {state}"),
+            "const row = document.querySelector(`[data-alert=\"${arguments[0]}\"]`);
+             return row !== null && row.dataset.state === arguments[1];",
+            vec![json!(id), json!(state)],
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_acknowledged_in_one_session_shows_acknowledged_in_another() {
+    let _one = one_browser_at_a_time().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The default rules: a break over 15 minutes (warning), a source silent 5 minutes
+    // (critical).
+    let config = write_config(dir.path(), "");
+    let mut args = vec![
+        "--clock".to_string(),
+        "events".to_string(),
+        "--config".to_string(),
+        config.to_string_lossy().into_owned(),
+    ];
+    args.extend(assets_args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start(&args);
+
+    // a1 (Li Na) on a break from 60 s; pbx2 says one thing at 0 s and falls silent; a3's
+    // meetings keep the clock going to 20 minutes.
+    let mut script = Script::new();
+    script.login(0.0, "a1", "t1").login(0.0, "a3", "t2");
+    script.push(
+        "pbx2",
+        0.0,
+        "agent_login",
+        json!({ "agent": "a2", "team": "t1" }),
+    );
+    script.state(60.0, "a1", "not_ready", Some("break"));
+    for minute in 2..=20 {
+        let state = if minute % 2 == 0 {
+            "not_ready"
+        } else {
+            "available"
+        };
+        let reason = (state == "not_ready").then_some("meeting");
+        script.state(60.0 * f64::from(minute), "a3", state, reason);
+    }
+    post(&server, &mut script);
+    let overrun = format!("not-ready-overrun/agent:a1@{}", Script::at(970.0));
+    let silent = format!("source-silent/centre/pbx2@{}", Script::at(300.0));
+
+    let first = Browser::open(1600, 900, "en-US").await;
+    let second = Browser::open(1600, 900, "en-US").await;
+    for browser in [&first, &second] {
+        browser
+            .goto(&format!("{}/#/supervisor", server.url()))
+            .await;
+        wait_for_connection(browser, "live").await;
+        wait_for_state(browser, &overrun, "open").await;
+        wait_for_state(browser, &silent, "open").await;
+    }
+    let text = row_text(&second, &overrun).await;
+    assert!(
+        text.contains("Li Na: not ready (Break) for 15:10, allowance 15:00"),
+        "{text}"
+    );
+    assert!(text.contains("Open, told: team lead"), "{text}");
+
+    // Without a name the page asks for one; with it, the acknowledgement goes through.
+    let row = format!("[data-alert=\"{overrun}\"]");
+    first.click(&format!("{row} [data-control=ack]")).await;
+    first
+        .wait_for(
+            "the page to ask for a name",
+            "return document.querySelector(`[data-alert=\"${arguments[0]}\"] .ack-error`)
+                 .innerText.includes('Enter your name');",
+            vec![json!(overrun)],
+        )
+        .await;
+    type_into(&first, "[data-control=ack-by]", "lead-t1").await;
+    type_into(
+        &first,
+        &format!("{row} [data-control=ack-note]"),
+        "she is with HR",
+    )
+    .await;
+    first.click(&format!("{row} [data-control=ack]")).await;
+    wait_for_state(&first, &overrun, "acknowledged").await;
+
+    // The second session sees it, with who and the note; the other alert is untouched.
+    wait_for_state(&second, &overrun, "acknowledged").await;
+    let text = row_text(&second, &overrun).await;
+    assert!(text.contains("Acknowledged by lead-t1"), "{text}");
+    assert!(text.contains("she is with HR"), "{text}");
+    wait_for_state(&second, &silent, "open").await;
+    let acked: Vec<serde_json::Value> = server.get_json("/api/v1/alerts?since=0");
+    let acked = acked.iter().find(|a| a["id"] == json!(overrun)).unwrap();
+    assert_eq!(acked["acknowledged"]["by"], "lead-t1");
+    first.screenshot("alerts-supervisor").await;
+
+    // The wall: the floor's alert in the banner, no agent's name anywhere.
+    second.goto(&format!("{}/#/wall", server.url())).await;
+    wait_for_connection(&second, "live").await;
+    let banner = second
+        .wait_for(
+            "the wall's alert banner",
+            "const b = document.querySelector('[data-banner=alerts]');
+             return b && b.innerText;",
+            vec![],
+        )
+        .await;
+    let banner = banner.as_str().unwrap_or_default();
+    assert!(banner.contains("1 critical, 0 warning"), "{banner}");
+    assert!(
+        banner.contains("Source pbx2: no event for 5:00"),
+        "{banner}"
+    );
+    let page = second.js("return document.body.innerText", vec![]).await;
+    assert!(
+        !page.as_str().unwrap_or_default().contains("Li Na"),
+        "{page}"
+    );
+    second.screenshot("alerts-wall").await;
+
+    first.close().await;
+    second.close().await;
+}
