@@ -221,6 +221,21 @@ pub enum NotReadyReason {
 }
 
 impl NotReadyReason {
+    pub const ALL: [NotReadyReason; 7] = [
+        NotReadyReason::Break,
+        NotReadyReason::Meal,
+        NotReadyReason::Meeting,
+        NotReadyReason::Training,
+        NotReadyReason::Coaching,
+        NotReadyReason::Outbound,
+        NotReadyReason::Other,
+    ];
+
+    /// Position in [`NotReadyReason::ALL`], for per-reason arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             NotReadyReason::Break => "break",

@@ -1,6 +1,7 @@
 //! End-to-end: `--tls-cert` / `--tls-key` serve HTTPS and wss (issue 8, "Transport"). The
-//! certificate is made at test time with rcgen; a real HTTPS client (reqwest on rustls) and a
-//! websocket client over rustls trust it and nothing else.
+//! certificate is made at test time with rcgen; an HTTPS request and a websocket client over
+//! rustls trust it and nothing else. (No reqwest here: its rustls feature would be unified into
+//! the simulator's plain-HTTP client in a workspace build.)
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use floorwatch_core::wire::LiveFrame;
 use floorwatch_tests::Server;
 use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::ServerName;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
 /// A self-signed certificate for 127.0.0.1 written to `dir`, and a client configuration that
@@ -37,12 +39,39 @@ fn client_config(roots: rustls::RootCertStore) -> rustls::ClientConfig {
         .with_no_client_auth()
 }
 
-fn https_client(config: rustls::ClientConfig) -> reqwest::Client {
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(config)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap_or_else(|e| panic!("reqwest client: {e}"))
+/// `GET path` over TLS to `address`: the reply's status line, or the handshake's error.
+async fn get_over_tls(
+    address: &str,
+    path: &str,
+    config: Arc<rustls::ClientConfig>,
+) -> std::io::Result<String> {
+    let tcp = tokio::net::TcpStream::connect(address).await?;
+    let mut tls = tokio_rustls::TlsConnector::from(config)
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        .await?;
+    tls.write_all(request(address, path).as_bytes()).await?;
+    status_line(&mut tls).await
+}
+
+fn request(address: &str, path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n")
+}
+
+/// Reads up to the end of the first line (or the end of the stream).
+async fn status_line<R: tokio::io::AsyncRead + Unpin>(stream: &mut R) -> std::io::Result<String> {
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 512];
+    while !reply.windows(2).any(|w| w == b"\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .map_err(|_| std::io::Error::other("no reply within 10 s"))??;
+        if n == 0 {
+            break;
+        }
+        reply.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&reply);
+    Ok(text.lines().next().unwrap_or_default().to_string())
 }
 
 #[tokio::test]
@@ -53,25 +82,32 @@ async fn https_and_wss_work_with_the_given_certificate() {
     let url = server.url().to_string();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
 
-    let reply = https_client((*trusted).clone())
-        .get(format!("{url}/healthz"))
-        .send()
+    let address = url.trim_start_matches("https://").to_string();
+    let status = get_over_tls(&address, "/healthz", trusted.clone())
         .await
         .unwrap_or_else(|e| panic!("GET {url}/healthz over TLS: {e:?}"));
-    assert_eq!(reply.status(), 200);
-    assert_eq!(reply.version(), reqwest::Version::HTTP_11);
+    assert_eq!(status, "HTTP/1.1 200 OK");
 
     // A client that does not trust the certificate is refused in the handshake.
-    let untrusting = https_client(client_config(rustls::RootCertStore::empty()));
-    let refused = untrusting.get(format!("{url}/healthz")).send().await;
-    assert!(refused.is_err(), "an untrusted certificate was accepted");
+    let untrusting = Arc::new(client_config(rustls::RootCertStore::empty()));
+    let refused = get_over_tls(&address, "/healthz", untrusting).await;
+    assert!(
+        refused.is_err(),
+        "an untrusted certificate was accepted: {refused:?}"
+    );
     // Plain HTTP on the TLS port gets no HTTP answer.
-    let plain = url.replacen("https://", "http://", 1);
-    let answer = untrusting.get(format!("{plain}/healthz")).send().await;
-    assert!(answer.is_err(), "plain HTTP was answered: {answer:?}");
+    let mut plain = tokio::net::TcpStream::connect(&address).await.unwrap();
+    plain
+        .write_all(request(&address, "/healthz").as_bytes())
+        .await
+        .unwrap();
+    let answer = status_line(&mut plain).await;
+    assert!(
+        !answer.as_deref().unwrap_or_default().starts_with("HTTP/"),
+        "plain HTTP was answered: {answer:?}"
+    );
 
     // The live socket over wss: subscribe, receive the snapshot.
-    let address = url.trim_start_matches("https://").to_string();
     let tcp = tokio::net::TcpStream::connect(&address).await.unwrap();
     let tls = tokio_rustls::TlsConnector::from(trusted)
         .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)

@@ -563,16 +563,6 @@ pub(crate) enum Check {
     },
 }
 
-const REASONS: [NotReadyReason; 7] = [
-    NotReadyReason::Break,
-    NotReadyReason::Meal,
-    NotReadyReason::Meeting,
-    NotReadyReason::Training,
-    NotReadyReason::Coaching,
-    NotReadyReason::Outbound,
-    NotReadyReason::Other,
-];
-
 /// Longest hold, cool-down or silence accepted: a day.
 const MAX_SECONDS: u32 = 86_400;
 
@@ -820,7 +810,7 @@ fn compile_rule(
             let mut allowance = BTreeMap::new();
             for (name, &min) in &given {
                 let key = field(&format!("allowance_min.{name}"));
-                let reason = REASONS
+                let reason = NotReadyReason::ALL
                     .into_iter()
                     .find(|r| r.as_str() == name)
                     .ok_or_else(|| {
@@ -828,7 +818,7 @@ fn compile_rule(
                             key.clone(),
                             format!(
                                 "unknown reason \"{name}\" (expected one of: {})",
-                                REASONS.map(NotReadyReason::as_str).join(", ")
+                                NotReadyReason::ALL.map(NotReadyReason::as_str).join(", ")
                             ),
                         )
                     })?;

@@ -312,18 +312,8 @@ fn node(scope: Scope, name: &str, parent: Option<ScopeIdx>) -> ScopeNode {
     }
 }
 
-pub const REASONS: [NotReadyReason; 7] = [
-    NotReadyReason::Break,
-    NotReadyReason::Meal,
-    NotReadyReason::Meeting,
-    NotReadyReason::Training,
-    NotReadyReason::Coaching,
-    NotReadyReason::Outbound,
-    NotReadyReason::Other,
-];
-
-/// Index into [`REASONS`]; no reason counts as `other`.
+/// Index into [`NotReadyReason::ALL`]; no reason counts as `other`.
 pub fn reason_index(reason: Option<NotReadyReason>) -> usize {
     let reason = reason.unwrap_or(NotReadyReason::Other);
-    REASONS.iter().position(|r| *r == reason).unwrap_or(6)
+    reason.index()
 }

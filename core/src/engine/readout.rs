@@ -7,10 +7,10 @@ use hdrhistogram::Histogram;
 use super::Engine;
 use super::agents::AgentRecord;
 use super::clock::minute_of;
-use super::floor::{REASONS, ScopeIdx};
+use super::floor::ScopeIdx;
 use super::tally::{MINUTE_MS, Tally, WindowSum};
 use crate::erlang::{self, Traffic};
-use crate::event::{AgentState, Millis};
+use crate::event::{AgentState, Millis, NotReadyReason};
 use crate::figures::{AgentStateCounts, AgentView, Figures, ServiceLevelVariants};
 use crate::scope::{Scope, Window};
 use crate::service_level::{ServiceLevelSettings, ServiceLevelVariant, pct};
@@ -198,7 +198,7 @@ fn agent_counts(engine: &Engine, idx: ScopeIdx) -> AgentStateCounts {
         not_ready: s(AgentState::NotReady),
         ..AgentStateCounts::default()
     };
-    for (i, reason) in REASONS.iter().enumerate() {
+    for (i, reason) in NotReadyReason::ALL.iter().enumerate() {
         if node.reasons[i] > 0 {
             counts
                 .not_ready_by_reason

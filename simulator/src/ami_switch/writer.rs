@@ -822,15 +822,7 @@ mod tests {
 
     #[test]
     fn every_pause_reason_reads_back_as_itself() {
-        for reason in [
-            NotReadyReason::Break,
-            NotReadyReason::Meal,
-            NotReadyReason::Meeting,
-            NotReadyReason::Training,
-            NotReadyReason::Coaching,
-            NotReadyReason::Outbound,
-            NotReadyReason::Other,
-        ] {
+        for reason in NotReadyReason::ALL {
             assert_eq!(pause_reason(pause_text(Some(reason), false)), reason);
         }
         assert_eq!(
