@@ -1,10 +1,11 @@
 //! `--demo`: the embedded simulator feeds the server in real time, so a new user sees a live
 //! floor at once.
 //!
-//! The simulator's `small` preset is simulated from the centre's midnight, and everything from
-//! now on is released when the wall clock reaches each event's time, through the same recorder
-//! as any other source (journaled, source `sim`). When the simulated day ends the next one
-//! starts. Without `--data-dir` the demo writes to a fresh temporary directory, removed at exit:
+//! The simulator's `small` preset is simulated from the centre's midnight. Everything up to now
+//! is recorded at once, so "today" already has a morning of calls behind it when the wallboard
+//! opens; everything after is released when the wall clock reaches each event's time. Both go
+//! through the same recorder as any other source (journaled, source `sim`). When the simulated
+//! day ends the next one starts. Without `--data-dir` the demo writes to a fresh temporary directory, removed at exit:
 //! a demo never mixes with a real journal, and every start shows a fresh floor.
 
 use std::iter::Peekable;
@@ -56,12 +57,13 @@ impl Demo {
             let seed = self.seed.wrapping_add(day);
             // Simulating the day up to now takes a moment: off the async threads.
             let simulation = tokio::task::spawn_blocking(move || {
-                let mut events = Simulation::starting_at(&scenario, start, seed).peekable();
+                let date = centre_date(&scenario, start)?;
+                let mut events = Simulation::new(&scenario, date, seed).peekable();
                 events.peek();
-                events
+                Some(events)
             })
             .await;
-            let Ok(simulation) = simulation else {
+            let Ok(Some(simulation)) = simulation else {
                 tracing::error!("demo: the simulator failed to start");
                 return;
             };
@@ -73,7 +75,15 @@ impl Demo {
     }
 }
 
-/// Releases the simulation's events as the wall clock reaches them. False on shutdown.
+/// The centre's local date of the day containing `at`.
+fn centre_date(scenario: &Scenario, at: Millis) -> Option<jiff::civil::Date> {
+    let calendar = scenario.calendar();
+    let start = jiff::Timestamp::from_millisecond(calendar.day_start(at)).ok()?;
+    Some(start.to_zoned(calendar.time_zone().clone()).date())
+}
+
+/// Releases the simulation's events as the wall clock reaches them: all that are due at once,
+/// in batches, then each as its time comes. False on shutdown.
 async fn release(
     mut events: Peekable<Simulation>,
     recorder: &RecorderHandle,
