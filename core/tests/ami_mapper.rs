@@ -1,34 +1,14 @@
 //! AMI events → canonical events, against the hand-written session
 //! tests/fixtures/ami/every_event.txt (every event the mapper reads, docs/CTI.md).
 
+mod common;
+
+use common::render;
 use floorwatch_core::ami::{AmiDecoder, AmiMapper, AmiMessage};
 use floorwatch_core::org::QueueConfig;
 use floorwatch_core::{Event, Organisation};
 
 const SESSION: &str = include_str!("../../tests/fixtures/ami/every_event.txt");
-
-fn render(event: &Event) -> String {
-    let value = serde_json::to_value(event).expect("events serialise");
-    let map = value.as_object().expect("an event is an object");
-    let mut fields: Vec<String> = map
-        .iter()
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "v" | "id" | "source" | "seq" | "ts" | "test" | "type"
-            )
-        })
-        .map(|(k, v)| match v.as_str() {
-            Some(s) => format!("{k}={s}"),
-            None => format!("{k}={v}"),
-        })
-        .collect();
-    fields.sort();
-    let kind = map["type"].as_str().unwrap_or("?");
-    format!("{} {kind} {}", event.ts, fields.join(" "))
-        .trim_end()
-        .to_string()
-}
 
 fn decode(text: &str, chunk: usize) -> Vec<AmiMessage> {
     let mut decoder = AmiDecoder::new();

@@ -1,32 +1,12 @@
 //! `AmiMapper::resync`: after a reconnect, the QueueStatus reply
 //! (tests/fixtures/ami/queue_status.txt) brings waiting calls and agents to the switch's state.
 
+mod common;
+
+use common::render;
+use floorwatch_core::Organisation;
 use floorwatch_core::ami::{AmiDecoder, AmiMapper, AmiMessage, action};
 use floorwatch_core::org::QueueConfig;
-use floorwatch_core::{Event, Organisation};
-
-fn render(event: &Event) -> String {
-    let value = serde_json::to_value(event).expect("events serialise");
-    let map = value.as_object().expect("an event is an object");
-    let mut fields: Vec<String> = map
-        .iter()
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "v" | "id" | "source" | "seq" | "ts" | "test" | "type"
-            )
-        })
-        .map(|(k, v)| match v.as_str() {
-            Some(s) => format!("{k}={s}"),
-            None => format!("{k}={v}"),
-        })
-        .collect();
-    fields.sort();
-    let kind = map["type"].as_str().unwrap_or("?");
-    format!("{} {kind} {}", event.ts, fields.join(" "))
-        .trim_end()
-        .to_string()
-}
 
 fn message(pairs: &[(&str, &str)]) -> AmiMessage {
     pairs.iter().map(|(k, v)| (*k, *v)).collect()

@@ -1,36 +1,15 @@
 //! queue_log lines → canonical events, line by line, against the hand-written fixture
 //! tests/fixtures/queue_log/every_event.log (every app_queue event, docs/CTI.md).
 
+mod common;
+
 use std::collections::HashSet;
 
+use common::render;
 use floorwatch_core::Event;
 use floorwatch_core::queue_log::QueueLogReader;
 
 const EVERY_EVENT: &str = include_str!("../../tests/fixtures/queue_log/every_event.log");
-
-/// `ts type key=value...`: the kind's fields in name order, without the envelope.
-fn render(event: &Event) -> String {
-    let value = serde_json::to_value(event).expect("events serialise");
-    let map = value.as_object().expect("an event is an object");
-    let mut fields: Vec<String> = map
-        .iter()
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "v" | "id" | "source" | "seq" | "ts" | "test" | "type"
-            )
-        })
-        .map(|(k, v)| match v.as_str() {
-            Some(s) => format!("{k}={s}"),
-            None => format!("{k}={v}"),
-        })
-        .collect();
-    fields.sort();
-    let kind = map["type"].as_str().unwrap_or("?");
-    format!("{} {kind} {}", event.ts, fields.join(" "))
-        .trim_end()
-        .to_string()
-}
 
 fn read_fixture(reader: &mut QueueLogReader) -> Vec<(u64, Event)> {
     let mut out = Vec::new();

@@ -178,3 +178,28 @@ pub fn approx(got: Option<f64>, want: Option<f64>) {
         (g, w) => assert_eq!(g, w),
     }
 }
+
+/// `ts type key=value...`: an event's kind and fields in name order, without the envelope, for
+/// comparing a parser's output with the expected events line by line.
+pub fn render(event: &Event) -> String {
+    let value = serde_json::to_value(event).expect("events serialise");
+    let map = value.as_object().expect("an event is an object");
+    let mut fields: Vec<String> = map
+        .iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "v" | "id" | "source" | "seq" | "ts" | "test" | "type"
+            )
+        })
+        .map(|(k, v)| match v.as_str() {
+            Some(s) => format!("{k}={s}"),
+            None => format!("{k}={v}"),
+        })
+        .collect();
+    fields.sort();
+    let kind = map["type"].as_str().unwrap_or("?");
+    format!("{} {kind} {}", event.ts, fields.join(" "))
+        .trim_end()
+        .to_string()
+}
