@@ -575,6 +575,28 @@ fn unknown_agents_and_queues_appear_when_seen() {
 }
 
 #[test]
+fn a_subtree_contains_its_nodes_queues_and_current_agents() {
+    let mut d = Day::new(BASE);
+    d.login(0.0, "a1", None);
+    d.login(0.0, "z9", Some("t-new"));
+    let e = run(&d, 10.0);
+    let inside =
+        |outer: &str, inner: &str| e.contains(&outer.parse().unwrap(), &inner.parse().unwrap());
+    assert_eq!(inside("team:t1", "agent:a1"), Some(true));
+    assert_eq!(inside("team:t2", "agent:a1"), Some(false));
+    assert_eq!(inside("site:north", "team:t2"), Some(true));
+    assert_eq!(inside("site:north", "queue:billing"), Some(true));
+    assert_eq!(inside("site:north", "queue:sales"), Some(false));
+    assert_eq!(inside("team:t1", "queue:billing"), Some(false));
+    assert_eq!(inside("team:t1", "site:north"), Some(false));
+    assert_eq!(inside("site:north", "agent:z9"), Some(false));
+    assert_eq!(inside("centre", "agent:z9"), Some(true));
+    assert_eq!(inside("team:t1", "team:t1"), Some(true));
+    assert_eq!(inside("team:nope", "agent:a1"), None);
+    assert_eq!(inside("team:t1", "agent:nobody"), None);
+}
+
+#[test]
 fn agents_in_a_scope_follow_the_tree() {
     let mut d = Day::new(BASE);
     for a in ["a1", "a2", "a3"] {

@@ -311,6 +311,16 @@ impl Engine {
             .collect())
     }
 
+    /// Whether `inner` lies inside the subtree of `outer` (or is it): a queue inside its
+    /// owner's chain, an agent inside the team it belongs to now (docs/METRICS.md, "Scopes").
+    /// `None` when either scope is unknown to the engine. This is the question every access
+    /// check asks: a permission is a function on a subtree (docs/SECURITY.md).
+    pub fn contains(&self, outer: &Scope, inner: &Scope) -> Option<bool> {
+        let outer = self.floor.index(outer)?;
+        let inner = self.floor.index(inner)?;
+        Some(self.floor.contains(outer, inner))
+    }
+
     /// One agent's view, if the agent is known.
     pub fn agent_view(&self, id: &str) -> Option<AgentView> {
         let idx = self.floor.agents.get(id)?;
