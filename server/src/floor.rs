@@ -197,6 +197,12 @@ impl Floor {
         self.sampled_agents = scopes;
     }
 
+    /// Whether `inner` lies inside the subtree of `outer` as the floor is now; `None` when
+    /// either is unknown ([`Engine::contains`]). Every access check asks this.
+    pub fn contains(&self, outer: &Scope, inner: &Scope) -> Option<bool> {
+        self.engine.contains(outer, inner)
+    }
+
     /// The agents inside `scope`, for an `agents:SCOPE` subscription or `/api/v1/agents`.
     pub fn agents_in(&self, scope: &Scope) -> Result<Vec<AgentView>, EngineError> {
         self.engine.agents_in(scope)

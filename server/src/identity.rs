@@ -14,11 +14,14 @@ use axum::http::request::Parts;
 use floorwatch_core::Scope;
 use floorwatch_core::wire::Subscription;
 
+use crate::accounts;
 use crate::api::ApiError;
 use crate::app::AppState;
+use crate::floor::Floor;
+use crate::permission::{self, Permission};
 
 /// The principal behind a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     /// No credentials: may read (for now), may not ingest unless [`Principal::LoopbackIngest`].
     Anonymous,
@@ -26,6 +29,9 @@ pub enum Principal {
     IngestToken,
     /// No token is configured and the peer is on this machine: may ingest.
     LoopbackIngest,
+    /// A user, signed in with a session cookie or an API token: their role over their subtree
+    /// decides ([`crate::permission`]).
+    User(accounts::Principal),
 }
 
 #[derive(Debug, Clone)]
@@ -37,8 +43,13 @@ pub struct Identity {
 impl Identity {
     /// Ingest needs the token, or no token configured and a loopback peer.
     pub fn require_ingest(&self) -> Result<(), ApiError> {
-        match self.principal {
+        match &self.principal {
             Principal::IngestToken | Principal::LoopbackIngest => Ok(()),
+            Principal::User(user) if user.role.grants(Permission::Ingest) => Ok(()),
+            Principal::User(user) => Err(ApiError::Forbidden(format!(
+                "a {} may not send events; use an API token of an ingest account",
+                user.role
+            ))),
             Principal::Anonymous if self.peer.ip().is_loopback() => Err(ApiError::Unauthorized(
                 "ingest needs `Authorization: Bearer TOKEN` with the server's ingest token".into(),
             )),
@@ -46,6 +57,58 @@ impl Identity {
                 "this server has no ingest token and accepts ingest from loopback clients \
                  only; start it with --ingest-token and send `Authorization: Bearer TOKEN`"
                     .into(),
+            )),
+        }
+    }
+
+    /// The signed-in user (session or API token), if any.
+    pub fn user(&self) -> Option<&accounts::Principal> {
+        match &self.principal {
+            Principal::User(user) => Some(user),
+            _ => None,
+        }
+    }
+
+    /// Who to name in an audit record: the user (`token:ID (user)` for an API token), else
+    /// what the principal is and the peer address.
+    pub fn actor(&self) -> String {
+        match &self.principal {
+            Principal::User(user) => user.actor(),
+            Principal::IngestToken => "ingest-token".into(),
+            Principal::LoopbackIngest | Principal::Anonymous => {
+                format!("anonymous@{}", self.peer.ip())
+            }
+        }
+    }
+
+    /// Whether this identity may use `permission` at `scope` on the floor as it is now
+    /// ([`permission::check`]): 401 without credentials, 403 with a message naming what was
+    /// refused.
+    pub fn require(
+        &self,
+        permission: Permission,
+        scope: &Scope,
+        floor: &Floor,
+    ) -> Result<(), ApiError> {
+        match &self.principal {
+            Principal::User(user) => permission::check(
+                user.role,
+                &user.subtree,
+                permission,
+                scope,
+                |outer, inner| floor.contains(outer, inner),
+            )
+            .map_err(|denied| ApiError::Forbidden(denied.to_string())),
+            Principal::IngestToken | Principal::LoopbackIngest
+                if permission == Permission::Ingest =>
+            {
+                Ok(())
+            }
+            Principal::IngestToken | Principal::LoopbackIngest => Err(ApiError::Forbidden(
+                "the ingest token sends events only; sign in or use an API token to read".into(),
+            )),
+            Principal::Anonymous => Err(ApiError::Unauthorized(
+                "sign in (POST /api/v1/session) or send `Authorization: Bearer TOKEN`".into(),
             )),
         }
     }

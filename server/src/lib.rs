@@ -19,6 +19,7 @@ pub mod identity;
 pub mod ingest;
 pub mod journal;
 pub mod live;
+pub mod permission;
 pub mod recorder;
 pub mod seen_ids;
 pub mod sources;

@@ -116,7 +116,8 @@ pub fn may_see(identity: &Identity, scopes: &[Scope]) -> bool {
 /// recorded by their own name, whatever the body says; until then every reader is anonymous
 /// and the name typed on the wallboard is recorded as given.
 fn acknowledger(identity: &Identity, given: &str) -> String {
-    match identity.principal {
+    match &identity.principal {
+        Principal::User(user) => user.actor(),
         Principal::Anonymous | Principal::LoopbackIngest | Principal::IngestToken => {
             given.trim().to_string()
         }
