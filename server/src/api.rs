@@ -1,5 +1,10 @@
 //! The HTTP read API: figures, queues, agents, health and Prometheus metrics; and the one error
 //! shape every endpoint answers with, `{"error": "..."}` under the right status.
+//!
+//! Every read is checked with [`Identity::require`] against the floor as it is now
+//! (docs/SECURITY.md, "What each role may do"): figures need `ReadFigures` at the scope
+//! (`ReadAgents` for an agent), lists are cut to the caller's subtree. `/healthz` is open and
+//! names nothing personal; `/metrics` needs any signed-in principal.
 
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -13,6 +18,7 @@ use crate::app::AppState;
 use crate::config::ClockMode;
 use crate::floor;
 use crate::identity::Identity;
+use crate::permission::Permission;
 use crate::recorder::RecordError;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +36,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// Too many attempts (login lock-out, rate limit); the caller adds `Retry-After`.
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -50,6 +59,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -140,23 +150,29 @@ pub async fn metrics(
             .parse()
             .map_err(|e: floorwatch_core::ScopeError| ApiError::BadRequest(e.to_string()))?,
     };
-    identity.may_read(&scope)?;
-    let figures = floor::lock(&state.floor).figures(&scope, window)?;
+    let floor = floor::lock(&state.floor);
+    identity.require(Identity::read_permission(&scope), &scope, &floor)?;
+    let figures = floor.figures(&scope, window)?;
     Ok(Json(figures))
 }
 
-/// `GET /api/v1/queues`: every queue, configured or seen, with its settings.
+/// `GET /api/v1/queues`: every queue, configured or seen, with its settings, that lies in the
+/// caller's subtree (a team lead: the queues their team owns).
 pub async fn queues(
     State(state): State<AppState>,
     identity: Identity,
 ) -> Result<Json<Vec<QueueView>>, ApiError> {
-    let queues = floor::lock(&state.floor).queues();
-    let mut visible = Vec::with_capacity(queues.len());
-    for q in queues {
-        if identity.may_read(&Scope::Queue(q.id.clone())).is_ok() {
-            visible.push(q);
-        }
-    }
+    let floor = floor::lock(&state.floor);
+    identity.require(Permission::ReadFigures, &identity.home(), &floor)?;
+    let visible = floor
+        .queues()
+        .into_iter()
+        .filter(|q| {
+            identity
+                .require(Permission::ReadFigures, &Scope::Queue(q.id.clone()), &floor)
+                .is_ok()
+        })
+        .collect();
     Ok(Json(visible))
 }
 
@@ -166,7 +182,8 @@ pub struct AgentsQuery {
     team: Option<String>,
 }
 
-/// `GET /api/v1/agents?team=ID`: the agents of one team, or every agent.
+/// `GET /api/v1/agents?team=ID`: the agents of one team, or without `team` every agent of
+/// the caller's subtree (the whole floor for a centre-wide user).
 pub async fn agents(
     State(state): State<AppState>,
     identity: Identity,
@@ -178,10 +195,10 @@ pub async fn agents(
             return Err(ApiError::BadRequest("`team` must not be empty".into()));
         }
         Some(team) => Scope::Team(team),
-        None => Scope::Centre,
+        None => identity.home(),
     };
-    identity.may_read(&scope)?;
     let floor = floor::lock(&state.floor);
+    identity.require(Permission::ReadAgents, &scope, &floor)?;
     Ok(Json(floor.agents_in(&scope)?))
 }
 
@@ -224,8 +241,9 @@ struct LiveHealth {
     frames_dropped: u64,
 }
 
-/// `GET /healthz`: 200 while the recorder runs, 503 once it stopped (ingest would fail).
-pub async fn healthz(State(state): State<AppState>, _identity: Identity) -> Response {
+/// `GET /healthz`: 200 while the recorder runs, 503 once it stopped (ingest would fail). Open to
+/// anyone (load balancers, monitoring): counts and states only, nothing personal.
+pub async fn healthz(State(state): State<AppState>) -> Response {
     let (accepted, duplicate, rejected, late) = state.telemetry.event_totals();
     let recorder_running = state.recorder_running();
     let health = Health {
@@ -263,8 +281,12 @@ pub async fn healthz(State(state): State<AppState>, _identity: Identity) -> Resp
     (status, Json(health)).into_response()
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn prometheus(State(state): State<AppState>, _identity: Identity) -> Response {
+/// `GET /metrics`: Prometheus text format, for any signed-in principal (a monitoring
+/// system's API token).
+pub async fn prometheus(State(state): State<AppState>, identity: Identity) -> Response {
+    if let Err(refused) = identity.require_user() {
+        return refused.into_response();
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -276,7 +298,7 @@ pub async fn prometheus(State(state): State<AppState>, _identity: Identity) -> R
 }
 
 /// Any other `/api/...` path.
-pub async fn not_found(_identity: Identity) -> ApiError {
+pub async fn not_found() -> ApiError {
     ApiError::NotFound(
         "no such endpoint; see GET /api/v1/metrics, /api/v1/queues, /api/v1/agents, \
          POST /api/v1/events, websockets /api/v1/live and /api/v1/ingest"

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -16,17 +16,19 @@ use axum::routing::{any, get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::accounts::{Accounts, LoginGuard, LoginPolicy, SessionPolicy, Sessions};
 use crate::alerts::{self, AlertDesk, AlertJournal, Outbox};
 use crate::api;
 use crate::assets;
 use crate::config::{ClockMode, DataDir, Settings};
-use crate::demo::Demo;
+use crate::demo::{Demo, DemoLogins};
 use crate::floor::{self, Floor, SharedFloor};
 use crate::ingest;
 use crate::journal::{Journal, REPLAY_DAYS, ReplayReport};
 use crate::live::{self, Clients, Publisher};
 use crate::recorder::{Pulse, Recorder, RecorderHandle, utc_today};
 use crate::seen_ids::{SeenIds, fingerprint};
+use crate::signin;
 use crate::sources;
 use crate::telemetry::Telemetry;
 
@@ -45,6 +47,15 @@ pub struct Shared {
     pub shutdown: watch::Receiver<bool>,
     pub started: Instant,
     pub replay: ReplayReport,
+    /// The users and API tokens of the data dir (docs/SECURITY.md), re-read when changed.
+    pub accounts: Arc<Accounts>,
+    /// Signed-in sessions (in memory: a restart signs everyone out).
+    pub sessions: Mutex<Sessions>,
+    /// Login lock-out and per-address rate limit.
+    pub login_guard: Mutex<LoginGuard>,
+    /// Bumped whenever a session ended and on every sweep: live sockets then check that their
+    /// session or API token still works, and close with 4401 if not.
+    pub sign_outs: watch::Sender<u64>,
 }
 
 impl Deref for AppState {
@@ -63,12 +74,28 @@ impl AppState {
     pub fn recorder_running(&self) -> bool {
         self.recorder.is_running()
     }
+
+    /// The sessions, locked briefly (never across an await).
+    pub fn sessions(&self) -> MutexGuard<'_, Sessions> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The login guard, locked briefly (never across an await).
+    pub fn login_guard(&self) -> MutexGuard<'_, LoginGuard> {
+        self.login_guard.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
     Router::new()
+        .route(
+            signin::SESSION_PATH,
+            post(signin::sign_in)
+                .get(signin::whoami)
+                .delete(signin::sign_out),
+        )
         .route("/api/v1/events", post(ingest::post_events))
         .route("/api/v1/import/queue-log", post(sources::import::queue_log))
         .route("/api/v1/ingest", get(ingest::ingest_socket))
@@ -79,6 +106,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/alerts", get(alerts::api::list))
         .route("/api/v1/alerts/rules", get(alerts::api::rules))
         .route("/api/v1/alerts/ack", post(alerts::api::acknowledge))
+        .route("/api/v1/calls", get(crate::calls::api::list))
+        .route("/api/v1/calls/{id}/unmask", post(crate::calls::api::unmask))
+        .route("/api/v1/export/agents.csv", get(crate::export::agents_csv))
+        .route("/api/v1/audit", get(crate::audit::api::list))
         .route("/api", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found))
         .route("/healthz", get(api::healthz))
@@ -103,6 +134,9 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data dir {}", data_dir.display()))?;
     let _lock = lock_data_dir(&data_dir)?;
+    crate::audit::config_change::audit_at_start(&data_dir, &settings);
+    let accounts = Arc::new(Accounts::open(&data_dir));
+    let demo_logins = prepare_accounts(&accounts, demo.is_some(), &data_dir).await?;
 
     let telemetry = Arc::new(Telemetry::new());
     let pulse = Arc::new(Pulse::default());
@@ -151,6 +185,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     .context("starting the recorder thread")?;
     let (shutdown_tx, shutdown) = watch::channel(false);
     let listen = settings.listen;
+    let session_policy = SessionPolicy {
+        idle_timeout: settings.session_idle_timeout,
+        longest: settings.session_max,
+    };
     let state = AppState(Arc::new(Shared {
         settings,
         floor,
@@ -161,6 +199,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         shutdown,
         started,
         replay,
+        accounts,
+        sessions: Mutex::new(Sessions::new(session_policy)),
+        login_guard: Mutex::new(LoginGuard::new(LoginPolicy::default())),
+        sign_outs: watch::channel(0).0,
     }));
 
     let tls = crate::tls::server_config(state.settings.tls.as_ref())?;
@@ -171,6 +213,9 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let addr = listener.local_addr().context("reading the bound address")?;
     let listener = crate::tls::Listener::new(listener, tls).context("preparing the listener")?;
     announce(addr, https);
+    if let Some(logins) = &demo_logins {
+        logins.announce(&shown_url(addr, https));
+    }
     if state.settings.ingest_token.is_none() {
         tracing::warn!(
             "no ingest token configured: ingest is accepted from loopback clients only \
@@ -179,6 +224,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     }
 
     let publisher = tokio::spawn(Publisher::new(state.clone()).run());
+    tokio::spawn(signin::sweep(state.clone()));
     let calendar = state.settings.organisation.calendar()?;
     let senders = alerts::webhook::spawn_senders(
         &outbox,
@@ -186,7 +232,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         &calendar,
         &state.settings.organisation.centre.id,
         &state.shutdown,
-    );
+    )
+    .map_err(anyhow::Error::msg)?;
     if state.settings.clock == ClockMode::Wall {
         tokio::spawn(wall_clock(state.clone()));
     }
@@ -369,17 +416,54 @@ fn report_replay(replay: &ReplayReport, took: Duration) {
 /// shows, and the line test harnesses read to learn the port (`floorwatch listening on URL`).
 fn announce(addr: SocketAddr, https: bool) {
     use std::io::Write;
+    let url = shown_url(addr, https);
+    tracing::info!(%addr, wallboard = %format!("{url}/"), "listening");
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "floorwatch listening on {url} (wallboard: {url}/)");
+    let _ = stdout.flush();
+}
+
+/// The URL to tell people: the bound address, or this machine's loopback for a wildcard one.
+fn shown_url(addr: SocketAddr, https: bool) -> String {
     let shown = if addr.ip().is_unspecified() {
         SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
     } else {
         addr
     };
     let scheme = if https { "https" } else { "http" };
-    let url = format!("{scheme}://{shown}");
-    tracing::info!(%addr, wallboard = %format!("{url}/"), "listening");
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "floorwatch listening on {url} (wallboard: {url}/)");
-    let _ = stdout.flush();
+    format!("{scheme}://{shown}")
+}
+
+/// The demo's accounts (created on a data dir without users), or a warning when nobody can
+/// sign in yet: nothing is readable without an account.
+async fn prepare_accounts(
+    accounts: &Arc<Accounts>,
+    demo: bool,
+    data_dir: &Path,
+) -> anyhow::Result<Option<DemoLogins>> {
+    let accounts = accounts.clone();
+    let dir = data_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        if demo {
+            let logins = DemoLogins::prepare(&accounts, &dir)?;
+            if logins.is_none() {
+                tracing::info!(
+                    "demo: this data dir has its own accounts; sign in with one of them"
+                );
+            }
+            return Ok(logins);
+        }
+        if accounts.is_empty().context("reading the accounts")? {
+            tracing::warn!(
+                "no accounts yet: nobody can sign in and nothing can be read; create the first \
+                 admin with `floorwatch user add admin --role admin --data-dir {}`",
+                dir.display()
+            );
+        }
+        Ok(None)
+    })
+    .await
+    .context("preparing the accounts")?
 }
 
 /// In `--clock wall`, time moves on even when no event arrives: waits expire, rolling windows

@@ -12,14 +12,10 @@ use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
 use crate::app::AppState;
-use crate::identity::Identity;
 
-/// Serves a file of the bundle, or the "not built" page.
-pub async fn wallboard(
-    State(state): State<AppState>,
-    _identity: Identity,
-    request: Request,
-) -> Response {
+/// Serves a file of the bundle, or the "not built" page. Open to anyone: the sign-in page must
+/// load, and the bundle holds no data (that comes from the API and the live socket).
+pub async fn wallboard(State(state): State<AppState>, request: Request) -> Response {
     let dir = &state.settings.assets;
     if !dir.join("index.html").is_file() {
         let status = match request.uri().path() {

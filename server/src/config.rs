@@ -106,6 +106,13 @@ pub struct Cli {
     /// PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
+    /// A signed-in session ends after this many seconds without user activity (wall displays
+    /// never idle out) [default: 1800].
+    #[arg(long, value_name = "SECS")]
+    pub session_idle_timeout: Option<u64>,
+    /// No session lasts longer than this many seconds, however busy [default: 43200].
+    #[arg(long, value_name = "SECS")]
+    pub session_max: Option<u64>,
 }
 
 /// `floorwatch user|token|audit ...`: accounts, API tokens and the audit trail of a data dir,
@@ -181,6 +188,8 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    session_idle_timeout: Option<u64>,
+    session_max: Option<u64>,
     centre: Option<Centre>,
     #[serde(default)]
     sites: Vec<Site>,
@@ -248,6 +257,9 @@ impl DataDir {
 /// Everything the server runs with, resolved and validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The `--config` file these settings were read from, if any (the actor of configuration
+    /// audit records, docs/SECURITY.md).
+    pub config_file: Option<PathBuf>,
     pub listen: SocketAddr,
     pub data_dir: DataDir,
     pub organisation: Organisation,
@@ -267,6 +279,10 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `--tls-cert` and `--tls-key`: HTTPS and wss (docs/SECURITY.md).
     pub tls: Option<crate::tls::TlsFiles>,
+    /// Sessions end after this long without user activity (docs/SECURITY.md).
+    pub session_idle_timeout: Duration,
+    /// ... and after this long at most.
+    pub session_max: Duration,
     /// The `[alerts]` table: rules and webhooks, checked against the organisation.
     pub alerts: AlertSettings,
     /// The `[[sources]]` tables: switches and files the server reads itself.
@@ -330,7 +346,10 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        Settings::resolve(cli, file)
+        let config_file = cli.config.clone();
+        let mut settings = Settings::resolve(cli, file)?;
+        settings.config_file = config_file;
+        Ok(settings)
     }
 
     fn resolve(cli: Cli, file: FileConfig) -> Result<Settings, ConfigError> {
@@ -387,6 +406,7 @@ impl Settings {
             .or(file.slow_client_timeout_ms)
             .unwrap_or(10_000);
         let settings = Settings {
+            config_file: None,
             listen,
             data_dir,
             organisation,
@@ -423,6 +443,14 @@ impl Settings {
                 cli.tls_cert.or(file.tls_cert),
                 cli.tls_key.or(file.tls_key),
             )?,
+            session_idle_timeout: Duration::from_secs(
+                cli.session_idle_timeout
+                    .or(file.session_idle_timeout)
+                    .unwrap_or(30 * 60),
+            ),
+            session_max: Duration::from_secs(
+                cli.session_max.or(file.session_max).unwrap_or(12 * 3600),
+            ),
             alerts,
             sources,
             centre_overrides,
@@ -442,6 +470,13 @@ impl Settings {
             600_000,
         )?;
         range("lateness", self.lateness.as_secs(), 0, 86_400)?;
+        range(
+            "session-idle-timeout",
+            self.session_idle_timeout.as_secs(),
+            1,
+            86_400,
+        )?;
+        range("session-max", self.session_max.as_secs(), 1, 7 * 86_400)?;
         range("max-body-bytes", self.max_body_bytes as u64, 1024, 1 << 30)?;
         range(
             "max-frame-bytes",
@@ -526,6 +561,18 @@ mod tests {
         assert_eq!(s.lateness, Duration::from_secs(30));
         assert_eq!(s.push_interval, Duration::from_millis(250));
         assert!(s.ingest_token.is_none());
+        assert_eq!(s.session_idle_timeout, Duration::from_secs(1800));
+        assert_eq!(s.session_max, Duration::from_secs(12 * 3600));
+    }
+
+    #[test]
+    fn session_times_come_from_flags_or_keys() {
+        let cli = Cli::try_parse_from(["floorwatch", "--session-idle-timeout", "2"]).unwrap();
+        let s = settings(cli, "session-max = 60").unwrap();
+        assert_eq!(s.session_idle_timeout, Duration::from_secs(2));
+        assert_eq!(s.session_max, Duration::from_secs(60));
+        let err = settings(Cli::default(), "session-idle-timeout = 0").unwrap_err();
+        assert!(err.to_string().contains("`session-idle-timeout`"), "{err}");
     }
 
     #[test]

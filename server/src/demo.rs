@@ -5,10 +5,17 @@
 //! is recorded at once, so "today" already has a morning of calls behind it when the wallboard
 //! opens; everything after is released when the wall clock reaches each event's time. Both go
 //! through the same recorder as any other source (journaled, source `sim`). When the simulated
-//! day ends the next one starts. Without `--data-dir` the demo writes to a fresh temporary directory, removed at exit:
-//! a demo never mixes with a real journal, and every start shows a fresh floor.
+//! day ends the next one starts. Without `--data-dir` the demo writes to a fresh temporary
+//! directory, removed at exit: a demo never mixes with a real journal, and every start shows a
+//! fresh floor.
+//!
+//! Nothing is open without signing in, not even the demo ([`DemoLogins`]): on a data dir
+//! without users it creates an admin and a wall-display account with random passwords, writes
+//! them to `demo-logins.txt` in the data dir (mode 0600) and logs how to sign in; later starts
+//! on the same data dir reuse them.
 
 use std::iter::Peekable;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -16,6 +23,7 @@ use floorwatch_core::{Event, Millis};
 use floorwatch_sim::{Scenario, Simulation};
 use tokio::sync::watch;
 
+use crate::accounts::{Accounts, NewUser, Password, Role};
 use crate::config::Settings;
 use crate::recorder::RecorderHandle;
 
@@ -121,4 +129,138 @@ async fn release(
 
 fn wall_ms() -> Millis {
     jiff::Timestamp::now().as_millisecond()
+}
+
+/// The file in the data dir holding the demo's sign-ins.
+pub const LOGINS_FILE: &str = "demo-logins.txt";
+/// The demo's accounts: an admin, and a wall display (floor figures only).
+pub const DEMO_ADMIN: &str = "admin";
+pub const DEMO_WALL: &str = "wall";
+
+/// The demo's sign-ins, to tell whoever started it. Passwords never show in `Debug`.
+#[derive(Debug)]
+pub struct DemoLogins {
+    admin: Password,
+    wall: Password,
+    file: PathBuf,
+}
+
+impl DemoLogins {
+    /// Creates the demo accounts on a data dir without users, or reads back the sign-ins of an
+    /// earlier start. `None` when the data dir has other users (a real one given to `--demo`)
+    /// or the file is gone. Hashes passwords: call it off the async threads.
+    pub fn prepare(accounts: &Accounts, data_dir: &Path) -> anyhow::Result<Option<DemoLogins>> {
+        let file = data_dir.join(LOGINS_FILE);
+        if !accounts.is_empty()? {
+            return Ok(read_logins(&file));
+        }
+        let new_password = || -> anyhow::Result<Password> {
+            let secret = crate::accounts::token::random_secret("", 9)?;
+            Ok(Password::given(secret.expose()))
+        };
+        let logins = DemoLogins {
+            admin: new_password()?,
+            wall: new_password()?,
+            file,
+        };
+        for (name, role, password) in [
+            (DEMO_ADMIN, Role::Admin, &logins.admin),
+            (DEMO_WALL, Role::WallDisplay, &logins.wall),
+        ] {
+            accounts
+                .add_user(
+                    "server:demo",
+                    NewUser {
+                        name: name.into(),
+                        role,
+                        subtree: None,
+                        password: Some(password.clone()),
+                    },
+                    jiff::Timestamp::now(),
+                )
+                .with_context(|| format!("creating the demo account `{name}`"))?;
+        }
+        write_private(&logins.file, &logins.render())
+            .with_context(|| format!("writing {}", logins.file.display()))?;
+        Ok(Some(logins))
+    }
+
+    fn render(&self) -> String {
+        format!(
+            "# Floorwatch demo sign-ins (keep private; change with `floorwatch user passwd`)\n\
+             {DEMO_ADMIN} / {}\n{DEMO_WALL} / {}\n",
+            self.admin.expose(),
+            self.wall.expose()
+        )
+    }
+
+    /// Logs how to sign in, once the server's URL is known.
+    pub fn announce(&self, url: &str) {
+        tracing::info!(
+            file = %self.file.display(),
+            "demo: sign in at {url}/ as {DEMO_ADMIN} / {} or {DEMO_WALL} / {}",
+            self.admin.expose(),
+            self.wall.expose()
+        );
+    }
+}
+
+/// The sign-ins of an earlier demo start, if its file is still there and readable.
+fn read_logins(file: &Path) -> Option<DemoLogins> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let password = |name: &str| {
+        text.lines()
+            .filter_map(|line| line.split_once(" / "))
+            .find(|(n, _)| n.trim() == name)
+            .map(|(_, pw)| Password::given(pw.trim()))
+    };
+    Some(DemoLogins {
+        admin: password(DEMO_ADMIN)?,
+        wall: password(DEMO_WALL)?,
+        file: file.to_path_buf(),
+    })
+}
+
+/// Writes a file only its owner may read.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_accounts_are_made_once_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = Accounts::open(dir.path());
+        let first = DemoLogins::prepare(&accounts, dir.path()).unwrap().unwrap();
+        assert!(!format!("{first:?}").contains(first.admin.expose()));
+        let users = accounts.users().unwrap();
+        let roles: Vec<_> = users.iter().map(|u| (u.name.as_str(), u.role)).collect();
+        assert_eq!(
+            roles,
+            vec![("admin", Role::Admin), ("wall", Role::WallDisplay)]
+        );
+        assert!(accounts.authenticate_password("wall", &first.wall).is_ok());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&first.file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let again = DemoLogins::prepare(&accounts, dir.path()).unwrap().unwrap();
+        assert_eq!(again.admin, first.admin);
+        assert_eq!(again.wall, first.wall);
+        assert_eq!(accounts.users().unwrap().len(), 2);
+    }
 }

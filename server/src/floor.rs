@@ -1,6 +1,7 @@
 //! The live floor: the core engine plus what the server keeps beside it, the per-minute history
-//! of each scope (for sparklines), the alert book (`crate::alerts`), lateness accounting and a
-//! version that changes whenever a figure or an alert might have.
+//! of each scope (for sparklines), the alert book (`crate::alerts`), the call register
+//! (`crate::calls`: the calls of each queue with their caller numbers), lateness accounting and
+//! a version that changes whenever a figure or an alert might have.
 //!
 //! The clock moves by events and wall ticks; [`Floor::advance_to`] steps every evaluation
 //! boundary it crosses (docs/ALERTS.md, "Evaluation"), so alerts come at the same event times
@@ -20,6 +21,7 @@ use floorwatch_core::{
 };
 
 use crate::alerts::{AckError, AlertDesk};
+use crate::calls::CallRegister;
 
 /// Minutes of history kept per scope (the sparklines show the last hour).
 pub const HISTORY_MINUTES: usize = 60;
@@ -58,6 +60,9 @@ pub struct Floor {
     sampled_agents: BTreeSet<Scope>,
     version: u64,
     alerts: AlertDesk,
+    /// The calls of each queue, waiting or of the last hour (fed here, so a journal replay at
+    /// start rebuilds it).
+    calls: CallRegister,
     /// False while the journal is replayed at start: events are observed, boundaries are not
     /// evaluated (the alert journal already holds what they raised).
     evaluating: bool,
@@ -76,6 +81,7 @@ impl Floor {
             sampled_agents: BTreeSet::new(),
             version: 0,
             alerts,
+            calls: CallRegister::new(),
             evaluating: true,
         })
     }
@@ -99,6 +105,8 @@ impl Floor {
         let applied = self.engine.apply_new(event);
         self.alerts.observe(event, applied);
         if applied != Applied::Duplicate {
+            self.calls.observe(event);
+            self.calls.forget_before(self.engine.now());
             self.version += 1;
         }
         self.flush_alerts();
@@ -110,6 +118,7 @@ impl Floor {
         if now > self.engine.now() {
             self.advance_to(now);
             self.engine.tick(now);
+            self.calls.forget_before(now);
             self.version += 1;
             self.flush_alerts();
         }
@@ -154,6 +163,12 @@ impl Floor {
     /// Rebuilds the alert book from its journal (at start, before the events are replayed).
     pub fn restore_alerts(&mut self, changes: Vec<alerts::AlertChange>) -> alerts::RestoreReport {
         self.alerts.restore(changes)
+    }
+
+    /// The call register: the calls of each queue, waiting now or of the last hour of the
+    /// floor's clock.
+    pub fn calls(&self) -> &CallRegister {
+        &self.calls
     }
 
     /// The engine's clock.

@@ -1,47 +1,77 @@
-//! Who is asking: every HTTP request and websocket passes through the [`Identity`] extractor,
-//! and every read and subscription asks it whether the scope may be seen.
+//! Who is asking: every HTTP request and websocket that needs to know passes through the
+//! [`Identity`] extractor, and every read and subscription asks [`Identity::require`] whether
+//! this principal may use a permission at a scope ([`crate::permission`]).
 //!
-//! Today there are two principals: the ingest token (`Authorization: Bearer TOKEN`) and
-//! anonymous readers; a server started without a token accepts ingest from loopback peers only.
-//! Accounts, roles and scoped views (issue 8) fill in [`Identity::may_read`] and
-//! [`Identity::may_subscribe`] without changing their callers.
+//! The principals, in the order they are looked for:
+//! 1. `Authorization: Bearer TOKEN`: the configured ingest token, else an API token of an
+//!    account ([`crate::accounts::Accounts::authenticate_token`]), else refused outright
+//!    (401 "unknown bearer token"), so a misconfigured sender finds out at once;
+//! 2. the session cookie `fw_session` ([`crate::signin`]): the session is looked up (reads
+//!    the wallboard makes by itself are not activity; a sign-in check, `GET
+//!    /api/v1/session`, and anything that changes something are) and the user re-read from
+//!    the accounts on every request, so a disabled user or a changed role acts at once; an
+//!    ended session is refused with 401 saying why;
+//! 3. nothing: anonymous, which may read nothing; a server without an ingest token accepts
+//!    ingest from loopback peers ([`Principal::LoopbackIngest`]).
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
 use floorwatch_core::Scope;
-use floorwatch_core::wire::Subscription;
 
 use crate::accounts;
+use crate::accounts::session::{Closed, Session, SessionEnded};
 use crate::api::ApiError;
 use crate::app::AppState;
+use crate::config::Secret;
 use crate::floor::Floor;
 use crate::permission::{self, Permission};
+use crate::signin;
 
 /// The principal behind a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    /// No credentials: may read (for now), may not ingest unless [`Principal::LoopbackIngest`].
+    /// No credentials: may read nothing, may not ingest.
     Anonymous,
     /// Presented the configured ingest token.
     IngestToken,
-    /// No token is configured and the peer is on this machine: may ingest.
+    /// No credentials, no ingest token is configured and the peer is on this machine: may
+    /// ingest, and read nothing.
     LoopbackIngest,
     /// A user, signed in with a session cookie or an API token: their role over their subtree
     /// decides ([`crate::permission`]).
     User(accounts::Principal),
 }
 
+/// How the principal proved who they are: what a long-lived connection (the live socket)
+/// checks again while it lasts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    None,
+    IngestToken,
+    /// The session cookie: the SHA-256 of its id (what [`accounts::Sessions`] is keyed by) and
+    /// the session as of this request.
+    Session {
+        digest: String,
+        session: Session,
+    },
+    /// An API token, as presented (its `Debug` shows `***`).
+    Token(Secret),
+}
+
 #[derive(Debug, Clone)]
 pub struct Identity {
     pub principal: Principal,
     pub peer: SocketAddr,
+    pub proof: Proof,
 }
 
 impl Identity {
-    /// Ingest needs the token, or no token configured and a loopback peer.
+    /// Ingest needs the configured token, an ingest account's API token, or no token
+    /// configured and a loopback peer.
     pub fn require_ingest(&self) -> Result<(), ApiError> {
         match &self.principal {
             Principal::IngestToken | Principal::LoopbackIngest => Ok(()),
@@ -51,11 +81,14 @@ impl Identity {
                 user.role
             ))),
             Principal::Anonymous if self.peer.ip().is_loopback() => Err(ApiError::Unauthorized(
-                "ingest needs `Authorization: Bearer TOKEN` with the server's ingest token".into(),
+                "ingest needs `Authorization: Bearer TOKEN` with the server's ingest token or \
+                 an ingest account's API token"
+                    .into(),
             )),
             Principal::Anonymous => Err(ApiError::Forbidden(
                 "this server has no ingest token and accepts ingest from loopback clients \
-                 only; start it with --ingest-token and send `Authorization: Bearer TOKEN`"
+                 only; start it with --ingest-token and send `Authorization: Bearer TOKEN`, \
+                 or use an API token of an ingest account"
                     .into(),
             )),
         }
@@ -67,6 +100,24 @@ impl Identity {
             Principal::User(user) => Some(user),
             _ => None,
         }
+    }
+
+    /// The signed-in user, or 401 (no credentials) / 403 (the ingest token) saying what to
+    /// do: for endpoints open to any signed-in principal.
+    pub fn require_user(&self) -> Result<&accounts::Principal, ApiError> {
+        match &self.principal {
+            Principal::User(user) => Ok(user),
+            Principal::IngestToken => Err(ApiError::Forbidden(INGEST_TOKEN_READS.into())),
+            Principal::Anonymous | Principal::LoopbackIngest => {
+                Err(ApiError::Unauthorized(SIGN_IN.into()))
+            }
+        }
+    }
+
+    /// The root of the subtree this identity reads: the user's, or the centre for anyone else
+    /// (who is then refused by [`Identity::require`]).
+    pub fn home(&self) -> Scope {
+        self.user().map_or(Scope::Centre, |u| u.subtree.root())
     }
 
     /// Who to name in an audit record: the user (`token:ID (user)` for an API token), else
@@ -104,30 +155,26 @@ impl Identity {
             {
                 Ok(())
             }
-            Principal::IngestToken | Principal::LoopbackIngest => Err(ApiError::Forbidden(
-                "the ingest token sends events only; sign in or use an API token to read".into(),
-            )),
-            Principal::Anonymous => Err(ApiError::Unauthorized(
-                "sign in (POST /api/v1/session) or send `Authorization: Bearer TOKEN`".into(),
-            )),
+            Principal::IngestToken => Err(ApiError::Forbidden(INGEST_TOKEN_READS.into())),
+            Principal::Anonymous | Principal::LoopbackIngest => {
+                Err(ApiError::Unauthorized(SIGN_IN.into()))
+            }
         }
     }
 
-    /// Whether this identity may read figures or agents of `scope`. Everyone may, until
-    /// accounts and roles exist (issue 8).
-    pub fn may_read(&self, scope: &Scope) -> Result<(), ApiError> {
-        let _ = scope;
-        Ok(())
-    }
-
-    /// Whether this identity may subscribe to `subscription` on the live socket; data outside a
-    /// permitted scope must never leave the server, not even in a delta.
-    pub fn may_subscribe(&self, subscription: &Subscription) -> Result<(), ApiError> {
-        match subscription {
-            Subscription::Figures(scope) | Subscription::Agents(scope) => self.may_read(scope),
+    /// The permission reading `scope` takes: per-agent data for an agent, figures otherwise.
+    pub fn read_permission(scope: &Scope) -> Permission {
+        match scope {
+            Scope::Agent(_) => Permission::ReadAgents,
+            _ => Permission::ReadFigures,
         }
     }
 }
+
+const SIGN_IN: &str =
+    "sign in (POST /api/v1/session) or send `Authorization: Bearer TOKEN` with an API token";
+const INGEST_TOKEN_READS: &str =
+    "the ingest token sends events only; sign in or use an API token to read";
 
 impl FromRequestParts<AppState> for Identity {
     type Rejection = ApiError;
@@ -138,44 +185,130 @@ impl FromRequestParts<AppState> for Identity {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| *addr)
             .ok_or_else(|| ApiError::Internal("peer address unknown".into()))?;
-        let bearer = match parts.headers.get(AUTHORIZATION) {
-            None => None,
-            Some(value) => {
-                let text = value.to_str().ok().and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                });
-                match text {
-                    Some(token) => Some(token.trim()),
-                    None => {
-                        return Err(ApiError::Unauthorized(
-                            "the Authorization header must be `Bearer TOKEN`".into(),
-                        ));
-                    }
-                }
-            }
+        if let Some(token) = bearer(&parts.headers)? {
+            return identify_bearer(state, token, peer);
+        }
+        if let Some(id) = session_cookie(&parts.headers) {
+            let activity = !matches!(parts.method, Method::GET | Method::HEAD)
+                || parts.uri.path() == signin::SESSION_PATH;
+            return identify_session(state, id, activity, peer).await;
+        }
+        let principal = if state.ingest_token().is_none() && peer.ip().is_loopback() {
+            Principal::LoopbackIngest
+        } else {
+            Principal::Anonymous
         };
-        let principal = identify(bearer, state.ingest_token(), peer);
-        principal.map(|principal| Identity { principal, peer })
+        Ok(Identity {
+            principal,
+            peer,
+            proof: Proof::None,
+        })
     }
 }
 
-/// The principal for a presented bearer token (if any), the configured ingest token and the
-/// peer. A token that matches nothing is refused outright rather than read as anonymous, so a
-/// misconfigured sender finds out at once.
-fn identify(
-    bearer: Option<&str>,
-    configured: Option<&str>,
-    peer: SocketAddr,
-) -> Result<Principal, ApiError> {
-    match (bearer, configured) {
-        (Some(given), Some(token)) if constant_time_eq(given.as_bytes(), token.as_bytes()) => {
-            Ok(Principal::IngestToken)
-        }
-        (Some(_), _) => Err(ApiError::Unauthorized("unknown bearer token".into())),
-        (None, None) if peer.ip().is_loopback() => Ok(Principal::LoopbackIngest),
-        (None, _) => Ok(Principal::Anonymous),
+/// The token of `Authorization: Bearer TOKEN`, if the header is there; any other form of the
+/// header is refused.
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|token| Some(token.trim()))
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be `Bearer TOKEN`".into())
+        })
+}
+
+/// The value of the `fw_session` cookie, if sent (in any of the `Cookie` headers).
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == signin::COOKIE_NAME)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// A bearer token: the ingest token, or an account's API token.
+fn identify_bearer(state: &AppState, token: &str, peer: SocketAddr) -> Result<Identity, ApiError> {
+    if let Some(configured) = state.ingest_token()
+        && constant_time_eq(token.as_bytes(), configured.as_bytes())
+    {
+        return Ok(Identity {
+            principal: Principal::IngestToken,
+            peer,
+            proof: Proof::IngestToken,
+        });
     }
+    match state.accounts.authenticate_token(token) {
+        Ok(Some(user)) => Ok(Identity {
+            principal: Principal::User(user),
+            peer,
+            proof: Proof::Token(Secret::new(token.to_string())),
+        }),
+        Ok(None) => Err(ApiError::Unauthorized("unknown bearer token".into())),
+        Err(e) => Err(ApiError::Internal(e.to_string())),
+    }
+}
+
+/// A session cookie: the session, then its user as the accounts say now.
+async fn identify_session(
+    state: &AppState,
+    id: &str,
+    activity: bool,
+    peer: SocketAddr,
+) -> Result<Identity, ApiError> {
+    let now = jiff::Timestamp::now();
+    let looked_up = {
+        let mut sessions = state.sessions();
+        if activity {
+            sessions.touch(id, now)
+        } else {
+            sessions.check(id, now)
+        }
+    };
+    let session = match looked_up {
+        Ok(session) => session,
+        Err(Closed { why, ended }) => {
+            if let Some(session) = ended {
+                signin::session_ended(state, &session, why).await;
+            }
+            return Err(signed_out(why));
+        }
+    };
+    match state.accounts.principal(&session.user) {
+        Ok(Some(user)) => Ok(Identity {
+            principal: Principal::User(user),
+            peer,
+            proof: Proof::Session {
+                digest: accounts::token::digest(id),
+                session,
+            },
+        }),
+        Ok(None) => {
+            let why = SessionEnded::UserDisabled;
+            let ended = state.sessions().end(id, why, now);
+            if let Some(session) = ended {
+                signin::session_ended(state, &session, why).await;
+            }
+            Err(signed_out(why))
+        }
+        Err(e) => Err(ApiError::Internal(e.to_string())),
+    }
+}
+
+/// The 401 for a session that no longer works, saying why.
+pub fn signed_out(why: SessionEnded) -> ApiError {
+    ApiError::Unauthorized(format!("{why}: sign in again (POST /api/v1/session)"))
 }
 
 /// Compares without returning early, so the time taken says nothing about the token.
@@ -189,35 +322,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     fn peer(ip: &str) -> SocketAddr {
         format!("{ip}:5000").parse().unwrap()
-    }
-
-    #[test]
-    fn loopback_may_ingest_only_when_no_token_is_configured() {
-        assert_eq!(
-            identify(None, None, peer("127.0.0.1")).unwrap(),
-            Principal::LoopbackIngest
-        );
-        assert_eq!(
-            identify(None, None, peer("10.0.0.5")).unwrap(),
-            Principal::Anonymous
-        );
-        assert_eq!(
-            identify(None, Some("t"), peer("127.0.0.1")).unwrap(),
-            Principal::Anonymous
-        );
-    }
-
-    #[test]
-    fn the_token_grants_ingest_and_a_wrong_one_is_refused() {
-        assert_eq!(
-            identify(Some("s3cret"), Some("s3cret"), peer("10.0.0.5")).unwrap(),
-            Principal::IngestToken
-        );
-        assert!(identify(Some("guess"), Some("s3cret"), peer("127.0.0.1")).is_err());
-        assert!(identify(Some("guess"), None, peer("127.0.0.1")).is_err());
     }
 
     #[test]
@@ -225,8 +333,60 @@ mod tests {
         let id = Identity {
             principal: Principal::Anonymous,
             peer: peer("10.0.0.5"),
+            proof: Proof::None,
         };
         let err = id.require_ingest().unwrap_err();
         assert!(err.to_string().contains("--ingest-token"), "{err}");
+    }
+
+    #[test]
+    fn no_credentials_read_nothing_and_the_ingest_token_only_sends() {
+        let anonymous = Identity {
+            principal: Principal::LoopbackIngest,
+            peer: peer("127.0.0.1"),
+            proof: Proof::None,
+        };
+        assert!(anonymous.require_ingest().is_ok());
+        assert!(matches!(
+            anonymous.require_user(),
+            Err(ApiError::Unauthorized(_))
+        ));
+        let ingest = Identity {
+            principal: Principal::IngestToken,
+            peer: peer("10.0.0.5"),
+            proof: Proof::IngestToken,
+        };
+        assert!(ingest.require_ingest().is_ok());
+        assert!(matches!(ingest.require_user(), Err(ApiError::Forbidden(_))));
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            COOKIE,
+            HeaderValue::from_static("theme=dark; fw_session=fws_abc"),
+        );
+        assert_eq!(session_cookie(&headers), Some("fws_abc"));
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_static("a=1"));
+        headers.append(COOKIE, HeaderValue::from_static("fw_session=fws_x ; b=2"));
+        assert_eq!(session_cookie(&headers), Some("fws_x"));
+        let mut headers = HeaderMap::new();
+        headers.append(
+            COOKIE,
+            HeaderValue::from_static("fw_session_old=1; fw_session="),
+        );
+        assert_eq!(session_cookie(&headers), None);
+    }
+
+    #[test]
+    fn only_bearer_authorization_is_understood() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer(&headers).unwrap(), None);
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer  fw_1 "));
+        assert_eq!(bearer(&headers).unwrap(), Some("fw_1"));
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Basic eDp5"));
+        assert!(bearer(&headers).is_err());
     }
 }

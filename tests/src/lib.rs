@@ -26,6 +26,16 @@
 //! Every process is killed on drop ([`Server`] sends SIGKILL and waits), so a failing test
 //! leaves nothing running. [`Server::kill_hard`] and [`Server::restart`] give the
 //! crash-and-recover tests their SIGKILL and a restart on the same data dir.
+//!
+//! Nothing on a server is readable without credentials (docs/SECURITY.md). Before its first
+//! start on a data dir the harness creates an admin, [`HARNESS_USER`], with the real command
+//! line (`floorwatch user add` with the password on stdin, then `floorwatch token create`),
+//! keeps the API token in the data dir ([`HARNESS_TOKEN_FILE`]) for restarts, and sends it as
+//! `Authorization: Bearer` with every [`Server::get`], [`Server::post_with`] (but not to the
+//! ingest endpoints, where an admin may not send: those keep the loopback rule or the
+//! test's own token) and [`LiveClient::connect`]. Tests of other principals use
+//! [`Server::add_user`], [`Server::create_token`], [`Server::get_as`],
+//! [`Server::request`] and [`LiveClient::connect_as`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -46,6 +56,12 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long [`LiveClient::next_frame`] waits by default.
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+/// The admin the harness signs in as.
+pub const HARNESS_USER: &str = "harness";
+/// Its password (for tests that sign in with it).
+pub const HARNESS_PASSWORD: &str = "harness password 1";
+/// The file in the data dir keeping the harness admin's API token across restarts.
+pub const HARNESS_TOKEN_FILE: &str = "harness-token";
 
 /// The workspace root (where `cargo` is run from).
 pub fn workspace_root() -> PathBuf {
@@ -109,6 +125,8 @@ pub struct Server {
     log_dir: PathBuf,
     args: Vec<String>,
     starts: usize,
+    /// The harness admin's API token.
+    token: String,
 }
 
 /// An HTTP answer.
@@ -116,6 +134,8 @@ pub struct Server {
 pub struct Reply {
     pub status: u16,
     pub body: String,
+    /// Every response header, names in lowercase, in order.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -124,6 +144,31 @@ impl Reply {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("not the JSON expected ({e}): {}", self.body))
     }
+
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `fw_session` cookie value this answer sets, if any (empty when it clears it).
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == "set-cookie")
+            .find_map(|(_, v)| v.strip_prefix("fw_session="))
+            .map(|rest| rest.split(';').next().unwrap_or_default().to_string())
+    }
+}
+
+/// Paths where events are sent: an admin may not send, so the harness's token stays off them.
+fn is_ingest_path(path: &str) -> bool {
+    path.starts_with("/api/v1/events")
+        || path.starts_with("/api/v1/import/")
+        || path.starts_with("/api/v1/ingest")
 }
 
 impl Server {
@@ -148,6 +193,7 @@ impl Server {
         log_dir: PathBuf,
         args: &[&str],
     ) -> Server {
+        let token = harness_token(&data_dir);
         let mut server = Server {
             child: None,
             url: String::new(),
@@ -156,9 +202,38 @@ impl Server {
             log_dir,
             args: args.iter().map(|a| a.to_string()).collect(),
             starts: 0,
+            token,
         };
         server.spawn();
         server
+    }
+
+    /// The harness admin's API token (`Authorization: Bearer TOKEN`).
+    pub fn admin_token(&self) -> &str {
+        &self.token
+    }
+
+    /// Adds a user with `floorwatch user add NAME --role ROLE [--scope SCOPE]` on the server's
+    /// data dir (the password on stdin; none for an `ingest` account). Works while the server
+    /// runs: it re-reads the accounts.
+    pub fn add_user(&self, name: &str, role: &str, scope: Option<&str>, password: &str) {
+        let mut args = vec!["user", "add", name, "--role", role];
+        if let Some(scope) = scope {
+            args.extend(["--scope", scope]);
+        }
+        let stdin = (role != "ingest").then(|| format!("{password}\n"));
+        floorwatch_command(&self.data_dir, &args, stdin.as_deref());
+    }
+
+    /// A new API token of `user` (`floorwatch token create USER`).
+    pub fn create_token(&self, user: &str) -> String {
+        create_token(&self.data_dir, user)
+    }
+
+    /// Runs `floorwatch ARGS --data-dir DIR` (a `user`, `token` or `audit` command) and gives
+    /// its stdout; panics if it fails.
+    pub fn command(&self, args: &[&str]) -> String {
+        floorwatch_command(&self.data_dir, args, None)
     }
 
     fn spawn(&mut self) {
@@ -273,12 +348,50 @@ impl Server {
             .into()
     }
 
-    /// `GET path`.
+    /// `GET path` as the harness admin.
     pub fn get(&self, path: &str) -> Reply {
-        let response = Server::agent()
-            .get(format!("{}{path}", self.url))
-            .call()
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        self.get_as(path, &self.token)
+    }
+
+    /// `GET path` with `Authorization: Bearer TOKEN`.
+    pub fn get_as(&self, path: &str, token: &str) -> Reply {
+        let bearer = format!("Bearer {token}");
+        self.request("GET", path, None, &[("Authorization", &bearer)])
+    }
+
+    /// `GET path` with no credentials at all.
+    pub fn get_anonymous(&self, path: &str) -> Reply {
+        self.request("GET", path, None, &[])
+    }
+
+    /// Any request, with exactly the headers given (no credentials added) and an optional
+    /// body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let method = ureq::http::Method::from_bytes(method.as_bytes())
+            .unwrap_or_else(|e| panic!("method {method}: {e}"));
+        let mut request = ureq::http::Request::builder()
+            .method(method.clone())
+            .uri(format!("{}{path}", self.url));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = match body {
+            Some(body) => request
+                .body(body.to_string())
+                .map_err(|e| e.to_string())
+                .and_then(|r| Server::agent().run(r).map_err(|e| e.to_string())),
+            None => request
+                .body(())
+                .map_err(|e| e.to_string())
+                .and_then(|r| Server::agent().run(r).map_err(|e| e.to_string())),
+        }
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         read_reply(response, path)
     }
 
@@ -289,16 +402,18 @@ impl Server {
         reply.json()
     }
 
-    /// `POST path` with `body` and extra headers.
+    /// `POST path` with `body` and extra headers; as the harness admin unless the headers
+    /// carry their own `Authorization` or the path is an ingest endpoint.
     pub fn post_with(&self, path: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
-        let mut request = Server::agent().post(format!("{}{path}", self.url));
-        for (name, value) in headers {
-            request = request.header(*name, *value);
+        let own = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
+        let bearer = format!("Bearer {}", self.token);
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        if !own && !is_ingest_path(path) {
+            all.push(("Authorization", &bearer));
         }
-        let response = request
-            .send(body)
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
-        read_reply(response, path)
+        self.request("POST", path, Some(body), &all)
     }
 
     /// `POST /api/v1/events` (NDJSON or a JSON array), which must answer 200.
@@ -316,11 +431,80 @@ impl Server {
 
 fn read_reply(mut response: ureq::http::Response<ureq::Body>, path: &str) -> Reply {
     let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     let body = response
         .body_mut()
         .read_to_string()
         .unwrap_or_else(|e| panic!("reading the answer to {path}: {e}"));
-    Reply { status, body }
+    Reply {
+        status,
+        body,
+        headers,
+    }
+}
+
+/// The harness admin's token for `data_dir`: read back, or made on first use with the real
+/// command line.
+fn harness_token(data_dir: &Path) -> String {
+    let file = data_dir.join(HARNESS_TOKEN_FILE);
+    if let Ok(token) = std::fs::read_to_string(&file)
+        && !token.trim().is_empty()
+    {
+        return token.trim().to_string();
+    }
+    let stdin = format!("{HARNESS_PASSWORD}\n");
+    floorwatch_command(
+        data_dir,
+        &["user", "add", HARNESS_USER, "--role", "admin"],
+        Some(&stdin),
+    );
+    let token = create_token(data_dir, HARNESS_USER);
+    std::fs::write(&file, &token).unwrap_or_else(|e| panic!("writing {}: {e}", file.display()));
+    token
+}
+
+fn create_token(data_dir: &Path, user: &str) -> String {
+    let out = floorwatch_command(data_dir, &["token", "create", user], None);
+    let token = out.trim().to_string();
+    assert!(token.starts_with("fw_"), "token create printed {out:?}");
+    token
+}
+
+/// `floorwatch ARGS --data-dir DIR`, with `stdin` if given; its stdout. Panics on failure.
+fn floorwatch_command(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> String {
+    use std::io::Write;
+    let mut child = Command::new(binary("floorwatch"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running floorwatch {args:?}: {e}"));
+    // Dropping the pipe closes it: the command reads its line, or sees no terminal.
+    if let (Some(mut pipe), Some(text)) = (child.stdin.take(), stdin) {
+        pipe.write_all(text.as_bytes())
+            .unwrap_or_else(|e| panic!("writing to floorwatch {args:?}: {e}"));
+    }
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("running floorwatch {args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "floorwatch {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 impl Drop for Server {
@@ -349,12 +533,52 @@ pub enum Received {
 }
 
 impl LiveClient {
+    /// Connects as the harness admin.
     pub async fn connect(server: &Server) -> LiveClient {
-        let url = server.ws_url("/api/v1/live");
-        let (socket, _) = tokio_tungstenite::connect_async(url.as_str())
+        LiveClient::connect_as(server, server.admin_token()).await
+    }
+
+    /// Connects with `Authorization: Bearer TOKEN`.
+    pub async fn connect_as(server: &Server, token: &str) -> LiveClient {
+        let bearer = format!("Bearer {token}");
+        LiveClient::connect_with(server, &[("Authorization", &bearer)])
             .await
-            .unwrap_or_else(|e| panic!("connecting {url}: {e}"));
-        LiveClient { socket }
+            .unwrap_or_else(|e| panic!("connecting the live socket: {e}"))
+    }
+
+    /// Connects with exactly the headers given (a cookie, an `Origin`, none at all); the
+    /// refusal as text (with the HTTP status) when the server refuses the upgrade.
+    pub async fn connect_with(
+        server: &Server,
+        headers: &[(&str, &str)],
+    ) -> Result<LiveClient, String> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = server.ws_url("/api/v1/live");
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| format!("{url}: {e}"))?;
+        for (name, value) in headers {
+            let name =
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|e| e.to_string())?;
+            let value = tokio_tungstenite::tungstenite::http::HeaderValue::from_str(value)
+                .map_err(|e| e.to_string())?;
+            request.headers_mut().insert(name, value);
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => Ok(LiveClient { socket }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(format!(
+                "HTTP {}: {}",
+                response.status().as_u16(),
+                response
+                    .body()
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default()
+            )),
+            Err(e) => Err(format!("connecting {url}: {e}")),
+        }
     }
 
     /// Sends `{"subscribe": [...], "windows": [...]}`.

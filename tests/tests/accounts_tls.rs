@@ -12,6 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// A self-signed certificate for 127.0.0.1 written to `dir`, and a client configuration that
 /// trusts exactly it.
@@ -109,14 +110,21 @@ async fn https_and_wss_work_with_the_given_certificate() {
 
     // The live socket over wss: subscribe, receive the snapshot.
     let tcp = tokio::net::TcpStream::connect(&address).await.unwrap();
-    let tls = tokio_rustls::TlsConnector::from(trusted)
+    let tls = tokio_rustls::TlsConnector::from(trusted.clone())
         .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
         .await
         .unwrap_or_else(|e| panic!("TLS handshake for wss: {e}"));
-    let (mut socket, _) =
-        tokio_tungstenite::client_async(format!("wss://{address}/api/v1/live"), tls)
-            .await
-            .unwrap_or_else(|e| panic!("wss upgrade: {e}"));
+    // Nothing is readable without credentials: the harness admin's API token.
+    let mut upgrade = format!("wss://{address}/api/v1/live")
+        .into_client_request()
+        .unwrap();
+    upgrade.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {}", server.admin_token()).parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::client_async(upgrade, tls)
+        .await
+        .unwrap_or_else(|e| panic!("wss upgrade: {e}"));
     socket
         .send(Message::text(
             r#"{"subscribe":["centre"],"windows":["today"]}"#,
@@ -140,6 +148,36 @@ async fn https_and_wss_work_with_the_given_certificate() {
     assert!(
         matches!(frame, LiveFrame::Snapshot { .. }),
         "first frame over wss: {frame:?}"
+    );
+
+    // Signing in over HTTPS: the session cookie is `Secure`, never sent over plain HTTP.
+    let body = format!(
+        r#"{{"user":"{}","password":"{}"}}"#,
+        floorwatch_tests::HARNESS_USER,
+        floorwatch_tests::HARNESS_PASSWORD
+    );
+    let sign_in = format!(
+        "POST /api/v1/session HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let tcp = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(trusted)
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        .await
+        .unwrap();
+    tls.write_all(sign_in.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut reply)).await;
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let cookie = reply
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no Set-Cookie: {reply}"));
+    assert!(
+        cookie.contains("fw_session=fws_") && cookie.contains("; Secure"),
+        "{cookie}"
     );
 }
 

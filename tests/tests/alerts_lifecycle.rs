@@ -17,13 +17,25 @@ use floorwatch_core::{NotReadyReason, Scope};
 use floorwatch_tests::{Board, LiveClient, Received, Server, binary};
 use serde_json::{Value, json};
 
-fn ack(server: &Server, id: &str, by: &str, note: &str) -> floorwatch_tests::Reply {
-    let body = json!({ "id": id, "by": by, "note": note }).to_string();
+/// Acknowledges as the user whose API token is `token`: the acknowledgement is recorded in
+/// that user's name.
+fn ack(server: &Server, token: &str, id: &str, note: &str) -> floorwatch_tests::Reply {
+    let body = json!({ "id": id, "note": note }).to_string();
+    let bearer = format!("Bearer {token}");
     server.post_with(
         "/api/v1/alerts/ack",
         &body,
-        &[("Content-Type", "application/json")],
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &bearer),
+        ],
     )
+}
+
+/// A user of `role` over `scope` on the server, and an API token of theirs.
+fn user(server: &Server, name: &str, role: &str, scope: &str) -> String {
+    server.add_user(name, role, Some(scope), "a long enough password");
+    server.create_token(name)
 }
 
 /// Frames for `for_ms`, applied to `board`.
@@ -48,6 +60,8 @@ async fn a_break_overrun_names_the_agent_and_reaches_only_its_team_lead() {
     // The default rules: a break longer than 15 minutes is a warning.
     let config = write_config(dir.path(), "");
     let server = Server::start(&["--clock", "events", "--config", config.to_str().unwrap()]);
+    let lead_t1 = user(&server, "lead-t1", "team_lead", "team:t1");
+    let lead_t2 = user(&server, "lead-t2", "team_lead", "team:t2");
 
     let mut script = Script::new();
     script
@@ -118,7 +132,9 @@ async fn a_break_overrun_names_the_agent_and_reaches_only_its_team_lead() {
     }
 
     // Acknowledged over HTTP: the answer is the alert, and the team lead sees who and why.
-    let reply = ack(&server, &alert.id, "lead-t1", "she is with HR");
+    // The other team's lead may not even see it.
+    assert_eq!(ack(&server, &lead_t2, &alert.id, "").status, 404);
+    let reply = ack(&server, &lead_t1, &alert.id, "she is with HR");
     assert_eq!(reply.status, 200, "{}", reply.body);
     let acked: Alert = reply.json();
     let acknowledgement = acked.acknowledged.clone().unwrap();
@@ -133,7 +149,7 @@ async fn a_break_overrun_names_the_agent_and_reaches_only_its_team_lead() {
     assert_eq!(board.alerts[&alert.id], acked);
 
     // Once only; unknown ids and bad bodies are JSON errors.
-    let again = ack(&server, &alert.id, "lead-t2", "");
+    let again = ack(&server, server.admin_token(), &alert.id, "");
     assert_eq!(again.status, 409, "{}", again.body);
     assert!(
         again.json::<Value>()["error"]
@@ -141,10 +157,15 @@ async fn a_break_overrun_names_the_agent_and_reaches_only_its_team_lead() {
             .unwrap()
             .contains("lead-t1")
     );
-    let unknown = ack(&server, "nope/queue:x@1", "lead-t1", "");
+    let unknown = ack(&server, &lead_t1, "nope/queue:x@1", "");
     assert_eq!(unknown.status, 404, "{}", unknown.body);
-    let nameless = ack(&server, &alert.id, " ", "");
-    assert_eq!(nameless.status, 400, "{}", nameless.body);
+    let anonymous = server.request(
+        "POST",
+        "/api/v1/alerts/ack",
+        Some(&json!({ "id": alert.id }).to_string()),
+        &[("Content-Type", "application/json")],
+    );
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
     let malformed = server.post_with(
         "/api/v1/alerts/ack",
         "{\"alert\": 1}",
@@ -225,12 +246,8 @@ fn a_silent_source_raises_a_system_alert_that_survives_a_crash() {
     assert_eq!(alert.scope, Scope::Centre);
     assert_eq!(alert.source.as_deref(), Some("pbx1"));
     assert_eq!(alert.level, Level::Critical);
-    let reply = ack(
-        &server,
-        &alert.id,
-        "duty-lead",
-        "link down, PBX team called",
-    );
+    let duty_lead = user(&server, "duty-lead", "supervisor", "centre");
+    let reply = ack(&server, &duty_lead, &alert.id, "link down, PBX team called");
     assert_eq!(reply.status, 200, "{}", reply.body);
     let before = alerts(&server);
 

@@ -5,6 +5,7 @@
 mod alerts_support;
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -61,6 +62,43 @@ impl Receiver {
         Receiver { url, log, task }
     }
 
+    /// A receiver speaking HTTPS with a self-signed certificate for 127.0.0.1 made now; the
+    /// certificate's PEM file is written to `dir` (what a `ca_file` names). Handshakes the
+    /// client gave up on are counted.
+    async fn start_tls(dir: &std::path::Path) -> (Receiver, std::path::PathBuf, Arc<AtomicUsize>) {
+        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+        std::fs::create_dir_all(dir).unwrap();
+        let ca = dir.join("receiver-ca.pem");
+        std::fs::write(&ca, made.cert.pem()).unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(
+            made.signing_key.serialize_der().into(),
+        );
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![made.cert.der().clone()], key)
+        .unwrap();
+        let log = Arc::new(Mutex::new(Log::default()));
+        let app = Router::new()
+            .route("/hook", post_route(take))
+            .with_state(log.clone());
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}/hook", tcp.local_addr().unwrap());
+        let refused = Arc::new(AtomicUsize::new(0));
+        let listener = TlsListener {
+            tcp,
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            refused: refused.clone(),
+        };
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (Receiver { url, log, task }, ca, refused)
+    }
+
     fn requests(&self) -> Vec<Request> {
         self.log.lock().unwrap().requests.clone()
     }
@@ -82,6 +120,36 @@ impl Receiver {
 impl Drop for Receiver {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// Accepts TCP connections and completes the TLS handshake before axum sees them.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    refused: Arc<AtomicUsize>,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, peer)) = self.tcp.accept().await else {
+                continue;
+            };
+            match self.acceptor.accept(stream).await {
+                Ok(tls) => return (tls, peer),
+                Err(_) => {
+                    self.refused.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
     }
 }
 
@@ -112,6 +180,16 @@ async fn take(State(log): State<Arc<Mutex<Log>>>, headers: HeaderMap, body: Stri
 /// Rules that make a few changes at known times: pbx1 silent for 60 s (critical), a break
 /// longer than 2 minutes (warning).
 fn config_with(dir: &std::path::Path, hooks: &[(&str, &str)]) -> std::path::PathBuf {
+    let hooks: Vec<(&str, &str, Option<&std::path::Path>)> =
+        hooks.iter().map(|(url, format)| (*url, *format, None)).collect();
+    config_with_ca(dir, &hooks)
+}
+
+/// As [`config_with`], each receiver with an optional `ca_file`.
+fn config_with_ca(
+    dir: &std::path::Path,
+    hooks: &[(&str, &str, Option<&std::path::Path>)],
+) -> std::path::PathBuf {
     let mut text = String::from(
         r#"
 [alerts]
@@ -130,11 +208,14 @@ kind = "not_ready_overrun"
 allowance_min = { break = 2 }
 "#,
     );
-    for (url, format) in hooks {
+    for (url, format, ca) in hooks {
         text.push_str(&format!(
             "\n[[alerts.webhooks]]\nurl = \"{url}\"\nformat = \"{format}\"\n\
              retry_first_ms = 200\nretry_max_s = 1\ntimeout_s = 5\n"
         ));
+        if let Some(ca) = ca {
+            text.push_str(&format!("ca_file = \"{}\"\n", ca.display()));
+        }
     }
     write_config(dir, &text)
 }
@@ -342,4 +423,45 @@ async fn a_batch_queued_before_a_crash_is_delivered_after_the_restart() {
     tokio::task::block_in_place(|| server.restart());
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     assert_eq!(receiver.requests().len(), before);
+}
+
+/// WeCom, DingTalk and Slack robots are HTTPS only: a receiver with a certificate the server
+/// trusts (its authority in `ca_file`) gets the batch; one whose certificate nobody vouches for
+/// gets nothing, not even the body, and is retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_receiver_gets_its_batch_and_an_untrusted_one_gets_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trusted, ca, _) = Receiver::start_tls(&dir.path().join("trusted")).await;
+    let (stranger, _, refused) = Receiver::start_tls(&dir.path().join("stranger")).await;
+    let config = config_with_ca(
+        dir.path(),
+        &[
+            (&trusted.url, "json", Some(&ca)),
+            (&stranger.url, "json", None),
+        ],
+    );
+    let server = Server::start(&["--clock", "events", "--config", config.to_str().unwrap()]);
+
+    // pbx1 silent from 10 s: the feed alert is raised at 70 s, one batch.
+    let mut script = Script::new();
+    quiet_morning(&mut script, 100.0);
+    tokio::task::block_in_place(|| post(&server, &mut script));
+    tokio::task::block_in_place(|| {
+        eventually("the batch over https", Duration::from_secs(20), || {
+            (!trusted.taken().is_empty()).then_some(())
+        })
+    });
+    tokio::task::block_in_place(|| {
+        eventually("refused handshakes", Duration::from_secs(20), || {
+            (refused.load(Ordering::SeqCst) >= 2).then_some(())
+        })
+    });
+    assert_eq!(
+        trusted.taken(),
+        [format!("batch-{}", Script::at(70.0))],
+        "{:?}",
+        trusted.requests()
+    );
+    assert_eq!(trusted.requests()[0].body["notices"][0]["change"], "raised");
+    assert!(stranger.requests().is_empty(), "{:?}", stranger.requests());
 }

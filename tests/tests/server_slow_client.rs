@@ -8,6 +8,7 @@ use floorwatch_tests::{Board, LiveClient, Server};
 use futures_util::SinkExt;
 use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const T0: i64 = 1_700_000_000_000;
 const AGENTS: usize = 500;
@@ -69,7 +70,12 @@ async fn a_client_that_never_reads_does_not_delay_a_second_client() {
     socket.set_recv_buffer_size(4096).unwrap();
     let addr = server.url().trim_start_matches("http://").parse().unwrap();
     let stream = socket.connect(addr).await.unwrap();
-    let (mut stuck, _) = tokio_tungstenite::client_async(server.ws_url("/api/v1/live"), stream)
+    let mut upgrade = server.ws_url("/api/v1/live").into_client_request().unwrap();
+    upgrade.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {}", server.admin_token()).parse().unwrap(),
+    );
+    let (mut stuck, _) = tokio_tungstenite::client_async(upgrade, stream)
         .await
         .unwrap();
     stuck

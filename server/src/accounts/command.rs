@@ -1,4 +1,5 @@
-//! `floorwatch user add|passwd|disable|list` and `floorwatch token create|list|revoke`: account
+//! `floorwatch user add|passwd|disable|enable|shift|list` and `floorwatch token
+//! create|list|revoke`: account
 //! administration on the data dir, with or without the server running (docs/SECURITY.md).
 //!
 //! Output for people goes to stderr; stdout carries only what a script wants (the table of a
@@ -14,7 +15,7 @@ use clap::{Args, Subcommand};
 use floorwatch_core::Organisation;
 
 use super::{
-    Accounts, NewUser, Password, Role, Subtree, TokenSummary, UserSummary, check_new_user,
+    Accounts, NewUser, Password, Role, ShiftEnd, Subtree, TokenSummary, UserSummary, check_new_user,
 };
 use crate::audit::cli_actor;
 use crate::config::{Cli, DEFAULT_DATA_DIR, DataDir, Settings};
@@ -70,6 +71,9 @@ pub enum UserCommand {
         /// a team_lead must name a team].
         #[arg(long)]
         scope: Option<Subtree>,
+        /// HH:MM in the centre's time zone: the user's sessions end then each day.
+        #[arg(long, value_name = "HH:MM")]
+        shift_end: Option<ShiftEnd>,
         #[command(flatten)]
         store: DataDirArgs,
     },
@@ -82,6 +86,22 @@ pub enum UserCommand {
     /// Disables a user: password, sessions and tokens stop working.
     Disable {
         name: String,
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
+    /// Enables a disabled user again: password and (unrevoked) tokens work again.
+    Enable {
+        name: String,
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
+    /// Sets the time of day (HH:MM, the centre's time zone) at which the user's sessions end,
+    /// or `none` for no shift end.
+    Shift {
+        name: String,
+        /// HH:MM, or `none`.
+        #[arg(value_name = "HH:MM|none", value_parser = shift_end_or_none)]
+        end: ShiftSetting,
         #[command(flatten)]
         store: DataDirArgs,
     },
@@ -132,6 +152,7 @@ impl UserCommand {
                 name,
                 role,
                 scope,
+                shift_end,
                 store,
             } => {
                 let (dir, org) = store.resolve()?;
@@ -160,7 +181,7 @@ impl UserCommand {
                 } else {
                     None
                 };
-                let user = accounts.add_user(
+                let user = accounts.add_user_with_shift(
                     &actor,
                     NewUser {
                         name,
@@ -168,6 +189,7 @@ impl UserCommand {
                         subtree: scope,
                         password,
                     },
+                    shift_end,
                     now,
                 )?;
                 writeln!(
@@ -203,6 +225,30 @@ impl UserCommand {
                     notes,
                     "disabled {name}: its sessions and tokens no longer work"
                 )?;
+            }
+            UserCommand::Enable { name, store } => {
+                let (dir, _) = store.resolve()?;
+                Accounts::open(&dir).enable(&actor, &name, now)?;
+                writeln!(
+                    notes,
+                    "enabled {name}: its password and unrevoked tokens work again"
+                )?;
+            }
+            UserCommand::Shift {
+                name,
+                end: ShiftSetting(end),
+                store,
+            } => {
+                let (dir, _) = store.resolve()?;
+                Accounts::open(&dir).set_shift_end(&actor, &name, end, now)?;
+                match end {
+                    Some(end) => writeln!(
+                        notes,
+                        "{name}'s sessions end at {end} (the centre's time zone) from their next \
+                         sign-in"
+                    )?,
+                    None => writeln!(notes, "{name} has no shift end")?,
+                }
             }
             UserCommand::List { store } => {
                 let (dir, _) = store.resolve()?;
@@ -247,6 +293,19 @@ impl TokenCommand {
         }
         Ok(())
     }
+}
+
+/// The argument of `user shift`: a shift end, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftSetting(pub Option<ShiftEnd>);
+
+fn shift_end_or_none(text: &str) -> Result<ShiftSetting, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok(ShiftSetting(None));
+    }
+    text.parse::<ShiftEnd>()
+        .map(|end| ShiftSetting(Some(end)))
+        .map_err(|e| format!("{e}, or `none`"))
 }
 
 /// Prints the error the way the server's own start-up errors read, and picks the exit code.
@@ -325,9 +384,11 @@ fn write_table(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
 
 fn write_users(out: &mut dyn Write, users: &[UserSummary]) -> io::Result<()> {
     let mut rows = vec![
-        ["NAME", "ROLE", "SCOPE", "STATE", "TOKENS", "CREATED"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "NAME", "ROLE", "SCOPE", "STATE", "TOKENS", "CREATED", "SHIFT",
+        ]
+        .map(String::from)
+        .to_vec(),
     ];
     rows.extend(users.iter().map(|u| {
         vec![
@@ -337,6 +398,7 @@ fn write_users(out: &mut dyn Write, users: &[UserSummary]) -> io::Result<()> {
             if u.disabled { "disabled" } else { "active" }.into(),
             u.active_tokens.to_string(),
             when(u.created),
+            u.shift_end.map_or("-".to_string(), |s| s.to_string()),
         ]
     }));
     write_table(out, &rows)
@@ -480,12 +542,75 @@ mod tests {
             name: "m".into(),
             role: Role::Manager,
             scope: Some(Subtree::Site("south".into())),
+            shift_end: None,
             store: args,
         }
         .execute(&mut Vec::new(), &mut Vec::new())
         .unwrap_err();
         assert!(err.to_string().contains("no such node"), "{err}");
         assert!(org.is_some());
+    }
+
+    #[test]
+    fn enable_and_shift_change_the_user_and_are_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = Accounts::open(dir.path());
+        accounts
+            .add_user(
+                "test",
+                NewUser {
+                    name: "sup1".into(),
+                    role: Role::Supervisor,
+                    subtree: None,
+                    password: Some(Password::given("supervisor one pw")),
+                },
+                jiff::Timestamp::now(),
+            )
+            .unwrap();
+        accounts
+            .disable("test", "sup1", jiff::Timestamp::now())
+            .unwrap();
+        let (_, notes) = run(|o, n| {
+            UserCommand::Enable {
+                name: "sup1".into(),
+                store: store(dir.path()),
+            }
+            .execute(o, n)
+        });
+        assert!(notes.contains("enabled sup1"), "{notes}");
+        assert!(accounts.principal("sup1").unwrap().is_some());
+        run(|o, n| {
+            UserCommand::Shift {
+                name: "sup1".into(),
+                end: shift_end_or_none("17:30").unwrap(),
+                store: store(dir.path()),
+            }
+            .execute(o, n)
+        });
+        let (list, _) = run(|o, n| {
+            UserCommand::List {
+                store: store(dir.path()),
+            }
+            .execute(o, n)
+        });
+        assert!(list.lines().nth(1).unwrap().ends_with("  17:30"), "{list}");
+        let actions: Vec<_> = accounts
+            .audit()
+            .records(&Default::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action.as_str())
+            .collect();
+        assert_eq!(
+            actions,
+            vec!["user_add", "user_disable", "user_enable", "user_shift"]
+        );
+        assert!(shift_end_or_none("NONE").unwrap().0.is_none());
+        assert!(
+            shift_end_or_none("25:00")
+                .unwrap_err()
+                .contains("or `none`")
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! [`Accounts`] is the one door to `accounts.json`: it answers "who is this?" for a password
 //! ([`Accounts::authenticate_password`]), a bearer token ([`Accounts::authenticate_token`]) or
 //! a session's user name ([`Accounts::principal`]), re-reading the file when the command line
-//! changed it; and it makes every change (user add, passwd, disable, token create, revoke)
-//! together with its audit record, so no change goes unrecorded.
+//! changed it; and it makes every change (user add, passwd, disable, enable, shift end, token
+//! create, revoke) together with its audit record, so no change goes unrecorded.
 //!
 //! The login policy ([`login`]: lock-out, per-address rate limit), sessions ([`session`]:
 //! idle time-out, shift end) and caller-number masking ([`caller`]) are pure, clock-injected
@@ -31,6 +31,7 @@ pub use session::{SessionEnded, SessionPolicy, Sessions};
 pub use token::Secret;
 
 use crate::audit::{Action, AuditError, AuditTrail, Entry};
+pub use store::ShiftEnd;
 use store::{AccountBook, StoreError, StoredToken, User};
 
 /// Longest user name, in characters.
@@ -78,6 +79,8 @@ pub struct UserSummary {
     pub has_password: bool,
     pub active_tokens: usize,
     pub created: jiff::Timestamp,
+    /// When the user's sessions end each day, in the centre's time zone.
+    pub shift_end: Option<ShiftEnd>,
 }
 
 /// A token as listed: everything but its hash.
@@ -142,6 +145,10 @@ pub enum AccountsError {
     UnknownUser(String),
     #[error("user `{0}` is disabled")]
     Disabled(String),
+    #[error("user `{0}` is not disabled")]
+    NotDisabled(String),
+    #[error("the shift end of `{name}` cannot be placed in time: {reason}")]
+    ShiftTime { name: String, reason: String },
     #[error("{0}")]
     BadScope(String),
     #[error("a {0} account signs in with API tokens only: give it no password")]
@@ -264,6 +271,7 @@ impl Accounts {
                     .filter(|t| t.user == u.name && t.revoked.is_none())
                     .count(),
                 created: u.created,
+                shift_end: u.shift_end,
             })
             .collect())
     }
@@ -340,6 +348,17 @@ impl Accounts {
         new: NewUser,
         now: jiff::Timestamp,
     ) -> Result<UserSummary, AccountsError> {
+        self.add_user_with_shift(actor, new, None, now)
+    }
+
+    /// [`Accounts::add_user`] with a shift end: the user's sessions end at that time of day.
+    pub fn add_user_with_shift(
+        &self,
+        actor: &str,
+        new: NewUser,
+        shift_end: Option<ShiftEnd>,
+        now: jiff::Timestamp,
+    ) -> Result<UserSummary, AccountsError> {
         let subtree = check_new_user(&new.name, new.role, new.subtree)?;
         let phc = match (&new.password, new.role.signs_in_with_password()) {
             (Some(pw), true) => Some(password::hash(pw)?),
@@ -358,6 +377,7 @@ impl Accounts {
                 scope: subtree.clone(),
                 password: phc,
                 disabled: false,
+                shift_end,
                 created: now,
                 changed: now,
             };
@@ -371,13 +391,13 @@ impl Accounts {
                 has_password: new.password.is_some(),
                 active_tokens: 0,
                 created: now,
+                shift_end,
             };
-            let entry = Entry::new(
-                actor,
-                Action::UserAdd,
-                format!("user:{name}"),
-                format!("role={} scope={subtree}", new.role),
-            );
+            let mut detail = format!("role={} scope={subtree}", new.role);
+            if let Some(end) = shift_end {
+                detail.push_str(&format!(" shift_end={end}"));
+            }
+            let entry = Entry::new(actor, Action::UserAdd, format!("user:{name}"), detail);
             Ok((summary, entry))
         })
     }
@@ -413,7 +433,7 @@ impl Accounts {
     }
 
     /// Disables a user: their password, sessions and tokens stop working (tokens stay listed
-    /// and come back if the user is enabled again by an admin editing the file). Audited as
+    /// and come back if the user is enabled again, [`Accounts::enable`]). Audited as
     /// `user_disable`.
     pub fn disable(
         &self,
@@ -445,6 +465,83 @@ impl Accounts {
                 ),
             ))
         })
+    }
+
+    /// Enables a disabled user again: their password and their tokens (those not revoked) work
+    /// again. Audited as `user_enable`.
+    pub fn enable(
+        &self,
+        actor: &str,
+        name: &str,
+        now: jiff::Timestamp,
+    ) -> Result<(), AccountsError> {
+        self.change(now, |book| {
+            let user = book
+                .user_mut(name)
+                .ok_or_else(|| AccountsError::UnknownUser(name.into()))?;
+            if !user.disabled {
+                return Err(AccountsError::NotDisabled(name.into()));
+            }
+            user.disabled = false;
+            user.changed = now;
+            Ok((
+                (),
+                Entry::new(actor, Action::UserEnable, format!("user:{name}"), ""),
+            ))
+        })
+    }
+
+    /// Sets (or with `None` clears) the time of day at which the user's sessions end. Audited as
+    /// `user_shift`, detail `shift_end=17:30 (was none)`.
+    pub fn set_shift_end(
+        &self,
+        actor: &str,
+        name: &str,
+        shift_end: Option<ShiftEnd>,
+        now: jiff::Timestamp,
+    ) -> Result<(), AccountsError> {
+        self.change(now, |book| {
+            let user = book
+                .user_mut(name)
+                .ok_or_else(|| AccountsError::UnknownUser(name.into()))?;
+            let before = user.shift_end;
+            user.shift_end = shift_end;
+            user.changed = now;
+            let shown = |s: Option<ShiftEnd>| s.map_or("none".to_string(), |s| s.to_string());
+            Ok((
+                (),
+                Entry::new(
+                    actor,
+                    Action::UserShift,
+                    format!("user:{name}"),
+                    format!("shift_end={} (was {})", shown(shift_end), shown(before)),
+                ),
+            ))
+        })
+    }
+
+    /// When a session of `name` opened at `now` must end for the user's shift: the next
+    /// occurrence after `now` of their shift end in the centre's time zone `tz`; `None` when
+    /// they have no shift end. What the sign-in passes to `Sessions::create`.
+    pub fn shift_end_after(
+        &self,
+        name: &str,
+        now: jiff::Timestamp,
+        tz: &jiff::tz::TimeZone,
+    ) -> Result<Option<jiff::Timestamp>, AccountsError> {
+        let book = self.book()?;
+        let user = book
+            .user(name)
+            .ok_or_else(|| AccountsError::UnknownUser(name.into()))?;
+        user.shift_end
+            .map(|end| {
+                end.next_after(now, tz)
+                    .map_err(|e| AccountsError::ShiftTime {
+                        name: name.into(),
+                        reason: e.to_string(),
+                    })
+            })
+            .transpose()
     }
 
     /// Creates an API token for `user`; audited as `token_create`. The returned secret is the
@@ -529,8 +626,8 @@ impl Accounts {
         let _lock = store::lock(&self.data_dir)?;
         let before = store::load(&self.path)?;
         let mut after = before.clone();
-        after.format = store::FORMAT;
         let (out, entry) = edit(&mut after)?;
+        after.format = store::format_for(&after);
         store::save(&self.path, &after)?;
         if let Err(audit) = self.audit.append(entry, now) {
             return match store::save(&self.path, &before) {
@@ -867,6 +964,109 @@ mod tests {
             accounts.create_token("admin", "lead1", "", now()),
             Err(AccountsError::Disabled(_))
         ));
+    }
+
+    #[test]
+    fn enabling_brings_password_and_tokens_back_and_is_audited() {
+        let (_dir, accounts) = with_users();
+        let (_, secret) = accounts.create_token("admin", "lead1", "", now()).unwrap();
+        assert!(matches!(
+            accounts.enable("admin", "lead1", now()),
+            Err(AccountsError::NotDisabled(_))
+        ));
+        accounts.disable("admin", "lead1", now()).unwrap();
+        accounts.enable("admin", "lead1", now()).unwrap();
+        assert!(
+            accounts
+                .authenticate_password("lead1", &Password::given("lead one password"))
+                .is_ok()
+        );
+        assert!(
+            accounts
+                .authenticate_token(secret.expose())
+                .unwrap()
+                .is_some()
+        );
+        let last = accounts.audit().records(&Default::default()).unwrap();
+        let last = last.last().unwrap();
+        assert_eq!(
+            (last.action, last.actor.as_str(), last.target.as_str()),
+            (Action::UserEnable, "admin", "user:lead1")
+        );
+        assert!(matches!(
+            accounts.enable("admin", "ghost", now()),
+            Err(AccountsError::UnknownUser(_))
+        ));
+    }
+
+    #[test]
+    fn a_shift_end_is_set_audited_and_placed_after_now() {
+        let (dir, accounts) = with_users();
+        let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+        // now() is 2023-11-14T22:13:20Z, 06:13 in Shanghai.
+        assert_eq!(accounts.shift_end_after("lead1", now(), &tz).unwrap(), None);
+        let end: ShiftEnd = "17:30".parse().unwrap();
+        accounts
+            .set_shift_end("admin", "lead1", Some(end), now())
+            .unwrap();
+        assert_eq!(
+            accounts.shift_end_after("lead1", now(), &tz).unwrap(),
+            Some("2023-11-15T09:30:00Z".parse().unwrap())
+        );
+        assert_eq!(accounts.users().unwrap()[1].shift_end, Some(end));
+        let stored = std::fs::read_to_string(accounts.path()).unwrap();
+        assert!(stored.contains("\"format\": 2"), "{stored}");
+        accounts
+            .set_shift_end("admin", "lead1", None, now())
+            .unwrap();
+        assert_eq!(accounts.shift_end_after("lead1", now(), &tz).unwrap(), None);
+        let stored = std::fs::read_to_string(accounts.path()).unwrap();
+        assert!(stored.contains("\"format\": 1"), "{stored}");
+        let shifts: Vec<String> = accounts
+            .audit()
+            .records(&crate::audit::Filter {
+                action: Some(Action::UserShift),
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|r| r.detail)
+            .collect();
+        assert_eq!(
+            shifts,
+            vec!["shift_end=17:30 (was none)", "shift_end=none (was 17:30)"]
+        );
+        assert!(matches!(
+            accounts.shift_end_after("ghost", now(), &tz),
+            Err(AccountsError::UnknownUser(_))
+        ));
+        // Added with a shift end: one record says so.
+        accounts
+            .add_user_with_shift(
+                "admin",
+                NewUser {
+                    name: "night".into(),
+                    role: Role::Supervisor,
+                    subtree: None,
+                    password: pw("night shift password"),
+                },
+                Some("06:00".parse().unwrap()),
+                now(),
+            )
+            .unwrap();
+        let added = Accounts::open(dir.path())
+            .audit()
+            .records(&Default::default())
+            .unwrap();
+        assert_eq!(
+            added.last().unwrap().detail,
+            "role=supervisor scope=centre shift_end=06:00"
+        );
+        assert_eq!(
+            accounts.shift_end_after("night", now(), &tz).unwrap(),
+            Some("2023-11-15T22:00:00Z".parse().unwrap()),
+            "06:00 in Shanghai was 13 minutes ago: the next one"
+        );
     }
 
     #[test]

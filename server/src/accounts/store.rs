@@ -16,8 +16,11 @@ use super::role::{Role, Subtree};
 pub const ACCOUNTS_FILE: &str = "accounts.json";
 /// The lock writers hold inside the data dir.
 pub const LOCK_FILE: &str = "accounts.lock";
-/// The file format written; a newer one is refused rather than misread.
-pub const FORMAT: u32 = 1;
+/// The newest file format read; a newer one is refused rather than misread. Format 2 adds the
+/// users' `shift_end`; a book without one is still written as format 1 ([`format_for`]), so an
+/// older floorwatch keeps reading it until a shift end is set, and then says the file is newer
+/// instead of calling it damaged.
+pub const FORMAT: u32 = 2;
 
 /// Everything in `accounts.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -44,8 +47,86 @@ pub struct User {
     pub password: Option<String>,
     #[serde(default)]
     pub disabled: bool,
+    /// When the user's sessions end each day, in the centre's time zone ("sessions end at shift
+    /// end", shared/DOMAIN.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift_end: Option<ShiftEnd>,
     pub created: jiff::Timestamp,
     pub changed: jiff::Timestamp,
+}
+
+/// A time of day, `HH:MM` (00:00 to 23:59), at which a user's shift ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShiftEnd(jiff::civil::Time);
+
+impl ShiftEnd {
+    pub fn time(self) -> jiff::civil::Time {
+        self.0
+    }
+
+    /// The first moment after `now` at which this time of day comes in `tz`. On a day whose
+    /// clocks skip the time (a DST gap) it is the moment the clocks reach past it; on a day
+    /// they pass it twice, the first.
+    pub fn next_after(
+        self,
+        now: jiff::Timestamp,
+        tz: &jiff::tz::TimeZone,
+    ) -> Result<jiff::Timestamp, jiff::Error> {
+        let today = now.to_zoned(tz.clone()).date();
+        let mut day = today;
+        loop {
+            let at = day.to_datetime(self.0).to_zoned(tz.clone())?.timestamp();
+            if at > now {
+                return Ok(at);
+            }
+            day = day.tomorrow()?;
+        }
+    }
+}
+
+impl std::fmt::Display for ShiftEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:02}:{:02}", self.0.hour(), self.0.minute())
+    }
+}
+
+impl std::str::FromStr for ShiftEnd {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ShiftEnd, String> {
+        let bad = || format!("`{text}` is not a time of day: give HH:MM, 00:00 to 23:59");
+        let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
+        if h.len() != 2 || m.len() != 2 {
+            return Err(bad());
+        }
+        let hour: i8 = h.parse().map_err(|_| bad())?;
+        let minute: i8 = m.parse().map_err(|_| bad())?;
+        jiff::civil::Time::new(hour, minute, 0, 0)
+            .map(ShiftEnd)
+            .map_err(|_| bad())
+    }
+}
+
+impl Serialize for ShiftEnd {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ShiftEnd {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ShiftEnd, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The format to write `book` in: 1 unless a user has a shift end.
+pub fn format_for(book: &AccountBook) -> u32 {
+    if book.users.iter().any(|u| u.shift_end.is_some()) {
+        2
+    } else {
+        1
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -190,6 +271,7 @@ mod tests {
                 scope: Subtree::Team("t1".into()),
                 password: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
                 disabled: false,
+                shift_end: None,
                 created: t,
                 changed: t,
             }],
@@ -241,6 +323,55 @@ mod tests {
         std::fs::write(&path, "{\"format\": 9}").unwrap();
         let err = load(&path).unwrap_err();
         assert!(matches!(err, StoreError::Newer { found: 9, .. }), "{err}");
+    }
+
+    #[test]
+    fn shift_ends_read_as_hh_mm_and_come_next_after_now() {
+        let end: ShiftEnd = "17:30".parse().unwrap();
+        assert_eq!(end.to_string(), "17:30");
+        for bad in ["24:00", "7:30", "17:60", "17-30", "", "17:30:00"] {
+            assert!(bad.parse::<ShiftEnd>().is_err(), "{bad}");
+        }
+        let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        // 09:00 in Shanghai (01:00Z): today at 17:30 (09:30Z).
+        assert_eq!(
+            end.next_after(at("2025-03-03T01:00:00Z"), &tz).unwrap(),
+            at("2025-03-03T09:30:00Z")
+        );
+        // Exactly at it, or after: tomorrow's.
+        assert_eq!(
+            end.next_after(at("2025-03-03T09:30:00Z"), &tz).unwrap(),
+            at("2025-03-04T09:30:00Z")
+        );
+        // A night shift ending 06:00 seen at 22:00: the next morning.
+        let night: ShiftEnd = "06:00".parse().unwrap();
+        assert_eq!(
+            night.next_after(at("2025-03-03T14:00:00Z"), &tz).unwrap(),
+            at("2025-03-03T22:00:00Z")
+        );
+        // A DST gap (New York, 2025-03-09 02:00 -> 03:00): 02:30 comes at 03:30 EDT.
+        let ny = jiff::tz::TimeZone::get("America/New_York").unwrap();
+        let gap: ShiftEnd = "02:30".parse().unwrap();
+        assert_eq!(
+            gap.next_after(at("2025-03-09T05:00:00Z"), &ny).unwrap(),
+            at("2025-03-09T07:30:00Z")
+        );
+    }
+
+    #[test]
+    fn a_book_is_written_as_format_1_until_a_shift_end_is_set() {
+        let mut book = sample();
+        assert_eq!(format_for(&book), 1);
+        book.users[0].shift_end = Some("18:00".parse().unwrap());
+        assert_eq!(format_for(&book), 2);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(ACCOUNTS_FILE);
+        book.format = format_for(&book);
+        save(&path, &book).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"shift_end\": \"18:00\""), "{text}");
+        assert_eq!(load(&path).unwrap(), book);
     }
 
     #[cfg(unix)]

@@ -3,29 +3,53 @@
 //! - `GET /api/v1/alerts/rules`: the rules evaluated, every default filled in;
 //! - `GET /api/v1/alerts?since=EPOCH_MS`: every alert changed at or after `since` and every
 //!   alert still open, in raise order, as far as the caller may see them;
-//! - `POST /api/v1/alerts/ack` with `{"id": "...", "by": "...", "note": "..."}`: acknowledges
-//!   one alert (ids hold `/` and `:`, so they travel in the body, not the path).
+//! - `POST /api/v1/alerts/ack` with `{"id": "...", "note": "..."}`: acknowledges one alert
+//!   (ids hold `/` and `:`, so they travel in the body, not the path) in the signed-in user's
+//!   name; audited as `alert_ack`.
 //!
-//! Reads are scope-checked: an alert is shown to whoever may read one of the scopes it is
-//! visible in (its own scope and every scope above it, `Alerts::visible_in`), so a team lead
-//! sees their team's alerts and no other team's. Errors are `{"error": "..."}`.
+//! Reads need `ReadFigures` (docs/SECURITY.md, "What each role may do") and are
+//! scope-checked: an alert is shown to whoever may read one of the scopes it is visible in
+//! (its own scope and every scope above it, `Alerts::visible_in`), so a team lead sees their
+//! team's alerts and no other team's. An alert about an agent names them, so it needs
+//! `ReadAgents` there: a wall display never sees one. Acknowledging needs `AcknowledgeAlerts`
+//! at one of those scopes. Errors are `{"error": "..."}`.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
-use floorwatch_core::Scope;
-use floorwatch_core::alerts::{Alert, AlertError, AlertRule};
+use floorwatch_core::alerts::{Alert, AlertError, AlertRule, RuleScope};
 use serde::Deserialize;
 
 use super::AckError;
 use crate::api::ApiError;
 use crate::app::AppState;
-use crate::floor;
-use crate::identity::{Identity, Principal};
+use crate::audit::{Action, Entry};
+use crate::floor::{self, Floor};
+use crate::identity::Identity;
+use crate::permission::Permission;
+use crate::signin;
 
-/// `GET /api/v1/alerts/rules`.
-pub async fn rules(State(state): State<AppState>, _identity: Identity) -> Json<Vec<AlertRule>> {
-    Json(floor::lock(&state.floor).alerts().rules().to_vec())
+/// `GET /api/v1/alerts/rules`: the rules for every scope of a kind, and those for one scope
+/// the caller may read.
+pub async fn rules(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<Vec<AlertRule>>, ApiError> {
+    let floor = floor::lock(&state.floor);
+    identity.require(Permission::ReadFigures, &identity.home(), &floor)?;
+    let rules = floor
+        .alerts()
+        .rules()
+        .iter()
+        .filter(|rule| match &rule.scope {
+            Some(RuleScope::One(scope)) => identity
+                .require(Identity::read_permission(scope), scope, &floor)
+                .is_ok(),
+            _ => true,
+        })
+        .cloned()
+        .collect();
+    Ok(Json(rules))
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,11 +74,12 @@ pub async fn list(
         })?,
     };
     let floor = floor::lock(&state.floor);
+    identity.require(Permission::ReadFigures, &identity.home(), &floor)?;
     let alerts = floor
         .alerts()
         .alerts_since(since)
         .into_iter()
-        .filter(|alert| may_see(&identity, &floor.alert_scopes(alert)))
+        .filter(|alert| may_see(&identity, &floor, alert))
         .collect();
     Ok(Json(alerts))
 }
@@ -63,14 +88,16 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct AckRequest {
     id: String,
-    /// Who acknowledges, as typed on the wallboard (until accounts name the caller).
-    #[serde(default)]
-    by: String,
+    /// Ignored: an acknowledgement is recorded in the signed-in user's name, whatever the
+    /// body says (kept so that older wallboards are not refused).
+    #[serde(default, rename = "by")]
+    _by: String,
     #[serde(default)]
     note: String,
 }
 
-/// `POST /api/v1/alerts/ack`: answers the acknowledged alert, once it is journaled.
+/// `POST /api/v1/alerts/ack`: answers the acknowledged alert, once it is journaled; audited
+/// as `alert_ack`.
 pub async fn acknowledge(
     State(state): State<AppState>,
     identity: Identity,
@@ -82,44 +109,75 @@ pub async fn acknowledge(
             r.body_text()
         ))
     })?;
-    let by = acknowledger(&identity, &request.by);
-    let mut floor = floor::lock(&state.floor);
-    let visible = floor
-        .alerts()
-        .alert(&request.id)
-        .is_some_and(|alert| may_see(&identity, &floor.alert_scopes(alert)));
-    if !visible {
-        // An alert the caller may not see is answered like one that does not exist.
-        return Err(ApiError::NotFound(
-            AlertError::Unknown(request.id.clone()).to_string(),
-        ));
+    let user = identity.require_user()?;
+    if !user.role.grants(Permission::AcknowledgeAlerts) {
+        // Refused by the role alone, before any lookup: says nothing about the alert.
+        return Err(ApiError::Forbidden(format!(
+            "a {} may not {}",
+            user.role,
+            Permission::AcknowledgeAlerts.as_str()
+        )));
     }
-    floor
-        .acknowledge(&request.id, &by, request.note.trim())
-        .map(Json)
-        .map_err(|e| match e {
-            AckError::Refused(AlertError::Unknown(_)) => ApiError::NotFound(e.to_string()),
-            AckError::Refused(AlertError::AlreadyAcknowledged { .. }) => {
-                ApiError::Conflict(e.to_string())
-            }
-            AckError::Refused(_) => ApiError::BadRequest(e.to_string()),
-            AckError::Journal(_) => ApiError::Unavailable(e.to_string()),
-        })
-}
-
-/// Whether `identity` may read one of the scopes an alert is visible in.
-pub fn may_see(identity: &Identity, scopes: &[Scope]) -> bool {
-    scopes.iter().any(|scope| identity.may_read(scope).is_ok())
-}
-
-/// Who is recorded as acknowledging. Once accounts exist (issue 8) a signed-in caller is
-/// recorded by their own name, whatever the body says; until then every reader is anonymous
-/// and the name typed on the wallboard is recorded as given.
-fn acknowledger(identity: &Identity, given: &str) -> String {
-    match &identity.principal {
-        Principal::User(user) => user.actor(),
-        Principal::Anonymous | Principal::LoopbackIngest | Principal::IngestToken => {
-            given.trim().to_string()
+    let by = user.user.clone();
+    let note = request.note.trim().to_string();
+    let acknowledged = {
+        let mut floor = floor::lock(&state.floor);
+        let Some(alert) = floor.alerts().alert(&request.id).cloned() else {
+            return Err(unknown(&request.id));
+        };
+        if !may_see(&identity, &floor, &alert) {
+            // An alert the caller may not see is answered like one that does not exist.
+            return Err(unknown(&request.id));
         }
-    }
+        let may_acknowledge = floor.alert_scopes(&alert).iter().any(|scope| {
+            identity
+                .require(Permission::AcknowledgeAlerts, scope, &floor)
+                .is_ok()
+        });
+        if !may_acknowledge {
+            return Err(
+                match identity.require(Permission::AcknowledgeAlerts, &alert.scope, &floor) {
+                    Err(refused) => refused,
+                    Ok(()) => ApiError::Forbidden(format!(
+                        "you may not acknowledge alerts about `{}`",
+                        alert.scope
+                    )),
+                },
+            );
+        }
+        floor.acknowledge(&request.id, &by, &note)
+    };
+    let alert = acknowledged.map_err(|e| match e {
+        AckError::Refused(AlertError::Unknown(_)) => ApiError::NotFound(e.to_string()),
+        AckError::Refused(AlertError::AlreadyAcknowledged { .. }) => {
+            ApiError::Conflict(e.to_string())
+        }
+        AckError::Refused(_) => ApiError::BadRequest(e.to_string()),
+        AckError::Journal(_) => ApiError::Unavailable(e.to_string()),
+    })?;
+    signin::audit(
+        &state,
+        Entry::new(
+            identity.actor(),
+            Action::AlertAck,
+            format!("alert:{}", alert.id),
+            note,
+        ),
+    )
+    .await;
+    Ok(Json(alert))
+}
+
+fn unknown(id: &str) -> ApiError {
+    ApiError::NotFound(AlertError::Unknown(id.to_string()).to_string())
+}
+
+/// Whether `identity` may see `alert`: read one of the scopes it is visible in, with
+/// `ReadAgents` for an alert about an agent (it names them).
+pub fn may_see(identity: &Identity, floor: &Floor, alert: &Alert) -> bool {
+    let permission = Identity::read_permission(&alert.scope);
+    floor
+        .alert_scopes(alert)
+        .iter()
+        .any(|scope| identity.require(permission, scope, floor).is_ok())
 }

@@ -251,6 +251,7 @@ mod tests {
     fn webhook(url: &str) -> WebhookConfig {
         WebhookConfig {
             url: url.into(),
+            ca_file: None,
             format: Default::default(),
             retry_first_ms: 100,
             retry_max_s: 1,

@@ -21,8 +21,13 @@ pub struct AlertSettings {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
-    /// Where batches are POSTed; `http://` only (see [`check_url`]).
+    /// Where batches are POSTed: `https://` (WeCom, DingTalk and Slack robots are) or
+    /// `http://` (a receiver on the local network), see [`check_url`].
     pub url: String,
+    /// A PEM file of extra certificate authorities to trust for this receiver (a company CA),
+    /// on top of the system's (Debian's `ca-certificates`).
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
     /// The body's shape: `json` (the batch itself), `wecom`, `dingtalk` or `slack`.
     #[serde(default)]
     pub format: WebhookFormat,
@@ -114,6 +119,10 @@ fn read<T: serde::de::DeserializeOwned>(
 impl WebhookConfig {
     fn check(&self, key: &str) -> Result<(), AlertSettingsError> {
         check_url(&self.url).map_err(|message| field(format!("{key}.url"), message))?;
+        if let Some(path) = &self.ca_file {
+            super::webhook::extra_roots(path)
+                .map_err(|message| field(format!("{key}.ca_file"), message))?;
+        }
         let range = |name: &str, value: u64, min: u64, max: u64| {
             if (min..=max).contains(&value) {
                 Ok(())
@@ -137,20 +146,16 @@ impl WebhookConfig {
     }
 }
 
-/// A webhook URL must be `http://HOST[:PORT]/...`. This build carries no TLS library, so an
-/// `https://` receiver (WeCom, DingTalk and Slack robots are) is reached through a relay on the
-/// local network that forwards to it (docs/ALERTS.md, "Webhooks").
+/// A webhook URL must be `https://HOST[:PORT]/...` or `http://HOST[:PORT]/...`.
 pub fn check_url(url: &str) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("\"{url}\" is not a URL ({e})"))?;
     match parsed.scheme() {
-        "http" => {}
-        "https" => {
+        "http" | "https" => {}
+        other => {
             return Err(format!(
-                "\"{url}\": https is not built into this server; send to an http:// relay \
-                 that forwards to it"
+                "\"{url}\": scheme \"{other}\" is neither https nor http"
             ));
         }
-        other => return Err(format!("\"{url}\": scheme \"{other}\" is not http")),
     }
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(format!("\"{url}\" names no host"));
@@ -185,7 +190,7 @@ mod tests {
             comparison = "above"
             warning = 120
             [[webhooks]]
-            url = "http://127.0.0.1:9000/hook"
+            url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K"
             format = "wecom"
             [[webhooks]]
             url = "http://relay.local/slack"
@@ -216,8 +221,12 @@ mod tests {
                 "alerts.rules[0].metric: unknown metric \"foo\"",
             ),
             (
-                "[[webhooks]]\nurl = \"https://qyapi.example/send\"",
-                "alerts.webhooks[0].url: \"https://qyapi.example/send\": https is not built",
+                "[[webhooks]]\nurl = \"ftp://qyapi.example/send\"",
+                "alerts.webhooks[0].url: \"ftp://qyapi.example/send\": scheme \"ftp\" is neither",
+            ),
+            (
+                "[[webhooks]]\nurl = \"https://a/\"\nca_file = \"/nonexistent/ca.pem\"",
+                "alerts.webhooks[0].ca_file: cannot read /nonexistent/ca.pem",
             ),
             (
                 "[[webhooks]]\nurl = \"http://a/\"\nformat = \"telex\"",

@@ -23,29 +23,70 @@ use tokio::task::JoinHandle;
 use super::outbox::{Finished, Outbox};
 use super::settings::WebhookConfig;
 
-/// Starts one delivery task per webhook of the outbox (`webhooks` in the same order).
+/// Starts one delivery task per webhook of the outbox (`webhooks` in the same order), or says
+/// which receiver's client cannot be built (its `ca_file` went missing since the config was
+/// checked).
 pub fn spawn_senders(
     outbox: &Arc<Outbox>,
     webhooks: &[WebhookConfig],
     calendar: &CentreCalendar,
     centre: &str,
     shutdown: &watch::Receiver<bool>,
-) -> Vec<JoinHandle<()>> {
-    webhooks
+) -> Result<Vec<JoinHandle<()>>, String> {
+    let clients = webhooks
         .iter()
+        .map(client)
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(webhooks
+        .iter()
+        .zip(clients)
         .enumerate()
-        .map(|(index, config)| {
+        .map(|(index, (config, client))| {
             let sender = Sender {
                 outbox: outbox.clone(),
                 index,
                 config: config.clone(),
                 calendar: calendar.clone(),
                 centre: centre.to_string(),
-                client: reqwest::Client::new(),
+                client,
             };
             tokio::spawn(sender.run(shutdown.clone()))
         })
-        .collect()
+        .collect())
+}
+
+/// The HTTP client of one receiver: HTTPS through rustls on ring (the crypto the server's own
+/// TLS uses; reqwest is built without a provider of its own), certificates checked against the
+/// system's authorities plus the receiver's `ca_file`.
+fn client(config: &WebhookConfig) -> Result<reqwest::Client, String> {
+    // Idempotent: the first call installs ring for every rustls user in the process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder();
+    if config.url.starts_with("http://") {
+        // No certificate is ever checked: the client needs no authorities, so a machine
+        // without a CA store can still reach a plain-HTTP receiver.
+        builder = builder.tls_certs_only([]);
+    }
+    if let Some(path) = &config.ca_file {
+        for root in extra_roots(path)? {
+            builder = builder.add_root_certificate(root);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| format!("webhook {}: cannot build its HTTP client: {e}", config.url))
+}
+
+/// The certificates of a PEM file of extra authorities; an error names the file and what is
+/// wrong with it.
+pub fn extra_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let roots = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("{} is not a PEM certificate bundle: {e}", path.display()))?;
+    if roots.is_empty() {
+        return Err(format!("{} holds no certificate", path.display()));
+    }
+    Ok(roots)
 }
 
 struct Sender {

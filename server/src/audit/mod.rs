@@ -11,8 +11,10 @@
 //! cut-off tail: `audit verify` prints the count and the last hash (the head) so an operator
 //! can note them elsewhere and compare later (docs/SECURITY.md).
 
+pub mod api;
 pub mod chain;
 pub mod command;
+pub mod config_change;
 mod trail;
 
 use std::fmt;
@@ -40,12 +42,15 @@ pub enum Action {
     UserAdd,
     UserPasswd,
     UserDisable,
+    UserEnable,
+    /// A user's shift end set or cleared (their sessions end then).
+    UserShift,
     TokenCreate,
     TokenRevoke,
 }
 
 /// Every action, in the order help texts list them.
-pub const ACTIONS: [Action; 13] = [
+pub const ACTIONS: [Action; 15] = [
     Action::Login,
     Action::LoginFailed,
     Action::Logout,
@@ -57,6 +62,8 @@ pub const ACTIONS: [Action; 13] = [
     Action::UserAdd,
     Action::UserPasswd,
     Action::UserDisable,
+    Action::UserEnable,
+    Action::UserShift,
     Action::TokenCreate,
     Action::TokenRevoke,
 ];
@@ -75,6 +82,8 @@ impl Action {
             Action::UserAdd => "user_add",
             Action::UserPasswd => "user_passwd",
             Action::UserDisable => "user_disable",
+            Action::UserEnable => "user_enable",
+            Action::UserShift => "user_shift",
             Action::TokenCreate => "token_create",
             Action::TokenRevoke => "token_revoke",
         }

@@ -34,9 +34,14 @@ struct Args {
     /// Base URL of a server started with `--clock events`.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
-    /// The server's ingest token, if it has one.
+    /// The server's ingest token (or an ingest account's API token), if it needs one.
     #[arg(long, env = "FLOORWATCH_INGEST_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// An API token to read with (`floorwatch token create USER`): the live clients and
+    /// `/metrics` need one; a centre-wide user's (admin, manager, supervisor), as the team-lead
+    /// clients subscribe to agents.
+    #[arg(long, env = "FLOORWATCH_API_TOKEN", hide_env_values = true)]
+    api_token: String,
     /// Live websocket clients.
     #[arg(long, default_value_t = 100)]
     clients: usize,
@@ -133,6 +138,7 @@ async fn main() -> anyhow::Result<()> {
         let (ready_tx, ready) = tokio::sync::oneshot::channel();
         clients.push(tokio::spawn(live_client(
             url,
+            args.api_token.clone(),
             subscribe,
             marks.clone(),
             stop.clone(),
@@ -217,7 +223,9 @@ async fn main() -> anyhow::Result<()> {
             refused += 1;
         }
     }
-    let metrics = http_get(&authority, "/metrics").await.unwrap_or_default();
+    let metrics = http_get(&authority, "/metrics", Some(&args.api_token))
+        .await
+        .unwrap_or_default();
     let dropped = sum_metric(&metrics, "floorwatch_live_frames_dropped_total");
     let disconnected = sum_metric(&metrics, "floorwatch_live_slow_clients_disconnected_total");
     let rss = *rss_peak.lock().unwrap_or_else(|p| p.into_inner());
@@ -309,6 +317,7 @@ async fn send_batch(socket: &mut Socket, events: &[Event]) -> anyhow::Result<Ing
 
 async fn live_client(
     url: String,
+    token: String,
     subscribe: String,
     marks: Marks,
     mut stop: watch::Receiver<bool>,
@@ -325,7 +334,7 @@ async fn live_client(
         closed_early: true,
         error: None,
     };
-    let Ok(mut socket) = connect(&url, None).await else {
+    let Ok(mut socket) = connect(&url, Some(&token)).await else {
         return report;
     };
     if socket.send(Message::text(subscribe)).await.is_err() {
@@ -430,9 +439,14 @@ fn sum_metric(text: &str, name: &str) -> u64 {
 }
 
 /// A minimal HTTP/1.1 GET (the load tool needs two endpoints and no client library).
-async fn http_get(authority: &str, path: &str) -> anyhow::Result<String> {
+async fn http_get(authority: &str, path: &str, token: Option<&str>) -> anyhow::Result<String> {
     let mut stream = TcpStream::connect(authority).await?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    let authorization = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\n{authorization}Connection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await?;
@@ -444,7 +458,7 @@ async fn http_get(authority: &str, path: &str) -> anyhow::Result<String> {
 }
 
 async fn http_get_json(authority: &str, path: &str) -> anyhow::Result<serde_json::Value> {
-    let body = http_get(authority, path).await?;
+    let body = http_get(authority, path, None).await?;
     serde_json::from_str(&body).with_context(|| format!("GET {path}: {body}"))
 }
 

@@ -9,7 +9,13 @@
 //! Alerts travel to the feeds that may see them ([`FeedKey::sees`]): an alert about an agent
 //! (it names them) only to subscriptions with an agent list covering that agent, like the
 //! agent's own view; any other alert to subscriptions of its scope or a scope above it. So the
-//! wall, which never subscribes to agents, never receives an agent's name.
+//! wall, which may not subscribe to agents (`ReadAgents`), never receives an agent's name.
+//!
+//! Every scope of a key was checked against its subscriber's permissions before the key was
+//! made (`super::accept_subscription`), so anything a feed shows about a scope the subscriber
+//! may see. The queue list is the exception, as it is not subscribed to: it is cut to the
+//! subscriber's subtree ([`FeedKey::within`]), and subscribers of different subtrees never
+//! share a feed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -28,10 +34,14 @@ pub struct FeedKey {
     pub figures: Vec<Scope>,
     pub agents: Vec<Scope>,
     pub windows: Vec<Window>,
+    /// The root of the subscriber's subtree: the queues listed are those inside it.
+    pub within: Scope,
 }
 
 impl FeedKey {
-    pub fn new(subscribe: &Subscribe) -> FeedKey {
+    /// The key of a subscription already checked against the permissions of a subscriber
+    /// whose subtree is rooted at `within`.
+    pub fn new(subscribe: &Subscribe, within: Scope) -> FeedKey {
         let mut figures = BTreeSet::new();
         let mut agents = BTreeSet::new();
         for entry in &subscribe.subscribe {
@@ -48,6 +58,7 @@ impl FeedKey {
             figures: figures.into_iter().collect(),
             agents: agents.into_iter().collect(),
             windows: windows.into_iter().collect(),
+            within,
         }
     }
 
@@ -82,7 +93,8 @@ pub struct Readings {
     pub figures: HashMap<(Scope, Window), Figures>,
     /// Agents in each subscribed agent scope, in id order.
     pub agents: HashMap<Scope, Vec<AgentView>>,
-    pub queues: Vec<QueueView>,
+    /// The queues inside each subscriber subtree ([`FeedKey::within`]).
+    pub queues: HashMap<Scope, Vec<QueueView>>,
     pub history: HashMap<Scope, Vec<MinutePoint>>,
     /// Open alerts and those changed in the last hour (`crate::alerts::RECENT_MS`), in raise
     /// order.
@@ -298,7 +310,11 @@ impl Feed {
             now: readings.now,
             figures,
             agents,
-            queues: readings.queues.clone(),
+            queues: readings
+                .queues
+                .get(&self.key.within)
+                .cloned()
+                .unwrap_or_default(),
             history,
             alerts,
         }
@@ -363,7 +379,7 @@ mod tests {
             r#"{"subscribe":["queue:b","centre","agents:team:t1","centre"],"windows":["today","15m"]}"#,
         )
         .unwrap();
-        Arc::new(FeedKey::new(&sub))
+        Arc::new(FeedKey::new(&sub, Scope::Centre))
     }
 
     fn readings(offered: u64, now: Millis, agents: Vec<AgentView>) -> Readings {
@@ -394,7 +410,10 @@ mod tests {
         assert_eq!(k.agents, vec![Scope::Team("t1".into())]);
         assert_eq!(k.windows, vec![Window::Rolling15, Window::Today]);
         let plain: Subscribe = serde_json::from_str(r#"{"subscribe":["centre"]}"#).unwrap();
-        assert_eq!(FeedKey::new(&plain).windows, vec![Window::Today]);
+        assert_eq!(
+            FeedKey::new(&plain, Scope::Centre).windows,
+            vec![Window::Today]
+        );
     }
 
     #[test]

@@ -1,9 +1,21 @@
 //! Live push on the websocket `/api/v1/live`, per the protocol of `floorwatch_core::wire`.
 //!
-//! Each connection is two halves. The reader takes [`Subscribe`] messages, checks them against
-//! the client's [`Identity`] and the floor's scopes, and files the subscription in the
-//! [`Clients`] registry. The writer sends what the publisher queued for it, numbering frames
-//! with `seq`, plus a heartbeat when nothing was sent for a while.
+//! Only a signed-in user may connect (session cookie or API token; anything else is refused
+//! before the upgrade, 401 or 403), and a browser's cookie only from the server's own pages
+//! (a cross-site `Origin` is refused with 403, so another site cannot open a socket with the
+//! user's cookie).
+//!
+//! Each connection is two halves. The reader takes [`Subscribe`] messages, checks every entry
+//! against the client's [`Identity`] ([`Identity::require`]: `ReadFigures` for figures,
+//! `ReadAgents` for an agent's figures and agent lists) and the floor's scopes, and files the
+//! subscription in the [`Clients`] registry: a refused entry gets an error frame naming it and
+//! nothing of it is ever sent. The writer sends what the publisher queued for it, numbering
+//! frames with `seq`, plus a heartbeat when nothing was sent for a while.
+//!
+//! The credential is checked again whenever a session ends and on every session sweep
+//! ([`crate::signin::sweep`]): once the session ended (idle, shift end, signed out, user
+//! disabled), the API token was revoked, or the user's role or scope changed, the writer
+//! sends `{"type":"error","message":"signed out: WHY"}` and closes with code 4401.
 //!
 //! A slow client never slows anyone else: the publisher only ever `try_send`s into the
 //! client's bounded queue. When it is full, the publisher drops the delta, bumps the client's
@@ -21,7 +33,9 @@ use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
-use axum::response::Response;
+use axum::http::HeaderMap;
+use axum::http::header::{HOST, ORIGIN};
+use axum::response::{IntoResponse, Response};
 use dashmap::DashMap;
 use floorwatch_core::Scope;
 use floorwatch_core::wire::{Subscribe, Subscription};
@@ -29,9 +43,13 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Notify, mpsc, watch};
 
+use crate::accounts::session::Closed;
+use crate::api::ApiError;
 use crate::app::AppState;
 use crate::floor;
-use crate::identity::Identity;
+use crate::identity::{Identity, Proof};
+use crate::permission::Permission;
+use crate::signin;
 use crate::telemetry::DropReason;
 
 pub use feed::FeedKey;
@@ -47,6 +65,9 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 const MAX_SUBSCRIPTIONS: usize = 512;
 /// How long a closing frame may take before the socket is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// The close code when the client's session or token stopped working (an application code:
+/// 4000-4999; "401" as in HTTP).
+pub const SIGNED_OUT: u16 = 4401;
 
 /// Every connected live client, by id.
 #[derive(Default)]
@@ -109,12 +130,21 @@ impl Clients {
     }
 }
 
-/// `GET /api/v1/live` (websocket).
+/// `GET /api/v1/live` (websocket), for signed-in users only.
 pub async fn live_socket(
     State(state): State<AppState>,
     identity: Identity,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if let Err(refused) = identity.require_user() {
+        return refused.into_response();
+    }
+    if matches!(identity.proof, Proof::Session { .. })
+        && let Err(refused) = same_origin(&headers)
+    {
+        return refused.into_response();
+    }
     upgrade
         .max_message_size(MAX_SUBSCRIBE_BYTES)
         // Clients only send subscriptions: a small read buffer saves the default 128 KiB per
@@ -122,6 +152,32 @@ pub async fn live_socket(
         // worth of memory.
         .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket| connection(state, identity, socket))
+}
+
+/// A browser sends `Origin` with every websocket upgrade: with a cookie, it must name this
+/// server (the `Host` the browser connected to), or another site's page is using the user's
+/// cookie. Clients that send no `Origin` are not browsers.
+fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default();
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest.trim_end_matches('/'))
+        .unwrap_or_default();
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if !origin_host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "a live connection with a session cookie must come from this server's own pages; \
+             Origin `{origin}` is not `{host}`"
+        )))
+    }
 }
 
 async fn connection(state: AppState, identity: Identity, socket: WebSocket) {
@@ -148,7 +204,7 @@ async fn connection(state: AppState, identity: Identity, socket: WebSocket) {
         shutdown: state.shutdown.clone(),
     };
     tokio::select! {
-        () = writer.run(sink) => {}
+        () = writer.run(sink, signed_out(&state, &identity)) => {}
         () = read_subscriptions(&state, &identity, id, stream, tx) => {}
     }
 
@@ -171,24 +227,29 @@ async fn read_subscriptions(
             Ok(Message::Close(_)) | Err(_) => return,
             Ok(_) => continue,
         };
-        match accept_subscription(state, identity, &text) {
-            Ok(key) => state.clients.subscribe(id, Arc::new(key)),
-            Err(message) => {
-                if tx.send(Outgoing::Error { message }).await.is_err() {
-                    return;
-                }
+        let (accepted, refused) = match accept_subscription(state, identity, &text) {
+            Ok((key, refused)) => (Some(key), refused),
+            Err(message) => (None, vec![message]),
+        };
+        for message in refused {
+            if tx.send(Outgoing::Error { message }).await.is_err() {
+                return;
             }
+        }
+        if let Some(key) = accepted {
+            state.clients.subscribe(id, Arc::new(key));
         }
     }
 }
 
 /// Parses and checks one subscription message. Refused as a whole (the previous subscription
-/// stays) if malformed, too large, not permitted, or naming scopes the floor does not know.
+/// stays) if malformed, too large, or naming scopes the floor does not know. Entries the
+/// identity may not see are left out, each with a message naming it; the rest is accepted.
 fn accept_subscription(
     state: &AppState,
     identity: &Identity,
     text: &str,
-) -> Result<FeedKey, String> {
+) -> Result<(FeedKey, Vec<String>), String> {
     let subscribe: Subscribe = serde_json::from_str(text).map_err(|e| {
         format!(
             "malformed subscription ({e}); expected {{\"subscribe\": [\"centre\", \
@@ -200,13 +261,27 @@ fn accept_subscription(
             "at most {MAX_SUBSCRIPTIONS} entries per subscription"
         ));
     }
-    for entry in &subscribe.subscribe {
-        identity
-            .may_subscribe(entry)
-            .map_err(|e| format!("`{entry}`: {e}"))?;
+    let floor = floor::lock(&state.floor);
+    let mut refused = Vec::new();
+    let mut permitted = Subscribe {
+        subscribe: Vec::with_capacity(subscribe.subscribe.len()),
+        windows: subscribe.windows.clone(),
+    };
+    for entry in subscribe.subscribe {
+        let checked = match &entry {
+            Subscription::Figures(scope) => {
+                identity.require(Identity::read_permission(scope), scope, &floor)
+            }
+            Subscription::Agents(scope) => identity.require(Permission::ReadAgents, scope, &floor),
+        };
+        match checked {
+            Ok(()) => permitted.subscribe.push(entry),
+            Err(e) => refused.push(format!("`{entry}` refused: {e}")),
+        }
     }
-    let known: std::collections::HashSet<Scope> =
-        floor::lock(&state.floor).scopes().into_iter().collect();
+    let subscribe = permitted;
+    let known: std::collections::HashSet<Scope> = floor.scopes().into_iter().collect();
+    drop(floor);
     let unknown: Vec<String> = subscribe
         .subscribe
         .iter()
@@ -223,7 +298,61 @@ fn accept_subscription(
             unknown.join(", ")
         ));
     }
-    Ok(FeedKey::new(&subscribe))
+    Ok((FeedKey::new(&subscribe, identity.home()), refused))
+}
+
+/// Resolves, with the reason, once the identity's session or API token no longer works or
+/// its user's role or scope changed; checked whenever a session ends and on every sweep.
+async fn signed_out(state: &AppState, identity: &Identity) -> String {
+    let mut changes = state.sign_outs.subscribe();
+    loop {
+        if changes.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+        if let Some(why) = credential_ended(state, identity).await {
+            return why;
+        }
+    }
+}
+
+/// Why the identity's credential stopped working, if it did.
+async fn credential_ended(state: &AppState, identity: &Identity) -> Option<String> {
+    let now = jiff::Timestamp::now();
+    let current = match &identity.proof {
+        Proof::Session { digest, .. } => {
+            let checked = state.sessions().check_digest(digest, now);
+            match checked {
+                Ok(session) => state.accounts.principal(&session.user),
+                Err(Closed { why, ended }) => {
+                    if let Some(session) = ended {
+                        signin::session_ended(state, &session, why).await;
+                    }
+                    return Some(why.to_string());
+                }
+            }
+        }
+        Proof::Token(token) => state.accounts.authenticate_token(token.expose()),
+        Proof::None | Proof::IngestToken => return None,
+    };
+    match current {
+        // Unchanged but for how the user proved it (the same credential).
+        Ok(Some(user))
+            if identity.user().is_some_and(|was| {
+                was.user == user.user && was.role == user.role && was.subtree == user.subtree
+            }) =>
+        {
+            None
+        }
+        Ok(Some(_)) => Some("the account's role or scope changed".into()),
+        Ok(None) => Some(match identity.proof {
+            Proof::Token(_) => "the API token was revoked or its user disabled".into(),
+            _ => "the account was disabled".into(),
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "live: the accounts could not be read; the client stays");
+            None
+        }
+    }
 }
 
 struct Writer {
@@ -235,7 +364,12 @@ struct Writer {
 }
 
 impl Writer {
-    async fn run(mut self, mut sink: SplitSink<WebSocket, Message>) {
+    async fn run(
+        mut self,
+        mut sink: SplitSink<WebSocket, Message>,
+        signed_out: impl std::future::Future<Output = String>,
+    ) {
+        tokio::pin!(signed_out);
         let settings = &self.state.settings;
         let telemetry = &self.state.telemetry;
         let mut seq = 0u64;
@@ -253,6 +387,14 @@ impl Writer {
                 }
                 () = self.kick.notified() => {
                     close(&mut sink, close_code::POLICY, "too slow: fell behind for too long").await;
+                    return;
+                }
+                why = &mut signed_out => {
+                    seq += 1;
+                    let text = frame::error(seq, format!("signed out: {why}"));
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Text(text.into()))).await;
+                    tracing::debug!(reason = %why, "live client signed out");
+                    close(&mut sink, SIGNED_OUT, "signed out").await;
                     return;
                 }
                 item = self.rx.recv() => match item {

@@ -143,10 +143,24 @@ impl Publisher {
 
         let mut readings = Readings {
             now: floor.now(),
-            queues: floor.queues(),
             alerts: read_alerts(&mut self.alerts, &floor),
             ..Readings::default()
         };
+        let queues = floor.queues();
+        for key in members.keys() {
+            if !readings.queues.contains_key(&key.within) {
+                let inside = queues
+                    .iter()
+                    .filter(|q| {
+                        key.within == Scope::Centre
+                            || floor.contains(&key.within, &Scope::Queue(q.id.clone()))
+                                == Some(true)
+                    })
+                    .cloned()
+                    .collect();
+                readings.queues.insert(key.within.clone(), inside);
+            }
+        }
         let mut history_scopes = HashSet::new();
         let mut agent_scopes = HashSet::new();
         for key in members.keys() {

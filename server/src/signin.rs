@@ -1,0 +1,405 @@
+//! Signing in and out: `POST /api/v1/session` (a name and password for a session cookie),
+//! `GET /api/v1/session` (who am I; counts as activity), `DELETE /api/v1/session` (sign out),
+//! and the sweep that ends idle and expired sessions (docs/SECURITY.md, "Logins and
+//! sessions").
+//!
+//! A login goes through the [`LoginGuard`] first (account lock-out, per-address rate limit:
+//! 429 with `Retry-After`, nothing verified), then the Argon2 verification off the async
+//! threads. Every answer to a refused password is the same 401 text, whether the name exists,
+//! the password was wrong, the account is disabled or signs in with tokens only; the reason
+//! goes to the audit trail (`login_failed`). Every session that ends, for whatever reason, is
+//! audited once as `logout` ([`session_ended`]) and live sockets signed in with it are told to
+//! close ([`crate::app::Shared::sign_outs`]).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::session::{Session, SessionEnded, SessionKind};
+use crate::accounts::{LoginError, LoginRefusal, Password, Refusal, Role};
+use crate::api::ApiError;
+use crate::app::AppState;
+use crate::audit::{Action, Entry};
+use crate::identity::{self, Identity, Proof};
+
+/// The path of the session endpoints.
+pub const SESSION_PATH: &str = "/api/v1/session";
+/// The session cookie.
+pub const COOKIE_NAME: &str = "fw_session";
+/// The one answer to any refused password.
+pub const WRONG: &str = "wrong user name or password";
+/// Longest user name or password looked at; longer ones are refused like a wrong password
+/// (bounds the work one attempt can cause).
+const MAX_FIELD_CHARS: usize = 256;
+/// The sweep runs at most this far apart.
+const LONGEST_SWEEP: Duration = Duration::from_secs(30);
+
+/// Who is signed in, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionInfo {
+    pub user: String,
+    pub role: Role,
+    pub scope: String,
+    /// RFC 3339, the session's absolute end (shift end or the longest session); `null` for an
+    /// API token, which has none.
+    pub expires: Option<String>,
+    /// Seconds without activity that end the session; `null` when it never idles out (a wall
+    /// display, an API token).
+    pub idle_timeout_s: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignIn {
+    user: String,
+    password: String,
+}
+
+/// `POST /api/v1/session` with `{"user": "...", "password": "..."}`.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Json<SignIn>, JsonRejection>,
+) -> Response {
+    match sign_in_checked(&state, peer, body).await {
+        Ok(response) => response,
+        Err(Refused::Throttled(refusal)) => {
+            let seconds = refusal.retry_after().as_secs_f64().ceil().max(1.0) as u64;
+            let mut response = ApiError::TooManyRequests(refusal.to_string()).into_response();
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
+        Err(Refused::Api(e)) => e.into_response(),
+    }
+}
+
+enum Refused {
+    Throttled(Refusal),
+    Api(ApiError),
+}
+
+impl From<ApiError> for Refused {
+    fn from(e: ApiError) -> Refused {
+        Refused::Api(e)
+    }
+}
+
+async fn sign_in_checked(
+    state: &AppState,
+    peer: SocketAddr,
+    body: Result<Json<SignIn>, JsonRejection>,
+) -> Result<Response, Refused> {
+    let Json(request) = body.map_err(|r| {
+        ApiError::BadRequest(format!(
+            "{}; expected {{\"user\": \"NAME\", \"password\": \"PASSWORD\"}}",
+            r.body_text()
+        ))
+    })?;
+    let name: String = request
+        .user
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(MAX_FIELD_CHARS + 1)
+        .collect();
+    if name.is_empty() {
+        return Err(ApiError::BadRequest("`user` must not be empty".into()).into());
+    }
+    let address = peer.ip();
+    let admitted = state.login_guard().admit(&name, address, Instant::now());
+    if let Err(refusal) = admitted {
+        let reason = match refusal {
+            Refusal::AccountLocked { .. } => "locked",
+            Refusal::AddressThrottled { .. } => "rate limited",
+        };
+        tracing::info!(user = %name, peer = %address, reason, "login refused before checking");
+        audit(state, login_failed(&name, address, reason)).await;
+        return Err(Refused::Throttled(refusal));
+    }
+
+    let verified = if name.chars().count() > MAX_FIELD_CHARS
+        || request.password.chars().count() > MAX_FIELD_CHARS
+    {
+        Err(LoginError::Refused(LoginRefusal::UnknownUser))
+    } else {
+        let accounts = state.accounts.clone();
+        let password = Password::given(request.password);
+        let user = name.clone();
+        tokio::task::spawn_blocking(move || accounts.authenticate_password(&user, &password))
+            .await
+            .map_err(|e| ApiError::Internal(format!("the password check stopped: {e}")))?
+    };
+    let principal = match verified {
+        Ok(principal) => principal,
+        Err(LoginError::Refused(why)) => {
+            let locked = state.login_guard().failed(&name, Instant::now());
+            let reason = match why {
+                LoginRefusal::UnknownUser => "unknown user",
+                LoginRefusal::WrongPassword => "wrong password",
+                LoginRefusal::Disabled => "disabled",
+                LoginRefusal::TokenOnly => "tokens only",
+            };
+            if locked.is_some() {
+                tracing::warn!(user = %name, peer = %address, "too many wrong passwords: account locked");
+            } else {
+                tracing::info!(user = %name, peer = %address, reason, "login failed");
+            }
+            audit(state, login_failed(&name, address, reason)).await;
+            return Err(ApiError::Unauthorized(WRONG.into()).into());
+        }
+        Err(LoginError::Accounts(e)) => return Err(ApiError::Internal(e.to_string()).into()),
+    };
+    state.login_guard().succeeded(&name);
+
+    let kind = session_kind(principal.role);
+    let now = jiff::Timestamp::now();
+    // Sessions end at the user's shift end (docs/SECURITY.md), in the centre's time zone.
+    let calendar = state
+        .settings
+        .organisation
+        .calendar()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let shift_end = state
+        .accounts
+        .shift_end_after(&principal.user, now, calendar.time_zone())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let created = state
+        .sessions()
+        .create(&principal.user, kind, now, shift_end);
+    let (id, session) = created.map_err(|e| ApiError::Forbidden(e.to_string()))?;
+    tracing::info!(user = %principal.user, role = %principal.role, peer = %address, "signed in");
+    audit(
+        state,
+        Entry::new(
+            principal.user.clone(),
+            Action::Login,
+            format!("user:{}", principal.user),
+            format!("peer={address}"),
+        ),
+    )
+    .await;
+    let info = SessionInfo {
+        user: principal.user.clone(),
+        role: principal.role,
+        scope: principal.subtree.to_string(),
+        expires: Some(session.ends.to_string()),
+        idle_timeout_s: state.sessions().idle_timeout(kind).map(|d| d.as_secs()),
+    };
+    let cookie = set_cookie(Some(id.expose()), state.settings.tls.is_some());
+    let cookie = HeaderValue::from_str(&cookie)
+        .map_err(|_| ApiError::Internal("the session cookie is not a header value".into()))?;
+    Ok(([(SET_COOKIE, cookie)], Json(info)).into_response())
+}
+
+/// The `Set-Cookie` value: the session id (`None`: clear it). Only ever sent to this server's
+/// own pages (`SameSite=Strict`), never readable by scripts (`HttpOnly`), and under TLS never
+/// sent over plain HTTP (`Secure`). No `Max-Age`: the browser forgets it when it closes, the
+/// server ends it by time.
+fn set_cookie(id: Option<&str>, tls: bool) -> String {
+    let secure = if tls { "; Secure" } else { "" };
+    match id {
+        Some(id) => format!("{COOKIE_NAME}={id}; Path=/; HttpOnly; SameSite=Strict{secure}"),
+        None => format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+    }
+}
+
+/// Wall displays are devices nobody touches: their sessions never idle out.
+fn session_kind(role: Role) -> SessionKind {
+    match role {
+        Role::WallDisplay => SessionKind::Device,
+        _ => SessionKind::Person,
+    }
+}
+
+fn login_failed(name: &str, address: std::net::IpAddr, reason: &str) -> Entry {
+    Entry::new(
+        name,
+        Action::LoginFailed,
+        format!("user:{name}"),
+        format!("peer={address} reason={reason}"),
+    )
+}
+
+/// `GET /api/v1/session`: who is signed in (session cookie or API token). With a cookie it is
+/// activity: the idle time-out starts again.
+pub async fn whoami(
+    State(state): State<AppState>,
+    identity: Identity,
+) -> Result<Json<SessionInfo>, ApiError> {
+    let user = identity.require_user()?;
+    let (expires, idle_timeout_s) = match &identity.proof {
+        Proof::Session { session, .. } => (
+            Some(session.ends.to_string()),
+            state
+                .sessions()
+                .idle_timeout(session.kind)
+                .map(|d| d.as_secs()),
+        ),
+        _ => (None, None),
+    };
+    Ok(Json(SessionInfo {
+        user: user.user.clone(),
+        role: user.role,
+        scope: user.subtree.to_string(),
+        expires,
+        idle_timeout_s,
+    }))
+}
+
+/// `DELETE /api/v1/session`: signs out (if the cookie names a session) and clears the cookie.
+pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(id) = identity::session_cookie(&headers) {
+        let why = SessionEnded::SignedOut;
+        let ended = state.sessions().end(id, why, jiff::Timestamp::now());
+        if let Some(session) = ended {
+            session_ended(&state, &session, why).await;
+        }
+    }
+    let cleared = set_cookie(None, state.settings.tls.is_some());
+    match HeaderValue::from_str(&cleared) {
+        Ok(cleared) => (StatusCode::NO_CONTENT, [(SET_COOKIE, cleared)]).into_response(),
+        Err(_) => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+/// A session ended (signed out, idle, shift end, user disabled): logged, audited as `logout`
+/// with the reason, and live sockets are told to check their sessions. Called once per
+/// session: [`crate::accounts::Sessions`] hands each ending out once.
+pub async fn session_ended(state: &AppState, session: &Session, why: SessionEnded) {
+    tracing::info!(user = %session.user, reason = why.audit_detail(), "session ended");
+    audit(
+        state,
+        Entry::new(
+            session.user.clone(),
+            Action::Logout,
+            format!("user:{}", session.user),
+            why.audit_detail(),
+        ),
+    )
+    .await;
+    state.sign_outs.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// Appends an audit record off the async threads. A record that cannot be written is logged
+/// as an error; the sign-in or sign-out it records stands (refusing a log-out would keep a
+/// session open that its user wanted closed).
+pub async fn audit(state: &AppState, entry: Entry) {
+    let accounts = state.accounts.clone();
+    let action = entry.action;
+    let written =
+        tokio::task::spawn_blocking(move || accounts.audit().append(entry, jiff::Timestamp::now()))
+            .await;
+    match written {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::error!(action = action.as_str(), error = %e, "audit record not written")
+        }
+        Err(e) => tracing::error!(action = action.as_str(), error = %e, "the audit writer stopped"),
+    }
+}
+
+/// How often the sweep runs: often enough that an idle session ends within a quarter of its
+/// time-out (at least every second, at most every 30 s).
+pub fn sweep_period(idle_timeout: Duration) -> Duration {
+    (idle_timeout / 4).clamp(Duration::from_secs(1), LONGEST_SWEEP)
+}
+
+/// Ends expired sessions and those of users who were disabled or removed, forgets old login
+/// failures, and wakes every live socket to check its credentials, until shutdown.
+pub async fn sweep(state: AppState) {
+    let mut shutdown = state.shutdown.clone();
+    let period = sweep_period(state.sessions().policy().idle_timeout);
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let now = jiff::Timestamp::now();
+        let expired = state.sessions().expire(now);
+        for (session, why) in expired {
+            session_ended(&state, &session, why).await;
+        }
+        let users = state.sessions().users();
+        for user in users {
+            match state.accounts.principal(&user) {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    let why = SessionEnded::UserDisabled;
+                    let ended = state.sessions().end_user(&user, why, now);
+                    for session in ended {
+                        session_ended(&state, &session, why).await;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "sessions: the accounts could not be read"),
+            }
+        }
+        state.login_guard().prune(Instant::now());
+        // API tokens on live sockets are checked again on every sweep (revoked, disabled).
+        state.sign_outs.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sweep_keeps_up_with_short_time_outs_without_spinning() {
+        assert_eq!(sweep_period(Duration::from_secs(2)), Duration::from_secs(1));
+        assert_eq!(
+            sweep_period(Duration::from_secs(60)),
+            Duration::from_secs(15)
+        );
+        assert_eq!(sweep_period(Duration::from_secs(1800)), LONGEST_SWEEP);
+    }
+
+    #[test]
+    fn the_cookie_is_strict_http_only_and_secure_under_tls() {
+        assert_eq!(
+            set_cookie(Some("fws_1"), false),
+            "fw_session=fws_1; Path=/; HttpOnly; SameSite=Strict"
+        );
+        assert_eq!(
+            set_cookie(Some("fws_1"), true),
+            "fw_session=fws_1; Path=/; HttpOnly; SameSite=Strict; Secure"
+        );
+        assert_eq!(
+            set_cookie(None, true),
+            "fw_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure"
+        );
+    }
+
+    #[test]
+    fn wall_displays_never_idle_out() {
+        assert_eq!(session_kind(Role::WallDisplay), SessionKind::Device);
+        for role in [Role::Admin, Role::TeamLead, Role::SecurityOfficer] {
+            assert_eq!(session_kind(role), SessionKind::Person);
+        }
+    }
+
+    #[test]
+    fn session_info_is_the_contract_shape() {
+        let info = SessionInfo {
+            user: "lead1".into(),
+            role: Role::TeamLead,
+            scope: "team:t1".into(),
+            expires: Some("2025-03-03T20:00:00Z".into()),
+            idle_timeout_s: Some(1800),
+        };
+        assert_eq!(
+            serde_json::to_value(&info).unwrap(),
+            serde_json::json!({"user": "lead1", "role": "team_lead", "scope": "team:t1",
+                "expires": "2025-03-03T20:00:00Z", "idle_timeout_s": 1800})
+        );
+    }
+}
