@@ -8,11 +8,14 @@
 
 pub mod agents;
 pub mod alerts;
+pub mod audit;
 pub mod figure;
 pub mod format;
+pub mod header;
 pub mod i18n;
 pub mod live;
 pub mod route;
+pub mod session;
 pub mod sort;
 pub mod sparkline;
 pub mod tone;

@@ -299,12 +299,15 @@ impl HistoryBook {
 /// What each view subscribes to. The wall never asks for agents: no per-agent data reaches the
 /// TV at all. The supervisor view asks for every queue and team it has heard of, so the first
 /// snapshot (which lists the queues and the agents, hence the teams) is followed by one wider
-/// subscription.
+/// subscription. Everything starts from the root of the user's subtree: the server lists only
+/// the queues and agents inside it, so nothing outside it is ever asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub view: View,
     pub window: Window,
-    /// The wall's scope (the centre by default).
+    /// The root of the signed-in user's subtree (`SessionInfo::scope`).
+    pub root: Scope,
+    /// The wall's scope (the root by default).
     pub wall_scope: Scope,
     /// The wall rotates through the queues too.
     pub rotate: bool,
@@ -315,22 +318,24 @@ impl Plan {
         let mut subs: BTreeSet<Subscription> = BTreeSet::new();
         let queue_scopes = queues.iter().map(|q| Scope::Queue(q.id.clone()));
         match self.view {
-            View::Wall => {
+            // An admin reading the audit trail keeps the wall's feed: no agents.
+            View::Wall | View::Audit => {
                 subs.insert(Subscription::Figures(self.wall_scope.clone()));
                 if self.rotate {
-                    subs.insert(Subscription::Figures(Scope::Centre));
+                    subs.insert(Subscription::Figures(self.root.clone()));
                     subs.extend(queue_scopes.map(Subscription::Figures));
                 }
             }
             View::Supervisor => {
-                subs.insert(Subscription::Figures(Scope::Centre));
+                subs.insert(Subscription::Figures(self.root.clone()));
                 subs.extend(queue_scopes.map(Subscription::Figures));
                 subs.extend(
                     teams
                         .iter()
-                        .map(|t| Subscription::Figures(Scope::Team(t.clone()))),
+                        .map(|t| Subscription::Figures(Scope::Team(t.clone())))
+                        .filter(|s| *s != Subscription::Figures(self.root.clone())),
                 );
-                subs.insert(Subscription::Agents(Scope::Centre));
+                subs.insert(Subscription::Agents(self.root.clone()));
             }
         }
         let mut windows = vec![self.window];
@@ -549,6 +554,7 @@ mod tests {
         let plan = Plan {
             view: View::Wall,
             window: Window::Rolling30,
+            root: Scope::Centre,
             wall_scope: Scope::Centre,
             rotate: true,
         };
@@ -586,6 +592,7 @@ mod tests {
         let plan = Plan {
             view: View::Supervisor,
             window: Window::Rolling15,
+            root: Scope::Centre,
             wall_scope: Scope::Centre,
             rotate: false,
         };
@@ -595,6 +602,17 @@ mod tests {
         assert_eq!(
             text,
             r#"{"subscribe":["centre","team:t1","queue:a","queue:b","agents:centre"],"windows":["15m","today"]}"#
+        );
+        // A team lead's page asks for their team, its queues and its agents, never the centre.
+        let lead = Plan {
+            root: Scope::Team("t1".into()),
+            wall_scope: Scope::Team("t1".into()),
+            ..plan
+        };
+        let text = serde_json::to_string(&lead.subscribe(&[queue("a")], &teams)).unwrap();
+        assert_eq!(
+            text,
+            r#"{"subscribe":["team:t1","queue:a","agents:team:t1"],"windows":["15m","today"]}"#
         );
     }
 }

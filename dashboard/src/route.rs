@@ -17,6 +17,8 @@ pub enum View {
     Wall,
     /// Queue table, team table, agent grid.
     Supervisor,
+    /// The audit trail, for the security officer and admins.
+    Audit,
 }
 
 impl View {
@@ -24,6 +26,7 @@ impl View {
         match self {
             View::Wall => "/wall",
             View::Supervisor => "/supervisor",
+            View::Audit => "/audit",
         }
     }
 }
@@ -59,6 +62,7 @@ impl Route {
         let (path, query) = hash.split_once('?').unwrap_or((hash, ""));
         route.view = match path.trim_end_matches('/') {
             "/supervisor" | "supervisor" => View::Supervisor,
+            "/audit" | "audit" => View::Audit,
             _ => View::Wall,
         };
         route.apply_query(query);
@@ -125,7 +129,7 @@ fn lang_param(lang: Lang) -> &'static str {
 }
 
 /// Keeps the characters ids and scopes use (`queue:billing`, `t-1`) readable in the URL.
-fn percent_encode(s: &str) -> String {
+pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~:".contains(&b) {
@@ -179,6 +183,7 @@ mod tests {
         assert_eq!(Route::parse("", "#/wall").view, View::Wall);
         assert_eq!(Route::parse("", "#/supervisor").view, View::Supervisor);
         assert_eq!(Route::parse("", "#/supervisor/").view, View::Supervisor);
+        assert_eq!(Route::parse("", "#/audit").view, View::Audit);
         assert_eq!(Route::parse("", "#/nonsense").view, View::Wall);
     }
 

@@ -40,6 +40,7 @@ async fn a_frame_updating_1000_agents_updates_every_row() {
     browser
         .goto(&format!("{}/#/supervisor", server.url()))
         .await;
+    wallboard_support::sign_in_as_admin(&browser).await;
     wait_for_connection(&browser, "live").await;
     browser
         .wait_for(

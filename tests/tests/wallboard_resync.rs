@@ -1,6 +1,7 @@
 //! The wallboard survives a server restart (issue 5, "Done when"): while the server is down the
 //! page says so and greys its figures out after 10 s; when it is back the page reconnects by
-//! itself and resyncs from a fresh snapshot, including what happened while it was away.
+//! itself, asks to sign in again (sessions live in the server's memory) and resyncs from a
+//! fresh snapshot, including what happened while it was away.
 //!
 //! The page is opened through a front door on a fixed port that forwards to whichever server
 //! runs, as a load balancer would: the restarted server listens on a new port.
@@ -43,6 +44,7 @@ async fn the_page_recovers_and_resyncs_after_a_server_restart() {
     browser
         .goto(&format!("{}/#/wall?window=today", door.url()))
         .await;
+    wallboard_support::sign_in_as_admin(&browser).await;
     wait_for_connection(&browser, "live").await;
     assert_wall_matches_api(&browser, &server, "centre", "today").await;
 
@@ -74,6 +76,17 @@ async fn the_page_recovers_and_resyncs_after_a_server_restart() {
     }
     server.post_events(&feed.take());
     assert_eq!(server.figures("centre", "today").answered, 8);
+
+    // Sessions live in the server's memory: the restarted server signed everyone out, and the
+    // page, refused on its next connection, says so and asks to sign in again.
+    browser
+        .wait_for(
+            "the sign-in page after the restart",
+            "return document.querySelector('[data-form=signin]') !== null",
+            vec![],
+        )
+        .await;
+    wallboard_support::sign_in_as_admin(&browser).await;
 
     wait_for_connection(&browser, "live").await;
     assert_wall_matches_api(&browser, &server, "centre", "today").await;

@@ -46,6 +46,7 @@ async fn the_wall_shows_the_figures_of_the_api() {
                 server.url()
             ))
             .await;
+        wallboard_support::sign_in_as_admin(&browser).await;
         wait_for_connection(&browser, "live").await;
         assert_wall_matches_api(&browser, &server, scope, window).await;
         // The wall is for everyone in the room: no caller numbers, no agent.
@@ -81,6 +82,7 @@ async fn a_tile_turns_red_when_service_level_falls_below_target() {
     browser
         .goto(&format!("{}/#/wall?window=today", server.url()))
         .await;
+    wallboard_support::sign_in_as_admin(&browser).await;
     wait_for_connection(&browser, "live").await;
     let tile = "document.querySelector('[data-figure=service_level_pct]').className";
     browser
@@ -130,6 +132,7 @@ async fn the_supervisor_sorts_queues_and_filters_agents() {
     browser
         .goto(&format!("{}/#/supervisor", server.url()))
         .await;
+    wallboard_support::sign_in_as_admin(&browser).await;
     wait_for_connection(&browser, "live").await;
     browser
         .wait_for(
@@ -243,7 +246,8 @@ async fn the_language_switch_changes_every_label() {
     let _one = one_browser_at_a_time().await;
     let server = server();
     server.post_events(&morning(&mut Feed::new(DAY_START)));
-    let mut data: Vec<String> = vec![];
+    // The signed-in user's name in the header is data too.
+    let mut data: Vec<String> = vec![floorwatch_tests::HARNESS_USER.to_string()];
     let agents: Vec<floorwatch_core::AgentView> = server.get_json("/api/v1/agents");
     let queues: Vec<floorwatch_core::QueueView> = server.get_json("/api/v1/queues");
     for a in &agents {
@@ -266,6 +270,7 @@ async fn the_language_switch_changes_every_label() {
         browser
             .goto(&format!("{}/#/{view}?lang=en", server.url()))
             .await;
+        wallboard_support::sign_in_as_admin(&browser).await;
         wait_for_connection(&browser, "live").await;
         browser
             .wait_for(
@@ -329,6 +334,7 @@ async fn the_page_speaks_the_browser_language_by_default() {
     let server = server();
     let browser = Browser::open(1280, 720, "zh-CN").await;
     browser.goto(&format!("{}/#/wall", server.url())).await;
+    wallboard_support::sign_in_as_admin(&browser).await;
     browser
         .wait_for(
             "the page to default to Chinese",
@@ -366,6 +372,7 @@ async fn screenshots_of_both_views() {
     ] {
         let browser = Browser::open(width, height, "en-US").await;
         browser.goto(&format!("{}/{path}", server.url())).await;
+        wallboard_support::sign_in_as_admin(&browser).await;
         wait_for_connection(&browser, "live").await;
         browser
             .wait_for(

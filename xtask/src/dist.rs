@@ -5,8 +5,9 @@
 //! 2. `cargo build -p floorwatch-dashboard --target wasm32-unknown-unknown --profile wasm-release`
 //!    into its own target dir (`target/wasm`), so it never waits on the host build's lock;
 //! 3. wasm-bindgen in-process, `--target web` output, into a fresh `target/dist/`;
-//! 4. `index.html` and `style.css` from `dashboard/` beside it;
-//! 5. gzip the wasm + JS and fail above 250 KB.
+//! 4. `wasm-opt` (binaryen, installed by `scripts/setup`) shrinks the bindgen output in place;
+//! 5. `index.html` and `style.css` from `dashboard/` beside it;
+//! 6. gzip the wasm + JS and fail above 250 KB.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,6 +43,7 @@ pub fn run(args: &DistArgs) -> anyhow::Result<()> {
         ensure_wasm_target()?;
         let wasm = build(&root)?;
         write_bundle(&root, &wasm, &dist, args.keep_names)?;
+        crate::wasm_opt::shrink(&dist.join(format!("{STEM}_bg.wasm")), args.keep_names)?;
         println!("bundle written to {}", dist.display());
     }
     let sizes = size::measure(&dist)?;

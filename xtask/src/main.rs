@@ -1,12 +1,14 @@
 //! `cargo xtask`: project chores that need more than one cargo command.
 //!
 //! - `cargo xtask dist` builds the wallboard (package `floorwatch-dashboard`) for
-//!   wasm32-unknown-unknown, runs wasm-bindgen in-process, writes the bundle into `target/dist/`
-//!   (which the server serves at `/`) and fails when the shipped wasm + JS exceed 250 KB gzipped.
+//!   wasm32-unknown-unknown, runs wasm-bindgen in-process and binaryen's `wasm-opt`, writes the
+//!   bundle into `target/dist/` (which the server serves at `/`) and fails when the shipped
+//!   wasm + JS exceed 250 KB gzipped.
 //! - `cargo xtask dist --check-size-only` measures an existing `target/dist/` without building.
 
 mod dist;
 mod size;
+mod wasm_opt;
 
 use clap::{Parser, Subcommand};
 

@@ -4,14 +4,12 @@
 //! What each row says is decided in `crate::alerts`, which also writes it as HTML: a row's
 //! cells and the banner are set whole (`inner_html`) when their alert or the language changes,
 //! rarely, which costs the bundle a fraction of a reactive view per cell; only the "since" cell
-//! ticks. Acknowledgements go to `POST /api/v1/alerts/ack`; this page, like every other,
+//! ticks. Acknowledgements go to `POST /api/v1/alerts/ack` (`super::http`); this page, like every other,
 //! learns of them from the live feed a push interval later, so all screens show the same book.
 
 use floorwatch_core::Scope;
 use floorwatch_core::alerts::Alert;
 use leptos::prelude::*;
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
 
 use super::Ctx;
 use crate::alerts::{self, AckRequest, AlertBook};
@@ -153,18 +151,14 @@ fn AlertRow(id: String, by: RwSignal<String>) -> impl IntoView {
             })
             .unwrap_or_default();
             busy.set(true);
-            let sent = post_json("/api/v1/alerts/ack", &body, move |status, text| {
-                match status {
+            super::http::request("POST", "/api/v1/alerts/ack", Some(&body), move |answer| {
+                match answer.status {
                     200 => error.set(None),
                     0 => error.set(Some(ctx.t(Key::ConnReconnecting).to_string())),
-                    _ => error.set(Some(alerts::error_message(&text))),
+                    _ => error.set(Some(alerts::error_message(&answer.text))),
                 }
                 busy.set(false);
             });
-            if let Err(message) = sent {
-                error.set(Some(message));
-                busy.set(false);
-            }
         }
     };
 
@@ -235,27 +229,4 @@ pub fn AlertBanner() -> impl IntoView {
             view! { <div class=class role="alert" data-banner="alerts" inner_html=html></div> }
         })
     }
-}
-
-/// POSTs a JSON body to the server and hands the answer's status and text to `done` (status
-/// 0: no answer). A plain `XMLHttpRequest` with a callback: a `fetch` awaited in a future
-/// costs the bundle's budget more for the same request.
-fn post_json(
-    path: &str,
-    body: &str,
-    done: impl FnOnce(u16, String) + 'static,
-) -> Result<(), String> {
-    let fail = |e: JsValue| e.as_string().unwrap_or_else(|| format!("{e:?}"));
-    let xhr = web_sys::XmlHttpRequest::new().map_err(fail)?;
-    xhr.open("POST", path).map_err(fail)?;
-    xhr.set_request_header("Content-Type", "application/json")
-        .map_err(fail)?;
-    let answered = xhr.clone();
-    let on_end = Closure::once_into_js(move || {
-        let status = answered.status().unwrap_or(0);
-        let text = answered.response_text().ok().flatten().unwrap_or_default();
-        done(status, text);
-    });
-    xhr.set_onloadend(Some(on_end.unchecked_ref()));
-    xhr.send_with_opt_str(Some(body)).map_err(fail)
 }

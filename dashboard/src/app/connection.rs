@@ -56,6 +56,11 @@ struct State {
     /// The subscription last sent on this socket.
     sent: Option<String>,
     retry_pending: bool,
+    /// Signed out or left the page: no more sockets.
+    stopped: bool,
+    /// Told the close code of every socket that closes (`session::SIGNED_OUT_CLOSE` when the
+    /// session ended), after the reconnect is scheduled.
+    on_closed: Rc<dyn Fn(u16)>,
 }
 
 /// A handle on the live connection; cheap to clone.
@@ -63,7 +68,7 @@ struct State {
 pub struct Connection(Rc<RefCell<State>>);
 
 impl Connection {
-    pub fn start(store: Store, plan: Plan) -> Connection {
+    pub fn start(store: Store, plan: Plan, on_closed: impl Fn(u16) + 'static) -> Connection {
         let conn = Connection(Rc::new(RefCell::new(State {
             store,
             plan,
@@ -73,6 +78,8 @@ impl Connection {
             backoff: Backoff::default(),
             sent: None,
             retry_pending: false,
+            stopped: false,
+            on_closed: Rc::new(on_closed),
         })));
         conn.connect();
         conn
@@ -109,7 +116,23 @@ impl Connection {
         }
     }
 
+    /// Closes the socket for good (signed out, or the page left the floor views).
+    pub fn stop(&self) {
+        let old = {
+            let mut state = self.0.borrow_mut();
+            state.stopped = true;
+            state.socket.take()
+        };
+        // May run inside the socket's own `onclose`: drop it once the current task is done.
+        if let Some(old) = old {
+            queue_microtask(move || drop(old));
+        }
+    }
+
     fn connect(&self) {
+        if self.0.borrow().stopped {
+            return;
+        }
         let Some(url) = live_url() else { return };
         let ws = match WebSocket::new(&url) {
             Ok(ws) => ws,
@@ -142,7 +165,13 @@ impl Connection {
         };
         let on_close = {
             let conn = self.clone();
-            Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| conn.disconnected())
+            Closure::<dyn FnMut(CloseEvent)>::new(move |ev: CloseEvent| {
+                conn.disconnected();
+                let on_closed = conn.0.borrow().on_closed.clone();
+                let code = ev.code();
+                // Outside the socket's handler: what it does may stop this connection.
+                queue_microtask(move || on_closed(code));
+            })
         };
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -232,7 +261,7 @@ impl Connection {
     fn schedule_retry(&self) {
         let delay = {
             let mut state = self.0.borrow_mut();
-            if state.retry_pending {
+            if state.retry_pending || state.stopped {
                 return;
             }
             state.retry_pending = true;

@@ -1,10 +1,14 @@
-//! The browser app: the page frame (header, view switch) and the wiring of route, store and
-//! live connection. Compiled for wasm32 only.
+//! The browser app: the session (sign-in page until someone is signed in), the page frame
+//! (header, view switch) for the signed-in role, and the wiring of route, store and live
+//! connection. Compiled for wasm32 only.
 
 mod alerts;
+mod audit;
 mod bench;
 mod connection;
 mod dom_batch;
+mod http;
+mod signin;
 mod store;
 mod supervisor;
 mod wall;
@@ -13,12 +17,16 @@ mod widgets;
 use std::time::Duration;
 
 use floorwatch_core::{Scope, Window};
+use leptos::either::{EitherOf3, EitherOf4};
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
 use wasm_bindgen::prelude::wasm_bindgen;
 
+use crate::header;
 use crate::i18n::{Key, Lang};
 use crate::live::{ConnStatus, Plan};
 use crate::route::{Route, View};
+use crate::session::{self, Activity, SESSION_PATH, SessionInfo};
 use connection::Connection;
 use store::Store;
 
@@ -28,12 +36,32 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
-/// What every component can reach.
+/// Whether someone is signed in on this page.
+#[derive(Clone, PartialEq)]
+pub enum Auth {
+    /// Asking the server (`GET /api/v1/session`) at start.
+    Checking,
+    /// The sign-in page, with why the last session ended when it did not end by itself here.
+    SignedOut(Option<String>),
+    SignedIn(SessionInfo),
+}
+
+/// What the page has before anyone signs in.
+#[derive(Clone, Copy)]
+pub struct Shell {
+    pub route: RwSignal<Route>,
+    pub lang: Memo<Lang>,
+    pub auth: RwSignal<Auth>,
+}
+
+/// What every component of the signed-in app can reach.
 #[derive(Clone, Copy)]
 pub struct Ctx {
     pub store: Store,
     pub route: RwSignal<Route>,
     pub lang: Memo<Lang>,
+    /// The signed-in user, for as long as this app is shown.
+    pub me: StoredValue<SessionInfo>,
 }
 
 impl Ctx {
@@ -45,12 +73,14 @@ impl Ctx {
         self.route.with(Route::window_or_default)
     }
 
+    /// The root of the user's subtree: where figures start.
+    pub fn root(&self) -> Scope {
+        self.me.with_value(|me| me.scope.clone())
+    }
+
     /// Shows `route`: the hash changes, and the `hashchange` listener updates the page.
     pub fn navigate(&self, route: Route) {
-        if let Some(w) = web_sys::window() {
-            // Setting the hash cannot fail on a same-origin page; if it did, nothing changes.
-            let _ = w.location().set_hash(&route.to_hash());
-        }
+        navigate(route);
     }
 
     /// The display name of a scope: a queue's configured name, "Whole centre", a team's id.
@@ -66,6 +96,13 @@ impl Ctx {
             }),
             other => other.id().unwrap_or_default().to_string(),
         }
+    }
+}
+
+fn navigate(route: Route) {
+    if let Some(w) = web_sys::window() {
+        // Setting the hash cannot fail on a same-origin page; if it did, nothing changes.
+        let _ = w.location().set_hash(&route.to_hash());
     }
 }
 
@@ -88,14 +125,39 @@ fn browser_lang() -> Lang {
     Lang::from_browser(preferred.iter().map(String::as_str))
 }
 
+/// Asks the server who is signed in (`GET /api/v1/session`, which also counts as activity). A
+/// 401 shows the sign-in page with the server's reason; a changed session (a new role) re-opens
+/// the app for it. No answer at start is asked again; no answer later changes nothing (the
+/// live connection keeps retrying and asks again when it closes next).
+fn check_session(auth: RwSignal<Auth>) {
+    http::request("GET", SESSION_PATH, None, move |answer| {
+        let starting = auth.with_untracked(|a| *a == Auth::Checking);
+        match answer.status {
+            200 => {
+                if let Some(info) = SessionInfo::parse(&answer.text)
+                    && auth.with_untracked(|a| *a != Auth::SignedIn(info.clone()))
+                {
+                    auth.set(Auth::SignedIn(info));
+                }
+            }
+            401 => auth.set(Auth::SignedOut(
+                (!starting).then(|| crate::alerts::error_message(&answer.text)),
+            )),
+            _ if starting => {
+                set_timeout(move || check_session(auth), Duration::from_secs(2));
+            }
+            _ => {}
+        }
+    });
+}
+
 #[component]
 fn App() -> impl IntoView {
     let route = RwSignal::new(current_route());
     let browser = browser_lang();
     let lang = Memo::new(move |_| route.with(|r| r.lang).unwrap_or(browser));
-    let store = Store::new();
-    let ctx = Ctx { store, route, lang };
-    provide_context(ctx);
+    let auth = RwSignal::new(Auth::Checking);
+    provide_context(Shell { route, lang, auth });
 
     let listener =
         window_event_listener(leptos::ev::hashchange, move |_| route.set(current_route()));
@@ -110,44 +172,112 @@ fn App() -> impl IntoView {
         }
         doc.set_title(lang.t(Key::AppTitle));
     });
+    check_session(auth);
 
-    let plan = Memo::new(move |_| {
-        route.with(|r| Plan {
-            view: r.view,
-            window: r.window_or_default(),
-            wall_scope: r.scope.clone().unwrap_or(Scope::Centre),
-            rotate: r.rotate_s.is_some(),
-        })
+    // `Either`, not `AnyView`: erasing the type would compile every view's server-side
+    // rendering and hydration into the bundle as well.
+    move || match auth.get() {
+        Auth::Checking => EitherOf3::A(()),
+        Auth::SignedOut(reason) => EitherOf3::B(view! { <signin::SignIn reason=reason/> }),
+        Auth::SignedIn(info) => EitherOf3::C(view! { <SignedIn info=info/> }),
+    }
+}
+
+/// The app for a signed-in user: the views their role may open, fed from the root of their
+/// subtree. A fresh store per session, so nothing of one user's floor outlives their session.
+#[component]
+fn SignedIn(info: SessionInfo) -> impl IntoView {
+    let Shell { route, lang, auth } = expect_context::<Shell>();
+    let role = info.role;
+    let root = info.scope.clone();
+    let store = Store::new();
+    let ctx = Ctx {
+        store,
+        route,
+        lang,
+        me: StoredValue::new(info),
+    };
+    provide_context(ctx);
+    let view = Memo::new(move |_| route.with(|r| role.view_for(r.view)));
+
+    // User input keeps the session alive; live frames do not. One untyped listener closure
+    // for both kinds of input, so it is compiled once.
+    let activity = StoredValue::new(Activity::default());
+    let touch = move |_: web_sys::Event| {
+        if activity
+            .try_update_value(|a| a.due(js_sys::Date::now()))
+            .unwrap_or(false)
+        {
+            check_session(auth);
+        }
+    };
+    let pointer = window_event_listener_untyped("pointerdown", touch);
+    let key = window_event_listener_untyped("keydown", touch);
+    on_cleanup(move || {
+        pointer.remove();
+        key.remove();
     });
-    let conn = Connection::start(store, plan.get_untracked());
-    {
-        let conn = conn.clone();
-        Effect::new(move |_| conn.set_plan(plan.get()));
-    }
-    let ticker = set_interval_with_handle(
-        move || {
-            let now = js_sys::Date::now();
-            store.local_now.set(now);
-            conn.watchdog(now);
-        },
-        Duration::from_secs(1),
-    );
-    if let Ok(ticker) = ticker {
-        on_cleanup(move || ticker.clear());
-    }
-    bench::install(store);
 
-    let body = move || match route.with(|r| r.view) {
-        View::Wall => view! { <wall::Wall/> }.into_any(),
-        View::Supervisor => view! { <supervisor::Supervisor/> }.into_any(),
+    if role.watches_floor() {
+        let plan = Memo::new(move |_| {
+            route.with(|r| Plan {
+                view: view.get().unwrap_or_default(),
+                window: r.window_or_default(),
+                root: root.clone(),
+                wall_scope: r.scope.clone().unwrap_or_else(|| root.clone()),
+                rotate: r.rotate_s.is_some(),
+            })
+        });
+        let on_closed = move |code: u16| {
+            if code == session::SIGNED_OUT_CLOSE {
+                let reason = store.refused.try_get_untracked().flatten();
+                let reason = reason.map(|r| session::signed_out_reason(&r).to_string());
+                auth.set(Auth::SignedOut(reason));
+            } else {
+                // A refused upgrade (the session ended while the socket was down) shows only
+                // as a close: ask the session endpoint why.
+                check_session(auth);
+            }
+        };
+        let conn = Connection::start(store, plan.get_untracked(), on_closed);
+        {
+            let conn = conn.clone();
+            Effect::new(move |_| conn.set_plan(plan.get()));
+        }
+        let ticker = {
+            let conn = conn.clone();
+            set_interval_with_handle(
+                move || {
+                    let now = js_sys::Date::now();
+                    store.local_now.set(now);
+                    conn.watchdog(now);
+                },
+                Duration::from_secs(1),
+            )
+        };
+        let conn = SendWrapper::new(conn);
+        on_cleanup(move || {
+            conn.stop();
+            if let Ok(ticker) = ticker {
+                ticker.clear();
+            }
+        });
+        bench::install(store);
+    }
+
+    let body = move || match view.get() {
+        Some(View::Wall) => EitherOf4::A(view! { <wall::Wall/> }),
+        Some(View::Supervisor) => EitherOf4::B(view! { <supervisor::Supervisor/> }),
+        Some(View::Audit) => EitherOf4::C(view! { <audit::Audit/> }),
+        None => EitherOf4::D(()),
+    };
+    let class = move || match view.get() {
+        Some(View::Wall) => "app app-wall",
+        Some(View::Supervisor) => "app app-supervisor",
+        _ => "app app-audit",
     };
     view! {
-        <div class=move || {
-            match route.with(|r| r.view) {
-                View::Wall => "app app-wall",
-                View::Supervisor => "app app-supervisor",
-            }
-        }>
+        <div class=class>
             <Header/>
             <Refused/>
             {body}
@@ -155,11 +285,41 @@ fn App() -> impl IntoView {
     }
 }
 
+/// The click handler of the header and the sign-in page, by the clicked control's
+/// `data-control`: `lang` switches the language, `sign-out` ends the session. One handler for
+/// both pages' static HTML (`crate::header`), so it is compiled once.
+fn control_clicked(shell: Shell) -> impl Fn(leptos::ev::MouseEvent) + Copy + 'static {
+    move |ev| {
+        let control = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .and_then(|el| el.closest("[data-control]").ok().flatten())
+            .and_then(|el| el.get_attribute("data-control"));
+        match control.as_deref() {
+            Some("lang") => {
+                let mut next = shell.route.get_untracked();
+                next.lang = Some(shell.lang.get_untracked().other());
+                navigate(next);
+            }
+            Some("sign-out") => {
+                let auth = shell.auth;
+                http::request("DELETE", SESSION_PATH, None, move |_| {
+                    auth.set(Auth::SignedOut(None));
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The header: its links, window selector, language switch, user and sign-out button are
+/// static HTML from `crate::header` (rewritten when the route or language changes); only the
+/// connection indicator and the clock are live views.
 #[component]
 fn Header() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let link = move |view: View| ctx.route.with(|r| Route { view, ..r.clone() }.to_hash());
-    let is_view = move |view: View| ctx.route.with(|r| r.view == view);
+    let shell = expect_context::<Shell>();
+    let (user, role) = ctx.me.with_value(|me| (me.user.clone(), me.role));
     let on_window = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         if let Ok(window) = value.parse::<Window>() {
@@ -168,55 +328,19 @@ fn Header() -> impl IntoView {
             ctx.navigate(route);
         }
     };
-    let switch_lang = move |_| {
-        let mut route = ctx.route.get_untracked();
-        route.lang = Some(ctx.lang.get_untracked().other());
-        ctx.navigate(route);
+    let chrome = move || {
+        let lang = ctx.lang.get();
+        ctx.route.with(|r| header::chrome_html(lang, r, role))
     };
-    let windows = Window::ALL
-        .into_iter()
-        .map(|w| {
-            view! {
-                <option
-                    value=w.as_str()
-                    selected=move || ctx.window() == w
-                    prop:selected=move || ctx.window() == w
-                >
-                    {move || ctx.lang.get().window(w)}
-                </option>
-            }
-        })
-        .collect_view();
+    let who = move || header::who_html(ctx.lang.get(), &user, role);
+    let live = role
+        .watches_floor()
+        .then(|| view! { <widgets::ConnIndicator/> <widgets::ServerClockDisplay/> });
     view! {
-        <header class="bar">
-            <span class="brand">{move || ctx.t(Key::AppTitle)}</span>
-            <nav class="views">
-                <a href=move || link(View::Wall) class:active=move || is_view(View::Wall)>
-                    {move || ctx.t(Key::ViewWall)}
-                </a>
-                <a
-                    href=move || link(View::Supervisor)
-                    class:active=move || is_view(View::Supervisor)
-                >
-                    {move || ctx.t(Key::ViewSupervisor)}
-                </a>
-            </nav>
-            <label class="window-select">
-                <span>{move || ctx.t(Key::WindowLabel)}</span>
-                <select on:change=on_window data-control="window">
-                    {windows}
-                </select>
-            </label>
-            <button
-                class="lang-switch"
-                data-control="lang"
-                title=move || ctx.t(Key::SwitchLanguage)
-                on:click=switch_lang
-            >
-                {move || ctx.lang.get().other().t(Key::LanguageName)}
-            </button>
-            <widgets::ConnIndicator/>
-            <widgets::ServerClockDisplay/>
+        <header class="bar" on:click=control_clicked(shell) on:change=on_window>
+            <div class="bar-part" inner_html=chrome></div>
+            {live}
+            <div class="bar-part" inner_html=who></div>
         </header>
     }
 }

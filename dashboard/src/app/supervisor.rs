@@ -152,7 +152,7 @@ fn FigureTable(
                         <tr>{headers}</tr>
                     </thead>
                     <tbody>
-                        {total.then(|| row(Scope::Centre, "total"))}
+                        {total.then(|| row(ctx.root(), "total"))}
                         <For
                             each=move || sorted.get()
                             key=|scope| scope.to_string()

@@ -35,9 +35,9 @@ pub fn Wall() -> impl IntoView {
     let scope = Memo::new(move |_| {
         let (fixed, rotating) = route.with(|r| (r.scope.clone(), r.rotate_s.is_some()));
         if !rotating {
-            return fixed.unwrap_or(Scope::Centre);
+            return fixed.unwrap_or_else(|| ctx.root());
         }
-        let mut scopes = vec![Scope::Centre];
+        let mut scopes = vec![ctx.root()];
         ctx.store
             .queues
             .with(|qs| scopes.extend(qs.iter().map(|q| Scope::Queue(q.id.clone()))));

@@ -312,6 +312,30 @@ keys! {
     AlertPeak,
     /// "{value}".
     AlertDropped,
+
+    RoleAdmin,
+    RoleWallDisplay,
+    RoleSecurityOfficer,
+    RoleIngest,
+    ViewAudit,
+    ScopeLabel,
+    SignInHeading,
+    SignInUser,
+    SignInPassword,
+    SignInButton,
+    SignInNoAnswer,
+    SignInTooMany,
+    SignedOut,
+    SignOut,
+    AuditActor,
+    AuditAction,
+    AuditSince,
+    AuditShow,
+    ColAuditTime,
+    ColAuditTarget,
+    ColAuditDetail,
+    AuditChainOk,
+    AuditChainBroken,
 }
 
 #[cfg(test)]

@@ -615,3 +615,52 @@ pub async fn wait_for_connection(browser: &Browser, state: &str) {
         )
         .await;
 }
+
+/// Signs in through the real sign-in page as `user`, if the page asks: waits for either the
+/// sign-in form or a signed-in header, fills the form and submits it, and waits for the header
+/// to name `user`. A page already signed in as `user` (the cookie survives `goto`) is left.
+pub async fn sign_in(browser: &Browser, user: &str, password: &str) {
+    let shown = browser
+        .wait_for(
+            "the sign-in page or a signed-in page",
+            "if (document.querySelector('[data-form=signin] [data-control=user]')) return 'form';
+             return document.querySelector('[data-user]')?.dataset.user || null;",
+            vec![],
+        )
+        .await;
+    if shown == json!(user) {
+        return;
+    }
+    assert_eq!(shown, json!("form"), "signed in as someone else");
+    submit_sign_in(browser, user, password).await;
+    browser
+        .wait_for(
+            &format!("the header to name {user}"),
+            "return document.querySelector('[data-user]')?.dataset.user === arguments[0];",
+            vec![json!(user)],
+        )
+        .await;
+}
+
+/// Types `user` and `password` into the sign-in form and presses its button.
+pub async fn submit_sign_in(browser: &Browser, user: &str, password: &str) {
+    browser
+        .js(
+            "const form = document.querySelector('[data-form=signin]');
+             form.querySelector('[data-control=user]').value = arguments[0];
+             form.querySelector('[data-control=password]').value = arguments[1];",
+            vec![json!(user), json!(password)],
+        )
+        .await;
+    browser.click("[data-control=sign-in]").await;
+}
+
+/// Signs in as the harness's admin (`floorwatch_tests::HARNESS_USER`).
+pub async fn sign_in_as_admin(browser: &Browser) {
+    sign_in(
+        browser,
+        floorwatch_tests::HARNESS_USER,
+        floorwatch_tests::HARNESS_PASSWORD,
+    )
+    .await;
+}
