@@ -70,9 +70,7 @@ impl Receiver {
         std::fs::create_dir_all(dir).unwrap();
         let ca = dir.join("receiver-ca.pem");
         std::fs::write(&ca, made.cert.pem()).unwrap();
-        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(
-            made.signing_key.serialize_der().into(),
-        );
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
         let config = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
@@ -180,8 +178,10 @@ async fn take(State(log): State<Arc<Mutex<Log>>>, headers: HeaderMap, body: Stri
 /// Rules that make a few changes at known times: pbx1 silent for 60 s (critical), a break
 /// longer than 2 minutes (warning).
 fn config_with(dir: &std::path::Path, hooks: &[(&str, &str)]) -> std::path::PathBuf {
-    let hooks: Vec<(&str, &str, Option<&std::path::Path>)> =
-        hooks.iter().map(|(url, format)| (*url, *format, None)).collect();
+    let hooks: Vec<(&str, &str, Option<&std::path::Path>)> = hooks
+        .iter()
+        .map(|(url, format)| (*url, *format, None))
+        .collect();
     config_with_ca(dir, &hooks)
 }
 

@@ -221,7 +221,9 @@ mod tests {
     #[test]
     fn a_malformed_line_never_shows_its_digits() {
         let mut d = AmiDecoder::new();
-        d.feed(b"Asterisk Call Manager/2.10.4\r\nEvent: Newchannel\r\nCallerIDNum 13812341234\r\n\r\n");
+        d.feed(
+            b"Asterisk Call Manager/2.10.4\r\nEvent: Newchannel\r\nCallerIDNum 13812341234\r\n\r\n",
+        );
         let got = decode_all(&mut d);
         let error = got[0].as_ref().unwrap_err().to_string();
         assert!(error.contains("CallerIDNum ###########"), "{error}");
