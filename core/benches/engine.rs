@@ -382,6 +382,15 @@ fn bench(c: &mut Criterion) {
         let q = Scope::Queue("q7".into());
         b.iter(|| engine.figures(&q, Window::Rolling15))
     });
+    // Agent state time is kept per agent and added up when a bigger scope is read: the
+    // centre's longest rolling window is the largest such sum, one team a typical one.
+    group.bench_function("read centre rolling 60", |b| {
+        b.iter(|| engine.figures(&Scope::Centre, Window::Rolling60))
+    });
+    group.bench_function("read one team rolling 15", |b| {
+        let t = Scope::Team("t7".into());
+        b.iter(|| engine.figures(&t, Window::Rolling15))
+    });
     group.finish();
 }
 

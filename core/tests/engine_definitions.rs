@@ -624,3 +624,74 @@ fn agents_in_a_scope_follow_the_tree() {
     assert!(views.iter().all(|a| a.state.is_none()));
     assert_eq!(views[2].team.as_deref(), Some("t2"));
 }
+
+#[test]
+fn a_team_move_keeps_earlier_state_time_with_the_old_team() {
+    let mut d = Day::new(BASE);
+    let move_to = |d: &mut Day, s: f64, team: &str| {
+        d.push(
+            s,
+            floorwatch_core::EventKind::AgentTeam {
+                agent: "a1".into(),
+                team: team.into(),
+            },
+        );
+    };
+    // a1: available 0–60, on call 60–180, ACW 180–240, available 240–360. It moves from t1 to
+    // t2 (same group) at 120, in the middle of the call, and to t-new (not configured: under
+    // the centre, outside group g1 and site north) at 300.
+    d.login(0.0, "a1", None);
+    d.state(60.0, "a1", AgentState::OnCall);
+    move_to(&mut d, 120.0, "t2");
+    d.state(180.0, "a1", AgentState::AfterCallWork);
+    d.state(240.0, "a1", AgentState::Available);
+    move_to(&mut d, 300.0, "t-new");
+    let e = run(&d, 360.0);
+    for window in [Window::Today, Window::Rolling15, Window::Rolling60] {
+        // t1 (0–120): available 60, on call 60.
+        let t1 = fig(&e, "team:t1", window);
+        approx(t1.occupancy_pct, Some(50.0));
+        approx(t1.utilisation_pct, Some(50.0));
+        // t2 (120–300): on call 60, ACW 60, available 60.
+        let t2 = fig(&e, "team:t2", window);
+        approx(t2.occupancy_pct, Some(200.0 / 3.0));
+        approx(t2.utilisation_pct, Some(100.0 / 3.0));
+        // t-new (300–360): available 60.
+        let new = fig(&e, "team:t-new", window);
+        approx(new.occupancy_pct, Some(0.0));
+        approx(new.utilisation_pct, Some(0.0));
+        // g1 and north (0–300): available 120, on call 120, ACW 60.
+        for scope in ["group:g1", "site:north"] {
+            let f = fig(&e, scope, window);
+            approx(f.occupancy_pct, Some(60.0));
+            approx(f.utilisation_pct, Some(40.0));
+        }
+        // The centre and the agent (0–360): available 180, on call 120, ACW 60.
+        for scope in ["centre", "agent:a1"] {
+            let f = fig(&e, scope, window);
+            approx(f.occupancy_pct, Some(50.0));
+            approx(f.utilisation_pct, Some(100.0 / 3.0));
+        }
+    }
+    // Live states follow the agent.
+    assert_eq!(fig(&e, "team:t1", Window::Today).agents.logged_in, 0);
+    assert_eq!(fig(&e, "group:g1", Window::Today).agents.logged_in, 0);
+    assert_eq!(fig(&e, "team:t-new", Window::Today).agents.available, 1);
+    assert_eq!(fig(&e, "centre", Window::Today).agents.logged_in, 1);
+
+    // An hour later the moves' minutes have left the rolling windows; the day keeps them.
+    let e = run(&d, 360.0 + 3600.0);
+    let t1 = fig(&e, "team:t1", Window::Rolling60);
+    assert_eq!(t1.occupancy_pct, None);
+    assert_eq!(t1.utilisation_pct, None);
+    approx(
+        fig(&e, "team:t1", Window::Today).utilisation_pct,
+        Some(50.0),
+    );
+    // t-new: available 60 + 3600 s, all after the move.
+    approx(
+        fig(&e, "team:t-new", Window::Rolling60).occupancy_pct,
+        Some(0.0),
+    );
+    approx(fig(&e, "group:g1", Window::Today).occupancy_pct, Some(60.0));
+}

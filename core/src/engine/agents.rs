@@ -1,15 +1,16 @@
-//! Agents: who is logged in, in which state since when, and how their state time is credited to
-//! the minutes and the day of every scope they belong to (occupancy and utilisation,
-//! docs/METRICS.md).
+//! Agents: who is logged in, in which state since when, and their state time (occupancy and
+//! utilisation, docs/METRICS.md).
 //!
-//! A state's time is credited when the state ends, cut at minute boundaries; the state still
-//! running is added when a figure is read, cut at the window's start. So a window holds exactly
-//! the part of each state interval that lies inside it.
+//! A state's time is credited to the agent when the state ends, cut at minute boundaries; the
+//! state still running is added when a figure is read, cut at the window's start. So a window
+//! holds exactly the part of each state interval that lies inside it. The agent's team, group,
+//! site and centre add up their agents' time when read (see `state_time`).
 
 use super::clock::Clock;
-use super::floor::{Chain, Floor, ScopeIdx};
-use super::tally::MINUTE_MS;
+use super::floor::{CENTRE, Chain, Floor, ScopeIdx};
+use super::state_time::{AgentNo, StateTimes};
 use crate::event::{AgentState, Millis, NotReadyReason};
+use crate::scope::Scope;
 
 /// The state an agent is in now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,8 @@ pub struct PendingHandle {
 #[derive(Debug, Default)]
 pub struct Agents {
     by_scope: Vec<Option<AgentRecord>>,
+    /// Every agent's state time, by [`AgentRecord::no`].
+    pub times: StateTimes,
 }
 
 impl Agents {
@@ -49,7 +52,14 @@ impl Agents {
         self.by_scope.get_mut(idx).and_then(Option::as_mut)
     }
 
-    pub fn insert(&mut self, record: AgentRecord) {
+    /// The agent's record with the state-time table, to credit a state's time.
+    pub fn with_times(&mut self, idx: ScopeIdx) -> Option<(&mut AgentRecord, &mut StateTimes)> {
+        let record = self.by_scope.get_mut(idx).and_then(Option::as_mut)?;
+        Some((record, &mut self.times))
+    }
+
+    pub fn insert(&mut self, mut record: AgentRecord) {
+        record.no = self.times.add_agent();
         let idx = record.idx;
         if self.by_scope.len() <= idx {
             self.by_scope.resize_with(idx + 1, || None);
@@ -57,8 +67,32 @@ impl Agents {
         self.by_scope[idx] = Some(record);
     }
 
+    /// Every record slot, by scope index (`None` for scopes that are not agents).
+    pub fn records(&self) -> &[Option<AgentRecord>] {
+        &self.by_scope
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &AgentRecord> {
         self.by_scope.iter().flatten()
+    }
+
+    /// The agents inside scope `idx` now: the agent itself for an agent's scope, none for a
+    /// queue (agents are not members of queues), those of its subtree otherwise (by the chain
+    /// each record keeps, which is the tree's: walking the tree costs a miss per agent).
+    pub fn inside<'a>(
+        &'a self,
+        floor: &'a Floor,
+        idx: ScopeIdx,
+    ) -> impl Iterator<Item = &'a AgentRecord> + 'a {
+        let records = match floor.nodes[idx].scope {
+            Scope::Agent(_) => self.by_scope.get(idx..=idx).unwrap_or_default(),
+            Scope::Queue(_) => &[],
+            _ => &self.by_scope[..],
+        };
+        records
+            .iter()
+            .flatten()
+            .filter(move |a| idx == CENTRE || a.chain.contains(idx))
     }
 }
 
@@ -71,9 +105,14 @@ pub struct AgentRecord {
     pub team: Option<String>,
     /// `None` while logged out.
     pub state: Option<OpenState>,
-    /// The call being handled and when it was answered.
-    pub call: Option<(String, Millis)>,
+    /// The id of the call being handled, if `call_since` is set (the buffer is reused from
+    /// call to call: no allocation per answered call).
+    pub call: String,
+    /// When the call being handled was answered; `None` when no call is.
+    pub call_since: Option<Millis>,
     pub pending: Option<PendingHandle>,
+    /// The agent's rows in [`Agents::times`].
+    pub no: AgentNo,
 }
 
 impl AgentRecord {
@@ -89,80 +128,73 @@ impl AgentRecord {
             chain,
             team,
             state: None,
-            call: None,
+            call: String::new(),
+            call_since: None,
             pending: None,
+            no: 0,
         }
+    }
+
+    /// The agent answered `call` at `at`.
+    pub fn take_call(&mut self, call: &str, at: Millis) {
+        self.call.clear();
+        self.call.push_str(call);
+        self.call_since = Some(at);
     }
 
     /// Ends the current state at `at` (crediting its time) and enters `next` (logged out when
     /// `None`).
     pub fn change_state(
         &mut self,
-        floor: &mut Floor,
+        times: &mut StateTimes,
         clock: &Clock,
         at: Millis,
         next: Option<OpenState>,
     ) {
         if let Some(open) = self.state.take() {
-            credit(floor, &self.chain, open.state, open.since, at, clock);
-            floor.count_state(&self.chain, open.state, open.reason, -1);
-        }
-        if let Some(open) = next {
-            floor.count_state(&self.chain, open.state, open.reason, 1);
+            times.credit(self.no, open.state, open.since, at, clock);
         }
         self.state = next;
     }
 
-    /// Moves the agent to `team` at `at`: the running state is credited to the old team up to
-    /// `at` and to the new team from then on.
-    pub fn move_to(&mut self, floor: &mut Floor, clock: &Clock, team: ScopeIdx, at: Millis) {
+    /// Moves the agent to `team` at `at`: the running state is credited up to `at`, and the time
+    /// credited so far stays with the old team and its ancestors (docs/METRICS.md, "Scopes").
+    /// Readers add up the agents inside a scope now, so the scopes the agent leaves keep a
+    /// copy of that time in their own tallies, and those it joins get it subtracted there;
+    /// scopes in both chains (the group, in a move within it; the centre) need nothing. Moves
+    /// are rare: this is the slow path.
+    pub fn move_to(
+        &mut self,
+        times: &mut StateTimes,
+        floor: &mut Floor,
+        clock: &Clock,
+        team: ScopeIdx,
+        at: Millis,
+    ) {
         let open = self.state;
         if let Some(open) = open {
-            credit(floor, &self.chain, open.state, open.since, at, clock);
-            floor.count_state(&self.chain, open.state, open.reason, -1);
+            times.credit(self.no, open.state, open.since, at, clock);
         }
+        let old = self.chain;
         floor.nodes[self.idx].parent = Some(team);
         self.chain = floor.chain(self.idx);
         self.team = floor.nodes[team].scope.id().map(str::to_string);
+        let (minutes, day) = times.kept(self.no, clock.oldest_minute);
+        let left = old.iter().skip(1).filter(|&i| !self.chain.contains(i));
+        let joined = self.chain.iter().skip(1).filter(|&i| !old.contains(i));
+        let moves = left.map(|i| (i, 1)).chain(joined.map(|i| (i, -1)));
+        for (idx, sign) in moves {
+            let tally = &mut floor.nodes[idx].tally;
+            for (minute, ms) in &minutes {
+                tally.add_state_minute(*minute, clock.oldest_minute, &ms.map(|ms| sign * ms));
+            }
+            tally.add_state_day(&day.map(|ms| sign * ms));
+        }
         if let Some(open) = open {
-            floor.count_state(&self.chain, open.state, open.reason, 1);
             self.state = Some(OpenState {
                 since: at.max(open.since),
                 ..open
             });
         }
-    }
-}
-
-/// Credits `[from, to)` in `state` to every scope of `chain`: to each minute still in the ring,
-/// and to the day for the part after the day's start.
-pub fn credit(
-    floor: &mut Floor,
-    chain: &Chain,
-    state: AgentState,
-    from: Millis,
-    to: Millis,
-    clock: &Clock,
-) {
-    if to <= from {
-        return;
-    }
-    let day_part = to - from.max(clock.day_start);
-    if day_part > 0 {
-        for idx in chain.iter() {
-            floor.nodes[idx].tally.add_state_day(state, day_part);
-        }
-    }
-    let ring_start = clock.oldest_minute * MINUTE_MS;
-    let mut at = from.max(ring_start);
-    while at < to {
-        let minute = at.div_euclid(MINUTE_MS);
-        let end = ((minute + 1) * MINUTE_MS).min(to);
-        for idx in chain.iter() {
-            floor.nodes[idx]
-                .tally
-                .add_state_minute(minute, state, end - at);
-        }
-        at = end;
     }
 }

@@ -192,7 +192,7 @@ impl Calls {
             if let Some(p) = a.pending.take() {
                 flush_handle(ctx.floor, ctx.clock, p, 0);
             }
-            a.call = Some((call.to_string(), at));
+            a.take_call(call, at);
         }
     }
 
@@ -256,8 +256,8 @@ impl Calls {
         rec.queue = q;
         rec.ended_at = Some(at);
         if let Some(a) = ctx.agents.get_mut(agent) {
-            if a.call.as_ref().is_some_and(|(c, _)| c == call) {
-                a.call = None;
+            if a.call_since.is_some() && a.call == call {
+                a.call_since = None;
             }
             if let Some(p) = a.pending.take() {
                 flush_handle(ctx.floor, ctx.clock, p, 0);
@@ -280,11 +280,30 @@ impl Calls {
         }
         rec.acw_done = true;
         let acw = (at - ended).max(0);
-        let c = Contribution::AfterCallWork { acw_ms: acw };
         // Everything about a handled call counts in the minute its talk ended.
         let (agent, queue) = (rec.agent, rec.queue);
         let Some(agent) = agent else { return };
         let chain = handling_chain(ctx, agent, queue);
+        let key = super::id_hash(call);
+        let pending = ctx
+            .agents
+            .get_mut(agent)
+            .filter(|a| a.pending.as_ref().is_some_and(|p| p.call == key))
+            .and_then(|a| a.pending.take());
+        let (c, sample) = match pending {
+            // The usual case: the work and the handle-time sample go to the same scopes and
+            // minute, in one pass.
+            Some(p) if p.chain == chain && p.ended_at == ended => (
+                Contribution::AfterCallWorkEnded {
+                    acw_ms: acw,
+                    handle_ms: p.handle_ms + acw,
+                },
+                None,
+            ),
+            // The agent moved team since the talk ended: the sample stays where the call
+            // counted.
+            p => (Contribution::AfterCallWork { acw_ms: acw }, p),
+        };
         ctx.floor.add(
             &chain,
             minute_of(ended),
@@ -292,11 +311,7 @@ impl Calls {
             ctx.clock.in_day(ended),
             &c,
         );
-        let key = super::id_hash(call);
-        if let Some(a) = ctx.agents.get_mut(agent)
-            && a.pending.as_ref().is_some_and(|p| p.call == key)
-            && let Some(p) = a.pending.take()
-        {
+        if let Some(p) = sample {
             flush_handle(ctx.floor, ctx.clock, p, acw);
         }
     }
@@ -323,9 +338,13 @@ impl Calls {
     }
 }
 
-/// Where a handled call counts: its agent's chain and its queue's chain, each scope once.
+/// Where a handled call counts: its agent's chain and its queue's chain, each scope once. (The
+/// agent's record keeps its chain: walking the tree from the agent's node costs a cache miss.)
 fn handling_chain(ctx: &Ctx, agent: ScopeIdx, queue: Option<QueueNo>) -> Chain {
-    let mut chain = ctx.floor.chain(agent);
+    let mut chain = ctx
+        .agents
+        .get(agent)
+        .map_or_else(|| ctx.floor.chain(agent), |a| a.chain);
     if let Some(q) = queue {
         chain = chain.union(&ctx.floor.queues[q].chain);
     }

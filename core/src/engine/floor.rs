@@ -1,17 +1,19 @@
 //! The floor as the engine sees it: every scope (centre, sites, groups, teams, queues, agents)
-//! as a dense index with its parent, its tallies and its live agent-state counts.
+//! as a dense index with its parent and its tallies.
 //!
 //! A call's queue outcome counts in its queue's chain (queue → owning node → … → centre); an
-//! agent's state time and handled calls count in the agent's chain (agent → team → group → site
-//! → centre). Chains are short, so each event touches a handful of tallies and nothing is ever
-//! rolled up by averaging (docs/METRICS.md, "Scopes" and "Roll-ups").
+//! agent's handled calls count in the agent's chain (agent → team → group → site → centre).
+//! Chains are short, so each call event touches a handful of tallies and nothing is ever rolled
+//! up by averaging (docs/METRICS.md, "Scopes" and "Roll-ups"). Agent state time and live states
+//! are the agent's alone, added up over the agents inside a scope when it is read (`readout`).
 
 use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap;
 
+use super::ids::IdMap;
 use super::tally::{Contribution, ScopeTally};
-use crate::event::{AgentState, Millis, NotReadyReason};
+use crate::event::{Millis, NotReadyReason};
 use crate::org::Organisation;
 use crate::scope::Scope;
 use crate::service_level::ServiceLevelSettings;
@@ -73,10 +75,6 @@ pub struct ScopeNode {
     pub name: String,
     pub parent: Option<ScopeIdx>,
     pub tally: ScopeTally,
-    /// Logged-in agents in this scope by state, live.
-    pub states: [u32; 6],
-    /// Not-ready agents by reason, live (index: [`reason_index`]).
-    pub reasons: [u32; 7],
 }
 
 /// A queue's settings and the calls waiting in it now.
@@ -98,11 +96,11 @@ pub struct Floor {
     pub nodes: Vec<ScopeNode>,
     pub sites: FxHashMap<String, ScopeIdx>,
     pub groups: FxHashMap<String, ScopeIdx>,
-    pub teams: FxHashMap<String, ScopeIdx>,
-    pub agents: FxHashMap<String, ScopeIdx>,
+    pub teams: IdMap<ScopeIdx>,
+    pub agents: IdMap<ScopeIdx>,
     /// Queues in the order first configured or seen; [`QueueNo`] indexes this.
     pub queues: Vec<QueueInfo>,
-    pub queue_ids: FxHashMap<String, QueueNo>,
+    pub queue_ids: IdMap<QueueNo>,
     /// Settings for queues that are seen in events but not configured.
     pub default_settings: ServiceLevelSettings,
     /// Configured agent display names.
@@ -117,10 +115,10 @@ impl Floor {
             nodes: vec![node(Scope::Centre, &org.centre.name, None)],
             sites: FxHashMap::default(),
             groups: FxHashMap::default(),
-            teams: FxHashMap::default(),
-            agents: FxHashMap::default(),
+            teams: IdMap::default(),
+            agents: IdMap::default(),
             queues: Vec::new(),
-            queue_ids: FxHashMap::default(),
+            queue_ids: IdMap::default(),
             default_settings: org.centre.service_level,
             agent_names: FxHashMap::default(),
             agent_teams: FxHashMap::default(),
@@ -133,7 +131,7 @@ impl Floor {
                 floor.groups.insert(group.id.clone(), g);
                 for team in &group.teams {
                     let t = floor.push(Scope::Team(team.id.clone()), &team.name, Some(g));
-                    floor.teams.insert(team.id.clone(), t);
+                    floor.teams.insert(&team.id, t);
                     for agent in &team.agents {
                         floor
                             .agent_names
@@ -187,7 +185,7 @@ impl Floor {
             waiting: BTreeSet::new(),
         });
         let no = self.queues.len() - 1;
-        self.queue_ids.insert(id.to_string(), no);
+        self.queue_ids.insert(id, no);
         no
     }
 
@@ -208,7 +206,7 @@ impl Floor {
             return t;
         }
         let t = self.push(Scope::Team(id.to_string()), id, Some(CENTRE));
-        self.teams.insert(id.to_string(), t);
+        self.teams.insert(id, t);
         t
     }
 
@@ -225,7 +223,7 @@ impl Floor {
             .cloned()
             .unwrap_or_else(|| id.to_string());
         let a = self.push(Scope::Agent(id.to_string()), &name, team.or(Some(CENTRE)));
-        self.agents.insert(id.to_string(), a);
+        self.agents.insert(id, a);
         (a, true)
     }
 
@@ -277,24 +275,6 @@ impl Floor {
             self.nodes[idx].tally.add(minute, oldest_minute, in_day, c);
         }
     }
-
-    /// Moves one agent between live states in every scope of `chain`.
-    pub fn count_state(
-        &mut self,
-        chain: &Chain,
-        state: AgentState,
-        reason: Option<NotReadyReason>,
-        delta: i32,
-    ) {
-        for idx in chain.iter() {
-            let node = &mut self.nodes[idx];
-            node.states[state.index()] = node.states[state.index()].saturating_add_signed(delta);
-            if state == AgentState::NotReady {
-                let r = reason_index(reason);
-                node.reasons[r] = node.reasons[r].saturating_add_signed(delta);
-            }
-        }
-    }
 }
 
 fn node(scope: Scope, name: &str, parent: Option<ScopeIdx>) -> ScopeNode {
@@ -307,8 +287,6 @@ fn node(scope: Scope, name: &str, parent: Option<ScopeIdx>) -> ScopeNode {
         scope,
         parent,
         tally: ScopeTally::default(),
-        states: [0; 6],
-        reasons: [0; 7],
     }
 }
 

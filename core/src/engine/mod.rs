@@ -9,7 +9,9 @@ mod agents;
 mod calls;
 mod clock;
 mod floor;
+mod ids;
 mod readout;
+mod state_time;
 mod tally;
 
 use std::hash::{Hash, Hasher};
@@ -100,15 +102,23 @@ impl Engine {
     /// than the clock land in the minutes and the day they belong to.
     pub fn apply(&mut self, event: &Event) -> Applied {
         let id = id_hash(&event.id);
-        if self.seen_today.contains(&id) || self.seen_yesterday.contains(&id) {
+        let new = if self.seen_yesterday.contains(&id) {
+            false
+        } else if event.test || event.ts < self.clock.next_day_start {
+            // No tick before the insert can rotate the sets: one probe of today's set answers
+            // and records.
+            self.seen_today.insert(id)
+        } else if self.seen_today.contains(&id) {
+            false
+        } else {
+            // Tick first: crossing the daily reset rotates the sets of seen ids.
+            self.tick(event.ts);
+            self.seen_today.insert(id)
+        };
+        if !new {
             self.counters.duplicates += 1;
             return Applied::Duplicate;
         }
-        // Tick first: crossing the daily reset rotates the sets of seen ids.
-        if !event.test {
-            self.tick(event.ts);
-        }
-        self.seen_today.insert(id);
         self.apply_new(event)
     }
 
@@ -220,8 +230,9 @@ impl Engine {
         Applied::Applied
     }
 
-    /// Advances the clock to `now` (never backwards). Crossing a minute drops the minute that
-    /// left the longest rolling window; crossing the centre's daily reset starts a new day.
+    /// Advances the clock to `now` (never backwards). Minutes that left the longest rolling
+    /// window are no longer read (each scope drops them when it next starts a minute);
+    /// crossing the centre's daily reset starts a new day.
     pub fn tick(&mut self, now: Millis) {
         if now <= self.clock.now {
             return;
@@ -233,6 +244,7 @@ impl Engine {
             for node in &mut self.floor.nodes {
                 node.tally.reset_day();
             }
+            self.agents.times.reset_day();
             self.seen_yesterday = std::mem::take(&mut self.seen_today);
             if now >= self.calendar.next_day_start(before.next_day_start) {
                 // More than a whole day passed: yesterday's ids are two days old.
@@ -243,9 +255,6 @@ impl Engine {
         }
         let (old, new) = (minute_of(before.now), minute_of(now));
         if new != old {
-            for node in &mut self.floor.nodes {
-                node.tally.prune(self.clock.oldest_minute);
-            }
             // Sweep every ten minutes, on the boundary's time, so that tick cadence cannot
             // change what is forgotten.
             let boundary = new - new.rem_euclid(10);
@@ -299,11 +308,7 @@ impl Engine {
             .floor
             .index(scope)
             .ok_or_else(|| EngineError::UnknownScope(scope.clone()))?;
-        let mut inside: Vec<&AgentRecord> = self
-            .agents
-            .iter()
-            .filter(|a| self.floor.contains(idx, a.idx))
-            .collect();
+        let mut inside: Vec<&AgentRecord> = self.agents.inside(&self.floor, idx).collect();
         inside.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(inside
             .into_iter()
@@ -367,7 +372,7 @@ impl Engine {
         reason: Option<crate::event::NotReadyReason>,
     ) {
         let idx = self.agent(agent);
-        let Some(rec) = self.agents.get_mut(idx) else {
+        let Some((rec, times)) = self.agents.with_times(idx) else {
             return;
         };
         if rec.state.is_some_and(|open| at < open.since) {
@@ -379,16 +384,16 @@ impl Engine {
             reason: reason.filter(|_| state == crate::event::AgentState::NotReady),
             since: at,
         });
-        rec.change_state(&mut self.floor, &self.clock, at, next);
+        rec.change_state(times, &self.clock, at, next);
     }
 
     fn move_agent(&mut self, agent: &str, team: &str, at: Millis) {
         let team_idx = self.floor.team(team);
         let idx = self.agent(agent);
-        if let Some(rec) = self.agents.get_mut(idx)
+        if let Some((rec, times)) = self.agents.with_times(idx)
             && rec.team.as_deref() != Some(team)
         {
-            rec.move_to(&mut self.floor, &self.clock, team_idx, at);
+            rec.move_to(times, &mut self.floor, &self.clock, team_idx, at);
         }
     }
 

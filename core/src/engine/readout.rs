@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 use super::Engine;
 use super::agents::AgentRecord;
 use super::clock::minute_of;
-use super::floor::ScopeIdx;
+use super::floor::{ScopeIdx, reason_index};
 use super::tally::{MINUTE_MS, Tally, WindowSum};
 use crate::erlang::{self, Traffic};
 use crate::event::{AgentState, Millis, NotReadyReason};
@@ -39,30 +39,39 @@ fn sum(engine: &Engine, idx: ScopeIdx, window: Window, samples: bool) -> (Millis
         _ => node.tally.sum_minutes(minute_of(from), samples, &mut out),
     }
     let now = engine.clock.now;
-    // Agent state time never counts in a queue (agents are not members of queues), and a read
-    // without percentiles needs no pending samples: then no agent need be visited.
-    let states_count = !matches!(node.scope, Scope::Queue(_));
-    if !states_count && !samples {
-        return (from, out);
-    }
-    for agent in engine.agents.iter() {
-        if states_count
-            && let Some(open) = agent.state
-            && engine.floor.contains(idx, agent.idx)
-        {
+    // State time is kept by each agent: add up the agents inside the scope now (the scope's
+    // own tally holds what agents who moved team left behind, see `AgentRecord::move_to`).
+    let state_ms = &mut out.tally.state_ms;
+    let mut inside = Vec::new();
+    for agent in engine.agents.inside(&engine.floor, idx) {
+        inside.push(agent.no);
+        if let Some(open) = agent.state {
             let running = now - open.since.max(from);
             if running > 0 {
-                out.tally.state_ms[open.state.index()] += running;
+                state_ms[open.state.index()] += running;
             }
         }
-        // A handled call still awaiting its after-call work counts in the queue's chain as
-        // well as the agent's.
-        if samples
-            && let Some(p) = &agent.pending
-            && p.ended_at >= from
-            && p.chain.contains(idx)
-        {
-            out.handles.push(super::tally::sample(p.handle_ms));
+    }
+    let times = &engine.agents.times;
+    match window {
+        Window::Today => times.add_days(&inside, state_ms),
+        _ => times.window(minute_of(from)).add(&inside, state_ms),
+    }
+    // A handled call still awaiting its after-call work counts in the queue's chain as well as
+    // the agent's: only an agent's own scope can skip the other agents.
+    if samples {
+        let records = engine.agents.records();
+        let agents = match node.scope {
+            Scope::Agent(_) => records.get(idx..=idx).unwrap_or_default(),
+            _ => records,
+        };
+        for agent in agents.iter().flatten() {
+            if let Some(p) = &agent.pending
+                && p.ended_at >= from
+                && p.chain.contains(idx)
+            {
+                out.handles.push(super::tally::sample(p.handle_ms));
+            }
         }
     }
     (from, out)
@@ -185,11 +194,23 @@ fn percentiles(samples: &[u32]) -> (Option<f64>, Option<f64>, Option<f64>) {
     (at(0.5), at(0.9), at(0.99))
 }
 
+/// Logged-in agents inside the scope now, by state and not-ready reason.
 fn agent_counts(engine: &Engine, idx: ScopeIdx) -> AgentStateCounts {
-    let node = &engine.floor.nodes[idx];
-    let s = |state: AgentState| node.states[state.index()];
+    let mut states = [0u32; 6];
+    let mut reasons = [0u32; 7];
+    for open in engine
+        .agents
+        .inside(&engine.floor, idx)
+        .filter_map(|a| a.state)
+    {
+        states[open.state.index()] += 1;
+        if open.state == AgentState::NotReady {
+            reasons[reason_index(open.reason)] += 1;
+        }
+    }
+    let s = |state: AgentState| states[state.index()];
     let mut counts = AgentStateCounts {
-        logged_in: node.states.iter().sum(),
+        logged_in: states.iter().sum(),
         available: s(AgentState::Available),
         ringing: s(AgentState::Ringing),
         on_call: s(AgentState::OnCall),
@@ -199,10 +220,10 @@ fn agent_counts(engine: &Engine, idx: ScopeIdx) -> AgentStateCounts {
         ..AgentStateCounts::default()
     };
     for (i, reason) in NotReadyReason::ALL.iter().enumerate() {
-        if node.reasons[i] > 0 {
+        if reasons[i] > 0 {
             counts
                 .not_ready_by_reason
-                .insert(reason.as_str().to_string(), node.reasons[i]);
+                .insert(reason.as_str().to_string(), reasons[i]);
         }
     }
     counts
@@ -236,8 +257,8 @@ pub fn agent_view(engine: &Engine, a: &AgentRecord) -> AgentView {
         state: a.state.map(|s| s.state),
         reason: a.state.and_then(|s| s.reason),
         state_since: a.state.map(|s| s.since),
-        call: a.call.as_ref().map(|(c, _)| c.clone()),
-        call_since: a.call.as_ref().map(|(_, at)| *at),
+        call: a.call_since.map(|_| a.call.clone()),
+        call_since: a.call_since,
         handled_today: day.handled,
         aht_today_s: mean_s(day.talk_ms + day.hold_ms + day.acw_ms, day.handled),
     }

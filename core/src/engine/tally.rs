@@ -142,6 +142,12 @@ pub enum Contribution {
     AfterCallWork {
         acw_ms: i64,
     },
+    /// Its after-call work ended, with the call's whole handle time for the percentiles: the
+    /// two contributions above and below at once, when they go to the same scopes.
+    AfterCallWorkEnded {
+        acw_ms: i64,
+        handle_ms: i64,
+    },
     /// A handled call's whole handle time, for the percentiles only.
     HandleSample {
         handle_ms: i64,
@@ -160,7 +166,8 @@ impl Contribution {
 
     fn handle_sample(&self) -> Option<u32> {
         match *self {
-            Contribution::HandleSample { handle_ms } => Some(sample(handle_ms)),
+            Contribution::HandleSample { handle_ms }
+            | Contribution::AfterCallWorkEnded { handle_ms, .. } => Some(sample(handle_ms)),
             _ => None,
         }
     }
@@ -203,7 +210,8 @@ impl Tally {
                 self.held += u64::from(hold_ms > 0);
                 self.hold_ms += hold_ms;
             }
-            Contribution::AfterCallWork { acw_ms } => {
+            Contribution::AfterCallWork { acw_ms }
+            | Contribution::AfterCallWorkEnded { acw_ms, .. } => {
                 self.acw_calls += 1;
                 self.acw_ms += acw_ms;
             }
@@ -212,29 +220,35 @@ impl Tally {
     }
 }
 
-/// One minute of one scope. Agent state time fills every minute of a logged-in agent; calls
-/// touch few of an agent's minutes, so their part is allocated only where there is one.
+/// One minute of one scope: its calls, and for a team, group or site the state time an agent
+/// who moved team left behind (agents keep their own state time, see `state_time`).
 #[derive(Debug, Clone, Default)]
 struct Minute {
     /// Minute number since the epoch (ms / 60,000).
     minute: i64,
-    state_ms: [i64; 6],
-    calls: Option<Box<CallMinute>>,
+    tally: Tally,
 }
 
-#[derive(Debug, Clone, Default)]
-struct CallMinute {
-    /// Counts and times of calls; its `state_ms` stays zero (kept in [`Minute::state_ms`]).
-    tally: Tally,
-    waits: Vec<u32>,
-    handles: Vec<u32>,
+/// One percentile sample of the last hour, in the minute it counts in.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    minute: i64,
+    /// A handle time (else a wait).
+    handle: bool,
+    ms: u32,
 }
 
 /// The accumulators of one scope.
 #[derive(Debug, Clone, Default)]
 pub struct ScopeTally {
-    /// The last [`RING_MINUTES`] minutes that saw anything, oldest first, sorted by minute.
+    /// The minutes that saw anything, oldest first, sorted by minute: the last
+    /// [`RING_MINUTES`], and older ones until the next new minute drops them (readers stop at
+    /// their window's first minute; the clock's ticks need not visit every scope).
     minutes: VecDeque<Minute>,
+    /// The minutes' percentile samples, sorted by minute and dropped with their minutes: one
+    /// buffer per scope rather than two per minute, which an agent's scope would allocate and
+    /// free for every call it handles.
+    samples: VecDeque<Sample>,
     /// Since the start of the current centre day.
     day: Tally,
     day_waits: Vec<u32>,
@@ -254,13 +268,21 @@ impl ScopeTally {
     /// later), and to the day if `in_day`.
     pub fn add(&mut self, minute: i64, oldest_minute: i64, in_day: bool, c: &Contribution) {
         if minute >= oldest_minute {
-            let slot = self
-                .minute_mut(minute)
-                .calls
-                .get_or_insert_with(Box::default);
-            slot.tally.count(c);
-            slot.waits.extend(c.wait_sample());
-            slot.handles.extend(c.handle_sample());
+            self.minute_mut(minute, oldest_minute).tally.count(c);
+            if let Some(ms) = c.wait_sample() {
+                self.add_sample(Sample {
+                    minute,
+                    handle: false,
+                    ms,
+                });
+            }
+            if let Some(ms) = c.handle_sample() {
+                self.add_sample(Sample {
+                    minute,
+                    handle: true,
+                    ms,
+                });
+            }
         }
         if in_day {
             self.day.count(c);
@@ -269,23 +291,52 @@ impl ScopeTally {
         }
     }
 
-    /// Adds agent state time to one minute only (the day is credited separately, in one go).
-    pub fn add_state_minute(&mut self, minute: i64, state: AgentState, ms: i64) {
-        self.minute_mut(minute).state_ms[state.index()] += ms;
+    /// Adds agent state time by state to one minute. Only an agent's move between teams does
+    /// this (agents keep their own state time, see `state_time`): the time it leaves behind.
+    pub fn add_state_minute(&mut self, minute: i64, oldest_minute: i64, ms: &[i64; 6]) {
+        let slot = &mut self.minute_mut(minute, oldest_minute).tally.state_ms;
+        for (sum, ms) in slot.iter_mut().zip(ms) {
+            *sum += ms;
+        }
     }
 
-    pub fn add_state_day(&mut self, state: AgentState, ms: i64) {
-        self.day.state_ms[state.index()] += ms;
+    /// Adds agent state time by state to the day (as [`ScopeTally::add_state_minute`]).
+    pub fn add_state_day(&mut self, ms: &[i64; 6]) {
+        for (sum, ms) in self.day.state_ms.iter_mut().zip(ms) {
+            *sum += ms;
+        }
     }
 
-    fn minute_mut(&mut self, minute: i64) -> &mut Minute {
+    /// Keeps the samples sorted by minute, like the minutes: a late one goes in its place.
+    fn add_sample(&mut self, sample: Sample) {
+        if self
+            .samples
+            .back()
+            .is_none_or(|last| last.minute <= sample.minute)
+        {
+            self.samples.push_back(sample);
+        } else {
+            let pos = self
+                .samples
+                .iter()
+                .rposition(|s| s.minute <= sample.minute)
+                .map_or(0, |i| i + 1);
+            self.samples.insert(pos, sample);
+        }
+    }
+
+    /// Minute `minute` (no older than `oldest_minute`), added if new.
+    fn minute_mut(&mut self, minute: i64, oldest_minute: i64) -> &mut Minute {
         // Events arrive nearly in order: the slot is almost always the last one.
         match self.minutes.back() {
             Some(last) if last.minute == minute => {
                 let at = self.minutes.len() - 1;
                 return &mut self.minutes[at];
             }
-            Some(last) if last.minute < minute => {
+            Some(last) if last.minute > minute => {}
+            _ => {
+                // A new latest minute: time to drop those that left the ring.
+                self.prune(oldest_minute);
                 self.minutes.push_back(Minute {
                     minute,
                     ..Minute::default()
@@ -293,14 +344,6 @@ impl ScopeTally {
                 let at = self.minutes.len() - 1;
                 return &mut self.minutes[at];
             }
-            None => {
-                self.minutes.push_back(Minute {
-                    minute,
-                    ..Minute::default()
-                });
-                return &mut self.minutes[0];
-            }
-            Some(_) => {}
         }
         let pos = self
             .minutes
@@ -321,13 +364,20 @@ impl ScopeTally {
     }
 
     /// Drops minutes older than `oldest_minute`.
-    pub fn prune(&mut self, oldest_minute: i64) {
+    fn prune(&mut self, oldest_minute: i64) {
         while self
             .minutes
             .front()
             .is_some_and(|m| m.minute < oldest_minute)
         {
             self.minutes.pop_front();
+        }
+        while self
+            .samples
+            .front()
+            .is_some_and(|s| s.minute < oldest_minute)
+        {
+            self.samples.pop_front();
         }
     }
 
@@ -348,14 +398,19 @@ impl ScopeTally {
             if m.minute < first_minute {
                 break;
             }
-            for (sum, ms) in out.tally.state_ms.iter_mut().zip(m.state_ms) {
-                *sum += ms;
-            }
-            if let Some(calls) = &m.calls {
-                out.tally.add(&calls.tally);
-                if samples {
-                    out.waits.extend_from_slice(&calls.waits);
-                    out.handles.extend_from_slice(&calls.handles);
+            out.tally.add(&m.tally);
+        }
+        if samples {
+            for s in self
+                .samples
+                .iter()
+                .rev()
+                .take_while(|s| s.minute >= first_minute)
+            {
+                if s.handle {
+                    out.handles.push(s.ms);
+                } else {
+                    out.waits.push(s.ms);
                 }
             }
         }
@@ -395,7 +450,10 @@ mod tests {
         t.sum_minutes(11, true, &mut sum);
         assert_eq!(sum.tally.answered, 3);
         assert_eq!(sum.tally.max_wait(), Some(4000));
-        assert_eq!(sum.waits.len(), 3);
+        sum.waits.sort_unstable();
+        assert_eq!(sum.waits, [2000, 3000, 4000]);
+        let sample_minutes: Vec<i64> = t.samples.iter().map(|s| s.minute).collect();
+        assert_eq!(sample_minutes, [10, 11, 12, 12]);
         assert_eq!(t.day().answered, 4);
     }
 
@@ -403,8 +461,9 @@ mod tests {
     fn pruned_minutes_leave_the_day_intact() {
         let mut t = ScopeTally::default();
         t.add(10, 0, true, &answered(1000));
-        t.add(100, 0, true, &answered(1000));
-        t.prune(40);
+        // Starting a new minute drops those that left the ring.
+        t.add(100, 40, true, &answered(1000));
+        assert_eq!(t.minutes.len(), 1);
         let mut sum = WindowSum::default();
         t.sum_minutes(0, false, &mut sum);
         assert_eq!(sum.tally.answered, 1);
@@ -412,7 +471,9 @@ mod tests {
         // A late event for a minute already pruned only reaches the day.
         t.add(20, 40, true, &answered(1000));
         assert_eq!(t.minutes.len(), 1);
-        t.add_state_minute(100, AgentState::OnCall, 500);
+        let mut on_call = [0; 6];
+        on_call[AgentState::OnCall.index()] = 500;
+        t.add_state_minute(100, 40, &on_call);
         let mut sum = WindowSum::default();
         t.sum_minutes(100, false, &mut sum);
         assert_eq!(sum.tally.state(AgentState::OnCall), 500);
