@@ -333,11 +333,11 @@ pub fn banner_html(alerts: &[&Alert], lang: Lang, scope: impl Fn(&Alert) -> Stri
     html
 }
 
-/// The body of `POST /api/v1/alerts/ack`.
+/// The body of `POST /api/v1/alerts/ack`: no name, since the server records the signed-in
+/// user as the one who acknowledged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AckRequest<'a> {
     pub id: &'a str,
-    pub by: &'a str,
     pub note: &'a str,
 }
 
@@ -545,10 +545,9 @@ mod tests {
         assert_eq!(error_message("bad gateway"), "bad gateway");
         let body = serde_json::to_string(&AckRequest {
             id: "r/queue:a@1",
-            by: "lead",
-            note: "",
+            note: "she is with HR",
         })
         .unwrap();
-        assert_eq!(body, r#"{"id":"r/queue:a@1","by":"lead","note":""}"#);
+        assert_eq!(body, r#"{"id":"r/queue:a@1","note":"she is with HR"}"#);
     }
 }

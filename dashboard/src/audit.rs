@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::alerts::escape;
+use crate::alerts::{error_message, escape};
 use crate::i18n::{Key, Lang};
 use crate::route::percent_encode;
 
@@ -127,6 +127,17 @@ pub fn verdict(lang: Lang, v: &Verified) -> String {
     }
 }
 
+/// [`verdict`] as HTML, the hash in a `<code>` of its own (monospace, to compare or copy).
+fn verdict_html(lang: Lang, v: &Verified) -> String {
+    const HASH: char = '\u{1}';
+    let hash = format!("<code class=\"hash\">{}</code>", escape(&v.last_hash));
+    let marked = Verified {
+        last_hash: HASH.to_string(),
+        ..v.clone()
+    };
+    escape(&verdict(lang, &marked)).replace(HASH, &hash)
+}
+
 /// The heading and the filter form, written whole (they change only with the language). The
 /// page reads the fields by `data-control`.
 pub fn form_html(lang: Lang) -> String {
@@ -167,23 +178,33 @@ pub fn head_html(lang: Lang) -> String {
     html
 }
 
-/// The verdict (`data-verdict` = `loading`, `ok`, `broken` or `error`) and the table of an
-/// answer; nothing asked yet shows an empty table, a refused request the server's words.
-pub fn result_html(lang: Lang, answer: Option<&Result<AuditAnswer, String>>) -> String {
-    let (state, verdict, rows) = match answer {
+/// The verdict (`data-verdict` = `loading`, `ok`, `broken` or `error`) and the table of the
+/// server's reply to the query (its body; `None` while nothing has answered yet). A refusal
+/// shows the server's words, an empty reply (nothing answered) says so.
+pub fn result_html(lang: Lang, reply: Option<&str>) -> String {
+    let (state, verdict, rows) = match reply.map(AuditAnswer::parse) {
         None => ("loading", String::new(), String::new()),
         Some(Ok(a)) => (
             if a.verified.ok { "ok" } else { "broken" },
-            verdict(lang, &a.verified),
+            verdict_html(lang, &a.verified),
             rows_html(&a.records),
         ),
-        Some(Err(e)) => ("error", e.clone(), String::new()),
+        Some(Err(unreadable)) => {
+            let body = reply.unwrap_or_default();
+            let said = match error_message(body) {
+                _ if body.is_empty() => lang.t(Key::SignInNoAnswer).to_string(),
+                // Not the server's `{"error": ...}`: say why the answer did not read.
+                said if said == body => unreadable,
+                said => said,
+            };
+            ("error", escape(&said), String::new())
+        }
     };
     format!(
         "<p class=\"verdict verdict-{state}\" data-verdict=\"{state}\">{}</p>\
          <table class=\"figures table-audit\" data-table=\"audit\"><thead>{}</thead>\
          <tbody>{rows}</tbody></table>",
-        escape(&verdict),
+        verdict,
         head_html(lang)
     )
 }
@@ -214,15 +235,14 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_answer_reads_and_the_rows_are_escaped() {
-        let answer = AuditAnswer::parse(
-            r#"{"records":[{"seq":2,"time":"2026-03-09T09:00:01.000Z","actor":"lead1",
+    const REPLY: &str = r#"{"records":[{"seq":2,"time":"2026-03-09T09:00:01.000Z","actor":"lead1",
                 "action":"login","target":"user:lead1","detail":"peer=<127.0.0.1>",
                 "prev":"00","hash":"ab"}],"matched":1,
-                "verified":{"ok":true,"records":2,"last_hash":"ab"}}"#,
-        )
-        .unwrap();
+                "verified":{"ok":true,"records":2,"last_hash":"ab"}}"#;
+
+    #[test]
+    fn the_answer_reads_and_the_rows_are_escaped() {
+        let answer = AuditAnswer::parse(REPLY).unwrap();
         assert_eq!(answer.records[0].actor, "lead1");
         assert_eq!(answer.verified.records, 2);
         assert_eq!(answer.verified.problem, None);
@@ -242,11 +262,26 @@ mod tests {
         assert!(verdict(Lang::En, &broken).contains("line 2"));
         assert!(form_html(Lang::Zh).contains("data-control=\"since\""));
         assert_eq!(head_html(Lang::En).matches("<th>").count(), 5);
-        let shown = result_html(Lang::En, Some(&Ok(answer)));
+        assert!(result_html(Lang::Zh, None).contains("data-verdict=\"loading\""));
+    }
+
+    #[test]
+    fn the_reply_shows_as_a_verdict_and_a_table_or_the_refusal() {
+        let shown = result_html(Lang::En, Some(REPLY));
         assert!(shown.contains("data-verdict=\"ok\""), "{shown}");
         assert!(shown.contains("<tr data-seq=\"2\">"), "{shown}");
-        let refused = result_html(Lang::En, Some(&Err("not <allowed>".into())));
-        assert!(refused.contains("data-verdict=\"error\">not &lt;allowed&gt;</p>"));
-        assert!(result_html(Lang::Zh, None).contains("data-verdict=\"loading\""));
+        assert!(
+            shown.contains("last hash <code class=\"hash\">ab</code></p>"),
+            "{shown}"
+        );
+        let refused = result_html(Lang::En, Some(r#"{"error":"not <allowed>"}"#));
+        assert!(
+            refused.contains("data-verdict=\"error\">not &lt;allowed&gt;</p>"),
+            "{refused}"
+        );
+        let silent = result_html(Lang::En, Some(""));
+        assert!(silent.contains(Lang::En.t(Key::SignInNoAnswer)), "{silent}");
+        let garbled = result_html(Lang::En, Some("{\"records\": 1}"));
+        assert!(garbled.contains("no records in the answer"), "{garbled}");
     }
 }

@@ -180,12 +180,14 @@ impl Activity {
     }
 }
 
-/// What the sign-in page says when `POST /api/v1/session` answers `status` with `body`: the
-/// server's own words for a refused password, how long to wait (its `Retry-After`) when
-/// locked out or rate-limited, and that nothing answered when nothing did.
+/// What the sign-in page says when `POST /api/v1/session` answers `status` with `body`: a
+/// refused password in the page's language (the server's one 401 text says nothing more), how
+/// long to wait (its `Retry-After`) when locked out or rate-limited, that nothing answered when
+/// nothing did, and the server's own words for anything else.
 pub fn sign_in_error(lang: Lang, status: u16, body: &str, retry_after: Option<&str>) -> String {
     match status {
         0 => lang.t(Key::SignInNoAnswer).to_string(),
+        401 => lang.t(Key::SignInWrong).to_string(),
         429 => {
             let seconds = retry_after.map(str::trim).unwrap_or("?");
             lang.fill(Key::SignInTooMany, &[("s", seconds)])
@@ -195,15 +197,18 @@ pub fn sign_in_error(lang: Lang, status: u16, body: &str, retry_after: Option<&s
 }
 
 /// The sign-in page, written whole (it changes only with the language): a static page costs
-/// the bundle a fraction of a reactive view. `reason` says why the last session ended, when it
-/// ended by itself. The page reads the fields by `data-control` and writes refusals into
-/// `.signin-error`.
-pub fn sign_in_page_html(lang: Lang, reason: Option<&str>) -> String {
-    let field = |key: Key, kind: &str, name: &str, complete: &str| {
+/// the bundle a fraction of a reactive view. One card: the heading, why the last session ended
+/// (`reason`, when it ended by itself), the fields, the line refusals are written into
+/// (`.signin-error`) and the button; the language switch beside it. `user` is the name typed
+/// so far, kept across a language switch; the password is never written into the page's markup
+/// and has to be typed again. The page reads the fields by `data-control`.
+pub fn sign_in_page_html(lang: Lang, reason: Option<&str>, user: &str) -> String {
+    let field = |key: Key, kind: &str, name: &str, complete: &str, value: &str| {
         format!(
             "<label><span>{}</span><input type=\"{kind}\" name=\"{name}\" data-control=\"{name}\" \
-             autocomplete=\"{complete}\" required></label>",
-            lang.t(key)
+             autocomplete=\"{complete}\" value=\"{}\" required></label>",
+            lang.t(key),
+            crate::alerts::escape(value)
         )
     };
     let reason = reason
@@ -215,17 +220,18 @@ pub fn sign_in_page_html(lang: Lang, reason: Option<&str>) -> String {
             )
         });
     format!(
-        "{reason}<form class=\"signin-form\" data-form=\"signin\"><h1>{} · {}</h1>{}{}\
-         <button type=\"submit\" data-control=\"sign-in\">{}</button></form>\
-         <p class=\"signin-error\" role=\"alert\"></p>{}",
+        "<form class=\"signin-form\" data-form=\"signin\"><h1><span class=\"brand\">{}</span> \
+         <span>{}</span></h1>{reason}{}{}<p class=\"signin-error\" role=\"alert\"></p>\
+         <button type=\"submit\" data-control=\"sign-in\">{}</button></form>{}",
         lang.t(Key::AppTitle),
         lang.t(Key::SignInHeading),
-        field(Key::SignInUser, "text", "user", "username"),
+        field(Key::SignInUser, "text", "user", "username", user),
         field(
             Key::SignInPassword,
             "password",
             "password",
-            "current-password"
+            "current-password",
+            ""
         ),
         lang.t(Key::SignInButton),
         crate::header::lang_switch_html(lang)
@@ -330,15 +336,23 @@ mod tests {
     #[test]
     fn the_form_has_both_fields_in_both_languages() {
         for lang in Lang::ALL {
-            let html = sign_in_page_html(lang, None);
+            let html = sign_in_page_html(lang, None, "");
             assert!(html.contains("data-control=\"user\""), "{html}");
             assert!(html.contains("type=\"password\""), "{html}");
             assert!(html.contains(lang.t(Key::SignInPassword)), "{html}");
             assert!(!html.contains("signin-reason"), "{html}");
         }
-        let html = sign_in_page_html(Lang::En, Some("idle <timeout>"));
+        let html = sign_in_page_html(Lang::En, Some("idle <timeout>"), "lead\"1");
         assert!(
             html.contains("data-reason=\"idle &lt;timeout&gt;\""),
+            "{html}"
+        );
+        // The name typed so far survives a language switch; the password never enters markup.
+        assert!(html.contains("value=\"lead&quot;1\""), "{html}");
+        assert_eq!(html.matches("value=\"\"").count(), 1, "{html}");
+        // The refusal line sits in the card, before the button.
+        assert!(
+            html.find("signin-error") < html.find("data-control=\"sign-in\""),
             "{html}"
         );
     }
@@ -360,6 +374,7 @@ mod tests {
             sign_in_error(Lang::En, 401, wrong, None),
             "wrong user name or password"
         );
+        assert_eq!(sign_in_error(Lang::Zh, 401, wrong, None), "用户名或密码错误");
         let locked = sign_in_error(Lang::En, 429, "{}", Some("42"));
         assert!(locked.contains("42 s"), "{locked}");
         assert!(sign_in_error(Lang::Zh, 429, "{}", Some("7")).contains('7'));

@@ -1,7 +1,7 @@
 //! Signing in on the wallboard (issue 8, "Done when"): a team lead sees only their team; the
 //! wall display account sees floor figures and nothing personal; a wrong password is refused
-//! with the server's words and signing out returns to the sign-in page; the security officer's
-//! audit page lists the logins.
+//! with the server's words, the language switch keeps the name typed, and signing out returns
+//! to the sign-in page; the security officer's audit page lists the logins.
 //!
 //! Needs Debian's chromium and chromium-driver (`scripts/install-browser`).
 
@@ -173,6 +173,19 @@ async fn a_wrong_password_is_refused_and_signing_out_returns_to_the_sign_in_page
             vec![],
         )
         .await;
+    // Switching the language keeps the name typed so far (the password is typed again).
+    browser.click("[data-control=lang]").await;
+    let fields = browser
+        .wait_for(
+            "the sign-in page in Chinese, the name still typed",
+            "if (document.documentElement.lang !== 'zh-CN') return null;
+             const form = document.querySelector('[data-form=signin]');
+             return form && [form.querySelector('[data-control=user]').value,
+                             form.querySelector('[data-control=password]').value];",
+            vec![],
+        )
+        .await;
+    assert_eq!(fields, json!(["lead1", ""]));
     sign_in(&browser, "lead1", "lead password 1").await;
     wait_for_connection(&browser, "live").await;
     browser.click("[data-control=sign-out]").await;

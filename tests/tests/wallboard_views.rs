@@ -1,6 +1,7 @@
 //! The wallboard in a real browser against a real server (issue 5, "Done when"): the wall's
 //! figures equal `GET /api/v1/metrics`; a tile turns red when service level falls below target;
-//! the language switch changes every label; screenshots of both views.
+//! the language switch changes every label; screenshots of both views, the sign-in page (with a
+//! refused password) and the audit page.
 //!
 //! Needs Debian's chromium and chromium-driver (`scripts/install-browser`). The server runs with
 //! `--clock events` on a fixed morning of events, so every figure holds still while compared.
@@ -11,7 +12,7 @@ use floorwatch_tests::Server;
 use serde_json::json;
 use wallboard_support::{
     Browser, DAY_START, Feed, assert_wall_matches_api, assets_args, morning, one_browser_at_a_time,
-    wait_for_connection,
+    submit_sign_in, wait_for_connection,
 };
 
 fn server() -> Server {
@@ -404,12 +405,53 @@ async fn screenshots_of_both_views() {
                 )
                 .await;
         }
-        let file = browser.screenshot(name).await;
-        let png = std::fs::read(&file).unwrap();
-        assert_eq!(&png[1..4], b"PNG", "{}", file.display());
         // The PNG header's size: the viewport, exactly.
-        let size = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
-        assert_eq!((size(16), size(20)), (width, height), "{name}");
+        check_screenshot(&browser.screenshot(name).await, width, height);
         browser.close().await;
     }
+
+    // The sign-in page with a refused password (its error line showing), in both languages.
+    for (name, path) in [
+        ("signin-1920x1080", "#/wall"),
+        ("signin-zh-1920x1080", "#/wall?lang=zh"),
+    ] {
+        let browser = Browser::open(1920, 1080, "en-US").await;
+        browser.goto(&format!("{}/{path}", server.url())).await;
+        submit_sign_in(&browser, floorwatch_tests::HARNESS_USER, "not the password").await;
+        browser
+            .wait_for(
+                "the refusal under the fields",
+                "const p = document.querySelector('.signin-error');
+                 return p !== null && p.textContent !== '' && p.getBoundingClientRect().height > 0;",
+                vec![],
+            )
+            .await;
+        check_screenshot(&browser.screenshot(name).await, 1920, 1080);
+        browser.close().await;
+    }
+
+    // The audit page, listing those refused sign-ins among the logins, the chain verified.
+    let browser = Browser::open(1920, 1080, "en-US").await;
+    browser.goto(&format!("{}/#/audit", server.url())).await;
+    wallboard_support::sign_in_as_admin(&browser).await;
+    browser
+        .wait_for(
+            "the audit table with a failed login and the chain's verdict",
+            "const actions = Array.from(document.querySelectorAll('[data-table=audit] tbody tr'))
+                 .map(r => r.cells[2].textContent);
+             return actions.includes('login_failed') &&
+                 document.querySelector('[data-verdict]')?.dataset.verdict === 'ok';",
+            vec![],
+        )
+        .await;
+    check_screenshot(&browser.screenshot("audit-1920x1080").await, 1920, 1080);
+    browser.close().await;
+}
+
+/// A PNG of exactly the viewport's size.
+fn check_screenshot(file: &std::path::Path, width: u32, height: u32) {
+    let png = std::fs::read(file).unwrap();
+    assert_eq!(&png[1..4], b"PNG", "{}", file.display());
+    let size = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
+    assert_eq!((size(16), size(20)), (width, height), "{}", file.display());
 }

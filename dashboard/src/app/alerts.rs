@@ -4,8 +4,10 @@
 //! What each row says is decided in `crate::alerts`, which also writes it as HTML: a row's
 //! cells and the banner are set whole (`inner_html`) when their alert or the language changes,
 //! rarely, which costs the bundle a fraction of a reactive view per cell; only the "since" cell
-//! ticks. Acknowledgements go to `POST /api/v1/alerts/ack` (`super::http`); this page, like every other,
-//! learns of them from the live feed a push interval later, so all screens show the same book.
+//! ticks. Acknowledgements go to `POST /api/v1/alerts/ack` (`super::http`), which records the
+//! signed-in user as the one who acknowledged (the page sends no name); this page, like every
+//! other, learns of them from the live feed a push interval later, so all screens show the same
+//! book, with who acknowledged.
 
 use floorwatch_core::Scope;
 use floorwatch_core::alerts::Alert;
@@ -15,13 +17,6 @@ use super::Ctx;
 use crate::alerts::{self, AckRequest, AlertBook};
 use crate::format;
 use crate::i18n::Key;
-
-/// Where the name typed for acknowledgements is remembered between visits.
-const NAME_KEY: &str = "floorwatch.ack-by";
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
 
 /// Who the alert is about, by name: the agent's name, a queue's configured name, the centre.
 fn scope_label(ctx: Ctx, alert: &Alert) -> String {
@@ -36,10 +31,6 @@ fn scope_label(ctx: Ctx, alert: &Alert) -> String {
 pub fn AlertPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = ctx.store;
-    let saved = storage()
-        .and_then(|s| s.get_item(NAME_KEY).ok().flatten())
-        .unwrap_or_default();
-    let by = RwSignal::new(saved);
     let rows = Memo::new(move |_| {
         store.alerts.with(|book| {
             book.ordered()
@@ -70,22 +61,12 @@ pub fn AlertPanel() -> impl IntoView {
             <div class="alerts-head">
                 <h2>{move || ctx.t(Key::AlertsHeading)}</h2>
                 <span class="alert-counts">{counts}</span>
-                <label class="ack-by">
-                    <span>{move || ctx.t(Key::AlertYourName)}</span>
-                    <input
-                        type="text"
-                        data-control="ack-by"
-                        maxlength="256"
-                        prop:value=by.get_untracked()
-                        on:input=move |ev| by.set(event_target_value(&ev))
-                    />
-                </label>
             </div>
             <div class="alerts" data-table="alerts">
                 <For
                     each=move || rows.get()
                     key=|id| id.clone()
-                    children=move |id| view! { <AlertRow id=id by=by/> }
+                    children=move |id| view! { <AlertRow id=id/> }
                 />
             </div>
         </section>
@@ -105,7 +86,7 @@ struct Row {
 
 /// One alert: its cells, since when, and the form to acknowledge it while nobody has.
 #[component]
-fn AlertRow(id: String, by: RwSignal<String>) -> impl IntoView {
+fn AlertRow(id: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = ctx.store;
     let row = {
@@ -135,18 +116,8 @@ fn AlertRow(id: String, by: RwSignal<String>) -> impl IntoView {
     let acknowledge = {
         let id = id.clone();
         move |_| {
-            let name = by.get_untracked().trim().to_string();
-            if name.is_empty() {
-                error.set(Some(ctx.t(Key::AlertNameNeeded).to_string()));
-                return;
-            }
-            if let Some(storage) = storage() {
-                // Only convenience is lost if the browser refuses.
-                let _ = storage.set_item(NAME_KEY, &name);
-            }
             let body = serde_json::to_string(&AckRequest {
                 id: &id,
-                by: &name,
                 note: note.get_untracked().trim(),
             })
             .unwrap_or_default();

@@ -60,8 +60,11 @@ pub struct Ctx {
     pub store: Store,
     pub route: RwSignal<Route>,
     pub lang: Memo<Lang>,
-    /// The signed-in user, for as long as this app is shown.
-    pub me: StoredValue<SessionInfo>,
+    /// The root of the signed-in user's subtree, for as long as this app is shown. A memo
+    /// that never changes rather than a `StoredValue<SessionInfo>`: `Memo<Scope>` is in the
+    /// bundle already (the wall's scope), a stored value of a new type is not (BENCHMARKS.md,
+    /// "Bundle size").
+    pub root: Memo<Scope>,
 }
 
 impl Ctx {
@@ -75,7 +78,7 @@ impl Ctx {
 
     /// The root of the user's subtree: where figures start.
     pub fn root(&self) -> Scope {
-        self.me.with_value(|me| me.scope.clone())
+        self.root.get_untracked()
     }
 
     /// Shows `route`: the hash changes, and the `hashchange` listener updates the page.
@@ -188,30 +191,33 @@ fn App() -> impl IntoView {
 #[component]
 fn SignedIn(info: SessionInfo) -> impl IntoView {
     let Shell { route, lang, auth } = expect_context::<Shell>();
-    let role = info.role;
-    let root = info.scope.clone();
+    let SessionInfo {
+        user, role, scope, ..
+    } = info;
+    let root = scope.clone();
     let store = Store::new();
     let ctx = Ctx {
         store,
         route,
         lang,
-        me: StoredValue::new(info),
+        root: Memo::new(move |_| scope.clone()),
     };
     provide_context(ctx);
     let view = Memo::new(move |_| route.with(|r| role.view_for(r.view)));
 
     // User input keeps the session alive; live frames do not. One untyped listener closure
-    // for both kinds of input, so it is compiled once.
-    let activity = StoredValue::new(Activity::default());
+    // for both kinds of input, so it is compiled once; a plain cell holds when the session
+    // was last touched (a stored value of a new type would cost the bundle more).
+    let activity = std::rc::Rc::new(std::cell::Cell::new(Activity::default()));
     let touch = move |_: web_sys::Event| {
-        if activity
-            .try_update_value(|a| a.due(js_sys::Date::now()))
-            .unwrap_or(false)
-        {
+        let mut last = activity.get();
+        let due = last.due(js_sys::Date::now());
+        activity.set(last);
+        if due {
             check_session(auth);
         }
     };
-    let pointer = window_event_listener_untyped("pointerdown", touch);
+    let pointer = window_event_listener_untyped("pointerdown", touch.clone());
     let key = window_event_listener_untyped("keydown", touch);
     on_cleanup(move || {
         pointer.remove();
@@ -278,7 +284,7 @@ fn SignedIn(info: SessionInfo) -> impl IntoView {
     };
     view! {
         <div class=class>
-            <Header/>
+            <Header user=user role=role/>
             <Refused/>
             {body}
         </div>
@@ -316,10 +322,9 @@ fn control_clicked(shell: Shell) -> impl Fn(leptos::ev::MouseEvent) + Copy + 'st
 /// static HTML from `crate::header` (rewritten when the route or language changes); only the
 /// connection indicator and the clock are live views.
 #[component]
-fn Header() -> impl IntoView {
+fn Header(user: String, role: session::Role) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let shell = expect_context::<Shell>();
-    let (user, role) = ctx.me.with_value(|me| (me.user.clone(), me.role));
     let on_window = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         if let Ok(window) = value.parse::<Window>() {

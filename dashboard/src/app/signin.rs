@@ -3,7 +3,8 @@
 //! password, how long to wait when locked out (`session::sign_in_error`).
 //!
 //! The page is static HTML (`session::sign_in_page_html`), rewritten only when the language
-//! changes; a refusal is written straight into its `.signin-error` paragraph.
+//! changes (keeping the user name typed so far); a refusal is written straight into its
+//! `.signin-error` paragraph, which the style sheet hides while it is empty.
 
 use leptos::prelude::*;
 
@@ -64,7 +65,10 @@ pub fn SignIn(reason: Option<String>) -> impl IntoView {
             class="signin panel"
             on:submit=submit
             on:click=super::control_clicked(shell)
-            inner_html=move || sign_in_page_html(shell.lang.get(), reason.as_deref())
+            inner_html=move || {
+                // The name typed so far, read before the page is rewritten in the new language.
+                sign_in_page_html(shell.lang.get(), reason.as_deref(), &field_value("user"))
+            }
         ></main>
     }
 }
