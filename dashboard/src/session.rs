@@ -374,7 +374,10 @@ mod tests {
             sign_in_error(Lang::En, 401, wrong, None),
             "wrong user name or password"
         );
-        assert_eq!(sign_in_error(Lang::Zh, 401, wrong, None), "用户名或密码错误");
+        assert_eq!(
+            sign_in_error(Lang::Zh, 401, wrong, None),
+            "用户名或密码错误"
+        );
         let locked = sign_in_error(Lang::En, 429, "{}", Some("42"));
         assert!(locked.contains("42 s"), "{locked}");
         assert!(sign_in_error(Lang::Zh, 429, "{}", Some("7")).contains('7'));
