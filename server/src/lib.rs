@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod api;
 pub mod app;
 pub mod assets;
+pub mod atomic_file;
 pub mod audit;
 pub mod calls;
 pub mod config;

@@ -222,7 +222,7 @@ impl Server {
             args.extend(["--scope", scope]);
         }
         let stdin = (role != "ingest").then(|| format!("{password}\n"));
-        floorwatch_command(&self.data_dir, &args, stdin.as_deref());
+        floorwatch_ok(&self.data_dir, &args, stdin.as_deref().unwrap_or(""));
     }
 
     /// A new API token of `user` (`floorwatch token create USER`).
@@ -233,7 +233,7 @@ impl Server {
     /// Runs `floorwatch ARGS --data-dir DIR` (a `user`, `token` or `audit` command) and gives
     /// its stdout; panics if it fails.
     pub fn command(&self, args: &[&str]) -> String {
-        floorwatch_command(&self.data_dir, args, None)
+        floorwatch_ok(&self.data_dir, args, "")
     }
 
     fn spawn(&mut self) {
@@ -462,10 +462,10 @@ fn harness_token(data_dir: &Path) -> String {
         return token.trim().to_string();
     }
     let stdin = format!("{HARNESS_PASSWORD}\n");
-    floorwatch_command(
+    floorwatch_ok(
         data_dir,
         &["user", "add", HARNESS_USER, "--role", "admin"],
-        Some(&stdin),
+        &stdin,
     );
     let token = create_token(data_dir, HARNESS_USER);
     std::fs::write(&file, &token).unwrap_or_else(|e| panic!("writing {}: {e}", file.display()));
@@ -473,14 +473,16 @@ fn harness_token(data_dir: &Path) -> String {
 }
 
 fn create_token(data_dir: &Path, user: &str) -> String {
-    let out = floorwatch_command(data_dir, &["token", "create", user], None);
+    let out = floorwatch_ok(data_dir, &["token", "create", user], "");
     let token = out.trim().to_string();
     assert!(token.starts_with("fw_"), "token create printed {out:?}");
     token
 }
 
-/// `floorwatch ARGS --data-dir DIR`, with `stdin` if given; its stdout. Panics on failure.
-fn floorwatch_command(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> String {
+/// Runs the real `floorwatch ARGS --data-dir DIR` (the `user`, `token` and `audit`
+/// subcommands) with `stdin` piped in (and closed, so a password is read as one line: no
+/// terminal); its output, whatever the exit status.
+pub fn run_floorwatch(data_dir: &Path, args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;
     let mut child = Command::new(binary("floorwatch"))
         .args(args)
@@ -491,17 +493,22 @@ fn floorwatch_command(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> St
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("running floorwatch {args:?}: {e}"));
-    // Dropping the pipe closes it: the command reads its line, or sees no terminal.
-    if let (Some(mut pipe), Some(text)) = (child.stdin.take(), stdin) {
-        pipe.write_all(text.as_bytes())
+    if let Some(mut pipe) = child.stdin.take() {
+        pipe.write_all(stdin.as_bytes())
             .unwrap_or_else(|e| panic!("writing to floorwatch {args:?}: {e}"));
     }
-    let out = child
+    child
         .wait_with_output()
-        .unwrap_or_else(|e| panic!("running floorwatch {args:?}: {e}"));
+        .unwrap_or_else(|e| panic!("running floorwatch {args:?}: {e}"))
+}
+
+/// [`run_floorwatch`] that must succeed: its stdout.
+pub fn floorwatch_ok(data_dir: &Path, args: &[&str], stdin: &str) -> String {
+    let out = run_floorwatch(data_dir, args, stdin);
     assert!(
         out.status.success(),
-        "floorwatch {args:?} failed: {}",
+        "floorwatch {args:?} failed ({}):\n{}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()

@@ -2,31 +2,14 @@
 //! fresh data dir (issue 8, docs/SECURITY.md). Passwords go in on stdin, as a script would
 //! send them.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use floorwatch_tests::binary;
+use floorwatch_tests::{binary, run_floorwatch};
 
 /// Runs `floorwatch ARGS --data-dir DIR` with `stdin` piped in.
 fn floorwatch(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(binary("floorwatch"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting floorwatch {args:?}: {e}"));
-    if let Some(mut input) = child.stdin.take() {
-        input
-            .write_all(stdin.as_bytes())
-            .unwrap_or_else(|e| panic!("writing stdin: {e}"));
-    }
-    child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("waiting for floorwatch {args:?}: {e}"))
+    run_floorwatch(data_dir, args, stdin)
 }
 
 fn text(bytes: &[u8]) -> String {

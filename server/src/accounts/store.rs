@@ -5,12 +5,13 @@
 //! write, so two changes at once cannot lose one another.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::role::{Role, Subtree};
+use crate::atomic_file::{self, Access};
 
 /// The accounts file inside the data dir.
 pub const ACCOUNTS_FILE: &str = "accounts.json";
@@ -199,41 +200,15 @@ pub fn load(path: &Path) -> Result<AccountBook, StoreError> {
     Ok(book)
 }
 
-/// Writes `book` to `path` atomically (temporary file, sync, rename, sync the directory).
-/// The file is readable by its owner only.
+/// Writes `book` to `path` atomically ([`crate::atomic_file`]), readable by its owner only.
 pub fn save(path: &Path, book: &AccountBook) -> Result<(), StoreError> {
     let io_err = |source| StoreError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let tmp = path.with_file_name(format!(".{ACCOUNTS_FILE}.{}.tmp", std::process::id()));
-    let written = write_synced(&tmp, book);
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err(e));
-    }
-    if let Err(e) = std::fs::rename(&tmp, path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err(e));
-    }
-    // The rename itself must reach the disk, or a crash could bring the old book back.
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        File::open(dir).and_then(|d| d.sync_all()).map_err(io_err)?;
-    }
-    Ok(())
-}
-
-fn write_synced(tmp: &Path, book: &AccountBook) -> io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(tmp)?;
-    let mut text = serde_json::to_vec_pretty(book).map_err(io::Error::other)?;
+    let mut text = serde_json::to_vec_pretty(book).map_err(|e| io_err(io::Error::other(e)))?;
     text.push(b'\n');
-    file.write_all(&text)?;
-    file.sync_all()
+    atomic_file::replace(path, &text, Access::Private).map_err(io_err)
 }
 
 /// Held while a writer reads, changes and writes the book; released on drop.

@@ -9,6 +9,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
+use crate::atomic_file::{self, Access};
 use crate::config::FsyncPolicy;
 
 #[derive(Debug, thiserror::Error)]
@@ -129,18 +130,7 @@ impl JournalFile {
     /// Replaces the whole file with `contents` atomically (a new file renamed over the old
     /// one), for compaction.
     pub fn replace(&mut self, contents: &[u8]) -> Result<(), JournalFileError> {
-        let tmp = self.path.with_extension("ndjson.tmp");
-        let write = || -> std::io::Result<()> {
-            let mut file = File::create(&tmp)?;
-            file.write_all(contents)?;
-            file.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
-            if let Some(dir) = self.path.parent() {
-                File::open(dir)?.sync_all()?;
-            }
-            Ok(())
-        };
-        write().map_err(io_err(&self.path))?;
+        atomic_file::replace(&self.path, contents, Access::Default).map_err(io_err(&self.path))?;
         self.file = OpenOptions::new()
             .append(true)
             .open(&self.path)

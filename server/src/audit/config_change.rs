@@ -21,8 +21,7 @@
 //! written records the change at the next start instead of losing it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use floorwatch_core::Organisation;
@@ -33,6 +32,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Action, AuditError, AuditTrail, Entry};
 use crate::alerts::AlertSettings;
+use crate::atomic_file::{self, Access};
 use crate::config::Settings;
 
 /// What the previous start recorded, inside the data dir.
@@ -357,27 +357,9 @@ fn save(path: &Path, snapshot: &Snapshot) -> Result<(), ConfigAuditError> {
         path: path.to_path_buf(),
         source,
     };
-    let tmp = path.with_file_name(format!(".{SNAPSHOT_FILE}.{}.tmp", std::process::id()));
-    let written = (|| -> io::Result<()> {
-        let mut options = OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
-        let mut text = serde_json::to_vec_pretty(snapshot).map_err(io::Error::other)?;
-        text.push(b'\n');
-        file.write_all(&text)?;
-        file.sync_all()
-    })();
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err(e));
-    }
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        File::open(dir).and_then(|d| d.sync_all()).map_err(io_err)?;
-    }
-    Ok(())
+    let mut text = serde_json::to_vec_pretty(snapshot).map_err(|e| io_err(io::Error::other(e)))?;
+    text.push(b'\n');
+    atomic_file::replace(path, &text, Access::Private).map_err(io_err)
 }
 
 fn service_level_text(s: &ServiceLevelSettings) -> String {

@@ -12,12 +12,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use floorwatch_tests::binary;
+use floorwatch_tests::floorwatch_ok;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -454,32 +452,9 @@ pub fn every_caller() -> Vec<String> {
 /// `floorwatch ARGS --data-dir DIR --config FILE` with `stdin`; panics unless it succeeds, and
 /// returns its stdout.
 pub fn floorwatch(data_dir: &Path, config: &Path, args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new(binary("floorwatch"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--config")
-        .arg(config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting floorwatch {args:?}: {e}"));
-    if let Some(mut input) = child.stdin.take() {
-        input
-            .write_all(stdin.as_bytes())
-            .unwrap_or_else(|e| panic!("writing stdin of floorwatch {args:?}: {e}"));
-    }
-    let out = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("waiting for floorwatch {args:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "floorwatch {args:?} failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let config = config.to_string_lossy();
+    let args: Vec<&str> = args.iter().copied().chain(["--config", &config]).collect();
+    floorwatch_ok(data_dir, &args, stdin)
 }
 
 /// A user of the tests.
