@@ -15,6 +15,11 @@ use crate::event::Millis;
 use crate::figures::{AgentView, Figures, QueueView};
 use crate::scope::{Scope, Window};
 
+/// The close code of a live socket whose sign-in ended (idle, shift end, signed out, user
+/// disabled, token revoked): the last frame before it is a [`LiveFrame::Error`] `signed out:
+/// WHY`, and the wallboard shows its sign-in page (docs/SECURITY.md).
+pub const SIGNED_OUT_CLOSE: u16 = 4401;
+
 /// What a client wants to see. Sending it again replaces the previous subscription and
 /// triggers a fresh snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

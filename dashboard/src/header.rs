@@ -10,7 +10,7 @@ use floorwatch_core::Window;
 use crate::alerts::escape;
 use crate::i18n::{Key, Lang};
 use crate::route::{Route, View};
-use crate::session::Role;
+use crate::session::{Role, RoleViews};
 
 /// The label of a view's link.
 fn view_label(view: View) -> Key {

@@ -61,38 +61,22 @@ pub fn signed_out_reason(message: &str) -> &str {
     message.strip_prefix("signed out: ").unwrap_or(message)
 }
 
-/// The roles of docs/SECURITY.md, as the server names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Admin,
-    Manager,
-    Supervisor,
-    TeamLead,
-    WallDisplay,
-    SecurityOfficer,
-    Ingest,
+pub use floorwatch_core::Role;
+
+/// What the wallboard shows each role (the roles themselves, and what the server lets each do,
+/// are docs/SECURITY.md's).
+pub trait RoleViews: Copy {
+    fn views(self) -> &'static [View];
+    fn view_for(self, asked: View) -> Option<View>;
+    fn watches_floor(self) -> bool;
+    fn label(self) -> Key;
 }
 
-impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::Admin,
-        Role::Manager,
-        Role::Supervisor,
-        Role::TeamLead,
-        Role::WallDisplay,
-        Role::SecurityOfficer,
-        Role::Ingest,
-    ];
-
-    /// The role the server names `name` (`team_lead`, ...).
-    pub fn parse(name: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == name)
-    }
-
+impl RoleViews for Role {
     /// The views this role may open, the first being where it lands. A wall display gets the
     /// wall only (floor figures, nothing personal); a security officer the audit trail only;
     /// those who read agents get the wall and the supervisor view; admins all three.
-    pub fn views(self) -> &'static [View] {
+    fn views(self) -> &'static [View] {
         match self {
             Role::Admin => &[View::Supervisor, View::Wall, View::Audit],
             Role::Manager | Role::Supervisor | Role::TeamLead => &[View::Supervisor, View::Wall],
@@ -103,7 +87,7 @@ impl Role {
     }
 
     /// The view to show when the URL asks for `asked`: it, when the role may open it.
-    pub fn view_for(self, asked: View) -> Option<View> {
+    fn view_for(self, asked: View) -> Option<View> {
         let views = self.views();
         if views.contains(&asked) {
             Some(asked)
@@ -113,11 +97,11 @@ impl Role {
     }
 
     /// Whether the page needs the live feed at all (the security officer's does not).
-    pub fn watches_floor(self) -> bool {
+    fn watches_floor(self) -> bool {
         self.views().contains(&View::Wall)
     }
 
-    pub fn label(self) -> Key {
+    fn label(self) -> Key {
         match self {
             Role::Admin => Key::RoleAdmin,
             Role::Manager => Key::RoleManager,
@@ -126,18 +110,6 @@ impl Role {
             Role::WallDisplay => Key::RoleWallDisplay,
             Role::SecurityOfficer => Key::RoleSecurityOfficer,
             Role::Ingest => Key::RoleIngest,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Supervisor => "supervisor",
-            Role::TeamLead => "team_lead",
-            Role::WallDisplay => "wall_display",
-            Role::SecurityOfficer => "security_officer",
-            Role::Ingest => "ingest",
         }
     }
 }
@@ -153,9 +125,7 @@ pub fn scopes_inside(root: &Scope, queues: &[QueueView], teams: &BTreeSet<String
     scopes
 }
 
-/// The live socket's close code for a session that ended (core/src/wire.rs, the server's
-/// `live::SIGNED_OUT`).
-pub const SIGNED_OUT_CLOSE: u16 = 4401;
+pub use floorwatch_core::wire::SIGNED_OUT_CLOSE;
 
 /// User input touches the session at most this often: enough to keep a 30-minute idle
 /// time-out from ending a session someone works in, without a request per key press.
@@ -274,8 +244,9 @@ mod tests {
             None
         );
         assert_eq!(SessionInfo::parse("not json"), None);
-        for role in Role::ALL {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
+        for role in floorwatch_core::role::ROLES {
+            let json = format!(r#"{{"user":"x","role":"{role}","scope":"centre"}}"#);
+            assert_eq!(SessionInfo::parse(&json).map(|s| s.role), Some(role));
         }
     }
 

@@ -28,7 +28,7 @@ use crate::api::ApiError;
 use crate::app::AppState;
 use crate::config::Secret;
 use crate::floor::Floor;
-use crate::permission::{self, Permission};
+use crate::permission::{self, Grants, Permission};
 use crate::signin;
 
 /// The principal behind a request.

@@ -62,11 +62,16 @@ impl Permission {
     }
 }
 
-impl Role {
-    /// The table of docs/SECURITY.md ("What each role may do"). Admins operate everything but
-    /// ingest (a switch gets its own account); a security officer reads the audit trail and
-    /// operates nothing; a wall display reads floor figures and nothing personal.
-    pub fn grants(self, permission: Permission) -> bool {
+/// What a role may do: the table of docs/SECURITY.md ("What each role may do").
+pub trait Grants {
+    fn grants(self, permission: Permission) -> bool;
+}
+
+impl Grants for Role {
+    /// Admins operate everything but ingest (a switch gets its own account); a security
+    /// officer reads the audit trail and operates nothing; a wall display reads floor figures
+    /// and nothing personal.
+    fn grants(self, permission: Permission) -> bool {
         use Permission::*;
         match self {
             Role::Admin => permission != Ingest,

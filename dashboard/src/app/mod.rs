@@ -26,7 +26,7 @@ use crate::header;
 use crate::i18n::{Key, Lang};
 use crate::live::{ConnStatus, Plan};
 use crate::route::{Route, View};
-use crate::session::{self, Activity, SESSION_PATH, SessionInfo};
+use crate::session::{self, Activity, RoleViews, SESSION_PATH, SessionInfo};
 use connection::Connection;
 use store::Store;
 

@@ -14,6 +14,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use floorwatch_core::Organisation;
 
+use super::RoleSubtrees;
 use super::{
     Accounts, NewUser, Password, Role, ShiftEnd, Subtree, TokenSummary, UserSummary, check_new_user,
 };

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 pub use caller::mask_caller;
 pub use login::{LoginGuard, LoginPolicy, Refusal};
 pub use password::{Password, PasswordRefused};
-pub use role::{Role, Subtree};
+pub use role::{Role, RoleSubtrees, Subtree};
 pub use session::{SessionEnded, SessionPolicy, Sessions};
 pub use token::Secret;
 

@@ -8,55 +8,23 @@ use floorwatch_core::Scope;
 use floorwatch_core::org::Organisation;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// What a user may do. Which figures and subscriptions each role may read is decided by the
-/// identity extractor (issue 8, part B); here are the roles and the subtrees they may hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Everything, including accounts; the whole centre.
-    Admin,
-    /// A site or the whole centre: every figure, agent and queue in it.
-    Manager,
-    /// The duty lead of a site, group or the centre.
-    Supervisor,
-    /// One team: its agents and the queues it owns.
-    TeamLead,
-    /// A read-only device account (the TV on the wall): floor figures only, no per-agent or
-    /// caller data.
-    WallDisplay,
-    /// Reads the audit trail, operates nothing.
-    SecurityOfficer,
-    /// Sends events; signs in with API tokens only, never with a password.
-    Ingest,
-}
+pub use floorwatch_core::role::{ROLES, Role};
 
-/// Every role, in the order `--help` and errors list them.
-pub const ROLES: [Role; 7] = [
-    Role::Admin,
-    Role::Manager,
-    Role::Supervisor,
-    Role::TeamLead,
-    Role::WallDisplay,
-    Role::SecurityOfficer,
-    Role::Ingest,
-];
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Supervisor => "supervisor",
-            Role::TeamLead => "team_lead",
-            Role::WallDisplay => "wall_display",
-            Role::SecurityOfficer => "security_officer",
-            Role::Ingest => "ingest",
-        }
-    }
-
+/// The server's side of a role: which subtrees it may be granted and how it signs in (the list
+/// of roles itself is in core, shared with the wallboard).
+pub trait RoleSubtrees {
     /// The subtree a new user of this role gets when none is given; `None` when the role
     /// needs one named (a team lead leads one particular team).
-    pub fn default_subtree(self) -> Option<Subtree> {
+    fn default_subtree(self) -> Option<Subtree>;
+    /// Whether this role may be granted `subtree`.
+    fn admits(self, subtree: &Subtree) -> Result<(), String>;
+    /// Whether users of this role sign in with a password (everyone but ingest accounts,
+    /// which use API tokens only).
+    fn signs_in_with_password(self) -> bool;
+}
+
+impl RoleSubtrees for Role {
+    fn default_subtree(self) -> Option<Subtree> {
         match self {
             Role::TeamLead => None,
             _ => Some(Subtree::Centre),
@@ -66,7 +34,7 @@ impl Role {
     /// Whether this role may be granted `subtree`: admins, security officers and ingest
     /// accounts act for the whole centre; a manager holds a site or the centre; a team lead
     /// holds one team; a supervisor or a wall display may hold any subtree.
-    pub fn admits(self, subtree: &Subtree) -> Result<(), String> {
+    fn admits(self, subtree: &Subtree) -> Result<(), String> {
         let ok = match self {
             Role::Admin | Role::SecurityOfficer | Role::Ingest => {
                 matches!(subtree, Subtree::Centre)
@@ -88,32 +56,8 @@ impl Role {
         }
     }
 
-    /// Whether users of this role sign in with a password (everyone but ingest accounts,
-    /// which use API tokens only).
-    pub fn signs_in_with_password(self) -> bool {
+    fn signs_in_with_password(self) -> bool {
         self != Role::Ingest
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    /// `team_lead` and `team-lead` both read as [`Role::TeamLead`].
-    fn from_str(s: &str) -> Result<Role, String> {
-        let wanted = s.trim().replace('-', "_");
-        ROLES
-            .into_iter()
-            .find(|r| r.as_str() == wanted)
-            .ok_or_else(|| {
-                let names: Vec<_> = ROLES.iter().map(|r| r.as_str()).collect();
-                format!("unknown role `{s}`: expected one of {}", names.join(", "))
-            })
     }
 }
 
@@ -192,20 +136,6 @@ impl<'de> Deserialize<'de> for Subtree {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn roles_read_with_underscores_or_dashes_and_print_as_stored() {
-        for role in ROLES {
-            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
-            assert_eq!(
-                serde_json::to_string(&role).unwrap(),
-                format!("\"{}\"", role.as_str())
-            );
-        }
-        assert_eq!("team-lead".parse::<Role>(), Ok(Role::TeamLead));
-        let err = "boss".parse::<Role>().unwrap_err();
-        assert!(err.contains("security_officer"), "{err}");
-    }
 
     #[test]
     fn subtrees_are_tree_nodes_only() {

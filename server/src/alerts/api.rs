@@ -26,7 +26,7 @@ use crate::app::AppState;
 use crate::audit::{Action, Entry};
 use crate::floor::{self, Floor};
 use crate::identity::Identity;
-use crate::permission::Permission;
+use crate::permission::{Grants, Permission};
 use crate::signin;
 
 /// `GET /api/v1/alerts/rules`: the rules for every scope of a kind, and those for one scope

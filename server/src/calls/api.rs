@@ -21,7 +21,7 @@ use crate::app::AppState;
 use crate::audit::{Action, AuditTrail, Entry};
 use crate::floor::{self, Floor};
 use crate::identity::Identity;
-use crate::permission::Permission;
+use crate::permission::{Grants, Permission};
 
 /// The stated reason of an unmask, in characters after trimming blanks: enough to say why,
 /// short enough to read in the audit trail.

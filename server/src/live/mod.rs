@@ -67,7 +67,7 @@ const MAX_SUBSCRIPTIONS: usize = 512;
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// The close code when the client's session or token stopped working (an application code:
 /// 4000-4999; "401" as in HTTP).
-pub const SIGNED_OUT: u16 = 4401;
+pub use floorwatch_core::wire::SIGNED_OUT_CLOSE as SIGNED_OUT;
 
 /// Every connected live client, by id.
 #[derive(Default)]
