@@ -168,7 +168,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     report_replay(&replay, started.elapsed());
     floor.set_evaluating(true);
     floor.attach_alert_journal(alert_journal);
-    if settings.clock == ClockMode::Wall {
+    // The demo records its day up to now before the wall clock ticks (see `wall_clock`).
+    if settings.clock == ClockMode::Wall && !settings.demo {
         floor.tick(wall_ms());
     }
     pulse.set_clock(floor.now());
@@ -234,11 +235,19 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         &state.shutdown,
     )
     .map_err(anyhow::Error::msg)?;
+    // With the demo, the wall clock waits until the simulated day up to now is recorded: its
+    // tick would otherwise move the floor's clock to now first, making the morning late and
+    // leaving its minutes out of the sparklines.
+    let demo_caught_up = watch::Sender::new(demo.is_none());
     if state.settings.clock == ClockMode::Wall {
-        tokio::spawn(wall_clock(state.clone()));
+        tokio::spawn(wall_clock(state.clone(), demo_caught_up.subscribe()));
     }
     if let Some(demo) = demo {
-        tokio::spawn(demo.run(state.recorder.clone(), state.shutdown.clone()));
+        tokio::spawn(demo.run(
+            state.recorder.clone(),
+            state.shutdown.clone(),
+            demo_caught_up,
+        ));
     }
     let source_tasks = sources::spawn(
         &state.settings.sources,
@@ -468,8 +477,13 @@ async fn prepare_accounts(
 
 /// In `--clock wall`, time moves on even when no event arrives: waits expire, rolling windows
 /// slide, the day resets at the centre's midnight.
-async fn wall_clock(state: AppState) {
+async fn wall_clock(state: AppState, mut demo_caught_up: watch::Receiver<bool>) {
     let mut shutdown = state.shutdown.clone();
+    tokio::select! {
+        // An error: the demo stopped before catching up (it logged why); tick anyway.
+        _ = demo_caught_up.wait_for(|done| *done) => {}
+        _ = shutdown.changed() => return,
+    }
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {

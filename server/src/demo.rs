@@ -57,7 +57,14 @@ impl Demo {
     }
 
     /// Feeds the recorder until shutdown.
-    pub async fn run(self, recorder: RecorderHandle, mut shutdown: watch::Receiver<bool>) {
+    /// Feeds the floor until shutdown, one simulated day after another; `caught_up` turns
+    /// true once the first day is recorded up to now.
+    pub async fn run(
+        self,
+        recorder: RecorderHandle,
+        mut shutdown: watch::Receiver<bool>,
+        caught_up: watch::Sender<bool>,
+    ) {
         let mut day = 0u64;
         loop {
             let start = wall_ms();
@@ -75,7 +82,7 @@ impl Demo {
                 tracing::error!("demo: the simulator failed to start");
                 return;
             };
-            if !release(simulation, &recorder, &mut shutdown).await {
+            if !release(simulation, &recorder, &mut shutdown, &caught_up).await {
                 return;
             }
             day += 1;
@@ -91,11 +98,12 @@ fn centre_date(scenario: &Scenario, at: Millis) -> Option<jiff::civil::Date> {
 }
 
 /// Releases the simulation's events as the wall clock reaches them: all that are due at once,
-/// in batches, then each as its time comes. False on shutdown.
+/// in batches (then `caught_up` turns true), then each as its time comes. False on shutdown.
 async fn release(
     mut events: Peekable<Simulation>,
     recorder: &RecorderHandle,
     shutdown: &mut watch::Receiver<bool>,
+    caught_up: &watch::Sender<bool>,
 ) -> bool {
     loop {
         let now = wall_ms();
@@ -112,6 +120,7 @@ async fn release(
             }
             continue;
         }
+        caught_up.send_if_modified(|done| !std::mem::replace(done, true));
         let Some(next) = events.peek() else {
             tracing::info!("demo: the simulated day ended; starting the next");
             return true;
@@ -194,14 +203,24 @@ impl DemoLogins {
         )
     }
 
-    /// Logs how to sign in, once the server's URL is known.
+    /// Logs how to sign in, once the server's URL is known, and prints it to stdout beside
+    /// the `floorwatch listening on` line, where the person who ran `./scripts/demo` looks.
     pub fn announce(&self, url: &str) {
+        use std::io::Write;
         tracing::info!(
             file = %self.file.display(),
             "demo: sign in at {url}/ as {DEMO_ADMIN} / {} or {DEMO_WALL} / {}",
             self.admin.expose(),
             self.wall.expose()
         );
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(
+            stdout,
+            "sign in as {DEMO_ADMIN} / {} (everything), or {DEMO_WALL} / {} (the TV on the wall)",
+            self.admin.expose(),
+            self.wall.expose()
+        );
+        let _ = stdout.flush();
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use floorwatch_core::AgentView;
+use floorwatch_core::{AgentView, Scope};
 use floorwatch_tests::{Board, LiveClient, Server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,4 +46,12 @@ async fn the_demo_shows_a_live_floor_at_once() {
         board.agents.values().filter(|a| a.state.is_some()).count()
     );
     assert!(centre.agents.logged_in > 0);
+
+    // The day up to now was recorded before the wall clock moved the floor on: none of it
+    // counts as late, and its minutes are in the sparklines from the first snapshot.
+    assert_eq!(health["events"]["late"], 0, "{health}");
+    if centre.offered > 0 {
+        let points = board.history.get(&Scope::Centre).map_or(0, Vec::len);
+        assert!(points > 0, "calls today but no sparkline points");
+    }
 }
