@@ -4,6 +4,7 @@
 //! Every kind is documented with an example in `docs/EVENTS.md`; that file and this one change
 //! together.
 
+use crate::caller::CallerNumber;
 use serde::{Deserialize, Serialize};
 
 /// The only version of the event format this build reads and writes.
@@ -65,9 +66,10 @@ pub enum EventKind {
         queue: String,
         #[serde(default)]
         priority: u8,
-        /// The caller's number, unmasked as the switch sent it; masked before display.
+        /// The caller's number, unmasked as the switch sent it; masked before display (and in
+        /// `Debug`, [`CallerNumber`]).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        caller: Option<String>,
+        caller: Option<CallerNumber>,
         #[serde(default)]
         direction: Direction,
     },
@@ -424,7 +426,7 @@ impl EventKind {
             EventKind::AgentTeam { team, .. } => out.push(("team", Some(team))),
             EventKind::CallEnteredQueue { queue, caller, .. } => {
                 out.push(("queue", Some(queue)));
-                out.push(("caller", caller.as_deref()));
+                out.push(("caller", caller.as_ref().map(CallerNumber::as_str)));
             }
             EventKind::CallTransferred {
                 queue,

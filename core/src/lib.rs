@@ -8,6 +8,7 @@
 pub mod alerts;
 pub mod ami;
 pub mod calendar;
+pub mod caller;
 pub mod engine;
 pub mod erlang;
 pub mod event;

@@ -24,7 +24,7 @@ use std::fmt;
 use floorwatch_core::{Direction, Event, EventKind, Millis};
 use serde::Serialize;
 
-use crate::accounts::mask_caller;
+use crate::accounts::{CallerNumber, mask_caller};
 
 /// How long a visit stays listed after its queue outcome: the last hour of the floor's clock,
 /// the span a supervisor looks back over when a caller rings again or complains.
@@ -194,7 +194,14 @@ impl CallRegister {
                 priority,
                 caller,
                 direction,
-            } => self.entered(call, queue, *priority, caller.as_deref(), *direction, at),
+            } => self.entered(
+                call,
+                queue,
+                *priority,
+                caller.as_ref().map(CallerNumber::as_str),
+                *direction,
+                at,
+            ),
             EventKind::CallAnswered {
                 call,
                 agent,
@@ -458,7 +465,7 @@ mod tests {
                 call: call.into(),
                 queue: queue.into(),
                 priority: 1,
-                caller: caller.map(str::to_string),
+                caller: caller.map(CallerNumber::from),
                 direction: Direction::Inbound,
             },
         )

@@ -156,7 +156,7 @@ impl Recorder {
                 call: call(c),
                 queue: queue(q),
                 priority: day.queues[q].priority,
-                caller: Some(caller.to_string()),
+                caller: Some(caller.to_string().into()),
                 direction,
             },
             RawKind::Offered { call: c, agent: a } => EventKind::CallOffered {

@@ -10,6 +10,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::{MAX_LINE_LEN, fnv1a, parse_time, pause_reason};
+use crate::caller::CallerNumber;
 use crate::event::{
     AgentState, Direction, EVENT_VERSION, Event, EventError, EventKind, MAX_FIELD_LEN, Millis,
     NotReadyReason,
@@ -385,7 +386,7 @@ impl QueueLogReader {
                     call: line.call()?.to_string(),
                     queue: line.queue()?.to_string(),
                     priority: 0,
-                    caller: caller.map(str::to_string),
+                    caller: caller.map(CallerNumber::from),
                     direction: Direction::Inbound,
                 });
                 Ok((out, None))

@@ -135,7 +135,9 @@ impl QueueLogWriter {
                     "ENTERQUEUE",
                     &[
                         String::new(),
-                        caller.clone().unwrap_or_default(),
+                        caller
+                            .as_ref()
+                            .map_or_else(String::new, |c| c.as_str().to_string()),
                         position.to_string(),
                     ],
                 )]

@@ -23,7 +23,7 @@ pub mod token;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-pub use caller::mask_caller;
+pub use caller::{CallerNumber, mask_caller};
 pub use login::{LoginGuard, LoginPolicy, Refusal};
 pub use password::{Password, PasswordRefused};
 pub use role::{Role, RoleSubtrees, Subtree};

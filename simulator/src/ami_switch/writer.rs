@@ -203,7 +203,15 @@ impl AmiWriter {
                 queue,
                 caller,
                 ..
-            } => self.join(call, queue, caller.as_deref(), ts, out),
+            } => self.join(
+                call,
+                queue,
+                caller
+                    .as_ref()
+                    .map(floorwatch_core::caller::CallerNumber::as_str),
+                ts,
+                out,
+            ),
             EventKind::CallOffered { call, agent } => self.called(call, agent, ts, out),
             EventKind::CallRingNoAnswer { call, agent } => {
                 self.ring_no_answer(call, agent, ts, out)

@@ -2,6 +2,7 @@
 
 use super::{MAX_DURATION_MS, PLAUSIBLE_TS};
 use crate::ami::AmiMessage;
+use crate::caller::CallerNumber;
 use crate::event::{MAX_FIELD_LEN, Millis};
 
 /// The member an agent event names: its member name, else its interface. Member names are what
@@ -67,11 +68,11 @@ pub(super) fn wrap_up_s(message: &AmiMessage) -> Option<u32> {
 }
 
 /// A caller number worth keeping (Asterisk writes `<unknown>` for none).
-pub(super) fn caller(message: &AmiMessage) -> Option<String> {
+pub(super) fn caller(message: &AmiMessage) -> Option<CallerNumber> {
     message
         .first_of(&["CallerIDNum", "CallerID"])
         .filter(|c| !c.eq_ignore_ascii_case("<unknown>") && c.len() <= MAX_FIELD_LEN)
-        .map(str::to_string)
+        .map(CallerNumber::from)
 }
 
 /// Every value an id is taken from must fit an event field; a message with a longer one is
