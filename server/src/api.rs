@@ -123,11 +123,31 @@ fn query_error(rejection: QueryRejection) -> ApiError {
     ApiError::BadRequest(rejection.body_text())
 }
 
+/// `?scope=SCOPE&window=WINDOW`, as `metrics` and the exports take them.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MetricsQuery {
+pub struct ScopeWindowQuery {
     scope: Option<String>,
     window: Option<String>,
+}
+
+impl ScopeWindowQuery {
+    /// The scope (default `centre`) and window (default `today`); a bad one is a 400 naming
+    /// the parameter.
+    pub fn resolve(&self) -> Result<(Scope, Window), ApiError> {
+        let bad = |name: &'static str| {
+            move |e: floorwatch_core::ScopeError| ApiError::BadRequest(format!("`{name}`: {e}"))
+        };
+        let scope = match self.scope.as_deref() {
+            None => Scope::Centre,
+            Some(text) => text.parse().map_err(bad("scope"))?,
+        };
+        let window = match self.window.as_deref() {
+            None => Window::Today,
+            Some(text) => text.parse().map_err(bad("window"))?,
+        };
+        Ok((scope, window))
+    }
 }
 
 /// `GET /api/v1/metrics?scope=SCOPE&window=WINDOW`: the figures of docs/METRICS.md for one
@@ -135,21 +155,10 @@ pub struct MetricsQuery {
 pub async fn metrics(
     State(state): State<AppState>,
     identity: Identity,
-    query: Result<Query<MetricsQuery>, QueryRejection>,
+    query: Result<Query<ScopeWindowQuery>, QueryRejection>,
 ) -> Result<Json<Figures>, ApiError> {
     let Query(query) = query.map_err(query_error)?;
-    let scope: Scope = match query.scope.as_deref() {
-        None => Scope::Centre,
-        Some(text) => text
-            .parse()
-            .map_err(|e: floorwatch_core::ScopeError| ApiError::BadRequest(e.to_string()))?,
-    };
-    let window: Window = match query.window.as_deref() {
-        None => Window::Today,
-        Some(text) => text
-            .parse()
-            .map_err(|e: floorwatch_core::ScopeError| ApiError::BadRequest(e.to_string()))?,
-    };
+    let (scope, window) = query.resolve()?;
     let floor = floor::lock(&state.floor);
     identity.require(Identity::read_permission(&scope), &scope, &floor)?;
     let figures = floor.figures(&scope, window)?;

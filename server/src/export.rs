@@ -12,9 +12,8 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use floorwatch_core::{AgentView, Figures, Scope, Window};
-use serde::Deserialize;
 
-use crate::api::ApiError;
+use crate::api::{ApiError, ScopeWindowQuery};
 use crate::app::AppState;
 use crate::audit::{Action, AuditTrail, Entry};
 use crate::calls::api::write_audit;
@@ -40,32 +39,14 @@ pub const AGENT_COLUMNS: [&str; 14] = [
     "utilisation_pct",
 ];
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExportQuery {
-    scope: Option<String>,
-    window: Option<String>,
-}
-
 /// `GET /api/v1/export/agents.csv?scope=SCOPE&window=WINDOW`.
 pub async fn agents_csv(
     State(state): State<AppState>,
     identity: Identity,
-    query: Result<Query<ExportQuery>, QueryRejection>,
+    query: Result<Query<ScopeWindowQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|r| ApiError::BadRequest(r.body_text()))?;
-    let scope: Scope = match query.scope.as_deref() {
-        None => Scope::Centre,
-        Some(text) => text.parse().map_err(|e: floorwatch_core::ScopeError| {
-            ApiError::BadRequest(format!("`scope`: {e}"))
-        })?,
-    };
-    let window: Window = match query.window.as_deref() {
-        None => Window::Today,
-        Some(text) => text.parse().map_err(|e: floorwatch_core::ScopeError| {
-            ApiError::BadRequest(format!("`window`: {e}"))
-        })?,
-    };
+    let (scope, window) = query.resolve()?;
     let rows = {
         let floor = floor::lock(&state.floor);
         identity.require(Permission::Export, &scope, &floor)?;
