@@ -22,7 +22,8 @@ use crate::api;
 use crate::assets;
 use crate::config::{ClockMode, DataDir, Settings};
 use crate::demo::{Demo, DemoLogins};
-use crate::floor::{self, Floor, SharedFloor};
+use crate::floor::{self, CATCH_UP_STEPS, Floor, SharedFloor};
+use crate::horizon::Lookout;
 use crate::ingest;
 use crate::journal::{Journal, REPLAY_DAYS, ReplayReport};
 use crate::live::{self, Clients, Publisher};
@@ -156,16 +157,35 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         .checked_sub(jiff::Span::new().days(i64::from(REPLAY_DAYS) - 1))
         .unwrap_or_else(|_| utc_today());
     let started = Instant::now();
+    // An event too far ahead (journaled before the horizon was checked) is set aside, not
+    // applied: it would move the clock for good (docs/EVENTS.md, "Time").
+    let mut lookout = Lookout::new(settings.horizon, None);
+    let wall_now = wall_ms();
+    let mut set_aside = 0u64;
     let (journal, replay) = Journal::open(
         &data_dir.join("journal"),
         settings.fsync,
         replay_from,
         |day, event| {
+            if let Err(why) = lookout.admit(&event, wall_now) {
+                set_aside += 1;
+                if set_aside <= 10 {
+                    tracing::warn!(id = %event.id, source = %event.source, reason = %why, "journaled event set aside: too far ahead (see `floorwatch journal check`)");
+                }
+                return;
+            }
             seen.insert(day, fingerprint(&event.id));
             floor.apply(&event);
         },
     )?;
     report_replay(&replay, started.elapsed());
+    if set_aside > 0 {
+        tracing::warn!(
+            set_aside,
+            "journaled events too far ahead of the clock were set aside, not applied; \
+             `floorwatch journal check` lists them"
+        );
+    }
     floor.set_evaluating(true);
     floor.attach_alert_journal(alert_journal);
     // The demo records its day up to now before the wall clock ticks (see `wall_clock`).
@@ -181,6 +201,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         floor.clone(),
         telemetry.clone(),
         pulse.clone(),
+        lookout,
     )
     .spawn()
     .context("starting the recorder thread")?;
@@ -488,9 +509,24 @@ async fn wall_clock(state: AppState, mut demo_caught_up: watch::Receiver<bool>) 
     loop {
         tokio::select! {
             _ = interval.tick() => {
-                let mut floor = floor::lock(&state.floor);
-                floor.tick(wall_ms());
-                state.pulse.set_clock(floor.now());
+                // A clock that jumped (a suspended machine) is caught up in steps, so that
+                // nobody waits for the floor's lock meanwhile.
+                let now = wall_ms();
+                loop {
+                    let caught_up = {
+                        let mut floor = floor::lock(&state.floor);
+                        let done = floor.catch_up(now, CATCH_UP_STEPS);
+                        if done {
+                            floor.tick(now);
+                            state.pulse.set_clock(floor.now());
+                        }
+                        done
+                    };
+                    if caught_up {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
             }
             _ = shutdown.changed() => return,
         }

@@ -71,6 +71,15 @@ pub struct Cli {
     /// late (they are still applied) [default: 30].
     #[arg(long, value_name = "SECS")]
     pub lateness: Option<u64>,
+    /// With `--clock wall`: events more than this many seconds ahead of the wall clock are
+    /// refused (a switch with a wrong clock, a typo in a replay) [default: 300].
+    #[arg(long, value_name = "SECS")]
+    pub max_future: Option<u64>,
+    /// With `--clock events`: events more than this many seconds ahead of the latest accepted
+    /// event are refused, unless the journal is empty; raise it to replay a day long after the
+    /// last one [default: 86400].
+    #[arg(long, value_name = "SECS")]
+    pub max_jump: Option<u64>,
     /// Live deltas are coalesced and sent at most this often [default: 250].
     #[arg(long, value_name = "MS")]
     pub push_interval_ms: Option<u64>,
@@ -115,7 +124,7 @@ pub struct Cli {
     pub session_max: Option<u64>,
 }
 
-/// `floorwatch user|token|audit ...`: accounts, API tokens and the audit trail of a data dir,
+/// `floorwatch user|token|audit|journal ...`: accounts, API tokens and the audit trail of a data dir,
 /// with or without the server running (docs/SECURITY.md).
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -128,6 +137,9 @@ pub enum Command {
     /// The audit trail: verify its hash chain, list records.
     #[command(subcommand)]
     Audit(crate::audit::command::AuditCommand),
+    /// The event journal: check what a start would replay and set aside.
+    #[command(subcommand)]
+    Journal(crate::journal_command::JournalCommand),
 }
 
 impl Command {
@@ -137,6 +149,7 @@ impl Command {
             Command::User(command) => command.run(),
             Command::Token(command) => command.run(),
             Command::Audit(command) => command.run(),
+            Command::Journal(command) => command.run(),
         }
     }
 }
@@ -177,6 +190,8 @@ struct FileConfig {
     clock: Option<ClockMode>,
     ingest_token: Option<Secret>,
     lateness: Option<u64>,
+    max_future: Option<u64>,
+    max_jump: Option<u64>,
     push_interval_ms: Option<u64>,
     heartbeat_ms: Option<u64>,
     fsync: Option<FsyncPolicy>,
@@ -268,6 +283,8 @@ pub struct Settings {
     pub clock: ClockMode,
     pub ingest_token: Option<Secret>,
     pub lateness: Duration,
+    /// How far ahead of the server's clock an event may be (`--max-future`, `--max-jump`).
+    pub horizon: crate::horizon::Horizon,
     pub push_interval: Duration,
     pub heartbeat: Duration,
     pub fsync: FsyncPolicy,
@@ -405,6 +422,7 @@ impl Settings {
             .slow_client_timeout_ms
             .or(file.slow_client_timeout_ms)
             .unwrap_or(10_000);
+        let clock = cli.clock.or(file.clock).unwrap_or(ClockMode::Wall);
         let settings = Settings {
             config_file: None,
             listen,
@@ -412,9 +430,15 @@ impl Settings {
             organisation,
             demo,
             demo_seed: cli.demo_seed.or(file.demo_seed),
-            clock: cli.clock.or(file.clock).unwrap_or(ClockMode::Wall),
+            clock,
             ingest_token: token,
             lateness: Duration::from_secs(cli.lateness.or(file.lateness).unwrap_or(30)),
+            horizon: crate::horizon::Horizon::new(
+                clock,
+                cli.max_future.or(file.max_future),
+                cli.max_jump.or(file.max_jump),
+            )
+            .map_err(|(key, message)| ConfigError::Invalid { key, message })?,
             push_interval: Duration::from_millis(push_interval_ms),
             heartbeat: Duration::from_millis(heartbeat_ms),
             fsync: cli.fsync.or(file.fsync).unwrap_or(FsyncPolicy::Batch),

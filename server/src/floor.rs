@@ -26,6 +26,10 @@ use crate::calls::CallRegister;
 /// Minutes of history kept per scope (the sparklines show the last hour).
 pub const HISTORY_MINUTES: usize = 60;
 const MINUTE: Millis = 60_000;
+/// Most boundaries (evaluations or samples) taken under one hold of the lock while a long jump
+/// of the clock is caught up ([`Floor::catch_up`]): about a millisecond each on a 5,000-agent
+/// floor, so a reader waits some tens of milliseconds at most.
+pub const CATCH_UP_STEPS: usize = 32;
 /// Before this the engine's clock has not been set by any event or tick (2000-01-01).
 const CLOCK_UNSET_BEFORE: Millis = 946_684_800_000;
 
@@ -223,36 +227,79 @@ impl Floor {
         self.engine.agents_in(scope)
     }
 
-    /// Ticks the engine to each boundary in (now, t] and, in order, samples every scope at
-    /// each minute end and evaluates the alert rules at each 10-second boundary
+    /// Ticks the engine to each boundary in (now, t] that matters and, in order, samples every
+    /// scope at each minute end and evaluates the alert rules at each 10-second boundary
     /// (`alerts::EVALUATION_PERIOD_MS`), so a point shows the state at the end of its minute and
     /// an alert comes at the same event time whether time moved by an event or by the wall
-    /// clock. Only the last [`HISTORY_MINUTES`] minute ends of a long jump are sampled; no
-    /// evaluation boundary is ever skipped (docs/ALERTS.md, "Evaluation").
+    /// clock. Only the last [`HISTORY_MINUTES`] minute ends of a long jump are sampled, and only
+    /// the boundaries the alerts say can change anything are evaluated: a floor at rest skips
+    /// to its next timer (`Alerts::is_due`, docs/ALERTS.md "Evaluation").
     fn advance_to(&mut self, t: Millis) {
+        self.step_to(t, usize::MAX);
+    }
+
+    /// [`Self::advance_to`] in steps: takes at most `steps` boundaries (evaluations or
+    /// samples) and returns whether every boundary up to `t` is done. The recorder catches up a
+    /// long jump this way, letting go of the floor's lock between calls so that readers (the
+    /// publisher, the API) never wait for the whole jump. What the steps changed is readable
+    /// (and its alert changes journaled) when it returns.
+    pub fn catch_up(&mut self, t: Millis, steps: usize) -> bool {
+        let done = self.step_to(t, steps);
+        self.calls.forget_before(self.engine.now());
+        self.version += 1;
+        self.flush_alerts();
+        done
+    }
+
+    fn step_to(&mut self, t: Millis, steps: usize) -> bool {
         let now = self.engine.now();
         if t <= now || now < CLOCK_UNSET_BEFORE {
-            return;
+            return true;
         }
         let last = t.div_euclid(MINUTE) * MINUTE;
         let first_sampled = last - (HISTORY_MINUTES as Millis - 1) * MINUTE;
-        if self.evaluating {
-            for boundary in alerts::boundaries(now, t) {
+        if !self.evaluating {
+            let first = (now.div_euclid(MINUTE) + 1) * MINUTE;
+            let mut boundary = first.max(first_sampled);
+            while boundary <= last {
                 self.engine.tick(boundary);
-                if boundary.rem_euclid(MINUTE) == 0 && boundary >= first_sampled {
-                    self.sample(boundary - MINUTE);
-                }
+                self.sample(boundary - MINUTE);
+                boundary += MINUTE;
+            }
+            return true;
+        }
+        let mut left = steps;
+        let mut next = alerts::boundaries(now, t).next();
+        let mut done = true;
+        while let Some(boundary) = next.filter(|&b| b <= t) {
+            let due = self.alerts.alerts().is_due(boundary);
+            let sampled = boundary.rem_euclid(MINUTE) == 0 && boundary >= first_sampled;
+            if !due && !sampled {
+                // Nothing happens before the next due boundary or the next minute sampled.
+                let wake = self
+                    .alerts
+                    .alerts()
+                    .rests_until()
+                    .unwrap_or(boundary + alerts::EVALUATION_PERIOD_MS);
+                let sample = first_sampled.max((boundary.div_euclid(MINUTE) + 1) * MINUTE);
+                next = Some(wake.min(sample));
+                continue;
+            }
+            if left == 0 {
+                done = false;
+                break;
+            }
+            left -= 1;
+            self.engine.tick(boundary);
+            if sampled {
+                self.sample(boundary - MINUTE);
+            }
+            if due {
                 self.alerts.evaluate(&self.engine, boundary);
             }
-            return;
+            next = Some(boundary + alerts::EVALUATION_PERIOD_MS);
         }
-        let first = (now.div_euclid(MINUTE) + 1) * MINUTE;
-        let mut boundary = first.max(first_sampled);
-        while boundary <= last {
-            self.engine.tick(boundary);
-            self.sample(boundary - MINUTE);
-            boundary += MINUTE;
-        }
+        done
     }
 
     fn sample(&mut self, minute: Millis) {

@@ -14,6 +14,8 @@ use axum::response::Response;
 use floorwatch_core::Event;
 use floorwatch_core::wire::{IngestLineError, IngestReply};
 use futures_util::StreamExt;
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -23,13 +25,25 @@ use crate::identity::Identity;
 use crate::recorder::RecordError;
 use crate::telemetry::EventOutcome;
 
+/// Line errors listed in one reply; `rejected` counts them all. A body of garbage costs its
+/// sender a reply of some tens of kilobytes, never a multiple of the body.
+pub const MAX_LISTED_ERRORS: usize = 100;
+/// Longest reason listed for one line, bytes (a reason may quote the line's own text).
+const MAX_REASON_BYTES: usize = 300;
+
 /// The valid events of a request, and why the others were refused.
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub events: Vec<Event>,
+    /// The line (or array position) of each event, for the errors the recorder adds.
+    lines: Vec<u64>,
+    /// The first [`MAX_LISTED_ERRORS`] refused lines, in line order.
     pub errors: Vec<IngestLineError>,
-    /// The `source` of each refused line where it could be read, for the per-source counts.
-    pub refused_sources: Vec<String>,
+    /// Every refused line, listed or not.
+    pub rejected: u64,
+    /// Refused lines by `source`, where it could be read ("unknown" otherwise), for the
+    /// per-source counts.
+    pub refused_sources: BTreeMap<String, u64>,
 }
 
 /// Why a whole body was refused (a JSON array that does not parse as one).
@@ -77,16 +91,40 @@ fn parse_ndjson(body: &[u8]) -> Parsed {
 impl Parsed {
     fn line(&mut self, line: u64, text: &str) {
         match Event::from_json(text) {
-            Ok(event) => self.events.push(event),
+            Ok(event) => {
+                self.events.push(event);
+                self.lines.push(line);
+            }
             Err(e) => self.refuse(line, e.to_string(), source_of(text)),
         }
     }
 
     fn refuse(&mut self, line: u64, reason: String, source: Option<String>) {
-        self.errors.push(IngestLineError { line, reason });
-        self.refused_sources
-            .push(source.unwrap_or_else(|| "unknown".into()));
+        self.rejected += 1;
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            self.errors.push(IngestLineError {
+                line,
+                reason: clip(reason),
+            });
+        }
+        *self
+            .refused_sources
+            .entry(source.unwrap_or_else(|| "unknown".into()))
+            .or_default() += 1;
     }
+}
+
+/// `reason` cut to [`MAX_REASON_BYTES`] on a character boundary.
+fn clip(mut reason: String) -> String {
+    if reason.len() > MAX_REASON_BYTES {
+        let mut end = MAX_REASON_BYTES;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+        reason.push('…');
+    }
+    reason
 }
 
 /// The `source` of a line that failed validation, if it has a readable one.
@@ -101,19 +139,31 @@ fn source_of(text: &str) -> Option<String> {
         .filter(|s| !s.is_empty() && s.len() <= floorwatch_core::event::MAX_FIELD_LEN)
 }
 
-/// Records the valid events of `parsed` and builds the reply.
+/// Records the valid events of `parsed` and builds the reply: the lines refused here and the
+/// events the recorder refused (too far ahead), in line order, the first
+/// [`MAX_LISTED_ERRORS`] listed.
 async fn ingest(state: &AppState, parsed: Parsed) -> Result<IngestReply, RecordError> {
-    for source in &parsed.refused_sources {
+    for (source, n) in &parsed.refused_sources {
         state
             .telemetry
-            .count_events(source, EventOutcome::Rejected, 1);
+            .count_events(source, EventOutcome::Rejected, *n);
     }
     let recorded = state.recorder.record(parsed.events).await?;
+    let mut errors = parsed.errors;
+    let refused = recorded.refused.len() as u64;
+    errors.extend(recorded.refused.into_iter().filter_map(|(i, why)| {
+        Some(IngestLineError {
+            line: *parsed.lines.get(i)?,
+            reason: why.to_string(),
+        })
+    }));
+    errors.sort_by_key(|e| e.line);
+    errors.truncate(MAX_LISTED_ERRORS);
     Ok(IngestReply {
         accepted: recorded.accepted,
         duplicate: recorded.duplicate,
-        rejected: parsed.errors.len() as u64,
-        errors: parsed.errors,
+        rejected: parsed.rejected + refused,
+        errors,
     })
 }
 
@@ -202,7 +252,12 @@ mod tests {
             "{:?}",
             parsed.errors
         );
-        assert_eq!(parsed.refused_sources, vec!["pbx", "unknown"]);
+        let sources: Vec<(&str, u64)> = parsed
+            .refused_sources
+            .iter()
+            .map(|(s, n)| (s.as_str(), *n))
+            .collect();
+        assert_eq!(sources, vec![("pbx", 1), ("unknown", 1)]);
     }
 
     #[test]
@@ -228,6 +283,19 @@ mod tests {
         assert_eq!(parsed.events.len(), 1);
         assert_eq!(parsed.errors[0].line, 2);
         assert!(parsed.errors[0].reason.contains("UTF-8"));
+    }
+
+    #[test]
+    fn a_body_of_garbage_lists_the_first_errors_and_counts_the_rest() {
+        let long = format!("{{\"v\":1,\"type\":\"{}\"}}", "y".repeat(100_000));
+        let body = format!("{long}\n{}", "x\n".repeat(50_000));
+        let parsed = parse_body(body.as_bytes()).unwrap();
+        assert_eq!(parsed.rejected, 50_001);
+        assert_eq!(parsed.errors.len(), MAX_LISTED_ERRORS);
+        assert!(parsed.errors[0].reason.len() <= MAX_REASON_BYTES + '…'.len_utf8());
+        assert_eq!(parsed.refused_sources.get("unknown"), Some(&50_001));
+        let listed: usize = parsed.errors.iter().map(|e| e.reason.len() + 16).sum();
+        assert!(listed < 64 * 1024, "{listed} bytes of errors");
     }
 
     #[test]

@@ -101,7 +101,7 @@ impl Journal {
             replay_segment(
                 path,
                 newest,
-                &mut |e| {
+                &mut |_, e| {
                     if replay {
                         apply(*day, e)
                     }
@@ -212,6 +212,27 @@ impl Journal {
     }
 }
 
+/// Reads every segment of the journal in `dir`, archived ones included, in order, handing
+/// each event with its segment and 1-based line to `visit`; changes nothing on disk (a torn
+/// tail is reported, not cut off). For `floorwatch journal check`.
+pub fn read_all(
+    dir: &Path,
+    mut visit: impl FnMut(&Path, u64, Event),
+) -> Result<ReplayReport, JournalError> {
+    let mut report = ReplayReport::default();
+    for (_, path) in list_segments(dir)? {
+        report.segments += 1;
+        replay_segment_as(
+            &path,
+            true,
+            false,
+            &mut |line, e| visit(&path, line, e),
+            &mut report,
+        )?;
+    }
+    Ok(report)
+}
+
 /// Segments in `dir`, oldest first; other files are left alone.
 fn list_segments(dir: &Path) -> Result<Vec<(Date, PathBuf)>, JournalError> {
     let mut out = Vec::new();
@@ -232,9 +253,22 @@ fn list_segments(dir: &Path) -> Result<Vec<(Date, PathBuf)>, JournalError> {
 fn replay_segment(
     path: &Path,
     newest: bool,
-    apply: &mut impl FnMut(Event),
+    apply: &mut impl FnMut(u64, Event),
     report: &mut ReplayReport,
 ) -> Result<(), JournalError> {
+    replay_segment_as(path, newest, newest, apply, report)
+}
+
+/// Reads one segment; an unterminated last line is a torn tail where `tail_may_tear` (the
+/// newest segment), cut off where `cut_torn_tail` too.
+fn replay_segment_as(
+    path: &Path,
+    tail_may_tear: bool,
+    cut_torn_tail: bool,
+    apply: &mut impl FnMut(u64, Event),
+    report: &mut ReplayReport,
+) -> Result<(), JournalError> {
+    let newest = tail_may_tear;
     let file = File::open(path).map_err(io_err(path))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut line = Vec::with_capacity(512);
@@ -276,14 +310,14 @@ fn replay_segment(
         match Event::from_json(text) {
             Ok(event) => {
                 report.events += 1;
-                apply(event);
+                apply(line_no, event);
             }
             Err(e) => report
                 .bad_lines
                 .push((path.to_path_buf(), line_no, e.to_string())),
         }
     }
-    if newest && report.torn_tail.is_some() {
+    if cut_torn_tail && report.torn_tail.is_some() {
         let file = OpenOptions::new()
             .write(true)
             .open(path)

@@ -14,10 +14,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+use floorwatch_core::alerts::EVALUATION_PERIOD_MS;
 use floorwatch_core::{Applied, Event};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::floor::{self, SharedFloor};
+use crate::floor::{self, CATCH_UP_STEPS, SharedFloor};
+use crate::horizon::{Lookout, TooFarAhead};
 use crate::journal::{Journal, JournalError};
 use crate::seen_ids::{SeenIds, fingerprint};
 use crate::telemetry::{EventOutcome, Telemetry};
@@ -29,13 +31,16 @@ const GROUP_BATCHES: usize = 256;
 /// Acceptance times kept for the ingest-to-push histogram between two publisher ticks.
 const MAX_PENDING_PUSH: usize = 10_000;
 
-/// What one batch came to. Every event is in exactly one count.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What one batch came to. Every event is accepted, a duplicate or refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recorded {
     pub accepted: u64,
     pub duplicate: u64,
     /// Of the accepted ones, how many were late (see [`crate::floor::Outcome::late_by`]).
     pub late: u64,
+    /// Events refused for their time (too far ahead, see [`crate::horizon`]): their index in
+    /// the batch and why. Not journaled, not applied.
+    pub refused: Vec<(usize, TooFarAhead)>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -124,8 +129,18 @@ pub struct Recorder {
     floor: SharedFloor,
     telemetry: Arc<Telemetry>,
     pulse: Arc<Pulse>,
+    /// Refuses events too far ahead of the clock before they are journaled.
+    lookout: Lookout,
     /// When each source was last warned about late events (one warning a minute at most).
     late_warned: HashMap<String, Instant>,
+}
+
+/// What becomes of one event of a group, decided before the journal is written.
+enum Mark {
+    /// New: journaled, then applied (the id's fingerprint, for the seen ids).
+    New(u128),
+    Duplicate,
+    Refused(TooFarAhead),
 }
 
 impl Recorder {
@@ -135,6 +150,7 @@ impl Recorder {
         floor: SharedFloor,
         telemetry: Arc<Telemetry>,
         pulse: Arc<Pulse>,
+        lookout: Lookout,
     ) -> Recorder {
         Recorder {
             journal,
@@ -142,6 +158,7 @@ impl Recorder {
             floor,
             telemetry,
             pulse,
+            lookout,
             late_warned: HashMap::new(),
         }
     }
@@ -194,23 +211,30 @@ impl Recorder {
     }
 
     fn record_group(&mut self, group: &mut Vec<Batch>, buf: &mut Vec<u8>) {
-        // Which events are new: not journaled before, not earlier in this group.
-        // For each event, its id's fingerprint if it is to be journaled, `None` if a duplicate.
-        let mut fresh: Vec<Vec<Option<u128>>> = Vec::with_capacity(group.len());
+        // What becomes of each event: new (not journaled before, not earlier in this group,
+        // not too far ahead), a duplicate, or refused.
+        let mut marks: Vec<Vec<Mark>> = Vec::with_capacity(group.len());
         let mut in_group = HashSet::new();
+        let lookout_before = self.lookout.clone();
+        let wall_now = jiff::Timestamp::now().as_millisecond();
         buf.clear();
         for batch in group.iter() {
-            let mut marks = Vec::with_capacity(batch.events.len());
+            let mut batch_marks = Vec::with_capacity(batch.events.len());
             for event in &batch.events {
                 let fp = fingerprint(&event.id);
-                let new = !self.seen.contains(fp) && in_group.insert(fp);
-                if new {
+                let mark = if self.seen.contains(fp) || in_group.contains(&fp) {
+                    Mark::Duplicate
+                } else if let Err(refused) = self.lookout.admit(event, wall_now) {
+                    Mark::Refused(refused)
+                } else {
+                    in_group.insert(fp);
                     buf.extend_from_slice(event.to_json().as_bytes());
                     buf.push(b'\n');
-                }
-                marks.push(new.then_some(fp));
+                    Mark::New(fp)
+                };
+                batch_marks.push(mark);
             }
-            fresh.push(marks);
+            marks.push(batch_marks);
         }
 
         let started = Instant::now();
@@ -220,24 +244,48 @@ impl Recorder {
             .journal_seconds
             .observe(started.elapsed().as_secs_f64());
         if let Err(e) = written {
+            // Nothing of the group was accepted: the clock it would have moved stays put.
+            self.lookout = lookout_before;
             self.fail_group(group, &e);
             return;
         }
 
-        let mut by_source: HashMap<String, [u64; 3]> = HashMap::new();
+        // [accepted, duplicate, late, refused] per source.
+        let mut by_source: HashMap<String, [u64; 4]> = HashMap::new();
         let mut replies = Vec::with_capacity(group.len());
         {
             let mut floor = floor::lock(&self.floor);
-            for (batch, marks) in group.iter().zip(&fresh) {
+            for (batch, marks) in group.iter().zip(marks) {
                 let mut recorded = Recorded::default();
-                for (event, mark) in batch.events.iter().zip(marks) {
+                for (i, (event, mark)) in batch.events.iter().zip(marks).enumerate() {
                     let counts = by_source.entry(event.source.clone()).or_default();
-                    let Some(fp) = mark else {
-                        recorded.duplicate += 1;
-                        counts[1] += 1;
-                        continue;
+                    let fp = match mark {
+                        Mark::New(fp) => fp,
+                        Mark::Duplicate => {
+                            recorded.duplicate += 1;
+                            counts[1] += 1;
+                            continue;
+                        }
+                        Mark::Refused(why) => {
+                            counts[3] += 1;
+                            tracing::debug!(source = %event.source, id = %event.id, ts = event.ts, "event refused: too far ahead");
+                            recorded.refused.push((i, why));
+                            continue;
+                        }
                     };
-                    self.seen.insert(today, *fp);
+                    self.seen.insert(today, fp);
+                    // A long jump is caught up in steps, letting go of the lock between them:
+                    // the publisher and the API read the floor meanwhile (the jump itself is
+                    // bounded by the horizon, and a floor at rest skips to its next timer).
+                    if !event.test
+                        && event.ts - floor.now() > CATCH_UP_STEPS as i64 * EVALUATION_PERIOD_MS
+                    {
+                        while !floor.catch_up(event.ts, CATCH_UP_STEPS) {
+                            drop(floor);
+                            std::thread::yield_now();
+                            floor = floor::lock(&self.floor);
+                        }
+                    }
                     let outcome = floor.apply(event);
                     if outcome.applied == Applied::Duplicate {
                         // The engine knew the id although the journal did not (it cannot happen
@@ -259,13 +307,15 @@ impl Recorder {
             self.pulse.set_clock(floor.now());
         }
         let accepted_at = Instant::now();
-        for (source, [accepted, duplicate, late]) in by_source {
+        for (source, [accepted, duplicate, late, refused]) in by_source {
             self.telemetry
                 .count_events(&source, EventOutcome::Accepted, accepted);
             self.telemetry
                 .count_events(&source, EventOutcome::Duplicate, duplicate);
             self.telemetry
                 .count_events(&source, EventOutcome::Late, late);
+            self.telemetry
+                .count_events(&source, EventOutcome::Rejected, refused);
             if late > 0 {
                 self.warn_late(source, late, accepted_at);
             }

@@ -48,6 +48,17 @@ impl Batcher {
         self.pending.push(notice);
     }
 
+    /// When the changes waiting now are due to go out (`None`: nothing waits).
+    pub fn due_at(&self) -> Option<Millis> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        Some(
+            self.last_sent
+                .map_or(Millis::MIN, |last| last + self.window),
+        )
+    }
+
     /// The batch due at boundary `at`, if any.
     pub fn close(&mut self, at: Millis) -> Option<NotificationBatch> {
         let due = self.last_sent.is_none_or(|last| at - last >= self.window);

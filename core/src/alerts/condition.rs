@@ -91,6 +91,15 @@ impl Run {
     pub fn is_idle(&self) -> bool {
         self.active_since.is_none() && self.critical_since.is_none()
     }
+
+    /// The times at which a `hold` of this run is first met: where [`step`] can decide
+    /// differently with the same reading (`super::rest`).
+    pub fn held_at(&self, hold: Millis) -> impl Iterator<Item = Millis> {
+        [self.active_since, self.critical_since, self.calm_since]
+            .into_iter()
+            .flatten()
+            .map(move |since| since.saturating_add(hold))
+    }
 }
 
 /// What the boundary decides for one condition.

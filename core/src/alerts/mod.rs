@@ -17,6 +17,7 @@ mod condition;
 mod kinds;
 mod metric;
 mod observed;
+mod rest;
 mod rules;
 mod text;
 mod tree;
@@ -98,6 +99,9 @@ pub struct Alerts {
     /// The latest boundary evaluated (or change restored): earlier ones are not evaluated again.
     evaluated_to: Option<Millis>,
     watching_since: Option<Millis>,
+    /// Boundaries before this would decide nothing (the floor is at rest, see `rest`), unless
+    /// an event is observed or an alert acknowledged first, which forgets it.
+    rest_until: Option<Millis>,
 }
 
 impl Alerts {
@@ -134,6 +138,7 @@ impl Alerts {
             batcher: Batcher::new(Millis::from(config.batch_s) * 1000),
             evaluated_to: None,
             watching_since: None,
+            rest_until: None,
         })
     }
 
@@ -147,7 +152,21 @@ impl Alerts {
     /// the boundaries up to the event's time were evaluated). Duplicates and test events show
     /// that their source is alive and count for nothing else.
     pub fn observe(&mut self, event: &Event, applied: Applied) {
+        self.rest_until = None;
         self.observed.observe(event, applied);
+    }
+
+    /// Whether evaluating boundary `at` could change anything. False only while the floor is
+    /// at rest and no timer is due before `at` (docs/ALERTS.md, "Evaluation"): a caller may
+    /// then skip the boundary, and a clock that jumps over a quiet night costs a handful of
+    /// evaluations instead of thousands. Evaluating it anyway is harmless.
+    pub fn is_due(&self, at: Millis) -> bool {
+        self.rest_until.is_none_or(|until| at >= until)
+    }
+
+    /// The first boundary [`Alerts::is_due`] will answer true for, when the floor is at rest.
+    pub fn rests_until(&self) -> Option<Millis> {
+        self.rest_until
     }
 
     /// Evaluates every rule at boundary `at`. Tick the engine to `at` first: the figures read
@@ -249,11 +268,9 @@ impl Alerts {
         for change in orphans {
             record(&mut self.book, &mut self.batcher, &mut changes, change);
         }
-        Evaluation {
-            at,
-            changes,
-            batch: self.batcher.close(at),
-        }
+        let batch = self.batcher.close(at);
+        self.rest_until = self.rest_after(engine, at);
+        Evaluation { at, changes, batch }
     }
 
     /// Records that `by` acknowledged alert `id` at `at` (the floor's event-time clock), with
@@ -286,6 +303,8 @@ impl Alerts {
             note: note.to_string(),
         };
         self.book.apply(&change)?;
+        // Its notice waits for a batch, and its escalation stops: the rest is not what it was.
+        self.rest_until = None;
         if let Some(alert) = self.book.get(id) {
             self.batcher.push(Notice {
                 change: change.kind(),
@@ -321,6 +340,7 @@ impl Alerts {
     /// alerts carry on (they clear, change level and escalate as if never interrupted).
     pub fn restore(&mut self, changes: impl IntoIterator<Item = AlertChange>) -> RestoreReport {
         let mut report = RestoreReport::default();
+        self.rest_until = None;
         for change in changes {
             match self.book.apply(&change) {
                 Ok(_) => {

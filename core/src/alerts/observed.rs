@@ -57,6 +57,9 @@ struct CallSeen {
 pub(crate) struct Observations {
     /// The earliest event time observed: history before it is unknown, not zero.
     first_at: Option<Millis>,
+    /// The latest time of an event the engine applied: no window of the engine holds anything
+    /// newer, which tells when the floor comes to rest (`super::rest`).
+    last_at: Option<Millis>,
     /// The latest event time of each source (duplicates and test events count: the feed is
     /// alive).
     sources: BTreeMap<String, Millis>,
@@ -96,6 +99,7 @@ impl Observations {
             return;
         }
         self.first_at = Some(self.first_at.map_or(at, |f| f.min(at)));
+        self.last_at = Some(self.last_at.map_or(at, |l| l.max(at)));
         match &event.kind {
             EventKind::AgentState {
                 agent,
@@ -196,6 +200,11 @@ impl Observations {
     /// Every source heard from, by name.
     pub fn sources(&self) -> impl Iterator<Item = &str> {
         self.sources.keys().map(String::as_str)
+    }
+
+    /// The latest time of an applied event (late ones included), if any.
+    pub fn last_applied(&self) -> Option<Millis> {
+        self.last_at
     }
 
     /// When `source` last sent an event.

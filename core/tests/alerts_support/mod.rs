@@ -5,7 +5,8 @@
 #![allow(dead_code)]
 
 use floorwatch_core::alerts::{
-    AlertChange, Alerts, AlertsConfig, Evaluation, NotificationBatch, boundaries,
+    AlertChange, Alerts, AlertsConfig, EVALUATION_PERIOD_MS, Evaluation, NotificationBatch,
+    boundaries,
 };
 use floorwatch_core::org::{AgentConfig, Group, QueueConfig, Site, Team};
 use floorwatch_core::{AgentState, Engine, Event, EventKind, Millis, NotReadyReason, Organisation};
@@ -86,6 +87,9 @@ pub struct AlertFloor {
     pub evaluations: u64,
     /// Evaluate boundaries (false while replaying a journal at start-up).
     pub evaluating: bool,
+    /// Skip the boundaries the alerts say cannot change anything ([`Alerts::is_due`]), as the
+    /// server does.
+    pub skipping: bool,
 }
 
 impl AlertFloor {
@@ -97,6 +101,7 @@ impl AlertFloor {
             batches: Vec::new(),
             evaluations: 0,
             evaluating: true,
+            skipping: false,
         }
     }
 
@@ -124,7 +129,13 @@ impl AlertFloor {
         if t <= now || now < CLOCK_UNSET_BEFORE {
             return;
         }
-        for boundary in boundaries(now, t) {
+        let mut next = boundaries(now, t).next();
+        while let Some(boundary) = next.filter(|&b| b <= t) {
+            next = Some(boundary + EVALUATION_PERIOD_MS);
+            if self.skipping && !self.alerts.is_due(boundary) {
+                next = self.alerts.rests_until();
+                continue;
+            }
             self.engine.tick(boundary);
             if self.evaluating {
                 let Evaluation { changes, batch, .. } =

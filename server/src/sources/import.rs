@@ -99,12 +99,22 @@ pub async fn queue_log(
         let recorded = answer.map_err(ApiError::from)?;
         reply.accepted += recorded.accepted;
         reply.duplicate += recorded.duplicate;
-        if recorded.accepted > 0 {
+        if let Some((_, why)) = recorded.refused.first() {
+            // Too far ahead of the clock (docs/EVENTS.md, "Time"): the line is refused.
+            reply.rejected += 1;
+            if reply.errors.len() < MAX_ERRORS {
+                reply.errors.push(IngestLineError {
+                    line,
+                    reason: why.to_string(),
+                });
+            }
+        } else if recorded.accepted > 0 {
             accepted_lines.push(line);
         } else {
             duplicate_lines.push(line);
         }
     }
+    reply.errors.sort_by_key(|e| e.line);
     accepted_lines.sort_unstable();
     reply.accepted_lines = ranges(&accepted_lines);
     reply.duplicate_lines = ranges(&duplicate_lines);

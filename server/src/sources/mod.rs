@@ -310,7 +310,14 @@ async fn record(feed: &mut Feed, source: &str, events: Vec<Event>) -> bool {
     }
     loop {
         match feed.recorder.record(events.clone()).await {
-            Ok(_) => return true,
+            Ok(recorded) => {
+                if let Some((_, why)) = recorded.refused.first() {
+                    // The switch's clock is far ahead (docs/EVENTS.md, "Time"): nothing to
+                    // retry, the events are counted as rejected.
+                    tracing::warn!(%source, refused = recorded.refused.len(), reason = %why, "events refused: too far ahead of the clock");
+                }
+                return true;
+            }
             Err(RecordError::Stopped) => return false,
             Err(RecordError::Journal(e)) => {
                 tracing::error!(%source, error = %e, "events not journaled; retrying in 1 s");

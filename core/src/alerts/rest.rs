@@ -1,0 +1,199 @@
+//! When evaluation can be skipped: a floor at rest changes only on timers, so the boundaries
+//! between two timers would all decide nothing (docs/ALERTS.md, "Evaluation").
+//!
+//! Without this, a clock that jumps (an event a day after the last, a server started after a
+//! weekend off) evaluates every 10-second boundary in between: 8,640 evaluations a day, each
+//! reading every rule's figures. At rest the cost is one evaluation per timer instead.
+//!
+//! The floor is at rest at boundary `at` when, with no further event:
+//! - nobody waits and nobody is signed in (so no figure moves with the clock: no wait grows,
+//!   no agent accumulates state time), and
+//! - every rolling and interval window lies wholly after the latest event applied
+//!   ([`SETTLE_MS`]), so they read empty now and at every later boundary.
+//!
+//! What is left that time alone changes, each a timer: the next centre day (today's figures
+//! reset), a source's silence reaching its rule's `silent_s`, a condition's hold, a cool-down
+//! ending, an escalation step due, a notification batch due, and the edges of quiet hours
+//! (local times, with the zone's transitions, so DST cannot hide one). Every reading is
+//! otherwise the same at every boundary until the earliest of them, so
+//! [`super::condition::step`] decides the same as at `at`: nothing.
+//!
+//! Skipping is an optimisation only: evaluating a boundary the rest says may be skipped
+//! changes nothing (the property tests in core/tests/alerts_rest.rs compare both, boundary by
+//! boundary, over days with long silences, DST and quiet hours).
+
+use jiff::Timestamp;
+use jiff::civil::Time;
+use jiff::tz::TimeZone;
+
+use super::rules::{Check, DaySecond};
+use super::{Alerts, EVALUATION_PERIOD_MS};
+use crate::engine::Engine;
+use crate::event::Millis;
+use crate::scope::{Scope, Window};
+
+/// How long after the latest event every rolling window (60 minutes at most, counted in whole
+/// minutes) and interval window (30 minutes at most) reads empty: with a minute to spare.
+pub(crate) const SETTLE_MS: Millis = 62 * 60_000;
+
+impl Alerts {
+    /// After evaluating boundary `at`: the first later boundary whose evaluation could change
+    /// anything if no event is observed and no alert acknowledged first, when that is more
+    /// than one period away; `None` when the next boundary must be evaluated.
+    pub(super) fn rest_after(&self, engine: &Engine, at: Millis) -> Option<Millis> {
+        // Cheapest test first: while events keep coming (every replay, every busy hour) this
+        // is all that runs.
+        if self
+            .observed
+            .last_applied()
+            .is_some_and(|last| at < last.saturating_add(SETTLE_MS))
+        {
+            return None;
+        }
+        let centre = engine.figures(&Scope::Centre, Window::Rolling15).ok()?;
+        if centre.waiting_now > 0 || centre.agents.logged_in > 0 {
+            return None;
+        }
+        let mut wake = engine.calendar().next_day_start(at);
+        let mut timer = |t: Millis| {
+            if t > at {
+                wake = wake.min(t);
+            }
+        };
+        for rule in &self.compiled {
+            if let Check::SourceSilent {
+                silent, sources, ..
+            } = &rule.check
+            {
+                let silent_since = |source: &str| {
+                    self.observed
+                        .last_heard(source)
+                        .or(self.watching_since)
+                        .map(|last| last.saturating_add(*silent))
+                };
+                match sources {
+                    Some(list) => list
+                        .iter()
+                        .filter_map(|s| silent_since(s))
+                        .for_each(&mut timer),
+                    None => self
+                        .observed
+                        .sources()
+                        .filter_map(silent_since)
+                        .for_each(&mut timer),
+                }
+            }
+            if !rule.quiet.is_empty()
+                && let Some(edge) = next_quiet_edge(self.calendar.time_zone(), &rule.quiet, at)
+            {
+                timer(edge);
+            }
+            if let Some(runs) = self.runs.get(&rule.id) {
+                for (key, run) in runs {
+                    run.held_at(rule.hold).for_each(&mut timer);
+                    if let Some(cleared) = self.book.last_cleared(key) {
+                        timer(cleared.saturating_add(rule.cooldown));
+                    }
+                }
+            }
+            for alert in self.book.open_alerts().filter(|a| a.rule == rule.id) {
+                if alert.acknowledged.is_some() {
+                    continue;
+                }
+                for step in rule.escalation.iter().skip(alert.escalation_step + 1) {
+                    timer(
+                        alert
+                            .raised_at
+                            .saturating_add(Millis::from(step.after_min) * 60_000),
+                    );
+                }
+            }
+        }
+        if let Some(due) = self.batcher.due_at() {
+            timer(due);
+        }
+        let first = ceil_to_boundary(wake);
+        (first > at + EVALUATION_PERIOD_MS).then_some(first)
+    }
+}
+
+/// The first evaluation boundary at or after `t`.
+fn ceil_to_boundary(t: Millis) -> Millis {
+    let period = EVALUATION_PERIOD_MS;
+    t.div_euclid(period)
+        .saturating_add(i64::from(t.rem_euclid(period) != 0))
+        .saturating_mul(period)
+}
+
+/// The first instant after `at` at which a quiet-hours edge can be crossed on the local clock
+/// of `tz`: the edge's local time on the day before, of, or after `at` (both instants of a time
+/// that a fold repeats, both candidates of one a gap skips), or the zone's next transition,
+/// where the local clock jumps over whatever lies in the gap. Earlier than the true crossing
+/// is harmless (one evaluation more); later would not be, hence every candidate.
+fn next_quiet_edge(tz: &TimeZone, quiet: &[(DaySecond, DaySecond)], at: Millis) -> Option<Millis> {
+    let now = Timestamp::from_millisecond(at).ok()?;
+    let date = now.to_zoned(tz.clone()).date();
+    let mut best = tz
+        .following(now)
+        .next()
+        .map(|transition| transition.timestamp().as_millisecond());
+    let days = [date.yesterday().ok(), Some(date), date.tomorrow().ok()];
+    for day in days.into_iter().flatten() {
+        for &edge in quiet.iter().flat_map(|(from, to)| [from, to]) {
+            let (h, m, s) = (edge / 3600, edge / 60 % 60, edge % 60);
+            let Ok(time) = Time::new(h as i8, m as i8, s as i8, 0) else {
+                continue;
+            };
+            let ambiguous = tz.to_ambiguous_timestamp(day.to_datetime(time));
+            for candidate in [ambiguous.earlier(), ambiguous.later()]
+                .into_iter()
+                .flatten()
+            {
+                let t = candidate.as_millisecond();
+                if t > at {
+                    best = Some(best.map_or(t, |b| b.min(t)));
+                }
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(s: &str) -> Millis {
+        s.parse::<Timestamp>().unwrap().as_millisecond()
+    }
+
+    #[test]
+    fn boundaries_round_up() {
+        assert_eq!(ceil_to_boundary(20_000), 20_000);
+        assert_eq!(ceil_to_boundary(20_001), 30_000);
+        assert_eq!(ceil_to_boundary(-1), 0);
+    }
+
+    #[test]
+    fn quiet_edges_follow_the_local_clock_and_its_transitions() {
+        let shanghai = TimeZone::get("Asia/Shanghai").unwrap();
+        // 22:00-07:00 local; at 12:00 local (04:00Z) the next edge is 22:00 local (14:00Z).
+        let quiet = [(22 * 3600, 7 * 3600)];
+        assert_eq!(
+            next_quiet_edge(&shanghai, &quiet, ms("2026-03-09T04:00:00Z")),
+            Some(ms("2026-03-09T14:00:00Z"))
+        );
+        // New York springs forward at 02:00 local on 2026-03-08: an edge at 02:30 lies in the
+        // gap, and the transition itself (07:00Z) is the crossing.
+        let new_york = TimeZone::get("America/New_York").unwrap();
+        let edge = next_quiet_edge(
+            &new_york,
+            &[(2 * 3600 + 1800, 5 * 3600)],
+            ms("2026-03-08T06:45:00Z"),
+        );
+        assert!(
+            edge.is_some_and(|t| t <= ms("2026-03-08T07:00:00Z")),
+            "{edge:?}"
+        );
+    }
+}
