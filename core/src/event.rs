@@ -277,6 +277,10 @@ pub enum EventError {
     Duration(&'static str),
     #[error("field `reason` is only allowed with state `not_ready`")]
     ReasonWithoutNotReady,
+    /// A control character (a newline could forge a log line) or a text-direction override
+    /// (which reorders what a team lead reads); `at` counts characters from 0.
+    #[error("field `{field}` has a control or text-direction character at character {at}")]
+    ControlCharacter { field: &'static str, at: usize },
 }
 
 /// Longest id, source, queue, agent or caller string accepted; keeps one hostile line from
@@ -343,7 +347,21 @@ fn check_field(field: &'static str, value: &str) -> Result<(), EventError> {
             max: MAX_FIELD_LEN,
         });
     }
+    if let Some(at) = control_character(value) {
+        return Err(EventError::ControlCharacter { field, at });
+    }
     Ok(())
+}
+
+/// The position (in characters) of the first character no id or name may hold: a control
+/// character (C0, DEL, C1: a newline forges a log line, NUL truncates in C libraries) or an
+/// invisible text-direction mark or override (U+061C, U+200E/F, U+202A-E, U+2066-9: "Trojan
+/// source" reordering of what a person reads).
+pub fn control_character(value: &str) -> Option<usize> {
+    value.chars().position(|c| {
+        c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    })
 }
 
 impl EventKind {
@@ -504,6 +522,22 @@ mod tests {
             reason: Some(NotReadyReason::Break),
         };
         assert_eq!(e.validate(), Err(EventError::ReasonWithoutNotReady));
+        for bad in [
+            "a1\nsigned in user=admin",
+            "a\u{0}1",
+            "a\u{202E}1",
+            "\u{85}",
+        ] {
+            let mut e = event(EventKind::AgentLogout { agent: "a1".into() });
+            e.id = bad.into();
+            assert!(
+                matches!(
+                    e.validate(),
+                    Err(EventError::ControlCharacter { field: "id", .. })
+                ),
+                "{bad:?}"
+            );
+        }
         let long = "x".repeat(MAX_FIELD_LEN + 1);
         e.kind = EventKind::CallEnded {
             call: long,

@@ -254,20 +254,20 @@ impl Recorder {
         let mut by_source: HashMap<String, [u64; 4]> = HashMap::new();
         let mut replies = Vec::with_capacity(group.len());
         {
-            let mut floor = floor::lock(&self.floor);
+            let shared = self.floor.clone();
+            let mut floor = floor::lock(&shared);
             for (batch, marks) in group.iter().zip(marks) {
                 let mut recorded = Recorded::default();
                 for (i, (event, mark)) in batch.events.iter().zip(marks).enumerate() {
-                    let counts = by_source.entry(event.source.clone()).or_default();
                     let fp = match mark {
                         Mark::New(fp) => fp,
                         Mark::Duplicate => {
                             recorded.duplicate += 1;
-                            counts[1] += 1;
+                            by_source.entry(event.source.clone()).or_default()[1] += 1;
                             continue;
                         }
                         Mark::Refused(why) => {
-                            counts[3] += 1;
+                            by_source.entry(event.source.clone()).or_default()[3] += 1;
                             tracing::debug!(source = %event.source, id = %event.id, ts = event.ts, "event refused: too far ahead");
                             recorded.refused.push((i, why));
                             continue;
@@ -281,12 +281,17 @@ impl Recorder {
                         && event.ts - floor.now() > CATCH_UP_STEPS as i64 * EVALUATION_PERIOD_MS
                     {
                         while !floor.catch_up(event.ts, CATCH_UP_STEPS) {
+                            // Readers see the floor between steps: the counts and the clock
+                            // they read beside it must already say what it holds.
+                            self.pulse.set_clock(floor.now());
+                            self.count(&mut by_source);
                             drop(floor);
                             std::thread::yield_now();
-                            floor = floor::lock(&self.floor);
+                            floor = floor::lock(&shared);
                         }
                     }
                     let outcome = floor.apply(event);
+                    let counts = by_source.entry(event.source.clone()).or_default();
                     if outcome.applied == Applied::Duplicate {
                         // The engine knew the id although the journal did not (it cannot happen
                         // unless their notions of identity differ); it was not applied twice.
@@ -305,9 +310,23 @@ impl Recorder {
                 replies.push(recorded);
             }
             self.pulse.set_clock(floor.now());
+            // Counted before anyone can read the floor: /healthz never lags what it shows.
+            self.count(&mut by_source);
         }
         let accepted_at = Instant::now();
-        for (source, [accepted, duplicate, late, refused]) in by_source {
+        for (batch, recorded) in group.drain(..).zip(replies) {
+            if recorded.accepted > 0 {
+                self.pulse.accepted(accepted_at);
+            }
+            let _ = batch.reply.send(Ok(recorded));
+        }
+    }
+
+    /// Adds the counts of events recorded so far to the telemetry, per source and outcome
+    /// (`[accepted, duplicate, late, refused]`), and empties them.
+    fn count(&mut self, by_source: &mut HashMap<String, [u64; 4]>) {
+        let now = Instant::now();
+        for (source, [accepted, duplicate, late, refused]) in by_source.drain() {
             self.telemetry
                 .count_events(&source, EventOutcome::Accepted, accepted);
             self.telemetry
@@ -317,14 +336,8 @@ impl Recorder {
             self.telemetry
                 .count_events(&source, EventOutcome::Rejected, refused);
             if late > 0 {
-                self.warn_late(source, late, accepted_at);
+                self.warn_late(source, late, now);
             }
-        }
-        for (batch, recorded) in group.drain(..).zip(replies) {
-            if recorded.accepted > 0 {
-                self.pulse.accepted(accepted_at);
-            }
-            let _ = batch.reply.send(Ok(recorded));
         }
     }
 

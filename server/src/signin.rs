@@ -113,6 +113,13 @@ async fn sign_in_checked(
     if name.is_empty() {
         return Err(ApiError::BadRequest("`user` must not be empty".into()).into());
     }
+    if let Some(at) = floorwatch_core::event::control_character(&name) {
+        // No account can have such a name (docs/SECURITY.md), and it must not reach a log line.
+        return Err(ApiError::BadRequest(format!(
+            "`user` has a control or text-direction character at character {at}"
+        ))
+        .into());
+    }
     let address = peer.ip();
     let admitted = state.login_guard().admit(&name, address, Instant::now());
     if let Err(refusal) = admitted {
