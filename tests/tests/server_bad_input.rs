@@ -43,15 +43,13 @@ fn a_garbage_body_gets_a_small_reply_and_costs_little_memory() {
 fn control_characters_are_refused_in_ids_and_user_names() {
     let server = Server::start(&[]);
     let now = jiff::Timestamp::now().as_millisecond();
-    let body = format!(
-        "{}\n{}",
-        format!(
-            r#"{{"v":1,"id":"e1","source":"pbx","seq":1,"ts":{now},"type":"agent_login","agent":"a1\nsigned in user=admin"}}"#
-        ),
-        format!(
-            r#"{{"v":1,"id":"e2","source":"pbx","seq":2,"ts":{now},"type":"agent_login","agent":"a\u202e2"}}"#
-        ),
+    let first = format!(
+        r#"{{"v":1,"id":"e1","source":"pbx","seq":1,"ts":{now},"type":"agent_login","agent":"a1\nsigned in user=admin"}}"#
     );
+    let second = format!(
+        r#"{{"v":1,"id":"e2","source":"pbx","seq":2,"ts":{now},"type":"agent_login","agent":"a\u202e2"}}"#
+    );
+    let body = format!("{first}\n{second}");
     let reply = server.post_events(&body);
     assert_eq!((reply.accepted, reply.rejected), (0, 2), "{reply:?}");
     for error in &reply.errors {
