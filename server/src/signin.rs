@@ -182,9 +182,10 @@ async fn sign_in_checked(
         .sessions()
         .create(&principal.user, kind, now, shift_end);
     let (id, session) = created.map_err(|e| ApiError::Forbidden(e.to_string()))?;
-    tracing::info!(user = %principal.user, role = %principal.role, peer = %address, "signed in");
-    audit(
-        state,
+    // No record, no session: a sign-in the security officer cannot see does not happen
+    // (docs/SECURITY.md, "The audit trail").
+    let recorded = crate::calls::api::write_audit(
+        state.accounts.audit().clone(),
         Entry::new(
             principal.user.clone(),
             Action::Login,
@@ -193,6 +194,13 @@ async fn sign_in_checked(
         ),
     )
     .await;
+    if let Err(refused) = recorded {
+        state
+            .sessions()
+            .end(id.expose(), SessionEnded::SignedOut, jiff::Timestamp::now());
+        return Err(refused.into());
+    }
+    tracing::info!(user = %principal.user, role = %principal.role, peer = %address, "signed in");
     let info = SessionInfo {
         user: principal.user.clone(),
         role: principal.role,

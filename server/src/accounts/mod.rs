@@ -441,7 +441,7 @@ impl Accounts {
         name: &str,
         now: jiff::Timestamp,
     ) -> Result<(), AccountsError> {
-        self.change(now, |book| {
+        self.change_as(Audited::LockOut, now, |book| {
             let tokens = book
                 .tokens
                 .iter()
@@ -594,7 +594,7 @@ impl Accounts {
         id: &str,
         now: jiff::Timestamp,
     ) -> Result<TokenSummary, AccountsError> {
-        self.change(now, |book| {
+        self.change_as(Audited::LockOut, now, |book| {
             let stored = book
                 .tokens
                 .iter_mut()
@@ -623,12 +623,36 @@ impl Accounts {
         now: jiff::Timestamp,
         edit: impl FnOnce(&mut AccountBook) -> Result<(T, Entry), AccountsError>,
     ) -> Result<T, AccountsError> {
+        self.change_as(Audited::Required, now, edit)
+    }
+
+    fn change_as<T>(
+        &self,
+        audited: Audited,
+        now: jiff::Timestamp,
+        edit: impl FnOnce(&mut AccountBook) -> Result<(T, Entry), AccountsError>,
+    ) -> Result<T, AccountsError> {
         let _lock = store::lock(&self.data_dir)?;
         let before = store::load(&self.path)?;
         let mut after = before.clone();
         let (out, entry) = edit(&mut after)?;
         after.format = store::format_for(&after);
         store::save(&self.path, &after)?;
+        if audited == Audited::LockOut {
+            // Locking someone out never waits for a healthy trail: the record is queued
+            // durably when the trail cannot take it, and goes in first once it can.
+            return match self.audit.append_or_queue(entry, now) {
+                Ok(crate::audit::Written::Trail(_)) => Ok(out),
+                Ok(crate::audit::Written::Queued(why)) => {
+                    tracing::warn!(reason = %why, "audit trail not writable: the lock-out is done and its record queued");
+                    Ok(out)
+                }
+                Err(audit) => {
+                    tracing::error!(error = %audit, "neither the audit trail nor its queue could be written; the lock-out is done all the same");
+                    Ok(out)
+                }
+            };
+        }
         if let Err(audit) = self.audit.append(entry, now) {
             return match store::save(&self.path, &before) {
                 Ok(()) => Err(AccountsError::Audit(audit)),
@@ -637,6 +661,16 @@ impl Accounts {
         }
         Ok(out)
     }
+}
+
+/// How a change must be recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audited {
+    /// In the trail, or the change is undone.
+    Required,
+    /// A lock-out (disable, revoke): in the trail, else queued beside it, else logged; the
+    /// change stands in every case.
+    LockOut,
 }
 
 /// Checks a new user's name, and the subtree for the role (the role's default when none is
@@ -1136,14 +1170,43 @@ mod tests {
             .open(accounts.audit().path())
             .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"seq\":"))
             .unwrap();
-        let err = accounts.disable("admin", "lead1", now()).unwrap_err();
+        let err = accounts
+            .set_password(
+                "admin",
+                "lead1",
+                &Password::given("a new password 2"),
+                now(),
+            )
+            .unwrap_err();
         assert!(
             matches!(err, AccountsError::Audit(AuditError::TornTail { .. })),
             "{err}"
         );
         assert!(
-            accounts.principal("lead1").unwrap().is_some(),
-            "not disabled"
+            accounts
+                .authenticate_password("lead1", &Password::given("lead one password"))
+                .is_ok(),
+            "the old password still works"
         );
+    }
+
+    #[test]
+    fn a_lock_out_never_waits_for_a_healthy_trail() {
+        let (_dir, accounts) = with_users();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(accounts.audit().path())
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"seq\":"))
+            .unwrap();
+        accounts.disable("admin", "lead1", now()).unwrap();
+        assert!(
+            accounts.principal("lead1").unwrap().is_none(),
+            "disabled although the trail is torn"
+        );
+        assert_eq!(accounts.audit().pending().unwrap(), 1);
+        accounts.audit().repair("cli:root", now()).unwrap();
+        let last = accounts.audit().records(&Default::default()).unwrap();
+        let actions: Vec<Action> = last.iter().rev().take(2).map(|r| r.action).collect();
+        assert_eq!(actions, vec![Action::AuditRepair, Action::UserDisable]);
     }
 }

@@ -130,6 +130,19 @@ fn answer(trail: &AuditTrail, filter: &Filter, limit: usize) -> Result<AuditAnsw
             last_hash: head,
             problem: None,
         },
+        Verdict::TornTail {
+            records,
+            head,
+            bytes,
+        } => Verified {
+            ok: false,
+            records,
+            last_hash: head,
+            problem: Some(format!(
+                "the last line is torn ({bytes} bytes, a crash mid-write; not tampering): \
+                 `floorwatch audit repair` cuts it off"
+            )),
+        },
         Verdict::Broken { line, reason } => {
             let last_good = line
                 .checked_sub(1)

@@ -19,6 +19,13 @@ pub enum AuditCommand {
         #[command(flatten)]
         store: DataDirArgs,
     },
+    /// Cuts off a torn last line (what a crash mid-write leaves; `verify` says TORN) and
+    /// records the repair in the trail, after any records queued while it could not be
+    /// written. Refuses to touch a damaged line that is complete: that is not a crash.
+    Repair {
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
     /// Lists records, oldest first: line, time, actor, action, target, detail.
     List {
         /// Only records by this actor (a user name, `token:ID (user)`, `cli:OSUSER`).
@@ -64,6 +71,20 @@ impl AuditCommand {
                         )?;
                         Ok(true)
                     }
+                    Verdict::TornTail {
+                        records,
+                        head,
+                        bytes,
+                    } => {
+                        writeln!(
+                            out,
+                            "audit trail {} TORN: {records} intact records, last hash {head}, \
+                             then an incomplete last line of {bytes} bytes (a crash mid-write, \
+                             never acknowledged; not tampering): run `floorwatch audit repair`",
+                            trail.path().display()
+                        )?;
+                        Ok(false)
+                    }
                     Verdict::Broken { line, reason } => {
                         writeln!(
                             out,
@@ -75,6 +96,20 @@ impl AuditCommand {
                         Ok(false)
                     }
                 }
+            }
+            AuditCommand::Repair { store } => {
+                let trail = trail_of(&store)?;
+                let queued = trail.pending()?;
+                let repair = trail.repair(&super::cli_actor(), jiff::Timestamp::now())?;
+                writeln!(
+                    out,
+                    "audit trail {}: cut {} bytes of a torn last line; {queued} queued records \
+                     written; recorded as record {}",
+                    trail.path().display(),
+                    repair.cut_bytes,
+                    repair.record.seq
+                )?;
+                Ok(true)
             }
             AuditCommand::List {
                 actor,

@@ -22,7 +22,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use trail::{AuditError, AuditTrail, Filter, Line, Verdict};
+pub use trail::{AuditError, AuditTrail, Filter, Line, Repair, Verdict, Written};
 
 /// The file of the trail inside the data dir.
 pub const AUDIT_FILE: &str = "audit.log";
@@ -47,10 +47,12 @@ pub enum Action {
     UserShift,
     TokenCreate,
     TokenRevoke,
+    /// A torn last line (a crash mid-write) cut off by `floorwatch audit repair`.
+    AuditRepair,
 }
 
 /// Every action, in the order help texts list them.
-pub const ACTIONS: [Action; 15] = [
+pub const ACTIONS: [Action; 16] = [
     Action::Login,
     Action::LoginFailed,
     Action::Logout,
@@ -66,6 +68,7 @@ pub const ACTIONS: [Action; 15] = [
     Action::UserShift,
     Action::TokenCreate,
     Action::TokenRevoke,
+    Action::AuditRepair,
 ];
 
 impl Action {
@@ -86,6 +89,7 @@ impl Action {
             Action::UserShift => "user_shift",
             Action::TokenCreate => "token_create",
             Action::TokenRevoke => "token_revoke",
+            Action::AuditRepair => "audit_repair",
         }
     }
 }
@@ -112,7 +116,7 @@ impl FromStr for Action {
 }
 
 /// What a caller asks to be written; the trail adds the number, time and hashes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// Who did it: a user name, `token:ID`, or `cli:OSUSER` for the command line.
     pub actor: String,

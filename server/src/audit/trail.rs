@@ -20,6 +20,40 @@ pub enum AuditError {
          appended until it is looked at: run `floorwatch audit verify`"
     )]
     DamagedTail { path: PathBuf, reason: String },
+    #[error(
+        "audit trail {path}: the last record is not a torn line but a damaged one ({reason}); \
+         that is not a crash: nothing was cut, see `floorwatch audit verify`"
+    )]
+    NotTorn { path: PathBuf, reason: String },
+}
+
+/// Where a record went ([`AuditTrail::append_or_queue`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    /// Into the trail.
+    Trail(Record),
+    /// Into the queue beside it, because the trail could not be appended to (why): it goes
+    /// into the trail, first, with the next record that can be.
+    Queued(String),
+}
+
+/// What `audit repair` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair {
+    /// Bytes of a torn last line cut off (0: the trail was not torn).
+    pub cut_bytes: u64,
+    /// The `audit_repair` record written (with the queued records before it).
+    pub record: Record,
+}
+
+/// Records that could not be appended when an account change had to happen anyway (a
+/// lock-out), one JSON `{"time", "entry"}` per line, in the data dir beside the trail.
+pub const PENDING_FILE: &str = "audit-pending.ndjson";
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Pending {
+    time: jiff::Timestamp,
+    entry: Entry,
 }
 
 /// The audit trail of one data dir. Cheap to clone; opens the file for each operation, so the
@@ -42,6 +76,13 @@ pub enum Verdict {
     /// Every record follows the one before it. `head` is the last record's hash (the
     /// genesis for an empty trail): note it to detect a cut-off tail later.
     Intact { records: u64, head: String },
+    /// Intact but for an incomplete last line of `bytes`: what a crash mid-write leaves (it was
+    /// never acknowledged). `floorwatch audit repair` cuts it off, and records that it did.
+    TornTail {
+        records: u64,
+        head: String,
+        bytes: u64,
+    },
     /// The first line that breaks the chain, and why. Records before it are intact.
     Broken { line: u64, reason: String },
 }
@@ -78,23 +119,111 @@ impl AuditTrail {
     }
 
     /// Appends `entry` at `now`, chained to the last record, and syncs it to disk before
-    /// returning. Holds an exclusive lock on the file meanwhile, so concurrent writers (the
-    /// server's tasks, a command line) each chain onto the record before theirs.
+    /// returning; records queued earlier ([`Self::append_or_queue`]) go in first, in order.
+    /// Holds an exclusive lock on the file meanwhile, so concurrent writers (the server's
+    /// tasks, a command line) each chain onto the record before theirs. A write that fails
+    /// (a full disk) is cut back: the trail never keeps half a record of its own making.
     pub fn append(&self, entry: Entry, now: jiff::Timestamp) -> Result<Record, AuditError> {
-        let io_err = |source| AuditError::Io {
+        let mut file = self.open_locked()?;
+        self.append_locked(&mut file, entry, now)
+    }
+
+    /// [`Self::append`], or, when the trail cannot take it (torn, damaged, disk full), the
+    /// entry queued durably beside it, to go in first when the trail can be appended to
+    /// again. For the changes that lock someone out (disabling a user, revoking a token): they
+    /// must never wait for a healthy trail. Fails only when neither can be written.
+    pub fn append_or_queue(
+        &self,
+        entry: Entry,
+        now: jiff::Timestamp,
+    ) -> Result<Written, AuditError> {
+        match self.append(entry.clone(), now) {
+            Ok(record) => Ok(Written::Trail(record)),
+            Err(refused) => {
+                self.queue(&Pending { time: now, entry })?;
+                Ok(Written::Queued(refused.to_string()))
+            }
+        }
+    }
+
+    /// Cuts off a torn last line (a crash mid-write: never acknowledged), then appends an
+    /// `audit_repair` record by `actor` saying how many bytes went, after any queued records.
+    /// A damaged last line that is complete is not a crash's doing and is left alone.
+    pub fn repair(&self, actor: &str, now: jiff::Timestamp) -> Result<Repair, AuditError> {
+        let mut file = self.open_locked()?;
+        let len = file.metadata().map_err(self.io_err())?.len();
+        let cut_bytes = match last_line(&mut file).map_err(self.io_err())? {
+            Tail::Torn => {
+                let keep = complete_length(&mut file, len).map_err(self.io_err())?;
+                file.set_len(keep).map_err(self.io_err())?;
+                file.sync_data().map_err(self.io_err())?;
+                len - keep
+            }
+            Tail::Line(bytes) => {
+                if let Err(e) = serde_json::from_slice::<Record>(&bytes) {
+                    return Err(AuditError::NotTorn {
+                        path: self.path.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+                0
+            }
+            Tail::Empty => 0,
+        };
+        let entry = Entry::new(
+            actor,
+            Action::AuditRepair,
+            "audit:trail",
+            format!("cut_bytes={cut_bytes}"),
+        );
+        let record = self.append_locked(&mut file, entry, now)?;
+        Ok(Repair { cut_bytes, record })
+    }
+
+    /// Records queued and not yet in the trail.
+    pub fn pending(&self) -> Result<u64, AuditError> {
+        match std::fs::read_to_string(self.pending_path()) {
+            Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).count() as u64),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+            Err(source) => Err(AuditError::Io {
+                path: self.pending_path(),
+                source,
+            }),
+        }
+    }
+
+    fn io_err(&self) -> impl Fn(io::Error) -> AuditError + '_ {
+        |source| AuditError::Io {
             path: self.path.clone(),
             source,
-        };
+        }
+    }
+
+    fn pending_path(&self) -> PathBuf {
+        self.path.with_file_name(PENDING_FILE)
+    }
+
+    /// The trail, opened for appending and locked exclusively (until the file is dropped).
+    fn open_locked(&self) -> Result<File, AuditError> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(io_err)?;
+            std::fs::create_dir_all(dir).map_err(self.io_err())?;
         }
         let mut options = OpenOptions::new();
-        options.read(true).append(true).create(true);
+        options.read(true).write(true).create(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&self.path).map_err(io_err)?;
-        file.lock().map_err(io_err)?;
-        let last = match last_line(&mut file).map_err(io_err)? {
+        let file = options.open(&self.path).map_err(self.io_err())?;
+        file.lock().map_err(self.io_err())?;
+        Ok(file)
+    }
+
+    fn append_locked(
+        &self,
+        file: &mut File,
+        entry: Entry,
+        now: jiff::Timestamp,
+    ) -> Result<Record, AuditError> {
+        let mut last = match last_line(file).map_err(self.io_err())? {
             Tail::Empty => None,
             Tail::Torn => {
                 return Err(AuditError::TornTail {
@@ -108,14 +237,80 @@ impl AuditTrail {
                 }
             })?),
         };
-        let record = chain::seal(last.as_ref().map(|r| (r.seq, r.hash.as_str())), now, entry);
-        let mut line = serde_json::to_vec(&record).unwrap_or_default();
+        let len = file.seek(SeekFrom::End(0)).map_err(self.io_err())?;
+        let queued = self.read_pending()?;
+        let mut lines = Vec::new();
+        for pending in queued.iter().chain([&Pending { time: now, entry }]) {
+            let record = chain::seal(
+                last.as_ref().map(|r| (r.seq, r.hash.as_str())),
+                pending.time,
+                pending.entry.clone(),
+            );
+            lines.extend(serde_json::to_vec(&record).unwrap_or_default());
+            lines.push(b'\n');
+            last = Some(record);
+        }
+        // One write of whole lines: readers never see half a record unless the machine stops
+        // mid-write; a failed write is cut back at once.
+        let written = file.write_all(&lines).and_then(|()| file.sync_data());
+        if let Err(source) = written {
+            let _ = file.set_len(len).and_then(|()| file.sync_data());
+            return Err(AuditError::Io {
+                path: self.path.clone(),
+                source,
+            });
+        }
+        if !queued.is_empty() {
+            // They are in the trail now; a crash before this line only writes them twice,
+            // each copy chained and visible to the officer, never loses one.
+            let _ = std::fs::remove_file(self.pending_path());
+        }
+        last.ok_or_else(|| AuditError::DamagedTail {
+            path: self.path.clone(),
+            reason: "no record was written".into(),
+        })
+    }
+
+    fn read_pending(&self) -> Result<Vec<Pending>, AuditError> {
+        let text = match std::fs::read_to_string(self.pending_path()) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(AuditError::Io {
+                    path: self.pending_path(),
+                    source,
+                });
+            }
+        };
+        // A torn last line (the queue write failed half-way) is dropped: it was never
+        // reported as queued.
+        Ok(text
+            .split_inclusive('\n')
+            .filter(|l| l.ends_with('\n'))
+            .filter_map(|l| serde_json::from_str(l.trim_end()).ok())
+            .collect())
+    }
+
+    fn queue(&self, pending: &Pending) -> Result<(), AuditError> {
+        let path = self.pending_path();
+        let io_err = |source| AuditError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path).map_err(io_err)?;
+        file.lock().map_err(io_err)?;
+        let len = file.metadata().map_err(io_err)?.len();
+        let mut line = serde_json::to_vec(pending).unwrap_or_default();
         line.push(b'\n');
-        // One write of the whole line to a file opened for appending: readers never see half
-        // a record unless the machine stops mid-write.
-        file.write_all(&line).map_err(io_err)?;
-        file.sync_data().map_err(io_err)?;
-        Ok(record)
+        if let Err(e) = file.write_all(&line).and_then(|()| file.sync_data()) {
+            let _ = file.set_len(len);
+            return Err(io_err(e));
+        }
+        Ok(())
     }
 
     /// Every line of the trail, in order. A missing file is an empty trail.
@@ -149,6 +344,8 @@ impl AuditTrail {
     pub fn verify(&self) -> Result<Verdict, AuditError> {
         let mut prev: Option<(u64, String)> = None;
         let mut broken = None;
+        // Only the last line can lack its newline: a torn tail, not tampering.
+        let mut torn = None;
         self.for_each_line(|number, bytes, complete| {
             let outcome = if complete {
                 serde_json::from_slice::<Record>(bytes)
@@ -158,7 +355,8 @@ impl AuditTrail {
                             .map(|()| record)
                     })
             } else {
-                Err("the line is incomplete (no newline at its end)".into())
+                torn = Some(bytes.len() as u64);
+                return false;
             };
             match outcome {
                 Ok(record) => {
@@ -174,12 +372,14 @@ impl AuditTrail {
                 }
             }
         })?;
-        Ok(broken.unwrap_or_else(|| match prev {
-            Some((records, head)) => Verdict::Intact { records, head },
-            None => Verdict::Intact {
-                records: 0,
-                head: chain::GENESIS.into(),
+        let (records, head) = prev.unwrap_or_else(|| (0, chain::GENESIS.into()));
+        Ok(broken.unwrap_or(match torn {
+            Some(bytes) => Verdict::TornTail {
+                records,
+                head,
+                bytes,
             },
+            None => Verdict::Intact { records, head },
         }))
     }
 
@@ -226,6 +426,23 @@ enum Tail {
     Torn,
     /// The last line, without its newline.
     Line(Vec<u8>),
+}
+
+/// The length of the file up to and including its last newline (0 if it has none).
+fn complete_length(file: &mut File, len: u64) -> io::Result<u64> {
+    const BLOCK: u64 = 4096;
+    let mut end = len;
+    while end > 0 {
+        let from = end.saturating_sub(BLOCK);
+        let mut block = vec![0u8; (end - from) as usize];
+        file.seek(SeekFrom::Start(from))?;
+        file.read_exact(&mut block)?;
+        if let Some(at) = block.iter().rposition(|&b| b == b'\n') {
+            return Ok(from + at as u64 + 1);
+        }
+        end = from;
+    }
+    Ok(0)
 }
 
 /// The last line of the file, read backwards from the end in blocks (records are short, the
@@ -406,12 +623,67 @@ mod tests {
         file.write_all(br#"{"seq":3,"ti"#).unwrap();
         assert!(matches!(
             trail.verify().unwrap(),
-            Verdict::Broken { line: 3, .. }
+            Verdict::TornTail {
+                records: 2,
+                bytes: 12,
+                ..
+            }
         ));
         let err = trail
             .append(Entry::new("a", Action::Login, "", ""), at(0))
             .unwrap_err();
         assert!(matches!(err, AuditError::TornTail { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_lock_out_is_queued_past_a_torn_tail_and_repair_writes_it_first() {
+        let (_dir, trail) = trail_with(2);
+        let mut file = OpenOptions::new().append(true).open(trail.path()).unwrap();
+        file.write_all(br#"{"seq":3,"ti"#).unwrap();
+        let queued = trail
+            .append_or_queue(
+                Entry::new("cli:root", Action::UserDisable, "user:mallory", ""),
+                at(5_000),
+            )
+            .unwrap();
+        assert!(matches!(queued, Written::Queued(_)), "{queued:?}");
+        assert_eq!(trail.pending().unwrap(), 1);
+
+        let repair = trail.repair("cli:root", at(9_000)).unwrap();
+        assert_eq!(repair.cut_bytes, 12);
+        assert_eq!(repair.record.seq, 4);
+        assert_eq!(trail.pending().unwrap(), 0);
+        let records = trail.records(&Filter::default()).unwrap();
+        let tail: Vec<(u64, Action, &str)> = records[2..]
+            .iter()
+            .map(|r| (r.seq, r.action, r.time.as_str()))
+            .collect();
+        assert_eq!(
+            tail,
+            vec![
+                (3, Action::UserDisable, "1970-01-01T00:00:05Z"),
+                (4, Action::AuditRepair, "1970-01-01T00:00:09Z")
+            ]
+        );
+        assert!(matches!(
+            trail.verify().unwrap(),
+            Verdict::Intact { records: 4, .. }
+        ));
+    }
+
+    #[test]
+    fn repair_leaves_a_damaged_complete_line_alone() {
+        let (_dir, trail) = trail_with(2);
+        let mut file = OpenOptions::new().append(true).open(trail.path()).unwrap();
+        file.write_all(b"{\"seq\":3}\n").unwrap();
+        let before = std::fs::read(trail.path()).unwrap();
+        let err = trail.repair("cli:root", at(0)).unwrap_err();
+        assert!(matches!(err, AuditError::NotTorn { .. }), "{err}");
+        assert_eq!(std::fs::read(trail.path()).unwrap(), before);
+        assert!(matches!(
+            trail.verify().unwrap(),
+            Verdict::Broken { line: 3, .. }
+        ));
     }
 
     #[test]

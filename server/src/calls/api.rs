@@ -203,7 +203,7 @@ pub async fn write_audit(trail: AuditTrail, entry: Entry) -> Result<(), ApiError
         Err(e) => format!("the audit writer stopped: {e}"),
     };
     tracing::error!(%action, error = %failure, "audit record not written; the request is refused");
-    Err(ApiError::Internal(format!(
+    Err(ApiError::Unavailable(format!(
         "the {action} could not be recorded in the audit trail, so it was not done; the \
          server's log says why"
     )))
