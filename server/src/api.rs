@@ -241,6 +241,12 @@ struct JournalHealth {
     replayed_segments: usize,
     torn_tail_bytes: Option<u64>,
     bad_lines: usize,
+    /// Events known lost to damage or a deleted segment (docs/ARCHITECTURE.md, journal).
+    lost_events: u64,
+    /// Damaged stretches and missing segments found at start.
+    gaps: usize,
+    /// Segments named for a day after tomorrow, left alone.
+    future_segments: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -274,6 +280,9 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
             replayed_segments: state.replay.segments,
             torn_tail_bytes: state.replay.torn_tail.as_ref().map(|(_, n)| *n),
             bad_lines: state.replay.bad_lines.len(),
+            lost_events: state.replay.lost_events(),
+            gaps: state.replay.gaps.len(),
+            future_segments: state.replay.future_segments.len(),
         },
         live: LiveHealth {
             clients: state.clients.len(),

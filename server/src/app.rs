@@ -162,6 +162,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let mut lookout = Lookout::new(settings.horizon, None);
     let wall_now = wall_ms();
     let mut set_aside = 0u64;
+    let mut journaled_twice = 0u64;
     let (journal, replay) = Journal::open(
         &data_dir.join("journal"),
         settings.fsync,
@@ -174,11 +175,23 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
                 }
                 return;
             }
-            seen.insert(day, fingerprint(&event.id));
+            let id = fingerprint(&event.id);
+            if seen.contains(id) {
+                // Journaled twice (a segment copied onto itself, or into another): applied once.
+                journaled_twice += 1;
+                return;
+            }
+            seen.insert(day, id);
             floor.apply(&event);
         },
     )?;
     report_replay(&replay, started.elapsed());
+    if journaled_twice > 0 {
+        tracing::warn!(
+            journaled_twice,
+            "journal events found twice (a segment copied?) were applied once"
+        );
+    }
     if set_aside > 0 {
         tracing::warn!(
             set_aside,
@@ -429,6 +442,24 @@ fn report_replay(replay: &ReplayReport, took: Duration) {
             bytes,
             "the journal's last line was torn (the server was killed mid-write); it was never \
              acknowledged and has been cut off"
+        );
+    }
+    for gap in &replay.gaps {
+        let (from_byte, to_byte) = gap.bytes.unzip();
+        tracing::error!(
+            segment = %gap.segment.display(),
+            from_byte,
+            to_byte,
+            lost_events = gap.lost,
+            what = %gap.what,
+            "journal damage: events lost"
+        );
+    }
+    for segment in &replay.future_segments {
+        tracing::error!(
+            segment = %segment.display(),
+            "journal segment named for a day after tomorrow: not replayed, never appended to; \
+             move it out of the journal directory"
         );
     }
     for (segment, line, reason) in replay.bad_lines.iter().take(10) {

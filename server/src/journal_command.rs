@@ -18,7 +18,8 @@ use crate::journal;
 #[derive(Debug, Subcommand)]
 pub enum JournalCommand {
     /// Lists the events a start would set aside (too far ahead of the clock, with the same
-    /// flags as the server's), damaged lines and a torn tail; exits 1 if there are any.
+    /// flags as the server's), damaged lines, events lost (with the damaged bytes, or a segment
+    /// missing), segments named in the future and a torn tail; exits 1 if there are any.
     Check {
         #[command(flatten)]
         store: DataDirArgs,
@@ -84,6 +85,28 @@ impl JournalCommand {
         for (path, line, reason) in &report.bad_lines {
             writeln!(out, "{}:{line}: damaged: {reason}", path.display())?;
         }
+        for gap in &report.gaps {
+            let bytes = gap
+                .bytes
+                .map(|(from, to)| format!(" bytes {from}..{to}"))
+                .unwrap_or_default();
+            let lost = gap
+                .lost
+                .map_or_else(|| "an unknown number of".to_string(), |n| n.to_string());
+            writeln!(
+                out,
+                "{}:{bytes}: {lost} events lost: {}",
+                gap.segment.display(),
+                gap.what
+            )?;
+        }
+        for path in &report.future_segments {
+            writeln!(
+                out,
+                "{}: named for a day after tomorrow: a start leaves it alone",
+                path.display()
+            )?;
+        }
         if let Some((path, bytes)) = &report.torn_tail {
             writeln!(
                 out,
@@ -99,6 +122,9 @@ impl JournalCommand {
             report.events,
             report.bad_lines.len()
         )?;
-        Ok(set_aside == 0 && report.bad_lines.is_empty())
+        Ok(set_aside == 0
+            && report.bad_lines.is_empty()
+            && report.gaps.is_empty()
+            && report.future_segments.is_empty())
     }
 }

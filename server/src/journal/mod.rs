@@ -9,6 +9,12 @@
 //! reach back to the start of the centre's day at most (and it forgets event ids after two
 //! days), so older segments are an archive, kept on disk for audits and re-imports, not state.
 //!
+//! Every segment opens with a header (its day, the sequence number of its first event) and
+//! carries a checkpoint every 1,024 events (`marks`): replay counts the events lost to damage
+//! exactly, names the damaged bytes, and notices a segment missing from the sequence. Replay
+//! also skips an id journaled twice (a segment copied onto itself), in `crate::app`.
+//! A segment named for a day after tomorrow is left alone: not replayed, never appended to.
+//!
 //! Only newline-terminated lines count. A process killed mid-write leaves a torn last line; it
 //! was never acknowledged (acknowledgement waits for the whole batch to be written and, by
 //! default, synced), so replay drops it, truncates the segment back to its last full line and
@@ -22,6 +28,11 @@ use floorwatch_core::Event;
 use jiff::civil::Date;
 
 use crate::config::FsyncPolicy;
+
+mod marks;
+
+pub use marks::Gap;
+use marks::{Header, Tally};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -51,6 +62,18 @@ pub struct ReplayReport {
     pub torn_tail: Option<(PathBuf, u64)>,
     /// Lines that are not events, anywhere but the torn tail: (segment, 1-based line, reason).
     pub bad_lines: Vec<(PathBuf, u64, String)>,
+    /// Where events were lost (damage, a deleted segment), with how many when the marks tell.
+    pub gaps: Vec<Gap>,
+    /// Segments named for a day after tomorrow (a clock far ahead, a stray file): not read,
+    /// never appended to.
+    pub future_segments: Vec<PathBuf>,
+}
+
+impl ReplayReport {
+    /// Events known lost, over every gap.
+    pub fn lost_events(&self) -> u64 {
+        self.gaps.iter().filter_map(|g| g.lost).sum()
+    }
 }
 
 /// The open journal, appending to its newest segment.
@@ -58,6 +81,10 @@ pub struct Journal {
     dir: PathBuf,
     fsync: FsyncPolicy,
     current: Option<Segment>,
+    /// The sequence number of the next event journaled (for the marks).
+    next_seq: u64,
+    /// The sequence number at the last mark written.
+    last_mark: u64,
 }
 
 struct Segment {
@@ -84,8 +111,12 @@ impl Journal {
         mut apply: impl FnMut(Date, Event),
     ) -> Result<(Journal, ReplayReport), JournalError> {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let segments = list_segments(dir)?;
-        let mut report = ReplayReport::default();
+        let (segments, future) = list_segments(dir)?;
+        let mut report = ReplayReport {
+            future_segments: future,
+            ..ReplayReport::default()
+        };
+        let mut previous: Option<(PathBuf, marks::Finished)> = None;
         for (i, (day, path)) in segments.iter().enumerate() {
             let newest = i + 1 == segments.len();
             let replay = *day >= replay_from;
@@ -94,11 +125,12 @@ impl Journal {
             } else {
                 report.archived_segments += 1;
                 if !newest {
+                    previous = None;
                     continue;
                 }
             }
             // The newest segment is always read, to cut off a torn tail before appending.
-            replay_segment(
+            let finished = replay_segment(
                 path,
                 newest,
                 &mut |_, e| {
@@ -108,6 +140,15 @@ impl Journal {
                 },
                 &mut report,
             )?;
+            link(&mut report, previous.take(), path, &finished);
+            previous = Some((path.clone(), finished));
+        }
+        let next_seq = previous
+            .as_ref()
+            .and_then(|(_, finished)| finished.end)
+            .unwrap_or(0);
+        if let Some((_, finished)) = previous {
+            report.gaps.extend(finished.gaps);
         }
         let current = match segments.last() {
             Some((day, path)) => {
@@ -129,6 +170,8 @@ impl Journal {
             dir: dir.to_path_buf(),
             fsync,
             current,
+            next_seq,
+            last_mark: next_seq,
         };
         Ok((journal, report))
     }
@@ -150,9 +193,13 @@ impl Journal {
         let Some(segment) = self.current.as_mut() else {
             return Ok(());
         };
-        let written = segment
-            .file
-            .write_all(lines)
+        let events = lines.iter().filter(|&&b| b == b'\n').count() as u64;
+        let checkpoint = (self.next_seq - self.last_mark >= marks::CHECKPOINT_EVERY)
+            .then(|| marks::checkpoint_line(self.next_seq));
+        let written = checkpoint
+            .as_deref()
+            .map_or(Ok(()), |line| segment.file.write_all(line))
+            .and_then(|()| segment.file.write_all(lines))
             .and_then(|()| match self.fsync {
                 FsyncPolicy::Batch => segment.file.sync_data(),
                 FsyncPolicy::Never => Ok(()),
@@ -160,6 +207,11 @@ impl Journal {
         match written {
             Ok(()) => {
                 segment.len += lines.len() as u64;
+                if let Some(line) = checkpoint {
+                    segment.len += line.len() as u64;
+                    self.last_mark = self.next_seq;
+                }
+                self.next_seq += events;
                 Ok(())
             }
             Err(source) => {
@@ -196,7 +248,16 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(io_err(&path))?;
-        let len = file.metadata().map_err(io_err(&path))?.len();
+        let mut len = file.metadata().map_err(io_err(&path))?.len();
+        if len == 0 {
+            let header = Header::new(day, self.next_seq).line();
+            (&file)
+                .write_all(&header)
+                .and_then(|()| file.sync_data())
+                .map_err(io_err(&path))?;
+            len = header.len() as u64;
+            self.last_mark = self.next_seq;
+        }
         // The new file's directory entry must be durable too, or a crash could lose the file.
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
@@ -219,22 +280,63 @@ pub fn read_all(
     dir: &Path,
     mut visit: impl FnMut(&Path, u64, Event),
 ) -> Result<ReplayReport, JournalError> {
-    let mut report = ReplayReport::default();
-    for (_, path) in list_segments(dir)? {
+    let (segments, future) = list_segments(dir)?;
+    let mut report = ReplayReport {
+        future_segments: future,
+        ..ReplayReport::default()
+    };
+    let mut previous: Option<(PathBuf, marks::Finished)> = None;
+    for (_, path) in segments {
         report.segments += 1;
-        replay_segment_as(
+        let finished = replay_segment_as(
             &path,
             true,
             false,
             &mut |line, e| visit(&path, line, e),
             &mut report,
         )?;
+        link(&mut report, previous.take(), &path, &finished);
+        previous = Some((path, finished));
+    }
+    if let Some((_, finished)) = previous {
+        report.gaps.extend(finished.gaps);
     }
     Ok(report)
 }
 
-/// Segments in `dir`, oldest first; other files are left alone.
-fn list_segments(dir: &Path) -> Result<Vec<(Date, PathBuf)>, JournalError> {
+/// Files the gaps of the segment read before `path` (now that the next header tells how many
+/// events its undamaged end held) and the gap between the two, if any.
+fn link(
+    report: &mut ReplayReport,
+    previous: Option<(PathBuf, marks::Finished)>,
+    path: &Path,
+    finished: &marks::Finished,
+) {
+    let Some((previous_path, mut previous)) = previous else {
+        return;
+    };
+    if let (Some(end), Some(header)) = (previous.end, finished.header)
+        && let Some(gap) = marks::between(&previous_path, end, path, header.first)
+    {
+        // Damage after the previous segment's last checkpoint accounts for the missing events
+        // when there is some; only otherwise was a segment deleted.
+        match previous.gaps.iter_mut().rev().find(|g| g.lost.is_none()) {
+            Some(damage) => damage.lost = gap.lost,
+            None => report.gaps.push(gap),
+        }
+    }
+    report.gaps.extend(previous.gaps);
+}
+
+/// Segments in `dir`, oldest first, and apart those named for a day after tomorrow; other files
+/// are left alone.
+fn list_segments(dir: &Path) -> Result<(Vec<(Date, PathBuf)>, Vec<PathBuf>), JournalError> {
+    let latest = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .date()
+        .tomorrow()
+        .unwrap_or(Date::MAX);
+    let mut future = Vec::new();
     let mut out = Vec::new();
     for entry in fs::read_dir(dir).map_err(io_err(dir))? {
         let entry = entry.map_err(io_err(dir))?;
@@ -243,11 +345,16 @@ fn list_segments(dir: &Path) -> Result<Vec<(Date, PathBuf)>, JournalError> {
             continue;
         };
         if let Ok(day) = stem.parse::<Date>() {
-            out.push((day, entry.path()));
+            if day > latest {
+                future.push(entry.path());
+            } else {
+                out.push((day, entry.path()));
+            }
         }
     }
     out.sort();
-    Ok(out)
+    future.sort();
+    Ok((out, future))
 }
 
 fn replay_segment(
@@ -255,7 +362,7 @@ fn replay_segment(
     newest: bool,
     apply: &mut impl FnMut(u64, Event),
     report: &mut ReplayReport,
-) -> Result<(), JournalError> {
+) -> Result<marks::Finished, JournalError> {
     replay_segment_as(path, newest, newest, apply, report)
 }
 
@@ -267,8 +374,10 @@ fn replay_segment_as(
     cut_torn_tail: bool,
     apply: &mut impl FnMut(u64, Event),
     report: &mut ReplayReport,
-) -> Result<(), JournalError> {
+) -> Result<marks::Finished, JournalError> {
     let newest = tail_may_tear;
+    let mut tally = Tally::default();
+    let mut offset = 0u64;
     let file = File::open(path).map_err(io_err(path))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut line = Vec::with_capacity(512);
@@ -281,6 +390,8 @@ fn replay_segment_as(
             break;
         }
         line_no += 1;
+        let at = offset;
+        offset += n as u64;
         if line.last() != Some(&b'\n') {
             // An unterminated last line: torn by a kill mid-write.
             if newest {
@@ -295,9 +406,22 @@ fn replay_segment_as(
             break;
         }
         good_len += n as u64;
+        match marks::read_mark(&line[..n - 1]) {
+            Some(Ok(mark)) => {
+                tally.mark(mark, path, at);
+                continue;
+            }
+            Some(Err(reason)) => {
+                tally.damaged(at, offset);
+                report.bad_lines.push((path.to_path_buf(), line_no, reason));
+                continue;
+            }
+            None => {}
+        }
         let text = match std::str::from_utf8(&line[..n - 1]) {
             Ok(text) => text.trim_end_matches('\r'),
             Err(_) => {
+                tally.damaged(at, offset);
                 report
                     .bad_lines
                     .push((path.to_path_buf(), line_no, "not UTF-8".into()));
@@ -310,11 +434,15 @@ fn replay_segment_as(
         match Event::from_json(text) {
             Ok(event) => {
                 report.events += 1;
+                tally.event();
                 apply(line_no, event);
             }
-            Err(e) => report
-                .bad_lines
-                .push((path.to_path_buf(), line_no, e.to_string())),
+            Err(e) => {
+                tally.damaged(at, offset);
+                report
+                    .bad_lines
+                    .push((path.to_path_buf(), line_no, e.to_string()));
+            }
         }
     }
     if cut_torn_tail && report.torn_tail.is_some() {
@@ -325,7 +453,7 @@ fn replay_segment_as(
         file.set_len(good_len).map_err(io_err(path))?;
         file.sync_all().map_err(io_err(path))?;
     }
-    Ok(())
+    Ok(tally.finish(path))
 }
 
 #[cfg(test)]
