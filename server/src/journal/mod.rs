@@ -111,7 +111,7 @@ impl Journal {
         mut apply: impl FnMut(Date, Event),
     ) -> Result<(Journal, ReplayReport), JournalError> {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let (segments, future) = list_segments(dir)?;
+        let Listing { segments, future } = list_segments(dir)?;
         let mut report = ReplayReport {
             future_segments: future,
             ..ReplayReport::default()
@@ -280,7 +280,7 @@ pub fn read_all(
     dir: &Path,
     mut visit: impl FnMut(&Path, u64, Event),
 ) -> Result<ReplayReport, JournalError> {
-    let (segments, future) = list_segments(dir)?;
+    let Listing { segments, future } = list_segments(dir)?;
     let mut report = ReplayReport {
         future_segments: future,
         ..ReplayReport::default()
@@ -328,9 +328,17 @@ fn link(
     report.gaps.extend(previous.gaps);
 }
 
+/// The segments of a journal directory, by day.
+struct Listing {
+    /// Oldest first.
+    segments: Vec<(Date, PathBuf)>,
+    /// Named for a day after tomorrow: left alone.
+    future: Vec<PathBuf>,
+}
+
 /// Segments in `dir`, oldest first, and apart those named for a day after tomorrow; other files
 /// are left alone.
-fn list_segments(dir: &Path) -> Result<(Vec<(Date, PathBuf)>, Vec<PathBuf>), JournalError> {
+fn list_segments(dir: &Path) -> Result<Listing, JournalError> {
     let latest = jiff::Zoned::now()
         .with_time_zone(jiff::tz::TimeZone::UTC)
         .date()
@@ -354,7 +362,10 @@ fn list_segments(dir: &Path) -> Result<(Vec<(Date, PathBuf)>, Vec<PathBuf>), Jou
     }
     out.sort();
     future.sort();
-    Ok((out, future))
+    Ok(Listing {
+        segments: out,
+        future,
+    })
 }
 
 fn replay_segment(
