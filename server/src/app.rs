@@ -212,7 +212,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    let listener = crate::tls::Listener::new(listener, tls).context("preparing the listener")?;
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     announce(addr, https);
     if let Some(logins) = &demo_logins {
         logins.announce(&shown_url(addr, https));
@@ -259,17 +259,18 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         },
     );
 
-    axum::serve(
+    crate::serve::serve(
         listener,
-        router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+        tls,
+        router(state.clone()),
+        state.settings.connections,
+        async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: closing live clients, flushing the journal");
+            let _ = shutdown_tx.send(true);
+        },
     )
-    .with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down: closing live clients, flushing the journal");
-        let _ = shutdown_tx.send(true);
-    })
-    .await
-    .context("serving HTTP")?;
+    .await;
 
     // Websockets were handed off by the HTTP server; wait for them to send their close frames.
     let deadline = Instant::now() + Duration::from_secs(3);

@@ -25,6 +25,7 @@ pub mod live;
 pub mod permission;
 pub mod recorder;
 pub mod seen_ids;
+pub mod serve;
 pub mod signin;
 pub mod sources;
 pub mod telemetry;

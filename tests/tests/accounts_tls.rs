@@ -181,6 +181,29 @@ async fn https_and_wss_work_with_the_given_certificate() {
     );
 }
 
+#[tokio::test]
+async fn silent_clients_do_not_hold_up_other_handshakes() {
+    let temp = tempfile::tempdir().unwrap();
+    let (cert, key, trusted) = certificate(temp.path());
+    let server = Server::start(&["--tls-cert", &cert, "--tls-key", &key]);
+    let address = server.url().trim_start_matches("https://").to_string();
+    // Connections that never start their handshake.
+    let mut silent = Vec::new();
+    for _ in 0..20 {
+        silent.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    let started = std::time::Instant::now();
+    let status = get_over_tls(&address, "/healthz", trusted)
+        .await
+        .unwrap_or_else(|e| panic!("GET /healthz over TLS beside silent clients: {e:?}"));
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[test]
 fn a_key_without_a_certificate_is_a_config_error() {
     let temp = tempfile::tempdir().unwrap();
