@@ -39,6 +39,9 @@ pub enum ApiError {
     /// The body did not arrive within `--body-timeout-ms`.
     #[error("{0}")]
     RequestTimeout(String),
+    /// A body of a type the endpoint does not take (the message names the types it does).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Too many attempts (login lock-out, rate limit); the caller adds `Retry-After`.
     #[error("{0}")]
     TooManyRequests(String),
@@ -63,6 +66,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

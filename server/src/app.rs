@@ -86,10 +86,11 @@ impl AppState {
     }
 }
 
-/// Every route of the server.
+/// Every route of the server, every response with the security headers ([`crate::edge`]).
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
-    Router::new()
+    let https = state.settings.tls.is_some();
+    let routes = Router::new()
         .route(
             signin::SESSION_PATH,
             post(signin::sign_in)
@@ -117,7 +118,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(assets::wallboard)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
+        .with_state(state);
+    crate::edge::with_security_headers(routes, https)
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.

@@ -179,6 +179,24 @@ async fn https_and_wss_work_with_the_given_certificate() {
         cookie.contains("fw_session=fws_") && cookie.contains("; Secure"),
         "{cookie}"
     );
+    // Under TLS, browsers are told to keep to HTTPS (issue 13 item 7; plain HTTP sends no
+    // HSTS: tests/tests/server_edge.rs), beside the headers every response carries.
+    let header = |name: &str| {
+        reply.lines().take_while(|l| !l.is_empty()).find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    assert_eq!(
+        header("strict-transport-security").as_deref(),
+        Some("max-age=31536000"),
+        "{reply}"
+    );
+    assert!(
+        header("content-security-policy").is_some_and(|csp| csp.contains("frame-ancestors 'none'")),
+        "{reply}"
+    );
+    assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
 }
 
 #[tokio::test]

@@ -534,7 +534,7 @@ fn http_probes(p: &Principal, floor: &Floor) -> Vec<Probe> {
         method: "POST",
         path: "/api/v1/import/queue-log?source=matrix".into(),
         body: Some((
-            "text/plain",
+            "text/x-queue-log",
             format!("{}|NONE|NONE|NONE|QUEUESTART|\n", BASE / 1000),
         )),
         expected: ingest,
