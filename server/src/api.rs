@@ -36,6 +36,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The body did not arrive within `--body-timeout-ms`.
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// A body of a type the endpoint does not take (the message names the types it does).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Too many attempts (login lock-out, rate limit); the caller adds `Retry-After`.
     #[error("{0}")]
     TooManyRequests(String),
@@ -59,6 +65,8 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -74,7 +82,9 @@ impl ApiError {
     }
 
     pub fn from_body_rejection(rejection: BytesRejection) -> ApiError {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        if let Some(timeout) = find_source::<crate::serve::BodyTimeout>(&rejection) {
+            ApiError::RequestTimeout(timeout.to_string())
+        } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(
                 "the body is larger than the server's limit (--max-body-bytes); send smaller \
                  batches"
@@ -87,6 +97,20 @@ impl ApiError {
             ))
         }
     }
+}
+
+/// The first error of type `E` in the chain of `error` and its sources.
+fn find_source<'a, E: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a E> {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<E>() {
+            return Some(found);
+        }
+        next = e.source();
+    }
+    None
 }
 
 impl From<RecordError> for ApiError {

@@ -87,10 +87,11 @@ impl AppState {
     }
 }
 
-/// Every route of the server.
+/// Every route of the server, every response with the security headers ([`crate::edge`]).
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
-    Router::new()
+    let https = state.settings.tls.is_some();
+    let routes = Router::new()
         .route(
             signin::SESSION_PATH,
             post(signin::sign_in)
@@ -118,7 +119,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(assets::wallboard)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
+        .with_state(state);
+    crate::edge::with_security_headers(routes, https)
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -246,7 +248,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr().context("reading the bound address")?;
-    let listener = crate::tls::Listener::new(listener, tls).context("preparing the listener")?;
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     announce(addr, https);
     if let Some(logins) = &demo_logins {
         logins.announce(&shown_url(addr, https));
@@ -293,17 +295,18 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         },
     );
 
-    axum::serve(
+    crate::serve::serve(
         listener,
-        router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+        tls,
+        router(state.clone()),
+        state.settings.connections,
+        async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: closing live clients, flushing the journal");
+            let _ = shutdown_tx.send(true);
+        },
     )
-    .with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down: closing live clients, flushing the journal");
-        let _ = shutdown_tx.send(true);
-    })
-    .await
-    .context("serving HTTP")?;
+    .await;
 
     // Websockets were handed off by the HTTP server; wait for them to send their close frames.
     let deadline = Instant::now() + Duration::from_secs(3);

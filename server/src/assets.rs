@@ -34,13 +34,12 @@ pub async fn wallboard(State(state): State<AppState>, request: Request) -> Respo
     }
 }
 
+/// Plain HTML: the Content-Security-Policy (`crate::edge`) allows no inline style or script.
 fn not_built(dir: &std::path::Path) -> Html<String> {
     let shown = escape(&display_path(dir));
     let page = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>Floorwatch: wallboard not built</title>\
-         <style>body{{font-family:sans-serif;max-width:40em;margin:4em auto;line-height:1.5}}\
-         code{{background:#eee;padding:.1em .3em}}</style></head><body>\
+         <title>Floorwatch: wallboard not built</title></head><body>\
          <h1>The wallboard is not built</h1>\
          <p>The server is running, but there is no wallboard bundle in <code>{shown}</code>.</p>\
          <p>Build it from the repository root with <code>cargo xtask dist</code>, then reload \

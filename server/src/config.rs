@@ -106,6 +106,22 @@ pub struct Cli {
     /// A live client that cannot take a frame for this long is disconnected [default: 10000].
     #[arg(long, value_name = "MS")]
     pub slow_client_timeout_ms: Option<u64>,
+    /// A request head (its first byte to its blank line) must arrive within this long, or the
+    /// connection is closed [default: 10000].
+    #[arg(long, value_name = "MS")]
+    pub header_timeout_ms: Option<u64>,
+    /// A request body must arrive within this long after its head, or the request is
+    /// answered 408 [default: 30000].
+    #[arg(long, value_name = "MS")]
+    pub body_timeout_ms: Option<u64>,
+    /// A connection with no request in progress and nothing sent either way for this long is
+    /// closed (a new connection too, until its first byte) [default: 60000].
+    #[arg(long, value_name = "MS")]
+    pub idle_connection_timeout_ms: Option<u64>,
+    /// Most connections open at once from one client address (an IPv6 client counts as its
+    /// /64); 0 for no cap, e.g. behind a reverse proxy [default: 64].
+    #[arg(long, value_name = "N")]
+    pub max_connections_per_address: Option<usize>,
     /// Log format on stderr [default: text].
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,
@@ -200,6 +216,10 @@ struct FileConfig {
     max_frame_bytes: Option<usize>,
     client_queue_frames: Option<usize>,
     slow_client_timeout_ms: Option<u64>,
+    header_timeout_ms: Option<u64>,
+    body_timeout_ms: Option<u64>,
+    idle_connection_timeout_ms: Option<u64>,
+    max_connections_per_address: Option<usize>,
     log_format: Option<LogFormat>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -293,6 +313,8 @@ pub struct Settings {
     pub max_frame_bytes: usize,
     pub client_queue_frames: usize,
     pub slow_client_timeout: Duration,
+    /// Connection time limits and the per-address cap (docs/SECURITY.md, "Connections").
+    pub connections: crate::serve::Limits,
     pub log_format: LogFormat,
     /// `--tls-cert` and `--tls-key`: HTTPS and wss (docs/SECURITY.md).
     pub tls: Option<crate::tls::TlsFiles>,
@@ -459,6 +481,27 @@ impl Settings {
                 .or(file.client_queue_frames)
                 .unwrap_or(8),
             slow_client_timeout: Duration::from_millis(slow_ms),
+            connections: crate::serve::Limits {
+                header: Duration::from_millis(
+                    cli.header_timeout_ms
+                        .or(file.header_timeout_ms)
+                        .unwrap_or(10_000),
+                ),
+                body: Duration::from_millis(
+                    cli.body_timeout_ms
+                        .or(file.body_timeout_ms)
+                        .unwrap_or(30_000),
+                ),
+                idle: Duration::from_millis(
+                    cli.idle_connection_timeout_ms
+                        .or(file.idle_connection_timeout_ms)
+                        .unwrap_or(60_000),
+                ),
+                per_address: cli
+                    .max_connections_per_address
+                    .or(file.max_connections_per_address)
+                    .unwrap_or(64),
+            },
             log_format: cli
                 .log_format
                 .or(file.log_format)
@@ -492,6 +535,25 @@ impl Settings {
             ms(self.slow_client_timeout),
             100,
             600_000,
+        )?;
+        range(
+            "header-timeout-ms",
+            ms(self.connections.header),
+            100,
+            600_000,
+        )?;
+        range("body-timeout-ms", ms(self.connections.body), 100, 3_600_000)?;
+        range(
+            "idle-connection-timeout-ms",
+            ms(self.connections.idle),
+            100,
+            3_600_000,
+        )?;
+        range(
+            "max-connections-per-address",
+            self.connections.per_address as u64,
+            0,
+            1_000_000,
         )?;
         range("lateness", self.lateness.as_secs(), 0, 86_400)?;
         range(
@@ -597,6 +659,30 @@ mod tests {
         assert_eq!(s.session_max, Duration::from_secs(60));
         let err = settings(Cli::default(), "session-idle-timeout = 0").unwrap_err();
         assert!(err.to_string().contains("`session-idle-timeout`"), "{err}");
+    }
+
+    #[test]
+    fn connection_limits_come_from_flags_or_keys() {
+        let s = settings(Cli::default(), "").unwrap();
+        assert_eq!(
+            s.connections,
+            crate::serve::Limits {
+                header: Duration::from_secs(10),
+                body: Duration::from_secs(30),
+                idle: Duration::from_secs(60),
+                per_address: 64,
+            }
+        );
+        let cli = Cli::try_parse_from(["floorwatch", "--header-timeout-ms", "2000"]).unwrap();
+        let toml = "header-timeout-ms = 5000\nbody-timeout-ms = 700\n\
+                    idle-connection-timeout-ms = 900\nmax-connections-per-address = 0";
+        let s = settings(cli, toml).unwrap();
+        assert_eq!(s.connections.header, Duration::from_millis(2000));
+        assert_eq!(s.connections.body, Duration::from_millis(700));
+        assert_eq!(s.connections.idle, Duration::from_millis(900));
+        assert_eq!(s.connections.per_address, 0);
+        let err = settings(Cli::default(), "header-timeout-ms = 5").unwrap_err();
+        assert!(err.to_string().contains("`header-timeout-ms`"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,11 @@
 //! directory, removed at exit: a demo never mixes with a real journal, and every start shows a
 //! fresh floor.
 //!
+//! Nor is ingest open: without `--ingest-token` the demo makes one up (random, kept in memory,
+//! never shown), because a server without one takes events from any loopback client, and a
+//! demo runs on someone's desktop, beside their browser. The embedded simulator records
+//! straight through the recorder and needs none.
+//!
 //! Nothing is open without signing in, not even the demo ([`DemoLogins`]): on a data dir
 //! without users it creates an admin and a wall-display account with random passwords, writes
 //! them to `demo-logins.txt` in the data dir (mode 0600) and logs how to sign in; later starts
@@ -44,6 +49,16 @@ impl Demo {
         settings
             .use_organisation(scenario.organisation())
             .context("the demo scenario's organisation")?;
+        if settings.ingest_token.is_none() {
+            let token = crate::accounts::token::random_secret("fwi_", 32)
+                .context("making the demo's ingest token")?;
+            settings.ingest_token = Some(crate::config::Secret::new(token.expose().to_string()));
+            tracing::info!(
+                "demo: ingest needs a token; none was given, so a random one was made and is not \
+                 shown (the embedded simulator needs none); start with --ingest-token TOKEN to \
+                 send the demo events from outside"
+            );
+        }
         let seed = settings
             .demo_seed
             .unwrap_or_else(|| wall_ms().unsigned_abs());

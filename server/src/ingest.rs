@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use floorwatch_core::Event;
 use floorwatch_core::wire::{IngestLineError, IngestReply};
@@ -21,6 +22,7 @@ use serde_json::value::RawValue;
 
 use crate::api::ApiError;
 use crate::app::AppState;
+use crate::edge;
 use crate::identity::Identity;
 use crate::recorder::RecordError;
 use crate::telemetry::EventOutcome;
@@ -167,12 +169,16 @@ async fn ingest(state: &AppState, parsed: Parsed) -> Result<IngestReply, RecordE
     })
 }
 
-/// `POST /api/v1/events`.
+/// `POST /api/v1/events`: only from a client that is not another site's page
+/// ([`crate::edge`]), with an NDJSON or JSON body.
 pub async fn post_events(
     State(state): State<AppState>,
     identity: Identity,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReply>, ApiError> {
+    edge::require_own_origin(&headers, state.settings.tls.is_some())?;
+    edge::require_content_type(&headers, edge::EVENT_TYPES)?;
     identity.require_ingest()?;
     let body = body.map_err(ApiError::from_body_rejection)?;
     let parsed = parse_body(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
@@ -182,11 +188,14 @@ pub async fn post_events(
 
 /// `GET /api/v1/ingest` (websocket): each text or binary message is a body as for
 /// `POST /api/v1/events`; each gets an [`IngestReply`] (or `{"error": ...}`) back, in order.
+/// A websocket is not subject to CORS at all: a foreign `Origin` is refused here too.
 pub async fn ingest_socket(
     State(state): State<AppState>,
     identity: Identity,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    edge::require_own_origin(&headers, state.settings.tls.is_some())?;
     identity.require_ingest()?;
     let max = state.settings.max_frame_bytes;
     Ok(upgrade

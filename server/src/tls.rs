@@ -2,35 +2,28 @@
 //! on its one port (shared/DOMAIN.md: "encrypted transport (TLS, wss)"); without them, plain
 //! HTTP and ws as before (docs/SECURITY.md).
 //!
-//! rustls with the ring provider. TLS handshakes run in their own tasks, each with a time
-//! limit, so one slow or silent client never holds up the next connection; finished ones are
-//! handed to axum through [`Listener`]. Certificates are read once at start-up: replacing them
-//! means a restart.
+//! rustls with the ring provider. TLS handshakes run in each connection's own task
+//! (`crate::serve`), each with a time limit, so one slow or silent client never holds up the
+//! next connection. Certificates are read once at start-up: replacing them means a restart.
 
 use std::io;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::serve::{ListenerExt, TapIo};
 use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
+use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
 use crate::config::ConfigError;
 
 /// A client that has not finished its TLS handshake by then is dropped.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Finished handshakes waiting for the HTTP server to take them.
-const READY_CONNECTIONS: usize = 128;
 
 /// `--tls-cert` and `--tls-key` (or the `tls-cert` / `tls-key` keys of the config file).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,98 +108,6 @@ fn pem_message(e: rustls_pki_types::pem::Error) -> String {
         rustls_pki_types::pem::Error::Io(e) => e.to_string(),
         rustls_pki_types::pem::Error::NoItemsFound => "no matching PEM section in the file".into(),
         other => format!("not valid PEM ({other:?})"),
-    }
-}
-
-/// What the HTTP server accepts connections from: plain TCP, or TCP with TLS.
-pub struct Listener {
-    accepted: Accepted,
-    local: SocketAddr,
-}
-
-enum Accepted {
-    Plain(TcpListener),
-    Tls(mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>),
-}
-
-/// The listener as `axum::serve` takes it; the tap gives handlers the peer's address
-/// (`ConnectInfo<SocketAddr>`) as with a bare `TcpListener`.
-pub type Served = TapIo<Listener, fn(&mut Connection)>;
-
-fn untapped(_: &mut Connection) {}
-
-impl Listener {
-    /// Serves `tcp` as it is, or with TLS when `config` is given. Must run inside the tokio
-    /// runtime (TLS starts the task that accepts and shakes hands).
-    pub fn new(tcp: TcpListener, config: Option<Arc<ServerConfig>>) -> io::Result<Served> {
-        let local = tcp.local_addr()?;
-        let accepted = match config {
-            None => Accepted::Plain(tcp),
-            Some(config) => {
-                let (ready, rx) = mpsc::channel(READY_CONNECTIONS);
-                tokio::spawn(accept_tls(tcp, TlsAcceptor::from(config), ready));
-                Accepted::Tls(rx)
-            }
-        };
-        let tap: fn(&mut Connection) = untapped;
-        Ok(Listener { accepted, local }.tap_io(tap))
-    }
-}
-
-/// Accepts TCP connections and shakes hands with each in its own task, until the HTTP server
-/// is gone.
-async fn accept_tls(
-    tcp: TcpListener,
-    acceptor: TlsAcceptor,
-    ready: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
-) {
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = tcp.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait rather than spin.
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            () = ready.closed() => return,
-        };
-        let acceptor = acceptor.clone();
-        let ready = ready.clone();
-        tokio::spawn(async move {
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => {
-                    let _ = ready.send((tls, peer)).await;
-                }
-                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-            }
-        });
-    }
-}
-
-impl axum::serve::Listener for Listener {
-    type Io = Connection;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Connection, SocketAddr) {
-        match &mut self.accepted {
-            Accepted::Plain(tcp) => {
-                let (stream, peer) = axum::serve::Listener::accept(tcp).await;
-                (Connection::Plain(stream), peer)
-            }
-            Accepted::Tls(rx) => match rx.recv().await {
-                Some((stream, peer)) => (Connection::Tls(Box::new(stream)), peer),
-                // The acceptor task only ends when this listener is dropped.
-                None => std::future::pending().await,
-            },
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.local)
     }
 }
 

@@ -164,6 +164,17 @@ impl Reply {
     }
 }
 
+/// The `Content-Type` an ingest endpoint takes (docs/SECURITY.md, "Browsers").
+pub fn ingest_content_type(path: &str) -> Option<&'static str> {
+    if path.starts_with("/api/v1/events") {
+        Some("application/x-ndjson")
+    } else if path.starts_with("/api/v1/import/queue-log") {
+        Some("text/x-queue-log")
+    } else {
+        None
+    }
+}
+
 /// Paths where events are sent: an admin may not send, so the harness's token stays off them.
 fn is_ingest_path(path: &str) -> bool {
     path.starts_with("/api/v1/events")
@@ -403,15 +414,24 @@ impl Server {
     }
 
     /// `POST path` with `body` and extra headers; as the harness admin unless the headers
-    /// carry their own `Authorization` or the path is an ingest endpoint.
+    /// carry their own `Authorization` or the path is an ingest endpoint. An ingest endpoint
+    /// gets the `Content-Type` it takes (`application/x-ndjson`, `text/x-queue-log`) unless the
+    /// headers carry their own.
     pub fn post_with(&self, path: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
-        let own = headers
-            .iter()
-            .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
+        let has = |wanted: &str| {
+            headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case(wanted))
+        };
         let bearer = format!("Bearer {}", self.token);
         let mut all: Vec<(&str, &str)> = headers.to_vec();
-        if !own && !is_ingest_path(path) {
+        if !has("authorization") && !is_ingest_path(path) {
             all.push(("Authorization", &bearer));
+        }
+        if !has("content-type")
+            && let Some(content_type) = ingest_content_type(path)
+        {
+            all.push(("Content-Type", content_type));
         }
         self.request("POST", path, Some(body), &all)
     }

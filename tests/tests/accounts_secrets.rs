@@ -70,6 +70,7 @@ fn post(url: &str, token: &str, body: &str) -> u16 {
     agent
         .post(format!("{url}/api/v1/events"))
         .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/x-ndjson")
         .send(body)
         .map(|r| r.status().as_u16())
         .unwrap_or_else(|e| panic!("POST: {e}"))

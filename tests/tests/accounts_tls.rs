@@ -179,6 +179,47 @@ async fn https_and_wss_work_with_the_given_certificate() {
         cookie.contains("fw_session=fws_") && cookie.contains("; Secure"),
         "{cookie}"
     );
+    // Under TLS, browsers are told to keep to HTTPS (issue 13 item 7; plain HTTP sends no
+    // HSTS: tests/tests/server_edge.rs), beside the headers every response carries.
+    let header = |name: &str| {
+        reply.lines().take_while(|l| !l.is_empty()).find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    assert_eq!(
+        header("strict-transport-security").as_deref(),
+        Some("max-age=31536000"),
+        "{reply}"
+    );
+    assert!(
+        header("content-security-policy").is_some_and(|csp| csp.contains("frame-ancestors 'none'")),
+        "{reply}"
+    );
+    assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
+}
+
+#[tokio::test]
+async fn silent_clients_do_not_hold_up_other_handshakes() {
+    let temp = tempfile::tempdir().unwrap();
+    let (cert, key, trusted) = certificate(temp.path());
+    let server = Server::start(&["--tls-cert", &cert, "--tls-key", &key]);
+    let address = server.url().trim_start_matches("https://").to_string();
+    // Connections that never start their handshake.
+    let mut silent = Vec::new();
+    for _ in 0..20 {
+        silent.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    let started = std::time::Instant::now();
+    let status = get_over_tls(&address, "/healthz", trusted)
+        .await
+        .unwrap_or_else(|e| panic!("GET /healthz over TLS beside silent clients: {e:?}"));
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

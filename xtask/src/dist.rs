@@ -6,7 +6,7 @@
 //!    into its own target dir (`target/wasm`), so it never waits on the host build's lock;
 //! 3. wasm-bindgen in-process, `--target web` output, into a fresh `target/dist/`;
 //! 4. `wasm-opt` (binaryen, installed by `scripts/setup`) shrinks the bindgen output in place;
-//! 5. `index.html` and `style.css` from `dashboard/` beside it;
+//! 5. `index.html`, `style.css` and `boot.js` from `dashboard/` beside it;
 //! 6. gzip the wasm + JS and fail above 250 KB.
 
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ const PACKAGE: &str = "floorwatch-dashboard";
 const STEM: &str = "floorwatch_dashboard";
 const PROFILE: &str = "wasm-release";
 /// Files copied verbatim from `dashboard/` into the bundle.
-const STATIC_FILES: [&str; 2] = ["index.html", "style.css"];
+const STATIC_FILES: [&str; 3] = ["index.html", "style.css", "boot.js"];
 
 #[derive(Args)]
 pub struct DistArgs {

@@ -158,7 +158,7 @@ impl LoginGuard {
 
 /// The unit the rate limit counts: an IPv4 address, or the /64 network of an IPv6 address
 /// (one client usually holds a whole /64 and could otherwise rotate through it).
-fn client_network(address: IpAddr) -> IpAddr {
+pub(crate) fn client_network(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

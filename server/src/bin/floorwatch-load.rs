@@ -8,8 +8,11 @@
 //! the acknowledgement of the batch (its acceptance; 0 if the frame beat the reply) to the
 //! first frame that reflects it; the same from the moment the batch was sent is reported too.
 //!
+//! Every client connects from this machine's address, so the server's per-address connection
+//! cap (64 by default) must be lifted for more clients than that.
+//!
 //! ```text
-//! floorwatch --clock events --data-dir /tmp/fw-load &
+//! floorwatch --clock events --data-dir /tmp/fw-load --max-connections-per-address 0 &
 //! floorwatch-load --url http://127.0.0.1:8080 --clients 1000 --rate 20000 --duration 30
 //! ```
 

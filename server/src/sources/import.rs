@@ -21,6 +21,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use floorwatch_core::Event;
 use floorwatch_core::queue_log::QueueLogReader;
 use floorwatch_core::wire::IngestLineError;
@@ -28,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::ApiError;
 use crate::app::AppState;
+use crate::edge;
 use crate::identity::Identity;
 use crate::telemetry::EventOutcome;
 
@@ -54,13 +56,18 @@ pub struct ImportParams {
     source: Option<String>,
 }
 
-/// `POST /api/v1/import/queue-log`.
+/// `POST /api/v1/import/queue-log`: with `Content-Type: text/x-queue-log` (or
+/// `application/octet-stream`), never `text/plain`, which another site's page could send
+/// ([`crate::edge`]).
 pub async fn queue_log(
     State(state): State<AppState>,
     identity: Identity,
+    headers: HeaderMap,
     Query(params): Query<ImportParams>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReply>, ApiError> {
+    edge::require_own_origin(&headers, state.settings.tls.is_some())?;
+    edge::require_content_type(&headers, edge::QUEUE_LOG_TYPES)?;
     identity.require_ingest()?;
     let body = body.map_err(ApiError::from_body_rejection)?;
     let source = match params.source {

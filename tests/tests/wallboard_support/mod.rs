@@ -116,6 +116,7 @@ impl Browser {
         let profile = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
         let capabilities = json!({
             "browserName": "chrome",
+            "goog:loggingPrefs": { "browser": "ALL" },
             "goog:chromeOptions": {
                 "binary": chromium,
                 "args": [
@@ -237,10 +238,48 @@ impl Browser {
     }
 
     /// Ends the session (chromedriver closes the browser); chromedriver goes on drop.
+    /// Ends the session; first checks the console: the page must never have run into the
+    /// server's Content-Security-Policy (issue 13 item 7: it allows the wallboard and nothing
+    /// else, so a violation means the wallboard itself was cut short).
     pub async fn close(mut self) {
         if let Some(client) = self.client.take() {
+            let console = client.issue_cmd(BrowserLog).await;
             let _ = client.close().await;
+            let console = console.unwrap_or_else(|e| panic!("reading the browser console: {e}"));
+            let violations: Vec<&str> = console
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|entry| entry["message"].as_str())
+                .filter(|m| m.contains("Content Security Policy") || m.contains("Refused to"))
+                .collect();
+            assert!(
+                violations.is_empty(),
+                "the page ran into the Content-Security-Policy:\n{}",
+                violations.join("\n")
+            );
         }
+    }
+}
+
+/// chromedriver's browser console log (`goog:loggingPrefs` asks it to keep every entry).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
     }
 }
 
