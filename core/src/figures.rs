@@ -113,6 +113,11 @@ pub struct QueueView {
     pub name: String,
     pub owner: Option<String>,
     pub settings: ServiceLevelSettings,
+    /// Named by events but not in the configured organisation (a typo in a dialplan, a
+    /// queue nobody set up): its calls count in the centre as any other's, but it is kept off
+    /// the wall and listed for admins only, so a sender cannot put queues on the wall.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unassigned: bool,
 }
 
 /// What became of one event handed to the engine.

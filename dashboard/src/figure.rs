@@ -547,6 +547,7 @@ mod tests {
                 threshold_s,
                 ..ServiceLevelSettings::default()
             },
+            unassigned: false,
         };
         let queues = [queue("a", 30), queue("b", 10)];
         assert_eq!(

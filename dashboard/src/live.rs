@@ -721,6 +721,7 @@ mod tests {
             name: id.into(),
             owner: None,
             settings: ServiceLevelSettings::default(),
+            unassigned: false,
         }
     }
 

@@ -278,6 +278,7 @@ mod tests {
             name: id.into(),
             owner: None,
             settings: ServiceLevelSettings::default(),
+            unassigned: false,
         };
         let teams = BTreeSet::from(["t1".to_string()]);
         let root = Scope::Team("t1".into());

@@ -197,9 +197,15 @@ pub async fn queues(
 ) -> Result<Json<Vec<QueueView>>, ApiError> {
     let floor = floor::lock(&state.floor);
     identity.require(Permission::ReadFigures, &identity.home(), &floor)?;
+    // Unassigned queues (named by events, not configured) are listed for admins, flagged,
+    // so that they can be added to the organisation or the sender fixed.
+    let admin = identity
+        .user()
+        .is_some_and(|u| u.role == floorwatch_core::Role::Admin);
     let visible = floor
         .queues()
         .into_iter()
+        .filter(|q| !q.unassigned || admin)
         .filter(|q| {
             identity
                 .require(Permission::ReadFigures, &Scope::Queue(q.id.clone()), &floor)

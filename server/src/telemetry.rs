@@ -24,6 +24,8 @@ pub struct Telemetry {
     pub journal_seconds: Histogram,
     pub ingest_to_push_seconds: Histogram,
     pub live_clients: Gauge,
+    /// Queues named by events but not in the configured organisation.
+    pub unassigned_queues: Gauge,
     frames_sent: Counter,
     frames_dropped: Family<Labels, Counter>,
     pub slow_clients_disconnected: Counter,
@@ -105,6 +107,13 @@ impl Telemetry {
             "Websocket clients connected to /api/v1/live",
             live_clients.clone(),
         );
+        let unassigned_queues = Gauge::default();
+        registry.register(
+            "unassigned_queues",
+            "Queues named by events but not in the configured organisation: counted in the \
+             centre, kept off the wall, listed for admins by GET /api/v1/queues",
+            unassigned_queues.clone(),
+        );
         let frames_sent = Counter::default();
         registry.register(
             "live_frames_sent",
@@ -130,6 +139,7 @@ impl Telemetry {
             journal_seconds,
             ingest_to_push_seconds,
             live_clients,
+            unassigned_queues,
             frames_sent,
             frames_dropped,
             slow_clients_disconnected,

@@ -84,6 +84,8 @@ pub struct QueueInfo {
     pub idx: ScopeIdx,
     pub owner: Option<String>,
     pub settings: ServiceLevelSettings,
+    /// First named by an event although the organisation is configured ([`QueueView`]).
+    pub unassigned: bool,
     /// The queue's chain: itself, its owning node and that node's ancestors, the centre.
     pub chain: Chain,
     /// (entered at, call key): the first entry is the oldest waiting call.
@@ -103,6 +105,9 @@ pub struct Floor {
     pub queue_ids: IdMap<QueueNo>,
     /// Settings for queues that are seen in events but not configured.
     pub default_settings: ServiceLevelSettings,
+    /// Whether the organisation names any site or queue: then a queue first named by an
+    /// event is unassigned.
+    pub configured: bool,
     /// Configured agent display names.
     pub agent_names: FxHashMap<String, String>,
     /// Configured team of each agent.
@@ -120,6 +125,7 @@ impl Floor {
             queues: Vec::new(),
             queue_ids: IdMap::default(),
             default_settings: org.centre.service_level,
+            configured: !org.sites.is_empty() || !org.queues.is_empty(),
             agent_names: FxHashMap::default(),
             agent_teams: FxHashMap::default(),
         };
@@ -181,6 +187,7 @@ impl Floor {
             idx,
             owner,
             settings,
+            unassigned: false,
             chain,
             waiting: BTreeSet::new(),
         });
@@ -195,7 +202,11 @@ impl Floor {
             Some(&no) => no,
             None => {
                 let settings = self.default_settings;
-                self.add_queue(id, id, None, None, settings)
+                let no = self.add_queue(id, id, None, None, settings);
+                // With no organisation configured (the quick start, a switch's files replayed)
+                // every queue comes from events and is the floor's own.
+                self.queues[no].unassigned = self.configured;
+                no
             }
         }
     }

@@ -343,6 +343,7 @@ impl Engine {
                 name: self.floor.nodes[q.idx].name.clone(),
                 owner: q.owner.clone(),
                 settings: q.settings,
+                unassigned: q.unassigned,
             })
             .collect();
         queues.sort_by(|a, b| a.id.cmp(&b.id));

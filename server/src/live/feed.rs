@@ -34,14 +34,16 @@ pub struct FeedKey {
     pub figures: Vec<Scope>,
     pub agents: Vec<Scope>,
     pub windows: Vec<Window>,
-    /// The root of the subscriber's subtree: the queues listed are those inside it.
-    pub within: Scope,
+    /// The root of the subscriber's subtree: the queues listed are those inside it. `None`
+    /// for a subscriber who may read no figures (a security officer, an ingest account): it
+    /// is sent no queue list at all, names and service-level settings included.
+    pub within: Option<Scope>,
 }
 
 impl FeedKey {
     /// The key of a subscription already checked against the permissions of a subscriber
-    /// whose subtree is rooted at `within`.
-    pub fn new(subscribe: &Subscribe, within: Scope) -> FeedKey {
+    /// whose subtree is rooted at `within` (`None`: who may read no figures).
+    pub fn new(subscribe: &Subscribe, within: Option<Scope>) -> FeedKey {
         let mut figures = BTreeSet::new();
         let mut agents = BTreeSet::new();
         for entry in &subscribe.subscribe {
@@ -94,7 +96,7 @@ pub struct Readings {
     /// Agents in each subscribed agent scope, in id order.
     pub agents: HashMap<Scope, Vec<AgentView>>,
     /// The queues inside each subscriber subtree ([`FeedKey::within`]).
-    pub queues: HashMap<Scope, Vec<QueueView>>,
+    pub queues: HashMap<Option<Scope>, Vec<QueueView>>,
     pub history: HashMap<Scope, Vec<MinutePoint>>,
     /// Open alerts and those changed in the last hour (`crate::alerts::RECENT_MS`), in raise
     /// order.
@@ -379,7 +381,7 @@ mod tests {
             r#"{"subscribe":["queue:b","centre","agents:team:t1","centre"],"windows":["today","15m"]}"#,
         )
         .unwrap();
-        Arc::new(FeedKey::new(&sub, Scope::Centre))
+        Arc::new(FeedKey::new(&sub, Some(Scope::Centre)))
     }
 
     fn readings(offered: u64, now: Millis, agents: Vec<AgentView>) -> Readings {
@@ -411,7 +413,7 @@ mod tests {
         assert_eq!(k.windows, vec![Window::Rolling15, Window::Today]);
         let plain: Subscribe = serde_json::from_str(r#"{"subscribe":["centre"]}"#).unwrap();
         assert_eq!(
-            FeedKey::new(&plain, Scope::Centre).windows,
+            FeedKey::new(&plain, Some(Scope::Centre)).windows,
             vec![Window::Today]
         );
     }

@@ -281,6 +281,13 @@ fn accept_subscription(
     }
     let subscribe = permitted;
     let known: std::collections::HashSet<Scope> = floor.scopes().into_iter().collect();
+    // Need to know: the queue list (names, service-level settings) goes only to those who may
+    // read figures in their subtree.
+    let home = identity.home();
+    let within = identity
+        .require(Permission::ReadFigures, &home, &floor)
+        .is_ok()
+        .then_some(home);
     drop(floor);
     let unknown: Vec<String> = subscribe
         .subscribe
@@ -298,7 +305,7 @@ fn accept_subscription(
             unknown.join(", ")
         ));
     }
-    Ok((FeedKey::new(&subscribe, identity.home()), refused))
+    Ok((FeedKey::new(&subscribe, within), refused))
 }
 
 /// Resolves, with the reason, once the identity's session or API token no longer works or

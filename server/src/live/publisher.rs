@@ -146,18 +146,27 @@ impl Publisher {
             alerts: read_alerts(&mut self.alerts, &floor),
             ..Readings::default()
         };
-        let queues = floor.queues();
+        // Queues only events named (not in the configured organisation) stay off the wall.
+        let all = floor.queues();
+        let unassigned = all.iter().filter(|q| q.unassigned).count();
+        self.state
+            .telemetry
+            .unassigned_queues
+            .set(unassigned as i64);
+        let queues: Vec<_> = all.into_iter().filter(|q| !q.unassigned).collect();
         for key in members.keys() {
             if !readings.queues.contains_key(&key.within) {
-                let inside = queues
-                    .iter()
-                    .filter(|q| {
-                        key.within == Scope::Centre
-                            || floor.contains(&key.within, &Scope::Queue(q.id.clone()))
-                                == Some(true)
-                    })
-                    .cloned()
-                    .collect();
+                let inside = match &key.within {
+                    None => Vec::new(),
+                    Some(within) => queues
+                        .iter()
+                        .filter(|q| {
+                            *within == Scope::Centre
+                                || floor.contains(within, &Scope::Queue(q.id.clone())) == Some(true)
+                        })
+                        .cloned()
+                        .collect(),
+                };
                 readings.queues.insert(key.within.clone(), inside);
             }
         }
