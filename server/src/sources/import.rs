@@ -76,6 +76,11 @@ pub async fn queue_log(
                 "`source` must be 1 to 200 bytes".into(),
             ));
         }
+        Some(name) if floorwatch_core::event::control_character(&name).is_some() => {
+            return Err(ApiError::BadRequest(
+                "`source` has a control or text-direction character".into(),
+            ));
+        }
         Some(name) => format!("queue-log:{name}"),
         None => "queue-log:import".to_string(),
     };
