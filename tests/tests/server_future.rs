@@ -168,7 +168,8 @@ fn a_journaled_far_future_event_is_set_aside_at_start_and_listed_by_check() {
     let reply = server.post_events(&[event("c1", now - 5_000, "call")].join("\n"));
     assert_eq!(reply.accepted, 1);
     server.kill_hard();
-    // What an older server journaled: the far-future event, then a real one.
+    // What an older server journaled (after the header and c1): the far-future event, then a
+    // real one.
     let dir = server.data_dir().join("journal");
     let segment = std::fs::read_dir(&dir)
         .unwrap()
@@ -186,7 +187,7 @@ fn a_journaled_far_future_event_is_set_aside_at_start_and_listed_by_check() {
     let listed = String::from_utf8_lossy(&check.stdout);
     assert!(!check.status.success(), "{listed}");
     assert!(
-        listed.contains(":2: set aside: id \"future\"") && listed.contains("--max-future"),
+        listed.contains(":3: set aside: id \"future\"") && listed.contains("--max-future"),
         "{listed}"
     );
     assert!(listed.contains("3 events, 1 set aside"), "{listed}");
