@@ -47,10 +47,14 @@ pub enum Action {
     UserShift,
     TokenCreate,
     TokenRevoke,
+    /// A screen paired as a device (by a pairing code or `floorwatch device add`).
+    DevicePair,
+    /// A paired screen's credential revoked.
+    DeviceRevoke,
 }
 
 /// Every action, in the order help texts list them.
-pub const ACTIONS: [Action; 15] = [
+pub const ACTIONS: [Action; 17] = [
     Action::Login,
     Action::LoginFailed,
     Action::Logout,
@@ -66,6 +70,8 @@ pub const ACTIONS: [Action; 15] = [
     Action::UserShift,
     Action::TokenCreate,
     Action::TokenRevoke,
+    Action::DevicePair,
+    Action::DeviceRevoke,
 ];
 
 impl Action {
@@ -86,6 +92,8 @@ impl Action {
             Action::UserShift => "user_shift",
             Action::TokenCreate => "token_create",
             Action::TokenRevoke => "token_revoke",
+            Action::DevicePair => "device_pair",
+            Action::DeviceRevoke => "device_revoke",
         }
     }
 }
