@@ -350,6 +350,11 @@ impl Sessions {
         self.by_digest.len()
     }
 
+    /// Counts the changes `sessions.json` must show ([`SessionFile::save`]).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_digest.is_empty()
     }
@@ -455,6 +460,11 @@ impl SessionFile {
         }
         *self.written.lock().unwrap_or_else(|p| p.into_inner()) = Some(0);
         Ok(Sessions::restore(policy, book))
+    }
+
+    /// Whether the file shows the sessions of `generation` already (nothing to write).
+    pub fn is_current(&self, generation: u64) -> bool {
+        *self.written.lock().unwrap_or_else(|p| p.into_inner()) == Some(generation)
     }
 
     /// Writes the sessions if they changed since the last write (readable by the owner only,
