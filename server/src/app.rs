@@ -54,7 +54,7 @@ pub struct Shared {
     /// Signed-in sessions, kept in `session_file` too so that a restart signs nobody out.
     pub sessions: Mutex<Sessions>,
     /// `sessions.json` in the data dir ([`crate::signin::save_sessions`] writes it).
-    pub session_file: SessionFile,
+    pub(crate) session_file: SessionFile,
     /// Pairing requests of screens, and the paired screens seen since start.
     pub(crate) devices: crate::devices::DeviceDesk,
     /// Login lock-out and per-address rate limit.

@@ -347,7 +347,7 @@ pub async fn session_ended(state: &AppState, session: &Session, why: SessionEnde
 
 /// Writes `sessions.json` if the sessions changed since it was last written, off the async
 /// threads. A failure is logged: the sessions still work until the next restart.
-pub async fn save_sessions(state: &AppState) {
+pub(crate) async fn save_sessions(state: &AppState) {
     let generation = state.sessions().generation();
     if state.session_file.is_current(generation) {
         return;

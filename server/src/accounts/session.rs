@@ -28,12 +28,12 @@ use super::token::{self, RandomError, Secret};
 use crate::atomic_file::{self, Access};
 
 /// The open sessions inside the data dir.
-pub const SESSIONS_FILE: &str = "sessions.json";
+pub(crate) const SESSIONS_FILE: &str = "sessions.json";
 /// The newest `sessions.json` format read.
 const SESSIONS_FORMAT: u32 = 1;
 /// Activity moves a session's last-seen time in the file at most this often: the file is not
 /// rewritten on every click, and a restart can only make an idle time-out come this much early.
-pub const SAVE_SEEN_EVERY: Duration = Duration::from_secs(60);
+pub(crate) const SAVE_SEEN_EVERY: Duration = Duration::from_secs(60);
 
 /// What every session id starts with.
 pub const SESSION_PREFIX: &str = "fws_";
@@ -146,19 +146,19 @@ struct Open {
 /// `sessions.json`: the open sessions, by the SHA-256 of their ids.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SessionBook {
-    pub format: u32,
+pub(crate) struct SessionBook {
+    pub(crate) format: u32,
     #[serde(default)]
-    pub sessions: Vec<StoredSession>,
+    pub(crate) sessions: Vec<StoredSession>,
 }
 
 /// One open session as written: the digest of its id, never the id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StoredSession {
-    pub sha256: String,
+pub(crate) struct StoredSession {
+    pub(crate) sha256: String,
     #[serde(flatten)]
-    pub session: Session,
+    pub(crate) session: Session,
 }
 
 impl Sessions {
@@ -351,7 +351,7 @@ impl Sessions {
     }
 
     /// Counts the changes `sessions.json` must show ([`SessionFile::save`]).
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
 
@@ -361,7 +361,7 @@ impl Sessions {
 
     /// The open sessions as `sessions.json` holds them (sorted, so equal books write equal
     /// files), and the generation they are of.
-    pub fn snapshot(&self) -> (u64, SessionBook) {
+    pub(crate) fn snapshot(&self) -> (u64, SessionBook) {
         let mut sessions: Vec<StoredSession> = self
             .by_digest
             .iter()
@@ -383,7 +383,7 @@ impl Sessions {
     /// The sessions of a book read back at start, under today's `policy`: a shorter longest
     /// session than when one was opened shortens it. Sessions that ended while the server was
     /// down are kept, so that the sweep (or the next request) ends and audits them as usual.
-    pub fn restore(policy: SessionPolicy, book: SessionBook) -> Sessions {
+    pub(crate) fn restore(policy: SessionPolicy, book: SessionBook) -> Sessions {
         let mut sessions = Sessions::new(policy);
         for StoredSession {
             sha256,
@@ -405,7 +405,7 @@ impl Sessions {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum SessionFileError {
+pub(crate) enum SessionFileError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("{path} is damaged: {reason}")]
@@ -416,27 +416,28 @@ pub enum SessionFileError {
 /// lock). Writers take turns, and each writes the sessions as they are when its turn comes,
 /// so the file never goes back to an older state.
 #[derive(Debug)]
-pub struct SessionFile {
+pub(crate) struct SessionFile {
     path: PathBuf,
     /// The generation last written.
     written: Mutex<Option<u64>>,
 }
 
 impl SessionFile {
-    pub fn new(data_dir: &Path) -> SessionFile {
+    pub(crate) fn new(data_dir: &Path) -> SessionFile {
         SessionFile {
             path: data_dir.join(SESSIONS_FILE),
             written: Mutex::new(None),
         }
     }
 
-    pub fn path(&self) -> &Path {
+    #[cfg(test)]
+    fn path(&self) -> &Path {
         &self.path
     }
 
     /// The sessions in the file (none when there is no file yet). A damaged or newer file is
     /// an error: the caller starts without sessions (everyone signs in again), which is safe.
-    pub fn load(&self, policy: SessionPolicy) -> Result<Sessions, SessionFileError> {
+    pub(crate) fn load(&self, policy: SessionPolicy) -> Result<Sessions, SessionFileError> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Sessions::new(policy)),
@@ -463,13 +464,13 @@ impl SessionFile {
     }
 
     /// Whether the file shows the sessions of `generation` already (nothing to write).
-    pub fn is_current(&self, generation: u64) -> bool {
+    pub(crate) fn is_current(&self, generation: u64) -> bool {
         *self.written.lock().unwrap_or_else(|p| p.into_inner()) == Some(generation)
     }
 
     /// Writes the sessions if they changed since the last write (readable by the owner only,
     /// atomically). Blocking: call it off the async threads. `Ok(false)`: nothing to write.
-    pub fn save(&self, sessions: &Mutex<Sessions>) -> Result<bool, SessionFileError> {
+    pub(crate) fn save(&self, sessions: &Mutex<Sessions>) -> Result<bool, SessionFileError> {
         let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
         let (generation, book) = sessions
             .lock()

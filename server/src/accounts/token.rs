@@ -54,11 +54,11 @@ pub fn new_api_token() -> Result<Secret, RandomError> {
 }
 
 /// What every device credential (a paired wall display's) starts with.
-pub const DEVICE_PREFIX: &str = "fwd_";
+pub(crate) const DEVICE_PREFIX: &str = "fwd_";
 
 /// A new device credential: 256 bits, like an API token, with its own prefix so that a
 /// presented secret says which book to look it up in.
-pub fn new_device_credential() -> Result<Secret, RandomError> {
+pub(crate) fn new_device_credential() -> Result<Secret, RandomError> {
     random_secret(DEVICE_PREFIX, 32)
 }
 
