@@ -12,7 +12,7 @@ use crate::i18n::{Key, Lang};
 use crate::route::percent_encode;
 
 /// The actions a record may name, for the filter.
-pub const ACTIONS: [&str; 13] = [
+pub const ACTIONS: [&str; 15] = [
     "login",
     "login_failed",
     "logout",
@@ -26,6 +26,8 @@ pub const ACTIONS: [&str; 13] = [
     "user_disable",
     "token_create",
     "token_revoke",
+    "device_pair",
+    "device_revoke",
 ];
 
 /// How many records one answer lists.

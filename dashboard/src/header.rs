@@ -18,6 +18,7 @@ fn view_label(view: View) -> Key {
         View::Wall => Key::ViewWall,
         View::Supervisor => Key::ViewSupervisor,
         View::Audit => Key::ViewAudit,
+        View::Devices => Key::ViewDevices,
     }
 }
 
@@ -112,7 +113,8 @@ mod tests {
         assert!(wall.contains("class=\"active\">"), "{wall}");
         assert!(wall.contains("data-control=\"window\""), "{wall}");
         let admin = chrome_html(Lang::Zh, &route(View::Audit), Role::Admin);
-        assert_eq!(admin.matches("<a ").count(), 3, "{admin}");
+        assert_eq!(admin.matches("<a ").count(), 4, "{admin}");
+        assert!(admin.contains("href=\"#/devices"), "{admin}");
         assert_eq!(admin.matches("class=\"active\"").count(), 1, "{admin}");
         assert!(admin.contains(Lang::Zh.t(Key::ViewAudit)), "{admin}");
         let officer = chrome_html(Lang::En, &route(View::Wall), Role::SecurityOfficer);

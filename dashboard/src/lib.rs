@@ -9,6 +9,7 @@
 pub mod agents;
 pub mod alerts;
 pub mod audit;
+pub mod devices;
 pub mod figure;
 pub mod format;
 pub mod header;

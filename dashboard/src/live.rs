@@ -386,8 +386,9 @@ impl Plan {
         let mut subs: BTreeSet<Subscription> = BTreeSet::new();
         let queue_scopes = queues.iter().map(|q| Scope::Queue(q.id.clone()));
         match self.view {
-            // An admin reading the audit trail keeps the wall's feed: no agents.
-            View::Wall | View::Audit => {
+            // An admin reading the audit trail or pairing screens keeps the wall's feed: no
+            // agents.
+            View::Wall | View::Audit | View::Devices => {
                 subs.insert(Subscription::Figures(self.wall_scope.clone()));
                 if self.rotate {
                     subs.insert(Subscription::Figures(self.root.clone()));

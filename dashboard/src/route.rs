@@ -19,6 +19,8 @@ pub enum View {
     Supervisor,
     /// The audit trail, for the security officer and admins.
     Audit,
+    /// Paired screens: pair one by the code it shows, revoke one (admins).
+    Devices,
 }
 
 impl View {
@@ -27,6 +29,7 @@ impl View {
             View::Wall => "/wall",
             View::Supervisor => "/supervisor",
             View::Audit => "/audit",
+            View::Devices => "/devices",
         }
     }
 }
@@ -63,6 +66,7 @@ impl Route {
         route.view = match path.trim_end_matches('/') {
             "/supervisor" | "supervisor" => View::Supervisor,
             "/audit" | "audit" => View::Audit,
+            "/devices" | "devices" => View::Devices,
             _ => View::Wall,
         };
         route.apply_query(query);

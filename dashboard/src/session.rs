@@ -24,6 +24,9 @@ pub struct SessionInfo {
     /// RFC 3339 end of the session; none for a session without one.
     pub expires: Option<String>,
     pub idle_timeout_s: Option<u64>,
+    /// A paired screen (device credential): it never signs out by itself, so a refusal is
+    /// asked about again rather than taken as the end.
+    pub device: bool,
 }
 
 impl SessionInfo {
@@ -40,6 +43,7 @@ impl SessionInfo {
             scope: v["scope"].as_str()?.parse().ok()?,
             expires: v["expires"].as_str().map(String::from),
             idle_timeout_s: v["idle_timeout_s"].as_u64(),
+            device: v["device"].as_bool().unwrap_or(false),
         })
     }
 }
@@ -78,7 +82,7 @@ impl RoleViews for Role {
     /// those who read agents get the wall and the supervisor view; admins all three.
     fn views(self) -> &'static [View] {
         match self {
-            Role::Admin => &[View::Supervisor, View::Wall, View::Audit],
+            Role::Admin => &[View::Supervisor, View::Wall, View::Audit, View::Devices],
             Role::Manager | Role::Supervisor | Role::TeamLead => &[View::Supervisor, View::Wall],
             Role::WallDisplay => &[View::Wall],
             Role::SecurityOfficer => &[View::Audit],
@@ -192,7 +196,9 @@ pub fn sign_in_page_html(lang: Lang, reason: Option<&str>, user: &str) -> String
     format!(
         "<form class=\"signin-form\" data-form=\"signin\"><h1><span class=\"brand\">{}</span> \
          <span>{}</span></h1>{reason}{}{}<p class=\"signin-error\" role=\"alert\"></p>\
-         <button type=\"submit\" data-control=\"sign-in\">{}</button></form>{}",
+         <button type=\"submit\" data-control=\"sign-in\">{}</button></form>\
+         <div class=\"pairing\"><button type=\"button\" data-control=\"pair\">{}</button>\
+         <p class=\"pairing-hint\"></p><p class=\"pairing-code\"></p></div>{}",
         lang.t(Key::AppTitle),
         lang.t(Key::SignInHeading),
         field(Key::SignInUser, "text", "user", "username", user),
@@ -204,6 +210,7 @@ pub fn sign_in_page_html(lang: Lang, reason: Option<&str>, user: &str) -> String
             ""
         ),
         lang.t(Key::SignInButton),
+        lang.t(Key::PairScreen),
         crate::header::lang_switch_html(lang)
     )
 }
@@ -231,6 +238,12 @@ mod tests {
         .unwrap();
         assert_eq!((wall.role, wall.scope), (Role::WallDisplay, Scope::Centre));
         assert_eq!((wall.expires, wall.idle_timeout_s), (None, None));
+        assert!(!wall.device);
+        let screen = SessionInfo::parse(
+            r#"{"user":"lobby-tv","role":"wall_display","scope":"centre","expires":null,"idle_timeout_s":null,"device":true}"#,
+        )
+        .unwrap();
+        assert!(screen.device);
         assert_eq!(
             SessionInfo::parse(r#"{"user":"x","role":"root","scope":"centre"}"#),
             None

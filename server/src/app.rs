@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::accounts::session::SessionFile;
 use crate::accounts::{Accounts, LoginGuard, LoginPolicy, SessionPolicy, Sessions};
 use crate::alerts::{self, AlertDesk, AlertJournal, Outbox};
 use crate::api;
@@ -50,8 +51,12 @@ pub struct Shared {
     pub replay: ReplayReport,
     /// The users and API tokens of the data dir (docs/SECURITY.md), re-read when changed.
     pub accounts: Arc<Accounts>,
-    /// Signed-in sessions (in memory: a restart signs everyone out).
+    /// Signed-in sessions, kept in `session_file` too so that a restart signs nobody out.
     pub sessions: Mutex<Sessions>,
+    /// `sessions.json` in the data dir ([`crate::signin::save_sessions`] writes it).
+    pub(crate) session_file: SessionFile,
+    /// Pairing requests of screens, and the paired screens seen since start.
+    pub(crate) devices: crate::devices::DeviceDesk,
     /// Login lock-out and per-address rate limit.
     pub login_guard: Mutex<LoginGuard>,
     /// Bumped whenever a session ended and on every sweep: live sockets then check that their
@@ -98,6 +103,13 @@ pub fn router(state: AppState) -> Router {
                 .get(signin::whoami)
                 .delete(signin::sign_out),
         )
+        .route(
+            crate::devices::PAIRING_PATH,
+            post(crate::devices::start).get(crate::devices::poll),
+        )
+        .route("/api/v1/devices", get(crate::devices::list))
+        .route("/api/v1/devices/pair", post(crate::devices::pair))
+        .route("/api/v1/devices/{name}", delete(crate::devices::revoke))
         .route("/api/v1/events", post(ingest::post_events))
         .route("/api/v1/import/queue-log", post(sources::import::queue_log))
         .route("/api/v1/ingest", get(ingest::ingest_socket))
@@ -226,6 +238,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         idle_timeout: settings.session_idle_timeout,
         longest: settings.session_max,
     };
+    let session_file = SessionFile::new(&data_dir);
+    let sessions = load_sessions(&session_file, session_policy);
     let state = AppState(Arc::new(Shared {
         settings,
         floor,
@@ -237,7 +251,9 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         started,
         replay,
         accounts,
-        sessions: Mutex::new(Sessions::new(session_policy)),
+        sessions: Mutex::new(sessions),
+        session_file,
+        devices: Default::default(),
         login_guard: Mutex::new(LoginGuard::new(LoginPolicy::default())),
         sign_outs: watch::channel(0).0,
     }));
@@ -308,6 +324,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     )
     .await;
 
+    // The last activity of each session, for the next start.
+    signin::save_sessions(&state).await;
     // Websockets were handed off by the HTTP server; wait for them to send their close frames.
     let deadline = Instant::now() + Duration::from_secs(3);
     while !state.clients.is_empty() && Instant::now() < deadline {
@@ -337,6 +355,23 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The sessions open at the last stop (or crash). A file that cannot be read is reported and
+/// left for the next write to replace: everyone signs in again, nobody gets in who should not.
+fn load_sessions(file: &SessionFile, policy: SessionPolicy) -> Sessions {
+    match file.load(policy) {
+        Ok(sessions) => {
+            if !sessions.is_empty() {
+                tracing::info!(sessions = sessions.len(), "sessions restored");
+            }
+            sessions
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the open sessions could not be read; everyone signs in again");
+            Sessions::new(policy)
+        }
+    }
 }
 
 /// The alert desk of the configured rules, and the webhook outbox (what was pending at the last

@@ -140,16 +140,19 @@ pub struct Cli {
     pub session_max: Option<u64>,
 }
 
-/// `floorwatch user|token|audit|journal ...`: accounts, API tokens and the audit trail of a data dir,
+/// `floorwatch user|token|device|audit|journal ...`: accounts, API tokens and the audit trail of a data dir,
 /// with or without the server running (docs/SECURITY.md).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Accounts: add, passwd, disable, list.
     #[command(subcommand)]
     User(crate::accounts::command::UserCommand),
-    /// API tokens for scripts and devices: create, list, revoke.
+    /// API tokens for scripts: create, list, revoke.
     #[command(subcommand)]
     Token(crate::accounts::command::TokenCommand),
+    /// Paired screens (wall TVs): add, list, revoke.
+    #[command(subcommand)]
+    Device(crate::accounts::command::DeviceCommand),
     /// The audit trail: verify its hash chain, list records.
     #[command(subcommand)]
     Audit(crate::audit::command::AuditCommand),
@@ -164,6 +167,7 @@ impl Command {
         match self {
             Command::User(command) => command.run(),
             Command::Token(command) => command.run(),
+            Command::Device(command) => command.run(),
             Command::Audit(command) => command.run(),
             Command::Journal(command) => command.run(),
         }

@@ -4,14 +4,19 @@
 //!
 //! The principals, in the order they are looked for:
 //! 1. `Authorization: Bearer TOKEN`: the configured ingest token, else an API token of an
-//!    account ([`crate::accounts::Accounts::authenticate_token`]), else refused outright
-//!    (401 "unknown bearer token"), so a misconfigured sender finds out at once;
+//!    account ([`crate::accounts::Accounts::authenticate_token`]) or a device credential
+//!    (`fwd_…`), else refused outright (401 "unknown bearer token"), so a misconfigured
+//!    sender finds out at once;
 //! 2. the session cookie `fw_session` ([`crate::signin`]): the session is looked up (reads
 //!    the wallboard makes by itself are not activity; a sign-in check, `GET
 //!    /api/v1/session`, and anything that changes something are) and the user re-read from
 //!    the accounts on every request, so a disabled user or a changed role acts at once; an
-//!    ended session is refused with 401 saying why;
-//! 3. nothing: anonymous, which may read nothing; a server without an ingest token accepts
+//!    ended session is refused with 401 saying why (unless the browser also holds a device
+//!    cookie: a paired screen on which someone signed in and out stays the screen);
+//! 3. the device cookie `fw_device` of a paired screen ([`crate::devices`]): looked up in
+//!    the accounts on every request like an API token, so a revoked screen stops at once; a
+//!    device only ever reads ([`Identity::require`]);
+//! 4. nothing: anonymous, which may read nothing; a server without an ingest token accepts
 //!    ingest from loopback peers ([`Principal::LoopbackIngest`]).
 
 use std::net::SocketAddr;
@@ -23,7 +28,9 @@ use axum::http::{HeaderMap, Method};
 use floorwatch_core::Scope;
 
 use crate::accounts;
+use crate::accounts::Role;
 use crate::accounts::session::{Closed, Session, SessionEnded};
+use crate::accounts::token::DEVICE_PREFIX;
 use crate::api::ApiError;
 use crate::app::AppState;
 use crate::config::Secret;
@@ -60,6 +67,12 @@ pub enum Proof {
     },
     /// An API token, as presented (its `Debug` shows `***`).
     Token(Secret),
+    /// A paired screen's device credential, as presented; `cookie`: in the `fw_device` cookie
+    /// (else as a bearer token).
+    Device {
+        credential: Secret,
+        cookie: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -132,9 +145,24 @@ impl Identity {
         }
     }
 
+    /// An admin acting in person (a session or an API token, never a paired screen): for the
+    /// account endpoints (pairing screens), which `permission` does not cover.
+    pub(crate) fn require_admin(&self) -> Result<&accounts::Principal, ApiError> {
+        let user = self.require_user()?;
+        if user.role != Role::Admin || user.is_device() {
+            return Err(ApiError::Forbidden(format!(
+                "only an admin may pair, list or revoke screens, not a {}{}",
+                user.role,
+                if user.is_device() { " screen" } else { "" }
+            )));
+        }
+        Ok(user)
+    }
+
     /// Whether this identity may use `permission` at `scope` on the floor as it is now
     /// ([`permission::check`]): 401 without credentials, 403 with a message naming what was
-    /// refused.
+    /// refused. A paired screen, whatever its role, only reads figures and agents: an
+    /// unattended credential never acknowledges, unmasks, exports or reads calls or the audit.
     pub fn require(
         &self,
         permission: Permission,
@@ -142,6 +170,15 @@ impl Identity {
         floor: &Floor,
     ) -> Result<(), ApiError> {
         match &self.principal {
+            Principal::User(user)
+                if user.is_device()
+                    && !matches!(permission, Permission::ReadFigures | Permission::ReadAgents) =>
+            {
+                Err(ApiError::Forbidden(format!(
+                    "a paired screen only shows figures; sign in as a person to {}",
+                    permission.as_str()
+                )))
+            }
             Principal::User(user) => permission::check(
                 user.role,
                 &user.subtree,
@@ -186,12 +223,22 @@ impl FromRequestParts<AppState> for Identity {
             .map(|ConnectInfo(addr)| *addr)
             .ok_or_else(|| ApiError::Internal("peer address unknown".into()))?;
         if let Some(token) = bearer(&parts.headers)? {
+            if token.starts_with(DEVICE_PREFIX) {
+                return identify_device(state, token, false, peer).await;
+            }
             return identify_bearer(state, token, peer);
         }
+        let device = cookie(&parts.headers, crate::devices::DEVICE_COOKIE);
         if let Some(id) = session_cookie(&parts.headers) {
             let activity = !matches!(parts.method, Method::GET | Method::HEAD)
                 || parts.uri.path() == signin::SESSION_PATH;
-            return identify_session(state, id, activity, peer).await;
+            match identify_session(state, id, activity, peer).await {
+                Err(_) if device.is_some() => {}
+                other => return other,
+            }
+        }
+        if let Some(credential) = device {
+            return identify_device(state, credential, true, peer).await;
         }
         let principal = if state.ingest_token().is_none() && peer.ip().is_loopback() {
             Principal::LoopbackIngest
@@ -227,16 +274,50 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
 
 /// The value of the `fw_session` cookie, if sent (in any of the `Cookie` headers).
 pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, signin::COOKIE_NAME)
+}
+
+/// The value of the cookie `wanted`, if sent (in any of the `Cookie` headers).
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, wanted: &str) -> Option<&'h str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == signin::COOKIE_NAME)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.trim())
         .filter(|value| !value.is_empty())
 }
+
+/// A paired screen's device credential (cookie, or bearer for a kiosk set up with `floorwatch
+/// device add`).
+async fn identify_device(
+    state: &AppState,
+    credential: &str,
+    cookie: bool,
+    peer: SocketAddr,
+) -> Result<Identity, ApiError> {
+    match state.accounts.authenticate_device(credential) {
+        Ok(Some(device)) => {
+            crate::devices::signed_in(state, &device.user, peer).await;
+            Ok(Identity {
+                principal: Principal::User(device),
+                peer,
+                proof: Proof::Device {
+                    credential: Secret::new(credential.to_string()),
+                    cookie,
+                },
+            })
+        }
+        Ok(None) => Err(ApiError::Unauthorized(DEVICE_REVOKED.into())),
+        Err(e) => Err(ApiError::Internal(e.to_string())),
+    }
+}
+
+/// The 401 of a device credential that no longer works.
+pub(crate) const DEVICE_REVOKED: &str =
+    "this screen's pairing was revoked or is unknown: pair it again (\"pair this screen\")";
 
 /// A bearer token: the ingest token, or an account's API token.
 fn identify_bearer(state: &AppState, token: &str, peer: SocketAddr) -> Result<Identity, ApiError> {
@@ -276,6 +357,10 @@ async fn identify_session(
             sessions.check(id, now)
         }
     };
+    if activity {
+        // The last-seen time moves on disk at most once a minute (a no-op otherwise).
+        signin::save_sessions(state).await;
+    }
     let session = match looked_up {
         Ok(session) => session,
         Err(Closed { why, ended }) => {

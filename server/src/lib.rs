@@ -16,6 +16,7 @@ pub mod audit;
 pub mod calls;
 pub mod config;
 pub mod demo;
+pub(crate) mod devices;
 pub mod edge;
 pub mod export;
 pub mod floor;

@@ -10,6 +10,10 @@
 //! goes to the audit trail (`login_failed`). Every session that ends, for whatever reason, is
 //! audited once as `logout` ([`session_ended`]) and live sockets signed in with it are told to
 //! close ([`crate::app::Shared::sign_outs`]).
+//!
+//! Open sessions are kept in `sessions.json` ([`crate::accounts::session::SessionFile`]) so
+//! that a restart signs nobody out: a new session is written before its cookie is handed out,
+//! an ended one is removed before the answer that ended it (or right after the sweep found it).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -51,8 +55,12 @@ pub struct SessionInfo {
     /// API token, which has none.
     pub expires: Option<String>,
     /// Seconds without activity that end the session; `null` when it never idles out (a wall
-    /// display, an API token).
+    /// display, an API token, a paired screen).
     pub idle_timeout_s: Option<u64>,
+    /// `true` for a paired screen (device credential), which never signs out by itself; absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub device: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -200,6 +208,8 @@ async fn sign_in_checked(
             .end(id.expose(), SessionEnded::SignedOut, jiff::Timestamp::now());
         return Err(refused.into());
     }
+    // On disk before the cookie is handed out: a restart right after still knows it.
+    save_sessions(state).await;
     tracing::info!(user = %principal.user, role = %principal.role, peer = %address, "signed in");
     let info = SessionInfo {
         user: principal.user.clone(),
@@ -207,6 +217,7 @@ async fn sign_in_checked(
         scope: principal.subtree.to_string(),
         expires: Some(session.ends.to_string()),
         idle_timeout_s: state.sessions().idle_timeout(kind).map(|d| d.as_secs()),
+        device: false,
     };
     let cookie = set_cookie(Some(id.expose()), state.settings.tls.is_some());
     let cookie = HeaderValue::from_str(&cookie)
@@ -243,12 +254,13 @@ fn login_failed(name: &str, address: std::net::IpAddr, reason: &str) -> Entry {
     )
 }
 
-/// `GET /api/v1/session`: who is signed in (session cookie or API token). With a cookie it is
-/// activity: the idle time-out starts again.
+/// `GET /api/v1/session`: who is signed in (session cookie, API token or a paired screen's
+/// device cookie). With a session cookie it is activity: the idle time-out starts again. A
+/// paired screen gets its device cookie again, so the browser's 400-day limit starts over.
 pub async fn whoami(
     State(state): State<AppState>,
     identity: Identity,
-) -> Result<Json<SessionInfo>, ApiError> {
+) -> Result<Response, ApiError> {
     let user = identity.require_user()?;
     let (expires, idle_timeout_s) = match &identity.proof {
         Proof::Session { session, .. } => (
@@ -260,29 +272,73 @@ pub async fn whoami(
         ),
         _ => (None, None),
     };
-    Ok(Json(SessionInfo {
+    let info = Json(SessionInfo {
         user: user.user.clone(),
         role: user.role,
         scope: user.subtree.to_string(),
         expires,
         idle_timeout_s,
-    }))
+        device: user.is_device(),
+    });
+    let renewed = match &identity.proof {
+        Proof::Device {
+            credential,
+            cookie: true,
+        } => {
+            let cookie = crate::devices::device_cookie(
+                Some(credential.expose()),
+                state.settings.tls.is_some(),
+            );
+            HeaderValue::from_str(&cookie).ok()
+        }
+        _ => None,
+    };
+    Ok(match renewed {
+        Some(cookie) => ([(SET_COOKIE, cookie)], info).into_response(),
+        None => info.into_response(),
+    })
 }
 
 /// `DELETE /api/v1/session`: signs out (if the cookie names a session) and clears the cookie.
+/// Without a session, a paired screen's device cookie is revoked and cleared: signing out at
+/// the screen unpairs it (audited `device_revoke` in the screen's name).
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let tls = state.settings.tls.is_some();
+    let mut cleared = vec![set_cookie(None, tls)];
+    let mut signed_out = false;
     if let Some(id) = identity::session_cookie(&headers) {
         let why = SessionEnded::SignedOut;
         let ended = state.sessions().end(id, why, jiff::Timestamp::now());
         if let Some(session) = ended {
+            signed_out = true;
             session_ended(&state, &session, why).await;
         }
     }
-    let cleared = set_cookie(None, state.settings.tls.is_some());
-    match HeaderValue::from_str(&cleared) {
-        Ok(cleared) => (StatusCode::NO_CONTENT, [(SET_COOKIE, cleared)]).into_response(),
-        Err(_) => StatusCode::NO_CONTENT.into_response(),
+    if let Some(credential) = identity::cookie(&headers, crate::devices::DEVICE_COOKIE)
+        && !signed_out
+    {
+        if let Ok(Some(device)) = state.accounts.authenticate_device(credential) {
+            let revoked = crate::devices::revoke_as(
+                &state,
+                device.actor(),
+                device.user.clone(),
+                "signed out at the screen".into(),
+            )
+            .await;
+            if let Err(e) = revoked {
+                tracing::error!(device = %device.user, error = %e, "the screen could not be unpaired");
+                return e.into_response();
+            }
+        }
+        cleared.push(crate::devices::device_cookie(None, tls));
     }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    for value in cleared {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 /// A session ended (signed out, idle, shift end, user disabled): logged, audited as `logout`
@@ -300,7 +356,27 @@ pub async fn session_ended(state: &AppState, session: &Session, why: SessionEnde
         ),
     )
     .await;
+    save_sessions(state).await;
     state.sign_outs.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// Writes `sessions.json` if the sessions changed since it was last written, off the async
+/// threads. A failure is logged: the sessions still work until the next restart.
+pub(crate) async fn save_sessions(state: &AppState) {
+    let generation = state.sessions().generation();
+    if state.session_file.is_current(generation) {
+        return;
+    }
+    let shared = state.clone();
+    let saved =
+        tokio::task::spawn_blocking(move || shared.session_file.save(&shared.sessions)).await;
+    match saved {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "sessions not written; a restart would sign them out")
+        }
+        Err(e) => tracing::error!(error = %e, "the sessions writer stopped"),
+    }
 }
 
 /// Appends an audit record off the async threads. A record that cannot be written is logged
@@ -410,6 +486,7 @@ mod tests {
             scope: "team:t1".into(),
             expires: Some("2025-03-03T20:00:00Z".into()),
             idle_timeout_s: Some(1800),
+            device: false,
         };
         assert_eq!(
             serde_json::to_value(&info).unwrap(),

@@ -1,7 +1,8 @@
 //! Issue 8, "Done when": an authorisation matrix over a real server, with real HTTP and
 //! websocket clients. Every endpoint of the contract (notes/AUTH-CONTRACT.md) and every live
 //! subscription kind is asked by every role — with its API token and, for roles that sign in
-//! with a password, its session cookie —, by the configured ingest token and anonymously, at a
+//! with a password, its session cookie —, by a screen paired as a device (issue 13: its device
+//! cookie; it only ever reads), by the configured ingest token and anonymously, at a
 //! scope inside and a scope outside the user's subtree. Each cell checks the status (never a
 //! 500) and that a successful answer carries nothing from outside the subtree: no outside id,
 //! agent name or full caller number, in any body or any live frame, also while events keep
@@ -34,6 +35,8 @@ use tokio::sync::{mpsc, watch};
 const INGEST_TOKEN: &str = "cfg-ingest-secret-0123456789";
 /// The session cookie's name.
 const COOKIE: &str = "fw_session";
+/// The device cookie's name (a paired screen).
+const DEVICE_COOKIE: &str = "fw_device";
 /// The one text of every refused sign-in (notes/AUTH-CONTRACT.md).
 const WRONG_LOGIN: &str = "wrong user name or password";
 
@@ -80,6 +83,14 @@ fn users() -> Vec<User> {
     ]
 }
 
+/// The paired screen: a wall display of the north site, by its device cookie.
+const DEVICE: User = User {
+    name: "lobby-north",
+    role: Role::WallDisplay,
+    root: "site:site_n",
+    password: None,
+};
+
 /// Who asks: a user with one of their credentials, the configured ingest token, or nobody.
 #[derive(Debug, Clone)]
 struct Principal {
@@ -91,6 +102,39 @@ struct Principal {
 impl Principal {
     fn is_cookie(&self) -> bool {
         matches!(self.credential, Credential::Cookie(_))
+    }
+
+    /// A paired screen: whatever its role, it only reads figures and agents.
+    fn is_device(&self) -> bool {
+        matches!(self.credential, Credential::Device(_))
+    }
+
+    /// A browser credential that `DELETE /api/v1/session` ends (a session, or a paired screen,
+    /// which signing out at the screen unpairs).
+    fn signs_out(&self) -> bool {
+        self.is_cookie() || self.is_device()
+    }
+
+    /// The cookie signing out clears.
+    fn cookie_name(&self) -> &'static str {
+        if self.is_device() {
+            DEVICE_COOKIE
+        } else {
+            COOKIE
+        }
+    }
+
+    /// Whether the principal holds `perm` (over its subtree).
+    fn grants(&self, perm: Perm) -> bool {
+        self.user.as_ref().is_some_and(|u| {
+            grants(u.role, perm)
+                && (!self.is_device() || matches!(perm, Perm::ReadFigures | Perm::ReadAgents))
+        })
+    }
+
+    /// Whether the principal is an admin in person (the account endpoints: pairing screens).
+    fn is_admin(&self) -> bool {
+        !self.is_device() && self.user.as_ref().is_some_and(|u| u.role == Role::Admin)
     }
 
     /// The subtree whose probes this principal is asked (the centre's for non-users).
@@ -108,9 +152,7 @@ impl Principal {
 
     /// Whether the principal may read anything on the live socket at all.
     fn reads_anything(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| grants(u.role, Perm::ReadFigures) || grants(u.role, Perm::ReadAgents))
+        self.grants(Perm::ReadFigures) || self.grants(Perm::ReadAgents)
     }
 
     /// The outcome of an endpoint that needs `perm` at `scope` (`None`: the user's own subtree,
@@ -127,7 +169,7 @@ impl Principal {
                 _ => one("403"),
             };
         };
-        if !grants(user.role, perm) {
+        if !self.grants(perm) {
             return one("403");
         }
         match scope {
@@ -283,7 +325,8 @@ enum Content {
     Acknowledged(String),
     Csv(String),
     Audit,
-    Session(User),
+    /// The session of the user (`true`: a paired screen, whose answer says `"device": true`).
+    Session(User, bool),
 }
 
 struct Probe {
@@ -484,10 +527,61 @@ fn http_probes(p: &Principal, floor: &Floor) -> Vec<Probe> {
         "/api/v1/session".into(),
         signed_in,
         match &p.user {
-            Some(user) => Content::Session(user.clone()),
+            Some(user) => Content::Session(user.clone(), p.is_device()),
             None => Content::Any,
         },
     );
+
+    // Paired screens (issue 13): an admin in person pairs, lists and revokes them; asking for a
+    // pairing code and polling it is open to anyone (a TV before it is signed in), rate-limited
+    // per address.
+    let admin_only = |ok: &str| -> Vec<String> {
+        match (&p.user, &p.credential) {
+            _ if p.is_admin() => vec![ok.to_string()],
+            (Some(_), _) => vec!["403".into()],
+            (None, Credential::Anonymous) => vec!["401".into()],
+            (None, _) => vec!["403".into()],
+        }
+    };
+    push(
+        "GET devices".into(),
+        "/api/v1/devices".into(),
+        admin_only("200"),
+        Content::Json,
+    );
+    push(
+        "GET pairing (none asked)".into(),
+        "/api/v1/pairing".into(),
+        vec!["404".into()],
+        Content::Any,
+    );
+    probes.push(Probe {
+        name: "POST devices/pair unknown code".into(),
+        method: "POST",
+        path: "/api/v1/devices/pair".into(),
+        body: Some((
+            "application/json",
+            json!({"code": "2222-2222", "name": "matrix-tv"}).to_string(),
+        )),
+        expected: admin_only("404"),
+        content: Content::Json,
+    });
+    probes.push(Probe {
+        name: "DELETE devices/NAME unknown".into(),
+        method: "DELETE",
+        path: "/api/v1/devices/no-such-screen".into(),
+        body: None,
+        expected: admin_only("404"),
+        content: Content::Any,
+    });
+    probes.push(Probe {
+        name: "POST pairing".into(),
+        method: "POST",
+        path: "/api/v1/pairing".into(),
+        body: Some(("application/json", String::new())),
+        expected: vec!["201".into(), "429".into()],
+        content: Content::Json,
+    });
 
     // Unmasking: the first call of a queue inside, and of a queue outside (an unknown call for
     // a centre-wide user).
@@ -669,11 +763,12 @@ fn check_content(content: &Content, answer: &Answer) -> Vec<String> {
                 ));
             }
         }
-        Content::Session(user) => {
+        Content::Session(user, device) => {
             let scope = user.root;
             if json["user"] != user.name
                 || json["role"] != user.role.name()
                 || json["scope"] != scope
+                || json["device"].as_bool().unwrap_or(false) != *device
             {
                 problems.push(format!(
                     "SessionInfo {json}, expected user {} role {} scope {scope}",
@@ -731,10 +826,7 @@ fn run_acks(url: &str, principals: &[Principal], admin: &Credential, matrix: &mu
     for p in order {
         let alerts = admin_alerts(url, admin);
         let root = p.root();
-        let may = p
-            .user
-            .as_ref()
-            .is_some_and(|u| grants(u.role, Perm::AcknowledgeAlerts));
+        let may = p.grants(Perm::AcknowledgeAlerts);
         let visible_to = |scope: &str| {
             inside(root, scope)
                 && !(p.user.as_ref().is_some_and(|u| u.role == Role::WallDisplay)
@@ -1347,6 +1439,22 @@ fn every_endpoint_and_subscription_against_every_role_inside_and_outside_its_sub
     for user in &users {
         tokens.insert(user.name, create_account(&data, &config, user));
     }
+    // A screen paired on the command line (the code flow is tests/tests/signin.rs's).
+    let device = floorwatch_tests::floorwatch_ok(
+        &data,
+        &[
+            "device",
+            "add",
+            DEVICE.name,
+            "--role",
+            DEVICE.role.name(),
+            "--scope",
+            DEVICE.root,
+            "--config",
+            &config.to_string_lossy(),
+        ],
+        "",
+    );
     laps.mark("accounts");
     let config_arg = config.to_string_lossy().into_owned();
     let server = Server::start_in(
@@ -1417,6 +1525,11 @@ fn every_endpoint_and_subscription_against_every_role_inside_and_outside_its_sub
 
     laps.mark("morning and alerts");
     let mut principals = principals(&users, &tokens);
+    principals.push(Principal {
+        label: "wall/dev".into(),
+        user: Some(DEVICE),
+        credential: Credential::Device(format!("{DEVICE_COOKIE}={}", device.trim())),
+    });
     let labels: Vec<String> = principals.iter().map(|p| p.label.clone()).collect();
     let mut matrix = Matrix::new(&labels);
 
@@ -1470,7 +1583,7 @@ fn every_endpoint_and_subscription_against_every_role_inside_and_outside_its_sub
     }
     let watchers: Vec<(usize, Option<RawSocket>)> = runtime.block_on(async {
         let mut out = Vec::new();
-        for (i, p) in principals.iter().enumerate().filter(|(_, p)| p.is_cookie()) {
+        for (i, p) in principals.iter().enumerate().filter(|(_, p)| p.signs_out()) {
             let socket = match connect(&live_ws, &p.credential).await {
                 Ok(mut socket) => {
                     let entry = p.root().to_string();
@@ -1496,7 +1609,7 @@ fn every_endpoint_and_subscription_against_every_role_inside_and_outside_its_sub
             && !answer
                 .set_cookie
                 .iter()
-                .any(|c| c.starts_with(&format!("{COOKIE}=")) && c.contains("Max-Age=0"))
+                .any(|c| c.starts_with(&format!("{}=", p.cookie_name())) && c.contains("Max-Age=0"))
         {
             problems.push(format!(
                 "the cookie was not cleared: {:?}",
@@ -1558,7 +1671,7 @@ fn every_endpoint_and_subscription_against_every_role_inside_and_outside_its_sub
     }
     // Tokens and nobody: DELETE is for cookies; whatever it answers, never a 5xx, and the
     // token keeps working.
-    for p in principals.iter().filter(|p| !p.is_cookie()) {
+    for p in principals.iter().filter(|p| !p.signs_out()) {
         let answer = request(&url, "DELETE", "/api/v1/session", &p.credential, None);
         // The contract names only the cookie: without a session there is nothing to end, and
         // an idempotent 204 is as good as a refusal.

@@ -475,3 +475,251 @@ async fn wait_for_close(live: &mut LiveClient, within: Duration) -> (Option<Stri
         }
     }
 }
+
+/// The value of the cookie `name` an answer sets (empty when it clears it).
+fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    reply
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "set-cookie")
+        .find_map(|(_, v)| v.strip_prefix(prefix.as_str()))
+        .map(|rest| rest.split(';').next().unwrap_or_default().to_string())
+}
+
+fn admin_delete(server: &Server, path: &str) -> Reply {
+    let bearer = format!("Bearer {}", server.admin_token());
+    server.request("DELETE", path, None, &[("Authorization", &bearer)])
+}
+
+/// Every file of the data dir, as text (to look for secrets written in the clear).
+fn data_dir_text(server: &Server) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(server.data_dir()).unwrap().flatten() {
+        if let Ok(body) = std::fs::read_to_string(entry.path()) {
+            text.push_str(&body);
+        }
+    }
+    text
+}
+
+/// Issue 13 item 6: a person's session outlives a crash and restart (kept hashed in the data
+/// dir); one signed out before the crash stays out. Fails on a server that keeps sessions in
+/// memory only.
+#[test]
+fn a_session_survives_a_restart_and_a_signed_out_one_stays_out() {
+    let (mut server, _dir) = start(&[]);
+    server.add_user("sup1", "supervisor", None, "supervisor password 1");
+    let cookie = session(&server, "lead1", LEAD_PASSWORD);
+    let gone = session(&server, "sup1", "supervisor password 1");
+    let header = format!("fw_session={gone}");
+    let out = server.request("DELETE", "/api/v1/session", None, &[("Cookie", &header)]);
+    assert_eq!(out.status, 204);
+
+    server.restart();
+    let whoami = get_with_cookie(&server, "/api/v1/session", &cookie);
+    assert_eq!(whoami.status, 200, "{}", whoami.body);
+    let info: serde_json::Value = whoami.json();
+    assert_eq!(info["user"], "lead1");
+    assert_eq!(info["idle_timeout_s"], 1800);
+    assert!(info.get("device").is_none(), "{info}");
+    assert_eq!(
+        get_with_cookie(&server, "/api/v1/metrics?scope=team:t1", &cookie).status,
+        200
+    );
+    assert_eq!(
+        get_with_cookie(&server, "/api/v1/session", &gone).status,
+        401
+    );
+    let stored = std::fs::read_to_string(server.data_dir().join("sessions.json")).unwrap();
+    assert!(
+        !data_dir_text(&server).contains(&cookie),
+        "a raw session id on disk"
+    );
+    assert_eq!(stored.matches("\"sha256\"").count(), 1, "{stored}");
+}
+
+/// Issue 13 item 6: the idle time-out still applies across a restart.
+#[test]
+fn an_idle_time_out_holds_across_a_restart() {
+    let (mut server, _dir) = start(&["--session-idle-timeout", "3"]);
+    let cookie = session(&server, "lead1", LEAD_PASSWORD);
+    server.restart();
+    assert_eq!(
+        get_with_cookie(&server, "/api/v1/session", &cookie).status,
+        200
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    let late = get_with_cookie(&server, "/api/v1/metrics?scope=team:t1", &cookie);
+    assert_eq!(late.status, 401);
+    assert!(error_text(&late).contains("idle"), "{}", late.body);
+    let logouts = audit(&server, "logout");
+    assert_eq!(logouts.len(), 1, "{logouts:?}");
+    assert_eq!(logouts[0]["detail"], "idle timeout");
+}
+
+/// Issue 13 item 6: a TV asks for a pairing code, an admin types it, and the TV collects a
+/// device credential (an HttpOnly cookie) that reads floor figures only, survives a restart,
+/// never idles out, and stops at once (live socket closed with 4401) when revoked. Fails on
+/// today's main: there is no pairing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_paired_by_code_survives_a_restart_and_stops_when_revoked() {
+    let (mut server, _dir) = start(&["--session-idle-timeout", "2"]);
+    let asked = server.request("POST", "/api/v1/pairing", None, &[]);
+    assert_eq!(asked.status, 201, "{}", asked.body);
+    let code = asked.json::<serde_json::Value>()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(code.len(), 9, "{code}");
+    let poll = set_cookie(&asked, "fw_pairing").expect("a pairing cookie");
+    let poll_header = format!("fw_pairing={poll}");
+    let waiting = server.request("GET", "/api/v1/pairing", None, &[("Cookie", &poll_header)]);
+    assert_eq!(waiting.json::<serde_json::Value>()["state"], "waiting");
+
+    // Only an admin pairs, and only with the code shown.
+    let lead = session(&server, "lead1", LEAD_PASSWORD);
+    let pair = |code: &str| {
+        serde_json::json!({"code": code, "name": "lobby-tv", "scope": "site:north"}).to_string()
+    };
+    let by_lead = server.request(
+        "POST",
+        "/api/v1/devices/pair",
+        Some(&pair(&code)),
+        &[
+            ("Content-Type", "application/json"),
+            ("Cookie", &format!("fw_session={lead}")),
+        ],
+    );
+    assert_eq!(by_lead.status, 403, "{}", by_lead.body);
+    let json = [("Content-Type", "application/json")];
+    let wrong = server.post_with("/api/v1/devices/pair", &pair("2222-2222"), &json);
+    assert_eq!(wrong.status, 404, "{}", wrong.body);
+    let paired = server.post_with("/api/v1/devices/pair", &pair(&code.to_lowercase()), &json);
+    assert_eq!(paired.status, 201, "{}", paired.body);
+    let other = serde_json::json!({"code": code, "name": "lobby-tv-2"}).to_string();
+    let again = server.post_with("/api/v1/devices/pair", &other, &json);
+    assert_eq!(again.status, 404, "a code is used once: {}", again.body);
+
+    let collected = server.request("GET", "/api/v1/pairing", None, &[("Cookie", &poll_header)]);
+    assert_eq!(collected.json::<serde_json::Value>()["state"], "paired");
+    let device_set = collected
+        .headers
+        .iter()
+        .find(|(n, v)| n == "set-cookie" && v.starts_with("fw_device="))
+        .map(|(_, v)| v.clone())
+        .expect("the device cookie");
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=34560000"] {
+        assert!(device_set.contains(flag), "{device_set}");
+    }
+    let credential = set_cookie(&collected, "fw_device").unwrap();
+    assert!(credential.starts_with("fwd_"));
+    let gone = server.request("GET", "/api/v1/pairing", None, &[("Cookie", &poll_header)]);
+    assert_eq!(gone.status, 404, "handed out once");
+    assert!(
+        !data_dir_text(&server).contains(&credential),
+        "a raw credential on disk"
+    );
+
+    let tv = format!("fw_device={credential}");
+    let as_tv = |server: &Server, path: &str| server.request("GET", path, None, &[("Cookie", &tv)]);
+    let info: serde_json::Value = as_tv(&server, "/api/v1/session").json();
+    assert_eq!(
+        info,
+        serde_json::json!({"user": "lobby-tv", "role": "wall_display", "scope": "site:north",
+            "expires": null, "idle_timeout_s": null, "device": true})
+    );
+    assert_eq!(
+        as_tv(&server, "/api/v1/metrics?scope=site:north").status,
+        200
+    );
+    assert_eq!(as_tv(&server, "/api/v1/agents").status, 403);
+    assert_eq!(as_tv(&server, "/api/v1/calls").status, 403);
+    assert_eq!(as_tv(&server, "/api/v1/devices").status, 403);
+
+    // A crash and a restart: the screen reads on; idle for longer than the time-out, too.
+    server.restart();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(as_tv(&server, "/api/v1/session").status, 200);
+    let own_origin = server.url().to_string();
+    let mut live = LiveClient::connect_with(&server, &[("Cookie", &tv), ("Origin", &own_origin)])
+        .await
+        .unwrap();
+    live.subscribe(&["site:north"], &[]).await;
+    assert!(matches!(
+        live.next_frame().await,
+        LiveFrame::Snapshot { .. }
+    ));
+    let listed: serde_json::Value = server.get_json("/api/v1/devices");
+    assert_eq!(listed[0]["name"], "lobby-tv");
+    assert_eq!(listed[0]["revoked"], serde_json::Value::Null);
+
+    assert_eq!(
+        admin_delete(&server, "/api/v1/devices/lobby-tv").status,
+        204
+    );
+    let closed = wait_for_close(&mut live, Duration::from_secs(5)).await;
+    assert_eq!(
+        closed.0.as_deref(),
+        Some("signed out: the screen's pairing was revoked")
+    );
+    assert_eq!(closed.1, Some(4401));
+    let refused = as_tv(&server, "/api/v1/metrics?scope=site:north");
+    assert_eq!(refused.status, 401);
+    assert!(
+        error_text(&refused).contains("pair it again"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        admin_delete(&server, "/api/v1/devices/lobby-tv").status,
+        404
+    );
+
+    let actors = |action: &str| -> Vec<(String, String)> {
+        audit(&server, action)
+            .iter()
+            .map(|r| {
+                (
+                    r["actor"].as_str().unwrap_or_default().to_string(),
+                    r["target"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let pairs = actors("device_pair");
+    assert_eq!(pairs.len(), 1, "{pairs:?}");
+    let admin = format!("({})", floorwatch_tests::HARNESS_USER);
+    assert!(pairs[0].0.ends_with(&admin), "{pairs:?}");
+    assert_eq!(pairs[0].1, "device:lobby-tv");
+    assert_eq!(actors("device_revoke").len(), 1);
+    let tv_logins = actors("login")
+        .into_iter()
+        .filter(|(actor, _)| actor == "device:lobby-tv")
+        .count();
+    assert_eq!(tv_logins, 2, "one per server run, not one per request");
+}
+
+/// Issue 13 item 6: a screen added on the command line (a kiosk set up by a script) reads with
+/// its credential until `device revoke`, and is refused after.
+#[test]
+fn a_revoked_screen_is_refused() {
+    let (server, _dir) = start(&[]);
+    let credential = server
+        .command(&["device", "add", "kiosk-1", "--role", "wall_display"])
+        .trim()
+        .to_string();
+    let reads = server.get_as("/api/v1/metrics?scope=centre", &credential);
+    assert_eq!(reads.status, 200, "{}", reads.body);
+    let listed = server.command(&["device", "list"]);
+    assert!(
+        listed.contains("kiosk-1") && listed.contains("active"),
+        "{listed}"
+    );
+    server.command(&["device", "revoke", "kiosk-1"]);
+    let refused = server.get_as("/api/v1/metrics?scope=centre", &credential);
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    let cookie = format!("fw_device={credential}");
+    let by_cookie = server.request("GET", "/api/v1/session", None, &[("Cookie", &cookie)]);
+    assert_eq!(by_cookie.status, 401);
+}

@@ -77,18 +77,18 @@ async fn the_page_recovers_and_resyncs_after_a_server_restart() {
     server.post_events(&feed.take());
     assert_eq!(server.figures("centre", "today").answered, 8);
 
-    // Sessions live in the server's memory: the restarted server signed everyone out, and the
-    // page, refused on its next connection, says so and asks to sign in again.
-    browser
-        .wait_for(
-            "the sign-in page after the restart",
-            "return document.querySelector('[data-form=signin]') !== null",
-            vec![],
-        )
-        .await;
-    wallboard_support::sign_in_as_admin(&browser).await;
-
+    // Sessions are kept in the data dir: the page reconnects by itself, signed in as before.
     wait_for_connection(&browser, "live").await;
+    assert_eq!(
+        browser
+            .js(
+                "return document.querySelector('[data-form=signin]') === null",
+                vec![]
+            )
+            .await,
+        serde_json::json!(true),
+        "asked to sign in again after a restart"
+    );
     assert_wall_matches_api(&browser, &server, "centre", "today").await;
     browser
         .wait_for(

@@ -1,7 +1,8 @@
 //! Signing in on the wallboard (issue 8, "Done when"): a team lead sees only their team; the
 //! wall display account sees floor figures and nothing personal; a wrong password is refused
 //! with the server's words, the language switch keeps the name typed, and signing out returns
-//! to the sign-in page; the security officer's audit page lists the logins.
+//! to the sign-in page; the security officer's audit page lists the logins; and a TV paired as
+//! a device (issue 13) comes back with live figures by itself after a server restart.
 //!
 //! Needs Debian's chromium and chromium-driver (`scripts/install-browser`).
 
@@ -10,8 +11,8 @@ mod wallboard_support;
 use floorwatch_tests::Server;
 use serde_json::json;
 use wallboard_support::{
-    Browser, DAY_START, Feed, assets_args, one_browser_at_a_time, sign_in, submit_sign_in,
-    wait_for_connection,
+    Browser, DAY_START, Feed, FrontDoor, assets_args, one_browser_at_a_time, sign_in,
+    submit_sign_in, wait_for_connection,
 };
 
 fn server() -> Server {
@@ -264,5 +265,137 @@ async fn the_security_officer_reads_the_logins_in_the_audit_trail() {
         )
         .await;
     browser.screenshot("signin-audit").await;
+    browser.close().await;
+}
+
+/// Issue 13, "Done when": a TV paired as a device shows live figures again within 10 s of a
+/// server restart, in chromium, with no sign-in. Paired through the real flow: the TV's sign-in
+/// page shows a code, the admin types it on their screens page, and the TV shows the wall by
+/// itself. Fails on a server without device pairing (and, with a password-signed
+/// wall display instead, on one that keeps sessions in memory only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paired_screen_shows_live_figures_again_within_10_s_of_a_restart_without_a_sign_in() {
+    let _one = one_browser_at_a_time().await;
+    let mut server = server();
+    two_teams(&server);
+    let door = FrontDoor::open(server.url()).await;
+
+    let browser = Browser::open(1920, 1080, "en-US").await;
+    browser
+        .goto(&format!("{}/#/wall?window=today", door.url()))
+        .await;
+    browser
+        .wait_for(
+            "the sign-in page with its pairing button",
+            "return document.querySelector('[data-control=pair]') !== null",
+            vec![],
+        )
+        .await;
+    browser.click("[data-control=pair]").await;
+    let code = browser
+        .wait_for(
+            "the pairing code on the screen",
+            "return document.querySelector('.pairing-code')?.dataset.code || null",
+            vec![],
+        )
+        .await;
+    let code = code.as_str().unwrap_or_default().to_string();
+    assert_eq!(code.len(), 9, "{code}");
+    browser.screenshot("signin-pairing-code").await;
+
+    // The admin types the code on the screens page, in their own browser.
+    let admin = Browser::open(1280, 720, "en-US").await;
+    admin.goto(&format!("{}/#/devices", server.url())).await;
+    wallboard_support::sign_in_as_admin(&admin).await;
+    admin
+        .wait_for(
+            "the screens page's pairing form",
+            "return document.querySelector('[data-form=pair] [data-control=code]') !== null",
+            vec![],
+        )
+        .await;
+    admin
+        .js(
+            "const form = document.querySelector('[data-form=pair]');
+             form.querySelector('[data-control=code]').value = arguments[0];
+             form.querySelector('[data-control=device-name]').value = 'lobby-tv';",
+            vec![json!(code.to_lowercase())],
+        )
+        .await;
+    admin.click("[data-control=pair-screen]").await;
+    admin
+        .wait_for(
+            "the screens page to say the screen was paired",
+            "return document.querySelector('.devices-note')?.textContent.includes('lobby-tv')",
+            vec![],
+        )
+        .await;
+    admin.screenshot("signin-screens-page").await;
+    admin.close().await;
+
+    browser
+        .wait_for(
+            "the screen to sign in as lobby-tv by itself",
+            "return document.querySelector('[data-user]')?.dataset.user === 'lobby-tv'",
+            vec![],
+        )
+        .await;
+    wait_for_connection(&browser, "live").await;
+    browser
+        .wait_for(
+            "the wall to show today's answered calls",
+            "return document.querySelector('.tiles [data-figure=answered_today]')?.dataset.value === '4'",
+            vec![],
+        )
+        .await;
+    // The credential is an HttpOnly cookie: the page's scripts never see it.
+    let visible = browser.js("return document.cookie", vec![]).await;
+    assert!(
+        !visible.as_str().unwrap_or_default().contains("fw_device"),
+        "{visible}"
+    );
+
+    // A crash, a restart on the same data dir (a new port behind the same front door), and a
+    // call answered after it: only a live feed shows 5.
+    let restarted = std::time::Instant::now();
+    tokio::task::block_in_place(|| server.restart());
+    door.point_to(server.url());
+    let mut feed = Feed::new(DAY_START + 30 * 60_000);
+    feed.answered_call(
+        "after-restart",
+        "billing",
+        "north-ada",
+        DAY_START + 30 * 60_000,
+        5.0,
+        Some(30.0),
+        5.0,
+    );
+    let body = feed.take().replace("wallboard-test-", "after-restart-");
+    let reply = server.post_events(&body);
+    assert_eq!(reply.rejected, 0, "{:?}", reply.errors);
+    browser
+        .wait_for(
+            "the wall to show the call answered after the restart",
+            "return document.querySelector('[data-conn]')?.dataset.conn === 'live' &&
+                 document.querySelector('.tiles [data-figure=answered_today]')?.dataset.value === '5'",
+            vec![],
+        )
+        .await;
+    let took = restarted.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "live figures took {took:?} after the restart"
+    );
+    let signed_in = browser
+        .js(
+            "return document.querySelector('[data-form=signin]') === null &&
+                 document.querySelector('[data-user]')?.dataset.user",
+            vec![],
+        )
+        .await;
+    assert_eq!(signed_in, json!("lobby-tv"), "asked to sign in");
+    browser
+        .screenshot("signin-paired-screen-after-restart")
+        .await;
     browser.close().await;
 }

@@ -6,8 +6,10 @@ mod alerts;
 mod audit;
 mod bench;
 mod connection;
+mod devices;
 mod dom_batch;
 mod http;
+mod pairing;
 mod signin;
 mod store;
 mod supervisor;
@@ -17,7 +19,7 @@ mod widgets;
 use std::time::Duration;
 
 use floorwatch_core::{Scope, Window};
-use leptos::either::{EitherOf3, EitherOf4};
+use leptos::either::{EitherOf3, EitherOf5};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -128,24 +130,42 @@ fn browser_lang() -> Lang {
     Lang::from_browser(preferred.iter().map(String::as_str))
 }
 
+/// Whether this page was last signed in as a paired screen: a screen nobody touches must come
+/// back by itself, so a refusal is asked about again (every [`SCREEN_RECHECK`]) instead of
+/// leaving it on the sign-in page for good.
+static SCREEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+const SCREEN_RECHECK: Duration = Duration::from_secs(15);
+
 /// Asks the server who is signed in (`GET /api/v1/session`, which also counts as activity). A
-/// 401 shows the sign-in page with the server's reason; a changed session (a new role) re-opens
-/// the app for it. No answer at start is asked again; no answer later changes nothing (the
-/// live connection keeps retrying and asks again when it closes next).
+/// 401 shows the sign-in page with the server's reason (a paired screen asks again a little
+/// later); a changed session (a new role) re-opens the app for it. No answer at start is asked
+/// again; no answer later changes nothing (the live connection keeps retrying and asks again
+/// when it closes next).
 fn check_session(auth: RwSignal<Auth>) {
+    use std::sync::atomic::Ordering::Relaxed;
     http::request("GET", SESSION_PATH, None, move |answer| {
         let starting = auth.with_untracked(|a| *a == Auth::Checking);
         match answer.status {
             200 => {
-                if let Some(info) = SessionInfo::parse(&answer.text)
-                    && auth.with_untracked(|a| *a != Auth::SignedIn(info.clone()))
-                {
-                    auth.set(Auth::SignedIn(info));
+                if let Some(info) = SessionInfo::parse(&answer.text) {
+                    SCREEN.store(info.device, Relaxed);
+                    if auth.with_untracked(|a| *a != Auth::SignedIn(info.clone())) {
+                        auth.set(Auth::SignedIn(info));
+                    }
                 }
             }
-            401 => auth.set(Auth::SignedOut(
-                (!starting).then(|| crate::alerts::error_message(&answer.text)),
-            )),
+            401 => {
+                let out = Auth::SignedOut(
+                    (!starting).then(|| crate::alerts::error_message(&answer.text)),
+                );
+                // Unchanged: the sign-in page (and a pairing code on it) stays as it is.
+                if auth.with_untracked(|a| *a != out) {
+                    auth.set(out);
+                }
+                if SCREEN.load(Relaxed) {
+                    set_timeout(move || check_session(auth), SCREEN_RECHECK);
+                }
+            }
             _ if starting => {
                 set_timeout(move || check_session(auth), Duration::from_secs(2));
             }
@@ -192,7 +212,11 @@ fn App() -> impl IntoView {
 fn SignedIn(info: SessionInfo) -> impl IntoView {
     let Shell { route, lang, auth } = expect_context::<Shell>();
     let SessionInfo {
-        user, role, scope, ..
+        user,
+        role,
+        scope,
+        device,
+        ..
     } = info;
     let root = scope.clone();
     let store = Store::new();
@@ -235,7 +259,8 @@ fn SignedIn(info: SessionInfo) -> impl IntoView {
             })
         });
         let on_closed = move |code: u16| {
-            if code == session::SIGNED_OUT_CLOSE {
+            // A paired screen signed out (revoked, or its role changed) asks who it is now.
+            if code == session::SIGNED_OUT_CLOSE && !device {
                 let reason = store.refused.try_get_untracked().flatten();
                 let reason = reason.map(|r| session::signed_out_reason(&r).to_string());
                 auth.set(Auth::SignedOut(reason));
@@ -272,10 +297,11 @@ fn SignedIn(info: SessionInfo) -> impl IntoView {
     }
 
     let body = move || match view.get() {
-        Some(View::Wall) => EitherOf4::A(view! { <wall::Wall/> }),
-        Some(View::Supervisor) => EitherOf4::B(view! { <supervisor::Supervisor/> }),
-        Some(View::Audit) => EitherOf4::C(view! { <audit::Audit/> }),
-        None => EitherOf4::D(()),
+        Some(View::Wall) => EitherOf5::A(view! { <wall::Wall/> }),
+        Some(View::Supervisor) => EitherOf5::B(view! { <supervisor::Supervisor/> }),
+        Some(View::Audit) => EitherOf5::C(view! { <audit::Audit/> }),
+        Some(View::Devices) => EitherOf5::D(view! { <devices::Devices/> }),
+        None => EitherOf5::E(()),
     };
     let class = move || match view.get() {
         Some(View::Wall) => "app app-wall",
@@ -307,6 +333,7 @@ fn control_clicked(shell: Shell) -> impl Fn(leptos::ev::MouseEvent) + Copy + 'st
                 next.lang = Some(shell.lang.get_untracked().other());
                 navigate(next);
             }
+            Some("pair") => pairing::start(shell),
             Some("sign-out") => {
                 let auth = shell.auth;
                 http::request("DELETE", SESSION_PATH, None, move |_| {

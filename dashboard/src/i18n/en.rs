@@ -240,5 +240,14 @@ pub(super) fn text(key: Key) -> &'static str {
         Key::ColAuditDetail => "Detail",
         Key::AuditChainOk => "Chain intact: {records} records, last hash {hash}",
         Key::AuditChainBroken => "Chain broken after {records} records: {problem}",
+        Key::ViewDevices => "Screens",
+        Key::PairScreen => "Pair this screen",
+        Key::PairHint => "An admin types this code under Screens (valid for 5 minutes):",
+        Key::PairExpired => "The code expired; ask for a new one.",
+        Key::DeviceCode => "Code shown on the screen",
+        Key::DeviceName => "Screen name",
+        Key::DeviceRole => "Shows as",
+        Key::DevicePair => "Pair",
+        Key::DevicePaired => "Paired {name}: the screen signs in by itself.",
     }
 }

@@ -335,6 +335,16 @@ keys! {
     ColAuditDetail,
     AuditChainOk,
     AuditChainBroken,
+    ViewDevices,
+    PairScreen,
+    PairHint,
+    PairExpired,
+    DeviceCode,
+    DeviceName,
+    DeviceRole,
+    DevicePair,
+    /// "{name}".
+    DevicePaired,
 }
 
 #[cfg(test)]

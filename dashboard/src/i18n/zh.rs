@@ -213,6 +213,15 @@ pub(super) fn text(key: Key) -> &'static str {
         Key::ColAuditTarget => "对象",
         Key::ColAuditDetail => "详情",
         Key::AuditChainOk => "哈希链完整：共 {records} 条，最后哈希 {hash}",
+        Key::ViewDevices => "屏幕配对",
+        Key::PairScreen => "配对此屏幕",
+        Key::PairHint => "请管理员在“屏幕配对”页输入此配对码（5 分钟内有效）：",
+        Key::PairExpired => "配对码已过期，请重新获取。",
+        Key::DeviceCode => "屏幕上显示的配对码",
+        Key::DeviceName => "屏幕名称",
+        Key::DeviceRole => "显示为",
+        Key::DevicePair => "配对",
+        Key::DevicePaired => "已配对 {name}：该屏幕将自动登录。",
         Key::AuditChainBroken => "哈希链在第 {records} 条之后断开：{problem}",
     }
 }

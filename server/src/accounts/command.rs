@@ -1,5 +1,5 @@
-//! `floorwatch user add|passwd|disable|enable|shift|list` and `floorwatch token
-//! create|list|revoke`: account
+//! `floorwatch user add|passwd|disable|enable|shift|list`, `floorwatch token
+//! create|list|revoke` and `floorwatch device add|list|revoke`: account
 //! administration on the data dir, with or without the server running (docs/SECURITY.md).
 //!
 //! Output for people goes to stderr; stdout carries only what a script wants (the table of a
@@ -16,7 +16,8 @@ use floorwatch_core::Organisation;
 
 use super::RoleSubtrees;
 use super::{
-    Accounts, NewUser, Password, Role, ShiftEnd, Subtree, TokenSummary, UserSummary, check_new_user,
+    Accounts, DeviceSummary, NewDevice, NewUser, Password, Role, ShiftEnd, Subtree, TokenSummary,
+    UserSummary, check_new_user,
 };
 use crate::audit::cli_actor;
 use crate::config::{Cli, DEFAULT_DATA_DIR, DataDir, Settings};
@@ -138,6 +139,100 @@ pub enum TokenCommand {
         #[command(flatten)]
         store: DataDirArgs,
     },
+}
+
+/// `floorwatch device ...`: screens that sign in with a device credential instead of a
+/// password (a wall TV nobody touches). The usual way to pair one is the code its sign-in page
+/// shows ("pair this screen"), typed by an admin on the wallboard; `device add` is for a kiosk
+/// set up by a script.
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Pairs a screen without a code: prints its device credential once, alone on stdout (only
+    /// its hash is kept). The kiosk sends it as the cookie `fw_device=CREDENTIAL` or as
+    /// `Authorization: Bearer CREDENTIAL`.
+    Add {
+        /// Lowercase letters, digits and . _ - @.
+        name: String,
+        /// wall_display, team_lead, supervisor or manager: what the screen shows (it only
+        /// ever reads, whatever the role).
+        #[arg(long, default_value = "wall_display")]
+        role: Role,
+        /// The subtree the screen shows: centre, site:ID, group:ID or team:ID [default: centre;
+        /// a team_lead screen must name a team].
+        #[arg(long)]
+        scope: Option<Subtree>,
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
+    /// Lists the screens (never their credentials), revoked ones too.
+    List {
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
+    /// Revokes a screen by name: its credential stops working (a running server closes its
+    /// live socket within one session sweep, at most 30 s).
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        store: DataDirArgs,
+    },
+}
+
+impl DeviceCommand {
+    pub fn run(self) -> ExitCode {
+        finish(self.execute(&mut io::stdout().lock(), &mut io::stderr()))
+    }
+
+    fn execute(self, out: &mut dyn Write, notes: &mut dyn Write) -> anyhow::Result<()> {
+        let actor = cli_actor();
+        let now = jiff::Timestamp::now();
+        match self {
+            DeviceCommand::Add {
+                name,
+                role,
+                scope,
+                store,
+            } => {
+                let (dir, org) = store.resolve()?;
+                if let (Some(subtree), Some(org)) = (&scope, &org)
+                    && !subtree.exists_in(org)
+                {
+                    bail!("--scope {subtree}: no such node in the config's organisation");
+                }
+                let (summary, secret) = Accounts::open(&dir).add_device(
+                    &actor,
+                    NewDevice {
+                        name,
+                        role,
+                        subtree: scope,
+                    },
+                    "from the command line",
+                    now,
+                )?;
+                writeln!(out, "{}", secret.expose())?;
+                out.flush()?;
+                writeln!(
+                    notes,
+                    "screen {} paired ({} of {}); its credential is shown this once: install it \
+                     in the kiosk now (cookie fw_device, or `Authorization: Bearer CREDENTIAL`)",
+                    summary.name, summary.role, summary.subtree
+                )?;
+            }
+            DeviceCommand::List { store } => {
+                let (dir, _) = store.resolve()?;
+                write_devices(out, &Accounts::open(&dir).devices()?)?;
+            }
+            DeviceCommand::Revoke { name, store } => {
+                let (dir, _) = store.resolve()?;
+                Accounts::open(&dir).revoke_device(&actor, &name, "", now)?;
+                writeln!(
+                    notes,
+                    "revoked screen {name}: its credential no longer works"
+                )?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl UserCommand {
@@ -405,6 +500,27 @@ fn write_users(out: &mut dyn Write, users: &[UserSummary]) -> io::Result<()> {
     write_table(out, &rows)
 }
 
+fn write_devices(out: &mut dyn Write, devices: &[DeviceSummary]) -> io::Result<()> {
+    let mut rows = vec![
+        ["NAME", "ROLE", "SCOPE", "STATE", "PAIRED"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    rows.extend(devices.iter().map(|d| {
+        vec![
+            d.name.clone(),
+            d.role.to_string(),
+            d.subtree.to_string(),
+            match d.revoked {
+                None => "active".into(),
+                Some(at) => format!("revoked {}", when(at)),
+            },
+            when(d.created),
+        ]
+    }));
+    write_table(out, &rows)
+}
+
 fn write_tokens(out: &mut dyn Write, tokens: &[TokenSummary]) -> io::Result<()> {
     let mut rows = vec![
         ["ID", "USER", "STATE", "CREATED", "LABEL"]
@@ -612,6 +728,69 @@ mod tests {
                 .unwrap_err()
                 .contains("or `none`")
         );
+    }
+
+    #[test]
+    fn device_add_prints_only_the_credential_and_list_and_revoke_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, notes) = run(|o, n| {
+            DeviceCommand::Add {
+                name: "lobby-tv".into(),
+                role: Role::WallDisplay,
+                scope: Some(Subtree::Site("north".into())),
+                store: store(dir.path()),
+            }
+            .execute(o, n)
+        });
+        let credential = out.trim_end();
+        assert_eq!(out.lines().count(), 1);
+        assert!(credential.starts_with("fwd_"), "{out}");
+        assert!(notes.contains("shown this once") && !notes.contains(credential));
+        let accounts = Accounts::open(dir.path());
+        assert!(accounts.authenticate_device(credential).unwrap().is_some());
+        let (list, _) = run(|o, n| {
+            DeviceCommand::List {
+                store: store(dir.path()),
+            }
+            .execute(o, n)
+        });
+        let lines: Vec<_> = list.lines().collect();
+        assert!(
+            lines[1].starts_with("lobby-tv  wall_display  site:north  active"),
+            "{list}"
+        );
+        assert!(!list.contains(credential));
+        run(|o, n| {
+            DeviceCommand::Revoke {
+                name: "lobby-tv".into(),
+                store: store(dir.path()),
+            }
+            .execute(o, n)
+        });
+        assert!(accounts.authenticate_device(credential).unwrap().is_none());
+        let actions: Vec<_> = accounts
+            .audit()
+            .records(&Default::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.action.as_str(), r.target))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                ("device_pair", "device:lobby-tv".to_string()),
+                ("device_revoke", "device:lobby-tv".to_string())
+            ]
+        );
+        let err = DeviceCommand::Add {
+            name: "boss-tv".into(),
+            role: Role::Admin,
+            scope: None,
+            store: store(dir.path()),
+        }
+        .execute(&mut Vec::new(), &mut Vec::new())
+        .unwrap_err();
+        assert!(err.to_string().contains("wall_display"), "{err}");
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! ([`Accounts::authenticate_password`]), a bearer token ([`Accounts::authenticate_token`]) or
 //! a session's user name ([`Accounts::principal`]), re-reading the file when the command line
 //! changed it; and it makes every change (user add, passwd, disable, enable, shift end, token
-//! create, revoke) together with its audit record, so no change goes unrecorded.
+//! create, revoke, device pair and revoke) together with its audit record, so no change goes
+//! unrecorded.
 //!
 //! The login policy ([`login`]: lock-out, per-address rate limit), sessions ([`session`]:
 //! idle time-out, shift end) and caller-number masking ([`caller`]) are pure, clock-injected
@@ -14,6 +15,7 @@
 pub mod caller;
 pub mod command;
 pub mod login;
+pub(crate) mod pairing;
 pub mod password;
 pub mod role;
 pub mod session;
@@ -32,7 +34,7 @@ pub use token::Secret;
 
 use crate::audit::{Action, AuditError, AuditTrail, Entry};
 pub use store::ShiftEnd;
-use store::{AccountBook, StoreError, StoredToken, User};
+use store::{AccountBook, StoreError, StoredDevice, StoredToken, User};
 
 /// Longest user name, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
@@ -57,16 +59,66 @@ pub enum Credential {
     },
     /// Looked up by name for a session that was opened with a password earlier.
     Session,
+    /// A paired screen's device credential; the principal's `user` is the device's name.
+    Device,
 }
 
 impl Principal {
-    /// The actor name for audit records: the user, or `token:ID (user)` for a token.
+    /// The actor name for audit records: the user, `token:ID (user)` for a token, or
+    /// `device:NAME` for a paired screen (device names are not user names).
     pub fn actor(&self) -> String {
         match &self.credential {
             Credential::Token { id } => format!("token:{id} ({})", self.user),
+            Credential::Device => format!("device:{}", self.user),
             Credential::Password | Credential::Session => self.user.clone(),
         }
     }
+
+    /// Whether this is a paired screen rather than a person or a script.
+    pub(crate) fn is_device(&self) -> bool {
+        self.credential == Credential::Device
+    }
+}
+
+/// A paired screen as listed: everything but its credential's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeviceSummary {
+    pub name: String,
+    pub role: Role,
+    pub subtree: Subtree,
+    pub created: jiff::Timestamp,
+    pub revoked: Option<jiff::Timestamp>,
+}
+
+impl From<&StoredDevice> for DeviceSummary {
+    fn from(d: &StoredDevice) -> DeviceSummary {
+        DeviceSummary {
+            name: d.name.clone(),
+            role: d.role,
+            subtree: d.scope.clone(),
+            created: d.created,
+            revoked: d.revoked,
+        }
+    }
+}
+
+/// A screen to pair ([`Accounts::add_device`]).
+#[derive(Debug, Clone)]
+pub(crate) struct NewDevice {
+    pub name: String,
+    pub role: Role,
+    /// `None`: the role's default ([`Role::default_subtree`]).
+    pub subtree: Option<Subtree>,
+}
+
+/// Whether a screen may hold `role`: roles that read the floor, never one that administers,
+/// audits or sends events. A device credential lives on an unattended screen for months, so
+/// whatever its role, it only ever reads (see `Identity::require`).
+pub(crate) fn device_role_allowed(role: Role) -> bool {
+    matches!(
+        role,
+        Role::WallDisplay | Role::TeamLead | Role::Supervisor | Role::Manager
+    )
 }
 
 /// A user as listed: everything but the password hash.
@@ -159,6 +211,12 @@ pub enum AccountsError {
     UnknownToken(String),
     #[error("token `{0}` was already revoked")]
     AlreadyRevoked(String),
+    #[error("a screen may be paired as wall_display, team_lead, supervisor or manager, not {0}")]
+    DeviceRole(Role),
+    #[error("there is already a paired screen `{0}` (revoke it first, or choose another name)")]
+    DeviceExists(String),
+    #[error("no paired screen `{0}` (see `floorwatch device list`)")]
+    UnknownDevice(String),
 }
 
 /// Why a password login was refused. The client is told only "wrong name or password"; the
@@ -615,6 +673,119 @@ impl Accounts {
         })
     }
 
+    /// Every screen ever paired, revoked ones included, without hashes.
+    pub(crate) fn devices(&self) -> Result<Vec<DeviceSummary>, AccountsError> {
+        Ok(self
+            .book()?
+            .devices
+            .iter()
+            .map(DeviceSummary::from)
+            .collect())
+    }
+
+    /// Checks a screen to pair before anything is written: its name, a role a screen may
+    /// hold, a subtree the role admits, and no active device of that name.
+    pub(crate) fn check_new_device(&self, new: &NewDevice) -> Result<Subtree, AccountsError> {
+        if !device_role_allowed(new.role) {
+            return Err(AccountsError::DeviceRole(new.role));
+        }
+        let subtree = check_new_user(&new.name, new.role, new.subtree.clone())?;
+        if self.book()?.active_device(&new.name).is_some() {
+            return Err(AccountsError::DeviceExists(new.name.clone()));
+        }
+        Ok(subtree)
+    }
+
+    /// Pairs a screen: a new device credential, of which only the SHA-256 is kept; audited as
+    /// `device_pair` by `actor`, detail the role, the scope and `how` (the pairing code's
+    /// requester, or the command line). The returned secret is the only copy.
+    pub(crate) fn add_device(
+        &self,
+        actor: &str,
+        new: NewDevice,
+        how: &str,
+        now: jiff::Timestamp,
+    ) -> Result<(DeviceSummary, Secret), AccountsError> {
+        let subtree = self.check_new_device(&new)?;
+        let secret = token::new_device_credential()?;
+        let digest = secret.digest();
+        let summary = self.change(now, |book| {
+            if book.active_device(&new.name).is_some() {
+                return Err(AccountsError::DeviceExists(new.name.clone()));
+            }
+            let stored = StoredDevice {
+                name: new.name.clone(),
+                role: new.role,
+                scope: subtree.clone(),
+                sha256: digest,
+                created: now,
+                revoked: None,
+            };
+            let summary = DeviceSummary::from(&stored);
+            book.devices.push(stored);
+            let mut detail = format!("role={} scope={subtree}", new.role);
+            if !how.is_empty() {
+                detail.push(' ');
+                detail.push_str(how);
+            }
+            let entry = Entry::new(
+                actor,
+                Action::DevicePair,
+                format!("device:{}", new.name),
+                detail,
+            );
+            Ok((summary, entry))
+        })?;
+        Ok((summary, secret))
+    }
+
+    /// Revokes the active screen of that name: its credential stops working at the next
+    /// request (a running server also closes its live sockets). Audited as `device_revoke`.
+    pub(crate) fn revoke_device(
+        &self,
+        actor: &str,
+        name: &str,
+        detail: &str,
+        now: jiff::Timestamp,
+    ) -> Result<DeviceSummary, AccountsError> {
+        self.change_as(Audited::LockOut, now, |book| {
+            let stored = book
+                .devices
+                .iter_mut()
+                .find(|d| d.name == name && d.revoked.is_none())
+                .ok_or_else(|| AccountsError::UnknownDevice(name.into()))?;
+            stored.revoked = Some(now);
+            let summary = DeviceSummary::from(&*stored);
+            let entry = Entry::new(
+                actor,
+                Action::DeviceRevoke,
+                format!("device:{name}"),
+                detail,
+            );
+            Ok((summary, entry))
+        })
+    }
+
+    /// The principal a device credential acts as: `None` for one unknown or revoked. One
+    /// SHA-256 and a lookup, like an API token.
+    pub(crate) fn authenticate_device(
+        &self,
+        presented: &str,
+    ) -> Result<Option<Principal>, AccountsError> {
+        let digest = token::digest(presented.trim());
+        let book = self.book()?;
+        Ok(book
+            .devices
+            .iter()
+            .find(|d| d.revoked.is_none() && constant_time_eq(&d.sha256, &digest))
+            .map(|d| Principal {
+                user: d.name.clone(),
+                role: d.role,
+                subtree: d.scope.clone(),
+                credential: Credential::Device,
+            }))
+    }
+
     /// Reads the book under the writers' lock, applies `edit`, writes the result and its audit
     /// record. If the audit record cannot be written, the previous book is put back: a change
     /// is kept only together with its record.
@@ -668,8 +839,8 @@ impl Accounts {
 enum Audited {
     /// In the trail, or the change is undone.
     Required,
-    /// A lock-out (disable, revoke): in the trail, else queued beside it, else logged; the
-    /// change stands in every case.
+    /// A lock-out (disabling a user, revoking a token or a device): in the trail, else queued
+    /// beside it, else logged; the change stands in every case.
     LockOut,
 }
 
@@ -1159,6 +1330,97 @@ mod tests {
         let p = accounts.principal("late").unwrap().unwrap();
         assert_eq!(p.subtree, Subtree::Site("north".into()));
         assert_eq!(p.credential, Credential::Session);
+    }
+
+    #[test]
+    fn a_paired_screen_reads_as_its_role_until_revoked_and_only_its_hash_is_kept() {
+        let (dir, accounts) = with_users();
+        let tv = |name: &str, role, subtree: Option<&str>| NewDevice {
+            name: name.into(),
+            role,
+            subtree: subtree.map(|s| s.parse().unwrap()),
+        };
+        let (summary, secret) = accounts
+            .add_device(
+                "admin",
+                tv("lobby-tv", Role::WallDisplay, Some("site:north")),
+                "code from peer=10.0.0.9",
+                now(),
+            )
+            .unwrap();
+        assert_eq!(summary.subtree, Subtree::Site("north".into()));
+        assert!(secret.expose().starts_with(token::DEVICE_PREFIX));
+        assert_eq!(secret.expose().len(), token::DEVICE_PREFIX.len() + 64);
+        let p = accounts
+            .authenticate_device(secret.expose())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (p.user.as_str(), p.role, p.actor().as_str(), p.is_device()),
+            ("lobby-tv", Role::WallDisplay, "device:lobby-tv", true)
+        );
+        // Not a user: no session, no password, no API token acts as it.
+        assert_eq!(accounts.principal("lobby-tv").unwrap(), None);
+        assert_eq!(accounts.authenticate_token(secret.expose()).unwrap(), None);
+        assert_eq!(accounts.authenticate_device("fwd_guess").unwrap(), None);
+        // Names are unique among active screens; roles are those that read.
+        assert!(matches!(
+            accounts.add_device("admin", tv("lobby-tv", Role::WallDisplay, None), "", now()),
+            Err(AccountsError::DeviceExists(_))
+        ));
+        for role in [Role::Admin, Role::SecurityOfficer, Role::Ingest] {
+            assert!(matches!(
+                accounts.add_device("admin", tv("tv2", role, None), "", now()),
+                Err(AccountsError::DeviceRole(_))
+            ));
+        }
+        assert!(matches!(
+            accounts.add_device("admin", tv("Bad Name", Role::WallDisplay, None), "", now()),
+            Err(AccountsError::BadName(_))
+        ));
+        let stored = std::fs::read_to_string(accounts.path()).unwrap();
+        assert!(!stored.contains(secret.expose()), "only the hash is stored");
+        assert!(stored.contains(&secret.digest()));
+        assert!(stored.contains("\"format\": 3"), "{stored}");
+
+        accounts
+            .revoke_device("admin", "lobby-tv", "", now())
+            .unwrap();
+        assert_eq!(accounts.authenticate_device(secret.expose()).unwrap(), None);
+        assert!(matches!(
+            accounts.revoke_device("admin", "lobby-tv", "", now()),
+            Err(AccountsError::UnknownDevice(_))
+        ));
+        // The name may be paired again; both stay listed.
+        accounts
+            .add_device("admin", tv("lobby-tv", Role::WallDisplay, None), "", now())
+            .unwrap();
+        let listed = Accounts::open(dir.path()).devices().unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(listed[0].revoked.is_some() && listed[1].revoked.is_none());
+        let records = accounts.audit().records(&Default::default()).unwrap();
+        let tail: Vec<_> = records
+            .iter()
+            .rev()
+            .take(3)
+            .map(|r| (r.action, r.target.as_str(), r.detail.as_str()))
+            .collect();
+        assert_eq!(
+            tail,
+            vec![
+                (
+                    Action::DevicePair,
+                    "device:lobby-tv",
+                    "role=wall_display scope=centre"
+                ),
+                (Action::DeviceRevoke, "device:lobby-tv", ""),
+                (
+                    Action::DevicePair,
+                    "device:lobby-tv",
+                    "role=wall_display scope=site:north code from peer=10.0.0.9"
+                ),
+            ]
+        );
     }
 
     #[test]

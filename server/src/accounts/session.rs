@@ -3,8 +3,11 @@
 //! shared/DOMAIN.md). Pure and clock-injected: every call takes `now`.
 //!
 //! Wall-clock time ([`jiff::Timestamp`]) because a shift ends at a time of day. Only the
-//! SHA-256 of each id is kept, so a memory dump gives no usable cookie. Sessions live in
-//! memory: a restart signs everyone out. A session holds the user's name only; the server
+//! SHA-256 of each id is kept, so a memory dump (or the data dir) gives no usable cookie.
+//! Open sessions are also kept in `sessions.json` in the data dir ([`SessionFile`], written
+//! whole and atomically after each change), so a restart signs nobody out; the last activity
+//! is written at most once a minute ([`SAVE_SEEN_EVERY`]), so a restart may end a session up
+//! to a minute early, never late. A session holds the user's name only; the server
 //! re-reads the user ([`super::Accounts::principal`]) on each request, so a disabled user or a
 //! changed role takes effect at once.
 //!
@@ -14,9 +17,23 @@
 //! caller audits every log-out once, whether the sweep, a request or a sign-out noticed it.
 
 use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use super::token::{self, RandomError, Secret};
+use crate::atomic_file::{self, Access};
+
+/// The open sessions inside the data dir.
+pub(crate) const SESSIONS_FILE: &str = "sessions.json";
+/// The newest `sessions.json` format read.
+const SESSIONS_FORMAT: u32 = 1;
+/// Activity moves a session's last-seen time in the file at most this often: the file is not
+/// rewritten on every click, and a restart can only make an idle time-out come this much early.
+pub(crate) const SAVE_SEEN_EVERY: Duration = Duration::from_secs(60);
 
 /// What every session id starts with.
 pub const SESSION_PREFIX: &str = "fws_";
@@ -42,15 +59,17 @@ impl Default for SessionPolicy {
 }
 
 /// Who sits behind a session, which decides whether it idles out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SessionKind {
     /// A person at a screen: the idle time-out applies.
     Person,
-    /// A wall display: a TV nobody touches never idles out; only the absolute end applies.
+    /// A wall display signed in with a password: a TV nobody touches never idles out; only
+    /// the absolute end applies. (A screen paired as a device has no session at all.)
     Device,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub user: String,
     pub kind: SessionKind,
@@ -71,7 +90,7 @@ pub enum SessionEnded {
     SignedOut,
     #[error("the account was disabled")]
     UserDisabled,
-    #[error("no such session (signed out, expired, or the server restarted)")]
+    #[error("no such session (signed out or expired)")]
     Unknown,
 }
 
@@ -109,9 +128,37 @@ pub enum SessionError {
 #[derive(Debug, Default)]
 pub struct Sessions {
     policy: SessionPolicy,
-    by_digest: HashMap<String, Session>,
+    by_digest: HashMap<String, Open>,
     /// Sessions that ended, by digest: why, and when (forgotten after `policy.longest`).
     ended: HashMap<String, (SessionEnded, jiff::Timestamp)>,
+    /// Counts the changes `sessions.json` must show (a session opened or ended, a last-seen
+    /// time moved by [`SAVE_SEEN_EVERY`] or more): [`SessionFile::save`] writes when it moved.
+    generation: u64,
+}
+
+#[derive(Debug)]
+struct Open {
+    session: Session,
+    /// The last-seen time the file was last given.
+    saved_seen: jiff::Timestamp,
+}
+
+/// `sessions.json`: the open sessions, by the SHA-256 of their ids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SessionBook {
+    pub(crate) format: u32,
+    #[serde(default)]
+    pub(crate) sessions: Vec<StoredSession>,
+}
+
+/// One open session as written: the digest of its id, never the id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoredSession {
+    pub(crate) sha256: String,
+    #[serde(flatten)]
+    pub(crate) session: Session,
 }
 
 impl Sessions {
@@ -156,7 +203,14 @@ impl Sessions {
             last_seen: now,
             ends,
         };
-        self.by_digest.insert(id.digest(), session.clone());
+        self.by_digest.insert(
+            id.digest(),
+            Open {
+                session: session.clone(),
+                saved_seen: now,
+            },
+        );
+        self.generation += 1;
         Ok((id, session))
     }
 
@@ -183,30 +237,36 @@ impl Sessions {
         now: jiff::Timestamp,
         activity: bool,
     ) -> Result<Session, Closed> {
-        let Some(session) = self.by_digest.get_mut(digest) else {
+        let Some(open) = self.by_digest.get_mut(digest) else {
             let why = self
                 .ended
                 .get(digest)
                 .map_or(SessionEnded::Unknown, |(why, _)| *why);
             return Err(Closed { why, ended: None });
         };
-        if let Some(why) = ended(&self.policy, session, now) {
-            let ended = self.by_digest.remove(digest);
+        if let Some(why) = ended(&self.policy, &open.session, now) {
+            let ended = self.by_digest.remove(digest).map(|o| o.session);
             self.remember(digest.to_string(), why, now);
+            self.generation += 1;
             return Err(Closed { why, ended });
         }
         if activity {
-            session.last_seen = now;
+            open.session.last_seen = now;
+            if now >= later(open.saved_seen, SAVE_SEEN_EVERY) {
+                open.saved_seen = now;
+                self.generation += 1;
+            }
         }
-        Ok(session.clone())
+        Ok(open.session.clone())
     }
 
     /// Ends a session for `why` (a sign-out: [`SessionEnded::SignedOut`]); `None` if there was
     /// none.
     pub fn end(&mut self, id: &str, why: SessionEnded, now: jiff::Timestamp) -> Option<Session> {
         let digest = token::digest(id);
-        let session = self.by_digest.remove(&digest)?;
+        let session = self.by_digest.remove(&digest)?.session;
         self.remember(digest, why, now);
+        self.generation += 1;
         Some(session)
     }
 
@@ -220,22 +280,29 @@ impl Sessions {
         let digests: Vec<String> = self
             .by_digest
             .iter()
-            .filter(|(_, s)| s.user == user)
+            .filter(|(_, o)| o.session.user == user)
             .map(|(d, _)| d.clone())
             .collect();
         let mut out = Vec::with_capacity(digests.len());
         for digest in digests {
-            if let Some(session) = self.by_digest.remove(&digest) {
+            if let Some(open) = self.by_digest.remove(&digest) {
                 self.remember(digest, why, now);
-                out.push(session);
+                out.push(open.session);
             }
+        }
+        if !out.is_empty() {
+            self.generation += 1;
         }
         out
     }
 
     /// The names of the users with an open session (to re-check them against the accounts).
     pub fn users(&self) -> Vec<String> {
-        let mut users: Vec<String> = self.by_digest.values().map(|s| s.user.clone()).collect();
+        let mut users: Vec<String> = self
+            .by_digest
+            .values()
+            .map(|o| o.session.user.clone())
+            .collect();
         users.sort();
         users.dedup();
         users
@@ -249,14 +316,17 @@ impl Sessions {
         let expired: Vec<(String, SessionEnded)> = self
             .by_digest
             .iter()
-            .filter_map(|(d, s)| ended(&policy, s, now).map(|why| (d.clone(), why)))
+            .filter_map(|(d, o)| ended(&policy, &o.session, now).map(|why| (d.clone(), why)))
             .collect();
         let mut out = Vec::with_capacity(expired.len());
         for (digest, why) in expired {
-            if let Some(session) = self.by_digest.remove(&digest) {
+            if let Some(open) = self.by_digest.remove(&digest) {
                 self.remember(digest, why, now);
-                out.push((session, why));
+                out.push((open.session, why));
             }
+        }
+        if !out.is_empty() {
+            self.generation += 1;
         }
         let forget_before = earlier(now, policy.longest);
         self.ended.retain(|_, (_, at)| *at > forget_before);
@@ -280,8 +350,144 @@ impl Sessions {
         self.by_digest.len()
     }
 
+    /// Counts the changes `sessions.json` must show ([`SessionFile::save`]).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_digest.is_empty()
+    }
+
+    /// The open sessions as `sessions.json` holds them (sorted, so equal books write equal
+    /// files), and the generation they are of.
+    pub(crate) fn snapshot(&self) -> (u64, SessionBook) {
+        let mut sessions: Vec<StoredSession> = self
+            .by_digest
+            .iter()
+            .map(|(digest, open)| StoredSession {
+                sha256: digest.clone(),
+                session: open.session.clone(),
+            })
+            .collect();
+        sessions.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+        (
+            self.generation,
+            SessionBook {
+                format: SESSIONS_FORMAT,
+                sessions,
+            },
+        )
+    }
+
+    /// The sessions of a book read back at start, under today's `policy`: a shorter longest
+    /// session than when one was opened shortens it. Sessions that ended while the server was
+    /// down are kept, so that the sweep (or the next request) ends and audits them as usual.
+    pub(crate) fn restore(policy: SessionPolicy, book: SessionBook) -> Sessions {
+        let mut sessions = Sessions::new(policy);
+        for StoredSession {
+            sha256,
+            mut session,
+        } in book.sessions
+        {
+            session.ends = session.ends.min(later(session.started, policy.longest));
+            let saved_seen = session.last_seen;
+            sessions.by_digest.insert(
+                sha256,
+                Open {
+                    session,
+                    saved_seen,
+                },
+            );
+        }
+        sessions
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SessionFileError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path} is damaged: {reason}")]
+    Damaged { path: PathBuf, reason: String },
+}
+
+/// `sessions.json` of a data dir, written only by the server (which holds the data dir's
+/// lock). Writers take turns, and each writes the sessions as they are when its turn comes,
+/// so the file never goes back to an older state.
+#[derive(Debug)]
+pub(crate) struct SessionFile {
+    path: PathBuf,
+    /// The generation last written.
+    written: Mutex<Option<u64>>,
+}
+
+impl SessionFile {
+    pub(crate) fn new(data_dir: &Path) -> SessionFile {
+        SessionFile {
+            path: data_dir.join(SESSIONS_FILE),
+            written: Mutex::new(None),
+        }
+    }
+
+    #[cfg(test)]
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The sessions in the file (none when there is no file yet). A damaged or newer file is
+    /// an error: the caller starts without sessions (everyone signs in again), which is safe.
+    pub(crate) fn load(&self, policy: SessionPolicy) -> Result<Sessions, SessionFileError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Sessions::new(policy)),
+            Err(source) => {
+                return Err(SessionFileError::Io {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        let damaged = |reason: String| SessionFileError::Damaged {
+            path: self.path.clone(),
+            reason,
+        };
+        let book: SessionBook = serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
+        if book.format > SESSIONS_FORMAT {
+            return Err(damaged(format!(
+                "format {} is newer than this floorwatch reads ({SESSIONS_FORMAT})",
+                book.format
+            )));
+        }
+        *self.written.lock().unwrap_or_else(|p| p.into_inner()) = Some(0);
+        Ok(Sessions::restore(policy, book))
+    }
+
+    /// Whether the file shows the sessions of `generation` already (nothing to write).
+    pub(crate) fn is_current(&self, generation: u64) -> bool {
+        *self.written.lock().unwrap_or_else(|p| p.into_inner()) == Some(generation)
+    }
+
+    /// Writes the sessions if they changed since the last write (readable by the owner only,
+    /// atomically). Blocking: call it off the async threads. `Ok(false)`: nothing to write.
+    pub(crate) fn save(&self, sessions: &Mutex<Sessions>) -> Result<bool, SessionFileError> {
+        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        let (generation, book) = sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .snapshot();
+        if *written == Some(generation) {
+            return Ok(false);
+        }
+        let io_err = |source| SessionFileError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let mut text = serde_json::to_vec_pretty(&book).map_err(|e| io_err(io::Error::other(e)))?;
+        text.push(b'\n');
+        atomic_file::replace(&self.path, &text, Access::Private).map_err(io_err)?;
+        *written = Some(generation);
+        Ok(true)
     }
 }
 
@@ -472,6 +678,127 @@ mod tests {
             why(sessions.check(idle.expose(), at(31 + 12 * 60))),
             (SessionEnded::Unknown, false)
         );
+    }
+
+    fn saved(file: &SessionFile, sessions: Sessions) -> (Mutex<Sessions>, String) {
+        let sessions = Mutex::new(sessions);
+        file.save(&sessions).unwrap();
+        let text = std::fs::read_to_string(file.path()).unwrap_or_default();
+        (sessions, text)
+    }
+
+    #[test]
+    fn open_sessions_survive_a_restart_by_digest_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SessionFile::new(dir.path());
+        let policy = SessionPolicy::default();
+        let mut sessions = file.load(policy).unwrap();
+        assert!(sessions.is_empty(), "no file: no sessions");
+        let person = SessionKind::Person;
+        let (lead, _) = sessions
+            .create("lead1", person, at(0), Some(at(45)))
+            .unwrap();
+        let (wall, _) = sessions
+            .create("wall", SessionKind::Device, at(0), None)
+            .unwrap();
+        let (gone, _) = sessions.create("admin", person, at(0), None).unwrap();
+        sessions.end(gone.expose(), SessionEnded::SignedOut, at(1));
+        let (sessions, text) = saved(&file, sessions);
+        for id in [&lead, &wall, &gone] {
+            assert!(!text.contains(id.expose()), "a raw id on disk: {text}");
+        }
+        assert!(text.contains(&lead.digest()) && text.contains(&wall.digest()));
+        assert!(
+            !text.contains(&gone.digest()),
+            "an ended session stays in the file"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(file.path()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        drop(sessions);
+
+        // A new server on the same data dir: the cookies work, the rules still hold.
+        let file = SessionFile::new(dir.path());
+        let mut back = file.load(policy).unwrap();
+        assert_eq!(back.len(), 2);
+        let session = back.touch(lead.expose(), at(20)).unwrap();
+        assert_eq!((session.user.as_str(), session.ends), ("lead1", at(45)));
+        assert!(
+            back.check(wall.expose(), at(11 * 60)).is_ok(),
+            "never idles out"
+        );
+        assert_eq!(
+            why(back.check(gone.expose(), at(2))),
+            (SessionEnded::Unknown, false)
+        );
+        assert_eq!(
+            why(back.touch(lead.expose(), at(45))),
+            (SessionEnded::ShiftEnded, true)
+        );
+        let (_, text) = saved(&file, back);
+        assert!(
+            !text.contains(&lead.digest()),
+            "the ended session is removed: {text}"
+        );
+    }
+
+    #[test]
+    fn idle_time_outs_hold_across_a_restart_and_last_seen_is_written_once_a_minute() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SessionFile::new(dir.path());
+        let mut sessions = Sessions::default();
+        let (id, _) = sessions
+            .create("lead1", SessionKind::Person, at(0), None)
+            .unwrap();
+        let sessions = Mutex::new(sessions);
+        assert!(file.save(&sessions).unwrap());
+        assert!(!file.save(&sessions).unwrap(), "unchanged: not written");
+        let touch = |t| sessions.lock().unwrap().touch(id.expose(), t).unwrap();
+        // Activity within the minute moves nothing on disk; a minute later it does.
+        touch(at(0) + jiff::SignedDuration::from_secs(30));
+        assert!(!file.save(&sessions).unwrap());
+        touch(at(20));
+        assert!(file.save(&sessions).unwrap());
+        // Killed at minute 40 (nothing more written); started again at minute 51: idle since 20.
+        touch(at(40) - jiff::SignedDuration::from_secs(59));
+        let mut back = SessionFile::new(dir.path())
+            .load(SessionPolicy::default())
+            .unwrap();
+        assert_eq!(
+            back.expire(at(51))
+                .into_iter()
+                .map(|(s, why)| (s.user, why))
+                .collect::<Vec<_>>(),
+            vec![("lead1".to_string(), SessionEnded::IdleTimeout)]
+        );
+    }
+
+    #[test]
+    fn a_shorter_longest_session_applies_to_restored_ones_and_bad_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SessionFile::new(dir.path());
+        let mut sessions = Sessions::default();
+        sessions
+            .create("wall", SessionKind::Device, at(0), None)
+            .unwrap();
+        saved(&file, sessions);
+        let policy = SessionPolicy {
+            longest: Duration::from_secs(3600),
+            ..SessionPolicy::default()
+        };
+        let back = SessionFile::new(dir.path()).load(policy).unwrap();
+        assert_eq!(back.snapshot().1.sessions[0].session.ends, at(60));
+        std::fs::write(file.path(), "{\"format\": 1, \"sessions\": [").unwrap();
+        assert!(matches!(
+            file.load(policy),
+            Err(SessionFileError::Damaged { .. })
+        ));
+        std::fs::write(file.path(), "{\"format\": 7}").unwrap();
+        let err = file.load(policy).unwrap_err();
+        assert!(err.to_string().contains("newer"), "{err}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `accounts.json` in the data dir: the users and the API tokens, as one small JSON document
+//! `accounts.json` in the data dir: the users, the API tokens and the paired devices (wall
+//! displays), as one small JSON document
 //! (docs/SECURITY.md shows it). Written whole, atomically: a temporary file beside it, synced,
 //! then renamed over it, so a reader (the server) sees the old book or the new one, never half.
 //! Writers (the command line, the server) hold `accounts.lock` while they read, change and
@@ -18,10 +19,10 @@ pub const ACCOUNTS_FILE: &str = "accounts.json";
 /// The lock writers hold inside the data dir.
 pub const LOCK_FILE: &str = "accounts.lock";
 /// The newest file format read; a newer one is refused rather than misread. Format 2 adds the
-/// users' `shift_end`; a book without one is still written as format 1 ([`format_for`]), so an
-/// older floorwatch keeps reading it until a shift end is set, and then says the file is newer
-/// instead of calling it damaged.
-pub const FORMAT: u32 = 2;
+/// users' `shift_end`, format 3 the paired `devices`; a book without them is still written in
+/// the oldest format that holds it ([`format_for`]), so an older floorwatch keeps reading it
+/// until they are used, and then says the file is newer instead of calling it damaged.
+pub const FORMAT: u32 = 3;
 
 /// Everything in `accounts.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -35,6 +36,9 @@ pub struct AccountBook {
     /// in the audit trail.
     #[serde(default)]
     pub tokens: Vec<StoredToken>,
+    /// Paired screens, in order of pairing; revoked ones stay, marked, like tokens.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<StoredDevice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,13 +125,32 @@ impl<'de> Deserialize<'de> for ShiftEnd {
     }
 }
 
-/// The format to write `book` in: 1 unless a user has a shift end.
+/// The format to write `book` in: 3 with devices, else 2 when a user has a shift end, else 1.
 pub fn format_for(book: &AccountBook) -> u32 {
-    if book.users.iter().any(|u| u.shift_end.is_some()) {
+    if !book.devices.is_empty() {
+        3
+    } else if book.users.iter().any(|u| u.shift_end.is_some()) {
         2
     } else {
         1
     }
+}
+
+/// A paired screen (a wall TV): a principal of its own, with a role and a subtree like a user,
+/// that signs in with a long-lived device credential instead of a password. Only the
+/// credential's SHA-256 is kept (256 random bits: see [`super::token`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredDevice {
+    /// Unique among devices not revoked; the same rules as user names.
+    pub name: String,
+    pub role: Role,
+    pub scope: Subtree,
+    /// SHA-256 of the device credential, lowercase hex.
+    pub sha256: String,
+    pub created: jiff::Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<jiff::Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,6 +177,13 @@ impl AccountBook {
 
     pub fn user_mut(&mut self, name: &str) -> Option<&mut User> {
         self.users.iter_mut().find(|u| u.name == name)
+    }
+
+    /// The device of that name that is not revoked.
+    pub fn active_device(&self, name: &str) -> Option<&StoredDevice> {
+        self.devices
+            .iter()
+            .find(|d| d.name == name && d.revoked.is_none())
     }
 }
 
@@ -258,6 +288,7 @@ mod tests {
                 created: t,
                 revoked: None,
             }],
+            devices: Vec::new(),
         }
     }
 
@@ -340,6 +371,18 @@ mod tests {
         assert_eq!(format_for(&book), 1);
         book.users[0].shift_end = Some("18:00".parse().unwrap());
         assert_eq!(format_for(&book), 2);
+        book.devices.push(StoredDevice {
+            name: "lobby-tv".into(),
+            role: Role::WallDisplay,
+            scope: Subtree::Centre,
+            sha256: "cd".repeat(32),
+            created: book.users[0].created,
+            revoked: None,
+        });
+        assert_eq!(format_for(&book), 3);
+        let text = serde_json::to_string(&book).unwrap();
+        assert_eq!(serde_json::from_str::<AccountBook>(&text).unwrap(), book);
+        book.devices.clear();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(ACCOUNTS_FILE);
         book.format = format_for(&book);

@@ -53,6 +53,20 @@ pub fn new_api_token() -> Result<Secret, RandomError> {
     random_secret(TOKEN_PREFIX, 32)
 }
 
+/// What every device credential (a paired wall display's) starts with.
+pub(crate) const DEVICE_PREFIX: &str = "fwd_";
+
+/// A new device credential: 256 bits, like an API token, with its own prefix so that a
+/// presented secret says which book to look it up in.
+pub(crate) fn new_device_credential() -> Result<Secret, RandomError> {
+    random_secret(DEVICE_PREFIX, 32)
+}
+
+/// Fills `buf` with random bytes from the operating system.
+pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), RandomError> {
+    getrandom::fill(buf).map_err(RandomError)
+}
+
 /// A short public id (`tok_` and 8 hex digits) to list and revoke a token by; it says
 /// nothing about the token itself.
 pub fn new_token_id() -> Result<String, RandomError> {
@@ -61,7 +75,7 @@ pub fn new_token_id() -> Result<String, RandomError> {
 
 fn random_hex(bytes: usize) -> Result<String, RandomError> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(RandomError)?;
+    fill_random(&mut buf)?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 

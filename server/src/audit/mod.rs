@@ -49,10 +49,14 @@ pub enum Action {
     TokenRevoke,
     /// A torn last line (a crash mid-write) cut off by `floorwatch audit repair`.
     AuditRepair,
+    /// A screen paired as a device (by a pairing code or `floorwatch device add`).
+    DevicePair,
+    /// A paired screen's credential revoked.
+    DeviceRevoke,
 }
 
 /// Every action, in the order help texts list them.
-pub const ACTIONS: [Action; 16] = [
+pub const ACTIONS: [Action; 18] = [
     Action::Login,
     Action::LoginFailed,
     Action::Logout,
@@ -69,6 +73,8 @@ pub const ACTIONS: [Action; 16] = [
     Action::TokenCreate,
     Action::TokenRevoke,
     Action::AuditRepair,
+    Action::DevicePair,
+    Action::DeviceRevoke,
 ];
 
 impl Action {
@@ -90,6 +96,8 @@ impl Action {
             Action::TokenCreate => "token_create",
             Action::TokenRevoke => "token_revoke",
             Action::AuditRepair => "audit_repair",
+            Action::DevicePair => "device_pair",
+            Action::DeviceRevoke => "device_revoke",
         }
     }
 }

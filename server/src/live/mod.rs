@@ -14,7 +14,7 @@
 //!
 //! The credential is checked again whenever a session ends and on every session sweep
 //! ([`crate::signin::sweep`]): once the session ended (idle, shift end, signed out, user
-//! disabled), the API token was revoked, or the user's role or scope changed, the writer
+//! disabled), the API token or the paired screen was revoked, or the role or scope changed, the writer
 //! sends `{"type":"error","message":"signed out: WHY"}` and closes with code 4401.
 //!
 //! A slow client never slows anyone else: the publisher only ever `try_send`s into the
@@ -140,8 +140,10 @@ pub async fn live_socket(
     if let Err(refused) = identity.require_user() {
         return refused.into_response();
     }
-    if matches!(identity.proof, Proof::Session { .. })
-        && let Err(refused) = same_origin(&headers)
+    if matches!(
+        identity.proof,
+        Proof::Session { .. } | Proof::Device { cookie: true, .. }
+    ) && let Err(refused) = same_origin(&headers)
     {
         return refused.into_response();
     }
@@ -339,6 +341,7 @@ async fn credential_ended(state: &AppState, identity: &Identity) -> Option<Strin
             }
         }
         Proof::Token(token) => state.accounts.authenticate_token(token.expose()),
+        Proof::Device { credential, .. } => state.accounts.authenticate_device(credential.expose()),
         Proof::None | Proof::IngestToken => return None,
     };
     match current {
@@ -353,6 +356,7 @@ async fn credential_ended(state: &AppState, identity: &Identity) -> Option<Strin
         Ok(Some(_)) => Some("the account's role or scope changed".into()),
         Ok(None) => Some(match identity.proof {
             Proof::Token(_) => "the API token was revoked or its user disabled".into(),
+            Proof::Device { .. } => "the screen's pairing was revoked".into(),
             _ => "the account was disabled".into(),
         }),
         Err(e) => {

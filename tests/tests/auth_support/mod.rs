@@ -517,6 +517,8 @@ pub enum Credential {
     Bearer(String),
     /// `Cookie: fw_session=…` (the whole `name=value`).
     Cookie(String),
+    /// `Cookie: fw_device=…`: a paired screen's device credential (the whole `name=value`).
+    Device(String),
 }
 
 impl Credential {
@@ -524,7 +526,9 @@ impl Credential {
         match self {
             Credential::Anonymous => None,
             Credential::Bearer(token) => Some(("Authorization", format!("Bearer {token}"))),
-            Credential::Cookie(cookie) => Some(("Cookie", cookie.clone())),
+            Credential::Cookie(cookie) | Credential::Device(cookie) => {
+                Some(("Cookie", cookie.clone()))
+            }
         }
     }
 }
