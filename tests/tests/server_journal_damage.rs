@@ -37,13 +37,30 @@ fn health(server: &Server) -> serde_json::Value {
 #[test]
 fn a_segment_copied_onto_itself_is_applied_once() {
     let mut server = Server::start(&[]);
-    post(&server, 0..50, now_ms() - 10_000);
+    let ts = now_ms() - 10_000;
+    post(&server, 0..50, ts);
+    // Half of them abandoned: offered and abandoned count once each.
+    let abandons: Vec<String> = (0..25)
+        .map(|i| {
+            format!(
+                r#"{{"v":1,"id":"a{i}","source":"pbx","seq":{i},"ts":{},"type":"call_abandoned","call":"c{i}"}}"#,
+                ts + 5_000
+            )
+        })
+        .collect();
+    server.post_events(&abandons.join("\n"));
+    let before = server.figures("centre", "today");
+    assert_eq!((before.offered, before.abandoned), (25, 25));
     server.kill_hard();
     let segment = segments(&server).pop().unwrap();
     let text = std::fs::read(&segment).unwrap();
     std::fs::write(&segment, [text.clone(), text].concat()).unwrap();
     server.restart();
-    assert_eq!(server.figures("centre", "today").waiting_now, 50);
+    let after = server.figures("centre", "today");
+    assert_eq!(
+        (after.offered, after.abandoned, after.waiting_now),
+        (25, 25, 25)
+    );
     assert!(server.logs().contains("applied once"), "{}", server.logs());
 }
 
