@@ -168,6 +168,19 @@ pub fn role_key(role: Role) -> Key {
     }
 }
 
+/// What the alert's rule watches, in `lang`: a built-in kind's label, or a metric rule's
+/// figure. The rule's id (configured text, often English) is only the row's tooltip.
+fn kind_label(alert: &Alert, lang: Lang, text: Text) -> String {
+    let key = match alert.kind {
+        RuleKind::Metric => return metric_label(&alert.metric, lang, text),
+        RuleKind::NotReadyOverrun => Key::KindNotReadyOverrun,
+        RuleKind::SourceSilent => Key::KindSourceSilent,
+        RuleKind::SuddenPeak => Key::KindSuddenPeak,
+        RuleKind::DroppedCalls => Key::KindDroppedCalls,
+    };
+    text.words(lang.t(key))
+}
+
 /// A figure's label where the wallboard has one; its METRICS.md name otherwise.
 fn metric_label(metric: &str, lang: Lang, text: Text) -> String {
     let key = match metric {
@@ -295,11 +308,12 @@ pub fn row_html(alert: &Alert, lang: Lang, scope: &str) -> String {
         .map(|ack| ack.note.as_str())
         .unwrap_or_default();
     format!(
-        "<span class=\"level\">{}</span><span class=\"rule\">{}</span>\
+        "<span class=\"level\">{}</span><span class=\"rule\" title=\"{}\">{}</span>\
          <span class=\"scope\">{}</span><span class=\"what\">{}</span>\
          <span class=\"ack-status\">{}</span><span class=\"ack-note\">{}</span>",
         escape(lang.t(level_key(alert.level))),
         escape(&alert.rule),
+        kind_label(alert, lang, Text::Html),
         escape(scope),
         summary_html(alert, lang),
         status_as(alert, lang, Text::Html),
@@ -506,6 +520,31 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_reads_in_words_in_both_languages_never_as_its_id() {
+        let kinds = [
+            (RuleKind::Metric, "service-level"),
+            (RuleKind::NotReadyOverrun, "not-ready-overrun"),
+            (RuleKind::SourceSilent, "source-silent"),
+            (RuleKind::SuddenPeak, "sudden-peak"),
+            (RuleKind::DroppedCalls, "dropped-calls"),
+        ];
+        for lang in Lang::ALL {
+            for (kind, rule) in kinds {
+                let mut a = alert("a", "queue:billing", kind, Level::Warning, 1);
+                a.rule = rule.into();
+                a.metric = "service_level_pct".into();
+                let label = kind_label(&a, lang, Text::Plain);
+                assert!(!label.trim().is_empty(), "{kind:?} in {lang:?}");
+                assert_ne!(label, kind.as_str(), "{kind:?} in {lang:?}");
+                let html = row_html(&a, lang, "Billing");
+                let shown = html.replace(&format!("title=\"{rule}\""), "");
+                assert!(!shown.contains(rule), "{lang:?}: {html}");
+                assert!(!shown.contains(kind.as_str()), "{lang:?}: {html}");
+            }
+        }
+    }
+
+    #[test]
     fn rows_and_the_banner_escape_every_text() {
         let mut a = alert("a", "queue:billing", RuleKind::Metric, Level::Critical, 1);
         a.rule = "<b>".into();
@@ -515,10 +554,7 @@ mod tests {
             note: "a & b".into(),
         });
         let html = row_html(&a, Lang::En, "Billing <VIP>");
-        assert!(
-            html.contains("<span class=\"rule\">&lt;b&gt;</span>"),
-            "{html}"
-        );
+        assert!(html.contains("title=\"&lt;b&gt;\""), "{html}");
         assert!(html.contains("Billing &lt;VIP&gt;"), "{html}");
         assert!(
             html.contains("Acknowledged by <span class=\"data\">lead &quot;t1&quot;</span>"),

@@ -299,6 +299,11 @@ keys! {
     RoleTeamLead,
     RoleSupervisor,
     RoleManager,
+    /// What a built-in kind of rule watches (a metric rule reads as its figure's label).
+    KindNotReadyOverrun,
+    KindSourceSilent,
+    KindSuddenPeak,
+    KindDroppedCalls,
     /// "{metric}", "{value}", "{threshold}".
     AlertMetricBelow,
     AlertMetricAbove,
