@@ -292,6 +292,39 @@ fn the_default_service_level_rule_warns_then_goes_critical() {
 }
 
 #[test]
+fn the_default_service_level_rule_stays_quiet_below_five_calls() {
+    // Four calls in half an hour, each answered after 60 s: service level 0 % for half an
+    // hour, and no alert (issue 18: "Technical support 0.0 %" from one call). A fifth call
+    // makes it a signal: met from its answer, raised after the 5-minute hold.
+    let mut day = Script::new(BASE);
+    for i in 0..4 {
+        let s = 60.0 * f64::from(i);
+        day.enter(s, &format!("c{i}"), "billing");
+        day.answer(s + 60.0, &format!("c{i}"), "a1");
+    }
+    let mut floor = AlertFloor::new(&org(), &Default::default());
+    floor.apply_all(&day.sorted());
+    floor.tick(day.at(1_200.0));
+    let base = day.base;
+    let service_level = |floor: &AlertFloor| -> Vec<String> {
+        floor
+            .timeline(base)
+            .into_iter()
+            .filter(|line| line.contains("service-level/"))
+            .collect()
+    };
+    assert_eq!(service_level(&floor), Vec::<String>::new());
+
+    day.enter(1_200.0, "c4", "billing");
+    day.answer(1_260.0, "c4", "a1");
+    let mut floor = AlertFloor::new(&org(), &Default::default());
+    floor.apply_all(&day.sorted());
+    floor.tick(day.at(1_800.0));
+    let id = format!("service-level/queue:billing@{}", day.at(1_570.0));
+    assert_eq!(service_level(&floor), vec![format!("raised@1570 {id}")]);
+}
+
+#[test]
 fn frequent_dropped_calls_raise_an_alert_on_the_queue() {
     // A call a minute from 0 s, answered at once; all but c1 (30 s of talk) are cut off 2 s
     // after their answer. With count 3 in 10 minutes, see below for the times.

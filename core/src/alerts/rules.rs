@@ -453,6 +453,10 @@ fn invalid(key: String, problem: impl Into<String>) -> RuleError {
     }
 }
 
+/// The built-in service-level rule's `min_offered`: below it the window has too few calls
+/// for a percentage to mean anything (docs/ALERTS.md, "Defaults").
+pub const DEFAULT_MIN_OFFERED: u64 = 5;
+
 /// The rules every centre gets unless `default_rules = false` (docs/ALERTS.md, "Defaults").
 pub fn default_rules() -> Vec<AlertRule> {
     vec![
@@ -467,6 +471,9 @@ pub fn default_rules() -> Vec<AlertRule> {
             critical: Some(Threshold::Target(-10.0)),
             clear: Some(Threshold::Target(2.0)),
             hold_s: Some(300),
+            // Service level on one or two calls is not a signal: "Technical support 0.0 %"
+            // from a single call was the demo's loudest false alarm.
+            min_offered: Some(DEFAULT_MIN_OFFERED),
             ..rule_defaults()
         },
         AlertRule {
