@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use crate::accounts::command::{DataDirArgs, finish};
+use crate::accounts::command::{DataDirArgs, finish_check};
 use crate::config::ClockMode;
 use crate::horizon::{Horizon, Lookout};
 use crate::journal;
@@ -45,11 +45,7 @@ pub struct HorizonArgs {
 impl JournalCommand {
     /// Runs the command; exit code 1 when something was found.
     pub fn run(self) -> ExitCode {
-        match self.execute(&mut io::stdout().lock()) {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => ExitCode::FAILURE,
-            Err(e) => finish(Err(e)),
-        }
+        finish_check(self.execute(&mut io::stdout().lock()))
     }
 
     /// Ok(false) when an event would be set aside or a line is damaged.

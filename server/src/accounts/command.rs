@@ -405,6 +405,16 @@ fn shift_end_or_none(text: &str) -> Result<ShiftSetting, String> {
 }
 
 /// Prints the error the way the server's own start-up errors read, and picks the exit code.
+/// The exit code of a check (`audit verify`, `journal check`): 0 when it found nothing, 1 when
+/// it found something (already printed), 1 with the error on stderr when it could not run.
+pub fn finish_check(result: anyhow::Result<bool>) -> ExitCode {
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => finish(Err(e)),
+    }
+}
+
 pub fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -908,8 +908,9 @@ fn stamp(path: &Path) -> std::io::Result<Option<Stamp>> {
     }
 }
 
-/// Compares without returning early, so the time taken says nothing about the digest.
-fn constant_time_eq(a: &str, b: &str) -> bool {
+/// Compares without returning early, so the time taken says nothing about the digest (or the
+/// pairing code).
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

@@ -12,6 +12,7 @@
 //! Pure and clock-injected (`now` is monotonic: nothing here outlives the process). A pending
 //! request lives in memory only: after a restart the TV simply asks for a new code.
 
+use super::constant_time_eq;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -305,14 +306,6 @@ fn address_key(ip: IpAddr) -> IpAddr {
             IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
         }
     }
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use anyhow::bail;
 use clap::Subcommand;
 
 use super::{Action, AuditTrail, Filter, Verdict};
-use crate::accounts::command::{DataDirArgs, finish};
+use crate::accounts::command::{DataDirArgs, finish_check};
 
 /// `floorwatch audit ...`
 #[derive(Debug, Subcommand)]
@@ -50,11 +50,7 @@ pub enum AuditCommand {
 
 impl AuditCommand {
     pub fn run(self) -> ExitCode {
-        match self.execute(&mut io::stdout().lock()) {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => ExitCode::FAILURE,
-            Err(e) => finish(Err(e)),
-        }
+        finish_check(self.execute(&mut io::stdout().lock()))
     }
 
     /// Ok(false) when the chain is broken.
