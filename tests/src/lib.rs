@@ -81,7 +81,8 @@ pub fn binary(name: &str) -> PathBuf {
         return path.clone();
     }
     let package = match name {
-        "floorwatch" | "floorwatch-load" => "floorwatch-server",
+        "floorwatch" => "floorwatch-server",
+        "floorwatch-load" => "floorwatch-loadgen",
         "floorwatch-sim" => "floorwatch-sim",
         other => panic!("no workspace binary named `{other}` known to the harness"),
     };
