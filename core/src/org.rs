@@ -40,6 +40,10 @@ pub struct Centre {
     /// Centre-wide defaults for every queue that does not set its own.
     #[serde(default)]
     pub service_level: ServiceLevelSettings,
+    /// When the centre is open: outside these hours silence is expected (docs/ALERTS.md,
+    /// "Expected silence"). Always open when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_hours: Option<crate::opening_hours::OpeningHoursConfig>,
 }
 
 fn default_centre_id() -> String {
@@ -60,6 +64,7 @@ impl Default for Centre {
             timezone: default_timezone(),
             reset_time: default_reset_time(),
             service_level: ServiceLevelSettings::default(),
+            opening_hours: None,
         }
     }
 }
@@ -173,12 +178,24 @@ pub enum OrgError {
     Target { key: String, value: f64 },
     #[error("{key}: `{owner}` must be site:ID, group:ID or team:ID of a configured node")]
     Owner { key: String, owner: String },
+    #[error(transparent)]
+    OpeningHours(#[from] crate::opening_hours::OpeningHoursError),
 }
 
 impl Organisation {
+    /// The centre's opening hours in its zone; `None` when always open.
+    pub fn opening_hours(&self) -> Result<Option<crate::opening_hours::OpeningHours>, OrgError> {
+        let Some(config) = &self.centre.opening_hours else {
+            return Ok(None);
+        };
+        let tz = self.calendar()?.time_zone().clone();
+        Ok(Some(crate::opening_hours::OpeningHours::new(config, tz)?))
+    }
+
     /// Checks ids, the time zone, the reset time, targets and queue owners.
     pub fn validate(&self) -> Result<(), OrgError> {
         self.calendar()?;
+        self.opening_hours()?;
         check_target(
             "centre.service_level.target_pct",
             self.centre.service_level.target_pct,

@@ -68,6 +68,12 @@ impl Look<'_> {
             .collect()
     }
 
+    /// Nobody is signed in on the whole floor (silence is expected then).
+    pub(crate) fn nobody_signed_in(&mut self) -> bool {
+        self.figures(&Scope::Centre, Window::Rolling15)
+            .is_none_or(|f| f.agents.logged_in == 0)
+    }
+
     /// Whether `inner` counts in `outer` (the organisation chain of `inner` holds `outer`).
     fn inside(&mut self, inner: &Scope, outer: &Scope) -> bool {
         if inner == outer || *outer == Scope::Centre {

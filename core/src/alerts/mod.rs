@@ -42,6 +42,7 @@ use crate::calendar::CentreCalendar;
 use crate::engine::Engine;
 use crate::event::{AgentState, Event, Millis};
 use crate::figures::Applied;
+use crate::opening_hours::OpeningHours;
 use crate::org::Organisation;
 use crate::scope::Scope;
 use batch::Batcher;
@@ -91,6 +92,8 @@ pub struct Alerts {
     compiled: Vec<CompiledRule>,
     tree: OrgTree,
     calendar: CentreCalendar,
+    /// When the centre is open (`None`: always); outside, silence is expected.
+    opening: Option<OpeningHours>,
     observed: Observations,
     /// Per rule, the conditions being timed, by key.
     runs: BTreeMap<String, BTreeMap<String, Run>>,
@@ -110,6 +113,10 @@ impl Alerts {
     pub fn new(config: &AlertsConfig, org: &Organisation) -> Result<Alerts, RuleError> {
         let calendar = org.calendar().map_err(|e| RuleError::Invalid {
             key: "centre".into(),
+            problem: e.to_string(),
+        })?;
+        let opening = org.opening_hours().map_err(|e| RuleError::Invalid {
+            key: "centre.opening_hours".into(),
             problem: e.to_string(),
         })?;
         let (rules, compiled) = rules::compile(config, org)?;
@@ -132,6 +139,7 @@ impl Alerts {
             compiled,
             tree: OrgTree::new(org),
             calendar,
+            opening,
             observed: Observations::new(keep_arrivals, keep_short_talk, keep_not_ready),
             runs: BTreeMap::new(),
             book: AlertBook::default(),
@@ -201,8 +209,8 @@ impl Alerts {
         };
         let mut changes = Vec::new();
         for rule in &self.compiled {
-            let quiet = rule.quiet_at(local);
             let readings = kinds::read(rule, &mut look);
+            let quiet = rule.quiet_at(local) || self.silence_expected(rule, at, &mut look);
             let runs = self.runs.entry(rule.id.clone()).or_default();
             let mut keys: BTreeSet<String> = readings.keys().cloned().collect();
             keys.extend(runs.keys().cloned());
@@ -271,6 +279,19 @@ impl Alerts {
         let batch = self.batcher.close(at);
         self.rest_until = self.rest_after(engine, at);
         Evaluation { at, changes, batch }
+    }
+
+    /// Whether `rule` stays quiet at `at` because silence is expected there (docs/ALERTS.md,
+    /// "Expected silence"): outside the centre's opening hours for `source_silent` and
+    /// service-level rules, and while nobody is signed in for `source_silent`. Like quiet
+    /// hours: the condition keeps being timed, and raises at the first boundary after.
+    fn silence_expected(&self, rule: &CompiledRule, at: Millis, look: &mut Look) -> bool {
+        let closed = || self.opening.as_ref().is_some_and(|o| !o.is_open(at));
+        match &rule.check {
+            Check::SourceSilent { .. } => closed() || look.nobody_signed_in(),
+            Check::Metric { metric, .. } => *metric == Metric::ServiceLevelPct && closed(),
+            _ => false,
+        }
     }
 
     /// Records that `by` acknowledged alert `id` at `at` (the floor's event-time clock), with

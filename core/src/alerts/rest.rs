@@ -13,8 +13,9 @@
 //!
 //! What is left that time alone changes, each a timer: the next centre day (today's figures
 //! reset), a source's silence reaching its rule's `silent_s`, a condition's hold, a cool-down
-//! ending, an escalation step due, a notification batch due, and the edges of quiet hours
-//! (local times, with the zone's transitions, so DST cannot hide one). Every reading is
+//! ending, an escalation step due, a notification batch due, and the edges of quiet hours and
+//! of the centre's opening hours (local times, with the zone's transitions, so DST cannot hide
+//! one). Every reading is
 //! otherwise the same at every boundary until the earliest of them, so
 //! [`super::condition::step`] decides the same as at `at`: nothing.
 //!
@@ -84,7 +85,12 @@ impl Alerts {
                 }
             }
             if !rule.quiet.is_empty()
-                && let Some(edge) = next_quiet_edge(self.calendar.time_zone(), &rule.quiet, at)
+                && let Some(edge) = next_local_edge(self.calendar.time_zone(), at, |_| {
+                    rule.quiet
+                        .iter()
+                        .flat_map(|&(from, to)| [from, to])
+                        .collect()
+                })
             {
                 timer(edge);
             }
@@ -112,6 +118,12 @@ impl Alerts {
         if let Some(due) = self.batcher.due_at() {
             timer(due);
         }
+        if let Some(opening) = &self.opening
+            && let Some(edge) = next_local_edge(opening.time_zone(), at, |d| opening.edges_on(d))
+        {
+            // Opening and closing change what silence means (`Alerts::silence_expected`).
+            timer(edge);
+        }
         let first = ceil_to_boundary(wake);
         (first > at + EVALUATION_PERIOD_MS).then_some(first)
     }
@@ -125,12 +137,17 @@ fn ceil_to_boundary(t: Millis) -> Millis {
         .saturating_mul(period)
 }
 
-/// The first instant after `at` at which a quiet-hours edge can be crossed on the local clock
-/// of `tz`: the edge's local time on the day before, of, or after `at` (both instants of a time
-/// that a fold repeats, both candidates of one a gap skips), or the zone's next transition,
-/// where the local clock jumps over whatever lies in the gap. Earlier than the true crossing
-/// is harmless (one evaluation more); later would not be, hence every candidate.
-fn next_quiet_edge(tz: &TimeZone, quiet: &[(DaySecond, DaySecond)], at: Millis) -> Option<Millis> {
+/// The first instant after `at` at which one of a day's local times (`edges_on(date)`, seconds
+/// after midnight: quiet hours, opening hours) can be crossed on the local clock of `tz`: the
+/// edge on the day before, of, or after `at` (both instants of a time that a fold repeats,
+/// both candidates of one a gap skips), or the zone's next transition, where the local clock
+/// jumps over whatever lies in the gap. Earlier than the true crossing is harmless (one
+/// evaluation more); later would not be, hence every candidate.
+fn next_local_edge(
+    tz: &TimeZone,
+    at: Millis,
+    edges_on: impl Fn(jiff::civil::Date) -> Vec<DaySecond>,
+) -> Option<Millis> {
     let now = Timestamp::from_millisecond(at).ok()?;
     let date = now.to_zoned(tz.clone()).date();
     let mut best = tz
@@ -139,7 +156,7 @@ fn next_quiet_edge(tz: &TimeZone, quiet: &[(DaySecond, DaySecond)], at: Millis) 
         .map(|transition| transition.timestamp().as_millisecond());
     let days = [date.yesterday().ok(), Some(date), date.tomorrow().ok()];
     for day in days.into_iter().flatten() {
-        for &edge in quiet.iter().flat_map(|(from, to)| [from, to]) {
+        for edge in edges_on(day) {
             let (h, m, s) = (edge / 3600, edge / 60 % 60, edge % 60);
             let Ok(time) = Time::new(h as i8, m as i8, s as i8, 0) else {
                 continue;
@@ -179,18 +196,17 @@ mod tests {
         let shanghai = TimeZone::get("Asia/Shanghai").unwrap();
         // 22:00-07:00 local; at 12:00 local (04:00Z) the next edge is 22:00 local (14:00Z).
         let quiet = [(22 * 3600, 7 * 3600)];
+        let edges = |_| quiet.iter().flat_map(|&(from, to)| [from, to]).collect();
         assert_eq!(
-            next_quiet_edge(&shanghai, &quiet, ms("2026-03-09T04:00:00Z")),
+            next_local_edge(&shanghai, ms("2026-03-09T04:00:00Z"), edges),
             Some(ms("2026-03-09T14:00:00Z"))
         );
         // New York springs forward at 02:00 local on 2026-03-08: an edge at 02:30 lies in the
         // gap, and the transition itself (07:00Z) is the crossing.
         let new_york = TimeZone::get("America/New_York").unwrap();
-        let edge = next_quiet_edge(
-            &new_york,
-            &[(2 * 3600 + 1800, 5 * 3600)],
-            ms("2026-03-08T06:45:00Z"),
-        );
+        let edge = next_local_edge(&new_york, ms("2026-03-08T06:45:00Z"), |_| {
+            vec![2 * 3600 + 1800, 5 * 3600]
+        });
         assert!(
             edge.is_some_and(|t| t <= ms("2026-03-08T07:00:00Z")),
             "{edge:?}"
