@@ -529,11 +529,43 @@ impl Scenario {
                 wrap_up_s: q.wrap_up_s,
             })
             .collect();
+        let mut centre = self.centre.clone();
+        if centre.opening_hours.is_none() {
+            centre.opening_hours = self.opening_hours();
+        }
         Organisation {
-            centre: self.centre.clone(),
+            centre,
             sites,
             queues,
         }
+    }
+
+    /// The centre's opening hours when the scenario names none: from the earliest queue's
+    /// opening to the latest one's close, every day (`None` for a centre open around the
+    /// clock). Outside them silence is expected (docs/ALERTS.md, "Expected silence"), so the
+    /// demo's night raises no alarm.
+    fn opening_hours(&self) -> Option<floorwatch_core::opening_hours::OpeningHoursConfig> {
+        let open = self.queues.iter().map(|q| q.open.seconds()).min()?;
+        let close = self.queues.iter().map(|q| q.close.seconds()).max()?;
+        if open == 0 && close >= crate::clock::DAY_SECONDS {
+            return None;
+        }
+        let hhmm = |s: u32| format!("{:02}:{:02}", s / 3600, (s / 60) % 60);
+        let day = Some(vec![format!(
+            "{}-{}",
+            hhmm(open),
+            hhmm(close.div_ceil(60) * 60)
+        )]);
+        Some(floorwatch_core::opening_hours::OpeningHoursConfig {
+            mon: day.clone(),
+            tue: day.clone(),
+            wed: day.clone(),
+            thu: day.clone(),
+            fri: day.clone(),
+            sat: day.clone(),
+            sun: day,
+            exceptions: Vec::new(),
+        })
     }
 
     fn organisation_calendar(&self) -> CentreCalendar {
@@ -874,6 +906,22 @@ calls_per_day = 100
 
     fn error(text: &str) -> ScenarioError {
         Scenario::from_toml_str(text).unwrap_err()
+    }
+
+    #[test]
+    fn a_centre_whose_queues_close_is_open_from_the_first_opening_to_the_last_close() {
+        let hours = |text: &str| {
+            let org = Scenario::from_toml_str(text).unwrap().organisation();
+            org.validate().unwrap();
+            org.centre.opening_hours.map(|h| h.mon)
+        };
+        // Around the clock (the default): always open, no table.
+        assert_eq!(hours(MINIMAL), None);
+        let closing = MINIMAL.replace(
+            "calls_per_day = 100",
+            "calls_per_day = 100\nopen = \"08:30\"\nclose = \"19:45\"",
+        );
+        assert_eq!(hours(&closing), Some(Some(vec!["08:30-19:45".to_string()])));
     }
 
     #[test]
