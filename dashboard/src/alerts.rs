@@ -312,7 +312,7 @@ pub fn row_html(alert: &Alert, lang: Lang, scope: &str) -> String {
          <span class=\"scope\">{}</span><span class=\"what\">{}</span>\
          <span class=\"ack-status\">{}</span><span class=\"ack-note\">{}</span>",
         escape(lang.t(level_key(alert.level))),
-        escape(&alert.rule),
+        escape(&format!("{}: {}", lang.t(Key::ColAlertRule), alert.rule)),
         kind_label(alert, lang, Text::Html),
         escape(scope),
         summary_html(alert, lang),
@@ -537,7 +537,9 @@ mod tests {
                 assert!(!label.trim().is_empty(), "{kind:?} in {lang:?}");
                 assert_ne!(label, kind.as_str(), "{kind:?} in {lang:?}");
                 let html = row_html(&a, lang, "Billing");
-                let shown = html.replace(&format!("title=\"{rule}\""), "");
+                let title = format!("title=\"{}: {rule}\"", lang.t(Key::ColAlertRule));
+                assert!(html.contains(&title), "{lang:?}: {html}");
+                let shown = html.replace(&title, "");
                 assert!(!shown.contains(rule), "{lang:?}: {html}");
                 assert!(!shown.contains(kind.as_str()), "{lang:?}: {html}");
             }
@@ -554,7 +556,7 @@ mod tests {
             note: "a & b".into(),
         });
         let html = row_html(&a, Lang::En, "Billing <VIP>");
-        assert!(html.contains("title=\"&lt;b&gt;\""), "{html}");
+        assert!(html.contains("title=\"Rule: &lt;b&gt;\""), "{html}");
         assert!(html.contains("Billing &lt;VIP&gt;"), "{html}");
         assert!(
             html.contains("Acknowledged by <span class=\"data\">lead &quot;t1&quot;</span>"),
