@@ -403,6 +403,15 @@ mod tests {
             let desk = AlertDesk::new(Alerts::new(&config, &org).unwrap());
             let mut floor = Floor::new(&org, 30_000, desk).unwrap();
             floor.set_evaluating(!replaying);
+            // Someone is signed in: the feed's silence is not expected (docs/ALERTS.md).
+            floor.apply(&event(
+                "in",
+                M0 + 500,
+                floorwatch_core::EventKind::AgentLogin {
+                    agent: "a1".into(),
+                    team: None,
+                },
+            ));
             floor.apply(&enters("c1", M0 + 1_000));
             floor.tick(M0 + 75_000);
             floor.set_evaluating(true);
