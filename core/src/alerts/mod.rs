@@ -105,6 +105,9 @@ pub struct Alerts {
     /// Boundaries before this would decide nothing (the floor is at rest, see `rest`), unless
     /// an event is observed or an alert acknowledged first, which forgets it.
     rest_until: Option<Millis>,
+    /// The last look found someone signed in or a call waiting: no rest before the next event
+    /// (only an event changes that), so the centre's figures are not read at every boundary.
+    floor_busy: bool,
 }
 
 impl Alerts {
@@ -147,6 +150,7 @@ impl Alerts {
             evaluated_to: None,
             watching_since: None,
             rest_until: None,
+            floor_busy: false,
         })
     }
 
@@ -161,6 +165,7 @@ impl Alerts {
     /// that their source is alive and count for nothing else.
     pub fn observe(&mut self, event: &Event, applied: Applied) {
         self.rest_until = None;
+        self.floor_busy = false;
         self.observed.observe(event, applied);
     }
 
@@ -277,7 +282,14 @@ impl Alerts {
             record(&mut self.book, &mut self.batcher, &mut changes, change);
         }
         let batch = self.batcher.close(at);
-        self.rest_until = self.rest_after(engine, at);
+        self.rest_until = None;
+        if !self.floor_busy {
+            match self.rest_after(engine, at) {
+                rest::Rest::Until(until) => self.rest_until = Some(until),
+                rest::Rest::Busy => self.floor_busy = true,
+                rest::Rest::Due => {}
+            }
+        }
         Evaluation { at, changes, batch }
     }
 

@@ -40,8 +40,8 @@ pub(crate) const SETTLE_MS: Millis = 62 * 60_000;
 impl Alerts {
     /// After evaluating boundary `at`: the first later boundary whose evaluation could change
     /// anything if no event is observed and no alert acknowledged first, when that is more
-    /// than one period away; `None` when the next boundary must be evaluated.
-    pub(super) fn rest_after(&self, engine: &Engine, at: Millis) -> Option<Millis> {
+    /// than one period away.
+    pub(super) fn rest_after(&self, engine: &Engine, at: Millis) -> Rest {
         // Cheapest test first: while events keep coming (every replay, every busy hour) this
         // is all that runs.
         if self
@@ -49,11 +49,14 @@ impl Alerts {
             .last_applied()
             .is_some_and(|last| at < last.saturating_add(SETTLE_MS))
         {
-            return None;
+            return Rest::Due;
         }
-        let centre = engine.figures(&Scope::Centre, Window::Rolling15).ok()?;
-        if centre.waiting_now > 0 || centre.agents.logged_in > 0 {
-            return None;
+        match engine.figures(&Scope::Centre, Window::Rolling15) {
+            Ok(c) if c.waiting_now == 0 && c.agents.logged_in == 0 => {}
+            // Only an event changes that (a call the engine forgets after six hours of waiting
+            // is the one exception; missing it costs evaluations, never a change).
+            Ok(_) => return Rest::Busy,
+            Err(_) => return Rest::Due,
         }
         let mut wake = engine.calendar().next_day_start(at);
         let mut timer = |t: Millis| {
@@ -125,8 +128,22 @@ impl Alerts {
             timer(edge);
         }
         let first = ceil_to_boundary(wake);
-        (first > at + EVALUATION_PERIOD_MS).then_some(first)
+        if first > at + EVALUATION_PERIOD_MS {
+            Rest::Until(first)
+        } else {
+            Rest::Due
+        }
     }
+}
+
+/// What [`Alerts::rest_after`] found.
+pub(super) enum Rest {
+    /// The next boundary must be evaluated.
+    Due,
+    /// Someone is signed in or a call waits: no rest until the next event.
+    Busy,
+    /// Boundaries before this decide nothing.
+    Until(Millis),
 }
 
 /// The first evaluation boundary at or after `t`.
