@@ -189,13 +189,11 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
                 }
                 return;
             }
-            let id = fingerprint(&event.id);
-            if seen.contains(id) {
+            if !seen.insert(day, fingerprint(&event.id)) {
                 // Journaled twice (a segment copied onto itself, or into another): applied once.
                 journaled_twice += 1;
                 return;
             }
-            seen.insert(day, id);
             floor.apply(&event);
         },
     )?;

@@ -15,8 +15,8 @@ use floorwatch_core::{AgentView, Figures, Scope, Window};
 
 use crate::api::{ApiError, ScopeWindowQuery};
 use crate::app::AppState;
+use crate::audit::api::record_or_refuse;
 use crate::audit::{Action, AuditTrail, Entry};
-use crate::calls::api::write_audit;
 use crate::floor;
 use crate::identity::Identity;
 use crate::permission::Permission;
@@ -66,7 +66,7 @@ pub async fn agents_csv(
         scope.to_string(),
         format!("agents.csv window={window} rows={}", rows.len()),
     );
-    write_audit(AuditTrail::open(state.settings.data_dir.path()), entry).await?;
+    record_or_refuse(AuditTrail::open(state.settings.data_dir.path()), entry).await?;
     let filename = format!("agents-{}-{}.csv", file_part(&scope.to_string()), window);
     Ok((
         [

@@ -215,6 +215,7 @@ impl Recorder {
         // not too far ahead), a duplicate, or refused.
         let mut marks: Vec<Vec<Mark>> = Vec::with_capacity(group.len());
         let mut in_group = HashSet::new();
+        let mut journaled = 0u64;
         let lookout_before = self.lookout.clone();
         let wall_now = jiff::Timestamp::now().as_millisecond();
         buf.clear();
@@ -230,6 +231,7 @@ impl Recorder {
                     in_group.insert(fp);
                     buf.extend_from_slice(event.to_json().as_bytes());
                     buf.push(b'\n');
+                    journaled += 1;
                     Mark::New(fp)
                 };
                 batch_marks.push(mark);
@@ -239,7 +241,7 @@ impl Recorder {
 
         let started = Instant::now();
         let today = utc_today();
-        let written = self.journal.append(buf, today);
+        let written = self.journal.append(buf, journaled, today);
         self.telemetry
             .journal_seconds
             .observe(started.elapsed().as_secs_f64());

@@ -192,7 +192,7 @@ async fn sign_in_checked(
     let (id, session) = created.map_err(|e| ApiError::Forbidden(e.to_string()))?;
     // No record, no session: a sign-in the security officer cannot see does not happen
     // (docs/SECURITY.md, "The audit trail").
-    let recorded = crate::calls::api::write_audit(
+    let recorded = crate::audit::api::record_or_refuse(
         state.accounts.audit().clone(),
         Entry::new(
             principal.user.clone(),

@@ -1424,15 +1424,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_change_that_cannot_be_audited_is_undone() {
-        let (_dir, accounts) = with_users();
-        // A torn audit tail refuses appends.
+    /// A crash mid-write: the audit trail's last line is torn.
+    fn tear(accounts: &Accounts) {
         std::fs::OpenOptions::new()
             .append(true)
             .open(accounts.audit().path())
             .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"seq\":"))
             .unwrap();
+    }
+
+    #[test]
+    fn a_change_that_cannot_be_audited_is_undone() {
+        let (_dir, accounts) = with_users();
+        // A torn audit tail refuses appends.
+        tear(&accounts);
         let err = accounts
             .set_password(
                 "admin",
@@ -1456,11 +1461,7 @@ mod tests {
     #[test]
     fn a_lock_out_never_waits_for_a_healthy_trail() {
         let (_dir, accounts) = with_users();
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(accounts.audit().path())
-            .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"seq\":"))
-            .unwrap();
+        tear(&accounts);
         accounts.disable("admin", "lead1", now()).unwrap();
         assert!(
             accounts.principal("lead1").unwrap().is_none(),

@@ -14,7 +14,7 @@ use floorwatch_core::Scope;
 use serde::{Deserialize, Serialize};
 
 use super::command::parse_since;
-use super::{Action, AuditError, AuditTrail, Filter, Record, Verdict, chain};
+use super::{Action, AuditError, AuditTrail, Entry, Filter, Record, Verdict, chain};
 use crate::api::ApiError;
 use crate::app::AppState;
 use crate::floor;
@@ -170,6 +170,26 @@ fn answer(trail: &AuditTrail, filter: &Filter, limit: usize) -> Result<AuditAnsw
         matched,
         verified,
     })
+}
+
+/// Appends `entry` to the trail off the async threads (it syncs to disk): the one rule for an
+/// action that needs its record (a sign-in, an unmask, an export): no record, no action. If it
+/// cannot be written, the request fails with 503 and what it would have done is not done; the
+/// cause goes to the server's log, not to the client.
+pub async fn record_or_refuse(trail: AuditTrail, entry: Entry) -> Result<(), ApiError> {
+    let action = entry.action;
+    let written =
+        tokio::task::spawn_blocking(move || trail.append(entry, jiff::Timestamp::now())).await;
+    let failure = match written {
+        Ok(Ok(_)) => return Ok(()),
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => format!("the audit writer stopped: {e}"),
+    };
+    tracing::error!(%action, error = %failure, "audit record not written; the request is refused");
+    Err(ApiError::Unavailable(format!(
+        "the {action} could not be recorded in the audit trail, so it was not done; the \
+         server's log says why"
+    )))
 }
 
 #[cfg(test)]

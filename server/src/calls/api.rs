@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::CallView;
 use crate::api::ApiError;
 use crate::app::AppState;
+use crate::audit::api::record_or_refuse;
 use crate::audit::{Action, AuditTrail, Entry};
 use crate::floor::{self, Floor};
 use crate::identity::Identity;
@@ -162,7 +163,7 @@ pub async fn unmask(
         format!("call:{call}"),
         format!("queue={queue} reason={reason}"),
     );
-    write_audit(AuditTrail::open(state.settings.data_dir.path()), entry).await?;
+    record_or_refuse(AuditTrail::open(state.settings.data_dir.path()), entry).await?;
     tracing::info!(%actor, %call, %queue, "caller number unmasked");
     Ok(Json(Unmasked {
         call,
@@ -188,25 +189,6 @@ fn check_reason(given: &str) -> Result<&str, ApiError> {
         ));
     }
     Ok(reason)
-}
-
-/// Appends `entry` to the trail off the async threads (it syncs to disk). If it cannot be
-/// written, the request fails with 500 and what it would have shown is not shown; the cause
-/// goes to the server's log, not to the client.
-pub async fn write_audit(trail: AuditTrail, entry: Entry) -> Result<(), ApiError> {
-    let action = entry.action;
-    let written =
-        tokio::task::spawn_blocking(move || trail.append(entry, jiff::Timestamp::now())).await;
-    let failure = match written {
-        Ok(Ok(_)) => return Ok(()),
-        Ok(Err(e)) => e.to_string(),
-        Err(e) => format!("the audit writer stopped: {e}"),
-    };
-    tracing::error!(%action, error = %failure, "audit record not written; the request is refused");
-    Err(ApiError::Unavailable(format!(
-        "the {action} could not be recorded in the audit trail, so it was not done; the \
-         server's log says why"
-    )))
 }
 
 #[cfg(test)]

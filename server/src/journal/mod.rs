@@ -176,10 +176,11 @@ impl Journal {
         Ok((journal, report))
     }
 
-    /// Appends `lines` (whole NDJSON lines, each ending in `\n`) to the segment of `day`,
-    /// starting a new segment when `day` is later than the current one; syncs per the policy.
-    /// On failure the segment is cut back to where it was, so no partial batch stays behind.
-    pub fn append(&mut self, lines: &[u8], day: Date) -> Result<(), JournalError> {
+    /// Appends `lines` (`events` whole NDJSON lines, each ending in `\n`) to the segment of
+    /// `day`, starting a new segment when `day` is later than the current one; syncs per the
+    /// policy. On failure the segment is cut back to where it was, so no partial batch stays
+    /// behind.
+    pub fn append(&mut self, lines: &[u8], events: u64, day: Date) -> Result<(), JournalError> {
         if lines.is_empty() {
             return Ok(());
         }
@@ -193,7 +194,6 @@ impl Journal {
         let Some(segment) = self.current.as_mut() else {
             return Ok(());
         };
-        let events = lines.iter().filter(|&&b| b == b'\n').count() as u64;
         let checkpoint = (self.next_seq - self.last_mark >= marks::CHECKPOINT_EVERY)
             .then(|| marks::checkpoint_line(self.next_seq));
         let written = checkpoint
@@ -517,10 +517,10 @@ mod tests {
         let (mut journal, report, seen) = replay(dir.path());
         assert_eq!((report.segments, seen.len()), (0, 0));
         journal
-            .append(&lines(&[event(1), event(2)]), day("2024-03-01"))
+            .append(&lines(&[event(1), event(2)]), 2, day("2024-03-01"))
             .unwrap();
         journal
-            .append(&lines(&[event(3)]), day("2024-03-01"))
+            .append(&lines(&[event(3)]), 1, day("2024-03-01"))
             .unwrap();
         drop(journal);
         let (_, report, seen) = replay(dir.path());
@@ -534,14 +534,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut journal, _, _) = replay(dir.path());
         journal
-            .append(&lines(&[event(1)]), day("2024-03-01"))
+            .append(&lines(&[event(1)]), 1, day("2024-03-01"))
             .unwrap();
         journal
-            .append(&lines(&[event(2)]), day("2024-03-02"))
+            .append(&lines(&[event(2)]), 1, day("2024-03-02"))
             .unwrap();
         // The wall clock stepped back a day: still the newest segment, order kept.
         journal
-            .append(&lines(&[event(3)]), day("2024-03-01"))
+            .append(&lines(&[event(3)]), 1, day("2024-03-01"))
             .unwrap();
         assert!(
             journal
@@ -569,7 +569,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut journal, _, _) = replay(dir.path());
         journal
-            .append(&lines(&[event(1), event(2)]), day("2024-03-01"))
+            .append(&lines(&[event(1), event(2)]), 2, day("2024-03-01"))
             .unwrap();
         let path = journal.current_segment().unwrap().to_path_buf();
         drop(journal);
@@ -586,7 +586,7 @@ mod tests {
         assert_eq!(report.torn_tail, Some((path.clone(), 20)));
         // Appending after the cut gives whole lines again.
         journal
-            .append(&lines(&[event(4)]), day("2024-03-01"))
+            .append(&lines(&[event(4)]), 1, day("2024-03-01"))
             .unwrap();
         drop(journal);
         let (_, report, seen) = replay(dir.path());
