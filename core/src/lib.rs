@@ -13,6 +13,7 @@ pub mod engine;
 pub mod erlang;
 pub mod event;
 pub mod figures;
+pub mod history;
 pub mod opening_hours;
 pub mod org;
 pub mod queue_log;

@@ -1,16 +1,19 @@
 //! Properties the engine must keep for any call day: the figures do not depend on how events
 //! are batched or how often the clock ticks; a centre's counts are the sums of its queues';
-//! percentages stay within 0..=100.
+//! percentages stay within 0..=100; history's quarter-hours do not depend on when they were
+//! closed, and add up to the day.
 
 mod common;
 
 use common::Day;
+use floorwatch_core::history::{IntervalRow, QUARTER_HOUR_MS};
 use floorwatch_core::org::{AgentConfig, Group, QueueConfig, Site, Team};
 use floorwatch_core::{
     AgentState, Engine, Event, Figures, NotReadyReason, Organisation, Scope, ServiceLevelVariant,
     Window,
 };
 use proptest::prelude::*;
+use std::collections::BTreeMap;
 
 const QUEUES: [&str; 3] = ["billing", "sales", "support"];
 const AGENTS: [&str; 6] = ["a1", "a2", "a3", "a4", "a5", "a6"];
@@ -259,6 +262,105 @@ proptest! {
             {
                 prop_assert!((0.0..=100.0).contains(&p), "{} {}: {}", f.scope, f.window, p);
             }
+        }
+    }
+}
+
+/// Every stored row, by scope and quarter-hour, as a history store merges them.
+type Rows = BTreeMap<(String, i64), IntervalRow>;
+
+fn close_into(engine: &mut Engine, until: i64, rows: &mut Rows) {
+    for (scope, sums, start) in engine.close_intervals(until) {
+        rows.entry((scope.to_string(), start))
+            .or_default()
+            .add(&sums);
+    }
+    rows.retain(|_, row| !row.is_empty());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn quarter_hours_do_not_depend_on_when_they_were_closed_and_add_up_to_the_day(
+        calls in proptest::collection::vec(call_spec(), 1..40),
+        states in proptest::collection::vec(state_spec(), 0..30),
+        jitter in proptest::collection::vec(-20_000i64..20_000, 200),
+        late in proptest::collection::vec(0usize..200, 0..4),
+    ) {
+        // Delivered out of order, some events very late (after their quarter-hour closed).
+        let mut events = build_day(&calls, &states);
+        let n = events.len();
+        let mut keyed: Vec<(i64, Event)> = events
+            .drain(..)
+            .enumerate()
+            .map(|(i, e)| {
+                let delay = if late.contains(&(i % n.max(1))) { 3_600_000 } else { 0 };
+                (e.ts + jitter[i % jitter.len()] + delay, e)
+            })
+            .collect();
+        keyed.sort_by_key(|(k, _)| *k);
+        let mut events: Vec<Event> = keyed.into_iter().map(|(_, e)| e).collect();
+        let end = events.iter().map(|e| e.ts).max().unwrap_or(0) + 1_000;
+        // Everyone signs out at the end: no handle time is left waiting for its work.
+        for (i, agent) in AGENTS.iter().enumerate() {
+            let mut out = events[0].clone();
+            out.id = format!("out{i}");
+            out.ts = end;
+            out.test = false;
+            out.kind = floorwatch_core::EventKind::AgentLogout { agent: agent.to_string() };
+            events.push(out);
+        }
+
+        // Closed at every quarter-hour the clock crosses, as the server does.
+        let mut live = Engine::new(&org()).unwrap();
+        live.keep_intervals(0);
+        let mut live_rows = Rows::new();
+        for e in &events {
+            let boundary = e.ts.div_euclid(QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+            if !e.test && live.now() > 0 && live.now() < boundary {
+                close_into(&mut live, boundary, &mut live_rows);
+            }
+            live.apply(e);
+        }
+        close_into(&mut live, end + 1, &mut live_rows);
+        // Closed once, at the end, as a rebuild in one pass would.
+        let mut once = Engine::new(&org()).unwrap();
+        once.keep_intervals(0);
+        for e in &events {
+            once.apply(e);
+        }
+        let mut once_rows = Rows::new();
+        close_into(&mut once, end + 1, &mut once_rows);
+        prop_assert!(live_rows == once_rows);
+
+        // The quarter-hours of today add up to today's figures, percentiles included.
+        once.tick(end + 1);
+        let day_start = once.calendar().day_start(end);
+        for scope in once.scopes() {
+            let mut day = IntervalRow::default();
+            for ((s, start), row) in &once_rows {
+                if *s == scope.to_string() && *start >= day_start {
+                    day.merge(row);
+                }
+            }
+            let today = once.figures(&scope, Window::Today).unwrap();
+            let settings = match &scope {
+                Scope::Queue(q) => once.queues().into_iter().find(|v| &v.id == q).unwrap().settings,
+                _ => org().centre.service_level,
+            };
+            let sums = day.figures(scope.clone(), (day_start, end + 1), &settings);
+            prop_assert_eq!(
+                (sums.offered, sums.answered, sums.abandoned, sums.handled, sums.ivr_completed),
+                (today.offered, today.answered, today.abandoned, today.handled, today.ivr_completed),
+                "{}", scope
+            );
+            prop_assert_eq!(sums.service_level_pct, today.service_level_pct, "{}", scope);
+            prop_assert_eq!(sums.aht_s, today.aht_s, "{}", scope);
+            prop_assert_eq!(sums.wait_p90_s, today.wait_p90_s, "{}", scope);
+            prop_assert_eq!(sums.handle_p50_s, today.handle_p50_s, "{}", scope);
+            prop_assert_eq!(sums.occupancy_pct, today.occupancy_pct, "{}", scope);
+            prop_assert_eq!(sums.utilisation_pct, today.utilisation_pct, "{}", scope);
         }
     }
 }

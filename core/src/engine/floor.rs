@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use rustc_hash::FxHashMap;
 
 use super::ids::IdMap;
+use super::ledger::Ledger;
 use super::tally::{Contribution, ScopeTally};
 use crate::event::{Millis, NotReadyReason};
 use crate::org::Organisation;
@@ -112,6 +113,9 @@ pub struct Floor {
     pub agent_names: FxHashMap<String, String>,
     /// Configured team of each agent.
     pub agent_teams: FxHashMap<String, String>,
+    /// What each event added to each quarter-hour, while history is kept
+    /// ([`super::Engine::keep_intervals`]).
+    pub ledger: Option<Ledger>,
 }
 
 impl Floor {
@@ -128,6 +132,7 @@ impl Floor {
             configured: !org.sites.is_empty() || !org.queues.is_empty(),
             agent_names: FxHashMap::default(),
             agent_teams: FxHashMap::default(),
+            ledger: None,
         };
         for site in &org.sites {
             let s = floor.push(Scope::Site(site.id.clone()), &site.name, Some(CENTRE));
@@ -284,6 +289,9 @@ impl Floor {
     ) {
         for idx in chain.iter() {
             self.nodes[idx].tally.add(minute, oldest_minute, in_day, c);
+        }
+        if let Some(ledger) = &mut self.ledger {
+            ledger.count(chain, minute, c);
         }
     }
 }

@@ -10,6 +10,7 @@ mod calls;
 mod clock;
 mod floor;
 mod ids;
+mod ledger;
 mod readout;
 mod state_time;
 mod tally;
@@ -28,6 +29,10 @@ use agents::{AgentRecord, Agents, OpenState};
 use calls::{Calls, Ctx, Outcome};
 use clock::{Clock, minute_of};
 use floor::{Floor, ScopeIdx};
+
+pub use ledger::{IntervalSums, QUARTER_HOUR_MS};
+pub use readout::{Sums, empty_histogram, from_sums, sample_histogram};
+pub use tally::Tally;
 
 /// Borrows the parts of the engine the call table works on.
 macro_rules! ctx {
@@ -350,6 +355,38 @@ impl Engine {
         queues
     }
 
+    /// Starts keeping what every event adds to each quarter-hour of each scope, for history
+    /// (docs/HISTORY.md): [`Engine::close_intervals`] hands it over. Running agent states count
+    /// as credited up to `closed_until`, the boundary of the last close already stored (a
+    /// restart replays the events stored before it with the ledger off, then resumes there).
+    pub fn keep_intervals(&mut self, closed_until: Millis) {
+        self.floor.ledger = Some(ledger::Ledger::resuming_at(closed_until));
+    }
+
+    /// Whether the engine keeps interval deltas ([`Engine::keep_intervals`]).
+    pub fn keeps_intervals(&self) -> bool {
+        self.floor.ledger.is_some()
+    }
+
+    /// Credits every running agent state up to `until` (a quarter-hour boundary) and hands over
+    /// what every event added to each scope's quarter-hours since the last close, oldest first.
+    /// Empty when intervals are not kept. The deltas are sums: merged into stored rows in any
+    /// grouping they give the same rows (docs/HISTORY.md, "Rebuild").
+    pub fn close_intervals(&mut self, until: Millis) -> Vec<(Scope, IntervalSums, Millis)> {
+        let Some(ledger) = &mut self.floor.ledger else {
+            return Vec::new();
+        };
+        let running = self
+            .agents
+            .iter()
+            .filter_map(|a| a.state.map(|open| (a.chain, open)));
+        ledger
+            .close(until, running)
+            .into_iter()
+            .map(|d| (self.floor.nodes[d.scope].scope.clone(), d.sums, d.start))
+            .collect()
+    }
+
     /// Every scope the engine can answer for, in tree order (centre first).
     pub fn scopes(&self) -> Vec<Scope> {
         self.floor.nodes.iter().map(|n| n.scope.clone()).collect()
@@ -385,7 +422,11 @@ impl Engine {
             reason: reason.filter(|_| state == crate::event::AgentState::NotReady),
             since: at,
         });
+        let (prev, chain) = (rec.state, rec.chain);
         rec.change_state(times, &self.clock, at, next);
+        if let Some(ledger) = &mut self.floor.ledger {
+            ledger.state_changed(&chain, prev, &chain, next, at);
+        }
     }
 
     fn move_agent(&mut self, agent: &str, team: &str, at: Millis) {
@@ -394,7 +435,11 @@ impl Engine {
         if let Some((rec, times)) = self.agents.with_times(idx)
             && rec.team.as_deref() != Some(team)
         {
+            let (prev, old_chain) = (rec.state, rec.chain);
             rec.move_to(times, &mut self.floor, &self.clock, team_idx, at);
+            if let Some(ledger) = &mut self.floor.ledger {
+                ledger.state_changed(&old_chain, prev, &rec.chain, rec.state, at);
+            }
         }
     }
 

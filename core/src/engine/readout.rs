@@ -79,7 +79,6 @@ fn sum(engine: &Engine, idx: ScopeIdx, window: Window, samples: bool) -> (Millis
 
 pub fn figures(engine: &Engine, idx: ScopeIdx, window: Window) -> Figures {
     let (from, sum) = sum(engine, idx, window, true);
-    let t = &sum.tally;
     let node = &engine.floor.nodes[idx];
     let queue = match &node.scope {
         Scope::Queue(id) => engine
@@ -90,8 +89,6 @@ pub fn figures(engine: &Engine, idx: ScopeIdx, window: Window) -> Figures {
         _ => None,
     };
     let settings = queue.map_or(engine.floor.default_settings, |q| q.settings);
-    let sl = t.service_level_counts();
-    let handled = t.handled;
 
     let (mut waiting_now, mut oldest) = (0u64, None::<Millis>);
     for q in &engine.floor.queues {
@@ -103,14 +100,55 @@ pub fn figures(engine: &Engine, idx: ScopeIdx, window: Window) -> Figures {
         }
     }
 
-    let (wait_p50, wait_p90, wait_p99) = percentiles(&sum.waits);
-    let (handle_p50, handle_p90, handle_p99) = percentiles(&sum.handles);
-
+    let sums = Sums {
+        tally: &sum.tally,
+        waits: &sample_histogram(&sum.waits),
+        handles: &sample_histogram(&sum.handles),
+    };
     Figures {
-        scope: node.scope.clone(),
+        waiting_now,
+        oldest_waiting_since: oldest,
+        agents: agent_counts(engine, idx),
+        agents_needed: queue.and_then(|_| agents_needed(engine, idx, &settings)),
+        ..from_sums(
+            node.scope.clone(),
+            window,
+            (from, engine.clock.now),
+            &sums,
+            &settings,
+        )
+    }
+}
+
+/// What a window's figures are derived from: its sums and counts and its percentile samples.
+pub struct Sums<'a> {
+    pub tally: &'a Tally,
+    /// Queue-outcome waits, ms ([`sample_histogram`]).
+    pub waits: &'a Histogram<u64>,
+    /// Handled calls' handle times, ms.
+    pub handles: &'a Histogram<u64>,
+}
+
+/// Every figure of docs/METRICS.md that sums alone determine (all but the live ones, which are
+/// left empty): the live wall's windows and history's intervals (docs/HISTORY.md) both come
+/// here, so a figure means the same on both.
+pub fn from_sums(
+    scope: Scope,
+    window: Window,
+    (from, to): (Millis, Millis),
+    sums: &Sums<'_>,
+    settings: &ServiceLevelSettings,
+) -> Figures {
+    let t = sums.tally;
+    let sl = t.service_level_counts();
+    let handled = t.handled;
+    let (wait_p50, wait_p90, wait_p99) = percentiles(sums.waits);
+    let (handle_p50, handle_p90, handle_p99) = percentiles(sums.handles);
+    Figures {
+        scope,
         window,
         from,
-        to: engine.clock.now,
+        to,
         offered: sl.offered,
         answered: t.answered,
         abandoned: t.abandoned,
@@ -148,10 +186,10 @@ pub fn figures(engine: &Engine, idx: ScopeIdx, window: Window) -> Figures {
         handle_p50_s: handle_p50,
         handle_p90_s: handle_p90,
         handle_p99_s: handle_p99,
-        waiting_now,
-        oldest_waiting_since: oldest,
-        agents: agent_counts(engine, idx),
-        agents_needed: queue.and_then(|_| agents_needed(engine, idx, &settings)),
+        waiting_now: 0,
+        oldest_waiting_since: None,
+        agents: AgentStateCounts::default(),
+        agents_needed: None,
     }
 }
 
@@ -179,16 +217,26 @@ fn ratio_pct(num: i64, den: i64) -> Option<f64> {
     (den > 0).then(|| num as f64 * 100.0 / den as f64)
 }
 
-/// p50, p90 and p99 in seconds, via an HDR histogram at 2 significant digits (1 %).
-fn percentiles(samples: &[u32]) -> (Option<f64>, Option<f64>, Option<f64>) {
-    if samples.is_empty() {
-        return (None, None, None);
-    }
-    let Ok(mut h) = Histogram::<u64>::new_with_bounds(1, u64::from(u32::MAX), 2) else {
-        return (None, None, None);
-    };
+/// An empty histogram of percentile samples (ms): 1 ms to 49 days at 2 significant digits
+/// (1 %). Every histogram of samples, live or stored, is this one, so they merge exactly.
+pub fn empty_histogram() -> Histogram<u64> {
+    // Constant bounds that hdrhistogram accepts (low >= 1, high >= 2 * low, 2 digits <= 5).
+    Histogram::<u64>::new_with_bounds(1, u64::from(u32::MAX), 2).expect("valid constant bounds")
+}
+
+/// A histogram of `samples` ([`empty_histogram`]).
+pub fn sample_histogram(samples: &[u32]) -> Histogram<u64> {
+    let mut h = empty_histogram();
     for &s in samples {
         h.saturating_record(u64::from(s));
+    }
+    h
+}
+
+/// p50, p90 and p99 in seconds.
+fn percentiles(h: &Histogram<u64>) -> (Option<f64>, Option<f64>, Option<f64>) {
+    if h.is_empty() {
+        return (None, None, None);
     }
     let at = |q: f64| Some(h.value_at_quantile(q) as f64 / 1000.0);
     (at(0.5), at(0.9), at(0.99))

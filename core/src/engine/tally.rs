@@ -155,7 +155,7 @@ pub enum Contribution {
 }
 
 impl Contribution {
-    fn wait_sample(&self) -> Option<u32> {
+    pub(crate) fn wait_sample(&self) -> Option<u32> {
         match *self {
             Contribution::Answered { wait_ms, .. }
             | Contribution::Abandoned { wait_ms, .. }
@@ -164,7 +164,7 @@ impl Contribution {
         }
     }
 
-    fn handle_sample(&self) -> Option<u32> {
+    pub(crate) fn handle_sample(&self) -> Option<u32> {
         match *self {
             Contribution::HandleSample { handle_ms }
             | Contribution::AfterCallWorkEnded { handle_ms, .. } => Some(sample(handle_ms)),

@@ -1,0 +1,262 @@
+//! The interval ledger: what each event added to each scope's quarter-hour, kept apart from the
+//! rolling windows so that history (docs/HISTORY.md) can be written at every interval end and
+//! amended by late events of any age.
+//!
+//! Off unless [`crate::Engine::keep_intervals`] turns it on: the live wall needs none of it.
+//!
+//! Everything in a delta is a sum, a count, a maximum or a sample list, so deltas merge in any
+//! order and any grouping: a history written at every interval end of a live day and one
+//! rebuilt from the journal in one pass are the same sums. Call contributions land in the
+//! quarter-hour of the minute the engine counts them in (docs/METRICS.md, "Calls"). Agent state
+//! time lands in the chain the agent belongs to when it is credited, cut at quarter-hour
+//! boundaries.
+//!
+//! State time needs care, because a state is still running when its interval closes. The
+//! invariant: a closed state has been credited over its whole span; the running state of each
+//! agent over `[since, max(since, closed_until))`. [`Ledger::close`] credits every running state
+//! up to the boundary; a state change (which may be late: before `closed_until`) credits what is
+//! missing or takes back what was credited too far, so the sums end up as if every state had
+//! been credited once, when it ended.
+
+use rustc_hash::FxHashMap;
+
+use super::agents::OpenState;
+use super::floor::{Chain, ScopeIdx, reason_index};
+use super::tally::{Contribution, MINUTE_MS, Tally};
+use crate::event::{AgentState, Millis, NotReadyReason};
+
+/// The history's interval: 15 minutes, aligned on UTC quarter-hours, which are the local ones in
+/// every zone in use (all offsets are whole quarter-hours: +05:45 and +12:45 included).
+pub const QUARTER_HOUR_MS: Millis = 15 * MINUTE_MS;
+
+/// One scope's additions to one quarter-hour since the ledger was last closed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IntervalSums {
+    /// The calls' sums and counts and agents' state time (docs/METRICS.md).
+    pub tally: Tally,
+    /// Not-ready time by reason, indexed by [`NotReadyReason::index`].
+    pub not_ready_ms: [i64; NotReadyReason::ALL.len()],
+    /// Queue-outcome waits, ms (the wait percentiles' samples).
+    pub waits: Vec<u32>,
+    /// Handled calls' handle times, ms (the handle-time percentiles' samples).
+    pub handles: Vec<u32>,
+}
+
+impl IntervalSums {
+    fn count(&mut self, c: &Contribution) {
+        self.tally.count(c);
+        self.waits.extend(c.wait_sample());
+        self.handles.extend(c.handle_sample());
+    }
+}
+
+/// The additions to one scope's quarter-hour: a history row's delta.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IntervalDelta {
+    /// The quarter-hour's start, UTC ms (a multiple of 15 minutes).
+    pub start: Millis,
+    /// The scope's index in the engine's floor (resolved to a `Scope` by the engine).
+    pub(crate) scope: ScopeIdx,
+    pub sums: IntervalSums,
+}
+
+/// The deltas of every (quarter-hour, scope) touched since the last close.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ledger {
+    open: FxHashMap<(i64, ScopeIdx), IntervalSums>,
+    /// Every running state has been credited up to here (see the module doc).
+    closed_until: Millis,
+}
+
+impl Ledger {
+    /// A ledger whose running states count as credited up to `closed_until`: the boundary of
+    /// the last close whose deltas were stored (a restart resumes there).
+    pub(crate) fn resuming_at(closed_until: Millis) -> Ledger {
+        Ledger {
+            open: FxHashMap::default(),
+            closed_until,
+        }
+    }
+
+    /// Counts a call contribution in the quarter-hour of `minute`, in every scope of `chain`.
+    pub(crate) fn count(&mut self, chain: &Chain, minute: i64, c: &Contribution) {
+        let quarter = (minute * MINUTE_MS).div_euclid(QUARTER_HOUR_MS);
+        for idx in chain.iter() {
+            self.open.entry((quarter, idx)).or_default().count(c);
+        }
+    }
+
+    /// An agent's state changed at `at` from `prev` (credited to `prev_chain`) to `next`
+    /// (credited to `next_chain`; the same chain unless the agent moved team).
+    pub(crate) fn state_changed(
+        &mut self,
+        prev_chain: &Chain,
+        prev: Option<OpenState>,
+        next_chain: &Chain,
+        next: Option<OpenState>,
+        at: Millis,
+    ) {
+        let closed = self.closed_until;
+        if let Some(p) = prev {
+            let credited_to = p.since.max(closed);
+            let ended = at.max(p.since);
+            if ended >= credited_to {
+                self.credit(prev_chain, p, credited_to, ended, 1);
+            } else {
+                // Credited past its end at a close: take the excess back.
+                self.credit(prev_chain, p, ended, credited_to, -1);
+            }
+        }
+        if let Some(n) = next
+            && closed > n.since
+        {
+            // A state that began before the last close counts as credited up to it.
+            self.credit(next_chain, n, n.since, closed, 1);
+        }
+    }
+
+    /// Credits every running state up to `until`, and hands over every delta since the last
+    /// close, oldest quarter-hour first (then by scope index).
+    pub(crate) fn close(
+        &mut self,
+        until: Millis,
+        running: impl Iterator<Item = (Chain, OpenState)>,
+    ) -> Vec<IntervalDelta> {
+        if until > self.closed_until {
+            let closed = self.closed_until;
+            for (chain, open) in running {
+                let from = open.since.max(closed);
+                if until > from {
+                    self.credit(&chain, open, from, until, 1);
+                }
+            }
+            self.closed_until = until;
+        }
+        let mut out: Vec<IntervalDelta> = self
+            .open
+            .drain()
+            .map(|((quarter, scope), sums)| IntervalDelta {
+                start: quarter * QUARTER_HOUR_MS,
+                scope,
+                sums,
+            })
+            .collect();
+        out.sort_by_key(|d| (d.start, d.scope));
+        out
+    }
+
+    /// Adds `sign` × the part of `[from, to)` in each quarter-hour to `state`'s time.
+    fn credit(&mut self, chain: &Chain, open: OpenState, from: Millis, to: Millis, sign: i64) {
+        let s = open.state.index();
+        let reason = (open.state == AgentState::NotReady).then(|| reason_index(open.reason));
+        let mut at = from;
+        while at < to {
+            let quarter = at.div_euclid(QUARTER_HOUR_MS);
+            let end = ((quarter + 1) * QUARTER_HOUR_MS).min(to);
+            let ms = sign * (end - at);
+            for idx in chain.iter() {
+                let sums = self.open.entry((quarter, idx)).or_default();
+                sums.tally.state_ms[s] += ms;
+                if let Some(r) = reason {
+                    sums.not_ready_ms[r] += ms;
+                }
+            }
+            at = end;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const Q: Millis = QUARTER_HOUR_MS;
+
+    fn chain(ids: &[usize]) -> Chain {
+        let mut c = Chain::default();
+        for &i in ids {
+            c.push(i);
+        }
+        c
+    }
+
+    fn open(state: AgentState, since: Millis) -> OpenState {
+        OpenState {
+            state,
+            reason: None,
+            since,
+        }
+    }
+
+    fn state_ms(deltas: &[IntervalDelta], start: Millis, scope: usize, state: AgentState) -> i64 {
+        deltas
+            .iter()
+            .filter(|d| d.start == start && d.scope == scope)
+            .map(|d| d.sums.tally.state_ms[state.index()])
+            .sum()
+    }
+
+    #[test]
+    fn a_running_state_is_credited_at_each_close_and_its_end_adds_the_rest() {
+        let c = chain(&[5, 1, 0]);
+        let mut ledger = Ledger::default();
+        let avail = open(AgentState::Available, 100);
+        ledger.state_changed(&c, None, &c, Some(avail), 100);
+        let first = ledger.close(Q, [(c, avail)].into_iter());
+        assert_eq!(state_ms(&first, 0, 0, AgentState::Available), Q - 100);
+        ledger.state_changed(&c, Some(avail), &c, None, Q + 500);
+        let second = ledger.close(2 * Q, std::iter::empty());
+        assert_eq!(state_ms(&second, Q, 5, AgentState::Available), 500);
+        assert_eq!(state_ms(&second, 0, 5, AgentState::Available), 0);
+    }
+
+    #[test]
+    fn a_late_change_takes_back_what_a_close_credited_too_far() {
+        let c = chain(&[5, 0]);
+        // Closed at Q with the agent available since 0; a late event says not ready at Q - 60s.
+        let mut live = Ledger::default();
+        let avail = open(AgentState::Available, 0);
+        live.state_changed(&c, None, &c, Some(avail), 0);
+        let mut deltas = live.close(Q, [(c, avail)].into_iter());
+        let nr = open(AgentState::NotReady, Q - 60_000);
+        live.state_changed(&c, Some(avail), &c, Some(nr), Q - 60_000);
+        live.state_changed(&c, Some(nr), &c, None, Q + 1000);
+        deltas.extend(live.close(2 * Q, std::iter::empty()));
+        // The same events, never closed in between.
+        let mut once = Ledger::default();
+        once.state_changed(&c, None, &c, Some(avail), 0);
+        once.state_changed(&c, Some(avail), &c, Some(nr), Q - 60_000);
+        once.state_changed(&c, Some(nr), &c, None, Q + 1000);
+        let whole = once.close(2 * Q, std::iter::empty());
+        for state in [AgentState::Available, AgentState::NotReady] {
+            for start in [0, Q] {
+                assert_eq!(
+                    state_ms(&deltas, start, 0, state),
+                    state_ms(&whole, start, 0, state),
+                    "{state:?} at {start}"
+                );
+            }
+        }
+        assert_eq!(state_ms(&whole, 0, 5, AgentState::NotReady), 60_000);
+        assert_eq!(state_ms(&whole, Q, 5, AgentState::NotReady), 1000);
+    }
+
+    #[test]
+    fn a_move_of_team_takes_the_credited_time_along_when_it_is_late() {
+        let (old, new) = (chain(&[5, 1, 0]), chain(&[5, 2, 0]));
+        let mut ledger = Ledger::default();
+        let avail = open(AgentState::Available, 0);
+        ledger.state_changed(&old, None, &old, Some(avail), 0);
+        let mut deltas = ledger.close(Q, [(old, avail)].into_iter());
+        // Moved at Q/2, learnt after the close.
+        let moved = OpenState {
+            since: Q / 2,
+            ..avail
+        };
+        ledger.state_changed(&old, Some(avail), &new, Some(moved), Q / 2);
+        deltas.extend(ledger.close(Q, std::iter::empty()));
+        assert_eq!(state_ms(&deltas, 0, 1, AgentState::Available), Q / 2);
+        assert_eq!(state_ms(&deltas, 0, 2, AgentState::Available), Q / 2);
+        assert_eq!(state_ms(&deltas, 0, 0, AgentState::Available), Q);
+    }
+}

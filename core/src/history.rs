@@ -1,0 +1,237 @@
+//! History's rows: one scope's sums over one quarter-hour, as stored, merged over any range, and
+//! read into the figures of docs/METRICS.md (docs/HISTORY.md).
+//!
+//! A row holds sums, counts, a maximum and two histograms, never a percentage: any range of
+//! rows (an hour, a day, a month) adds up exactly, and its figures are derived once, from the
+//! total, by the same code as the live wall's ([`crate::engine::from_sums`]). The histograms
+//! are the live wall's too ([`crate::engine::empty_histogram`]), so a day's percentiles from its
+//! 96 merged quarter-hours equal the live "today" figure.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+pub use crate::engine::{IntervalSums, QUARTER_HOUR_MS, Tally};
+use crate::engine::{Sums, empty_histogram, from_sums};
+use crate::event::{AgentState, Millis, NotReadyReason};
+use crate::figures::{Figures, ServiceLevelVariants};
+use crate::scope::{Scope, Window};
+use crate::service_level::{ServiceLevelSettings, ServiceLevelVariant};
+
+/// One scope's sums over a span of quarter-hours: what the history store keeps per quarter-hour
+/// and what a report adds up.
+#[derive(Debug, Clone)]
+pub struct IntervalRow {
+    /// Calls' sums and counts, agents' state time (docs/METRICS.md).
+    pub tally: Tally,
+    /// Not-ready time by reason, indexed by [`NotReadyReason::index`].
+    pub not_ready_ms: [i64; NotReadyReason::ALL.len()],
+    /// Queue-outcome waits, ms.
+    pub waits: Histogram<u64>,
+    /// Handled calls' handle times, ms.
+    pub handles: Histogram<u64>,
+}
+
+impl Default for IntervalRow {
+    fn default() -> Self {
+        IntervalRow {
+            tally: Tally::default(),
+            not_ready_ms: [0; NotReadyReason::ALL.len()],
+            waits: empty_histogram(),
+            handles: empty_histogram(),
+        }
+    }
+}
+
+impl PartialEq for IntervalRow {
+    fn eq(&self, other: &Self) -> bool {
+        self.tally == other.tally
+            && self.not_ready_ms == other.not_ready_ms
+            && self.waits == other.waits
+            && self.handles == other.handles
+    }
+}
+
+impl IntervalRow {
+    /// Adds what the engine counted since the last close ([`crate::Engine::close_intervals`]).
+    pub fn add(&mut self, sums: &IntervalSums) {
+        self.tally.add(&sums.tally);
+        for (mine, theirs) in self.not_ready_ms.iter_mut().zip(sums.not_ready_ms) {
+            *mine += theirs;
+        }
+        for &w in &sums.waits {
+            self.waits.saturating_record(u64::from(w));
+        }
+        for &h in &sums.handles {
+            self.handles.saturating_record(u64::from(h));
+        }
+    }
+
+    /// Adds another row (of another quarter-hour, or a partial row of the same one).
+    pub fn merge(&mut self, other: &IntervalRow) {
+        self.tally.add(&other.tally);
+        for (mine, theirs) in self.not_ready_ms.iter_mut().zip(other.not_ready_ms) {
+            *mine += theirs;
+        }
+        // Same bounds on both sides (every histogram is `empty_histogram`): cannot fail.
+        let _ = self.waits.add(&other.waits);
+        let _ = self.handles.add(&other.handles);
+    }
+
+    /// Nothing counted: such a row is not stored (an interval without one reads as zeros).
+    pub fn is_empty(&self) -> bool {
+        *self == IntervalRow::default()
+    }
+
+    /// The figures of the span `[from, to)` this row sums, for `scope` under `settings` (the
+    /// queue's own, the centre's elsewhere).
+    pub fn figures(
+        &self,
+        scope: Scope,
+        (from, to): (Millis, Millis),
+        settings: &ServiceLevelSettings,
+    ) -> IntervalFigures {
+        let sums = Sums {
+            tally: &self.tally,
+            waits: &self.waits,
+            handles: &self.handles,
+        };
+        let f = from_sums(scope, Window::Today, (from, to), &sums, settings);
+        IntervalFigures::new(f, &self.tally, &self.not_ready_ms)
+    }
+}
+
+/// Every figure of `/api/v1/metrics` that is not live-only (docs/METRICS.md), for one span of
+/// history, plus the agents' time by state and not-ready reason (seconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntervalFigures {
+    pub offered: u64,
+    pub answered: u64,
+    pub abandoned: u64,
+    pub short_abandoned: u64,
+    pub timed_out: u64,
+    pub answered_within_threshold: u64,
+    pub ivr_completed: u64,
+    pub handled: u64,
+    pub service_level_pct: Option<f64>,
+    pub service_level_variant: ServiceLevelVariant,
+    pub service_level_target_pct: f64,
+    pub service_level_variants: ServiceLevelVariants,
+    pub answer_rate_pct: Option<f64>,
+    pub abandon_rate_pct: Option<f64>,
+    pub asa_s: Option<f64>,
+    pub max_wait_s: Option<f64>,
+    pub avg_talk_s: Option<f64>,
+    pub avg_hold_s: Option<f64>,
+    pub avg_acw_s: Option<f64>,
+    pub aht_s: Option<f64>,
+    pub occupancy_pct: Option<f64>,
+    pub utilisation_pct: Option<f64>,
+    pub wait_p50_s: Option<f64>,
+    pub wait_p90_s: Option<f64>,
+    pub wait_p99_s: Option<f64>,
+    pub handle_p50_s: Option<f64>,
+    pub handle_p90_s: Option<f64>,
+    pub handle_p99_s: Option<f64>,
+    /// Signed-in time: every state.
+    pub logged_in_s: f64,
+    pub available_s: f64,
+    pub on_call_s: f64,
+    pub hold_s: f64,
+    pub after_call_work_s: f64,
+    pub not_ready_s: f64,
+    /// Not-ready time by reason (`break`, `meal`, ...; none given counts as `other`), only the
+    /// reasons with time.
+    pub not_ready_by_reason_s: BTreeMap<String, f64>,
+}
+
+impl IntervalFigures {
+    fn new(f: Figures, t: &Tally, not_ready_ms: &[i64; 7]) -> IntervalFigures {
+        let s = |ms: i64| ms as f64 / 1000.0;
+        let state = |st: AgentState| s(t.state(st));
+        let not_ready_by_reason_s = NotReadyReason::ALL
+            .iter()
+            .zip(not_ready_ms)
+            .filter(|(_, ms)| **ms != 0)
+            .map(|(r, ms)| (r.as_str().to_string(), s(*ms)))
+            .collect();
+        IntervalFigures {
+            offered: f.offered,
+            answered: f.answered,
+            abandoned: f.abandoned,
+            short_abandoned: f.short_abandoned,
+            timed_out: f.timed_out,
+            answered_within_threshold: f.answered_within_threshold,
+            ivr_completed: f.ivr_completed,
+            handled: f.handled,
+            service_level_pct: f.service_level_pct,
+            service_level_variant: f.service_level_variant,
+            service_level_target_pct: f.service_level_target_pct,
+            service_level_variants: f.service_level_variants,
+            answer_rate_pct: f.answer_rate_pct,
+            abandon_rate_pct: f.abandon_rate_pct,
+            asa_s: f.asa_s,
+            max_wait_s: f.max_wait_s,
+            avg_talk_s: f.avg_talk_s,
+            avg_hold_s: f.avg_hold_s,
+            avg_acw_s: f.avg_acw_s,
+            aht_s: f.aht_s,
+            occupancy_pct: f.occupancy_pct,
+            utilisation_pct: f.utilisation_pct,
+            wait_p50_s: f.wait_p50_s,
+            wait_p90_s: f.wait_p90_s,
+            wait_p99_s: f.wait_p99_s,
+            handle_p50_s: f.handle_p50_s,
+            handle_p90_s: f.handle_p90_s,
+            handle_p99_s: f.handle_p99_s,
+            logged_in_s: s(t.state_ms.iter().sum()),
+            available_s: state(AgentState::Available) + state(AgentState::Ringing),
+            on_call_s: state(AgentState::OnCall),
+            hold_s: state(AgentState::Hold),
+            after_call_work_s: state(AgentState::AfterCallWork),
+            not_ready_s: state(AgentState::NotReady),
+            not_ready_by_reason_s,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_merge_to_the_row_of_all_their_sums() {
+        let mut a = IntervalSums::default();
+        a.tally.answered = 2;
+        a.tally.max_wait_ms = 4_000;
+        a.waits = vec![1_000, 4_000];
+        a.not_ready_ms[NotReadyReason::Meal.index()] = 60_000;
+        let mut b = IntervalSums::default();
+        b.tally.abandoned = 1;
+        b.tally.max_wait_ms = 9_000;
+        b.waits = vec![9_000];
+        let (mut ra, mut rb, mut both) = (
+            IntervalRow::default(),
+            IntervalRow::default(),
+            IntervalRow::default(),
+        );
+        ra.add(&a);
+        rb.add(&b);
+        both.add(&a);
+        both.add(&b);
+        ra.merge(&rb);
+        assert_eq!(ra, both);
+        assert_eq!(ra.tally.max_wait(), Some(9_000));
+        assert_eq!(ra.waits.len(), 3);
+        assert!(!ra.is_empty());
+        assert!(IntervalRow::default().is_empty());
+        let f = ra.figures(
+            Scope::Centre,
+            (0, QUARTER_HOUR_MS),
+            &ServiceLevelSettings::default(),
+        );
+        assert_eq!((f.offered, f.answered, f.abandoned), (3, 2, 1));
+        assert_eq!(f.not_ready_by_reason_s.get("meal"), Some(&60.0));
+    }
+}
