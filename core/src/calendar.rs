@@ -106,6 +106,18 @@ impl CentreCalendar {
             .unwrap_or_default()
     }
 
+    /// The span of the centre day named by local date `date` (its reset to the next), as reports
+    /// and history name days (docs/HISTORY.md); `None` outside the supported range of time.
+    pub fn day(&self, date: Date) -> Option<(Millis, Millis)> {
+        let start = self.reset_on(date)?;
+        Some((start, self.next_day_start(start)))
+    }
+
+    /// The local date naming the centre day that contains `t`.
+    pub fn date_of(&self, t: Millis) -> Option<Date> {
+        zoned(self.day_start(t), &self.tz).ok().map(|z| z.date())
+    }
+
     /// The reset instant on a local date; a reset time inside a DST gap moves forward (jiff's
     /// "compatible" rule), one inside a fold takes the earlier instant.
     fn reset_on(&self, date: Date) -> Option<Millis> {

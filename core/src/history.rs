@@ -14,43 +14,80 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::engine::{IntervalSums, QUARTER_HOUR_MS, Tally};
 use crate::engine::{Sums, empty_histogram, from_sums};
+
 use crate::event::{AgentState, Millis, NotReadyReason};
 use crate::figures::{Figures, ServiceLevelVariants};
 use crate::scope::{Scope, Window};
 use crate::service_level::{ServiceLevelSettings, ServiceLevelVariant};
+#[doc(no_inline)]
+pub use hdrhistogram;
+
+/// Percentile samples (ms) as a histogram ([`empty_histogram`]), allocated at the first sample:
+/// one is 26 KB, and most rows (an agent's quarter-hour) hold no wait at all.
+#[derive(Debug, Clone, Default)]
+pub struct Samples(Option<Histogram<u64>>);
+
+impl Samples {
+    /// Samples read back from a stored histogram (any bounds: they are re-recorded into the
+    /// common ones, so stored rows merge exactly whatever wrote them).
+    pub fn from_histogram(stored: &Histogram<u64>) -> Result<Samples, String> {
+        let mut out = Samples::default();
+        if !stored.is_empty() {
+            let h = out.0.get_or_insert_with(empty_histogram);
+            h.add(stored).map_err(|e| format!("{e:?}"))?;
+        }
+        Ok(out)
+    }
+
+    /// Records one sample (clamped into the histogram's range, as the live wall does).
+    pub fn record(&mut self, ms: u32) {
+        self.0
+            .get_or_insert_with(empty_histogram)
+            .saturating_record(u64::from(ms));
+    }
+
+    /// Adds every sample of `other`.
+    pub fn add(&mut self, other: &Samples) {
+        if let Some(theirs) = other.0.as_ref().filter(|h| !h.is_empty()) {
+            // Same bounds on both sides (every histogram is `empty_histogram`): cannot fail.
+            let _ = self.0.get_or_insert_with(empty_histogram).add(theirs);
+        }
+    }
+
+    /// How many samples.
+    pub fn len(&self) -> u64 {
+        self.0.as_ref().map_or(0, Histogram::len)
+    }
+
+    /// No sample.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The histogram, if it holds any sample.
+    pub fn histogram(&self) -> Option<&Histogram<u64>> {
+        self.0.as_ref().filter(|h| !h.is_empty())
+    }
+}
+
+impl PartialEq for Samples {
+    fn eq(&self, other: &Self) -> bool {
+        self.histogram() == other.histogram()
+    }
+}
 
 /// One scope's sums over a span of quarter-hours: what the history store keeps per quarter-hour
 /// and what a report adds up.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IntervalRow {
     /// Calls' sums and counts, agents' state time (docs/METRICS.md).
     pub tally: Tally,
     /// Not-ready time by reason, indexed by [`NotReadyReason::index`].
     pub not_ready_ms: [i64; NotReadyReason::ALL.len()],
     /// Queue-outcome waits, ms.
-    pub waits: Histogram<u64>,
+    pub waits: Samples,
     /// Handled calls' handle times, ms.
-    pub handles: Histogram<u64>,
-}
-
-impl Default for IntervalRow {
-    fn default() -> Self {
-        IntervalRow {
-            tally: Tally::default(),
-            not_ready_ms: [0; NotReadyReason::ALL.len()],
-            waits: empty_histogram(),
-            handles: empty_histogram(),
-        }
-    }
-}
-
-impl PartialEq for IntervalRow {
-    fn eq(&self, other: &Self) -> bool {
-        self.tally == other.tally
-            && self.not_ready_ms == other.not_ready_ms
-            && self.waits == other.waits
-            && self.handles == other.handles
-    }
+    pub handles: Samples,
 }
 
 impl IntervalRow {
@@ -61,10 +98,10 @@ impl IntervalRow {
             *mine += theirs;
         }
         for &w in &sums.waits {
-            self.waits.saturating_record(u64::from(w));
+            self.waits.record(w);
         }
         for &h in &sums.handles {
-            self.handles.saturating_record(u64::from(h));
+            self.handles.record(h);
         }
     }
 
@@ -74,9 +111,8 @@ impl IntervalRow {
         for (mine, theirs) in self.not_ready_ms.iter_mut().zip(other.not_ready_ms) {
             *mine += theirs;
         }
-        // Same bounds on both sides (every histogram is `empty_histogram`): cannot fail.
-        let _ = self.waits.add(&other.waits);
-        let _ = self.handles.add(&other.handles);
+        self.waits.add(&other.waits);
+        self.handles.add(&other.handles);
     }
 
     /// Nothing counted: such a row is not stored (an interval without one reads as zeros).
@@ -94,8 +130,8 @@ impl IntervalRow {
     ) -> IntervalFigures {
         let sums = Sums {
             tally: &self.tally,
-            waits: &self.waits,
-            handles: &self.handles,
+            waits: self.waits.histogram(),
+            handles: self.handles.histogram(),
         };
         let f = from_sums(scope, Window::Today, (from, to), &sums, settings);
         IntervalFigures::new(f, &self.tally, &self.not_ready_ms)

@@ -143,7 +143,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn query_error(rejection: QueryRejection) -> ApiError {
+pub(crate) fn query_error(rejection: QueryRejection) -> ApiError {
     ApiError::BadRequest(rejection.body_text())
 }
 

@@ -24,6 +24,7 @@ use crate::assets;
 use crate::config::{ClockMode, DataDir, Settings};
 use crate::demo::{Demo, DemoLogins};
 use crate::floor::{self, CATCH_UP_STEPS, Floor, SharedFloor};
+use crate::history::{self, store::ResumePoint, writer::HistorySender};
 use crate::horizon::Lookout;
 use crate::ingest;
 use crate::journal::{Journal, REPLAY_DAYS, ReplayReport};
@@ -124,6 +125,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/calls/{id}/unmask", post(crate::calls::api::unmask))
         .route("/api/v1/export/agents.csv", get(crate::export::agents_csv))
         .route("/api/v1/audit", get(crate::audit::api::list))
+        .route(
+            "/api/v1/reports/intervals",
+            get(crate::history::api::intervals),
+        )
         .route("/api", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found))
         .route("/healthz", get(api::healthz))
@@ -133,6 +138,70 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state);
     crate::edge::with_security_headers(routes, https)
+}
+
+/// History's store, opened before the journal is replayed: the floor starts keeping history at
+/// the store's resume point ([`HistoryResume::due_before`]).
+struct HistoryResume {
+    sender: HistorySender,
+    point: Option<ResumePoint>,
+}
+
+impl HistoryResume {
+    /// Whether the event numbered `seq` is not in the store yet: history resumes before it.
+    fn due_before(&self, seq: Option<u64>) -> bool {
+        match (self.point.and_then(|p| p.through_seq), seq) {
+            (Some(through), Some(seq)) => seq > through,
+            _ => true,
+        }
+    }
+
+    /// Starts keeping history on `floor` before the event numbered `seq` (`None`: after the
+    /// replay, or an event without a number).
+    fn start(self, floor: &mut Floor, seq: Option<u64>) {
+        let through = self.point.and_then(|p| p.through_seq);
+        if let (Some(through), Some(seq)) = (through, seq)
+            && seq > through + 1
+        {
+            tracing::warn!(
+                stored_through = through,
+                next_replayed = seq,
+                "history store ends before the journal replayed at start: the events between \
+                 are missing from history; `floorwatch history rebuild` recomputes their days"
+            );
+        }
+        floor.keep_history(self.sender, self.point.map_or(0, |p| p.closed_until));
+    }
+}
+
+/// Opens history's store, prunes what is past its retention, and starts its thread; `None`
+/// with `--history-days 0`.
+fn open_history(
+    settings: &Settings,
+    data_dir: &Path,
+) -> anyhow::Result<Option<(HistoryResume, std::thread::JoinHandle<()>)>> {
+    if settings.history_days == 0 {
+        return Ok(None);
+    }
+    let mut store = history::store::Store::open(data_dir)?;
+    let now = wall_ms();
+    let pruned = store.prune(now - i64::from(settings.history_days) * 86_400_000)?;
+    let oldest = utc_today()
+        .checked_sub(jiff::Span::new().days(i64::from(settings.journal_days)))
+        .unwrap_or(jiff::civil::Date::MIN);
+    let segments = crate::journal::remove_before(&data_dir.join("journal"), oldest)?;
+    if pruned > 0 || segments > 0 {
+        tracing::info!(
+            history_rows = pruned,
+            journal_segments = segments,
+            history_days = settings.history_days,
+            journal_days = settings.journal_days,
+            "pruned past retention"
+        );
+    }
+    let point = store.resume_point()?;
+    let (sender, thread) = history::writer::spawn(store).context("starting the history thread")?;
+    Ok(Some((HistoryResume { sender, point }, thread)))
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -166,6 +235,12 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let restored = floor.restore_alerts(changes);
     report_alert_journal(&alert_report, restored);
     floor.set_evaluating(false);
+    // History resumes where its store ends: the events replayed up to its resume point are
+    // in it already (docs/HISTORY.md, "Restarts").
+    let (mut history, history_thread) = match open_history(&settings, &data_dir)? {
+        Some((resume, thread)) => (Some(resume), Some(thread)),
+        None => (None, None),
+    };
     let mut seen = SeenIds::new(REPLAY_DAYS as usize);
     let replay_from = utc_today()
         .checked_sub(jiff::Span::new().days(i64::from(REPLAY_DAYS) - 1))
@@ -181,7 +256,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         &data_dir.join("journal"),
         settings.fsync,
         replay_from,
-        |day, event| {
+        |day, seq, event| {
+            if let Some(resume) = history.take_if(|h| h.due_before(seq)) {
+                resume.start(&mut floor, seq);
+            }
             if let Err(why) = lookout.admit(&event, wall_now) {
                 set_aside += 1;
                 if set_aside <= 10 {
@@ -195,8 +273,14 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
                 return;
             }
             floor.apply(&event);
+            if let Some(seq) = seq {
+                floor.applied_journal_seq(seq);
+            }
         },
     )?;
+    if let Some(resume) = history {
+        resume.start(&mut floor, None);
+    }
     report_replay(&replay, started.elapsed());
     if journaled_twice > 0 {
         tracing::warn!(
@@ -342,6 +426,15 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     if !matches!(joined, Ok(Ok(()))) {
         tracing::error!("the recorder thread ended abnormally");
     }
+    // Every event is recorded: history writes the closes queued and stops. The quarter-hour
+    // still open is not written; the next start replays it from the journal.
+    floor::lock(&state.floor).stop_history();
+    if let Some(thread) = history_thread {
+        let joined = tokio::task::spawn_blocking(move || thread.join()).await;
+        if !matches!(joined, Ok(Ok(()))) {
+            tracing::error!("the history thread ended abnormally");
+        }
+    }
     if let DataDir::Temporary(dir) = &state.settings.data_dir {
         drop(_lock);
         match std::fs::remove_dir_all(dir) {
@@ -418,7 +511,7 @@ fn report_alert_journal(
 }
 
 /// One server per data dir: a second one would interleave journal writes.
-fn lock_data_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
+pub(crate) fn lock_data_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
     let path = dir.join("floorwatch.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)

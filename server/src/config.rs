@@ -80,6 +80,14 @@ pub struct Cli {
     /// last one [default: 86400].
     #[arg(long, value_name = "SECS")]
     pub max_jump: Option<u64>,
+    /// Days of history (every scope's quarter-hours, docs/HISTORY.md) kept; 0 keeps none and
+    /// turns history off [default: 400].
+    #[arg(long, value_name = "DAYS")]
+    pub history_days: Option<u32>,
+    /// Days of journal segments kept, to rebuild history from and for the audit of what was
+    /// received [default: 35].
+    #[arg(long, value_name = "DAYS")]
+    pub journal_days: Option<u32>,
     /// Live deltas are coalesced and sent at most this often [default: 250].
     #[arg(long, value_name = "MS")]
     pub push_interval_ms: Option<u64>,
@@ -159,6 +167,9 @@ pub enum Command {
     /// The event journal: check what a start would replay and set aside.
     #[command(subcommand)]
     Journal(crate::journal_command::JournalCommand),
+    /// History's interval store: rebuild days from the journal, prune, dump rows.
+    #[command(subcommand)]
+    History(crate::history::command::HistoryCommand),
 }
 
 impl Command {
@@ -170,6 +181,7 @@ impl Command {
             Command::Device(command) => command.run(),
             Command::Audit(command) => command.run(),
             Command::Journal(command) => command.run(),
+            Command::History(command) => command.run(),
         }
     }
 }
@@ -212,6 +224,8 @@ struct FileConfig {
     lateness: Option<u64>,
     max_future: Option<u64>,
     max_jump: Option<u64>,
+    history_days: Option<u32>,
+    journal_days: Option<u32>,
     push_interval_ms: Option<u64>,
     heartbeat_ms: Option<u64>,
     fsync: Option<FsyncPolicy>,
@@ -309,6 +323,10 @@ pub struct Settings {
     pub lateness: Duration,
     /// How far ahead of the server's clock an event may be (`--max-future`, `--max-jump`).
     pub horizon: crate::horizon::Horizon,
+    /// Days of history rows kept; 0: history off (docs/HISTORY.md).
+    pub history_days: u32,
+    /// Days of journal segments kept.
+    pub journal_days: u32,
     pub push_interval: Duration,
     pub heartbeat: Duration,
     pub fsync: FsyncPolicy,
@@ -465,6 +483,14 @@ impl Settings {
                 cli.max_jump.or(file.max_jump),
             )
             .map_err(|(key, message)| ConfigError::Invalid { key, message })?,
+            history_days: cli
+                .history_days
+                .or(file.history_days)
+                .unwrap_or(crate::history::command::HISTORY_DAYS),
+            journal_days: cli
+                .journal_days
+                .or(file.journal_days)
+                .unwrap_or(crate::history::command::JOURNAL_DAYS),
             push_interval: Duration::from_millis(push_interval_ms),
             heartbeat: Duration::from_millis(heartbeat_ms),
             fsync: cli.fsync.or(file.fsync).unwrap_or(FsyncPolicy::Batch),

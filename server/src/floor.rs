@@ -22,6 +22,9 @@ use floorwatch_core::{
 
 use crate::alerts::{AckError, AlertDesk};
 use crate::calls::CallRegister;
+use crate::history::ClosedIntervals;
+use crate::history::writer::HistorySender;
+use floorwatch_core::history::QUARTER_HOUR_MS;
 
 /// Minutes of history kept per scope (the sparklines show the last hour).
 pub const HISTORY_MINUTES: usize = 60;
@@ -70,6 +73,12 @@ pub struct Floor {
     /// False while the journal is replayed at start: events are observed, boundaries are not
     /// evaluated (the alert journal already holds what they raised).
     evaluating: bool,
+    /// Where each close of the engine's interval ledger goes (docs/HISTORY.md); `None` while
+    /// history is off.
+    interval_store: Option<HistorySender>,
+    /// The journal sequence number of the last event applied: what a close of the ledger
+    /// covers, so that a restart resumes after it.
+    journal_seq: Option<u64>,
 }
 
 impl Floor {
@@ -87,7 +96,29 @@ impl Floor {
             alerts,
             calls: CallRegister::new(),
             evaluating: true,
+            interval_store: None,
+            journal_seq: None,
         })
+    }
+
+    /// Keeps history from here on: the engine's ledger counts every event into quarter-hours,
+    /// closed at each quarter-hour end the clock crosses and sent to `history`. Running agent
+    /// states count as stored up to `closed_until` (the store's resume point; 0 for a new
+    /// store).
+    pub(crate) fn keep_history(&mut self, history: HistorySender, closed_until: Millis) {
+        self.engine.keep_intervals(closed_until);
+        self.interval_store = Some(history);
+    }
+
+    /// Stops sending closes to the history thread (at shutdown, once every event is recorded),
+    /// so that it ends after writing those queued.
+    pub(crate) fn stop_history(&mut self) {
+        self.interval_store = None;
+    }
+
+    /// Records that the event just applied is number `seq` of the journal.
+    pub(crate) fn applied_journal_seq(&mut self, seq: u64) {
+        self.journal_seq = Some(seq);
     }
 
     /// Whether crossing a boundary evaluates the alert rules (off while replaying the journal).
@@ -256,6 +287,7 @@ impl Floor {
         if t <= now || now < CLOCK_UNSET_BEFORE {
             return true;
         }
+        self.close_quarter_hours(t);
         let last = t.div_euclid(MINUTE) * MINUTE;
         let first_sampled = last - (HISTORY_MINUTES as Millis - 1) * MINUTE;
         if !self.evaluating {
@@ -300,6 +332,28 @@ impl Floor {
             next = Some(boundary + alerts::EVALUATION_PERIOD_MS);
         }
         done
+    }
+
+    /// Closes the interval ledger at the last quarter-hour end in (now, t], if any, and sends
+    /// what it counted to the history thread (before the event at `t` is applied: it belongs
+    /// to the next quarter-hour).
+    fn close_quarter_hours(&mut self, t: Millis) {
+        let Some(history) = &self.interval_store else {
+            return;
+        };
+        let boundary = t.div_euclid(QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+        if boundary <= self.engine.now() {
+            return;
+        }
+        let closed = ClosedIntervals {
+            until: boundary,
+            through_seq: self.journal_seq,
+            deltas: self.engine.close_intervals(boundary),
+        };
+        if !history.send(closed) {
+            tracing::error!("the history thread has stopped: history is no longer kept");
+            self.interval_store = None;
+        }
     }
 
     fn sample(&mut self, minute: Millis) {

@@ -20,6 +20,7 @@ pub(crate) mod devices;
 pub mod edge;
 pub mod export;
 pub mod floor;
+pub mod history;
 pub mod horizon;
 pub mod identity;
 pub mod ingest;

@@ -20,6 +20,9 @@ pub enum Permission {
     /// Per-agent data: agent lists and states, an agent's own figures. Not for the wall:
     /// "agent-level figures are for team leads, not for the public wall" (shared/DOMAIN.md).
     ReadAgents,
+    /// History's reports of the scope (docs/HISTORY.md): past days, for the people who run the
+    /// floor. Not for the wall, which shows the floor as it is now.
+    ReadReports,
     /// Acknowledge an alert about the scope.
     AcknowledgeAlerts,
     /// Calls of a queue with their caller numbers masked (`accounts::mask_caller`).
@@ -36,9 +39,10 @@ pub enum Permission {
 }
 
 /// Every permission, for tables and tests.
-pub const PERMISSIONS: [Permission; 8] = [
+pub const PERMISSIONS: [Permission; 9] = [
     Permission::ReadFigures,
     Permission::ReadAgents,
+    Permission::ReadReports,
     Permission::AcknowledgeAlerts,
     Permission::ReadCallers,
     Permission::Unmask,
@@ -52,6 +56,7 @@ impl Permission {
         match self {
             Permission::ReadFigures => "read figures",
             Permission::ReadAgents => "read agent data",
+            Permission::ReadReports => "read reports",
             Permission::AcknowledgeAlerts => "acknowledge alerts",
             Permission::ReadCallers => "read calls",
             Permission::Unmask => "unmask caller numbers",
@@ -77,15 +82,21 @@ impl Grants for Role {
             Role::Admin => permission != Ingest,
             Role::Manager => matches!(
                 permission,
-                ReadFigures | ReadAgents | AcknowledgeAlerts | ReadCallers | Unmask | Export
+                ReadFigures
+                    | ReadAgents
+                    | ReadReports
+                    | AcknowledgeAlerts
+                    | ReadCallers
+                    | Unmask
+                    | Export
             ),
             Role::Supervisor => matches!(
                 permission,
-                ReadFigures | ReadAgents | AcknowledgeAlerts | ReadCallers | Unmask
+                ReadFigures | ReadAgents | ReadReports | AcknowledgeAlerts | ReadCallers | Unmask
             ),
             Role::TeamLead => matches!(
                 permission,
-                ReadFigures | ReadAgents | AcknowledgeAlerts | ReadCallers
+                ReadFigures | ReadAgents | ReadReports | AcknowledgeAlerts | ReadCallers
             ),
             Role::WallDisplay => permission == ReadFigures,
             Role::SecurityOfficer => permission == ReadAudit,

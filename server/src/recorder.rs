@@ -241,6 +241,8 @@ impl Recorder {
 
         let started = Instant::now();
         let today = utc_today();
+        // The journal numbers the events it appends from here, in order.
+        let mut seq = self.journal.next_seq();
         let written = self.journal.append(buf, journaled, today);
         self.telemetry
             .journal_seconds
@@ -293,6 +295,8 @@ impl Recorder {
                         }
                     }
                     let outcome = floor.apply(event);
+                    floor.applied_journal_seq(seq);
+                    seq += 1;
                     let counts = by_source.entry(event.source.clone()).or_default();
                     if outcome.applied == Applied::Duplicate {
                         // The engine knew the id although the journal did not (it cannot happen

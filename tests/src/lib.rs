@@ -71,6 +71,22 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Runs `floorwatch-sim ARGS` to the end; panics with its output when it fails.
+pub fn sim(args: &[&str]) -> std::process::Output {
+    let output = Command::new(binary("floorwatch-sim"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("FLOORWATCH_INGEST_TOKEN")
+        .output()
+        .unwrap_or_else(|e| panic!("running floorwatch-sim: {e}"));
+    assert!(
+        output.status.success(),
+        "floorwatch-sim {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 /// The path of a workspace binary (`floorwatch`, `floorwatch-load`, `floorwatch-sim`), built
 /// on first use in this test process with the profile the tests were built with.
 pub fn binary(name: &str) -> PathBuf {

@@ -313,6 +313,8 @@ enum Content {
     Any,
     Json,
     Figures(String),
+    /// A history report of the scope, one row (a day).
+    Report(String),
     Ids {
         field: &'static str,
         want: BTreeSet<String>,
@@ -406,6 +408,24 @@ fn http_probes(p: &Principal, floor: &Floor) -> Vec<Probe> {
                 format!("/api/v1/metrics?scope={scope}&window=today"),
                 p.expect(perm, Some(&scope), "404"),
                 Content::Figures(scope),
+            );
+        }
+    }
+    // History (issue 12): read reports at the scope, read agent data too for an agent.
+    for kind in ["site", "team", "queue", "agent"] {
+        for side in [Side::In, Side::Out] {
+            let Some(scope) = probe_scope(root, kind, side) else {
+                continue;
+            };
+            let mut want = p.expect(Perm::ReadReports, Some(&scope), "404");
+            if kind == "agent" && want == ["200"] {
+                want = p.expect(Perm::ReadAgents, Some(&scope), "404");
+            }
+            push(
+                format!("GET reports {kind} {}", side.word()),
+                format!("/api/v1/reports/intervals?scope={scope}&from=2026-03-09&interval=day"),
+                want,
+                Content::Report(scope),
             );
         }
     }
@@ -693,6 +713,15 @@ fn check_content(content: &Content, answer: &Answer) -> Vec<String> {
         Content::Figures(scope) => {
             if json["scope"] != scope.as_str() {
                 problems.push(format!("figures of {} for {scope}", json["scope"]));
+            }
+        }
+        Content::Report(scope) => {
+            let rows = json["rows"].as_array().map_or(0, Vec::len);
+            if json["scope"] != scope.as_str() || rows != 1 {
+                problems.push(format!(
+                    "report of {} with {rows} rows for {scope}",
+                    json["scope"]
+                ));
             }
         }
         Content::Ids { field, want } => {

@@ -10,30 +10,14 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use floorwatch_core::Figures;
-use floorwatch_tests::{Server, binary};
+use floorwatch_tests::{Server, binary, sim};
 
 const SCENARIO: &str = "small";
-
-/// Runs `floorwatch-sim` to the end; panics with its output when it fails.
-fn sim(args: &[&str]) -> Output {
-    let output = Command::new(binary("floorwatch-sim"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("FLOORWATCH_INGEST_TOKEN")
-        .output()
-        .unwrap_or_else(|e| panic!("running floorwatch-sim: {e}"));
-    assert!(
-        output.status.success(),
-        "floorwatch-sim {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
 
 /// A recorded day and the server config of its organisation, in `dir`.
 fn record_day(dir: &Path, seed: &str) -> (PathBuf, PathBuf) {

@@ -43,6 +43,16 @@ pub struct IntervalSums {
 }
 
 impl IntervalSums {
+    /// Adds another delta of the same scope and quarter-hour.
+    pub fn merge(&mut self, other: &IntervalSums) {
+        self.tally.add(&other.tally);
+        for (mine, theirs) in self.not_ready_ms.iter_mut().zip(other.not_ready_ms) {
+            *mine += theirs;
+        }
+        self.waits.extend_from_slice(&other.waits);
+        self.handles.extend_from_slice(&other.handles);
+    }
+
     fn count(&mut self, c: &Contribution) {
         self.tally.count(c);
         self.waits.extend(c.wait_sample());

@@ -100,10 +100,11 @@ pub fn figures(engine: &Engine, idx: ScopeIdx, window: Window) -> Figures {
         }
     }
 
+    let (waits, handles) = (sample_histogram(&sum.waits), sample_histogram(&sum.handles));
     let sums = Sums {
         tally: &sum.tally,
-        waits: &sample_histogram(&sum.waits),
-        handles: &sample_histogram(&sum.handles),
+        waits: Some(&waits),
+        handles: Some(&handles),
     };
     Figures {
         waiting_now,
@@ -123,10 +124,10 @@ pub fn figures(engine: &Engine, idx: ScopeIdx, window: Window) -> Figures {
 /// What a window's figures are derived from: its sums and counts and its percentile samples.
 pub struct Sums<'a> {
     pub tally: &'a Tally,
-    /// Queue-outcome waits, ms ([`sample_histogram`]).
-    pub waits: &'a Histogram<u64>,
-    /// Handled calls' handle times, ms.
-    pub handles: &'a Histogram<u64>,
+    /// Queue-outcome waits, ms ([`sample_histogram`]); `None` for none.
+    pub waits: Option<&'a Histogram<u64>>,
+    /// Handled calls' handle times, ms; `None` for none.
+    pub handles: Option<&'a Histogram<u64>>,
 }
 
 /// Every figure of docs/METRICS.md that sums alone determine (all but the live ones, which are
@@ -234,10 +235,10 @@ pub fn sample_histogram(samples: &[u32]) -> Histogram<u64> {
 }
 
 /// p50, p90 and p99 in seconds.
-fn percentiles(h: &Histogram<u64>) -> (Option<f64>, Option<f64>, Option<f64>) {
-    if h.is_empty() {
+fn percentiles(h: Option<&Histogram<u64>>) -> (Option<f64>, Option<f64>, Option<f64>) {
+    let Some(h) = h.filter(|h| !h.is_empty()) else {
         return (None, None, None);
-    }
+    };
     let at = |q: f64| Some(h.value_at_quantile(q) as f64 / 1000.0);
     (at(0.5), at(0.9), at(0.99))
 }

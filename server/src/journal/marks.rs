@@ -137,6 +137,11 @@ impl Tally {
     }
 
     /// An event read.
+    /// The sequence number of the event about to be counted, if the marks tell it.
+    pub(crate) fn next_seq(&self) -> Option<u64> {
+        self.next
+    }
+
     pub(crate) fn event(&mut self) {
         if let Some(next) = &mut self.next {
             *next += 1;

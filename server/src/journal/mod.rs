@@ -81,7 +81,8 @@ pub struct Journal {
     dir: PathBuf,
     fsync: FsyncPolicy,
     current: Option<Segment>,
-    /// The sequence number of the next event journaled (for the marks).
+    /// The sequence number of the next event journaled (for the marks, and history's resume
+    /// point).
     next_seq: u64,
     /// The sequence number at the last mark written.
     last_mark: u64,
@@ -102,13 +103,13 @@ pub const REPLAY_DAYS: i16 = 3;
 
 impl Journal {
     /// Replays the segments written on `replay_from` or later, in order, handing each event
-    /// with its segment's day to `apply`, then opens the journal for appending. Creates `dir`
-    /// if needed.
+    /// with its segment's day and its sequence number (when the segment's marks tell it) to
+    /// `apply`, then opens the journal for appending. Creates `dir` if needed.
     pub fn open(
         dir: &Path,
         fsync: FsyncPolicy,
         replay_from: Date,
-        mut apply: impl FnMut(Date, Event),
+        mut apply: impl FnMut(Date, Option<u64>, Event),
     ) -> Result<(Journal, ReplayReport), JournalError> {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
         let Listing { segments, future } = list_segments(dir)?;
@@ -133,9 +134,9 @@ impl Journal {
             let finished = replay_segment(
                 path,
                 newest,
-                &mut |_, e| {
+                &mut |_, seq, e| {
                     if replay {
-                        apply(*day, e)
+                        apply(*day, seq, e)
                     }
                 },
                 &mut report,
@@ -174,6 +175,11 @@ impl Journal {
             last_mark: next_seq,
         };
         Ok((journal, report))
+    }
+
+    /// The sequence number the next event appended will have.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
     }
 
     /// Appends `lines` (`events` whole NDJSON lines, each ending in `\n`) to the segment of
@@ -292,7 +298,7 @@ pub fn read_all(
             &path,
             true,
             false,
-            &mut |line, e| visit(&path, line, e),
+            &mut |line, _, e| visit(&path, line, e),
             &mut report,
         )?;
         link(&mut report, previous.take(), &path, &finished);
@@ -302,6 +308,23 @@ pub fn read_all(
         report.gaps.extend(finished.gaps);
     }
     Ok(report)
+}
+
+/// Deletes the segments of days before `oldest`, never the newest one (appends go there);
+/// returns how many (`floorwatch history prune`, `--journal-days`).
+pub fn remove_before(dir: &Path, oldest: Date) -> Result<usize, JournalError> {
+    if !dir.exists() {
+        return Ok(0);
+    }
+    let Listing { segments, .. } = list_segments(dir)?;
+    let mut removed = 0;
+    for (day, path) in segments.iter().take(segments.len().saturating_sub(1)) {
+        if *day < oldest {
+            fs::remove_file(path).map_err(io_err(path))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// Files the gaps of the segment read before `path` (now that the next header tells how many
@@ -371,7 +394,7 @@ fn list_segments(dir: &Path) -> Result<Listing, JournalError> {
 fn replay_segment(
     path: &Path,
     newest: bool,
-    apply: &mut impl FnMut(u64, Event),
+    apply: &mut impl FnMut(u64, Option<u64>, Event),
     report: &mut ReplayReport,
 ) -> Result<marks::Finished, JournalError> {
     replay_segment_as(path, newest, newest, apply, report)
@@ -383,7 +406,7 @@ fn replay_segment_as(
     path: &Path,
     tail_may_tear: bool,
     cut_torn_tail: bool,
-    apply: &mut impl FnMut(u64, Event),
+    apply: &mut impl FnMut(u64, Option<u64>, Event),
     report: &mut ReplayReport,
 ) -> Result<marks::Finished, JournalError> {
     let newest = tail_may_tear;
@@ -445,8 +468,9 @@ fn replay_segment_as(
         match Event::from_json(text) {
             Ok(event) => {
                 report.events += 1;
+                let seq = tally.next_seq();
                 tally.event();
-                apply(line_no, event);
+                apply(line_no, seq, event);
             }
             Err(e) => {
                 tally.damaged(at, offset);
@@ -507,7 +531,7 @@ mod tests {
     fn replay_from(dir: &Path, from: Date) -> (Journal, ReplayReport, Vec<Event>) {
         let mut seen = Vec::new();
         let (journal, report) =
-            Journal::open(dir, FsyncPolicy::Batch, from, |_, e| seen.push(e)).unwrap();
+            Journal::open(dir, FsyncPolicy::Batch, from, |_, _, e| seen.push(e)).unwrap();
         (journal, report, seen)
     }
 

@@ -253,6 +253,7 @@ impl Role {
 pub enum Perm {
     ReadFigures,
     ReadAgents,
+    ReadReports,
     AcknowledgeAlerts,
     ReadCallers,
     Unmask,
@@ -261,6 +262,8 @@ pub enum Perm {
     Ingest,
 }
 
+/// Issue 12: history's reports go to the people who run the floor (admin, manager,
+/// supervisor, team lead), never to the wall.
 /// Issue 8: admin does everything but sending events; manager (a site or the centre) reads,
 /// acknowledges, reads and unmasks callers, exports; supervisor the same without export ("no
 /// export without a separate permission"); team lead reads their team, its agents and calls
@@ -268,25 +271,26 @@ pub enum Perm {
 /// security officer reads the audit trail and operates nothing; ingest only sends events.
 pub fn grants(role: Role, perm: Perm) -> bool {
     use Perm::*;
-    //                     figures agents ack   callers unmask export audit ingest
-    let row: [bool; 8] = match role {
-        Role::Admin => [true, true, true, true, true, true, true, false],
-        Role::Manager => [true, true, true, true, true, true, false, false],
-        Role::Supervisor => [true, true, true, true, true, false, false, false],
-        Role::TeamLead => [true, true, true, true, false, false, false, false],
-        Role::WallDisplay => [true, false, false, false, false, false, false, false],
-        Role::SecurityOfficer => [false, false, false, false, false, false, true, false],
-        Role::Ingest => [false, false, false, false, false, false, false, true],
+    //                     figures agents reports ack callers unmask export audit ingest
+    let row: [bool; 9] = match role {
+        Role::Admin => [true, true, true, true, true, true, true, true, false],
+        Role::Manager => [true, true, true, true, true, true, true, false, false],
+        Role::Supervisor => [true, true, true, true, true, true, false, false, false],
+        Role::TeamLead => [true, true, true, true, true, false, false, false, false],
+        Role::WallDisplay => [true, false, false, false, false, false, false, false, false],
+        Role::SecurityOfficer => [false, false, false, false, false, false, false, true, false],
+        Role::Ingest => [false, false, false, false, false, false, false, false, true],
     };
     let column = match perm {
         ReadFigures => 0,
         ReadAgents => 1,
-        AcknowledgeAlerts => 2,
-        ReadCallers => 3,
-        Unmask => 4,
-        Export => 5,
-        ReadAudit => 6,
-        Ingest => 7,
+        ReadReports => 2,
+        AcknowledgeAlerts => 3,
+        ReadCallers => 4,
+        Unmask => 5,
+        Export => 6,
+        ReadAudit => 7,
+        Ingest => 8,
     };
     row[column]
 }

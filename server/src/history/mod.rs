@@ -1,0 +1,56 @@
+//! History: every scope's quarter-hours, kept in an embedded SQLite store so the floor no longer
+//! forgets at midnight (docs/HISTORY.md).
+//!
+//! The engine's ledger (`floorwatch_core::Engine::keep_intervals`) counts what every event adds
+//! to each scope's quarter-hour; the live floor closes it at every quarter-hour end of event time
+//! ([`crate::floor::Floor`]) and hands the deltas to the [`writer`] thread, which merges them
+//! into the [`store`] with the journal position they cover. Deltas are sums, so a late event
+//! amends the row it belongs to whatever its age, and `floorwatch history rebuild` (the
+//! [`command`] module) recomputes the same rows from the journal in one pass.
+
+pub(crate) mod api;
+pub(crate) mod command;
+pub(crate) mod report;
+pub(crate) mod store;
+pub(crate) mod writer;
+
+use floorwatch_core::history::IntervalSums;
+use floorwatch_core::{Millis, Scope};
+
+/// One close of the engine's ledger: what every event since the last close added to each
+/// scope's quarter-hours, and how far it reaches.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClosedIntervals {
+    /// Every running agent state is credited up to here (a quarter-hour boundary).
+    pub(crate) until: Millis,
+    /// The journal sequence number of the last event the deltas include: a restart replays
+    /// the events after it into the ledger, and no earlier one.
+    pub(crate) through_seq: Option<u64>,
+    /// (scope, additions, quarter-hour start), oldest quarter-hour first.
+    pub(crate) deltas: Vec<(Scope, IntervalSums, Millis)>,
+}
+
+impl ClosedIntervals {
+    /// Adds a later close to this one (a store that could not be written keeps one pending
+    /// close, not one per quarter-hour).
+    pub(crate) fn absorb(&mut self, later: ClosedIntervals) {
+        use std::collections::HashMap;
+        let mut at: HashMap<(Scope, Millis), usize> = self
+            .deltas
+            .iter()
+            .enumerate()
+            .map(|(i, (scope, _, start))| ((scope.clone(), *start), i))
+            .collect();
+        for (scope, sums, start) in later.deltas {
+            match at.get(&(scope.clone(), start)) {
+                Some(&i) => self.deltas[i].1.merge(&sums),
+                None => {
+                    at.insert((scope.clone(), start), self.deltas.len());
+                    self.deltas.push((scope, sums, start));
+                }
+            }
+        }
+        self.until = self.until.max(later.until);
+        self.through_seq = later.through_seq.or(self.through_seq);
+    }
+}

@@ -1,0 +1,79 @@
+//! The history thread: merges each close of the ledger into the store, off the floor's lock and
+//! off the recorder's thread, so a slow disk delays history, never ingest (docs/ARCHITECTURE.md,
+//! invariants).
+//!
+//! A close that cannot be written (a full disk, a locked file) is kept and retried with the next
+//! one, merged into a single pending close: its memory is bounded by the scopes and
+//! quarter-hours touched, not by how long the disk stays full. Nothing is lost while the server
+//! runs; if it stops meanwhile, the resume point in the store is still the last close written,
+//! and the restart replays the journal from there.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::ClosedIntervals;
+use super::store::Store;
+
+/// How often a failing store is reported in the log.
+const WARN_EVERY: Duration = Duration::from_secs(60);
+
+/// Where the floor sends each close of the ledger; cheap to clone, never blocks.
+#[derive(Debug, Clone)]
+pub(crate) struct HistorySender {
+    tx: mpsc::Sender<ClosedIntervals>,
+}
+
+impl HistorySender {
+    /// Queues a close for the store. False if the history thread is gone (it logged why).
+    pub(crate) fn send(&self, closed: ClosedIntervals) -> bool {
+        self.tx.send(closed).is_ok()
+    }
+}
+
+/// Starts the history thread on `store`. It stops when every sender is dropped, after writing
+/// what was queued.
+pub(crate) fn spawn(store: Store) -> std::io::Result<(HistorySender, JoinHandle<()>)> {
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("history".into())
+        .spawn(move || run(store, rx))?;
+    Ok((HistorySender { tx }, thread))
+}
+
+fn run(mut store: Store, rx: mpsc::Receiver<ClosedIntervals>) {
+    let mut pending: Option<ClosedIntervals> = None;
+    let mut warned: Option<Instant> = None;
+    while let Ok(closed) = rx.recv() {
+        let mut batch = match pending.take() {
+            Some(mut earlier) => {
+                earlier.absorb(closed);
+                earlier
+            }
+            None => closed,
+        };
+        // Whatever queued meanwhile goes in the same transaction.
+        while let Ok(more) = rx.try_recv() {
+            batch.absorb(more);
+        }
+        match store.merge(&batch) {
+            Ok(()) => {
+                if warned.take().is_some() {
+                    tracing::info!("history store written again; nothing was lost");
+                }
+            }
+            Err(e) => {
+                if warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
+                    tracing::error!(error = %e, rows = batch.deltas.len(), "history store could not be written; kept in memory and retried with the next interval");
+                    warned = Some(Instant::now());
+                }
+                pending = Some(batch);
+            }
+        }
+    }
+    if let Some(batch) = pending
+        && let Err(e) = store.merge(&batch)
+    {
+        tracing::error!(error = %e, "history store could not be written at shutdown; the restart replays the journal from the last interval stored");
+    }
+}
