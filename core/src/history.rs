@@ -13,7 +13,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::{IntervalSums, QUARTER_HOUR_MS, Tally};
-use crate::engine::{Sums, empty_histogram, from_sums};
+use crate::engine::{Sums, earliest, empty_histogram, from_sums};
 
 use crate::event::{AgentState, Millis, NotReadyReason};
 use crate::figures::{Figures, ServiceLevelVariants};
@@ -88,6 +88,10 @@ pub struct IntervalRow {
     pub waits: Samples,
     /// Handled calls' handle times, ms.
     pub handles: Samples,
+    /// An agent's earliest sign-in in the span.
+    pub signed_in_at: Option<Millis>,
+    /// An agent's latest sign-out in the span.
+    pub signed_out_at: Option<Millis>,
 }
 
 impl IntervalRow {
@@ -103,6 +107,8 @@ impl IntervalRow {
         for &h in &sums.handles {
             self.handles.record(h);
         }
+        self.signed_in_at = earliest(self.signed_in_at, sums.signed_in_at);
+        self.signed_out_at = self.signed_out_at.max(sums.signed_out_at);
     }
 
     /// Adds another row (of another quarter-hour, or a partial row of the same one).
@@ -113,6 +119,8 @@ impl IntervalRow {
         }
         self.waits.add(&other.waits);
         self.handles.add(&other.handles);
+        self.signed_in_at = earliest(self.signed_in_at, other.signed_in_at);
+        self.signed_out_at = self.signed_out_at.max(other.signed_out_at);
     }
 
     /// Nothing counted: such a row is not stored (an interval without one reads as zeros).
@@ -134,7 +142,11 @@ impl IntervalRow {
             handles: self.handles.histogram(),
         };
         let f = from_sums(scope, Window::Today, (from, to), &sums, settings);
-        IntervalFigures::new(f, &self.tally, &self.not_ready_ms)
+        IntervalFigures {
+            signed_in_at: self.signed_in_at,
+            signed_out_at: self.signed_out_at,
+            ..IntervalFigures::new(f, &self.tally, &self.not_ready_ms)
+        }
     }
 }
 
@@ -180,6 +192,12 @@ pub struct IntervalFigures {
     /// Not-ready time by reason (`break`, `meal`, ...; none given counts as `other`), only the
     /// reasons with time.
     pub not_ready_by_reason_s: BTreeMap<String, f64>,
+    /// An agent's first sign-in in the span, UTC ms (agent rows only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_in_at: Option<Millis>,
+    /// An agent's last sign-out in the span, UTC ms (agent rows only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_out_at: Option<Millis>,
 }
 
 impl IntervalFigures {
@@ -228,6 +246,8 @@ impl IntervalFigures {
             after_call_work_s: state(AgentState::AfterCallWork),
             not_ready_s: state(AgentState::NotReady),
             not_ready_by_reason_s,
+            signed_in_at: None,
+            signed_out_at: None,
         }
     }
 }

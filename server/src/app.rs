@@ -129,6 +129,8 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/reports/intervals",
             get(crate::history::api::intervals),
         )
+        .route("/api/v1/reports/compare", get(crate::history::api::compare))
+        .route("/api/v1/reports/agents", get(crate::history::api::agents))
         .route("/api", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found))
         .route("/healthz", get(api::healthz))

@@ -429,6 +429,27 @@ fn http_probes(p: &Principal, floor: &Floor) -> Vec<Probe> {
             );
         }
     }
+    for side in [Side::In, Side::Out] {
+        let Some(team) = probe_scope(root, "team", side) else {
+            continue;
+        };
+        push(
+            format!("GET reports/compare team {}", side.word()),
+            format!("/api/v1/reports/compare?scope={team}&date=2026-03-09&against=previous-day"),
+            p.expect(Perm::ReadReports, Some(&team), "404"),
+            Content::Json,
+        );
+        let mut want = p.expect(Perm::ReadReports, Some(&team), "404");
+        if want == ["200"] {
+            want = p.expect(Perm::ReadAgents, Some(&team), "404");
+        }
+        push(
+            format!("GET reports/agents team {}", side.word()),
+            format!("/api/v1/reports/agents?scope={team}&from=2026-03-09"),
+            want,
+            Content::Json,
+        );
+    }
     push(
         "GET metrics team unknown".into(),
         "/api/v1/metrics?scope=team:team_zz&window=today".into(),

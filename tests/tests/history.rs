@@ -283,6 +283,37 @@ fn three_days_are_kept_quarter_hour_by_quarter_hour_and_rebuild_to_the_same_byte
             );
         }
     }
+    // The last day against the one before, by the clock on the wall (the DST day lacks 02:00).
+    let compared: Value = server
+        .get("/api/v1/reports/compare?scope=centre&date=2026-03-09&against=previous-day")
+        .json();
+    let (rows, against) = (
+        compared["rows"].as_array().unwrap(),
+        compared["against_rows"].as_array().unwrap(),
+    );
+    assert_eq!((rows.len(), against.len()), (96, 96));
+    let offered =
+        |rows: &[Value]| -> u64 { rows.iter().map(|r| r["offered"].as_u64().unwrap()).sum() };
+    let day_rows = report(&server, "centre", DAYS[1], DAYS[2], "day");
+    assert_eq!(offered(against), day_rows[0]["offered"].as_u64().unwrap());
+    assert_eq!(offered(rows), day_rows[1]["offered"].as_u64().unwrap());
+    assert_eq!(against[8]["start_local"], "2026-03-09T02:00");
+    assert_eq!(
+        against[8]["offered"], 0,
+        "no 02:00 on the day clocks went forward"
+    );
+    // Per agent: the handled calls of the day add up to the centre's; sign-in times are kept.
+    let agents: Value = server
+        .get(&format!(
+            "/api/v1/reports/agents?scope=centre&from={}",
+            DAYS[2]
+        ))
+        .json();
+    let agents = agents["rows"].as_array().unwrap();
+    let handled: u64 = agents.iter().map(|a| a["handled"].as_u64().unwrap()).sum();
+    assert_eq!(handled, day_rows[1]["handled"].as_u64().unwrap());
+    assert!(agents.iter().filter(|a| a["signed_in_at"].is_i64()).count() >= 10);
+
     let centre_days = report(&server, "centre", DAYS[0], DAYS[2], "day");
     assert!(
         centre_days[1]["offered"].as_u64().unwrap() > 300,

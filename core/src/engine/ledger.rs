@@ -40,6 +40,11 @@ pub struct IntervalSums {
     pub waits: Vec<u32>,
     /// Handled calls' handle times, ms (the handle-time percentiles' samples).
     pub handles: Vec<u32>,
+    /// The earliest sign-in in the quarter-hour (a state begun from signed out): an agent's
+    /// first sign-in of a day is the earliest of its quarter-hours'.
+    pub signed_in_at: Option<Millis>,
+    /// The latest sign-out in the quarter-hour.
+    pub signed_out_at: Option<Millis>,
 }
 
 impl IntervalSums {
@@ -51,12 +56,22 @@ impl IntervalSums {
         }
         self.waits.extend_from_slice(&other.waits);
         self.handles.extend_from_slice(&other.handles);
+        self.signed_in_at = earliest(self.signed_in_at, other.signed_in_at);
+        self.signed_out_at = self.signed_out_at.max(other.signed_out_at);
     }
 
     fn count(&mut self, c: &Contribution) {
         self.tally.count(c);
         self.waits.extend(c.wait_sample());
         self.handles.extend(c.handle_sample());
+    }
+}
+
+/// The earlier of two optional instants.
+pub(crate) fn earliest(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -107,6 +122,24 @@ impl Ledger {
         at: Millis,
     ) {
         let closed = self.closed_until;
+        let quarter = at.div_euclid(QUARTER_HOUR_MS);
+        match (prev, next) {
+            (None, Some(_)) => {
+                let sums = self
+                    .open
+                    .entry((quarter, next_chain.get(0).unwrap_or(0)))
+                    .or_default();
+                sums.signed_in_at = earliest(sums.signed_in_at, Some(at));
+            }
+            (Some(_), None) => {
+                let sums = self
+                    .open
+                    .entry((quarter, prev_chain.get(0).unwrap_or(0)))
+                    .or_default();
+                sums.signed_out_at = sums.signed_out_at.max(Some(at));
+            }
+            _ => {}
+        }
         if let Some(p) = prev {
             let credited_to = p.since.max(closed);
             let ended = at.max(p.since);

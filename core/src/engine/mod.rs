@@ -30,6 +30,7 @@ use calls::{Calls, Ctx, Outcome};
 use clock::{Clock, minute_of};
 use floor::{Floor, ScopeIdx};
 
+pub(crate) use ledger::earliest;
 pub use ledger::{IntervalSums, QUARTER_HOUR_MS};
 pub use readout::{Sums, empty_histogram, from_sums, sample_histogram};
 pub use tally::Tally;

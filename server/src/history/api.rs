@@ -9,12 +9,13 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use floorwatch_core::Scope;
+use floorwatch_core::history::{IntervalFigures, IntervalRow};
+use floorwatch_core::{CentreCalendar, Scope, ServiceLevelSettings};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use super::report::{self, Granularity, ReportRow};
-use super::store::Store;
+use super::report::{self, Against, Granularity, ReportRow};
+use super::store::{Store, StoreError};
 use crate::api::{ApiError, query_error};
 use crate::app::AppState;
 use crate::floor;
@@ -41,6 +42,83 @@ pub struct IntervalsReport {
     rows: Vec<ReportRow>,
 }
 
+/// The scope of a report query (default `centre`), its settings checked: *read reports* at it,
+/// *read agent data* too for an agent (or for a per-agent report, `agents`), and known to the
+/// floor. Returns the service-level settings its figures are judged by.
+fn checked_scope(
+    state: &AppState,
+    identity: &Identity,
+    scope: &Scope,
+    agents: bool,
+) -> Result<ServiceLevelSettings, ApiError> {
+    let floor = floor::lock(&state.floor);
+    identity.require(Permission::ReadReports, scope, &floor)?;
+    if agents || matches!(scope, Scope::Agent(_)) {
+        identity.require(Permission::ReadAgents, scope, &floor)?;
+    }
+    if floor.contains(scope, scope).is_none() {
+        return Err(ApiError::NotFound(format!("unknown scope `{scope}`")));
+    }
+    if state.settings.history_days == 0 {
+        return Err(ApiError::NotFound(
+            "history is off on this server (--history-days 0)".into(),
+        ));
+    }
+    Ok(match scope {
+        Scope::Queue(id) => floor
+            .queues()
+            .into_iter()
+            .find(|q| &q.id == id)
+            .map(|q| q.settings),
+        _ => None,
+    }
+    .unwrap_or(state.settings.organisation.centre.service_level))
+}
+
+fn parse_scope(text: Option<&str>) -> Result<Scope, ApiError> {
+    match text {
+        None => Ok(Scope::Centre),
+        Some(text) => text
+            .parse()
+            .map_err(|e| ApiError::BadRequest(format!("`scope`: {e}"))),
+    }
+}
+
+fn parse_date(name: &str, text: Option<&str>) -> Result<Option<Date>, ApiError> {
+    text.map(|t| {
+        t.parse::<Date>().map_err(|_| {
+            ApiError::BadRequest(format!("`{name}`: `{t}` is not a date (YYYY-MM-DD)"))
+        })
+    })
+    .transpose()
+}
+
+fn calendar(state: &AppState) -> Result<CentreCalendar, ApiError> {
+    state
+        .settings
+        .organisation
+        .calendar()
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Runs `read` on the store in a blocking thread; a store that cannot be read is a 503 (and
+/// logged with why).
+async fn read_store<T: Send + 'static>(
+    state: &AppState,
+    read: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let data_dir = state.settings.data_dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || read(&Store::open_read_only(&data_dir)?))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the report failed: {e}")))?
+        .map_err(|e| {
+            tracing::error!(error = %e, "history store could not be read");
+            ApiError::Unavailable(
+                "the history store could not be read; see the server's log".into(),
+            )
+        })
+}
+
 /// `GET /api/v1/reports/intervals`: see the module doc.
 pub async fn intervals(
     State(state): State<AppState>,
@@ -48,79 +126,191 @@ pub async fn intervals(
     query: Result<Query<IntervalsQuery>, QueryRejection>,
 ) -> Result<Json<IntervalsReport>, ApiError> {
     let Query(query) = query.map_err(query_error)?;
-    let scope: Scope = match query.scope.as_deref() {
-        None => Scope::Centre,
-        Some(text) => text
-            .parse()
-            .map_err(|e| ApiError::BadRequest(format!("`scope`: {e}")))?,
-    };
-    let date = |name: &str, text: Option<&str>| -> Result<Option<Date>, ApiError> {
-        text.map(|t| {
-            t.parse::<Date>().map_err(|_| {
-                ApiError::BadRequest(format!("`{name}`: `{t}` is not a date (YYYY-MM-DD)"))
-            })
-        })
-        .transpose()
-    };
-    let from = date("from", query.from.as_deref())?
+    let scope = parse_scope(query.scope.as_deref())?;
+    let from = parse_date("from", query.from.as_deref())?
         .ok_or_else(|| ApiError::BadRequest("`from` is required (YYYY-MM-DD)".into()))?;
-    let to = date("to", query.to.as_deref())?.unwrap_or(from);
+    let to = parse_date("to", query.to.as_deref())?.unwrap_or(from);
     let granularity: Granularity = query
         .interval
         .as_deref()
         .unwrap_or("15m")
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("`interval`: {e}")))?;
-
-    let settings = {
-        let floor = floor::lock(&state.floor);
-        identity.require(Permission::ReadReports, &scope, &floor)?;
-        if matches!(scope, Scope::Agent(_)) {
-            identity.require(Permission::ReadAgents, &scope, &floor)?;
-        }
-        if floor.contains(&scope, &scope).is_none() {
-            return Err(ApiError::NotFound(format!("unknown scope `{scope}`")));
-        }
-        match &scope {
-            Scope::Queue(id) => floor
-                .queues()
-                .into_iter()
-                .find(|q| &q.id == id)
-                .map(|q| q.settings),
-            _ => None,
-        }
-        .unwrap_or(state.settings.organisation.centre.service_level)
-    };
-    if state.settings.history_days == 0 {
-        return Err(ApiError::NotFound(
-            "history is off on this server (--history-days 0)".into(),
-        ));
-    }
-    let calendar = state
-        .settings
-        .organisation
-        .calendar()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let settings = checked_scope(&state, &identity, &scope, false)?;
+    let calendar = calendar(&state)?;
     let span = report::period(&calendar, from, to).map_err(ApiError::BadRequest)?;
-    let data_dir = state.settings.data_dir.path().to_path_buf();
     let of = scope.clone();
-    let rows = tokio::task::spawn_blocking(move || {
-        let store = Store::open_read_only(&data_dir)?;
+    let rows = read_store(&state, move |store| {
         let quarters = store.rows(&of.to_string(), span)?;
         let intervals = report::intervals(&calendar, span, granularity);
-        Ok::<_, super::store::StoreError>(report::roll_up(
+        Ok(report::roll_up(
             &calendar, &of, &settings, &quarters, &intervals,
         ))
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("the report failed: {e}")))?
-    .map_err(|e| {
-        tracing::error!(error = %e, "history store could not be read");
-        ApiError::Unavailable("the history store could not be read; see the server's log".into())
-    })?;
+    .await?;
     Ok(Json(IntervalsReport {
         scope,
         interval: granularity.name(),
+        from,
+        to,
+        rows,
+    }))
+}
+
+/// `?scope=S&date=YYYY-MM-DD&against=previous-day|same-weekday-last-week|same-weekday-4-weeks-avg&interval=15m|30m|60m`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareQuery {
+    scope: Option<String>,
+    date: Option<String>,
+    against: Option<String>,
+    interval: Option<String>,
+}
+
+/// A day and what it is compared with, interval by interval of its local clock.
+#[derive(Debug, Serialize)]
+pub struct CompareReport {
+    scope: Scope,
+    interval: &'static str,
+    date: Date,
+    against: &'static str,
+    /// The days pooled into `against_rows` (counts there are their sums).
+    against_days: Vec<Date>,
+    rows: Vec<ReportRow>,
+    /// Aligned with `rows` by local time of day.
+    against_rows: Vec<ReportRow>,
+}
+
+/// `GET /api/v1/reports/compare`: a day against the previous day, the same weekday last week,
+/// or the same weekday of the last four weeks pooled; checked as `intervals`.
+pub async fn compare(
+    State(state): State<AppState>,
+    identity: Identity,
+    query: Result<Query<CompareQuery>, QueryRejection>,
+) -> Result<Json<CompareReport>, ApiError> {
+    let Query(query) = query.map_err(query_error)?;
+    let scope = parse_scope(query.scope.as_deref())?;
+    let date = parse_date("date", query.date.as_deref())?
+        .ok_or_else(|| ApiError::BadRequest("`date` is required (YYYY-MM-DD)".into()))?;
+    let against: Against = query
+        .against
+        .as_deref()
+        .unwrap_or("same-weekday-last-week")
+        .parse()
+        .map_err(|e| ApiError::BadRequest(format!("`against`: {e}")))?;
+    let granularity: Granularity = query
+        .interval
+        .as_deref()
+        .unwrap_or("15m")
+        .parse()
+        .map_err(|e| ApiError::BadRequest(format!("`interval`: {e}")))?;
+    if !matches!(granularity, Granularity::Minutes(_)) {
+        return Err(ApiError::BadRequest(
+            "`interval`: a day is compared in 15m, 30m or 60m".into(),
+        ));
+    }
+    let settings = checked_scope(&state, &identity, &scope, false)?;
+    let calendar = calendar(&state)?;
+    let span = report::period(&calendar, date, date).map_err(ApiError::BadRequest)?;
+    let days = against.days(date);
+    let spans = days
+        .iter()
+        .map(|d| report::period(&calendar, *d, *d))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ApiError::BadRequest)?;
+    let of = scope.clone();
+    let (rows, against_rows) = read_store(&state, move |store| {
+        let key = of.to_string();
+        let intervals = report::intervals(&calendar, span, granularity);
+        let quarters = store.rows(&key, span)?;
+        let rows = report::roll_up(&calendar, &of, &settings, &quarters, &intervals);
+        let others = spans
+            .iter()
+            .map(|s| store.rows(&key, *s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let against = report::pooled_by_time_of_day(&calendar, &of, &settings, &others, &intervals);
+        Ok((rows, against))
+    })
+    .await?;
+    Ok(Json(CompareReport {
+        scope,
+        interval: granularity.name(),
+        date,
+        against: against.name(),
+        against_days: days,
+        rows,
+        against_rows,
+    }))
+}
+
+/// `?scope=S&from=YYYY-MM-DD&to=YYYY-MM-DD`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsQuery {
+    scope: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// One agent over a period.
+#[derive(Debug, Serialize)]
+pub struct AgentReportRow {
+    agent: String,
+    name: String,
+    team: Option<String>,
+    #[serde(flatten)]
+    figures: IntervalFigures,
+}
+
+/// Every agent of a subtree over a period.
+#[derive(Debug, Serialize)]
+pub struct AgentsReport {
+    scope: Scope,
+    from: Date,
+    to: Date,
+    rows: Vec<AgentReportRow>,
+}
+
+/// `GET /api/v1/reports/agents`: per agent inside the scope now (as the live agent lists):
+/// handled, handle times, occupancy, utilisation, not-ready time by reason, first sign-in and
+/// last sign-out of the period. Needs *read reports* and *read agent data* at the scope.
+pub async fn agents(
+    State(state): State<AppState>,
+    identity: Identity,
+    query: Result<Query<AgentsQuery>, QueryRejection>,
+) -> Result<Json<AgentsReport>, ApiError> {
+    let Query(query) = query.map_err(query_error)?;
+    let scope = parse_scope(query.scope.as_deref())?;
+    let from = parse_date("from", query.from.as_deref())?
+        .ok_or_else(|| ApiError::BadRequest("`from` is required (YYYY-MM-DD)".into()))?;
+    let to = parse_date("to", query.to.as_deref())?.unwrap_or(from);
+    let settings = checked_scope(&state, &identity, &scope, true)?;
+    let agents = floor::lock(&state.floor)
+        .agents_in(&scope)
+        .map_err(ApiError::from)?;
+    let calendar = calendar(&state)?;
+    let span = report::period(&calendar, from, to).map_err(ApiError::BadRequest)?;
+    let rows = read_store(&state, move |store| {
+        agents
+            .into_iter()
+            .map(|a| {
+                let scope = Scope::Agent(a.id.clone());
+                let mut sum = IntervalRow::default();
+                for (_, row) in store.rows(&scope.to_string(), span)? {
+                    sum.merge(&row);
+                }
+                Ok(AgentReportRow {
+                    figures: sum.figures(scope, span, &settings),
+                    agent: a.id,
+                    name: a.name,
+                    team: a.team,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()
+    })
+    .await?;
+    Ok(Json(AgentsReport {
+        scope,
         from,
         to,
         rows,

@@ -175,6 +175,91 @@ pub(crate) fn roll_up(
         .collect()
 }
 
+/// Which days a day is compared with (`GET /api/v1/reports/compare`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Against {
+    PreviousDay,
+    SameWeekdayLastWeek,
+    /// The same weekday of the four weeks before, pooled.
+    SameWeekday4WeeksAvg,
+}
+
+impl FromStr for Against {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Against, String> {
+        Ok(match s {
+            "previous-day" => Against::PreviousDay,
+            "same-weekday-last-week" => Against::SameWeekdayLastWeek,
+            "same-weekday-4-weeks-avg" => Against::SameWeekday4WeeksAvg,
+            other => {
+                return Err(format!(
+                    "unknown comparison `{other}`: one of previous-day, same-weekday-last-week, \
+                     same-weekday-4-weeks-avg"
+                ));
+            }
+        })
+    }
+}
+
+impl Against {
+    /// The name the API takes and answers with.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Against::PreviousDay => "previous-day",
+            Against::SameWeekdayLastWeek => "same-weekday-last-week",
+            Against::SameWeekday4WeeksAvg => "same-weekday-4-weeks-avg",
+        }
+    }
+
+    /// The days `date` is compared with.
+    pub(crate) fn days(self, date: Date) -> Vec<Date> {
+        let back = |days: i64| date.checked_sub(jiff::Span::new().days(days)).ok();
+        match self {
+            Against::PreviousDay => back(1).into_iter().collect(),
+            Against::SameWeekdayLastWeek => back(7).into_iter().collect(),
+            Against::SameWeekday4WeeksAvg => (1..=4).filter_map(|w| back(7 * w)).collect(),
+        }
+    }
+}
+
+/// The comparison series: the quarter-hours of `days` pooled by local time of day into the
+/// slots of `intervals` (the compared day's), so a DST day lines up by the clock on the wall.
+/// Percentages and times are of the pooled calls; counts are sums over the days.
+pub(crate) fn pooled_by_time_of_day(
+    calendar: &CentreCalendar,
+    scope: &Scope,
+    settings: &ServiceLevelSettings,
+    days: &[Vec<(Millis, IntervalRow)>],
+    intervals: &[(Millis, Millis)],
+) -> Vec<ReportRow> {
+    let slot_of = |t: Millis| local(calendar, t).get(11..16).map(str::to_string);
+    let starts: Vec<Option<String>> = intervals.iter().map(|(s, _)| slot_of(*s)).collect();
+    let mut sums = vec![IntervalRow::default(); intervals.len()];
+    for day in days {
+        for (at, row) in day {
+            let Some(slot) = slot_of(*at) else { continue };
+            // The last interval starting at or before the quarter-hour's local time.
+            let i = starts
+                .iter()
+                .rposition(|s| s.as_deref().is_some_and(|s| s <= slot.as_str()));
+            if let Some(i) = i {
+                sums[i].merge(row);
+            }
+        }
+    }
+    intervals
+        .iter()
+        .zip(sums)
+        .map(|(&(start, end), sum)| ReportRow {
+            start_ms: start,
+            end_ms: end,
+            start_local: local(calendar, start),
+            figures: sum.figures(scope.clone(), (start, end), settings),
+        })
+        .collect()
+}
+
 /// `t` on the centre's local clock, to the minute.
 fn local(calendar: &CentreCalendar, t: Millis) -> String {
     jiff::Timestamp::from_millisecond(t)

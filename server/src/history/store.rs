@@ -129,6 +129,8 @@ impl Store {
                  scope TEXT NOT NULL,
                  start_ms INTEGER NOT NULL,
                  {columns}
+                 signed_in_ms INTEGER,
+                 signed_out_ms INTEGER,
                  waits BLOB,
                  handles BLOB,
                  PRIMARY KEY (scope, start_ms)
@@ -213,7 +215,7 @@ impl Store {
         (from, to): (Millis, Millis),
     ) -> Result<Vec<(Millis, IntervalRow)>, StoreError> {
         let sql = format!(
-            "SELECT start_ms, {}, waits, handles FROM intervals
+            "SELECT start_ms, {}, signed_in_ms, signed_out_ms, waits, handles FROM intervals
              WHERE scope = ?1 AND start_ms >= ?2 AND start_ms < ?3 ORDER BY start_ms",
             COLUMNS.join(", ")
         );
@@ -235,7 +237,7 @@ impl Store {
     /// start: what "byte-identical" compares (`floorwatch history dump`, the rebuild test).
     pub(crate) fn dump(&self, (from, to): (Millis, Millis)) -> Result<Vec<String>, StoreError> {
         let sql = format!(
-            "SELECT scope, start_ms, {}, hex(waits), hex(handles) FROM intervals
+            "SELECT scope, start_ms, {}, signed_in_ms, signed_out_ms, hex(waits), hex(handles) FROM intervals
              WHERE start_ms >= ?1 AND start_ms < ?2 ORDER BY scope, start_ms",
             COLUMNS.join(", ")
         );
@@ -246,14 +248,14 @@ impl Store {
                 for i in 0..COLUMNS.len() {
                     line.push(r.get::<_, i64>(i + 2)?.to_string());
                 }
-                line.push(
-                    r.get::<_, Option<String>>(COLUMNS.len() + 2)?
-                        .unwrap_or_default(),
-                );
-                line.push(
-                    r.get::<_, Option<String>>(COLUMNS.len() + 3)?
-                        .unwrap_or_default(),
-                );
+                let at = COLUMNS.len() + 2;
+                for signed in [at, at + 1] {
+                    let t = r.get::<_, Option<i64>>(signed)?;
+                    line.push(t.map(|t| t.to_string()).unwrap_or_default());
+                }
+                for hex in [at + 2, at + 3] {
+                    line.push(r.get::<_, Option<String>>(hex)?.unwrap_or_default());
+                }
                 Ok(line.join("\t"))
             })
             .map_err(sqlite(&self.path))?;
@@ -269,19 +271,26 @@ impl Store {
     }
 }
 
-/// A row as read: its integer columns and its two histograms' bytes.
-type RawRow = ([i64; 29], Option<Vec<u8>>, Option<Vec<u8>>);
+/// A row as read: its integer columns, sign-in and sign-out, and its two histograms' bytes.
+struct RawRow {
+    ints: [i64; 29],
+    signed: (Option<Millis>, Option<Millis>),
+    waits: Option<Vec<u8>>,
+    handles: Option<Vec<u8>>,
+}
 
 fn raw_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<RawRow> {
     let mut ints = [0i64; 29];
     for (i, v) in ints.iter_mut().enumerate() {
         *v = r.get(first + i)?;
     }
-    Ok((
+    let at = first + COLUMNS.len();
+    Ok(RawRow {
         ints,
-        r.get(first + COLUMNS.len())?,
-        r.get(first + COLUMNS.len() + 1)?,
-    ))
+        signed: (r.get(at)?, r.get(at + 1)?),
+        waits: r.get(at + 2)?,
+        handles: r.get(at + 3)?,
+    })
 }
 
 fn read_row(
@@ -291,7 +300,7 @@ fn read_row(
     start: Millis,
 ) -> Result<Option<IntervalRow>, StoreError> {
     let sql = format!(
-        "SELECT {}, waits, handles FROM intervals WHERE scope = ?1 AND start_ms = ?2",
+        "SELECT {}, signed_in_ms, signed_out_ms, waits, handles FROM intervals WHERE scope = ?1 AND start_ms = ?2",
         COLUMNS.join(", ")
     );
     let raw = conn
@@ -320,21 +329,22 @@ fn write_row(
         return Ok(());
     }
     let sql = format!(
-        "INSERT OR REPLACE INTO intervals (scope, start_ms, {}, waits, handles)
-         VALUES (?1, ?2, {}, ?{}, ?{})",
+        "INSERT OR REPLACE INTO intervals
+         (scope, start_ms, {}, signed_in_ms, signed_out_ms, waits, handles)
+         VALUES (?1, ?2, {})",
         COLUMNS.join(", "),
-        (3..3 + COLUMNS.len())
+        (3..3 + COLUMNS.len() + 4)
             .map(|i| format!("?{i}"))
             .collect::<Vec<_>>()
             .join(", "),
-        3 + COLUMNS.len(),
-        4 + COLUMNS.len(),
     );
     let ints = encode_ints(row);
     let mut values: Vec<&dyn rusqlite::ToSql> = vec![&scope, &start];
     values.extend(ints.iter().map(|v| v as &dyn rusqlite::ToSql));
     let waits = encode_histogram(&row.waits);
     let handles = encode_histogram(&row.handles);
+    values.push(&row.signed_in_at);
+    values.push(&row.signed_out_at);
     values.push(&waits);
     values.push(&handles);
     conn.prepare_cached(&sql)
@@ -371,7 +381,12 @@ fn encode_ints(row: &IntervalRow) -> [i64; 29] {
 }
 
 fn decode(path: &Path, scope: &str, start: Millis, raw: RawRow) -> Result<IntervalRow, StoreError> {
-    let (v, waits, handles) = raw;
+    let RawRow {
+        ints: v,
+        signed,
+        waits,
+        handles,
+    } = raw;
     let n = |i: usize| v[i].max(0) as u64;
     let mut state_ms = [0i64; 6];
     state_ms.copy_from_slice(&v[16..22]);
@@ -416,6 +431,8 @@ fn decode(path: &Path, scope: &str, start: Millis, raw: RawRow) -> Result<Interv
         not_ready_ms,
         waits: histogram(waits)?,
         handles: histogram(handles)?,
+        signed_in_at: signed.0,
+        signed_out_at: signed.1,
     })
 }
 
