@@ -131,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/reports/compare", get(crate::history::api::compare))
         .route("/api/v1/reports/agents", get(crate::history::api::agents))
+        .merge(crate::history::export::routes())
         .route("/api", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found))
         .route("/healthz", get(api::healthz))

@@ -117,7 +117,7 @@ fn agents_table(rows: &[(AgentView, Figures)], window: Window) -> Result<Vec<u8>
 /// A name or id as a cell. One that a spreadsheet would run as a formula (starting with `=`,
 /// `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, which shows the text as is
 /// (OWASP, "CSV injection").
-fn text_cell(text: &str) -> String {
+pub(crate) fn text_cell(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
@@ -136,7 +136,7 @@ fn time_cell(ms: i64) -> String {
 }
 
 /// A scope as part of a file name: letters, digits, `.`, `_` and `-`; anything else `_`.
-fn file_part(text: &str) -> String {
+pub(crate) fn file_part(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "._-".contains(c) {

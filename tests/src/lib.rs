@@ -423,6 +423,30 @@ impl Server {
         read_reply(response, path)
     }
 
+    /// `GET path` as the harness admin, for a file: its status, content type and bytes.
+    pub fn get_bytes(&self, path: &str) -> (u16, Option<String>, Vec<u8>) {
+        let request = ureq::http::Request::builder()
+            .uri(format!("{}{path}", self.url))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .body(())
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let mut response = Server::agent()
+            .run(request)
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap_or_else(|e| panic!("reading the answer to {path}: {e}"));
+        (response.status().as_u16(), kind, body)
+    }
+
     /// `GET path`, which must answer 200 with JSON.
     pub fn get_json<T: DeserializeOwned>(&self, path: &str) -> T {
         let reply = self.get(path);

@@ -439,10 +439,22 @@ fn http_probes(p: &Principal, floor: &Floor) -> Vec<Probe> {
             p.expect(Perm::ReadReports, Some(&team), "404"),
             Content::Json,
         );
-        let mut want = p.expect(Perm::ReadReports, Some(&team), "404");
-        if want == ["200"] {
-            want = p.expect(Perm::ReadAgents, Some(&team), "404");
-        }
+        // A report's needs, and one more permission at the same scope once they are met.
+        let and = |more: Perm| {
+            let want = p.expect(Perm::ReadReports, Some(&team), "404");
+            if want == ["200"] {
+                p.expect(more, Some(&team), "404")
+            } else {
+                want
+            }
+        };
+        push(
+            format!("GET reports/intervals.csv team {}", side.word()),
+            format!("/api/v1/reports/intervals.csv?scope={team}&from=2026-03-09&interval=day"),
+            and(Perm::Export),
+            Content::Any,
+        );
+        let want = and(Perm::ReadAgents);
         push(
             format!("GET reports/agents team {}", side.word()),
             format!("/api/v1/reports/agents?scope={team}&from=2026-03-09"),

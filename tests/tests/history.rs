@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use calamine::DataType;
 use floorwatch_tests::{Server, floorwatch_ok, sim, workspace_root};
 use serde_json::{Value, json};
 
@@ -313,6 +314,43 @@ fn three_days_are_kept_quarter_hour_by_quarter_hour_and_rebuild_to_the_same_byte
     let handled: u64 = agents.iter().map(|a| a["handled"].as_u64().unwrap()).sum();
     assert_eq!(handled, day_rows[1]["handled"].as_u64().unwrap());
     assert!(agents.iter().filter(|a| a["signed_in_at"].is_i64()).count() >= 10);
+
+    // The interval report as CSV and XLSX: the same rows, read back; each download audited.
+    let query = format!("scope=queue:billing&from={}&interval=30m", DAYS[1]);
+    let (status, kind, csv) = server.get_bytes(&format!("/api/v1/reports/intervals.csv?{query}"));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&csv));
+    assert_eq!(kind.as_deref(), Some("text/csv; charset=utf-8"));
+    let csv = String::from_utf8(csv).unwrap();
+    let csv = csv.strip_prefix('\u{feff}').expect("a byte-order mark");
+    let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        lines.len(),
+        1 + 46,
+        "a header and 46 half-hours on the DST day"
+    );
+    let offered_col = lines[0].iter().position(|c| *c == "offered").unwrap();
+    let (status, _, xlsx) = server.get_bytes(&format!("/api/v1/reports/intervals.xlsx?{query}"));
+    assert_eq!(status, 200);
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "intervals").unwrap();
+    let halves = report(&server, "queue:billing", DAYS[1], DAYS[1], "30m");
+    for (i, row) in halves.iter().enumerate() {
+        let offered = row["offered"].as_u64().unwrap();
+        assert_eq!(lines[i + 1][offered_col], offered.to_string());
+        let cell = sheet.get_value((i as u32 + 1, offered_col as u32)).unwrap();
+        assert_eq!(cell.as_f64(), Some(offered as f64), "xlsx row {i}");
+        assert_eq!(
+            sheet.get_value((i as u32 + 1, 0)).unwrap().to_string(),
+            row["start_local"]
+        );
+    }
+    let audit = server.get("/api/v1/audit?action=export").body;
+    assert!(
+        audit.contains("reports/intervals.csv") && audit.contains("rows=46"),
+        "{audit}"
+    );
+    assert!(audit.contains("reports/intervals.xlsx"), "{audit}");
 
     let centre_days = report(&server, "centre", DAYS[0], DAYS[2], "day");
     assert!(

@@ -44,17 +44,21 @@ pub struct IntervalsReport {
 
 /// The scope of a report query (default `centre`), its settings checked: *read reports* at it,
 /// *read agent data* too for an agent (or for a per-agent report, `agents`), and known to the
-/// floor. Returns the service-level settings its figures are judged by.
+/// floor; *export* too for a download. Returns the service-level settings its figures are judged by.
 fn checked_scope(
     state: &AppState,
     identity: &Identity,
     scope: &Scope,
     agents: bool,
+    export: bool,
 ) -> Result<ServiceLevelSettings, ApiError> {
     let floor = floor::lock(&state.floor);
     identity.require(Permission::ReadReports, scope, &floor)?;
     if agents || matches!(scope, Scope::Agent(_)) {
         identity.require(Permission::ReadAgents, scope, &floor)?;
+    }
+    if export {
+        identity.require(Permission::Export, scope, &floor)?;
     }
     if floor.contains(scope, scope).is_none() {
         return Err(ApiError::NotFound(format!("unknown scope `{scope}`")));
@@ -119,13 +123,22 @@ async fn read_store<T: Send + 'static>(
         })
 }
 
-/// `GET /api/v1/reports/intervals`: see the module doc.
-pub async fn intervals(
-    State(state): State<AppState>,
-    identity: Identity,
-    query: Result<Query<IntervalsQuery>, QueryRejection>,
-) -> Result<Json<IntervalsReport>, ApiError> {
-    let Query(query) = query.map_err(query_error)?;
+/// An interval report, computed: what the JSON answer and the exports carry.
+pub(crate) struct Intervals {
+    pub(crate) scope: Scope,
+    pub(crate) granularity: Granularity,
+    pub(crate) from: Date,
+    pub(crate) to: Date,
+    pub(crate) rows: Vec<ReportRow>,
+}
+
+/// Checks and computes an interval report (`export`: the caller must hold *export* too).
+pub(crate) async fn interval_report(
+    state: &AppState,
+    identity: &Identity,
+    query: IntervalsQuery,
+    export: bool,
+) -> Result<Intervals, ApiError> {
     let scope = parse_scope(query.scope.as_deref())?;
     let from = parse_date("from", query.from.as_deref())?
         .ok_or_else(|| ApiError::BadRequest("`from` is required (YYYY-MM-DD)".into()))?;
@@ -136,11 +149,11 @@ pub async fn intervals(
         .unwrap_or("15m")
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("`interval`: {e}")))?;
-    let settings = checked_scope(&state, &identity, &scope, false)?;
-    let calendar = calendar(&state)?;
+    let settings = checked_scope(state, identity, &scope, false, export)?;
+    let calendar = calendar(state)?;
     let span = report::period(&calendar, from, to).map_err(ApiError::BadRequest)?;
     let of = scope.clone();
-    let rows = read_store(&state, move |store| {
+    let rows = read_store(state, move |store| {
         let quarters = store.rows(&of.to_string(), span)?;
         let intervals = report::intervals(&calendar, span, granularity);
         Ok(report::roll_up(
@@ -148,12 +161,29 @@ pub async fn intervals(
         ))
     })
     .await?;
-    Ok(Json(IntervalsReport {
+    Ok(Intervals {
         scope,
-        interval: granularity.name(),
+        granularity,
         from,
         to,
         rows,
+    })
+}
+
+/// `GET /api/v1/reports/intervals`: see the module doc.
+pub async fn intervals(
+    State(state): State<AppState>,
+    identity: Identity,
+    query: Result<Query<IntervalsQuery>, QueryRejection>,
+) -> Result<Json<IntervalsReport>, ApiError> {
+    let Query(query) = query.map_err(query_error)?;
+    let report = interval_report(&state, &identity, query, false).await?;
+    Ok(Json(IntervalsReport {
+        scope: report.scope,
+        interval: report.granularity.name(),
+        from: report.from,
+        to: report.to,
+        rows: report.rows,
     }))
 }
 
@@ -170,15 +200,15 @@ pub struct CompareQuery {
 /// A day and what it is compared with, interval by interval of its local clock.
 #[derive(Debug, Serialize)]
 pub struct CompareReport {
-    scope: Scope,
-    interval: &'static str,
-    date: Date,
-    against: &'static str,
+    pub(crate) scope: Scope,
+    pub(crate) interval: &'static str,
+    pub(crate) date: Date,
+    pub(crate) against: &'static str,
     /// The days pooled into `against_rows` (counts there are their sums).
-    against_days: Vec<Date>,
-    rows: Vec<ReportRow>,
+    pub(crate) against_days: Vec<Date>,
+    pub(crate) rows: Vec<ReportRow>,
     /// Aligned with `rows` by local time of day.
-    against_rows: Vec<ReportRow>,
+    pub(crate) against_rows: Vec<ReportRow>,
 }
 
 /// `GET /api/v1/reports/compare`: a day against the previous day, the same weekday last week,
@@ -189,6 +219,16 @@ pub async fn compare(
     query: Result<Query<CompareQuery>, QueryRejection>,
 ) -> Result<Json<CompareReport>, ApiError> {
     let Query(query) = query.map_err(query_error)?;
+    Ok(Json(compare_report(&state, &identity, query, false).await?))
+}
+
+/// Checks and computes a comparison (`export`: the caller must hold *export* too).
+pub(crate) async fn compare_report(
+    state: &AppState,
+    identity: &Identity,
+    query: CompareQuery,
+    export: bool,
+) -> Result<CompareReport, ApiError> {
     let scope = parse_scope(query.scope.as_deref())?;
     let date = parse_date("date", query.date.as_deref())?
         .ok_or_else(|| ApiError::BadRequest("`date` is required (YYYY-MM-DD)".into()))?;
@@ -209,8 +249,8 @@ pub async fn compare(
             "`interval`: a day is compared in 15m, 30m or 60m".into(),
         ));
     }
-    let settings = checked_scope(&state, &identity, &scope, false)?;
-    let calendar = calendar(&state)?;
+    let settings = checked_scope(state, identity, &scope, false, export)?;
+    let calendar = calendar(state)?;
     let span = report::period(&calendar, date, date).map_err(ApiError::BadRequest)?;
     let days = against.days(date);
     let spans = days
@@ -219,7 +259,7 @@ pub async fn compare(
         .collect::<Result<Vec<_>, _>>()
         .map_err(ApiError::BadRequest)?;
     let of = scope.clone();
-    let (rows, against_rows) = read_store(&state, move |store| {
+    let (rows, against_rows) = read_store(state, move |store| {
         let key = of.to_string();
         let intervals = report::intervals(&calendar, span, granularity);
         let quarters = store.rows(&key, span)?;
@@ -232,7 +272,7 @@ pub async fn compare(
         Ok((rows, against))
     })
     .await?;
-    Ok(Json(CompareReport {
+    Ok(CompareReport {
         scope,
         interval: granularity.name(),
         date,
@@ -240,7 +280,7 @@ pub async fn compare(
         against_days: days,
         rows,
         against_rows,
-    }))
+    })
 }
 
 /// `?scope=S&from=YYYY-MM-DD&to=YYYY-MM-DD`.
@@ -255,20 +295,20 @@ pub struct AgentsQuery {
 /// One agent over a period.
 #[derive(Debug, Serialize)]
 pub struct AgentReportRow {
-    agent: String,
-    name: String,
-    team: Option<String>,
+    pub(crate) agent: String,
+    pub(crate) name: String,
+    pub(crate) team: Option<String>,
     #[serde(flatten)]
-    figures: IntervalFigures,
+    pub(crate) figures: IntervalFigures,
 }
 
 /// Every agent of a subtree over a period.
 #[derive(Debug, Serialize)]
 pub struct AgentsReport {
-    scope: Scope,
-    from: Date,
-    to: Date,
-    rows: Vec<AgentReportRow>,
+    pub(crate) scope: Scope,
+    pub(crate) from: Date,
+    pub(crate) to: Date,
+    pub(crate) rows: Vec<AgentReportRow>,
 }
 
 /// `GET /api/v1/reports/agents`: per agent inside the scope now (as the live agent lists):
@@ -280,17 +320,27 @@ pub async fn agents(
     query: Result<Query<AgentsQuery>, QueryRejection>,
 ) -> Result<Json<AgentsReport>, ApiError> {
     let Query(query) = query.map_err(query_error)?;
+    Ok(Json(agent_report(&state, &identity, query, false).await?))
+}
+
+/// Checks and computes a per-agent report (`export`: the caller must hold *export* too).
+pub(crate) async fn agent_report(
+    state: &AppState,
+    identity: &Identity,
+    query: AgentsQuery,
+    export: bool,
+) -> Result<AgentsReport, ApiError> {
     let scope = parse_scope(query.scope.as_deref())?;
     let from = parse_date("from", query.from.as_deref())?
         .ok_or_else(|| ApiError::BadRequest("`from` is required (YYYY-MM-DD)".into()))?;
     let to = parse_date("to", query.to.as_deref())?.unwrap_or(from);
-    let settings = checked_scope(&state, &identity, &scope, true)?;
+    let settings = checked_scope(state, identity, &scope, true, export)?;
     let agents = floor::lock(&state.floor)
         .agents_in(&scope)
         .map_err(ApiError::from)?;
-    let calendar = calendar(&state)?;
+    let calendar = calendar(state)?;
     let span = report::period(&calendar, from, to).map_err(ApiError::BadRequest)?;
-    let rows = read_store(&state, move |store| {
+    let rows = read_store(state, move |store| {
         agents
             .into_iter()
             .map(|a| {
@@ -309,10 +359,10 @@ pub async fn agents(
             .collect::<Result<Vec<_>, StoreError>>()
     })
     .await?;
-    Ok(Json(AgentsReport {
+    Ok(AgentsReport {
         scope,
         from,
         to,
         rows,
-    }))
+    })
 }
