@@ -6,14 +6,13 @@
 //! later segments (late ones) are included, as they were live. It takes the data dir's lock:
 //! the server must be stopped, or its live closes and the rebuild would both write the days.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use floorwatch_core::history::{IntervalSums, QUARTER_HOUR_MS};
+use floorwatch_core::history::QUARTER_HOUR_MS;
 use floorwatch_core::{CentreCalendar, Engine, Millis, Organisation};
 use jiff::civil::Date;
 
@@ -86,8 +85,7 @@ impl HistoryCommand {
                 let org = org.unwrap_or_default();
                 let _lock = crate::app::lock_data_dir(&dir)?;
                 let range = days(&org.calendar()?, from, to)?;
-                let rows = recompute(&dir, &org, range)?;
-                let written = Store::open(&dir)?.replace(range, &rows)?;
+                let written = rebuild(&dir, &org, &mut Store::open(&dir)?, range)?;
                 writeln!(out, "rebuilt {from} to {to}: {written} rows")?;
             }
             HistoryCommand::Prune {
@@ -134,35 +132,36 @@ fn days(calendar: &CentreCalendar, from: Date, to: Date) -> anyhow::Result<(Mill
     Ok((start, end))
 }
 
-/// Every scope's quarter-hours starting in `range`, from the whole journal in `data_dir`, as
-/// the live floor closes them (a close at each quarter-hour the clock crosses; the grouping
-/// cannot change a sum).
-pub(crate) fn recompute(
+/// Rebuilds the rows of `range` in `store` from the whole journal in `data_dir`, closing the
+/// ledger at each quarter-hour the clock crosses as the live floor does (memory stays that of
+/// one close); returns how many rows the range has now.
+pub(crate) fn rebuild(
     data_dir: &Path,
     org: &Organisation,
-    (from, to): (Millis, Millis),
-) -> anyhow::Result<BTreeMap<(String, Millis), IntervalSums>> {
+    store: &mut Store,
+    range: (Millis, Millis),
+) -> anyhow::Result<usize> {
     let mut engine = Engine::new(org)?;
     engine.keep_intervals(0);
-    let mut rows: BTreeMap<(String, Millis), IntervalSums> = BTreeMap::new();
-    let mut keep = |engine: &mut Engine, until: Millis| {
-        for (scope, sums, start) in engine.close_intervals(until) {
-            if (from..to).contains(&start) {
-                rows.entry((scope.to_string(), start))
-                    .or_default()
-                    .merge(&sums);
-            }
-        }
-    };
+    let mut rebuild = store.rebuild(range)?;
+    let mut failed = None;
     journal::read_all(&data_dir.join("journal"), |_, _, event| {
         let boundary = event.ts.div_euclid(QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
-        if !event.test && engine.now() > 0 && engine.now() < boundary {
-            keep(&mut engine, boundary);
+        if !event.test
+            && engine.now() > 0
+            && engine.now() < boundary
+            && failed.is_none()
+            && let Err(e) = rebuild.merge(&engine.close_intervals(boundary))
+        {
+            failed = Some(e);
         }
         engine.apply(&event);
     })?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
     // The live floor has closed up to the last quarter-hour its clock crossed: so does this.
     let last = engine.now().div_euclid(QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
-    keep(&mut engine, last);
-    Ok(rows)
+    rebuild.merge(&engine.close_intervals(last))?;
+    Ok(rebuild.commit()?)
 }

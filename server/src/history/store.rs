@@ -7,11 +7,10 @@
 //! event it covers), so a kill between two closes loses nothing and counts nothing twice: the
 //! restart replays the journal after that event into the ledger (`crate::history`).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use floorwatch_core::history::{IntervalRow, IntervalSums, Samples, Tally};
-use floorwatch_core::{Millis, NotReadyReason};
+use floorwatch_core::{Millis, NotReadyReason, Scope};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -165,10 +164,7 @@ impl Store {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(sqlite(&path))?;
         for (scope, sums, start) in &closed.deltas {
-            let scope = scope.to_string();
-            let mut row = read_row(&tx, &path, &scope, *start)?.unwrap_or_default();
-            row.add(sums);
-            write_row(&tx, &path, &scope, *start, &row)?;
+            merge_delta(&tx, &path, &scope.to_string(), *start, sums)?;
         }
         tx.execute(
             "INSERT INTO resume_point (id, closed_until_ms, through_seq) VALUES (1, ?1, ?2)
@@ -179,13 +175,13 @@ impl Store {
         tx.commit().map_err(sqlite(&path))
     }
 
-    /// Replaces every row starting in `[from, to)` by `rows` (a rebuild's sums, by scope and
-    /// quarter-hour), in one transaction.
-    pub(crate) fn replace(
+    /// Starts replacing the rows of `[from, to)` (a rebuild): they are deleted, and the rebuild
+    /// merges its closes into them, all in one transaction: until [`Rebuild::commit`] readers
+    /// see the old rows, and a rebuild that fails leaves them as they were.
+    pub(crate) fn rebuild(
         &mut self,
         (from, to): (Millis, Millis),
-        rows: &BTreeMap<(String, Millis), IntervalSums>,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<Rebuild<'_>, StoreError> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(sqlite(&path))?;
         tx.execute(
@@ -193,19 +189,11 @@ impl Store {
             params![from, to],
         )
         .map_err(sqlite(&path))?;
-        let mut written = 0;
-        for ((scope, start), sums) in rows {
-            if (from..to).contains(start) {
-                let mut row = IntervalRow::default();
-                row.add(sums);
-                if !row.is_empty() {
-                    write_row(&tx, &path, scope, *start, &row)?;
-                    written += 1;
-                }
-            }
-        }
-        tx.commit().map_err(sqlite(&path))?;
-        Ok(written)
+        Ok(Rebuild {
+            tx,
+            path,
+            range: (from, to),
+        })
     }
 
     /// The rows of `scope` starting in `[from, to)`, oldest first.
@@ -269,6 +257,56 @@ impl Store {
             .execute("DELETE FROM intervals WHERE start_ms < ?1", params![before])
             .map_err(sqlite(&self.path))
     }
+}
+
+/// A rebuild in progress ([`Store::rebuild`]).
+pub(crate) struct Rebuild<'a> {
+    tx: rusqlite::Transaction<'a>,
+    path: PathBuf,
+    /// Only rows starting here are rebuilt.
+    range: (Millis, Millis),
+}
+
+impl Rebuild<'_> {
+    /// Merges the deltas of one close that fall in the range, as the live store does.
+    pub(crate) fn merge(
+        &mut self,
+        deltas: &[(Scope, IntervalSums, Millis)],
+    ) -> Result<(), StoreError> {
+        for (scope, sums, start) in deltas {
+            if (self.range.0..self.range.1).contains(start) {
+                merge_delta(&self.tx, &self.path, &scope.to_string(), *start, sums)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores the rebuilt rows; returns how many rows the range now has.
+    pub(crate) fn commit(self) -> Result<usize, StoreError> {
+        let rows: i64 = self
+            .tx
+            .query_row(
+                "SELECT count(*) FROM intervals WHERE start_ms >= ?1 AND start_ms < ?2",
+                params![self.range.0, self.range.1],
+                |r| r.get(0),
+            )
+            .map_err(sqlite(&self.path))?;
+        self.tx.commit().map_err(sqlite(&self.path))?;
+        Ok(rows.max(0) as usize)
+    }
+}
+
+/// Adds `sums` to the row of `scope` at `start`.
+fn merge_delta(
+    conn: &Connection,
+    path: &Path,
+    scope: &str,
+    start: Millis,
+    sums: &IntervalSums,
+) -> Result<(), StoreError> {
+    let mut row = read_row(conn, path, scope, start)?.unwrap_or_default();
+    row.add(sums);
+    write_row(conn, path, scope, start, &row)
 }
 
 /// A row as read: its integer columns, sign-in and sign-out, and its two histograms' bytes.
@@ -456,7 +494,6 @@ fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use floorwatch_core::Scope;
 
     fn sums(answered: u64, waits: &[u32]) -> IntervalSums {
         let mut s = IntervalSums::default();
