@@ -131,6 +131,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/reports/compare", get(crate::history::api::compare))
         .route("/api/v1/reports/agents", get(crate::history::api::agents))
+        .route(
+            "/api/v1/reports/sign-off",
+            post(crate::history::sign_off::sign_off),
+        )
+        .route(
+            "/api/v1/reports/amend",
+            post(crate::history::sign_off::amend),
+        )
+        .route(
+            "/api/v1/reports/sign-offs",
+            get(crate::history::sign_off::list),
+        )
         .merge(crate::history::export::routes())
         .route("/api", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found))

@@ -23,6 +23,9 @@ pub enum Permission {
     /// History's reports of the scope (docs/HISTORY.md): past days, for the people who run the
     /// floor. Not for the wall, which shows the floor as it is now.
     ReadReports,
+    /// Sign off a day of history for a site or the centre, and amend a signed-off day
+    /// (docs/HISTORY.md, "Sign-off"): a manager's act.
+    SignOff,
     /// Acknowledge an alert about the scope.
     AcknowledgeAlerts,
     /// Calls of a queue with their caller numbers masked (`accounts::mask_caller`).
@@ -39,10 +42,11 @@ pub enum Permission {
 }
 
 /// Every permission, for tables and tests.
-pub const PERMISSIONS: [Permission; 9] = [
+pub const PERMISSIONS: [Permission; 10] = [
     Permission::ReadFigures,
     Permission::ReadAgents,
     Permission::ReadReports,
+    Permission::SignOff,
     Permission::AcknowledgeAlerts,
     Permission::ReadCallers,
     Permission::Unmask,
@@ -57,6 +61,7 @@ impl Permission {
             Permission::ReadFigures => "read figures",
             Permission::ReadAgents => "read agent data",
             Permission::ReadReports => "read reports",
+            Permission::SignOff => "sign off days",
             Permission::AcknowledgeAlerts => "acknowledge alerts",
             Permission::ReadCallers => "read calls",
             Permission::Unmask => "unmask caller numbers",
@@ -85,6 +90,7 @@ impl Grants for Role {
                 ReadFigures
                     | ReadAgents
                     | ReadReports
+                    | SignOff
                     | AcknowledgeAlerts
                     | ReadCallers
                     | Unmask

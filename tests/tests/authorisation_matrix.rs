@@ -636,6 +636,45 @@ fn http_probes(p: &Principal, floor: &Floor) -> Vec<Probe> {
         content: Content::Json,
     });
 
+    // Sign-off (issue 12): a manager's act on a site or the centre; the first one allowed
+    // seals the day, the others find it sealed. An amendment with nothing to amend is refused
+    // with 409 once allowed.
+    for side in [Side::In, Side::Out] {
+        let Some(site) = probe_scope(root, "site", side) else {
+            continue;
+        };
+        let mut expected = p.expect(Perm::SignOff, Some(&site), "404");
+        if expected == ["200"] {
+            expected.push("409".into());
+        }
+        probes.push(Probe {
+            name: format!("POST reports/sign-off site {}", side.word()),
+            method: "POST",
+            path: "/api/v1/reports/sign-off".into(),
+            body: Some((
+                "application/json",
+                json!({"scope": site, "date": "2026-03-08"}).to_string(),
+            )),
+            expected,
+            content: Content::Json,
+        });
+        let mut expected = p.expect(Perm::SignOff, Some(&site), "404");
+        if expected == ["200"] {
+            expected = vec!["409".into()];
+        }
+        probes.push(Probe {
+            name: format!("POST reports/amend site {}", side.word()),
+            method: "POST",
+            path: "/api/v1/reports/amend".into(),
+            body: Some((
+                "application/json",
+                json!({"scope": site, "date": "2026-03-08", "reason": "matrix"}).to_string(),
+            )),
+            expected,
+            content: Content::Json,
+        });
+    }
+
     // Unmasking: the first call of a queue inside, and of a queue outside (an unknown call for
     // a centre-wide user).
     for side in [Side::In, Side::Out] {

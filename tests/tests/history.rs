@@ -111,6 +111,24 @@ fn report(server: &Server, scope: &str, from: &str, to: &str, interval: &str) ->
     body["rows"].as_array().cloned().unwrap_or_default()
 }
 
+/// A call that waited 40 s in `billing` and hung up, entering at `at` (UTC), as NDJSON.
+fn late_call(id: &str, at: &str) -> String {
+    let t = at.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let events = [
+        json!({"v": 1, "id": format!("{id}-1"), "source": "history-test", "seq": 1, "ts": t,
+            "type": "call_entered_queue", "call": id, "queue": "billing",
+            "caller": "13900000000", "direction": "inbound"}),
+        json!({"v": 1, "id": format!("{id}-2"), "source": "history-test", "seq": 2,
+            "ts": t + 40_000, "type": "call_abandoned", "call": id, "queue": "billing",
+            "wait_ms": 40_000}),
+    ];
+    events
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// What the test counts itself from the event files, per scope and quarter-hour start.
 #[derive(Debug, Default, Clone, PartialEq)]
 struct Counted {
@@ -396,7 +414,80 @@ fn three_days_are_kept_quarter_hour_by_quarter_hour_and_rebuild_to_the_same_byte
             assert_eq!(a, b, "only the late event's quarter-hour changes");
         }
     }
+    // Sign-off: the second day sealed; a late event for it waits beside its rows until a
+    // manager amends the day with a reason, audited with each figure before and after.
+    let signed = server.post_with(
+        "/api/v1/reports/sign-off",
+        &json!({"scope": "centre", "date": DAYS[1]}).to_string(),
+        &[("Content-Type", "application/json")],
+    );
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    let hash = signed.json::<Value>()["hash"].as_str().unwrap().to_string();
+    let again = server.post_with(
+        "/api/v1/reports/sign-off",
+        &json!({"scope": "centre", "date": DAYS[1]}).to_string(),
+        &[("Content-Type", "application/json")],
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
+    let sealed = report(&server, "queue:billing", DAYS[1], DAYS[1], "15m");
+    let late_on_sealed = late_call("late-sealed", "2026-03-08T14:05:00Z");
+    server.post_events(&late_on_sealed);
+    next_morning(&server, "next-morning-3", "2026-03-10T12:35:00");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let waiting = loop {
+        let list: Value = server
+            .get(&format!(
+                "/api/v1/reports/sign-offs?scope=queue:billing&from={}",
+                DAYS[1]
+            ))
+            .json();
+        let waiting = list[0]["after_sign_off_rows"].as_u64().unwrap_or(0);
+        if waiting > 0 || Instant::now() > deadline {
+            assert_eq!(list[0]["hash"], hash.as_str());
+            break waiting;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(waiting > 0, "the late event was not kept aside");
+    assert_eq!(
+        report(&server, "queue:billing", DAYS[1], DAYS[1], "15m"),
+        sealed,
+        "a signed-off day changed without an amendment"
+    );
+    let amended = server.post_with(
+        "/api/v1/reports/amend",
+        &json!({"scope": "centre", "date": DAYS[1], "reason": "switch resent a lost call"})
+            .to_string(),
+        &[("Content-Type", "application/json")],
+    );
+    assert_eq!(amended.status, 200, "{}", amended.body);
+    let now = report(&server, "queue:billing", DAYS[1], DAYS[1], "15m");
+    let ten = now
+        .iter()
+        .position(|r| r["start_local"] == "2026-03-08T10:00")
+        .unwrap();
+    assert_eq!(
+        now[ten]["abandoned"].as_u64().unwrap(),
+        sealed[ten]["abandoned"].as_u64().unwrap() + 1
+    );
+    let audit = server.get("/api/v1/audit?action=amendment").body;
+    assert!(
+        audit.contains("switch resent a lost call")
+            && audit.contains("before")
+            && audit.contains("abandoned"),
+        "{audit}"
+    );
+    assert!(
+        server
+            .get("/api/v1/audit?action=sign_off")
+            .body
+            .contains(&hash),
+        "the seal's hash is in the audit chain"
+    );
+
     server.terminate(Duration::from_secs(20));
+    let verified = floorwatch_ok(&data, &["audit", "verify"], "");
+    assert!(verified.contains("intact"), "{verified}");
     let live = dump(&data, &recorded.config);
     assert!(live.lines().count() > 1000, "{} rows", live.lines().count());
 
@@ -438,6 +529,8 @@ fn three_days_are_kept_quarter_hour_by_quarter_hour_and_rebuild_to_the_same_byte
     next_morning(&killed, "next-morning-1", "2026-03-10T12:00:00");
     killed.post_events(&body.join("\n"));
     next_morning(&killed, "next-morning-2", "2026-03-10T12:20:00");
+    killed.post_events(&late_call("late-sealed", "2026-03-08T14:05:00Z"));
+    next_morning(&killed, "next-morning-3", "2026-03-10T12:35:00");
     killed.terminate(Duration::from_secs(20));
     assert_eq!(
         dump(&killed_data, &recorded.config),

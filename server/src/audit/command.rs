@@ -33,7 +33,7 @@ pub enum AuditCommand {
         actor: Option<String>,
         /// Only records of this action (login, login_failed, logout, config_change,
         /// threshold_change, alert_ack, unmask, export, user_add, user_passwd, user_disable,
-        /// user_enable, user_shift, token_create, token_revoke, device_pair, device_revoke).
+        /// user_enable, user_shift, token_create, token_revoke, device_pair, device_revoke, sign_off, amendment).
         #[arg(long)]
         action: Option<Action>,
         /// Only records from this time on: an RFC 3339 time (2025-03-01T08:00:00+08:00), a

@@ -53,10 +53,16 @@ pub enum Action {
     DevicePair,
     /// A paired screen's credential revoked.
     DeviceRevoke,
+    /// A day's history signed off for a site or the centre: its rows sealed by a hash
+    /// (docs/HISTORY.md, "Sign-off").
+    SignOff,
+    /// Events that arrived after a sign-off applied to the day, with a reason and each figure
+    /// before and after.
+    Amendment,
 }
 
 /// Every action, in the order help texts list them.
-pub const ACTIONS: [Action; 18] = [
+pub const ACTIONS: [Action; 20] = [
     Action::Login,
     Action::LoginFailed,
     Action::Logout,
@@ -75,6 +81,8 @@ pub const ACTIONS: [Action; 18] = [
     Action::AuditRepair,
     Action::DevicePair,
     Action::DeviceRevoke,
+    Action::SignOff,
+    Action::Amendment,
 ];
 
 impl Action {
@@ -98,6 +106,8 @@ impl Action {
             Action::AuditRepair => "audit_repair",
             Action::DevicePair => "device_pair",
             Action::DeviceRevoke => "device_revoke",
+            Action::SignOff => "sign_off",
+            Action::Amendment => "amendment",
         }
     }
 }

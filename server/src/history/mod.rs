@@ -12,6 +12,7 @@ pub(crate) mod api;
 pub(crate) mod command;
 pub(crate) mod export;
 pub(crate) mod report;
+pub(crate) mod sign_off;
 pub(crate) mod store;
 pub(crate) mod writer;
 

@@ -254,6 +254,7 @@ pub enum Perm {
     ReadFigures,
     ReadAgents,
     ReadReports,
+    SignOff,
     AcknowledgeAlerts,
     ReadCallers,
     Unmask,
@@ -263,7 +264,7 @@ pub enum Perm {
 }
 
 /// Issue 12: history's reports go to the people who run the floor (admin, manager,
-/// supervisor, team lead), never to the wall.
+/// supervisor, team lead), never to the wall; signing off a day is a manager's (and admin's).
 /// Issue 8: admin does everything but sending events; manager (a site or the centre) reads,
 /// acknowledges, reads and unmasks callers, exports; supervisor the same without export ("no
 /// export without a separate permission"); team lead reads their team, its agents and calls
@@ -271,26 +272,37 @@ pub enum Perm {
 /// security officer reads the audit trail and operates nothing; ingest only sends events.
 pub fn grants(role: Role, perm: Perm) -> bool {
     use Perm::*;
-    //                     figures agents reports ack callers unmask export audit ingest
-    let row: [bool; 9] = match role {
-        Role::Admin => [true, true, true, true, true, true, true, true, false],
-        Role::Manager => [true, true, true, true, true, true, true, false, false],
-        Role::Supervisor => [true, true, true, true, true, true, false, false, false],
-        Role::TeamLead => [true, true, true, true, true, false, false, false, false],
-        Role::WallDisplay => [true, false, false, false, false, false, false, false, false],
-        Role::SecurityOfficer => [false, false, false, false, false, false, false, true, false],
-        Role::Ingest => [false, false, false, false, false, false, false, false, true],
+    //               figures agents reports sign-off ack callers unmask export audit ingest
+    let row: [bool; 10] = match role {
+        Role::Admin => [true, true, true, true, true, true, true, true, true, false],
+        Role::Manager => [true, true, true, true, true, true, true, true, false, false],
+        Role::Supervisor => [
+            true, true, true, false, true, true, true, false, false, false,
+        ],
+        Role::TeamLead => [
+            true, true, true, false, true, true, false, false, false, false,
+        ],
+        Role::WallDisplay => [
+            true, false, false, false, false, false, false, false, false, false,
+        ],
+        Role::SecurityOfficer => [
+            false, false, false, false, false, false, false, false, true, false,
+        ],
+        Role::Ingest => [
+            false, false, false, false, false, false, false, false, false, true,
+        ],
     };
     let column = match perm {
         ReadFigures => 0,
         ReadAgents => 1,
         ReadReports => 2,
-        AcknowledgeAlerts => 3,
-        ReadCallers => 4,
-        Unmask => 5,
-        Export => 6,
-        ReadAudit => 7,
-        Ingest => 8,
+        SignOff => 3,
+        AcknowledgeAlerts => 4,
+        ReadCallers => 5,
+        Unmask => 6,
+        Export => 7,
+        ReadAudit => 8,
+        Ingest => 9,
     };
     row[column]
 }

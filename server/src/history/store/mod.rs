@@ -9,13 +9,17 @@
 
 use std::path::{Path, PathBuf};
 
-use floorwatch_core::history::{IntervalRow, IntervalSums, Samples, Tally};
-use floorwatch_core::{Millis, NotReadyReason, Scope};
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use floorwatch_core::history::{IntervalRow, IntervalSums};
+use floorwatch_core::{Millis, Scope};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::ClosedIntervals;
+use rows::{COLUMNS, Sealed, Table, decode, immediate, merge_delta, raw_row};
+
+mod rows;
+mod sign_off;
+
+pub(crate) use sign_off::{SignOffError, SignOffView};
 
 /// The file in the data dir.
 pub(crate) const FILE: &str = "history.sqlite";
@@ -46,39 +50,6 @@ pub(crate) struct ResumePoint {
     /// `None` when the close came before any journaled event with a sequence number.
     pub(crate) through_seq: Option<u64>,
 }
-
-/// The integer columns of a row, in order: the tally, then not-ready time by reason.
-const COLUMNS: [&str; 29] = [
-    "answered",
-    "abandoned",
-    "timed_out",
-    "short_abandoned",
-    "answered_within",
-    "abandoned_within",
-    "timed_out_within",
-    "ivr_completed",
-    "answered_wait_ms",
-    "max_wait_ms",
-    "handled",
-    "talk_ms",
-    "held",
-    "hold_ms",
-    "acw_calls",
-    "acw_ms",
-    "available_ms",
-    "ringing_ms",
-    "on_call_ms",
-    "on_hold_ms",
-    "after_call_work_ms",
-    "not_ready_ms",
-    "not_ready_break_ms",
-    "not_ready_meal_ms",
-    "not_ready_meeting_ms",
-    "not_ready_training_ms",
-    "not_ready_coaching_ms",
-    "not_ready_outbound_ms",
-    "not_ready_other_ms",
-];
 
 /// The history store, open for reading and writing (one writer: the history thread, or a
 /// `floorwatch history` command while the server is stopped).
@@ -133,6 +104,28 @@ impl Store {
                  waits BLOB,
                  handles BLOB,
                  PRIMARY KEY (scope, start_ms)
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS after_sign_off (
+                 scope TEXT NOT NULL,
+                 start_ms INTEGER NOT NULL,
+                 {columns}
+                 signed_in_ms INTEGER,
+                 signed_out_ms INTEGER,
+                 waits BLOB,
+                 handles BLOB,
+                 PRIMARY KEY (scope, start_ms)
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS sign_offs (
+                 scope TEXT NOT NULL,
+                 day TEXT NOT NULL,
+                 start_ms INTEGER NOT NULL,
+                 end_ms INTEGER NOT NULL,
+                 covered TEXT NOT NULL,
+                 hash TEXT NOT NULL,
+                 signed_by TEXT NOT NULL,
+                 signed_at_ms INTEGER NOT NULL,
+                 amendments INTEGER NOT NULL DEFAULT 0,
+                 PRIMARY KEY (scope, day)
              ) WITHOUT ROWID;"
         );
         self.conn
@@ -162,9 +155,18 @@ impl Store {
     /// one transaction: all of it is stored or none.
     pub(crate) fn merge(&mut self, closed: &ClosedIntervals) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(sqlite(&path))?;
+        let tx = immediate(&mut self.conn, &path)?;
+        let sealed = Sealed::read(&tx, &path, &closed.deltas)?;
         for (scope, sums, start) in &closed.deltas {
-            merge_delta(&tx, &path, &scope.to_string(), *start, sums)?;
+            let scope = scope.to_string();
+            // A signed-off day's rows change only by an amendment: what arrives for them
+            // waits beside them (docs/HISTORY.md, "Sign-off").
+            let table = if sealed.covers(&scope, *start) {
+                Table::AfterSignOff
+            } else {
+                Table::Intervals
+            };
+            merge_delta(&tx, &path, table, &scope, *start, sums)?;
         }
         tx.execute(
             "INSERT INTO resume_point (id, closed_until_ms, through_seq) VALUES (1, ?1, ?2)
@@ -175,7 +177,8 @@ impl Store {
         tx.commit().map_err(sqlite(&path))
     }
 
-    /// Starts replacing the rows of `[from, to)` (a rebuild): they are deleted, and the rebuild
+    /// Starts replacing the rows of `[from, to)` (a rebuild), but those of signed-off days:
+    /// they are deleted, and the rebuild
     /// merges its closes into them, all in one transaction: until [`Rebuild::commit`] readers
     /// see the old rows, and a rebuild that fails leaves them as they were.
     pub(crate) fn rebuild(
@@ -183,16 +186,23 @@ impl Store {
         (from, to): (Millis, Millis),
     ) -> Result<Rebuild<'_>, StoreError> {
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(sqlite(&path))?;
+        let tx = immediate(&mut self.conn, &path)?;
+        // Signed-off days keep their rows: only an amendment changes them.
         tx.execute(
-            "DELETE FROM intervals WHERE start_ms >= ?1 AND start_ms < ?2",
+            "DELETE FROM intervals WHERE start_ms >= ?1 AND start_ms < ?2 AND NOT EXISTS (
+                 SELECT 1 FROM sign_offs s
+                 WHERE intervals.start_ms >= s.start_ms AND intervals.start_ms < s.end_ms
+                   AND instr(char(10) || s.covered || char(10),
+                             char(10) || intervals.scope || char(10)) > 0)",
             params![from, to],
         )
         .map_err(sqlite(&path))?;
+        let sealed = Sealed::in_range(&tx, &path, (from, to))?;
         Ok(Rebuild {
             tx,
             path,
             range: (from, to),
+            sealed,
         })
     }
 
@@ -223,32 +233,8 @@ impl Store {
 
     /// Every row starting in `[from, to)` as stored, column by column, ordered by scope and
     /// start: what "byte-identical" compares (`floorwatch history dump`, the rebuild test).
-    pub(crate) fn dump(&self, (from, to): (Millis, Millis)) -> Result<Vec<String>, StoreError> {
-        let sql = format!(
-            "SELECT scope, start_ms, {}, signed_in_ms, signed_out_ms, hex(waits), hex(handles) FROM intervals
-             WHERE start_ms >= ?1 AND start_ms < ?2 ORDER BY scope, start_ms",
-            COLUMNS.join(", ")
-        );
-        let mut stmt = self.conn.prepare(&sql).map_err(sqlite(&self.path))?;
-        let rows = stmt
-            .query_map(params![from, to], |r| {
-                let mut line: Vec<String> = vec![r.get(0)?, r.get::<_, i64>(1)?.to_string()];
-                for i in 0..COLUMNS.len() {
-                    line.push(r.get::<_, i64>(i + 2)?.to_string());
-                }
-                let at = COLUMNS.len() + 2;
-                for signed in [at, at + 1] {
-                    let t = r.get::<_, Option<i64>>(signed)?;
-                    line.push(t.map(|t| t.to_string()).unwrap_or_default());
-                }
-                for hex in [at + 2, at + 3] {
-                    line.push(r.get::<_, Option<String>>(hex)?.unwrap_or_default());
-                }
-                Ok(line.join("\t"))
-            })
-            .map_err(sqlite(&self.path))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(sqlite(&self.path))
+    pub(crate) fn dump(&self, range: (Millis, Millis)) -> Result<Vec<String>, StoreError> {
+        dump_rows(&self.conn, &self.path, range)
     }
 
     /// Deletes the rows of quarter-hours that started before `before`; returns how many.
@@ -265,6 +251,8 @@ pub(crate) struct Rebuild<'a> {
     path: PathBuf,
     /// Only rows starting here are rebuilt.
     range: (Millis, Millis),
+    /// Signed-off days in the range: their rows are kept as they are.
+    sealed: Sealed,
 }
 
 impl Rebuild<'_> {
@@ -274,8 +262,11 @@ impl Rebuild<'_> {
         deltas: &[(Scope, IntervalSums, Millis)],
     ) -> Result<(), StoreError> {
         for (scope, sums, start) in deltas {
-            if (self.range.0..self.range.1).contains(start) {
-                merge_delta(&self.tx, &self.path, &scope.to_string(), *start, sums)?;
+            if (self.range.0..self.range.1).contains(start)
+                && !self.sealed.covers(&scope.to_string(), *start)
+            {
+                let scope = scope.to_string();
+                merge_delta(&self.tx, &self.path, Table::Intervals, &scope, *start, sums)?;
             }
         }
         Ok(())
@@ -296,195 +287,39 @@ impl Rebuild<'_> {
     }
 }
 
-/// Adds `sums` to the row of `scope` at `start`.
-fn merge_delta(
+/// The rows of `[from, to)` as stored, one tab-separated line each, ordered by scope and start.
+pub(super) fn dump_rows(
     conn: &Connection,
     path: &Path,
-    scope: &str,
-    start: Millis,
-    sums: &IntervalSums,
-) -> Result<(), StoreError> {
-    let mut row = read_row(conn, path, scope, start)?.unwrap_or_default();
-    row.add(sums);
-    write_row(conn, path, scope, start, &row)
-}
-
-/// A row as read: its integer columns, sign-in and sign-out, and its two histograms' bytes.
-struct RawRow {
-    ints: [i64; 29],
-    signed: (Option<Millis>, Option<Millis>),
-    waits: Option<Vec<u8>>,
-    handles: Option<Vec<u8>>,
-}
-
-fn raw_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<RawRow> {
-    let mut ints = [0i64; 29];
-    for (i, v) in ints.iter_mut().enumerate() {
-        *v = r.get(first + i)?;
-    }
-    let at = first + COLUMNS.len();
-    Ok(RawRow {
-        ints,
-        signed: (r.get(at)?, r.get(at + 1)?),
-        waits: r.get(at + 2)?,
-        handles: r.get(at + 3)?,
-    })
-}
-
-fn read_row(
-    conn: &Connection,
-    path: &Path,
-    scope: &str,
-    start: Millis,
-) -> Result<Option<IntervalRow>, StoreError> {
+    (from, to): (Millis, Millis),
+) -> Result<Vec<String>, StoreError> {
     let sql = format!(
-        "SELECT {}, signed_in_ms, signed_out_ms, waits, handles FROM intervals WHERE scope = ?1 AND start_ms = ?2",
+        "SELECT scope, start_ms, {}, signed_in_ms, signed_out_ms, hex(waits), hex(handles) FROM intervals
+         WHERE start_ms >= ?1 AND start_ms < ?2 ORDER BY scope, start_ms",
         COLUMNS.join(", ")
     );
-    let raw = conn
-        .prepare_cached(&sql)
-        .and_then(|mut stmt| {
-            stmt.query_row(params![scope, start], |r| raw_row(r, 0))
-                .optional()
+    let mut stmt = conn.prepare(&sql).map_err(sqlite(path))?;
+    let rows = stmt
+        .query_map(params![from, to], |r| {
+            let mut line: Vec<String> = vec![r.get(0)?, r.get::<_, i64>(1)?.to_string()];
+            for i in 0..COLUMNS.len() {
+                line.push(r.get::<_, i64>(i + 2)?.to_string());
+            }
+            let at = COLUMNS.len() + 2;
+            for signed in [at, at + 1] {
+                let t = r.get::<_, Option<i64>>(signed)?;
+                line.push(t.map(|t| t.to_string()).unwrap_or_default());
+            }
+            for hex in [at + 2, at + 3] {
+                line.push(r.get::<_, Option<String>>(hex)?.unwrap_or_default());
+            }
+            Ok(line.join("\t"))
         })
         .map_err(sqlite(path))?;
-    raw.map(|raw| decode(path, scope, start, raw)).transpose()
+    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite(path))
 }
 
-/// Writes `row` (deletes it when it counts nothing: a quarter-hour without a row reads as
-/// zeros, so a row whose additions cancelled out leaves none, as a rebuild would).
-fn write_row(
-    conn: &Connection,
-    path: &Path,
-    scope: &str,
-    start: Millis,
-    row: &IntervalRow,
-) -> Result<(), StoreError> {
-    if row.is_empty() {
-        conn.prepare_cached("DELETE FROM intervals WHERE scope = ?1 AND start_ms = ?2")
-            .and_then(|mut stmt| stmt.execute(params![scope, start]))
-            .map_err(sqlite(path))?;
-        return Ok(());
-    }
-    let sql = format!(
-        "INSERT OR REPLACE INTO intervals
-         (scope, start_ms, {}, signed_in_ms, signed_out_ms, waits, handles)
-         VALUES (?1, ?2, {})",
-        COLUMNS.join(", "),
-        (3..3 + COLUMNS.len() + 4)
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    let ints = encode_ints(row);
-    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&scope, &start];
-    values.extend(ints.iter().map(|v| v as &dyn rusqlite::ToSql));
-    let waits = encode_histogram(&row.waits);
-    let handles = encode_histogram(&row.handles);
-    values.push(&row.signed_in_at);
-    values.push(&row.signed_out_at);
-    values.push(&waits);
-    values.push(&handles);
-    conn.prepare_cached(&sql)
-        .and_then(|mut stmt| stmt.execute(values.as_slice()))
-        .map_err(sqlite(path))?;
-    Ok(())
-}
-
-fn encode_ints(row: &IntervalRow) -> [i64; 29] {
-    let t = &row.tally;
-    let mut out = [0i64; 29];
-    let head = [
-        t.answered as i64,
-        t.abandoned as i64,
-        t.timed_out as i64,
-        t.short_abandoned as i64,
-        t.answered_within as i64,
-        t.abandoned_within as i64,
-        t.timed_out_within as i64,
-        t.ivr_completed as i64,
-        t.answered_wait_ms,
-        t.max_wait_ms,
-        t.handled as i64,
-        t.talk_ms,
-        t.held as i64,
-        t.hold_ms,
-        t.acw_calls as i64,
-        t.acw_ms,
-    ];
-    out[..16].copy_from_slice(&head);
-    out[16..22].copy_from_slice(&t.state_ms);
-    out[22..].copy_from_slice(&row.not_ready_ms);
-    out
-}
-
-fn decode(path: &Path, scope: &str, start: Millis, raw: RawRow) -> Result<IntervalRow, StoreError> {
-    let RawRow {
-        ints: v,
-        signed,
-        waits,
-        handles,
-    } = raw;
-    let n = |i: usize| v[i].max(0) as u64;
-    let mut state_ms = [0i64; 6];
-    state_ms.copy_from_slice(&v[16..22]);
-    let mut not_ready_ms = [0i64; NotReadyReason::ALL.len()];
-    not_ready_ms.copy_from_slice(&v[22..]);
-    let tally = Tally {
-        answered: n(0),
-        abandoned: n(1),
-        timed_out: n(2),
-        short_abandoned: n(3),
-        answered_within: n(4),
-        abandoned_within: n(5),
-        timed_out_within: n(6),
-        ivr_completed: n(7),
-        answered_wait_ms: v[8],
-        max_wait_ms: v[9],
-        handled: n(10),
-        talk_ms: v[11],
-        held: n(12),
-        hold_ms: v[13],
-        acw_calls: n(14),
-        acw_ms: v[15],
-        state_ms,
-    };
-    let damaged = |reason: String| StoreError::Histogram {
-        path: path.to_path_buf(),
-        scope: scope.to_string(),
-        start_ms: start,
-        reason,
-    };
-    let histogram = |bytes: Option<Vec<u8>>| -> Result<Samples, StoreError> {
-        let Some(bytes) = bytes else {
-            return Ok(Samples::default());
-        };
-        let stored: Histogram<u64> = Deserializer::new()
-            .deserialize(&mut bytes.as_slice())
-            .map_err(|e| damaged(format!("{e:?}")))?;
-        Samples::from_histogram(&stored).map_err(damaged)
-    };
-    Ok(IntervalRow {
-        tally,
-        not_ready_ms,
-        waits: histogram(waits)?,
-        handles: histogram(handles)?,
-        signed_in_at: signed.0,
-        signed_out_at: signed.1,
-    })
-}
-
-/// A histogram's V2 bytes; `None` (SQL NULL) when it holds no sample.
-fn encode_histogram(samples: &Samples) -> Option<Vec<u8>> {
-    let h = samples.histogram()?;
-    let mut out = Vec::new();
-    // Writing to a Vec cannot fail, and every histogram has the serialisable bounds of
-    // `empty_histogram`; an error would leave the row's samples out, never the row.
-    V2Serializer::new().serialize(h, &mut out).ok()?;
-    Some(out)
-}
-
-fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+pub(super) fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |source| StoreError::Sqlite {
         path: path.to_path_buf(),
         source,

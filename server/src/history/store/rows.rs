@@ -1,0 +1,327 @@
+//! The rows' columns and their codec: a row as SQLite stores it (integers, two optional
+//! instants, two HdrHistograms in V2 form), read, written and merged in either table.
+
+use std::path::Path;
+
+use floorwatch_core::history::{IntervalRow, IntervalSums, Samples, Tally};
+use floorwatch_core::{Millis, NotReadyReason, Scope};
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{StoreError, sqlite};
+
+/// The integer columns of a row, in order: the tally, then not-ready time by reason.
+pub(super) const COLUMNS: [&str; 29] = [
+    "answered",
+    "abandoned",
+    "timed_out",
+    "short_abandoned",
+    "answered_within",
+    "abandoned_within",
+    "timed_out_within",
+    "ivr_completed",
+    "answered_wait_ms",
+    "max_wait_ms",
+    "handled",
+    "talk_ms",
+    "held",
+    "hold_ms",
+    "acw_calls",
+    "acw_ms",
+    "available_ms",
+    "ringing_ms",
+    "on_call_ms",
+    "on_hold_ms",
+    "after_call_work_ms",
+    "not_ready_ms",
+    "not_ready_break_ms",
+    "not_ready_meal_ms",
+    "not_ready_meeting_ms",
+    "not_ready_training_ms",
+    "not_ready_coaching_ms",
+    "not_ready_outbound_ms",
+    "not_ready_other_ms",
+];
+
+/// The two tables of rows: the rows reports read, and what arrived for signed-off days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Table {
+    Intervals,
+    AfterSignOff,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Intervals => "intervals",
+            Table::AfterSignOff => "after_sign_off",
+        }
+    }
+}
+
+/// Adds `sums` to the row of `scope` at `start` in `table`.
+pub(super) fn merge_delta(
+    conn: &Connection,
+    path: &Path,
+    table: Table,
+    scope: &str,
+    start: Millis,
+    sums: &IntervalSums,
+) -> Result<(), StoreError> {
+    let mut row = read_row(conn, path, table, scope, start)?.unwrap_or_default();
+    row.add(sums);
+    write_row(conn, path, table, scope, start, &row)
+}
+
+/// A write transaction that takes the write lock at once: the history thread and a sign-off
+/// never find the other's commit between their reads and their writes.
+pub(super) fn immediate<'c>(
+    conn: &'c mut Connection,
+    path: &Path,
+) -> Result<rusqlite::Transaction<'c>, StoreError> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(sqlite(path))
+}
+
+/// The signed-off days a close touches: (covered scopes, start, end).
+pub(super) struct Sealed(Vec<(std::collections::HashSet<String>, Millis, Millis)>);
+
+impl Sealed {
+    pub(super) fn read(
+        conn: &Connection,
+        path: &Path,
+        deltas: &[(Scope, IntervalSums, Millis)],
+    ) -> Result<Sealed, StoreError> {
+        let (Some(first), Some(last)) = (
+            deltas.iter().map(|d| d.2).min(),
+            deltas.iter().map(|d| d.2).max(),
+        ) else {
+            return Ok(Sealed(Vec::new()));
+        };
+        Sealed::in_range(conn, path, (first, last + 1))
+    }
+
+    /// The signed-off days with a quarter-hour in `[first, end)`.
+    pub(super) fn in_range(
+        conn: &Connection,
+        path: &Path,
+        (first, end): (Millis, Millis),
+    ) -> Result<Sealed, StoreError> {
+        let last = end - 1;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT covered, start_ms, end_ms FROM sign_offs
+                 WHERE end_ms > ?1 AND start_ms <= ?2",
+            )
+            .map_err(sqlite(path))?;
+        let seals = stmt
+            .query_map(params![first, last], |r| {
+                let covered: String = r.get(0)?;
+                Ok((
+                    covered.lines().map(str::to_string).collect(),
+                    r.get(1)?,
+                    r.get(2)?,
+                ))
+            })
+            .map_err(sqlite(path))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sqlite(path))?;
+        Ok(Sealed(seals))
+    }
+
+    pub(super) fn covers(&self, scope: &str, start: Millis) -> bool {
+        self.0
+            .iter()
+            .any(|(covered, from, to)| (*from..*to).contains(&start) && covered.contains(scope))
+    }
+}
+
+/// A row as read: its integer columns, sign-in and sign-out, and its two histograms' bytes.
+pub(super) struct RawRow {
+    ints: [i64; 29],
+    signed: (Option<Millis>, Option<Millis>),
+    waits: Option<Vec<u8>>,
+    handles: Option<Vec<u8>>,
+}
+
+pub(super) fn raw_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<RawRow> {
+    let mut ints = [0i64; 29];
+    for (i, v) in ints.iter_mut().enumerate() {
+        *v = r.get(first + i)?;
+    }
+    let at = first + COLUMNS.len();
+    Ok(RawRow {
+        ints,
+        signed: (r.get(at)?, r.get(at + 1)?),
+        waits: r.get(at + 2)?,
+        handles: r.get(at + 3)?,
+    })
+}
+
+pub(super) fn read_row(
+    conn: &Connection,
+    path: &Path,
+    table: Table,
+    scope: &str,
+    start: Millis,
+) -> Result<Option<IntervalRow>, StoreError> {
+    let sql = format!(
+        "SELECT {}, signed_in_ms, signed_out_ms, waits, handles FROM {} \
+         WHERE scope = ?1 AND start_ms = ?2",
+        COLUMNS.join(", "),
+        table.name()
+    );
+    let raw = conn
+        .prepare_cached(&sql)
+        .and_then(|mut stmt| {
+            stmt.query_row(params![scope, start], |r| raw_row(r, 0))
+                .optional()
+        })
+        .map_err(sqlite(path))?;
+    raw.map(|raw| decode(path, scope, start, raw)).transpose()
+}
+
+/// Writes `row` (deletes it when it counts nothing: a quarter-hour without a row reads as
+/// zeros, so a row whose additions cancelled out leaves none, as a rebuild would).
+pub(super) fn write_row(
+    conn: &Connection,
+    path: &Path,
+    table: Table,
+    scope: &str,
+    start: Millis,
+    row: &IntervalRow,
+) -> Result<(), StoreError> {
+    if row.is_empty() {
+        let sql = format!(
+            "DELETE FROM {} WHERE scope = ?1 AND start_ms = ?2",
+            table.name()
+        );
+        conn.prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.execute(params![scope, start]))
+            .map_err(sqlite(path))?;
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT OR REPLACE INTO {}
+         (scope, start_ms, {}, signed_in_ms, signed_out_ms, waits, handles)
+         VALUES (?1, ?2, {})",
+        table.name(),
+        COLUMNS.join(", "),
+        (3..3 + COLUMNS.len() + 4)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let ints = encode_ints(row);
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&scope, &start];
+    values.extend(ints.iter().map(|v| v as &dyn rusqlite::ToSql));
+    let waits = encode_histogram(&row.waits);
+    let handles = encode_histogram(&row.handles);
+    values.push(&row.signed_in_at);
+    values.push(&row.signed_out_at);
+    values.push(&waits);
+    values.push(&handles);
+    conn.prepare_cached(&sql)
+        .and_then(|mut stmt| stmt.execute(values.as_slice()))
+        .map_err(sqlite(path))?;
+    Ok(())
+}
+
+pub(super) fn encode_ints(row: &IntervalRow) -> [i64; 29] {
+    let t = &row.tally;
+    let mut out = [0i64; 29];
+    let head = [
+        t.answered as i64,
+        t.abandoned as i64,
+        t.timed_out as i64,
+        t.short_abandoned as i64,
+        t.answered_within as i64,
+        t.abandoned_within as i64,
+        t.timed_out_within as i64,
+        t.ivr_completed as i64,
+        t.answered_wait_ms,
+        t.max_wait_ms,
+        t.handled as i64,
+        t.talk_ms,
+        t.held as i64,
+        t.hold_ms,
+        t.acw_calls as i64,
+        t.acw_ms,
+    ];
+    out[..16].copy_from_slice(&head);
+    out[16..22].copy_from_slice(&t.state_ms);
+    out[22..].copy_from_slice(&row.not_ready_ms);
+    out
+}
+
+pub(super) fn decode(
+    path: &Path,
+    scope: &str,
+    start: Millis,
+    raw: RawRow,
+) -> Result<IntervalRow, StoreError> {
+    let RawRow {
+        ints: v,
+        signed,
+        waits,
+        handles,
+    } = raw;
+    let n = |i: usize| v[i].max(0) as u64;
+    let mut state_ms = [0i64; 6];
+    state_ms.copy_from_slice(&v[16..22]);
+    let mut not_ready_ms = [0i64; NotReadyReason::ALL.len()];
+    not_ready_ms.copy_from_slice(&v[22..]);
+    let tally = Tally {
+        answered: n(0),
+        abandoned: n(1),
+        timed_out: n(2),
+        short_abandoned: n(3),
+        answered_within: n(4),
+        abandoned_within: n(5),
+        timed_out_within: n(6),
+        ivr_completed: n(7),
+        answered_wait_ms: v[8],
+        max_wait_ms: v[9],
+        handled: n(10),
+        talk_ms: v[11],
+        held: n(12),
+        hold_ms: v[13],
+        acw_calls: n(14),
+        acw_ms: v[15],
+        state_ms,
+    };
+    let damaged = |reason: String| StoreError::Histogram {
+        path: path.to_path_buf(),
+        scope: scope.to_string(),
+        start_ms: start,
+        reason,
+    };
+    let histogram = |bytes: Option<Vec<u8>>| -> Result<Samples, StoreError> {
+        let Some(bytes) = bytes else {
+            return Ok(Samples::default());
+        };
+        let stored: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| damaged(format!("{e:?}")))?;
+        Samples::from_histogram(&stored).map_err(damaged)
+    };
+    Ok(IntervalRow {
+        tally,
+        not_ready_ms,
+        waits: histogram(waits)?,
+        handles: histogram(handles)?,
+        signed_in_at: signed.0,
+        signed_out_at: signed.1,
+    })
+}
+
+/// A histogram's V2 bytes; `None` (SQL NULL) when it holds no sample.
+pub(super) fn encode_histogram(samples: &Samples) -> Option<Vec<u8>> {
+    let h = samples.histogram()?;
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and every histogram has the serialisable bounds of
+    // `empty_histogram`; an error would leave the row's samples out, never the row.
+    V2Serializer::new().serialize(h, &mut out).ok()?;
+    Some(out)
+}
