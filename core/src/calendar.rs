@@ -87,14 +87,14 @@ impl CentreCalendar {
     pub fn interval_start(&self, t: Millis, minutes: i64) -> Millis {
         let offset_ms = self.offset_ms(t);
         let local = t + offset_ms;
-        let len = minutes * 60_000;
+        let len = minutes * crate::time::MINUTE_MS;
         local.div_euclid(len) * len - offset_ms
     }
 
     /// The zone's UTC offset at `t`, in milliseconds.
     pub fn offset_ms(&self, t: Millis) -> Millis {
         match Timestamp::from_millisecond(t) {
-            Ok(ts) => i64::from(self.tz.to_offset(ts).seconds()) * 1000,
+            Ok(ts) => i64::from(self.tz.to_offset(ts).seconds()) * crate::time::SECOND_MS,
             Err(_) => 0,
         }
     }

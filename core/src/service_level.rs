@@ -83,11 +83,11 @@ impl Default for ServiceLevelSettings {
 
 impl ServiceLevelSettings {
     pub fn threshold_ms(&self) -> i64 {
-        i64::from(self.threshold_s) * 1000
+        i64::from(self.threshold_s) * crate::time::SECOND_MS
     }
 
     pub fn short_abandon_ms(&self) -> i64 {
-        i64::from(self.short_abandon_s) * 1000
+        i64::from(self.short_abandon_s) * crate::time::SECOND_MS
     }
 }
 

@@ -62,18 +62,12 @@ impl std::str::FromStr for Subscription {
     }
 }
 
-impl Serialize for Subscription {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+crate::serde_via_str!(Subscription);
 
-impl<'de> Deserialize<'de> for Subscription {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+/// Minutes of per-minute history a snapshot carries per figure scope (the sparklines show the
+/// last hour): the server keeps this many and the wallboard draws this many, so they are one
+/// number.
+pub const HISTORY_MINUTES: usize = 60;
 
 /// One frame from server to client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! The supervisor's agent grid: which agents a filter shows, in which order, and who is past
 //! their break allowance.
 
+use floorwatch_core::time::MINUTE_MS;
 use floorwatch_core::{AgentState, AgentView, NotReadyReason};
 
 use crate::format;
@@ -27,7 +28,7 @@ pub fn is_overrun(agent: &AgentView, now: i64) -> bool {
         return false;
     }
     match (allowance_min(agent.reason), agent.state_since) {
-        (Some(minutes), Some(since)) => now - since > minutes * 60_000,
+        (Some(minutes), Some(since)) => now - since > minutes * MINUTE_MS,
         _ => false,
     }
 }

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use floorwatch_core::Scope;
-use floorwatch_core::alerts::{Alert, Comparison, Level, Role, RuleKind};
+use floorwatch_core::alerts::{Alert, Comparison, EscalationTier, Level, RuleKind};
 use serde::Serialize;
 
 use crate::format;
@@ -115,7 +115,7 @@ fn status_as(alert: &Alert, lang: Lang, text: Text) -> String {
         (true, Some(acked)) => acked,
         (true, None) => fill(
             &text.template(lang, Key::AlertToldRole),
-            &[("role", &text.words(lang.t(role_key(alert.escalated_to))))],
+            &[("role", &text.words(lang.t(tier_key(alert.escalated_to))))],
         ),
         (false, Some(acked)) => format!("{cleared} · {acked}"),
         (false, None) => cleared,
@@ -160,11 +160,11 @@ pub fn level_key(level: Level) -> Key {
     }
 }
 
-pub fn role_key(role: Role) -> Key {
+pub fn tier_key(role: EscalationTier) -> Key {
     match role {
-        Role::TeamLead => Key::RoleTeamLead,
-        Role::Supervisor => Key::RoleSupervisor,
-        Role::Manager => Key::RoleManager,
+        EscalationTier::TeamLead => Key::RoleTeamLead,
+        EscalationTier::Supervisor => Key::RoleSupervisor,
+        EscalationTier::Manager => Key::RoleManager,
     }
 }
 
@@ -390,7 +390,7 @@ mod tests {
             acknowledged: None,
             cleared_at: None,
             escalation_step: 0,
-            escalated_to: Role::TeamLead,
+            escalated_to: EscalationTier::TeamLead,
             escalated_at: raised_at,
             updated_at: raised_at,
         }

@@ -7,8 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use floorwatch_core::alerts::{Acknowledgement, Alert, Comparison, Level, Role, RuleKind};
-use floorwatch_core::wire::{LiveFrame, MinutePoint, ScopeHistory, Subscribe, Subscription};
+use floorwatch_core::alerts::{
+    Acknowledgement, Alert, Comparison, EscalationTier, Level, RuleKind,
+};
+use floorwatch_core::time::MINUTE_MS;
+use floorwatch_core::wire::{
+    HISTORY_MINUTES, LiveFrame, MinutePoint, ScopeHistory, Subscribe, Subscription,
+};
 use floorwatch_core::{AgentView, Figures, Millis, NotReadyReason, QueueView, Scope, Window};
 use serde::Deserialize;
 use serde_json::Value;
@@ -123,7 +128,7 @@ pub fn read_alert(v: &Value) -> Option<Alert> {
         },
         cleared_at: millis("cleared_at"),
         escalation_step: usize::try_from(v["escalation_step"].as_u64()?).ok()?,
-        escalated_to: named(&v["escalated_to"], &ROLES, Role::as_str)?,
+        escalated_to: named(&v["escalated_to"], &TIERS, EscalationTier::as_str)?,
         escalated_at: millis("escalated_at")?,
         updated_at: millis("updated_at")?,
     })
@@ -145,7 +150,11 @@ const RULE_KINDS: [RuleKind; 5] = [
 ];
 const COMPARISONS: [Comparison; 2] = [Comparison::Below, Comparison::Above];
 const LEVELS: [Level; 2] = [Level::Warning, Level::Critical];
-const ROLES: [Role; 3] = [Role::TeamLead, Role::Supervisor, Role::Manager];
+const TIERS: [EscalationTier; 3] = [
+    EscalationTier::TeamLead,
+    EscalationTier::Supervisor,
+    EscalationTier::Manager,
+];
 
 /// A frame that is not a valid `LiveFrame`.
 #[derive(Debug, Clone, PartialEq)]
@@ -325,10 +334,6 @@ impl FigureBook {
     }
 }
 
-/// How many per-minute points a sparkline keeps: the last 60 minutes.
-pub const HISTORY_MINUTES: usize = 60;
-const MINUTE_MS: i64 = 60_000;
-
 /// Per-minute points by scope, for the sparklines.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistoryBook {
@@ -454,7 +459,7 @@ mod tests {
             }),
             cleared_at: everything.then_some(990_000),
             escalation_step: 1,
-            escalated_to: Role::Supervisor,
+            escalated_to: EscalationTier::Supervisor,
             escalated_at: 975_000,
             updated_at: 990_000,
         }
@@ -473,7 +478,7 @@ mod tests {
             a.kind = kind;
             a.comparison = COMPARISONS[n % 2];
             a.level = LEVELS[n % 2];
-            a.escalated_to = ROLES[n % 3];
+            a.escalated_to = TIERS[n % 3];
             a.reason = NotReadyReason::ALL.get(n).copied();
             alerts.push(a);
         }
@@ -487,7 +492,7 @@ mod tests {
         };
         assert_eq!(read, alerts);
         // Each list names every variant: a new variant in core stops these matches compiling.
-        let listed = |k: RuleKind, c: Comparison, l: Level, r: Role| {
+        let listed = |k: RuleKind, c: Comparison, l: Level, r: EscalationTier| {
             let kind = match k {
                 RuleKind::Metric
                 | RuleKind::NotReadyOverrun
@@ -502,7 +507,9 @@ mod tests {
                 Level::Warning | Level::Critical => LEVELS.contains(&l),
             };
             let role = match r {
-                Role::TeamLead | Role::Supervisor | Role::Manager => ROLES.contains(&r),
+                EscalationTier::TeamLead | EscalationTier::Supervisor | EscalationTier::Manager => {
+                    TIERS.contains(&r)
+                }
             };
             kind && comparison && level && role
         };
@@ -510,14 +517,14 @@ mod tests {
             RuleKind::DroppedCalls,
             Comparison::Above,
             Level::Critical,
-            Role::Manager
+            EscalationTier::Manager
         ));
         assert_eq!(
             (
                 RULE_KINDS.len(),
                 COMPARISONS.len(),
                 LEVELS.len(),
-                ROLES.len()
+                TIERS.len()
             ),
             (5, 2, 2, 3)
         );

@@ -7,7 +7,6 @@ use std::str::FromStr;
 use floorwatch_core::Millis;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A local time of day, `HH:MM` or `HH:MM:SS`, from `00:00` to `24:00` inclusive (`24:00` is
 /// the end of the day, for a shift or an opening time that runs to midnight).
@@ -105,18 +104,7 @@ impl fmt::Display for ClockTime {
     }
 }
 
-impl Serialize for ClockTime {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for ClockTime {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+floorwatch_core::serde_via_str!(ClockTime);
 
 #[cfg(test)]
 mod tests {

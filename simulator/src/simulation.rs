@@ -388,7 +388,7 @@ impl Simulation {
         }
 
         if habits.not_ready_per_hour > 0.0 {
-            let mean_gap_ms = 3_600_000.0 / habits.not_ready_per_hour;
+            let mean_gap_ms = floorwatch_core::time::HOUR_MS as f64 / habits.not_ready_per_hour;
             let mut t = sign_in as f64;
             loop {
                 let gap: f64 = Exp1.sample(&mut self.rng);

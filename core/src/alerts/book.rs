@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::rules::{Comparison, Level, Role, RuleKind};
+use super::rules::{Comparison, EscalationTier, Level, RuleKind};
 use crate::event::{Millis, NotReadyReason};
 use crate::scope::{Scope, Window};
 
@@ -55,7 +55,7 @@ pub struct Alert {
     pub cleared_at: Option<Millis>,
     /// Position in the rule's escalation chain (0: the first role, told at the raise).
     pub escalation_step: usize,
-    pub escalated_to: Role,
+    pub escalated_to: EscalationTier,
     pub escalated_at: Millis,
     /// The time of the latest change.
     pub updated_at: Millis,
@@ -95,7 +95,7 @@ pub enum AlertChange {
         id: String,
         at: Millis,
         step: usize,
-        role: Role,
+        role: EscalationTier,
     },
     Acknowledged {
         id: String,

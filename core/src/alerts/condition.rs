@@ -6,9 +6,10 @@
 //! same boundaries with the same figures decide the same way on every replay.
 
 use super::book::Alert;
-use super::rules::{CompiledRule, Level, Role};
+use super::rules::{CompiledRule, EscalationTier, Level};
 use crate::event::{Millis, NotReadyReason};
 use crate::scope::{Scope, Window};
+use crate::time::MINUTE_MS;
 
 /// What a rule reads for one condition at one boundary.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,7 +163,7 @@ pub(crate) fn escalations_due(
     rule: &CompiledRule,
     at: Millis,
     quiet: bool,
-) -> Vec<(usize, Role)> {
+) -> Vec<(usize, EscalationTier)> {
     if quiet || alert.acknowledged.is_some() || !alert.is_open() {
         return Vec::new();
     }
@@ -170,7 +171,7 @@ pub(crate) fn escalations_due(
         .iter()
         .enumerate()
         .skip(alert.escalation_step + 1)
-        .take_while(|(_, step)| at - alert.raised_at >= Millis::from(step.after_min) * 60_000)
+        .take_while(|(_, step)| at - alert.raised_at >= Millis::from(step.after_min) * MINUTE_MS)
         .map(|(i, step)| (i, step.role))
         .collect()
 }

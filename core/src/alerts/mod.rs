@@ -32,8 +32,8 @@ pub use batch::{Notice, NotificationBatch};
 pub use book::{Acknowledgement, Alert, AlertBook, AlertChange, AlertError, ChangeKind};
 pub use metric::Metric;
 pub use rules::{
-    AlertRule, AlertsConfig, Comparison, EscalationStep, Level, QuietHours, Role, RuleError,
-    RuleKind, RuleScope, Threshold, default_escalation, default_rules,
+    AlertRule, AlertsConfig, Comparison, EscalationStep, EscalationTier, Level, QuietHours,
+    RuleError, RuleKind, RuleScope, Threshold, default_escalation, default_rules,
 };
 pub use text::{batch_text, local_time};
 pub use webhook::{WebhookFormat, webhook_body};
@@ -146,7 +146,7 @@ impl Alerts {
             observed: Observations::new(keep_arrivals, keep_short_talk, keep_not_ready),
             runs: BTreeMap::new(),
             book: AlertBook::default(),
-            batcher: Batcher::new(Millis::from(config.batch_s) * 1000),
+            batcher: Batcher::new(Millis::from(config.batch_s) * crate::time::SECOND_MS),
             evaluated_to: None,
             watching_since: None,
             rest_until: None,
@@ -460,7 +460,10 @@ fn raise(rule: &CompiledRule, key: &str, reading: &Reading, level: Level, at: Mi
         Check::Metric { comparison, .. } => *comparison,
         _ => Comparison::Above,
     };
-    let first = rule.escalation.first().map_or(Role::TeamLead, |s| s.role);
+    let first = rule
+        .escalation
+        .first()
+        .map_or(EscalationTier::TeamLead, |s| s.role);
     let detail = &reading.detail;
     Alert {
         id: format!("{key}@{at}"),

@@ -32,10 +32,11 @@ use super::{Alerts, EVALUATION_PERIOD_MS};
 use crate::engine::Engine;
 use crate::event::Millis;
 use crate::scope::{Scope, Window};
+use crate::time::MINUTE_MS;
 
 /// How long after the latest event every rolling window (60 minutes at most, counted in whole
 /// minutes) and interval window (30 minutes at most) reads empty: with a minute to spare.
-pub(crate) const SETTLE_MS: Millis = 62 * 60_000;
+pub(crate) const SETTLE_MS: Millis = 62 * MINUTE_MS;
 
 impl Alerts {
     /// After evaluating boundary `at`: the first later boundary whose evaluation could change
@@ -113,7 +114,7 @@ impl Alerts {
                     timer(
                         alert
                             .raised_at
-                            .saturating_add(Millis::from(step.after_min) * 60_000),
+                            .saturating_add(Millis::from(step.after_min) * MINUTE_MS),
                     );
                 }
             }

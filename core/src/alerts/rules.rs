@@ -16,6 +16,7 @@ use super::metric::Metric;
 use crate::event::{Millis, NotReadyReason};
 use crate::org::Organisation;
 use crate::scope::{Scope, Window};
+use crate::time::{MINUTE_MS, SECOND_MS};
 
 /// The `[alerts]` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,15 +60,15 @@ fn default_batch_s() -> u32 {
 pub fn default_escalation() -> Vec<EscalationStep> {
     vec![
         EscalationStep {
-            role: Role::TeamLead,
+            role: EscalationTier::TeamLead,
             after_min: 0,
         },
         EscalationStep {
-            role: Role::Supervisor,
+            role: EscalationTier::Supervisor,
             after_min: 10,
         },
         EscalationStep {
-            role: Role::Manager,
+            role: EscalationTier::Manager,
             after_min: 30,
         },
     ]
@@ -226,10 +227,11 @@ impl Comparison {
     }
 }
 
-/// Who an alert is escalated to.
+/// Who an alert is escalated to: a tier of the escalation chain, named like the user roles it
+/// reaches but not one ([`crate::Role`] is what a user may do; this is who is told when).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub enum EscalationTier {
     /// 组长.
     TeamLead,
     /// 值班长.
@@ -238,12 +240,12 @@ pub enum Role {
     Manager,
 }
 
-impl Role {
+impl EscalationTier {
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::TeamLead => "team_lead",
-            Role::Supervisor => "supervisor",
-            Role::Manager => "manager",
+            EscalationTier::TeamLead => "team_lead",
+            EscalationTier::Supervisor => "supervisor",
+            EscalationTier::Manager => "manager",
         }
     }
 }
@@ -253,7 +255,7 @@ impl Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationStep {
-    pub role: Role,
+    pub role: EscalationTier,
     pub after_min: u32,
 }
 
@@ -313,18 +315,7 @@ impl FromStr for RuleScope {
     }
 }
 
-impl Serialize for RuleScope {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for RuleScope {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+crate::serde_via_str!(RuleScope);
 
 /// A threshold: a number in the metric's unit, or relative to the scope's service-level target
 /// (`"target"`, `"target-10"`, `"target+2"`: percentage points, for `service_level_pct` only).
@@ -832,7 +823,7 @@ fn compile_rule(
                 if min == 0 || min > MAX_SECONDS / 60 {
                     return Err(invalid(key, "must be 1 to 1440 minutes"));
                 }
-                allowance.insert(reason, Millis::from(min) * 60_000);
+                allowance.insert(reason, Millis::from(min) * MINUTE_MS);
             }
             filled.allowance_min = Some(given);
             filled.level = Some(level);
@@ -850,7 +841,7 @@ fn compile_rule(
             filled.silent_s = Some(silent_s);
             filled.level = Some(level);
             Check::SourceSilent {
-                silent: Millis::from(silent_s) * 1000,
+                silent: Millis::from(silent_s) * SECOND_MS,
                 sources: rule.sources.clone(),
                 level,
             }
@@ -889,9 +880,9 @@ fn compile_rule(
             filled.window_min = Some(window_min);
             filled.level = Some(level);
             Check::DroppedCalls {
-                short_talk: Millis::from(short_talk_s) * 1000,
+                short_talk: Millis::from(short_talk_s) * SECOND_MS,
                 count,
-                window: Millis::from(window_min) * 60_000,
+                window: Millis::from(window_min) * MINUTE_MS,
                 level,
             }
         }
@@ -932,8 +923,8 @@ fn compile_rule(
             kind,
             scope,
             check,
-            hold: Millis::from(hold_s) * 1000,
-            cooldown: Millis::from(cooldown_s) * 1000,
+            hold: Millis::from(hold_s) * SECOND_MS,
+            cooldown: Millis::from(cooldown_s) * SECOND_MS,
             quiet,
             escalation,
         },

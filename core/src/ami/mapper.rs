@@ -51,7 +51,7 @@ const RECENT: usize = 4096;
 use crate::event::PLAUSIBLE_TS;
 
 /// The longest duration (wait, talk, wrap-up) believed from a header: a week.
-const MAX_DURATION_MS: Millis = 7 * 24 * 3600 * 1000;
+const MAX_DURATION_MS: Millis = 7 * crate::time::DAY_MS;
 
 /// Canonical events produced, with their times, before ids are given.
 type Out = Vec<(Millis, EventKind)>;

@@ -167,7 +167,7 @@ mod tests {
         Clock {
             now: now_minute * MINUTE_MS,
             day_start,
-            next_day_start: day_start + 86_400_000,
+            next_day_start: day_start + crate::time::DAY_MS,
             oldest_minute: now_minute - (RING_MINUTES - 1),
         }
     }

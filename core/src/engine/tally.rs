@@ -7,10 +7,11 @@
 
 use std::collections::VecDeque;
 
-use crate::event::{AgentState, Millis};
+use crate::event::AgentState;
 use crate::service_level::ServiceLevelCounts;
 
-pub const MINUTE_MS: Millis = 60_000;
+pub(crate) use crate::time::MINUTE_MS;
+
 /// Minutes kept in the ring: the 60 of the longest rolling window plus the current one.
 pub const RING_MINUTES: i64 = 61;
 
