@@ -107,10 +107,10 @@ fn check_crate(source: &dyn Source) -> anyhow::Result<Vec<String>> {
                 continue;
             }
             for path in &module.paths {
-                if let Some(target) = tree.resolve(id, path) {
-                    if !tree.modules[target].test {
-                        graph.add(module.file, tree.modules[target].file, path.join("::"));
-                    }
+                if let Some(target) = tree.resolve(id, path)
+                    && !tree.modules[target].test
+                {
+                    graph.add(module.file, tree.modules[target].file, path.join("::"));
                 }
             }
         }
@@ -153,10 +153,8 @@ mod tests {
         fn list(&self, dir: &Path) -> Vec<PathBuf> {
             let mut names: BTreeSet<PathBuf> = BTreeSet::new();
             for path in self.0.keys() {
-                if let Ok(rest) = path.strip_prefix(dir) {
-                    if let Some(first) = rest.iter().next() {
-                        names.insert(dir.join(first));
-                    }
+                if let Some(first) = path.strip_prefix(dir).ok().and_then(|r| r.iter().next()) {
+                    names.insert(dir.join(first));
                 }
             }
             names.into_iter().collect()
