@@ -17,6 +17,7 @@ mod condition;
 mod kinds;
 mod metric;
 mod observed;
+mod period;
 mod rest;
 mod rules;
 mod text;
@@ -31,6 +32,7 @@ use serde::{Deserialize, Serialize};
 pub use batch::{Notice, NotificationBatch};
 pub use book::{Acknowledgement, Alert, AlertBook, AlertChange, AlertError, ChangeKind};
 pub use metric::Metric;
+pub use period::{EVALUATION_PERIOD_MS, boundaries};
 pub use rules::{
     AlertRule, AlertsConfig, Comparison, EscalationStep, EscalationTier, Level, QuietHours,
     RuleError, RuleKind, RuleScope, Threshold, default_escalation, default_rules,
@@ -52,21 +54,10 @@ use observed::Observations;
 use rules::{Check, CompiledRule};
 use tree::OrgTree;
 
-/// Alerts are evaluated at every multiple of this much event time (10 s: finer than any hold
-/// worth configuring, cheap enough to run 8,640 times for a replayed day).
-pub const EVALUATION_PERIOD_MS: Millis = 10_000;
-
 /// Longest `by` accepted with an acknowledgement, bytes.
 pub const MAX_ACK_BY: usize = 256;
 /// Longest acknowledgement note accepted, bytes.
 pub const MAX_ACK_NOTE: usize = 1000;
-
-/// The evaluation boundaries in `(after, up_to]`, in order: the times at which the server
-/// evaluates after ticking the engine to each.
-pub fn boundaries(after: Millis, up_to: Millis) -> impl Iterator<Item = Millis> {
-    let first = (after.div_euclid(EVALUATION_PERIOD_MS) + 1) * EVALUATION_PERIOD_MS;
-    (first..=up_to).step_by(EVALUATION_PERIOD_MS as usize)
-}
 
 /// What one evaluation boundary changed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -284,7 +275,17 @@ impl Alerts {
         let batch = self.batcher.close(at);
         self.rest_until = None;
         if !self.floor_busy {
-            match self.rest_after(engine, at) {
+            let timers = rest::Timers {
+                compiled: &self.compiled,
+                calendar: &self.calendar,
+                opening: self.opening.as_ref(),
+                observed: &self.observed,
+                runs: &self.runs,
+                book: &self.book,
+                batcher: &self.batcher,
+                watching_since: self.watching_since,
+            };
+            match timers.rest_after(engine, at) {
                 rest::Rest::Until(until) => self.rest_until = Some(until),
                 rest::Rest::Busy => self.floor_busy = true,
                 rest::Rest::Due => {}

@@ -14,7 +14,7 @@ use crate::figures::Applied;
 
 /// Arrivals are counted in slots of this length: the evaluation period, so "the last 5
 /// minutes" at a boundary is exact.
-const SLOT_MS: Millis = super::EVALUATION_PERIOD_MS;
+const SLOT_MS: Millis = super::period::EVALUATION_PERIOD_MS;
 use crate::time::MINUTE_MS;
 /// The span compared by the sudden-peak kind.
 pub(crate) const PEAK_SPAN_MS: Millis = 5 * MINUTE_MS;

@@ -12,6 +12,7 @@ use rustc_hash::FxHashMap;
 use super::agents::{Agents, PendingHandle};
 use super::clock::{Clock, minute_of};
 use super::floor::{CENTRE, Chain, Floor, QueueNo, ScopeIdx};
+use super::ids::id_hash;
 use super::tally::{Contribution, MINUTE_MS};
 use crate::event::Millis;
 
@@ -70,7 +71,7 @@ pub struct Ctx<'a> {
 impl Calls {
     fn record(&mut self, call: &str, at: Millis) -> &mut CallRecord {
         let next_serial = &mut self.next_serial;
-        let rec = self.records.entry(super::id_hash(call)).or_insert_with(|| {
+        let rec = self.records.entry(id_hash(call)).or_insert_with(|| {
             *next_serial += 1;
             CallRecord {
                 serial: *next_serial,
@@ -263,7 +264,7 @@ impl Calls {
                 flush_handle(ctx.floor, ctx.clock, p, 0);
             }
             a.pending = Some(PendingHandle {
-                call: super::id_hash(call),
+                call: id_hash(call),
                 ended_at: at,
                 handle_ms: talk + hold,
                 chain,
@@ -284,7 +285,7 @@ impl Calls {
         let (agent, queue) = (rec.agent, rec.queue);
         let Some(agent) = agent else { return };
         let chain = handling_chain(ctx, agent, queue);
-        let key = super::id_hash(call);
+        let key = id_hash(call);
         let pending = ctx
             .agents
             .get_mut(agent)

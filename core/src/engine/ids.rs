@@ -7,9 +7,17 @@
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHasher};
 
 const INLINE: usize = 23;
+
+/// A stable 64-bit hash of an id (FxHash is seedless, so the same everywhere): how the engine
+/// remembers event and call ids without keeping the strings.
+pub(super) fn id_hash(id: &str) -> u64 {
+    let mut h = FxHasher::default();
+    id.hash(&mut h);
+    h.finish()
+}
 
 /// An id, inline when short.
 #[derive(Debug, Clone)]

@@ -14,9 +14,7 @@ mod readout;
 mod state_time;
 mod tally;
 
-use std::hash::{Hash, Hasher};
-
-use rustc_hash::{FxHashSet, FxHasher};
+use rustc_hash::FxHashSet;
 
 use crate::calendar::CentreCalendar;
 use crate::event::{Event, EventKind, Millis};
@@ -28,6 +26,7 @@ use agents::{AgentRecord, Agents, OpenState};
 use calls::{Calls, Ctx, Outcome};
 use clock::{Clock, minute_of};
 use floor::{Floor, ScopeIdx};
+use ids::id_hash;
 
 /// Borrows the parts of the engine the call table works on.
 macro_rules! ctx {
@@ -70,6 +69,16 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// What reading a window needs, lent to `readout`.
+    fn parts(&self) -> readout::Parts<'_> {
+        readout::Parts {
+            calendar: &self.calendar,
+            clock: &self.clock,
+            floor: &self.floor,
+            agents: &self.agents,
+        }
+    }
+
     /// An engine for `org`, which must validate.
     pub fn new(org: &Organisation) -> Result<Engine, OrgError> {
         org.validate()?;
@@ -289,7 +298,7 @@ impl Engine {
             .floor
             .index(scope)
             .ok_or_else(|| EngineError::UnknownScope(scope.clone()))?;
-        Ok(readout::figures(self, idx, window))
+        Ok(readout::figures(&self.parts(), idx, window))
     }
 
     /// Every agent known, configured or seen, in id order.
@@ -297,7 +306,7 @@ impl Engine {
         let mut all: Vec<&AgentRecord> = self.agents.iter().collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));
         all.into_iter()
-            .map(|a| readout::agent_view(self, a))
+            .map(|a| readout::agent_view(&self.parts(), a))
             .collect()
     }
 
@@ -312,7 +321,7 @@ impl Engine {
         inside.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(inside
             .into_iter()
-            .map(|a| readout::agent_view(self, a))
+            .map(|a| readout::agent_view(&self.parts(), a))
             .collect())
     }
 
@@ -329,7 +338,9 @@ impl Engine {
     /// One agent's view, if the agent is known.
     pub fn agent_view(&self, id: &str) -> Option<AgentView> {
         let idx = self.floor.agents.get(id)?;
-        self.agents.get(*idx).map(|a| readout::agent_view(self, a))
+        self.agents
+            .get(*idx)
+            .map(|a| readout::agent_view(&self.parts(), a))
     }
 
     /// Every queue known, configured or seen, in id order.
@@ -405,11 +416,4 @@ impl Engine {
             calls::flush_handle(&mut self.floor, &self.clock, p, 0);
         }
     }
-}
-
-/// A stable 64-bit hash of an id (FxHash is seedless, so the same everywhere).
-fn id_hash(id: &str) -> u64 {
-    let mut h = FxHasher::default();
-    id.hash(&mut h);
-    h.finish()
 }

@@ -17,7 +17,6 @@ mod tree;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
 use clap::Args;
 
 use graph::Graph;
@@ -56,7 +55,9 @@ pub(crate) fn run(args: &CheckImportsArgs) -> anyhow::Result<()> {
         failed += cycles.len();
     }
     if failed > 0 {
-        bail!("{failed} import cycle(s)");
+        // A plain message, not an error with a backtrace: the cycles above are the report.
+        eprintln!("{failed} import cycle(s)");
+        std::process::exit(1);
     }
     Ok(())
 }

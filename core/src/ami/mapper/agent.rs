@@ -4,7 +4,7 @@
 //! Every change goes through [`Agent::set_state`], which emits `agent_state` only when the state
 //! or reason actually changes: Asterisk repeats a member's status once per queue.
 
-use super::Out;
+use super::out::Out;
 use crate::event::{AgentState, EventKind, Millis, NotReadyReason};
 use crate::queue_log::pause_reason;
 

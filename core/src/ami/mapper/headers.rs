@@ -1,9 +1,11 @@
 //! Reading the headers of AMI events, across Asterisk versions (1.8 / 11 names and 12+ names).
 
-use super::{MAX_DURATION_MS, PLAUSIBLE_TS};
 use crate::ami::AmiMessage;
 use crate::caller::CallerNumber;
-use crate::event::{MAX_FIELD_LEN, Millis};
+use crate::event::{MAX_FIELD_LEN, Millis, PLAUSIBLE_TS};
+
+/// The longest duration (wait, talk, wrap-up) believed from a header: a week.
+const MAX_DURATION_MS: Millis = 7 * crate::time::DAY_MS;
 
 /// The member an agent event names: its member name, else its interface. Member names are what
 /// queue_log writes in its agent field, so both feeds name an agent alike.
