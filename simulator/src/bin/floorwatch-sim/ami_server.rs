@@ -39,7 +39,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::DayArgs;
+use crate::args::DayArgs;
 use crate::pacing::Speed;
 
 /// At `--speed max`, a client that logged in but has not asked QueueStatus gets the day

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use floorwatch_sim::Simulation;
 
-use crate::DayArgs;
+use crate::args::DayArgs;
 use crate::format::{EventWriter, Format, create_output};
 use crate::progress::{Progress, Span, Summary, local_clock, rate};
 

@@ -77,7 +77,7 @@ impl IngestClient {
     pub async fn send(
         &mut self,
         lines: &[String],
-        stop: &crate::stream::Stop,
+        stop: &crate::stop::Stop,
     ) -> Result<IngestReply> {
         let mut body = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
         for line in lines {
