@@ -211,7 +211,7 @@ pub fn sign_in_page_html(lang: Lang, reason: Option<&str>, user: &str) -> String
         ),
         lang.t(Key::SignInButton),
         lang.t(Key::PairScreen),
-        crate::header::lang_switch_html(lang)
+        crate::i18n::lang_switch_html(lang)
     )
 }
 

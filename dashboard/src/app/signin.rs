@@ -8,7 +8,8 @@
 
 use leptos::prelude::*;
 
-use super::{Auth, Shell, http};
+use super::context::{Auth, Shell};
+use super::http;
 use crate::session::{Credentials, SESSION_PATH, SessionInfo, sign_in_error, sign_in_page_html};
 
 /// The value of the form field `[data-control=NAME]` (empty when there is none).
@@ -64,7 +65,7 @@ pub fn SignIn(reason: Option<String>) -> impl IntoView {
         <main
             class="signin panel"
             on:submit=submit
-            on:click=super::control_clicked(shell)
+            on:click=super::controls::control_clicked(shell)
             inner_html=move || {
                 // The name typed so far, read before the page is rewritten in the new language.
                 sign_in_page_html(shell.lang.get(), reason.as_deref(), &field_value("user"))

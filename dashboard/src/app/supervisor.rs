@@ -7,7 +7,7 @@ use std::rc::Rc;
 use floorwatch_core::{Scope, Window};
 use leptos::prelude::*;
 
-use super::Ctx;
+use super::context::Ctx;
 use super::dom_batch::{self, NodeId};
 use super::widgets::FigureCell;
 use crate::agents::{self, StateFilter};
