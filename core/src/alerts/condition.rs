@@ -6,7 +6,8 @@
 //! same boundaries with the same figures decide the same way on every replay.
 
 use super::book::Alert;
-use super::rules::{CompiledRule, EscalationTier, Level};
+use super::compiled::CompiledRule;
+use super::rules::{EscalationTier, Level};
 use crate::event::{Millis, NotReadyReason};
 use crate::scope::{Scope, Window};
 use crate::time::MINUTE_MS;

@@ -7,20 +7,27 @@
 //! moves by events or by the wall clock. So a day replayed at any speed raises the same alerts
 //! at the same event times.
 //!
-//! Reading order: `rules` (the config and its defaults), `kinds` (what each rule reads),
-//! `condition` (hold, hysteresis, cool-down, quiet hours, escalation), `book` (alerts and their
-//! changes), `batch` and `webhook` (notifications).
+//! Reading order: `rules` (the config; `rule_scope` and `threshold` for its string values,
+//! `defaults` for the built-in rules), `compile` (checking each rule into a `compiled` check),
+//! `kinds` (what each rule reads), `condition` (hold, hysteresis, cool-down, quiet hours,
+//! escalation), `book` (alerts and their changes), `batch` and `webhook` (notifications).
 
 mod batch;
 mod book;
+mod compile;
+mod compiled;
 mod condition;
+mod defaults;
 mod kinds;
 mod metric;
 mod observed;
 mod period;
 mod rest;
+mod rule_error;
+mod rule_scope;
 mod rules;
 mod text;
+mod threshold;
 mod tree;
 mod webhook;
 
@@ -31,13 +38,17 @@ use serde::{Deserialize, Serialize};
 
 pub use batch::{Notice, NotificationBatch};
 pub use book::{Acknowledgement, Alert, AlertBook, AlertChange, AlertError, ChangeKind};
+pub use defaults::default_rules;
 pub use metric::Metric;
 pub use period::{EVALUATION_PERIOD_MS, boundaries};
+pub use rule_error::RuleError;
+pub use rule_scope::RuleScope;
 pub use rules::{
     AlertRule, AlertsConfig, Comparison, EscalationStep, EscalationTier, Level, QuietHours,
-    RuleError, RuleKind, RuleScope, Threshold, default_escalation, default_rules,
+    RuleKind, default_escalation,
 };
 pub use text::{batch_text, local_time};
+pub use threshold::Threshold;
 pub use webhook::{WebhookFormat, webhook_body};
 
 use crate::calendar::CentreCalendar;
@@ -48,10 +59,10 @@ use crate::opening_hours::OpeningHours;
 use crate::org::Organisation;
 use crate::scope::Scope;
 use batch::Batcher;
+use compiled::{Check, CompiledRule};
 use condition::{Reading, Run, Step};
 use kinds::Look;
 use observed::Observations;
-use rules::{Check, CompiledRule};
 use tree::OrgTree;
 
 /// Longest `by` accepted with an acknowledgement, bytes.
@@ -113,7 +124,7 @@ impl Alerts {
             key: "centre.opening_hours".into(),
             problem: e.to_string(),
         })?;
-        let (rules, compiled) = rules::compile(config, org)?;
+        let (rules, compiled) = compile::compile(config, org)?;
         let keep_arrivals = compiled
             .iter()
             .any(|r| matches!(r.check, Check::SuddenPeak { .. }));

@@ -31,10 +31,10 @@ use std::collections::BTreeMap;
 
 use super::batch::Batcher;
 use super::book::AlertBook;
+use super::compiled::{Check, CompiledRule, DaySecond};
 use super::condition::Run;
 use super::observed::Observations;
 use super::period::EVALUATION_PERIOD_MS;
-use super::rules::{Check, CompiledRule, DaySecond};
 use crate::calendar::CentreCalendar;
 use crate::engine::Engine;
 use crate::event::Millis;
