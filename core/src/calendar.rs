@@ -10,12 +10,16 @@ use jiff::{Timestamp, Zoned};
 
 use crate::event::Millis;
 
+/// A time zone or reset time that cannot make a calendar.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
+    /// Not an IANA zone name.
     #[error("unknown time zone `{0}` (expected an IANA name such as Asia/Shanghai)")]
     Zone(String),
+    /// Not `HH:MM`.
     #[error("`{0}` is not a time of day HH:MM")]
     ResetTime(String),
+    /// A time the zone cannot convert.
     #[error("time {0} ms is out of range")]
     Range(Millis),
 }
@@ -28,6 +32,7 @@ pub struct CentreCalendar {
 }
 
 impl CentreCalendar {
+    /// The calendar of `zone` (IANA name) with days starting at `reset_time` (`HH:MM`) local.
     pub fn new(zone: &str, reset_time: &str) -> Result<Self, CalendarError> {
         let tz = TimeZone::get(zone).map_err(|_| CalendarError::Zone(zone.to_string()))?;
         let reset = parse_hhmm(reset_time)
@@ -35,6 +40,7 @@ impl CentreCalendar {
         Ok(CentreCalendar { tz, reset })
     }
 
+    /// UTC days from midnight: the fallback when a configured calendar cannot be made.
     pub fn utc() -> Self {
         CentreCalendar {
             tz: TimeZone::UTC,
@@ -42,6 +48,7 @@ impl CentreCalendar {
         }
     }
 
+    /// The centre's time zone.
     pub fn time_zone(&self) -> &TimeZone {
         &self.tz
     }

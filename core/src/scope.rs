@@ -9,11 +9,17 @@ use std::str::FromStr;
 /// tree, or one agent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
+    /// The whole centre.
     Centre,
+    /// A site, by id.
     Site(String),
+    /// A group, by id.
     Group(String),
+    /// A team, by id.
     Team(String),
+    /// A queue, by id.
     Queue(String),
+    /// An agent, by id.
     Agent(String),
 }
 
@@ -52,12 +58,15 @@ impl fmt::Display for Scope {
     }
 }
 
+/// A scope or window that does not parse (in a subscription, a URL or a rule).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeError {
     #[error(
         "unknown scope `{0}`: expected `centre` or one of site:ID, group:ID, team:ID, queue:ID, agent:ID"
     )]
+    /// Not `centre` nor `KIND:ID`.
     Syntax(String),
+    /// Not one of the windows.
     #[error("unknown window `{0}`: expected one of 15m, 30m, 60m, interval15, interval30, today")]
     Window(String),
 }
@@ -106,6 +115,7 @@ pub enum Window {
 }
 
 impl Window {
+    /// Every window, in the order screens offer them.
     pub const ALL: [Window; 6] = [
         Window::Rolling15,
         Window::Rolling30,
@@ -115,6 +125,7 @@ impl Window {
         Window::Today,
     ];
 
+    /// The window's name on the wire and in URLs (`15m`, `today`).
     pub fn as_str(self) -> &'static str {
         match self {
             Window::Rolling15 => "15m",

@@ -75,10 +75,15 @@ pub const HISTORY_MINUTES: usize = 60;
 pub enum LiveFrame {
     /// Everything the subscription covers, as of `now`. Replaces all client state.
     Snapshot {
+        /// The frame's number: each frame is one after the last.
         seq: u64,
+        /// The server's clock, event time.
         now: Millis,
+        /// Figures of every subscribed scope and window.
         figures: Vec<Figures>,
+        /// Agents of the subscribed scopes.
         agents: Vec<AgentView>,
+        /// Queues inside the user's subtree.
         queues: Vec<QueueView>,
         /// Up to the last 60 minutes of per-minute points for each subscribed figure scope,
         /// for sparklines.
@@ -90,7 +95,9 @@ pub enum LiveFrame {
     },
     /// Only what changed since the previous frame.
     Delta {
+        /// The frame's number: each frame is one after the last.
         seq: u64,
+        /// The server's clock, event time.
         now: Millis,
         /// Figures (scope, window) whose values changed.
         figures: Vec<Figures>,
@@ -104,12 +111,23 @@ pub enum LiveFrame {
         alerts: Vec<Alert>,
     },
     /// Nothing changed; the connection and the server's clock are alive.
-    Heartbeat { seq: u64, now: Millis },
+    Heartbeat {
+        /// The frame's number.
+        seq: u64,
+        /// The server's clock, event time.
+        now: Millis,
+    },
     /// The subscription was refused (unknown scope, not permitted, malformed).
-    Error { seq: u64, message: String },
+    Error {
+        /// The frame's number.
+        seq: u64,
+        /// What was refused, in plain words.
+        message: String,
+    },
 }
 
 impl LiveFrame {
+    /// The frame's number, whatever its kind.
     pub fn seq(&self) -> u64 {
         match self {
             LiveFrame::Snapshot { seq, .. }
@@ -123,7 +141,9 @@ impl LiveFrame {
 /// Per-minute points of one scope, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScopeHistory {
+    /// The scope the points are for.
     pub scope: Scope,
+    /// Oldest first, one a minute.
     pub points: Vec<MinutePoint>,
 }
 
@@ -143,9 +163,11 @@ pub struct MinutePoint {
 /// accepted only once it is journaled.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestReply {
+    /// Events recorded (journaled and applied).
     pub accepted: u64,
     /// Ids seen before: not applied again.
     pub duplicate: u64,
+    /// Lines refused, each listed in `errors`.
     pub rejected: u64,
     /// One entry per rejected line, in line order.
     pub errors: Vec<IngestLineError>,
@@ -156,6 +178,7 @@ pub struct IngestReply {
 pub struct IngestLineError {
     /// 1-based line number in an NDJSON body, or 1-based position in a JSON array.
     pub line: u64,
+    /// Why it was refused.
     pub reason: String,
 }
 

@@ -43,14 +43,17 @@ impl AlertBook {
         }
     }
 
+    /// The alert with this id, open or cleared.
     pub fn get(&self, id: &str) -> Option<&Alert> {
         self.alerts.get(id)
     }
 
+    /// How many alerts the page holds.
     pub fn len(&self) -> usize {
         self.alerts.len()
     }
 
+    /// Whether the page holds no alert.
     pub fn is_empty(&self) -> bool {
         self.alerts.is_empty()
     }
@@ -153,6 +156,7 @@ impl Text {
     }
 }
 
+/// The label of an alert level.
 pub fn level_key(level: Level) -> Key {
     match level {
         Level::Warning => Key::AlertLevelWarning,
@@ -160,6 +164,7 @@ pub fn level_key(level: Level) -> Key {
     }
 }
 
+/// The label of an escalation tier ("told: supervisor").
 pub fn tier_key(role: EscalationTier) -> Key {
     match role {
         EscalationTier::TeamLead => Key::RoleTeamLead,
@@ -351,7 +356,9 @@ pub fn banner_html(alerts: &[&Alert], lang: Lang, scope: impl Fn(&Alert) -> Stri
 /// user as the one who acknowledged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AckRequest<'a> {
+    /// The alert acknowledged.
     pub id: &'a str,
+    /// What the acknowledger wrote.
     pub note: &'a str,
 }
 

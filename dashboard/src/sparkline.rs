@@ -5,6 +5,7 @@ use floorwatch_core::wire::{HISTORY_MINUTES, MinutePoint};
 
 /// The sparkline's drawing box: `viewBox="0 0 WIDTH HEIGHT"`, stretched by CSS.
 pub const WIDTH: f64 = 600.0;
+/// See [`WIDTH`].
 pub const HEIGHT: f64 = 100.0;
 
 /// Which series of the per-minute points.

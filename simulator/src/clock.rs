@@ -15,14 +15,18 @@ pub struct ClockTime {
     seconds: u32,
 }
 
+/// Seconds in a day of the clock (24:00 is the end of the last).
 pub const DAY_SECONDS: u32 = 86_400;
 
 impl ClockTime {
+    /// 00:00, the start of the day.
     pub const MIDNIGHT: ClockTime = ClockTime { seconds: 0 };
+    /// 24:00, the end of the day.
     pub const END_OF_DAY: ClockTime = ClockTime {
         seconds: DAY_SECONDS,
     };
 
+    /// The time `seconds` after midnight (at most [`DAY_SECONDS`]).
     pub const fn from_seconds(seconds: u32) -> ClockTime {
         ClockTime { seconds }
     }
@@ -55,6 +59,7 @@ impl ClockTime {
     }
 }
 
+/// A clock time that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a time of day HH:MM (00:00 to 24:00)")]
 pub struct ClockTimeError(String);

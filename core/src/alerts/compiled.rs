@@ -28,7 +28,7 @@ pub(crate) struct CompiledRule {
 
 impl CompiledRule {
     /// Whether local second-of-day `t` falls in the rule's quiet hours.
-    pub fn quiet_at(&self, t: DaySecond) -> bool {
+    pub(super) fn quiet_at(&self, t: DaySecond) -> bool {
         self.quiet.iter().any(|&(from, to)| {
             if from < to {
                 (from..to).contains(&t)

@@ -73,6 +73,7 @@ pub const MAX_ACK_NOTE: usize = 1000;
 /// What one evaluation boundary changed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
+    /// The boundary evaluated, event time.
     pub at: Millis,
     /// In order; journal them, push them to the wallboard.
     pub changes: Vec<AlertChange>,
@@ -83,6 +84,7 @@ pub struct Evaluation {
 /// What [`Alerts::restore`] made of a journal of changes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RestoreReport {
+    /// Changes applied to the book.
     pub applied: u64,
     /// Changes that did not fit the book (a repeat, an unknown id): skipped.
     pub skipped: u64,
@@ -372,10 +374,12 @@ impl Alerts {
             .collect()
     }
 
+    /// The alert with this id, open or cleared.
     pub fn alert(&self, id: &str) -> Option<&Alert> {
         self.book.get(id)
     }
 
+    /// Every alert raised, for listing.
     pub fn book(&self) -> &AlertBook {
         &self.book
     }

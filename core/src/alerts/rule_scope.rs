@@ -9,10 +9,15 @@ use crate::scope::Scope;
 /// Every scope of one kind, or one scope.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RuleScope {
+    /// Every queue, each its own alert.
     EveryQueue,
+    /// Every team, each its own alert.
     EveryTeam,
+    /// Every group, each its own alert.
     EveryGroup,
+    /// Every site, each its own alert.
     EverySite,
+    /// One scope.
     One(Scope),
 }
 

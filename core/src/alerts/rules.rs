@@ -28,6 +28,7 @@ pub struct AlertsConfig {
     /// so a burst becomes one message (docs/ALERTS.md, "Notification batches").
     #[serde(default = "default_batch_s")]
     pub batch_s: u32,
+    /// The configured rules, in evaluation order.
     #[serde(default)]
     pub rules: Vec<AlertRule>,
 }
@@ -77,8 +78,10 @@ pub fn default_escalation() -> Vec<EscalationStep> {
 pub struct AlertRule {
     /// Unique; letters, digits, `-`, `_` and `.`. Part of every alert id the rule raises.
     pub id: String,
+    /// What the rule watches (`metric` unless set).
     #[serde(default)]
     pub kind: RuleKind,
+    /// `false` switches the rule off (a default rule, by its id).
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Where the rule looks: a scope (`queue:billing`, `team:t1`, `centre`) or every scope of a
@@ -90,12 +93,16 @@ pub struct AlertRule {
     /// A figure of docs/METRICS.md by its field name (see [`Metric`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric: Option<String>,
+    /// The window the figure is read over (`metric` rules; 30 minutes unless set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
+    /// Whether a breach is a value below or above the thresholds (`metric` rules).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+    /// Warning threshold (`metric` rules); at least one of `warning` and `critical`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<Threshold>,
+    /// Critical threshold (`metric` rules).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub critical: Option<Threshold>,
     /// An open alert clears once the value is back past this (hysteresis); defaults to the
@@ -146,6 +153,7 @@ pub struct AlertRule {
     /// Local times (the centre's zone) in which the rule raises and escalates nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiet_hours: Option<Vec<QuietHours>>,
+    /// Who is told, and when (the `[alerts]` chain unless set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation: Option<Vec<EscalationStep>>,
 }
@@ -170,6 +178,7 @@ pub enum RuleKind {
 }
 
 impl RuleKind {
+    /// The kind's name in config and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             RuleKind::Metric => "metric",
@@ -181,14 +190,18 @@ impl RuleKind {
     }
 }
 
+/// How bad an alert is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
+    /// Worth a look.
     Warning,
+    /// Needs action now.
     Critical,
 }
 
 impl Level {
+    /// The level's name in config and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Warning => "warning",
@@ -201,11 +214,14 @@ impl Level {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Comparison {
+    /// A breach is a value below the threshold (service level).
     Below,
+    /// A breach is a value above the threshold (waiting calls).
     Above,
 }
 
 impl Comparison {
+    /// The comparison's name in config and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Comparison::Below => "below",
@@ -236,6 +252,7 @@ pub enum EscalationTier {
 }
 
 impl EscalationTier {
+    /// The tier's name in config and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             EscalationTier::TeamLead => "team_lead",
@@ -250,7 +267,9 @@ impl EscalationTier {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationStep {
+    /// Who is told.
     pub role: EscalationTier,
+    /// Minutes after the raise, unacknowledged.
     pub after_min: u32,
 }
 
@@ -259,6 +278,8 @@ pub struct EscalationStep {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
+    /// Start, local `HH:MM` (inclusive).
     pub from: String,
+    /// End, local `HH:MM` (exclusive).
     pub to: String,
 }

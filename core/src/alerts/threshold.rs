@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// (`"target"`, `"target-10"`, `"target+2"`: percentage points, for `service_level_pct` only).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Threshold {
+    /// A number in the metric's unit.
     Value(f64),
     /// The scope's `service_level_target_pct` plus this many points, kept within 0..=100.
     Target(f64),

@@ -217,6 +217,7 @@ impl AmiMapper {
         self
     }
 
+    /// The `source` the mapper gives its events.
     pub fn source(&self) -> &str {
         &self.source
     }

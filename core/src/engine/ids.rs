@@ -72,7 +72,7 @@ impl Borrow<[u8]> for IdKey {
 
 /// A map from ids to `V`.
 #[derive(Debug, Clone)]
-pub struct IdMap<V>(FxHashMap<IdKey, V>);
+pub(super) struct IdMap<V>(FxHashMap<IdKey, V>);
 
 impl<V> Default for IdMap<V> {
     fn default() -> Self {
@@ -81,11 +81,11 @@ impl<V> Default for IdMap<V> {
 }
 
 impl<V> IdMap<V> {
-    pub fn get(&self, id: &str) -> Option<&V> {
+    pub(super) fn get(&self, id: &str) -> Option<&V> {
         self.0.get(id.as_bytes())
     }
 
-    pub fn insert(&mut self, id: &str, value: V) {
+    pub(super) fn insert(&mut self, id: &str, value: V) {
         self.0.insert(IdKey::new(id), value);
     }
 }

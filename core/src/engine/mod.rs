@@ -39,8 +39,10 @@ macro_rules! ctx {
     };
 }
 
+/// A question the engine cannot answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
+    /// No such scope in the organisation or in the events seen.
     #[error("unknown scope `{0}`")]
     UnknownScope(Scope),
 }
@@ -48,8 +50,11 @@ pub enum EngineError {
 /// Counters of what the engine did with the events it was given.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EngineCounters {
+    /// Events applied.
     pub applied: u64,
+    /// Events whose id was seen before: ignored.
     pub duplicates: u64,
+    /// Test events (`test: true`): journaled, never counted.
     pub test: u64,
     /// Agent-state events older than the state they would replace: the live state is kept.
     pub stale_agent_states: u64,
@@ -279,10 +284,12 @@ impl Engine {
         self.clock.now
     }
 
+    /// The centre's calendar: its zone and when its day starts.
     pub fn calendar(&self) -> &CentreCalendar {
         &self.calendar
     }
 
+    /// How many events were applied, ignored as duplicates or test.
     pub fn counters(&self) -> EngineCounters {
         self.counters
     }

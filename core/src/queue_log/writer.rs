@@ -41,6 +41,7 @@ struct AgentMemory {
 }
 
 impl QueueLogWriter {
+    /// A writer with no line written yet.
     pub fn new() -> QueueLogWriter {
         QueueLogWriter::default()
     }

@@ -11,7 +11,7 @@ use super::signin::field_value;
 use crate::audit;
 
 #[component]
-pub fn Audit() -> impl IntoView {
+pub(super) fn Audit() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     // The reply's text, read when shown (`audit::result_html`): a signal of a plain string is
     // in the bundle already, one of a parsed answer was not (BENCHMARKS.md, "Bundle size").

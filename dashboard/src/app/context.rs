@@ -11,7 +11,7 @@ use crate::session::SessionInfo;
 
 /// Whether someone is signed in on this page.
 #[derive(Clone, PartialEq)]
-pub enum Auth {
+pub(crate) enum Auth {
     /// Asking the server (`GET /api/v1/session`) at start.
     Checking,
     /// The sign-in page, with why the last session ended when it did not end by itself here.
@@ -21,7 +21,7 @@ pub enum Auth {
 
 /// What the page has before anyone signs in.
 #[derive(Clone, Copy)]
-pub struct Shell {
+pub(crate) struct Shell {
     pub route: RwSignal<Route>,
     pub lang: Memo<Lang>,
     pub auth: RwSignal<Auth>,
@@ -29,7 +29,7 @@ pub struct Shell {
 
 /// What every component of the signed-in app can reach.
 #[derive(Clone, Copy)]
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub store: Store,
     pub route: RwSignal<Route>,
     pub lang: Memo<Lang>,
@@ -41,26 +41,26 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn t(&self, key: Key) -> &'static str {
+    pub(crate) fn t(&self, key: Key) -> &'static str {
         self.lang.get().t(key)
     }
 
-    pub fn window(&self) -> Window {
+    pub(crate) fn window(&self) -> Window {
         self.route.with(Route::window_or_default)
     }
 
     /// The root of the user's subtree: where figures start.
-    pub fn root(&self) -> Scope {
+    pub(crate) fn root(&self) -> Scope {
         self.root.get_untracked()
     }
 
     /// Shows `route`: the hash changes, and the `hashchange` listener updates the page.
-    pub fn navigate(&self, route: Route) {
+    pub(crate) fn navigate(&self, route: Route) {
         navigate(route);
     }
 
     /// The display name of a scope: a queue's configured name, "Whole centre", a team's id.
-    pub fn scope_name(&self, scope: &Scope) -> String {
+    pub(crate) fn scope_name(&self, scope: &Scope) -> String {
         match scope {
             Scope::Centre => self.t(Key::ScopeCentre).to_string(),
             Scope::Queue(id) => self.store.queues.with(|qs| {

@@ -11,7 +11,7 @@ use super::signin::field_value;
 use crate::devices::{self, PAIR_PATH};
 
 #[component]
-pub fn Devices() -> impl IntoView {
+pub(super) fn Devices() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let note = RwSignal::new(String::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {

@@ -33,14 +33,14 @@ use crate::live::{ConnStatus, Plan};
 use crate::route::{Route, View};
 use crate::session::{self, Activity, RoleViews, SessionInfo};
 use connection::Connection;
-pub use context::{Auth, Ctx, Shell};
+pub(crate) use context::{Auth, Ctx, Shell};
 use controls::control_clicked;
 use session_check::check_session;
 use store::Store;
 
 /// Runs when the module is instantiated by the bundle's `index.html`.
 #[wasm_bindgen(start)]
-pub fn start() {
+pub(crate) fn start() {
     leptos::mount::mount_to_body(App);
 }
 

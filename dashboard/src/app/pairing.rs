@@ -17,7 +17,7 @@ use crate::i18n::Key;
 const POLL_EVERY: Duration = Duration::from_secs(2);
 
 /// Asks for a new pairing code and starts polling it.
-pub fn start(shell: Shell) {
+pub(super) fn start(shell: Shell) {
     http::request(
         "POST",
         PAIRING_PATH,

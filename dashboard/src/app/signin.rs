@@ -13,7 +13,7 @@ use super::http;
 use crate::session::{Credentials, SESSION_PATH, SessionInfo, sign_in_error, sign_in_page_html};
 
 /// The value of the form field `[data-control=NAME]` (empty when there is none).
-pub fn field_value(name: &str) -> String {
+pub(super) fn field_value(name: &str) -> String {
     document()
         .query_selector(&format!("[data-control={name}]"))
         .ok()
@@ -34,7 +34,7 @@ fn show_error(message: &str) {
 
 /// `reason`: why the last session ended, when it ended by itself (idle, shift end, ...).
 #[component]
-pub fn SignIn(reason: Option<String>) -> impl IntoView {
+pub(super) fn SignIn(reason: Option<String>) -> impl IntoView {
     let shell = expect_context::<Shell>();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -16,7 +16,7 @@ use crate::alerts::AlertBook;
 use crate::live::{self, ConnStatus, FigureBook, HistoryBook, ServerClock};
 
 #[derive(Clone, Copy)]
-pub struct Store {
+pub(crate) struct Store {
     pub figures: RwSignal<FigureBook>,
     pub history: RwSignal<HistoryBook>,
     pub queues: RwSignal<Vec<QueueView>>,
@@ -41,7 +41,7 @@ pub struct Store {
 }
 
 impl Store {
-    pub fn new() -> Store {
+    pub(crate) fn new() -> Store {
         let clock = RwSignal::new(ServerClock::default());
         let local_now = RwSignal::new(js_sys::Date::now());
         let now = Memo::new(move |_| clock.get().now(local_now.get()).div_euclid(1000) * 1000);
@@ -64,11 +64,11 @@ impl Store {
     }
 
     /// The server's clock now, ticking once a second.
-    pub fn server_now(&self) -> i64 {
+    pub(crate) fn server_now(&self) -> i64 {
         self.now.get()
     }
 
-    pub fn status(&self) -> ConnStatus {
+    pub(crate) fn status(&self) -> ConnStatus {
         live::status(
             self.open.get(),
             self.ever_live.get(),
@@ -78,28 +78,28 @@ impl Store {
     }
 
     /// Whether figures are too old to show as live (greyed out).
-    pub fn is_stale(&self) -> bool {
+    pub(crate) fn is_stale(&self) -> bool {
         live::is_stale(self.last_frame.get(), self.local_now.get())
     }
 
     /// The figures of `scope` over `window`, tracked.
-    pub fn figures_of(&self, scope: &Scope, window: Window) -> Option<Figures> {
+    pub(crate) fn figures_of(&self, scope: &Scope, window: Window) -> Option<Figures> {
         self.figures.with(|b| b.get(scope, window).cloned())
     }
 
     /// An agent's row signal, untracked (the row tracks it).
-    pub fn agent(&self, id: &str) -> Option<ArcRwSignal<AgentView>> {
+    pub(crate) fn agent(&self, id: &str) -> Option<ArcRwSignal<AgentView>> {
         self.agents.with_value(|m| m.get(id).cloned())
     }
 
     /// Re-runs every agent row (after the language, a filter or the clock's second changed).
-    pub fn touch_agents(&self) {
+    pub(crate) fn touch_agents(&self) {
         self.agents
             .with_value(|m| m.values().for_each(|s| s.notify()));
     }
 
     /// How many agents match `pred`, and how many there are; tracks every agent.
-    pub fn count_agents(&self, pred: impl Fn(&AgentView) -> bool) -> (usize, usize) {
+    pub(crate) fn count_agents(&self, pred: impl Fn(&AgentView) -> bool) -> (usize, usize) {
         self.agent_ids.track();
         self.agents.with_value(|m| {
             let matching = m.values().filter(|s| s.with(&pred)).count();
@@ -109,7 +109,7 @@ impl Store {
 
     /// Applies a frame the connection let through; returns whether the queues or teams it knows
     /// changed (the subscription may need widening).
-    pub fn apply(&self, frame: LiveFrame, received_at: f64) -> bool {
+    pub(crate) fn apply(&self, frame: LiveFrame, received_at: f64) -> bool {
         self.last_frame.set(Some(received_at));
         match frame {
             LiveFrame::Snapshot {
@@ -167,7 +167,7 @@ impl Store {
         }
     }
 
-    pub fn apply_delta(
+    pub(crate) fn apply_delta(
         &self,
         figures: Vec<Figures>,
         agents: Vec<AgentView>,

@@ -17,7 +17,7 @@ use crate::sort::{self, SortKey, SortOrder};
 use send_wrapper::SendWrapper;
 
 #[component]
-pub fn Supervisor() -> impl IntoView {
+pub(super) fn Supervisor() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = ctx.store;
     let queue_rows = Signal::derive(move || {

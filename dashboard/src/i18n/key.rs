@@ -8,10 +8,11 @@ macro_rules! keys {
         /// One label of the catalogue.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Key {
-            $($(#[$doc])* $key,)*
+            $(#[doc = concat!("The label `", stringify!($key), "`.")] $(#[$doc])* $key,)*
         }
 
         impl Key {
+            /// Every key, in declaration order: the completeness test walks it.
             pub const ALL: &'static [Key] = &[$(Key::$key,)*];
         }
     };

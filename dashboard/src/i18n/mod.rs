@@ -16,6 +16,7 @@ pub use key::Key;
 /// A language the wallboard speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
+    /// English.
     #[default]
     En,
     /// Simplified Chinese.
@@ -23,6 +24,7 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// Every language, in the order the switch offers them.
     pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
 
     /// The BCP 47 tag, for `<html lang>` and the `?lang=` parameter.
@@ -74,6 +76,7 @@ impl Lang {
         fill(self.t(key), args)
     }
 
+    /// The name of a window (`Last 15 minutes`).
     pub fn window(self, window: Window) -> &'static str {
         self.t(match window {
             Window::Rolling15 => Key::WindowRolling15,
@@ -98,6 +101,7 @@ impl Lang {
         })
     }
 
+    /// The name of a not-ready reason.
     pub fn reason(self, reason: NotReadyReason) -> &'static str {
         self.t(match reason {
             NotReadyReason::Break => Key::ReasonBreak,

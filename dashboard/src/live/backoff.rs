@@ -7,7 +7,9 @@ pub struct Backoff {
     attempt: u32,
 }
 
+/// The first reconnect delay, ms.
 pub const BACKOFF_FIRST_MS: f64 = 500.0;
+/// The longest reconnect delay, ms.
 pub const BACKOFF_MAX_MS: f64 = 10_000.0;
 
 impl Backoff {

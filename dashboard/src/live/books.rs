@@ -27,15 +27,18 @@ impl FigureBook {
         }
     }
 
+    /// The figures of `scope` over `window`, when the server sent them.
     pub fn get(&self, scope: &Scope, window: Window) -> Option<&Figures> {
         // BTreeMap lookups need the owned key shape; scopes are short.
         self.figures.get(&(scope.clone(), window))
     }
 
+    /// How many (scope, window) figures the book holds.
     pub fn len(&self) -> usize {
         self.figures.len()
     }
 
+    /// Whether the book holds none.
     pub fn is_empty(&self) -> bool {
         self.figures.is_empty()
     }
@@ -48,6 +51,7 @@ pub struct HistoryBook {
 }
 
 impl HistoryBook {
+    /// Replaces every scope's points with a snapshot's.
     pub fn replace(&mut self, history: Vec<ScopeHistory>) {
         self.points.clear();
         self.append(history);
@@ -71,6 +75,7 @@ impl HistoryBook {
         }
     }
 
+    /// The points of `scope`, oldest first (empty when none).
     pub fn get(&self, scope: &Scope) -> &[MinutePoint] {
         self.points.get(scope).map_or(&[], Vec::as_slice)
     }

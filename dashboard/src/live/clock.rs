@@ -12,6 +12,7 @@ pub struct ServerClock {
 }
 
 impl ServerClock {
+    /// The server's clock now, from the browser's `local_now_ms`.
     pub fn now(&self, local_now_ms: f64) -> i64 {
         if self.server_ms == 0 {
             return local_now_ms as i64;

@@ -6,6 +6,7 @@ use floorwatch_core::wire::LiveFrame;
 /// What to do with an incoming frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
+    /// The next frame in order: apply it.
     Apply,
     /// A frame sent before the snapshot we are waiting for: its contents are superseded.
     Ignore,
@@ -27,6 +28,7 @@ impl FrameOrder {
         self.awaiting_snapshot = true;
     }
 
+    /// What to do with `frame`, given the frames before it.
     pub fn check(&mut self, frame: &LiveFrame) -> Verdict {
         let seq = frame.seq();
         match frame {

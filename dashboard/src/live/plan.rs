@@ -14,7 +14,9 @@ use crate::route::View;
 /// the queues and agents inside it, so nothing outside it is ever asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
+    /// The view shown.
     pub view: View,
+    /// The window chosen.
     pub window: Window,
     /// The root of the signed-in user's subtree (`SessionInfo::scope`).
     pub root: Scope,
@@ -25,6 +27,7 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The subscription for the queues and teams heard of so far.
     pub fn subscribe(&self, queues: &[QueueView], teams: &BTreeSet<String>) -> Subscribe {
         let mut subs: BTreeSet<Subscription> = BTreeSet::new();
         let queue_scopes = queues.iter().map(|q| Scope::Queue(q.id.clone()));

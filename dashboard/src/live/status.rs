@@ -25,6 +25,7 @@ pub fn is_stale(last_frame_ms: Option<f64>, now_ms: f64) -> bool {
     last_frame_ms.is_none_or(|t| now_ms - t > STALE_AFTER_MS)
 }
 
+/// How the connection looks: `open` socket, ever had a snapshot, and how old the last frame is.
 pub fn status(open: bool, ever_live: bool, last_frame_ms: Option<f64>, now_ms: f64) -> ConnStatus {
     match (open, ever_live) {
         (true, _) if !is_stale(last_frame_ms, now_ms) => ConnStatus::Live,

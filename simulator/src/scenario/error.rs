@@ -6,26 +6,37 @@ use std::path::PathBuf;
 /// Why a scenario was refused. Each names where it came from and the key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
+    /// Neither a preset nor a file.
     #[error("unknown scenario preset `{0}` (expected small, medium or large, or a .toml file)")]
     UnknownPreset(String),
+    /// The file could not be read.
     #[error("cannot read scenario {}: {source}", path.display())]
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why.
         source: std::io::Error,
     },
     /// Not valid TOML, or a value of the wrong type or an unknown key.
     #[error("{origin}: {}{message}{}", key_prefix(key), line_suffix(*line))]
     Toml {
+        /// Where the scenario came from.
         origin: String,
+        /// The key at fault (empty when the text itself is wrong).
         key: String,
+        /// What is wrong.
         message: String,
+        /// The line, when known.
         line: Option<usize>,
     },
     /// Well-formed TOML whose values do not make a centre.
     #[error("{origin}: {key}: {problem}")]
     Invalid {
+        /// Where the scenario came from.
         origin: String,
+        /// The key at fault.
         key: String,
+        /// What is wrong.
         problem: String,
     },
 }

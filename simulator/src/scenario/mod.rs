@@ -95,10 +95,12 @@ impl Scenario {
         Ok(scenario)
     }
 
+    /// The scenario's name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// What the scenario is for, in a sentence.
     pub fn description(&self) -> &str {
         &self.description
     }

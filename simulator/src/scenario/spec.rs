@@ -77,7 +77,9 @@ impl Default for AgentHabits {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NormalSpec {
+    /// The mean.
     pub mean: f64,
+    /// The standard deviation (0: always the mean).
     #[serde(default)]
     pub sd: f64,
 }
@@ -118,8 +120,11 @@ impl Default for BreakPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShiftSpec {
+    /// The shift's id, which groups name.
     pub id: String,
+    /// Start, local time.
     pub start: ClockTime,
+    /// End, local time (24:00 for midnight).
     pub end: ClockTime,
 }
 
@@ -127,9 +132,12 @@ pub struct ShiftSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteSpec {
+    /// The site's id, as in `site:ID`.
     pub id: String,
+    /// Its display name.
     #[serde(default)]
     pub name: String,
+    /// Its groups.
     pub groups: Vec<GroupSpec>,
 }
 
@@ -138,11 +146,15 @@ pub struct SiteSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GroupSpec {
+    /// The group's id, as in `group:ID`.
     pub id: String,
+    /// Its display name.
     #[serde(default)]
     pub name: String,
+    /// How many teams the group has (1 unless set).
     #[serde(default = "one")]
     pub teams: u32,
+    /// Agents in each team.
     pub agents_per_team: u32,
     /// Queue ids the agents serve.
     pub skills: Vec<String>,
@@ -158,7 +170,9 @@ fn one() -> u32 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueSpec {
+    /// The queue's id, as in `queue:ID`.
     pub id: String,
+    /// Its display name.
     #[serde(default)]
     pub name: String,
     /// Tree node whose figures include this queue (`site:ID`, `group:ID`, `team:ID`).
@@ -167,10 +181,12 @@ pub struct QueueSpec {
     /// Calls of a higher-priority queue are served first.
     #[serde(default)]
     pub priority: u8,
+    /// Inbound calls, or outbound calls queued to agents.
     #[serde(default)]
     pub direction: Direction,
     /// Expected calls in the day (inbound), or dials (outbound).
     pub calls_per_day: f64,
+    /// How the day's volume spreads over the hours.
     #[serde(default)]
     pub curve: CurveShape,
     /// 24 weights, one per local hour, replacing `curve`.
@@ -182,16 +198,19 @@ pub struct QueueSpec {
     /// ... until this one.
     #[serde(default = "end_of_day")]
     pub close: ClockTime,
+    /// Talk time, seconds.
     #[serde(default = "default_talk")]
     pub talk_s: DurationSpec,
     /// Share of answered calls the agent puts on hold once.
     #[serde(default)]
     pub hold_share: f64,
+    /// Hold time within the talk, seconds.
     #[serde(default = "default_hold")]
     pub hold_s: DurationSpec,
     /// Share of calls followed by after-call work.
     #[serde(default)]
     pub acw_share: f64,
+    /// After-call work, seconds.
     #[serde(default = "default_acw")]
     pub acw_s: DurationSpec,
     /// How long callers are willing to wait; unset: they never hang up.
@@ -206,6 +225,7 @@ pub struct QueueSpec {
     /// Share of the calls that finish in IVR self-service without queueing.
     #[serde(default)]
     pub ivr_share: f64,
+    /// Time in IVR before the queue, seconds.
     #[serde(default = "default_ivr")]
     pub ivr_s: DurationSpec,
     /// Share of answered calls the agent transfers.
@@ -227,14 +247,19 @@ pub struct QueueSpec {
     #[serde(default = "default_no_answer")]
     pub no_answer_s: f64,
     // Service-level settings, passed to the organisation as they are.
+    /// Service-level threshold, seconds; the centre's when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold_s: Option<u32>,
+    /// Service-level target, percent; the centre's when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_pct: Option<f64>,
+    /// Service-level formula; the centre's when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<ServiceLevelVariant>,
+    /// Short-abandon time, seconds; the centre's when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub short_abandon_s: Option<u32>,
+    /// After-call work the switch grants after each call (Asterisk's `wrapuptime`), seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrap_up_s: Option<u32>,
 }
@@ -279,8 +304,11 @@ impl QueueSpec {
 pub enum IncidentSpec {
     /// A sudden call peak (突发话务高峰): arrivals multiplied by `factor`.
     CallPeak {
+        /// When it starts, local time.
         start: ClockTime,
+        /// How long it lasts, minutes.
         minutes: f64,
+        /// Arrivals are this many times the usual.
         factor: f64,
         /// Queues hit; empty: all.
         #[serde(default)]
@@ -289,18 +317,29 @@ pub enum IncidentSpec {
     /// A wave of agents logging out: `share` of those signed in leave once their current call
     /// is done, and come back after `back_after_minutes` if set.
     LogoutWave {
+        /// When it happens, local time.
         start: ClockTime,
+        /// Share of the signed-in agents who sign out.
         share: f64,
+        /// When they come back, minutes later; never when unset.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         back_after_minutes: Option<f64>,
     },
     /// The feed goes silent: events in the span are lost, as when the switch's link is down.
-    FeedSilent { start: ClockTime, minutes: f64 },
+    FeedSilent {
+        /// When it starts, local time.
+        start: ClockTime,
+        /// How long it lasts, minutes.
+        minutes: f64,
+    },
     /// Frequent dropped calls: `share` of the calls answered in the span drop after a few
     /// seconds of talk.
     DroppedCalls {
+        /// When it starts, local time.
         start: ClockTime,
+        /// How long it lasts, minutes.
         minutes: f64,
+        /// Share of answered calls that drop after a few seconds.
         share: f64,
     },
 }

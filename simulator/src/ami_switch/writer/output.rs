@@ -37,14 +37,19 @@ impl std::str::FromStr for AfterCallWork {
 /// Asterisk's manager event classes (`Privilege:`), which a session's event mask selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventClass {
+    /// `system` events (FullyBooted, Shutdown).
     System,
+    /// `call` events (the callers' side: joins, leaves, hangups).
     Call,
+    /// `agent` events (members, pauses, agent calls).
     Agent,
 }
 
 impl EventClass {
+    /// Every class.
     pub const ALL: [EventClass; 3] = [EventClass::System, EventClass::Call, EventClass::Agent];
 
+    /// The class's name in AMI's `Events:` and `Filter` actions.
     pub fn as_str(self) -> &'static str {
         match self {
             EventClass::System => "system",
@@ -57,7 +62,9 @@ impl EventClass {
 /// One AMI event before the switch stamps it: `Event:` first, then its body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SwitchEvent {
+    /// Which class it belongs to.
     pub class: EventClass,
+    /// The message, without its `Event:` line.
     pub message: AmiMessage,
 }
 

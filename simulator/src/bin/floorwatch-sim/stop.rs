@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// Set by Ctrl-C: the run stops after the batch in flight and prints its summary.
 #[derive(Clone, Default)]
-pub struct Stop {
+pub(crate) struct Stop {
     flag: Arc<AtomicBool>,
     notify: Arc<tokio::sync::Notify>,
 }
@@ -25,12 +25,12 @@ impl Stop {
         stop
     }
 
-    pub fn requested(&self) -> bool {
+    pub(crate) fn requested(&self) -> bool {
         self.flag.load(Ordering::SeqCst)
     }
 
     /// Sleeps, waking early when a stop is requested.
-    pub async fn sleep(&self, d: Duration) {
+    pub(crate) async fn sleep(&self, d: Duration) {
         if self.requested() {
             return;
         }

@@ -59,7 +59,7 @@ struct Delivery {
     url: String,
 }
 
-pub async fn run(args: &RunArgs) -> Result<()> {
+pub(crate) async fn run(args: &RunArgs) -> Result<()> {
     let scenario = args.day.scenario()?;
     let tz = scenario.calendar().time_zone().clone();
     let seed = args.day.seed;
@@ -99,7 +99,7 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     finish(&delivery)
 }
 
-pub async fn replay(args: &ReplayArgs) -> Result<()> {
+pub(crate) async fn replay(args: &ReplayArgs) -> Result<()> {
     let mut day = RecordedDay::open(&args.file, args.format)?;
     let span = day.bytes_total.map(Span::Bytes).unwrap_or(Span::Unknown);
     // A replay shows event times on the clock of the machine's zone: the file does not say
