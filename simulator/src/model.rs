@@ -237,7 +237,7 @@ fn spread(
         .map(|m| {
             let t = day_start + m as Millis * MINUTE_MS + MINUTE_MS / 2;
             let local_ms = (t + calendar.offset_ms(t)).rem_euclid(floorwatch_core::time::DAY_MS);
-            curve.weight((local_ms / 1000) as u32)
+            curve.weight((local_ms / floorwatch_core::time::SECOND_MS) as u32)
         })
         .collect();
     let total: f64 = weights.iter().sum();

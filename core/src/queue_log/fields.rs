@@ -58,7 +58,7 @@ pub(crate) fn parse_time(field: &str) -> Option<Millis> {
     }
     secs.parse::<i64>()
         .ok()?
-        .checked_mul(1000)?
+        .checked_mul(crate::time::SECOND_MS)?
         .checked_add(millis)
 }
 

@@ -253,14 +253,17 @@ impl<'a> Line<'a> {
     /// A required duration in whole seconds, as milliseconds.
     fn seconds(&self, i: usize, field: &'static str) -> Result<Millis, LineError> {
         let value = self.data(i).ok_or_else(|| self.missing(field))?;
-        self.number(value, field, "seconds").map(|s| s * 1000)
+        self.number(value, field, "seconds")
+            .map(|s| s * crate::time::SECOND_MS)
     }
 
     /// A duration older Asterisk versions do not write: absent is `None`, present must parse.
     fn optional_seconds(&self, i: usize, field: &'static str) -> Result<Option<Millis>, LineError> {
         match self.data(i) {
             None => Ok(None),
-            Some(value) => self.number(value, field, "seconds").map(|s| Some(s * 1000)),
+            Some(value) => self
+                .number(value, field, "seconds")
+                .map(|s| Some(s * crate::time::SECOND_MS)),
         }
     }
 

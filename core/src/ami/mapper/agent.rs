@@ -215,7 +215,7 @@ impl Agent {
                 if wrap_up_s > 0 {
                     self.acw = Some(AfterCallWork {
                         call: call.to_string(),
-                        until: Some(ts + i64::from(wrap_up_s) * 1000),
+                        until: Some(ts + i64::from(wrap_up_s) * crate::time::SECOND_MS),
                     });
                 } else {
                     self.last_call = Some(call.to_string());
