@@ -165,7 +165,7 @@ impl FromStr for Window {
     }
 }
 
-crate::serde_via_str!(Window);
+crate::serde_via_str!(Window => as_str);
 
 #[cfg(test)]
 mod tests {

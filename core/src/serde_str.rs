@@ -34,6 +34,10 @@ where
 /// Implements `Serialize` (its `Display` text) and `Deserialize` (through its `FromStr`) for
 /// each type named, with [`serialize`] and [`deserialize`].
 ///
+/// `serde_via_str!(Type => as_str)` writes the `&'static str` that `as_str` returns instead of
+/// going through `Display`: the same text without the formatting machinery, which the
+/// wallboard's wasm bundle would otherwise carry for it.
+///
 /// ```
 /// use std::fmt;
 /// use std::str::FromStr;
@@ -57,6 +61,19 @@ where
 /// ```
 #[macro_export]
 macro_rules! serde_via_str {
+    ($ty:ty => $as_str:ident) => {
+        impl $crate::__serde::Serialize for $ty {
+            fn serialize<S: $crate::__serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.$as_str())
+            }
+        }
+
+        impl<'de> $crate::__serde::Deserialize<'de> for $ty {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $crate::serde_str::deserialize(d)
+            }
+        }
+    };
     ($($ty:ty),+ $(,)?) => {$(
         impl $crate::__serde::Serialize for $ty {
             fn serialize<S: $crate::__serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
