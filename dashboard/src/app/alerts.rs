@@ -13,7 +13,7 @@ use floorwatch_core::Scope;
 use floorwatch_core::alerts::Alert;
 use leptos::prelude::*;
 
-use super::context::Ctx;
+use super::store::Ctx;
 use crate::alerts::{self, AckRequest, AlertBook};
 use crate::format;
 use crate::i18n::Key;

@@ -5,9 +5,9 @@
 
 use leptos::prelude::*;
 
-use super::context::Ctx;
 use super::http;
 use super::signin::field_value;
+use super::store::Ctx;
 use crate::devices::{self, PAIR_PATH};
 
 #[component]

@@ -6,13 +6,10 @@ mod alerts;
 mod audit;
 mod bench;
 mod connection;
-mod context;
-mod controls;
 mod devices;
 mod dom_batch;
 mod http;
 mod pairing;
-mod session_check;
 mod signin;
 mod store;
 mod supervisor;
@@ -33,10 +30,9 @@ use crate::live::{ConnStatus, Plan};
 use crate::route::{Route, View};
 use crate::session::{self, Activity, RoleViews, SessionInfo};
 use connection::Connection;
-pub(crate) use context::{Auth, Ctx, Shell};
-use controls::control_clicked;
-use session_check::check_session;
+use signin::control_clicked;
 use store::Store;
+use store::{Auth, Ctx, Shell, check_session};
 
 /// Runs when the module is instantiated by the bundle's `index.html`.
 #[wasm_bindgen(start)]

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use super::context::{Auth, Shell};
 use super::http;
+use super::store::{Auth, Shell};
 use crate::devices::{PAIRING_PATH, Pairing};
 use crate::i18n::Key;
 
@@ -47,7 +47,7 @@ fn poll(shell: Shell) {
                 PAIRING_PATH,
                 None,
                 move |answer| match Pairing::read(answer.status, &answer.text) {
-                    Pairing::Paired => super::session_check::check_session(shell.auth),
+                    Pairing::Paired => super::store::check_session(shell.auth),
                     Pairing::Gone => show(shell, None, Key::PairExpired),
                     Pairing::Waiting(code) => {
                         show(shell, Some(&code), Key::PairHint);

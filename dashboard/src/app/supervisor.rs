@@ -7,8 +7,8 @@ use std::rc::Rc;
 use floorwatch_core::{Scope, Window};
 use leptos::prelude::*;
 
-use super::context::Ctx;
 use super::dom_batch::{self, NodeId};
+use super::store::Ctx;
 use super::widgets::FigureCell;
 use crate::agents::{self, StateFilter};
 use crate::figure::{self, Figure};

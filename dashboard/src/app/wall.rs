@@ -7,7 +7,7 @@ use std::time::Duration;
 use floorwatch_core::Scope;
 use leptos::prelude::*;
 
-use super::context::Ctx;
+use super::store::Ctx;
 use super::widgets::Tile;
 use crate::figure::Figure;
 use crate::sparkline::Series;

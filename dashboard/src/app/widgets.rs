@@ -4,7 +4,7 @@
 use floorwatch_core::{Figures, Scope, ServiceLevelSettings, Window};
 use leptos::prelude::*;
 
-use super::context::Ctx;
+use super::store::Ctx;
 use crate::figure::{self, Figure, Reading, Span};
 use crate::i18n::Key;
 use crate::sparkline::{self, Series};
