@@ -10,12 +10,16 @@ use jiff::{Timestamp, Zoned};
 
 use crate::event::Millis;
 
+/// A time zone or reset time that cannot make a calendar.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
+    /// Not an IANA zone name.
     #[error("unknown time zone `{0}` (expected an IANA name such as Asia/Shanghai)")]
     Zone(String),
+    /// Not `HH:MM`.
     #[error("`{0}` is not a time of day HH:MM")]
     ResetTime(String),
+    /// A time the zone cannot convert.
     #[error("time {0} ms is out of range")]
     Range(Millis),
 }
@@ -28,6 +32,7 @@ pub struct CentreCalendar {
 }
 
 impl CentreCalendar {
+    /// The calendar of `zone` (IANA name) with days starting at `reset_time` (`HH:MM`) local.
     pub fn new(zone: &str, reset_time: &str) -> Result<Self, CalendarError> {
         let tz = TimeZone::get(zone).map_err(|_| CalendarError::Zone(zone.to_string()))?;
         let reset = parse_hhmm(reset_time)
@@ -35,6 +40,7 @@ impl CentreCalendar {
         Ok(CentreCalendar { tz, reset })
     }
 
+    /// UTC days from midnight: the fallback when a configured calendar cannot be made.
     pub fn utc() -> Self {
         CentreCalendar {
             tz: TimeZone::UTC,
@@ -42,6 +48,7 @@ impl CentreCalendar {
         }
     }
 
+    /// The centre's time zone.
     pub fn time_zone(&self) -> &TimeZone {
         &self.tz
     }
@@ -87,14 +94,14 @@ impl CentreCalendar {
     pub fn interval_start(&self, t: Millis, minutes: i64) -> Millis {
         let offset_ms = self.offset_ms(t);
         let local = t + offset_ms;
-        let len = minutes * 60_000;
+        let len = minutes * crate::time::MINUTE_MS;
         local.div_euclid(len) * len - offset_ms
     }
 
     /// The zone's UTC offset at `t`, in milliseconds.
     pub fn offset_ms(&self, t: Millis) -> Millis {
         match Timestamp::from_millisecond(t) {
-            Ok(ts) => i64::from(self.tz.to_offset(ts).seconds()) * 1000,
+            Ok(ts) => i64::from(self.tz.to_offset(ts).seconds()) * crate::time::SECOND_MS,
             Err(_) => 0,
         }
     }

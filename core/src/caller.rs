@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 pub struct CallerNumber(String);
 
 impl CallerNumber {
+    /// A caller's number as the switch sent it.
     pub fn new(number: impl Into<String>) -> CallerNumber {
         CallerNumber(number.into())
     }

@@ -9,7 +9,9 @@
 /// Traffic offered to a queue: arrivals per second and mean handle time.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Traffic {
+    /// Calls arriving per second.
     pub arrivals_per_s: f64,
+    /// Average handle time, seconds.
     pub aht_s: f64,
 }
 

@@ -45,41 +45,70 @@ fn is_false(b: &bool) -> bool {
 pub enum EventKind {
     /// An agent signed in; they are `available` from now on unless a state change follows.
     AgentLogin {
+        /// The agent's id (the switch's member name or interface).
         agent: String,
+        /// The team the agent signs in to, when the source knows it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         team: Option<String>,
     },
     /// An agent signed out; their state time stops counting.
-    AgentLogout { agent: String },
+    AgentLogout {
+        /// The agent who signed out.
+        agent: String,
+    },
     /// An agent's state changed. `reason` is given for `not_ready` only.
     AgentState {
+        /// The agent whose state changed.
         agent: String,
+        /// The new state.
         state: AgentState,
+        /// Why the agent is not ready (with `not_ready` only).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<NotReadyReason>,
     },
     /// An agent moved to another team (team membership).
-    AgentTeam { agent: String, team: String },
+    AgentTeam {
+        /// The agent who moved.
+        agent: String,
+        /// The team they belong to from now on.
+        team: String,
+    },
     /// A call entered a queue and now waits for an agent.
     CallEnteredQueue {
+        /// The call's id, the same across all its events.
         call: String,
+        /// The queue it entered.
         queue: String,
+        /// The queue's priority for this call (higher is served first), as the switch reports it.
         #[serde(default)]
         priority: u8,
         /// The caller's number, unmasked as the switch sent it; masked before display (and in
         /// `Debug`, [`CallerNumber`]).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         caller: Option<CallerNumber>,
+        /// Inbound (a customer calling) or outbound (a dialled call queued to an agent).
         #[serde(default)]
         direction: Direction,
     },
     /// The call is ringing at an agent.
-    CallOffered { call: String, agent: String },
+    CallOffered {
+        /// The call ringing.
+        call: String,
+        /// The agent it rings at.
+        agent: String,
+    },
     /// The agent let it ring out; the call goes on waiting.
-    CallRingNoAnswer { call: String, agent: String },
+    CallRingNoAnswer {
+        /// The call that rang out.
+        call: String,
+        /// The agent who did not answer.
+        agent: String,
+    },
     /// The agent answered: the queue wait ends, talk starts.
     CallAnswered {
+        /// The call answered.
         call: String,
+        /// The agent who answered it.
         agent: String,
         /// Context for sources that report each line on its own (queue_log): lets the engine
         /// count the call even when its earlier events fell before the replayed file began.
@@ -91,37 +120,50 @@ pub enum EventKind {
         wait_ms: Option<Millis>,
     },
     /// The agent put the caller on hold.
-    CallHoldStarted { call: String },
+    CallHoldStarted {
+        /// The call put on hold.
+        call: String,
+    },
     /// The caller is back from hold.
-    CallHoldEnded { call: String },
+    CallHoldEnded {
+        /// The call back from hold.
+        call: String,
+    },
     /// The agent handed the call on. The agent's talk ends here (their after-call work may
     /// follow); a transfer to a queue is followed by a new `call_entered_queue` of the same call.
     CallTransferred {
+        /// The call handed on.
         call: String,
         /// Context for sources that report each line on its own (queue_log): lets the engine
         /// count the call even when its earlier events fell before the replayed file began.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         queue: Option<String>,
+        /// The agent who transferred it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         agent: Option<String>,
         /// The switch's own measure of talk time (queue_log `calltime`), preferred over `ts`
         /// minus the answer time.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         talk_ms: Option<Millis>,
+        /// The queue it was transferred to, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to_queue: Option<String>,
+        /// The agent it was transferred to, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to_agent: Option<String>,
+        /// The outside number it was transferred to, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to_external: Option<String>,
     },
     /// The conversation ended (either side hung up); after-call work may follow.
     CallEnded {
+        /// The call that ended.
         call: String,
         /// Context for sources that report each line on its own (queue_log): lets the engine
         /// count the call even when its earlier events fell before the replayed file began.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         queue: Option<String>,
+        /// The agent who talked.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         agent: Option<String>,
         /// The switch's own measure of talk time (queue_log `calltime`), preferred over `ts`
@@ -130,9 +172,13 @@ pub enum EventKind {
         talk_ms: Option<Millis>,
     },
     /// The agent finished the call's after-call work (话后整理).
-    CallAfterCallWorkEnded { call: String },
+    CallAfterCallWorkEnded {
+        /// The call whose after-call work ended.
+        call: String,
+    },
     /// The caller hung up while waiting in the queue.
     CallAbandoned {
+        /// The call abandoned.
         call: String,
         /// Context for sources that report each line on its own (queue_log): lets the engine
         /// count the call even when its earlier events fell before the replayed file began.
@@ -146,6 +192,7 @@ pub enum EventKind {
     /// The call left the queue unanswered by the switch's rule (time-out, overflow, exit key,
     /// empty queue).
     CallTimedOut {
+        /// The call that left its queue.
         call: String,
         /// Context for sources that report each line on its own (queue_log): lets the engine
         /// count the call even when its earlier events fell before the replayed file began.
@@ -155,12 +202,15 @@ pub enum EventKind {
         /// preferred over `ts` minus the entry time.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wait_ms: Option<Millis>,
+        /// The queue the switch moved it to (overflow), if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         overflow_to: Option<String>,
     },
     /// The caller finished in IVR self-service without queueing; counts for the answer rate.
     CallIvrCompleted {
+        /// The call that finished in IVR.
         call: String,
+        /// The queue the IVR belongs to, when known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         queue: Option<String>,
     },
@@ -172,8 +222,11 @@ pub enum EventKind {
 pub enum AgentState {
     /// 示闲: ready for the next call.
     Available,
+    /// Ringing at the agent's phone.
     Ringing,
+    /// Talking to a caller.
     OnCall,
+    /// On a call with the caller on hold.
     Hold,
     /// 话后整理.
     AfterCallWork,
@@ -182,6 +235,7 @@ pub enum AgentState {
 }
 
 impl AgentState {
+    /// Every state, in [`AgentState::index`] order.
     pub const ALL: [AgentState; 6] = [
         AgentState::Available,
         AgentState::Ringing,
@@ -196,6 +250,7 @@ impl AgentState {
         self as usize
     }
 
+    /// The state's name on the wire (`on_call`), as serde writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             AgentState::Available => "available",
@@ -214,15 +269,22 @@ impl AgentState {
 pub enum NotReadyReason {
     /// 小休.
     Break,
+    /// Meal break.
     Meal,
+    /// In a meeting.
     Meeting,
+    /// In training.
     Training,
+    /// Being coached.
     Coaching,
+    /// Making outbound calls.
     Outbound,
+    /// Any other reason, or none given.
     Other,
 }
 
 impl NotReadyReason {
+    /// Every reason, in [`NotReadyReason::index`] order.
     pub const ALL: [NotReadyReason; 7] = [
         NotReadyReason::Break,
         NotReadyReason::Meal,
@@ -238,6 +300,7 @@ impl NotReadyReason {
         self as usize
     }
 
+    /// The reason's name on the wire (`meal`), as serde writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             NotReadyReason::Break => "break",
@@ -251,11 +314,14 @@ impl NotReadyReason {
     }
 }
 
+/// Who started a call: counted apart, so outbound work does not inflate the inbound figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
+    /// A customer called in.
     #[default]
     Inbound,
+    /// An agent's call out, queued like an inbound one.
     Outbound,
 }
 
@@ -263,24 +329,41 @@ pub enum Direction {
 /// reply tells the sender what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
+    /// Not JSON, or not the shape of an event.
     #[error("not valid JSON for an event: {0}")]
     Json(String),
+    /// A version this build does not read.
     #[error("unsupported version v={0}; this server reads v=1")]
     Version(u8),
+    /// A required field was empty.
     #[error("field `{0}` must not be empty")]
     Empty(&'static str),
+    /// A field longer than its limit.
     #[error("field `{field}` is longer than {max} bytes")]
-    TooLong { field: &'static str, max: usize },
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// Its limit, bytes.
+        max: usize,
+    },
+    /// An event time outside the plausible range.
     #[error("field `ts` = {0} is outside the years 2000..2100 (expected UTC milliseconds)")]
     Time(Millis),
+    /// A duration field that is negative.
     #[error("field `{0}` must be a duration in milliseconds >= 0")]
     Duration(&'static str),
+    /// A `reason` on a state other than `not_ready`.
     #[error("field `reason` is only allowed with state `not_ready`")]
     ReasonWithoutNotReady,
     /// A control character (a newline could forge a log line) or a text-direction override
     /// (which reorders what a team lead reads); `at` counts characters from 0.
     #[error("field `{field}` has a control or text-direction character at character {at}")]
-    ControlCharacter { field: &'static str, at: usize },
+    ControlCharacter {
+        /// The field.
+        field: &'static str,
+        /// Where, in characters from 0.
+        at: usize,
+    },
 }
 
 /// Longest id, source, queue, agent or caller string accepted; keeps one hostile line from

@@ -19,8 +19,14 @@ pub mod org;
 pub mod queue_log;
 pub mod role;
 pub mod scope;
+pub mod serde_str;
 pub mod service_level;
+pub mod time;
 pub mod wire;
+
+// The crate `serde_via_str!` expands to, so its users need no `serde` of their own by that name.
+#[doc(hidden)]
+pub use serde as __serde;
 
 pub use calendar::CentreCalendar;
 pub use engine::{Engine, EngineError};

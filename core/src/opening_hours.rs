@@ -27,18 +27,25 @@ use crate::event::Millis;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpeningHoursConfig {
+    /// Monday's open spans (`"08:00-18:00"`); closed all day when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mon: Option<Vec<String>>,
+    /// Tuesday's open spans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tue: Option<Vec<String>>,
+    /// Wednesday's open spans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wed: Option<Vec<String>>,
+    /// Thursday's open spans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thu: Option<Vec<String>>,
+    /// Friday's open spans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fri: Option<Vec<String>>,
+    /// Saturday's open spans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sat: Option<Vec<String>>,
+    /// Sunday's open spans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sun: Option<Vec<String>>,
     /// Days whose hours differ from their weekday's (holidays, short days).
@@ -50,7 +57,9 @@ pub struct OpeningHoursConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpeningException {
+    /// The local date.
     pub date: Date,
+    /// Its open spans (`"09:00-12:00"`); empty: closed all day.
     pub hours: Vec<String>,
 }
 
@@ -58,7 +67,9 @@ pub struct OpeningException {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("centre.opening_hours.{key}: {problem}")]
 pub struct OpeningHoursError {
+    /// The key, after `centre.opening_hours.`.
     pub key: String,
+    /// What is wrong with it.
     pub problem: String,
 }
 
@@ -145,6 +156,7 @@ impl OpeningHours {
         edges
     }
 
+    /// The zone the hours are local to.
     pub fn time_zone(&self) -> &TimeZone {
         &self.tz
     }

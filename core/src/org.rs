@@ -13,22 +13,29 @@ use crate::calendar::{CalendarError, CentreCalendar};
 use crate::scope::Scope;
 use crate::service_level::{ServiceLevelSettings, ServiceLevelVariant};
 
+/// The configured organisation (the `[centre]`, `[[sites]]` and `[[queues]]` tables): the tree every figure rolls up through, and the queues with their settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Organisation {
+    /// The centre: its time zone, daily reset and service-level defaults.
     #[serde(default)]
     pub centre: Centre,
+    /// Sites, each with its groups, teams and agents.
     #[serde(default)]
     pub sites: Vec<Site>,
+    /// The queues (skills) and their settings.
     #[serde(default)]
     pub queues: Vec<QueueConfig>,
 }
 
+/// The centre as a whole: the root of the tree and the source of every default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Centre {
+    /// The centre's id (`centre` unless set).
     #[serde(default = "default_centre_id")]
     pub id: String,
+    /// Its display name.
     #[serde(default)]
     pub name: String,
     /// IANA zone whose midnight (plus `reset_time`) starts "today".
@@ -69,32 +76,44 @@ impl Default for Centre {
     }
 }
 
+/// A site (a building or a city): groups of teams.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Site {
+    /// The site's id, as in `site:ID`.
     pub id: String,
+    /// Its display name (the id when empty).
     #[serde(default)]
     pub name: String,
+    /// Its groups.
     #[serde(default)]
     pub groups: Vec<Group>,
 }
 
+/// A group of teams (a department or a line of business).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Group {
+    /// The group's id, as in `group:ID`.
     pub id: String,
+    /// Its display name (the id when empty).
     #[serde(default)]
     pub name: String,
+    /// Its teams.
     #[serde(default)]
     pub teams: Vec<Team>,
 }
 
+/// A team of agents under one team lead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Team {
+    /// The team's id, as in `team:ID`.
     pub id: String,
+    /// Its display name (the id when empty).
     #[serde(default)]
     pub name: String,
+    /// Its agents.
     #[serde(default)]
     pub agents: Vec<AgentConfig>,
 }
@@ -103,17 +122,26 @@ pub struct Team {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AgentConfig {
+    /// Just the id; the id is shown as the name.
     Id(String),
-    Named { id: String, name: String },
+    /// The id and the name shown on screens.
+    Named {
+        /// The agent's id.
+        id: String,
+        /// The name shown on screens.
+        name: String,
+    },
 }
 
 impl AgentConfig {
+    /// The agent's id.
     pub fn id(&self) -> &str {
         match self {
             AgentConfig::Id(id) | AgentConfig::Named { id, .. } => id,
         }
     }
 
+    /// The name shown on screens: the configured one, else the id.
     pub fn name(&self) -> &str {
         match self {
             AgentConfig::Id(id) => id,
@@ -126,19 +154,25 @@ impl AgentConfig {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueConfig {
+    /// The queue's id, as in `queue:ID` and in events.
     pub id: String,
+    /// Its display name (the id when empty).
     #[serde(default)]
     pub name: String,
     /// The tree node (`site:ID`, `group:ID` or `team:ID`) whose figures include this queue's
     /// calls; unset means the queue counts for the centre only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Answered within this many seconds counts as within the service level; the centre's when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold_s: Option<u32>,
+    /// The service-level target, percent; the centre's when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_pct: Option<f64>,
+    /// How the service level is computed (docs/METRICS.md); the centre's when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<ServiceLevelVariant>,
+    /// Abandons within this many seconds are short; the centre's when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub short_abandon_s: Option<u32>,
     /// After-call work the switch grants after each call (Asterisk's `wrapuptime`), seconds.
@@ -161,23 +195,47 @@ impl QueueConfig {
 /// A configuration mistake, naming the key at fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OrgError {
+    /// Two nodes of one kind with the same id.
     #[error("{key}: duplicate {kind} id `{id}`")]
     Duplicate {
+        /// Where.
         key: String,
+        /// The kind of node.
         kind: &'static str,
+        /// The id given twice.
         id: String,
     },
+    /// An empty id.
     #[error("{key}: id must not be empty")]
-    EmptyId { key: String },
+    EmptyId {
+        /// Where.
+        key: String,
+    },
+    /// A bad time zone or reset time.
     #[error("{key}: {source}")]
     Calendar {
+        /// Where.
         key: &'static str,
+        /// What is wrong.
         source: CalendarError,
     },
+    /// A service-level target outside 0..=100.
     #[error("{key}: target_pct = {value} must be between 0 and 100")]
-    Target { key: String, value: f64 },
+    Target {
+        /// Where.
+        key: String,
+        /// The target given.
+        value: f64,
+    },
+    /// A queue owner that is not a configured site, group or team.
     #[error("{key}: `{owner}` must be site:ID, group:ID or team:ID of a configured node")]
-    Owner { key: String, owner: String },
+    Owner {
+        /// Where.
+        key: String,
+        /// The owner given.
+        owner: String,
+    },
+    /// A mistake in the opening hours.
     #[error(transparent)]
     OpeningHours(#[from] crate::opening_hours::OpeningHoursError),
 }

@@ -5,17 +5,21 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// A part of the floor: the whole centre, a node of the organisation tree, a queue beside the
 /// tree, or one agent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
+    /// The whole centre.
     Centre,
+    /// A site, by id.
     Site(String),
+    /// A group, by id.
     Group(String),
+    /// A team, by id.
     Team(String),
+    /// A queue, by id.
     Queue(String),
+    /// An agent, by id.
     Agent(String),
 }
 
@@ -54,12 +58,15 @@ impl fmt::Display for Scope {
     }
 }
 
+/// A scope or window that does not parse (in a subscription, a URL or a rule).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeError {
     #[error(
         "unknown scope `{0}`: expected `centre` or one of site:ID, group:ID, team:ID, queue:ID, agent:ID"
     )]
+    /// Not `centre` nor `KIND:ID`.
     Syntax(String),
+    /// Not one of the windows.
     #[error("unknown window `{0}`: expected one of 15m, 30m, 60m, interval15, interval30, today")]
     Window(String),
 }
@@ -88,18 +95,7 @@ impl FromStr for Scope {
     }
 }
 
-impl Serialize for Scope {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Scope {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+crate::serde_via_str!(Scope);
 
 /// The span of event time a figure covers (docs/METRICS.md, "Windows").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -119,6 +115,7 @@ pub enum Window {
 }
 
 impl Window {
+    /// Every window, in the order screens offer them.
     pub const ALL: [Window; 6] = [
         Window::Rolling15,
         Window::Rolling30,
@@ -128,6 +125,7 @@ impl Window {
         Window::Today,
     ];
 
+    /// The window's name on the wire and in URLs (`15m`, `today`).
     pub fn as_str(self) -> &'static str {
         match self {
             Window::Rolling15 => "15m",
@@ -167,18 +165,7 @@ impl FromStr for Window {
     }
 }
 
-impl Serialize for Window {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Window {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+crate::serde_via_str!(Window => as_str);
 
 #[cfg(test)]
 mod tests {

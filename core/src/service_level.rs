@@ -24,6 +24,7 @@ pub enum ServiceLevelVariant {
 }
 
 impl ServiceLevelVariant {
+    /// Every variant, in the order docs/METRICS.md lists them.
     pub const ALL: [ServiceLevelVariant; 4] = [
         ServiceLevelVariant::AnsweredOverOffered,
         ServiceLevelVariant::AnsweredOverAnswered,
@@ -31,6 +32,7 @@ impl ServiceLevelVariant {
         ServiceLevelVariant::AnsweredOverOfferedExclAbandonedWithin,
     ];
 
+    /// The variant's name in config and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             ServiceLevelVariant::AnsweredOverOffered => "answered_over_offered",
@@ -53,6 +55,7 @@ pub struct ServiceLevelSettings {
     /// The target share, in percent (80 in "80/20").
     #[serde(default = "default_target")]
     pub target_pct: f64,
+    /// Which formula the service level uses.
     #[serde(default)]
     pub variant: ServiceLevelVariant,
     /// S: an abandon with wait < S seconds is a short abandon.
@@ -82,12 +85,14 @@ impl Default for ServiceLevelSettings {
 }
 
 impl ServiceLevelSettings {
+    /// The threshold in milliseconds.
     pub fn threshold_ms(&self) -> i64 {
-        i64::from(self.threshold_s) * 1000
+        i64::from(self.threshold_s) * crate::time::SECOND_MS
     }
 
+    /// The short-abandon time in milliseconds.
     pub fn short_abandon_ms(&self) -> i64 {
-        i64::from(self.short_abandon_s) * 1000
+        i64::from(self.short_abandon_s) * crate::time::SECOND_MS
     }
 }
 
@@ -95,9 +100,13 @@ impl ServiceLevelSettings {
 /// window. Each call was judged against its own queue's T and S.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ServiceLevelCounts {
+    /// Calls that entered a queue.
     pub offered: u64,
+    /// Calls answered.
     pub answered: u64,
+    /// Calls answered within the threshold.
     pub answered_within: u64,
+    /// Calls abandoned within the short-abandon time.
     pub short_abandoned: u64,
     /// Abandoned with wait <= T.
     pub abandoned_within: u64,

@@ -62,18 +62,12 @@ impl std::str::FromStr for Subscription {
     }
 }
 
-impl Serialize for Subscription {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+crate::serde_via_str!(Subscription);
 
-impl<'de> Deserialize<'de> for Subscription {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+/// Minutes of per-minute history a snapshot carries per figure scope (the sparklines show the
+/// last hour): the server keeps this many and the wallboard draws this many, so they are one
+/// number.
+pub const HISTORY_MINUTES: usize = 60;
 
 /// One frame from server to client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,10 +75,15 @@ impl<'de> Deserialize<'de> for Subscription {
 pub enum LiveFrame {
     /// Everything the subscription covers, as of `now`. Replaces all client state.
     Snapshot {
+        /// The frame's number: each frame is one after the last.
         seq: u64,
+        /// The server's clock, event time.
         now: Millis,
+        /// Figures of every subscribed scope and window.
         figures: Vec<Figures>,
+        /// Agents of the subscribed scopes.
         agents: Vec<AgentView>,
+        /// Queues inside the user's subtree.
         queues: Vec<QueueView>,
         /// Up to the last 60 minutes of per-minute points for each subscribed figure scope,
         /// for sparklines.
@@ -96,7 +95,9 @@ pub enum LiveFrame {
     },
     /// Only what changed since the previous frame.
     Delta {
+        /// The frame's number: each frame is one after the last.
         seq: u64,
+        /// The server's clock, event time.
         now: Millis,
         /// Figures (scope, window) whose values changed.
         figures: Vec<Figures>,
@@ -110,12 +111,23 @@ pub enum LiveFrame {
         alerts: Vec<Alert>,
     },
     /// Nothing changed; the connection and the server's clock are alive.
-    Heartbeat { seq: u64, now: Millis },
+    Heartbeat {
+        /// The frame's number.
+        seq: u64,
+        /// The server's clock, event time.
+        now: Millis,
+    },
     /// The subscription was refused (unknown scope, not permitted, malformed).
-    Error { seq: u64, message: String },
+    Error {
+        /// The frame's number.
+        seq: u64,
+        /// What was refused, in plain words.
+        message: String,
+    },
 }
 
 impl LiveFrame {
+    /// The frame's number, whatever its kind.
     pub fn seq(&self) -> u64 {
         match self {
             LiveFrame::Snapshot { seq, .. }
@@ -129,7 +141,9 @@ impl LiveFrame {
 /// Per-minute points of one scope, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScopeHistory {
+    /// The scope the points are for.
     pub scope: Scope,
+    /// Oldest first, one a minute.
     pub points: Vec<MinutePoint>,
 }
 
@@ -149,9 +163,11 @@ pub struct MinutePoint {
 /// accepted only once it is journaled.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngestReply {
+    /// Events recorded (journaled and applied).
     pub accepted: u64,
     /// Ids seen before: not applied again.
     pub duplicate: u64,
+    /// Lines refused, each listed in `errors`.
     pub rejected: u64,
     /// One entry per rejected line, in line order.
     pub errors: Vec<IngestLineError>,
@@ -162,6 +178,7 @@ pub struct IngestReply {
 pub struct IngestLineError {
     /// 1-based line number in an NDJSON body, or 1-based position in a JSON array.
     pub line: u64,
+    /// Why it was refused.
     pub reason: String,
 }
 

@@ -4,7 +4,7 @@
 mod alerts_support;
 
 use alerts_support::{AlertFloor, Script, config, org, org_in};
-use floorwatch_core::alerts::{AlertChange, AlertError, Alerts, Level, Role, RuleKind};
+use floorwatch_core::alerts::{AlertChange, AlertError, Alerts, EscalationTier, Level, RuleKind};
 use floorwatch_core::{AgentState, EventKind, NotReadyReason, Scope};
 
 const BASE: &str = "2026-03-02T01:00:00Z"; // 09:00 in Shanghai
@@ -274,7 +274,7 @@ fn escalation_steps_after_the_configured_minutes_until_acknowledged() {
     let alert = floor.alerts.alert(&a2).unwrap();
     assert_eq!(
         (alert.escalation_step, alert.escalated_to),
-        (2, Role::Manager)
+        (2, EscalationTier::Manager)
     );
     let acked = floor.alerts.alert(&a1).unwrap();
     let ack = acked.acknowledged.as_ref().unwrap();
@@ -284,7 +284,7 @@ fn escalation_steps_after_the_configured_minutes_until_acknowledged() {
     );
     assert_eq!(
         (acked.escalation_step, acked.escalated_to),
-        (0, Role::TeamLead)
+        (0, EscalationTier::TeamLead)
     );
     // The acknowledgement went out in a notification batch too.
     assert!(

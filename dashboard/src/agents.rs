@@ -1,6 +1,7 @@
 //! The supervisor's agent grid: which agents a filter shows, in which order, and who is past
 //! their break allowance.
 
+use floorwatch_core::time::MINUTE_MS;
 use floorwatch_core::{AgentState, AgentView, NotReadyReason};
 
 use crate::format;
@@ -10,6 +11,7 @@ use crate::i18n::Lang;
 /// allowance" is an alert): a break (小休) of more than 15 minutes, a meal of more than 30.
 /// Other not-ready reasons (meeting, training, ...) are planned and have no allowance.
 pub const BREAK_ALLOWANCE_MIN: i64 = 15;
+/// The meal allowance, minutes (see [`BREAK_ALLOWANCE_MIN`]).
 pub const MEAL_ALLOWANCE_MIN: i64 = 30;
 
 /// The allowance of a not-ready reason, in minutes; `None` when the reason has none.
@@ -27,7 +29,7 @@ pub fn is_overrun(agent: &AgentView, now: i64) -> bool {
         return false;
     }
     match (allowance_min(agent.reason), agent.state_since) {
-        (Some(minutes), Some(since)) => now - since > minutes * 60_000,
+        (Some(minutes), Some(since)) => now - since > minutes * MINUTE_MS,
         _ => false,
     }
 }
@@ -35,6 +37,7 @@ pub fn is_overrun(agent: &AgentView, now: i64) -> bool {
 /// The state filter of the grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StateFilter {
+    /// Every agent, signed out ones included.
     #[default]
     All,
     /// Agents in this state; `None` is signed out.
@@ -63,6 +66,8 @@ impl StateFilter {
         }
     }
 
+    /// The filter a `<select>` value names (the inverse of [`StateFilter::value`]); `All` for
+    /// anything else.
     pub fn from_value(value: &str) -> StateFilter {
         StateFilter::choices()
             .into_iter()

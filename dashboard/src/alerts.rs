@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use floorwatch_core::Scope;
-use floorwatch_core::alerts::{Alert, Comparison, Level, Role, RuleKind};
+use floorwatch_core::alerts::{Alert, Comparison, EscalationTier, Level, RuleKind};
 use serde::Serialize;
 
 use crate::format;
@@ -43,14 +43,17 @@ impl AlertBook {
         }
     }
 
+    /// The alert with this id, open or cleared.
     pub fn get(&self, id: &str) -> Option<&Alert> {
         self.alerts.get(id)
     }
 
+    /// How many alerts the page holds.
     pub fn len(&self) -> usize {
         self.alerts.len()
     }
 
+    /// Whether the page holds no alert.
     pub fn is_empty(&self) -> bool {
         self.alerts.is_empty()
     }
@@ -115,7 +118,7 @@ fn status_as(alert: &Alert, lang: Lang, text: Text) -> String {
         (true, Some(acked)) => acked,
         (true, None) => fill(
             &text.template(lang, Key::AlertToldRole),
-            &[("role", &text.words(lang.t(role_key(alert.escalated_to))))],
+            &[("role", &text.words(lang.t(tier_key(alert.escalated_to))))],
         ),
         (false, Some(acked)) => format!("{cleared} · {acked}"),
         (false, None) => cleared,
@@ -153,6 +156,7 @@ impl Text {
     }
 }
 
+/// The label of an alert level.
 pub fn level_key(level: Level) -> Key {
     match level {
         Level::Warning => Key::AlertLevelWarning,
@@ -160,11 +164,12 @@ pub fn level_key(level: Level) -> Key {
     }
 }
 
-pub fn role_key(role: Role) -> Key {
+/// The label of an escalation tier ("told: supervisor").
+pub fn tier_key(role: EscalationTier) -> Key {
     match role {
-        Role::TeamLead => Key::RoleTeamLead,
-        Role::Supervisor => Key::RoleSupervisor,
-        Role::Manager => Key::RoleManager,
+        EscalationTier::TeamLead => Key::RoleTeamLead,
+        EscalationTier::Supervisor => Key::RoleSupervisor,
+        EscalationTier::Manager => Key::RoleManager,
     }
 }
 
@@ -351,7 +356,9 @@ pub fn banner_html(alerts: &[&Alert], lang: Lang, scope: impl Fn(&Alert) -> Stri
 /// user as the one who acknowledged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AckRequest<'a> {
+    /// The alert acknowledged.
     pub id: &'a str,
+    /// What the acknowledger wrote.
     pub note: &'a str,
 }
 
@@ -390,7 +397,7 @@ mod tests {
             acknowledged: None,
             cleared_at: None,
             escalation_step: 0,
-            escalated_to: Role::TeamLead,
+            escalated_to: EscalationTier::TeamLead,
             escalated_at: raised_at,
             updated_at: raised_at,
         }

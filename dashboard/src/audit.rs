@@ -36,7 +36,9 @@ pub const LIMIT: u32 = 500;
 /// `{"records": [...], "verified": {...}}`, newest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditAnswer {
+    /// The records of the page, in order.
     pub records: Vec<AuditRecord>,
+    /// What the server found checking the whole chain.
     pub verified: Verified,
 }
 
@@ -65,13 +67,20 @@ impl AuditAnswer {
     }
 }
 
+/// One record of the audit trail, as the server lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditRecord {
+    /// Its position in the chain, from 1.
     pub seq: u64,
+    /// When, RFC 3339.
     pub time: String,
+    /// Who did it.
     pub actor: String,
+    /// What they did (`user.create`, `call.unmask`, ...).
     pub action: String,
+    /// What it was done to.
     pub target: String,
+    /// Anything else recorded, as text.
     pub detail: String,
 }
 
@@ -92,9 +101,13 @@ impl AuditRecord {
 /// The whole chain's verdict.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
+    /// Whether every record's hash chains to the one before.
     pub ok: bool,
+    /// Records checked.
     pub records: u64,
+    /// The hash of the last record, to compare with a copy kept elsewhere.
     pub last_hash: String,
+    /// Where the chain breaks, when it does.
     pub problem: Option<String>,
 }
 
@@ -165,6 +178,7 @@ pub fn form_html(lang: Lang) -> String {
     )
 }
 
+/// The header row of the audit table.
 pub fn head_html(lang: Lang) -> String {
     let mut html = String::from("<tr>");
     for key in [

@@ -13,22 +13,39 @@ use crate::tone::{self, Tone};
 /// A figure on the wall or in the queue and team tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Figure {
+    /// Service level, percent, under the queue's variant.
     ServiceLevel,
+    /// Calls waiting now.
     CallsWaiting,
+    /// Longest current wait (ticks in the browser).
     LongestWait,
+    /// Calls answered today.
     AnsweredToday,
+    /// Calls abandoned today.
     AbandonedToday,
+    /// Abandoned over offered, percent.
     AbandonRate,
+    /// Average speed of answer.
     Asa,
+    /// Average handle time.
     Aht,
+    /// Agents available.
     AgentsAvailable,
+    /// Agents on a call.
     AgentsOnCall,
+    /// Agents in after-call work.
     AgentsAfterCallWork,
+    /// Agents not ready.
     AgentsNotReady,
+    /// Agents signed in.
     AgentsLoggedIn,
+    /// Agents needed now to meet the target (Erlang C).
     AgentsNeeded,
+    /// Calls handled.
     Handled,
+    /// Occupancy, percent.
     Occupancy,
+    /// Utilisation, percent.
     Utilisation,
 }
 
@@ -51,12 +68,14 @@ pub struct Reading {
     /// In `data-value`, as the JSON API writes the underlying field (`null` when missing); for
     /// the longest wait, the `oldest_waiting_since` timestamp the screen ticks from.
     pub raw: String,
+    /// Its colour.
     pub tone: Tone,
     /// The value tables sort by; `None` sorts last.
     pub sort: Option<f64>,
 }
 
 impl Figure {
+    /// Every figure, in the order the wall shows them.
     pub const ALL: [Figure; 17] = [
         Figure::ServiceLevel,
         Figure::CallsWaiting,
@@ -146,6 +165,7 @@ impl Figure {
         }
     }
 
+    /// The figure's label.
     pub fn label(self) -> Key {
         match self {
             Figure::ServiceLevel => Key::ServiceLevel,
@@ -168,6 +188,7 @@ impl Figure {
         }
     }
 
+    /// Where the figure's value comes from: the window chosen, or today.
     pub fn span(self) -> Span {
         match self {
             Figure::AnsweredToday | Figure::AbandonedToday => Span::Today,

@@ -53,6 +53,7 @@ pub fn raw_f64(value: Option<f64>) -> String {
     serde_json::to_string(&value).unwrap_or_else(|_| "null".to_string())
 }
 
+/// [`raw_f64`] for a count.
 pub fn raw_u64(value: Option<u64>) -> String {
     value.map_or_else(|| "null".to_string(), |v| v.to_string())
 }

@@ -8,7 +8,7 @@
 use floorwatch_core::Window;
 
 use crate::alerts::escape;
-use crate::i18n::{Key, Lang};
+use crate::i18n::{Key, Lang, lang_switch_html};
 use crate::route::{Route, View};
 use crate::session::{Role, RoleViews};
 
@@ -20,16 +20,6 @@ fn view_label(view: View) -> Key {
         View::Audit => Key::ViewAudit,
         View::Devices => Key::ViewDevices,
     }
-}
-
-/// The button naming the other language (`data-control="lang"`), on the header and the
-/// sign-in page.
-pub fn lang_switch_html(lang: Lang) -> String {
-    format!(
-        "<button type=\"button\" class=\"lang-switch\" data-control=\"lang\" title=\"{}\">{}</button>",
-        lang.t(Key::SwitchLanguage),
-        lang.other().t(Key::LanguageName)
-    )
 }
 
 /// Brand, the role's views (the one shown marked `active`), the window selector when the role

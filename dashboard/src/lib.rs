@@ -22,4 +22,6 @@ pub mod sparkline;
 pub mod tone;
 
 #[cfg(target_arch = "wasm32")]
+// Leptos' `#[component]` expands to `pub` items whatever the function's own visibility.
+#[allow(unreachable_pub)]
 mod app;

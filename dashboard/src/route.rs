@@ -24,6 +24,7 @@ pub enum View {
 }
 
 impl View {
+    /// The view's path in the URL.
     pub fn path(self) -> &'static str {
         match self {
             View::Wall => "/wall",
@@ -37,6 +38,7 @@ impl View {
 /// Everything the URL can say.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Route {
+    /// The view shown.
     pub view: View,
     /// `lang=zh` or `lang=en`; the browser's language when absent.
     pub lang: Option<Lang>,
@@ -94,6 +96,7 @@ impl Route {
         }
     }
 
+    /// The window the route asks for, or the default.
     pub fn window_or_default(&self) -> Window {
         self.window.unwrap_or(DEFAULT_WINDOW)
     }

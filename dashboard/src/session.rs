@@ -17,12 +17,15 @@ use crate::route::View;
 /// The answer of `GET`/`POST /api/v1/session`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionInfo {
+    /// The user's name.
     pub user: String,
+    /// The user's role.
     pub role: Role,
     /// The root of the user's subtree (`centre`, `site:ID`, `team:ID`, ...).
     pub scope: Scope,
     /// RFC 3339 end of the session; none for a session without one.
     pub expires: Option<String>,
+    /// Sign-out after this many idle seconds; none for no idle limit.
     pub idle_timeout_s: Option<u64>,
     /// A paired screen (device credential): it never signs out by itself, so a refusal is
     /// asked about again rather than taken as the end.
@@ -55,7 +58,9 @@ pub const SESSION_PATH: &str = "/api/v1/session";
 /// The body of `POST /api/v1/session`.
 #[derive(Serialize)]
 pub struct Credentials<'a> {
+    /// The user's name.
     pub user: &'a str,
+    /// The password.
     pub password: &'a str,
 }
 
@@ -70,9 +75,13 @@ pub use floorwatch_core::Role;
 /// What the wallboard shows each role (the roles themselves, and what the server lets each do,
 /// are docs/SECURITY.md's).
 pub trait RoleViews: Copy {
+    /// The views this role may open, the first being where it lands.
     fn views(self) -> &'static [View];
+    /// The view to show when the URL asks for `asked`: it, when the role may open it.
     fn view_for(self, asked: View) -> Option<View>;
+    /// Whether the role watches the floor (figures, agents), not only the audit trail or screens.
     fn watches_floor(self) -> bool;
+    /// The role's label.
     fn label(self) -> Key;
 }
 
@@ -211,7 +220,7 @@ pub fn sign_in_page_html(lang: Lang, reason: Option<&str>, user: &str) -> String
         ),
         lang.t(Key::SignInButton),
         lang.t(Key::PairScreen),
-        crate::header::lang_switch_html(lang)
+        crate::i18n::lang_switch_html(lang)
     )
 }
 

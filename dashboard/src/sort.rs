@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 /// What a table row sorts by in one column.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SortKey {
+    /// Text, compared as written.
     Text(String),
     /// `None` is a missing figure.
     Number(Option<f64>),
@@ -13,7 +14,9 @@ pub enum SortKey {
 /// A table's sort: the column index and the direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SortOrder {
+    /// The column sorted by, from 0.
     pub column: usize,
+    /// Largest first.
     pub descending: bool,
 }
 

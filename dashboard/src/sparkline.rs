@@ -1,11 +1,11 @@
 //! The 60-minute sparklines of service level and calls waiting, as SVG polyline points.
 
-use floorwatch_core::wire::MinutePoint;
-
-use crate::live::HISTORY_MINUTES;
+use floorwatch_core::time::MINUTE_MS;
+use floorwatch_core::wire::{HISTORY_MINUTES, MinutePoint};
 
 /// The sparkline's drawing box: `viewBox="0 0 WIDTH HEIGHT"`, stretched by CSS.
 pub const WIDTH: f64 = 600.0;
+/// See [`WIDTH`].
 pub const HEIGHT: f64 = 100.0;
 
 /// Which series of the per-minute points.
@@ -37,7 +37,7 @@ pub fn polylines(points: &[MinutePoint], series: Series) -> Vec<String> {
             Series::ServiceLevel => p.service_level_pct,
             Series::Waiting => Some(p.waiting as f64),
         };
-        let minutes_ago = ((last - p.minute) / 60_000) as f64;
+        let minutes_ago = ((last - p.minute) / MINUTE_MS) as f64;
         let x = WIDTH - minutes_ago * step;
         match value {
             Some(v) if x >= 0.0 => {

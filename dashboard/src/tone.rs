@@ -20,8 +20,11 @@
 /// The colour of a tile or cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
+    /// Within target.
     Good,
+    /// Near the limit.
     Warn,
+    /// Past the limit.
     Bad,
     /// No threshold applies, or there is no figure.
     Neutral,
@@ -45,11 +48,14 @@ pub const SERVICE_LEVEL_MARGIN_PTS: f64 = 5.0;
 pub const WAITING_EXCESS_RED: u64 = 5;
 /// Abandon rate (%) from which the tile is amber, and red.
 pub const ABANDON_RATE_AMBER_PCT: f64 = 5.0;
+/// See [`ABANDON_RATE_AMBER_PCT`].
 pub const ABANDON_RATE_RED_PCT: f64 = 10.0;
 /// Share of signed-in agents not ready (%) from which the tile is amber, and red.
 pub const NOT_READY_AMBER_PCT: f64 = 20.0;
+/// See [`NOT_READY_AMBER_PCT`].
 pub const NOT_READY_RED_PCT: f64 = 30.0;
 
+/// The colour of a service level against its target.
 pub fn service_level(pct: Option<f64>, target_pct: f64) -> Tone {
     match pct {
         None => Tone::Neutral,
@@ -95,6 +101,7 @@ pub fn longest_wait(seconds: Option<f64>, waiting: u64, threshold_s: u32) -> Ton
     }
 }
 
+/// The colour of an abandon rate.
 pub fn abandon_rate(pct: Option<f64>) -> Tone {
     match pct {
         None => Tone::Neutral,
@@ -115,6 +122,7 @@ pub fn agents_available(available: u32, logged_in: u32, waiting: u64) -> Tone {
     }
 }
 
+/// The colour of the not-ready count, by its share of the signed-in agents.
 pub fn agents_not_ready(not_ready: u32, logged_in: u32) -> Tone {
     if logged_in == 0 {
         return Tone::Neutral;

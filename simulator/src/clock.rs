@@ -7,7 +7,6 @@ use std::str::FromStr;
 use floorwatch_core::Millis;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A local time of day, `HH:MM` or `HH:MM:SS`, from `00:00` to `24:00` inclusive (`24:00` is
 /// the end of the day, for a shift or an opening time that runs to midnight).
@@ -16,14 +15,18 @@ pub struct ClockTime {
     seconds: u32,
 }
 
+/// Seconds in a day of the clock (24:00 is the end of the last).
 pub const DAY_SECONDS: u32 = 86_400;
 
 impl ClockTime {
+    /// 00:00, the start of the day.
     pub const MIDNIGHT: ClockTime = ClockTime { seconds: 0 };
+    /// 24:00, the end of the day.
     pub const END_OF_DAY: ClockTime = ClockTime {
         seconds: DAY_SECONDS,
     };
 
+    /// The time `seconds` after midnight (at most [`DAY_SECONDS`]).
     pub const fn from_seconds(seconds: u32) -> ClockTime {
         ClockTime { seconds }
     }
@@ -56,6 +59,7 @@ impl ClockTime {
     }
 }
 
+/// A clock time that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a time of day HH:MM (00:00 to 24:00)")]
 pub struct ClockTimeError(String);
@@ -105,18 +109,7 @@ impl fmt::Display for ClockTime {
     }
 }
 
-impl Serialize for ClockTime {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for ClockTime {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+floorwatch_core::serde_via_str!(ClockTime);
 
 #[cfg(test)]
 mod tests {

@@ -28,6 +28,7 @@ pub enum Shape {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DurationSpec {
+    /// The shape of the distribution.
     #[serde(default)]
     pub dist: Shape,
     /// Mean, seconds.
@@ -42,6 +43,7 @@ fn default_cv() -> f64 {
 }
 
 impl DurationSpec {
+    /// Log-normal with this mean and coefficient of variation: most durations short, a long tail.
     pub const fn log_normal(mean: f64, cv: f64) -> Self {
         DurationSpec {
             dist: Shape::LogNormal,
@@ -50,6 +52,7 @@ impl DurationSpec {
         }
     }
 
+    /// Always `mean`.
     pub const fn constant(mean: f64) -> Self {
         DurationSpec {
             dist: Shape::Constant,

@@ -10,7 +10,7 @@ use crate::clock::ClockTime;
 use crate::distribution::Sampler;
 use crate::scenario::{BreakPolicy, IncidentSpec, Scenario, agent_id, team_id};
 
-pub(crate) const MINUTE_MS: Millis = 60_000;
+pub(crate) use floorwatch_core::time::MINUTE_MS;
 
 /// One queue, ready to simulate.
 #[derive(Debug, Clone)]
@@ -236,8 +236,8 @@ fn spread(
     let weights: Vec<f64> = (0..minutes)
         .map(|m| {
             let t = day_start + m as Millis * MINUTE_MS + MINUTE_MS / 2;
-            let local_ms = (t + calendar.offset_ms(t)).rem_euclid(86_400_000);
-            curve.weight((local_ms / 1000) as u32)
+            let local_ms = (t + calendar.offset_ms(t)).rem_euclid(floorwatch_core::time::DAY_MS);
+            curve.weight((local_ms / floorwatch_core::time::SECOND_MS) as u32)
         })
         .collect();
     let total: f64 = weights.iter().sum();
@@ -303,7 +303,7 @@ pub(crate) fn seconds_ms(s: f64) -> Millis {
 }
 
 pub(crate) fn minutes_ms(m: f64) -> Millis {
-    (m * 60_000.0).round() as Millis
+    (m * MINUTE_MS as f64).round() as Millis
 }
 
 #[cfg(test)]

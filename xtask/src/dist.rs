@@ -57,7 +57,7 @@ pub fn run(args: &DistArgs) -> anyhow::Result<()> {
 }
 
 /// The workspace root: xtask lives one level below it.
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest_dir
         .parent()

@@ -5,8 +5,11 @@
 //!   bundle into `target/dist/` (which the server serves at `/`) and fails when the shipped
 //!   wasm + JS exceed 250 KB gzipped.
 //! - `cargo xtask dist --check-size-only` measures an existing `target/dist/` without building.
+//! - `cargo xtask check-imports [CRATE…]` fails when a crate's files import each other in a
+//!   cycle (default: core, simulator, dashboard).
 
 mod dist;
+mod imports;
 mod size;
 mod wasm_opt;
 
@@ -23,10 +26,13 @@ struct Cli {
 enum Command {
     /// Build the wallboard bundle into target/dist and check its size.
     Dist(dist::DistArgs),
+    /// Fail when the files of a crate import each other in a cycle.
+    CheckImports(imports::CheckImportsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Dist(args) => dist::run(&args),
+        Command::CheckImports(args) => imports::run(&args),
     }
 }

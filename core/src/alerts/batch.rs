@@ -18,14 +18,18 @@ pub struct NotificationBatch {
     pub id: String,
     /// The boundary that closed the batch.
     pub at: Millis,
+    /// The changes, in order.
     pub notices: Vec<Notice>,
 }
 
 /// One change, with the alert as it stood right after it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
+    /// What happened to the alert.
     pub change: ChangeKind,
+    /// When, event time.
     pub at: Millis,
+    /// The alert as it stands after the change.
     pub alert: Alert,
 }
 
@@ -37,19 +41,19 @@ pub(crate) struct Batcher {
 }
 
 impl Batcher {
-    pub fn new(window: Millis) -> Batcher {
+    pub(super) fn new(window: Millis) -> Batcher {
         Batcher {
             window,
             ..Batcher::default()
         }
     }
 
-    pub fn push(&mut self, notice: Notice) {
+    pub(super) fn push(&mut self, notice: Notice) {
         self.pending.push(notice);
     }
 
     /// When the changes waiting now are due to go out (`None`: nothing waits).
-    pub fn due_at(&self) -> Option<Millis> {
+    pub(super) fn due_at(&self) -> Option<Millis> {
         if self.pending.is_empty() {
             return None;
         }
@@ -60,7 +64,7 @@ impl Batcher {
     }
 
     /// The batch due at boundary `at`, if any.
-    pub fn close(&mut self, at: Millis) -> Option<NotificationBatch> {
+    pub(super) fn close(&mut self, at: Millis) -> Option<NotificationBatch> {
         let due = self.last_sent.is_none_or(|last| at - last >= self.window);
         if self.pending.is_empty() || !due {
             return None;

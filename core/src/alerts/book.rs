@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::rules::{Comparison, Level, Role, RuleKind};
+use super::rules::{Comparison, EscalationTier, Level, RuleKind};
 use crate::event::{Millis, NotReadyReason};
 use crate::scope::{Scope, Window};
 
@@ -21,15 +21,19 @@ pub struct Alert {
     /// `RULE/SCOPE` (and `/SOURCE` for a silent source): the condition; one alert per key is
     /// open at a time.
     pub key: String,
+    /// The id of the rule that raised it.
     pub rule: String,
+    /// The rule's kind.
     pub kind: RuleKind,
     /// The figure's name for metric rules; `not_ready_s`, `silence_s`, `arrivals_5m` or
     /// `dropped_calls` for the built-in kinds.
     pub metric: String,
+    /// Where the condition holds (a queue, a team, an agent, the centre).
     pub scope: Scope,
     /// The rule's window (metric rules over a window).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
+    /// Whether the value breaches by falling below or rising above the threshold.
     pub comparison: Comparison,
     /// The agent's display name (not-ready overruns).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,19 +47,25 @@ pub struct Alert {
     /// The usual 5-minute volume the arrivals were compared with (sudden peaks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usual: Option<f64>,
+    /// How bad it is now.
     pub level: Level,
     /// The value when raised, last changed level, or cleared; `None` when the figure was null.
     pub value: Option<f64>,
     /// The threshold of the current level.
     pub threshold: f64,
+    /// When it was raised, event time.
     pub raised_at: Millis,
+    /// Who acknowledged it, when and with what note; `None` until someone does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledged: Option<Acknowledgement>,
+    /// When it cleared, event time; `None` while open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleared_at: Option<Millis>,
     /// Position in the rule's escalation chain (0: the first role, told at the raise).
     pub escalation_step: usize,
-    pub escalated_to: Role,
+    /// Who is told now.
+    pub escalated_to: EscalationTier,
+    /// When it was escalated to them, event time.
     pub escalated_at: Millis,
     /// The time of the latest change.
     pub updated_at: Millis,
@@ -64,13 +74,17 @@ pub struct Alert {
 /// Who acknowledged an alert, when (event time), and what they said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acknowledgement {
+    /// The user who acknowledged it.
     pub by: String,
+    /// When, event time.
     pub at: Millis,
+    /// What they wrote (may be empty).
     #[serde(default)]
     pub note: String,
 }
 
 impl Alert {
+    /// Whether it has not cleared yet (acknowledged alerts are still open).
     pub fn is_open(&self) -> bool {
         self.cleared_at.is_none()
     }
@@ -81,31 +95,53 @@ impl Alert {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum AlertChange {
+    /// A new alert.
     Raised {
+        /// The alert as raised.
         alert: Box<Alert>,
     },
+    /// An open alert moved between warning and critical.
     LevelChanged {
+        /// The alert's id.
         id: String,
+        /// When, event time.
         at: Millis,
+        /// The new level.
         level: Level,
+        /// The value at the change; `None` when the figure was null.
         value: Option<f64>,
+        /// The threshold of the new level.
         threshold: f64,
     },
+    /// An unacknowledged alert reached the next step of its escalation chain.
     Escalated {
+        /// The alert's id.
         id: String,
+        /// When, event time.
         at: Millis,
+        /// The step reached.
         step: usize,
-        role: Role,
+        /// Who is told from now on.
+        role: EscalationTier,
     },
+    /// Someone acknowledged the alert.
     Acknowledged {
+        /// The alert's id.
         id: String,
+        /// When, event time.
         at: Millis,
+        /// The user who acknowledged it.
         by: String,
+        /// What they wrote.
         note: String,
     },
+    /// The condition ended.
     Cleared {
+        /// The alert's id.
         id: String,
+        /// When, event time.
         at: Millis,
+        /// The value at the clear; `None` when the figure was null.
         value: Option<f64>,
     },
 }
@@ -133,6 +169,7 @@ impl AlertChange {
         }
     }
 
+    /// The sort of this change, as its `change` tag names it.
     pub fn kind(&self) -> ChangeKind {
         match self {
             AlertChange::Raised { .. } => ChangeKind::Raised,
@@ -148,29 +185,47 @@ impl AlertChange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
+    /// See [`AlertChange::Raised`].
     Raised,
+    /// See [`AlertChange::LevelChanged`].
     LevelChanged,
+    /// See [`AlertChange::Escalated`].
     Escalated,
+    /// See [`AlertChange::Acknowledged`].
     Acknowledged,
+    /// See [`AlertChange::Cleared`].
     Cleared,
 }
 
 /// Why an acknowledgement or a journaled change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AlertError {
+    /// No alert has this id.
     #[error("no alert with id \"{0}\"")]
     Unknown(String),
+    /// Acknowledged once already: the first acknowledgement stands.
     #[error("alert \"{id}\" was already acknowledged by {by}")]
-    AlreadyAcknowledged { id: String, by: String },
+    AlreadyAcknowledged {
+        /// The alert's id.
+        id: String,
+        /// Who acknowledged it first.
+        by: String,
+    },
+    /// A raise of an id the book holds (a repeat from a journal).
     #[error("alert \"{0}\" is already in the book")]
     AlreadyRaised(String),
+    /// A clear of an alert already cleared.
     #[error("alert \"{0}\" is already cleared")]
     AlreadyCleared(String),
+    /// A change older than the alert's latest (a repeat from a journal).
     #[error("alert \"{0}\" changed later than this change (a repeat from a journal)")]
     Stale(String),
+    /// A field of the request is wrong.
     #[error("`{field}` {problem}")]
     Field {
+        /// The field.
         field: &'static str,
+        /// What is wrong with it.
         problem: &'static str,
     },
 }
@@ -273,6 +328,7 @@ impl AlertBook {
         *last = (*last).max(at);
     }
 
+    /// The alert with this id, open or cleared.
     pub fn get(&self, id: &str) -> Option<&Alert> {
         self.by_id.get(id).map(|&i| &self.alerts[i])
     }
@@ -297,10 +353,12 @@ impl AlertBook {
         &self.alerts
     }
 
+    /// How many alerts the book holds, cleared ones included.
     pub fn len(&self) -> usize {
         self.alerts.len()
     }
 
+    /// Whether the book holds no alert at all.
     pub fn is_empty(&self) -> bool {
         self.alerts.is_empty()
     }

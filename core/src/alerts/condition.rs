@@ -6,9 +6,11 @@
 //! same boundaries with the same figures decide the same way on every replay.
 
 use super::book::Alert;
-use super::rules::{CompiledRule, Level, Role};
+use super::compiled::CompiledRule;
+use super::rules::{EscalationTier, Level};
 use crate::event::{Millis, NotReadyReason};
 use crate::scope::{Scope, Window};
+use crate::time::MINUTE_MS;
 
 /// What a rule reads for one condition at one boundary.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +41,7 @@ pub(crate) struct Detail {
 impl Reading {
     /// The condition of a scope the rule no longer reads (an agent back from break, a scope
     /// gone): not met, and an open alert clears.
-    pub fn gone(scope: Scope) -> Reading {
+    pub(super) fn gone(scope: Scope) -> Reading {
         Reading {
             scope,
             level: None,
@@ -52,7 +54,7 @@ impl Reading {
     }
 
     /// The threshold that `level` stands for.
-    pub fn threshold(&self, level: Level) -> f64 {
+    pub(super) fn threshold(&self, level: Level) -> f64 {
         let t = match level {
             Level::Critical => self.critical.or(self.warning),
             Level::Warning => self.warning.or(self.critical),
@@ -88,13 +90,13 @@ impl Run {
     }
 
     /// Nothing is being timed that an idle condition would not time.
-    pub fn is_idle(&self) -> bool {
+    pub(super) fn is_idle(&self) -> bool {
         self.active_since.is_none() && self.critical_since.is_none()
     }
 
     /// The times at which a `hold` of this run is first met: where [`step`] can decide
     /// differently with the same reading (`super::rest`).
-    pub fn held_at(&self, hold: Millis) -> impl Iterator<Item = Millis> {
+    pub(super) fn held_at(&self, hold: Millis) -> impl Iterator<Item = Millis> {
         [self.active_since, self.critical_since, self.calm_since]
             .into_iter()
             .flatten()
@@ -162,7 +164,7 @@ pub(crate) fn escalations_due(
     rule: &CompiledRule,
     at: Millis,
     quiet: bool,
-) -> Vec<(usize, Role)> {
+) -> Vec<(usize, EscalationTier)> {
     if quiet || alert.acknowledged.is_some() || !alert.is_open() {
         return Vec::new();
     }
@@ -170,7 +172,7 @@ pub(crate) fn escalations_due(
         .iter()
         .enumerate()
         .skip(alert.escalation_step + 1)
-        .take_while(|(_, step)| at - alert.raised_at >= Millis::from(step.after_min) * 60_000)
+        .take_while(|(_, step)| at - alert.raised_at >= Millis::from(step.after_min) * MINUTE_MS)
         .map(|(i, step)| (i, step.role))
         .collect()
 }

@@ -4,9 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::compiled::{Check, CompiledRule};
 use super::condition::{Detail, Reading};
 use super::observed::{Observations, PEAK_SPAN_MS};
-use super::rules::{Check, Comparison, CompiledRule, Level, RuleScope};
+use super::rule_scope::RuleScope;
+use super::rules::{Comparison, Level};
 use super::tree::OrgTree;
 use crate::engine::Engine;
 use crate::event::{AgentState, Millis, NotReadyReason};

@@ -12,12 +12,14 @@ macro_rules! metrics {
         /// A figure of docs/METRICS.md, by its field name.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Metric {
-            $($variant,)*
+            $(#[doc = concat!("`", $name, "`.")] $variant,)*
         }
 
         impl Metric {
+            /// Every metric, in the order docs/ALERTS.md lists them.
             pub const ALL: [Metric; [$($name),*].len()] = [$(Metric::$variant),*];
 
+            /// The metric's name in config and on the wire.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(Metric::$variant => $name,)*

@@ -7,19 +7,27 @@
 //! moves by events or by the wall clock. So a day replayed at any speed raises the same alerts
 //! at the same event times.
 //!
-//! Reading order: `rules` (the config and its defaults), `kinds` (what each rule reads),
-//! `condition` (hold, hysteresis, cool-down, quiet hours, escalation), `book` (alerts and their
-//! changes), `batch` and `webhook` (notifications).
+//! Reading order: `rules` (the config; `rule_scope` and `threshold` for its string values,
+//! `defaults` for the built-in rules), `compile` (checking each rule into a `compiled` check),
+//! `kinds` (what each rule reads), `condition` (hold, hysteresis, cool-down, quiet hours,
+//! escalation), `book` (alerts and their changes), `batch` and `webhook` (notifications).
 
 mod batch;
 mod book;
+mod compile;
+mod compiled;
 mod condition;
+mod defaults;
 mod kinds;
 mod metric;
 mod observed;
+mod period;
 mod rest;
+mod rule_error;
+mod rule_scope;
 mod rules;
 mod text;
+mod threshold;
 mod tree;
 mod webhook;
 
@@ -30,12 +38,17 @@ use serde::{Deserialize, Serialize};
 
 pub use batch::{Notice, NotificationBatch};
 pub use book::{Acknowledgement, Alert, AlertBook, AlertChange, AlertError, ChangeKind};
+pub use defaults::default_rules;
 pub use metric::Metric;
+pub use period::{EVALUATION_PERIOD_MS, boundaries};
+pub use rule_error::RuleError;
+pub use rule_scope::RuleScope;
 pub use rules::{
-    AlertRule, AlertsConfig, Comparison, EscalationStep, Level, QuietHours, Role, RuleError,
-    RuleKind, RuleScope, Threshold, default_escalation, default_rules,
+    AlertRule, AlertsConfig, Comparison, EscalationStep, EscalationTier, Level, QuietHours,
+    RuleKind, default_escalation,
 };
 pub use text::{batch_text, local_time};
+pub use threshold::Threshold;
 pub use webhook::{WebhookFormat, webhook_body};
 
 use crate::calendar::CentreCalendar;
@@ -46,31 +59,21 @@ use crate::opening_hours::OpeningHours;
 use crate::org::Organisation;
 use crate::scope::Scope;
 use batch::Batcher;
+use compiled::{Check, CompiledRule};
 use condition::{Reading, Run, Step};
 use kinds::Look;
 use observed::Observations;
-use rules::{Check, CompiledRule};
 use tree::OrgTree;
-
-/// Alerts are evaluated at every multiple of this much event time (10 s: finer than any hold
-/// worth configuring, cheap enough to run 8,640 times for a replayed day).
-pub const EVALUATION_PERIOD_MS: Millis = 10_000;
 
 /// Longest `by` accepted with an acknowledgement, bytes.
 pub const MAX_ACK_BY: usize = 256;
 /// Longest acknowledgement note accepted, bytes.
 pub const MAX_ACK_NOTE: usize = 1000;
 
-/// The evaluation boundaries in `(after, up_to]`, in order: the times at which the server
-/// evaluates after ticking the engine to each.
-pub fn boundaries(after: Millis, up_to: Millis) -> impl Iterator<Item = Millis> {
-    let first = (after.div_euclid(EVALUATION_PERIOD_MS) + 1) * EVALUATION_PERIOD_MS;
-    (first..=up_to).step_by(EVALUATION_PERIOD_MS as usize)
-}
-
 /// What one evaluation boundary changed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
+    /// The boundary evaluated, event time.
     pub at: Millis,
     /// In order; journal them, push them to the wallboard.
     pub changes: Vec<AlertChange>,
@@ -81,6 +84,7 @@ pub struct Evaluation {
 /// What [`Alerts::restore`] made of a journal of changes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RestoreReport {
+    /// Changes applied to the book.
     pub applied: u64,
     /// Changes that did not fit the book (a repeat, an unknown id): skipped.
     pub skipped: u64,
@@ -122,7 +126,7 @@ impl Alerts {
             key: "centre.opening_hours".into(),
             problem: e.to_string(),
         })?;
-        let (rules, compiled) = rules::compile(config, org)?;
+        let (rules, compiled) = compile::compile(config, org)?;
         let keep_arrivals = compiled
             .iter()
             .any(|r| matches!(r.check, Check::SuddenPeak { .. }));
@@ -146,7 +150,7 @@ impl Alerts {
             observed: Observations::new(keep_arrivals, keep_short_talk, keep_not_ready),
             runs: BTreeMap::new(),
             book: AlertBook::default(),
-            batcher: Batcher::new(Millis::from(config.batch_s) * 1000),
+            batcher: Batcher::new(Millis::from(config.batch_s) * crate::time::SECOND_MS),
             evaluated_to: None,
             watching_since: None,
             rest_until: None,
@@ -284,7 +288,17 @@ impl Alerts {
         let batch = self.batcher.close(at);
         self.rest_until = None;
         if !self.floor_busy {
-            match self.rest_after(engine, at) {
+            let timers = rest::Timers {
+                compiled: &self.compiled,
+                calendar: &self.calendar,
+                opening: self.opening.as_ref(),
+                observed: &self.observed,
+                runs: &self.runs,
+                book: &self.book,
+                batcher: &self.batcher,
+                watching_since: self.watching_since,
+            };
+            match timers.rest_after(engine, at) {
                 rest::Rest::Until(until) => self.rest_until = Some(until),
                 rest::Rest::Busy => self.floor_busy = true,
                 rest::Rest::Due => {}
@@ -360,10 +374,12 @@ impl Alerts {
             .collect()
     }
 
+    /// The alert with this id, open or cleared.
     pub fn alert(&self, id: &str) -> Option<&Alert> {
         self.book.get(id)
     }
 
+    /// Every alert raised, for listing.
     pub fn book(&self) -> &AlertBook {
         &self.book
     }
@@ -460,7 +476,10 @@ fn raise(rule: &CompiledRule, key: &str, reading: &Reading, level: Level, at: Mi
         Check::Metric { comparison, .. } => *comparison,
         _ => Comparison::Above,
     };
-    let first = rule.escalation.first().map_or(Role::TeamLead, |s| s.role);
+    let first = rule
+        .escalation
+        .first()
+        .map_or(EscalationTier::TeamLead, |s| s.role);
     let detail = &reading.detail;
     Alert {
         id: format!("{key}@{at}"),

@@ -14,8 +14,8 @@ use crate::figures::Applied;
 
 /// Arrivals are counted in slots of this length: the evaluation period, so "the last 5
 /// minutes" at a boundary is exact.
-const SLOT_MS: Millis = super::EVALUATION_PERIOD_MS;
-const MINUTE_MS: Millis = 60_000;
+const SLOT_MS: Millis = super::period::EVALUATION_PERIOD_MS;
+use crate::time::MINUTE_MS;
 /// The span compared by the sudden-peak kind.
 pub(crate) const PEAK_SPAN_MS: Millis = 5 * MINUTE_MS;
 /// Slots kept: the last 5 minutes and the 60 before them, with a minute to spare.
@@ -80,7 +80,11 @@ pub(crate) struct Observations {
 }
 
 impl Observations {
-    pub fn new(keep_arrivals: bool, keep_short_talk: Millis, keep_not_ready: bool) -> Observations {
+    pub(super) fn new(
+        keep_arrivals: bool,
+        keep_short_talk: Millis,
+        keep_not_ready: bool,
+    ) -> Observations {
         Observations {
             keep_arrivals,
             keep_short_talk,
@@ -90,7 +94,7 @@ impl Observations {
     }
 
     /// Files one event the engine was given, with what the engine made of it.
-    pub fn observe(&mut self, event: &Event, applied: Applied) {
+    pub(super) fn observe(&mut self, event: &Event, applied: Applied) {
         let at = event.ts;
         let last = self.sources.entry(event.source.clone()).or_insert(at);
         *last = (*last).max(at);
@@ -172,7 +176,7 @@ impl Observations {
 
     /// Forgets what no rule can look at any more, once a minute of event time. Every query
     /// reads a range well inside what is kept, so when pruning happens changes no answer.
-    pub fn prune(&mut self, at: Millis) {
+    pub(super) fn prune(&mut self, at: Millis) {
         if at.rem_euclid(MINUTE_MS) != 0 {
             return;
         }
@@ -188,37 +192,37 @@ impl Observations {
     }
 
     /// Agents that may be not ready, in id order.
-    pub fn not_ready(&self) -> impl Iterator<Item = &str> {
+    pub(super) fn not_ready(&self) -> impl Iterator<Item = &str> {
         self.not_ready.iter().map(String::as_str)
     }
 
     /// Keeps only the agents for which `still` holds (asked of the engine at a boundary).
-    pub fn retain_not_ready(&mut self, mut still: impl FnMut(&str) -> bool) {
+    pub(super) fn retain_not_ready(&mut self, mut still: impl FnMut(&str) -> bool) {
         self.not_ready.retain(|agent| still(agent));
     }
 
     /// Every source heard from, by name.
-    pub fn sources(&self) -> impl Iterator<Item = &str> {
+    pub(super) fn sources(&self) -> impl Iterator<Item = &str> {
         self.sources.keys().map(String::as_str)
     }
 
     /// The latest time of an applied event (late ones included), if any.
-    pub fn last_applied(&self) -> Option<Millis> {
+    pub(super) fn last_applied(&self) -> Option<Millis> {
         self.last_at
     }
 
     /// When `source` last sent an event.
-    pub fn last_heard(&self, source: &str) -> Option<Millis> {
+    pub(super) fn last_heard(&self, source: &str) -> Option<Millis> {
         self.sources.get(source).copied()
     }
 
     /// Queues that had arrivals in the kept history.
-    pub fn queues_with_arrivals(&self) -> impl Iterator<Item = &str> {
+    pub(super) fn queues_with_arrivals(&self) -> impl Iterator<Item = &str> {
         self.arrivals.keys().map(String::as_str)
     }
 
     /// Arrivals in `queues` with event time in `[from, to)` (both on slot boundaries).
-    pub fn arrivals(&self, queues: &[&str], from: Millis, to: Millis) -> u64 {
+    pub(super) fn arrivals(&self, queues: &[&str], from: Millis, to: Millis) -> u64 {
         let (from, to) = (from.div_euclid(SLOT_MS), to.div_euclid(SLOT_MS));
         queues
             .iter()
@@ -253,7 +257,7 @@ impl Observations {
     /// of local time, `[t − 5 min, t)` with `t` the same local time that day (from per-minute
     /// counts, spread evenly within each minute); with no earlier day known, the mean 5-minute
     /// volume of the 60 minutes before the last 5; `None` when even that is not known.
-    pub fn usual(&self, queues: &[&str], at: Millis, tz: &TimeZone) -> Option<f64> {
+    pub(super) fn usual(&self, queues: &[&str], at: Millis, tz: &TimeZone) -> Option<f64> {
         let mut days = Vec::new();
         for d in 1..=USUAL_DAYS {
             let Some(then) = same_local_time_days_before(at, d, tz) else {
@@ -275,7 +279,7 @@ impl Observations {
     }
 
     /// Dropped calls with end time in `[from, to)`.
-    pub fn dropped(&self, from: Millis, to: Millis) -> impl Iterator<Item = &DroppedCall> {
+    pub(super) fn dropped(&self, from: Millis, to: Millis) -> impl Iterator<Item = &DroppedCall> {
         self.dropped.range((from, 0)..(to, 0)).map(|(_, d)| d)
     }
 }

@@ -27,17 +27,41 @@ use jiff::Timestamp;
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
 
-use super::rules::{Check, DaySecond};
-use super::{Alerts, EVALUATION_PERIOD_MS};
+use std::collections::BTreeMap;
+
+use super::batch::Batcher;
+use super::book::AlertBook;
+use super::compiled::{Check, CompiledRule, DaySecond};
+use super::condition::Run;
+use super::observed::Observations;
+use super::period::EVALUATION_PERIOD_MS;
+use crate::calendar::CentreCalendar;
 use crate::engine::Engine;
 use crate::event::Millis;
+use crate::opening_hours::OpeningHours;
 use crate::scope::{Scope, Window};
+use crate::time::MINUTE_MS;
 
 /// How long after the latest event every rolling window (60 minutes at most, counted in whole
 /// minutes) and interval window (30 minutes at most) reads empty: with a minute to spare.
-pub(crate) const SETTLE_MS: Millis = 62 * 60_000;
+pub(crate) const SETTLE_MS: Millis = 62 * MINUTE_MS;
 
-impl Alerts {
+/// What the timers are made of: the parts of [`super::Alerts`] that time alone can change,
+/// lent for one look.
+pub(super) struct Timers<'a> {
+    pub(super) compiled: &'a [CompiledRule],
+    pub(super) calendar: &'a CentreCalendar,
+    /// When the centre is open (`None`: always).
+    pub(super) opening: Option<&'a OpeningHours>,
+    pub(super) observed: &'a Observations,
+    /// Per rule, the conditions being timed, by key.
+    pub(super) runs: &'a BTreeMap<String, BTreeMap<String, Run>>,
+    pub(super) book: &'a AlertBook,
+    pub(super) batcher: &'a Batcher,
+    pub(super) watching_since: Option<Millis>,
+}
+
+impl Timers<'_> {
     /// After evaluating boundary `at`: the first later boundary whose evaluation could change
     /// anything if no event is observed and no alert acknowledged first, when that is more
     /// than one period away.
@@ -64,7 +88,7 @@ impl Alerts {
                 wake = wake.min(t);
             }
         };
-        for rule in &self.compiled {
+        for rule in self.compiled {
             if let Check::SourceSilent {
                 silent, sources, ..
             } = &rule.check
@@ -113,7 +137,7 @@ impl Alerts {
                     timer(
                         alert
                             .raised_at
-                            .saturating_add(Millis::from(step.after_min) * 60_000),
+                            .saturating_add(Millis::from(step.after_min) * MINUTE_MS),
                     );
                 }
             }
@@ -121,7 +145,7 @@ impl Alerts {
         if let Some(due) = self.batcher.due_at() {
             timer(due);
         }
-        if let Some(opening) = &self.opening
+        if let Some(opening) = self.opening
             && let Some(edge) = next_local_edge(opening.time_zone(), at, |d| opening.edges_on(d))
         {
             // Opening and closing change what silence means (`Alerts::silence_expected`).
@@ -136,7 +160,7 @@ impl Alerts {
     }
 }
 
-/// What [`Alerts::rest_after`] found.
+/// What [`Timers::rest_after`] found.
 pub(super) enum Rest {
     /// The next boundary must be evaluated.
     Due,

@@ -1,21 +1,17 @@
-//! Alert rules: the `[alerts]` table of the server's config (`[[alerts.rules]]`), the defaults
-//! every centre gets unless it says otherwise, and their validation into the checks the
-//! evaluator runs (docs/ALERTS.md, "Rules").
+//! Alert rules as written: the `[alerts]` table of the server's config (`[[alerts.rules]]`) and
+//! the names its fields take (docs/ALERTS.md, "Rules").
 //!
-//! A rule is written flat in TOML, one table per rule, with the fields of its `kind`; validation
-//! names the key at fault (`alerts.rules[2].metric: unknown metric "foo"`) and fills in every
-//! default, so `GET /api/v1/alerts/rules` lists exactly what is evaluated.
+//! A rule is written flat in TOML, one table per rule, with the fields of its `kind`. What the
+//! strings mean is in `rule_scope` and `threshold`, the rules every centre gets in `defaults`,
+//! and the checks and defaults applied to each rule in `compile`.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::str::FromStr;
+use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-use super::metric::Metric;
-use crate::event::{Millis, NotReadyReason};
-use crate::org::Organisation;
-use crate::scope::{Scope, Window};
+use super::rule_scope::RuleScope;
+use super::threshold::Threshold;
+use crate::scope::Window;
 
 /// The `[alerts]` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +28,7 @@ pub struct AlertsConfig {
     /// so a burst becomes one message (docs/ALERTS.md, "Notification batches").
     #[serde(default = "default_batch_s")]
     pub batch_s: u32,
+    /// The configured rules, in evaluation order.
     #[serde(default)]
     pub rules: Vec<AlertRule>,
 }
@@ -59,15 +56,15 @@ fn default_batch_s() -> u32 {
 pub fn default_escalation() -> Vec<EscalationStep> {
     vec![
         EscalationStep {
-            role: Role::TeamLead,
+            role: EscalationTier::TeamLead,
             after_min: 0,
         },
         EscalationStep {
-            role: Role::Supervisor,
+            role: EscalationTier::Supervisor,
             after_min: 10,
         },
         EscalationStep {
-            role: Role::Manager,
+            role: EscalationTier::Manager,
             after_min: 30,
         },
     ]
@@ -81,8 +78,10 @@ pub fn default_escalation() -> Vec<EscalationStep> {
 pub struct AlertRule {
     /// Unique; letters, digits, `-`, `_` and `.`. Part of every alert id the rule raises.
     pub id: String,
+    /// What the rule watches (`metric` unless set).
     #[serde(default)]
     pub kind: RuleKind,
+    /// `false` switches the rule off (a default rule, by its id).
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Where the rule looks: a scope (`queue:billing`, `team:t1`, `centre`) or every scope of a
@@ -94,12 +93,16 @@ pub struct AlertRule {
     /// A figure of docs/METRICS.md by its field name (see [`Metric`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric: Option<String>,
+    /// The window the figure is read over (`metric` rules; 30 minutes unless set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Window>,
+    /// Whether a breach is a value below or above the thresholds (`metric` rules).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+    /// Warning threshold (`metric` rules); at least one of `warning` and `critical`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<Threshold>,
+    /// Critical threshold (`metric` rules).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub critical: Option<Threshold>,
     /// An open alert clears once the value is back past this (hysteresis); defaults to the
@@ -150,6 +153,7 @@ pub struct AlertRule {
     /// Local times (the centre's zone) in which the rule raises and escalates nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiet_hours: Option<Vec<QuietHours>>,
+    /// Who is told, and when (the `[alerts]` chain unless set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation: Option<Vec<EscalationStep>>,
 }
@@ -174,6 +178,7 @@ pub enum RuleKind {
 }
 
 impl RuleKind {
+    /// The kind's name in config and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             RuleKind::Metric => "metric",
@@ -185,14 +190,18 @@ impl RuleKind {
     }
 }
 
+/// How bad an alert is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
+    /// Worth a look.
     Warning,
+    /// Needs action now.
     Critical,
 }
 
 impl Level {
+    /// The level's name in config and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Warning => "warning",
@@ -205,11 +214,14 @@ impl Level {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Comparison {
+    /// A breach is a value below the threshold (service level).
     Below,
+    /// A breach is a value above the threshold (waiting calls).
     Above,
 }
 
 impl Comparison {
+    /// The comparison's name in config and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Comparison::Below => "below",
@@ -226,10 +238,11 @@ impl Comparison {
     }
 }
 
-/// Who an alert is escalated to.
+/// Who an alert is escalated to: a tier of the escalation chain, named like the user roles it
+/// reaches but not one ([`crate::Role`] is what a user may do; this is who is told when).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub enum EscalationTier {
     /// 组长.
     TeamLead,
     /// 值班长.
@@ -238,12 +251,13 @@ pub enum Role {
     Manager,
 }
 
-impl Role {
+impl EscalationTier {
+    /// The tier's name in config and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::TeamLead => "team_lead",
-            Role::Supervisor => "supervisor",
-            Role::Manager => "manager",
+            EscalationTier::TeamLead => "team_lead",
+            EscalationTier::Supervisor => "supervisor",
+            EscalationTier::Manager => "manager",
         }
     }
 }
@@ -253,7 +267,9 @@ impl Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationStep {
-    pub role: Role,
+    /// Who is told.
+    pub role: EscalationTier,
+    /// Minutes after the raise, unacknowledged.
     pub after_min: u32,
 }
 
@@ -262,785 +278,8 @@ pub struct EscalationStep {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
+    /// Start, local `HH:MM` (inclusive).
     pub from: String,
+    /// End, local `HH:MM` (exclusive).
     pub to: String,
-}
-
-/// Every scope of one kind, or one scope.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum RuleScope {
-    EveryQueue,
-    EveryTeam,
-    EveryGroup,
-    EverySite,
-    One(Scope),
-}
-
-impl RuleScope {
-    fn as_str(&self) -> String {
-        match self {
-            RuleScope::EveryQueue => "every_queue".into(),
-            RuleScope::EveryTeam => "every_team".into(),
-            RuleScope::EveryGroup => "every_group".into(),
-            RuleScope::EverySite => "every_site".into(),
-            RuleScope::One(scope) => scope.to_string(),
-        }
-    }
-}
-
-impl fmt::Display for RuleScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.as_str())
-    }
-}
-
-impl FromStr for RuleScope {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "every_queue" => RuleScope::EveryQueue,
-            "every_team" => RuleScope::EveryTeam,
-            "every_group" => RuleScope::EveryGroup,
-            "every_site" => RuleScope::EverySite,
-            _ => RuleScope::One(s.parse().map_err(|_| {
-                format!(
-                    "unknown scope `{s}`: expected every_queue, every_team, every_group, \
-                     every_site, centre, or site:ID, group:ID, team:ID, queue:ID, agent:ID"
-                )
-            })?),
-        })
-    }
-}
-
-impl Serialize for RuleScope {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for RuleScope {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-/// A threshold: a number in the metric's unit, or relative to the scope's service-level target
-/// (`"target"`, `"target-10"`, `"target+2"`: percentage points, for `service_level_pct` only).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Threshold {
-    Value(f64),
-    /// The scope's `service_level_target_pct` plus this many points, kept within 0..=100.
-    Target(f64),
-}
-
-impl Threshold {
-    /// The threshold for a scope whose service-level target is `target_pct`.
-    pub fn resolve(self, target_pct: f64) -> f64 {
-        match self {
-            Threshold::Value(v) => v,
-            Threshold::Target(offset) => (target_pct + offset).clamp(0.0, 100.0),
-        }
-    }
-
-    fn relative(self) -> bool {
-        matches!(self, Threshold::Target(_))
-    }
-
-    /// The number compared, for checks between thresholds of the same sort.
-    fn number(self) -> f64 {
-        match self {
-            Threshold::Value(v) | Threshold::Target(v) => v,
-        }
-    }
-}
-
-impl fmt::Display for Threshold {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Threshold::Value(v) => write!(f, "{v}"),
-            Threshold::Target(o) if *o == 0.0 => f.write_str("target"),
-            Threshold::Target(o) => write!(f, "target{o:+}"),
-        }
-    }
-}
-
-impl FromStr for Threshold {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || format!("`{s}` is not a number, `target`, `target-N` or `target+N`");
-        let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        if let Some(rest) = compact.strip_prefix("target") {
-            if rest.is_empty() {
-                return Ok(Threshold::Target(0.0));
-            }
-            if !rest.starts_with(['+', '-']) {
-                return Err(err());
-            }
-            let offset: f64 = rest.parse().map_err(|_| err())?;
-            return finite(offset).map(Threshold::Target).ok_or_else(err);
-        }
-        let value: f64 = compact.parse().map_err(|_| err())?;
-        finite(value).map(Threshold::Value).ok_or_else(err)
-    }
-}
-
-fn finite(v: f64) -> Option<f64> {
-    v.is_finite().then_some(v)
-}
-
-impl Serialize for Threshold {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Threshold::Value(v) => s.serialize_f64(*v),
-            Threshold::Target(_) => s.collect_str(self),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Threshold {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = Threshold;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a number, or \"target\", \"target-N\", \"target+N\"")
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Threshold, E> {
-                finite(v)
-                    .map(Threshold::Value)
-                    .ok_or_else(|| E::custom("threshold must be finite"))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Threshold, E> {
-                Ok(Threshold::Value(v as f64))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Threshold, E> {
-                Ok(Threshold::Value(v as f64))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Threshold, E> {
-                v.parse().map_err(E::custom)
-            }
-        }
-        d.deserialize_any(Visitor)
-    }
-}
-
-/// A rule that does not make sense, naming its key in the config.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RuleError {
-    #[error("{key}: unknown metric \"{name}\" (expected one of: {expected})")]
-    UnknownMetric {
-        key: String,
-        name: String,
-        expected: String,
-    },
-    #[error("{key}: required for kind \"{kind}\"")]
-    Required { key: String, kind: &'static str },
-    #[error("{key}: not used by kind \"{kind}\"")]
-    NotUsed { key: String, kind: &'static str },
-    #[error("{key}: duplicate rule id \"{id}\"")]
-    Duplicate { key: String, id: String },
-    #[error("{key}: {problem}")]
-    Invalid { key: String, problem: String },
-}
-
-fn invalid(key: String, problem: impl Into<String>) -> RuleError {
-    RuleError::Invalid {
-        key,
-        problem: problem.into(),
-    }
-}
-
-/// The built-in service-level rule's `min_offered`: below it the window has too few calls
-/// for a percentage to mean anything (docs/ALERTS.md, "Defaults").
-pub const DEFAULT_MIN_OFFERED: u64 = 5;
-
-/// The rules every centre gets unless `default_rules = false` (docs/ALERTS.md, "Defaults").
-pub fn default_rules() -> Vec<AlertRule> {
-    vec![
-        AlertRule {
-            id: "service-level".into(),
-            kind: RuleKind::Metric,
-            scope: Some(RuleScope::EveryQueue),
-            metric: Some("service_level_pct".into()),
-            window: Some(Window::Rolling30),
-            comparison: Some(Comparison::Below),
-            warning: Some(Threshold::Target(0.0)),
-            critical: Some(Threshold::Target(-10.0)),
-            clear: Some(Threshold::Target(2.0)),
-            hold_s: Some(300),
-            // Service level on one or two calls is not a signal: "Technical support 0.0 %"
-            // from a single call was the demo's loudest false alarm.
-            min_offered: Some(DEFAULT_MIN_OFFERED),
-            ..rule_defaults()
-        },
-        AlertRule {
-            id: "not-ready-overrun".into(),
-            kind: RuleKind::NotReadyOverrun,
-            ..rule_defaults()
-        },
-        AlertRule {
-            id: "source-silent".into(),
-            kind: RuleKind::SourceSilent,
-            ..rule_defaults()
-        },
-        AlertRule {
-            id: "sudden-peak".into(),
-            kind: RuleKind::SuddenPeak,
-            ..rule_defaults()
-        },
-        AlertRule {
-            id: "dropped-calls".into(),
-            kind: RuleKind::DroppedCalls,
-            ..rule_defaults()
-        },
-    ]
-}
-
-fn rule_defaults() -> AlertRule {
-    AlertRule {
-        enabled: true,
-        ..AlertRule::default()
-    }
-}
-
-/// A local time of day, seconds after local midnight.
-pub(crate) type DaySecond = i32;
-
-/// A validated rule, ready to evaluate.
-#[derive(Debug, Clone)]
-pub(crate) struct CompiledRule {
-    pub id: String,
-    pub kind: RuleKind,
-    pub scope: RuleScope,
-    pub check: Check,
-    pub hold: Millis,
-    pub cooldown: Millis,
-    pub quiet: Vec<(DaySecond, DaySecond)>,
-    pub escalation: Vec<EscalationStep>,
-}
-
-impl CompiledRule {
-    /// Whether local second-of-day `t` falls in the rule's quiet hours.
-    pub fn quiet_at(&self, t: DaySecond) -> bool {
-        self.quiet.iter().any(|&(from, to)| {
-            if from < to {
-                (from..to).contains(&t)
-            } else {
-                t >= from || t < to
-            }
-        })
-    }
-}
-
-/// What a rule measures, with its kind's parameters.
-#[derive(Debug, Clone)]
-pub(crate) enum Check {
-    Metric {
-        metric: Metric,
-        window: Window,
-        comparison: Comparison,
-        warning: Option<Threshold>,
-        critical: Option<Threshold>,
-        clear: Threshold,
-        min_offered: u64,
-    },
-    NotReadyOverrun {
-        /// Allowance per watched reason.
-        allowance: BTreeMap<NotReadyReason, Millis>,
-        level: Level,
-    },
-    SourceSilent {
-        silent: Millis,
-        sources: Option<Vec<String>>,
-        level: Level,
-    },
-    SuddenPeak {
-        factor: f64,
-        min_arrivals: u64,
-        level: Level,
-    },
-    DroppedCalls {
-        short_talk: Millis,
-        count: u64,
-        window: Millis,
-        level: Level,
-    },
-}
-
-/// Longest hold, cool-down or silence accepted: a day.
-const MAX_SECONDS: u32 = 86_400;
-
-/// Checks `config` against `org` and returns the effective rules (every default filled in, in
-/// evaluation order: configured rules, then the defaults not replaced) and their checks.
-pub(crate) fn compile(
-    config: &AlertsConfig,
-    org: &Organisation,
-) -> Result<(Vec<AlertRule>, Vec<CompiledRule>), RuleError> {
-    if config.batch_s > MAX_SECONDS {
-        return Err(invalid(
-            "alerts.batch_s".into(),
-            format!("must be at most {MAX_SECONDS}"),
-        ));
-    }
-    check_escalation("alerts.escalation", &config.escalation)?;
-    let mut ids = BTreeSet::new();
-    let mut keyed: Vec<(String, &AlertRule)> = Vec::new();
-    for (i, rule) in config.rules.iter().enumerate() {
-        let key = format!("alerts.rules[{i}]");
-        check_id(&format!("{key}.id"), &rule.id)?;
-        if !ids.insert(rule.id.as_str()) {
-            return Err(RuleError::Duplicate {
-                key: format!("{key}.id"),
-                id: rule.id.clone(),
-            });
-        }
-        keyed.push((key, rule));
-    }
-    let defaults = if config.default_rules {
-        default_rules()
-    } else {
-        Vec::new()
-    };
-    for rule in &defaults {
-        if !ids.contains(rule.id.as_str()) {
-            keyed.push((format!("default rule \"{}\"", rule.id), rule));
-        }
-    }
-    let mut effective = Vec::new();
-    let mut compiled = Vec::new();
-    for (key, rule) in keyed {
-        let (filled, check) = compile_rule(&key, rule, config, org)?;
-        if filled.enabled {
-            compiled.push(check);
-        }
-        effective.push(filled);
-    }
-    Ok((effective, compiled))
-}
-
-fn check_id(key: &str, id: &str) -> Result<(), RuleError> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            key.into(),
-            format!("\"{id}\" must be 1 to 64 letters, digits, `-`, `_` or `.`"),
-        ))
-    }
-}
-
-fn check_escalation(key: &str, steps: &[EscalationStep]) -> Result<(), RuleError> {
-    let Some(first) = steps.first() else {
-        return Err(invalid(key.into(), "needs at least one step"));
-    };
-    if first.after_min != 0 {
-        return Err(invalid(
-            format!("{key}[0].after_min"),
-            "the first step is who is told when the alert is raised: must be 0",
-        ));
-    }
-    for (i, pair) in steps.windows(2).enumerate() {
-        if pair[1].after_min <= pair[0].after_min {
-            return Err(invalid(
-                format!("{key}[{}].after_min", i + 1),
-                "must be later than the step before",
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn parse_hhmm(key: &str, s: &str) -> Result<DaySecond, RuleError> {
-    let bad = || invalid(key.into(), format!("\"{s}\" is not a local time HH:MM"));
-    let (h, m) = s.split_once(':').ok_or_else(bad)?;
-    if h.len() != 2 || m.len() != 2 {
-        return Err(bad());
-    }
-    let h: i32 = h.parse().map_err(|_| bad())?;
-    let m: i32 = m.parse().map_err(|_| bad())?;
-    if !(0..24).contains(&h) || !(0..60).contains(&m) {
-        return Err(bad());
-    }
-    Ok(h * 3600 + m * 60)
-}
-
-/// Fields that only some kinds use: (name, set?, kinds that use it).
-fn kind_fields(rule: &AlertRule) -> [(&'static str, bool, &'static [RuleKind]); 16] {
-    use RuleKind::*;
-    [
-        ("metric", rule.metric.is_some(), &[Metric]),
-        ("window", rule.window.is_some(), &[Metric]),
-        ("comparison", rule.comparison.is_some(), &[Metric]),
-        ("warning", rule.warning.is_some(), &[Metric]),
-        ("critical", rule.critical.is_some(), &[Metric]),
-        ("clear", rule.clear.is_some(), &[Metric]),
-        ("min_offered", rule.min_offered.is_some(), &[Metric]),
-        (
-            "level",
-            rule.level.is_some(),
-            &[NotReadyOverrun, SourceSilent, SuddenPeak, DroppedCalls],
-        ),
-        (
-            "allowance_min",
-            rule.allowance_min.is_some(),
-            &[NotReadyOverrun],
-        ),
-        ("silent_s", rule.silent_s.is_some(), &[SourceSilent]),
-        ("sources", rule.sources.is_some(), &[SourceSilent]),
-        ("factor", rule.factor.is_some(), &[SuddenPeak]),
-        ("min_arrivals", rule.min_arrivals.is_some(), &[SuddenPeak]),
-        ("short_talk_s", rule.short_talk_s.is_some(), &[DroppedCalls]),
-        ("count", rule.count.is_some(), &[DroppedCalls]),
-        ("window_min", rule.window_min.is_some(), &[DroppedCalls]),
-    ]
-}
-
-fn compile_rule(
-    key: &str,
-    rule: &AlertRule,
-    config: &AlertsConfig,
-    org: &Organisation,
-) -> Result<(AlertRule, CompiledRule), RuleError> {
-    let kind = rule.kind;
-    let kind_name = kind.as_str();
-    for (field, set, kinds) in kind_fields(rule) {
-        if set && !kinds.contains(&kind) {
-            return Err(RuleError::NotUsed {
-                key: format!("{key}.{field}"),
-                kind: kind_name,
-            });
-        }
-    }
-    let mut filled = rule.clone();
-    let field = |name: &str| format!("{key}.{name}");
-
-    // Scope: defaults and what each kind can look at.
-    let scope = rule.scope.clone().unwrap_or(match kind {
-        RuleKind::Metric | RuleKind::SuddenPeak | RuleKind::DroppedCalls => RuleScope::EveryQueue,
-        RuleKind::NotReadyOverrun | RuleKind::SourceSilent => RuleScope::One(Scope::Centre),
-    });
-    check_scope(&field("scope"), &scope, kind, org)?;
-    filled.scope = Some(scope.clone());
-
-    let level = rule.level.unwrap_or(match kind {
-        RuleKind::SourceSilent => Level::Critical,
-        _ => Level::Warning,
-    });
-    let check = match kind {
-        RuleKind::Metric => {
-            let name = rule.metric.as_deref().ok_or_else(|| RuleError::Required {
-                key: field("metric"),
-                kind: kind_name,
-            })?;
-            let metric: Metric = name.parse().map_err(|_| RuleError::UnknownMetric {
-                key: field("metric"),
-                name: name.into(),
-                expected: Metric::ALL.map(Metric::as_str).join(", "),
-            })?;
-            let comparison = rule.comparison.ok_or_else(|| RuleError::Required {
-                key: field("comparison"),
-                kind: kind_name,
-            })?;
-            let window = rule.window.unwrap_or(Window::Rolling30);
-            let (warning, critical) = (rule.warning, rule.critical);
-            let least = warning.or(critical).ok_or_else(|| RuleError::Required {
-                key: field("warning"),
-                kind: kind_name,
-            })?;
-            for (name, t) in [
-                ("warning", warning),
-                ("critical", critical),
-                ("clear", rule.clear),
-            ] {
-                if t.is_some_and(Threshold::relative) && metric != Metric::ServiceLevelPct {
-                    return Err(invalid(
-                        field(name),
-                        "`target` thresholds are for metric service_level_pct only",
-                    ));
-                }
-            }
-            let clear = rule.clear.unwrap_or(least);
-            // Thresholds of the same sort must be in order; a mix of numbers and targets is
-            // only known per scope, and evaluation copes (a value past a threshold is never
-            // taken as recovered).
-            let beyond = |a: Threshold, b: Threshold| {
-                a.relative() == b.relative() && comparison.breaches(a.number(), b.number())
-            };
-            if let (Some(w), Some(c)) = (warning, critical)
-                && (w.relative() == c.relative())
-                && !beyond(c, w)
-            {
-                return Err(invalid(
-                    field("critical"),
-                    format!(
-                        "must be {} warning ({w}) for comparison \"{}\"",
-                        comparison.as_str(),
-                        comparison.as_str()
-                    ),
-                ));
-            }
-            if beyond(clear, least) {
-                return Err(invalid(
-                    field("clear"),
-                    format!(
-                        "{clear} would leave an alert raised while the value is past it; \
-                         must not be {} {least}",
-                        comparison.as_str()
-                    ),
-                ));
-            }
-            filled.window = Some(window);
-            filled.clear = Some(clear);
-            filled.min_offered = Some(rule.min_offered.unwrap_or(0));
-            Check::Metric {
-                metric,
-                window,
-                comparison,
-                warning,
-                critical,
-                clear,
-                min_offered: rule.min_offered.unwrap_or(0),
-            }
-        }
-        RuleKind::NotReadyOverrun => {
-            let given = rule.allowance_min.clone().unwrap_or_else(|| {
-                BTreeMap::from([("break".to_string(), 15), ("meal".to_string(), 30)])
-            });
-            let mut allowance = BTreeMap::new();
-            for (name, &min) in &given {
-                let key = field(&format!("allowance_min.{name}"));
-                let reason = NotReadyReason::ALL
-                    .into_iter()
-                    .find(|r| r.as_str() == name)
-                    .ok_or_else(|| {
-                        invalid(
-                            key.clone(),
-                            format!(
-                                "unknown reason \"{name}\" (expected one of: {})",
-                                NotReadyReason::ALL.map(NotReadyReason::as_str).join(", ")
-                            ),
-                        )
-                    })?;
-                if min == 0 || min > MAX_SECONDS / 60 {
-                    return Err(invalid(key, "must be 1 to 1440 minutes"));
-                }
-                allowance.insert(reason, Millis::from(min) * 60_000);
-            }
-            filled.allowance_min = Some(given);
-            filled.level = Some(level);
-            Check::NotReadyOverrun { allowance, level }
-        }
-        RuleKind::SourceSilent => {
-            let silent_s = rule.silent_s.unwrap_or(300);
-            seconds(&field("silent_s"), silent_s, 1)?;
-            if let Some(i) = rule.sources.iter().flatten().position(String::is_empty) {
-                return Err(invalid(
-                    field(&format!("sources[{i}]")),
-                    "must not be empty",
-                ));
-            }
-            filled.silent_s = Some(silent_s);
-            filled.level = Some(level);
-            Check::SourceSilent {
-                silent: Millis::from(silent_s) * 1000,
-                sources: rule.sources.clone(),
-                level,
-            }
-        }
-        RuleKind::SuddenPeak => {
-            let factor = rule.factor.unwrap_or(2.0);
-            if !(factor.is_finite() && factor >= 1.0) {
-                return Err(invalid(field("factor"), "must be a number of at least 1"));
-            }
-            let min_arrivals = rule.min_arrivals.unwrap_or(10);
-            if min_arrivals == 0 {
-                return Err(invalid(field("min_arrivals"), "must be at least 1"));
-            }
-            filled.factor = Some(factor);
-            filled.min_arrivals = Some(min_arrivals);
-            filled.level = Some(level);
-            Check::SuddenPeak {
-                factor,
-                min_arrivals,
-                level,
-            }
-        }
-        RuleKind::DroppedCalls => {
-            let short_talk_s = rule.short_talk_s.unwrap_or(10);
-            seconds(&field("short_talk_s"), short_talk_s, 1)?;
-            let count = rule.count.unwrap_or(5);
-            if count == 0 {
-                return Err(invalid(field("count"), "must be at least 1"));
-            }
-            let window_min = rule.window_min.unwrap_or(10);
-            if !(1..=60).contains(&window_min) {
-                return Err(invalid(field("window_min"), "must be 1 to 60 minutes"));
-            }
-            filled.short_talk_s = Some(short_talk_s);
-            filled.count = Some(count);
-            filled.window_min = Some(window_min);
-            filled.level = Some(level);
-            Check::DroppedCalls {
-                short_talk: Millis::from(short_talk_s) * 1000,
-                count,
-                window: Millis::from(window_min) * 60_000,
-                level,
-            }
-        }
-    };
-
-    let (hold_default, cooldown_default) = match kind {
-        RuleKind::Metric => (300, 600),
-        RuleKind::NotReadyOverrun | RuleKind::SourceSilent => (0, 0),
-        RuleKind::SuddenPeak | RuleKind::DroppedCalls => (0, 900),
-    };
-    let hold_s = rule.hold_s.unwrap_or(hold_default);
-    seconds(&field("hold_s"), hold_s, 0)?;
-    let cooldown_s = rule.cooldown_s.unwrap_or(cooldown_default);
-    seconds(&field("cooldown_s"), cooldown_s, 0)?;
-    let mut quiet = Vec::new();
-    for (i, q) in rule.quiet_hours.iter().flatten().enumerate() {
-        let key = field(&format!("quiet_hours[{i}]"));
-        let from = parse_hhmm(&format!("{key}.from"), &q.from)?;
-        let to = parse_hhmm(&format!("{key}.to"), &q.to)?;
-        if from == to {
-            return Err(invalid(format!("{key}.to"), "must differ from `from`"));
-        }
-        quiet.push((from, to));
-    }
-    let escalation = rule
-        .escalation
-        .clone()
-        .unwrap_or_else(|| config.escalation.clone());
-    check_escalation(&field("escalation"), &escalation)?;
-    filled.hold_s = Some(hold_s);
-    filled.cooldown_s = Some(cooldown_s);
-    filled.quiet_hours = Some(rule.quiet_hours.clone().unwrap_or_default());
-    filled.escalation = Some(escalation.clone());
-    Ok((
-        filled,
-        CompiledRule {
-            id: rule.id.clone(),
-            kind,
-            scope,
-            check,
-            hold: Millis::from(hold_s) * 1000,
-            cooldown: Millis::from(cooldown_s) * 1000,
-            quiet,
-            escalation,
-        },
-    ))
-}
-
-fn seconds(key: &str, value: u32, min: u32) -> Result<(), RuleError> {
-    if (min..=MAX_SECONDS).contains(&value) {
-        Ok(())
-    } else {
-        Err(invalid(
-            key.into(),
-            format!("must be {min} to {MAX_SECONDS} seconds"),
-        ))
-    }
-}
-
-/// A scope the kind can look at, and (for the configured tree) one that exists. Queues, teams
-/// and agents may first appear in events, so only sites and groups must be configured.
-fn check_scope(
-    key: &str,
-    scope: &RuleScope,
-    kind: RuleKind,
-    org: &Organisation,
-) -> Result<(), RuleError> {
-    let allowed = match kind {
-        RuleKind::SourceSilent => matches!(scope, RuleScope::One(Scope::Centre)),
-        RuleKind::NotReadyOverrun => !matches!(
-            scope,
-            RuleScope::EveryQueue | RuleScope::One(Scope::Queue(_))
-        ),
-        RuleKind::SuddenPeak => !matches!(scope, RuleScope::One(Scope::Agent(_))),
-        RuleKind::Metric | RuleKind::DroppedCalls => true,
-    };
-    if !allowed {
-        let what = match kind {
-            RuleKind::SourceSilent => "must be centre (sources belong to the whole floor)",
-            RuleKind::NotReadyOverrun => "agents are not members of queues: use a tree scope",
-            _ => "a peak of arrivals is about queues: use a queue or tree scope",
-        };
-        return Err(invalid(
-            key.into(),
-            format!("\"{scope}\" {what} for kind \"{}\"", kind.as_str()),
-        ));
-    }
-    let configured = match scope {
-        RuleScope::One(Scope::Site(id)) => org.sites.iter().any(|s| s.id == *id),
-        RuleScope::One(Scope::Group(id)) => org
-            .sites
-            .iter()
-            .flat_map(|s| &s.groups)
-            .any(|g| g.id == *id),
-        _ => true,
-    };
-    if configured {
-        Ok(())
-    } else {
-        Err(invalid(
-            key.into(),
-            format!("\"{scope}\" is not in the organisation"),
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thresholds_read_numbers_and_targets() {
-        assert_eq!("80".parse::<Threshold>(), Ok(Threshold::Value(80.0)));
-        assert_eq!("target".parse::<Threshold>(), Ok(Threshold::Target(0.0)));
-        assert_eq!(
-            "target - 10".parse::<Threshold>(),
-            Ok(Threshold::Target(-10.0))
-        );
-        assert_eq!(
-            "target+2.5".parse::<Threshold>(),
-            Ok(Threshold::Target(2.5))
-        );
-        assert!("targetx".parse::<Threshold>().is_err());
-        assert!("target10".parse::<Threshold>().is_err());
-        assert_eq!(Threshold::Target(-10.0).to_string(), "target-10");
-        assert_eq!(Threshold::Target(2.0).to_string(), "target+2");
-        assert_eq!(Threshold::Target(25.0).resolve(80.0), 100.0);
-    }
-
-    #[test]
-    fn quiet_hours_wrap_midnight() {
-        let rule = CompiledRule {
-            id: "r".into(),
-            kind: RuleKind::Metric,
-            scope: RuleScope::EveryQueue,
-            check: Check::SuddenPeak {
-                factor: 2.0,
-                min_arrivals: 1,
-                level: Level::Warning,
-            },
-            hold: 0,
-            cooldown: 0,
-            quiet: vec![(22 * 3600, 7 * 3600)],
-            escalation: default_escalation(),
-        };
-        assert!(rule.quiet_at(23 * 3600));
-        assert!(rule.quiet_at(0));
-        assert!(rule.quiet_at(7 * 3600 - 1));
-        assert!(!rule.quiet_at(7 * 3600));
-        assert!(!rule.quiet_at(12 * 3600));
-    }
 }

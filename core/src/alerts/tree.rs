@@ -21,7 +21,7 @@ pub(crate) struct OrgTree {
 }
 
 impl OrgTree {
-    pub fn new(org: &Organisation) -> OrgTree {
+    pub(super) fn new(org: &Organisation) -> OrgTree {
         let mut tree = OrgTree::default();
         for site in &org.sites {
             for group in &site.groups {
@@ -40,7 +40,7 @@ impl OrgTree {
     }
 
     /// `scope` and every scope above it, nearest first, ending with the centre.
-    pub fn chain(&self, scope: &Scope, engine: &Engine) -> Vec<Scope> {
+    pub(super) fn chain(&self, scope: &Scope, engine: &Engine) -> Vec<Scope> {
         let mut chain = vec![scope.clone()];
         let mut at = self.parent(scope, engine);
         while let Some(parent) = at {

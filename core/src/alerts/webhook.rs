@@ -17,10 +17,14 @@ use crate::calendar::CentreCalendar;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WebhookFormat {
+    /// A plain JSON body: the batch as the API lists it.
     #[default]
     Json,
+    /// WeCom (企业微信) group robot markdown.
     Wecom,
+    /// DingTalk (钉钉) group robot markdown.
     Dingtalk,
+    /// Slack incoming webhook text.
     Slack,
 }
 

@@ -26,8 +26,10 @@ pub enum AmiError {
     /// The start of the line, digits shown as `#` ([`excerpt`]).
     #[error("line without `Key: Value` in a message: `{0}`")]
     Malformed(String),
+    /// A line over the limit.
     #[error("a line longer than {MAX_LINE_LEN} bytes; its message was skipped")]
     LineTooLong,
+    /// A message over the size or line limit.
     #[error("a message longer than {MAX_MESSAGE_LEN} bytes or {MAX_FIELDS} lines was skipped")]
     TooLarge,
 }
@@ -65,6 +67,7 @@ pub struct AmiDecoder {
 }
 
 impl AmiDecoder {
+    /// A decoder at the start of a stream (before the banner line).
     pub fn new() -> AmiDecoder {
         AmiDecoder::default()
     }

@@ -29,6 +29,7 @@
 
 mod agent;
 mod headers;
+mod out;
 mod resync;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
@@ -39,6 +40,7 @@ use crate::org::Organisation;
 use crate::queue_log::{fnv1a, parse_time};
 use agent::Agent;
 use headers::{call, caller, fits, flag, member, pause_text, queue, seconds, wrap_up_s};
+use out::Out;
 
 /// How long after QueueCallerAbandon a Hangup of the caller still means the caller gave up.
 pub const DEFAULT_ABANDON_GRACE_MS: Millis = 2_000;
@@ -49,12 +51,6 @@ const RECENT: usize = 4096;
 // A `Timestamp:` outside the event times `Event::validate` accepts is ignored for the receive
 // time.
 use crate::event::PLAUSIBLE_TS;
-
-/// The longest duration (wait, talk, wrap-up) believed from a header: a week.
-const MAX_DURATION_MS: Millis = 7 * 24 * 3600 * 1000;
-
-/// Canonical events produced, with their times, before ids are given.
-type Out = Vec<(Millis, EventKind)>;
 
 /// Turns one switch's AMI events into canonical events.
 #[derive(Debug, Clone)]
@@ -221,6 +217,7 @@ impl AmiMapper {
         self
     }
 
+    /// The `source` the mapper gives its events.
     pub fn source(&self) -> &str {
         &self.source
     }

@@ -11,6 +11,7 @@ pub struct AmiMessage {
 }
 
 impl AmiMessage {
+    /// An empty message.
     pub fn new() -> AmiMessage {
         AmiMessage::default()
     }
@@ -28,6 +29,7 @@ impl AmiMessage {
         self
     }
 
+    /// Appends a header; a key may repeat.
     pub fn push(&mut self, key: impl Into<String>, value: impl Into<String>) {
         self.fields.push((key.into(), value.into()));
     }
@@ -48,14 +50,17 @@ impl AmiMessage {
             .find(|v| !v.is_empty())
     }
 
+    /// The headers, in order.
     pub fn fields(&self) -> &[(String, String)] {
         &self.fields
     }
 
+    /// How many headers it has.
     pub fn len(&self) -> usize {
         self.fields.len()
     }
 
+    /// Whether it has no header.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }

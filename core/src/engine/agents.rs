@@ -14,7 +14,7 @@ use crate::scope::Scope;
 
 /// The state an agent is in now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OpenState {
+pub(super) struct OpenState {
     pub state: AgentState,
     pub reason: Option<NotReadyReason>,
     pub since: Millis,
@@ -23,7 +23,7 @@ pub struct OpenState {
 /// A handled call whose after-call work may still follow: its handle-time sample waits until
 /// the work ends or the agent moves on (docs/METRICS.md, "Percentiles").
 #[derive(Debug, Clone)]
-pub struct PendingHandle {
+pub(super) struct PendingHandle {
     /// The call's id hash.
     pub call: u64,
     /// Minute of the call's end: the sample lands there, whenever it is known.
@@ -37,28 +37,31 @@ pub struct PendingHandle {
 /// Every agent's record, indexed by the agent's scope: one string lookup per event (the id to
 /// its scope, in [`Floor`]), then plain indexing.
 #[derive(Debug, Default)]
-pub struct Agents {
+pub(super) struct Agents {
     by_scope: Vec<Option<AgentRecord>>,
     /// Every agent's state time, by [`AgentRecord::no`].
     pub times: StateTimes,
 }
 
 impl Agents {
-    pub fn get(&self, idx: ScopeIdx) -> Option<&AgentRecord> {
+    pub(super) fn get(&self, idx: ScopeIdx) -> Option<&AgentRecord> {
         self.by_scope.get(idx).and_then(Option::as_ref)
     }
 
-    pub fn get_mut(&mut self, idx: ScopeIdx) -> Option<&mut AgentRecord> {
+    pub(super) fn get_mut(&mut self, idx: ScopeIdx) -> Option<&mut AgentRecord> {
         self.by_scope.get_mut(idx).and_then(Option::as_mut)
     }
 
     /// The agent's record with the state-time table, to credit a state's time.
-    pub fn with_times(&mut self, idx: ScopeIdx) -> Option<(&mut AgentRecord, &mut StateTimes)> {
+    pub(super) fn with_times(
+        &mut self,
+        idx: ScopeIdx,
+    ) -> Option<(&mut AgentRecord, &mut StateTimes)> {
         let record = self.by_scope.get_mut(idx).and_then(Option::as_mut)?;
         Some((record, &mut self.times))
     }
 
-    pub fn insert(&mut self, mut record: AgentRecord) {
+    pub(super) fn insert(&mut self, mut record: AgentRecord) {
         record.no = self.times.add_agent();
         let idx = record.idx;
         if self.by_scope.len() <= idx {
@@ -68,18 +71,18 @@ impl Agents {
     }
 
     /// Every record slot, by scope index (`None` for scopes that are not agents).
-    pub fn records(&self) -> &[Option<AgentRecord>] {
+    pub(super) fn records(&self) -> &[Option<AgentRecord>] {
         &self.by_scope
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &AgentRecord> {
+    pub(super) fn iter(&self) -> impl Iterator<Item = &AgentRecord> {
         self.by_scope.iter().flatten()
     }
 
     /// The agents inside scope `idx` now: the agent itself for an agent's scope, none for a
     /// queue (agents are not members of queues), those of its subtree otherwise (by the chain
     /// each record keeps, which is the tree's: walking the tree costs a miss per agent).
-    pub fn inside<'a>(
+    pub(super) fn inside<'a>(
         &'a self,
         floor: &'a Floor,
         idx: ScopeIdx,
@@ -97,7 +100,7 @@ impl Agents {
 }
 
 #[derive(Debug, Clone)]
-pub struct AgentRecord {
+pub(super) struct AgentRecord {
     pub id: String,
     pub idx: ScopeIdx,
     /// The agent, its team and the team's ancestors, the centre.
@@ -116,7 +119,7 @@ pub struct AgentRecord {
 }
 
 impl AgentRecord {
-    pub fn new(id: &str, idx: ScopeIdx, floor: &Floor) -> AgentRecord {
+    pub(super) fn new(id: &str, idx: ScopeIdx, floor: &Floor) -> AgentRecord {
         let chain = floor.chain(idx);
         let team = chain
             .get(1)
@@ -136,7 +139,7 @@ impl AgentRecord {
     }
 
     /// The agent answered `call` at `at`.
-    pub fn take_call(&mut self, call: &str, at: Millis) {
+    pub(super) fn take_call(&mut self, call: &str, at: Millis) {
         self.call.clear();
         self.call.push_str(call);
         self.call_since = Some(at);
@@ -144,7 +147,7 @@ impl AgentRecord {
 
     /// Ends the current state at `at` (crediting its time) and enters `next` (logged out when
     /// `None`).
-    pub fn change_state(
+    pub(super) fn change_state(
         &mut self,
         times: &mut StateTimes,
         clock: &Clock,
@@ -163,7 +166,7 @@ impl AgentRecord {
     /// copy of that time in their own tallies, and those it joins get it subtracted there;
     /// scopes in both chains (the group, in a move within it; the centre) need nothing. Moves
     /// are rare: this is the slow path.
-    pub fn move_to(
+    pub(super) fn move_to(
         &mut self,
         times: &mut StateTimes,
         floor: &mut Floor,

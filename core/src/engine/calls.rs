@@ -12,12 +12,13 @@ use rustc_hash::FxHashMap;
 use super::agents::{Agents, PendingHandle};
 use super::clock::{Clock, minute_of};
 use super::floor::{CENTRE, Chain, Floor, QueueNo, ScopeIdx};
+use super::ids::id_hash;
 use super::tally::{Contribution, MINUTE_MS};
 use crate::event::Millis;
 
 /// How a queue leg ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(super) enum Outcome {
     Answered,
     Abandoned,
     TimedOut,
@@ -33,7 +34,7 @@ struct PendingOutcome {
 
 /// One call, as far as we have heard of it.
 #[derive(Debug, Clone, Default)]
-pub struct CallRecord {
+pub(super) struct CallRecord {
     /// Unique per record, for the waiting sets.
     serial: u64,
     queue: Option<QueueNo>,
@@ -55,13 +56,13 @@ pub struct CallRecord {
 /// Every call heard of in the last hour of event time, keyed by the 64-bit hash of its id (no
 /// allocation per event; a collision among the calls of one hour is a 1-in-10^9 event).
 #[derive(Debug, Default)]
-pub struct Calls {
+pub(super) struct Calls {
     records: FxHashMap<u64, CallRecord>,
     next_serial: u64,
 }
 
 /// What the call events need besides the call table.
-pub struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     pub floor: &'a mut Floor,
     pub agents: &'a mut Agents,
     pub clock: &'a Clock,
@@ -70,7 +71,7 @@ pub struct Ctx<'a> {
 impl Calls {
     fn record(&mut self, call: &str, at: Millis) -> &mut CallRecord {
         let next_serial = &mut self.next_serial;
-        let rec = self.records.entry(super::id_hash(call)).or_insert_with(|| {
+        let rec = self.records.entry(id_hash(call)).or_insert_with(|| {
             *next_serial += 1;
             CallRecord {
                 serial: *next_serial,
@@ -82,16 +83,16 @@ impl Calls {
     }
 
     /// Notes activity on a call (ringing, ring-no-answer) so it is not forgotten early.
-    pub fn touch(&mut self, call: &str, at: Millis) {
+    pub(super) fn touch(&mut self, call: &str, at: Millis) {
         self.record(call, at);
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.records.len()
     }
 
     /// A call entered `queue` at `at`.
-    pub fn entered(&mut self, ctx: &mut Ctx, call: &str, queue: &str, at: Millis) {
+    pub(super) fn entered(&mut self, ctx: &mut Ctx, call: &str, queue: &str, at: Millis) {
         let q = ctx.floor.queue(queue);
         let rec = self.record(call, at);
         if let Some(decided) = rec.outcome_at {
@@ -141,7 +142,7 @@ impl Calls {
     }
 
     /// The leg's queue outcome at `at`. `queue` and `wait_ms` are the switch's own report.
-    pub fn outcome(
+    pub(super) fn outcome(
         &mut self,
         ctx: &mut Ctx,
         call: &str,
@@ -180,7 +181,7 @@ impl Calls {
     }
 
     /// `agent` answered: the handling segment starts.
-    pub fn answered(&mut self, ctx: &mut Ctx, call: &str, agent: ScopeIdx, at: Millis) {
+    pub(super) fn answered(&mut self, ctx: &mut Ctx, call: &str, agent: ScopeIdx, at: Millis) {
         let rec = self.record(call, at);
         rec.agent = Some(agent);
         rec.answered_at = Some(at);
@@ -196,14 +197,14 @@ impl Calls {
         }
     }
 
-    pub fn hold_started(&mut self, call: &str, at: Millis) {
+    pub(super) fn hold_started(&mut self, call: &str, at: Millis) {
         let rec = self.record(call, at);
         if rec.answered_at.is_some() && rec.ended_at.is_none() && rec.hold_since.is_none() {
             rec.hold_since = Some(at);
         }
     }
 
-    pub fn hold_ended(&mut self, call: &str, at: Millis) {
+    pub(super) fn hold_ended(&mut self, call: &str, at: Millis) {
         let rec = self.record(call, at);
         if let Some(since) = rec.hold_since.take() {
             rec.hold_ms += (at - since).max(0);
@@ -212,7 +213,7 @@ impl Calls {
 
     /// The agent's talk ended (hang-up or transfer): the segment counts as handled.
     /// `queue`, `agent` and `talk_ms` are the switch's own report.
-    pub fn talk_ended(
+    pub(super) fn talk_ended(
         &mut self,
         ctx: &mut Ctx,
         call: &str,
@@ -263,7 +264,7 @@ impl Calls {
                 flush_handle(ctx.floor, ctx.clock, p, 0);
             }
             a.pending = Some(PendingHandle {
-                call: super::id_hash(call),
+                call: id_hash(call),
                 ended_at: at,
                 handle_ms: talk + hold,
                 chain,
@@ -272,7 +273,7 @@ impl Calls {
     }
 
     /// The after-call work of the call's last handled segment ended at `at`.
-    pub fn after_call_work_ended(&mut self, ctx: &mut Ctx, call: &str, at: Millis) {
+    pub(super) fn after_call_work_ended(&mut self, ctx: &mut Ctx, call: &str, at: Millis) {
         let rec = self.record(call, at);
         let Some(ended) = rec.ended_at else { return };
         if rec.acw_done {
@@ -284,7 +285,7 @@ impl Calls {
         let (agent, queue) = (rec.agent, rec.queue);
         let Some(agent) = agent else { return };
         let chain = handling_chain(ctx, agent, queue);
-        let key = super::id_hash(call);
+        let key = id_hash(call);
         let pending = ctx
             .agents
             .get_mut(agent)
@@ -318,7 +319,7 @@ impl Calls {
 
     /// Forgets calls not heard of for an hour of event time, and takes calls that have waited
     /// six hours out of the waiting sets (a feed that lost their outcome).
-    pub fn sweep(&mut self, floor: &mut Floor, now: Millis) {
+    pub(super) fn sweep(&mut self, floor: &mut Floor, now: Millis) {
         const IDLE_MS: Millis = 60 * MINUTE_MS;
         const STUCK_MS: Millis = 6 * 60 * MINUTE_MS;
         self.records.retain(|_, rec| {
@@ -383,7 +384,7 @@ fn count_outcome(ctx: &mut Ctx, q: QueueNo, outcome: Outcome, at: Millis, wait: 
 
 /// Records a handled call's handle-time sample (talk + hold + after-call work) in the minute
 /// its talk ended.
-pub fn flush_handle(floor: &mut Floor, clock: &Clock, p: PendingHandle, acw_ms: i64) {
+pub(super) fn flush_handle(floor: &mut Floor, clock: &Clock, p: PendingHandle, acw_ms: i64) {
     let c = Contribution::HandleSample {
         handle_ms: p.handle_ms + acw_ms,
     };
@@ -398,7 +399,7 @@ pub fn flush_handle(floor: &mut Floor, clock: &Clock, p: PendingHandle, acw_ms: 
 
 /// IVR self-service completion: counts for the answer rate in the queue's chain, or the
 /// centre's alone when no queue is named.
-pub fn ivr_completed(floor: &mut Floor, clock: &Clock, queue: Option<&str>, at: Millis) {
+pub(super) fn ivr_completed(floor: &mut Floor, clock: &Clock, queue: Option<&str>, at: Millis) {
     let chain = match queue {
         Some(q) => {
             let q = floor.queue(q);

@@ -7,7 +7,7 @@ use crate::event::Millis;
 
 /// The engine's notion of now and the window boundaries that follow from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Clock {
+pub(super) struct Clock {
     /// The latest event time or tick seen.
     pub now: Millis,
     /// Start of the current centre day.
@@ -19,7 +19,7 @@ pub struct Clock {
 }
 
 impl Clock {
-    pub fn at(now: Millis, calendar: &CentreCalendar) -> Clock {
+    pub(super) fn at(now: Millis, calendar: &CentreCalendar) -> Clock {
         Clock {
             now,
             day_start: calendar.day_start(now),
@@ -29,18 +29,18 @@ impl Clock {
     }
 
     /// Moves to `now` within the same centre day.
-    pub fn advance(&mut self, now: Millis) {
+    pub(super) fn advance(&mut self, now: Millis) {
         self.now = now;
         self.oldest_minute = minute_of(now) - (RING_MINUTES - 1);
     }
 
     /// Whether an outcome at `t` belongs to today.
-    pub fn in_day(&self, t: Millis) -> bool {
+    pub(super) fn in_day(&self, t: Millis) -> bool {
         t >= self.day_start && t < self.next_day_start
     }
 }
 
 /// The minute number containing `t`.
-pub fn minute_of(t: Millis) -> i64 {
+pub(super) fn minute_of(t: Millis) -> i64 {
     t.div_euclid(MINUTE_MS)
 }

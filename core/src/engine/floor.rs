@@ -19,46 +19,46 @@ use crate::org::Organisation;
 use crate::scope::Scope;
 use crate::service_level::ServiceLevelSettings;
 
-pub type ScopeIdx = usize;
+pub(super) type ScopeIdx = usize;
 
 /// A scope and its ancestors, nearest first (at most: agent, team, group, site, centre, or a
 /// queue, its owner's ancestors and the centre; a handled call's union of both). Copied, never
 /// allocated: it is built on every call event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Chain {
+pub(super) struct Chain {
     len: u8,
     idx: [u32; 12],
 }
 
 impl Chain {
-    pub fn push(&mut self, idx: ScopeIdx) {
+    pub(super) fn push(&mut self, idx: ScopeIdx) {
         if !self.contains(idx) && usize::from(self.len) < self.idx.len() {
             self.idx[usize::from(self.len)] = idx as u32;
             self.len += 1;
         }
     }
 
-    pub fn contains(&self, idx: ScopeIdx) -> bool {
+    pub(super) fn contains(&self, idx: ScopeIdx) -> bool {
         self.iter().any(|i| i == idx)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = ScopeIdx> + '_ {
+    pub(super) fn iter(&self) -> impl Iterator<Item = ScopeIdx> + '_ {
         self.idx[..usize::from(self.len)]
             .iter()
             .map(|&i| i as usize)
     }
 
     /// The scope at `pos` (0 is the scope itself).
-    pub fn get(&self, pos: usize) -> Option<ScopeIdx> {
+    pub(super) fn get(&self, pos: usize) -> Option<ScopeIdx> {
         (pos < usize::from(self.len)).then(|| self.idx[pos] as usize)
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         usize::from(self.len)
     }
 
     /// Adds every scope of `other` not yet in this chain.
-    pub fn union(mut self, other: &Chain) -> Chain {
+    pub(super) fn union(mut self, other: &Chain) -> Chain {
         for idx in other.iter() {
             self.push(idx);
         }
@@ -66,12 +66,12 @@ impl Chain {
     }
 }
 /// Position of a queue in [`Floor::queues`].
-pub type QueueNo = usize;
-pub const CENTRE: ScopeIdx = 0;
+pub(super) type QueueNo = usize;
+pub(super) const CENTRE: ScopeIdx = 0;
 
 /// One scope: where it hangs in the tree and what has been counted in it.
 #[derive(Debug, Clone)]
-pub struct ScopeNode {
+pub(super) struct ScopeNode {
     pub scope: Scope,
     pub name: String,
     pub parent: Option<ScopeIdx>,
@@ -80,7 +80,7 @@ pub struct ScopeNode {
 
 /// A queue's settings and the calls waiting in it now.
 #[derive(Debug, Clone)]
-pub struct QueueInfo {
+pub(super) struct QueueInfo {
     pub id: String,
     pub idx: ScopeIdx,
     pub owner: Option<String>,
@@ -95,7 +95,7 @@ pub struct QueueInfo {
 
 /// The organisation, indexed.
 #[derive(Debug, Clone)]
-pub struct Floor {
+pub(super) struct Floor {
     pub nodes: Vec<ScopeNode>,
     pub sites: FxHashMap<String, ScopeIdx>,
     pub groups: FxHashMap<String, ScopeIdx>,
@@ -119,7 +119,7 @@ pub struct Floor {
 }
 
 impl Floor {
-    pub fn new(org: &Organisation) -> Floor {
+    pub(super) fn new(org: &Organisation) -> Floor {
         let mut floor = Floor {
             nodes: vec![node(Scope::Centre, &org.centre.name, None)],
             sites: FxHashMap::default(),
@@ -202,7 +202,7 @@ impl Floor {
     }
 
     /// The queue by id, added with the centre's default settings when first seen.
-    pub fn queue(&mut self, id: &str) -> QueueNo {
+    pub(super) fn queue(&mut self, id: &str) -> QueueNo {
         match self.queue_ids.get(id) {
             Some(&no) => no,
             None => {
@@ -217,7 +217,7 @@ impl Floor {
     }
 
     /// The team's index, added under the centre when first seen.
-    pub fn team(&mut self, id: &str) -> ScopeIdx {
+    pub(super) fn team(&mut self, id: &str) -> ScopeIdx {
         if let Some(&t) = self.teams.get(id) {
             return t;
         }
@@ -228,7 +228,7 @@ impl Floor {
 
     /// The agent's index, added when first seen (under its configured team, if any).
     /// Returns the index and whether it was new.
-    pub fn agent(&mut self, id: &str) -> (ScopeIdx, bool) {
+    pub(super) fn agent(&mut self, id: &str) -> (ScopeIdx, bool) {
         if let Some(&a) = self.agents.get(id) {
             return (a, false);
         }
@@ -244,7 +244,7 @@ impl Floor {
     }
 
     /// The scope and all its ancestors, nearest first; always ends with the centre.
-    pub fn chain(&self, idx: ScopeIdx) -> Chain {
+    pub(super) fn chain(&self, idx: ScopeIdx) -> Chain {
         let mut chain = Chain::default();
         chain.push(idx);
         let mut at = idx;
@@ -256,7 +256,7 @@ impl Floor {
     }
 
     /// Whether `inner` lies inside `outer` (or is it).
-    pub fn contains(&self, outer: ScopeIdx, inner: ScopeIdx) -> bool {
+    pub(super) fn contains(&self, outer: ScopeIdx, inner: ScopeIdx) -> bool {
         let mut at = Some(inner);
         while let Some(i) = at {
             if i == outer {
@@ -267,7 +267,7 @@ impl Floor {
         false
     }
 
-    pub fn index(&self, scope: &Scope) -> Option<ScopeIdx> {
+    pub(super) fn index(&self, scope: &Scope) -> Option<ScopeIdx> {
         match scope {
             Scope::Centre => Some(CENTRE),
             Scope::Site(id) => self.sites.get(id).copied(),
@@ -279,7 +279,7 @@ impl Floor {
     }
 
     /// Adds `c` to every scope of `chain`.
-    pub fn add(
+    pub(super) fn add(
         &mut self,
         chain: &Chain,
         minute: i64,
@@ -310,7 +310,7 @@ fn node(scope: Scope, name: &str, parent: Option<ScopeIdx>) -> ScopeNode {
 }
 
 /// Index into [`NotReadyReason::ALL`]; no reason counts as `other`.
-pub fn reason_index(reason: Option<NotReadyReason>) -> usize {
+pub(super) fn reason_index(reason: Option<NotReadyReason>) -> usize {
     let reason = reason.unwrap_or(NotReadyReason::Other);
     reason.index()
 }

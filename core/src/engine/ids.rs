@@ -7,9 +7,17 @@
 use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHasher};
 
 const INLINE: usize = 23;
+
+/// A stable 64-bit hash of an id (FxHash is seedless, so the same everywhere): how the engine
+/// remembers event and call ids without keeping the strings.
+pub(super) fn id_hash(id: &str) -> u64 {
+    let mut h = FxHasher::default();
+    id.hash(&mut h);
+    h.finish()
+}
 
 /// An id, inline when short.
 #[derive(Debug, Clone)]
@@ -64,7 +72,7 @@ impl Borrow<[u8]> for IdKey {
 
 /// A map from ids to `V`.
 #[derive(Debug, Clone)]
-pub struct IdMap<V>(FxHashMap<IdKey, V>);
+pub(super) struct IdMap<V>(FxHashMap<IdKey, V>);
 
 impl<V> Default for IdMap<V> {
     fn default() -> Self {
@@ -73,11 +81,11 @@ impl<V> Default for IdMap<V> {
 }
 
 impl<V> IdMap<V> {
-    pub fn get(&self, id: &str) -> Option<&V> {
+    pub(super) fn get(&self, id: &str) -> Option<&V> {
         self.0.get(id.as_bytes())
     }
 
-    pub fn insert(&mut self, id: &str, value: V) {
+    pub(super) fn insert(&mut self, id: &str, value: V) {
         self.0.insert(IdKey::new(id), value);
     }
 }

@@ -15,9 +15,7 @@ mod readout;
 mod state_time;
 mod tally;
 
-use std::hash::{Hash, Hasher};
-
-use rustc_hash::{FxHashSet, FxHasher};
+use rustc_hash::FxHashSet;
 
 use crate::calendar::CentreCalendar;
 use crate::event::{Event, EventKind, Millis};
@@ -29,6 +27,7 @@ use agents::{AgentRecord, Agents, OpenState};
 use calls::{Calls, Ctx, Outcome};
 use clock::{Clock, minute_of};
 use floor::{Floor, ScopeIdx};
+use ids::id_hash;
 
 pub(crate) use ledger::earliest;
 pub use ledger::{IntervalSums, QUARTER_HOUR_MS};
@@ -46,8 +45,10 @@ macro_rules! ctx {
     };
 }
 
+/// A question the engine cannot answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
+    /// No such scope in the organisation or in the events seen.
     #[error("unknown scope `{0}`")]
     UnknownScope(Scope),
 }
@@ -55,8 +56,11 @@ pub enum EngineError {
 /// Counters of what the engine did with the events it was given.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EngineCounters {
+    /// Events applied.
     pub applied: u64,
+    /// Events whose id was seen before: ignored.
     pub duplicates: u64,
+    /// Test events (`test: true`): journaled, never counted.
     pub test: u64,
     /// Agent-state events older than the state they would replace: the live state is kept.
     pub stale_agent_states: u64,
@@ -76,6 +80,16 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// What reading a window needs, lent to `readout`.
+    fn parts(&self) -> readout::Parts<'_> {
+        readout::Parts {
+            calendar: &self.calendar,
+            clock: &self.clock,
+            floor: &self.floor,
+            agents: &self.agents,
+        }
+    }
+
     /// An engine for `org`, which must validate.
     pub fn new(org: &Organisation) -> Result<Engine, OrgError> {
         org.validate()?;
@@ -276,10 +290,12 @@ impl Engine {
         self.clock.now
     }
 
+    /// The centre's calendar: its zone and when its day starts.
     pub fn calendar(&self) -> &CentreCalendar {
         &self.calendar
     }
 
+    /// How many events were applied, ignored as duplicates or test.
     pub fn counters(&self) -> EngineCounters {
         self.counters
     }
@@ -295,7 +311,7 @@ impl Engine {
             .floor
             .index(scope)
             .ok_or_else(|| EngineError::UnknownScope(scope.clone()))?;
-        Ok(readout::figures(self, idx, window))
+        Ok(readout::figures(&self.parts(), idx, window))
     }
 
     /// Every agent known, configured or seen, in id order.
@@ -303,7 +319,7 @@ impl Engine {
         let mut all: Vec<&AgentRecord> = self.agents.iter().collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));
         all.into_iter()
-            .map(|a| readout::agent_view(self, a))
+            .map(|a| readout::agent_view(&self.parts(), a))
             .collect()
     }
 
@@ -318,7 +334,7 @@ impl Engine {
         inside.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(inside
             .into_iter()
-            .map(|a| readout::agent_view(self, a))
+            .map(|a| readout::agent_view(&self.parts(), a))
             .collect())
     }
 
@@ -335,7 +351,9 @@ impl Engine {
     /// One agent's view, if the agent is known.
     pub fn agent_view(&self, id: &str) -> Option<AgentView> {
         let idx = self.floor.agents.get(id)?;
-        self.agents.get(*idx).map(|a| readout::agent_view(self, a))
+        self.agents
+            .get(*idx)
+            .map(|a| readout::agent_view(&self.parts(), a))
     }
 
     /// Every queue known, configured or seen, in id order.
@@ -451,11 +469,4 @@ impl Engine {
             calls::flush_handle(&mut self.floor, &self.clock, p, 0);
         }
     }
-}
-
-/// A stable 64-bit hash of an id (FxHash is seedless, so the same everywhere).
-fn id_hash(id: &str) -> u64 {
-    let mut h = FxHasher::default();
-    id.hash(&mut h);
-    h.finish()
 }

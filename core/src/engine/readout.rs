@@ -4,19 +4,28 @@
 
 use hdrhistogram::Histogram;
 
-use super::Engine;
-use super::agents::AgentRecord;
-use super::clock::minute_of;
-use super::floor::{ScopeIdx, reason_index};
+use super::agents::{AgentRecord, Agents};
+use super::clock::{Clock, minute_of};
+use super::floor::{Floor, ScopeIdx, reason_index};
 use super::tally::{MINUTE_MS, Tally, WindowSum};
+use crate::calendar::CentreCalendar;
 use crate::erlang::{self, Traffic};
 use crate::event::{AgentState, Millis, NotReadyReason};
 use crate::figures::{AgentStateCounts, AgentView, Figures, ServiceLevelVariants};
 use crate::scope::{Scope, Window};
 use crate::service_level::{ServiceLevelSettings, ServiceLevelVariant, pct};
 
+/// What reading a window needs of the engine, lent for one read: the engine hands these over
+/// rather than itself, so reading never reaches back into the engine's other state.
+pub(super) struct Parts<'a> {
+    pub(super) calendar: &'a CentreCalendar,
+    pub(super) clock: &'a Clock,
+    pub(super) floor: &'a Floor,
+    pub(super) agents: &'a Agents,
+}
+
 /// The first instant of `window` at the engine's clock (docs/METRICS.md, "Windows").
-pub fn window_start(engine: &Engine, window: Window) -> Millis {
+pub(super) fn window_start(engine: &Parts<'_>, window: Window) -> Millis {
     let now = engine.clock.now;
     match window {
         Window::Rolling15 | Window::Rolling30 | Window::Rolling60 => {
@@ -30,7 +39,7 @@ pub fn window_start(engine: &Engine, window: Window) -> Millis {
 }
 
 /// Sums `window` for scope `idx`, including running states and pending handle samples.
-fn sum(engine: &Engine, idx: ScopeIdx, window: Window, samples: bool) -> (Millis, WindowSum) {
+fn sum(engine: &Parts<'_>, idx: ScopeIdx, window: Window, samples: bool) -> (Millis, WindowSum) {
     let from = window_start(engine, window);
     let node = &engine.floor.nodes[idx];
     let mut out = WindowSum::default();
@@ -43,7 +52,7 @@ fn sum(engine: &Engine, idx: ScopeIdx, window: Window, samples: bool) -> (Millis
     // own tally holds what agents who moved team left behind, see `AgentRecord::move_to`).
     let state_ms = &mut out.tally.state_ms;
     let mut inside = Vec::new();
-    for agent in engine.agents.inside(&engine.floor, idx) {
+    for agent in engine.agents.inside(engine.floor, idx) {
         inside.push(agent.no);
         if let Some(open) = agent.state {
             let running = now - open.since.max(from);
@@ -77,7 +86,7 @@ fn sum(engine: &Engine, idx: ScopeIdx, window: Window, samples: bool) -> (Millis
     (from, out)
 }
 
-pub fn figures(engine: &Engine, idx: ScopeIdx, window: Window) -> Figures {
+pub(super) fn figures(engine: &Parts<'_>, idx: ScopeIdx, window: Window) -> Figures {
     let (from, sum) = sum(engine, idx, window, true);
     let node = &engine.floor.nodes[idx];
     let queue = match &node.scope {
@@ -244,12 +253,12 @@ fn percentiles(h: Option<&Histogram<u64>>) -> (Option<f64>, Option<f64>, Option<
 }
 
 /// Logged-in agents inside the scope now, by state and not-ready reason.
-fn agent_counts(engine: &Engine, idx: ScopeIdx) -> AgentStateCounts {
+fn agent_counts(engine: &Parts<'_>, idx: ScopeIdx) -> AgentStateCounts {
     let mut states = [0u32; 6];
     let mut reasons = [0u32; 7];
     for open in engine
         .agents
-        .inside(&engine.floor, idx)
+        .inside(engine.floor, idx)
         .filter_map(|a| a.state)
     {
         states[open.state.index()] += 1;
@@ -280,7 +289,11 @@ fn agent_counts(engine: &Engine, idx: ScopeIdx) -> AgentStateCounts {
 
 /// Erlang C agents needed now: arrivals and AHT of the last 30 minutes (AHT of today when no
 /// call was handled in them), against the queue's own threshold and target.
-fn agents_needed(engine: &Engine, idx: ScopeIdx, settings: &ServiceLevelSettings) -> Option<u32> {
+fn agents_needed(
+    engine: &Parts<'_>,
+    idx: ScopeIdx,
+    settings: &ServiceLevelSettings,
+) -> Option<u32> {
     let (_, last30) = sum(engine, idx, Window::Rolling30, false);
     let (_, today) = sum(engine, idx, Window::Today, false);
     let arrivals = last30.tally.offered() as f64 / (30.0 * 60.0);
@@ -296,7 +309,7 @@ fn agents_needed(engine: &Engine, idx: ScopeIdx, settings: &ServiceLevelSettings
     )
 }
 
-pub fn agent_view(engine: &Engine, a: &AgentRecord) -> AgentView {
+pub(super) fn agent_view(engine: &Parts<'_>, a: &AgentRecord) -> AgentView {
     let node = &engine.floor.nodes[a.idx];
     let day = node.tally.day();
     AgentView {

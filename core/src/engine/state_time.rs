@@ -16,10 +16,10 @@ use super::tally::{MINUTE_MS, RING_MINUTES};
 use crate::event::{AgentState, Millis};
 
 /// An agent's row in the table: agents are numbered densely as they become known.
-pub type AgentNo = usize;
+pub(super) type AgentNo = usize;
 
 /// Milliseconds by state, indexed by [`AgentState::index`].
-pub type ByState = [i64; 6];
+pub(super) type ByState = [i64; 6];
 
 /// One minute of the ring.
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ struct MinuteRows {
 
 /// Every agent's state time.
 #[derive(Debug, Clone)]
-pub struct StateTimes {
+pub(super) struct StateTimes {
     minutes: Vec<MinuteRows>,
     /// Since the start of the current centre day.
     day: Vec<ByState>,
@@ -53,7 +53,7 @@ impl Default for StateTimes {
 
 impl StateTimes {
     /// Adds an agent's (empty) rows; returns its number.
-    pub fn add_agent(&mut self) -> AgentNo {
+    pub(super) fn add_agent(&mut self) -> AgentNo {
         for slot in &mut self.minutes {
             slot.rows.push([0; 6]);
         }
@@ -63,7 +63,7 @@ impl StateTimes {
 
     /// Credits agent `no` with `[from, to)` in `state`: each minute still kept, and the day for
     /// the part after the day's start.
-    pub fn credit(
+    pub(super) fn credit(
         &mut self,
         no: AgentNo,
         state: AgentState,
@@ -101,7 +101,7 @@ impl StateTimes {
     }
 
     /// A reader of the minutes from `first_minute` on (no older than the oldest kept).
-    pub fn window(&self, first_minute: i64) -> WindowRows<'_> {
+    pub(super) fn window(&self, first_minute: i64) -> WindowRows<'_> {
         WindowRows {
             slots: self
                 .minutes
@@ -112,7 +112,7 @@ impl StateTimes {
     }
 
     /// Adds the days of agents `nos` to `out`.
-    pub fn add_days(&self, nos: &[AgentNo], out: &mut ByState) {
+    pub(super) fn add_days(&self, nos: &[AgentNo], out: &mut ByState) {
         for &no in nos {
             add(out, &self.day[no]);
         }
@@ -120,7 +120,7 @@ impl StateTimes {
 
     /// Agent `no`'s kept minutes with their sums, and its day: what a team keeps when the
     /// agent moves away.
-    pub fn kept(&self, no: AgentNo, oldest_minute: i64) -> (Vec<(i64, ByState)>, ByState) {
+    pub(super) fn kept(&self, no: AgentNo, oldest_minute: i64) -> (Vec<(i64, ByState)>, ByState) {
         let minutes = self
             .minutes
             .iter()
@@ -131,20 +131,20 @@ impl StateTimes {
     }
 
     /// Starts a new centre day.
-    pub fn reset_day(&mut self) {
+    pub(super) fn reset_day(&mut self) {
         self.day.fill([0; 6]);
     }
 }
 
 /// The minutes of one window, found once per read and then summed per agent.
-pub struct WindowRows<'a> {
+pub(super) struct WindowRows<'a> {
     slots: Vec<&'a MinuteRows>,
 }
 
 impl WindowRows<'_> {
     /// Adds the minutes of agents `nos` (in increasing order: each minute's rows are read
     /// front to back) to `out`.
-    pub fn add(&self, nos: &[AgentNo], out: &mut ByState) {
+    pub(super) fn add(&self, nos: &[AgentNo], out: &mut ByState) {
         for slot in &self.slots {
             for &no in nos {
                 add(out, &slot.rows[no]);
@@ -167,7 +167,7 @@ mod tests {
         Clock {
             now: now_minute * MINUTE_MS,
             day_start,
-            next_day_start: day_start + 86_400_000,
+            next_day_start: day_start + crate::time::DAY_MS,
             oldest_minute: now_minute - (RING_MINUTES - 1),
         }
     }

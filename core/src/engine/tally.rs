@@ -7,16 +7,17 @@
 
 use std::collections::VecDeque;
 
-use crate::event::{AgentState, Millis};
+use crate::event::AgentState;
 use crate::service_level::ServiceLevelCounts;
 
-pub const MINUTE_MS: Millis = 60_000;
+pub(crate) use crate::time::MINUTE_MS;
+
 /// Minutes kept in the ring: the 60 of the longest rolling window plus the current one.
-pub const RING_MINUTES: i64 = 61;
+pub(super) const RING_MINUTES: i64 = 61;
 
 /// Counts and summed times of one scope over some span of event time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tally {
+pub(super) struct Tally {
     pub answered: u64,
     pub abandoned: u64,
     pub timed_out: u64,
@@ -68,15 +69,15 @@ impl Default for Tally {
 
 impl Tally {
     /// The longest wait, if any call had an outcome.
-    pub fn max_wait(&self) -> Option<i64> {
+    pub(super) fn max_wait(&self) -> Option<i64> {
         (self.max_wait_ms >= 0).then_some(self.max_wait_ms)
     }
 
-    pub fn offered(&self) -> u64 {
+    pub(super) fn offered(&self) -> u64 {
         self.answered + self.abandoned + self.timed_out
     }
 
-    pub fn add(&mut self, other: &Tally) {
+    pub(super) fn add(&mut self, other: &Tally) {
         self.answered += other.answered;
         self.abandoned += other.abandoned;
         self.timed_out += other.timed_out;
@@ -98,7 +99,7 @@ impl Tally {
         }
     }
 
-    pub fn service_level_counts(&self) -> ServiceLevelCounts {
+    pub(super) fn service_level_counts(&self) -> ServiceLevelCounts {
         ServiceLevelCounts {
             offered: self.offered(),
             answered: self.answered,
@@ -109,7 +110,7 @@ impl Tally {
         }
     }
 
-    pub fn state(&self, state: AgentState) -> i64 {
+    pub(super) fn state(&self, state: AgentState) -> i64 {
         self.state_ms[state.index()]
     }
 }
@@ -117,7 +118,7 @@ impl Tally {
 /// What one call event adds to every scope it counts in (docs/METRICS.md, "Calls"). Each kind
 /// touches only its own fields: this runs for every scope of every call event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Contribution {
+pub(super) enum Contribution {
     /// Queue outcomes, already judged against the queue's T and S.
     Answered {
         wait_ms: i64,
@@ -174,13 +175,13 @@ impl Contribution {
 }
 
 /// A duration as a percentile sample: milliseconds, clamped into u32 (49 days).
-pub fn sample(ms: i64) -> u32 {
+pub(super) fn sample(ms: i64) -> u32 {
     ms.clamp(0, i64::from(u32::MAX)) as u32
 }
 
 impl Tally {
     /// Counts one contribution.
-    pub fn count(&mut self, c: &Contribution) {
+    pub(super) fn count(&mut self, c: &Contribution) {
         match *c {
             Contribution::Answered { wait_ms, within } => {
                 self.answered += 1;
@@ -240,7 +241,7 @@ struct Sample {
 
 /// The accumulators of one scope.
 #[derive(Debug, Clone, Default)]
-pub struct ScopeTally {
+pub(super) struct ScopeTally {
     /// The minutes that saw anything, oldest first, sorted by minute: the last
     /// [`RING_MINUTES`], and older ones until the next new minute drops them (readers stop at
     /// their window's first minute; the clock's ticks need not visit every scope).
@@ -257,7 +258,7 @@ pub struct ScopeTally {
 
 /// The sums of one window of one scope, with its percentile samples.
 #[derive(Debug, Clone, Default)]
-pub struct WindowSum {
+pub(super) struct WindowSum {
     pub tally: Tally,
     pub waits: Vec<u32>,
     pub handles: Vec<u32>,
@@ -266,7 +267,7 @@ pub struct WindowSum {
 impl ScopeTally {
     /// Adds `c` to minute `minute`, if that minute is still in the ring (`oldest_minute` or
     /// later), and to the day if `in_day`.
-    pub fn add(&mut self, minute: i64, oldest_minute: i64, in_day: bool, c: &Contribution) {
+    pub(super) fn add(&mut self, minute: i64, oldest_minute: i64, in_day: bool, c: &Contribution) {
         if minute >= oldest_minute {
             self.minute_mut(minute, oldest_minute).tally.count(c);
             if let Some(ms) = c.wait_sample() {
@@ -293,7 +294,7 @@ impl ScopeTally {
 
     /// Adds agent state time by state to one minute. Only an agent's move between teams does
     /// this (agents keep their own state time, see `state_time`): the time it leaves behind.
-    pub fn add_state_minute(&mut self, minute: i64, oldest_minute: i64, ms: &[i64; 6]) {
+    pub(super) fn add_state_minute(&mut self, minute: i64, oldest_minute: i64, ms: &[i64; 6]) {
         let slot = &mut self.minute_mut(minute, oldest_minute).tally.state_ms;
         for (sum, ms) in slot.iter_mut().zip(ms) {
             *sum += ms;
@@ -301,7 +302,7 @@ impl ScopeTally {
     }
 
     /// Adds agent state time by state to the day (as [`ScopeTally::add_state_minute`]).
-    pub fn add_state_day(&mut self, ms: &[i64; 6]) {
+    pub(super) fn add_state_day(&mut self, ms: &[i64; 6]) {
         for (sum, ms) in self.day.state_ms.iter_mut().zip(ms) {
             *sum += ms;
         }
@@ -382,18 +383,18 @@ impl ScopeTally {
     }
 
     /// Starts a new centre day.
-    pub fn reset_day(&mut self) {
+    pub(super) fn reset_day(&mut self) {
         self.day = Tally::default();
         self.day_waits.clear();
         self.day_handles.clear();
     }
 
-    pub fn day(&self) -> &Tally {
+    pub(super) fn day(&self) -> &Tally {
         &self.day
     }
 
     /// Sums the minutes from `first_minute` on; with samples if `samples`.
-    pub fn sum_minutes(&self, first_minute: i64, samples: bool, out: &mut WindowSum) {
+    pub(super) fn sum_minutes(&self, first_minute: i64, samples: bool, out: &mut WindowSum) {
         for m in self.minutes.iter().rev() {
             if m.minute < first_minute {
                 break;
@@ -417,7 +418,7 @@ impl ScopeTally {
     }
 
     /// Adds the day's sums.
-    pub fn sum_day(&self, samples: bool, out: &mut WindowSum) {
+    pub(super) fn sum_day(&self, samples: bool, out: &mut WindowSum) {
         out.tally.add(&self.day);
         if samples {
             out.waits.extend_from_slice(&self.day_waits);

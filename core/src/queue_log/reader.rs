@@ -19,25 +19,41 @@ use crate::event::{
 /// Why one line could not be used. The caller reports it with the line number and goes on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LineError {
+    /// Longer than [`MAX_LINE_LEN`]: garbage or hostile.
     #[error("line is {0} bytes long; at most {MAX_LINE_LEN} are accepted")]
     TooLong(usize),
     #[error(
         "expected at least 5 `|`-separated fields (unixtime|callid|queue|agent|EVENT), found {0}"
     )]
+    /// Fewer than the five fields every line has.
     TooFewFields(usize),
+    /// A time that is not Unix seconds.
     #[error("time `{0}` is not Unix seconds (e.g. 1700000000 or 1700000000.123)")]
     Time(String),
+    /// A field the event needs is missing.
     #[error("{event}: missing {field}")]
-    Missing { event: String, field: &'static str },
+    Missing {
+        /// The queue_log event.
+        event: String,
+        /// The missing field.
+        field: &'static str,
+    },
+    /// A field that must be a whole number is not.
     #[error("{event}: {field} = `{value}` is not a whole number of {unit}")]
     Number {
+        /// The queue_log event.
         event: String,
+        /// The field.
         field: &'static str,
+        /// What it holds.
         value: String,
+        /// The unit expected.
         unit: &'static str,
     },
+    /// An event name this reader does not know.
     #[error("unknown event `{0}`")]
     UnknownEvent(String),
+    /// The canonical event the line made is not valid.
     #[error("{0}")]
     Invalid(#[from] EventError),
 }
@@ -46,14 +62,18 @@ pub enum LineError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("queue_log line {line}: {reason}")]
 pub struct QueueLogError {
+    /// The line number, from 1.
     pub line: u64,
+    /// Why it was not used.
     pub reason: LineError,
 }
 
 /// Everything read from a whole text at once (see [`QueueLogReader::read_text`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadOutcome {
+    /// The canonical events read, in line order.
     pub events: Vec<Event>,
+    /// The lines that could not be used.
     pub errors: Vec<QueueLogError>,
     /// Lines seen, blank ones included.
     pub lines: u64,
@@ -233,14 +253,17 @@ impl<'a> Line<'a> {
     /// A required duration in whole seconds, as milliseconds.
     fn seconds(&self, i: usize, field: &'static str) -> Result<Millis, LineError> {
         let value = self.data(i).ok_or_else(|| self.missing(field))?;
-        self.number(value, field, "seconds").map(|s| s * 1000)
+        self.number(value, field, "seconds")
+            .map(|s| s * crate::time::SECOND_MS)
     }
 
     /// A duration older Asterisk versions do not write: absent is `None`, present must parse.
     fn optional_seconds(&self, i: usize, field: &'static str) -> Result<Option<Millis>, LineError> {
         match self.data(i) {
             None => Ok(None),
-            Some(value) => self.number(value, field, "seconds").map(|s| Some(s * 1000)),
+            Some(value) => self
+                .number(value, field, "seconds")
+                .map(|s| Some(s * crate::time::SECOND_MS)),
         }
     }
 
@@ -300,6 +323,7 @@ impl QueueLogReader {
         }
     }
 
+    /// The `source` the reader gives its events.
     pub fn source(&self) -> &str {
         &self.source
     }

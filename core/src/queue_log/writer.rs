@@ -41,6 +41,7 @@ struct AgentMemory {
 }
 
 impl QueueLogWriter {
+    /// A writer with no line written yet.
     pub fn new() -> QueueLogWriter {
         QueueLogWriter::default()
     }
@@ -335,12 +336,15 @@ fn take_offer(memory: &mut CallMemory, agent: &str) -> Option<Millis> {
 
 /// Whole seconds, truncated as Asterisk's `time(NULL) - start` is; never negative.
 fn seconds(ms: Millis) -> i64 {
-    ms.max(0) / 1000
+    ms.max(0) / crate::time::SECOND_MS
 }
 
 /// Unix seconds, with milliseconds only when there are some (`1700000000.250`).
 fn format_time(ts: Millis) -> String {
-    let (secs, ms) = (ts.div_euclid(1000), ts.rem_euclid(1000));
+    let (secs, ms) = (
+        ts.div_euclid(crate::time::SECOND_MS),
+        ts.rem_euclid(crate::time::SECOND_MS),
+    );
     if ms == 0 {
         secs.to_string()
     } else {

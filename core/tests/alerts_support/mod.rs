@@ -14,7 +14,7 @@ use floorwatch_core::{AgentState, Engine, Event, EventKind, Millis, NotReadyReas
 /// Before this the engine's clock has not been set by an event (as in the server).
 const CLOCK_UNSET_BEFORE: Millis = 946_684_800_000;
 
-pub fn ms(rfc3339: &str) -> Millis {
+pub(crate) fn ms(rfc3339: &str) -> Millis {
     rfc3339
         .parse::<jiff::Timestamp>()
         .expect("valid timestamp in test")
@@ -23,11 +23,11 @@ pub fn ms(rfc3339: &str) -> Millis {
 
 /// Shanghai centre (UTC+8, no DST): site north, group g1, team t1 (a1 "Li Na", a2) and t2
 /// (a3, a4); queue `billing` owned by team t1, queue `sales` owned by site north.
-pub fn org() -> Organisation {
+pub(crate) fn org() -> Organisation {
     org_in("Asia/Shanghai")
 }
 
-pub fn org_in(zone: &str) -> Organisation {
+pub(crate) fn org_in(zone: &str) -> Organisation {
     let mut org = Organisation {
         sites: vec![Site {
             id: "north".into(),
@@ -74,12 +74,12 @@ pub fn org_in(zone: &str) -> Organisation {
 }
 
 /// A config from JSON (the same shape as the `[alerts]` TOML table).
-pub fn config(json: &str) -> AlertsConfig {
+pub(crate) fn config(json: &str) -> AlertsConfig {
     serde_json::from_str(json).expect("valid alerts config in test")
 }
 
 /// The engine and the alerts, stepped like the server's floor.
-pub struct AlertFloor {
+pub(crate) struct AlertFloor {
     pub engine: Engine,
     pub alerts: Alerts,
     pub changes: Vec<AlertChange>,
@@ -93,7 +93,7 @@ pub struct AlertFloor {
 }
 
 impl AlertFloor {
-    pub fn new(org: &Organisation, config: &AlertsConfig) -> AlertFloor {
+    pub(crate) fn new(org: &Organisation, config: &AlertsConfig) -> AlertFloor {
         AlertFloor {
             engine: Engine::new(org).expect("valid org"),
             alerts: Alerts::new(config, org).expect("valid rules"),
@@ -106,20 +106,20 @@ impl AlertFloor {
     }
 
     /// Steps the boundaries up to the event's time, then applies and observes it.
-    pub fn apply(&mut self, event: &Event) {
+    pub(crate) fn apply(&mut self, event: &Event) {
         self.advance_to(event.ts);
         let applied = self.engine.apply(event);
         self.alerts.observe(event, applied);
     }
 
-    pub fn apply_all(&mut self, events: &[Event]) {
+    pub(crate) fn apply_all(&mut self, events: &[Event]) {
         for e in events {
             self.apply(e);
         }
     }
 
     /// A wall-clock tick.
-    pub fn tick(&mut self, now: Millis) {
+    pub(crate) fn tick(&mut self, now: Millis) {
         self.advance_to(now);
         self.engine.tick(now);
     }
@@ -148,7 +148,7 @@ impl AlertFloor {
     }
 
     /// The changes as compact lines `CHANGE@SECONDS id`, seconds after `base`.
-    pub fn timeline(&self, base: Millis) -> Vec<String> {
+    pub(crate) fn timeline(&self, base: Millis) -> Vec<String> {
         self.changes
             .iter()
             .map(|c| {
@@ -167,14 +167,14 @@ impl AlertFloor {
 }
 
 /// Events written in seconds after a base instant, numbered in the order written.
-pub struct Script {
+pub(crate) struct Script {
     pub base: Millis,
     pub events: Vec<Event>,
     pub source: String,
 }
 
 impl Script {
-    pub fn new(base: &str) -> Script {
+    pub(crate) fn new(base: &str) -> Script {
         Script {
             base: ms(base),
             events: Vec::new(),
@@ -182,11 +182,11 @@ impl Script {
         }
     }
 
-    pub fn at(&self, s: f64) -> Millis {
+    pub(crate) fn at(&self, s: f64) -> Millis {
         self.base + (s * 1000.0).round() as Millis
     }
 
-    pub fn push_from(&mut self, source: &str, s: f64, kind: EventKind) {
+    pub(crate) fn push_from(&mut self, source: &str, s: f64, kind: EventKind) {
         let n = self.events.len() + 1;
         self.events.push(Event {
             v: 1,
@@ -199,12 +199,12 @@ impl Script {
         });
     }
 
-    pub fn push(&mut self, s: f64, kind: EventKind) {
+    pub(crate) fn push(&mut self, s: f64, kind: EventKind) {
         let source = self.source.clone();
         self.push_from(&source, s, kind);
     }
 
-    pub fn enter(&mut self, s: f64, call: &str, queue: &str) {
+    pub(crate) fn enter(&mut self, s: f64, call: &str, queue: &str) {
         self.push(
             s,
             EventKind::CallEnteredQueue {
@@ -217,7 +217,7 @@ impl Script {
         );
     }
 
-    pub fn answer(&mut self, s: f64, call: &str, agent: &str) {
+    pub(crate) fn answer(&mut self, s: f64, call: &str, agent: &str) {
         self.push(
             s,
             EventKind::CallAnswered {
@@ -229,7 +229,7 @@ impl Script {
         );
     }
 
-    pub fn end(&mut self, s: f64, call: &str) {
+    pub(crate) fn end(&mut self, s: f64, call: &str) {
         self.push(
             s,
             EventKind::CallEnded {
@@ -241,7 +241,7 @@ impl Script {
         );
     }
 
-    pub fn abandon(&mut self, s: f64, call: &str) {
+    pub(crate) fn abandon(&mut self, s: f64, call: &str) {
         self.push(
             s,
             EventKind::CallAbandoned {
@@ -252,7 +252,7 @@ impl Script {
         );
     }
 
-    pub fn login(&mut self, s: f64, agent: &str) {
+    pub(crate) fn login(&mut self, s: f64, agent: &str) {
         self.push(
             s,
             EventKind::AgentLogin {
@@ -262,7 +262,7 @@ impl Script {
         );
     }
 
-    pub fn state(&mut self, s: f64, agent: &str, state: AgentState) {
+    pub(crate) fn state(&mut self, s: f64, agent: &str, state: AgentState) {
         self.push(
             s,
             EventKind::AgentState {
@@ -273,7 +273,7 @@ impl Script {
         );
     }
 
-    pub fn not_ready(&mut self, s: f64, agent: &str, reason: NotReadyReason) {
+    pub(crate) fn not_ready(&mut self, s: f64, agent: &str, reason: NotReadyReason) {
         self.push(
             s,
             EventKind::AgentState {
@@ -285,7 +285,7 @@ impl Script {
     }
 
     /// The events in time order (stable: same-time events keep the order written).
-    pub fn sorted(&self) -> Vec<Event> {
+    pub(crate) fn sorted(&self) -> Vec<Event> {
         let mut events = self.events.clone();
         events.sort_by_key(|e| e.ts);
         events
@@ -294,10 +294,10 @@ impl Script {
 
 /// A deterministic pseudo-random sequence (a 64-bit LCG): tests need varied days, never
 /// randomness.
-pub struct Lcg(pub u64);
+pub(crate) struct Lcg(pub u64);
 
 impl Lcg {
-    pub fn next(&mut self, below: u64) -> u64 {
+    pub(crate) fn next(&mut self, below: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -310,7 +310,7 @@ impl Lcg {
 /// 0-90 s or abandoned, a fifth of answered calls cut off after 3 s; a burst of 30 calls at
 /// minute 120; a2's break from minute 30 to 50 (an overrun), a3's meal from 60 to 80 (within
 /// its allowance); source pbx2 reports a4's state every 30 s until minute 90, then falls silent.
-pub fn busy_day(base: &str) -> Script {
+pub(crate) fn busy_day(base: &str) -> Script {
     let mut day = Script::new(base);
     let mut rng = Lcg(7);
     for a in ["a1", "a2", "a3"] {

@@ -4,7 +4,7 @@
 
 use floorwatch_core::{AgentState, Event, EventKind, Millis, NotReadyReason};
 
-pub fn ms(rfc3339: &str) -> Millis {
+pub(crate) fn ms(rfc3339: &str) -> Millis {
     rfc3339
         .parse::<jiff::Timestamp>()
         .expect("valid timestamp in test")
@@ -12,24 +12,24 @@ pub fn ms(rfc3339: &str) -> Millis {
 }
 
 /// Events of one test day, numbered in the order written.
-pub struct Day {
+pub(crate) struct Day {
     pub base: Millis,
     pub events: Vec<Event>,
 }
 
 impl Day {
-    pub fn new(base: &str) -> Day {
+    pub(crate) fn new(base: &str) -> Day {
         Day {
             base: ms(base),
             events: Vec::new(),
         }
     }
 
-    pub fn at(&self, s: f64) -> Millis {
+    pub(crate) fn at(&self, s: f64) -> Millis {
         self.base + (s * 1000.0).round() as Millis
     }
 
-    pub fn push(&mut self, s: f64, kind: EventKind) -> &mut Event {
+    pub(crate) fn push(&mut self, s: f64, kind: EventKind) -> &mut Event {
         let n = self.events.len() + 1;
         self.events.push(Event {
             v: 1,
@@ -43,7 +43,7 @@ impl Day {
         self.events.last_mut().expect("just pushed")
     }
 
-    pub fn enter(&mut self, s: f64, call: &str, queue: &str) {
+    pub(crate) fn enter(&mut self, s: f64, call: &str, queue: &str) {
         self.push(
             s,
             EventKind::CallEnteredQueue {
@@ -56,7 +56,7 @@ impl Day {
         );
     }
 
-    pub fn answer(&mut self, s: f64, call: &str, agent: &str) {
+    pub(crate) fn answer(&mut self, s: f64, call: &str, agent: &str) {
         self.push(
             s,
             EventKind::CallAnswered {
@@ -68,7 +68,7 @@ impl Day {
         );
     }
 
-    pub fn end(&mut self, s: f64, call: &str) {
+    pub(crate) fn end(&mut self, s: f64, call: &str) {
         self.push(
             s,
             EventKind::CallEnded {
@@ -80,16 +80,16 @@ impl Day {
         );
     }
 
-    pub fn acw_end(&mut self, s: f64, call: &str) {
+    pub(crate) fn acw_end(&mut self, s: f64, call: &str) {
         self.push(s, EventKind::CallAfterCallWorkEnded { call: call.into() });
     }
 
-    pub fn hold(&mut self, from: f64, to: f64, call: &str) {
+    pub(crate) fn hold(&mut self, from: f64, to: f64, call: &str) {
         self.push(from, EventKind::CallHoldStarted { call: call.into() });
         self.push(to, EventKind::CallHoldEnded { call: call.into() });
     }
 
-    pub fn abandon(&mut self, s: f64, call: &str) {
+    pub(crate) fn abandon(&mut self, s: f64, call: &str) {
         self.push(
             s,
             EventKind::CallAbandoned {
@@ -100,7 +100,7 @@ impl Day {
         );
     }
 
-    pub fn time_out(&mut self, s: f64, call: &str) {
+    pub(crate) fn time_out(&mut self, s: f64, call: &str) {
         self.push(
             s,
             EventKind::CallTimedOut {
@@ -112,7 +112,7 @@ impl Day {
         );
     }
 
-    pub fn ivr(&mut self, s: f64, call: &str, queue: Option<&str>) {
+    pub(crate) fn ivr(&mut self, s: f64, call: &str, queue: Option<&str>) {
         self.push(
             s,
             EventKind::CallIvrCompleted {
@@ -122,7 +122,7 @@ impl Day {
         );
     }
 
-    pub fn login(&mut self, s: f64, agent: &str, team: Option<&str>) {
+    pub(crate) fn login(&mut self, s: f64, agent: &str, team: Option<&str>) {
         self.push(
             s,
             EventKind::AgentLogin {
@@ -132,7 +132,7 @@ impl Day {
         );
     }
 
-    pub fn state(&mut self, s: f64, agent: &str, state: AgentState) {
+    pub(crate) fn state(&mut self, s: f64, agent: &str, state: AgentState) {
         self.push(
             s,
             EventKind::AgentState {
@@ -143,7 +143,7 @@ impl Day {
         );
     }
 
-    pub fn not_ready(&mut self, s: f64, agent: &str, reason: NotReadyReason) {
+    pub(crate) fn not_ready(&mut self, s: f64, agent: &str, reason: NotReadyReason) {
         self.push(
             s,
             EventKind::AgentState {
@@ -155,7 +155,7 @@ impl Day {
     }
 
     /// A queued call answered after `wait` seconds with `talk` seconds of talk and no ACW.
-    pub fn answered_call(
+    pub(crate) fn answered_call(
         &mut self,
         s: f64,
         call: &str,
@@ -172,7 +172,7 @@ impl Day {
 
 /// Asserts two optional floats agree to 1e-9.
 #[track_caller]
-pub fn approx(got: Option<f64>, want: Option<f64>) {
+pub(crate) fn approx(got: Option<f64>, want: Option<f64>) {
     match (got, want) {
         (Some(g), Some(w)) => assert!((g - w).abs() < 1e-9, "got {g}, want {w}"),
         (g, w) => assert_eq!(g, w),
@@ -181,7 +181,7 @@ pub fn approx(got: Option<f64>, want: Option<f64>) {
 
 /// `ts type key=value...`: an event's kind and fields in name order, without the envelope, for
 /// comparing a parser's output with the expected events line by line.
-pub fn render(event: &Event) -> String {
+pub(crate) fn render(event: &Event) -> String {
     let value = serde_json::to_value(event).expect("events serialise");
     let map = value.as_object().expect("an event is an object");
     let mut fields: Vec<String> = map

@@ -13,7 +13,7 @@ use floorwatch_core::Scope;
 use floorwatch_core::alerts::Alert;
 use leptos::prelude::*;
 
-use super::Ctx;
+use super::store::Ctx;
 use crate::alerts::{self, AckRequest, AlertBook};
 use crate::format;
 use crate::i18n::Key;
@@ -28,7 +28,7 @@ fn scope_label(ctx: Ctx, alert: &Alert) -> String {
 
 /// The supervisor's alert panel: every alert the page holds, open ones first.
 #[component]
-pub fn AlertPanel() -> impl IntoView {
+pub(super) fn AlertPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = ctx.store;
     let rows = Memo::new(move |_| {
@@ -173,7 +173,7 @@ fn AlertRow(id: String) -> impl IntoView {
 /// The wall's banner: how many alerts are open, and the open ones about queues and the floor
 /// (never an agent's name: the wall is public).
 #[component]
-pub fn AlertBanner() -> impl IntoView {
+pub(super) fn AlertBanner() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = ctx.store;
     let banner = Memo::new(move |_| {

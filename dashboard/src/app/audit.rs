@@ -5,12 +5,13 @@
 
 use leptos::prelude::*;
 
+use super::http;
 use super::signin::field_value;
-use super::{Ctx, http};
+use super::store::Ctx;
 use crate::audit;
 
 #[component]
-pub fn Audit() -> impl IntoView {
+pub(super) fn Audit() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     // The reply's text, read when shown (`audit::result_html`): a signal of a plain string is
     // in the bundle already, one of a parsed answer was not (BENCHMARKS.md, "Bundle size").

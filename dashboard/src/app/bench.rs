@@ -14,9 +14,9 @@ use super::connection::now_ms;
 use super::store::Store;
 use crate::live::parse_frame;
 
-pub const HOOK: &str = "__floorwatch_apply_frame";
+pub(super) const HOOK: &str = "__floorwatch_apply_frame";
 
-pub fn install(store: Store) {
+pub(super) fn install(store: Store) {
     let apply = Closure::<dyn Fn(String) -> Result<f64, JsValue>>::new(move |json: String| {
         let started = now_ms();
         let frame = parse_frame(&json).map_err(|e| JsValue::from_str(&e.to_string()))?;

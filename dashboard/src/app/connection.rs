@@ -65,10 +65,10 @@ struct State {
 
 /// A handle on the live connection; cheap to clone.
 #[derive(Clone)]
-pub struct Connection(Rc<RefCell<State>>);
+pub(super) struct Connection(Rc<RefCell<State>>);
 
 impl Connection {
-    pub fn start(store: Store, plan: Plan, on_closed: impl Fn(u16) + 'static) -> Connection {
+    pub(super) fn start(store: Store, plan: Plan, on_closed: impl Fn(u16) + 'static) -> Connection {
         let conn = Connection(Rc::new(RefCell::new(State {
             store,
             plan,
@@ -86,7 +86,7 @@ impl Connection {
     }
 
     /// A new view, window or scope: subscribe again (the server answers with a snapshot).
-    pub fn set_plan(&self, plan: Plan) {
+    pub(super) fn set_plan(&self, plan: Plan) {
         let changed = {
             let mut state = self.0.borrow_mut();
             let changed = state.plan != plan;
@@ -100,7 +100,7 @@ impl Connection {
 
     /// Called once a second: closes a socket that has said nothing for too long, so that the
     /// reconnect logic takes over.
-    pub fn watchdog(&self, now: f64) {
+    pub(super) fn watchdog(&self, now: f64) {
         let silent = {
             let state = self.0.borrow();
             let last = state
@@ -117,7 +117,7 @@ impl Connection {
     }
 
     /// Closes the socket for good (signed out, or the page left the floor views).
-    pub fn stop(&self) {
+    pub(super) fn stop(&self) {
         let old = {
             let mut state = self.0.borrow_mut();
             state.stopped = true;
@@ -279,7 +279,7 @@ impl Connection {
 }
 
 /// `performance.now()`, for timing frame application.
-pub fn now_ms() -> f64 {
+pub(super) fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map_or_else(js_sys::Date::now, |p| p.now())
@@ -287,7 +287,7 @@ pub fn now_ms() -> f64 {
 
 /// Leaves the synchronous cost of the last frame on `<body data-last-frame-ms>`, where a
 /// browser test or a curious supervisor can read it.
-pub fn record_frame_time(ms: f64) {
+pub(super) fn record_frame_time(ms: f64) {
     if let Some(body) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.body())

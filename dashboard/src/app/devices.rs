@@ -5,12 +5,13 @@
 
 use leptos::prelude::*;
 
+use super::http;
 use super::signin::field_value;
-use super::{Ctx, http};
+use super::store::Ctx;
 use crate::devices::{self, PAIR_PATH};
 
 #[component]
-pub fn Devices() -> impl IntoView {
+pub(super) fn Devices() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let note = RwSignal::new(String::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {

@@ -57,18 +57,18 @@ thread_local! {
 /// A node whose text (for a text node) or class (for an element) the batch may write. Ids are
 /// never reused, so a write queued for a row removed since can only miss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NodeId(u32);
+pub(super) struct NodeId(u32);
 
-pub fn register(node: &web_sys::Node) -> NodeId {
+pub(super) fn register(node: &web_sys::Node) -> NodeId {
     NodeId(fw_register(node))
 }
 
-pub fn release(id: NodeId) {
+pub(super) fn release(id: NodeId) {
     fw_release(id.0);
 }
 
 /// Queues `text` for `node`; written at the next [`flush`].
-pub fn write(node: NodeId, text: &str) {
+pub(super) fn write(node: NodeId, text: &str) {
     let schedule = PENDING.with_borrow_mut(|p| {
         if !p.ids.is_empty() {
             p.texts.push(SEPARATOR);
@@ -87,7 +87,7 @@ pub fn write(node: NodeId, text: &str) {
 }
 
 /// Writes everything queued, in one call.
-pub fn flush() {
+pub(super) fn flush() {
     let (ids, texts) = PENDING.with_borrow_mut(|p| {
         p.scheduled = false;
         (std::mem::take(&mut p.ids), std::mem::take(&mut p.texts))

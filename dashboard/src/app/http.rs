@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
 /// What the server answered: status 0 when nothing answered.
-pub struct Answer {
+pub(super) struct Answer {
     pub status: u16,
     pub text: String,
     /// The `Retry-After` header, when present (a 429).
@@ -18,7 +18,12 @@ pub struct Answer {
 ///
 /// `done` is boxed so one copy of this function (and of its `loadend` closure) serves every
 /// caller: generic, it was compiled once per call site (BENCHMARKS.md, "Bundle size").
-pub fn request(method: &str, path: &str, body: Option<&str>, done: impl FnOnce(Answer) + 'static) {
+pub(super) fn request(
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    done: impl FnOnce(Answer) + 'static,
+) {
     send(method, path, body, Box::new(done));
 }
 

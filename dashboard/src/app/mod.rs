@@ -18,7 +18,7 @@ mod widgets;
 
 use std::time::Duration;
 
-use floorwatch_core::{Scope, Window};
+use floorwatch_core::Window;
 use leptos::either::{EitherOf3, EitherOf5};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -28,87 +28,16 @@ use crate::header;
 use crate::i18n::{Key, Lang};
 use crate::live::{ConnStatus, Plan};
 use crate::route::{Route, View};
-use crate::session::{self, Activity, RoleViews, SESSION_PATH, SessionInfo};
+use crate::session::{self, Activity, RoleViews, SessionInfo};
 use connection::Connection;
+use signin::control_clicked;
 use store::Store;
+use store::{Auth, Ctx, Shell, check_session};
 
 /// Runs when the module is instantiated by the bundle's `index.html`.
 #[wasm_bindgen(start)]
-pub fn start() {
+pub(crate) fn start() {
     leptos::mount::mount_to_body(App);
-}
-
-/// Whether someone is signed in on this page.
-#[derive(Clone, PartialEq)]
-pub enum Auth {
-    /// Asking the server (`GET /api/v1/session`) at start.
-    Checking,
-    /// The sign-in page, with why the last session ended when it did not end by itself here.
-    SignedOut(Option<String>),
-    SignedIn(SessionInfo),
-}
-
-/// What the page has before anyone signs in.
-#[derive(Clone, Copy)]
-pub struct Shell {
-    pub route: RwSignal<Route>,
-    pub lang: Memo<Lang>,
-    pub auth: RwSignal<Auth>,
-}
-
-/// What every component of the signed-in app can reach.
-#[derive(Clone, Copy)]
-pub struct Ctx {
-    pub store: Store,
-    pub route: RwSignal<Route>,
-    pub lang: Memo<Lang>,
-    /// The root of the signed-in user's subtree, for as long as this app is shown. A memo
-    /// that never changes rather than a `StoredValue<SessionInfo>`: `Memo<Scope>` is in the
-    /// bundle already (the wall's scope), a stored value of a new type is not (BENCHMARKS.md,
-    /// "Bundle size").
-    pub root: Memo<Scope>,
-}
-
-impl Ctx {
-    pub fn t(&self, key: Key) -> &'static str {
-        self.lang.get().t(key)
-    }
-
-    pub fn window(&self) -> Window {
-        self.route.with(Route::window_or_default)
-    }
-
-    /// The root of the user's subtree: where figures start.
-    pub fn root(&self) -> Scope {
-        self.root.get_untracked()
-    }
-
-    /// Shows `route`: the hash changes, and the `hashchange` listener updates the page.
-    pub fn navigate(&self, route: Route) {
-        navigate(route);
-    }
-
-    /// The display name of a scope: a queue's configured name, "Whole centre", a team's id.
-    pub fn scope_name(&self, scope: &Scope) -> String {
-        match scope {
-            Scope::Centre => self.t(Key::ScopeCentre).to_string(),
-            Scope::Queue(id) => self.store.queues.with(|qs| {
-                qs.iter()
-                    .find(|q| &q.id == id)
-                    .map(|q| q.name.clone())
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| id.clone())
-            }),
-            other => other.id().unwrap_or_default().to_string(),
-        }
-    }
-}
-
-fn navigate(route: Route) {
-    if let Some(w) = web_sys::window() {
-        // Setting the hash cannot fail on a same-origin page; if it did, nothing changes.
-        let _ = w.location().set_hash(&route.to_hash());
-    }
 }
 
 fn current_route() -> Route {
@@ -128,50 +57,6 @@ fn browser_lang() -> Lang {
         .chain(navigator.language())
         .collect();
     Lang::from_browser(preferred.iter().map(String::as_str))
-}
-
-/// Whether this page was last signed in as a paired screen: a screen nobody touches must come
-/// back by itself, so a refusal is asked about again (every [`SCREEN_RECHECK`]) instead of
-/// leaving it on the sign-in page for good.
-static SCREEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-const SCREEN_RECHECK: Duration = Duration::from_secs(15);
-
-/// Asks the server who is signed in (`GET /api/v1/session`, which also counts as activity). A
-/// 401 shows the sign-in page with the server's reason (a paired screen asks again a little
-/// later); a changed session (a new role) re-opens the app for it. No answer at start is asked
-/// again; no answer later changes nothing (the live connection keeps retrying and asks again
-/// when it closes next).
-fn check_session(auth: RwSignal<Auth>) {
-    use std::sync::atomic::Ordering::Relaxed;
-    http::request("GET", SESSION_PATH, None, move |answer| {
-        let starting = auth.with_untracked(|a| *a == Auth::Checking);
-        match answer.status {
-            200 => {
-                if let Some(info) = SessionInfo::parse(&answer.text) {
-                    SCREEN.store(info.device, Relaxed);
-                    if auth.with_untracked(|a| *a != Auth::SignedIn(info.clone())) {
-                        auth.set(Auth::SignedIn(info));
-                    }
-                }
-            }
-            401 => {
-                let out = Auth::SignedOut(
-                    (!starting).then(|| crate::alerts::error_message(&answer.text)),
-                );
-                // Unchanged: the sign-in page (and a pairing code on it) stays as it is.
-                if auth.with_untracked(|a| *a != out) {
-                    auth.set(out);
-                }
-                if SCREEN.load(Relaxed) {
-                    set_timeout(move || check_session(auth), SCREEN_RECHECK);
-                }
-            }
-            _ if starting => {
-                set_timeout(move || check_session(auth), Duration::from_secs(2));
-            }
-            _ => {}
-        }
-    });
 }
 
 #[component]
@@ -314,34 +199,6 @@ fn SignedIn(info: SessionInfo) -> impl IntoView {
             <Refused/>
             {body}
         </div>
-    }
-}
-
-/// The click handler of the header and the sign-in page, by the clicked control's
-/// `data-control`: `lang` switches the language, `sign-out` ends the session. One handler for
-/// both pages' static HTML (`crate::header`), so it is compiled once.
-fn control_clicked(shell: Shell) -> impl Fn(leptos::ev::MouseEvent) + Copy + 'static {
-    move |ev| {
-        let control = ev
-            .target()
-            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-            .and_then(|el| el.closest("[data-control]").ok().flatten())
-            .and_then(|el| el.get_attribute("data-control"));
-        match control.as_deref() {
-            Some("lang") => {
-                let mut next = shell.route.get_untracked();
-                next.lang = Some(shell.lang.get_untracked().other());
-                navigate(next);
-            }
-            Some("pair") => pairing::start(shell),
-            Some("sign-out") => {
-                let auth = shell.auth;
-                http::request("DELETE", SESSION_PATH, None, move |_| {
-                    auth.set(Auth::SignedOut(None));
-                });
-            }
-            _ => {}
-        }
     }
 }
 

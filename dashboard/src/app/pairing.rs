@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use super::{Auth, Shell, http};
+use super::http;
+use super::store::{Auth, Shell};
 use crate::devices::{PAIRING_PATH, Pairing};
 use crate::i18n::Key;
 
@@ -16,7 +17,7 @@ use crate::i18n::Key;
 const POLL_EVERY: Duration = Duration::from_secs(2);
 
 /// Asks for a new pairing code and starts polling it.
-pub fn start(shell: Shell) {
+pub(super) fn start(shell: Shell) {
     http::request(
         "POST",
         PAIRING_PATH,
@@ -46,7 +47,7 @@ fn poll(shell: Shell) {
                 PAIRING_PATH,
                 None,
                 move |answer| match Pairing::read(answer.status, &answer.text) {
-                    Pairing::Paired => super::check_session(shell.auth),
+                    Pairing::Paired => super::store::check_session(shell.auth),
                     Pairing::Gone => show(shell, None, Key::PairExpired),
                     Pairing::Waiting(code) => {
                         show(shell, Some(&code), Key::PairHint);

@@ -4,15 +4,17 @@
 //!
 //! The page is static HTML (`session::sign_in_page_html`), rewritten only when the language
 //! changes (keeping the user name typed so far); a refusal is written straight into its
-//! `.signin-error` paragraph, which the style sheet hides while it is empty.
+//! `.signin-error` paragraph, which the style sheet hides while it is empty. Its controls
+//! (language, pairing) and the header's (language, sign-out) share one click handler, here.
 
 use leptos::prelude::*;
 
-use super::{Auth, Shell, http};
+use super::store::{Auth, Shell, navigate};
+use super::{http, pairing};
 use crate::session::{Credentials, SESSION_PATH, SessionInfo, sign_in_error, sign_in_page_html};
 
 /// The value of the form field `[data-control=NAME]` (empty when there is none).
-pub fn field_value(name: &str) -> String {
+pub(super) fn field_value(name: &str) -> String {
     document()
         .query_selector(&format!("[data-control={name}]"))
         .ok()
@@ -33,7 +35,7 @@ fn show_error(message: &str) {
 
 /// `reason`: why the last session ended, when it ended by itself (idle, shift end, ...).
 #[component]
-pub fn SignIn(reason: Option<String>) -> impl IntoView {
+pub(super) fn SignIn(reason: Option<String>) -> impl IntoView {
     let shell = expect_context::<Shell>();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -64,11 +66,39 @@ pub fn SignIn(reason: Option<String>) -> impl IntoView {
         <main
             class="signin panel"
             on:submit=submit
-            on:click=super::control_clicked(shell)
+            on:click=control_clicked(shell)
             inner_html=move || {
                 // The name typed so far, read before the page is rewritten in the new language.
                 sign_in_page_html(shell.lang.get(), reason.as_deref(), &field_value("user"))
             }
         ></main>
+    }
+}
+
+/// The click handler of the header and the sign-in page, by the clicked control's
+/// `data-control`: `lang` switches the language, `sign-out` ends the session. One handler for
+/// both pages' static HTML (`crate::header`), so it is compiled once.
+pub(super) fn control_clicked(shell: Shell) -> impl Fn(leptos::ev::MouseEvent) + Copy + 'static {
+    move |ev| {
+        let control = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .and_then(|el| el.closest("[data-control]").ok().flatten())
+            .and_then(|el| el.get_attribute("data-control"));
+        match control.as_deref() {
+            Some("lang") => {
+                let mut next = shell.route.get_untracked();
+                next.lang = Some(shell.lang.get_untracked().other());
+                navigate(next);
+            }
+            Some("pair") => pairing::start(shell),
+            Some("sign-out") => {
+                let auth = shell.auth;
+                http::request("DELETE", SESSION_PATH, None, move |_| {
+                    auth.set(Auth::SignedOut(None));
+                });
+            }
+            _ => {}
+        }
     }
 }

@@ -1,22 +1,29 @@
-//! The reactive store the views read: figures, history, queues, agents and the connection's
-//! health, filled from live frames.
+//! What the page's components share: whether someone is signed in (asked of the server at
+//! start and whenever a session may have changed), the page's shell, and for a signed-in user
+//! the context every component reaches, with the reactive store the views read: figures,
+//! history, queues, agents and the connection's health, filled from live frames.
 //!
 //! Agents are held one signal each (keyed by id), so a delta touching a thousand agents updates
 //! a thousand rows in place and never rebuilds the grid; the id list only changes when agents
 //! join or leave.
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use floorwatch_core::wire::{LiveFrame, ScopeHistory};
 use floorwatch_core::{AgentView, Figures, QueueView, Scope, Window};
 use leptos::prelude::*;
 
+use super::http;
 use crate::agents;
 use crate::alerts::AlertBook;
+use crate::i18n::{Key, Lang};
 use crate::live::{self, ConnStatus, FigureBook, HistoryBook, ServerClock};
+use crate::route::Route;
+use crate::session::{SESSION_PATH, SessionInfo};
 
 #[derive(Clone, Copy)]
-pub struct Store {
+pub(crate) struct Store {
     pub figures: RwSignal<FigureBook>,
     pub history: RwSignal<HistoryBook>,
     pub queues: RwSignal<Vec<QueueView>>,
@@ -41,7 +48,7 @@ pub struct Store {
 }
 
 impl Store {
-    pub fn new() -> Store {
+    pub(crate) fn new() -> Store {
         let clock = RwSignal::new(ServerClock::default());
         let local_now = RwSignal::new(js_sys::Date::now());
         let now = Memo::new(move |_| clock.get().now(local_now.get()).div_euclid(1000) * 1000);
@@ -64,11 +71,11 @@ impl Store {
     }
 
     /// The server's clock now, ticking once a second.
-    pub fn server_now(&self) -> i64 {
+    pub(crate) fn server_now(&self) -> i64 {
         self.now.get()
     }
 
-    pub fn status(&self) -> ConnStatus {
+    pub(crate) fn status(&self) -> ConnStatus {
         live::status(
             self.open.get(),
             self.ever_live.get(),
@@ -78,28 +85,28 @@ impl Store {
     }
 
     /// Whether figures are too old to show as live (greyed out).
-    pub fn is_stale(&self) -> bool {
+    pub(crate) fn is_stale(&self) -> bool {
         live::is_stale(self.last_frame.get(), self.local_now.get())
     }
 
     /// The figures of `scope` over `window`, tracked.
-    pub fn figures_of(&self, scope: &Scope, window: Window) -> Option<Figures> {
+    pub(crate) fn figures_of(&self, scope: &Scope, window: Window) -> Option<Figures> {
         self.figures.with(|b| b.get(scope, window).cloned())
     }
 
     /// An agent's row signal, untracked (the row tracks it).
-    pub fn agent(&self, id: &str) -> Option<ArcRwSignal<AgentView>> {
+    pub(crate) fn agent(&self, id: &str) -> Option<ArcRwSignal<AgentView>> {
         self.agents.with_value(|m| m.get(id).cloned())
     }
 
     /// Re-runs every agent row (after the language, a filter or the clock's second changed).
-    pub fn touch_agents(&self) {
+    pub(crate) fn touch_agents(&self) {
         self.agents
             .with_value(|m| m.values().for_each(|s| s.notify()));
     }
 
     /// How many agents match `pred`, and how many there are; tracks every agent.
-    pub fn count_agents(&self, pred: impl Fn(&AgentView) -> bool) -> (usize, usize) {
+    pub(crate) fn count_agents(&self, pred: impl Fn(&AgentView) -> bool) -> (usize, usize) {
         self.agent_ids.track();
         self.agents.with_value(|m| {
             let matching = m.values().filter(|s| s.with(&pred)).count();
@@ -109,7 +116,7 @@ impl Store {
 
     /// Applies a frame the connection let through; returns whether the queues or teams it knows
     /// changed (the subscription may need widening).
-    pub fn apply(&self, frame: LiveFrame, received_at: f64) -> bool {
+    pub(crate) fn apply(&self, frame: LiveFrame, received_at: f64) -> bool {
         self.last_frame.set(Some(received_at));
         match frame {
             LiveFrame::Snapshot {
@@ -167,7 +174,7 @@ impl Store {
         }
     }
 
-    pub fn apply_delta(
+    pub(crate) fn apply_delta(
         &self,
         figures: Vec<Figures>,
         agents: Vec<AgentView>,
@@ -254,4 +261,121 @@ impl Store {
             self.agent_ids.set(ids);
         }
     }
+}
+
+/// Whether someone is signed in on this page.
+#[derive(Clone, PartialEq)]
+pub(crate) enum Auth {
+    /// Asking the server (`GET /api/v1/session`) at start.
+    Checking,
+    /// The sign-in page, with why the last session ended when it did not end by itself here.
+    SignedOut(Option<String>),
+    SignedIn(SessionInfo),
+}
+
+/// What the page has before anyone signs in.
+#[derive(Clone, Copy)]
+pub(crate) struct Shell {
+    pub route: RwSignal<Route>,
+    pub lang: Memo<Lang>,
+    pub auth: RwSignal<Auth>,
+}
+
+/// What every component of the signed-in app can reach.
+#[derive(Clone, Copy)]
+pub(crate) struct Ctx {
+    pub store: Store,
+    pub route: RwSignal<Route>,
+    pub lang: Memo<Lang>,
+    /// The root of the signed-in user's subtree, for as long as this app is shown. A memo
+    /// that never changes rather than a `StoredValue<SessionInfo>`: `Memo<Scope>` is in the
+    /// bundle already (the wall's scope), a stored value of a new type is not (BENCHMARKS.md,
+    /// "Bundle size").
+    pub root: Memo<Scope>,
+}
+
+impl Ctx {
+    pub(crate) fn t(&self, key: Key) -> &'static str {
+        self.lang.get().t(key)
+    }
+
+    pub(crate) fn window(&self) -> Window {
+        self.route.with(Route::window_or_default)
+    }
+
+    /// The root of the user's subtree: where figures start.
+    pub(crate) fn root(&self) -> Scope {
+        self.root.get_untracked()
+    }
+
+    /// Shows `route`: the hash changes, and the `hashchange` listener updates the page.
+    pub(crate) fn navigate(&self, route: Route) {
+        navigate(route);
+    }
+
+    /// The display name of a scope: a queue's configured name, "Whole centre", a team's id.
+    pub(crate) fn scope_name(&self, scope: &Scope) -> String {
+        match scope {
+            Scope::Centre => self.t(Key::ScopeCentre).to_string(),
+            Scope::Queue(id) => self.store.queues.with(|qs| {
+                qs.iter()
+                    .find(|q| &q.id == id)
+                    .map(|q| q.name.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| id.clone())
+            }),
+            other => other.id().unwrap_or_default().to_string(),
+        }
+    }
+}
+
+pub(super) fn navigate(route: Route) {
+    if let Some(w) = web_sys::window() {
+        // Setting the hash cannot fail on a same-origin page; if it did, nothing changes.
+        let _ = w.location().set_hash(&route.to_hash());
+    }
+}
+
+/// Whether this page was last signed in as a paired screen: a screen nobody touches must come
+/// back by itself, so a refusal is asked about again (every [`SCREEN_RECHECK`]) instead of
+/// leaving it on the sign-in page for good.
+static SCREEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+const SCREEN_RECHECK: Duration = Duration::from_secs(15);
+
+/// Asks the server who is signed in (`GET /api/v1/session`, which also counts as activity). A
+/// 401 shows the sign-in page with the server's reason (a paired screen asks again a little
+/// later); a changed session (a new role) re-opens the app for it. No answer at start is asked
+/// again; no answer later changes nothing (the live connection keeps retrying and asks again
+/// when it closes next).
+pub(super) fn check_session(auth: RwSignal<Auth>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    http::request("GET", SESSION_PATH, None, move |answer| {
+        let starting = auth.with_untracked(|a| *a == Auth::Checking);
+        match answer.status {
+            200 => {
+                if let Some(info) = SessionInfo::parse(&answer.text) {
+                    SCREEN.store(info.device, Relaxed);
+                    if auth.with_untracked(|a| *a != Auth::SignedIn(info.clone())) {
+                        auth.set(Auth::SignedIn(info));
+                    }
+                }
+            }
+            401 => {
+                let out = Auth::SignedOut(
+                    (!starting).then(|| crate::alerts::error_message(&answer.text)),
+                );
+                // Unchanged: the sign-in page (and a pairing code on it) stays as it is.
+                if auth.with_untracked(|a| *a != out) {
+                    auth.set(out);
+                }
+                if SCREEN.load(Relaxed) {
+                    set_timeout(move || check_session(auth), SCREEN_RECHECK);
+                }
+            }
+            _ if starting => {
+                set_timeout(move || check_session(auth), Duration::from_secs(2));
+            }
+            _ => {}
+        }
+    });
 }

@@ -7,8 +7,8 @@ use std::rc::Rc;
 use floorwatch_core::{Scope, Window};
 use leptos::prelude::*;
 
-use super::Ctx;
 use super::dom_batch::{self, NodeId};
+use super::store::Ctx;
 use super::widgets::FigureCell;
 use crate::agents::{self, StateFilter};
 use crate::figure::{self, Figure};
@@ -17,7 +17,7 @@ use crate::sort::{self, SortKey, SortOrder};
 use send_wrapper::SendWrapper;
 
 #[component]
-pub fn Supervisor() -> impl IntoView {
+pub(super) fn Supervisor() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = ctx.store;
     let queue_rows = Signal::derive(move || {

@@ -7,13 +7,13 @@ use std::time::Duration;
 use floorwatch_core::Scope;
 use leptos::prelude::*;
 
-use super::Ctx;
+use super::store::Ctx;
 use super::widgets::Tile;
 use crate::figure::Figure;
 use crate::sparkline::Series;
 
 #[component]
-pub fn Wall() -> impl IntoView {
+pub(super) fn Wall() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let route = ctx.route;
     let turn = RwSignal::new(0usize);

@@ -4,14 +4,14 @@
 use floorwatch_core::{Figures, Scope, ServiceLevelSettings, Window};
 use leptos::prelude::*;
 
-use super::Ctx;
+use super::store::Ctx;
 use crate::figure::{self, Figure, Reading, Span};
 use crate::i18n::Key;
 use crate::sparkline::{self, Series};
 
 /// The live readings of one figure of one scope: everything a tile or a cell shows.
 #[derive(Clone, Copy)]
-pub struct FigureReading {
+pub(super) struct FigureReading {
     pub reading: Memo<Reading>,
     pub tooltip: Signal<String>,
     /// The window the figure covers, as `data-window` says it (`live` for live figures).
@@ -19,7 +19,7 @@ pub struct FigureReading {
     pub settings: Memo<ServiceLevelSettings>,
 }
 
-pub fn read_figure(ctx: Ctx, figure: Figure, scope: Signal<Scope>) -> FigureReading {
+pub(super) fn read_figure(ctx: Ctx, figure: Figure, scope: Signal<Scope>) -> FigureReading {
     let store = ctx.store;
     let window = Memo::new(move |_| ctx.window());
     let selected: Memo<Option<Figures>> =
@@ -56,7 +56,7 @@ pub fn read_figure(ctx: Ctx, figure: Figure, scope: Signal<Scope>) -> FigureRead
 /// A wall tile: label, big figure, what it covers, an optional sparkline; coloured by its
 /// thresholds and greyed out when stale.
 #[component]
-pub fn Tile(
+pub(super) fn Tile(
     figure: Figure,
     #[prop(into)] scope: Signal<Scope>,
     #[prop(optional)] spark: Option<Series>,
@@ -114,7 +114,7 @@ pub fn Tile(
 
 /// A table cell showing one figure, coloured like its tile.
 #[component]
-pub fn FigureCell(figure: Figure, #[prop(into)] scope: Signal<Scope>) -> impl IntoView {
+pub(super) fn FigureCell(figure: Figure, #[prop(into)] scope: Signal<Scope>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = ctx.store;
     let r = read_figure(ctx, figure, scope);
@@ -138,7 +138,7 @@ pub fn FigureCell(figure: Figure, #[prop(into)] scope: Signal<Scope>) -> impl In
 
 /// The last 60 minutes of a scope's service level or calls waiting.
 #[component]
-pub fn Sparkline(#[prop(into)] scope: Signal<Scope>, series: Series) -> impl IntoView {
+pub(super) fn Sparkline(#[prop(into)] scope: Signal<Scope>, series: Series) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = ctx.store;
     let lines = Memo::new(move |_| {
@@ -191,7 +191,7 @@ pub fn Sparkline(#[prop(into)] scope: Signal<Scope>, series: Series) -> impl Int
 
 /// Live / reconnecting / stale, visible from across the room.
 #[component]
-pub fn ConnIndicator() -> impl IntoView {
+pub(super) fn ConnIndicator() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let status = Memo::new(move |_| ctx.store.status());
     view! {
@@ -209,7 +209,7 @@ pub fn ConnIndicator() -> impl IntoView {
 
 /// The server's clock as the browser's local time, `HH:MM:SS`.
 #[component]
-pub fn ServerClockDisplay() -> impl IntoView {
+pub(super) fn ServerClockDisplay() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let text = move || {
         let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(

@@ -1,6 +1,6 @@
 //! English labels.
 
-use super::Key;
+use super::key::Key;
 
 pub(super) fn text(key: Key) -> &'static str {
     match key {

@@ -1,6 +1,6 @@
 //! 简体中文标签。
 
-use super::Key;
+use super::key::Key;
 
 pub(super) fn text(key: Key) -> &'static str {
     match key {

@@ -14,14 +14,18 @@ use floorwatch_core::ami::AmiMessage;
 /// Asterisk's device states, as QueueMember / QueueMemberStatus `Status:` numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceStatus {
+    /// Idle: no call (Asterisk's `AST_DEVICE_NOT_INUSE`).
     NotInUse = 1,
+    /// On a call (`AST_DEVICE_INUSE`).
     InUse = 2,
+    /// Ringing (`AST_DEVICE_RINGING`).
     Ringing = 6,
 }
 
 /// One queue as configured on the switch, with what it has counted today.
 #[derive(Debug, Clone)]
 pub struct QueueLine {
+    /// The queue's name, as in AMI's `Queue:` header.
     pub id: String,
     /// `weight` in queues.conf: a heavier queue's callers are served first.
     pub weight: u8,
@@ -31,14 +35,18 @@ pub struct QueueLine {
     pub wrap_up_s: u32,
     /// Callers in the queue, in arrival order: waiting or ringing an agent.
     pub waiting: Vec<String>,
+    /// Calls answered and finished, as `QueueSummary` and `QueueParams` report.
     pub completed: u64,
+    /// Callers who hung up while waiting.
     pub abandoned: u64,
+    /// Calls answered within the service-level time.
     pub completed_within_service_level: u64,
     hold_total_s: i64,
     talk_total_s: i64,
 }
 
 impl QueueLine {
+    /// An empty queue with these parameters.
     pub fn new(id: &str, weight: u8, service_level_s: u32, wrap_up_s: u32) -> QueueLine {
         QueueLine {
             id: id.to_string(),
@@ -79,28 +87,36 @@ impl QueueLine {
 /// A queue member: an agent logged in to the queues of their skills.
 #[derive(Debug, Clone)]
 pub struct Member {
+    /// The member name (AMI's `MemberName`, the agent's id).
     pub name: String,
     /// The device: `PJSIP/<agent>`.
     pub interface: String,
+    /// The queues the member belongs to.
     pub queues: BTreeSet<String>,
     /// The pause reason while paused (`""` for a pause without reason).
     pub paused: Option<String>,
+    /// The device state Asterisk reports.
     pub status: DeviceStatus,
     /// On a queue call (talking or holding).
     pub in_call: bool,
+    /// Queue calls answered since login.
     pub calls_taken: u64,
     /// Unix seconds of the end of the last queue call; 0: none yet.
     pub last_call_s: i64,
     /// Unix seconds of the last pause; 0: none yet.
     pub last_pause_s: i64,
+    /// When the member logged in, Unix seconds.
     pub login_s: i64,
 }
 
 /// A caller's channel while the switch follows it.
 #[derive(Debug, Clone)]
 pub struct Caller {
+    /// Asterisk's unique id of the caller's channel.
     pub uniqueid: String,
+    /// The caller's channel name.
     pub channel: String,
+    /// The caller's number, when known.
     pub caller_id: Option<String>,
     /// The queue the caller is in now (`None` once answered, or between legs).
     pub queue: Option<String>,
@@ -108,6 +124,7 @@ pub struct Caller {
     pub last_queue: String,
     /// When the caller joined the current queue (`None`: joined before the switch said so).
     pub entered: Option<Millis>,
+    /// Position when the caller joined, for `QueueCallerLeave`.
     pub original_position: usize,
     /// Whom the caller's queue call rings now, and since when.
     pub ringing: Option<AgentLeg>,
@@ -120,8 +137,11 @@ pub struct Caller {
 /// The agent's side of a queue call: their channel while it rings or talks.
 #[derive(Debug, Clone)]
 pub struct AgentLeg {
+    /// The agent's member name.
     pub agent: String,
+    /// The agent's channel name.
     pub channel: String,
+    /// Asterisk's unique id of the agent's channel.
     pub uniqueid: String,
     /// When it started ringing, or was answered.
     pub since: Millis,
@@ -130,14 +150,17 @@ pub struct AgentLeg {
 /// Everything the switch knows now.
 #[derive(Debug, Clone, Default)]
 pub struct SwitchFloor {
+    /// Every queue, by name.
     pub queues: BTreeMap<String, QueueLine>,
+    /// Every member, by name.
     pub members: BTreeMap<String, Member>,
+    /// Every caller in the switch, by call id.
     pub callers: HashMap<String, Caller>,
 }
 
 /// `Key: Value` pairs of one member in one queue, as QueueMember (`Name`, `Location`) or the
 /// QueueMember* events (`MemberName`, `Interface`) spell them.
-pub fn member_fields(
+pub(super) fn member_fields(
     message: AmiMessage,
     queue: &QueueLine,
     member: &Member,
@@ -171,7 +194,7 @@ pub fn member_fields(
 
 /// Which header names a member's fields use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemberSpelling {
+pub(super) enum MemberSpelling {
     /// QueueMemberAdded / Removed / Pause / Status.
     Event,
     /// The QueueMember rows of a QueueStatus reply.

@@ -68,20 +68,25 @@ pub struct AmiDay {
 /// The events of one instant, stamped as the switch sends them.
 #[derive(Debug, Clone)]
 pub struct Moment {
+    /// When the events are raised, event time.
     pub at: Millis,
+    /// The events, in order.
     pub events: Vec<Stamped>,
 }
 
 /// One event on the wire.
 #[derive(Debug, Clone)]
 pub struct Stamped {
+    /// Which class it belongs to, for the session's event filter.
     pub class: EventClass,
     /// Its `SequenceNumber`.
     pub sequence: u64,
+    /// The message as the switch sends it.
     pub message: AmiMessage,
 }
 
 impl AmiDay {
+    /// The day of `scenario` on `date` with `seed`, as a switch raises it.
     pub fn new(
         scenario: &Scenario,
         simulation: Simulation,

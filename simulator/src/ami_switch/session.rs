@@ -25,7 +25,9 @@ const MAX_FILTER_LEN: usize = 1024;
 /// The manager user the switch accepts (manager.conf's `[username]` and `secret`).
 #[derive(Clone)]
 pub struct Credentials {
+    /// The AMI user name.
     pub username: String,
+    /// Its secret.
     pub secret: String,
 }
 
@@ -42,6 +44,7 @@ impl std::fmt::Debug for Credentials {
 /// What the switch knows when an action arrives.
 #[derive(Debug, Clone, Copy)]
 pub struct SwitchNow<'a> {
+    /// The switch as it stands now.
     pub floor: &'a SwitchFloor,
     /// The switch's clock (the simulated time), UTC ms.
     pub clock: Millis,
@@ -92,6 +95,7 @@ impl Session {
         }
     }
 
+    /// Whether the client has logged in.
     pub fn is_logged_in(&self) -> bool {
         self.logged_in
     }

@@ -13,12 +13,12 @@ use floorwatch_sim::Scenario;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-pub const DATE: &str = "2026-03-09";
+pub(crate) const DATE: &str = "2026-03-09";
 
 /// The canonical event as AMI carries it (docs/CTI.md, "The fake switch"): IVR completions
 /// are gone, a test call is an ordinary call, waits and talk are whole seconds (truncated, as
 /// Asterisk's `time(NULL) - start`).
-pub fn as_ami_carries(event: &Event) -> Option<Event> {
+pub(crate) fn as_ami_carries(event: &Event) -> Option<Event> {
     let whole = |ms: &mut Option<Millis>| *ms = ms.map(|ms| ms / 1000 * 1000);
     let mut e = event.clone();
     e.test = false;
@@ -36,11 +36,14 @@ pub fn as_ami_carries(event: &Event) -> Option<Event> {
 }
 
 /// The organisation the switch's clients are configured with: the scenario's.
-pub fn org(scenario: &Scenario) -> Organisation {
+pub(crate) fn org(scenario: &Scenario) -> Organisation {
     scenario.organisation()
 }
 
-pub fn canonical_engine(scenario: &Scenario, events: impl IntoIterator<Item = Event>) -> Engine {
+pub(crate) fn canonical_engine(
+    scenario: &Scenario,
+    events: impl IntoIterator<Item = Event>,
+) -> Engine {
     let mut engine = Engine::new(&org(scenario)).unwrap();
     for event in events {
         engine.apply(&event);
@@ -49,14 +52,14 @@ pub fn canonical_engine(scenario: &Scenario, events: impl IntoIterator<Item = Ev
 }
 
 /// Every figure of `scope` for today, equal in both engines.
-pub fn assert_same_figures(expected: &Engine, got: &Engine, scope: &Scope, context: &str) {
+pub(crate) fn assert_same_figures(expected: &Engine, got: &Engine, scope: &Scope, context: &str) {
     let e = expected.figures(scope, Window::Today).unwrap();
     let g = got.figures(scope, Window::Today).unwrap();
     assert_eq!(e, g, "{context}: {scope}");
 }
 
 /// `floorwatch-sim ami-server`, killed on drop.
-pub struct Switch {
+pub(crate) struct Switch {
     child: Child,
     pub addr: String,
 }
@@ -65,7 +68,7 @@ impl Switch {
     /// Starts the switch on port 0 with the small scenario of [`DATE`], `--speed max` (unless
     /// `extra` gives one) and the credentials `floorwatch` / `s3cret`, plus `extra` arguments;
     /// waits for its address.
-    pub fn start(seed: u64, extra: &[&str]) -> Switch {
+    pub(crate) fn start(seed: u64, extra: &[&str]) -> Switch {
         let seed = seed.to_string();
         let mut args = vec![
             "ami-server",
@@ -104,7 +107,7 @@ impl Switch {
         Switch { child, addr }
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 }
@@ -118,14 +121,14 @@ impl Drop for Switch {
 
 /// What a read gave.
 #[derive(Debug)]
-pub enum Received {
+pub(crate) enum Received {
     Message(AmiMessage),
     /// The switch closed the connection.
     Closed,
 }
 
 /// A manager client over TCP.
-pub struct Client {
+pub(crate) struct Client {
     stream: TcpStream,
     decoder: AmiDecoder,
     next_id: u64,
@@ -135,7 +138,7 @@ pub struct Client {
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Client {
-    pub async fn connect(addr: &str) -> Client {
+    pub(crate) async fn connect(addr: &str) -> Client {
         let stream = TcpStream::connect(addr).await.unwrap();
         stream.set_nodelay(true).unwrap();
         Client {
@@ -145,16 +148,16 @@ impl Client {
         }
     }
 
-    pub fn banner(&self) -> Option<&str> {
+    pub(crate) fn banner(&self) -> Option<&str> {
         self.decoder.banner()
     }
 
-    pub fn action_id(&mut self, prefix: &str) -> String {
+    pub(crate) fn action_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}-{}", self.next_id)
     }
 
-    pub async fn send(&mut self, message: &AmiMessage) {
+    pub(crate) async fn send(&mut self, message: &AmiMessage) {
         self.stream
             .write_all(message.encode().as_bytes())
             .await
@@ -162,7 +165,7 @@ impl Client {
     }
 
     /// The next message, or `Closed`.
-    pub async fn next(&mut self) -> Received {
+    pub(crate) async fn next(&mut self) -> Received {
         let mut buf = [0u8; 16 * 1024];
         loop {
             if let Some(message) = self.decoder.next_message() {
@@ -179,7 +182,7 @@ impl Client {
         }
     }
 
-    pub async fn expect_message(&mut self) -> AmiMessage {
+    pub(crate) async fn expect_message(&mut self) -> AmiMessage {
         match self.next().await {
             Received::Message(m) => m,
             Received::Closed => panic!("the switch closed the connection"),
@@ -187,7 +190,11 @@ impl Client {
     }
 
     /// Logs in; returns the response (events that arrive first are returned too, in order).
-    pub async fn login(&mut self, secret: &str, events: &str) -> (AmiMessage, Vec<AmiMessage>) {
+    pub(crate) async fn login(
+        &mut self,
+        secret: &str,
+        events: &str,
+    ) -> (AmiMessage, Vec<AmiMessage>) {
         let id = self.action_id("login");
         self.send(&action::login("floorwatch", secret, events, &id))
             .await;
@@ -195,7 +202,7 @@ impl Client {
     }
 
     /// Reads up to the response carrying `id`; returns it and the messages before it.
-    pub async fn reply_to(&mut self, id: &str) -> (AmiMessage, Vec<AmiMessage>) {
+    pub(crate) async fn reply_to(&mut self, id: &str) -> (AmiMessage, Vec<AmiMessage>) {
         let mut before = Vec::new();
         loop {
             let m = self.expect_message().await;
@@ -208,7 +215,7 @@ impl Client {
 
     /// QueueStatus: the list (QueueParams, QueueMember, QueueEntry, QueueStatusComplete) and
     /// the other messages that came first.
-    pub async fn queue_status(&mut self) -> (Vec<AmiMessage>, Vec<AmiMessage>) {
+    pub(crate) async fn queue_status(&mut self) -> (Vec<AmiMessage>, Vec<AmiMessage>) {
         let id = self.action_id("qs");
         self.send(&action::queue_status(&id)).await;
         let (response, mut before) = self.reply_to(&id).await;
@@ -229,7 +236,7 @@ impl Client {
     }
 
     /// The switch's clock, from a Ping (Asterisk 12+ answers with `Timestamp:`).
-    pub async fn ping(&mut self) -> (Millis, Vec<AmiMessage>) {
+    pub(crate) async fn ping(&mut self) -> (Millis, Vec<AmiMessage>) {
         let id = self.action_id("ping");
         self.send(&action::ping(&id)).await;
         let (reply, before) = self.reply_to(&id).await;
@@ -240,13 +247,13 @@ impl Client {
 }
 
 /// `Timestamp:` (`1773000000.123000`) as UTC ms.
-pub fn parse_timestamp(text: &str) -> Option<Millis> {
+pub(crate) fn parse_timestamp(text: &str) -> Option<Millis> {
     let (secs, frac) = text.split_once('.')?;
     let frac = format!("{frac:0<3}");
     Some(secs.parse::<i64>().ok()? * 1000 + frac.get(..3)?.parse::<i64>().ok()?)
 }
 
 /// `SequenceNumber:` of an event.
-pub fn sequence(message: &AmiMessage) -> Option<u64> {
+pub(crate) fn sequence(message: &AmiMessage) -> Option<u64> {
     message.get("SequenceNumber")?.parse().ok()
 }

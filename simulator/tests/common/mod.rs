@@ -29,7 +29,7 @@ enum Call {
 
 /// Counts from a checked day.
 #[derive(Debug, Default, Clone)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub events: usize,
     pub legs: usize,
     pub answered: usize,
@@ -43,7 +43,7 @@ pub struct Tally {
 
 /// Options for [`check_day`].
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Rules {
+pub(crate) struct Rules {
     /// A mid-day start: agents may be on a call the stream never showed.
     pub mid_day: bool,
 }
@@ -59,7 +59,7 @@ pub struct Rules {
 ///   on call, a hold by hold, an end by after-call work, available or not ready; agents sign in
 ///   only when signed out and out only when idle;
 /// - a test call is flagged on every one of its events.
-pub fn check_day(events: &[Event], rules: Rules) -> Tally {
+pub(crate) fn check_day(events: &[Event], rules: Rules) -> Tally {
     let mut tally = Tally::default();
     let mut ids = HashSet::new();
     let mut last_ts = Millis::MIN;

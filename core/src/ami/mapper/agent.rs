@@ -4,7 +4,7 @@
 //! Every change goes through [`Agent::set_state`], which emits `agent_state` only when the state
 //! or reason actually changes: Asterisk repeats a member's status once per queue.
 
-use super::Out;
+use super::out::Out;
 use crate::event::{AgentState, EventKind, Millis, NotReadyReason};
 use crate::queue_log::pause_reason;
 
@@ -50,7 +50,7 @@ pub(super) fn is_wrap_up(text: &str) -> bool {
 }
 
 impl Agent {
-    pub fn login(&mut self, name: &str, ts: Millis, out: &mut Out) {
+    pub(super) fn login(&mut self, name: &str, ts: Millis, out: &mut Out) {
         if self.state.is_none() {
             out.push((
                 ts,
@@ -63,7 +63,7 @@ impl Agent {
         }
     }
 
-    pub fn logout(&mut self, name: &str, ts: Millis, out: &mut Out) {
+    pub(super) fn logout(&mut self, name: &str, ts: Millis, out: &mut Out) {
         self.end_after_call_work(ts, out);
         if self.state.is_some() {
             out.push((
@@ -79,7 +79,7 @@ impl Agent {
         };
     }
 
-    pub fn set_state(
+    pub(super) fn set_state(
         &mut self,
         name: &str,
         ts: Millis,
@@ -102,7 +102,7 @@ impl Agent {
 
     /// The state the agent is in when no call holds them: after-call work, else not ready if
     /// paused, else available.
-    pub fn settle(&mut self, name: &str, ts: Millis, out: &mut Out) {
+    pub(super) fn settle(&mut self, name: &str, ts: Millis, out: &mut Out) {
         if self.call.is_some() || self.state.is_none() {
             return;
         }
@@ -116,21 +116,21 @@ impl Agent {
         }
     }
 
-    pub fn end_after_call_work(&mut self, ts: Millis, out: &mut Out) {
+    pub(super) fn end_after_call_work(&mut self, ts: Millis, out: &mut Out) {
         if let Some(acw) = self.acw.take() {
             out.push((ts, EventKind::CallAfterCallWorkEnded { call: acw.call }));
         }
     }
 
     /// The switch offers the agent a call or connects one: whatever wrap-up was running is over.
-    pub fn take_call(&mut self, call: &str, ts: Millis, out: &mut Out) {
+    pub(super) fn take_call(&mut self, call: &str, ts: Millis, out: &mut Out) {
         self.end_after_call_work(ts, out);
         self.last_call = None;
         self.call = Some(call.to_string());
     }
 
     /// `call` no longer rings at or talks to the agent.
-    pub fn release(&mut self, name: &str, call: &str, ts: Millis, out: &mut Out) {
+    pub(super) fn release(&mut self, name: &str, call: &str, ts: Millis, out: &mut Out) {
         if self.call.as_deref() == Some(call) {
             self.call = None;
             self.settle(name, ts, out);
@@ -139,7 +139,7 @@ impl Agent {
 
     /// Paused with a free-text reason. During a call it applies when the call ends; a wrap-up
     /// reason turns the pause into the last call's after-call work.
-    pub fn pause(&mut self, name: &str, text: &str, ts: Millis, out: &mut Out) {
+    pub(super) fn pause(&mut self, name: &str, text: &str, ts: Millis, out: &mut Out) {
         let pause = if text.trim().is_empty() && self.pause.is_some() {
             self.pause
         } else {
@@ -168,7 +168,7 @@ impl Agent {
 
     /// [`Agent::pause`] unless already paused for the same reason: a member's status repeats
     /// once per queue, and an empty reason means "still paused".
-    pub fn pause_if_changed(&mut self, name: &str, text: &str, ts: Millis, out: &mut Out) {
+    pub(super) fn pause_if_changed(&mut self, name: &str, text: &str, ts: Millis, out: &mut Out) {
         let same = self.pause.is_some_and(|p| {
             text.trim().is_empty()
                 || (p.reason == pause_reason(text) && p.wrap_up == is_wrap_up(text))
@@ -178,7 +178,7 @@ impl Agent {
         }
     }
 
-    pub fn unpause(&mut self, name: &str, ts: Millis, out: &mut Out) {
+    pub(super) fn unpause(&mut self, name: &str, ts: Millis, out: &mut Out) {
         if self.pause.take().is_none() || self.call.is_some() {
             return;
         }
@@ -190,7 +190,7 @@ impl Agent {
 
     /// The agent's part of `call` ended at `ts`: after-call work if a wrap-up pause or wrap-up
     /// time says so, else ready (or not ready, if paused during the call).
-    pub fn after_call(
+    pub(super) fn after_call(
         &mut self,
         name: &str,
         call: &str,
@@ -215,7 +215,7 @@ impl Agent {
                 if wrap_up_s > 0 {
                     self.acw = Some(AfterCallWork {
                         call: call.to_string(),
-                        until: Some(ts + i64::from(wrap_up_s) * 1000),
+                        until: Some(ts + i64::from(wrap_up_s) * crate::time::SECOND_MS),
                     });
                 } else {
                     self.last_call = Some(call.to_string());
@@ -226,7 +226,7 @@ impl Agent {
     }
 
     /// Ends after-call work whose wrap-up time ran out by `now`, at the time it ran out.
-    pub fn expire(&mut self, name: &str, now: Millis, out: &mut Out) {
+    pub(super) fn expire(&mut self, name: &str, now: Millis, out: &mut Out) {
         if let Some(until) = self.acw.as_ref().and_then(|a| a.until)
             && until <= now
         {

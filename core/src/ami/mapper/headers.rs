@@ -1,9 +1,11 @@
 //! Reading the headers of AMI events, across Asterisk versions (1.8 / 11 names and 12+ names).
 
-use super::{MAX_DURATION_MS, PLAUSIBLE_TS};
 use crate::ami::AmiMessage;
 use crate::caller::CallerNumber;
-use crate::event::{MAX_FIELD_LEN, Millis};
+use crate::event::{MAX_FIELD_LEN, Millis, PLAUSIBLE_TS};
+
+/// The longest duration (wait, talk, wrap-up) believed from a header: a week.
+const MAX_DURATION_MS: Millis = 7 * crate::time::DAY_MS;
 
 /// The member an agent event names: its member name, else its interface. Member names are what
 /// queue_log writes in its agent field, so both feeds name an agent alike.
@@ -34,7 +36,10 @@ fn whole_seconds(message: &AmiMessage, key: &str) -> Option<Millis> {
     if value.is_empty() || value.len() > 12 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    value.parse::<i64>().ok().map(|s| s * 1000)
+    value
+        .parse::<i64>()
+        .ok()
+        .map(|s| s * crate::time::SECOND_MS)
 }
 
 /// A duration in whole seconds (`HoldTime`, `TalkTime`, `Wait`, `Wrapuptime`), as
@@ -64,7 +69,7 @@ pub(super) fn pause_text(message: &AmiMessage) -> &str {
 
 /// A member's wrap-up time in whole seconds (`Wrapuptime`, Asterisk 16+).
 pub(super) fn wrap_up_s(message: &AmiMessage) -> Option<u32> {
-    seconds(message, "Wrapuptime").map(|ms| (ms / 1000) as u32)
+    seconds(message, "Wrapuptime").map(|ms| (ms / crate::time::SECOND_MS) as u32)
 }
 
 /// A caller number worth keeping (Asterisk writes `<unknown>` for none).

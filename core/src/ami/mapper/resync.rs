@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use super::headers::{
     call, caller, fits, flag, member, pause_text, queue, seconds, unix_time, wrap_up_s,
 };
-use super::{AmiMapper, Leg, Out, RecentSequence};
+use super::out::Out;
+use super::{AmiMapper, Leg, RecentSequence};
 use crate::ami::AmiMessage;
 use crate::event::{AgentState, Direction, Event, EventKind, MAX_FIELD_LEN, Millis};
 

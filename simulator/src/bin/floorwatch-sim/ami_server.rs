@@ -39,7 +39,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::DayArgs;
+use crate::args::DayArgs;
 use crate::pacing::Speed;
 
 /// At `--speed max`, a client that logged in but has not asked QueueStatus gets the day
@@ -50,7 +50,7 @@ const SYNC_WAIT: Duration = Duration::from_secs(3);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, clap::Args)]
-pub struct AmiServerArgs {
+pub(crate) struct AmiServerArgs {
     #[command(flatten)]
     day: DayArgs,
     /// Start mid-day: a local time HH:MM on --date, or `now`. Calls already being talked then
@@ -101,7 +101,7 @@ pub struct AmiServerArgs {
     outage: f64,
 }
 
-pub async fn serve(args: &AmiServerArgs) -> Result<()> {
+pub(crate) async fn serve(args: &AmiServerArgs) -> Result<()> {
     if let Some(p) = args.drop_random
         && !(0.0..=1.0).contains(&p)
     {

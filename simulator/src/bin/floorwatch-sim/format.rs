@@ -10,7 +10,7 @@ use floorwatch_core::Event;
 use floorwatch_core::queue_log::{QueueLogReader, QueueLogWriter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// One canonical event per line (JSON).
     Ndjson,
     /// An Asterisk queue_log (`unixtime|callid|queue|agent|EVENT|data...`).
@@ -18,14 +18,14 @@ pub enum Format {
 }
 
 /// Writes events in a format.
-pub struct EventWriter<W: Write> {
+pub(crate) struct EventWriter<W: Write> {
     out: W,
     queue_log: Option<QueueLogWriter>,
     pub lines: u64,
 }
 
 impl<W: Write> EventWriter<W> {
-    pub fn new(out: W, format: Format) -> Self {
+    pub(crate) fn new(out: W, format: Format) -> Self {
         EventWriter {
             out,
             queue_log: (format == Format::QueueLog).then(QueueLogWriter::new),
@@ -33,7 +33,7 @@ impl<W: Write> EventWriter<W> {
         }
     }
 
-    pub fn write(&mut self, event: &Event) -> io::Result<()> {
+    pub(crate) fn write(&mut self, event: &Event) -> io::Result<()> {
         match &mut self.queue_log {
             None => {
                 serde_json::to_writer(&mut self.out, event)?;
@@ -51,14 +51,14 @@ impl<W: Write> EventWriter<W> {
         Ok(())
     }
 
-    pub fn finish(mut self) -> io::Result<W> {
+    pub(crate) fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;
         Ok(self.out)
     }
 }
 
 /// One event read back from a recorded file, with the NDJSON line to send for it.
-pub struct RecordedEvent {
+pub(crate) struct RecordedEvent {
     pub event: Event,
     /// The original line for NDJSON (sent byte for byte), the event's JSON for queue_log.
     pub line: String,
@@ -66,13 +66,13 @@ pub struct RecordedEvent {
 
 /// A line that could not be used, and why.
 #[derive(Debug, Clone)]
-pub struct Skipped {
+pub(crate) struct Skipped {
     pub line: u64,
     pub reason: String,
 }
 
 /// Reads a recorded day as events, line by line (a file of any size streams).
-pub struct RecordedDay {
+pub(crate) struct RecordedDay {
     input: Box<dyn BufRead>,
     queue_log: Option<QueueLogReader>,
     line_no: u64,
@@ -91,7 +91,7 @@ const SKIPPED_KEPT: usize = 20;
 
 impl RecordedDay {
     /// Opens `path` (`-` for standard input).
-    pub fn open(path: &Path, format: Format) -> Result<RecordedDay> {
+    pub(crate) fn open(path: &Path, format: Format) -> Result<RecordedDay> {
         let (input, bytes_total): (Box<dyn BufRead>, Option<u64>) = if path == Path::new("-") {
             (Box::new(BufReader::new(io::stdin())), None)
         } else {
@@ -103,7 +103,7 @@ impl RecordedDay {
         Ok(RecordedDay::from_reader(input, bytes_total, format, path))
     }
 
-    pub fn from_reader(
+    pub(crate) fn from_reader(
         input: Box<dyn BufRead>,
         bytes_total: Option<u64>,
         format: Format,
@@ -185,7 +185,7 @@ impl Iterator for RecordedDay {
 }
 
 /// Opens the output file (`-` for standard output).
-pub fn create_output(path: &Path) -> Result<Box<dyn Write>> {
+pub(crate) fn create_output(path: &Path) -> Result<Box<dyn Write>> {
     if path == Path::new("-") {
         Ok(Box::new(io::BufWriter::with_capacity(
             1 << 16,

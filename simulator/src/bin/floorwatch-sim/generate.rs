@@ -8,12 +8,12 @@ use anyhow::{Context, Result};
 use clap::Args;
 use floorwatch_sim::Simulation;
 
-use crate::DayArgs;
+use crate::args::DayArgs;
 use crate::format::{EventWriter, Format, create_output};
 use crate::progress::{Progress, Span, Summary, local_clock, rate};
 
 #[derive(Debug, Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     #[command(flatten)]
     day: DayArgs,
     /// Output file (`-` for standard output).
@@ -23,7 +23,7 @@ pub struct GenerateArgs {
     format: Format,
 }
 
-pub fn generate(args: &GenerateArgs) -> Result<()> {
+pub(crate) fn generate(args: &GenerateArgs) -> Result<()> {
     let scenario = args.day.scenario()?;
     let date = args.day.date(&scenario);
     let tz = scenario.calendar().time_zone().clone();

@@ -23,7 +23,7 @@ const REJECTIONS_KEPT: usize = 10;
 
 /// What the server said, summed over a run.
 #[derive(Debug, Clone, Default)]
-pub struct Acknowledged {
+pub(crate) struct Acknowledged {
     pub batches: u64,
     pub events: u64,
     pub accepted: u64,
@@ -35,7 +35,7 @@ pub struct Acknowledged {
     pub rejections: Vec<String>,
 }
 
-pub struct IngestClient {
+pub(crate) struct IngestClient {
     http: reqwest::Client,
     url: String,
     token: Option<String>,
@@ -45,7 +45,11 @@ pub struct IngestClient {
 
 impl IngestClient {
     /// A client for the server at `base` (`http://HOST:PORT`).
-    pub fn new(base: &str, token: Option<String>, retry_for: Duration) -> Result<IngestClient> {
+    pub(crate) fn new(
+        base: &str,
+        token: Option<String>,
+        retry_for: Duration,
+    ) -> Result<IngestClient> {
         let url = format!("{}/api/v1/events", base.trim_end_matches('/'));
         let parsed = match reqwest::Url::parse(&url) {
             Ok(parsed) => parsed,
@@ -68,16 +72,16 @@ impl IngestClient {
         })
     }
 
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         &self.url
     }
 
     /// Sends one batch of NDJSON lines and waits for the server to acknowledge it, retrying
     /// while it is unavailable; `stop` ends the wait early (Ctrl-C) with an error.
-    pub async fn send(
+    pub(crate) async fn send(
         &mut self,
         lines: &[String],
-        stop: &crate::stream::Stop,
+        stop: &crate::stop::Stop,
     ) -> Result<IngestReply> {
         let mut body = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
         for line in lines {

@@ -10,22 +10,21 @@
 //! ```
 
 mod ami_server;
+mod args;
 mod format;
 mod generate;
 mod ingest;
 mod pacing;
 mod progress;
 mod report;
+mod stop;
 mod stream;
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use floorwatch_sim::Scenario;
 
-use crate::format::Format;
-use crate::pacing::Speed;
+use crate::args::{ReplayArgs, RunArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -60,77 +59,6 @@ enum Command {
         #[arg(long, short, default_value = "small")]
         scenario: String,
     },
-}
-
-/// Which day of which scenario.
-#[derive(Debug, Args)]
-struct DayArgs {
-    /// A preset (small, medium, large) or a scenario TOML file.
-    #[arg(long, short, default_value = "small")]
-    scenario: String,
-    /// The local date simulated, YYYY-MM-DD [default: today in the centre's time zone].
-    #[arg(long)]
-    date: Option<jiff::civil::Date>,
-    /// The random seed: the same seed gives the same day, byte for byte.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-}
-
-impl DayArgs {
-    fn scenario(&self) -> Result<Scenario> {
-        Scenario::load(&self.scenario).map_err(anyhow::Error::from)
-    }
-
-    fn date(&self, scenario: &Scenario) -> jiff::civil::Date {
-        self.date.unwrap_or_else(|| {
-            jiff::Timestamp::now()
-                .to_zoned(scenario.calendar().time_zone().clone())
-                .date()
-        })
-    }
-}
-
-/// Where and how to send events.
-#[derive(Debug, Args)]
-struct SendArgs {
-    /// The server's base URL, e.g. http://127.0.0.1:8080.
-    #[arg(long)]
-    to: String,
-    /// Replay speed: 1 (real time), 10, 60, any positive number, or max (as fast as the server
-    /// acknowledges).
-    #[arg(long, default_value = "max")]
-    speed: Speed,
-    /// The server's ingest token (sent as `Authorization: Bearer`); none: no header.
-    #[arg(long, env = "FLOORWATCH_INGEST_TOKEN", hide_env_values = true)]
-    token: Option<String>,
-    /// Most events in one request.
-    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    batch: u64,
-    /// Give up when the server has been unavailable this long, seconds.
-    #[arg(long, default_value_t = 300)]
-    retry_for: u64,
-}
-
-#[derive(Debug, Args)]
-struct RunArgs {
-    #[command(flatten)]
-    day: DayArgs,
-    /// Start mid-day: a local time HH:MM on --date, or `now` (today, from this moment: with
-    /// --speed 1 the events carry the wall clock's time). Agents already on shift show at once.
-    #[arg(long)]
-    start: Option<String>,
-    #[command(flatten)]
-    send: SendArgs,
-}
-
-#[derive(Debug, Args)]
-struct ReplayArgs {
-    /// The recorded day (`-` for standard input).
-    file: PathBuf,
-    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
-    format: Format,
-    #[command(flatten)]
-    send: SendArgs,
 }
 
 fn main() -> std::process::ExitCode {

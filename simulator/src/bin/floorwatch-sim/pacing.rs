@@ -14,7 +14,7 @@ use floorwatch_core::Millis;
 
 /// A replay speed: a positive factor of real time, or as fast as possible.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Speed {
+pub(crate) enum Speed {
     Factor(f64),
     Max,
 }
@@ -45,20 +45,20 @@ impl std::fmt::Display for Speed {
 }
 
 /// A due event closer than this to the last one joins the batch instead of sending it first.
-pub const LINGER: Duration = Duration::from_millis(50);
+pub(crate) const LINGER: Duration = Duration::from_millis(50);
 /// The longest an event waits in a batch for company.
-pub const MAX_HOLD: Duration = Duration::from_millis(100);
+pub(crate) const MAX_HOLD: Duration = Duration::from_millis(100);
 
 /// Maps event time to wall-clock offsets from the replay's start.
 #[derive(Debug, Clone, Copy)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     speed: Speed,
     /// Event time of the first event.
     origin: Option<Millis>,
 }
 
 impl Pacer {
-    pub fn new(speed: Speed) -> Pacer {
+    pub(crate) fn new(speed: Speed) -> Pacer {
         Pacer {
             speed,
             origin: None,
@@ -68,7 +68,7 @@ impl Pacer {
     /// How long after the replay's start the event at `ts` is due; zero at max speed. The
     /// first event fixes the origin; an event earlier than it (out of order in the file) is
     /// due at once.
-    pub fn due(&mut self, ts: Millis) -> Duration {
+    pub(crate) fn due(&mut self, ts: Millis) -> Duration {
         let origin = *self.origin.get_or_insert(ts);
         match self.speed {
             Speed::Max => Duration::ZERO,
@@ -76,7 +76,7 @@ impl Pacer {
         }
     }
 
-    pub fn is_max(&self) -> bool {
+    pub(crate) fn is_max(&self) -> bool {
         self.speed == Speed::Max
     }
 }

@@ -9,14 +9,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::tz::TimeZone;
 
 /// A progress bar over a span of simulated time or of bytes, with events/s and an ETA.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
     started: Instant,
     last_draw: Instant,
 }
 
 /// What the bar measures.
-pub enum Span {
+pub(crate) enum Span {
     /// Simulated time from `from` to `to`, UTC ms.
     SimTime { from: Millis, to: Millis },
     /// Bytes of a file.
@@ -26,7 +26,7 @@ pub enum Span {
 }
 
 impl Progress {
-    pub fn new(span: &Span, what: &str) -> Progress {
+    pub(crate) fn new(span: &Span, what: &str) -> Progress {
         let target = if std::io::stderr().is_terminal() {
             ProgressDrawTarget::stderr_with_hz(8)
         } else {
@@ -56,7 +56,7 @@ impl Progress {
     }
 
     /// Updates position and message; cheap to call for every event (draws a few times a second).
-    pub fn update(&mut self, position: u64, events: u64, clock: Option<String>) {
+    pub(crate) fn update(&mut self, position: u64, events: u64, clock: Option<String>) {
         let now = Instant::now();
         if now.duration_since(self.last_draw) < Duration::from_millis(100) {
             return;
@@ -69,20 +69,20 @@ impl Progress {
             .set_message(format!("{events} events, {rate:.0} events/s{clock}"));
     }
 
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         self.bar.finish_and_clear();
     }
 }
 
 /// `HH:MM:SS` on the local clock.
-pub fn local_clock(t: Millis, tz: &TimeZone) -> String {
+pub(crate) fn local_clock(t: Millis, tz: &TimeZone) -> String {
     jiff::Timestamp::from_millisecond(t)
         .map(|ts| ts.to_zoned(tz.clone()).strftime("%H:%M:%S").to_string())
         .unwrap_or_default()
 }
 
 /// `YYYY-MM-DD HH:MM:SS` on the local clock.
-pub fn local_time(t: Millis, tz: &TimeZone) -> String {
+pub(crate) fn local_time(t: Millis, tz: &TimeZone) -> String {
     jiff::Timestamp::from_millisecond(t)
         .map(|ts| {
             ts.to_zoned(tz.clone())
@@ -94,25 +94,25 @@ pub fn local_time(t: Millis, tz: &TimeZone) -> String {
 
 /// A one-screen summary: aligned `name: value` lines under a title, on standard error (standard
 /// output may be carrying the data).
-pub struct Summary {
+pub(crate) struct Summary {
     title: String,
     rows: Vec<(String, String)>,
 }
 
 impl Summary {
-    pub fn new(title: impl Into<String>) -> Summary {
+    pub(crate) fn new(title: impl Into<String>) -> Summary {
         Summary {
             title: title.into(),
             rows: Vec::new(),
         }
     }
 
-    pub fn row(&mut self, name: &str, value: impl std::fmt::Display) -> &mut Self {
+    pub(crate) fn row(&mut self, name: &str, value: impl std::fmt::Display) -> &mut Self {
         self.rows.push((name.to_string(), value.to_string()));
         self
     }
 
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let width = self.rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
         let mut out = format!("{}\n", self.title);
         for (name, value) in &self.rows {
@@ -121,12 +121,12 @@ impl Summary {
         out
     }
 
-    pub fn print(&self) {
+    pub(crate) fn print(&self) {
         eprint!("{}", self.render());
     }
 }
 
 /// Events per second, for summaries.
-pub fn rate(events: u64, elapsed: Duration) -> String {
+pub(crate) fn rate(events: u64, elapsed: Duration) -> String {
     format!("{:.0}", events as f64 / elapsed.as_secs_f64().max(1e-9))
 }

@@ -13,7 +13,7 @@ use crate::format::{Format, RecordedDay};
 use crate::progress::{Progress, Span, Summary, local_time};
 
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// The recorded day (`-` for standard input).
     file: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Ndjson)]
@@ -59,7 +59,7 @@ impl ReportArgs {
     }
 }
 
-pub fn report(args: &ReportArgs) -> Result<()> {
+pub(crate) fn report(args: &ReportArgs) -> Result<()> {
     let org = args.organisation()?;
     let mut engine = Engine::new(&org).context("the organisation is not valid")?;
     let mut day = RecordedDay::open(&args.file, args.format)?;

@@ -1,8 +1,6 @@
 //! `run` and `replay`: events, from a simulation or a recorded file, paced and batched into a
 //! server (see `pacing` for the spacing and `ingest` for delivery).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -11,47 +9,12 @@ use floorwatch_sim::Simulation;
 use floorwatch_sim::clock::ClockTime;
 use jiff::tz::TimeZone;
 
+use crate::args::{ReplayArgs, RunArgs, SendArgs};
 use crate::format::RecordedDay;
 use crate::ingest::{Acknowledged, IngestClient};
 use crate::pacing::{LINGER, MAX_HOLD, Pacer};
 use crate::progress::{Progress, Span, Summary, local_clock, local_time, rate};
-use crate::{ReplayArgs, RunArgs, SendArgs};
-
-/// Set by Ctrl-C: the run stops after the batch in flight and prints its summary.
-#[derive(Clone, Default)]
-pub struct Stop {
-    flag: Arc<AtomicBool>,
-    notify: Arc<tokio::sync::Notify>,
-}
-
-impl Stop {
-    fn watch_ctrl_c() -> Stop {
-        let stop = Stop::default();
-        let s = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                s.flag.store(true, Ordering::SeqCst);
-                s.notify.notify_waiters();
-            }
-        });
-        stop
-    }
-
-    pub fn requested(&self) -> bool {
-        self.flag.load(Ordering::SeqCst)
-    }
-
-    /// Sleeps, waking early when a stop is requested.
-    pub async fn sleep(&self, d: Duration) {
-        if self.requested() {
-            return;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(d) => {}
-            _ = self.notify.notified() => {}
-        }
-    }
-}
+use crate::stop::Stop;
 
 /// Where events come from, and how far along it is (for the progress bar).
 trait Source {
@@ -96,7 +59,7 @@ struct Delivery {
     url: String,
 }
 
-pub async fn run(args: &RunArgs) -> Result<()> {
+pub(crate) async fn run(args: &RunArgs) -> Result<()> {
     let scenario = args.day.scenario()?;
     let tz = scenario.calendar().time_zone().clone();
     let seed = args.day.seed;
@@ -136,7 +99,7 @@ pub async fn run(args: &RunArgs) -> Result<()> {
     finish(&delivery)
 }
 
-pub async fn replay(args: &ReplayArgs) -> Result<()> {
+pub(crate) async fn replay(args: &ReplayArgs) -> Result<()> {
     let mut day = RecordedDay::open(&args.file, args.format)?;
     let span = day.bytes_total.map(Span::Bytes).unwrap_or(Span::Unknown);
     // A replay shows event times on the clock of the machine's zone: the file does not say
