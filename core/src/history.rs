@@ -154,40 +154,73 @@ impl IntervalRow {
 /// history, plus the agents' time by state and not-ready reason (seconds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntervalFigures {
+    /// Calls that entered a queue (docs/METRICS.md, `offered`).
     pub offered: u64,
+    /// Calls an agent answered.
     pub answered: u64,
+    /// Calls the caller hung up on while waiting.
     pub abandoned: u64,
+    /// Abandoned within the short-abandon time: not counted against the service level by some variants.
     pub short_abandoned: u64,
+    /// Calls the switch took out of the queue unanswered (time-out, overflow).
     pub timed_out: u64,
+    /// Calls answered within the service-level threshold.
     pub answered_within_threshold: u64,
+    /// Calls finished in IVR self-service.
     pub ivr_completed: u64,
+    /// Calls an agent finished (talk ended or transferred).
     pub handled: u64,
+    /// Under the scope's own variant (a queue's setting; the centre default elsewhere).
     pub service_level_pct: Option<f64>,
+    /// Which service-level formula `service_level_pct` uses.
     pub service_level_variant: ServiceLevelVariant,
+    /// The scope's service-level target, percent.
     pub service_level_target_pct: f64,
+    /// Every variant, for screens that compare them.
     pub service_level_variants: ServiceLevelVariants,
+    /// Answered (and IVR-completed) over offered, percent.
     pub answer_rate_pct: Option<f64>,
+    /// Abandoned over offered, percent.
     pub abandon_rate_pct: Option<f64>,
+    /// Average speed of answer, seconds.
     pub asa_s: Option<f64>,
+    /// Longest wait of an answered or abandoned call, seconds.
     pub max_wait_s: Option<f64>,
+    /// Average talk time, seconds.
     pub avg_talk_s: Option<f64>,
+    /// Average hold time, seconds.
     pub avg_hold_s: Option<f64>,
+    /// Average after-call work, seconds.
     pub avg_acw_s: Option<f64>,
+    /// Average handle time (talk + hold + after-call work), seconds.
     pub aht_s: Option<f64>,
+    /// Time handling calls over time signed in and not on break, percent.
     pub occupancy_pct: Option<f64>,
+    /// Time handling calls over time signed in, percent.
     pub utilisation_pct: Option<f64>,
+    /// Median wait of answered calls, seconds.
     pub wait_p50_s: Option<f64>,
+    /// 90th percentile wait, seconds.
     pub wait_p90_s: Option<f64>,
+    /// 99th percentile wait, seconds.
     pub wait_p99_s: Option<f64>,
+    /// Median handle time, seconds.
     pub handle_p50_s: Option<f64>,
+    /// 90th percentile handle time, seconds.
     pub handle_p90_s: Option<f64>,
+    /// 99th percentile handle time, seconds.
     pub handle_p99_s: Option<f64>,
     /// Signed-in time: every state.
     pub logged_in_s: f64,
+    /// Time available or ringing, seconds.
     pub available_s: f64,
+    /// Time on call (talking), seconds.
     pub on_call_s: f64,
+    /// Time with a caller on hold, seconds.
     pub hold_s: f64,
+    /// Time in after-call work, seconds.
     pub after_call_work_s: f64,
+    /// Time not ready, seconds.
     pub not_ready_s: f64,
     /// Not-ready time by reason (`break`, `meal`, ...; none given counts as `other`), only the
     /// reasons with time.

@@ -9,16 +9,10 @@
 use super::clock::Clock;
 use super::floor::{CENTRE, Chain, Floor, ScopeIdx};
 use super::state_time::{AgentNo, StateTimes};
-use crate::event::{AgentState, Millis, NotReadyReason};
+use crate::event::Millis;
 use crate::scope::Scope;
 
-/// The state an agent is in now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct OpenState {
-    pub state: AgentState,
-    pub reason: Option<NotReadyReason>,
-    pub since: Millis,
-}
+pub(super) use super::open_state::OpenState;
 
 /// A handled call whose after-call work may still follow: its handle-time sample waits until
 /// the work ends or the agent moves on (docs/METRICS.md, "Percentiles").

@@ -20,8 +20,8 @@
 
 use rustc_hash::FxHashMap;
 
-use super::agents::OpenState;
-use super::floor::{Chain, ScopeIdx, reason_index};
+use super::chain::{Chain, ScopeIdx};
+use super::open_state::OpenState;
 use super::tally::{Contribution, MINUTE_MS, Tally};
 use crate::event::{AgentState, Millis, NotReadyReason};
 
@@ -191,7 +191,8 @@ impl Ledger {
     /// Adds `sign` × the part of `[from, to)` in each quarter-hour to `state`'s time.
     fn credit(&mut self, chain: &Chain, open: OpenState, from: Millis, to: Millis, sign: i64) {
         let s = open.state.index();
-        let reason = (open.state == AgentState::NotReady).then(|| reason_index(open.reason));
+        let reason = (open.state == AgentState::NotReady)
+            .then(|| open.reason.unwrap_or(NotReadyReason::Other).index());
         let mut at = from;
         while at < to {
             let quarter = at.div_euclid(QUARTER_HOUR_MS);

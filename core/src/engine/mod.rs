@@ -7,10 +7,12 @@
 
 mod agents;
 mod calls;
+mod chain;
 mod clock;
 mod floor;
 mod ids;
 mod ledger;
+mod open_state;
 mod readout;
 mod state_time;
 mod tally;

@@ -132,6 +132,7 @@ pub(super) fn figures(engine: &Parts<'_>, idx: ScopeIdx, window: Window) -> Figu
 
 /// What a window's figures are derived from: its sums and counts and its percentile samples.
 pub struct Sums<'a> {
+    /// The span's counts and summed times.
     pub tally: &'a Tally,
     /// Queue-outcome waits, ms ([`sample_histogram`]); `None` for none.
     pub waits: Option<&'a Histogram<u64>>,

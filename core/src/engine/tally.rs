@@ -15,29 +15,42 @@ pub(crate) use crate::time::MINUTE_MS;
 /// Minutes kept in the ring: the 60 of the longest rolling window plus the current one.
 pub(super) const RING_MINUTES: i64 = 61;
 
-/// Counts and summed times of one scope over some span of event time.
+/// Counts and summed times of one scope over some span of event time: the sums every figure
+/// of docs/METRICS.md is derived from, live (a window) and in history (a quarter-hour).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Tally {
+pub struct Tally {
+    /// Queue outcomes: answered calls.
     pub answered: u64,
+    /// Queue outcomes: calls the caller hung up on while waiting.
     pub abandoned: u64,
+    /// Queue outcomes: calls the queue gave up on.
     pub timed_out: u64,
+    /// Abandoned calls under the short-abandon threshold.
     pub short_abandoned: u64,
+    /// Answered within the queue's service-level threshold.
     pub answered_within: u64,
+    /// Abandoned within the threshold.
     pub abandoned_within: u64,
+    /// Timed out within the threshold.
     pub timed_out_within: u64,
+    /// Calls completed in self-service (IVR).
     pub ivr_completed: u64,
     /// Sum of waits of answered calls (ASA numerator).
     pub answered_wait_ms: i64,
     /// Longest wait of any outcome; −1 when there was none (waits are >= 0). A plain integer
     /// keeps [`Tally::add`] branch-free: it runs for every scope of every contribution.
     pub max_wait_ms: i64,
+    /// Handled call segments (talk ended).
     pub handled: u64,
+    /// Their talk time.
     pub talk_ms: i64,
     /// Handled calls put on hold at least once, and their hold time.
     pub held: u64,
+    /// Hold time of handled calls.
     pub hold_ms: i64,
     /// Handled calls whose after-call work has ended, and its time.
     pub acw_calls: u64,
+    /// After-call work time of those calls.
     pub acw_ms: i64,
     /// Agent time spent in each [`AgentState`], indexed by [`AgentState::index`].
     pub state_ms: [i64; 6],
@@ -69,15 +82,17 @@ impl Default for Tally {
 
 impl Tally {
     /// The longest wait, if any call had an outcome.
-    pub(super) fn max_wait(&self) -> Option<i64> {
+    pub fn max_wait(&self) -> Option<i64> {
         (self.max_wait_ms >= 0).then_some(self.max_wait_ms)
     }
 
-    pub(super) fn offered(&self) -> u64 {
+    /// Calls offered to a queue: every queue outcome.
+    pub fn offered(&self) -> u64 {
         self.answered + self.abandoned + self.timed_out
     }
 
-    pub(super) fn add(&mut self, other: &Tally) {
+    /// Adds another span's sums (the longest wait is the longer).
+    pub fn add(&mut self, other: &Tally) {
         self.answered += other.answered;
         self.abandoned += other.abandoned;
         self.timed_out += other.timed_out;
@@ -110,7 +125,8 @@ impl Tally {
         }
     }
 
-    pub(super) fn state(&self, state: AgentState) -> i64 {
+    /// Agent time in `state`, ms.
+    pub fn state(&self, state: AgentState) -> i64 {
         self.state_ms[state.index()]
     }
 }
