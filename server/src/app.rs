@@ -1,141 +1,35 @@
-//! Wiring: start-up (lock the data dir, replay the journal, start the recorder), the routes,
-//! the background tasks (publisher, wall clock, demo), and graceful shutdown.
+//! Wiring: start-up (lock the data dir, replay the journal, start the recorder), the
+//! background tasks (publisher, wall clock, demo, sources), and graceful shutdown.
 //!
 //! Data flows one way: sources → recorder (journal, then floor) → publisher → wallboards.
 
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, delete, get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::accounts::session::SessionFile;
 use crate::accounts::{Accounts, LoginGuard, LoginPolicy, SessionPolicy, Sessions};
 use crate::alerts::{self, AlertDesk, AlertJournal, Outbox};
-use crate::api;
-use crate::assets;
 use crate::config::{ClockMode, DataDir, Settings};
 use crate::demo::{Demo, DemoLogins};
 use crate::floor::{self, CATCH_UP_STEPS, Floor, SharedFloor};
 use crate::horizon::Lookout;
-use crate::ingest;
+use crate::http::{self, AppState, Shared};
 use crate::journal::{Journal, REPLAY_DAYS, ReplayReport};
-use crate::live::{self, Clients, Publisher};
-use crate::recorder::{Pulse, Recorder, RecorderHandle, utc_today};
+use crate::live::{Clients, Publisher};
+use crate::recorder::{Pulse, Recorder, utc_today};
 use crate::seen_ids::{SeenIds, fingerprint};
-use crate::signin;
+use crate::shutdown::{Shutdown, Trigger};
 use crate::sources;
 use crate::telemetry::Telemetry;
 
-/// What every request handler and task shares.
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-pub struct Shared {
-    pub settings: Settings,
-    pub floor: SharedFloor,
-    pub recorder: RecorderHandle,
-    pub clients: Clients,
-    pub telemetry: Arc<Telemetry>,
-    pub pulse: Arc<Pulse>,
-    /// Turns true when the server starts shutting down.
-    pub shutdown: watch::Receiver<bool>,
-    pub started: Instant,
-    pub replay: ReplayReport,
-    /// The users and API tokens of the data dir (docs/SECURITY.md), re-read when changed.
-    pub accounts: Arc<Accounts>,
-    /// Signed-in sessions, kept in `session_file` too so that a restart signs nobody out.
-    pub sessions: Mutex<Sessions>,
-    /// `sessions.json` in the data dir ([`crate::signin::save_sessions`] writes it).
-    pub(crate) session_file: SessionFile,
-    /// Pairing requests of screens, and the paired screens seen since start.
-    pub(crate) devices: crate::devices::DeviceDesk,
-    /// Login lock-out and per-address rate limit.
-    pub login_guard: Mutex<LoginGuard>,
-    /// Bumped whenever a session ended and on every sweep: live sockets then check that their
-    /// session or API token still works, and close with 4401 if not.
-    pub sign_outs: watch::Sender<u64>,
-}
-
-impl Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-impl AppState {
-    pub fn ingest_token(&self) -> Option<&str> {
-        self.settings.ingest_token.as_ref().map(|t| t.expose())
-    }
-
-    pub fn recorder_running(&self) -> bool {
-        self.recorder.is_running()
-    }
-
-    /// The sessions, locked briefly (never across an await).
-    pub fn sessions(&self) -> MutexGuard<'_, Sessions> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The login guard, locked briefly (never across an await).
-    pub fn login_guard(&self) -> MutexGuard<'_, LoginGuard> {
-        self.login_guard.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// Every route of the server, every response with the security headers ([`crate::edge`]).
-pub fn router(state: AppState) -> Router {
-    let max_body = state.settings.max_body_bytes;
-    let https = state.settings.tls.is_some();
-    let routes = Router::new()
-        .route(
-            signin::SESSION_PATH,
-            post(signin::sign_in)
-                .get(signin::whoami)
-                .delete(signin::sign_out),
-        )
-        .route(
-            crate::devices::PAIRING_PATH,
-            post(crate::devices::start).get(crate::devices::poll),
-        )
-        .route("/api/v1/devices", get(crate::devices::list))
-        .route("/api/v1/devices/pair", post(crate::devices::pair))
-        .route("/api/v1/devices/{name}", delete(crate::devices::revoke))
-        .route("/api/v1/events", post(ingest::post_events))
-        .route("/api/v1/import/queue-log", post(sources::import::queue_log))
-        .route("/api/v1/ingest", get(ingest::ingest_socket))
-        .route("/api/v1/live", get(live::live_socket))
-        .route("/api/v1/metrics", get(api::metrics))
-        .route("/api/v1/queues", get(api::queues))
-        .route("/api/v1/agents", get(api::agents))
-        .route("/api/v1/alerts", get(alerts::api::list))
-        .route("/api/v1/alerts/rules", get(alerts::api::rules))
-        .route("/api/v1/alerts/ack", post(alerts::api::acknowledge))
-        .route("/api/v1/calls", get(crate::calls::api::list))
-        .route("/api/v1/calls/{id}/unmask", post(crate::calls::api::unmask))
-        .route("/api/v1/export/agents.csv", get(crate::export::agents_csv))
-        .route("/api/v1/audit", get(crate::audit::api::list))
-        .route("/api", any(api::not_found))
-        .route("/api/{*rest}", any(api::not_found))
-        .route("/healthz", get(api::healthz))
-        .route("/metrics", get(api::prometheus))
-        .fallback(assets::wallboard)
-        .method_not_allowed_fallback(api::method_not_allowed)
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state);
-    crate::edge::with_security_headers(routes, https)
-}
-
-/// Runs the server until SIGTERM or Ctrl-C.
+/// Runs the server until SIGTERM or Ctrl-C. The one entry point `main` needs: it owns the
+/// runtime, the server owns everything else.
 pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let demo = if settings.demo {
         Some(Demo::prepare(&mut settings)?)
@@ -230,7 +124,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     )
     .spawn()
     .context("starting the recorder thread")?;
-    let (shutdown_tx, shutdown) = watch::channel(false);
+    let trigger = Trigger::new();
+    let clients = Arc::new(Clients::default());
     let listen = settings.listen;
     let session_policy = SessionPolicy {
         idle_timeout: settings.session_idle_timeout,
@@ -238,14 +133,14 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     };
     let session_file = SessionFile::new(&data_dir);
     let sessions = load_sessions(&session_file, session_policy);
-    let state = AppState(Arc::new(Shared {
+    let state = AppState::new(Shared {
         settings,
         floor,
         recorder,
-        clients: Clients::default(),
+        clients: clients.clone(),
         telemetry,
         pulse,
-        shutdown,
+        shutdown: trigger.subscribe(),
         started,
         replay,
         accounts,
@@ -254,9 +149,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         devices: Default::default(),
         login_guard: Mutex::new(LoginGuard::new(LoginPolicy::default())),
         sign_outs: watch::channel(0).0,
-    }));
+    });
+    let settings = state.settings();
 
-    let tls = crate::tls::server_config(state.settings.tls.as_ref())?;
+    let tls = crate::tls::server_config(settings.tls.as_ref())?;
     let https = tls.is_some();
     let listener = TcpListener::bind(listen)
         .await
@@ -267,68 +163,79 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     if let Some(logins) = &demo_logins {
         logins.announce(&shown_url(addr, https));
     }
-    if state.settings.ingest_token.is_none() {
+    if settings.ingest_token.is_none() {
         tracing::warn!(
             "no ingest token configured: ingest is accepted from loopback clients only \
              (set --ingest-token or FLOORWATCH_INGEST_TOKEN to accept other hosts)"
         );
     }
 
-    let publisher = tokio::spawn(Publisher::new(state.clone()).run());
-    tokio::spawn(signin::sweep(state.clone()));
-    let calendar = state.settings.organisation.calendar()?;
+    let publisher = Publisher::new(
+        clients.clone(),
+        state.floor().clone(),
+        state.telemetry().clone(),
+        state.pulse().clone(),
+        settings.push_interval,
+        settings.slow_client_timeout,
+    );
+    let publisher = tokio::spawn(publisher.run(trigger.subscribe()));
+    tokio::spawn(http::sweep(state.clone(), trigger.subscribe()));
+    let calendar = settings.organisation.calendar()?;
     let senders = alerts::webhook::spawn_senders(
         &outbox,
-        &state.settings.alerts.webhooks,
+        &settings.alerts.webhooks,
         &calendar,
-        &state.settings.organisation.centre.id,
-        &state.shutdown,
+        &settings.organisation.centre.id,
+        &trigger.subscribe(),
     )
     .map_err(anyhow::Error::msg)?;
     // With the demo, the wall clock waits until the simulated day up to now is recorded: its
     // tick would otherwise move the floor's clock to now first, making the morning late and
     // leaving its minutes out of the sparklines.
     let demo_caught_up = watch::Sender::new(demo.is_none());
-    if state.settings.clock == ClockMode::Wall {
-        tokio::spawn(wall_clock(state.clone(), demo_caught_up.subscribe()));
+    if settings.clock == ClockMode::Wall {
+        tokio::spawn(wall_clock(
+            state.floor().clone(),
+            state.pulse().clone(),
+            demo_caught_up.subscribe(),
+            trigger.subscribe(),
+        ));
     }
     if let Some(demo) = demo {
         tokio::spawn(demo.run(
-            state.recorder.clone(),
-            state.shutdown.clone(),
+            state.recorder().clone(),
+            trigger.subscribe(),
             demo_caught_up,
         ));
     }
     let source_tasks = sources::spawn(
-        &state.settings.sources,
-        &sources::Feed {
-            organisation: state.settings.organisation.clone(),
-            recorder: state.recorder.clone(),
-            telemetry: state.telemetry.clone(),
-            shutdown: state.shutdown.clone(),
+        &settings.sources,
+        &sources::SourceContext {
+            organisation: settings.organisation.clone(),
+            recorder: state.recorder().clone(),
+            telemetry: state.telemetry().clone(),
+            shutdown: trigger.subscribe(),
         },
     );
 
     crate::serve::serve(
         listener,
         tls,
-        router(state.clone()),
-        state.settings.connections,
-        async move {
+        http::router(state.clone()),
+        settings.connections,
+        async {
             shutdown_signal().await;
             tracing::info!("shutting down: closing live clients, flushing the journal");
-            let _ = shutdown_tx.send(true);
+            trigger.fire();
         },
     )
     .await;
+    trigger.fire();
 
     // The last activity of each session, for the next start.
-    signin::save_sessions(&state).await;
+    http::save_sessions(&state).await;
     // Websockets were handed off by the HTTP server; wait for them to send their close frames.
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while !state.clients.is_empty() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    clients.all_gone(Duration::from_secs(3)).await;
     let _ = publisher.await;
     for sender in senders {
         let _ = sender.await;
@@ -337,12 +244,12 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     for task in source_tasks {
         let _ = task.await;
     }
-    state.recorder.stop().await;
+    state.recorder().stop().await;
     let joined = tokio::task::spawn_blocking(move || recorder_thread.join()).await;
     if !matches!(joined, Ok(Ok(()))) {
         tracing::error!("the recorder thread ended abnormally");
     }
-    if let DataDir::Temporary(dir) = &state.settings.data_dir {
+    if let DataDir::Temporary(dir) = &settings.data_dir {
         drop(_lock);
         match std::fs::remove_dir_all(dir) {
             Ok(()) => tracing::info!(dir = %dir.display(), "removed the demo's temporary data dir"),
@@ -565,12 +472,16 @@ async fn prepare_accounts(
 
 /// In `--clock wall`, time moves on even when no event arrives: waits expire, rolling windows
 /// slide, the day resets at the centre's midnight.
-async fn wall_clock(state: AppState, mut demo_caught_up: watch::Receiver<bool>) {
-    let mut shutdown = state.shutdown.clone();
+async fn wall_clock(
+    floor: SharedFloor,
+    pulse: Arc<Pulse>,
+    mut demo_caught_up: watch::Receiver<bool>,
+    mut shutdown: Shutdown,
+) {
     tokio::select! {
         // An error: the demo stopped before catching up (it logged why); tick anyway.
         _ = demo_caught_up.wait_for(|done| *done) => {}
-        _ = shutdown.changed() => return,
+        () = shutdown.recv() => return,
     }
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -581,11 +492,11 @@ async fn wall_clock(state: AppState, mut demo_caught_up: watch::Receiver<bool>) 
                 let now = wall_ms();
                 loop {
                     let caught_up = {
-                        let mut floor = floor::lock(&state.floor);
+                        let mut floor = floor::lock(&floor);
                         let done = floor.catch_up(now, CATCH_UP_STEPS);
                         if done {
                             floor.tick(now);
-                            state.pulse.set_clock(floor.now());
+                            pulse.set_clock(floor.now());
                         }
                         done
                     };
@@ -595,7 +506,7 @@ async fn wall_clock(state: AppState, mut demo_caught_up: watch::Receiver<bool>) 
                     tokio::task::yield_now().await;
                 }
             }
-            _ = shutdown.changed() => return,
+            () = shutdown.recv() => return,
         }
     }
 }

@@ -9,14 +9,12 @@
 //!
 //! A caller number leaves the register only through [`CallEntry::masked_caller`]
 //! ([`crate::accounts::mask_caller`]) or [`CallEntry::full_caller`], which only the audited
-//! unmask endpoint ([`api::unmask`]) calls. `Debug` shows the masked number, so an entry in a
+//! unmask endpoint (`crate::http::calls::unmask`) calls. `Debug` shows the masked number, so an entry in a
 //! log line shows no more than the wallboard does.
 //!
 //! One call may visit several queues (a transfer to a queue, an overflow after a time-out):
 //! each visit is its own entry, shown in its own queue; events about the call after its entry
 //! apply to its latest visit, and unmask names the call and reveals its latest visit's number.
-
-pub mod api;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -28,12 +26,12 @@ use crate::accounts::{CallerNumber, mask_caller};
 
 /// How long a visit stays listed after its queue outcome: the last hour of the floor's clock,
 /// the span a supervisor looks back over when a caller rings again or complains.
-pub const RECENT_MS: Millis = 60 * 60_000;
+pub(crate) const RECENT_MS: Millis = 60 * 60_000;
 
 /// A visit still waiting after this long lost its outcome in the feed; it is forgotten, as the
 /// engine takes it out of its waiting figures after the same time (core/src/engine/calls.rs,
 /// `Calls::sweep`).
-pub const STUCK_MS: Millis = 6 * 60 * 60_000;
+pub(crate) const STUCK_MS: Millis = 6 * 60 * 60_000;
 
 /// At most this many visits are held. The largest centres we build for answer about 12,000
 /// calls in their busiest hour (1,000 agents at 5 minutes a call), so the register holds a
@@ -42,12 +40,12 @@ pub const STUCK_MS: Millis = 6 * 60 * 60_000;
 /// all: 20,000 entries stay below 5 MB as usually filled and below 30 MB however a hostile feed
 /// fills them. Beyond the bound the visit whose outcome is oldest goes first, then the waiting
 /// visit that entered first (a feed that loses outcomes).
-pub const MAX_CALLS: usize = 20_000;
+pub(crate) const MAX_CALLS: usize = 20_000;
 
 /// Where a queue visit stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum CallState {
+pub(crate) enum CallState {
     /// In the queue now.
     Waiting,
     /// An agent answered it (`agent` says who).
@@ -61,7 +59,8 @@ pub enum CallState {
 }
 
 impl CallState {
-    pub fn as_str(self) -> &'static str {
+    #[cfg(test)]
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CallState::Waiting => "waiting",
             CallState::Answered => "answered",
@@ -74,36 +73,36 @@ impl CallState {
 
 /// One visit of a call to a queue.
 #[derive(Clone, PartialEq, Eq)]
-pub struct CallEntry {
-    pub call: String,
-    pub queue: String,
+pub(crate) struct CallEntry {
+    pub(crate) call: String,
+    pub(crate) queue: String,
     /// As the switch sent it; `None` when it sent none. Private: see [`CallEntry::full_caller`].
     caller: Option<String>,
-    pub direction: Direction,
-    pub priority: u8,
+    pub(crate) direction: Direction,
+    pub(crate) priority: u8,
     /// When the visit began, UTC ms.
-    pub entered: Millis,
-    pub state: CallState,
+    pub(crate) entered: Millis,
+    pub(crate) state: CallState,
     /// The agent who answered.
-    pub agent: Option<String>,
+    pub(crate) agent: Option<String>,
     /// When the queue outcome came, UTC ms; `None` while waiting.
-    pub left: Option<Millis>,
+    pub(crate) left: Option<Millis>,
 }
 
 impl CallEntry {
     /// The caller number as anyone sees it ([`mask_caller`]).
-    pub fn masked_caller(&self) -> Option<String> {
+    pub(crate) fn masked_caller(&self) -> Option<String> {
         self.caller.as_deref().map(mask_caller)
     }
 
     /// The caller number as the switch sent it. Only for the unmask endpoint, which checks the
     /// permission and writes the audit record first.
-    pub fn full_caller(&self) -> Option<&str> {
+    pub(crate) fn full_caller(&self) -> Option<&str> {
         self.caller.as_deref()
     }
 
     /// The entry as the calls endpoint shows it: the number masked.
-    pub fn view(&self) -> CallView {
+    pub(crate) fn view(&self) -> CallView {
         CallView {
             call: self.call.clone(),
             queue: self.queue.clone(),
@@ -136,26 +135,26 @@ impl fmt::Debug for CallEntry {
 
 /// One visit as `GET /api/v1/calls` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CallView {
-    pub call: String,
-    pub queue: String,
+pub(crate) struct CallView {
+    pub(crate) call: String,
+    pub(crate) queue: String,
     /// Masked ([`mask_caller`]); `null` when the switch sent no number.
-    pub caller: Option<String>,
-    pub direction: Direction,
-    pub priority: u8,
+    pub(crate) caller: Option<String>,
+    pub(crate) direction: Direction,
+    pub(crate) priority: u8,
     /// UTC ms.
-    pub entered: Millis,
-    pub state: CallState,
+    pub(crate) entered: Millis,
+    pub(crate) state: CallState,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent: Option<String>,
+    pub(crate) agent: Option<String>,
     /// When the queue outcome came, UTC ms; absent while waiting.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub left: Option<Millis>,
+    pub(crate) left: Option<Millis>,
 }
 
 /// The register. Lives in the [`crate::floor::Floor`], under its lock.
 #[derive(Debug, Default)]
-pub struct CallRegister {
+pub(crate) struct CallRegister {
     /// Every visit held, by serial (the order visits began in).
     entries: BTreeMap<u64, CallEntry>,
     /// The latest visit of each call.
@@ -168,21 +167,23 @@ pub struct CallRegister {
 }
 
 impl CallRegister {
-    pub fn new() -> CallRegister {
+    pub(crate) fn new() -> CallRegister {
         CallRegister::default()
     }
 
+    #[cfg(test)]
     /// Visits held (waiting or recent), for tests and telemetry.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// Takes one event into account. Test calls are left out.
-    pub fn observe(&mut self, event: &Event) {
+    pub(crate) fn observe(&mut self, event: &Event) {
         if event.test {
             return;
         }
@@ -253,7 +254,7 @@ impl CallRegister {
 
     /// Forgets visits whose outcome is older than [`RECENT_MS`] before `now`, and visits that
     /// have waited longer than [`STUCK_MS`].
-    pub fn forget_before(&mut self, now: Millis) {
+    pub(crate) fn forget_before(&mut self, now: Millis) {
         let recent_from = now.saturating_sub(RECENT_MS);
         while let Some(&(left, serial)) = self.finished.first() {
             if left >= recent_from {
@@ -272,7 +273,7 @@ impl CallRegister {
 
     /// The visits of `queue` (every queue when `None`) that are waiting, or whose outcome fell
     /// in the [`RECENT_MS`] before `now`; newest first.
-    pub fn calls<'a>(
+    pub(crate) fn calls<'a>(
         &'a self,
         queue: Option<&'a str>,
         now: Millis,
@@ -284,7 +285,7 @@ impl CallRegister {
     }
 
     /// The latest visit of `call`, if it is still listed at `now`.
-    pub fn call(&self, call: &str, now: Millis) -> Option<&CallEntry> {
+    pub(crate) fn call(&self, call: &str, now: Millis) -> Option<&CallEntry> {
         let recent_from = now.saturating_sub(RECENT_MS);
         self.latest
             .get(call)

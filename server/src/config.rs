@@ -4,7 +4,6 @@
 //! Flags win over the file, the file wins over the defaults. Every mistake is reported with the
 //! key at fault, before anything is opened or bound.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,6 +14,7 @@ use floorwatch_core::{OrgError, Organisation};
 use serde::Deserialize;
 
 use crate::alerts::settings::{AlertSettings, AlertSettingsError};
+use crate::secret::Secret;
 
 /// `floorwatch`: the live call-centre wallboard server.
 #[derive(Debug, Default, Parser)]
@@ -27,37 +27,37 @@ use crate::alerts::settings::{AlertSettings, AlertSettingsError};
 pub struct Cli {
     /// Administration on the data dir (docs/SECURITY.md); without one, the server runs.
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
     /// TOML file with any of the keys below (same names as the flags) plus the organisation:
     /// `[centre]`, `[[sites]]`, `[[queues]]`. Flags win over the file.
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Address to serve HTTP and websockets on [default: 127.0.0.1:8080].
     #[arg(long, value_name = "ADDR")]
-    pub listen: Option<SocketAddr>,
+    pub(crate) listen: Option<SocketAddr>,
     /// Where the event journal lives [default: ./floorwatch-data; with --demo: a fresh
     /// temporary directory, removed at exit].
     #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     /// The centre's IANA time zone, whose midnight (plus reset time) starts "today".
     #[arg(long, value_name = "ZONE")]
-    pub timezone: Option<String>,
+    pub(crate) timezone: Option<String>,
     /// Centre-wide service-level threshold T in seconds, for queues that set none.
     #[arg(long, value_name = "SECS")]
-    pub service_level_threshold: Option<u32>,
+    pub(crate) service_level_threshold: Option<u32>,
     /// Centre-wide short-abandon limit in seconds, for queues that set none.
     #[arg(long, value_name = "SECS")]
-    pub short_abandon: Option<u32>,
+    pub(crate) short_abandon: Option<u32>,
     /// Feed the server from the embedded simulator in real time (a live floor at once).
     #[arg(long)]
-    pub demo: bool,
+    pub(crate) demo: bool,
     /// Seed of the --demo simulation [default: taken from the wall clock].
     #[arg(long, value_name = "N")]
-    pub demo_seed: Option<u64>,
+    pub(crate) demo_seed: Option<u64>,
     /// `wall`: time advances with the wall clock and with events; `events`: only event time
     /// advances it, so a replayed day shows as if live [default: wall].
     #[arg(long, value_enum)]
-    pub clock: Option<ClockMode>,
+    pub(crate) clock: Option<ClockMode>,
     /// Token ingest clients must send as `Authorization: Bearer TOKEN`. Without one, ingest is
     /// accepted from loopback clients only.
     #[arg(
@@ -66,84 +66,84 @@ pub struct Cli {
         value_name = "TOKEN",
         hide_env_values = true
     )]
-    pub ingest_token: Option<Secret>,
+    pub(crate) ingest_token: Option<Secret>,
     /// Events older than the floor's clock minus this many seconds are counted and reported as
     /// late (they are still applied) [default: 30].
     #[arg(long, value_name = "SECS")]
-    pub lateness: Option<u64>,
+    pub(crate) lateness: Option<u64>,
     /// With `--clock wall`: events more than this many seconds ahead of the wall clock are
     /// refused (a switch with a wrong clock, a typo in a replay) [default: 300].
     #[arg(long, value_name = "SECS")]
-    pub max_future: Option<u64>,
+    pub(crate) max_future: Option<u64>,
     /// With `--clock events`: events more than this many seconds ahead of the latest accepted
     /// event are refused, unless the journal is empty; raise it to replay a day long after the
     /// last one [default: 86400].
     #[arg(long, value_name = "SECS")]
-    pub max_jump: Option<u64>,
+    pub(crate) max_jump: Option<u64>,
     /// Live deltas are coalesced and sent at most this often [default: 250].
     #[arg(long, value_name = "MS")]
-    pub push_interval_ms: Option<u64>,
+    pub(crate) push_interval_ms: Option<u64>,
     /// A live client that got nothing for this long gets a heartbeat [default: 5000].
     #[arg(long, value_name = "MS")]
-    pub heartbeat_ms: Option<u64>,
+    pub(crate) heartbeat_ms: Option<u64>,
     /// When the journal is synced to disk: `batch` (before every acknowledgement) or `never`
     /// (left to the OS: survives a crash of the server, not of the machine) [default: batch].
     #[arg(long, value_enum)]
-    pub fsync: Option<FsyncPolicy>,
+    pub(crate) fsync: Option<FsyncPolicy>,
     /// Directory of the wallboard bundle served at `/` [default: target/dist].
     #[arg(long, env = "FLOORWATCH_ASSETS", value_name = "DIR")]
-    pub assets: Option<PathBuf>,
+    pub(crate) assets: Option<PathBuf>,
     /// Largest accepted `POST /api/v1/events` body, bytes [default: 16777216].
     #[arg(long, value_name = "BYTES")]
-    pub max_body_bytes: Option<usize>,
+    pub(crate) max_body_bytes: Option<usize>,
     /// Largest accepted websocket message, bytes [default: 4194304].
     #[arg(long, value_name = "BYTES")]
-    pub max_frame_bytes: Option<usize>,
+    pub(crate) max_frame_bytes: Option<usize>,
     /// Frames queued per live client before its stale deltas are dropped and it is resynced
     /// [default: 8].
     #[arg(long, value_name = "N")]
-    pub client_queue_frames: Option<usize>,
+    pub(crate) client_queue_frames: Option<usize>,
     /// A live client that cannot take a frame for this long is disconnected [default: 10000].
     #[arg(long, value_name = "MS")]
-    pub slow_client_timeout_ms: Option<u64>,
+    pub(crate) slow_client_timeout_ms: Option<u64>,
     /// A request head (its first byte to its blank line) must arrive within this long, or the
     /// connection is closed [default: 10000].
     #[arg(long, value_name = "MS")]
-    pub header_timeout_ms: Option<u64>,
+    pub(crate) header_timeout_ms: Option<u64>,
     /// A request body must arrive within this long after its head, or the request is
     /// answered 408 [default: 30000].
     #[arg(long, value_name = "MS")]
-    pub body_timeout_ms: Option<u64>,
+    pub(crate) body_timeout_ms: Option<u64>,
     /// A connection with no request in progress and nothing sent either way for this long is
     /// closed (a new connection too, until its first byte) [default: 60000].
     #[arg(long, value_name = "MS")]
-    pub idle_connection_timeout_ms: Option<u64>,
+    pub(crate) idle_connection_timeout_ms: Option<u64>,
     /// Most connections open at once from one client address (an IPv6 client counts as its
     /// /64); 0 for no cap, e.g. behind a reverse proxy [default: 64].
     #[arg(long, value_name = "N")]
-    pub max_connections_per_address: Option<usize>,
+    pub(crate) max_connections_per_address: Option<usize>,
     /// Log format on stderr [default: text].
     #[arg(long, value_enum)]
-    pub log_format: Option<LogFormat>,
+    pub(crate) log_format: Option<LogFormat>,
     /// PEM certificate chain: serve HTTPS and wss instead of HTTP and ws (with --tls-key).
     #[arg(long, value_name = "FILE")]
-    pub tls_cert: Option<PathBuf>,
+    pub(crate) tls_cert: Option<PathBuf>,
     /// PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE")]
-    pub tls_key: Option<PathBuf>,
+    pub(crate) tls_key: Option<PathBuf>,
     /// A signed-in session ends after this many seconds without user activity (wall displays
     /// never idle out) [default: 1800].
     #[arg(long, value_name = "SECS")]
-    pub session_idle_timeout: Option<u64>,
+    pub(crate) session_idle_timeout: Option<u64>,
     /// No session lasts longer than this many seconds, however busy [default: 43200].
     #[arg(long, value_name = "SECS")]
-    pub session_max: Option<u64>,
+    pub(crate) session_max: Option<u64>,
 }
 
 /// `floorwatch user|token|device|audit|journal ...`: accounts, API tokens and the audit trail of a data dir,
 /// with or without the server running (docs/SECURITY.md).
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Accounts: add, passwd, disable, list.
     #[command(subcommand)]
     User(crate::accounts::command::UserCommand),
@@ -161,9 +161,17 @@ pub enum Command {
     Journal(crate::journal_command::JournalCommand),
 }
 
+impl Cli {
+    /// Runs the administration subcommand, if one was given (the server does not start then);
+    /// the exit code says whether it succeeded.
+    pub fn run_command(&mut self) -> Option<std::process::ExitCode> {
+        self.command.take().map(Command::run)
+    }
+}
+
 impl Command {
     /// Runs the command to its end; the exit code says whether it succeeded.
-    pub fn run(self) -> std::process::ExitCode {
+    pub(crate) fn run(self) -> std::process::ExitCode {
         match self {
             Command::User(command) => command.run(),
             Command::Token(command) => command.run(),
@@ -176,22 +184,26 @@ impl Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ClockMode {
+pub(crate) enum ClockMode {
     Wall,
     Events,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum FsyncPolicy {
+pub(crate) enum FsyncPolicy {
     Batch,
     Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// How the server logs on stderr (`--log-format`); public because `main` sets up logging
+/// before anything else runs.
 pub enum LogFormat {
+    /// One human-readable line per event (colours on a terminal).
     Text,
+    /// One JSON object per event, for a log collector.
     Json,
 }
 
@@ -241,95 +253,61 @@ struct FileConfig {
     sources: Vec<toml::Table>,
 }
 
-/// A secret that never shows in logs or `Debug` output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Secret {
-        Secret(value)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-/// From the command line or the environment (`--ingest-token`).
-impl std::str::FromStr for Secret {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Secret, Self::Err> {
-        Ok(Secret(s.to_string()))
-    }
-}
-
-/// From the config file.
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
-        String::deserialize(d).map(Secret)
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
 /// Where the data directory comes from; a temporary one is removed at exit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DataDir {
+pub(crate) enum DataDir {
     Given(PathBuf),
     /// `--demo` without `--data-dir`: a fresh directory under the system's temp dir.
     Temporary(PathBuf),
 }
 
 impl DataDir {
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         match self {
             DataDir::Given(p) | DataDir::Temporary(p) => p,
         }
     }
 }
 
-/// Everything the server runs with, resolved and validated.
+/// Everything the server runs with, resolved and validated. Public because `main` loads it
+/// (and reports a mistake) before logging and the async runtime start.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The `--config` file these settings were read from, if any (the actor of configuration
     /// audit records, docs/SECURITY.md).
-    pub config_file: Option<PathBuf>,
-    pub listen: SocketAddr,
-    pub data_dir: DataDir,
-    pub organisation: Organisation,
-    pub demo: bool,
-    pub demo_seed: Option<u64>,
-    pub clock: ClockMode,
-    pub ingest_token: Option<Secret>,
-    pub lateness: Duration,
+    pub(crate) config_file: Option<PathBuf>,
+    pub(crate) listen: SocketAddr,
+    pub(crate) data_dir: DataDir,
+    pub(crate) organisation: Organisation,
+    pub(crate) demo: bool,
+    pub(crate) demo_seed: Option<u64>,
+    pub(crate) clock: ClockMode,
+    pub(crate) ingest_token: Option<Secret>,
+    pub(crate) lateness: Duration,
     /// How far ahead of the server's clock an event may be (`--max-future`, `--max-jump`).
-    pub horizon: crate::horizon::Horizon,
-    pub push_interval: Duration,
-    pub heartbeat: Duration,
-    pub fsync: FsyncPolicy,
-    pub assets: PathBuf,
-    pub max_body_bytes: usize,
-    pub max_frame_bytes: usize,
-    pub client_queue_frames: usize,
-    pub slow_client_timeout: Duration,
+    pub(crate) horizon: crate::horizon::Horizon,
+    pub(crate) push_interval: Duration,
+    pub(crate) heartbeat: Duration,
+    pub(crate) fsync: FsyncPolicy,
+    pub(crate) assets: PathBuf,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) max_frame_bytes: usize,
+    pub(crate) client_queue_frames: usize,
+    pub(crate) slow_client_timeout: Duration,
     /// Connection time limits and the per-address cap (docs/SECURITY.md, "Connections").
-    pub connections: crate::serve::Limits,
+    pub(crate) connections: crate::serve::Limits,
+    /// The log format, which `main` needs before the server starts.
     pub log_format: LogFormat,
     /// `--tls-cert` and `--tls-key`: HTTPS and wss (docs/SECURITY.md).
-    pub tls: Option<crate::tls::TlsFiles>,
+    pub(crate) tls: Option<crate::tls::TlsFiles>,
     /// Sessions end after this long without user activity (docs/SECURITY.md).
-    pub session_idle_timeout: Duration,
+    pub(crate) session_idle_timeout: Duration,
     /// ... and after this long at most.
-    pub session_max: Duration,
+    pub(crate) session_max: Duration,
     /// The `[alerts]` table: rules and webhooks, checked against the organisation.
-    pub alerts: AlertSettings,
+    pub(crate) alerts: AlertSettings,
     /// The `[[sources]]` tables: switches and files the server reads itself.
-    pub sources: Vec<crate::sources::SourceConfig>,
+    pub(crate) sources: Vec<crate::sources::SourceConfig>,
     /// The centre-wide overrides given as flags or top-level keys, re-applied to the demo's
     /// organisation.
     centre_overrides: CentreOverrides,
@@ -356,9 +334,15 @@ impl CentreOverrides {
     }
 }
 
+/// Why the server cannot start with the flags and file it was given: one line naming the file
+/// or key at fault, for the operator (`main` prints it before logging is set up).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct SettingsError(#[from] ConfigError);
+
 /// A configuration mistake, naming the file or key at fault.
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
     Read {
         path: PathBuf,
@@ -376,15 +360,20 @@ pub enum ConfigError {
     Sources(#[from] crate::sources::SourceConfigError),
 }
 
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
-pub const DEFAULT_DATA_DIR: &str = "floorwatch-data";
-pub const DEFAULT_ASSETS: &str = "target/dist";
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub(crate) const DEFAULT_DATA_DIR: &str = "floorwatch-data";
+pub(crate) const DEFAULT_ASSETS: &str = "target/dist";
 /// Name prefix of the temporary data dirs of `--demo` runs.
-pub const DEMO_DIR_PREFIX: &str = "floorwatch-demo-";
+pub(crate) const DEMO_DIR_PREFIX: &str = "floorwatch-demo-";
 
 impl Settings {
     /// Resolves flags, the `--config` file and the defaults into validated settings.
-    pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
+    pub fn load(cli: Cli) -> Result<Settings, SettingsError> {
+        Ok(Settings::layered(cli)?)
+    }
+
+    /// [`Settings::load`], with the crate's own error.
+    pub(crate) fn layered(cli: Cli) -> Result<Settings, ConfigError> {
         let file = match &cli.config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
@@ -585,7 +574,7 @@ impl Settings {
 
     /// Replaces the organisation (the demo brings its own), keeping the centre-wide overrides
     /// given as flags or keys.
-    pub fn use_organisation(&mut self, mut org: Organisation) -> Result<(), ConfigError> {
+    pub(crate) fn use_organisation(&mut self, mut org: Organisation) -> Result<(), ConfigError> {
         self.centre_overrides.apply(&mut org);
         org.validate()?;
         self.alerts.check(&org)?;

@@ -16,7 +16,7 @@ use crate::journal;
 
 /// `floorwatch journal ...`
 #[derive(Debug, Subcommand)]
-pub enum JournalCommand {
+pub(crate) enum JournalCommand {
     /// Lists the events a start would set aside (too far ahead of the clock, with the same
     /// flags as the server's), damaged lines, events lost (with the damaged bytes, or a segment
     /// missing), segments named in the future and a torn tail; exits 1 if there are any.
@@ -30,21 +30,21 @@ pub enum JournalCommand {
 
 /// The server's flags that decide what is too far ahead.
 #[derive(Debug, Clone, Args)]
-pub struct HorizonArgs {
+pub(crate) struct HorizonArgs {
     /// The server's `--clock` [default: wall].
     #[arg(long, value_enum)]
-    pub clock: Option<ClockMode>,
+    pub(crate) clock: Option<ClockMode>,
     /// The server's `--max-future`, seconds [default: 300].
     #[arg(long, value_name = "SECS")]
-    pub max_future: Option<u64>,
+    pub(crate) max_future: Option<u64>,
     /// The server's `--max-jump`, seconds [default: 86400].
     #[arg(long, value_name = "SECS")]
-    pub max_jump: Option<u64>,
+    pub(crate) max_jump: Option<u64>,
 }
 
 impl JournalCommand {
     /// Runs the command; exit code 1 when something was found.
-    pub fn run(self) -> ExitCode {
+    pub(crate) fn run(self) -> ExitCode {
         finish_check(self.execute(&mut io::stdout().lock()))
     }
 

@@ -3,14 +3,14 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use floorwatch_server::config::LogFormat;
+use floorwatch_server::LogFormat;
 use floorwatch_server::{Cli, Settings};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    if let Some(command) = cli.command.take() {
-        return command.run();
+    if let Some(code) = cli.run_command() {
+        return code;
     }
     let settings = match Settings::load(cli) {
         Ok(settings) => settings,

@@ -49,12 +49,12 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// How long connections may take, and how many one address may hold (`--header-timeout-ms`,
 /// `--body-timeout-ms`, `--idle-connection-timeout-ms`, `--max-connections-per-address`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub header: Duration,
-    pub body: Duration,
-    pub idle: Duration,
+pub(crate) struct Limits {
+    pub(crate) header: Duration,
+    pub(crate) body: Duration,
+    pub(crate) idle: Duration,
     /// 0: no cap (behind a reverse proxy every client has the proxy's address).
-    pub per_address: usize,
+    pub(crate) per_address: usize,
 }
 
 /// After shutdown starts, connections still busy get this long to finish their requests.
@@ -70,7 +70,7 @@ const WARN_EVERY: Duration = Duration::from_secs(10);
 /// then stops accepting, lets each connection finish its request in flight (a graceful
 /// HTTP/1.1 close) and returns once they are done or [`SHUTDOWN_GRACE`] has passed. Upgraded
 /// websockets are not waited for: they watch the server's shutdown channel themselves.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     router: Router,
@@ -397,7 +397,7 @@ impl AsyncWrite for Watched {
 
 /// A request body that must have arrived by a deadline set when its head did: a client
 /// sending its body a byte at a time holds nothing for long.
-pub struct DeadlineBody<B> {
+pub(crate) struct DeadlineBody<B> {
     inner: B,
     deadline: tokio::time::Instant,
     limit: Duration,
@@ -406,7 +406,7 @@ pub struct DeadlineBody<B> {
 }
 
 impl<B> DeadlineBody<B> {
-    pub fn new(inner: B, limit: Duration) -> DeadlineBody<B> {
+    pub(crate) fn new(inner: B, limit: Duration) -> DeadlineBody<B> {
         DeadlineBody {
             inner,
             deadline: tokio::time::Instant::now() + limit,
@@ -416,11 +416,11 @@ impl<B> DeadlineBody<B> {
     }
 }
 
-/// The body did not arrive within the body timeout ([`crate::api::ApiError::from_body_rejection`]
+/// The body did not arrive within the body timeout ([`crate::http::error::ApiError::from_body_rejection`]
 /// answers 408 for it).
 #[derive(Debug, thiserror::Error)]
 #[error("the request body did not arrive within {} ms (--body-timeout-ms)", .0.as_millis())]
-pub struct BodyTimeout(pub Duration);
+pub(crate) struct BodyTimeout(pub Duration);
 
 impl<B> Body for DeadlineBody<B>
 where

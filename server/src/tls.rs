@@ -23,20 +23,20 @@ use tokio_rustls::server::TlsStream;
 use crate::config::ConfigError;
 
 /// A client that has not finished its TLS handshake by then is dropped.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `--tls-cert` and `--tls-key` (or the `tls-cert` / `tls-key` keys of the config file).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsFiles {
+pub(crate) struct TlsFiles {
     /// PEM: the server's certificate first, then any intermediates.
-    pub cert: PathBuf,
+    pub(crate) cert: PathBuf,
     /// PEM: the private key (PKCS#8, PKCS#1 or SEC1).
-    pub key: PathBuf,
+    pub(crate) key: PathBuf,
 }
 
 impl TlsFiles {
     /// Both files or neither: one without the other is a mistake, named by its key.
-    pub fn pair(
+    pub(crate) fn pair(
         cert: Option<PathBuf>,
         key: Option<PathBuf>,
     ) -> Result<Option<TlsFiles>, ConfigError> {
@@ -56,7 +56,7 @@ impl TlsFiles {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum TlsError {
+pub(crate) enum TlsError {
     #[error("TLS certificate {path}: {message}")]
     Cert { path: PathBuf, message: String },
     #[error("TLS key {path}: {message}")]
@@ -66,7 +66,9 @@ pub enum TlsError {
 }
 
 /// The rustls configuration from the two files; `None` without TLS.
-pub fn server_config(files: Option<&TlsFiles>) -> Result<Option<Arc<ServerConfig>>, TlsError> {
+pub(crate) fn server_config(
+    files: Option<&TlsFiles>,
+) -> Result<Option<Arc<ServerConfig>>, TlsError> {
     let Some(files) = files else {
         return Ok(None);
     };
@@ -112,7 +114,7 @@ fn pem_message(e: rustls_pki_types::pem::Error) -> String {
 }
 
 /// One client connection, plain or encrypted.
-pub enum Connection {
+pub(crate) enum Connection {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
 }

@@ -24,18 +24,18 @@ use crate::config::{Cli, DEFAULT_DATA_DIR, DataDir, Settings};
 
 /// Where the data dir is, for every administration command.
 #[derive(Debug, Clone, Default, Args)]
-pub struct DataDirArgs {
+pub(crate) struct DataDirArgs {
     /// The server's data dir [default: the config file's data-dir, else ./floorwatch-data].
     #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     /// The server's config file: its data-dir, and its organisation to check --scope against.
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 impl DataDirArgs {
     /// The data dir, and the organisation when a config file was given.
-    pub fn resolve(&self) -> anyhow::Result<(PathBuf, Option<Organisation>)> {
+    pub(crate) fn resolve(&self) -> anyhow::Result<(PathBuf, Option<Organisation>)> {
         let Some(config) = &self.config else {
             let dir = self
                 .data_dir
@@ -60,7 +60,7 @@ impl DataDirArgs {
 
 /// `floorwatch user ...`
 #[derive(Debug, Subcommand)]
-pub enum UserCommand {
+pub(crate) enum UserCommand {
     /// Adds a user. The password is read from stdin when stdin is not a terminal (one line),
     /// else asked for twice; ingest accounts get none (they use tokens).
     Add {
@@ -116,7 +116,7 @@ pub enum UserCommand {
 
 /// `floorwatch token ...`
 #[derive(Debug, Subcommand)]
-pub enum TokenCommand {
+pub(crate) enum TokenCommand {
     /// Creates an API token that acts as USER (`Authorization: Bearer TOKEN`). The token is
     /// printed once, alone on stdout; only its hash is kept.
     Create {
@@ -146,7 +146,7 @@ pub enum TokenCommand {
 /// shows ("pair this screen"), typed by an admin on the wallboard; `device add` is for a kiosk
 /// set up by a script.
 #[derive(Debug, Subcommand)]
-pub enum DeviceCommand {
+pub(crate) enum DeviceCommand {
     /// Pairs a screen without a code: prints its device credential once, alone on stdout (only
     /// its hash is kept). The kiosk sends it as the cookie `fw_device=CREDENTIAL` or as
     /// `Authorization: Bearer CREDENTIAL`.
@@ -179,7 +179,7 @@ pub enum DeviceCommand {
 }
 
 impl DeviceCommand {
-    pub fn run(self) -> ExitCode {
+    pub(crate) fn run(self) -> ExitCode {
         finish(self.execute(&mut io::stdout().lock(), &mut io::stderr()))
     }
 
@@ -236,7 +236,7 @@ impl DeviceCommand {
 }
 
 impl UserCommand {
-    pub fn run(self) -> ExitCode {
+    pub(crate) fn run(self) -> ExitCode {
         finish(self.execute(&mut io::stdout().lock(), &mut io::stderr()))
     }
 
@@ -356,7 +356,7 @@ impl UserCommand {
 }
 
 impl TokenCommand {
-    pub fn run(self) -> ExitCode {
+    pub(crate) fn run(self) -> ExitCode {
         finish(self.execute(&mut io::stdout().lock(), &mut io::stderr()))
     }
 
@@ -393,7 +393,7 @@ impl TokenCommand {
 
 /// The argument of `user shift`: a shift end, or none.
 #[derive(Debug, Clone, Copy)]
-pub struct ShiftSetting(pub Option<ShiftEnd>);
+pub(crate) struct ShiftSetting(pub Option<ShiftEnd>);
 
 fn shift_end_or_none(text: &str) -> Result<ShiftSetting, String> {
     if text.trim().eq_ignore_ascii_case("none") {
@@ -407,7 +407,7 @@ fn shift_end_or_none(text: &str) -> Result<ShiftSetting, String> {
 /// Prints the error the way the server's own start-up errors read, and picks the exit code.
 /// The exit code of a check (`audit verify`, `journal check`): 0 when it found nothing, 1 when
 /// it found something (already printed), 1 with the error on stderr when it could not run.
-pub fn finish_check(result: anyhow::Result<bool>) -> ExitCode {
+pub(crate) fn finish_check(result: anyhow::Result<bool>) -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -415,7 +415,7 @@ pub fn finish_check(result: anyhow::Result<bool>) -> ExitCode {
     }
 }
 
-pub fn finish(result: anyhow::Result<()>) -> ExitCode {
+pub(crate) fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

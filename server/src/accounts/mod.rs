@@ -12,46 +12,46 @@
 //! idle time-out, shift end) and caller-number masking ([`caller`]) are pure, clock-injected
 //! types the server holds in memory.
 
-pub mod caller;
-pub mod command;
-pub mod login;
+pub(crate) mod caller;
+pub(crate) mod command;
+pub(crate) mod login;
 pub(crate) mod pairing;
-pub mod password;
-pub mod role;
-pub mod session;
-pub mod store;
-pub mod token;
+pub(crate) mod password;
+pub(crate) mod role;
+pub(crate) mod session;
+pub(crate) mod store;
+pub(crate) mod token;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-pub use caller::{CallerNumber, mask_caller};
-pub use login::{LoginGuard, LoginPolicy, Refusal};
-pub use password::{Password, PasswordRefused};
-pub use role::{Role, RoleSubtrees, Subtree};
-pub use session::{SessionEnded, SessionPolicy, Sessions};
-pub use token::Secret;
+pub(crate) use caller::{CallerNumber, mask_caller};
+pub(crate) use login::{LoginGuard, LoginPolicy, Refusal};
+pub(crate) use password::Password;
+pub(crate) use role::{Role, RoleSubtrees, Subtree};
+pub(crate) use session::{SessionPolicy, Sessions};
+pub(crate) use token::Secret;
 
 use crate::audit::{Action, AuditError, AuditTrail, Entry};
-pub use store::ShiftEnd;
+pub(crate) use store::ShiftEnd;
 use store::{AccountBook, StoreError, StoredDevice, StoredToken, User};
 
 /// Longest user name, in characters.
-pub const MAX_NAME_CHARS: usize = 64;
+pub(crate) const MAX_NAME_CHARS: usize = 64;
 
 /// Who is asking, once a password, token or session was accepted: the user, what they may do
 /// and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    pub user: String,
-    pub role: Role,
-    pub subtree: Subtree,
-    pub credential: Credential,
+pub(crate) struct Principal {
+    pub(crate) user: String,
+    pub(crate) role: Role,
+    pub(crate) subtree: Subtree,
+    pub(crate) credential: Credential,
 }
 
 /// How the principal proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credential {
+pub(crate) enum Credential {
     Password,
     /// An API token, by its public id.
     Token {
@@ -66,7 +66,7 @@ pub enum Credential {
 impl Principal {
     /// The actor name for audit records: the user, `token:ID (user)` for a token, or
     /// `device:NAME` for a paired screen (device names are not user names).
-    pub fn actor(&self) -> String {
+    pub(crate) fn actor(&self) -> String {
         match &self.credential {
             Credential::Token { id } => format!("token:{id} ({})", self.user),
             Credential::Device => format!("device:{}", self.user),
@@ -83,11 +83,11 @@ impl Principal {
 /// A paired screen as listed: everything but its credential's hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DeviceSummary {
-    pub name: String,
-    pub role: Role,
-    pub subtree: Subtree,
-    pub created: jiff::Timestamp,
-    pub revoked: Option<jiff::Timestamp>,
+    pub(crate) name: String,
+    pub(crate) role: Role,
+    pub(crate) subtree: Subtree,
+    pub(crate) created: jiff::Timestamp,
+    pub(crate) revoked: Option<jiff::Timestamp>,
 }
 
 impl From<&StoredDevice> for DeviceSummary {
@@ -105,10 +105,10 @@ impl From<&StoredDevice> for DeviceSummary {
 /// A screen to pair ([`Accounts::add_device`]).
 #[derive(Debug, Clone)]
 pub(crate) struct NewDevice {
-    pub name: String,
-    pub role: Role,
+    pub(crate) name: String,
+    pub(crate) role: Role,
     /// `None`: the role's default ([`Role::default_subtree`]).
-    pub subtree: Option<Subtree>,
+    pub(crate) subtree: Option<Subtree>,
 }
 
 /// Whether a screen may hold `role`: roles that read the floor, never one that administers,
@@ -123,26 +123,26 @@ pub(crate) fn device_role_allowed(role: Role) -> bool {
 
 /// A user as listed: everything but the password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserSummary {
-    pub name: String,
-    pub role: Role,
-    pub subtree: Subtree,
-    pub disabled: bool,
-    pub has_password: bool,
-    pub active_tokens: usize,
-    pub created: jiff::Timestamp,
+pub(crate) struct UserSummary {
+    pub(crate) name: String,
+    pub(crate) role: Role,
+    pub(crate) subtree: Subtree,
+    pub(crate) disabled: bool,
+    pub(crate) has_password: bool,
+    pub(crate) active_tokens: usize,
+    pub(crate) created: jiff::Timestamp,
     /// When the user's sessions end each day, in the centre's time zone.
-    pub shift_end: Option<ShiftEnd>,
+    pub(crate) shift_end: Option<ShiftEnd>,
 }
 
 /// A token as listed: everything but its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenSummary {
-    pub id: String,
-    pub user: String,
-    pub label: String,
-    pub created: jiff::Timestamp,
-    pub revoked: Option<jiff::Timestamp>,
+pub(crate) struct TokenSummary {
+    pub(crate) id: String,
+    pub(crate) user: String,
+    pub(crate) label: String,
+    pub(crate) created: jiff::Timestamp,
+    pub(crate) revoked: Option<jiff::Timestamp>,
 }
 
 impl From<&StoredToken> for TokenSummary {
@@ -159,17 +159,17 @@ impl From<&StoredToken> for TokenSummary {
 
 /// A new account for [`Accounts::add_user`].
 #[derive(Debug, Clone)]
-pub struct NewUser {
-    pub name: String,
-    pub role: Role,
+pub(crate) struct NewUser {
+    pub(crate) name: String,
+    pub(crate) role: Role,
     /// `None`: the role's default ([`Role::default_subtree`]).
-    pub subtree: Option<Subtree>,
+    pub(crate) subtree: Option<Subtree>,
     /// Required for every role but ingest, refused for ingest (tokens only).
-    pub password: Option<Password>,
+    pub(crate) password: Option<Password>,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum AccountsError {
+pub(crate) enum AccountsError {
     #[error("accounts: {0}")]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -222,7 +222,7 @@ pub enum AccountsError {
 /// Why a password login was refused. The client is told only "wrong name or password"; the
 /// reason goes to the audit trail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum LoginRefusal {
+pub(crate) enum LoginRefusal {
     #[error("unknown user")]
     UnknownUser,
     #[error("wrong password")]
@@ -234,7 +234,7 @@ pub enum LoginRefusal {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum LoginError {
+pub(crate) enum LoginError {
     #[error("{0}")]
     Refused(LoginRefusal),
     #[error("{0}")]
@@ -244,7 +244,7 @@ pub enum LoginError {
 /// The accounts of one data dir. Share one behind an `Arc`: it caches the file and re-reads it
 /// only when it changed on disk.
 #[derive(Debug)]
-pub struct Accounts {
+pub(crate) struct Accounts {
     data_dir: PathBuf,
     path: PathBuf,
     audit: AuditTrail,
@@ -268,7 +268,7 @@ struct Stamp {
 
 impl Accounts {
     /// The accounts in `data_dir` (`accounts.json`) and its audit trail. Reads nothing yet.
-    pub fn open(data_dir: &Path) -> Accounts {
+    pub(crate) fn open(data_dir: &Path) -> Accounts {
         Accounts {
             data_dir: data_dir.to_path_buf(),
             path: data_dir.join(store::ACCOUNTS_FILE),
@@ -278,11 +278,12 @@ impl Accounts {
     }
 
     /// The audit trail changes are written to (the same data dir).
-    pub fn audit(&self) -> &AuditTrail {
+    pub(crate) fn audit(&self) -> &AuditTrail {
         &self.audit
     }
 
-    pub fn path(&self) -> &Path {
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -307,12 +308,12 @@ impl Accounts {
     }
 
     /// Whether no user exists yet (the server's first start creates the demo accounts).
-    pub fn is_empty(&self) -> Result<bool, AccountsError> {
+    pub(crate) fn is_empty(&self) -> Result<bool, AccountsError> {
         Ok(self.book()?.users.is_empty())
     }
 
     /// Every user, by name, without password hashes.
-    pub fn users(&self) -> Result<Vec<UserSummary>, AccountsError> {
+    pub(crate) fn users(&self) -> Result<Vec<UserSummary>, AccountsError> {
         let book = self.book()?;
         Ok(book
             .users
@@ -335,13 +336,13 @@ impl Accounts {
     }
 
     /// Every token ever created, revoked ones included, without hashes.
-    pub fn tokens(&self) -> Result<Vec<TokenSummary>, AccountsError> {
+    pub(crate) fn tokens(&self) -> Result<Vec<TokenSummary>, AccountsError> {
         Ok(self.book()?.tokens.iter().map(TokenSummary::from).collect())
     }
 
     /// The principal of an enabled user, by name: what a session re-reads on each request, so
     /// that disabling a user or changing their role takes effect at once.
-    pub fn principal(&self, name: &str) -> Result<Option<Principal>, AccountsError> {
+    pub(crate) fn principal(&self, name: &str) -> Result<Option<Principal>, AccountsError> {
         let book = self.book()?;
         Ok(book
             .user(name)
@@ -353,7 +354,7 @@ impl Accounts {
     /// (unknown names are checked against a decoy), so the time taken does not say which names
     /// exist. CPU-bound: call it from `spawn_blocking`. The lock-out and rate limit
     /// ([`LoginGuard`]) are the caller's, around this call.
-    pub fn authenticate_password(
+    pub(crate) fn authenticate_password(
         &self,
         name: &str,
         password: &Password,
@@ -379,7 +380,10 @@ impl Accounts {
 
     /// The principal a bearer token acts as: `None` for a token that is unknown, revoked, or
     /// whose user is disabled. One SHA-256 and a lookup: cheap enough for every request.
-    pub fn authenticate_token(&self, presented: &str) -> Result<Option<Principal>, AccountsError> {
+    pub(crate) fn authenticate_token(
+        &self,
+        presented: &str,
+    ) -> Result<Option<Principal>, AccountsError> {
         let digest = token::digest(presented.trim());
         let book = self.book()?;
         let Some(stored) = book
@@ -400,7 +404,7 @@ impl Accounts {
     }
 
     /// Adds a user; audited as `user_add` by `actor`. Hashes the password (CPU-bound).
-    pub fn add_user(
+    pub(crate) fn add_user(
         &self,
         actor: &str,
         new: NewUser,
@@ -410,7 +414,7 @@ impl Accounts {
     }
 
     /// [`Accounts::add_user`] with a shift end: the user's sessions end at that time of day.
-    pub fn add_user_with_shift(
+    pub(crate) fn add_user_with_shift(
         &self,
         actor: &str,
         new: NewUser,
@@ -461,7 +465,7 @@ impl Accounts {
     }
 
     /// Sets a new password; audited as `user_passwd`.
-    pub fn set_password(
+    pub(crate) fn set_password(
         &self,
         actor: &str,
         name: &str,
@@ -493,7 +497,7 @@ impl Accounts {
     /// Disables a user: their password, sessions and tokens stop working (tokens stay listed
     /// and come back if the user is enabled again, [`Accounts::enable`]). Audited as
     /// `user_disable`.
-    pub fn disable(
+    pub(crate) fn disable(
         &self,
         actor: &str,
         name: &str,
@@ -527,7 +531,7 @@ impl Accounts {
 
     /// Enables a disabled user again: their password and their tokens (those not revoked) work
     /// again. Audited as `user_enable`.
-    pub fn enable(
+    pub(crate) fn enable(
         &self,
         actor: &str,
         name: &str,
@@ -551,7 +555,7 @@ impl Accounts {
 
     /// Sets (or with `None` clears) the time of day at which the user's sessions end. Audited as
     /// `user_shift`, detail `shift_end=17:30 (was none)`.
-    pub fn set_shift_end(
+    pub(crate) fn set_shift_end(
         &self,
         actor: &str,
         name: &str,
@@ -581,7 +585,7 @@ impl Accounts {
     /// When a session of `name` opened at `now` must end for the user's shift: the next
     /// occurrence after `now` of their shift end in the centre's time zone `tz`; `None` when
     /// they have no shift end. What the sign-in passes to `Sessions::create`.
-    pub fn shift_end_after(
+    pub(crate) fn shift_end_after(
         &self,
         name: &str,
         now: jiff::Timestamp,
@@ -604,7 +608,7 @@ impl Accounts {
 
     /// Creates an API token for `user`; audited as `token_create`. The returned secret is the
     /// only copy: show it once, never log it.
-    pub fn create_token(
+    pub(crate) fn create_token(
         &self,
         actor: &str,
         user: &str,
@@ -646,7 +650,7 @@ impl Accounts {
     }
 
     /// Revokes a token by id; audited as `token_revoke`.
-    pub fn revoke_token(
+    pub(crate) fn revoke_token(
         &self,
         actor: &str,
         id: &str,
@@ -847,7 +851,7 @@ enum Audited {
 /// Checks a new user's name, and the subtree for the role (the role's default when none is
 /// given); returns the subtree. What [`Accounts::add_user`] checks before anything else, for
 /// callers that want to check before asking for a password.
-pub fn check_new_user(
+pub(crate) fn check_new_user(
     name: &str,
     role: Role,
     subtree: Option<Subtree>,

@@ -36,7 +36,7 @@ const SESSIONS_FORMAT: u32 = 1;
 pub(crate) const SAVE_SEEN_EVERY: Duration = Duration::from_secs(60);
 
 /// What every session id starts with.
-pub const SESSION_PREFIX: &str = "fws_";
+pub(crate) const SESSION_PREFIX: &str = "fws_";
 
 /// Most endings remembered; beyond it the oldest are forgotten (and their cookies answered as
 /// unknown).
@@ -44,9 +44,9 @@ const MAX_REMEMBERED: usize = 100_000;
 
 /// The defaults: 30 minutes idle, and never longer than 12 hours even without a shift end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionPolicy {
-    pub idle_timeout: Duration,
-    pub longest: Duration,
+pub(crate) struct SessionPolicy {
+    pub(crate) idle_timeout: Duration,
+    pub(crate) longest: Duration,
 }
 
 impl Default for SessionPolicy {
@@ -61,7 +61,7 @@ impl Default for SessionPolicy {
 /// Who sits behind a session, which decides whether it idles out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SessionKind {
+pub(crate) enum SessionKind {
     /// A person at a screen: the idle time-out applies.
     Person,
     /// A wall display signed in with a password: a TV nobody touches never idles out; only
@@ -70,18 +70,18 @@ pub enum SessionKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Session {
-    pub user: String,
-    pub kind: SessionKind,
-    pub started: jiff::Timestamp,
-    pub last_seen: jiff::Timestamp,
+pub(crate) struct Session {
+    pub(crate) user: String,
+    pub(crate) kind: SessionKind,
+    pub(crate) started: jiff::Timestamp,
+    pub(crate) last_seen: jiff::Timestamp,
     /// The absolute end: the shift's end, or `started + longest`, whichever is first.
-    pub ends: jiff::Timestamp,
+    pub(crate) ends: jiff::Timestamp,
 }
 
 /// Why a session id no longer works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SessionEnded {
+pub(crate) enum SessionEnded {
     #[error("the session was idle for too long")]
     IdleTimeout,
     #[error("the session ended with the shift")]
@@ -96,7 +96,7 @@ pub enum SessionEnded {
 
 impl SessionEnded {
     /// The `detail` of the `logout` audit record (docs/SECURITY.md, "The audit trail").
-    pub fn audit_detail(self) -> &'static str {
+    pub(crate) fn audit_detail(self) -> &'static str {
         match self {
             SessionEnded::IdleTimeout => "idle timeout",
             SessionEnded::ShiftEnded => "shift ended",
@@ -109,15 +109,15 @@ impl SessionEnded {
 
 /// A presented id that no longer opens a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Closed {
-    pub why: SessionEnded,
+pub(crate) struct Closed {
+    pub(crate) why: SessionEnded,
     /// The session, when this very call ended it: log and audit the log-out now. `None` when
     /// it ended earlier (already handed out) or never existed.
-    pub ended: Option<Session>,
+    pub(crate) ended: Option<Session>,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum SessionError {
+pub(crate) enum SessionError {
     #[error("{0}")]
     Random(#[from] RandomError),
     #[error("the shift already ended at {0}; no session is opened")]
@@ -126,7 +126,7 @@ pub enum SessionError {
 
 /// The sessions of one server.
 #[derive(Debug, Default)]
-pub struct Sessions {
+pub(crate) struct Sessions {
     policy: SessionPolicy,
     by_digest: HashMap<String, Open>,
     /// Sessions that ended, by digest: why, and when (forgotten after `policy.longest`).
@@ -162,19 +162,19 @@ pub(crate) struct StoredSession {
 }
 
 impl Sessions {
-    pub fn new(policy: SessionPolicy) -> Sessions {
+    pub(crate) fn new(policy: SessionPolicy) -> Sessions {
         Sessions {
             policy,
             ..Sessions::default()
         }
     }
 
-    pub fn policy(&self) -> SessionPolicy {
+    pub(crate) fn policy(&self) -> SessionPolicy {
         self.policy
     }
 
     /// The idle time-out of a kind of session (`None`: it never idles out).
-    pub fn idle_timeout(&self, kind: SessionKind) -> Option<Duration> {
+    pub(crate) fn idle_timeout(&self, kind: SessionKind) -> Option<Duration> {
         match kind {
             SessionKind::Person => Some(self.policy.idle_timeout),
             SessionKind::Device => None,
@@ -183,7 +183,7 @@ impl Sessions {
 
     /// Opens a session for `user` at `now`, ending at `shift_end` (if any) and after
     /// `longest` at the latest. The returned id is the cookie value; it is not kept.
-    pub fn create(
+    pub(crate) fn create(
         &mut self,
         user: &str,
         kind: SessionKind,
@@ -216,18 +216,22 @@ impl Sessions {
 
     /// The session behind a presented id, marked as seen at `now` (user activity). An expired
     /// session is removed and says why.
-    pub fn touch(&mut self, id: &str, now: jiff::Timestamp) -> Result<Session, Closed> {
+    pub(crate) fn touch(&mut self, id: &str, now: jiff::Timestamp) -> Result<Session, Closed> {
         self.look_up(&token::digest(id), now, true)
     }
 
     /// The session behind a presented id, without counting as activity (a read the wallboard
     /// makes by itself). An expired session is removed and says why.
-    pub fn check(&mut self, id: &str, now: jiff::Timestamp) -> Result<Session, Closed> {
+    pub(crate) fn check(&mut self, id: &str, now: jiff::Timestamp) -> Result<Session, Closed> {
         self.look_up(&token::digest(id), now, false)
     }
 
     /// As [`Sessions::check`], by the id's digest (what a long-lived connection keeps).
-    pub fn check_digest(&mut self, digest: &str, now: jiff::Timestamp) -> Result<Session, Closed> {
+    pub(crate) fn check_digest(
+        &mut self,
+        digest: &str,
+        now: jiff::Timestamp,
+    ) -> Result<Session, Closed> {
         self.look_up(digest, now, false)
     }
 
@@ -262,7 +266,12 @@ impl Sessions {
 
     /// Ends a session for `why` (a sign-out: [`SessionEnded::SignedOut`]); `None` if there was
     /// none.
-    pub fn end(&mut self, id: &str, why: SessionEnded, now: jiff::Timestamp) -> Option<Session> {
+    pub(crate) fn end(
+        &mut self,
+        id: &str,
+        why: SessionEnded,
+        now: jiff::Timestamp,
+    ) -> Option<Session> {
         let digest = token::digest(id);
         let session = self.by_digest.remove(&digest)?.session;
         self.remember(digest, why, now);
@@ -271,7 +280,7 @@ impl Sessions {
     }
 
     /// Forced log-out of every session of `user` (disabled, password changed).
-    pub fn end_user(
+    pub(crate) fn end_user(
         &mut self,
         user: &str,
         why: SessionEnded,
@@ -297,7 +306,7 @@ impl Sessions {
     }
 
     /// The names of the users with an open session (to re-check them against the accounts).
-    pub fn users(&self) -> Vec<String> {
+    pub(crate) fn users(&self) -> Vec<String> {
         let mut users: Vec<String> = self
             .by_digest
             .values()
@@ -311,7 +320,7 @@ impl Sessions {
     /// Removes every session expired at `now` and returns them with the reason, for the log
     /// and the audit trail; forgets endings older than the longest session. Call it now and
     /// then (the server does every few seconds).
-    pub fn expire(&mut self, now: jiff::Timestamp) -> Vec<(Session, SessionEnded)> {
+    pub(crate) fn expire(&mut self, now: jiff::Timestamp) -> Vec<(Session, SessionEnded)> {
         let policy = self.policy;
         let expired: Vec<(String, SessionEnded)> = self
             .by_digest
@@ -346,7 +355,7 @@ impl Sessions {
         self.ended.insert(digest, (why, now));
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.by_digest.len()
     }
 
@@ -355,7 +364,7 @@ impl Sessions {
         self.generation
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.by_digest.is_empty()
     }
 

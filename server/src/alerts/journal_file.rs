@@ -14,9 +14,9 @@ use crate::config::FsyncPolicy;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {source}")]
-pub struct JournalFileError {
-    pub path: PathBuf,
-    pub source: std::io::Error,
+pub(crate) struct JournalFileError {
+    pub(crate) path: PathBuf,
+    pub(crate) source: std::io::Error,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalFileError + '_ {
@@ -28,15 +28,15 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalFileError + '_ {
 
 /// What opening found: the complete lines, with their 1-based numbers, and any damage.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Contents {
-    pub lines: Vec<(u64, String)>,
+pub(crate) struct Contents {
+    pub(crate) lines: Vec<(u64, String)>,
     /// Bytes of a torn last line cut off.
-    pub torn_tail: Option<u64>,
+    pub(crate) torn_tail: Option<u64>,
     /// Lines that are not UTF-8: 1-based line numbers.
-    pub bad_lines: Vec<u64>,
+    pub(crate) bad_lines: Vec<u64>,
 }
 
-pub struct JournalFile {
+pub(crate) struct JournalFile {
     path: PathBuf,
     file: File,
     fsync: FsyncPolicy,
@@ -45,7 +45,7 @@ pub struct JournalFile {
 
 impl JournalFile {
     /// Opens (creating) `path` and returns its complete lines.
-    pub fn open(
+    pub(crate) fn open(
         path: &Path,
         fsync: FsyncPolicy,
     ) -> Result<(JournalFile, Contents), JournalFileError> {
@@ -98,13 +98,9 @@ impl JournalFile {
         Ok((journal, report))
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Appends whole lines (each ending in `\n`) and syncs per the policy. On failure the file
     /// is cut back to where it was, so no partial line stays behind.
-    pub fn append(&mut self, lines: &[u8]) -> Result<(), JournalFileError> {
+    pub(crate) fn append(&mut self, lines: &[u8]) -> Result<(), JournalFileError> {
         if lines.is_empty() {
             return Ok(());
         }
@@ -129,7 +125,7 @@ impl JournalFile {
 
     /// Replaces the whole file with `contents` atomically (a new file renamed over the old
     /// one), for compaction.
-    pub fn replace(&mut self, contents: &[u8]) -> Result<(), JournalFileError> {
+    pub(crate) fn replace(&mut self, contents: &[u8]) -> Result<(), JournalFileError> {
         atomic_file::replace(&self.path, contents, Access::Default).map_err(io_err(&self.path))?;
         self.file = OpenOptions::new()
             .append(true)

@@ -11,7 +11,7 @@ use crate::accounts::command::{DataDirArgs, finish_check};
 
 /// `floorwatch audit ...`
 #[derive(Debug, Subcommand)]
-pub enum AuditCommand {
+pub(crate) enum AuditCommand {
     /// Checks the hash chain of the whole trail. Prints the record count and the last hash
     /// (note it: a later run must show the same records up to it); exits 1 and names the first
     /// broken line if any record was changed, removed or inserted.
@@ -49,7 +49,7 @@ pub enum AuditCommand {
 }
 
 impl AuditCommand {
-    pub fn run(self) -> ExitCode {
+    pub(crate) fn run(self) -> ExitCode {
         finish_check(self.execute(&mut io::stdout().lock()))
     }
 
@@ -173,7 +173,7 @@ fn since_now(text: &str) -> Result<jiff::Timestamp, String> {
 }
 
 /// `--since`: an RFC 3339 time, a UTC date, or `N` and `m`, `h` or `d` back from `now`.
-pub fn parse_since(text: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, String> {
+pub(crate) fn parse_since(text: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, String> {
     let text = text.trim();
     if let Ok(t) = text.parse::<jiff::Timestamp>() {
         return Ok(t);

@@ -36,11 +36,11 @@ use crate::atomic_file::{self, Access};
 use crate::config::Settings;
 
 /// What the previous start recorded, inside the data dir.
-pub const SNAPSHOT_FILE: &str = "config-audit.json";
+pub(crate) const SNAPSHOT_FILE: &str = "config-audit.json";
 const FORMAT: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigAuditError {
+pub(crate) enum ConfigAuditError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("{0}")]
@@ -52,37 +52,40 @@ pub enum ConfigAuditError {
 /// What a start compares: the settings that change figures and alerts, as the server runs
 /// them (defaults filled in).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub format: u32,
-    pub centre: CentreSnapshot,
-    pub queues: BTreeMap<String, QueueSnapshot>,
+pub(crate) struct Snapshot {
+    pub(crate) format: u32,
+    pub(crate) centre: CentreSnapshot,
+    pub(crate) queues: BTreeMap<String, QueueSnapshot>,
     /// `site:ID`, `group:ID`, `team:ID`.
-    pub nodes: BTreeSet<String>,
+    pub(crate) nodes: BTreeSet<String>,
     /// Every rule evaluated, by id, with every default filled in.
-    pub rules: BTreeMap<String, serde_json::Value>,
-    pub escalation: serde_json::Value,
+    pub(crate) rules: BTreeMap<String, serde_json::Value>,
+    pub(crate) escalation: serde_json::Value,
     /// SHA-256 of each webhook receiver's URL, in order.
-    pub webhooks: Vec<String>,
+    pub(crate) webhooks: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CentreSnapshot {
-    pub timezone: String,
-    pub reset_time: String,
-    pub service_level: ServiceLevelSettings,
+pub(crate) struct CentreSnapshot {
+    pub(crate) timezone: String,
+    pub(crate) reset_time: String,
+    pub(crate) service_level: ServiceLevelSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QueueSnapshot {
+pub(crate) struct QueueSnapshot {
     /// Effective: the queue's own settings, else the centre's.
-    pub service_level: ServiceLevelSettings,
-    pub owner: Option<String>,
-    pub wrap_up_s: Option<u32>,
+    pub(crate) service_level: ServiceLevelSettings,
+    pub(crate) owner: Option<String>,
+    pub(crate) wrap_up_s: Option<u32>,
 }
 
 impl Snapshot {
     /// The snapshot of the settings a server starts with.
-    pub fn of(org: &Organisation, alerts: &AlertSettings) -> Result<Snapshot, ConfigAuditError> {
+    pub(crate) fn of(
+        org: &Organisation,
+        alerts: &AlertSettings,
+    ) -> Result<Snapshot, ConfigAuditError> {
         let defaults = &org.centre.service_level;
         let queues = org
             .queues
@@ -140,7 +143,7 @@ impl Snapshot {
 }
 
 /// The records for going from `before` (`None` on the first start) to `now`, by `actor`.
-pub fn changes(before: Option<&Snapshot>, now: &Snapshot, actor: &str) -> Vec<Entry> {
+pub(crate) fn changes(before: Option<&Snapshot>, now: &Snapshot, actor: &str) -> Vec<Entry> {
     let Some(before) = before else {
         return vec![Entry::new(
             actor,
@@ -267,7 +270,7 @@ pub fn changes(before: Option<&Snapshot>, now: &Snapshot, actor: &str) -> Vec<En
 /// Compares the settings with the previous start's, writes a record per difference to the
 /// trail of `data_dir`, then records the settings for the next start. Returns how many records
 /// were written.
-pub fn record_at_start(
+pub(crate) fn record_at_start(
     data_dir: &Path,
     org: &Organisation,
     alerts: &AlertSettings,
@@ -292,7 +295,7 @@ pub fn record_at_start(
 /// What the server's start-up calls (after locking the data dir, before serving): records the
 /// differences by the `--config` file's actor. A failure is logged, not fatal: the floor must
 /// come up, and the snapshot is kept as it was, so the next start records the change.
-pub fn audit_at_start(data_dir: &Path, settings: &Settings) {
+pub(crate) fn audit_at_start(data_dir: &Path, settings: &Settings) {
     let actor = actor(settings.config_file.as_deref());
     let written = record_at_start(
         data_dir,
@@ -316,7 +319,7 @@ pub fn audit_at_start(data_dir: &Path, settings: &Settings) {
 
 /// The actor of configuration records: `config:PATH` for the `--config` file, else
 /// `config:built-in` (flags and defaults only, or the demo's organisation).
-pub fn actor(config_file: Option<&Path>) -> String {
+pub(crate) fn actor(config_file: Option<&Path>) -> String {
     match config_file {
         Some(path) => format!("config:{}", path.display()),
         None => "config:built-in".into(),

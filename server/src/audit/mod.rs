@@ -11,26 +11,27 @@
 //! cut-off tail: `audit verify` prints the count and the last hash (the head) so an operator
 //! can note them elsewhere and compare later (docs/SECURITY.md).
 
-pub mod api;
-pub mod chain;
-pub mod command;
-pub mod config_change;
+pub(crate) mod chain;
+pub(crate) mod command;
+pub(crate) mod config_change;
 mod trail;
+mod writer;
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use trail::{AuditError, AuditTrail, Filter, Line, Repair, Verdict, Written};
+pub(crate) use trail::{AuditError, AuditTrail, Filter, Verdict, Written};
+pub(crate) use writer::{NotRecorded, record};
 
 /// The file of the trail inside the data dir.
-pub const AUDIT_FILE: &str = "audit.log";
+pub(crate) const AUDIT_FILE: &str = "audit.log";
 
 /// What happened. The names are the ones the issue and the security officer's page use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub(crate) enum Action {
     Login,
     LoginFailed,
     Logout,
@@ -56,7 +57,7 @@ pub enum Action {
 }
 
 /// Every action, in the order help texts list them.
-pub const ACTIONS: [Action; 18] = [
+pub(crate) const ACTIONS: [Action; 18] = [
     Action::Login,
     Action::LoginFailed,
     Action::Logout,
@@ -78,7 +79,7 @@ pub const ACTIONS: [Action; 18] = [
 ];
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Action::Login => "login",
             Action::LoginFailed => "login_failed",
@@ -125,19 +126,19 @@ impl FromStr for Action {
 
 /// What a caller asks to be written; the trail adds the number, time and hashes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Who did it: a user name, `token:ID`, or `cli:OSUSER` for the command line.
-    pub actor: String,
-    pub action: Action,
+    pub(crate) actor: String,
+    pub(crate) action: Action,
     /// What it was done to: `user:NAME`, `token:ID`, `queue:billing`, `call:ID`, ...
-    pub target: String,
+    pub(crate) target: String,
     /// Free text: the stated reason of an unmask, old and new values of a change, the peer
     /// address of a login. Never a password or a token.
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 impl Entry {
-    pub fn new(
+    pub(crate) fn new(
         actor: impl Into<String>,
         action: Action,
         target: impl Into<String>,
@@ -155,24 +156,24 @@ impl Entry {
 /// One line of `audit.log`, field order as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Record {
+pub(crate) struct Record {
     /// 1 for the first record, one more for each after it.
-    pub seq: u64,
+    pub(crate) seq: u64,
     /// UTC, RFC 3339 with milliseconds, as written (kept as text so the hash covers exactly it).
-    pub time: String,
-    pub actor: String,
-    pub action: Action,
-    pub target: String,
-    pub detail: String,
+    pub(crate) time: String,
+    pub(crate) actor: String,
+    pub(crate) action: Action,
+    pub(crate) target: String,
+    pub(crate) detail: String,
     /// The previous record's `hash`; 64 zeros for the first.
-    pub prev: String,
+    pub(crate) prev: String,
     /// SHA-256 of `prev` and this record's canonical bytes, lowercase hex ([`chain::hash`]).
-    pub hash: String,
+    pub(crate) hash: String,
 }
 
 impl Record {
     /// The record's time, if it reads as a timestamp.
-    pub fn timestamp(&self) -> Option<jiff::Timestamp> {
+    pub(crate) fn timestamp(&self) -> Option<jiff::Timestamp> {
         self.time.parse().ok()
     }
 }
@@ -180,7 +181,7 @@ impl Record {
 /// The actor name of a change made on the command line: `cli:` and the operating-system
 /// user running it (from `$USER` or `$LOGNAME`, else `uid=N`). Whoever can run the command
 /// can write the data dir, so this says who, as far as the machine knows.
-pub fn cli_actor() -> String {
+pub(crate) fn cli_actor() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_default();

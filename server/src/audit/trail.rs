@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::{AUDIT_FILE, Action, Entry, Record, chain};
 
 #[derive(Debug, thiserror::Error)]
-pub enum AuditError {
+pub(crate) enum AuditError {
     #[error("audit trail {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error(
@@ -29,7 +29,7 @@ pub enum AuditError {
 
 /// Where a record went ([`AuditTrail::append_or_queue`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Written {
+pub(crate) enum Written {
     /// Into the trail.
     Trail(Record),
     /// Into the queue beside it, because the trail could not be appended to (why): it goes
@@ -39,16 +39,16 @@ pub enum Written {
 
 /// What `audit repair` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Repair {
+pub(crate) struct Repair {
     /// Bytes of a torn last line cut off (0: the trail was not torn).
-    pub cut_bytes: u64,
+    pub(crate) cut_bytes: u64,
     /// The `audit_repair` record written (with the queued records before it).
-    pub record: Record,
+    pub(crate) record: Record,
 }
 
 /// Records that could not be appended when an account change had to happen anyway (a
 /// lock-out), one JSON `{"time", "entry"}` per line, in the data dir beside the trail.
-pub const PENDING_FILE: &str = "audit-pending.ndjson";
+pub(crate) const PENDING_FILE: &str = "audit-pending.ndjson";
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Pending {
@@ -59,20 +59,20 @@ struct Pending {
 /// The audit trail of one data dir. Cheap to clone; opens the file for each operation, so the
 /// server and the command line can share it.
 #[derive(Debug, Clone)]
-pub struct AuditTrail {
+pub(crate) struct AuditTrail {
     path: PathBuf,
 }
 
 /// One line of the file as read: its number (from 1) and the record, or why it is not one.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Line {
-    pub number: u64,
-    pub record: Result<Record, String>,
+pub(crate) struct Line {
+    pub(crate) number: u64,
+    pub(crate) record: Result<Record, String>,
 }
 
 /// What `audit verify` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Every record follows the one before it. `head` is the last record's hash (the
     /// genesis for an empty trail): note it to detect a cut-off tail later.
     Intact { records: u64, head: String },
@@ -89,15 +89,15 @@ pub enum Verdict {
 
 /// Which records `audit list` and the security officer's page show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    pub actor: Option<String>,
-    pub action: Option<Action>,
+pub(crate) struct Filter {
+    pub(crate) actor: Option<String>,
+    pub(crate) action: Option<Action>,
     /// Records at or after this time.
-    pub since: Option<jiff::Timestamp>,
+    pub(crate) since: Option<jiff::Timestamp>,
 }
 
 impl Filter {
-    pub fn matches(&self, record: &Record) -> bool {
+    pub(crate) fn matches(&self, record: &Record) -> bool {
         self.actor.as_ref().is_none_or(|a| *a == record.actor)
             && self.action.is_none_or(|a| a == record.action)
             && self
@@ -108,13 +108,13 @@ impl Filter {
 
 impl AuditTrail {
     /// The trail of `data_dir` (`audit.log` in it); nothing is opened yet.
-    pub fn open(data_dir: &Path) -> AuditTrail {
+    pub(crate) fn open(data_dir: &Path) -> AuditTrail {
         AuditTrail {
             path: data_dir.join(AUDIT_FILE),
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -123,7 +123,7 @@ impl AuditTrail {
     /// Holds an exclusive lock on the file meanwhile, so concurrent writers (the server's
     /// tasks, a command line) each chain onto the record before theirs. A write that fails
     /// (a full disk) is cut back: the trail never keeps half a record of its own making.
-    pub fn append(&self, entry: Entry, now: jiff::Timestamp) -> Result<Record, AuditError> {
+    pub(crate) fn append(&self, entry: Entry, now: jiff::Timestamp) -> Result<Record, AuditError> {
         let mut file = self.open_locked()?;
         self.append_locked(&mut file, entry, now)
     }
@@ -132,7 +132,7 @@ impl AuditTrail {
     /// entry queued durably beside it, to go in first when the trail can be appended to
     /// again. For the changes that lock someone out (disabling a user, revoking a token): they
     /// must never wait for a healthy trail. Fails only when neither can be written.
-    pub fn append_or_queue(
+    pub(crate) fn append_or_queue(
         &self,
         entry: Entry,
         now: jiff::Timestamp,
@@ -149,7 +149,7 @@ impl AuditTrail {
     /// Cuts off a torn last line (a crash mid-write: never acknowledged), then appends an
     /// `audit_repair` record by `actor` saying how many bytes went, after any queued records.
     /// A damaged last line that is complete is not a crash's doing and is left alone.
-    pub fn repair(&self, actor: &str, now: jiff::Timestamp) -> Result<Repair, AuditError> {
+    pub(crate) fn repair(&self, actor: &str, now: jiff::Timestamp) -> Result<Repair, AuditError> {
         let mut file = self.open_locked()?;
         let len = file.metadata().map_err(self.io_err())?.len();
         let cut_bytes = match last_line(&mut file).map_err(self.io_err())? {
@@ -181,7 +181,7 @@ impl AuditTrail {
     }
 
     /// Records queued and not yet in the trail.
-    pub fn pending(&self) -> Result<u64, AuditError> {
+    pub(crate) fn pending(&self) -> Result<u64, AuditError> {
         match std::fs::read_to_string(self.pending_path()) {
             Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).count() as u64),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
@@ -314,7 +314,7 @@ impl AuditTrail {
     }
 
     /// Every line of the trail, in order. A missing file is an empty trail.
-    pub fn lines(&self) -> Result<Vec<Line>, AuditError> {
+    pub(crate) fn lines(&self) -> Result<Vec<Line>, AuditError> {
         let mut out = Vec::new();
         self.for_each_line(|number, bytes, complete| {
             let record = if complete {
@@ -329,9 +329,10 @@ impl AuditTrail {
         Ok(out)
     }
 
+    #[cfg(test)]
     /// The records matching `filter`, in order; damaged lines are left out (`verify` names
     /// them).
-    pub fn records(&self, filter: &Filter) -> Result<Vec<Record>, AuditError> {
+    pub(crate) fn records(&self, filter: &Filter) -> Result<Vec<Record>, AuditError> {
         Ok(self
             .lines()?
             .into_iter()
@@ -341,7 +342,7 @@ impl AuditTrail {
     }
 
     /// Checks the whole chain and names the first line that breaks it.
-    pub fn verify(&self) -> Result<Verdict, AuditError> {
+    pub(crate) fn verify(&self) -> Result<Verdict, AuditError> {
         let mut prev: Option<(u64, String)> = None;
         let mut broken = None;
         // Only the last line can lack its newline: a torn tail, not tampering.

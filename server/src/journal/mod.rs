@@ -31,11 +31,11 @@ use crate::config::FsyncPolicy;
 
 mod marks;
 
-pub use marks::Gap;
+pub(crate) use marks::Gap;
 use marks::{Header, Tally};
 
 #[derive(Debug, thiserror::Error)]
-pub enum JournalError {
+pub(crate) enum JournalError {
     #[error("journal {path}: {source}")]
     Io {
         path: PathBuf,
@@ -52,32 +52,32 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
 
 /// What replay found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ReplayReport {
+pub(crate) struct ReplayReport {
     /// Segments replayed.
-    pub segments: usize,
+    pub(crate) segments: usize,
     /// Older segments left unread (see [`REPLAY_DAYS`]).
-    pub archived_segments: usize,
-    pub events: u64,
+    pub(crate) archived_segments: usize,
+    pub(crate) events: u64,
     /// A torn last line dropped from the newest segment: (segment, bytes dropped).
-    pub torn_tail: Option<(PathBuf, u64)>,
+    pub(crate) torn_tail: Option<(PathBuf, u64)>,
     /// Lines that are not events, anywhere but the torn tail: (segment, 1-based line, reason).
-    pub bad_lines: Vec<(PathBuf, u64, String)>,
+    pub(crate) bad_lines: Vec<(PathBuf, u64, String)>,
     /// Where events were lost (damage, a deleted segment), with how many when the marks tell.
-    pub gaps: Vec<Gap>,
+    pub(crate) gaps: Vec<Gap>,
     /// Segments named for a day after tomorrow (a clock far ahead, a stray file): not read,
     /// never appended to.
-    pub future_segments: Vec<PathBuf>,
+    pub(crate) future_segments: Vec<PathBuf>,
 }
 
 impl ReplayReport {
     /// Events known lost, over every gap.
-    pub fn lost_events(&self) -> u64 {
+    pub(crate) fn lost_events(&self) -> u64 {
         self.gaps.iter().filter_map(|g| g.lost).sum()
     }
 }
 
 /// The open journal, appending to its newest segment.
-pub struct Journal {
+pub(crate) struct Journal {
     dir: PathBuf,
     fsync: FsyncPolicy,
     current: Option<Segment>,
@@ -98,13 +98,13 @@ const SUFFIX: &str = ".ndjson";
 
 /// Segments written on this many UTC days (today included) are replayed at start: enough for
 /// any centre day in any time zone, plus the lateness allowance.
-pub const REPLAY_DAYS: i16 = 3;
+pub(crate) const REPLAY_DAYS: i16 = 3;
 
 impl Journal {
     /// Replays the segments written on `replay_from` or later, in order, handing each event
     /// with its segment's day to `apply`, then opens the journal for appending. Creates `dir`
     /// if needed.
-    pub fn open(
+    pub(crate) fn open(
         dir: &Path,
         fsync: FsyncPolicy,
         replay_from: Date,
@@ -180,7 +180,12 @@ impl Journal {
     /// `day`, starting a new segment when `day` is later than the current one; syncs per the
     /// policy. On failure the segment is cut back to where it was, so no partial batch stays
     /// behind.
-    pub fn append(&mut self, lines: &[u8], events: u64, day: Date) -> Result<(), JournalError> {
+    pub(crate) fn append(
+        &mut self,
+        lines: &[u8],
+        events: u64,
+        day: Date,
+    ) -> Result<(), JournalError> {
         if lines.is_empty() {
             return Ok(());
         }
@@ -226,15 +231,16 @@ impl Journal {
     }
 
     /// Flushes everything written to disk (at shutdown, whatever the policy).
-    pub fn sync(&mut self) -> Result<(), JournalError> {
+    pub(crate) fn sync(&mut self) -> Result<(), JournalError> {
         match &self.current {
             Some(segment) => segment.file.sync_all().map_err(io_err(&segment.path)),
             None => Ok(()),
         }
     }
 
+    #[cfg(test)]
     /// The segment being appended to.
-    pub fn current_segment(&self) -> Option<&Path> {
+    pub(crate) fn current_segment(&self) -> Option<&Path> {
         self.current.as_ref().map(|s| s.path.as_path())
     }
 
@@ -276,7 +282,7 @@ impl Journal {
 /// Reads every segment of the journal in `dir`, archived ones included, in order, handing
 /// each event with its segment and 1-based line to `visit`; changes nothing on disk (a torn
 /// tail is reported, not cut off). For `floorwatch journal check`.
-pub fn read_all(
+pub(crate) fn read_all(
     dir: &Path,
     mut visit: impl FnMut(&Path, u64, Event),
 ) -> Result<ReplayReport, JournalError> {

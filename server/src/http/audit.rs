@@ -8,27 +8,27 @@
 //! the wall clock, as the records' times are wall-clock times.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use floorwatch_core::Scope;
 use serde::{Deserialize, Serialize};
 
-use super::command::parse_since;
-use super::{Action, AuditError, AuditTrail, Entry, Filter, Record, Verdict, chain};
-use crate::api::ApiError;
-use crate::app::AppState;
+use super::error::ApiError;
+use super::error::ApiQuery;
+use super::identity::Identity;
+use super::state::AppState;
+use crate::audit::command::parse_since;
+use crate::audit::{Action, AuditError, AuditTrail, Filter, Record, Verdict, chain};
 use crate::floor;
-use crate::identity::Identity;
 use crate::permission::Permission;
 
 /// Records answered when no `limit` is given.
-pub const DEFAULT_LIMIT: usize = 200;
+pub(crate) const DEFAULT_LIMIT: usize = 200;
 /// The most records one answer holds (about 1 MB of JSON); page back with `since`.
-pub const MAX_LIMIT: usize = 5_000;
+pub(crate) const MAX_LIMIT: usize = 5_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AuditQuery {
+pub(crate) struct AuditQuery {
     actor: Option<String>,
     action: Option<String>,
     since: Option<String>,
@@ -36,40 +36,40 @@ pub struct AuditQuery {
 }
 
 #[derive(Debug, Serialize)]
-pub struct AuditAnswer {
+pub(crate) struct AuditAnswer {
     /// Newest first.
-    pub records: Vec<Record>,
+    pub(crate) records: Vec<Record>,
     /// How many records matched before `limit` cut the list.
-    pub matched: usize,
-    pub verified: Verified,
+    pub(crate) matched: usize,
+    pub(crate) verified: Verified,
 }
 
 /// The chain's verdict, as JSON.
 #[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct Verified {
-    pub ok: bool,
+pub(crate) struct Verified {
+    pub(crate) ok: bool,
     /// Records that verify: all of them, or those before the first broken line.
-    pub records: u64,
+    pub(crate) records: u64,
     /// The hash of the last record that verifies (note it to detect a cut-off tail later).
-    pub last_hash: String,
+    pub(crate) last_hash: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<String>,
+    pub(crate) problem: Option<String>,
 }
 
 /// `GET /api/v1/audit`.
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     identity: Identity,
-    query: Result<Query<AuditQuery>, QueryRejection>,
+    query: Result<ApiQuery<AuditQuery>, ApiError>,
 ) -> Result<Json<AuditAnswer>, ApiError> {
     identity.require(
         Permission::ReadAudit,
         &Scope::Centre,
-        &floor::lock(&state.floor),
+        &floor::lock(state.floor()),
     )?;
-    let Query(query) = query.map_err(|r| ApiError::BadRequest(r.body_text()))?;
+    let ApiQuery(query) = query?;
     let (filter, limit) = read_query(query, jiff::Timestamp::now())?;
-    let trail = AuditTrail::open(state.settings.data_dir.path());
+    let trail = AuditTrail::open(state.settings().data_dir.path());
     let answer = tokio::task::spawn_blocking(move || answer(&trail, &filter, limit))
         .await
         .map_err(|e| ApiError::Internal(format!("reading the audit trail stopped: {e}")))?
@@ -170,26 +170,6 @@ fn answer(trail: &AuditTrail, filter: &Filter, limit: usize) -> Result<AuditAnsw
         matched,
         verified,
     })
-}
-
-/// Appends `entry` to the trail off the async threads (it syncs to disk): the one rule for an
-/// action that needs its record (a sign-in, an unmask, an export): no record, no action. If it
-/// cannot be written, the request fails with 503 and what it would have done is not done; the
-/// cause goes to the server's log, not to the client.
-pub async fn record_or_refuse(trail: AuditTrail, entry: Entry) -> Result<(), ApiError> {
-    let action = entry.action;
-    let written =
-        tokio::task::spawn_blocking(move || trail.append(entry, jiff::Timestamp::now())).await;
-    let failure = match written {
-        Ok(Ok(_)) => return Ok(()),
-        Ok(Err(e)) => e.to_string(),
-        Err(e) => format!("the audit writer stopped: {e}"),
-    };
-    tracing::error!(%action, error = %failure, "audit record not written; the request is refused");
-    Err(ApiError::Unavailable(format!(
-        "the {action} could not be recorded in the audit trail, so it was not done; the \
-         server's log says why"
-    )))
 }
 
 #[cfg(test)]

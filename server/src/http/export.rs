@@ -7,22 +7,21 @@
 //! scope, detail the window and the row count) is written to the audit trail before the file
 //! is sent; if it cannot be written, no file is sent.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use floorwatch_core::{AgentView, Figures, Scope, Window};
 
-use crate::api::{ApiError, ScopeWindowQuery};
-use crate::app::AppState;
-use crate::audit::api::record_or_refuse;
-use crate::audit::{Action, AuditTrail, Entry};
+use super::error::{ApiError, ApiQuery};
+use super::identity::Identity;
+use super::params::ScopeWindowQuery;
+use super::state::AppState;
+use crate::audit::{self, Action, AuditTrail, Entry};
 use crate::floor;
-use crate::identity::Identity;
 use crate::permission::Permission;
 
 /// The columns of `agents.csv`, in order.
-pub const AGENT_COLUMNS: [&str; 14] = [
+pub(crate) const AGENT_COLUMNS: [&str; 14] = [
     "agent",
     "name",
     "team",
@@ -40,15 +39,14 @@ pub const AGENT_COLUMNS: [&str; 14] = [
 ];
 
 /// `GET /api/v1/export/agents.csv?scope=SCOPE&window=WINDOW`.
-pub async fn agents_csv(
+pub(crate) async fn agents_csv(
     State(state): State<AppState>,
     identity: Identity,
-    query: Result<Query<ScopeWindowQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ScopeWindowQuery>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|r| ApiError::BadRequest(r.body_text()))?;
     let (scope, window) = query.resolve()?;
     let rows = {
-        let floor = floor::lock(&state.floor);
+        let floor = floor::lock(state.floor());
         identity.require(Permission::Export, &scope, &floor)?;
         let agents = floor.agents_in(&scope)?;
         let mut rows = Vec::with_capacity(agents.len());
@@ -66,7 +64,7 @@ pub async fn agents_csv(
         scope.to_string(),
         format!("agents.csv window={window} rows={}", rows.len()),
     );
-    record_or_refuse(AuditTrail::open(state.settings.data_dir.path()), entry).await?;
+    audit::record(&AuditTrail::open(state.settings().data_dir.path()), entry).await?;
     let filename = format!("agents-{}-{}.csv", file_part(&scope.to_string()), window);
     Ok((
         [

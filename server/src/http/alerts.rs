@@ -15,27 +15,26 @@
 //! at one of those scopes. Errors are `{"error": "..."}`.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use floorwatch_core::alerts::{Alert, AlertError, AlertRule, RuleScope};
 use serde::Deserialize;
 
-use super::AckError;
-use crate::api::ApiError;
-use crate::app::AppState;
-use crate::audit::{Action, Entry};
+use super::error::ApiError;
+use super::error::{ApiJson, ApiQuery, JsonShape};
+use super::identity::Identity;
+use super::state::AppState;
+use crate::alerts::AckError;
+use crate::audit::{self, Action, Entry};
 use crate::floor::{self, Floor};
-use crate::identity::Identity;
 use crate::permission::{Grants, Permission};
-use crate::signin;
 
 /// `GET /api/v1/alerts/rules`: the rules for every scope of a kind, and those for one scope
 /// the caller may read.
-pub async fn rules(
+pub(crate) async fn rules(
     State(state): State<AppState>,
     identity: Identity,
 ) -> Result<Json<Vec<AlertRule>>, ApiError> {
-    let floor = floor::lock(&state.floor);
+    let floor = floor::lock(state.floor());
     identity.require(Permission::ReadFigures, &identity.home(), &floor)?;
     let rules = floor
         .alerts()
@@ -54,17 +53,16 @@ pub async fn rules(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AlertsQuery {
+pub(crate) struct AlertsQuery {
     since: Option<String>,
 }
 
 /// `GET /api/v1/alerts?since=EPOCH_MS` (`since` defaults to 0: every alert).
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     identity: Identity,
-    query: Result<Query<AlertsQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<AlertsQuery>,
 ) -> Result<Json<Vec<Alert>>, ApiError> {
-    let Query(query) = query.map_err(|r| ApiError::BadRequest(r.body_text()))?;
     let since = match query.since.as_deref() {
         None => 0,
         Some(text) => text.trim().parse::<i64>().map_err(|_| {
@@ -73,7 +71,7 @@ pub async fn list(
             ))
         })?,
     };
-    let floor = floor::lock(&state.floor);
+    let floor = floor::lock(state.floor());
     identity.require(Permission::ReadFigures, &identity.home(), &floor)?;
     let alerts = floor
         .alerts()
@@ -86,7 +84,7 @@ pub async fn list(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AckRequest {
+pub(crate) struct AckRequest {
     id: String,
     /// Ignored: an acknowledgement is recorded in the signed-in user's name, whatever the
     /// body says (kept so that older wallboards are not refused).
@@ -96,19 +94,17 @@ pub struct AckRequest {
     note: String,
 }
 
+impl JsonShape for AckRequest {
+    const EXPECTED: &'static str = r#"{"id": "ALERT ID", "by": "NAME", "note": "..."}"#;
+}
+
 /// `POST /api/v1/alerts/ack`: answers the acknowledged alert, once it is journaled; audited
 /// as `alert_ack`.
-pub async fn acknowledge(
+pub(crate) async fn acknowledge(
     State(state): State<AppState>,
     identity: Identity,
-    body: Result<Json<AckRequest>, JsonRejection>,
+    ApiJson(request): ApiJson<AckRequest>,
 ) -> Result<Json<Alert>, ApiError> {
-    let Json(request) = body.map_err(|r| {
-        ApiError::BadRequest(format!(
-            "{}; expected {{\"id\": \"ALERT ID\", \"by\": \"NAME\", \"note\": \"...\"}}",
-            r.body_text()
-        ))
-    })?;
     let user = identity.require_user()?;
     if !user.role.grants(Permission::AcknowledgeAlerts) {
         // Refused by the role alone, before any lookup: says nothing about the alert.
@@ -121,7 +117,7 @@ pub async fn acknowledge(
     let by = user.user.clone();
     let note = request.note.trim().to_string();
     let acknowledged = {
-        let mut floor = floor::lock(&state.floor);
+        let mut floor = floor::lock(state.floor());
         let Some(alert) = floor.alerts().alert(&request.id).cloned() else {
             return Err(unknown(&request.id));
         };
@@ -155,16 +151,15 @@ pub async fn acknowledge(
         AckError::Refused(_) => ApiError::BadRequest(e.to_string()),
         AckError::Journal(_) => ApiError::Unavailable(e.to_string()),
     })?;
-    signin::audit(
-        &state,
-        Entry::new(
-            identity.actor(),
-            Action::AlertAck,
-            format!("alert:{}", alert.id),
-            note,
-        ),
-    )
-    .await;
+    // Already journaled: the acknowledgement stands; a record that could not be written is
+    // logged by the audit writer.
+    let entry = Entry::new(
+        identity.actor(),
+        Action::AlertAck,
+        format!("alert:{}", alert.id),
+        note,
+    );
+    let _ = audit::record(state.accounts().audit(), entry).await;
     Ok(Json(alert))
 }
 
@@ -174,7 +169,7 @@ fn unknown(id: &str) -> ApiError {
 
 /// Whether `identity` may see `alert`: read one of the scopes it is visible in, with
 /// `ReadAgents` for an alert about an agent (it names them).
-pub fn may_see(identity: &Identity, floor: &Floor, alert: &Alert) -> bool {
+pub(crate) fn may_see(identity: &Identity, floor: &Floor, alert: &Alert) -> bool {
     let permission = Identity::read_permission(&alert.scope);
     floor
         .alert_scopes(alert)

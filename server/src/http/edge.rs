@@ -19,31 +19,31 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::api::ApiError;
+use super::error::ApiError;
 
 /// What `POST /api/v1/events` takes: NDJSON, or a JSON array (or one object).
-pub const EVENT_TYPES: &[&str] = &["application/x-ndjson", "application/json"];
+pub(crate) const EVENT_TYPES: &[&str] = &["application/x-ndjson", "application/json"];
 /// What `POST /api/v1/import/queue-log` takes. The file is plain text, but `text/plain` is one
 /// of the types a page may send cross-site without a preflight: a queue_log's own type, or
 /// plain bytes, are not.
-pub const QUEUE_LOG_TYPES: &[&str] = &["text/x-queue-log", "application/octet-stream"];
+pub(crate) const QUEUE_LOG_TYPES: &[&str] = &["text/x-queue-log", "application/octet-stream"];
 
 /// The wallboard needs its own script (`boot.js`, the wasm-bindgen glue), its wasm
 /// (`'wasm-unsafe-eval'` lets `WebAssembly.instantiate` compile it; no JavaScript `eval`),
 /// its stylesheet, and fetches and the live socket to its own server (`'self'` covers ws: and
 /// wss: of the same host). Everything else is refused, and no other site may frame it.
-pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; \
+pub(crate) const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; \
      script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
      font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'; object-src 'none'";
 
 /// Under TLS only: browsers remember to use HTTPS for a year (not for subdomains: the server
 /// may share its domain with other hosts).
-pub const HSTS_VALUE: &str = "max-age=31536000";
+pub(crate) const HSTS_VALUE: &str = "max-age=31536000";
 
 /// 415 unless the body's `Content-Type` (parameters such as `; charset=utf-8` allowed) is one
 /// of `accepted`; a request without one is refused too (a page can send a body with none).
-pub fn require_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), ApiError> {
+pub(crate) fn require_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), ApiError> {
     let given = headers.get(CONTENT_TYPE).map(|v| {
         let text = String::from_utf8_lossy(v.as_bytes()).into_owned();
         let essence = text
@@ -77,7 +77,7 @@ pub fn require_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<()
 /// port against the `Host` it was sent to): a browser sends `Origin` on every cross-site POST
 /// and websocket, and only a page of another site would. Clients that send none (scripts,
 /// switches, the simulator) are not browsers and pass.
-pub fn require_own_origin(headers: &HeaderMap, https: bool) -> Result<(), ApiError> {
+pub(crate) fn require_own_origin(headers: &HeaderMap, https: bool) -> Result<(), ApiError> {
     let Some(origin) = headers.get(ORIGIN) else {
         return Ok(());
     };
@@ -127,7 +127,7 @@ fn is_own_origin(origin: &str, host: &str, https: bool) -> bool {
 
 /// The security headers on every response of `router` (API replies, errors, 404s, the
 /// wallboard's files); HSTS only when `https`.
-pub fn with_security_headers(router: Router, https: bool) -> Router {
+pub(crate) fn with_security_headers(router: Router, https: bool) -> Router {
     let header = |name, value: &'static str| {
         SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
     };

@@ -11,12 +11,12 @@ use axum::response::{Html, IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use crate::app::AppState;
+use super::state::AppState;
 
 /// Serves a file of the bundle, or the "not built" page. Open to anyone: the sign-in page must
 /// load, and the bundle holds no data (that comes from the API and the live socket).
-pub async fn wallboard(State(state): State<AppState>, request: Request) -> Response {
-    let dir = &state.settings.assets;
+pub(crate) async fn wallboard(State(state): State<AppState>, request: Request) -> Response {
+    let dir = &state.settings().assets;
     if !dir.join("index.html").is_file() {
         let status = match request.uri().path() {
             "/" | "/index.html" => StatusCode::OK,
@@ -34,7 +34,7 @@ pub async fn wallboard(State(state): State<AppState>, request: Request) -> Respo
     }
 }
 
-/// Plain HTML: the Content-Security-Policy (`crate::edge`) allows no inline style or script.
+/// Plain HTML: the Content-Security-Policy (`super::edge`) allows no inline style or script.
 fn not_built(dir: &std::path::Path) -> Html<String> {
     let shown = escape(&display_path(dir));
     let page = format!(

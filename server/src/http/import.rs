@@ -19,18 +19,18 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use floorwatch_core::Event;
 use floorwatch_core::queue_log::QueueLogReader;
 use floorwatch_core::wire::IngestLineError;
 use serde::{Deserialize, Serialize};
 
-use crate::api::ApiError;
-use crate::app::AppState;
-use crate::edge;
-use crate::identity::Identity;
+use super::edge;
+use super::error::{ApiError, ApiQuery};
+use super::identity::Identity;
+use super::state::AppState;
 use crate::telemetry::EventOutcome;
 
 /// At most this many refused lines are listed; `rejected` counts them all.
@@ -38,35 +38,35 @@ const MAX_ERRORS: usize = 1_000;
 
 /// The answer to an import.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ImportReply {
-    pub lines: u64,
-    pub events: u64,
-    pub accepted: u64,
-    pub duplicate: u64,
-    pub rejected: u64,
+pub(crate) struct ImportReply {
+    pub(crate) lines: u64,
+    pub(crate) events: u64,
+    pub(crate) accepted: u64,
+    pub(crate) duplicate: u64,
+    pub(crate) rejected: u64,
     /// Inclusive ranges of lines that counted (or read fine with nothing to count).
-    pub accepted_lines: Vec<[u64; 2]>,
+    pub(crate) accepted_lines: Vec<[u64; 2]>,
     /// Inclusive ranges of lines whose events had all been recorded before.
-    pub duplicate_lines: Vec<[u64; 2]>,
-    pub errors: Vec<IngestLineError>,
+    pub(crate) duplicate_lines: Vec<[u64; 2]>,
+    pub(crate) errors: Vec<IngestLineError>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ImportParams {
+pub(crate) struct ImportParams {
     source: Option<String>,
 }
 
 /// `POST /api/v1/import/queue-log`: with `Content-Type: text/x-queue-log` (or
 /// `application/octet-stream`), never `text/plain`, which another site's page could send
-/// ([`crate::edge`]).
-pub async fn queue_log(
+/// ([`super::edge`]).
+pub(crate) async fn queue_log(
     State(state): State<AppState>,
     identity: Identity,
     headers: HeaderMap,
-    Query(params): Query<ImportParams>,
+    ApiQuery(params): ApiQuery<ImportParams>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReply>, ApiError> {
-    edge::require_own_origin(&headers, state.settings.tls.is_some())?;
+    edge::require_own_origin(&headers, state.settings().tls.is_some())?;
     edge::require_content_type(&headers, edge::QUEUE_LOG_TYPES)?;
     identity.require_ingest()?;
     let body = body.map_err(ApiError::from_body_rejection)?;
@@ -86,12 +86,12 @@ pub async fn queue_log(
     };
     let read = read_lines(&source, &body);
     state
-        .telemetry
+        .telemetry()
         .count_events(&source, EventOutcome::Rejected, read.rejected);
 
     // One batch per line, all queued at once: the recorder writes them under one sync (group
     // commit) and answers each, which says line by line what was new.
-    let recorder = state.recorder.clone();
+    let recorder = state.recorder().clone();
     let answers = futures_util::future::join_all(read.batches.into_iter().map(|(line, events)| {
         let recorder = recorder.clone();
         async move { (line, recorder.record(events).await) }

@@ -10,38 +10,37 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use floorwatch_core::Scope;
 use serde::{Deserialize, Serialize};
 
-use super::CallView;
-use crate::api::ApiError;
-use crate::app::AppState;
-use crate::audit::api::record_or_refuse;
-use crate::audit::{Action, AuditTrail, Entry};
+use super::error::ApiError;
+use super::error::{ApiJson, ApiQuery, JsonShape};
+use super::identity::Identity;
+use super::state::AppState;
+use crate::audit::{self, Action, AuditTrail, Entry};
+use crate::calls::CallView;
 use crate::floor::{self, Floor};
-use crate::identity::Identity;
 use crate::permission::{Grants, Permission};
 
 /// The stated reason of an unmask, in characters after trimming blanks: enough to say why,
 /// short enough to read in the audit trail.
-pub const REASON_CHARS: std::ops::RangeInclusive<usize> = 5..=500;
+pub(crate) const REASON_CHARS: std::ops::RangeInclusive<usize> = 5..=500;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CallsQuery {
+pub(crate) struct CallsQuery {
     queue: Option<String>,
 }
 
 /// `GET /api/v1/calls?queue=ID`.
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     identity: Identity,
-    query: Result<Query<CallsQuery>, QueryRejection>,
+    query: Result<ApiQuery<CallsQuery>, ApiError>,
 ) -> Result<Json<Vec<CallView>>, ApiError> {
-    let Query(query) = query.map_err(|r| ApiError::BadRequest(r.body_text()))?;
-    let floor = floor::lock(&state.floor);
+    let ApiQuery(query) = query?;
+    let floor = floor::lock(state.floor());
     let now = floor.now();
     match query.queue {
         Some(queue) if queue.trim().is_empty() => {
@@ -104,27 +103,31 @@ fn require_somewhere(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UnmaskRequest {
+pub(crate) struct UnmaskRequest {
     #[serde(default)]
     reason: String,
 }
 
+impl JsonShape for UnmaskRequest {
+    const EXPECTED: &'static str = r#"{"reason": "why you need the number"}"#;
+}
+
 /// What an unmask answers.
 #[derive(Debug, Serialize)]
-pub struct Unmasked {
-    pub call: String,
-    pub caller: String,
+pub(crate) struct Unmasked {
+    pub(crate) call: String,
+    pub(crate) caller: String,
 }
 
 /// `POST /api/v1/calls/{id}/unmask`.
-pub async fn unmask(
+pub(crate) async fn unmask(
     State(state): State<AppState>,
     identity: Identity,
     Path(call): Path<String>,
-    body: Result<Json<UnmaskRequest>, JsonRejection>,
+    body: Result<ApiJson<UnmaskRequest>, ApiError>,
 ) -> Result<Json<Unmasked>, ApiError> {
     let (queue, number) = {
-        let floor = floor::lock(&state.floor);
+        let floor = floor::lock(state.floor());
         require_somewhere(&identity, Permission::Unmask, &floor)?;
         let Some(entry) = floor.calls().call(&call, floor.now()) else {
             return Err(ApiError::NotFound(format!(
@@ -144,12 +147,7 @@ pub async fn unmask(
         }
         (entry.queue.clone(), entry.full_caller().map(str::to_string))
     };
-    let Json(request) = body.map_err(|r| {
-        ApiError::BadRequest(format!(
-            "{}; expected {{\"reason\": \"why you need the number\"}}",
-            r.body_text()
-        ))
-    })?;
+    let ApiJson(request) = body?;
     let reason = check_reason(&request.reason)?;
     let Some(number) = number else {
         return Err(ApiError::NotFound(format!(
@@ -163,7 +161,7 @@ pub async fn unmask(
         format!("call:{call}"),
         format!("queue={queue} reason={reason}"),
     );
-    record_or_refuse(AuditTrail::open(state.settings.data_dir.path()), entry).await?;
+    audit::record(&AuditTrail::open(state.settings().data_dir.path()), entry).await?;
     tracing::info!(%actor, %call, %queue, "caller number unmasked");
     Ok(Json(Unmasked {
         call,

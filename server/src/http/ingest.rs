@@ -20,42 +20,42 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::api::ApiError;
-use crate::app::AppState;
-use crate::edge;
-use crate::identity::Identity;
+use super::edge;
+use super::error::ApiError;
+use super::identity::Identity;
+use super::state::AppState;
 use crate::recorder::RecordError;
 use crate::telemetry::EventOutcome;
 
 /// Line errors listed in one reply; `rejected` counts them all. A body of garbage costs its
 /// sender a reply of some tens of kilobytes, never a multiple of the body.
-pub const MAX_LISTED_ERRORS: usize = 100;
+pub(crate) const MAX_LISTED_ERRORS: usize = 100;
 /// Longest reason listed for one line, bytes (a reason may quote the line's own text).
 const MAX_REASON_BYTES: usize = 300;
 
 /// The valid events of a request, and why the others were refused.
 #[derive(Debug, Default)]
-pub struct Parsed {
-    pub events: Vec<Event>,
+pub(crate) struct Parsed {
+    pub(crate) events: Vec<Event>,
     /// The line (or array position) of each event, for the errors the recorder adds.
     lines: Vec<u64>,
     /// The first [`MAX_LISTED_ERRORS`] refused lines, in line order.
-    pub errors: Vec<IngestLineError>,
+    pub(crate) errors: Vec<IngestLineError>,
     /// Every refused line, listed or not.
-    pub rejected: u64,
+    pub(crate) rejected: u64,
     /// Refused lines by `source`, where it could be read ("unknown" otherwise), for the
     /// per-source counts.
-    pub refused_sources: BTreeMap<String, u64>,
+    pub(crate) refused_sources: BTreeMap<String, u64>,
 }
 
 /// Why a whole body was refused (a JSON array that does not parse as one).
 #[derive(Debug, thiserror::Error)]
 #[error("the body starts with `[` but is not a JSON array of events: {0}")]
-pub struct BodyError(String);
+pub(crate) struct BodyError(String);
 
 /// Parses a body: a JSON array if its first non-blank byte is `[`, NDJSON otherwise (which
 /// includes a single event object).
-pub fn parse_body(body: &[u8]) -> Result<Parsed, BodyError> {
+pub(crate) fn parse_body(body: &[u8]) -> Result<Parsed, BodyError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'[') {
         parse_array(body)
@@ -147,10 +147,10 @@ fn source_of(text: &str) -> Option<String> {
 async fn ingest(state: &AppState, parsed: Parsed) -> Result<IngestReply, RecordError> {
     for (source, n) in &parsed.refused_sources {
         state
-            .telemetry
+            .telemetry()
             .count_events(source, EventOutcome::Rejected, *n);
     }
-    let recorded = state.recorder.record(parsed.events).await?;
+    let recorded = state.recorder().record(parsed.events).await?;
     let mut errors = parsed.errors;
     let refused = recorded.refused.len() as u64;
     errors.extend(recorded.refused.into_iter().filter_map(|(i, why)| {
@@ -170,14 +170,14 @@ async fn ingest(state: &AppState, parsed: Parsed) -> Result<IngestReply, RecordE
 }
 
 /// `POST /api/v1/events`: only from a client that is not another site's page
-/// ([`crate::edge`]), with an NDJSON or JSON body.
-pub async fn post_events(
+/// ([`super::edge`]), with an NDJSON or JSON body.
+pub(crate) async fn post_events(
     State(state): State<AppState>,
     identity: Identity,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReply>, ApiError> {
-    edge::require_own_origin(&headers, state.settings.tls.is_some())?;
+    edge::require_own_origin(&headers, state.settings().tls.is_some())?;
     edge::require_content_type(&headers, edge::EVENT_TYPES)?;
     identity.require_ingest()?;
     let body = body.map_err(ApiError::from_body_rejection)?;
@@ -189,15 +189,15 @@ pub async fn post_events(
 /// `GET /api/v1/ingest` (websocket): each text or binary message is a body as for
 /// `POST /api/v1/events`; each gets an [`IngestReply`] (or `{"error": ...}`) back, in order.
 /// A websocket is not subject to CORS at all: a foreign `Origin` is refused here too.
-pub async fn ingest_socket(
+pub(crate) async fn ingest_socket(
     State(state): State<AppState>,
     identity: Identity,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    edge::require_own_origin(&headers, state.settings.tls.is_some())?;
+    edge::require_own_origin(&headers, state.settings().tls.is_some())?;
     identity.require_ingest()?;
-    let max = state.settings.max_frame_bytes;
+    let max = state.settings().max_frame_bytes;
     Ok(upgrade
         .max_message_size(max)
         .max_frame_size(max)
@@ -205,11 +205,11 @@ pub async fn ingest_socket(
 }
 
 async fn ingest_connection(state: AppState, mut socket: WebSocket) {
-    let mut shutdown = state.shutdown.clone();
+    let mut shutdown = state.shutdown();
     loop {
         let message = tokio::select! {
             message = socket.next() => message,
-            _ = shutdown.changed() => {
+            () = shutdown.recv() => {
                 let _ = socket.send(Message::Close(Some(CloseFrame {
                     code: close_code::AWAY,
                     reason: "server shutting down".into(),

@@ -1,79 +1,74 @@
 //! Signing in and out: `POST /api/v1/session` (a name and password for a session cookie),
-//! `GET /api/v1/session` (who am I; counts as activity), `DELETE /api/v1/session` (sign out),
-//! and the sweep that ends idle and expired sessions (docs/SECURITY.md, "Logins and
-//! sessions").
+//! `GET /api/v1/session` (who am I; counts as activity), `DELETE /api/v1/session` (sign out)
+//! (docs/SECURITY.md, "Logins and sessions").
 //!
-//! A login goes through the [`LoginGuard`] first (account lock-out, per-address rate limit:
+//! A login goes through the [`crate::accounts::LoginGuard`] first (account lock-out, per-address rate limit:
 //! 429 with `Retry-After`, nothing verified), then the Argon2 verification off the async
 //! threads. Every answer to a refused password is the same 401 text, whether the name exists,
 //! the password was wrong, the account is disabled or signs in with tokens only; the reason
 //! goes to the audit trail (`login_failed`). Every session that ends, for whatever reason, is
 //! audited once as `logout` ([`session_ended`]) and live sockets signed in with it are told to
-//! close ([`crate::app::Shared::sign_outs`]).
-//!
-//! Open sessions are kept in `sessions.json` ([`crate::accounts::session::SessionFile`]) so
-//! that a restart signs nobody out: a new session is written before its cookie is handed out,
-//! an ended one is removed before the answer that ended it (or right after the sweep found it).
+//! close. A sign-in is done only once its `login` record is written (no record, no session:
+//! 503 otherwise, `crate::audit::writer`).
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::session::{Session, SessionEnded, SessionKind};
+use super::cookies::{self, DEVICE_COOKIE, device_cookie, session_set_cookie};
+use super::error::{ApiError, ApiJson, JsonShape};
+use super::identity::{Identity, Proof};
+use super::session::{revoke_device, save_sessions, session_ended};
+use super::state::AppState;
+use crate::accounts::session::{SessionEnded, SessionKind};
 use crate::accounts::{LoginError, LoginRefusal, Password, Refusal, Role};
-use crate::api::ApiError;
-use crate::app::AppState;
-use crate::audit::{Action, Entry};
-use crate::identity::{self, Identity, Proof};
+use crate::audit::{self, Action, Entry};
 
-/// The path of the session endpoints.
-pub const SESSION_PATH: &str = "/api/v1/session";
-/// The session cookie.
-pub const COOKIE_NAME: &str = "fw_session";
 /// The one answer to any refused password.
-pub const WRONG: &str = "wrong user name or password";
+pub(crate) const WRONG: &str = "wrong user name or password";
 /// Longest user name or password looked at; longer ones are refused like a wrong password
 /// (bounds the work one attempt can cause).
 const MAX_FIELD_CHARS: usize = 256;
-/// The sweep runs at most this far apart.
-const LONGEST_SWEEP: Duration = Duration::from_secs(30);
 
 /// Who is signed in, and until when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SessionInfo {
-    pub user: String,
-    pub role: Role,
-    pub scope: String,
+pub(crate) struct SessionInfo {
+    pub(crate) user: String,
+    pub(crate) role: Role,
+    pub(crate) scope: String,
     /// RFC 3339, the session's absolute end (shift end or the longest session); `null` for an
     /// API token, which has none.
-    pub expires: Option<String>,
+    pub(crate) expires: Option<String>,
     /// Seconds without activity that end the session; `null` when it never idles out (a wall
     /// display, an API token, a paired screen).
-    pub idle_timeout_s: Option<u64>,
+    pub(crate) idle_timeout_s: Option<u64>,
     /// `true` for a paired screen (device credential), which never signs out by itself; absent
     /// otherwise.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub device: bool,
+    pub(crate) device: bool,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct SignIn {
+pub(crate) struct SignIn {
     user: String,
     password: String,
 }
 
+impl JsonShape for SignIn {
+    const EXPECTED: &'static str = r#"{"user": "NAME", "password": "PASSWORD"}"#;
+}
+
 /// `POST /api/v1/session` with `{"user": "...", "password": "..."}`.
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: Result<Json<SignIn>, JsonRejection>,
+    body: Result<ApiJson<SignIn>, ApiError>,
 ) -> Response {
     match sign_in_checked(&state, peer, body).await {
         Ok(response) => response,
@@ -103,14 +98,9 @@ impl From<ApiError> for Refused {
 async fn sign_in_checked(
     state: &AppState,
     peer: SocketAddr,
-    body: Result<Json<SignIn>, JsonRejection>,
+    body: Result<ApiJson<SignIn>, ApiError>,
 ) -> Result<Response, Refused> {
-    let Json(request) = body.map_err(|r| {
-        ApiError::BadRequest(format!(
-            "{}; expected {{\"user\": \"NAME\", \"password\": \"PASSWORD\"}}",
-            r.body_text()
-        ))
-    })?;
+    let ApiJson(request) = body?;
     let name: String = request
         .user
         .trim()
@@ -136,7 +126,12 @@ async fn sign_in_checked(
             Refusal::AddressThrottled { .. } => "rate limited",
         };
         tracing::info!(user = %name, peer = %address, reason, "login refused before checking");
-        audit(state, login_failed(&name, address, reason)).await;
+        // A refusal stands whether or not its record could be written (logged if not).
+        let _ = audit::record(
+            state.accounts().audit(),
+            login_failed(&name, address, reason),
+        )
+        .await;
         return Err(Refused::Throttled(refusal));
     }
 
@@ -145,7 +140,7 @@ async fn sign_in_checked(
     {
         Err(LoginError::Refused(LoginRefusal::UnknownUser))
     } else {
-        let accounts = state.accounts.clone();
+        let accounts = state.accounts().clone();
         let password = Password::given(request.password);
         let user = name.clone();
         tokio::task::spawn_blocking(move || accounts.authenticate_password(&user, &password))
@@ -167,7 +162,12 @@ async fn sign_in_checked(
             } else {
                 tracing::info!(user = %name, peer = %address, reason, "login failed");
             }
-            audit(state, login_failed(&name, address, reason)).await;
+            // A refusal stands whether or not its record could be written (logged if not).
+            let _ = audit::record(
+                state.accounts().audit(),
+                login_failed(&name, address, reason),
+            )
+            .await;
             return Err(ApiError::Unauthorized(WRONG.into()).into());
         }
         Err(LoginError::Accounts(e)) => return Err(ApiError::Internal(e.to_string()).into()),
@@ -178,12 +178,12 @@ async fn sign_in_checked(
     let now = jiff::Timestamp::now();
     // Sessions end at the user's shift end (docs/SECURITY.md), in the centre's time zone.
     let calendar = state
-        .settings
+        .settings()
         .organisation
         .calendar()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let shift_end = state
-        .accounts
+        .accounts()
         .shift_end_after(&principal.user, now, calendar.time_zone())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let created = state
@@ -192,8 +192,8 @@ async fn sign_in_checked(
     let (id, session) = created.map_err(|e| ApiError::Forbidden(e.to_string()))?;
     // No record, no session: a sign-in the security officer cannot see does not happen
     // (docs/SECURITY.md, "The audit trail").
-    let recorded = crate::audit::api::record_or_refuse(
-        state.accounts.audit().clone(),
+    let recorded = audit::record(
+        state.accounts().audit(),
         Entry::new(
             principal.user.clone(),
             Action::Login,
@@ -206,7 +206,7 @@ async fn sign_in_checked(
         state
             .sessions()
             .end(id.expose(), SessionEnded::SignedOut, jiff::Timestamp::now());
-        return Err(refused.into());
+        return Err(ApiError::from(refused).into());
     }
     // On disk before the cookie is handed out: a restart right after still knows it.
     save_sessions(state).await;
@@ -219,22 +219,10 @@ async fn sign_in_checked(
         idle_timeout_s: state.sessions().idle_timeout(kind).map(|d| d.as_secs()),
         device: false,
     };
-    let cookie = set_cookie(Some(id.expose()), state.settings.tls.is_some());
+    let cookie = session_set_cookie(Some(id.expose()), state.settings().tls.is_some());
     let cookie = HeaderValue::from_str(&cookie)
         .map_err(|_| ApiError::Internal("the session cookie is not a header value".into()))?;
     Ok(([(SET_COOKIE, cookie)], Json(info)).into_response())
-}
-
-/// The `Set-Cookie` value: the session id (`None`: clear it). Only ever sent to this server's
-/// own pages (`SameSite=Strict`), never readable by scripts (`HttpOnly`), and under TLS never
-/// sent over plain HTTP (`Secure`). No `Max-Age`: the browser forgets it when it closes, the
-/// server ends it by time.
-fn set_cookie(id: Option<&str>, tls: bool) -> String {
-    let secure = if tls { "; Secure" } else { "" };
-    match id {
-        Some(id) => format!("{COOKIE_NAME}={id}; Path=/; HttpOnly; SameSite=Strict{secure}"),
-        None => format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
-    }
 }
 
 /// Wall displays are devices nobody touches: their sessions never idle out.
@@ -257,7 +245,7 @@ fn login_failed(name: &str, address: std::net::IpAddr, reason: &str) -> Entry {
 /// `GET /api/v1/session`: who is signed in (session cookie, API token or a paired screen's
 /// device cookie). With a session cookie it is activity: the idle time-out starts again. A
 /// paired screen gets its device cookie again, so the browser's 400-day limit starts over.
-pub async fn whoami(
+pub(crate) async fn whoami(
     State(state): State<AppState>,
     identity: Identity,
 ) -> Result<Response, ApiError> {
@@ -285,10 +273,7 @@ pub async fn whoami(
             credential,
             cookie: true,
         } => {
-            let cookie = crate::devices::device_cookie(
-                Some(credential.expose()),
-                state.settings.tls.is_some(),
-            );
+            let cookie = device_cookie(Some(credential.expose()), state.settings().tls.is_some());
             HeaderValue::from_str(&cookie).ok()
         }
         _ => None,
@@ -302,11 +287,11 @@ pub async fn whoami(
 /// `DELETE /api/v1/session`: signs out (if the cookie names a session) and clears the cookie.
 /// Without a session, a paired screen's device cookie is revoked and cleared: signing out at
 /// the screen unpairs it (audited `device_revoke` in the screen's name).
-pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let tls = state.settings.tls.is_some();
-    let mut cleared = vec![set_cookie(None, tls)];
+pub(crate) async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let tls = state.settings().tls.is_some();
+    let mut cleared = vec![session_set_cookie(None, tls)];
     let mut signed_out = false;
-    if let Some(id) = identity::session_cookie(&headers) {
+    if let Some(id) = cookies::session_cookie(&headers) {
         let why = SessionEnded::SignedOut;
         let ended = state.sessions().end(id, why, jiff::Timestamp::now());
         if let Some(session) = ended {
@@ -314,11 +299,11 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resp
             session_ended(&state, &session, why).await;
         }
     }
-    if let Some(credential) = identity::cookie(&headers, crate::devices::DEVICE_COOKIE)
+    if let Some(credential) = cookies::cookie(&headers, DEVICE_COOKIE)
         && !signed_out
     {
-        if let Ok(Some(device)) = state.accounts.authenticate_device(credential) {
-            let revoked = crate::devices::revoke_as(
+        if let Ok(Some(device)) = state.accounts().authenticate_device(credential) {
+            let revoked = revoke_device(
                 &state,
                 device.actor(),
                 device.user.clone(),
@@ -330,7 +315,7 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resp
                 return e.into_response();
             }
         }
-        cleared.push(crate::devices::device_cookie(None, tls));
+        cleared.push(device_cookie(None, tls));
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     for value in cleared {
@@ -341,134 +326,9 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resp
     response
 }
 
-/// A session ended (signed out, idle, shift end, user disabled): logged, audited as `logout`
-/// with the reason, and live sockets are told to check their sessions. Called once per
-/// session: [`crate::accounts::Sessions`] hands each ending out once.
-pub async fn session_ended(state: &AppState, session: &Session, why: SessionEnded) {
-    tracing::info!(user = %session.user, reason = why.audit_detail(), "session ended");
-    audit(
-        state,
-        Entry::new(
-            session.user.clone(),
-            Action::Logout,
-            format!("user:{}", session.user),
-            why.audit_detail(),
-        ),
-    )
-    .await;
-    save_sessions(state).await;
-    state.sign_outs.send_modify(|n| *n = n.wrapping_add(1));
-}
-
-/// Writes `sessions.json` if the sessions changed since it was last written, off the async
-/// threads. A failure is logged: the sessions still work until the next restart.
-pub(crate) async fn save_sessions(state: &AppState) {
-    let generation = state.sessions().generation();
-    if state.session_file.is_current(generation) {
-        return;
-    }
-    let shared = state.clone();
-    let saved =
-        tokio::task::spawn_blocking(move || shared.session_file.save(&shared.sessions)).await;
-    match saved {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "sessions not written; a restart would sign them out")
-        }
-        Err(e) => tracing::error!(error = %e, "the sessions writer stopped"),
-    }
-}
-
-/// Appends an audit record off the async threads. A record that cannot be written is logged
-/// as an error; the sign-in or sign-out it records stands (refusing a log-out would keep a
-/// session open that its user wanted closed).
-pub async fn audit(state: &AppState, entry: Entry) {
-    let accounts = state.accounts.clone();
-    let action = entry.action;
-    let written =
-        tokio::task::spawn_blocking(move || accounts.audit().append(entry, jiff::Timestamp::now()))
-            .await;
-    match written {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => {
-            tracing::error!(action = action.as_str(), error = %e, "audit record not written")
-        }
-        Err(e) => tracing::error!(action = action.as_str(), error = %e, "the audit writer stopped"),
-    }
-}
-
-/// How often the sweep runs: often enough that an idle session ends within a quarter of its
-/// time-out (at least every second, at most every 30 s).
-pub fn sweep_period(idle_timeout: Duration) -> Duration {
-    (idle_timeout / 4).clamp(Duration::from_secs(1), LONGEST_SWEEP)
-}
-
-/// Ends expired sessions and those of users who were disabled or removed, forgets old login
-/// failures, and wakes every live socket to check its credentials, until shutdown.
-pub async fn sweep(state: AppState) {
-    let mut shutdown = state.shutdown.clone();
-    let period = sweep_period(state.sessions().policy().idle_timeout);
-    let mut interval = tokio::time::interval(period);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = interval.tick() => {}
-            _ = shutdown.changed() => return,
-        }
-        let now = jiff::Timestamp::now();
-        let expired = state.sessions().expire(now);
-        for (session, why) in expired {
-            session_ended(&state, &session, why).await;
-        }
-        let users = state.sessions().users();
-        for user in users {
-            match state.accounts.principal(&user) {
-                Ok(Some(_)) => {}
-                Ok(None) => {
-                    let why = SessionEnded::UserDisabled;
-                    let ended = state.sessions().end_user(&user, why, now);
-                    for session in ended {
-                        session_ended(&state, &session, why).await;
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "sessions: the accounts could not be read"),
-            }
-        }
-        state.login_guard().prune(Instant::now());
-        // API tokens on live sockets are checked again on every sweep (revoked, disabled).
-        state.sign_outs.send_modify(|n| *n = n.wrapping_add(1));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_sweep_keeps_up_with_short_time_outs_without_spinning() {
-        assert_eq!(sweep_period(Duration::from_secs(2)), Duration::from_secs(1));
-        assert_eq!(
-            sweep_period(Duration::from_secs(60)),
-            Duration::from_secs(15)
-        );
-        assert_eq!(sweep_period(Duration::from_secs(1800)), LONGEST_SWEEP);
-    }
-
-    #[test]
-    fn the_cookie_is_strict_http_only_and_secure_under_tls() {
-        assert_eq!(
-            set_cookie(Some("fws_1"), false),
-            "fw_session=fws_1; Path=/; HttpOnly; SameSite=Strict"
-        );
-        assert_eq!(
-            set_cookie(Some("fws_1"), true),
-            "fw_session=fws_1; Path=/; HttpOnly; SameSite=Strict; Secure"
-        );
-        assert_eq!(
-            set_cookie(None, true),
-            "fw_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure"
-        );
-    }
 
     #[test]
     fn wall_displays_never_idle_out() {

@@ -7,13 +7,13 @@
 //!    account ([`crate::accounts::Accounts::authenticate_token`]) or a device credential
 //!    (`fwd_…`), else refused outright (401 "unknown bearer token"), so a misconfigured
 //!    sender finds out at once;
-//! 2. the session cookie `fw_session` ([`crate::signin`]): the session is looked up (reads
+//! 2. the session cookie `fw_session` ([`super::signin`]): the session is looked up (reads
 //!    the wallboard makes by itself are not activity; a sign-in check, `GET
 //!    /api/v1/session`, and anything that changes something are) and the user re-read from
 //!    the accounts on every request, so a disabled user or a changed role acts at once; an
 //!    ended session is refused with 401 saying why (unless the browser also holds a device
 //!    cookie: a paired screen on which someone signed in and out stays the screen);
-//! 3. the device cookie `fw_device` of a paired screen ([`crate::devices`]): looked up in
+//! 3. the device cookie `fw_device` of a paired screen ([`super::devices`]): looked up in
 //!    the accounts on every request like an API token, so a revoked screen stops at once; a
 //!    device only ever reads ([`Identity::require`]);
 //! 4. nothing: anonymous, which may read nothing; a server without an ingest token accepts
@@ -22,25 +22,25 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
 use floorwatch_core::Scope;
 
+use super::cookies::{DEVICE_COOKIE, cookie, session_cookie};
+use super::error::ApiError;
+use super::session::{self, SESSION_PATH, device_signed_in};
+use super::state::AppState;
 use crate::accounts;
 use crate::accounts::Role;
 use crate::accounts::session::{Closed, Session, SessionEnded};
-use crate::accounts::token::DEVICE_PREFIX;
-use crate::api::ApiError;
-use crate::app::AppState;
-use crate::config::Secret;
+use crate::accounts::token::{DEVICE_PREFIX, Secret};
 use crate::floor::Floor;
 use crate::permission::{self, Grants, Permission};
-use crate::signin;
 
 /// The principal behind a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
+pub(crate) enum Principal {
     /// No credentials: may read nothing, may not ingest.
     Anonymous,
     /// Presented the configured ingest token.
@@ -56,7 +56,7 @@ pub enum Principal {
 /// How the principal proved who they are: what a long-lived connection (the live socket)
 /// checks again while it lasts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Proof {
+pub(crate) enum Proof {
     None,
     IngestToken,
     /// The session cookie: the SHA-256 of its id (what [`accounts::Sessions`] is keyed by) and
@@ -76,16 +76,16 @@ pub enum Proof {
 }
 
 #[derive(Debug, Clone)]
-pub struct Identity {
-    pub principal: Principal,
-    pub peer: SocketAddr,
-    pub proof: Proof,
+pub(crate) struct Identity {
+    pub(crate) principal: Principal,
+    pub(crate) peer: SocketAddr,
+    pub(crate) proof: Proof,
 }
 
 impl Identity {
     /// Ingest needs the configured token, an ingest account's API token, or no token
     /// configured and a loopback peer.
-    pub fn require_ingest(&self) -> Result<(), ApiError> {
+    pub(crate) fn require_ingest(&self) -> Result<(), ApiError> {
         match &self.principal {
             Principal::IngestToken | Principal::LoopbackIngest => Ok(()),
             Principal::User(user) if user.role.grants(Permission::Ingest) => Ok(()),
@@ -108,7 +108,7 @@ impl Identity {
     }
 
     /// The signed-in user (session or API token), if any.
-    pub fn user(&self) -> Option<&accounts::Principal> {
+    pub(crate) fn user(&self) -> Option<&accounts::Principal> {
         match &self.principal {
             Principal::User(user) => Some(user),
             _ => None,
@@ -117,7 +117,7 @@ impl Identity {
 
     /// The signed-in user, or 401 (no credentials) / 403 (the ingest token) saying what to
     /// do: for endpoints open to any signed-in principal.
-    pub fn require_user(&self) -> Result<&accounts::Principal, ApiError> {
+    pub(crate) fn require_user(&self) -> Result<&accounts::Principal, ApiError> {
         match &self.principal {
             Principal::User(user) => Ok(user),
             Principal::IngestToken => Err(ApiError::Forbidden(INGEST_TOKEN_READS.into())),
@@ -129,13 +129,13 @@ impl Identity {
 
     /// The root of the subtree this identity reads: the user's, or the centre for anyone else
     /// (who is then refused by [`Identity::require`]).
-    pub fn home(&self) -> Scope {
+    pub(crate) fn home(&self) -> Scope {
         self.user().map_or(Scope::Centre, |u| u.subtree.root())
     }
 
     /// Who to name in an audit record: the user (`token:ID (user)` for an API token), else
     /// what the principal is and the peer address.
-    pub fn actor(&self) -> String {
+    pub(crate) fn actor(&self) -> String {
         match &self.principal {
             Principal::User(user) => user.actor(),
             Principal::IngestToken => "ingest-token".into(),
@@ -163,7 +163,7 @@ impl Identity {
     /// ([`permission::check`]): 401 without credentials, 403 with a message naming what was
     /// refused. A paired screen, whatever its role, only reads figures and agents: an
     /// unattended credential never acknowledges, unmasks, exports or reads calls or the audit.
-    pub fn require(
+    pub(crate) fn require(
         &self,
         permission: Permission,
         scope: &Scope,
@@ -200,7 +200,7 @@ impl Identity {
     }
 
     /// The permission reading `scope` takes: per-agent data for an agent, figures otherwise.
-    pub fn read_permission(scope: &Scope) -> Permission {
+    pub(crate) fn read_permission(scope: &Scope) -> Permission {
         match scope {
             Scope::Agent(_) => Permission::ReadAgents,
             _ => Permission::ReadFigures,
@@ -228,10 +228,10 @@ impl FromRequestParts<AppState> for Identity {
             }
             return identify_bearer(state, token, peer);
         }
-        let device = cookie(&parts.headers, crate::devices::DEVICE_COOKIE);
+        let device = cookie(&parts.headers, DEVICE_COOKIE);
         if let Some(id) = session_cookie(&parts.headers) {
             let activity = !matches!(parts.method, Method::GET | Method::HEAD)
-                || parts.uri.path() == signin::SESSION_PATH;
+                || parts.uri.path() == SESSION_PATH;
             match identify_session(state, id, activity, peer).await {
                 Err(_) if device.is_some() => {}
                 other => return other,
@@ -272,24 +272,6 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
         })
 }
 
-/// The value of the `fw_session` cookie, if sent (in any of the `Cookie` headers).
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    cookie(headers, signin::COOKIE_NAME)
-}
-
-/// The value of the cookie `wanted`, if sent (in any of the `Cookie` headers).
-pub(crate) fn cookie<'h>(headers: &'h HeaderMap, wanted: &str) -> Option<&'h str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == wanted)
-        .map(|(_, value)| value.trim())
-        .filter(|value| !value.is_empty())
-}
-
 /// A paired screen's device credential (cookie, or bearer for a kiosk set up with `floorwatch
 /// device add`).
 async fn identify_device(
@@ -298,9 +280,9 @@ async fn identify_device(
     cookie: bool,
     peer: SocketAddr,
 ) -> Result<Identity, ApiError> {
-    match state.accounts.authenticate_device(credential) {
+    match state.accounts().authenticate_device(credential) {
         Ok(Some(device)) => {
-            crate::devices::signed_in(state, &device.user, peer).await;
+            device_signed_in(state, &device.user, peer).await?;
             Ok(Identity {
                 principal: Principal::User(device),
                 peer,
@@ -330,7 +312,7 @@ fn identify_bearer(state: &AppState, token: &str, peer: SocketAddr) -> Result<Id
             proof: Proof::IngestToken,
         });
     }
-    match state.accounts.authenticate_token(token) {
+    match state.accounts().authenticate_token(token) {
         Ok(Some(user)) => Ok(Identity {
             principal: Principal::User(user),
             peer,
@@ -359,18 +341,18 @@ async fn identify_session(
     };
     if activity {
         // The last-seen time moves on disk at most once a minute (a no-op otherwise).
-        signin::save_sessions(state).await;
+        session::save_sessions(state).await;
     }
     let session = match looked_up {
         Ok(session) => session,
         Err(Closed { why, ended }) => {
             if let Some(session) = ended {
-                signin::session_ended(state, &session, why).await;
+                session::session_ended(state, &session, why).await;
             }
             return Err(signed_out(why));
         }
     };
-    match state.accounts.principal(&session.user) {
+    match state.accounts().principal(&session.user) {
         Ok(Some(user)) => Ok(Identity {
             principal: Principal::User(user),
             peer,
@@ -383,7 +365,7 @@ async fn identify_session(
             let why = SessionEnded::UserDisabled;
             let ended = state.sessions().end(id, why, now);
             if let Some(session) = ended {
-                signin::session_ended(state, &session, why).await;
+                session::session_ended(state, &session, why).await;
             }
             Err(signed_out(why))
         }
@@ -392,7 +374,7 @@ async fn identify_session(
 }
 
 /// The 401 for a session that no longer works, saying why.
-pub fn signed_out(why: SessionEnded) -> ApiError {
+pub(crate) fn signed_out(why: SessionEnded) -> ApiError {
     ApiError::Unauthorized(format!("{why}: sign in again (POST /api/v1/session)"))
 }
 
@@ -443,26 +425,6 @@ mod tests {
         };
         assert!(ingest.require_ingest().is_ok());
         assert!(matches!(ingest.require_user(), Err(ApiError::Forbidden(_))));
-    }
-
-    #[test]
-    fn the_session_cookie_is_found_among_others() {
-        let mut headers = HeaderMap::new();
-        headers.append(
-            COOKIE,
-            HeaderValue::from_static("theme=dark; fw_session=fws_abc"),
-        );
-        assert_eq!(session_cookie(&headers), Some("fws_abc"));
-        let mut headers = HeaderMap::new();
-        headers.append(COOKIE, HeaderValue::from_static("a=1"));
-        headers.append(COOKIE, HeaderValue::from_static("fw_session=fws_x ; b=2"));
-        assert_eq!(session_cookie(&headers), Some("fws_x"));
-        let mut headers = HeaderMap::new();
-        headers.append(
-            COOKIE,
-            HeaderValue::from_static("fw_session_old=1; fw_session="),
-        );
-        assert_eq!(session_cookie(&headers), None);
     }
 
     #[test]
