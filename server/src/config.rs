@@ -1,63 +1,101 @@
-//! The server's settings: command-line flags, an optional TOML file with keys of the same names,
-//! and the organisation tree (`[centre]`, `[[sites]]`, `[[queues]]`) from that file.
+//! The server's settings: one [`Layer`] of options, given as flags or as keys of the same names
+//! in an optional TOML file (which also holds the organisation tree, `[centre]`, `[[sites]]`,
+//! `[[queues]]`, and the `[alerts]` and `[[sources]]` tables), resolved into [`Settings`].
 //!
-//! Flags win over the file, the file wins over the defaults. Every mistake is reported with the
-//! key at fault, before anything is opened or bound.
+//! Flags win over the file, the file wins over the defaults. Each setting is declared once, in
+//! [`Layer`]: its flag and key, its doc (the `--help` text) and its default (`[default: ...]`,
+//! applied in [`Settings::from_layer`]). Every mistake is reported with the key at fault, before
+//! anything is opened or bound.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::ValueEnum;
 use floorwatch_core::org::{Centre, QueueConfig, Site};
 use floorwatch_core::{OrgError, Organisation};
 use serde::Deserialize;
 
 use crate::alerts::settings::{AlertSettings, AlertSettingsError};
+use crate::cli::Cli;
+use crate::journal::FsyncPolicy;
 use crate::secret::Secret;
 
-/// `floorwatch`: the live call-centre wallboard server.
-#[derive(Debug, Default, Parser)]
-#[command(
-    name = "floorwatch",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
-pub struct Cli {
-    /// Administration on the data dir (docs/SECURITY.md); without one, the server runs.
-    #[command(subcommand)]
-    pub(crate) command: Option<Command>,
-    /// TOML file with any of the keys below (same names as the flags) plus the organisation:
-    /// `[centre]`, `[[sites]]`, `[[queues]]`. Flags win over the file.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) config: Option<PathBuf>,
+/// How a setting given in a higher layer (the flags) covers the same one in a lower layer (the
+/// file).
+trait Layered {
+    fn over(self, under: Self) -> Self;
+}
+
+impl<T> Layered for Option<T> {
+    fn over(self, under: Self) -> Self {
+        self.or(under)
+    }
+}
+
+/// A switch is on if either layer turns it on.
+impl Layered for bool {
+    fn over(self, under: Self) -> Self {
+        self || under
+    }
+}
+
+/// Tables only the file has.
+impl<T> Layered for Vec<T> {
+    fn over(self, under: Self) -> Self {
+        if self.is_empty() { under } else { self }
+    }
+}
+
+/// Declares [`Layer`] and its [`Layer::over`] from one list of fields.
+macro_rules! layer {
+    ($(#[$struct_meta:meta])* struct $name:ident { $( $(#[$meta:meta])* $field:ident : $ty:ty, )* }) => {
+        $(#[$struct_meta])*
+        pub(crate) struct $name { $( $(#[$meta])* pub(crate) $field: $ty, )* }
+
+        impl $name {
+            /// These settings where given, `under`'s where not.
+            pub(crate) fn over(self, under: $name) -> $name {
+                $name { $( $field: Layered::over(self.$field, under.$field), )* }
+            }
+        }
+    };
+}
+
+layer! {
+    /// One layer of settings: the command line's flags or the config file's keys (the flags'
+    /// names in kebab-case). A setting left out is `None` (or empty) and falls through to the
+    /// layer below, then to its default.
+    #[derive(Debug, Default, clap::Args, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+    struct Layer {
     /// Address to serve HTTP and websockets on [default: 127.0.0.1:8080].
-    #[arg(long, value_name = "ADDR")]
-    pub(crate) listen: Option<SocketAddr>,
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
+    listen: Option<String>,
     /// Where the event journal lives [default: ./floorwatch-data; with --demo: a fresh
     /// temporary directory, removed at exit].
     #[arg(long, value_name = "DIR")]
-    pub(crate) data_dir: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
     /// The centre's IANA time zone, whose midnight (plus reset time) starts "today".
     #[arg(long, value_name = "ZONE")]
-    pub(crate) timezone: Option<String>,
+    timezone: Option<String>,
     /// Centre-wide service-level threshold T in seconds, for queues that set none.
     #[arg(long, value_name = "SECS")]
-    pub(crate) service_level_threshold: Option<u32>,
+    service_level_threshold: Option<u32>,
     /// Centre-wide short-abandon limit in seconds, for queues that set none.
     #[arg(long, value_name = "SECS")]
-    pub(crate) short_abandon: Option<u32>,
+    short_abandon: Option<u32>,
     /// Feed the server from the embedded simulator in real time (a live floor at once).
     #[arg(long)]
-    pub(crate) demo: bool,
+    #[serde(default)]
+    demo: bool,
     /// Seed of the --demo simulation [default: taken from the wall clock].
     #[arg(long, value_name = "N")]
-    pub(crate) demo_seed: Option<u64>,
+    demo_seed: Option<u64>,
     /// `wall`: time advances with the wall clock and with events; `events`: only event time
     /// advances it, so a replayed day shows as if live [default: wall].
     #[arg(long, value_enum)]
-    pub(crate) clock: Option<ClockMode>,
+    clock: Option<ClockMode>,
     /// Token ingest clients must send as `Authorization: Bearer TOKEN`. Without one, ingest is
     /// accepted from loopback clients only.
     #[arg(
@@ -66,191 +104,121 @@ pub struct Cli {
         value_name = "TOKEN",
         hide_env_values = true
     )]
-    pub(crate) ingest_token: Option<Secret>,
+    ingest_token: Option<Secret>,
     /// Events older than the floor's clock minus this many seconds are counted and reported as
     /// late (they are still applied) [default: 30].
     #[arg(long, value_name = "SECS")]
-    pub(crate) lateness: Option<u64>,
+    lateness: Option<u64>,
     /// With `--clock wall`: events more than this many seconds ahead of the wall clock are
     /// refused (a switch with a wrong clock, a typo in a replay) [default: 300].
     #[arg(long, value_name = "SECS")]
-    pub(crate) max_future: Option<u64>,
+    max_future: Option<u64>,
     /// With `--clock events`: events more than this many seconds ahead of the latest accepted
     /// event are refused, unless the journal is empty; raise it to replay a day long after the
     /// last one [default: 86400].
     #[arg(long, value_name = "SECS")]
-    pub(crate) max_jump: Option<u64>,
+    max_jump: Option<u64>,
     /// Live deltas are coalesced and sent at most this often [default: 250].
     #[arg(long, value_name = "MS")]
-    pub(crate) push_interval_ms: Option<u64>,
+    push_interval_ms: Option<u64>,
     /// A live client that got nothing for this long gets a heartbeat [default: 5000].
     #[arg(long, value_name = "MS")]
-    pub(crate) heartbeat_ms: Option<u64>,
+    heartbeat_ms: Option<u64>,
     /// When the journal is synced to disk: `batch` (before every acknowledgement) or `never`
     /// (left to the OS: survives a crash of the server, not of the machine) [default: batch].
     #[arg(long, value_enum)]
-    pub(crate) fsync: Option<FsyncPolicy>,
+    fsync: Option<FsyncPolicy>,
     /// Directory of the wallboard bundle served at `/` [default: target/dist].
     #[arg(long, env = "FLOORWATCH_ASSETS", value_name = "DIR")]
-    pub(crate) assets: Option<PathBuf>,
+    assets: Option<PathBuf>,
     /// Largest accepted `POST /api/v1/events` body, bytes [default: 16777216].
     #[arg(long, value_name = "BYTES")]
-    pub(crate) max_body_bytes: Option<usize>,
+    max_body_bytes: Option<usize>,
     /// Largest accepted websocket message, bytes [default: 4194304].
     #[arg(long, value_name = "BYTES")]
-    pub(crate) max_frame_bytes: Option<usize>,
+    max_frame_bytes: Option<usize>,
     /// Frames queued per live client before its stale deltas are dropped and it is resynced
     /// [default: 8].
     #[arg(long, value_name = "N")]
-    pub(crate) client_queue_frames: Option<usize>,
+    client_queue_frames: Option<usize>,
     /// A live client that cannot take a frame for this long is disconnected [default: 10000].
     #[arg(long, value_name = "MS")]
-    pub(crate) slow_client_timeout_ms: Option<u64>,
+    slow_client_timeout_ms: Option<u64>,
     /// A request head (its first byte to its blank line) must arrive within this long, or the
     /// connection is closed [default: 10000].
     #[arg(long, value_name = "MS")]
-    pub(crate) header_timeout_ms: Option<u64>,
+    header_timeout_ms: Option<u64>,
     /// A request body must arrive within this long after its head, or the request is
     /// answered 408 [default: 30000].
     #[arg(long, value_name = "MS")]
-    pub(crate) body_timeout_ms: Option<u64>,
+    body_timeout_ms: Option<u64>,
     /// A connection with no request in progress and nothing sent either way for this long is
     /// closed (a new connection too, until its first byte) [default: 60000].
     #[arg(long, value_name = "MS")]
-    pub(crate) idle_connection_timeout_ms: Option<u64>,
+    idle_connection_timeout_ms: Option<u64>,
     /// Most connections open at once from one client address (an IPv6 client counts as its
     /// /64); 0 for no cap, e.g. behind a reverse proxy [default: 64].
     #[arg(long, value_name = "N")]
-    pub(crate) max_connections_per_address: Option<usize>,
+    max_connections_per_address: Option<usize>,
     /// Log format on stderr [default: text].
     #[arg(long, value_enum)]
-    pub(crate) log_format: Option<LogFormat>,
+    log_format: Option<LogFormat>,
     /// PEM certificate chain: serve HTTPS and wss instead of HTTP and ws (with --tls-key).
     #[arg(long, value_name = "FILE")]
-    pub(crate) tls_cert: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
     /// PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE")]
-    pub(crate) tls_key: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     /// A signed-in session ends after this many seconds without user activity (wall displays
     /// never idle out) [default: 1800].
     #[arg(long, value_name = "SECS")]
-    pub(crate) session_idle_timeout: Option<u64>,
+    session_idle_timeout: Option<u64>,
     /// No session lasts longer than this many seconds, however busy [default: 43200].
     #[arg(long, value_name = "SECS")]
-    pub(crate) session_max: Option<u64>,
-}
-
-/// `floorwatch user|token|device|audit|journal ...`: accounts, API tokens and the audit trail of a data dir,
-/// with or without the server running (docs/SECURITY.md).
-#[derive(Debug, Subcommand)]
-pub(crate) enum Command {
-    /// Accounts: add, passwd, disable, list.
-    #[command(subcommand)]
-    User(crate::accounts::command::UserCommand),
-    /// API tokens for scripts: create, list, revoke.
-    #[command(subcommand)]
-    Token(crate::accounts::command::TokenCommand),
-    /// Paired screens (wall TVs): add, list, revoke.
-    #[command(subcommand)]
-    Device(crate::accounts::command::DeviceCommand),
-    /// The audit trail: verify its hash chain, list records.
-    #[command(subcommand)]
-    Audit(crate::audit::command::AuditCommand),
-    /// The event journal: check what a start would replay and set aside.
-    #[command(subcommand)]
-    Journal(crate::journal_command::JournalCommand),
-}
-
-impl Cli {
-    /// Runs the administration subcommand, if one was given (the server does not start then);
-    /// the exit code says whether it succeeded.
-    pub fn run_command(&mut self) -> Option<std::process::ExitCode> {
-        self.command.take().map(Command::run)
+    session_max: Option<u64>,
+        /// The centre (`[centre]`): file only.
+        #[arg(skip)]
+        centre: Option<Centre>,
+        /// The sites (`[[sites]]`): file only.
+        #[arg(skip)]
+        #[serde(default)]
+        sites: Vec<Site>,
+        /// The queues (`[[queues]]`): file only.
+        #[arg(skip)]
+        #[serde(default)]
+        queues: Vec<QueueConfig>,
+        /// Alert rules and webhooks (docs/ALERTS.md); read by `crate::alerts::settings`.
+        #[arg(skip)]
+        alerts: Option<toml::Table>,
+        /// CTI sources (docs/CTI.md, "Sources"); read by `crate::sources`.
+        #[arg(skip)]
+        #[serde(default)]
+        sources: Vec<toml::Table>,
     }
 }
 
-impl Command {
-    /// Runs the command to its end; the exit code says whether it succeeded.
-    pub(crate) fn run(self) -> std::process::ExitCode {
-        match self {
-            Command::User(command) => command.run(),
-            Command::Token(command) => command.run(),
-            Command::Device(command) => command.run(),
-            Command::Audit(command) => command.run(),
-            Command::Journal(command) => command.run(),
-        }
-    }
+/// `--listen`: checked as an address when parsed, kept as given (the file's key is checked
+/// with the other settings).
+fn parse_listen(text: &str) -> Result<String, std::net::AddrParseError> {
+    text.parse::<SocketAddr>().map(|_| text.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+/// What moves the floor's clock (`--clock`).
 pub(crate) enum ClockMode {
+    // The wall clock and events.
     Wall,
+    // Events only (a replay shows as if live).
     Events,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum FsyncPolicy {
-    Batch,
-    Never,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
-#[serde(rename_all = "lowercase")]
-/// How the server logs on stderr (`--log-format`); public because `main` sets up logging
-/// before anything else runs.
-pub enum LogFormat {
-    /// One human-readable line per event (colours on a terminal).
+/// How the server logs on stderr (`--log-format`).
+pub(crate) enum LogFormat {
     Text,
-    /// One JSON object per event, for a log collector.
     Json,
-}
-
-/// The `--config` file: the flags' names as keys, plus the organisation tables.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct FileConfig {
-    listen: Option<String>,
-    data_dir: Option<PathBuf>,
-    timezone: Option<String>,
-    service_level_threshold: Option<u32>,
-    short_abandon: Option<u32>,
-    #[serde(default)]
-    demo: bool,
-    demo_seed: Option<u64>,
-    clock: Option<ClockMode>,
-    ingest_token: Option<Secret>,
-    lateness: Option<u64>,
-    max_future: Option<u64>,
-    max_jump: Option<u64>,
-    push_interval_ms: Option<u64>,
-    heartbeat_ms: Option<u64>,
-    fsync: Option<FsyncPolicy>,
-    assets: Option<PathBuf>,
-    max_body_bytes: Option<usize>,
-    max_frame_bytes: Option<usize>,
-    client_queue_frames: Option<usize>,
-    slow_client_timeout_ms: Option<u64>,
-    header_timeout_ms: Option<u64>,
-    body_timeout_ms: Option<u64>,
-    idle_connection_timeout_ms: Option<u64>,
-    max_connections_per_address: Option<usize>,
-    log_format: Option<LogFormat>,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
-    session_idle_timeout: Option<u64>,
-    session_max: Option<u64>,
-    centre: Option<Centre>,
-    #[serde(default)]
-    sites: Vec<Site>,
-    #[serde(default)]
-    queues: Vec<QueueConfig>,
-    /// Alert rules and webhooks (docs/ALERTS.md); read by `crate::alerts::settings`.
-    alerts: Option<toml::Table>,
-    /// CTI sources (docs/CTI.md, "Sources"); read by `crate::sources`.
-    #[serde(default)]
-    sources: Vec<toml::Table>,
 }
 
 /// Where the data directory comes from; a temporary one is removed at exit.
@@ -296,8 +264,7 @@ pub struct Settings {
     pub(crate) slow_client_timeout: Duration,
     /// Connection time limits and the per-address cap (docs/SECURITY.md, "Connections").
     pub(crate) connections: crate::serve::Limits,
-    /// The log format, which `main` needs before the server starts.
-    pub log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
     /// `--tls-cert` and `--tls-key`: HTTPS and wss (docs/SECURITY.md).
     pub(crate) tls: Option<crate::tls::TlsFiles>,
     /// Sessions end after this long without user activity (docs/SECURITY.md).
@@ -360,44 +327,45 @@ pub(crate) enum ConfigError {
     Sources(#[from] crate::sources::SourceConfigError),
 }
 
-pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub(crate) const DEFAULT_DATA_DIR: &str = "floorwatch-data";
-pub(crate) const DEFAULT_ASSETS: &str = "target/dist";
+const DEFAULT_ASSETS: &str = "target/dist";
 /// Name prefix of the temporary data dirs of `--demo` runs.
 pub(crate) const DEMO_DIR_PREFIX: &str = "floorwatch-demo-";
 
 impl Settings {
-    /// Resolves flags, the `--config` file and the defaults into validated settings.
+    /// Resolves flags, the `--config` file and the defaults into validated settings. Public
+    /// because `main` calls it before logging and the async runtime start.
     pub fn load(cli: Cli) -> Result<Settings, SettingsError> {
-        Ok(Settings::layered(cli)?)
+        Ok(Settings::layered(cli.config, cli.flags)?)
     }
 
-    /// [`Settings::load`], with the crate's own error.
-    pub(crate) fn layered(cli: Cli) -> Result<Settings, ConfigError> {
-        let file = match &cli.config {
+    /// Whether logs are JSON lines (`--log-format json`) rather than text: `main` sets up
+    /// logging before the server starts.
+    pub fn json_logs(&self) -> bool {
+        self.log_format == LogFormat::Json
+    }
+
+    /// `flags` over the file `config` (if any) over the defaults.
+    pub(crate) fn layered(config: Option<PathBuf>, flags: Layer) -> Result<Settings, ConfigError> {
+        let file = match &config {
             Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+            None => Layer::default(),
         };
-        let config_file = cli.config.clone();
-        let mut settings = Settings::resolve(cli, file)?;
-        settings.config_file = config_file;
+        let mut settings = Settings::from_layer(flags.over(file))?;
+        settings.config_file = config;
         Ok(settings)
     }
 
-    fn resolve(cli: Cli, file: FileConfig) -> Result<Settings, ConfigError> {
-        let listen = match (cli.listen, &file.listen) {
-            (Some(addr), _) => addr,
-            (None, Some(text)) => text.parse().map_err(|e| ConfigError::Invalid {
-                key: "listen",
-                message: format!("`{text}` is not an address such as 127.0.0.1:8080 ({e})"),
-            })?,
-            (None, None) => DEFAULT_LISTEN.parse().map_err(|_| ConfigError::Invalid {
-                key: "listen",
-                message: "bad built-in default".into(),
-            })?,
-        };
-        let demo = cli.demo || file.demo;
-        let data_dir = match cli.data_dir.or(file.data_dir) {
+    /// The settings of `layer`, each default applied where it gives none.
+    fn from_layer(layer: Layer) -> Result<Settings, ConfigError> {
+        let text = layer.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+        let listen = text.parse().map_err(|e| ConfigError::Invalid {
+            key: "listen",
+            message: format!("`{text}` is not an address such as 127.0.0.1:8080 ({e})"),
+        })?;
+        let demo = layer.demo;
+        let data_dir = match layer.data_dir {
             Some(dir) => DataDir::Given(dir),
             None if demo => DataDir::Temporary(std::env::temp_dir().join(format!(
                 "{DEMO_DIR_PREFIX}{}-{}",
@@ -407,110 +375,58 @@ impl Settings {
             None => DataDir::Given(PathBuf::from(DEFAULT_DATA_DIR)),
         };
         let centre_overrides = CentreOverrides {
-            timezone: cli.timezone.or(file.timezone),
-            service_level_threshold: cli.service_level_threshold.or(file.service_level_threshold),
-            short_abandon: cli.short_abandon.or(file.short_abandon),
+            timezone: layer.timezone,
+            service_level_threshold: layer.service_level_threshold,
+            short_abandon: layer.short_abandon,
         };
         let mut organisation = Organisation {
-            centre: file.centre.unwrap_or_default(),
-            sites: file.sites,
-            queues: file.queues,
+            centre: layer.centre.unwrap_or_default(),
+            sites: layer.sites,
+            queues: layer.queues,
         };
         centre_overrides.apply(&mut organisation);
         organisation.validate()?;
-        let alerts = match file.alerts {
+        let alerts = match layer.alerts {
             Some(table) => AlertSettings::from_table(table, &organisation)?,
             None => AlertSettings::default(),
         };
-        let sources = crate::sources::from_tables(file.sources)?;
-
-        let token = cli
-            .ingest_token
-            .or(file.ingest_token)
-            .filter(|t| !t.expose().is_empty());
-        let push_interval_ms = cli
-            .push_interval_ms
-            .or(file.push_interval_ms)
-            .unwrap_or(250);
-        let heartbeat_ms = cli.heartbeat_ms.or(file.heartbeat_ms).unwrap_or(5_000);
-        let slow_ms = cli
-            .slow_client_timeout_ms
-            .or(file.slow_client_timeout_ms)
-            .unwrap_or(10_000);
-        let clock = cli.clock.or(file.clock).unwrap_or(ClockMode::Wall);
+        let sources = crate::sources::from_tables(layer.sources)?;
+        let clock = layer.clock.unwrap_or(ClockMode::Wall);
+        let ms = |value: Option<u64>, default: u64| Duration::from_millis(value.unwrap_or(default));
+        let secs = |value: Option<u64>, default: u64| Duration::from_secs(value.unwrap_or(default));
         let settings = Settings {
             config_file: None,
             listen,
             data_dir,
             organisation,
             demo,
-            demo_seed: cli.demo_seed.or(file.demo_seed),
+            demo_seed: layer.demo_seed,
             clock,
-            ingest_token: token,
-            lateness: Duration::from_secs(cli.lateness.or(file.lateness).unwrap_or(30)),
-            horizon: crate::horizon::Horizon::new(
-                clock,
-                cli.max_future.or(file.max_future),
-                cli.max_jump.or(file.max_jump),
-            )
-            .map_err(|(key, message)| ConfigError::Invalid { key, message })?,
-            push_interval: Duration::from_millis(push_interval_ms),
-            heartbeat: Duration::from_millis(heartbeat_ms),
-            fsync: cli.fsync.or(file.fsync).unwrap_or(FsyncPolicy::Batch),
-            assets: cli
+            ingest_token: layer.ingest_token.filter(|t| !t.expose().is_empty()),
+            lateness: secs(layer.lateness, 30),
+            horizon: crate::horizon::Horizon::new(clock, layer.max_future, layer.max_jump)
+                .map_err(|(key, message)| ConfigError::Invalid { key, message })?,
+            push_interval: ms(layer.push_interval_ms, 250),
+            heartbeat: ms(layer.heartbeat_ms, 5_000),
+            fsync: layer.fsync.unwrap_or(FsyncPolicy::Batch),
+            assets: layer
                 .assets
-                .or(file.assets)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_ASSETS)),
-            max_body_bytes: cli
-                .max_body_bytes
-                .or(file.max_body_bytes)
-                .unwrap_or(16 << 20),
-            max_frame_bytes: cli
-                .max_frame_bytes
-                .or(file.max_frame_bytes)
-                .unwrap_or(4 << 20),
-            client_queue_frames: cli
-                .client_queue_frames
-                .or(file.client_queue_frames)
-                .unwrap_or(8),
-            slow_client_timeout: Duration::from_millis(slow_ms),
+            max_body_bytes: layer.max_body_bytes.unwrap_or(16 << 20),
+            max_frame_bytes: layer.max_frame_bytes.unwrap_or(4 << 20),
+            client_queue_frames: layer.client_queue_frames.unwrap_or(8),
+            slow_client_timeout: ms(layer.slow_client_timeout_ms, 10_000),
             connections: crate::serve::Limits {
-                header: Duration::from_millis(
-                    cli.header_timeout_ms
-                        .or(file.header_timeout_ms)
-                        .unwrap_or(10_000),
-                ),
-                body: Duration::from_millis(
-                    cli.body_timeout_ms
-                        .or(file.body_timeout_ms)
-                        .unwrap_or(30_000),
-                ),
-                idle: Duration::from_millis(
-                    cli.idle_connection_timeout_ms
-                        .or(file.idle_connection_timeout_ms)
-                        .unwrap_or(60_000),
-                ),
-                per_address: cli
-                    .max_connections_per_address
-                    .or(file.max_connections_per_address)
-                    .unwrap_or(64),
+                header: ms(layer.header_timeout_ms, 10_000),
+                body: ms(layer.body_timeout_ms, 30_000),
+                idle: ms(layer.idle_connection_timeout_ms, 60_000),
+                per_address: layer.max_connections_per_address.unwrap_or(64),
             },
-            log_format: cli
-                .log_format
-                .or(file.log_format)
-                .unwrap_or(LogFormat::Text),
-            tls: crate::tls::TlsFiles::pair(
-                cli.tls_cert.or(file.tls_cert),
-                cli.tls_key.or(file.tls_key),
-            )?,
-            session_idle_timeout: Duration::from_secs(
-                cli.session_idle_timeout
-                    .or(file.session_idle_timeout)
-                    .unwrap_or(30 * 60),
-            ),
-            session_max: Duration::from_secs(
-                cli.session_max.or(file.session_max).unwrap_or(12 * 3600),
-            ),
+            log_format: layer.log_format.unwrap_or(LogFormat::Text),
+            tls: crate::tls::TlsFiles::pair(layer.tls_cert, layer.tls_key)
+                .map_err(|(key, message)| ConfigError::Invalid { key, message })?,
+            session_idle_timeout: secs(layer.session_idle_timeout, 30 * 60),
+            session_max: secs(layer.session_max, 12 * 3600),
             alerts,
             sources,
             centre_overrides,
@@ -594,7 +510,7 @@ fn range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), Config
     }
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+fn read_file(path: &Path) -> Result<Layer, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
@@ -602,7 +518,7 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     parse_file(path, &text)
 }
 
-fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
+fn parse_file(path: &Path, text: &str) -> Result<Layer, ConfigError> {
     toml::from_str(text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -613,8 +529,10 @@ fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
 mod tests {
     use super::*;
 
+    use clap::Parser;
+
     fn settings(cli: Cli, toml: &str) -> Result<Settings, ConfigError> {
-        Settings::resolve(cli, parse_file(Path::new("test.toml"), toml)?)
+        Settings::from_layer(cli.flags.over(parse_file(Path::new("test.toml"), toml)?))
     }
 
     #[test]
@@ -692,11 +610,14 @@ mod tests {
             id = "billing"
             threshold_s = 30
         "#;
-        let cli = Cli {
-            push_interval_ms: Some(500),
-            service_level_threshold: Some(15),
-            ..Cli::default()
-        };
+        let cli = Cli::try_parse_from([
+            "floorwatch",
+            "--push-interval-ms",
+            "500",
+            "--service-level-threshold",
+            "15",
+        ])
+        .unwrap();
         let s = settings(cli, toml).unwrap();
         assert_eq!(s.listen.port(), 9999);
         assert_eq!(s.push_interval, Duration::from_millis(500), "the flag wins");
@@ -728,10 +649,7 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("queues[1].id"), "{err}");
         let err = settings(
-            Cli {
-                timezone: Some("Mars/Olympus".into()),
-                ..Cli::default()
-            },
+            Cli::try_parse_from(["floorwatch", "--timezone", "Mars/Olympus"]).unwrap(),
             "",
         )
         .unwrap_err();
@@ -766,14 +684,7 @@ mod tests {
 
     #[test]
     fn demo_without_data_dir_uses_a_temporary_one() {
-        let s = settings(
-            Cli {
-                demo: true,
-                ..Cli::default()
-            },
-            "",
-        )
-        .unwrap();
+        let s = settings(Cli::try_parse_from(["floorwatch", "--demo"]).unwrap(), "").unwrap();
         assert!(matches!(s.data_dir, DataDir::Temporary(_)));
         assert!(s.data_dir.path().starts_with(std::env::temp_dir()));
     }

@@ -13,6 +13,7 @@ mod app;
 mod atomic_file;
 mod audit;
 mod calls;
+mod cli;
 mod config;
 mod demo;
 mod floor;
@@ -32,4 +33,5 @@ mod telemetry;
 mod tls;
 
 pub use app::run;
-pub use config::{Cli, LogFormat, Settings, SettingsError};
+pub use cli::Cli;
+pub use config::{Settings, SettingsError};

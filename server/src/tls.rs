@@ -20,8 +20,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
-use crate::config::ConfigError;
-
 /// A client that has not finished its TLS handshake by then is dropped.
 pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -35,22 +33,23 @@ pub(crate) struct TlsFiles {
 }
 
 impl TlsFiles {
-    /// Both files or neither: one without the other is a mistake, named by its key.
+    /// Both files or neither: one without the other is a mistake, named by its key (the key
+    /// at fault and why).
     pub(crate) fn pair(
         cert: Option<PathBuf>,
         key: Option<PathBuf>,
-    ) -> Result<Option<TlsFiles>, ConfigError> {
+    ) -> Result<Option<TlsFiles>, (&'static str, String)> {
         match (cert, key) {
             (None, None) => Ok(None),
             (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert, key })),
-            (Some(_), None) => Err(ConfigError::Invalid {
-                key: "tls-key",
-                message: "tls-cert is set: give the private key file too".into(),
-            }),
-            (None, Some(_)) => Err(ConfigError::Invalid {
-                key: "tls-cert",
-                message: "tls-key is set: give the certificate file too".into(),
-            }),
+            (Some(_), None) => Err((
+                "tls-key",
+                "tls-cert is set: give the private key file too".into(),
+            )),
+            (None, Some(_)) => Err((
+                "tls-cert",
+                "tls-key is set: give the certificate file too".into(),
+            )),
         }
     }
 }
@@ -186,10 +185,10 @@ mod tests {
         assert_eq!(TlsFiles::pair(None, None).unwrap(), None);
         let both = TlsFiles::pair(Some("c.pem".into()), Some("k.pem".into())).unwrap();
         assert_eq!(both.map(|f| f.key), Some(PathBuf::from("k.pem")));
-        let err = TlsFiles::pair(Some("c.pem".into()), None).unwrap_err();
-        assert!(err.to_string().contains("`tls-key`"), "{err}");
-        let err = TlsFiles::pair(None, Some("k.pem".into())).unwrap_err();
-        assert!(err.to_string().contains("`tls-cert`"), "{err}");
+        let (key, _) = TlsFiles::pair(Some("c.pem".into()), None).unwrap_err();
+        assert_eq!(key, "tls-key");
+        let (key, _) = TlsFiles::pair(None, Some("k.pem".into())).unwrap_err();
+        assert_eq!(key, "tls-cert");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::{
     UserSummary, check_new_user,
 };
 use crate::audit::cli_actor;
-use crate::config::{Cli, DEFAULT_DATA_DIR, DataDir, Settings};
+use crate::config::{DEFAULT_DATA_DIR, DataDir, Layer, Settings};
 
 /// Where the data dir is, for every administration command.
 #[derive(Debug, Clone, Default, Args)]
@@ -43,11 +43,11 @@ impl DataDirArgs {
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
             return Ok((dir, None));
         };
-        let settings = Settings::load(Cli {
-            config: Some(config.clone()),
+        let flags = Layer {
             data_dir: self.data_dir.clone(),
-            ..Cli::default()
-        })?;
+            ..Layer::default()
+        };
+        let settings = Settings::layered(Some(config.clone()), flags)?;
         match settings.data_dir {
             DataDir::Given(dir) => Ok((dir, Some(settings.organisation))),
             DataDir::Temporary(_) => bail!(

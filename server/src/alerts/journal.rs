@@ -11,7 +11,7 @@ use std::path::Path;
 use floorwatch_core::alerts::AlertChange;
 
 use super::journal_file::{JournalFile, JournalFileError};
-use crate::config::FsyncPolicy;
+use crate::journal::FsyncPolicy;
 
 /// The journal's file name inside the alerts directory.
 pub(crate) const FILE: &str = "changes.ndjson";

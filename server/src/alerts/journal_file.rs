@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use crate::atomic_file::{self, Access};
-use crate::config::FsyncPolicy;
+use crate::journal::FsyncPolicy;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {source}")]

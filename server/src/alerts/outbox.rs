@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 
 use super::journal_file::{JournalFile, JournalFileError};
 use super::settings::WebhookConfig;
-use crate::config::FsyncPolicy;
+use crate::journal::FsyncPolicy;
 
 pub(crate) const FILE: &str = "outbox.ndjson";
 

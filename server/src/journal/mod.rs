@@ -27,8 +27,6 @@ use std::path::{Path, PathBuf};
 use floorwatch_core::Event;
 use jiff::civil::Date;
 
-use crate::config::FsyncPolicy;
-
 mod marks;
 
 pub(crate) use marks::Gap;
@@ -74,6 +72,16 @@ impl ReplayReport {
     pub(crate) fn lost_events(&self) -> u64 {
         self.gaps.iter().filter_map(|g| g.lost).sum()
     }
+}
+
+/// When appended lines are synced to disk (`--fsync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum FsyncPolicy {
+    // Before every acknowledgement (group commit: one sync per batch).
+    Batch,
+    // Left to the OS: survives a crash of the server, not of the machine.
+    Never,
 }
 
 /// The open journal, appending to its newest segment.
