@@ -17,7 +17,7 @@ use crate::accounts::{Accounts, LoginGuard, LoginPolicy, SessionPolicy, Sessions
 use crate::alerts::{self, AlertDesk, AlertJournal, Outbox};
 use crate::config::{ClockMode, DataDir, Settings};
 use crate::demo::{Demo, DemoLogins};
-use crate::floor::{self, CATCH_UP_STEPS, Floor, SharedFloor};
+use crate::floor::{self, CATCH_UP_STEPS, LiveFloor, SharedFloor};
 use crate::horizon::Lookout;
 use crate::http::{self, AppState, Shared};
 use crate::journal::{Journal, REPLAY_DAYS, ReplayReport};
@@ -51,7 +51,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let pulse = Arc::new(Pulse::default());
     let lateness_ms = i64::try_from(settings.lateness.as_millis()).unwrap_or(i64::MAX);
     let (desk, outbox) = open_alerts(&settings, &data_dir)?;
-    let mut floor = Floor::new(&settings.organisation, lateness_ms, desk)?;
+    let mut floor = LiveFloor::new(&settings.organisation, lateness_ms, desk)?;
     // The events replayed below are observed by the alert rules but not evaluated: what they
     // raised is in the alert journal, restored into the book here (docs/ALERTS.md, "Changes
     // and the journal"). Evaluation goes on from the next boundary.

@@ -3,11 +3,11 @@
 //! (`crate::calls`: the calls of each queue with their caller numbers), lateness accounting and
 //! a version that changes whenever a figure or an alert might have.
 //!
-//! The clock moves by events and wall ticks; [`Floor::advance_to`] steps every evaluation
+//! The clock moves by events and wall ticks; [`LiveFloor::advance_to`] steps every evaluation
 //! boundary it crosses (docs/ALERTS.md, "Evaluation"), so alerts come at the same event times
 //! whatever the replay speed.
 //!
-//! One [`Floor`] lives behind a mutex held briefly: the recorder applies journaled events, the
+//! One [`LiveFloor`] lives behind a mutex held briefly: the recorder applies journaled events, the
 //! wall-clock ticker advances time, the publisher and the HTTP API read figures.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -27,7 +27,7 @@ use crate::calls::CallRegister;
 pub(crate) const HISTORY_MINUTES: usize = 60;
 const MINUTE: Millis = 60_000;
 /// Most boundaries (evaluations or samples) taken under one hold of the lock while a long jump
-/// of the clock is caught up ([`Floor::catch_up`]): about a millisecond each on a 5,000-agent
+/// of the clock is caught up ([`LiveFloor::catch_up`]): about a millisecond each on a 5,000-agent
 /// floor, so a reader waits some tens of milliseconds at most.
 pub(crate) const CATCH_UP_STEPS: usize = 32;
 /// Before this the engine's clock has not been set by any event or tick (2000-01-01).
@@ -44,18 +44,19 @@ pub(crate) struct Outcome {
 }
 
 /// The floor shared between tasks.
-pub(crate) type SharedFloor = Arc<Mutex<Floor>>;
+pub(crate) type SharedFloor = Arc<Mutex<LiveFloor>>;
 
 /// Locks the floor. A panic while it was held (an engine bug) poisons the lock; the state is
 /// still the best there is, so readers go on rather than take the whole server down.
-pub(crate) fn lock(floor: &SharedFloor) -> MutexGuard<'_, Floor> {
+pub(crate) fn lock(floor: &SharedFloor) -> MutexGuard<'_, LiveFloor> {
     floor.lock().unwrap_or_else(|poisoned| {
         tracing::error!("the floor's lock was poisoned by a panic; continuing");
         poisoned.into_inner()
     })
 }
 
-pub(crate) struct Floor {
+/// The live floor: the engine and everything the server keeps beside it (see the module doc).
+pub(crate) struct LiveFloor {
     engine: Engine,
     lateness: Millis,
     history: BTreeMap<Scope, VecDeque<MinutePoint>>,
@@ -72,13 +73,13 @@ pub(crate) struct Floor {
     evaluating: bool,
 }
 
-impl Floor {
+impl LiveFloor {
     pub(crate) fn new(
         org: &Organisation,
         lateness_ms: Millis,
         alerts: AlertDesk,
-    ) -> Result<Floor, OrgError> {
-        Ok(Floor {
+    ) -> Result<LiveFloor, OrgError> {
+        Ok(LiveFloor {
             engine: Engine::new(org)?,
             lateness: lateness_ms,
             history: BTreeMap::new(),
@@ -337,9 +338,9 @@ mod tests {
 
     const M0: Millis = 1_700_000_040_000; // a minute boundary
 
-    fn floor(org: &Organisation) -> Floor {
+    fn floor(org: &Organisation) -> LiveFloor {
         let alerts = Alerts::new(&Default::default(), org).unwrap();
-        Floor::new(org, 30_000, AlertDesk::new(alerts)).unwrap()
+        LiveFloor::new(org, 30_000, AlertDesk::new(alerts)).unwrap()
     }
 
     fn event(id: &str, ts: Millis, kind: floorwatch_core::EventKind) -> Event {
@@ -405,7 +406,7 @@ mod tests {
         .unwrap();
         let raised = |replaying: bool| {
             let desk = AlertDesk::new(Alerts::new(&config, &org).unwrap());
-            let mut floor = Floor::new(&org, 30_000, desk).unwrap();
+            let mut floor = LiveFloor::new(&org, 30_000, desk).unwrap();
             floor.set_evaluating(!replaying);
             // Someone is signed in: the feed's silence is not expected (docs/ALERTS.md).
             floor.apply(&event(

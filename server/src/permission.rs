@@ -15,7 +15,7 @@ use crate::accounts::{Role, Subtree};
 /// A function a user may be granted, always over a subtree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Permission {
-    /// Floor figures of a scope: counts, service level, waits, agents by state (no names).
+    /// LiveFloor figures of a scope: counts, service level, waits, agents by state (no names).
     ReadFigures,
     /// Per-agent data: agent lists and states, an agent's own figures. Not for the wall:
     /// "agent-level figures are for team leads, not for the public wall" (shared/DOMAIN.md).

@@ -25,7 +25,7 @@ use super::identity::Identity;
 use super::state::AppState;
 use crate::alerts::AckError;
 use crate::audit::{self, Action, Entry};
-use crate::floor::{self, Floor};
+use crate::floor::{self, LiveFloor};
 use crate::permission::{Grants, Permission};
 
 /// `GET /api/v1/alerts/rules`: the rules for every scope of a kind, and those for one scope
@@ -169,7 +169,7 @@ fn unknown(id: &str) -> ApiError {
 
 /// Whether `identity` may see `alert`: read one of the scopes it is visible in, with
 /// `ReadAgents` for an alert about an agent (it names them).
-pub(crate) fn may_see(identity: &Identity, floor: &Floor, alert: &Alert) -> bool {
+pub(crate) fn may_see(identity: &Identity, floor: &LiveFloor, alert: &Alert) -> bool {
     let permission = Identity::read_permission(&alert.scope);
     floor
         .alert_scopes(alert)

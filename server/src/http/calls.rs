@@ -20,7 +20,7 @@ use super::identity::Identity;
 use super::state::AppState;
 use crate::audit::{self, Action, AuditTrail, Entry};
 use crate::calls::CallView;
-use crate::floor::{self, Floor};
+use crate::floor::{self, LiveFloor};
 use crate::permission::{Grants, Permission};
 
 /// The stated reason of an unmask, in characters after trimming blanks: enough to say why,
@@ -90,7 +90,7 @@ pub(crate) async fn list(
 fn require_somewhere(
     identity: &Identity,
     permission: Permission,
-    floor: &Floor,
+    floor: &LiveFloor,
 ) -> Result<(), ApiError> {
     if identity
         .user()

@@ -17,7 +17,7 @@
 //!    the accounts on every request like an API token, so a revoked screen stops at once; a
 //!    device only ever reads ([`Identity::require`]);
 //! 4. nothing: anonymous, which may read nothing; a server without an ingest token accepts
-//!    ingest from loopback peers ([`Principal::LoopbackIngest`]).
+//!    ingest from loopback peers ([`Requester::LoopbackIngest`]).
 
 use std::net::SocketAddr;
 
@@ -35,12 +35,13 @@ use crate::accounts;
 use crate::accounts::Role;
 use crate::accounts::session::{Closed, Session, SessionEnded};
 use crate::accounts::token::{DEVICE_PREFIX, Secret};
-use crate::floor::Floor;
+use crate::floor::LiveFloor;
 use crate::permission::{self, Grants, Permission};
 
-/// The principal behind a request.
+/// Who is behind a request: an account (its [`accounts::Principal`]), the ingest token, a
+/// loopback sender, or nobody.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Principal {
+pub(crate) enum Requester {
     /// No credentials: may read nothing, may not ingest.
     Anonymous,
     /// Presented the configured ingest token.
@@ -77,7 +78,7 @@ pub(crate) enum Proof {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Identity {
-    pub(crate) principal: Principal,
+    pub(crate) principal: Requester,
     pub(crate) peer: SocketAddr,
     pub(crate) proof: Proof,
 }
@@ -87,18 +88,18 @@ impl Identity {
     /// configured and a loopback peer.
     pub(crate) fn require_ingest(&self) -> Result<(), ApiError> {
         match &self.principal {
-            Principal::IngestToken | Principal::LoopbackIngest => Ok(()),
-            Principal::User(user) if user.role.grants(Permission::Ingest) => Ok(()),
-            Principal::User(user) => Err(ApiError::Forbidden(format!(
+            Requester::IngestToken | Requester::LoopbackIngest => Ok(()),
+            Requester::User(user) if user.role.grants(Permission::Ingest) => Ok(()),
+            Requester::User(user) => Err(ApiError::Forbidden(format!(
                 "a {} may not send events; use an API token of an ingest account",
                 user.role
             ))),
-            Principal::Anonymous if self.peer.ip().is_loopback() => Err(ApiError::Unauthorized(
+            Requester::Anonymous if self.peer.ip().is_loopback() => Err(ApiError::Unauthorized(
                 "ingest needs `Authorization: Bearer TOKEN` with the server's ingest token or \
                  an ingest account's API token"
                     .into(),
             )),
-            Principal::Anonymous => Err(ApiError::Forbidden(
+            Requester::Anonymous => Err(ApiError::Forbidden(
                 "this server has no ingest token and accepts ingest from loopback clients \
                  only; start it with --ingest-token and send `Authorization: Bearer TOKEN`, \
                  or use an API token of an ingest account"
@@ -110,7 +111,7 @@ impl Identity {
     /// The signed-in user (session or API token), if any.
     pub(crate) fn user(&self) -> Option<&accounts::Principal> {
         match &self.principal {
-            Principal::User(user) => Some(user),
+            Requester::User(user) => Some(user),
             _ => None,
         }
     }
@@ -119,9 +120,9 @@ impl Identity {
     /// do: for endpoints open to any signed-in principal.
     pub(crate) fn require_user(&self) -> Result<&accounts::Principal, ApiError> {
         match &self.principal {
-            Principal::User(user) => Ok(user),
-            Principal::IngestToken => Err(ApiError::Forbidden(INGEST_TOKEN_READS.into())),
-            Principal::Anonymous | Principal::LoopbackIngest => {
+            Requester::User(user) => Ok(user),
+            Requester::IngestToken => Err(ApiError::Forbidden(INGEST_TOKEN_READS.into())),
+            Requester::Anonymous | Requester::LoopbackIngest => {
                 Err(ApiError::Unauthorized(SIGN_IN.into()))
             }
         }
@@ -137,9 +138,9 @@ impl Identity {
     /// what the principal is and the peer address.
     pub(crate) fn actor(&self) -> String {
         match &self.principal {
-            Principal::User(user) => user.actor(),
-            Principal::IngestToken => "ingest-token".into(),
-            Principal::LoopbackIngest | Principal::Anonymous => {
+            Requester::User(user) => user.actor(),
+            Requester::IngestToken => "ingest-token".into(),
+            Requester::LoopbackIngest | Requester::Anonymous => {
                 format!("anonymous@{}", self.peer.ip())
             }
         }
@@ -167,10 +168,10 @@ impl Identity {
         &self,
         permission: Permission,
         scope: &Scope,
-        floor: &Floor,
+        floor: &LiveFloor,
     ) -> Result<(), ApiError> {
         match &self.principal {
-            Principal::User(user)
+            Requester::User(user)
                 if user.is_device()
                     && !matches!(permission, Permission::ReadFigures | Permission::ReadAgents) =>
             {
@@ -179,7 +180,7 @@ impl Identity {
                     permission.as_str()
                 )))
             }
-            Principal::User(user) => permission::check(
+            Requester::User(user) => permission::check(
                 user.role,
                 &user.subtree,
                 permission,
@@ -187,13 +188,13 @@ impl Identity {
                 |outer, inner| floor.contains(outer, inner),
             )
             .map_err(|denied| ApiError::Forbidden(denied.to_string())),
-            Principal::IngestToken | Principal::LoopbackIngest
+            Requester::IngestToken | Requester::LoopbackIngest
                 if permission == Permission::Ingest =>
             {
                 Ok(())
             }
-            Principal::IngestToken => Err(ApiError::Forbidden(INGEST_TOKEN_READS.into())),
-            Principal::Anonymous | Principal::LoopbackIngest => {
+            Requester::IngestToken => Err(ApiError::Forbidden(INGEST_TOKEN_READS.into())),
+            Requester::Anonymous | Requester::LoopbackIngest => {
                 Err(ApiError::Unauthorized(SIGN_IN.into()))
             }
         }
@@ -241,9 +242,9 @@ impl FromRequestParts<AppState> for Identity {
             return identify_device(state, credential, true, peer).await;
         }
         let principal = if state.ingest_token().is_none() && peer.ip().is_loopback() {
-            Principal::LoopbackIngest
+            Requester::LoopbackIngest
         } else {
-            Principal::Anonymous
+            Requester::Anonymous
         };
         Ok(Identity {
             principal,
@@ -284,7 +285,7 @@ async fn identify_device(
         Ok(Some(device)) => {
             device_signed_in(state, &device.user, peer).await?;
             Ok(Identity {
-                principal: Principal::User(device),
+                principal: Requester::User(device),
                 peer,
                 proof: Proof::Device {
                     credential: Secret::new(credential.to_string()),
@@ -307,14 +308,14 @@ fn identify_bearer(state: &AppState, token: &str, peer: SocketAddr) -> Result<Id
         && constant_time_eq(token.as_bytes(), configured.as_bytes())
     {
         return Ok(Identity {
-            principal: Principal::IngestToken,
+            principal: Requester::IngestToken,
             peer,
             proof: Proof::IngestToken,
         });
     }
     match state.accounts().authenticate_token(token) {
         Ok(Some(user)) => Ok(Identity {
-            principal: Principal::User(user),
+            principal: Requester::User(user),
             peer,
             proof: Proof::Token(Secret::new(token.to_string())),
         }),
@@ -354,7 +355,7 @@ async fn identify_session(
     };
     match state.accounts().principal(&session.user) {
         Ok(Some(user)) => Ok(Identity {
-            principal: Principal::User(user),
+            principal: Requester::User(user),
             peer,
             proof: Proof::Session {
                 digest: accounts::token::digest(id),
@@ -398,7 +399,7 @@ mod tests {
     #[test]
     fn anonymous_remote_ingest_is_forbidden_with_advice() {
         let id = Identity {
-            principal: Principal::Anonymous,
+            principal: Requester::Anonymous,
             peer: peer("10.0.0.5"),
             proof: Proof::None,
         };
@@ -409,7 +410,7 @@ mod tests {
     #[test]
     fn no_credentials_read_nothing_and_the_ingest_token_only_sends() {
         let anonymous = Identity {
-            principal: Principal::LoopbackIngest,
+            principal: Requester::LoopbackIngest,
             peer: peer("127.0.0.1"),
             proof: Proof::None,
         };
@@ -419,7 +420,7 @@ mod tests {
             Err(ApiError::Unauthorized(_))
         ));
         let ingest = Identity {
-            principal: Principal::IngestToken,
+            principal: Requester::IngestToken,
             peer: peer("10.0.0.5"),
             proof: Proof::IngestToken,
         };

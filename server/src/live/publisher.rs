@@ -15,7 +15,7 @@ use super::Clients;
 use super::feed::{Feed, FeedKey, Readings, Update, VisibleAlert};
 use super::frame::{FrameKind, Outgoing};
 use crate::alerts::RECENT_MS;
-use crate::floor::{self, Floor, SharedFloor};
+use crate::floor::{self, LiveFloor, SharedFloor};
 use crate::recorder::Pulse;
 use crate::shutdown::Shutdown;
 use crate::telemetry::{DropReason, Telemetry};
@@ -221,7 +221,7 @@ type AlertCache = Option<(u64, Millis, Arc<Vec<VisibleAlert>>)>;
 
 /// Open alerts and those changed in the last hour, with the scopes that may see each; read
 /// again only when the book changed or the clock moved to another minute.
-fn read_alerts(cache: &mut AlertCache, floor: &Floor) -> Arc<Vec<VisibleAlert>> {
+fn read_alerts(cache: &mut AlertCache, floor: &LiveFloor) -> Arc<Vec<VisibleAlert>> {
     let version = floor.alerts_version();
     let minute = floor.now().div_euclid(60_000);
     if let Some((v, m, alerts)) = cache
