@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::alerts::settings::{AlertSettings, AlertSettingsError};
 use crate::cli::Cli;
-use crate::journal::FsyncPolicy;
+use crate::ndjson_log::FsyncPolicy;
 use crate::secret::Secret;
 
 /// How a setting given in a higher layer (the flags) covers the same one in a lower layer (the

@@ -22,6 +22,7 @@ mod http;
 mod journal;
 mod journal_command;
 mod live;
+mod ndjson_log;
 mod permission;
 mod recorder;
 mod secret;

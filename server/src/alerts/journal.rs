@@ -10,8 +10,8 @@ use std::path::Path;
 
 use floorwatch_core::alerts::AlertChange;
 
-use super::journal_file::{JournalFile, JournalFileError};
-use crate::journal::FsyncPolicy;
+use crate::ndjson_log::FsyncPolicy;
+use crate::ndjson_log::{LogError, NdjsonLog};
 
 /// The journal's file name inside the alerts directory.
 pub(crate) const FILE: &str = "changes.ndjson";
@@ -26,7 +26,7 @@ pub(crate) struct AlertJournalReport {
 }
 
 pub(crate) struct AlertJournal {
-    file: JournalFile,
+    file: NdjsonLog,
 }
 
 impl AlertJournal {
@@ -34,8 +34,8 @@ impl AlertJournal {
     pub(crate) fn open(
         dir: &Path,
         fsync: FsyncPolicy,
-    ) -> Result<(AlertJournal, Vec<AlertChange>, AlertJournalReport), JournalFileError> {
-        let (file, opened) = JournalFile::open(&dir.join(FILE), fsync)?;
+    ) -> Result<(AlertJournal, Vec<AlertChange>, AlertJournalReport), LogError> {
+        let (file, opened) = NdjsonLog::open(&dir.join(FILE), fsync)?;
         let lines = opened.lines;
         let mut report = AlertJournalReport {
             torn_tail: opened.torn_tail,
@@ -58,7 +58,7 @@ impl AlertJournal {
     }
 
     /// Appends `changes` in order, synced per the policy.
-    pub(crate) fn append(&mut self, changes: &[AlertChange]) -> Result<(), JournalFileError> {
+    pub(crate) fn append(&mut self, changes: &[AlertChange]) -> Result<(), LogError> {
         let mut buf = Vec::with_capacity(changes.len() * 512);
         for change in changes {
             // An AlertChange always serialises (strings, numbers, enums).

@@ -13,7 +13,6 @@
 //! - `crate::http::alerts`: `GET /api/v1/alerts/rules`, `GET /api/v1/alerts?since=`, `POST /api/v1/alerts/ack`.
 
 pub(crate) mod journal;
-mod journal_file;
 pub(crate) mod outbox;
 pub(crate) mod settings;
 pub(crate) mod webhook;

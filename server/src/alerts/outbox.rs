@@ -18,9 +18,9 @@ use floorwatch_core::alerts::NotificationBatch;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use super::journal_file::{JournalFile, JournalFileError};
 use super::settings::WebhookConfig;
-use crate::journal::FsyncPolicy;
+use crate::ndjson_log::FsyncPolicy;
+use crate::ndjson_log::{LogError, NdjsonLog};
 
 pub(crate) const FILE: &str = "outbox.ndjson";
 
@@ -68,7 +68,7 @@ pub(crate) struct Outbox {
 }
 
 struct State {
-    file: JournalFile,
+    file: NdjsonLog,
     queues: Vec<VecDeque<NotificationBatch>>,
 }
 
@@ -79,8 +79,8 @@ impl Outbox {
         dir: &Path,
         webhooks: &[WebhookConfig],
         fsync: FsyncPolicy,
-    ) -> Result<(Arc<Outbox>, OutboxReport), JournalFileError> {
-        let (mut file, opened) = JournalFile::open(&dir.join(FILE), fsync)?;
+    ) -> Result<(Arc<Outbox>, OutboxReport), LogError> {
+        let (mut file, opened) = NdjsonLog::open(&dir.join(FILE), fsync)?;
         let lines = opened.lines;
         let urls: Vec<String> = webhooks.iter().map(|w| w.url.clone()).collect();
         let mut report = OutboxReport {
@@ -154,7 +154,7 @@ impl Outbox {
     /// Queues `batch` for every webhook: written to the file first, then handed to the
     /// senders. A failed write still hands it over (it is delivered unless the server stops
     /// first) and is reported.
-    pub(crate) fn queue(&self, batch: &NotificationBatch) -> Result<(), JournalFileError> {
+    pub(crate) fn queue(&self, batch: &NotificationBatch) -> Result<(), LogError> {
         if self.urls.is_empty() {
             return Ok(());
         }
@@ -200,7 +200,7 @@ impl Outbox {
         index: usize,
         batch: &str,
         finished: Finished,
-    ) -> Result<(), JournalFileError> {
+    ) -> Result<(), LogError> {
         let Some(url) = self.urls.get(index) else {
             return Ok(());
         };

@@ -21,13 +21,16 @@
 //! reports it. A bad line anywhere else means damage from outside: it is skipped and reported.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use floorwatch_core::Event;
 use jiff::civil::Date;
 
 mod marks;
+
+pub(crate) use crate::ndjson_log::FsyncPolicy;
+use crate::ndjson_log::{LogError, NdjsonLog};
 
 pub(crate) use marks::Gap;
 use marks::{Header, Tally};
@@ -39,6 +42,15 @@ pub(crate) enum JournalError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl From<LogError> for JournalError {
+    fn from(e: LogError) -> JournalError {
+        JournalError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
@@ -74,16 +86,6 @@ impl ReplayReport {
     }
 }
 
-/// When appended lines are synced to disk (`--fsync`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum FsyncPolicy {
-    // Before every acknowledgement (group commit: one sync per batch).
-    Batch,
-    // Left to the OS: survives a crash of the server, not of the machine.
-    Never,
-}
-
 /// The open journal, appending to its newest segment.
 pub(crate) struct Journal {
     dir: PathBuf,
@@ -97,9 +99,7 @@ pub(crate) struct Journal {
 
 struct Segment {
     day: Date,
-    path: PathBuf,
-    file: File,
-    len: u64,
+    log: NdjsonLog,
 }
 
 const SUFFIX: &str = ".ndjson";
@@ -159,19 +159,10 @@ impl Journal {
             report.gaps.extend(finished.gaps);
         }
         let current = match segments.last() {
-            Some((day, path)) => {
-                let file = OpenOptions::new()
-                    .append(true)
-                    .open(path)
-                    .map_err(io_err(path))?;
-                let len = file.metadata().map_err(io_err(path))?.len();
-                Some(Segment {
-                    day: *day,
-                    path: path.clone(),
-                    file,
-                    len,
-                })
-            }
+            Some((day, path)) => Some(Segment {
+                day: *day,
+                log: NdjsonLog::open_append(path, fsync)?,
+            }),
             None => None,
         };
         let journal = Journal {
@@ -209,39 +200,21 @@ impl Journal {
         };
         let checkpoint = (self.next_seq - self.last_mark >= marks::CHECKPOINT_EVERY)
             .then(|| marks::checkpoint_line(self.next_seq));
-        let written = checkpoint
-            .as_deref()
-            .map_or(Ok(()), |line| segment.file.write_all(line))
-            .and_then(|()| segment.file.write_all(lines))
-            .and_then(|()| match self.fsync {
-                FsyncPolicy::Batch => segment.file.sync_data(),
-                FsyncPolicy::Never => Ok(()),
-            });
-        match written {
-            Ok(()) => {
-                segment.len += lines.len() as u64;
-                if let Some(line) = checkpoint {
-                    segment.len += line.len() as u64;
-                    self.last_mark = self.next_seq;
-                }
-                self.next_seq += events;
-                Ok(())
-            }
-            Err(source) => {
-                // Best effort: a half-written batch must not become a bad line in the middle.
-                let _ = segment.file.set_len(segment.len);
-                Err(JournalError::Io {
-                    path: segment.path.clone(),
-                    source,
-                })
-            }
+        match checkpoint.as_deref() {
+            Some(line) => segment.log.append_all(&[line, lines])?,
+            None => segment.log.append(lines)?,
         }
+        if checkpoint.is_some() {
+            self.last_mark = self.next_seq;
+        }
+        self.next_seq += events;
+        Ok(())
     }
 
     /// Flushes everything written to disk (at shutdown, whatever the policy).
     pub(crate) fn sync(&mut self) -> Result<(), JournalError> {
         match &self.current {
-            Some(segment) => segment.file.sync_all().map_err(io_err(&segment.path)),
+            Some(segment) => Ok(segment.log.sync_all()?),
             None => Ok(()),
         }
     }
@@ -249,27 +222,18 @@ impl Journal {
     #[cfg(test)]
     /// The segment being appended to.
     pub(crate) fn current_segment(&self) -> Option<&Path> {
-        self.current.as_ref().map(|s| s.path.as_path())
+        self.current.as_ref().map(|s| s.log.path())
     }
 
     fn start_segment(&mut self, day: Date) -> Result<(), JournalError> {
         if let Some(old) = &self.current {
-            old.file.sync_all().map_err(io_err(&old.path))?;
+            old.log.sync_all()?;
         }
         let path = self.dir.join(format!("{day}{SUFFIX}"));
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(io_err(&path))?;
-        let mut len = file.metadata().map_err(io_err(&path))?.len();
-        if len == 0 {
-            let header = Header::new(day, self.next_seq).line();
-            (&file)
-                .write_all(&header)
-                .and_then(|()| file.sync_data())
-                .map_err(io_err(&path))?;
-            len = header.len() as u64;
+        let mut log = NdjsonLog::open_append(&path, self.fsync)?;
+        if log.len() == 0 {
+            log.append(&Header::new(day, self.next_seq).line())?;
+            log.sync_data()?;
             self.last_mark = self.next_seq;
         }
         // The new file's directory entry must be durable too, or a crash could lose the file.
@@ -277,12 +241,7 @@ impl Journal {
             .and_then(|d| d.sync_all())
             .map_err(io_err(&self.dir))?;
         tracing::info!(segment = %path.display(), "journal segment started");
-        self.current = Some(Segment {
-            day,
-            path,
-            file,
-            len,
-        });
+        self.current = Some(Segment { day, log });
         Ok(())
     }
 }

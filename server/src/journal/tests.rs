@@ -2,6 +2,7 @@
 
 use super::*;
 use floorwatch_core::EventKind;
+use std::io::Write;
 
 fn event(n: u64) -> Event {
     Event {
