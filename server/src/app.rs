@@ -15,9 +15,10 @@ use tokio::sync::watch;
 use crate::accounts::session::SessionFile;
 use crate::accounts::{Accounts, LoginGuard, LoginPolicy, SessionPolicy, Sessions};
 use crate::alerts::{self, AlertDesk, AlertJournal, Outbox};
-use crate::config::{ClockMode, DataDir, Settings};
+use crate::config::{DataDir, Settings};
 use crate::demo::{Demo, DemoLogins};
 use crate::floor::{self, CATCH_UP_STEPS, LiveFloor, SharedFloor};
+use crate::horizon::ClockMode;
 use crate::horizon::Lookout;
 use crate::http::{self, AppState, Shared};
 use crate::journal::{Journal, REPLAY_DAYS, ReplayReport};
@@ -43,7 +44,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data dir {}", data_dir.display()))?;
     let _lock = lock_data_dir(&data_dir)?;
-    crate::audit::config_change::audit_at_start(&data_dir, &settings);
+    crate::config_audit::audit_at_start(&data_dir, &settings);
     let accounts = Arc::new(Accounts::open(&data_dir));
     let demo_logins = prepare_accounts(&accounts, demo.is_some(), &data_dir).await?;
 

@@ -17,7 +17,7 @@ use floorwatch_core::{OrgError, Organisation};
 use serde::Deserialize;
 
 use crate::alerts::settings::{AlertSettings, AlertSettingsError};
-use crate::cli::Cli;
+use crate::horizon::ClockMode;
 use crate::ndjson_log::FsyncPolicy;
 use crate::secret::Secret;
 
@@ -203,16 +203,6 @@ fn parse_listen(text: &str) -> Result<String, std::net::AddrParseError> {
     text.parse::<SocketAddr>().map(|_| text.to_string())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-/// What moves the floor's clock (`--clock`).
-pub(crate) enum ClockMode {
-    // The wall clock and events.
-    Wall,
-    // Events only (a replay shows as if live).
-    Events,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
 /// How the server logs on stderr (`--log-format`).
@@ -334,12 +324,6 @@ const DEFAULT_ASSETS: &str = "target/dist";
 pub(crate) const DEMO_DIR_PREFIX: &str = "floorwatch-demo-";
 
 impl Settings {
-    /// Resolves flags, the `--config` file and the defaults into validated settings. Public
-    /// because `main` calls it before logging and the async runtime start.
-    pub fn load(cli: Cli) -> Result<Settings, SettingsError> {
-        Ok(Settings::layered(cli.config, cli.flags)?)
-    }
-
     /// Whether logs are JSON lines (`--log-format json`) rather than text: `main` sets up
     /// logging before the server starts.
     pub fn json_logs(&self) -> bool {

@@ -14,7 +14,17 @@
 
 use floorwatch_core::{Event, Millis};
 
-use crate::config::ClockMode;
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+/// What moves the floor's clock (`--clock`).
+pub(crate) enum ClockMode {
+    // The wall clock and events.
+    Wall,
+    // Events only (a replay shows as if live).
+    Events,
+}
 
 /// `--max-future` when not given, seconds.
 const DEFAULT_MAX_FUTURE_S: u64 = 300;

@@ -15,7 +15,6 @@
 mod cache;
 pub(crate) mod caller;
 mod changes;
-pub(crate) mod command;
 mod error;
 pub(crate) mod login;
 pub(crate) mod pairing;

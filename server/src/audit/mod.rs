@@ -12,8 +12,6 @@
 //! can note them elsewhere and compare later (docs/SECURITY.md).
 
 pub(crate) mod chain;
-pub(crate) mod command;
-pub(crate) mod config_change;
 mod trail;
 mod writer;
 
@@ -194,6 +192,37 @@ pub(crate) fn cli_actor() -> String {
         return format!("cli:uid={}", std::os::unix::fs::MetadataExt::uid(&meta));
     }
     "cli".into()
+}
+
+/// `--since`: an RFC 3339 time, a UTC date, or `N` and `m`, `h` or `d` back from `now`.
+pub(crate) fn parse_since(text: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, String> {
+    let text = text.trim();
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    if let Ok(date) = text.parse::<jiff::civil::Date>() {
+        return date
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
+    }
+    let unit_at = text.len().saturating_sub(1);
+    let (number, unit) = text.split_at(unit_at);
+    let seconds = match unit {
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<i64>() {
+        Ok(n) if seconds > 0 && n >= 0 => now
+            .checked_sub(jiff::SignedDuration::from_secs(n.saturating_mul(seconds)))
+            .map_err(|e| e.to_string()),
+        _ => Err(format!(
+            "`{text}` is not a time: give 2025-03-01T08:00:00+08:00, 2025-03-01 (UTC) or a \
+             span back from now such as 90m, 12h, 7d"
+        )),
+    }
 }
 
 #[cfg(test)]

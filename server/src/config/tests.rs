@@ -4,6 +4,8 @@ use super::*;
 
 use clap::Parser;
 
+use crate::cli::Cli;
+
 fn settings(cli: Cli, toml: &str) -> Result<Settings, ConfigError> {
     Settings::from_layer(cli.flags.over(parse_file(Path::new("test.toml"), toml)?))
 }

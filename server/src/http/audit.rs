@@ -16,8 +16,7 @@ use super::error::ApiError;
 use super::error::ApiQuery;
 use super::identity::Identity;
 use super::state::AppState;
-use crate::audit::command::parse_since;
-use crate::audit::{Action, AuditError, AuditTrail, Filter, Record, Verdict, chain};
+use crate::audit::{Action, AuditError, AuditTrail, Filter, Record, Verdict, chain, parse_since};
 use crate::floor;
 use crate::permission::Permission;
 

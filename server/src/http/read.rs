@@ -16,8 +16,8 @@ use super::error::{ApiError, ApiQuery};
 use super::identity::Identity;
 use super::params::ScopeWindowQuery;
 use super::state::AppState;
-use crate::config::ClockMode;
 use crate::floor;
+use crate::horizon::ClockMode;
 use crate::permission::Permission;
 
 /// `GET /api/v1/metrics?scope=SCOPE&window=WINDOW`: the figures of docs/METRICS.md for one

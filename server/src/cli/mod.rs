@@ -1,11 +1,15 @@
 //! The command line: the server's flags ([`Cli`], whose settings are a [`Layer`]) and the
 //! administration subcommands ([`Command`]) that run on a data dir instead of the server.
 
+mod accounts;
+mod audit;
+mod journal;
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Layer;
+use crate::config::{Layer, Settings, SettingsError};
 
 /// `floorwatch`: the live call-centre wallboard server.
 #[derive(Debug, Default, Parser)]
@@ -34,19 +38,19 @@ pub struct Cli {
 pub(crate) enum Command {
     /// Accounts: add, passwd, disable, list.
     #[command(subcommand)]
-    User(crate::accounts::command::UserCommand),
+    User(accounts::UserCommand),
     /// API tokens for scripts: create, list, revoke.
     #[command(subcommand)]
-    Token(crate::accounts::command::TokenCommand),
+    Token(accounts::TokenCommand),
     /// Paired screens (wall TVs): add, list, revoke.
     #[command(subcommand)]
-    Device(crate::accounts::command::DeviceCommand),
+    Device(accounts::DeviceCommand),
     /// The audit trail: verify its hash chain, list records.
     #[command(subcommand)]
-    Audit(crate::audit::command::AuditCommand),
+    Audit(audit::AuditCommand),
     /// The event journal: check what a start would replay and set aside.
     #[command(subcommand)]
-    Journal(crate::journal_command::JournalCommand),
+    Journal(journal::JournalCommand),
 }
 
 impl Cli {
@@ -67,5 +71,13 @@ impl Command {
             Command::Audit(command) => command.run(),
             Command::Journal(command) => command.run(),
         }
+    }
+}
+
+impl Settings {
+    /// Resolves flags, the `--config` file and the defaults into validated settings. Public
+    /// because `main` calls it before logging and the async runtime start.
+    pub fn load(cli: Cli) -> Result<Settings, SettingsError> {
+        Ok(Settings::layered(cli.config, cli.flags)?)
     }
 }

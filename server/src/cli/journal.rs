@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use crate::accounts::command::{DataDirArgs, finish_check};
-use crate::config::ClockMode;
+use super::accounts::{DataDirArgs, finish_check};
+use crate::horizon::ClockMode;
 use crate::horizon::{Horizon, Lookout};
 use crate::journal;
 

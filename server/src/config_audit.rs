@@ -30,9 +30,9 @@ use floorwatch_core::service_level::ServiceLevelSettings;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Action, AuditError, AuditTrail, Entry};
 use crate::alerts::AlertSettings;
 use crate::atomic_file::{self, Access};
+use crate::audit::{Action, AuditError, AuditTrail, Entry};
 use crate::config::Settings;
 
 /// What the previous start recorded, inside the data dir.

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Subcommand;
 
-use super::{Action, AuditTrail, Filter, Verdict};
-use crate::accounts::command::{DataDirArgs, finish_check};
+use super::accounts::{DataDirArgs, finish_check};
+use crate::audit::{Action, AuditTrail, Filter, Verdict, parse_since};
 
 /// `floorwatch audit ...`
 #[derive(Debug, Subcommand)]
@@ -96,7 +96,7 @@ impl AuditCommand {
             AuditCommand::Repair { store } => {
                 let trail = trail_of(&store)?;
                 let queued = trail.pending()?;
-                let repair = trail.repair(&super::cli_actor(), jiff::Timestamp::now())?;
+                let repair = trail.repair(&crate::audit::cli_actor(), jiff::Timestamp::now())?;
                 writeln!(
                     out,
                     "audit trail {}: cut {} bytes of a torn last line; {queued} queued records \
@@ -170,37 +170,6 @@ fn trail_of(store: &DataDirArgs) -> anyhow::Result<AuditTrail> {
 
 fn since_now(text: &str) -> Result<jiff::Timestamp, String> {
     parse_since(text, jiff::Timestamp::now())
-}
-
-/// `--since`: an RFC 3339 time, a UTC date, or `N` and `m`, `h` or `d` back from `now`.
-pub(crate) fn parse_since(text: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, String> {
-    let text = text.trim();
-    if let Ok(t) = text.parse::<jiff::Timestamp>() {
-        return Ok(t);
-    }
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        return date
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp())
-            .map_err(|e| e.to_string());
-    }
-    let unit_at = text.len().saturating_sub(1);
-    let (number, unit) = text.split_at(unit_at);
-    let seconds = match unit {
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => 0,
-    };
-    match number.parse::<i64>() {
-        Ok(n) if seconds > 0 && n >= 0 => now
-            .checked_sub(jiff::SignedDuration::from_secs(n.saturating_mul(seconds)))
-            .map_err(|e| e.to_string()),
-        _ => Err(format!(
-            "`{text}` is not a time: give 2025-03-01T08:00:00+08:00, 2025-03-01 (UTC) or a \
-             span back from now such as 90m, 12h, 7d"
-        )),
-    }
 }
 
 #[cfg(test)]

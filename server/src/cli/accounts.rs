@@ -14,8 +14,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use floorwatch_core::Organisation;
 
-use super::RoleSubtrees;
-use super::{
+use crate::accounts::RoleSubtrees;
+use crate::accounts::{
     Accounts, DeviceSummary, NewDevice, NewUser, Password, Role, ShiftEnd, Subtree, TokenSummary,
     UserSummary, check_new_user,
 };

@@ -1,4 +1,4 @@
-//! Tests of `config_change`.
+//! Tests of `config_audit`.
 
 use super::*;
 use crate::audit::Filter;
