@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Layer, Settings, SettingsError};
 
-/// `floorwatch`: the live call-centre wallboard server.
+/// `floorwatch`: the live call-centre wallboard server. Public because `main` parses the command
+/// line with it before anything else runs.
 #[derive(Debug, Default, Parser)]
 #[command(
     name = "floorwatch",
