@@ -1,225 +1,37 @@
-//! Wiring: start-up (lock the data dir, replay the journal, start the recorder), the routes,
-//! the background tasks (publisher, wall clock, demo), and graceful shutdown.
+//! Wiring: start-up (lock the data dir, replay the journal, start the recorder), the
+//! background tasks (publisher, wall clock, demo, sources), and graceful shutdown.
 //!
 //! Data flows one way: sources → recorder (journal, then floor) → publisher → wallboards.
 
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, delete, get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::accounts::session::SessionFile;
 use crate::accounts::{Accounts, LoginGuard, LoginPolicy, SessionPolicy, Sessions};
 use crate::alerts::{self, AlertDesk, AlertJournal, Outbox};
-use crate::api;
-use crate::assets;
-use crate::config::{ClockMode, DataDir, Settings};
+use crate::config::{DataDir, Settings};
 use crate::demo::{Demo, DemoLogins};
-use crate::floor::{self, CATCH_UP_STEPS, Floor, SharedFloor};
-use crate::history::{self, store::ResumePoint, writer::HistorySender};
+use crate::floor::{self, CATCH_UP_STEPS, LiveFloor, SharedFloor};
+use crate::history;
+use crate::horizon::ClockMode;
 use crate::horizon::Lookout;
-use crate::ingest;
+use crate::http::{self, AppState, Shared};
 use crate::journal::{Journal, REPLAY_DAYS, ReplayReport};
-use crate::live::{self, Clients, Publisher};
-use crate::recorder::{Pulse, Recorder, RecorderHandle, utc_today};
+use crate::live::{Clients, Publisher};
+use crate::recorder::{Pulse, Recorder, utc_today};
 use crate::seen_ids::{SeenIds, fingerprint};
-use crate::signin;
+use crate::shutdown::{Shutdown, Trigger};
 use crate::sources;
 use crate::telemetry::Telemetry;
 
-/// What every request handler and task shares.
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-pub struct Shared {
-    pub settings: Settings,
-    pub floor: SharedFloor,
-    pub recorder: RecorderHandle,
-    pub clients: Clients,
-    pub telemetry: Arc<Telemetry>,
-    pub pulse: Arc<Pulse>,
-    /// Turns true when the server starts shutting down.
-    pub shutdown: watch::Receiver<bool>,
-    pub started: Instant,
-    pub replay: ReplayReport,
-    /// The users and API tokens of the data dir (docs/SECURITY.md), re-read when changed.
-    pub accounts: Arc<Accounts>,
-    /// Signed-in sessions, kept in `session_file` too so that a restart signs nobody out.
-    pub sessions: Mutex<Sessions>,
-    /// `sessions.json` in the data dir ([`crate::signin::save_sessions`] writes it).
-    pub(crate) session_file: SessionFile,
-    /// Pairing requests of screens, and the paired screens seen since start.
-    pub(crate) devices: crate::devices::DeviceDesk,
-    /// Login lock-out and per-address rate limit.
-    pub login_guard: Mutex<LoginGuard>,
-    /// Bumped whenever a session ended and on every sweep: live sockets then check that their
-    /// session or API token still works, and close with 4401 if not.
-    pub sign_outs: watch::Sender<u64>,
-}
-
-impl Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-impl AppState {
-    pub fn ingest_token(&self) -> Option<&str> {
-        self.settings.ingest_token.as_ref().map(|t| t.expose())
-    }
-
-    pub fn recorder_running(&self) -> bool {
-        self.recorder.is_running()
-    }
-
-    /// The sessions, locked briefly (never across an await).
-    pub fn sessions(&self) -> MutexGuard<'_, Sessions> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The login guard, locked briefly (never across an await).
-    pub fn login_guard(&self) -> MutexGuard<'_, LoginGuard> {
-        self.login_guard.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// Every route of the server, every response with the security headers ([`crate::edge`]).
-pub fn router(state: AppState) -> Router {
-    let max_body = state.settings.max_body_bytes;
-    let https = state.settings.tls.is_some();
-    let routes = Router::new()
-        .route(
-            signin::SESSION_PATH,
-            post(signin::sign_in)
-                .get(signin::whoami)
-                .delete(signin::sign_out),
-        )
-        .route(
-            crate::devices::PAIRING_PATH,
-            post(crate::devices::start).get(crate::devices::poll),
-        )
-        .route("/api/v1/devices", get(crate::devices::list))
-        .route("/api/v1/devices/pair", post(crate::devices::pair))
-        .route("/api/v1/devices/{name}", delete(crate::devices::revoke))
-        .route("/api/v1/events", post(ingest::post_events))
-        .route("/api/v1/import/queue-log", post(sources::import::queue_log))
-        .route("/api/v1/ingest", get(ingest::ingest_socket))
-        .route("/api/v1/live", get(live::live_socket))
-        .route("/api/v1/metrics", get(api::metrics))
-        .route("/api/v1/queues", get(api::queues))
-        .route("/api/v1/agents", get(api::agents))
-        .route("/api/v1/alerts", get(alerts::api::list))
-        .route("/api/v1/alerts/rules", get(alerts::api::rules))
-        .route("/api/v1/alerts/ack", post(alerts::api::acknowledge))
-        .route("/api/v1/calls", get(crate::calls::api::list))
-        .route("/api/v1/calls/{id}/unmask", post(crate::calls::api::unmask))
-        .route("/api/v1/export/agents.csv", get(crate::export::agents_csv))
-        .route("/api/v1/audit", get(crate::audit::api::list))
-        .route(
-            "/api/v1/reports/intervals",
-            get(crate::history::api::intervals),
-        )
-        .route("/api/v1/reports/compare", get(crate::history::api::compare))
-        .route("/api/v1/reports/agents", get(crate::history::api::agents))
-        .route(
-            "/api/v1/reports/sign-off",
-            post(crate::history::sign_off::sign_off),
-        )
-        .route(
-            "/api/v1/reports/amend",
-            post(crate::history::sign_off::amend),
-        )
-        .route(
-            "/api/v1/reports/sign-offs",
-            get(crate::history::sign_off::list),
-        )
-        .merge(crate::history::export::routes())
-        .route("/api", any(api::not_found))
-        .route("/api/{*rest}", any(api::not_found))
-        .route("/healthz", get(api::healthz))
-        .route("/metrics", get(api::prometheus))
-        .fallback(assets::wallboard)
-        .method_not_allowed_fallback(api::method_not_allowed)
-        .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state);
-    crate::edge::with_security_headers(routes, https)
-}
-
-/// History's store, opened before the journal is replayed: the floor starts keeping history at
-/// the store's resume point ([`HistoryResume::due_before`]).
-struct HistoryResume {
-    sender: HistorySender,
-    point: Option<ResumePoint>,
-}
-
-impl HistoryResume {
-    /// Whether the event numbered `seq` is not in the store yet: history resumes before it.
-    fn due_before(&self, seq: Option<u64>) -> bool {
-        match (self.point.and_then(|p| p.through_seq), seq) {
-            (Some(through), Some(seq)) => seq > through,
-            _ => true,
-        }
-    }
-
-    /// Starts keeping history on `floor` before the event numbered `seq` (`None`: after the
-    /// replay, or an event without a number).
-    fn start(self, floor: &mut Floor, seq: Option<u64>) {
-        let through = self.point.and_then(|p| p.through_seq);
-        if let (Some(through), Some(seq)) = (through, seq)
-            && seq > through + 1
-        {
-            tracing::warn!(
-                stored_through = through,
-                next_replayed = seq,
-                "history store ends before the journal replayed at start: the events between \
-                 are missing from history; `floorwatch history rebuild` recomputes their days"
-            );
-        }
-        floor.keep_history(self.sender, self.point.map_or(0, |p| p.closed_until));
-    }
-}
-
-/// Opens history's store, prunes what is past its retention, and starts its thread; `None`
-/// with `--history-days 0`.
-fn open_history(
-    settings: &Settings,
-    data_dir: &Path,
-) -> anyhow::Result<Option<(HistoryResume, std::thread::JoinHandle<()>)>> {
-    if settings.history_days == 0 {
-        return Ok(None);
-    }
-    let mut store = history::store::Store::open(data_dir)?;
-    let now = wall_ms();
-    let pruned = store.prune(now - i64::from(settings.history_days) * 86_400_000)?;
-    let oldest = utc_today()
-        .checked_sub(jiff::Span::new().days(i64::from(settings.journal_days)))
-        .unwrap_or(jiff::civil::Date::MIN);
-    let segments = crate::journal::remove_before(&data_dir.join("journal"), oldest)?;
-    if pruned > 0 || segments > 0 {
-        tracing::info!(
-            history_rows = pruned,
-            journal_segments = segments,
-            history_days = settings.history_days,
-            journal_days = settings.journal_days,
-            "pruned past retention"
-        );
-    }
-    let point = store.resume_point()?;
-    let (sender, thread) = history::writer::spawn(store).context("starting the history thread")?;
-    Ok(Some((HistoryResume { sender, point }, thread)))
-}
-
-/// Runs the server until SIGTERM or Ctrl-C.
+/// Runs the server until SIGTERM or Ctrl-C. The one entry point `main` needs: it owns the
+/// runtime, the server owns everything else.
 pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let demo = if settings.demo {
         Some(Demo::prepare(&mut settings)?)
@@ -233,7 +45,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data dir {}", data_dir.display()))?;
     let _lock = lock_data_dir(&data_dir)?;
-    crate::audit::config_change::audit_at_start(&data_dir, &settings);
+    crate::config_audit::audit_at_start(&data_dir, &settings);
     let accounts = Arc::new(Accounts::open(&data_dir));
     let demo_logins = prepare_accounts(&accounts, demo.is_some(), &data_dir).await?;
 
@@ -241,7 +53,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let pulse = Arc::new(Pulse::default());
     let lateness_ms = i64::try_from(settings.lateness.as_millis()).unwrap_or(i64::MAX);
     let (desk, outbox) = open_alerts(&settings, &data_dir)?;
-    let mut floor = Floor::new(&settings.organisation, lateness_ms, desk)?;
+    let mut floor = LiveFloor::new(&settings.organisation, lateness_ms, desk)?;
     // The events replayed below are observed by the alert rules but not evaluated: what they
     // raised is in the alert journal, restored into the book here (docs/ALERTS.md, "Changes
     // and the journal"). Evaluation goes on from the next boundary.
@@ -252,7 +64,11 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     floor.set_evaluating(false);
     // History resumes where its store ends: the events replayed up to its resume point are
     // in it already (docs/HISTORY.md, "Restarts").
-    let (mut history, history_thread) = match open_history(&settings, &data_dir)? {
+    let (mut history, history_thread) = match history::open(
+        &data_dir,
+        (settings.history_days, settings.journal_days),
+        wall_ms(),
+    )? {
         Some((resume, thread)) => (Some(resume), Some(thread)),
         None => (None, None),
     };
@@ -273,7 +89,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         replay_from,
         |day, seq, event| {
             if let Some(resume) = history.take_if(|h| h.due_before(seq)) {
-                resume.start(&mut floor, seq);
+                let (sender, closed_until) = resume.resume(seq);
+                floor.keep_history(sender, closed_until);
             }
             if let Err(why) = lookout.admit(&event, wall_now) {
                 set_aside += 1;
@@ -294,7 +111,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         },
     )?;
     if let Some(resume) = history {
-        resume.start(&mut floor, None);
+        let (sender, closed_until) = resume.resume(None);
+        floor.keep_history(sender, closed_until);
     }
     report_replay(&replay, started.elapsed());
     if journaled_twice > 0 {
@@ -329,7 +147,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     )
     .spawn()
     .context("starting the recorder thread")?;
-    let (shutdown_tx, shutdown) = watch::channel(false);
+    let trigger = Trigger::new();
+    let clients = Arc::new(Clients::default());
     let listen = settings.listen;
     let session_policy = SessionPolicy {
         idle_timeout: settings.session_idle_timeout,
@@ -337,14 +156,14 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     };
     let session_file = SessionFile::new(&data_dir);
     let sessions = load_sessions(&session_file, session_policy);
-    let state = AppState(Arc::new(Shared {
+    let state = AppState::new(Shared {
         settings,
         floor,
         recorder,
-        clients: Clients::default(),
+        clients: clients.clone(),
         telemetry,
         pulse,
-        shutdown,
+        shutdown: trigger.subscribe(),
         started,
         replay,
         accounts,
@@ -353,9 +172,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         devices: Default::default(),
         login_guard: Mutex::new(LoginGuard::new(LoginPolicy::default())),
         sign_outs: watch::channel(0).0,
-    }));
+    });
+    let settings = state.settings();
 
-    let tls = crate::tls::server_config(state.settings.tls.as_ref())?;
+    let tls = crate::tls::server_config(settings.tls.as_ref())?;
     let https = tls.is_some();
     let listener = TcpListener::bind(listen)
         .await
@@ -366,68 +186,79 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     if let Some(logins) = &demo_logins {
         logins.announce(&shown_url(addr, https));
     }
-    if state.settings.ingest_token.is_none() {
+    if settings.ingest_token.is_none() {
         tracing::warn!(
             "no ingest token configured: ingest is accepted from loopback clients only \
              (set --ingest-token or FLOORWATCH_INGEST_TOKEN to accept other hosts)"
         );
     }
 
-    let publisher = tokio::spawn(Publisher::new(state.clone()).run());
-    tokio::spawn(signin::sweep(state.clone()));
-    let calendar = state.settings.organisation.calendar()?;
+    let publisher = Publisher::new(
+        clients.clone(),
+        state.floor().clone(),
+        state.telemetry().clone(),
+        state.pulse().clone(),
+        settings.push_interval,
+        settings.slow_client_timeout,
+    );
+    let publisher = tokio::spawn(publisher.run(trigger.subscribe()));
+    tokio::spawn(http::sweep(state.clone(), trigger.subscribe()));
+    let calendar = settings.organisation.calendar()?;
     let senders = alerts::webhook::spawn_senders(
         &outbox,
-        &state.settings.alerts.webhooks,
+        &settings.alerts.webhooks,
         &calendar,
-        &state.settings.organisation.centre.id,
-        &state.shutdown,
+        &settings.organisation.centre.id,
+        &trigger.subscribe(),
     )
     .map_err(anyhow::Error::msg)?;
     // With the demo, the wall clock waits until the simulated day up to now is recorded: its
     // tick would otherwise move the floor's clock to now first, making the morning late and
     // leaving its minutes out of the sparklines.
     let demo_caught_up = watch::Sender::new(demo.is_none());
-    if state.settings.clock == ClockMode::Wall {
-        tokio::spawn(wall_clock(state.clone(), demo_caught_up.subscribe()));
+    if settings.clock == ClockMode::Wall {
+        tokio::spawn(wall_clock(
+            state.floor().clone(),
+            state.pulse().clone(),
+            demo_caught_up.subscribe(),
+            trigger.subscribe(),
+        ));
     }
     if let Some(demo) = demo {
         tokio::spawn(demo.run(
-            state.recorder.clone(),
-            state.shutdown.clone(),
+            state.recorder().clone(),
+            trigger.subscribe(),
             demo_caught_up,
         ));
     }
     let source_tasks = sources::spawn(
-        &state.settings.sources,
-        &sources::Feed {
-            organisation: state.settings.organisation.clone(),
-            recorder: state.recorder.clone(),
-            telemetry: state.telemetry.clone(),
-            shutdown: state.shutdown.clone(),
+        &settings.sources,
+        &sources::SourceContext {
+            organisation: settings.organisation.clone(),
+            recorder: state.recorder().clone(),
+            telemetry: state.telemetry().clone(),
+            shutdown: trigger.subscribe(),
         },
     );
 
     crate::serve::serve(
         listener,
         tls,
-        router(state.clone()),
-        state.settings.connections,
-        async move {
+        http::router(state.clone()),
+        settings.connections,
+        async {
             shutdown_signal().await;
             tracing::info!("shutting down: closing live clients, flushing the journal");
-            let _ = shutdown_tx.send(true);
+            trigger.fire();
         },
     )
     .await;
+    trigger.fire();
 
     // The last activity of each session, for the next start.
-    signin::save_sessions(&state).await;
+    http::save_sessions(&state).await;
     // Websockets were handed off by the HTTP server; wait for them to send their close frames.
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while !state.clients.is_empty() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    clients.all_gone(Duration::from_secs(3)).await;
     let _ = publisher.await;
     for sender in senders {
         let _ = sender.await;
@@ -436,21 +267,21 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     for task in source_tasks {
         let _ = task.await;
     }
-    state.recorder.stop().await;
+    state.recorder().stop().await;
     let joined = tokio::task::spawn_blocking(move || recorder_thread.join()).await;
     if !matches!(joined, Ok(Ok(()))) {
         tracing::error!("the recorder thread ended abnormally");
     }
     // Every event is recorded: history writes the closes queued and stops. The quarter-hour
     // still open is not written; the next start replays it from the journal.
-    floor::lock(&state.floor).stop_history();
+    floor::lock(state.floor()).stop_history();
     if let Some(thread) = history_thread {
         let joined = tokio::task::spawn_blocking(move || thread.join()).await;
         if !matches!(joined, Ok(Ok(()))) {
             tracing::error!("the history thread ended abnormally");
         }
     }
-    if let DataDir::Temporary(dir) = &state.settings.data_dir {
+    if let DataDir::Temporary(dir) = &settings.data_dir {
         drop(_lock);
         match std::fs::remove_dir_all(dir) {
             Ok(()) => tracing::info!(dir = %dir.display(), "removed the demo's temporary data dir"),
@@ -673,12 +504,16 @@ async fn prepare_accounts(
 
 /// In `--clock wall`, time moves on even when no event arrives: waits expire, rolling windows
 /// slide, the day resets at the centre's midnight.
-async fn wall_clock(state: AppState, mut demo_caught_up: watch::Receiver<bool>) {
-    let mut shutdown = state.shutdown.clone();
+async fn wall_clock(
+    floor: SharedFloor,
+    pulse: Arc<Pulse>,
+    mut demo_caught_up: watch::Receiver<bool>,
+    mut shutdown: Shutdown,
+) {
     tokio::select! {
         // An error: the demo stopped before catching up (it logged why); tick anyway.
         _ = demo_caught_up.wait_for(|done| *done) => {}
-        _ = shutdown.changed() => return,
+        () = shutdown.recv() => return,
     }
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -689,11 +524,11 @@ async fn wall_clock(state: AppState, mut demo_caught_up: watch::Receiver<bool>) 
                 let now = wall_ms();
                 loop {
                     let caught_up = {
-                        let mut floor = floor::lock(&state.floor);
+                        let mut floor = floor::lock(&floor);
                         let done = floor.catch_up(now, CATCH_UP_STEPS);
                         if done {
                             floor.tick(now);
-                            state.pulse.set_clock(floor.now());
+                            pulse.set_clock(floor.now());
                         }
                         done
                     };
@@ -703,7 +538,7 @@ async fn wall_clock(state: AppState, mut demo_caught_up: watch::Receiver<bool>) 
                     tokio::task::yield_now().await;
                 }
             }
-            _ = shutdown.changed() => return,
+            () = shutdown.recv() => return,
         }
     }
 }

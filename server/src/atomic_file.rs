@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Who may read the file written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Its owner only (mode 0600): accounts and configuration snapshots.
     Private,
     /// The process's umask decides.
@@ -18,7 +18,7 @@ pub enum Access {
 
 /// Replaces `path` with `contents`. On failure the temporary file is removed and `path` is
 /// left as it was (or, if only the directory sync failed, already replaced).
-pub fn replace(path: &Path, contents: &[u8], access: Access) -> io::Result<()> {
+pub(crate) fn replace(path: &Path, contents: &[u8], access: Access) -> io::Result<()> {
     let tmp = temporary(path);
     let written = write_synced(&tmp, contents, access).and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = written {

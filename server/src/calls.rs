@@ -4,19 +4,17 @@
 //! It holds every queue visit that is waiting now, and every visit whose queue outcome
 //! (answered, abandoned, timed out, transferred away) fell in the last [`RECENT_MS`] of the
 //! floor's clock: event time, never the wall clock, so a replayed day shows the same register
-//! as the live one did. [`crate::floor::Floor::apply`] feeds it every event, so replaying the
+//! as the live one did. [`crate::floor::LiveFloor::apply`] feeds it every event, so replaying the
 //! journal at start rebuilds it; test calls (测呼) are never registered.
 //!
 //! A caller number leaves the register only through [`CallEntry::masked_caller`]
 //! ([`crate::accounts::mask_caller`]) or [`CallEntry::full_caller`], which only the audited
-//! unmask endpoint ([`api::unmask`]) calls. `Debug` shows the masked number, so an entry in a
+//! unmask endpoint (`crate::http::calls::unmask`) calls. `Debug` shows the masked number, so an entry in a
 //! log line shows no more than the wallboard does.
 //!
 //! One call may visit several queues (a transfer to a queue, an overflow after a time-out):
 //! each visit is its own entry, shown in its own queue; events about the call after its entry
 //! apply to its latest visit, and unmask names the call and reveals its latest visit's number.
-
-pub mod api;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -28,12 +26,12 @@ use crate::accounts::{CallerNumber, mask_caller};
 
 /// How long a visit stays listed after its queue outcome: the last hour of the floor's clock,
 /// the span a supervisor looks back over when a caller rings again or complains.
-pub const RECENT_MS: Millis = 60 * 60_000;
+pub(crate) const RECENT_MS: Millis = 60 * 60_000;
 
 /// A visit still waiting after this long lost its outcome in the feed; it is forgotten, as the
 /// engine takes it out of its waiting figures after the same time (core/src/engine/calls.rs,
 /// `Calls::sweep`).
-pub const STUCK_MS: Millis = 6 * 60 * 60_000;
+pub(crate) const STUCK_MS: Millis = 6 * 60 * 60_000;
 
 /// At most this many visits are held. The largest centres we build for answer about 12,000
 /// calls in their busiest hour (1,000 agents at 5 minutes a call), so the register holds a
@@ -42,12 +40,12 @@ pub const STUCK_MS: Millis = 6 * 60 * 60_000;
 /// all: 20,000 entries stay below 5 MB as usually filled and below 30 MB however a hostile feed
 /// fills them. Beyond the bound the visit whose outcome is oldest goes first, then the waiting
 /// visit that entered first (a feed that loses outcomes).
-pub const MAX_CALLS: usize = 20_000;
+pub(crate) const MAX_CALLS: usize = 20_000;
 
 /// Where a queue visit stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum CallState {
+pub(crate) enum CallState {
     /// In the queue now.
     Waiting,
     /// An agent answered it (`agent` says who).
@@ -61,7 +59,8 @@ pub enum CallState {
 }
 
 impl CallState {
-    pub fn as_str(self) -> &'static str {
+    #[cfg(test)]
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CallState::Waiting => "waiting",
             CallState::Answered => "answered",
@@ -74,36 +73,36 @@ impl CallState {
 
 /// One visit of a call to a queue.
 #[derive(Clone, PartialEq, Eq)]
-pub struct CallEntry {
-    pub call: String,
-    pub queue: String,
+pub(crate) struct CallEntry {
+    pub(crate) call: String,
+    pub(crate) queue: String,
     /// As the switch sent it; `None` when it sent none. Private: see [`CallEntry::full_caller`].
     caller: Option<String>,
-    pub direction: Direction,
-    pub priority: u8,
+    pub(crate) direction: Direction,
+    pub(crate) priority: u8,
     /// When the visit began, UTC ms.
-    pub entered: Millis,
-    pub state: CallState,
+    pub(crate) entered: Millis,
+    pub(crate) state: CallState,
     /// The agent who answered.
-    pub agent: Option<String>,
+    pub(crate) agent: Option<String>,
     /// When the queue outcome came, UTC ms; `None` while waiting.
-    pub left: Option<Millis>,
+    pub(crate) left: Option<Millis>,
 }
 
 impl CallEntry {
     /// The caller number as anyone sees it ([`mask_caller`]).
-    pub fn masked_caller(&self) -> Option<String> {
+    pub(crate) fn masked_caller(&self) -> Option<String> {
         self.caller.as_deref().map(mask_caller)
     }
 
     /// The caller number as the switch sent it. Only for the unmask endpoint, which checks the
     /// permission and writes the audit record first.
-    pub fn full_caller(&self) -> Option<&str> {
+    pub(crate) fn full_caller(&self) -> Option<&str> {
         self.caller.as_deref()
     }
 
     /// The entry as the calls endpoint shows it: the number masked.
-    pub fn view(&self) -> CallView {
+    pub(crate) fn view(&self) -> CallView {
         CallView {
             call: self.call.clone(),
             queue: self.queue.clone(),
@@ -136,26 +135,26 @@ impl fmt::Debug for CallEntry {
 
 /// One visit as `GET /api/v1/calls` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CallView {
-    pub call: String,
-    pub queue: String,
+pub(crate) struct CallView {
+    pub(crate) call: String,
+    pub(crate) queue: String,
     /// Masked ([`mask_caller`]); `null` when the switch sent no number.
-    pub caller: Option<String>,
-    pub direction: Direction,
-    pub priority: u8,
+    pub(crate) caller: Option<String>,
+    pub(crate) direction: Direction,
+    pub(crate) priority: u8,
     /// UTC ms.
-    pub entered: Millis,
-    pub state: CallState,
+    pub(crate) entered: Millis,
+    pub(crate) state: CallState,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent: Option<String>,
+    pub(crate) agent: Option<String>,
     /// When the queue outcome came, UTC ms; absent while waiting.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub left: Option<Millis>,
+    pub(crate) left: Option<Millis>,
 }
 
-/// The register. Lives in the [`crate::floor::Floor`], under its lock.
+/// The register. Lives in the [`crate::floor::LiveFloor`], under its lock.
 #[derive(Debug, Default)]
-pub struct CallRegister {
+pub(crate) struct CallRegister {
     /// Every visit held, by serial (the order visits began in).
     entries: BTreeMap<u64, CallEntry>,
     /// The latest visit of each call.
@@ -168,21 +167,23 @@ pub struct CallRegister {
 }
 
 impl CallRegister {
-    pub fn new() -> CallRegister {
+    pub(crate) fn new() -> CallRegister {
         CallRegister::default()
     }
 
+    #[cfg(test)]
     /// Visits held (waiting or recent), for tests and telemetry.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// Takes one event into account. Test calls are left out.
-    pub fn observe(&mut self, event: &Event) {
+    pub(crate) fn observe(&mut self, event: &Event) {
         if event.test {
             return;
         }
@@ -253,7 +254,7 @@ impl CallRegister {
 
     /// Forgets visits whose outcome is older than [`RECENT_MS`] before `now`, and visits that
     /// have waited longer than [`STUCK_MS`].
-    pub fn forget_before(&mut self, now: Millis) {
+    pub(crate) fn forget_before(&mut self, now: Millis) {
         let recent_from = now.saturating_sub(RECENT_MS);
         while let Some(&(left, serial)) = self.finished.first() {
             if left >= recent_from {
@@ -272,7 +273,7 @@ impl CallRegister {
 
     /// The visits of `queue` (every queue when `None`) that are waiting, or whose outcome fell
     /// in the [`RECENT_MS`] before `now`; newest first.
-    pub fn calls<'a>(
+    pub(crate) fn calls<'a>(
         &'a self,
         queue: Option<&'a str>,
         now: Millis,
@@ -284,7 +285,7 @@ impl CallRegister {
     }
 
     /// The latest visit of `call`, if it is still listed at `now`.
-    pub fn call(&self, call: &str, now: Millis) -> Option<&CallEntry> {
+    pub(crate) fn call(&self, call: &str, now: Millis) -> Option<&CallEntry> {
         let recent_from = now.saturating_sub(RECENT_MS);
         self.latest
             .get(call)
@@ -441,207 +442,4 @@ impl CallRegister {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const T0: Millis = 1_700_000_000_000;
-
-    fn event(ts: Millis, kind: EventKind) -> Event {
-        Event {
-            v: 1,
-            id: format!("e{ts}"),
-            source: "test".into(),
-            seq: 1,
-            ts,
-            test: false,
-            kind,
-        }
-    }
-
-    fn enters(call: &str, queue: &str, caller: Option<&str>, ts: Millis) -> Event {
-        event(
-            ts,
-            EventKind::CallEnteredQueue {
-                call: call.into(),
-                queue: queue.into(),
-                priority: 1,
-                caller: caller.map(CallerNumber::from),
-                direction: Direction::Inbound,
-            },
-        )
-    }
-
-    fn answered(call: &str, agent: &str, ts: Millis) -> Event {
-        event(
-            ts,
-            EventKind::CallAnswered {
-                call: call.into(),
-                agent: agent.into(),
-                queue: None,
-                wait_ms: None,
-            },
-        )
-    }
-
-    fn abandoned(call: &str, queue: Option<&str>, ts: Millis) -> Event {
-        event(
-            ts,
-            EventKind::CallAbandoned {
-                call: call.into(),
-                queue: queue.map(str::to_string),
-                wait_ms: Some(4_000),
-            },
-        )
-    }
-
-    fn states(register: &CallRegister, queue: Option<&str>, now: Millis) -> Vec<(String, String)> {
-        register
-            .calls(queue, now)
-            .map(|e| (e.call.clone(), e.state.as_str().to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn visits_are_listed_waiting_then_with_their_outcome_newest_first() {
-        let mut register = CallRegister::new();
-        register.observe(&enters("c1", "billing", Some("13812341234"), T0));
-        register.observe(&enters("c2", "billing", None, T0 + 1_000));
-        register.observe(&enters("c3", "sales", Some("87654321"), T0 + 2_000));
-        register.observe(&answered("c1", "a7", T0 + 9_000));
-        register.observe(&abandoned("c2", None, T0 + 10_000));
-        assert_eq!(
-            states(&register, Some("billing"), T0 + 10_000),
-            vec![
-                ("c2".into(), "abandoned".into()),
-                ("c1".into(), "answered".into())
-            ]
-        );
-        let c1 = register.call("c1", T0 + 10_000).unwrap().view();
-        assert_eq!(c1.caller.as_deref(), Some("138****1234"));
-        assert_eq!(c1.agent.as_deref(), Some("a7"));
-        assert_eq!((c1.entered, c1.left), (T0, Some(T0 + 9_000)));
-        assert_eq!(c1.priority, 1);
-        let c3 = register.call("c3", T0 + 10_000).unwrap();
-        assert_eq!(c3.full_caller(), Some("87654321"));
-        assert_eq!(c3.view().caller.as_deref(), Some("******21"));
-        assert_eq!(c3.state, CallState::Waiting);
-    }
-
-    #[test]
-    fn outcomes_older_than_an_hour_of_event_time_are_forgotten_waiting_calls_are_not() {
-        let mut register = CallRegister::new();
-        register.observe(&enters("c1", "billing", Some("13812341234"), T0));
-        register.observe(&enters("c2", "billing", Some("13812349999"), T0 + 1_000));
-        register.observe(&answered("c1", "a7", T0 + 5_000));
-        // Listed up to exactly an hour after the outcome, gone after.
-        let hour_later = T0 + 5_000 + RECENT_MS;
-        assert_eq!(register.calls(None, hour_later).count(), 2);
-        assert!(register.call("c1", hour_later + 1).is_none());
-        assert_eq!(
-            states(&register, None, hour_later + 1),
-            vec![("c2".into(), "waiting".into())]
-        );
-        register.forget_before(hour_later + 1);
-        assert_eq!(register.len(), 1, "the memory goes too");
-        // A call waiting for six hours lost its outcome in the feed.
-        register.forget_before(T0 + 1_000 + STUCK_MS + 1);
-        assert!(register.is_empty());
-    }
-
-    #[test]
-    fn test_calls_are_never_registered() {
-        let mut register = CallRegister::new();
-        let mut test_call = enters("t1", "billing", Some("13812341234"), T0);
-        test_call.test = true;
-        register.observe(&test_call);
-        assert!(register.is_empty());
-    }
-
-    #[test]
-    fn a_call_moved_to_another_queue_is_a_new_visit_that_keeps_its_number() {
-        let mut register = CallRegister::new();
-        register.observe(&enters("c1", "billing", Some("13812341234"), T0));
-        register.observe(&event(
-            T0 + 30_000,
-            EventKind::CallTimedOut {
-                call: "c1".into(),
-                queue: None,
-                wait_ms: None,
-                overflow_to: Some("sales".into()),
-            },
-        ));
-        register.observe(&enters("c1", "sales", None, T0 + 30_000));
-        register.observe(&answered("c1", "a2", T0 + 40_000));
-        let now = T0 + 40_000;
-        assert_eq!(
-            states(&register, Some("billing"), now),
-            vec![("c1".into(), "timed_out".into())]
-        );
-        assert_eq!(
-            states(&register, Some("sales"), now),
-            vec![("c1".into(), "answered".into())]
-        );
-        let latest = register.call("c1", now).unwrap();
-        assert_eq!(latest.queue, "sales");
-        assert_eq!(latest.full_caller(), Some("13812341234"));
-
-        // Re-entering elsewhere while still waiting ends the first visit as transferred.
-        register.observe(&enters("c9", "billing", Some("13800000000"), now));
-        register.observe(&enters("c9", "vip", None, now + 1_000));
-        assert_eq!(
-            states(&register, Some("billing"), now + 1_000)[0],
-            ("c9".into(), "transferred".into())
-        );
-    }
-
-    #[test]
-    fn an_entry_after_its_outcome_fills_in_the_same_visit() {
-        let mut register = CallRegister::new();
-        register.observe(&abandoned("c1", Some("billing"), T0 + 4_000));
-        register.observe(&enters("c1", "billing", Some("13812341234"), T0));
-        let listed: Vec<_> = register.calls(None, T0 + 4_000).collect();
-        assert_eq!(listed.len(), 1, "{listed:?}");
-        assert_eq!(listed[0].state, CallState::Abandoned);
-        assert_eq!(listed[0].entered, T0);
-        assert_eq!(listed[0].full_caller(), Some("13812341234"));
-        // An outcome without the queue and without a visit tells nothing to list.
-        register.observe(&answered("ghost", "a1", T0));
-        assert!(register.call("ghost", T0).is_none());
-        // A second outcome does not overwrite the first.
-        register.observe(&answered("c1", "a1", T0 + 5_000));
-        assert_eq!(
-            register.call("c1", T0 + 5_000).unwrap().state,
-            CallState::Abandoned
-        );
-    }
-
-    #[test]
-    fn the_register_is_bounded_and_drops_the_oldest_outcome_first() {
-        let mut register = CallRegister::new();
-        register.observe(&enters("first", "q", Some("13812341234"), T0));
-        for i in 0..MAX_CALLS as i64 {
-            let call = format!("c{i}");
-            register.observe(&enters(&call, "q", None, T0 + i));
-            register.observe(&answered(&call, "a", T0 + i + 1));
-        }
-        assert_eq!(register.len(), MAX_CALLS);
-        assert!(
-            register.call("first", T0 + 1).is_some(),
-            "a waiting call outlives finished ones"
-        );
-        assert!(
-            register.call("c0", T0 + 1).is_none(),
-            "the oldest outcome went"
-        );
-        assert!(register.call("c1", T0 + 1).is_some());
-    }
-
-    #[test]
-    fn debug_output_shows_the_masked_number_only() {
-        let mut register = CallRegister::new();
-        register.observe(&enters("c1", "billing", Some("13812341234"), T0));
-        let text = format!("{register:?}");
-        assert!(!text.contains("13812341234"), "{text}");
-        assert!(text.contains("138****1234"), "{text}");
-    }
-}
+mod tests;

@@ -1,63 +1,101 @@
-//! The server's settings: command-line flags, an optional TOML file with keys of the same names,
-//! and the organisation tree (`[centre]`, `[[sites]]`, `[[queues]]`) from that file.
+//! The server's settings: one [`Layer`] of options, given as flags or as keys of the same names
+//! in an optional TOML file (which also holds the organisation tree, `[centre]`, `[[sites]]`,
+//! `[[queues]]`, and the `[alerts]` and `[[sources]]` tables), resolved into [`Settings`].
 //!
-//! Flags win over the file, the file wins over the defaults. Every mistake is reported with the
-//! key at fault, before anything is opened or bound.
+//! Flags win over the file, the file wins over the defaults. Each setting is declared once, in
+//! [`Layer`]: its flag and key, its doc (the `--help` text) and its default (`[default: ...]`,
+//! applied in [`Settings::from_layer`]). Every mistake is reported with the key at fault, before
+//! anything is opened or bound.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::ValueEnum;
 use floorwatch_core::org::{Centre, QueueConfig, Site};
 use floorwatch_core::{OrgError, Organisation};
 use serde::Deserialize;
 
 use crate::alerts::settings::{AlertSettings, AlertSettingsError};
+use crate::horizon::ClockMode;
+use crate::ndjson_log::FsyncPolicy;
+use crate::secret::Secret;
 
-/// `floorwatch`: the live call-centre wallboard server.
-#[derive(Debug, Default, Parser)]
-#[command(
-    name = "floorwatch",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
-pub struct Cli {
-    /// Administration on the data dir (docs/SECURITY.md); without one, the server runs.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// TOML file with any of the keys below (same names as the flags) plus the organisation:
-    /// `[centre]`, `[[sites]]`, `[[queues]]`. Flags win over the file.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+/// How a setting given in a higher layer (the flags) covers the same one in a lower layer (the
+/// file).
+trait Layered {
+    fn over(self, under: Self) -> Self;
+}
+
+impl<T> Layered for Option<T> {
+    fn over(self, under: Self) -> Self {
+        self.or(under)
+    }
+}
+
+/// A switch is on if either layer turns it on.
+impl Layered for bool {
+    fn over(self, under: Self) -> Self {
+        self || under
+    }
+}
+
+/// Tables only the file has.
+impl<T> Layered for Vec<T> {
+    fn over(self, under: Self) -> Self {
+        if self.is_empty() { under } else { self }
+    }
+}
+
+/// Declares [`Layer`] and its [`Layer::over`] from one list of fields.
+macro_rules! layer {
+    ($(#[$struct_meta:meta])* struct $name:ident { $( $(#[$meta:meta])* $field:ident : $ty:ty, )* }) => {
+        $(#[$struct_meta])*
+        pub(crate) struct $name { $( $(#[$meta])* pub(crate) $field: $ty, )* }
+
+        impl $name {
+            /// These settings where given, `under`'s where not.
+            pub(crate) fn over(self, under: $name) -> $name {
+                $name { $( $field: Layered::over(self.$field, under.$field), )* }
+            }
+        }
+    };
+}
+
+layer! {
+    /// One layer of settings: the command line's flags or the config file's keys (the flags'
+    /// names in kebab-case). A setting left out is `None` (or empty) and falls through to the
+    /// layer below, then to its default.
+    #[derive(Debug, Default, clap::Args, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+    struct Layer {
     /// Address to serve HTTP and websockets on [default: 127.0.0.1:8080].
-    #[arg(long, value_name = "ADDR")]
-    pub listen: Option<SocketAddr>,
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
+    listen: Option<String>,
     /// Where the event journal lives [default: ./floorwatch-data; with --demo: a fresh
     /// temporary directory, removed at exit].
     #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
     /// The centre's IANA time zone, whose midnight (plus reset time) starts "today".
     #[arg(long, value_name = "ZONE")]
-    pub timezone: Option<String>,
+    timezone: Option<String>,
     /// Centre-wide service-level threshold T in seconds, for queues that set none.
     #[arg(long, value_name = "SECS")]
-    pub service_level_threshold: Option<u32>,
+    service_level_threshold: Option<u32>,
     /// Centre-wide short-abandon limit in seconds, for queues that set none.
     #[arg(long, value_name = "SECS")]
-    pub short_abandon: Option<u32>,
+    short_abandon: Option<u32>,
     /// Feed the server from the embedded simulator in real time (a live floor at once).
     #[arg(long)]
-    pub demo: bool,
+    #[serde(default)]
+    demo: bool,
     /// Seed of the --demo simulation [default: taken from the wall clock].
     #[arg(long, value_name = "N")]
-    pub demo_seed: Option<u64>,
+    demo_seed: Option<u64>,
     /// `wall`: time advances with the wall clock and with events; `events`: only event time
     /// advances it, so a replayed day shows as if live [default: wall].
     #[arg(long, value_enum)]
-    pub clock: Option<ClockMode>,
+    clock: Option<ClockMode>,
     /// Token ingest clients must send as `Authorization: Bearer TOKEN`. Without one, ingest is
     /// accepted from loopback clients only.
     #[arg(
@@ -66,288 +104,178 @@ pub struct Cli {
         value_name = "TOKEN",
         hide_env_values = true
     )]
-    pub ingest_token: Option<Secret>,
+    ingest_token: Option<Secret>,
     /// Events older than the floor's clock minus this many seconds are counted and reported as
     /// late (they are still applied) [default: 30].
     #[arg(long, value_name = "SECS")]
-    pub lateness: Option<u64>,
+    lateness: Option<u64>,
     /// With `--clock wall`: events more than this many seconds ahead of the wall clock are
     /// refused (a switch with a wrong clock, a typo in a replay) [default: 300].
     #[arg(long, value_name = "SECS")]
-    pub max_future: Option<u64>,
+    max_future: Option<u64>,
     /// With `--clock events`: events more than this many seconds ahead of the latest accepted
     /// event are refused, unless the journal is empty; raise it to replay a day long after the
     /// last one [default: 86400].
     #[arg(long, value_name = "SECS")]
-    pub max_jump: Option<u64>,
+    max_jump: Option<u64>,
     /// Days of history (every scope's quarter-hours, docs/HISTORY.md) kept; 0 keeps none and
     /// turns history off [default: 400].
     #[arg(long, value_name = "DAYS")]
-    pub history_days: Option<u32>,
-    /// Days of journal segments kept, to rebuild history from and for the audit of what was
-    /// received [default: 35].
+    history_days: Option<u32>,
+    /// Days of journal segments kept, to rebuild history from [default: 35].
     #[arg(long, value_name = "DAYS")]
-    pub journal_days: Option<u32>,
+    journal_days: Option<u32>,
     /// Live deltas are coalesced and sent at most this often [default: 250].
     #[arg(long, value_name = "MS")]
-    pub push_interval_ms: Option<u64>,
+    push_interval_ms: Option<u64>,
     /// A live client that got nothing for this long gets a heartbeat [default: 5000].
     #[arg(long, value_name = "MS")]
-    pub heartbeat_ms: Option<u64>,
+    heartbeat_ms: Option<u64>,
     /// When the journal is synced to disk: `batch` (before every acknowledgement) or `never`
     /// (left to the OS: survives a crash of the server, not of the machine) [default: batch].
     #[arg(long, value_enum)]
-    pub fsync: Option<FsyncPolicy>,
+    fsync: Option<FsyncPolicy>,
     /// Directory of the wallboard bundle served at `/` [default: target/dist].
     #[arg(long, env = "FLOORWATCH_ASSETS", value_name = "DIR")]
-    pub assets: Option<PathBuf>,
+    assets: Option<PathBuf>,
     /// Largest accepted `POST /api/v1/events` body, bytes [default: 16777216].
     #[arg(long, value_name = "BYTES")]
-    pub max_body_bytes: Option<usize>,
+    max_body_bytes: Option<usize>,
     /// Largest accepted websocket message, bytes [default: 4194304].
     #[arg(long, value_name = "BYTES")]
-    pub max_frame_bytes: Option<usize>,
+    max_frame_bytes: Option<usize>,
     /// Frames queued per live client before its stale deltas are dropped and it is resynced
     /// [default: 8].
     #[arg(long, value_name = "N")]
-    pub client_queue_frames: Option<usize>,
+    client_queue_frames: Option<usize>,
     /// A live client that cannot take a frame for this long is disconnected [default: 10000].
     #[arg(long, value_name = "MS")]
-    pub slow_client_timeout_ms: Option<u64>,
+    slow_client_timeout_ms: Option<u64>,
     /// A request head (its first byte to its blank line) must arrive within this long, or the
     /// connection is closed [default: 10000].
     #[arg(long, value_name = "MS")]
-    pub header_timeout_ms: Option<u64>,
+    header_timeout_ms: Option<u64>,
     /// A request body must arrive within this long after its head, or the request is
     /// answered 408 [default: 30000].
     #[arg(long, value_name = "MS")]
-    pub body_timeout_ms: Option<u64>,
+    body_timeout_ms: Option<u64>,
     /// A connection with no request in progress and nothing sent either way for this long is
     /// closed (a new connection too, until its first byte) [default: 60000].
     #[arg(long, value_name = "MS")]
-    pub idle_connection_timeout_ms: Option<u64>,
+    idle_connection_timeout_ms: Option<u64>,
     /// Most connections open at once from one client address (an IPv6 client counts as its
     /// /64); 0 for no cap, e.g. behind a reverse proxy [default: 64].
     #[arg(long, value_name = "N")]
-    pub max_connections_per_address: Option<usize>,
+    max_connections_per_address: Option<usize>,
     /// Log format on stderr [default: text].
     #[arg(long, value_enum)]
-    pub log_format: Option<LogFormat>,
+    log_format: Option<LogFormat>,
     /// PEM certificate chain: serve HTTPS and wss instead of HTTP and ws (with --tls-key).
     #[arg(long, value_name = "FILE")]
-    pub tls_cert: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
     /// PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE")]
-    pub tls_key: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     /// A signed-in session ends after this many seconds without user activity (wall displays
     /// never idle out) [default: 1800].
     #[arg(long, value_name = "SECS")]
-    pub session_idle_timeout: Option<u64>,
+    session_idle_timeout: Option<u64>,
     /// No session lasts longer than this many seconds, however busy [default: 43200].
     #[arg(long, value_name = "SECS")]
-    pub session_max: Option<u64>,
-}
-
-/// `floorwatch user|token|device|audit|journal ...`: accounts, API tokens and the audit trail of a data dir,
-/// with or without the server running (docs/SECURITY.md).
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Accounts: add, passwd, disable, list.
-    #[command(subcommand)]
-    User(crate::accounts::command::UserCommand),
-    /// API tokens for scripts: create, list, revoke.
-    #[command(subcommand)]
-    Token(crate::accounts::command::TokenCommand),
-    /// Paired screens (wall TVs): add, list, revoke.
-    #[command(subcommand)]
-    Device(crate::accounts::command::DeviceCommand),
-    /// The audit trail: verify its hash chain, list records.
-    #[command(subcommand)]
-    Audit(crate::audit::command::AuditCommand),
-    /// The event journal: check what a start would replay and set aside.
-    #[command(subcommand)]
-    Journal(crate::journal_command::JournalCommand),
-    /// History's interval store: rebuild days from the journal, prune, dump rows.
-    #[command(subcommand)]
-    History(crate::history::command::HistoryCommand),
-}
-
-impl Command {
-    /// Runs the command to its end; the exit code says whether it succeeded.
-    pub fn run(self) -> std::process::ExitCode {
-        match self {
-            Command::User(command) => command.run(),
-            Command::Token(command) => command.run(),
-            Command::Device(command) => command.run(),
-            Command::Audit(command) => command.run(),
-            Command::Journal(command) => command.run(),
-            Command::History(command) => command.run(),
-        }
+    session_max: Option<u64>,
+        /// The centre (`[centre]`): file only.
+        #[arg(skip)]
+        centre: Option<Centre>,
+        /// The sites (`[[sites]]`): file only.
+        #[arg(skip)]
+        #[serde(default)]
+        sites: Vec<Site>,
+        /// The queues (`[[queues]]`): file only.
+        #[arg(skip)]
+        #[serde(default)]
+        queues: Vec<QueueConfig>,
+        /// Alert rules and webhooks (docs/ALERTS.md); read by `crate::alerts::settings`.
+        #[arg(skip)]
+        alerts: Option<toml::Table>,
+        /// CTI sources (docs/CTI.md, "Sources"); read by `crate::sources`.
+        #[arg(skip)]
+        #[serde(default)]
+        sources: Vec<toml::Table>,
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ClockMode {
-    Wall,
-    Events,
+/// `--listen`: checked as an address when parsed, kept as given (the file's key is checked
+/// with the other settings).
+fn parse_listen(text: &str) -> Result<String, std::net::AddrParseError> {
+    text.parse::<SocketAddr>().map(|_| text.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum FsyncPolicy {
-    Batch,
-    Never,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
+/// How the server logs on stderr (`--log-format`).
+pub(crate) enum LogFormat {
     Text,
     Json,
 }
 
-/// The `--config` file: the flags' names as keys, plus the organisation tables.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct FileConfig {
-    listen: Option<String>,
-    data_dir: Option<PathBuf>,
-    timezone: Option<String>,
-    service_level_threshold: Option<u32>,
-    short_abandon: Option<u32>,
-    #[serde(default)]
-    demo: bool,
-    demo_seed: Option<u64>,
-    clock: Option<ClockMode>,
-    ingest_token: Option<Secret>,
-    lateness: Option<u64>,
-    max_future: Option<u64>,
-    max_jump: Option<u64>,
-    history_days: Option<u32>,
-    journal_days: Option<u32>,
-    push_interval_ms: Option<u64>,
-    heartbeat_ms: Option<u64>,
-    fsync: Option<FsyncPolicy>,
-    assets: Option<PathBuf>,
-    max_body_bytes: Option<usize>,
-    max_frame_bytes: Option<usize>,
-    client_queue_frames: Option<usize>,
-    slow_client_timeout_ms: Option<u64>,
-    header_timeout_ms: Option<u64>,
-    body_timeout_ms: Option<u64>,
-    idle_connection_timeout_ms: Option<u64>,
-    max_connections_per_address: Option<usize>,
-    log_format: Option<LogFormat>,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
-    session_idle_timeout: Option<u64>,
-    session_max: Option<u64>,
-    centre: Option<Centre>,
-    #[serde(default)]
-    sites: Vec<Site>,
-    #[serde(default)]
-    queues: Vec<QueueConfig>,
-    /// Alert rules and webhooks (docs/ALERTS.md); read by `crate::alerts::settings`.
-    alerts: Option<toml::Table>,
-    /// CTI sources (docs/CTI.md, "Sources"); read by `crate::sources`.
-    #[serde(default)]
-    sources: Vec<toml::Table>,
-}
-
-/// A secret that never shows in logs or `Debug` output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Secret {
-        Secret(value)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-/// From the command line or the environment (`--ingest-token`).
-impl std::str::FromStr for Secret {
-    type Err = std::convert::Infallible;
-
-    fn from_str(s: &str) -> Result<Secret, Self::Err> {
-        Ok(Secret(s.to_string()))
-    }
-}
-
-/// From the config file.
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
-        String::deserialize(d).map(Secret)
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
 /// Where the data directory comes from; a temporary one is removed at exit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DataDir {
+pub(crate) enum DataDir {
     Given(PathBuf),
     /// `--demo` without `--data-dir`: a fresh directory under the system's temp dir.
     Temporary(PathBuf),
 }
 
 impl DataDir {
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         match self {
             DataDir::Given(p) | DataDir::Temporary(p) => p,
         }
     }
 }
 
-/// Everything the server runs with, resolved and validated.
+/// Everything the server runs with, resolved and validated. Public because `main` loads it
+/// (and reports a mistake) before logging and the async runtime start.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The `--config` file these settings were read from, if any (the actor of configuration
     /// audit records, docs/SECURITY.md).
-    pub config_file: Option<PathBuf>,
-    pub listen: SocketAddr,
-    pub data_dir: DataDir,
-    pub organisation: Organisation,
-    pub demo: bool,
-    pub demo_seed: Option<u64>,
-    pub clock: ClockMode,
-    pub ingest_token: Option<Secret>,
-    pub lateness: Duration,
+    pub(crate) config_file: Option<PathBuf>,
+    pub(crate) listen: SocketAddr,
+    pub(crate) data_dir: DataDir,
+    pub(crate) organisation: Organisation,
+    pub(crate) demo: bool,
+    pub(crate) demo_seed: Option<u64>,
+    pub(crate) clock: ClockMode,
+    pub(crate) ingest_token: Option<Secret>,
+    pub(crate) lateness: Duration,
     /// How far ahead of the server's clock an event may be (`--max-future`, `--max-jump`).
-    pub horizon: crate::horizon::Horizon,
+    pub(crate) horizon: crate::horizon::Horizon,
     /// Days of history rows kept; 0: history off (docs/HISTORY.md).
-    pub history_days: u32,
+    pub(crate) history_days: u32,
     /// Days of journal segments kept.
-    pub journal_days: u32,
-    pub push_interval: Duration,
-    pub heartbeat: Duration,
-    pub fsync: FsyncPolicy,
-    pub assets: PathBuf,
-    pub max_body_bytes: usize,
-    pub max_frame_bytes: usize,
-    pub client_queue_frames: usize,
-    pub slow_client_timeout: Duration,
+    pub(crate) journal_days: u32,
+    pub(crate) push_interval: Duration,
+    pub(crate) heartbeat: Duration,
+    pub(crate) fsync: FsyncPolicy,
+    pub(crate) assets: PathBuf,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) max_frame_bytes: usize,
+    pub(crate) client_queue_frames: usize,
+    pub(crate) slow_client_timeout: Duration,
     /// Connection time limits and the per-address cap (docs/SECURITY.md, "Connections").
-    pub connections: crate::serve::Limits,
-    pub log_format: LogFormat,
+    pub(crate) connections: crate::serve::Limits,
+    pub(crate) log_format: LogFormat,
     /// `--tls-cert` and `--tls-key`: HTTPS and wss (docs/SECURITY.md).
-    pub tls: Option<crate::tls::TlsFiles>,
+    pub(crate) tls: Option<crate::tls::TlsFiles>,
     /// Sessions end after this long without user activity (docs/SECURITY.md).
-    pub session_idle_timeout: Duration,
+    pub(crate) session_idle_timeout: Duration,
     /// ... and after this long at most.
-    pub session_max: Duration,
+    pub(crate) session_max: Duration,
     /// The `[alerts]` table: rules and webhooks, checked against the organisation.
-    pub alerts: AlertSettings,
+    pub(crate) alerts: AlertSettings,
     /// The `[[sources]]` tables: switches and files the server reads itself.
-    pub sources: Vec<crate::sources::SourceConfig>,
+    pub(crate) sources: Vec<crate::sources::SourceConfig>,
     /// The centre-wide overrides given as flags or top-level keys, re-applied to the demo's
     /// organisation.
     centre_overrides: CentreOverrides,
@@ -374,9 +302,15 @@ impl CentreOverrides {
     }
 }
 
+/// Why the server cannot start with the flags and file it was given: one line naming the file
+/// or key at fault, for the operator (`main` prints it before logging is set up).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct SettingsError(#[from] ConfigError);
+
 /// A configuration mistake, naming the file or key at fault.
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
     Read {
         path: PathBuf,
@@ -394,39 +328,39 @@ pub enum ConfigError {
     Sources(#[from] crate::sources::SourceConfigError),
 }
 
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
-pub const DEFAULT_DATA_DIR: &str = "floorwatch-data";
-pub const DEFAULT_ASSETS: &str = "target/dist";
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub(crate) const DEFAULT_DATA_DIR: &str = "floorwatch-data";
+const DEFAULT_ASSETS: &str = "target/dist";
 /// Name prefix of the temporary data dirs of `--demo` runs.
-pub const DEMO_DIR_PREFIX: &str = "floorwatch-demo-";
+pub(crate) const DEMO_DIR_PREFIX: &str = "floorwatch-demo-";
 
 impl Settings {
-    /// Resolves flags, the `--config` file and the defaults into validated settings.
-    pub fn load(cli: Cli) -> Result<Settings, ConfigError> {
-        let file = match &cli.config {
+    /// Whether logs are JSON lines (`--log-format json`) rather than text: `main` sets up
+    /// logging before the server starts.
+    pub fn json_logs(&self) -> bool {
+        self.log_format == LogFormat::Json
+    }
+
+    /// `flags` over the file `config` (if any) over the defaults.
+    pub(crate) fn layered(config: Option<PathBuf>, flags: Layer) -> Result<Settings, ConfigError> {
+        let file = match &config {
             Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+            None => Layer::default(),
         };
-        let config_file = cli.config.clone();
-        let mut settings = Settings::resolve(cli, file)?;
-        settings.config_file = config_file;
+        let mut settings = Settings::from_layer(flags.over(file))?;
+        settings.config_file = config;
         Ok(settings)
     }
 
-    fn resolve(cli: Cli, file: FileConfig) -> Result<Settings, ConfigError> {
-        let listen = match (cli.listen, &file.listen) {
-            (Some(addr), _) => addr,
-            (None, Some(text)) => text.parse().map_err(|e| ConfigError::Invalid {
-                key: "listen",
-                message: format!("`{text}` is not an address such as 127.0.0.1:8080 ({e})"),
-            })?,
-            (None, None) => DEFAULT_LISTEN.parse().map_err(|_| ConfigError::Invalid {
-                key: "listen",
-                message: "bad built-in default".into(),
-            })?,
-        };
-        let demo = cli.demo || file.demo;
-        let data_dir = match cli.data_dir.or(file.data_dir) {
+    /// The settings of `layer`, each default applied where it gives none.
+    fn from_layer(layer: Layer) -> Result<Settings, ConfigError> {
+        let text = layer.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+        let listen = text.parse().map_err(|e| ConfigError::Invalid {
+            key: "listen",
+            message: format!("`{text}` is not an address such as 127.0.0.1:8080 ({e})"),
+        })?;
+        let demo = layer.demo;
+        let data_dir = match layer.data_dir {
             Some(dir) => DataDir::Given(dir),
             None if demo => DataDir::Temporary(std::env::temp_dir().join(format!(
                 "{DEMO_DIR_PREFIX}{}-{}",
@@ -436,118 +370,60 @@ impl Settings {
             None => DataDir::Given(PathBuf::from(DEFAULT_DATA_DIR)),
         };
         let centre_overrides = CentreOverrides {
-            timezone: cli.timezone.or(file.timezone),
-            service_level_threshold: cli.service_level_threshold.or(file.service_level_threshold),
-            short_abandon: cli.short_abandon.or(file.short_abandon),
+            timezone: layer.timezone,
+            service_level_threshold: layer.service_level_threshold,
+            short_abandon: layer.short_abandon,
         };
         let mut organisation = Organisation {
-            centre: file.centre.unwrap_or_default(),
-            sites: file.sites,
-            queues: file.queues,
+            centre: layer.centre.unwrap_or_default(),
+            sites: layer.sites,
+            queues: layer.queues,
         };
         centre_overrides.apply(&mut organisation);
         organisation.validate()?;
-        let alerts = match file.alerts {
+        let alerts = match layer.alerts {
             Some(table) => AlertSettings::from_table(table, &organisation)?,
             None => AlertSettings::default(),
         };
-        let sources = crate::sources::from_tables(file.sources)?;
-
-        let token = cli
-            .ingest_token
-            .or(file.ingest_token)
-            .filter(|t| !t.expose().is_empty());
-        let push_interval_ms = cli
-            .push_interval_ms
-            .or(file.push_interval_ms)
-            .unwrap_or(250);
-        let heartbeat_ms = cli.heartbeat_ms.or(file.heartbeat_ms).unwrap_or(5_000);
-        let slow_ms = cli
-            .slow_client_timeout_ms
-            .or(file.slow_client_timeout_ms)
-            .unwrap_or(10_000);
-        let clock = cli.clock.or(file.clock).unwrap_or(ClockMode::Wall);
+        let sources = crate::sources::from_tables(layer.sources)?;
+        let clock = layer.clock.unwrap_or(ClockMode::Wall);
+        let ms = |value: Option<u64>, default: u64| Duration::from_millis(value.unwrap_or(default));
+        let secs = |value: Option<u64>, default: u64| Duration::from_secs(value.unwrap_or(default));
         let settings = Settings {
             config_file: None,
             listen,
             data_dir,
             organisation,
             demo,
-            demo_seed: cli.demo_seed.or(file.demo_seed),
+            demo_seed: layer.demo_seed,
             clock,
-            ingest_token: token,
-            lateness: Duration::from_secs(cli.lateness.or(file.lateness).unwrap_or(30)),
-            horizon: crate::horizon::Horizon::new(
-                clock,
-                cli.max_future.or(file.max_future),
-                cli.max_jump.or(file.max_jump),
-            )
-            .map_err(|(key, message)| ConfigError::Invalid { key, message })?,
-            history_days: cli
-                .history_days
-                .or(file.history_days)
-                .unwrap_or(crate::history::command::HISTORY_DAYS),
-            journal_days: cli
-                .journal_days
-                .or(file.journal_days)
-                .unwrap_or(crate::history::command::JOURNAL_DAYS),
-            push_interval: Duration::from_millis(push_interval_ms),
-            heartbeat: Duration::from_millis(heartbeat_ms),
-            fsync: cli.fsync.or(file.fsync).unwrap_or(FsyncPolicy::Batch),
-            assets: cli
+            ingest_token: layer.ingest_token.filter(|t| !t.expose().is_empty()),
+            lateness: secs(layer.lateness, 30),
+            horizon: crate::horizon::Horizon::new(clock, layer.max_future, layer.max_jump)
+                .map_err(|(key, message)| ConfigError::Invalid { key, message })?,
+            history_days: layer.history_days.unwrap_or(crate::history::HISTORY_DAYS),
+            journal_days: layer.journal_days.unwrap_or(crate::history::JOURNAL_DAYS),
+            push_interval: ms(layer.push_interval_ms, 250),
+            heartbeat: ms(layer.heartbeat_ms, 5_000),
+            fsync: layer.fsync.unwrap_or(FsyncPolicy::Batch),
+            assets: layer
                 .assets
-                .or(file.assets)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_ASSETS)),
-            max_body_bytes: cli
-                .max_body_bytes
-                .or(file.max_body_bytes)
-                .unwrap_or(16 << 20),
-            max_frame_bytes: cli
-                .max_frame_bytes
-                .or(file.max_frame_bytes)
-                .unwrap_or(4 << 20),
-            client_queue_frames: cli
-                .client_queue_frames
-                .or(file.client_queue_frames)
-                .unwrap_or(8),
-            slow_client_timeout: Duration::from_millis(slow_ms),
+            max_body_bytes: layer.max_body_bytes.unwrap_or(16 << 20),
+            max_frame_bytes: layer.max_frame_bytes.unwrap_or(4 << 20),
+            client_queue_frames: layer.client_queue_frames.unwrap_or(8),
+            slow_client_timeout: ms(layer.slow_client_timeout_ms, 10_000),
             connections: crate::serve::Limits {
-                header: Duration::from_millis(
-                    cli.header_timeout_ms
-                        .or(file.header_timeout_ms)
-                        .unwrap_or(10_000),
-                ),
-                body: Duration::from_millis(
-                    cli.body_timeout_ms
-                        .or(file.body_timeout_ms)
-                        .unwrap_or(30_000),
-                ),
-                idle: Duration::from_millis(
-                    cli.idle_connection_timeout_ms
-                        .or(file.idle_connection_timeout_ms)
-                        .unwrap_or(60_000),
-                ),
-                per_address: cli
-                    .max_connections_per_address
-                    .or(file.max_connections_per_address)
-                    .unwrap_or(64),
+                header: ms(layer.header_timeout_ms, 10_000),
+                body: ms(layer.body_timeout_ms, 30_000),
+                idle: ms(layer.idle_connection_timeout_ms, 60_000),
+                per_address: layer.max_connections_per_address.unwrap_or(64),
             },
-            log_format: cli
-                .log_format
-                .or(file.log_format)
-                .unwrap_or(LogFormat::Text),
-            tls: crate::tls::TlsFiles::pair(
-                cli.tls_cert.or(file.tls_cert),
-                cli.tls_key.or(file.tls_key),
-            )?,
-            session_idle_timeout: Duration::from_secs(
-                cli.session_idle_timeout
-                    .or(file.session_idle_timeout)
-                    .unwrap_or(30 * 60),
-            ),
-            session_max: Duration::from_secs(
-                cli.session_max.or(file.session_max).unwrap_or(12 * 3600),
-            ),
+            log_format: layer.log_format.unwrap_or(LogFormat::Text),
+            tls: crate::tls::TlsFiles::pair(layer.tls_cert, layer.tls_key)
+                .map_err(|(key, message)| ConfigError::Invalid { key, message })?,
+            session_idle_timeout: secs(layer.session_idle_timeout, 30 * 60),
+            session_max: secs(layer.session_max, 12 * 3600),
             alerts,
             sources,
             centre_overrides,
@@ -611,7 +487,7 @@ impl Settings {
 
     /// Replaces the organisation (the demo brings its own), keeping the centre-wide overrides
     /// given as flags or keys.
-    pub fn use_organisation(&mut self, mut org: Organisation) -> Result<(), ConfigError> {
+    pub(crate) fn use_organisation(&mut self, mut org: Organisation) -> Result<(), ConfigError> {
         self.centre_overrides.apply(&mut org);
         org.validate()?;
         self.alerts.check(&org)?;
@@ -631,7 +507,7 @@ fn range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), Config
     }
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+fn read_file(path: &Path) -> Result<Layer, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
@@ -639,7 +515,7 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     parse_file(path, &text)
 }
 
-fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
+fn parse_file(path: &Path, text: &str) -> Result<Layer, ConfigError> {
     toml::from_str(text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -647,183 +523,4 @@ fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings(cli: Cli, toml: &str) -> Result<Settings, ConfigError> {
-        Settings::resolve(cli, parse_file(Path::new("test.toml"), toml)?)
-    }
-
-    #[test]
-    fn the_ingest_token_never_shows_in_debug_output() {
-        let cli = Cli::try_parse_from(["floorwatch", "--ingest-token", "s3cret-token"]).unwrap();
-        let file = parse_file(Path::new("t.toml"), r#"ingest-token = "file-s3cret""#).unwrap();
-        assert!(!format!("{cli:?} {file:?}").contains("s3cret"));
-        let s = settings(cli, "").unwrap();
-        assert!(!format!("{s:?}").contains("s3cret"));
-        assert_eq!(
-            s.ingest_token.as_ref().map(Secret::expose),
-            Some("s3cret-token")
-        );
-    }
-
-    #[test]
-    fn defaults_without_flags_or_file() {
-        let s = settings(Cli::default(), "").unwrap();
-        assert_eq!(s.listen.to_string(), DEFAULT_LISTEN);
-        assert_eq!(s.data_dir, DataDir::Given(DEFAULT_DATA_DIR.into()));
-        assert_eq!(s.clock, ClockMode::Wall);
-        assert_eq!(s.fsync, FsyncPolicy::Batch);
-        assert_eq!(s.lateness, Duration::from_secs(30));
-        assert_eq!(s.push_interval, Duration::from_millis(250));
-        assert!(s.ingest_token.is_none());
-        assert_eq!(s.session_idle_timeout, Duration::from_secs(1800));
-        assert_eq!(s.session_max, Duration::from_secs(12 * 3600));
-    }
-
-    #[test]
-    fn session_times_come_from_flags_or_keys() {
-        let cli = Cli::try_parse_from(["floorwatch", "--session-idle-timeout", "2"]).unwrap();
-        let s = settings(cli, "session-max = 60").unwrap();
-        assert_eq!(s.session_idle_timeout, Duration::from_secs(2));
-        assert_eq!(s.session_max, Duration::from_secs(60));
-        let err = settings(Cli::default(), "session-idle-timeout = 0").unwrap_err();
-        assert!(err.to_string().contains("`session-idle-timeout`"), "{err}");
-    }
-
-    #[test]
-    fn connection_limits_come_from_flags_or_keys() {
-        let s = settings(Cli::default(), "").unwrap();
-        assert_eq!(
-            s.connections,
-            crate::serve::Limits {
-                header: Duration::from_secs(10),
-                body: Duration::from_secs(30),
-                idle: Duration::from_secs(60),
-                per_address: 64,
-            }
-        );
-        let cli = Cli::try_parse_from(["floorwatch", "--header-timeout-ms", "2000"]).unwrap();
-        let toml = "header-timeout-ms = 5000\nbody-timeout-ms = 700\n\
-                    idle-connection-timeout-ms = 900\nmax-connections-per-address = 0";
-        let s = settings(cli, toml).unwrap();
-        assert_eq!(s.connections.header, Duration::from_millis(2000));
-        assert_eq!(s.connections.body, Duration::from_millis(700));
-        assert_eq!(s.connections.idle, Duration::from_millis(900));
-        assert_eq!(s.connections.per_address, 0);
-        let err = settings(Cli::default(), "header-timeout-ms = 5").unwrap_err();
-        assert!(err.to_string().contains("`header-timeout-ms`"), "{err}");
-    }
-
-    #[test]
-    fn file_keys_have_the_flags_names_and_flags_win() {
-        let toml = r#"
-            listen = "127.0.0.1:9999"
-            push-interval-ms = 100
-            clock = "events"
-            ingest-token = "from-file"
-            timezone = "Asia/Shanghai"
-            [centre]
-            id = "hotline"
-            [[queues]]
-            id = "billing"
-            threshold_s = 30
-        "#;
-        let cli = Cli {
-            push_interval_ms: Some(500),
-            service_level_threshold: Some(15),
-            ..Cli::default()
-        };
-        let s = settings(cli, toml).unwrap();
-        assert_eq!(s.listen.port(), 9999);
-        assert_eq!(s.push_interval, Duration::from_millis(500), "the flag wins");
-        assert_eq!(s.clock, ClockMode::Events);
-        assert_eq!(
-            s.ingest_token.as_ref().map(Secret::expose),
-            Some("from-file")
-        );
-        assert_eq!(s.organisation.centre.id, "hotline");
-        assert_eq!(s.organisation.centre.timezone, "Asia/Shanghai");
-        assert_eq!(s.organisation.centre.service_level.threshold_s, 15);
-        assert_eq!(s.organisation.queue_settings("billing").threshold_s, 30);
-    }
-
-    #[test]
-    fn unknown_keys_are_errors_that_name_the_key() {
-        let err = settings(Cli::default(), "push_intervall = 3").unwrap_err();
-        assert!(err.to_string().contains("push_intervall"), "{err}");
-        let err = settings(Cli::default(), "[[queues]]\nid = \"q\"\ncolour = \"red\"").unwrap_err();
-        assert!(err.to_string().contains("colour"), "{err}");
-    }
-
-    #[test]
-    fn organisation_errors_name_the_key() {
-        let err = settings(
-            Cli::default(),
-            "[[queues]]\nid = \"q\"\n[[queues]]\nid = \"q\"",
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("queues[1].id"), "{err}");
-        let err = settings(
-            Cli {
-                timezone: Some("Mars/Olympus".into()),
-                ..Cli::default()
-            },
-            "",
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("centre.timezone"), "{err}");
-    }
-
-    #[test]
-    fn bad_values_name_the_key() {
-        let err = settings(Cli::default(), "listen = \"nowhere\"").unwrap_err();
-        assert!(err.to_string().contains("`listen`"), "{err}");
-        let err = settings(Cli::default(), "push-interval-ms = 1").unwrap_err();
-        assert!(err.to_string().contains("`push-interval-ms`"), "{err}");
-        let err = settings(Cli::default(), "clock = \"sundial\"").unwrap_err();
-        assert!(err.to_string().contains("sundial"), "{err}");
-    }
-
-    #[test]
-    fn alert_mistakes_name_their_key() {
-        let toml = "[[queues]]\nid = \"billing\"\n[alerts]\n[[alerts.rules]]\nid = \"x\"\n\
-                    scope = \"site:nowhere\"\nkind = \"sudden_peak\"";
-        let err = settings(Cli::default(), toml).unwrap_err();
-        assert!(err.to_string().contains("alerts.rules[0].scope"), "{err}");
-        let err = settings(Cli::default(), "[alerts]\nbatch = 3").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("alerts.batch: unknown field `batch`"),
-            "{err}"
-        );
-        let s = settings(Cli::default(), "").unwrap();
-        assert!(s.alerts.rules.default_rules && s.alerts.webhooks.is_empty());
-    }
-
-    #[test]
-    fn demo_without_data_dir_uses_a_temporary_one() {
-        let s = settings(
-            Cli {
-                demo: true,
-                ..Cli::default()
-            },
-            "",
-        )
-        .unwrap();
-        assert!(matches!(s.data_dir, DataDir::Temporary(_)));
-        assert!(s.data_dir.path().starts_with(std::env::temp_dir()));
-    }
-
-    #[test]
-    fn the_token_never_shows_in_debug_output() {
-        let s = settings(Cli::default(), "ingest-token = \"s3cret\"").unwrap();
-        assert!(!format!("{s:?}").contains("s3cret"));
-    }
-
-    #[test]
-    fn the_example_config_parses() {
-        let text = include_str!("../floorwatch.example.toml");
-        settings(Cli::default(), text).unwrap();
-    }
-}
+mod tests;

@@ -31,20 +31,21 @@ use tokio::sync::watch;
 use crate::accounts::{Accounts, NewUser, Password, Role};
 use crate::config::Settings;
 use crate::recorder::RecorderHandle;
+use crate::shutdown::Shutdown;
 
 /// The preset the demo runs.
-pub const PRESET: &str = "small";
+pub(crate) const PRESET: &str = "small";
 /// Most events recorded in one batch.
 const MAX_BATCH: usize = 1_000;
 
-pub struct Demo {
+pub(crate) struct Demo {
     scenario: Scenario,
     seed: u64,
 }
 
 impl Demo {
     /// Loads the scenario and gives the server its organisation.
-    pub fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
+    pub(crate) fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
         let scenario = Scenario::preset(PRESET).context("loading the demo scenario")?;
         settings
             .use_organisation(scenario.organisation())
@@ -52,7 +53,7 @@ impl Demo {
         if settings.ingest_token.is_none() {
             let token = crate::accounts::token::random_secret("fwi_", 32)
                 .context("making the demo's ingest token")?;
-            settings.ingest_token = Some(crate::config::Secret::new(token.expose().to_string()));
+            settings.ingest_token = Some(crate::secret::Secret::new(token.expose().to_string()));
             tracing::info!(
                 "demo: ingest needs a token; none was given, so a random one was made and is not \
                  shown (the embedded simulator needs none); start with --ingest-token TOKEN to \
@@ -74,10 +75,10 @@ impl Demo {
     /// Feeds the recorder until shutdown.
     /// Feeds the floor until shutdown, one simulated day after another; `caught_up` turns
     /// true once the first day is recorded up to now.
-    pub async fn run(
+    pub(crate) async fn run(
         self,
         recorder: RecorderHandle,
-        mut shutdown: watch::Receiver<bool>,
+        mut shutdown: Shutdown,
         caught_up: watch::Sender<bool>,
     ) {
         let mut day = 0u64;
@@ -117,7 +118,7 @@ fn centre_date(scenario: &Scenario, at: Millis) -> Option<jiff::civil::Date> {
 async fn release(
     mut events: Peekable<Simulation>,
     recorder: &RecorderHandle,
-    shutdown: &mut watch::Receiver<bool>,
+    shutdown: &mut Shutdown,
     caught_up: &watch::Sender<bool>,
 ) -> bool {
     loop {
@@ -143,9 +144,9 @@ async fn release(
         let wait = Duration::from_millis((next.ts - now).clamp(1, 1_000) as u64);
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => return false,
+            () = shutdown.recv() => return false,
         }
-        if *shutdown.borrow() {
+        if shutdown.is_shutdown() {
             return false;
         }
     }
@@ -156,14 +157,14 @@ fn wall_ms() -> Millis {
 }
 
 /// The file in the data dir holding the demo's sign-ins.
-pub const LOGINS_FILE: &str = "demo-logins.txt";
+pub(crate) const LOGINS_FILE: &str = "demo-logins.txt";
 /// The demo's accounts: an admin, and a wall display (floor figures only).
-pub const DEMO_ADMIN: &str = "admin";
-pub const DEMO_WALL: &str = "wall";
+pub(crate) const DEMO_ADMIN: &str = "admin";
+pub(crate) const DEMO_WALL: &str = "wall";
 
 /// The demo's sign-ins, to tell whoever started it. Passwords never show in `Debug`.
 #[derive(Debug)]
-pub struct DemoLogins {
+pub(crate) struct DemoLogins {
     admin: Password,
     wall: Password,
     file: PathBuf,
@@ -173,7 +174,10 @@ impl DemoLogins {
     /// Creates the demo accounts on a data dir without users, or reads back the sign-ins of an
     /// earlier start. `None` when the data dir has other users (a real one given to `--demo`)
     /// or the file is gone. Hashes passwords: call it off the async threads.
-    pub fn prepare(accounts: &Accounts, data_dir: &Path) -> anyhow::Result<Option<DemoLogins>> {
+    pub(crate) fn prepare(
+        accounts: &Accounts,
+        data_dir: &Path,
+    ) -> anyhow::Result<Option<DemoLogins>> {
         let file = data_dir.join(LOGINS_FILE);
         if !accounts.is_empty()? {
             return Ok(read_logins(&file));
@@ -220,7 +224,7 @@ impl DemoLogins {
 
     /// Logs how to sign in, once the server's URL is known, and prints it to stdout beside
     /// the `floorwatch listening on` line, where the person who ran `./scripts/demo` looks.
-    pub fn announce(&self, url: &str) {
+    pub(crate) fn announce(&self, url: &str) {
         use std::io::Write;
         tracing::info!(
             file = %self.file.display(),

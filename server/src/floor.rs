@@ -3,11 +3,11 @@
 //! (`crate::calls`: the calls of each queue with their caller numbers), lateness accounting and
 //! a version that changes whenever a figure or an alert might have.
 //!
-//! The clock moves by events and wall ticks; [`Floor::advance_to`] steps every evaluation
+//! The clock moves by events and wall ticks; [`LiveFloor::advance_to`] steps every evaluation
 //! boundary it crosses (docs/ALERTS.md, "Evaluation"), so alerts come at the same event times
 //! whatever the replay speed.
 //!
-//! One [`Floor`] lives behind a mutex held briefly: the recorder applies journaled events, the
+//! One [`LiveFloor`] lives behind a mutex held briefly: the recorder applies journaled events, the
 //! wall-clock ticker advances time, the publisher and the HTTP API read figures.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -27,38 +27,39 @@ use crate::history::writer::HistorySender;
 use floorwatch_core::history::QUARTER_HOUR_MS;
 
 /// Minutes of history kept per scope (the sparklines show the last hour).
-pub const HISTORY_MINUTES: usize = 60;
+pub(crate) const HISTORY_MINUTES: usize = 60;
 const MINUTE: Millis = 60_000;
 /// Most boundaries (evaluations or samples) taken under one hold of the lock while a long jump
-/// of the clock is caught up ([`Floor::catch_up`]): about a millisecond each on a 5,000-agent
+/// of the clock is caught up ([`LiveFloor::catch_up`]): about a millisecond each on a 5,000-agent
 /// floor, so a reader waits some tens of milliseconds at most.
-pub const CATCH_UP_STEPS: usize = 32;
+pub(crate) const CATCH_UP_STEPS: usize = 32;
 /// Before this the engine's clock has not been set by any event or tick (2000-01-01).
 const CLOCK_UNSET_BEFORE: Millis = 946_684_800_000;
 
 /// What became of one event on the floor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Outcome {
-    pub applied: Applied,
+pub(crate) struct Outcome {
+    pub(crate) applied: Applied,
     /// How far behind the floor's clock the event was, when beyond the lateness allowance.
     /// Late events are applied all the same: the engine puts them in the windows they belong
     /// to, so "today" stays right; they are counted and reported so the sender gets fixed.
-    pub late_by: Option<Millis>,
+    pub(crate) late_by: Option<Millis>,
 }
 
 /// The floor shared between tasks.
-pub type SharedFloor = Arc<Mutex<Floor>>;
+pub(crate) type SharedFloor = Arc<Mutex<LiveFloor>>;
 
 /// Locks the floor. A panic while it was held (an engine bug) poisons the lock; the state is
 /// still the best there is, so readers go on rather than take the whole server down.
-pub fn lock(floor: &SharedFloor) -> MutexGuard<'_, Floor> {
+pub(crate) fn lock(floor: &SharedFloor) -> MutexGuard<'_, LiveFloor> {
     floor.lock().unwrap_or_else(|poisoned| {
         tracing::error!("the floor's lock was poisoned by a panic; continuing");
         poisoned.into_inner()
     })
 }
 
-pub struct Floor {
+/// The live floor: the engine and everything the server keeps beside it (see the module doc).
+pub(crate) struct LiveFloor {
     engine: Engine,
     lateness: Millis,
     history: BTreeMap<Scope, VecDeque<MinutePoint>>,
@@ -81,13 +82,13 @@ pub struct Floor {
     journal_seq: Option<u64>,
 }
 
-impl Floor {
-    pub fn new(
+impl LiveFloor {
+    pub(crate) fn new(
         org: &Organisation,
         lateness_ms: Millis,
         alerts: AlertDesk,
-    ) -> Result<Floor, OrgError> {
-        Ok(Floor {
+    ) -> Result<LiveFloor, OrgError> {
+        Ok(LiveFloor {
             engine: Engine::new(org)?,
             lateness: lateness_ms,
             history: BTreeMap::new(),
@@ -122,12 +123,12 @@ impl Floor {
     }
 
     /// Whether crossing a boundary evaluates the alert rules (off while replaying the journal).
-    pub fn set_evaluating(&mut self, evaluating: bool) {
+    pub(crate) fn set_evaluating(&mut self, evaluating: bool) {
         self.evaluating = evaluating;
     }
 
     /// Applies one (journaled) event, sampling the history at every minute end it crosses.
-    pub fn apply(&mut self, event: &Event) -> Outcome {
+    pub(crate) fn apply(&mut self, event: &Event) -> Outcome {
         let now = self.engine.now();
         let late_by =
             (now >= CLOCK_UNSET_BEFORE && event.ts < now - self.lateness).then_some(now - event.ts);
@@ -149,7 +150,7 @@ impl Floor {
     }
 
     /// Moves the clock to `now` (the wall clock in `--clock wall`).
-    pub fn tick(&mut self, now: Millis) {
+    pub(crate) fn tick(&mut self, now: Millis) {
         if now > self.engine.now() {
             self.advance_to(now);
             self.engine.tick(now);
@@ -168,72 +169,76 @@ impl Floor {
     }
 
     /// The alert rules and book, for reading.
-    pub fn alerts(&self) -> &Alerts {
+    pub(crate) fn alerts(&self) -> &Alerts {
         self.alerts.alerts()
     }
 
     /// Changes whenever an alert was raised, changed or acknowledged.
-    pub fn alerts_version(&self) -> u64 {
+    pub(crate) fn alerts_version(&self) -> u64 {
         self.alerts.version()
     }
 
     /// The scopes whose subscribers and readers may see `alert` (docs/ALERTS.md, "Who sees an
     /// alert").
-    pub fn alert_scopes(&self, alert: &Alert) -> Vec<Scope> {
+    pub(crate) fn alert_scopes(&self, alert: &Alert) -> Vec<Scope> {
         self.alerts.alerts().visible_in(alert, &self.engine)
     }
 
     /// Acknowledges alert `id` at the floor's clock; journaled before it returns.
-    pub fn acknowledge(&mut self, id: &str, by: &str, note: &str) -> Result<Alert, AckError> {
+    pub(crate) fn acknowledge(
+        &mut self,
+        id: &str,
+        by: &str,
+        note: &str,
+    ) -> Result<Alert, AckError> {
         let alert = self.alerts.acknowledge(id, by, note, self.engine.now())?;
         self.version += 1;
         Ok(alert)
     }
 
     /// Journals every alert change from now on (after the start-up replay).
-    pub fn attach_alert_journal(&mut self, journal: crate::alerts::AlertJournal) {
+    pub(crate) fn attach_alert_journal(&mut self, journal: crate::alerts::AlertJournal) {
         self.alerts.set_journal(journal);
     }
 
     /// Rebuilds the alert book from its journal (at start, before the events are replayed).
-    pub fn restore_alerts(&mut self, changes: Vec<alerts::AlertChange>) -> alerts::RestoreReport {
+    pub(crate) fn restore_alerts(
+        &mut self,
+        changes: Vec<alerts::AlertChange>,
+    ) -> alerts::RestoreReport {
         self.alerts.restore(changes)
     }
 
     /// The call register: the calls of each queue, waiting now or of the last hour of the
     /// floor's clock.
-    pub fn calls(&self) -> &CallRegister {
+    pub(crate) fn calls(&self) -> &CallRegister {
         &self.calls
     }
 
     /// The engine's clock.
-    pub fn now(&self) -> Millis {
+    pub(crate) fn now(&self) -> Millis {
         self.engine.now()
     }
 
     /// Changes whenever any figure may have changed.
-    pub fn version(&self) -> u64 {
+    pub(crate) fn version(&self) -> u64 {
         self.version
     }
 
-    pub fn figures(&self, scope: &Scope, window: Window) -> Result<Figures, EngineError> {
+    pub(crate) fn figures(&self, scope: &Scope, window: Window) -> Result<Figures, EngineError> {
         self.engine.figures(scope, window)
     }
 
-    pub fn agents(&self) -> Vec<AgentView> {
-        self.engine.agents()
-    }
-
-    pub fn queues(&self) -> Vec<QueueView> {
+    pub(crate) fn queues(&self) -> Vec<QueueView> {
         self.engine.queues()
     }
 
-    pub fn scopes(&self) -> Vec<Scope> {
+    pub(crate) fn scopes(&self) -> Vec<Scope> {
         self.engine.scopes()
     }
 
     /// The per-minute points of `scope`, oldest first (at most [`HISTORY_MINUTES`]).
-    pub fn history(&self, scope: &Scope) -> Vec<MinutePoint> {
+    pub(crate) fn history(&self, scope: &Scope) -> Vec<MinutePoint> {
         self.history
             .get(scope)
             .map(|points| points.iter().copied().collect())
@@ -241,7 +246,7 @@ impl Floor {
     }
 
     /// Sets the agent scopes to sample for history (the ones subscribed to right now).
-    pub fn sample_agent_scopes(&mut self, scopes: BTreeSet<Scope>) {
+    pub(crate) fn sample_agent_scopes(&mut self, scopes: BTreeSet<Scope>) {
         self.history
             .retain(|scope, _| !matches!(scope, Scope::Agent(_)) || scopes.contains(scope));
         self.sampled_agents = scopes;
@@ -249,12 +254,12 @@ impl Floor {
 
     /// Whether `inner` lies inside the subtree of `outer` as the floor is now; `None` when
     /// either is unknown ([`Engine::contains`]). Every access check asks this.
-    pub fn contains(&self, outer: &Scope, inner: &Scope) -> Option<bool> {
+    pub(crate) fn contains(&self, outer: &Scope, inner: &Scope) -> Option<bool> {
         self.engine.contains(outer, inner)
     }
 
     /// The agents inside `scope`, for an `agents:SCOPE` subscription or `/api/v1/agents`.
-    pub fn agents_in(&self, scope: &Scope) -> Result<Vec<AgentView>, EngineError> {
+    pub(crate) fn agents_in(&self, scope: &Scope) -> Result<Vec<AgentView>, EngineError> {
         self.engine.agents_in(scope)
     }
 
@@ -274,7 +279,7 @@ impl Floor {
     /// long jump this way, letting go of the floor's lock between calls so that readers (the
     /// publisher, the API) never wait for the whole jump. What the steps changed is readable
     /// (and its alert changes journaled) when it returns.
-    pub fn catch_up(&mut self, t: Millis, steps: usize) -> bool {
+    pub(crate) fn catch_up(&mut self, t: Millis, steps: usize) -> bool {
         let done = self.step_to(t, steps);
         self.calls.forget_before(self.engine.now());
         self.version += 1;
@@ -387,9 +392,9 @@ mod tests {
 
     const M0: Millis = 1_700_000_040_000; // a minute boundary
 
-    fn floor(org: &Organisation) -> Floor {
+    fn floor(org: &Organisation) -> LiveFloor {
         let alerts = Alerts::new(&Default::default(), org).unwrap();
-        Floor::new(org, 30_000, AlertDesk::new(alerts)).unwrap()
+        LiveFloor::new(org, 30_000, AlertDesk::new(alerts)).unwrap()
     }
 
     fn event(id: &str, ts: Millis, kind: floorwatch_core::EventKind) -> Event {
@@ -455,7 +460,7 @@ mod tests {
         .unwrap();
         let raised = |replaying: bool| {
             let desk = AlertDesk::new(Alerts::new(&config, &org).unwrap());
-            let mut floor = Floor::new(&org, 30_000, desk).unwrap();
+            let mut floor = LiveFloor::new(&org, 30_000, desk).unwrap();
             floor.set_evaluating(!replaying);
             // Someone is signed in: the feed's silence is not expected (docs/ALERTS.md).
             floor.apply(&event(

@@ -14,7 +14,17 @@
 
 use floorwatch_core::{Event, Millis};
 
-use crate::config::ClockMode;
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+/// What moves the floor's clock (`--clock`).
+pub(crate) enum ClockMode {
+    // The wall clock and events.
+    Wall,
+    // Events only (a replay shows as if live).
+    Events,
+}
 
 /// `--max-future` when not given, seconds.
 const DEFAULT_MAX_FUTURE_S: u64 = 300;
@@ -25,7 +35,7 @@ const MAX_LIMIT_S: u64 = 366 * 86_400;
 
 /// What an event's time is compared with, and how far ahead of it may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Horizon {
+pub(crate) enum Horizon {
     /// `--clock wall`: at most `max_future` ahead of the wall clock.
     WallClock { max_future: Millis },
     /// `--clock events`: at most `max_jump` ahead of the latest accepted event.
@@ -34,7 +44,7 @@ pub enum Horizon {
 
 impl Horizon {
     /// The horizon of `clock`, from the flags (seconds); errors name the key at fault.
-    pub fn new(
+    pub(crate) fn new(
         clock: ClockMode,
         max_future_s: Option<u64>,
         max_jump_s: Option<u64>,
@@ -69,17 +79,17 @@ impl Default for Horizon {
     "field `ts`: {} is {} ahead of {what} ({}); events more than {} ahead are refused ({flag})",
     iso(*.ts), human(*.ts - *.reference), iso(*.reference), human(*.limit)
 )]
-pub struct TooFarAhead {
-    pub ts: Millis,
-    pub reference: Millis,
-    pub limit: Millis,
+pub(crate) struct TooFarAhead {
+    pub(crate) ts: Millis,
+    pub(crate) reference: Millis,
+    pub(crate) limit: Millis,
     what: &'static str,
     flag: &'static str,
 }
 
 /// Checks events in the order they are accepted, remembering the latest one's time.
 #[derive(Debug, Clone)]
-pub struct Lookout {
+pub(crate) struct Lookout {
     horizon: Horizon,
     /// The latest accepted event time; `None` while nothing was accepted (an empty journal).
     latest: Option<Millis>,
@@ -88,13 +98,13 @@ pub struct Lookout {
 impl Lookout {
     /// A lookout whose latest accepted event time is `latest` (the floor's clock after the
     /// journal was replayed, `None` for an empty journal).
-    pub fn new(horizon: Horizon, latest: Option<Millis>) -> Lookout {
+    pub(crate) fn new(horizon: Horizon, latest: Option<Millis>) -> Lookout {
         Lookout { horizon, latest }
     }
 
     /// Admits `event` (remembering its time) or says why it is refused; `wall_now` is the wall
     /// clock, read by the caller once per batch.
-    pub fn admit(&mut self, event: &Event, wall_now: Millis) -> Result<(), TooFarAhead> {
+    pub(crate) fn admit(&mut self, event: &Event, wall_now: Millis) -> Result<(), TooFarAhead> {
         let refuse = |reference: Millis, limit: Millis, what, flag| TooFarAhead {
             ts: event.ts,
             reference,

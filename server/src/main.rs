@@ -3,14 +3,13 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use floorwatch_server::config::LogFormat;
 use floorwatch_server::{Cli, Settings};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    if let Some(command) = cli.command.take() {
-        return command.run();
+    if let Some(code) = cli.run_command() {
+        return code;
     }
     let settings = match Settings::load(cli) {
         Ok(settings) => settings,
@@ -20,7 +19,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(settings.log_format);
+    init_logging(settings.json_logs());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -41,14 +40,15 @@ fn main() -> ExitCode {
 }
 
 /// Structured logs on stderr; `RUST_LOG` filters (default `info`).
-fn init_logging(format: LogFormat) {
+fn init_logging(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
     }
 }

@@ -5,7 +5,7 @@
 //! which; [`check`] adds the subtree: the scope asked about must lie inside the user's
 //! subtree, as the engine sees the floor now (an agent belongs to the team it is in now, a
 //! queue to its owner, [`floorwatch_core::Engine::contains`]). Every HTTP endpoint and every
-//! live subscription goes through [`check`] (via [`crate::identity::Identity::require`]), so
+//! live subscription goes through [`check`] (via [`crate::http::identity::Identity::require`]), so
 //! this file is the whole authorisation policy.
 
 use floorwatch_core::Scope;
@@ -14,7 +14,7 @@ use crate::accounts::{Role, Subtree};
 
 /// A function a user may be granted, always over a subtree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Permission {
+pub(crate) enum Permission {
     /// Floor figures of a scope: counts, service level, waits, agents by state (no names).
     ReadFigures,
     /// Per-agent data: agent lists and states, an agent's own figures. Not for the wall:
@@ -41,8 +41,9 @@ pub enum Permission {
     Ingest,
 }
 
+#[cfg(test)]
 /// Every permission, for tables and tests.
-pub const PERMISSIONS: [Permission; 10] = [
+pub(crate) const PERMISSIONS: [Permission; 10] = [
     Permission::ReadFigures,
     Permission::ReadAgents,
     Permission::ReadReports,
@@ -56,7 +57,7 @@ pub const PERMISSIONS: [Permission; 10] = [
 ];
 
 impl Permission {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Permission::ReadFigures => "read figures",
             Permission::ReadAgents => "read agent data",
@@ -73,7 +74,7 @@ impl Permission {
 }
 
 /// What a role may do: the table of docs/SECURITY.md ("What each role may do").
-pub trait Grants {
+pub(crate) trait Grants {
     fn grants(self, permission: Permission) -> bool;
 }
 
@@ -114,7 +115,7 @@ impl Grants for Role {
 /// Why a permission was refused. The text is the HTTP error body: it names what was asked and
 /// why, but never what lies outside the user's subtree.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Denied {
+pub(crate) enum Denied {
     #[error("a {role} may not {permission}")]
     Role {
         role: Role,
@@ -130,7 +131,7 @@ pub enum Denied {
 /// A scope the engine does not know is refused for everyone below the centre, with the same
 /// words as a known scope outside the subtree, so a team lead cannot probe which teams exist.
 /// For a centre-wide user it is allowed here, and the endpoint answers 404.
-pub fn check(
+pub(crate) fn check(
     role: Role,
     subtree: &Subtree,
     permission: Permission,
@@ -160,7 +161,7 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::role::ROLES;
+    use floorwatch_core::role::ROLES;
 
     /// A tiny floor: site north > group g1 > team t1 (agent a1) and team t2 (agent a2); queue
     /// billing owned by team t1, queue sales owned by nobody (the centre).

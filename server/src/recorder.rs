@@ -33,18 +33,18 @@ const MAX_PENDING_PUSH: usize = 10_000;
 
 /// What one batch came to. Every event is accepted, a duplicate or refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Recorded {
-    pub accepted: u64,
-    pub duplicate: u64,
+pub(crate) struct Recorded {
+    pub(crate) accepted: u64,
+    pub(crate) duplicate: u64,
     /// Of the accepted ones, how many were late (see [`crate::floor::Outcome::late_by`]).
-    pub late: u64,
+    pub(crate) late: u64,
     /// Events refused for their time (too far ahead, see [`crate::horizon`]): their index in
     /// the batch and why. Not journaled, not applied.
-    pub refused: Vec<(usize, TooFarAhead)>,
+    pub(crate) refused: Vec<(usize, TooFarAhead)>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum RecordError {
+pub(crate) enum RecordError {
     #[error("the journal could not be written, nothing in this request was accepted: {0}")]
     Journal(String),
     #[error("the server is shutting down")]
@@ -64,22 +64,22 @@ enum Command {
 
 /// The floor's clock and the acceptance times not yet pushed, shared with the publisher.
 #[derive(Debug, Default)]
-pub struct Pulse {
+pub(crate) struct Pulse {
     clock: AtomicI64,
     accepted_at: Mutex<Vec<Instant>>,
 }
 
 impl Pulse {
-    pub fn clock(&self) -> i64 {
+    pub(crate) fn clock(&self) -> i64 {
         self.clock.load(Ordering::Relaxed)
     }
 
-    pub fn set_clock(&self, now: i64) {
+    pub(crate) fn set_clock(&self, now: i64) {
         self.clock.store(now, Ordering::Relaxed);
     }
 
     /// Acceptance times since the last call.
-    pub fn take_accepted(&self) -> Vec<Instant> {
+    pub(crate) fn take_accepted(&self) -> Vec<Instant> {
         std::mem::take(&mut *self.accepted_at.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
@@ -93,13 +93,13 @@ impl Pulse {
 
 /// The sending side, cloned into every ingest path.
 #[derive(Clone)]
-pub struct RecorderHandle {
+pub(crate) struct RecorderHandle {
     tx: mpsc::Sender<Command>,
 }
 
 impl RecorderHandle {
     /// Journals and applies `events`; resolves once they are durable per the fsync policy.
-    pub async fn record(&self, events: Vec<Event>) -> Result<Recorded, RecordError> {
+    pub(crate) async fn record(&self, events: Vec<Event>) -> Result<Recorded, RecordError> {
         if events.is_empty() {
             return Ok(Recorded::default());
         }
@@ -112,18 +112,18 @@ impl RecorderHandle {
     }
 
     /// False once the recorder thread has stopped (or died): ingest would fail.
-    pub fn is_running(&self) -> bool {
+    pub(crate) fn is_running(&self) -> bool {
         !self.tx.is_closed()
     }
 
     /// Asks the recorder to record what is queued, sync the journal and stop; join its
     /// thread to wait for that.
-    pub async fn stop(&self) {
+    pub(crate) async fn stop(&self) {
         let _ = self.tx.send(Command::Stop).await;
     }
 }
 
-pub struct Recorder {
+pub(crate) struct Recorder {
     journal: Journal,
     seen: SeenIds,
     floor: SharedFloor,
@@ -144,7 +144,7 @@ enum Mark {
 }
 
 impl Recorder {
-    pub fn new(
+    pub(crate) fn new(
         journal: Journal,
         seen: SeenIds,
         floor: SharedFloor,
@@ -165,7 +165,7 @@ impl Recorder {
 
     /// Starts the recorder thread. It ends on [`RecorderHandle::stop`] or when every handle is
     /// dropped, after syncing the journal.
-    pub fn spawn(self) -> std::io::Result<(RecorderHandle, JoinHandle<()>)> {
+    pub(crate) fn spawn(self) -> std::io::Result<(RecorderHandle, JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
         let thread = std::thread::Builder::new()
             .name("recorder".into())
@@ -374,7 +374,7 @@ impl Recorder {
 }
 
 /// The UTC date of the wall clock: the journal's segments and the seen ids go by it.
-pub fn utc_today() -> jiff::civil::Date {
+pub(crate) fn utc_today() -> jiff::civil::Date {
     jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date()

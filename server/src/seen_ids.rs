@@ -18,14 +18,14 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use jiff::civil::Date;
 
 #[derive(Debug)]
-pub struct SeenIds {
+pub(crate) struct SeenIds {
     /// One set per day of writing, oldest first.
     days: VecDeque<(Date, HashSet<u128>)>,
     keep_days: usize,
 }
 
 /// An id's fingerprint: two independent 64-bit SipHashes side by side.
-pub fn fingerprint(id: &str) -> u128 {
+pub(crate) fn fingerprint(id: &str) -> u128 {
     let half = |salt: u8| {
         let mut h = DefaultHasher::new();
         salt.hash(&mut h);
@@ -37,21 +37,21 @@ pub fn fingerprint(id: &str) -> u128 {
 
 impl SeenIds {
     /// Remembers ids for `keep_days` days of writing.
-    pub fn new(keep_days: usize) -> SeenIds {
+    pub(crate) fn new(keep_days: usize) -> SeenIds {
         SeenIds {
             days: VecDeque::new(),
             keep_days: keep_days.max(1),
         }
     }
 
-    pub fn contains(&self, fp: u128) -> bool {
+    pub(crate) fn contains(&self, fp: u128) -> bool {
         self.days.iter().any(|(_, set)| set.contains(&fp))
     }
 
     /// Records a fingerprint written on `day`; false if it was known already. A day later than
     /// the newest starts a new set and forgets the sets beyond `keep_days`; an earlier day (a
     /// clock stepping back) goes into the newest set.
-    pub fn insert(&mut self, day: Date, fp: u128) -> bool {
+    pub(crate) fn insert(&mut self, day: Date, fp: u128) -> bool {
         if self.contains(fp) {
             return false;
         }
@@ -67,12 +67,9 @@ impl SeenIds {
         }
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.days.iter().map(|(_, set)| set.len()).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -49,12 +49,12 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// How long connections may take, and how many one address may hold (`--header-timeout-ms`,
 /// `--body-timeout-ms`, `--idle-connection-timeout-ms`, `--max-connections-per-address`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub header: Duration,
-    pub body: Duration,
-    pub idle: Duration,
+pub(crate) struct Limits {
+    pub(crate) header: Duration,
+    pub(crate) body: Duration,
+    pub(crate) idle: Duration,
     /// 0: no cap (behind a reverse proxy every client has the proxy's address).
-    pub per_address: usize,
+    pub(crate) per_address: usize,
 }
 
 /// After shutdown starts, connections still busy get this long to finish their requests.
@@ -70,7 +70,7 @@ const WARN_EVERY: Duration = Duration::from_secs(10);
 /// then stops accepting, lets each connection finish its request in flight (a graceful
 /// HTTP/1.1 close) and returns once they are done or [`SHUTDOWN_GRACE`] has passed. Upgraded
 /// websockets are not waited for: they watch the server's shutdown channel themselves.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     router: Router,
@@ -397,7 +397,7 @@ impl AsyncWrite for Watched {
 
 /// A request body that must have arrived by a deadline set when its head did: a client
 /// sending its body a byte at a time holds nothing for long.
-pub struct DeadlineBody<B> {
+pub(crate) struct DeadlineBody<B> {
     inner: B,
     deadline: tokio::time::Instant,
     limit: Duration,
@@ -406,7 +406,7 @@ pub struct DeadlineBody<B> {
 }
 
 impl<B> DeadlineBody<B> {
-    pub fn new(inner: B, limit: Duration) -> DeadlineBody<B> {
+    pub(crate) fn new(inner: B, limit: Duration) -> DeadlineBody<B> {
         DeadlineBody {
             inner,
             deadline: tokio::time::Instant::now() + limit,
@@ -416,11 +416,11 @@ impl<B> DeadlineBody<B> {
     }
 }
 
-/// The body did not arrive within the body timeout ([`crate::api::ApiError::from_body_rejection`]
+/// The body did not arrive within the body timeout ([`crate::http::error::ApiError::from_body_rejection`]
 /// answers 408 for it).
 #[derive(Debug, thiserror::Error)]
 #[error("the request body did not arrive within {} ms (--body-timeout-ms)", .0.as_millis())]
-pub struct BodyTimeout(pub Duration);
+pub(crate) struct BodyTimeout(pub Duration);
 
 impl<B> Body for DeadlineBody<B>
 where
@@ -548,86 +548,4 @@ impl RateLimitedWarning {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cap_counts_per_address_and_frees_on_close() {
-        let peers = Arc::new(PeerCounts::new(2));
-        let a: IpAddr = "127.0.0.1".parse().unwrap();
-        let b: IpAddr = "127.0.0.2".parse().unwrap();
-        let first = peers.admit(a).unwrap();
-        let _second = peers.admit(a).unwrap();
-        assert!(peers.admit(a).is_none());
-        assert!(peers.admit(b).is_some(), "another address is not refused");
-        drop(first);
-        assert!(peers.admit(a).is_some());
-        let unlimited = Arc::new(PeerCounts::new(0));
-        let held: Vec<_> = (0..1000).filter_map(|_| unlimited.admit(a)).collect();
-        assert_eq!(held.len(), 1000);
-    }
-
-    #[test]
-    fn an_ipv6_client_counts_as_its_slash_64() {
-        let peers = Arc::new(PeerCounts::new(1));
-        let _one = peers.admit("2001:db8::1".parse().unwrap()).unwrap();
-        assert!(peers.admit("2001:db8::2".parse().unwrap()).is_none());
-        assert!(peers.admit("2001:db8:0:1::1".parse().unwrap()).is_some());
-    }
-
-    #[test]
-    fn warnings_are_rate_limited_and_count_what_they_skipped() {
-        let mut warning = RateLimitedWarning::default();
-        assert_eq!(warning.due(), Some(1));
-        assert_eq!(warning.due(), None);
-        assert_eq!(warning.due(), None);
-        warning.last = Some(Instant::now() - WARN_EVERY);
-        assert_eq!(warning.due(), Some(3));
-    }
-
-    #[test]
-    fn idle_then_header_then_in_flight() {
-        let limits = Limits {
-            header: Duration::from_millis(50),
-            body: Duration::from_secs(1),
-            idle: Duration::from_millis(200),
-            per_address: 0,
-        };
-        let activity = Arc::new(Activity::new());
-        // Nothing read yet: the idle limit applies.
-        let wake = activity.check(&limits).unwrap();
-        assert!(
-            wake >= activity.epoch + Duration::from_millis(150),
-            "{wake:?}"
-        );
-        // A byte of a head: the header limit applies from it.
-        activity.read();
-        std::thread::sleep(Duration::from_millis(60));
-        assert_eq!(activity.check(&limits), Err(Expired::Header));
-        // The head is complete: nothing expires while the request is handled.
-        let in_flight = activity.request_started();
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(activity.check(&limits).is_ok());
-        activity.read(); // body bytes do not start a head
-        drop(in_flight);
-        assert!(activity.check(&limits).is_ok());
-        std::thread::sleep(Duration::from_millis(210));
-        assert_eq!(activity.check(&limits), Err(Expired::Idle));
-    }
-
-    #[tokio::test]
-    async fn a_body_that_misses_its_deadline_is_an_error() {
-        use http_body_util::BodyExt;
-        let never = futures_util::stream::pending::<Result<Frame<Bytes>, BoxError>>();
-        let body = DeadlineBody::new(
-            http_body_util::StreamBody::new(never),
-            Duration::from_millis(30),
-        );
-        let err = body.collect().await.unwrap_err();
-        assert!(err.is::<BodyTimeout>(), "{err}");
-        let full = http_body_util::Full::new(Bytes::from_static(b"ok"));
-        let body = DeadlineBody::new(full, Duration::from_millis(30));
-        let bytes = body.collect().await.unwrap().to_bytes();
-        assert_eq!(&bytes[..], b"ok");
-    }
-}
+mod tests;

@@ -17,18 +17,18 @@ type Labels = Vec<(&'static str, String)>;
 /// named by senders, and a sender must not be able to grow the metrics without bound.
 const MAX_SOURCES: usize = 64;
 
-pub struct Telemetry {
+pub(crate) struct Telemetry {
     registry: Registry,
     events: Family<Labels, Counter>,
     sources: Mutex<Vec<String>>,
-    pub journal_seconds: Histogram,
-    pub ingest_to_push_seconds: Histogram,
-    pub live_clients: Gauge,
+    pub(crate) journal_seconds: Histogram,
+    pub(crate) ingest_to_push_seconds: Histogram,
+    pub(crate) live_clients: Gauge,
     /// Queues named by events but not in the configured organisation.
-    pub unassigned_queues: Gauge,
+    pub(crate) unassigned_queues: Gauge,
     frames_sent: Counter,
     frames_dropped: Family<Labels, Counter>,
-    pub slow_clients_disconnected: Counter,
+    pub(crate) slow_clients_disconnected: Counter,
     totals: Totals,
 }
 
@@ -44,7 +44,7 @@ struct Totals {
 
 /// What became of an event, as counted by source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventOutcome {
+pub(crate) enum EventOutcome {
     Accepted,
     Duplicate,
     Rejected,
@@ -65,7 +65,7 @@ impl EventOutcome {
 
 /// Why a live frame was not delivered.
 #[derive(Debug, Clone, Copy)]
-pub enum DropReason {
+pub(crate) enum DropReason {
     /// The client's queue was full: the delta was dropped and a snapshot will follow.
     QueueFull,
     /// Already queued but made stale by a resync.
@@ -79,7 +79,7 @@ impl Default for Telemetry {
 }
 
 impl Telemetry {
-    pub fn new() -> Telemetry {
+    pub(crate) fn new() -> Telemetry {
         let mut registry = Registry::with_prefix("floorwatch");
         let events = Family::<Labels, Counter>::default();
         registry.register(
@@ -148,7 +148,7 @@ impl Telemetry {
     }
 
     /// Counts `n` events of `source` with `outcome`.
-    pub fn count_events(&self, source: &str, outcome: EventOutcome, n: u64) {
+    pub(crate) fn count_events(&self, source: &str, outcome: EventOutcome, n: u64) {
         if n == 0 {
             return;
         }
@@ -178,11 +178,11 @@ impl Telemetry {
         }
     }
 
-    pub fn frame_sent(&self) {
+    pub(crate) fn frame_sent(&self) {
         self.frames_sent.inc();
     }
 
-    pub fn frame_dropped(&self, reason: DropReason) {
+    pub(crate) fn frame_dropped(&self, reason: DropReason) {
         self.totals.dropped.fetch_add(1, Ordering::Relaxed);
         let reason = match reason {
             DropReason::QueueFull => "queue_full",
@@ -193,16 +193,16 @@ impl Telemetry {
             .inc();
     }
 
-    pub fn frames_sent(&self) -> u64 {
+    pub(crate) fn frames_sent(&self) -> u64 {
         self.frames_sent.get()
     }
 
-    pub fn frames_dropped(&self) -> u64 {
+    pub(crate) fn frames_dropped(&self) -> u64 {
         self.totals.dropped.load(Ordering::Relaxed)
     }
 
     /// (accepted, duplicate, rejected, late) since start.
-    pub fn event_totals(&self) -> (u64, u64, u64, u64) {
+    pub(crate) fn event_totals(&self) -> (u64, u64, u64, u64) {
         let t = &self.totals;
         (
             t.accepted.load(Ordering::Relaxed),
@@ -213,7 +213,7 @@ impl Telemetry {
     }
 
     /// The Prometheus text exposition, plus the process's resident memory.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {
             out.clear();
@@ -235,7 +235,7 @@ impl Telemetry {
 }
 
 /// This process's resident set size, from /proc (Linux only; `None` elsewhere).
-pub fn resident_bytes() -> Option<u64> {
+pub(crate) fn resident_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

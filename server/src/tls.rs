@@ -20,43 +20,42 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
-use crate::config::ConfigError;
-
 /// A client that has not finished its TLS handshake by then is dropped.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `--tls-cert` and `--tls-key` (or the `tls-cert` / `tls-key` keys of the config file).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsFiles {
+pub(crate) struct TlsFiles {
     /// PEM: the server's certificate first, then any intermediates.
-    pub cert: PathBuf,
+    pub(crate) cert: PathBuf,
     /// PEM: the private key (PKCS#8, PKCS#1 or SEC1).
-    pub key: PathBuf,
+    pub(crate) key: PathBuf,
 }
 
 impl TlsFiles {
-    /// Both files or neither: one without the other is a mistake, named by its key.
-    pub fn pair(
+    /// Both files or neither: one without the other is a mistake, named by its key (the key
+    /// at fault and why).
+    pub(crate) fn pair(
         cert: Option<PathBuf>,
         key: Option<PathBuf>,
-    ) -> Result<Option<TlsFiles>, ConfigError> {
+    ) -> Result<Option<TlsFiles>, (&'static str, String)> {
         match (cert, key) {
             (None, None) => Ok(None),
             (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert, key })),
-            (Some(_), None) => Err(ConfigError::Invalid {
-                key: "tls-key",
-                message: "tls-cert is set: give the private key file too".into(),
-            }),
-            (None, Some(_)) => Err(ConfigError::Invalid {
-                key: "tls-cert",
-                message: "tls-key is set: give the certificate file too".into(),
-            }),
+            (Some(_), None) => Err((
+                "tls-key",
+                "tls-cert is set: give the private key file too".into(),
+            )),
+            (None, Some(_)) => Err((
+                "tls-cert",
+                "tls-key is set: give the certificate file too".into(),
+            )),
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum TlsError {
+pub(crate) enum TlsError {
     #[error("TLS certificate {path}: {message}")]
     Cert { path: PathBuf, message: String },
     #[error("TLS key {path}: {message}")]
@@ -66,7 +65,9 @@ pub enum TlsError {
 }
 
 /// The rustls configuration from the two files; `None` without TLS.
-pub fn server_config(files: Option<&TlsFiles>) -> Result<Option<Arc<ServerConfig>>, TlsError> {
+pub(crate) fn server_config(
+    files: Option<&TlsFiles>,
+) -> Result<Option<Arc<ServerConfig>>, TlsError> {
     let Some(files) = files else {
         return Ok(None);
     };
@@ -112,7 +113,7 @@ fn pem_message(e: rustls_pki_types::pem::Error) -> String {
 }
 
 /// One client connection, plain or encrypted.
-pub enum Connection {
+pub(crate) enum Connection {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
 }
@@ -184,10 +185,10 @@ mod tests {
         assert_eq!(TlsFiles::pair(None, None).unwrap(), None);
         let both = TlsFiles::pair(Some("c.pem".into()), Some("k.pem".into())).unwrap();
         assert_eq!(both.map(|f| f.key), Some(PathBuf::from("k.pem")));
-        let err = TlsFiles::pair(Some("c.pem".into()), None).unwrap_err();
-        assert!(err.to_string().contains("`tls-key`"), "{err}");
-        let err = TlsFiles::pair(None, Some("k.pem".into())).unwrap_err();
-        assert!(err.to_string().contains("`tls-cert`"), "{err}");
+        let (key, _) = TlsFiles::pair(Some("c.pem".into()), None).unwrap_err();
+        assert_eq!(key, "tls-key");
+        let (key, _) = TlsFiles::pair(None, Some("k.pem".into())).unwrap_err();
+        assert_eq!(key, "tls-cert");
     }
 
     #[test]

@@ -61,7 +61,7 @@ fn control_characters_are_refused_in_ids_and_user_names() {
         );
     }
 
-    let forged = "admin\nINFO floorwatch_server::signin: signed in user=admin";
+    let forged = "admin\nINFO floorwatch_server::http::signin: signed in user=admin";
     let reply = server.request(
         "POST",
         "/api/v1/session",
@@ -74,7 +74,7 @@ fn control_characters_are_refused_in_ids_and_user_names() {
         !server
             .logs()
             .lines()
-            .any(|l| l.starts_with("INFO floorwatch_server::signin")),
+            .any(|l| l.starts_with("INFO floorwatch_server::http::signin")),
         "{}",
         server.logs()
     );

@@ -18,12 +18,12 @@ use std::time::{Duration, Instant};
 /// The numbers of the policy. The defaults: 5 wrong passwords within 15 minutes lock the
 /// account for 15 minutes; one address may try 10 logins a minute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginPolicy {
-    pub max_failures: usize,
-    pub failure_window: Duration,
-    pub lockout: Duration,
-    pub max_attempts_per_address: usize,
-    pub address_window: Duration,
+pub(crate) struct LoginPolicy {
+    pub(crate) max_failures: usize,
+    pub(crate) failure_window: Duration,
+    pub(crate) lockout: Duration,
+    pub(crate) max_attempts_per_address: usize,
+    pub(crate) address_window: Duration,
 }
 
 impl Default for LoginPolicy {
@@ -40,7 +40,7 @@ impl Default for LoginPolicy {
 
 /// Why an attempt was not even tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     #[error("too many wrong passwords: the account is locked for {}s", retry_after.as_secs().max(1))]
     AccountLocked { retry_after: Duration },
     #[error("too many login attempts from this address: try again in {}s", retry_after.as_secs().max(1))]
@@ -49,7 +49,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// How long the client should wait (`Retry-After`).
-    pub fn retry_after(&self) -> Duration {
+    pub(crate) fn retry_after(&self) -> Duration {
         match self {
             Refusal::AccountLocked { retry_after } | Refusal::AddressThrottled { retry_after } => {
                 *retry_after
@@ -60,8 +60,8 @@ impl Refusal {
 
 /// The account was just locked by this failure (worth an audit record and a log line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Locked {
-    pub until: Instant,
+pub(crate) struct Locked {
+    pub(crate) until: Instant,
 }
 
 #[derive(Debug, Default)]
@@ -72,14 +72,14 @@ struct AccountAttempts {
 
 /// The lock-out and rate-limit state of one server.
 #[derive(Debug, Default)]
-pub struct LoginGuard {
+pub(crate) struct LoginGuard {
     policy: LoginPolicy,
     accounts: HashMap<String, AccountAttempts>,
     addresses: HashMap<IpAddr, VecDeque<Instant>>,
 }
 
 impl LoginGuard {
-    pub fn new(policy: LoginPolicy) -> LoginGuard {
+    pub(crate) fn new(policy: LoginPolicy) -> LoginGuard {
         LoginGuard {
             policy,
             ..LoginGuard::default()
@@ -89,7 +89,12 @@ impl LoginGuard {
     /// Whether an attempt to sign in as `user` from `address` may go ahead; counts it against
     /// the address (an IPv6 address counts as its /64). Unknown names are tracked like real ones, so a lock-out says nothing about
     /// whether a name exists.
-    pub fn admit(&mut self, user: &str, address: IpAddr, now: Instant) -> Result<(), Refusal> {
+    pub(crate) fn admit(
+        &mut self,
+        user: &str,
+        address: IpAddr,
+        now: Instant,
+    ) -> Result<(), Refusal> {
         let window = self.policy.address_window;
         let attempts = self.addresses.entry(client_network(address)).or_default();
         drop_older(attempts, now, window);
@@ -115,7 +120,7 @@ impl LoginGuard {
 
     /// A wrong password for `user`: locks the account once it is the `max_failures`-th within
     /// the window.
-    pub fn failed(&mut self, user: &str, now: Instant) -> Option<Locked> {
+    pub(crate) fn failed(&mut self, user: &str, now: Instant) -> Option<Locked> {
         let policy = self.policy;
         let account = self.accounts.entry(key(user)).or_default();
         drop_older(&mut account.failures, now, policy.failure_window);
@@ -131,13 +136,13 @@ impl LoginGuard {
     }
 
     /// A right password: the account's failures are forgotten.
-    pub fn succeeded(&mut self, user: &str) {
+    pub(crate) fn succeeded(&mut self, user: &str) {
         self.accounts.remove(&key(user));
     }
 
     /// Forgets everything that no longer matters at `now`; call it now and then (every minute)
     /// so that guessed names and passing addresses do not pile up.
-    pub fn prune(&mut self, now: Instant) {
+    pub(crate) fn prune(&mut self, now: Instant) {
         let policy = self.policy;
         self.addresses.retain(|_, attempts| {
             drop_older(attempts, now, policy.address_window);
@@ -150,8 +155,9 @@ impl LoginGuard {
         });
     }
 
+    #[cfg(test)]
     /// Accounts and addresses tracked (for tests and metrics).
-    pub fn tracked(&self) -> (usize, usize) {
+    pub(crate) fn tracked(&self) -> (usize, usize) {
         (self.accounts.len(), self.addresses.len())
     }
 }

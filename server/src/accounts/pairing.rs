@@ -13,8 +13,9 @@
 //! request lives in memory only: after a restart the TV simply asks for a new code.
 
 use super::constant_time_eq;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::token::{self, RandomError, Secret};
@@ -29,12 +30,12 @@ const CODE_LEN: usize = 8;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PairingPolicy {
     /// How long a code can be typed, and how long a paired screen has to collect its credential.
-    pub lifetime: Duration,
+    pub(crate) lifetime: Duration,
     /// Requests one address (an IPv6 /64) may start per `window`.
-    pub per_address: usize,
-    pub window: Duration,
+    pub(crate) per_address: usize,
+    pub(crate) window: Duration,
     /// Requests waiting at once, from everyone.
-    pub max_pending: usize,
+    pub(crate) max_pending: usize,
 }
 
 impl Default for PairingPolicy {
@@ -51,9 +52,9 @@ impl Default for PairingPolicy {
 /// A pairing request just started: the poll secret (for the TV's cookie), the code to show.
 #[derive(Debug)]
 pub(crate) struct Started {
-    pub poll: Secret,
-    pub code: String,
-    pub expires_in: Duration,
+    pub(crate) poll: Secret,
+    pub(crate) code: String,
+    pub(crate) expires_in: Duration,
 }
 
 /// Why no pairing request was started or no code was accepted.
@@ -81,7 +82,7 @@ impl From<RandomError> for PairingRefused {
 pub(crate) struct Claim {
     poll_digest: String,
     /// The address that asked for the code (for the audit record).
-    pub requester: IpAddr,
+    pub(crate) requester: IpAddr,
 }
 
 /// What the TV's poll finds.
@@ -305,6 +306,47 @@ fn address_key(ip: IpAddr) -> IpAddr {
             let s = v6.segments();
             IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
         }
+    }
+}
+
+/// The pairing requests of this server, and the screens that signed in since it started (each
+/// is audited as `login` once per run, not on every request).
+#[derive(Debug)]
+pub(crate) struct DeviceDesk {
+    pairings: Mutex<Pairings>,
+    seen: Mutex<HashSet<String>>,
+}
+
+impl Default for DeviceDesk {
+    fn default() -> DeviceDesk {
+        DeviceDesk {
+            pairings: Mutex::new(Pairings::new(PairingPolicy::default())),
+            seen: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
+impl DeviceDesk {
+    /// The pending pairing requests, locked briefly (never across an await).
+    pub(crate) fn pairings(&self) -> MutexGuard<'_, Pairings> {
+        self.pairings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether this is the screen's first request since the server started (then it is
+    /// audited as a `login`).
+    pub(crate) fn first_seen(&self, device: &str) -> bool {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(device.to_string())
+    }
+
+    /// Forgets a screen (revoked, or its first request could not be audited).
+    pub(crate) fn forget(&self, device: &str) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(device);
     }
 }
 

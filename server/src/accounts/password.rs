@@ -12,24 +12,27 @@ use argon2::password_hash::{PasswordHash, Salt, SaltString};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
 /// Shortest accepted password, in characters.
-pub const MIN_PASSWORD_CHARS: usize = 10;
+pub(crate) const MIN_PASSWORD_CHARS: usize = 10;
 /// Longest accepted password, in characters: bounds the work one login attempt can cause.
-pub const MAX_PASSWORD_CHARS: usize = 256;
+pub(crate) const MAX_PASSWORD_CHARS: usize = 256;
 
 /// A password in memory. Never shows in `Debug` output or logs.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Password(String);
+pub(crate) struct Password(String);
 
 impl Password {
     /// Wraps a password as typed (no policy check: use [`Password::new_for`] for new ones).
-    pub fn given(text: impl Into<String>) -> Password {
+    pub(crate) fn given(text: impl Into<String>) -> Password {
         Password(text.into())
     }
 
     /// A new password for user `name`, checked against the policy: at least
     /// [`MIN_PASSWORD_CHARS`] characters, at most [`MAX_PASSWORD_CHARS`], not only blanks, not
     /// the user's name.
-    pub fn new_for(name: &str, text: impl Into<String>) -> Result<Password, PasswordRefused> {
+    pub(crate) fn new_for(
+        name: &str,
+        text: impl Into<String>,
+    ) -> Result<Password, PasswordRefused> {
         let text = text.into();
         let chars = text.chars().count();
         if text.trim().is_empty() {
@@ -47,7 +50,7 @@ impl Password {
         Ok(Password(text))
     }
 
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -60,7 +63,7 @@ impl fmt::Debug for Password {
 
 /// Why a new password was refused; the message tells the user what to type instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PasswordRefused {
+pub(crate) enum PasswordRefused {
     #[error("the password is empty")]
     Empty,
     #[error(
@@ -75,7 +78,7 @@ pub enum PasswordRefused {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum HashError {
+pub(crate) enum HashError {
     #[error("no random salt from the operating system: {0}")]
     Random(getrandom::Error),
     #[error("hashing the password: {0}")]
@@ -83,7 +86,7 @@ pub enum HashError {
 }
 
 /// The Argon2id PHC string of `password` with a fresh 16-byte salt.
-pub fn hash(password: &Password) -> Result<String, HashError> {
+pub(crate) fn hash(password: &Password) -> Result<String, HashError> {
     let mut salt = [0u8; Salt::RECOMMENDED_LENGTH];
     getrandom::fill(&mut salt).map_err(HashError::Random)?;
     let salt = SaltString::encode_b64(&salt).map_err(HashError::Argon2)?;
@@ -94,7 +97,7 @@ pub fn hash(password: &Password) -> Result<String, HashError> {
 }
 
 /// Whether `password` matches the stored PHC string; a damaged string matches nothing.
-pub fn verify(password: &Password, phc: &str) -> bool {
+pub(crate) fn verify(password: &Password, phc: &str) -> bool {
     match PasswordHash::new(phc) {
         Ok(parsed) => Argon2::default()
             .verify_password(password.expose().as_bytes(), &parsed)
@@ -109,7 +112,7 @@ pub fn verify(password: &Password, phc: &str) -> bool {
 const DECOY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$cg6jJI8+ZHNWND3UFsxczg$xwK2YR/0ZwbnpCF/7DjCmOVIVezUK5Lfwy6NNVKNemw";
 
 /// Spends the time of one verification and fails.
-pub fn verify_decoy(password: &Password) -> bool {
+pub(crate) fn verify_decoy(password: &Password) -> bool {
     std::hint::black_box(verify(password, DECOY_PHC));
     false
 }

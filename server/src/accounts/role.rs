@@ -8,11 +8,11 @@ use floorwatch_core::Scope;
 use floorwatch_core::org::Organisation;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use floorwatch_core::role::{ROLES, Role};
+pub(crate) use floorwatch_core::role::Role;
 
 /// The server's side of a role: which subtrees it may be granted and how it signs in (the list
 /// of roles itself is in core, shared with the wallboard).
-pub trait RoleSubtrees {
+pub(crate) trait RoleSubtrees {
     /// The subtree a new user of this role gets when none is given; `None` when the role
     /// needs one named (a team lead leads one particular team).
     fn default_subtree(self) -> Option<Subtree>;
@@ -64,7 +64,7 @@ impl RoleSubtrees for Role {
 /// A subtree of the organisation: the centre, or a site, group or team with everything below
 /// it. Queues and agents are not subtrees: they are reached through the node that owns them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Subtree {
+pub(crate) enum Subtree {
     Centre,
     Site(String),
     Group(String),
@@ -73,7 +73,7 @@ pub enum Subtree {
 
 impl Subtree {
     /// The scope of the subtree's root, as figures and subscriptions name it.
-    pub fn root(&self) -> Scope {
+    pub(crate) fn root(&self) -> Scope {
         match self {
             Subtree::Centre => Scope::Centre,
             Subtree::Site(id) => Scope::Site(id.clone()),
@@ -83,7 +83,7 @@ impl Subtree {
     }
 
     /// Whether the node exists in `org` (the `--config` file's tree).
-    pub fn exists_in(&self, org: &Organisation) -> bool {
+    pub(crate) fn exists_in(&self, org: &Organisation) -> bool {
         let groups = || org.sites.iter().flat_map(|s| &s.groups);
         match self {
             Subtree::Centre => true,

@@ -36,7 +36,7 @@ const SESSIONS_FORMAT: u32 = 1;
 pub(crate) const SAVE_SEEN_EVERY: Duration = Duration::from_secs(60);
 
 /// What every session id starts with.
-pub const SESSION_PREFIX: &str = "fws_";
+pub(crate) const SESSION_PREFIX: &str = "fws_";
 
 /// Most endings remembered; beyond it the oldest are forgotten (and their cookies answered as
 /// unknown).
@@ -44,9 +44,9 @@ const MAX_REMEMBERED: usize = 100_000;
 
 /// The defaults: 30 minutes idle, and never longer than 12 hours even without a shift end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionPolicy {
-    pub idle_timeout: Duration,
-    pub longest: Duration,
+pub(crate) struct SessionPolicy {
+    pub(crate) idle_timeout: Duration,
+    pub(crate) longest: Duration,
 }
 
 impl Default for SessionPolicy {
@@ -61,7 +61,7 @@ impl Default for SessionPolicy {
 /// Who sits behind a session, which decides whether it idles out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SessionKind {
+pub(crate) enum SessionKind {
     /// A person at a screen: the idle time-out applies.
     Person,
     /// A wall display signed in with a password: a TV nobody touches never idles out; only
@@ -70,18 +70,18 @@ pub enum SessionKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Session {
-    pub user: String,
-    pub kind: SessionKind,
-    pub started: jiff::Timestamp,
-    pub last_seen: jiff::Timestamp,
+pub(crate) struct Session {
+    pub(crate) user: String,
+    pub(crate) kind: SessionKind,
+    pub(crate) started: jiff::Timestamp,
+    pub(crate) last_seen: jiff::Timestamp,
     /// The absolute end: the shift's end, or `started + longest`, whichever is first.
-    pub ends: jiff::Timestamp,
+    pub(crate) ends: jiff::Timestamp,
 }
 
 /// Why a session id no longer works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SessionEnded {
+pub(crate) enum SessionEnded {
     #[error("the session was idle for too long")]
     IdleTimeout,
     #[error("the session ended with the shift")]
@@ -96,7 +96,7 @@ pub enum SessionEnded {
 
 impl SessionEnded {
     /// The `detail` of the `logout` audit record (docs/SECURITY.md, "The audit trail").
-    pub fn audit_detail(self) -> &'static str {
+    pub(crate) fn audit_detail(self) -> &'static str {
         match self {
             SessionEnded::IdleTimeout => "idle timeout",
             SessionEnded::ShiftEnded => "shift ended",
@@ -109,15 +109,15 @@ impl SessionEnded {
 
 /// A presented id that no longer opens a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Closed {
-    pub why: SessionEnded,
+pub(crate) struct Closed {
+    pub(crate) why: SessionEnded,
     /// The session, when this very call ended it: log and audit the log-out now. `None` when
     /// it ended earlier (already handed out) or never existed.
-    pub ended: Option<Session>,
+    pub(crate) ended: Option<Session>,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum SessionError {
+pub(crate) enum SessionError {
     #[error("{0}")]
     Random(#[from] RandomError),
     #[error("the shift already ended at {0}; no session is opened")]
@@ -126,7 +126,7 @@ pub enum SessionError {
 
 /// The sessions of one server.
 #[derive(Debug, Default)]
-pub struct Sessions {
+pub(crate) struct Sessions {
     policy: SessionPolicy,
     by_digest: HashMap<String, Open>,
     /// Sessions that ended, by digest: why, and when (forgotten after `policy.longest`).
@@ -162,19 +162,19 @@ pub(crate) struct StoredSession {
 }
 
 impl Sessions {
-    pub fn new(policy: SessionPolicy) -> Sessions {
+    pub(crate) fn new(policy: SessionPolicy) -> Sessions {
         Sessions {
             policy,
             ..Sessions::default()
         }
     }
 
-    pub fn policy(&self) -> SessionPolicy {
+    pub(crate) fn policy(&self) -> SessionPolicy {
         self.policy
     }
 
     /// The idle time-out of a kind of session (`None`: it never idles out).
-    pub fn idle_timeout(&self, kind: SessionKind) -> Option<Duration> {
+    pub(crate) fn idle_timeout(&self, kind: SessionKind) -> Option<Duration> {
         match kind {
             SessionKind::Person => Some(self.policy.idle_timeout),
             SessionKind::Device => None,
@@ -183,7 +183,7 @@ impl Sessions {
 
     /// Opens a session for `user` at `now`, ending at `shift_end` (if any) and after
     /// `longest` at the latest. The returned id is the cookie value; it is not kept.
-    pub fn create(
+    pub(crate) fn create(
         &mut self,
         user: &str,
         kind: SessionKind,
@@ -216,18 +216,22 @@ impl Sessions {
 
     /// The session behind a presented id, marked as seen at `now` (user activity). An expired
     /// session is removed and says why.
-    pub fn touch(&mut self, id: &str, now: jiff::Timestamp) -> Result<Session, Closed> {
+    pub(crate) fn touch(&mut self, id: &str, now: jiff::Timestamp) -> Result<Session, Closed> {
         self.look_up(&token::digest(id), now, true)
     }
 
     /// The session behind a presented id, without counting as activity (a read the wallboard
     /// makes by itself). An expired session is removed and says why.
-    pub fn check(&mut self, id: &str, now: jiff::Timestamp) -> Result<Session, Closed> {
+    pub(crate) fn check(&mut self, id: &str, now: jiff::Timestamp) -> Result<Session, Closed> {
         self.look_up(&token::digest(id), now, false)
     }
 
     /// As [`Sessions::check`], by the id's digest (what a long-lived connection keeps).
-    pub fn check_digest(&mut self, digest: &str, now: jiff::Timestamp) -> Result<Session, Closed> {
+    pub(crate) fn check_digest(
+        &mut self,
+        digest: &str,
+        now: jiff::Timestamp,
+    ) -> Result<Session, Closed> {
         self.look_up(digest, now, false)
     }
 
@@ -262,7 +266,12 @@ impl Sessions {
 
     /// Ends a session for `why` (a sign-out: [`SessionEnded::SignedOut`]); `None` if there was
     /// none.
-    pub fn end(&mut self, id: &str, why: SessionEnded, now: jiff::Timestamp) -> Option<Session> {
+    pub(crate) fn end(
+        &mut self,
+        id: &str,
+        why: SessionEnded,
+        now: jiff::Timestamp,
+    ) -> Option<Session> {
         let digest = token::digest(id);
         let session = self.by_digest.remove(&digest)?.session;
         self.remember(digest, why, now);
@@ -271,7 +280,7 @@ impl Sessions {
     }
 
     /// Forced log-out of every session of `user` (disabled, password changed).
-    pub fn end_user(
+    pub(crate) fn end_user(
         &mut self,
         user: &str,
         why: SessionEnded,
@@ -297,7 +306,7 @@ impl Sessions {
     }
 
     /// The names of the users with an open session (to re-check them against the accounts).
-    pub fn users(&self) -> Vec<String> {
+    pub(crate) fn users(&self) -> Vec<String> {
         let mut users: Vec<String> = self
             .by_digest
             .values()
@@ -311,7 +320,7 @@ impl Sessions {
     /// Removes every session expired at `now` and returns them with the reason, for the log
     /// and the audit trail; forgets endings older than the longest session. Call it now and
     /// then (the server does every few seconds).
-    pub fn expire(&mut self, now: jiff::Timestamp) -> Vec<(Session, SessionEnded)> {
+    pub(crate) fn expire(&mut self, now: jiff::Timestamp) -> Vec<(Session, SessionEnded)> {
         let policy = self.policy;
         let expired: Vec<(String, SessionEnded)> = self
             .by_digest
@@ -346,7 +355,7 @@ impl Sessions {
         self.ended.insert(digest, (why, now));
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.by_digest.len()
     }
 
@@ -355,7 +364,7 @@ impl Sessions {
         self.generation
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.by_digest.is_empty()
     }
 
@@ -514,304 +523,4 @@ fn earlier(t: jiff::Timestamp, by: Duration) -> jiff::Timestamp {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(minutes: i64) -> jiff::Timestamp {
-        jiff::Timestamp::from_second(1_700_000_000 + minutes * 60).unwrap()
-    }
-
-    fn why(result: Result<Session, Closed>) -> (SessionEnded, bool) {
-        let closed = result.unwrap_err();
-        (closed.why, closed.ended.is_some())
-    }
-
-    #[test]
-    fn a_session_lives_while_used_and_dies_when_idle() {
-        let mut sessions = Sessions::default();
-        let (id, session) = sessions
-            .create("lead1", SessionKind::Person, at(0), None)
-            .unwrap();
-        assert!(id.expose().starts_with(SESSION_PREFIX));
-        assert_eq!(session.ends, at(12 * 60));
-        for minute in [10, 35, 64] {
-            assert_eq!(
-                sessions.touch(id.expose(), at(minute)).unwrap().last_seen,
-                at(minute)
-            );
-        }
-        // The ending is handed out once, then remembered.
-        assert_eq!(
-            why(sessions.touch(id.expose(), at(94))),
-            (SessionEnded::IdleTimeout, true)
-        );
-        assert_eq!(
-            why(sessions.touch(id.expose(), at(95))),
-            (SessionEnded::IdleTimeout, false)
-        );
-        assert!(sessions.is_empty());
-        assert_eq!(
-            why(sessions.touch("fws_never", at(95))),
-            (SessionEnded::Unknown, false)
-        );
-    }
-
-    #[test]
-    fn a_check_is_not_activity() {
-        let mut sessions = Sessions::default();
-        let (id, _) = sessions
-            .create("lead1", SessionKind::Person, at(0), None)
-            .unwrap();
-        sessions.check(id.expose(), at(20)).unwrap();
-        sessions.check(id.expose(), at(29)).unwrap();
-        assert_eq!(
-            why(sessions.check_digest(&id.digest(), at(30))),
-            (SessionEnded::IdleTimeout, true)
-        );
-    }
-
-    #[test]
-    fn a_wall_display_never_idles_out_but_ends_after_the_longest_time() {
-        let mut sessions = Sessions::default();
-        let (id, _) = sessions
-            .create("wall", SessionKind::Device, at(0), None)
-            .unwrap();
-        assert_eq!(sessions.idle_timeout(SessionKind::Device), None);
-        assert!(sessions.check(id.expose(), at(11 * 60)).is_ok());
-        assert!(sessions.expire(at(11 * 60 + 59)).is_empty());
-        let gone = sessions.expire(at(12 * 60));
-        assert_eq!(gone.len(), 1);
-        assert_eq!(gone[0].1, SessionEnded::ShiftEnded);
-    }
-
-    #[test]
-    fn a_session_ends_with_the_shift_however_busy() {
-        let mut sessions = Sessions::default();
-        let (id, session) = sessions
-            .create("lead1", SessionKind::Person, at(0), Some(at(45)))
-            .unwrap();
-        assert_eq!(session.ends, at(45));
-        sessions.touch(id.expose(), at(20)).unwrap();
-        sessions.touch(id.expose(), at(44)).unwrap();
-        assert_eq!(
-            why(sessions.touch(id.expose(), at(45))),
-            (SessionEnded::ShiftEnded, true)
-        );
-        // A shift end past the longest session is cut to it; one already over opens nothing.
-        let (_, long) = sessions
-            .create("lead1", SessionKind::Person, at(0), Some(at(20 * 60)))
-            .unwrap();
-        assert_eq!(long.ends, at(12 * 60));
-        assert!(matches!(
-            sessions.create("lead1", SessionKind::Person, at(50), Some(at(45))),
-            Err(SessionError::ShiftOver(_))
-        ));
-    }
-
-    #[test]
-    fn sign_out_and_forced_sign_out() {
-        let mut sessions = Sessions::default();
-        let person = SessionKind::Person;
-        let (a, _) = sessions.create("lead1", person, at(0), None).unwrap();
-        let (b, _) = sessions.create("lead1", person, at(0), None).unwrap();
-        let (c, _) = sessions.create("admin", person, at(0), None).unwrap();
-        assert_eq!(sessions.users(), vec!["admin".to_string(), "lead1".into()]);
-        assert_eq!(
-            sessions
-                .end(a.expose(), SessionEnded::SignedOut, at(0))
-                .map(|s| s.user),
-            Some("lead1".into())
-        );
-        assert_eq!(
-            sessions.end(a.expose(), SessionEnded::SignedOut, at(0)),
-            None
-        );
-        assert_eq!(
-            why(sessions.touch(a.expose(), at(1))),
-            (SessionEnded::SignedOut, false)
-        );
-        assert_eq!(
-            sessions
-                .end_user("lead1", SessionEnded::UserDisabled, at(0))
-                .len(),
-            1
-        );
-        assert_eq!(
-            why(sessions.touch(b.expose(), at(1))),
-            (SessionEnded::UserDisabled, false)
-        );
-        assert!(sessions.touch(c.expose(), at(1)).is_ok());
-    }
-
-    #[test]
-    fn expiry_sweeps_and_says_why() {
-        let mut sessions = Sessions::default();
-        let person = SessionKind::Person;
-        let (idle, _) = sessions.create("idle", person, at(0), None).unwrap();
-        let (_, _) = sessions
-            .create("shift", person, at(0), Some(at(20)))
-            .unwrap();
-        let (busy, _) = sessions.create("busy", person, at(0), None).unwrap();
-        sessions.touch(busy.expose(), at(25)).unwrap();
-        let mut gone: Vec<_> = sessions
-            .expire(at(31))
-            .into_iter()
-            .map(|(s, why)| (s.user, why))
-            .collect();
-        gone.sort_by(|a, b| a.0.cmp(&b.0));
-        assert_eq!(
-            gone,
-            vec![
-                ("idle".to_string(), SessionEnded::IdleTimeout),
-                ("shift".to_string(), SessionEnded::ShiftEnded)
-            ]
-        );
-        assert_eq!(sessions.len(), 1);
-        // The sweep handed the ending out; a later request is only told why.
-        assert_eq!(
-            why(sessions.check(idle.expose(), at(32))),
-            (SessionEnded::IdleTimeout, false)
-        );
-        // Endings are forgotten after the longest session.
-        sessions.expire(at(31 + 12 * 60));
-        assert_eq!(
-            why(sessions.check(idle.expose(), at(31 + 12 * 60))),
-            (SessionEnded::Unknown, false)
-        );
-    }
-
-    fn saved(file: &SessionFile, sessions: Sessions) -> (Mutex<Sessions>, String) {
-        let sessions = Mutex::new(sessions);
-        file.save(&sessions).unwrap();
-        let text = std::fs::read_to_string(file.path()).unwrap_or_default();
-        (sessions, text)
-    }
-
-    #[test]
-    fn open_sessions_survive_a_restart_by_digest_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = SessionFile::new(dir.path());
-        let policy = SessionPolicy::default();
-        let mut sessions = file.load(policy).unwrap();
-        assert!(sessions.is_empty(), "no file: no sessions");
-        let person = SessionKind::Person;
-        let (lead, _) = sessions
-            .create("lead1", person, at(0), Some(at(45)))
-            .unwrap();
-        let (wall, _) = sessions
-            .create("wall", SessionKind::Device, at(0), None)
-            .unwrap();
-        let (gone, _) = sessions.create("admin", person, at(0), None).unwrap();
-        sessions.end(gone.expose(), SessionEnded::SignedOut, at(1));
-        let (sessions, text) = saved(&file, sessions);
-        for id in [&lead, &wall, &gone] {
-            assert!(!text.contains(id.expose()), "a raw id on disk: {text}");
-        }
-        assert!(text.contains(&lead.digest()) && text.contains(&wall.digest()));
-        assert!(
-            !text.contains(&gone.digest()),
-            "an ended session stays in the file"
-        );
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(file.path()).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        drop(sessions);
-
-        // A new server on the same data dir: the cookies work, the rules still hold.
-        let file = SessionFile::new(dir.path());
-        let mut back = file.load(policy).unwrap();
-        assert_eq!(back.len(), 2);
-        let session = back.touch(lead.expose(), at(20)).unwrap();
-        assert_eq!((session.user.as_str(), session.ends), ("lead1", at(45)));
-        assert!(
-            back.check(wall.expose(), at(11 * 60)).is_ok(),
-            "never idles out"
-        );
-        assert_eq!(
-            why(back.check(gone.expose(), at(2))),
-            (SessionEnded::Unknown, false)
-        );
-        assert_eq!(
-            why(back.touch(lead.expose(), at(45))),
-            (SessionEnded::ShiftEnded, true)
-        );
-        let (_, text) = saved(&file, back);
-        assert!(
-            !text.contains(&lead.digest()),
-            "the ended session is removed: {text}"
-        );
-    }
-
-    #[test]
-    fn idle_time_outs_hold_across_a_restart_and_last_seen_is_written_once_a_minute() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = SessionFile::new(dir.path());
-        let mut sessions = Sessions::default();
-        let (id, _) = sessions
-            .create("lead1", SessionKind::Person, at(0), None)
-            .unwrap();
-        let sessions = Mutex::new(sessions);
-        assert!(file.save(&sessions).unwrap());
-        assert!(!file.save(&sessions).unwrap(), "unchanged: not written");
-        let touch = |t| sessions.lock().unwrap().touch(id.expose(), t).unwrap();
-        // Activity within the minute moves nothing on disk; a minute later it does.
-        touch(at(0) + jiff::SignedDuration::from_secs(30));
-        assert!(!file.save(&sessions).unwrap());
-        touch(at(20));
-        assert!(file.save(&sessions).unwrap());
-        // Killed at minute 40 (nothing more written); started again at minute 51: idle since 20.
-        touch(at(40) - jiff::SignedDuration::from_secs(59));
-        let mut back = SessionFile::new(dir.path())
-            .load(SessionPolicy::default())
-            .unwrap();
-        assert_eq!(
-            back.expire(at(51))
-                .into_iter()
-                .map(|(s, why)| (s.user, why))
-                .collect::<Vec<_>>(),
-            vec![("lead1".to_string(), SessionEnded::IdleTimeout)]
-        );
-    }
-
-    #[test]
-    fn a_shorter_longest_session_applies_to_restored_ones_and_bad_files_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = SessionFile::new(dir.path());
-        let mut sessions = Sessions::default();
-        sessions
-            .create("wall", SessionKind::Device, at(0), None)
-            .unwrap();
-        saved(&file, sessions);
-        let policy = SessionPolicy {
-            longest: Duration::from_secs(3600),
-            ..SessionPolicy::default()
-        };
-        let back = SessionFile::new(dir.path()).load(policy).unwrap();
-        assert_eq!(back.snapshot().1.sessions[0].session.ends, at(60));
-        std::fs::write(file.path(), "{\"format\": 1, \"sessions\": [").unwrap();
-        assert!(matches!(
-            file.load(policy),
-            Err(SessionFileError::Damaged { .. })
-        ));
-        std::fs::write(file.path(), "{\"format\": 7}").unwrap();
-        let err = file.load(policy).unwrap_err();
-        assert!(err.to_string().contains("newer"), "{err}");
-    }
-
-    #[test]
-    fn ids_are_not_kept_in_memory() {
-        let mut sessions = Sessions::default();
-        let (id, _) = sessions
-            .create("lead1", SessionKind::Person, at(0), None)
-            .unwrap();
-        sessions.end(id.expose(), SessionEnded::SignedOut, at(1));
-        let (id2, _) = sessions
-            .create("lead1", SessionKind::Person, at(0), None)
-            .unwrap();
-        let shown = format!("{sessions:?}");
-        assert!(!shown.contains(id.expose()) && !shown.contains(id2.expose()));
-    }
-}
+mod tests;

@@ -15,64 +15,60 @@ use super::role::{Role, Subtree};
 use crate::atomic_file::{self, Access};
 
 /// The accounts file inside the data dir.
-pub const ACCOUNTS_FILE: &str = "accounts.json";
+pub(crate) const ACCOUNTS_FILE: &str = "accounts.json";
 /// The lock writers hold inside the data dir.
-pub const LOCK_FILE: &str = "accounts.lock";
+pub(crate) const LOCK_FILE: &str = "accounts.lock";
 /// The newest file format read; a newer one is refused rather than misread. Format 2 adds the
 /// users' `shift_end`, format 3 the paired `devices`; a book without them is still written in
 /// the oldest format that holds it ([`format_for`]), so an older floorwatch keeps reading it
 /// until they are used, and then says the file is newer instead of calling it damaged.
-pub const FORMAT: u32 = 3;
+pub(crate) const FORMAT: u32 = 3;
 
 /// Everything in `accounts.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AccountBook {
-    pub format: u32,
+pub(crate) struct AccountBook {
+    pub(crate) format: u32,
     /// Sorted by name.
     #[serde(default)]
-    pub users: Vec<User>,
+    pub(crate) users: Vec<User>,
     /// In order of creation; revoked tokens stay, marked, so their ids keep meaning something
     /// in the audit trail.
     #[serde(default)]
-    pub tokens: Vec<StoredToken>,
+    pub(crate) tokens: Vec<StoredToken>,
     /// Paired screens, in order of pairing; revoked ones stay, marked, like tokens.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub devices: Vec<StoredDevice>,
+    pub(crate) devices: Vec<StoredDevice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct User {
-    pub name: String,
-    pub role: Role,
-    pub scope: Subtree,
+pub(crate) struct User {
+    pub(crate) name: String,
+    pub(crate) role: Role,
+    pub(crate) scope: Subtree,
     /// Argon2id PHC string; `None` for accounts that sign in with tokens only (ingest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+    pub(crate) password: Option<String>,
     #[serde(default)]
-    pub disabled: bool,
+    pub(crate) disabled: bool,
     /// When the user's sessions end each day, in the centre's time zone ("sessions end at shift
     /// end", shared/DOMAIN.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shift_end: Option<ShiftEnd>,
-    pub created: jiff::Timestamp,
-    pub changed: jiff::Timestamp,
+    pub(crate) shift_end: Option<ShiftEnd>,
+    pub(crate) created: jiff::Timestamp,
+    pub(crate) changed: jiff::Timestamp,
 }
 
 /// A time of day, `HH:MM` (00:00 to 23:59), at which a user's shift ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShiftEnd(jiff::civil::Time);
+pub(crate) struct ShiftEnd(jiff::civil::Time);
 
 impl ShiftEnd {
-    pub fn time(self) -> jiff::civil::Time {
-        self.0
-    }
-
     /// The first moment after `now` at which this time of day comes in `tz`. On a day whose
     /// clocks skip the time (a DST gap) it is the moment the clocks reach past it; on a day
     /// they pass it twice, the first.
-    pub fn next_after(
+    pub(crate) fn next_after(
         self,
         now: jiff::Timestamp,
         tz: &jiff::tz::TimeZone,
@@ -126,7 +122,7 @@ impl<'de> Deserialize<'de> for ShiftEnd {
 }
 
 /// The format to write `book` in: 3 with devices, else 2 when a user has a shift end, else 1.
-pub fn format_for(book: &AccountBook) -> u32 {
+pub(crate) fn format_for(book: &AccountBook) -> u32 {
     if !book.devices.is_empty() {
         3
     } else if book.users.iter().any(|u| u.shift_end.is_some()) {
@@ -141,46 +137,46 @@ pub fn format_for(book: &AccountBook) -> u32 {
 /// credential's SHA-256 is kept (256 random bits: see [`super::token`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StoredDevice {
+pub(crate) struct StoredDevice {
     /// Unique among devices not revoked; the same rules as user names.
-    pub name: String,
-    pub role: Role,
-    pub scope: Subtree,
+    pub(crate) name: String,
+    pub(crate) role: Role,
+    pub(crate) scope: Subtree,
     /// SHA-256 of the device credential, lowercase hex.
-    pub sha256: String,
-    pub created: jiff::Timestamp,
+    pub(crate) sha256: String,
+    pub(crate) created: jiff::Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revoked: Option<jiff::Timestamp>,
+    pub(crate) revoked: Option<jiff::Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StoredToken {
+pub(crate) struct StoredToken {
     /// Public id, `tok_` and 8 hex digits.
-    pub id: String,
+    pub(crate) id: String,
     /// The user it acts as.
-    pub user: String,
+    pub(crate) user: String,
     /// What it is for ("wall TV, 3rd floor"), as given at creation.
     #[serde(default)]
-    pub label: String,
+    pub(crate) label: String,
     /// SHA-256 of the token, lowercase hex; the token itself is never stored.
-    pub sha256: String,
-    pub created: jiff::Timestamp,
+    pub(crate) sha256: String,
+    pub(crate) created: jiff::Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revoked: Option<jiff::Timestamp>,
+    pub(crate) revoked: Option<jiff::Timestamp>,
 }
 
 impl AccountBook {
-    pub fn user(&self, name: &str) -> Option<&User> {
+    pub(crate) fn user(&self, name: &str) -> Option<&User> {
         self.users.iter().find(|u| u.name == name)
     }
 
-    pub fn user_mut(&mut self, name: &str) -> Option<&mut User> {
+    pub(crate) fn user_mut(&mut self, name: &str) -> Option<&mut User> {
         self.users.iter_mut().find(|u| u.name == name)
     }
 
     /// The device of that name that is not revoked.
-    pub fn active_device(&self, name: &str) -> Option<&StoredDevice> {
+    pub(crate) fn active_device(&self, name: &str) -> Option<&StoredDevice> {
         self.devices
             .iter()
             .find(|d| d.name == name && d.revoked.is_none())
@@ -188,7 +184,7 @@ impl AccountBook {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("{path} is damaged: {reason}")]
@@ -201,7 +197,7 @@ pub enum StoreError {
 }
 
 /// The book in `path`; an empty one when the file does not exist yet.
-pub fn load(path: &Path) -> Result<AccountBook, StoreError> {
+pub(crate) fn load(path: &Path) -> Result<AccountBook, StoreError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -231,7 +227,7 @@ pub fn load(path: &Path) -> Result<AccountBook, StoreError> {
 }
 
 /// Writes `book` to `path` atomically ([`crate::atomic_file`]), readable by its owner only.
-pub fn save(path: &Path, book: &AccountBook) -> Result<(), StoreError> {
+pub(crate) fn save(path: &Path, book: &AccountBook) -> Result<(), StoreError> {
     let io_err = |source| StoreError::Io {
         path: path.to_path_buf(),
         source,
@@ -242,10 +238,10 @@ pub fn save(path: &Path, book: &AccountBook) -> Result<(), StoreError> {
 }
 
 /// Held while a writer reads, changes and writes the book; released on drop.
-pub struct WriteLock(#[allow(dead_code)] File);
+pub(crate) struct WriteLock(#[allow(dead_code)] File);
 
 /// Waits for the writers' lock of `data_dir`, creating the directory if needed.
-pub fn lock(data_dir: &Path) -> Result<WriteLock, StoreError> {
+pub(crate) fn lock(data_dir: &Path) -> Result<WriteLock, StoreError> {
     let path = data_dir.join(LOCK_FILE);
     let io_err = |source| StoreError::Io {
         path: path.clone(),

@@ -5,51 +5,30 @@
 //! dictionary or brute force reaches it, so a slow password hash would only slow every request
 //! down. Sessions use the same kind of secret ([`random_secret`]).
 
-use std::fmt;
-
 use sha2::{Digest, Sha256};
 
 /// What every API token starts with, so that secret scanners and people recognise one.
-pub const TOKEN_PREFIX: &str = "fw_";
+pub(crate) const TOKEN_PREFIX: &str = "fw_";
 
-/// A secret shown once to its owner (an API token or a session id). Never shows in `Debug`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// The SHA-256 of the secret, in lowercase hex: what is stored and looked up.
-    pub fn digest(&self) -> String {
-        digest(&self.0)
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub(crate) use crate::secret::Secret;
 
 /// The lowercase-hex SHA-256 of a presented secret.
-pub fn digest(secret: &str) -> String {
+pub(crate) fn digest(secret: &str) -> String {
     format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 
 /// The operating system could not give random bytes (a machine without entropy source).
 #[derive(Debug, thiserror::Error)]
 #[error("no random bytes from the operating system: {0}")]
-pub struct RandomError(getrandom::Error);
+pub(crate) struct RandomError(getrandom::Error);
 
 /// `prefix` followed by `bytes` random bytes in hex.
-pub fn random_secret(prefix: &str, bytes: usize) -> Result<Secret, RandomError> {
-    Ok(Secret(format!("{prefix}{}", random_hex(bytes)?)))
+pub(crate) fn random_secret(prefix: &str, bytes: usize) -> Result<Secret, RandomError> {
+    Ok(Secret::new(format!("{prefix}{}", random_hex(bytes)?)))
 }
 
 /// A new API token: 256 bits.
-pub fn new_api_token() -> Result<Secret, RandomError> {
+pub(crate) fn new_api_token() -> Result<Secret, RandomError> {
     random_secret(TOKEN_PREFIX, 32)
 }
 
@@ -69,7 +48,7 @@ pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), RandomError> {
 
 /// A short public id (`tok_` and 8 hex digits) to list and revoke a token by; it says
 /// nothing about the token itself.
-pub fn new_token_id() -> Result<String, RandomError> {
+pub(crate) fn new_token_id() -> Result<String, RandomError> {
     Ok(format!("tok_{}", random_hex(4)?))
 }
 

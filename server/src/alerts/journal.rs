@@ -10,32 +10,32 @@ use std::path::Path;
 
 use floorwatch_core::alerts::AlertChange;
 
-use super::journal_file::{JournalFile, JournalFileError};
-use crate::config::FsyncPolicy;
+use crate::ndjson_log::FsyncPolicy;
+use crate::ndjson_log::{LogError, NdjsonLog};
 
 /// The journal's file name inside the alerts directory.
-pub const FILE: &str = "changes.ndjson";
+pub(crate) const FILE: &str = "changes.ndjson";
 
 /// What reading the journal back found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct AlertJournalReport {
-    pub changes: u64,
-    pub torn_tail: Option<u64>,
+pub(crate) struct AlertJournalReport {
+    pub(crate) changes: u64,
+    pub(crate) torn_tail: Option<u64>,
     /// (1-based line, reason) of lines that are not changes.
-    pub bad_lines: Vec<(u64, String)>,
+    pub(crate) bad_lines: Vec<(u64, String)>,
 }
 
-pub struct AlertJournal {
-    file: JournalFile,
+pub(crate) struct AlertJournal {
+    file: NdjsonLog,
 }
 
 impl AlertJournal {
     /// Opens `dir/changes.ndjson` (creating it) and returns the changes it holds, in order.
-    pub fn open(
+    pub(crate) fn open(
         dir: &Path,
         fsync: FsyncPolicy,
-    ) -> Result<(AlertJournal, Vec<AlertChange>, AlertJournalReport), JournalFileError> {
-        let (file, opened) = JournalFile::open(&dir.join(FILE), fsync)?;
+    ) -> Result<(AlertJournal, Vec<AlertChange>, AlertJournalReport), LogError> {
+        let (file, opened) = NdjsonLog::open(&dir.join(FILE), fsync)?;
         let lines = opened.lines;
         let mut report = AlertJournalReport {
             torn_tail: opened.torn_tail,
@@ -58,7 +58,7 @@ impl AlertJournal {
     }
 
     /// Appends `changes` in order, synced per the policy.
-    pub fn append(&mut self, changes: &[AlertChange]) -> Result<(), JournalFileError> {
+    pub(crate) fn append(&mut self, changes: &[AlertChange]) -> Result<(), LogError> {
         let mut buf = Vec::with_capacity(changes.len() * 512);
         for change in changes {
             // An AlertChange always serialises (strings, numbers, enums).
@@ -68,9 +68,5 @@ impl AlertJournal {
             }
         }
         self.file.append(&buf)
-    }
-
-    pub fn path(&self) -> &Path {
-        self.file.path()
     }
 }

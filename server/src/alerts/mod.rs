@@ -10,14 +10,12 @@
 //!   before it is in the journal.
 //! - [`journal`]: the changes on disk, replayed into the book at start.
 //! - [`outbox`] and [`webhook`]: batches waiting for each receiver, and the tasks that send them.
-//! - [`api`]: `GET /api/v1/alerts/rules`, `GET /api/v1/alerts?since=`, `POST /api/v1/alerts/ack`.
+//! - `crate::http::alerts`: `GET /api/v1/alerts/rules`, `GET /api/v1/alerts?since=`, `POST /api/v1/alerts/ack`.
 
-pub mod api;
-pub mod journal;
-mod journal_file;
-pub mod outbox;
-pub mod settings;
-pub mod webhook;
+pub(crate) mod journal;
+pub(crate) mod outbox;
+pub(crate) mod settings;
+pub(crate) mod webhook;
 
 use std::sync::Arc;
 
@@ -26,15 +24,15 @@ use floorwatch_core::alerts::{
 };
 use floorwatch_core::{Applied, Engine, Event, Millis};
 
-pub use journal::AlertJournal;
-pub use outbox::Outbox;
-pub use settings::{AlertSettings, WebhookConfig};
+pub(crate) use journal::AlertJournal;
+pub(crate) use outbox::Outbox;
+pub(crate) use settings::AlertSettings;
 
 /// Alerts changed or open within this much event time travel in live snapshots.
-pub const RECENT_MS: Millis = 60 * 60_000;
+pub(crate) const RECENT_MS: Millis = 60 * 60_000;
 
 /// The alert book of the floor, with where its changes go.
-pub struct AlertDesk {
+pub(crate) struct AlertDesk {
     alerts: Alerts,
     journal: Option<AlertJournal>,
     outbox: Option<Arc<Outbox>>,
@@ -50,7 +48,7 @@ pub struct AlertDesk {
 
 /// Why an acknowledgement was not recorded.
 #[derive(Debug, thiserror::Error)]
-pub enum AckError {
+pub(crate) enum AckError {
     #[error(transparent)]
     Refused(#[from] AlertError),
     #[error("the acknowledgement could not be journaled: {0}")]
@@ -59,7 +57,7 @@ pub enum AckError {
 
 impl AlertDesk {
     /// A desk that keeps its book in memory only (tests and tools); see [`Self::set_journal`].
-    pub fn new(alerts: Alerts) -> AlertDesk {
+    pub(crate) fn new(alerts: Alerts) -> AlertDesk {
         AlertDesk {
             alerts,
             journal: None,
@@ -72,31 +70,31 @@ impl AlertDesk {
     }
 
     /// Journals every change from now on.
-    pub fn set_journal(&mut self, journal: AlertJournal) {
+    pub(crate) fn set_journal(&mut self, journal: AlertJournal) {
         self.journal = Some(journal);
     }
 
     /// Queues every notification batch for the webhooks from now on.
-    pub fn with_outbox(mut self, outbox: Arc<Outbox>) -> AlertDesk {
+    pub(crate) fn with_outbox(mut self, outbox: Arc<Outbox>) -> AlertDesk {
         self.outbox = Some(outbox);
         self
     }
 
     /// Rebuilds the book from the journal's changes (before any event is replayed).
-    pub fn restore(&mut self, changes: Vec<AlertChange>) -> RestoreReport {
+    pub(crate) fn restore(&mut self, changes: Vec<AlertChange>) -> RestoreReport {
         let report = self.alerts.restore(changes);
         self.version += 1;
         report
     }
 
     /// Files an event the engine was given (also while replaying the event journal).
-    pub fn observe(&mut self, event: &Event, applied: Applied) {
+    pub(crate) fn observe(&mut self, event: &Event, applied: Applied) {
         self.alerts.observe(event, applied);
     }
 
     /// Evaluates boundary `at`; the engine has been ticked to it. Changes wait for
     /// [`Self::flush`].
-    pub fn evaluate(&mut self, engine: &Engine, at: Millis) {
+    pub(crate) fn evaluate(&mut self, engine: &Engine, at: Millis) {
         let evaluation = self.alerts.evaluate(engine, at);
         self.pending.extend(evaluation.changes);
         self.batches.extend(evaluation.batch);
@@ -104,7 +102,7 @@ impl AlertDesk {
 
     /// Journals the changes of the step just taken, then queues its batches for the webhooks.
     /// Returns whether the book changed.
-    pub fn flush(&mut self) -> bool {
+    pub(crate) fn flush(&mut self) -> bool {
         if self.pending.is_empty() && self.batches.is_empty() {
             return false;
         }
@@ -149,7 +147,7 @@ impl AlertDesk {
     }
 
     /// Records an acknowledgement at `at` (the floor's clock) and journals it before answering.
-    pub fn acknowledge(
+    pub(crate) fn acknowledge(
         &mut self,
         id: &str,
         by: &str,
@@ -172,16 +170,12 @@ impl AlertDesk {
             .ok_or_else(|| AckError::Refused(AlertError::Unknown(id.to_string())))
     }
 
-    pub fn alerts(&self) -> &Alerts {
+    pub(crate) fn alerts(&self) -> &Alerts {
         &self.alerts
     }
 
     /// Changes whenever an alert was raised, changed or acknowledged.
-    pub fn version(&self) -> u64 {
+    pub(crate) fn version(&self) -> u64 {
         self.version
-    }
-
-    pub fn failed_writes(&self) -> u64 {
-        self.failed_writes
     }
 }

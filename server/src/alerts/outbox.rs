@@ -18,11 +18,11 @@ use floorwatch_core::alerts::NotificationBatch;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use super::journal_file::{JournalFile, JournalFileError};
 use super::settings::WebhookConfig;
-use crate::config::FsyncPolicy;
+use crate::ndjson_log::FsyncPolicy;
+use crate::ndjson_log::{LogError, NdjsonLog};
 
-pub const FILE: &str = "outbox.ndjson";
+pub(crate) const FILE: &str = "outbox.ndjson";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "snake_case")]
@@ -44,7 +44,7 @@ enum Record {
 
 /// How a delivery ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Finished {
+pub(crate) enum Finished {
     Delivered,
     /// The receiver refused the batch with this status; retrying cannot help.
     Refused(u16),
@@ -52,35 +52,35 @@ pub enum Finished {
 
 /// What reading the outbox back found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct OutboxReport {
+pub(crate) struct OutboxReport {
     /// Batches still to deliver, over every webhook.
-    pub pending: usize,
+    pub(crate) pending: usize,
     /// Pending batches of webhooks no longer configured, dropped.
-    pub dropped: usize,
-    pub torn_tail: Option<u64>,
-    pub bad_lines: Vec<(u64, String)>,
+    pub(crate) dropped: usize,
+    pub(crate) torn_tail: Option<u64>,
+    pub(crate) bad_lines: Vec<(u64, String)>,
 }
 
-pub struct Outbox {
+pub(crate) struct Outbox {
     urls: Vec<String>,
     ready: Vec<Notify>,
     state: Mutex<State>,
 }
 
 struct State {
-    file: JournalFile,
+    file: NdjsonLog,
     queues: Vec<VecDeque<NotificationBatch>>,
 }
 
 impl Outbox {
     /// Opens `dir/outbox.ndjson`, keeps what is pending for the configured `webhooks` and
     /// rewrites the file with only that.
-    pub fn open(
+    pub(crate) fn open(
         dir: &Path,
         webhooks: &[WebhookConfig],
         fsync: FsyncPolicy,
-    ) -> Result<(Arc<Outbox>, OutboxReport), JournalFileError> {
-        let (mut file, opened) = JournalFile::open(&dir.join(FILE), fsync)?;
+    ) -> Result<(Arc<Outbox>, OutboxReport), LogError> {
+        let (mut file, opened) = NdjsonLog::open(&dir.join(FILE), fsync)?;
         let lines = opened.lines;
         let urls: Vec<String> = webhooks.iter().map(|w| w.url.clone()).collect();
         let mut report = OutboxReport {
@@ -151,15 +151,10 @@ impl Outbox {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The configured webhooks' URLs, by index.
-    pub fn urls(&self) -> &[String] {
-        &self.urls
-    }
-
     /// Queues `batch` for every webhook: written to the file first, then handed to the
     /// senders. A failed write still hands it over (it is delivered unless the server stops
     /// first) and is reported.
-    pub fn queue(&self, batch: &NotificationBatch) -> Result<(), JournalFileError> {
+    pub(crate) fn queue(&self, batch: &NotificationBatch) -> Result<(), LogError> {
         if self.urls.is_empty() {
             return Ok(());
         }
@@ -188,24 +183,24 @@ impl Outbox {
     }
 
     /// The next batch for webhook `index`, if any.
-    pub fn next(&self, index: usize) -> Option<NotificationBatch> {
+    pub(crate) fn next(&self, index: usize) -> Option<NotificationBatch> {
         self.lock().queues.get(index)?.front().cloned()
     }
 
     /// Waits until webhook `index` may have a batch.
-    pub async fn wait(&self, index: usize) {
+    pub(crate) async fn wait(&self, index: usize) {
         if let Some(ready) = self.ready.get(index) {
             ready.notified().await;
         }
     }
 
     /// Records how the delivery of `batch` to webhook `index` ended and takes it off the queue.
-    pub fn finish(
+    pub(crate) fn finish(
         &self,
         index: usize,
         batch: &str,
         finished: Finished,
-    ) -> Result<(), JournalFileError> {
+    ) -> Result<(), LogError> {
         let Some(url) = self.urls.get(index) else {
             return Ok(());
         };
@@ -231,8 +226,9 @@ impl Outbox {
         state.file.append(&line)
     }
 
+    #[cfg(test)]
     /// Batches waiting for webhook `index`.
-    pub fn pending(&self, index: usize) -> usize {
+    pub(crate) fn pending(&self, index: usize) -> usize {
         self.lock().queues.get(index).map_or(0, VecDeque::len)
     }
 }

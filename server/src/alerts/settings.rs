@@ -12,35 +12,35 @@ use serde::Deserialize;
 /// What the `[alerts]` table configures. Absent, it is the defaults: the default rules and no
 /// webhooks.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct AlertSettings {
-    pub rules: AlertsConfig,
-    pub webhooks: Vec<WebhookConfig>,
+pub(crate) struct AlertSettings {
+    pub(crate) rules: AlertsConfig,
+    pub(crate) webhooks: Vec<WebhookConfig>,
 }
 
 /// One `[[alerts.webhooks]]` receiver.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WebhookConfig {
+pub(crate) struct WebhookConfig {
     /// Where batches are POSTed: `https://` (WeCom, DingTalk and Slack robots are) or
     /// `http://` (a receiver on the local network), see [`check_url`].
-    pub url: String,
+    pub(crate) url: String,
     /// A PEM file of extra certificate authorities to trust for this receiver (a company CA),
     /// on top of the system's (Debian's `ca-certificates`).
     #[serde(default)]
-    pub ca_file: Option<std::path::PathBuf>,
+    pub(crate) ca_file: Option<std::path::PathBuf>,
     /// The body's shape: `json` (the batch itself), `wecom`, `dingtalk` or `slack`.
     #[serde(default)]
-    pub format: WebhookFormat,
+    pub(crate) format: WebhookFormat,
     /// The first retry waits this long; each further one twice as long (docs/ALERTS.md,
     /// "Webhooks").
     #[serde(default = "default_retry_first_ms")]
-    pub retry_first_ms: u64,
+    pub(crate) retry_first_ms: u64,
     /// Retries never wait longer than this.
     #[serde(default = "default_retry_max_s")]
-    pub retry_max_s: u64,
+    pub(crate) retry_max_s: u64,
     /// One attempt gives up after this long (and is retried).
     #[serde(default = "default_timeout_s")]
-    pub timeout_s: u64,
+    pub(crate) timeout_s: u64,
 }
 
 fn default_retry_first_ms() -> u64 {
@@ -57,7 +57,7 @@ fn default_timeout_s() -> u64 {
 
 /// A mistake in the `[alerts]` table, naming its key.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum AlertSettingsError {
+pub(crate) enum AlertSettingsError {
     #[error("{key}: {message}")]
     Field { key: String, message: String },
     #[error(transparent)]
@@ -74,7 +74,7 @@ fn field(key: impl Into<String>, message: impl Into<String>) -> AlertSettingsErr
 impl AlertSettings {
     /// Reads the `[alerts]` table (already parsed as TOML) and checks every rule against
     /// `org`, the way `Alerts::new` will at start.
-    pub fn from_table(
+    pub(crate) fn from_table(
         mut table: toml::Table,
         org: &Organisation,
     ) -> Result<AlertSettings, AlertSettingsError> {
@@ -92,7 +92,7 @@ impl AlertSettings {
     }
 
     /// Checks the rules against an organisation (again when `--demo` brings its own).
-    pub fn check(&self, org: &Organisation) -> Result<(), AlertSettingsError> {
+    pub(crate) fn check(&self, org: &Organisation) -> Result<(), AlertSettingsError> {
         Alerts::new(&self.rules, org)?;
         Ok(())
     }
@@ -147,7 +147,7 @@ impl WebhookConfig {
 }
 
 /// A webhook URL must be `https://HOST[:PORT]/...` or `http://HOST[:PORT]/...`.
-pub fn check_url(url: &str) -> Result<(), String> {
+pub(crate) fn check_url(url: &str) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("\"{url}\" is not a URL ({e})"))?;
     match parsed.scheme() {
         "http" | "https" => {}

@@ -17,21 +17,21 @@ use std::time::Duration;
 
 use floorwatch_core::CentreCalendar;
 use floorwatch_core::alerts::{NotificationBatch, webhook_body};
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::outbox::{Finished, Outbox};
 use super::settings::WebhookConfig;
+use crate::shutdown::Shutdown;
 
 /// Starts one delivery task per webhook of the outbox (`webhooks` in the same order), or says
 /// which receiver's client cannot be built (its `ca_file` went missing since the config was
 /// checked).
-pub fn spawn_senders(
+pub(crate) fn spawn_senders(
     outbox: &Arc<Outbox>,
     webhooks: &[WebhookConfig],
     calendar: &CentreCalendar,
     centre: &str,
-    shutdown: &watch::Receiver<bool>,
+    shutdown: &Shutdown,
 ) -> Result<Vec<JoinHandle<()>>, String> {
     let clients = webhooks
         .iter()
@@ -79,7 +79,7 @@ fn client(config: &WebhookConfig) -> Result<reqwest::Client, String> {
 
 /// The certificates of a PEM file of extra authorities; an error names the file and what is
 /// wrong with it.
-pub fn extra_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+pub(crate) fn extra_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
     let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let roots = reqwest::Certificate::from_pem_bundle(&pem)
         .map_err(|e| format!("{} is not a PEM certificate bundle: {e}", path.display()))?;
@@ -106,19 +106,19 @@ enum Attempt {
 }
 
 impl Sender {
-    async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    async fn run(self, mut shutdown: Shutdown) {
         let first = Duration::from_millis(self.config.retry_first_ms);
         let max = Duration::from_secs(self.config.retry_max_s);
         let mut delay = first;
         let mut failures = 0u32;
         loop {
-            if *shutdown.borrow() {
+            if shutdown.is_shutdown() {
                 return;
             }
             let Some(batch) = self.outbox.next(self.index) else {
                 tokio::select! {
                     () = self.outbox.wait(self.index) => continue,
-                    _ = shutdown.changed() => return,
+                    () = shutdown.recv() => return,
                 }
             };
             let finished = match self.attempt(&batch).await {
@@ -153,7 +153,7 @@ impl Sender {
                     );
                     tokio::select! {
                         () = tokio::time::sleep(delay) => {}
-                        _ = shutdown.changed() => return,
+                        () = shutdown.recv() => return,
                     }
                     delay = (delay * 2).min(max);
                     continue;

@@ -12,14 +12,14 @@ use sha2::{Digest, Sha256};
 use super::{Action, Entry, Record};
 
 /// The `prev` of the first record.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Longest actor kept, in characters; longer ones are cut (an audit write never fails on size).
-pub const MAX_ACTOR_CHARS: usize = 128;
+pub(crate) const MAX_ACTOR_CHARS: usize = 128;
 /// Longest target kept, in characters.
-pub const MAX_TARGET_CHARS: usize = 256;
+pub(crate) const MAX_TARGET_CHARS: usize = 256;
 /// Longest detail kept, in characters.
-pub const MAX_DETAIL_CHARS: usize = 2048;
+pub(crate) const MAX_DETAIL_CHARS: usize = 2048;
 
 #[derive(Serialize)]
 struct Canonical<'a> {
@@ -32,7 +32,7 @@ struct Canonical<'a> {
 }
 
 /// The record's hash given the previous one (see the module doc for the exact bytes).
-pub fn hash(
+pub(crate) fn hash(
     prev: &str,
     seq: u64,
     time: &str,
@@ -59,7 +59,7 @@ pub fn hash(
 
 /// The record that follows `prev` (the previous record's seq and hash, or `None` for the
 /// first) for `entry` at `time`.
-pub fn seal(prev: Option<(u64, &str)>, time: jiff::Timestamp, entry: Entry) -> Record {
+pub(crate) fn seal(prev: Option<(u64, &str)>, time: jiff::Timestamp, entry: Entry) -> Record {
     let (seq, prev) = match prev {
         Some((seq, hash)) => (seq + 1, hash.to_string()),
         None => (1, GENESIS.to_string()),
@@ -85,7 +85,7 @@ pub fn seal(prev: Option<(u64, &str)>, time: jiff::Timestamp, entry: Entry) -> R
 
 /// Checks that `record` follows the record with `prev` (seq and hash; `None` before the
 /// first) and that its own hash is right. The error says what is wrong, for `audit verify`.
-pub fn check(prev: Option<(u64, &str)>, record: &Record) -> Result<(), String> {
+pub(crate) fn check(prev: Option<(u64, &str)>, record: &Record) -> Result<(), String> {
     let (want_seq, want_prev) = match prev {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS),

@@ -11,26 +11,25 @@
 //! cut-off tail: `audit verify` prints the count and the last hash (the head) so an operator
 //! can note them elsewhere and compare later (docs/SECURITY.md).
 
-pub mod api;
-pub mod chain;
-pub mod command;
-pub mod config_change;
+pub(crate) mod chain;
 mod trail;
+mod writer;
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use trail::{AuditError, AuditTrail, Filter, Line, Repair, Verdict, Written};
+pub(crate) use trail::{AuditError, AuditTrail, Filter, Verdict, Written};
+pub(crate) use writer::{NotRecorded, record, record_blocking};
 
 /// The file of the trail inside the data dir.
-pub const AUDIT_FILE: &str = "audit.log";
+pub(crate) const AUDIT_FILE: &str = "audit.log";
 
 /// What happened. The names are the ones the issue and the security officer's page use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub(crate) enum Action {
     Login,
     LoginFailed,
     Logout,
@@ -62,7 +61,7 @@ pub enum Action {
 }
 
 /// Every action, in the order help texts list them.
-pub const ACTIONS: [Action; 20] = [
+pub(crate) const ACTIONS: [Action; 20] = [
     Action::Login,
     Action::LoginFailed,
     Action::Logout,
@@ -86,7 +85,7 @@ pub const ACTIONS: [Action; 20] = [
 ];
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Action::Login => "login",
             Action::LoginFailed => "login_failed",
@@ -135,19 +134,19 @@ impl FromStr for Action {
 
 /// What a caller asks to be written; the trail adds the number, time and hashes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Who did it: a user name, `token:ID`, or `cli:OSUSER` for the command line.
-    pub actor: String,
-    pub action: Action,
+    pub(crate) actor: String,
+    pub(crate) action: Action,
     /// What it was done to: `user:NAME`, `token:ID`, `queue:billing`, `call:ID`, ...
-    pub target: String,
+    pub(crate) target: String,
     /// Free text: the stated reason of an unmask, old and new values of a change, the peer
     /// address of a login. Never a password or a token.
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 impl Entry {
-    pub fn new(
+    pub(crate) fn new(
         actor: impl Into<String>,
         action: Action,
         target: impl Into<String>,
@@ -165,24 +164,24 @@ impl Entry {
 /// One line of `audit.log`, field order as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Record {
+pub(crate) struct Record {
     /// 1 for the first record, one more for each after it.
-    pub seq: u64,
+    pub(crate) seq: u64,
     /// UTC, RFC 3339 with milliseconds, as written (kept as text so the hash covers exactly it).
-    pub time: String,
-    pub actor: String,
-    pub action: Action,
-    pub target: String,
-    pub detail: String,
+    pub(crate) time: String,
+    pub(crate) actor: String,
+    pub(crate) action: Action,
+    pub(crate) target: String,
+    pub(crate) detail: String,
     /// The previous record's `hash`; 64 zeros for the first.
-    pub prev: String,
+    pub(crate) prev: String,
     /// SHA-256 of `prev` and this record's canonical bytes, lowercase hex ([`chain::hash`]).
-    pub hash: String,
+    pub(crate) hash: String,
 }
 
 impl Record {
     /// The record's time, if it reads as a timestamp.
-    pub fn timestamp(&self) -> Option<jiff::Timestamp> {
+    pub(crate) fn timestamp(&self) -> Option<jiff::Timestamp> {
         self.time.parse().ok()
     }
 }
@@ -190,7 +189,7 @@ impl Record {
 /// The actor name of a change made on the command line: `cli:` and the operating-system
 /// user running it (from `$USER` or `$LOGNAME`, else `uid=N`). Whoever can run the command
 /// can write the data dir, so this says who, as far as the machine knows.
-pub fn cli_actor() -> String {
+pub(crate) fn cli_actor() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_default();
@@ -203,6 +202,37 @@ pub fn cli_actor() -> String {
         return format!("cli:uid={}", std::os::unix::fs::MetadataExt::uid(&meta));
     }
     "cli".into()
+}
+
+/// `--since`: an RFC 3339 time, a UTC date, or `N` and `m`, `h` or `d` back from `now`.
+pub(crate) fn parse_since(text: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, String> {
+    let text = text.trim();
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    if let Ok(date) = text.parse::<jiff::civil::Date>() {
+        return date
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
+    }
+    let unit_at = text.len().saturating_sub(1);
+    let (number, unit) = text.split_at(unit_at);
+    let seconds = match unit {
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<i64>() {
+        Ok(n) if seconds > 0 && n >= 0 => now
+            .checked_sub(jiff::SignedDuration::from_secs(n.saturating_mul(seconds)))
+            .map_err(|e| e.to_string()),
+        _ => Err(format!(
+            "`{text}` is not a time: give 2025-03-01T08:00:00+08:00, 2025-03-01 (UTC) or a \
+             span back from now such as 90m, 12h, 7d"
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::{AUDIT_FILE, Action, Entry, Record, chain};
 
 #[derive(Debug, thiserror::Error)]
-pub enum AuditError {
+pub(crate) enum AuditError {
     #[error("audit trail {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error(
@@ -29,7 +29,7 @@ pub enum AuditError {
 
 /// Where a record went ([`AuditTrail::append_or_queue`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Written {
+pub(crate) enum Written {
     /// Into the trail.
     Trail(Record),
     /// Into the queue beside it, because the trail could not be appended to (why): it goes
@@ -39,16 +39,16 @@ pub enum Written {
 
 /// What `audit repair` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Repair {
+pub(crate) struct Repair {
     /// Bytes of a torn last line cut off (0: the trail was not torn).
-    pub cut_bytes: u64,
+    pub(crate) cut_bytes: u64,
     /// The `audit_repair` record written (with the queued records before it).
-    pub record: Record,
+    pub(crate) record: Record,
 }
 
 /// Records that could not be appended when an account change had to happen anyway (a
 /// lock-out), one JSON `{"time", "entry"}` per line, in the data dir beside the trail.
-pub const PENDING_FILE: &str = "audit-pending.ndjson";
+pub(crate) const PENDING_FILE: &str = "audit-pending.ndjson";
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Pending {
@@ -59,20 +59,20 @@ struct Pending {
 /// The audit trail of one data dir. Cheap to clone; opens the file for each operation, so the
 /// server and the command line can share it.
 #[derive(Debug, Clone)]
-pub struct AuditTrail {
+pub(crate) struct AuditTrail {
     path: PathBuf,
 }
 
 /// One line of the file as read: its number (from 1) and the record, or why it is not one.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Line {
-    pub number: u64,
-    pub record: Result<Record, String>,
+pub(crate) struct Line {
+    pub(crate) number: u64,
+    pub(crate) record: Result<Record, String>,
 }
 
 /// What `audit verify` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Every record follows the one before it. `head` is the last record's hash (the
     /// genesis for an empty trail): note it to detect a cut-off tail later.
     Intact { records: u64, head: String },
@@ -89,15 +89,15 @@ pub enum Verdict {
 
 /// Which records `audit list` and the security officer's page show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    pub actor: Option<String>,
-    pub action: Option<Action>,
+pub(crate) struct Filter {
+    pub(crate) actor: Option<String>,
+    pub(crate) action: Option<Action>,
     /// Records at or after this time.
-    pub since: Option<jiff::Timestamp>,
+    pub(crate) since: Option<jiff::Timestamp>,
 }
 
 impl Filter {
-    pub fn matches(&self, record: &Record) -> bool {
+    pub(crate) fn matches(&self, record: &Record) -> bool {
         self.actor.as_ref().is_none_or(|a| *a == record.actor)
             && self.action.is_none_or(|a| a == record.action)
             && self
@@ -108,13 +108,13 @@ impl Filter {
 
 impl AuditTrail {
     /// The trail of `data_dir` (`audit.log` in it); nothing is opened yet.
-    pub fn open(data_dir: &Path) -> AuditTrail {
+    pub(crate) fn open(data_dir: &Path) -> AuditTrail {
         AuditTrail {
             path: data_dir.join(AUDIT_FILE),
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -123,7 +123,7 @@ impl AuditTrail {
     /// Holds an exclusive lock on the file meanwhile, so concurrent writers (the server's
     /// tasks, a command line) each chain onto the record before theirs. A write that fails
     /// (a full disk) is cut back: the trail never keeps half a record of its own making.
-    pub fn append(&self, entry: Entry, now: jiff::Timestamp) -> Result<Record, AuditError> {
+    pub(crate) fn append(&self, entry: Entry, now: jiff::Timestamp) -> Result<Record, AuditError> {
         let mut file = self.open_locked()?;
         self.append_locked(&mut file, entry, now)
     }
@@ -132,7 +132,7 @@ impl AuditTrail {
     /// entry queued durably beside it, to go in first when the trail can be appended to
     /// again. For the changes that lock someone out (disabling a user, revoking a token): they
     /// must never wait for a healthy trail. Fails only when neither can be written.
-    pub fn append_or_queue(
+    pub(crate) fn append_or_queue(
         &self,
         entry: Entry,
         now: jiff::Timestamp,
@@ -149,7 +149,7 @@ impl AuditTrail {
     /// Cuts off a torn last line (a crash mid-write: never acknowledged), then appends an
     /// `audit_repair` record by `actor` saying how many bytes went, after any queued records.
     /// A damaged last line that is complete is not a crash's doing and is left alone.
-    pub fn repair(&self, actor: &str, now: jiff::Timestamp) -> Result<Repair, AuditError> {
+    pub(crate) fn repair(&self, actor: &str, now: jiff::Timestamp) -> Result<Repair, AuditError> {
         let mut file = self.open_locked()?;
         let len = file.metadata().map_err(self.io_err())?.len();
         let cut_bytes = match last_line(&mut file).map_err(self.io_err())? {
@@ -181,7 +181,7 @@ impl AuditTrail {
     }
 
     /// Records queued and not yet in the trail.
-    pub fn pending(&self) -> Result<u64, AuditError> {
+    pub(crate) fn pending(&self) -> Result<u64, AuditError> {
         match std::fs::read_to_string(self.pending_path()) {
             Ok(text) => Ok(text.lines().filter(|l| !l.trim().is_empty()).count() as u64),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
@@ -314,7 +314,7 @@ impl AuditTrail {
     }
 
     /// Every line of the trail, in order. A missing file is an empty trail.
-    pub fn lines(&self) -> Result<Vec<Line>, AuditError> {
+    pub(crate) fn lines(&self) -> Result<Vec<Line>, AuditError> {
         let mut out = Vec::new();
         self.for_each_line(|number, bytes, complete| {
             let record = if complete {
@@ -329,9 +329,10 @@ impl AuditTrail {
         Ok(out)
     }
 
+    #[cfg(test)]
     /// The records matching `filter`, in order; damaged lines are left out (`verify` names
     /// them).
-    pub fn records(&self, filter: &Filter) -> Result<Vec<Record>, AuditError> {
+    pub(crate) fn records(&self, filter: &Filter) -> Result<Vec<Record>, AuditError> {
         Ok(self
             .lines()?
             .into_iter()
@@ -341,7 +342,7 @@ impl AuditTrail {
     }
 
     /// Checks the whole chain and names the first line that breaks it.
-    pub fn verify(&self) -> Result<Verdict, AuditError> {
+    pub(crate) fn verify(&self) -> Result<Verdict, AuditError> {
         let mut prev: Option<(u64, String)> = None;
         let mut broken = None;
         // Only the last line can lack its newline: a torn tail, not tampering.
@@ -480,294 +481,4 @@ fn last_line(file: &mut File) -> io::Result<Tail> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(ms: i64) -> jiff::Timestamp {
-        jiff::Timestamp::from_millisecond(ms).unwrap()
-    }
-
-    fn trail_with(n: usize) -> (tempfile::TempDir, AuditTrail) {
-        let dir = tempfile::tempdir().unwrap();
-        let trail = AuditTrail::open(dir.path());
-        for i in 0..n {
-            trail
-                .append(
-                    Entry::new(
-                        if i % 2 == 0 { "alice" } else { "bob" },
-                        if i % 3 == 0 {
-                            Action::Login
-                        } else {
-                            Action::AlertAck
-                        },
-                        format!("alert:{i}"),
-                        "",
-                    ),
-                    at(1_000 * i as i64),
-                )
-                .unwrap();
-        }
-        (dir, trail)
-    }
-
-    fn edit_line(trail: &AuditTrail, number: usize, edit: impl Fn(&str) -> String) {
-        let text = std::fs::read_to_string(trail.path()).unwrap();
-        let lines: Vec<String> = text
-            .lines()
-            .enumerate()
-            .map(|(i, l)| {
-                if i + 1 == number {
-                    edit(l)
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect();
-        std::fs::write(trail.path(), lines.join("\n") + "\n").unwrap();
-    }
-
-    #[test]
-    fn an_empty_or_missing_trail_is_intact() {
-        let (_dir, trail) = trail_with(0);
-        assert_eq!(
-            trail.verify().unwrap(),
-            Verdict::Intact {
-                records: 0,
-                head: chain::GENESIS.into()
-            }
-        );
-        assert!(trail.lines().unwrap().is_empty());
-    }
-
-    #[test]
-    fn appended_records_chain_and_verify() {
-        let (_dir, trail) = trail_with(5);
-        let lines = trail.lines().unwrap();
-        assert_eq!(lines.len(), 5);
-        let last = lines[4].record.clone().unwrap();
-        assert_eq!(last.seq, 5);
-        assert_eq!(
-            trail.verify().unwrap(),
-            Verdict::Intact {
-                records: 5,
-                head: last.hash
-            }
-        );
-    }
-
-    #[test]
-    fn an_edited_record_is_named_by_its_line() {
-        let (_dir, trail) = trail_with(5);
-        edit_line(&trail, 3, |l| l.replace("alert:2", "alert:9"));
-        match trail.verify().unwrap() {
-            Verdict::Broken { line, reason } => {
-                assert_eq!(line, 3);
-                assert!(reason.contains("edited"), "{reason}");
-            }
-            other => panic!("not caught: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn an_edit_that_recomputes_the_hash_breaks_the_next_line() {
-        let (_dir, trail) = trail_with(4);
-        let mut second = trail.lines().unwrap()[1].record.clone().unwrap();
-        second.actor = "mallory".into();
-        second.hash = chain::hash(
-            &second.prev,
-            second.seq,
-            &second.time,
-            &second.actor,
-            second.action,
-            &second.target,
-            &second.detail,
-        );
-        let forged = serde_json::to_string(&second).unwrap();
-        edit_line(&trail, 2, |_| forged.clone());
-        assert!(matches!(
-            trail.verify().unwrap(),
-            Verdict::Broken { line: 3, .. }
-        ));
-    }
-
-    #[test]
-    fn removed_and_garbled_lines_are_caught() {
-        let (_dir, trail) = trail_with(4);
-        edit_line(&trail, 2, |_| String::new());
-        assert!(matches!(
-            trail.verify().unwrap(),
-            Verdict::Broken { line: 2, .. }
-        ));
-        let (_dir, trail) = trail_with(4);
-        let text = std::fs::read_to_string(trail.path()).unwrap();
-        let without_second: Vec<&str> = text
-            .lines()
-            .enumerate()
-            .filter(|(i, _)| *i != 1)
-            .map(|(_, l)| l)
-            .collect();
-        std::fs::write(trail.path(), without_second.join("\n") + "\n").unwrap();
-        match trail.verify().unwrap() {
-            Verdict::Broken { line, reason } => {
-                assert_eq!(line, 2);
-                assert!(reason.contains("seq"), "{reason}");
-            }
-            other => panic!("not caught: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_torn_tail_is_reported_and_blocks_appends() {
-        let (_dir, trail) = trail_with(2);
-        let mut file = OpenOptions::new().append(true).open(trail.path()).unwrap();
-        file.write_all(br#"{"seq":3,"ti"#).unwrap();
-        assert!(matches!(
-            trail.verify().unwrap(),
-            Verdict::TornTail {
-                records: 2,
-                bytes: 12,
-                ..
-            }
-        ));
-        let err = trail
-            .append(Entry::new("a", Action::Login, "", ""), at(0))
-            .unwrap_err();
-        assert!(matches!(err, AuditError::TornTail { .. }), "{err}");
-    }
-
-    #[test]
-    fn a_lock_out_is_queued_past_a_torn_tail_and_repair_writes_it_first() {
-        let (_dir, trail) = trail_with(2);
-        let mut file = OpenOptions::new().append(true).open(trail.path()).unwrap();
-        file.write_all(br#"{"seq":3,"ti"#).unwrap();
-        let queued = trail
-            .append_or_queue(
-                Entry::new("cli:root", Action::UserDisable, "user:mallory", ""),
-                at(5_000),
-            )
-            .unwrap();
-        assert!(matches!(queued, Written::Queued(_)), "{queued:?}");
-        assert_eq!(trail.pending().unwrap(), 1);
-
-        let repair = trail.repair("cli:root", at(9_000)).unwrap();
-        assert_eq!(repair.cut_bytes, 12);
-        assert_eq!(repair.record.seq, 4);
-        assert_eq!(trail.pending().unwrap(), 0);
-        let records = trail.records(&Filter::default()).unwrap();
-        let tail: Vec<(u64, Action, &str)> = records[2..]
-            .iter()
-            .map(|r| (r.seq, r.action, r.time.as_str()))
-            .collect();
-        assert_eq!(
-            tail,
-            vec![
-                (3, Action::UserDisable, "1970-01-01T00:00:05Z"),
-                (4, Action::AuditRepair, "1970-01-01T00:00:09Z")
-            ]
-        );
-        assert!(matches!(
-            trail.verify().unwrap(),
-            Verdict::Intact { records: 4, .. }
-        ));
-    }
-
-    #[test]
-    fn repair_leaves_a_damaged_complete_line_alone() {
-        let (_dir, trail) = trail_with(2);
-        let mut file = OpenOptions::new().append(true).open(trail.path()).unwrap();
-        file.write_all(b"{\"seq\":3}\n").unwrap();
-        let before = std::fs::read(trail.path()).unwrap();
-        let err = trail.repair("cli:root", at(0)).unwrap_err();
-        assert!(matches!(err, AuditError::NotTorn { .. }), "{err}");
-        assert_eq!(std::fs::read(trail.path()).unwrap(), before);
-        assert!(matches!(
-            trail.verify().unwrap(),
-            Verdict::Broken { line: 3, .. }
-        ));
-    }
-
-    #[test]
-    fn the_last_line_is_found_across_blocks() {
-        let dir = tempfile::tempdir().unwrap();
-        let trail = AuditTrail::open(dir.path());
-        let long = "x".repeat(chain::MAX_DETAIL_CHARS);
-        for i in 0..5 {
-            trail
-                .append(
-                    Entry::new("a", Action::Export, format!("t{i}"), long.clone()),
-                    at(i),
-                )
-                .unwrap();
-        }
-        assert!(matches!(
-            trail.verify().unwrap(),
-            Verdict::Intact { records: 5, .. }
-        ));
-    }
-
-    #[test]
-    fn concurrent_writers_keep_one_chain() {
-        let dir = tempfile::tempdir().unwrap();
-        let threads: Vec<_> = (0..4)
-            .map(|t| {
-                let trail = AuditTrail::open(dir.path());
-                std::thread::spawn(move || {
-                    for i in 0..10 {
-                        trail
-                            .append(
-                                Entry::new(format!("w{t}"), Action::Login, format!("{i}"), ""),
-                                at(i),
-                            )
-                            .unwrap();
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        let trail = AuditTrail::open(dir.path());
-        assert!(matches!(
-            trail.verify().unwrap(),
-            Verdict::Intact { records: 40, .. }
-        ));
-    }
-
-    #[test]
-    fn filters_select_by_actor_action_and_time() {
-        let (_dir, trail) = trail_with(6);
-        let by_alice = trail
-            .records(&Filter {
-                actor: Some("alice".into()),
-                ..Filter::default()
-            })
-            .unwrap();
-        assert_eq!(by_alice.len(), 3);
-        let logins = trail
-            .records(&Filter {
-                action: Some(Action::Login),
-                ..Filter::default()
-            })
-            .unwrap();
-        assert_eq!(logins.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 4]);
-        let recent = trail
-            .records(&Filter {
-                since: Some(at(4_000)),
-                ..Filter::default()
-            })
-            .unwrap();
-        assert_eq!(recent.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![5, 6]);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn the_file_is_readable_by_its_owner_only() {
-        use std::os::unix::fs::PermissionsExt;
-        let (_dir, trail) = trail_with(1);
-        let mode = std::fs::metadata(trail.path())
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
-}
+mod tests;

@@ -5,19 +5,27 @@
 //! to each scope's quarter-hour; the live floor closes it at every quarter-hour end of event time
 //! ([`crate::floor::Floor`]) and hands the deltas to the [`writer`] thread, which merges them
 //! into the [`store`] with the journal position they cover. Deltas are sums, so a late event
-//! amends the row it belongs to whatever its age, and `floorwatch history rebuild` (the
-//! [`command`] module) recomputes the same rows from the journal in one pass.
+//! amends the row it belongs to whatever its age, and `floorwatch history rebuild`
+//! (`cli/history.rs`) recomputes the same rows from the journal in one pass. Reports
+//! ([`report`]) roll the rows up into the centre's calendar; the web edge serves them.
 
-pub(crate) mod api;
-pub(crate) mod command;
-pub(crate) mod export;
 pub(crate) mod report;
-pub(crate) mod sign_off;
 pub(crate) mod store;
 pub(crate) mod writer;
 
+use std::path::Path;
+use std::thread::JoinHandle;
+
 use floorwatch_core::history::IntervalSums;
 use floorwatch_core::{Millis, Scope};
+
+use store::{ResumePoint, Store, StoreError};
+use writer::HistorySender;
+
+/// Default of `--history-days`: rows kept (13 months: a year-on-year comparison).
+pub(crate) const HISTORY_DAYS: u32 = 400;
+/// Default of `--journal-days`: journal segments kept (a month and a margin to rebuild from).
+pub(crate) const JOURNAL_DAYS: u32 = 35;
 
 /// One close of the engine's ledger: what every event since the last close added to each
 /// scope's quarter-hours, and how far it reaches.
@@ -55,4 +63,85 @@ impl ClosedIntervals {
         self.until = self.until.max(later.until);
         self.through_seq = later.through_seq.or(self.through_seq);
     }
+}
+
+/// History's store, opened before the journal is replayed at start: the floor starts keeping
+/// history at the store's resume point ([`HistoryResume::due_before`], docs/HISTORY.md,
+/// "Restarts").
+pub(crate) struct HistoryResume {
+    sender: HistorySender,
+    point: Option<ResumePoint>,
+}
+
+impl HistoryResume {
+    /// Whether the event numbered `seq` is not in the store yet: history resumes before it.
+    pub(crate) fn due_before(&self, seq: Option<u64>) -> bool {
+        match (self.point.and_then(|p| p.through_seq), seq) {
+            (Some(through), Some(seq)) => seq > through,
+            _ => true,
+        }
+    }
+
+    /// Where the floor's ledger resumes before the event numbered `seq` (`None`: after the
+    /// replay, or an event without a number): the sender and the boundary running states are
+    /// credited up to. Says so in the log when events between the store and `seq` are missing.
+    pub(crate) fn resume(self, seq: Option<u64>) -> (HistorySender, Millis) {
+        let through = self.point.and_then(|p| p.through_seq);
+        if let (Some(through), Some(seq)) = (through, seq)
+            && seq > through + 1
+        {
+            tracing::warn!(
+                stored_through = through,
+                next_replayed = seq,
+                "history store ends before the journal replayed at start: the events between \
+                 are missing from history; `floorwatch history rebuild` recomputes their days"
+            );
+        }
+        (self.sender, self.point.map_or(0, |p| p.closed_until))
+    }
+}
+
+/// Opens history's store in `data_dir`, deletes rows older than `history_days` and journal
+/// segments older than `journal_days`, and starts the history thread; `None` with
+/// `history_days` 0 (history off).
+pub(crate) fn open(
+    data_dir: &Path,
+    (history_days, journal_days): (u32, u32),
+    now: Millis,
+) -> Result<Option<(HistoryResume, JoinHandle<()>)>, OpenError> {
+    if history_days == 0 {
+        return Ok(None);
+    }
+    let mut store = Store::open(data_dir)?;
+    let pruned = store.prune(now - i64::from(history_days) * 86_400_000)?;
+    let today = jiff::Timestamp::from_millisecond(now)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
+        .unwrap_or(jiff::civil::Date::MIN);
+    let oldest = today
+        .checked_sub(jiff::Span::new().days(i64::from(journal_days)))
+        .unwrap_or(jiff::civil::Date::MIN);
+    let segments = crate::journal::remove_before(&data_dir.join("journal"), oldest)?;
+    if pruned > 0 || segments > 0 {
+        tracing::info!(
+            history_rows = pruned,
+            journal_segments = segments,
+            history_days,
+            journal_days,
+            "pruned past retention"
+        );
+    }
+    let point = store.resume_point()?;
+    let (sender, thread) = writer::spawn(store).map_err(OpenError::Thread)?;
+    Ok(Some((HistoryResume { sender, point }, thread)))
+}
+
+/// Why history could not start.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum OpenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("pruning the journal: {0}")]
+    Journal(#[from] crate::journal::JournalError),
+    #[error("starting the history thread: {0}")]
+    Thread(std::io::Error),
 }

@@ -30,12 +30,12 @@ const FORMAT: u8 = 1;
 /// The first line of a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Header {
+pub(crate) struct Header {
     floorwatch_journal: u8,
     /// The UTC day the segment was started (its name).
-    pub day: Date,
+    pub(crate) day: Date,
     /// The journal sequence number of its first event.
-    pub first: u64,
+    pub(crate) first: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -98,14 +98,14 @@ pub(crate) fn read_mark(line: &[u8]) -> Option<Result<Mark, String>> {
 /// Where events were lost: a damaged stretch of a segment, or a whole stretch of the
 /// sequence (a segment deleted).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Gap {
-    pub segment: PathBuf,
+pub(crate) struct Gap {
+    pub(crate) segment: PathBuf,
     /// The damaged bytes (`None`: nothing on disk shows where, as for a deleted segment).
-    pub bytes: Option<(u64, u64)>,
+    pub(crate) bytes: Option<(u64, u64)>,
     /// Events gone, when the marks around the gap tell (they do except after the last mark
     /// of the newest segment).
-    pub lost: Option<u64>,
-    pub what: String,
+    pub(crate) lost: Option<u64>,
+    pub(crate) what: String,
 }
 
 /// Counts one segment's events between its marks.
@@ -116,7 +116,7 @@ pub(crate) struct Tally {
     header: Option<Header>,
     /// Damaged stretches since the last mark: (first byte, end byte).
     damage: Vec<(u64, u64)>,
-    pub gaps: Vec<Gap>,
+    pub(crate) gaps: Vec<Gap>,
 }
 
 impl Tally {
@@ -197,10 +197,10 @@ impl Tally {
 /// What a segment's marks told.
 #[derive(Debug, Default)]
 pub(crate) struct Finished {
-    pub header: Option<Header>,
+    pub(crate) header: Option<Header>,
     /// The sequence number its next event would have had (`None`: a segment without marks).
-    pub end: Option<u64>,
-    pub gaps: Vec<Gap>,
+    pub(crate) end: Option<u64>,
+    pub(crate) gaps: Vec<Gap>,
 }
 
 /// The gap between a segment that ended at `end` and the next one, which starts at `first`.

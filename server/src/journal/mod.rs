@@ -21,26 +21,36 @@
 //! reports it. A bad line anywhere else means damage from outside: it is skipped and reported.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use floorwatch_core::Event;
 use jiff::civil::Date;
 
-use crate::config::FsyncPolicy;
-
 mod marks;
 
-pub use marks::Gap;
+pub(crate) use crate::ndjson_log::FsyncPolicy;
+use crate::ndjson_log::{LogError, NdjsonLog};
+
+pub(crate) use marks::Gap;
 use marks::{Header, Tally};
 
 #[derive(Debug, thiserror::Error)]
-pub enum JournalError {
+pub(crate) enum JournalError {
     #[error("journal {path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl From<LogError> for JournalError {
+    fn from(e: LogError) -> JournalError {
+        JournalError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
@@ -52,37 +62,36 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
 
 /// What replay found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ReplayReport {
+pub(crate) struct ReplayReport {
     /// Segments replayed.
-    pub segments: usize,
+    pub(crate) segments: usize,
     /// Older segments left unread (see [`REPLAY_DAYS`]).
-    pub archived_segments: usize,
-    pub events: u64,
+    pub(crate) archived_segments: usize,
+    pub(crate) events: u64,
     /// A torn last line dropped from the newest segment: (segment, bytes dropped).
-    pub torn_tail: Option<(PathBuf, u64)>,
+    pub(crate) torn_tail: Option<(PathBuf, u64)>,
     /// Lines that are not events, anywhere but the torn tail: (segment, 1-based line, reason).
-    pub bad_lines: Vec<(PathBuf, u64, String)>,
+    pub(crate) bad_lines: Vec<(PathBuf, u64, String)>,
     /// Where events were lost (damage, a deleted segment), with how many when the marks tell.
-    pub gaps: Vec<Gap>,
+    pub(crate) gaps: Vec<Gap>,
     /// Segments named for a day after tomorrow (a clock far ahead, a stray file): not read,
     /// never appended to.
-    pub future_segments: Vec<PathBuf>,
+    pub(crate) future_segments: Vec<PathBuf>,
 }
 
 impl ReplayReport {
     /// Events known lost, over every gap.
-    pub fn lost_events(&self) -> u64 {
+    pub(crate) fn lost_events(&self) -> u64 {
         self.gaps.iter().filter_map(|g| g.lost).sum()
     }
 }
 
 /// The open journal, appending to its newest segment.
-pub struct Journal {
+pub(crate) struct Journal {
     dir: PathBuf,
     fsync: FsyncPolicy,
     current: Option<Segment>,
-    /// The sequence number of the next event journaled (for the marks, and history's resume
-    /// point).
+    /// The sequence number of the next event journaled (for the marks).
     next_seq: u64,
     /// The sequence number at the last mark written.
     last_mark: u64,
@@ -90,22 +99,20 @@ pub struct Journal {
 
 struct Segment {
     day: Date,
-    path: PathBuf,
-    file: File,
-    len: u64,
+    log: NdjsonLog,
 }
 
 const SUFFIX: &str = ".ndjson";
 
 /// Segments written on this many UTC days (today included) are replayed at start: enough for
 /// any centre day in any time zone, plus the lateness allowance.
-pub const REPLAY_DAYS: i16 = 3;
+pub(crate) const REPLAY_DAYS: i16 = 3;
 
 impl Journal {
     /// Replays the segments written on `replay_from` or later, in order, handing each event
     /// with its segment's day and its sequence number (when the segment's marks tell it) to
     /// `apply`, then opens the journal for appending. Creates `dir` if needed.
-    pub fn open(
+    pub(crate) fn open(
         dir: &Path,
         fsync: FsyncPolicy,
         replay_from: Date,
@@ -152,19 +159,10 @@ impl Journal {
             report.gaps.extend(finished.gaps);
         }
         let current = match segments.last() {
-            Some((day, path)) => {
-                let file = OpenOptions::new()
-                    .append(true)
-                    .open(path)
-                    .map_err(io_err(path))?;
-                let len = file.metadata().map_err(io_err(path))?.len();
-                Some(Segment {
-                    day: *day,
-                    path: path.clone(),
-                    file,
-                    len,
-                })
-            }
+            Some((day, path)) => Some(Segment {
+                day: *day,
+                log: NdjsonLog::open_append(path, fsync)?,
+            }),
             None => None,
         };
         let journal = Journal {
@@ -177,16 +175,16 @@ impl Journal {
         Ok((journal, report))
     }
 
-    /// The sequence number the next event appended will have.
-    pub fn next_seq(&self) -> u64 {
-        self.next_seq
-    }
-
     /// Appends `lines` (`events` whole NDJSON lines, each ending in `\n`) to the segment of
     /// `day`, starting a new segment when `day` is later than the current one; syncs per the
     /// policy. On failure the segment is cut back to where it was, so no partial batch stays
     /// behind.
-    pub fn append(&mut self, lines: &[u8], events: u64, day: Date) -> Result<(), JournalError> {
+    pub(crate) fn append(
+        &mut self,
+        lines: &[u8],
+        events: u64,
+        day: Date,
+    ) -> Result<(), JournalError> {
         if lines.is_empty() {
             return Ok(());
         }
@@ -202,66 +200,45 @@ impl Journal {
         };
         let checkpoint = (self.next_seq - self.last_mark >= marks::CHECKPOINT_EVERY)
             .then(|| marks::checkpoint_line(self.next_seq));
-        let written = checkpoint
-            .as_deref()
-            .map_or(Ok(()), |line| segment.file.write_all(line))
-            .and_then(|()| segment.file.write_all(lines))
-            .and_then(|()| match self.fsync {
-                FsyncPolicy::Batch => segment.file.sync_data(),
-                FsyncPolicy::Never => Ok(()),
-            });
-        match written {
-            Ok(()) => {
-                segment.len += lines.len() as u64;
-                if let Some(line) = checkpoint {
-                    segment.len += line.len() as u64;
-                    self.last_mark = self.next_seq;
-                }
-                self.next_seq += events;
-                Ok(())
-            }
-            Err(source) => {
-                // Best effort: a half-written batch must not become a bad line in the middle.
-                let _ = segment.file.set_len(segment.len);
-                Err(JournalError::Io {
-                    path: segment.path.clone(),
-                    source,
-                })
-            }
+        match checkpoint.as_deref() {
+            Some(line) => segment.log.append_all(&[line, lines])?,
+            None => segment.log.append(lines)?,
         }
+        if checkpoint.is_some() {
+            self.last_mark = self.next_seq;
+        }
+        self.next_seq += events;
+        Ok(())
     }
 
     /// Flushes everything written to disk (at shutdown, whatever the policy).
-    pub fn sync(&mut self) -> Result<(), JournalError> {
+    /// The sequence number the next event appended will have (history's resume point).
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    pub(crate) fn sync(&mut self) -> Result<(), JournalError> {
         match &self.current {
-            Some(segment) => segment.file.sync_all().map_err(io_err(&segment.path)),
+            Some(segment) => Ok(segment.log.sync_all()?),
             None => Ok(()),
         }
     }
 
+    #[cfg(test)]
     /// The segment being appended to.
-    pub fn current_segment(&self) -> Option<&Path> {
-        self.current.as_ref().map(|s| s.path.as_path())
+    pub(crate) fn current_segment(&self) -> Option<&Path> {
+        self.current.as_ref().map(|s| s.log.path())
     }
 
     fn start_segment(&mut self, day: Date) -> Result<(), JournalError> {
         if let Some(old) = &self.current {
-            old.file.sync_all().map_err(io_err(&old.path))?;
+            old.log.sync_all()?;
         }
         let path = self.dir.join(format!("{day}{SUFFIX}"));
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(io_err(&path))?;
-        let mut len = file.metadata().map_err(io_err(&path))?.len();
-        if len == 0 {
-            let header = Header::new(day, self.next_seq).line();
-            (&file)
-                .write_all(&header)
-                .and_then(|()| file.sync_data())
-                .map_err(io_err(&path))?;
-            len = header.len() as u64;
+        let mut log = NdjsonLog::open_append(&path, self.fsync)?;
+        if log.len() == 0 {
+            log.append(&Header::new(day, self.next_seq).line())?;
+            log.sync_data()?;
             self.last_mark = self.next_seq;
         }
         // The new file's directory entry must be durable too, or a crash could lose the file.
@@ -269,12 +246,7 @@ impl Journal {
             .and_then(|d| d.sync_all())
             .map_err(io_err(&self.dir))?;
         tracing::info!(segment = %path.display(), "journal segment started");
-        self.current = Some(Segment {
-            day,
-            path,
-            file,
-            len,
-        });
+        self.current = Some(Segment { day, log });
         Ok(())
     }
 }
@@ -282,7 +254,7 @@ impl Journal {
 /// Reads every segment of the journal in `dir`, archived ones included, in order, handing
 /// each event with its segment and 1-based line to `visit`; changes nothing on disk (a torn
 /// tail is reported, not cut off). For `floorwatch journal check`.
-pub fn read_all(
+pub(crate) fn read_all(
     dir: &Path,
     mut visit: impl FnMut(&Path, u64, Event),
 ) -> Result<ReplayReport, JournalError> {
@@ -312,7 +284,7 @@ pub fn read_all(
 
 /// Deletes the segments of days before `oldest`, never the newest one (appends go there);
 /// returns how many (`floorwatch history prune`, `--journal-days`).
-pub fn remove_before(dir: &Path, oldest: Date) -> Result<usize, JournalError> {
+pub(crate) fn remove_before(dir: &Path, oldest: Date) -> Result<usize, JournalError> {
     if !dir.exists() {
         return Ok(0);
     }
@@ -492,145 +464,4 @@ fn replay_segment_as(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use floorwatch_core::EventKind;
-
-    fn event(n: u64) -> Event {
-        Event {
-            v: 1,
-            id: format!("e{n}"),
-            source: "test".into(),
-            seq: n,
-            ts: 1_700_000_000_000 + n as i64,
-            test: false,
-            kind: EventKind::AgentLogin {
-                agent: format!("a{n}"),
-                team: None,
-            },
-        }
-    }
-
-    fn lines(events: &[Event]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for e in events {
-            out.extend_from_slice(e.to_json().as_bytes());
-            out.push(b'\n');
-        }
-        out
-    }
-
-    fn day(s: &str) -> Date {
-        s.parse().unwrap()
-    }
-
-    fn replay(dir: &Path) -> (Journal, ReplayReport, Vec<Event>) {
-        replay_from(dir, day("2000-01-01"))
-    }
-
-    fn replay_from(dir: &Path, from: Date) -> (Journal, ReplayReport, Vec<Event>) {
-        let mut seen = Vec::new();
-        let (journal, report) =
-            Journal::open(dir, FsyncPolicy::Batch, from, |_, _, e| seen.push(e)).unwrap();
-        (journal, report, seen)
-    }
-
-    #[test]
-    fn appended_events_come_back_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut journal, report, seen) = replay(dir.path());
-        assert_eq!((report.segments, seen.len()), (0, 0));
-        journal
-            .append(&lines(&[event(1), event(2)]), 2, day("2024-03-01"))
-            .unwrap();
-        journal
-            .append(&lines(&[event(3)]), 1, day("2024-03-01"))
-            .unwrap();
-        drop(journal);
-        let (_, report, seen) = replay(dir.path());
-        assert_eq!(seen, vec![event(1), event(2), event(3)]);
-        assert_eq!(report.events, 3);
-        assert!(report.torn_tail.is_none() && report.bad_lines.is_empty());
-    }
-
-    #[test]
-    fn segments_rotate_by_day_and_a_clock_stepping_back_keeps_the_newest() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut journal, _, _) = replay(dir.path());
-        journal
-            .append(&lines(&[event(1)]), 1, day("2024-03-01"))
-            .unwrap();
-        journal
-            .append(&lines(&[event(2)]), 1, day("2024-03-02"))
-            .unwrap();
-        // The wall clock stepped back a day: still the newest segment, order kept.
-        journal
-            .append(&lines(&[event(3)]), 1, day("2024-03-01"))
-            .unwrap();
-        assert!(
-            journal
-                .current_segment()
-                .unwrap()
-                .ends_with("2024-03-02.ndjson")
-        );
-        drop(journal);
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(names.len(), 2, "{names:?}");
-        let (_, report, seen) = replay(dir.path());
-        assert_eq!(report.segments, 2);
-        assert_eq!(seen, vec![event(1), event(2), event(3)]);
-        // Segments older than the replay window stay on disk, unread.
-        let (_, report, seen) = replay_from(dir.path(), day("2024-03-02"));
-        assert_eq!((report.segments, report.archived_segments), (1, 1));
-        assert_eq!(seen, vec![event(2), event(3)]);
-    }
-
-    #[test]
-    fn a_torn_last_line_is_dropped_reported_and_cut_off() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut journal, _, _) = replay(dir.path());
-        journal
-            .append(&lines(&[event(1), event(2)]), 2, day("2024-03-01"))
-            .unwrap();
-        let path = journal.current_segment().unwrap().to_path_buf();
-        drop(journal);
-        let torn = &event(3).to_json()[..20];
-        OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap()
-            .write_all(torn.as_bytes())
-            .unwrap();
-
-        let (mut journal, report, seen) = replay(dir.path());
-        assert_eq!(seen, vec![event(1), event(2)]);
-        assert_eq!(report.torn_tail, Some((path.clone(), 20)));
-        // Appending after the cut gives whole lines again.
-        journal
-            .append(&lines(&[event(4)]), 1, day("2024-03-01"))
-            .unwrap();
-        drop(journal);
-        let (_, report, seen) = replay(dir.path());
-        assert_eq!(seen, vec![event(1), event(2), event(4)]);
-        assert!(report.torn_tail.is_none() && report.bad_lines.is_empty());
-    }
-
-    #[test]
-    fn a_damaged_line_in_the_middle_is_skipped_and_reported() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("2024-03-01.ndjson");
-        let mut text = lines(&[event(1)]);
-        text.extend_from_slice(b"{\"v\":1,garbage\n\xff\xfe\n\n");
-        text.extend_from_slice(&lines(&[event(2)]));
-        fs::write(&path, text).unwrap();
-        fs::write(dir.path().join("notes.txt"), "not a segment").unwrap();
-        let (_, report, seen) = replay(dir.path());
-        assert_eq!(seen, vec![event(1), event(2)]);
-        let bad: Vec<u64> = report.bad_lines.iter().map(|(_, n, _)| *n).collect();
-        assert_eq!(bad, vec![2, 3]);
-        assert_eq!(report.segments, 1);
-    }
-}
+mod tests;

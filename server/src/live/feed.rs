@@ -30,20 +30,20 @@ use super::frame;
 /// A subscription in canonical form (sorted, without repeats), so equal subscriptions written
 /// in a different order share a feed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct FeedKey {
-    pub figures: Vec<Scope>,
-    pub agents: Vec<Scope>,
-    pub windows: Vec<Window>,
+pub(crate) struct FeedKey {
+    pub(crate) figures: Vec<Scope>,
+    pub(crate) agents: Vec<Scope>,
+    pub(crate) windows: Vec<Window>,
     /// The root of the subscriber's subtree: the queues listed are those inside it. `None`
     /// for a subscriber who may read no figures (a security officer, an ingest account): it
     /// is sent no queue list at all, names and service-level settings included.
-    pub within: Option<Scope>,
+    pub(crate) within: Option<Scope>,
 }
 
 impl FeedKey {
     /// The key of a subscription already checked against the permissions of a subscriber
     /// whose subtree is rooted at `within` (`None`: who may read no figures).
-    pub fn new(subscribe: &Subscribe, within: Option<Scope>) -> FeedKey {
+    pub(crate) fn new(subscribe: &Subscribe, within: Option<Scope>) -> FeedKey {
         let mut figures = BTreeSet::new();
         let mut agents = BTreeSet::new();
         for entry in &subscribe.subscribe {
@@ -65,14 +65,14 @@ impl FeedKey {
     }
 
     /// Every (scope, window) pair whose figures the feed shows, in frame order.
-    pub fn figure_pairs(&self) -> impl Iterator<Item = (&Scope, Window)> {
+    pub(crate) fn figure_pairs(&self) -> impl Iterator<Item = (&Scope, Window)> {
         self.figures
             .iter()
             .flat_map(|s| self.windows.iter().map(move |w| (s, *w)))
     }
 
     /// Whether the feed's clients are shown `alert` (see the module's doc).
-    pub fn sees(&self, alert: &VisibleAlert) -> bool {
+    pub(crate) fn sees(&self, alert: &VisibleAlert) -> bool {
         let in_chain = |scope: &Scope| alert.scopes.contains(scope);
         match alert.alert.scope {
             Scope::Agent(_) => self.agents.iter().any(in_chain),
@@ -83,37 +83,37 @@ impl FeedKey {
 
 /// An alert with the scopes whose subscribers may see it (`Alerts::visible_in`).
 #[derive(Debug, Clone)]
-pub struct VisibleAlert {
-    pub alert: Alert,
-    pub scopes: Vec<Scope>,
+pub(crate) struct VisibleAlert {
+    pub(crate) alert: Alert,
+    pub(crate) scopes: Vec<Scope>,
 }
 
 /// What the publisher read from the floor in one tick, for every feed at once.
 #[derive(Debug, Default)]
-pub struct Readings {
-    pub now: Millis,
-    pub figures: HashMap<(Scope, Window), Figures>,
+pub(crate) struct Readings {
+    pub(crate) now: Millis,
+    pub(crate) figures: HashMap<(Scope, Window), Figures>,
     /// Agents in each subscribed agent scope, in id order.
-    pub agents: HashMap<Scope, Vec<AgentView>>,
+    pub(crate) agents: HashMap<Scope, Vec<AgentView>>,
     /// The queues inside each subscriber subtree ([`FeedKey::within`]).
-    pub queues: HashMap<Option<Scope>, Vec<QueueView>>,
-    pub history: HashMap<Scope, Vec<MinutePoint>>,
+    pub(crate) queues: HashMap<Option<Scope>, Vec<QueueView>>,
+    pub(crate) history: HashMap<Scope, Vec<MinutePoint>>,
     /// Open alerts and those changed in the last hour (`crate::alerts::RECENT_MS`), in raise
     /// order.
-    pub alerts: Arc<Vec<VisibleAlert>>,
+    pub(crate) alerts: Arc<Vec<VisibleAlert>>,
 }
 
 /// The result of bringing a feed up to date.
 #[derive(Debug, Default)]
-pub struct Update {
+pub(crate) struct Update {
     /// The delta body for clients holding the previous state; `None` when nothing changed.
-    pub delta: Option<Arc<str>>,
+    pub(crate) delta: Option<Arc<str>>,
     /// The change cannot be told as a delta (first state, an agent left the scope, the queue
     /// list changed): every client gets a snapshot.
-    pub resync_all: bool,
+    pub(crate) resync_all: bool,
 }
 
-pub struct Feed {
+pub(crate) struct Feed {
     key: Arc<FeedKey>,
     /// `None` until the first update.
     state: Option<State>,
@@ -152,7 +152,7 @@ struct DeltaFields<'a> {
 }
 
 impl Feed {
-    pub fn new(key: Arc<FeedKey>) -> Feed {
+    pub(crate) fn new(key: Arc<FeedKey>) -> Feed {
         Feed {
             key,
             state: None,
@@ -160,12 +160,12 @@ impl Feed {
         }
     }
 
-    pub fn is_ready(&self) -> bool {
+    pub(crate) fn is_ready(&self) -> bool {
         self.state.is_some()
     }
 
     /// Brings the feed to `readings` and says what its clients need.
-    pub fn update(&mut self, readings: &Readings) -> Update {
+    pub(crate) fn update(&mut self, readings: &Readings) -> Update {
         let new = self.read(readings);
         let Some(old) = self.state.replace(new) else {
             self.snapshot = None;
@@ -258,7 +258,7 @@ impl Feed {
     }
 
     /// The snapshot body of the current state (serialised once per state).
-    pub fn snapshot(&mut self) -> Option<Arc<str>> {
+    pub(crate) fn snapshot(&mut self) -> Option<Arc<str>> {
         let state = self.state.as_ref()?;
         if self.snapshot.is_none() {
             let history = state

@@ -11,7 +11,7 @@ use floorwatch_core::wire::LiveFrame;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FrameKind {
+pub(crate) enum FrameKind {
     Snapshot,
     Delta,
 }
@@ -27,7 +27,7 @@ impl FrameKind {
 
 /// What a client's writer is handed.
 #[derive(Debug, Clone)]
-pub enum Outgoing {
+pub(crate) enum Outgoing {
     /// A frame shared by the clients of a feed. Frames of an older `generation` than the
     /// client's current one were made stale by a resync and are dropped unsent.
     Shared {
@@ -41,7 +41,7 @@ pub enum Outgoing {
 
 /// The body of a frame: its fields after `seq` as a JSON object without the opening brace.
 /// `fields` must serialise as a non-empty JSON object.
-pub fn body<T: Serialize>(fields: &T) -> Arc<str> {
+pub(crate) fn body<T: Serialize>(fields: &T) -> Arc<str> {
     let json = serde_json::to_string(fields).unwrap_or_else(|_| "{}".into());
     match json.strip_prefix('{') {
         Some(rest) => Arc::from(rest),
@@ -50,7 +50,7 @@ pub fn body<T: Serialize>(fields: &T) -> Arc<str> {
 }
 
 /// The full text of a shared frame for one client.
-pub fn render(kind: FrameKind, seq: u64, body: &str) -> String {
+pub(crate) fn render(kind: FrameKind, seq: u64, body: &str) -> String {
     let mut out = String::with_capacity(body.len() + 40);
     out.push_str("{\"type\":\"");
     out.push_str(kind.tag());
@@ -63,11 +63,11 @@ pub fn render(kind: FrameKind, seq: u64, body: &str) -> String {
     out
 }
 
-pub fn heartbeat(seq: u64, now: i64) -> String {
+pub(crate) fn heartbeat(seq: u64, now: i64) -> String {
     serde_json::to_string(&LiveFrame::Heartbeat { seq, now }).unwrap_or_default()
 }
 
-pub fn error(seq: u64, message: String) -> String {
+pub(crate) fn error(seq: u64, message: String) -> String {
     serde_json::to_string(&LiveFrame::Error { seq, message }).unwrap_or_default()
 }
 

@@ -1,121 +1,117 @@
-//! Live push on the websocket `/api/v1/live`, per the protocol of `floorwatch_core::wire`.
-//!
-//! Only a signed-in user may connect (session cookie or API token; anything else is refused
-//! before the upgrade, 401 or 403), and a browser's cookie only from the server's own pages
-//! (a cross-site `Origin` is refused with 403, so another site cannot open a socket with the
-//! user's cookie).
-//!
-//! Each connection is two halves. The reader takes [`Subscribe`] messages, checks every entry
-//! against the client's [`Identity`] ([`Identity::require`]: `ReadFigures` for figures,
-//! `ReadAgents` for an agent's figures and agent lists) and the floor's scopes, and files the
-//! subscription in the [`Clients`] registry: a refused entry gets an error frame naming it and
-//! nothing of it is ever sent. The writer sends what the publisher queued for it, numbering
-//! frames with `seq`, plus a heartbeat when nothing was sent for a while.
-//!
-//! The credential is checked again whenever a session ends and on every session sweep
-//! ([`crate::signin::sweep`]): once the session ended (idle, shift end, signed out, user
-//! disabled), the API token or the paired screen was revoked, or the role or scope changed, the writer
-//! sends `{"type":"error","message":"signed out: WHY"}` and closes with code 4401.
+//! Live push, per the protocol of `floorwatch_core::wire`: the registry of connected clients
+//! ([`Clients`]), the [`Publisher`] that feeds them, and each client's socket [`Writer`]. The
+//! websocket endpoint that admits clients and checks their subscriptions is the edge's
+//! (`crate::http::live`).
 //!
 //! A slow client never slows anyone else: the publisher only ever `try_send`s into the
 //! client's bounded queue. When it is full, the publisher drops the delta, bumps the client's
 //! generation (so deltas already queued are dropped unsent as stale) and sends a fresh
-//! snapshot as soon as there is room. A client that stays behind, or whose socket does not
-//! take a frame, for the slow-client timeout is disconnected.
+//! snapshot as soon as there is room ([`client::Resync`]). A client that stays behind, or
+//! whose socket does not take a frame, for the slow-client timeout is disconnected.
 
+mod client;
 mod feed;
 mod frame;
 mod publisher;
+mod writer;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
-use axum::http::HeaderMap;
-use axum::http::header::{HOST, ORIGIN};
-use axum::response::{IntoResponse, Response};
 use dashmap::DashMap;
 use floorwatch_core::Scope;
-use floorwatch_core::wire::{Subscribe, Subscription};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, mpsc};
 
-use crate::accounts::session::Closed;
-use crate::api::ApiError;
-use crate::app::AppState;
-use crate::floor;
-use crate::identity::{Identity, Proof};
-use crate::permission::Permission;
-use crate::signin;
-use crate::telemetry::DropReason;
-
-pub use feed::FeedKey;
-pub use publisher::Publisher;
-
-use frame::Outgoing;
-
-/// Largest subscription message accepted, bytes.
-const MAX_SUBSCRIBE_BYTES: usize = 64 * 1024;
-/// Read buffer of a live socket, bytes (grows for a larger message).
-const READ_BUFFER_BYTES: usize = 4 * 1024;
-/// Most entries in one subscription.
-const MAX_SUBSCRIPTIONS: usize = 512;
-/// How long a closing frame may take before the socket is simply dropped.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-/// The close code when the client's session or token stopped working (an application code:
-/// 4000-4999; "401" as in HTTP).
-pub use floorwatch_core::wire::SIGNED_OUT_CLOSE as SIGNED_OUT;
+use client::{ClientSlot, Generation};
+pub(crate) use feed::FeedKey;
+pub(crate) use frame::Outgoing;
+pub(crate) use publisher::Publisher;
+pub(crate) use writer::Writer;
 
 /// Every connected live client, by id.
 #[derive(Default)]
-pub struct Clients {
+pub(crate) struct Clients {
     slots: DashMap<u64, ClientSlot>,
     next_id: AtomicU64,
+    /// Woken whenever a client leaves (shutdown waits for the last one).
+    left: Notify,
 }
 
-/// The publisher's view of one client.
-pub struct ClientSlot {
-    /// What the client subscribed to; `None` before its first accepted subscription.
-    pub feed: Option<Arc<FeedKey>>,
-    tx: mpsc::Sender<Outgoing>,
-    generation: Arc<AtomicU64>,
-    /// Tells the writer to close the connection (the client was stuck too long).
+/// A client just joined: its id, the end of its queue the writer reads, and what the writer
+/// needs to know about the publisher's decisions.
+pub(crate) struct Joined {
+    /// The client's id in the registry.
+    pub(crate) id: u64,
+    /// The sending end of its queue (subscription errors go there too).
+    pub(crate) tx: mpsc::Sender<Outgoing>,
+    /// The writer's half of the client.
+    pub(crate) writer_parts: WriterParts,
+}
+
+/// What a client's [`Writer`] shares with the publisher.
+pub(crate) struct WriterParts {
+    rx: mpsc::Receiver<Outgoing>,
+    generation: Generation,
     kick: Arc<Notify>,
-    /// The next frame must be a snapshot (new subscription, or resync after dropped deltas).
-    pub needs_snapshot: bool,
-    /// Since when the client has been waiting for a resync it could not take.
-    pub behind_since: Option<Instant>,
 }
 
 impl Clients {
-    pub fn len(&self) -> usize {
+    /// How many clients are connected.
+    pub(crate) fn len(&self) -> usize {
         self.slots.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-
-    fn join(&self, slot: ClientSlot) -> u64 {
+    /// A new client, with a queue of `queue_frames` frames.
+    pub(crate) fn join(&self, queue_frames: usize) -> Joined {
+        let (tx, rx) = mpsc::channel(queue_frames);
+        let generation = Generation::default();
+        let kick = Arc::new(Notify::new());
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.slots.insert(id, slot);
-        id
+        self.slots.insert(
+            id,
+            ClientSlot::new(tx.clone(), generation.clone(), kick.clone()),
+        );
+        Joined {
+            id,
+            tx,
+            writer_parts: WriterParts {
+                rx,
+                generation,
+                kick,
+            },
+        }
     }
 
-    fn leave(&self, id: u64) {
+    /// The client is gone.
+    pub(crate) fn leave(&self, id: u64) {
         self.slots.remove(&id);
+        self.left.notify_waiters();
     }
 
     /// Files a new subscription: stale frames are dropped and a snapshot follows.
-    fn subscribe(&self, id: u64, key: Arc<FeedKey>) {
+    pub(crate) fn subscribe(&self, id: u64, key: Arc<FeedKey>) {
         if let Some(mut slot) = self.slots.get_mut(&id) {
-            slot.generation.fetch_add(1, Ordering::Relaxed);
             slot.feed = Some(key);
-            slot.needs_snapshot = true;
-            slot.behind_since = None;
+            slot.resync.resubscribed();
+        }
+    }
+
+    /// Waits until every client left (their writers close on shutdown), `within` at most.
+    /// Returns whether they all did.
+    pub(crate) async fn all_gone(&self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = self.left.notified();
+            tokio::pin!(left);
+            // Registered before looking, so a leave between the look and the wait is seen.
+            left.as_mut().enable();
+            if self.slots.is_empty() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, left).await.is_err() {
+                return self.slots.is_empty();
+            }
         }
     }
 
@@ -128,333 +124,4 @@ impl Clients {
             .filter(|s| matches!(s, Scope::Agent(_)))
             .collect()
     }
-}
-
-/// `GET /api/v1/live` (websocket), for signed-in users only.
-pub async fn live_socket(
-    State(state): State<AppState>,
-    identity: Identity,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    if let Err(refused) = identity.require_user() {
-        return refused.into_response();
-    }
-    if matches!(
-        identity.proof,
-        Proof::Session { .. } | Proof::Device { cookie: true, .. }
-    ) && let Err(refused) = same_origin(&headers)
-    {
-        return refused.into_response();
-    }
-    upgrade
-        .max_message_size(MAX_SUBSCRIBE_BYTES)
-        // Clients only send subscriptions: a small read buffer saves the default 128 KiB per
-        // connection (tungstenite zero-fills its whole read buffer), a thousand wallboards'
-        // worth of memory.
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .on_upgrade(move |socket| connection(state, identity, socket))
-}
-
-/// A browser sends `Origin` with every websocket upgrade: with a cookie, it must name this
-/// server (the `Host` the browser connected to), or another site's page is using the user's
-/// cookie. Clients that send no `Origin` are not browsers.
-fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(origin) = headers.get(ORIGIN) else {
-        return Ok(());
-    };
-    let origin = origin.to_str().unwrap_or_default();
-    let origin_host = origin
-        .split_once("://")
-        .map(|(_, rest)| rest.trim_end_matches('/'))
-        .unwrap_or_default();
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    if !origin_host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "a live connection with a session cookie must come from this server's own pages; \
-             Origin `{origin}` is not `{host}`"
-        )))
-    }
-}
-
-async fn connection(state: AppState, identity: Identity, socket: WebSocket) {
-    let (tx, rx) = mpsc::channel(state.settings.client_queue_frames);
-    let generation = Arc::new(AtomicU64::new(0));
-    let kick = Arc::new(Notify::new());
-    let id = state.clients.join(ClientSlot {
-        feed: None,
-        tx: tx.clone(),
-        generation: generation.clone(),
-        kick: kick.clone(),
-        needs_snapshot: false,
-        behind_since: None,
-    });
-    state.telemetry.live_clients.inc();
-    tracing::debug!(client = id, peer = %identity.peer, "live client connected");
-
-    let (sink, stream) = socket.split();
-    let writer = Writer {
-        state: state.clone(),
-        rx,
-        generation,
-        kick,
-        shutdown: state.shutdown.clone(),
-    };
-    tokio::select! {
-        () = writer.run(sink, signed_out(&state, &identity)) => {}
-        () = read_subscriptions(&state, &identity, id, stream, tx) => {}
-    }
-
-    state.clients.leave(id);
-    state.telemetry.live_clients.dec();
-    tracing::debug!(client = id, "live client gone");
-}
-
-/// Reads subscriptions until the client closes.
-async fn read_subscriptions(
-    state: &AppState,
-    identity: &Identity,
-    id: u64,
-    mut stream: SplitStream<WebSocket>,
-    tx: mpsc::Sender<Outgoing>,
-) {
-    while let Some(message) = stream.next().await {
-        let text = match message {
-            Ok(Message::Text(text)) => text,
-            Ok(Message::Close(_)) | Err(_) => return,
-            Ok(_) => continue,
-        };
-        let (accepted, refused) = match accept_subscription(state, identity, &text) {
-            Ok((key, refused)) => (Some(key), refused),
-            Err(message) => (None, vec![message]),
-        };
-        for message in refused {
-            if tx.send(Outgoing::Error { message }).await.is_err() {
-                return;
-            }
-        }
-        if let Some(key) = accepted {
-            state.clients.subscribe(id, Arc::new(key));
-        }
-    }
-}
-
-/// Parses and checks one subscription message. Refused as a whole (the previous subscription
-/// stays) if malformed, too large, or naming scopes the floor does not know. Entries the
-/// identity may not see are left out, each with a message naming it; the rest is accepted.
-fn accept_subscription(
-    state: &AppState,
-    identity: &Identity,
-    text: &str,
-) -> Result<(FeedKey, Vec<String>), String> {
-    let subscribe: Subscribe = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "malformed subscription ({e}); expected {{\"subscribe\": [\"centre\", \
-             \"queue:ID\", \"agents:team:ID\", ...], \"windows\": [\"15m\", \"today\", ...]}}"
-        )
-    })?;
-    if subscribe.subscribe.len() > MAX_SUBSCRIPTIONS {
-        return Err(format!(
-            "at most {MAX_SUBSCRIPTIONS} entries per subscription"
-        ));
-    }
-    let floor = floor::lock(&state.floor);
-    let mut refused = Vec::new();
-    let mut permitted = Subscribe {
-        subscribe: Vec::with_capacity(subscribe.subscribe.len()),
-        windows: subscribe.windows.clone(),
-    };
-    for entry in subscribe.subscribe {
-        let checked = match &entry {
-            Subscription::Figures(scope) => {
-                identity.require(Identity::read_permission(scope), scope, &floor)
-            }
-            Subscription::Agents(scope) => identity.require(Permission::ReadAgents, scope, &floor),
-        };
-        match checked {
-            Ok(()) => permitted.subscribe.push(entry),
-            Err(e) => refused.push(format!("`{entry}` refused: {e}")),
-        }
-    }
-    let subscribe = permitted;
-    let known: std::collections::HashSet<Scope> = floor.scopes().into_iter().collect();
-    // Need to know: the queue list (names, service-level settings) goes only to those who may
-    // read figures in their subtree.
-    let home = identity.home();
-    let within = identity
-        .require(Permission::ReadFigures, &home, &floor)
-        .is_ok()
-        .then_some(home);
-    drop(floor);
-    let unknown: Vec<String> = subscribe
-        .subscribe
-        .iter()
-        .filter(|entry| match entry {
-            Subscription::Figures(scope) => !known.contains(scope),
-            Subscription::Agents(Scope::Queue(_)) => true,
-            Subscription::Agents(scope) => *scope != Scope::Centre && !known.contains(scope),
-        })
-        .map(|entry| format!("`{entry}`"))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(format!(
-            "unknown scope(s) {} (agent lists are by centre, site, group, team or agent)",
-            unknown.join(", ")
-        ));
-    }
-    Ok((FeedKey::new(&subscribe, within), refused))
-}
-
-/// Resolves, with the reason, once the identity's session or API token no longer works or
-/// its user's role or scope changed; checked whenever a session ends and on every sweep.
-async fn signed_out(state: &AppState, identity: &Identity) -> String {
-    let mut changes = state.sign_outs.subscribe();
-    loop {
-        if changes.changed().await.is_err() {
-            return std::future::pending().await;
-        }
-        if let Some(why) = credential_ended(state, identity).await {
-            return why;
-        }
-    }
-}
-
-/// Why the identity's credential stopped working, if it did.
-async fn credential_ended(state: &AppState, identity: &Identity) -> Option<String> {
-    let now = jiff::Timestamp::now();
-    let current = match &identity.proof {
-        Proof::Session { digest, .. } => {
-            let checked = state.sessions().check_digest(digest, now);
-            match checked {
-                Ok(session) => state.accounts.principal(&session.user),
-                Err(Closed { why, ended }) => {
-                    if let Some(session) = ended {
-                        signin::session_ended(state, &session, why).await;
-                    }
-                    return Some(why.to_string());
-                }
-            }
-        }
-        Proof::Token(token) => state.accounts.authenticate_token(token.expose()),
-        Proof::Device { credential, .. } => state.accounts.authenticate_device(credential.expose()),
-        Proof::None | Proof::IngestToken => return None,
-    };
-    match current {
-        // Unchanged but for how the user proved it (the same credential).
-        Ok(Some(user))
-            if identity.user().is_some_and(|was| {
-                was.user == user.user && was.role == user.role && was.subtree == user.subtree
-            }) =>
-        {
-            None
-        }
-        Ok(Some(_)) => Some("the account's role or scope changed".into()),
-        Ok(None) => Some(match identity.proof {
-            Proof::Token(_) => "the API token was revoked or its user disabled".into(),
-            Proof::Device { .. } => "the screen's pairing was revoked".into(),
-            _ => "the account was disabled".into(),
-        }),
-        Err(e) => {
-            tracing::warn!(error = %e, "live: the accounts could not be read; the client stays");
-            None
-        }
-    }
-}
-
-struct Writer {
-    state: AppState,
-    rx: mpsc::Receiver<Outgoing>,
-    generation: Arc<AtomicU64>,
-    kick: Arc<Notify>,
-    shutdown: watch::Receiver<bool>,
-}
-
-impl Writer {
-    async fn run(
-        mut self,
-        mut sink: SplitSink<WebSocket, Message>,
-        signed_out: impl std::future::Future<Output = String>,
-    ) {
-        tokio::pin!(signed_out);
-        let settings = &self.state.settings;
-        let telemetry = &self.state.telemetry;
-        let mut seq = 0u64;
-        let mut last_sent = tokio::time::Instant::now();
-        if *self.shutdown.borrow() {
-            close(&mut sink, close_code::AWAY, "server shutting down").await;
-            return;
-        }
-        loop {
-            let text = tokio::select! {
-                biased;
-                _ = self.shutdown.changed() => {
-                    close(&mut sink, close_code::AWAY, "server shutting down").await;
-                    return;
-                }
-                () = self.kick.notified() => {
-                    close(&mut sink, close_code::POLICY, "too slow: fell behind for too long").await;
-                    return;
-                }
-                why = &mut signed_out => {
-                    seq += 1;
-                    let text = frame::error(seq, format!("signed out: {why}"));
-                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Text(text.into()))).await;
-                    tracing::debug!(reason = %why, "live client signed out");
-                    close(&mut sink, SIGNED_OUT, "signed out").await;
-                    return;
-                }
-                item = self.rx.recv() => match item {
-                    None => return,
-                    Some(Outgoing::Shared { generation, kind, body }) => {
-                        if generation < self.generation.load(Ordering::Relaxed) {
-                            telemetry.frame_dropped(DropReason::Stale);
-                            continue;
-                        }
-                        seq += 1;
-                        frame::render(kind, seq, &body)
-                    }
-                    Some(Outgoing::Error { message }) => {
-                        seq += 1;
-                        frame::error(seq, message)
-                    }
-                },
-                () = tokio::time::sleep_until(last_sent + settings.heartbeat) => {
-                    seq += 1;
-                    frame::heartbeat(seq, self.state.pulse.clock())
-                }
-            };
-            let sent = tokio::time::timeout(
-                settings.slow_client_timeout,
-                sink.send(Message::Text(text.into())),
-            )
-            .await;
-            match sent {
-                Ok(Ok(())) => {
-                    telemetry.frame_sent();
-                    last_sent = tokio::time::Instant::now();
-                }
-                Ok(Err(_)) => return,
-                Err(_) => {
-                    telemetry.slow_clients_disconnected.inc();
-                    tracing::info!(
-                        "live client disconnected: its socket took no frame for the slow-client timeout"
-                    );
-                    return;
-                }
-            }
-        }
-    }
-}
-
-async fn close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'static str) {
-    let frame = Message::Close(Some(CloseFrame {
-        code,
-        reason: reason.into(),
-    }));
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(frame)).await;
 }

@@ -5,22 +5,29 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use floorwatch_core::{Millis, Scope};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::MissedTickBehavior;
 
+use super::Clients;
 use super::feed::{Feed, FeedKey, Readings, Update, VisibleAlert};
 use super::frame::{FrameKind, Outgoing};
 use crate::alerts::RECENT_MS;
-use crate::app::AppState;
-use crate::floor::{self, Floor};
-use crate::telemetry::DropReason;
+use crate::floor::{self, LiveFloor, SharedFloor};
+use crate::recorder::Pulse;
+use crate::shutdown::Shutdown;
+use crate::telemetry::{DropReason, Telemetry};
 
-pub struct Publisher {
-    state: AppState,
+/// Reads the floor once per push interval and queues each client's frame.
+pub(crate) struct Publisher {
+    clients: Arc<Clients>,
+    floor: SharedFloor,
+    telemetry: Arc<Telemetry>,
+    pulse: Arc<Pulse>,
+    push_interval: Duration,
+    slow_client_timeout: Duration,
     feeds: HashMap<Arc<FeedKey>, Feed>,
     /// The floor's version at the last reading.
     read_version: Option<u64>,
@@ -35,9 +42,23 @@ struct Member {
 }
 
 impl Publisher {
-    pub fn new(state: AppState) -> Publisher {
+    /// A publisher for `clients`, reading `floor` every `push_interval`; a client that could
+    /// not take a resync for `slow_client_timeout` is disconnected.
+    pub(crate) fn new(
+        clients: Arc<Clients>,
+        floor: SharedFloor,
+        telemetry: Arc<Telemetry>,
+        pulse: Arc<Pulse>,
+        push_interval: Duration,
+        slow_client_timeout: Duration,
+    ) -> Publisher {
         Publisher {
-            state,
+            clients,
+            floor,
+            telemetry,
+            pulse,
+            push_interval,
+            slow_client_timeout,
             feeds: HashMap::new(),
             read_version: None,
             sampled_agents: BTreeSet::new(),
@@ -46,14 +67,13 @@ impl Publisher {
     }
 
     /// Publishes every push interval until shutdown.
-    pub async fn run(mut self) {
-        let mut shutdown = self.state.shutdown.clone();
-        let mut interval = tokio::time::interval(self.state.settings.push_interval);
+    pub(crate) async fn run(mut self, mut shutdown: Shutdown) {
+        let mut interval = tokio::time::interval(self.push_interval);
         interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = interval.tick() => self.publish(),
-                _ = shutdown.changed() => return,
+                () = shutdown.recv() => return,
             }
         }
     }
@@ -78,20 +98,22 @@ impl Publisher {
 
         let now = Instant::now();
         let mut stuck = Vec::new();
+        let mut feeds = std::mem::take(&mut self.feeds);
         for (key, members) in &members {
-            let Some(feed) = self.feeds.get_mut(key) else {
+            let Some(feed) = feeds.get_mut(key) else {
                 continue;
             };
             let update = updates.get(key);
             for member in members {
-                if deliver(&self.state, key, feed, update, member, now) {
+                if self.deliver(key, feed, update, member, now) {
                     stuck.push(member.id);
                 }
             }
         }
+        self.feeds = feeds;
         for id in stuck {
-            if let Some((_, slot)) = self.state.clients.slots.remove(&id) {
-                self.state.telemetry.slow_clients_disconnected.inc();
+            if let Some((_, slot)) = self.clients.slots.remove(&id) {
+                self.telemetry.slow_clients_disconnected.inc();
                 tracing::info!(
                     client = id,
                     "live client disconnected: it could not take a resync for the slow-client timeout"
@@ -100,11 +122,10 @@ impl Publisher {
             }
         }
 
-        let accepted = self.state.pulse.take_accepted();
+        let accepted = self.pulse.take_accepted();
         if !members.is_empty() {
             for at in accepted {
-                self.state
-                    .telemetry
+                self.telemetry
                     .ingest_to_push_seconds
                     .observe(now.saturating_duration_since(at).as_secs_f64());
             }
@@ -114,11 +135,11 @@ impl Publisher {
     /// Clients by feed, as of now.
     fn members(&self) -> HashMap<Arc<FeedKey>, Vec<Member>> {
         let mut members: HashMap<Arc<FeedKey>, Vec<Member>> = HashMap::new();
-        for slot in self.state.clients.slots.iter() {
+        for slot in self.clients.slots.iter() {
             if let Some(key) = &slot.feed {
                 members.entry(key.clone()).or_default().push(Member {
                     id: *slot.key(),
-                    needs_snapshot: slot.needs_snapshot,
+                    needs_snapshot: slot.resync.needs_snapshot(),
                 });
             }
         }
@@ -128,8 +149,8 @@ impl Publisher {
     /// Reads everything the feeds need from the floor under one lock; `None` when nothing can
     /// have changed since the last reading and every feed has a state.
     fn read(&mut self, members: &HashMap<Arc<FeedKey>, Vec<Member>>) -> Option<Readings> {
-        let sampled = self.state.clients.agent_figure_scopes();
-        let mut floor = floor::lock(&self.state.floor);
+        let sampled = self.clients.agent_figure_scopes();
+        let mut floor = floor::lock(&self.floor);
         if sampled != self.sampled_agents {
             floor.sample_agent_scopes(sampled.clone());
             self.sampled_agents = sampled;
@@ -149,10 +170,7 @@ impl Publisher {
         // Queues only events named (not in the configured organisation) stay off the wall.
         let all = floor.queues();
         let unassigned = all.iter().filter(|q| q.unassigned).count();
-        self.state
-            .telemetry
-            .unassigned_queues
-            .set(unassigned as i64);
+        self.telemetry.unassigned_queues.set(unassigned as i64);
         let queues: Vec<_> = all.into_iter().filter(|q| !q.unassigned).collect();
         for key in members.keys() {
             if !readings.queues.contains_key(&key.within) {
@@ -203,7 +221,7 @@ type AlertCache = Option<(u64, Millis, Arc<Vec<VisibleAlert>>)>;
 
 /// Open alerts and those changed in the last hour, with the scopes that may see each; read
 /// again only when the book changed or the clock moved to another minute.
-fn read_alerts(cache: &mut AlertCache, floor: &Floor) -> Arc<Vec<VisibleAlert>> {
+fn read_alerts(cache: &mut AlertCache, floor: &LiveFloor) -> Arc<Vec<VisibleAlert>> {
     let version = floor.alerts_version();
     let minute = floor.now().div_euclid(60_000);
     if let Some((v, m, alerts)) = cache
@@ -227,62 +245,57 @@ fn read_alerts(cache: &mut AlertCache, floor: &Floor) -> Arc<Vec<VisibleAlert>> 
     alerts
 }
 
-/// Queues what one client needs this tick. Returns true if it has been stuck too long.
-fn deliver(
-    state: &AppState,
-    key: &Arc<FeedKey>,
-    feed: &mut Feed,
-    update: Option<&Update>,
-    member: &Member,
-    now: Instant,
-) -> bool {
-    let Some(mut slot) = state.clients.slots.get_mut(&member.id) else {
-        return false;
-    };
-    if slot.feed.as_ref() != Some(key) {
-        // Resubscribed since the tick began: its snapshot comes next tick.
-        return false;
-    }
-    let telemetry = &state.telemetry;
-    let resync_all = update.is_some_and(|u| u.resync_all);
-    if slot.needs_snapshot || member.needs_snapshot || resync_all {
-        let Some(body) = feed.snapshot() else {
+impl Publisher {
+    /// Queues what one client needs this tick. Returns true if it has been stuck too long.
+    fn deliver(
+        &self,
+        key: &Arc<FeedKey>,
+        feed: &mut Feed,
+        update: Option<&Update>,
+        member: &Member,
+        now: Instant,
+    ) -> bool {
+        let Some(mut slot) = self.clients.slots.get_mut(&member.id) else {
             return false;
         };
-        let frame = Outgoing::Shared {
-            generation: slot.generation.load(Ordering::Relaxed),
-            kind: FrameKind::Snapshot,
-            body,
-        };
-        match slot.tx.try_send(frame) {
-            Ok(()) => {
-                slot.needs_snapshot = false;
-                slot.behind_since = None;
-            }
-            Err(TrySendError::Full(_)) => {
-                slot.needs_snapshot = true;
-                let since = *slot.behind_since.get_or_insert(now);
-                return now.duration_since(since) > state.settings.slow_client_timeout;
-            }
-            Err(TrySendError::Closed(_)) => {}
+        if slot.feed.as_ref() != Some(key) {
+            // Resubscribed since the tick began: its snapshot comes next tick.
+            return false;
         }
-    } else if let Some(body) = update.and_then(|u| u.delta.clone()) {
-        let frame = Outgoing::Shared {
-            generation: slot.generation.load(Ordering::Relaxed),
-            kind: FrameKind::Delta,
-            body,
-        };
-        match slot.tx.try_send(frame) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                // Fallen behind: what is queued is stale now; resync with a snapshot.
-                telemetry.frame_dropped(DropReason::QueueFull);
-                slot.generation.fetch_add(1, Ordering::Relaxed);
-                slot.needs_snapshot = true;
-                slot.behind_since = Some(now);
+        let telemetry = &self.telemetry;
+        let resync_all = update.is_some_and(|u| u.resync_all);
+        if slot.resync.needs_snapshot() || member.needs_snapshot || resync_all {
+            let Some(body) = feed.snapshot() else {
+                return false;
+            };
+            let frame = Outgoing::Shared {
+                generation: slot.resync.generation(),
+                kind: FrameKind::Snapshot,
+                body,
+            };
+            match slot.tx.try_send(frame) {
+                Ok(()) => slot.resync.snapshot_queued(),
+                Err(TrySendError::Full(_)) => {
+                    return slot.resync.snapshot_refused(now) > self.slow_client_timeout;
+                }
+                Err(TrySendError::Closed(_)) => {}
             }
-            Err(TrySendError::Closed(_)) => {}
+        } else if let Some(body) = update.and_then(|u| u.delta.clone()) {
+            let frame = Outgoing::Shared {
+                generation: slot.resync.generation(),
+                kind: FrameKind::Delta,
+                body,
+            };
+            match slot.tx.try_send(frame) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => {
+                    // Fallen behind: what is queued is stale now; resync with a snapshot.
+                    telemetry.frame_dropped(DropReason::QueueFull);
+                    slot.resync.delta_dropped(now);
+                }
+                Err(TrySendError::Closed(_)) => {}
+            }
         }
+        false
     }
-    false
 }

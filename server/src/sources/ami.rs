@@ -21,29 +21,29 @@ use floorwatch_core::{Event, Millis};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::{Feed, record};
-use crate::config::Secret;
+use super::{SourceContext, record};
+use crate::secret::Secret;
 use crate::telemetry::EventOutcome;
 
 /// A switch's manager interface, from a `[[sources]]` table of kind `asterisk-ami`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AmiConfig {
-    pub name: String,
-    pub host: String,
-    pub port: u16,
-    pub username: String,
-    pub secret: Secret,
+pub(crate) struct AmiConfig {
+    pub(crate) name: String,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) username: String,
+    pub(crate) secret: Secret,
     /// The event mask asked for at Login (`agent,call`).
-    pub events: String,
-    pub reconnect_min: Duration,
-    pub reconnect_max: Duration,
-    pub connect_timeout: Duration,
-    pub ping_interval: Duration,
-    pub abandon_grace_ms: Millis,
+    pub(crate) events: String,
+    pub(crate) reconnect_min: Duration,
+    pub(crate) reconnect_max: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) ping_interval: Duration,
+    pub(crate) abandon_grace_ms: Millis,
 }
 
 impl AmiConfig {
-    pub fn source(&self) -> String {
+    pub(crate) fn source(&self) -> String {
         format!("ami:{}", self.name)
     }
 }
@@ -54,14 +54,14 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 const MALFORMED_WARNINGS: u64 = 20;
 
 /// Runs the source until shutdown.
-pub async fn run(config: AmiConfig, mut feed: Feed) {
+pub(crate) async fn run(config: AmiConfig, mut context: SourceContext) {
     let source = config.source();
     // Each run of the server numbers its events anew; the start time keeps them apart from
     // the journal's (see `AmiMapper::with_run`).
     let run = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let mapper = AmiMapper::new(&source, &feed.organisation)
+    let mapper = AmiMapper::new(&source, &context.organisation)
         .with_abandon_grace(config.abandon_grace_ms)
         .with_run(run);
     let mut link = Link {
@@ -73,7 +73,7 @@ pub async fn run(config: AmiConfig, mut feed: Feed) {
     };
     let mut delay = config.reconnect_min;
     loop {
-        match link.session(&config, &mut feed).await {
+        match link.session(&config, &mut context).await {
             Ended::Shutdown => return,
             Ended::Lost { reason, synced } => {
                 if synced {
@@ -89,7 +89,7 @@ pub async fn run(config: AmiConfig, mut feed: Feed) {
         }
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
-            _ = feed.shutdown.changed() => return,
+            () = context.shutdown.recv() => return,
         }
         delay = (delay * 2).min(config.reconnect_max);
     }
@@ -205,7 +205,7 @@ impl Link {
         format!("floorwatch-{what}-{}", self.next_action)
     }
 
-    async fn session(&mut self, config: &AmiConfig, feed: &mut Feed) -> Ended {
+    async fn session(&mut self, config: &AmiConfig, context: &mut SourceContext) -> Ended {
         let address = format!("{}:{}", config.host, config.port);
         let stream = match tokio::time::timeout(
             config.connect_timeout,
@@ -225,11 +225,11 @@ impl Link {
             pending: Vec::new(),
         };
         self.malformed = 0;
-        match self.handshake(config, &mut conn, feed).await {
+        match self.handshake(config, &mut conn, context).await {
             Ok(()) => {}
             Err(ended) => return ended,
         }
-        match self.stream(config, &mut conn, feed).await {
+        match self.stream(config, &mut conn, context).await {
             Ended::Lost { reason, .. } => Ended::Lost {
                 reason,
                 synced: true,
@@ -249,7 +249,7 @@ impl Link {
         &mut self,
         config: &AmiConfig,
         conn: &mut Connection,
-        feed: &mut Feed,
+        context: &mut SourceContext,
     ) -> Result<(), Ended> {
         let id = self.action_id("login");
         let login = action::login(
@@ -259,7 +259,7 @@ impl Link {
             &id,
         );
         conn.send(&login).await?;
-        let reply = self.reply(conn, feed, &id).await?;
+        let reply = self.reply(conn, context, &id).await?;
         if reply.response() != Some("Success") {
             let why = reply.get("Message").unwrap_or("refused").to_string();
             tracing::error!(
@@ -278,7 +278,7 @@ impl Link {
 
         let id = self.action_id("filter");
         conn.send(&action::filter_mapped_events(&id)).await?;
-        let reply = self.reply(conn, feed, &id).await?;
+        let reply = self.reply(conn, context, &id).await?;
         if reply.response() != Some("Success") {
             // Asterisk before 13 has no Filter action: every event comes, the mapper skips
             // the ones it does not read.
@@ -287,19 +287,19 @@ impl Link {
 
         let id = self.action_id("ping");
         conn.send(&action::ping(&id)).await?;
-        let reply = self.reply(conn, feed, &id).await?;
+        let reply = self.reply(conn, context, &id).await?;
         self.clock.saw(&reply);
 
         let id = self.action_id("queuestatus");
         conn.send(&action::queue_status(&id)).await?;
-        let reply = self.reply(conn, feed, &id).await?;
+        let reply = self.reply(conn, context, &id).await?;
         if reply.response() != Some("Success") {
             return Err(lost(format!(
                 "QueueStatus refused: {}",
                 reply.get("Message").unwrap_or("no reason")
             )));
         }
-        let list = self.list(conn, feed, &id).await?;
+        let list = self.list(conn, context, &id).await?;
         let at = self.clock.now();
         let events = self.mapper.resync(&list, at);
         tracing::info!(
@@ -308,7 +308,7 @@ impl Link {
             events = events.len(),
             "AMI resynced from QueueStatus"
         );
-        if !record(feed, &self.source, events).await {
+        if !record(context, &self.source, events).await {
             return Err(Ended::Shutdown);
         }
         Ok(())
@@ -318,11 +318,11 @@ impl Link {
     async fn reply(
         &mut self,
         conn: &mut Connection,
-        feed: &mut Feed,
+        context: &mut SourceContext,
         id: &str,
     ) -> Result<AmiMessage, Ended> {
         let mut found = None;
-        self.read_until(conn, feed, |m| {
+        self.read_until(conn, context, |m| {
             if m.response().is_some() && m.action_id() == Some(id) {
                 found = Some(m.clone());
                 true
@@ -338,11 +338,11 @@ impl Link {
     async fn list(
         &mut self,
         conn: &mut Connection,
-        feed: &mut Feed,
+        context: &mut SourceContext,
         id: &str,
     ) -> Result<Vec<AmiMessage>, Ended> {
         let mut list = Vec::new();
-        self.read_until(conn, feed, |m| {
+        self.read_until(conn, context, |m| {
             if m.event().is_some() && m.action_id() == Some(id) {
                 list.push(m.clone());
                 action::is_list_complete(m)
@@ -359,7 +359,7 @@ impl Link {
     async fn read_until(
         &mut self,
         conn: &mut Connection,
-        feed: &mut Feed,
+        context: &mut SourceContext,
         mut wanted: impl FnMut(&AmiMessage) -> bool,
     ) -> Result<(), Ended> {
         let deadline = tokio::time::Instant::now() + REPLY_TIMEOUT;
@@ -367,7 +367,7 @@ impl Link {
         while !done {
             let read = tokio::select! {
                 read = tokio::time::timeout_at(deadline, conn.read()) => read,
-                _ = feed.shutdown.changed() => return Err(Ended::Shutdown),
+                () = context.shutdown.recv() => return Err(Ended::Shutdown),
             };
             let messages = read.map_err(|_| lost("the switch did not answer in time"))??;
             let mut events = Vec::new();
@@ -378,11 +378,11 @@ impl Link {
                         done = true;
                         break;
                     }
-                    other => self.take(other, feed, &mut events),
+                    other => self.take(other, context, &mut events),
                 }
             }
             conn.pending.extend(messages);
-            if !record(feed, &self.source, events).await {
+            if !record(context, &self.source, events).await {
                 return Err(Ended::Shutdown);
             }
         }
@@ -394,7 +394,7 @@ impl Link {
         &mut self,
         config: &AmiConfig,
         conn: &mut Connection,
-        feed: &mut Feed,
+        context: &mut SourceContext,
     ) -> Ended {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut ping = tokio::time::interval(config.ping_interval);
@@ -403,7 +403,7 @@ impl Link {
         loop {
             tokio::select! {
                 biased;
-                _ = feed.shutdown.changed() => return Ended::Shutdown,
+                () = context.shutdown.recv() => return Ended::Shutdown,
                 read = conn.read() => {
                     let messages = match read {
                         Ok(messages) => messages,
@@ -412,15 +412,15 @@ impl Link {
                     heard = Instant::now();
                     let mut events = Vec::new();
                     for message in messages {
-                        self.take(message, feed, &mut events);
+                        self.take(message, context, &mut events);
                     }
-                    if !record(feed, &self.source, events).await {
+                    if !record(context, &self.source, events).await {
                         return Ended::Shutdown;
                     }
                 }
                 _ = tick.tick() => {
                     let events = self.mapper.tick(self.clock.now());
-                    if !record(feed, &self.source, events).await {
+                    if !record(context, &self.source, events).await {
                         return Ended::Shutdown;
                     }
                 }
@@ -439,7 +439,12 @@ impl Link {
 
     /// One message from the switch: events are mapped into `out`, replies update the clock, a
     /// malformed block is reported and skipped.
-    fn take(&mut self, message: Result<AmiMessage, AmiError>, feed: &Feed, out: &mut Vec<Event>) {
+    fn take(
+        &mut self,
+        message: Result<AmiMessage, AmiError>,
+        context: &SourceContext,
+        out: &mut Vec<Event>,
+    ) {
         match message {
             Ok(m) => {
                 self.clock.saw(&m);
@@ -449,7 +454,8 @@ impl Link {
             }
             Err(error) => {
                 self.malformed += 1;
-                feed.telemetry
+                context
+                    .telemetry
                     .count_events(&self.source, EventOutcome::Rejected, 1);
                 if self.malformed <= MALFORMED_WARNINGS {
                     tracing::warn!(source = %self.source, %error, "skipped a malformed AMI block");

@@ -7,14 +7,13 @@
 //! - `kind = "queue-log-file"` ([`queue_log_file`]): follows an Asterisk queue_log file across
 //!   rotation, read by `floorwatch_core::queue_log::QueueLogReader`.
 //!
-//! `POST /api/v1/import/queue-log` ([`import`]) reads a whole queue_log text at once.
+//! `POST /api/v1/import/queue-log` (`crate::http::import`) reads a whole queue_log text at once.
 //!
 //! Sources feed the recorder exactly as HTTP ingest does: events are journaled before they
 //! count, and an id seen before is applied once.
 
-pub mod ami;
-pub mod import;
-pub mod queue_log_file;
+pub(crate) mod ami;
+pub(crate) mod queue_log_file;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,26 +21,26 @@ use std::time::Duration;
 
 use floorwatch_core::{Event, Organisation};
 use serde::Deserialize;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::Secret;
 use crate::recorder::{RecordError, RecorderHandle};
+use crate::secret::Secret;
+use crate::shutdown::Shutdown;
 use crate::telemetry::Telemetry;
 
-pub use ami::AmiConfig;
-pub use queue_log_file::{QueueLogFileConfig, ReadFrom};
+pub(crate) use ami::AmiConfig;
+pub(crate) use queue_log_file::{QueueLogFileConfig, ReadFrom};
 
 /// One `[[sources]]` table, checked.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SourceConfig {
+pub(crate) enum SourceConfig {
     AsteriskAmi(AmiConfig),
     QueueLogFile(QueueLogFileConfig),
 }
 
 impl SourceConfig {
     /// The `source` of the events it produces (`ami:NAME`, `queue-log:NAME`).
-    pub fn source(&self) -> String {
+    pub(crate) fn source(&self) -> String {
         match self {
             SourceConfig::AsteriskAmi(c) => c.source(),
             SourceConfig::QueueLogFile(c) => c.source(),
@@ -52,9 +51,9 @@ impl SourceConfig {
 /// A mistake in a `[[sources]]` table, naming its key (`sources[1].port: ...`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{key}: {message}")]
-pub struct SourceConfigError {
-    pub key: String,
-    pub message: String,
+pub(crate) struct SourceConfigError {
+    pub(crate) key: String,
+    pub(crate) message: String,
 }
 
 fn invalid(index: usize, key: &str, message: impl Into<String>) -> SourceConfigError {
@@ -146,7 +145,9 @@ fn default_poll_ms() -> u64 {
 const MAX_NAME: usize = 200;
 
 /// Reads and checks the `[[sources]]` tables.
-pub fn from_tables(tables: Vec<toml::Table>) -> Result<Vec<SourceConfig>, SourceConfigError> {
+pub(crate) fn from_tables(
+    tables: Vec<toml::Table>,
+) -> Result<Vec<SourceConfig>, SourceConfigError> {
     let mut out: Vec<SourceConfig> = Vec::with_capacity(tables.len());
     for (index, table) in tables.into_iter().enumerate() {
         let parsed: SourceTable = toml::Value::Table(table)
@@ -276,25 +277,26 @@ fn check_range(
     }
 }
 
-/// What every source task needs.
+/// What every source task needs: where its events go, the organisation they are mapped
+/// against, its counters and the shutdown.
 #[derive(Clone)]
-pub struct Feed {
-    pub organisation: Organisation,
-    pub recorder: RecorderHandle,
-    pub telemetry: Arc<Telemetry>,
-    pub shutdown: watch::Receiver<bool>,
+pub(crate) struct SourceContext {
+    pub(crate) organisation: Organisation,
+    pub(crate) recorder: RecorderHandle,
+    pub(crate) telemetry: Arc<Telemetry>,
+    pub(crate) shutdown: Shutdown,
 }
 
 /// Starts one task per configured source; each ends at shutdown.
-pub fn spawn(configs: &[SourceConfig], feed: &Feed) -> Vec<JoinHandle<()>> {
+pub(crate) fn spawn(configs: &[SourceConfig], context: &SourceContext) -> Vec<JoinHandle<()>> {
     configs
         .iter()
         .map(|config| {
             tracing::info!(source = %config.source(), "starting source");
             match config {
-                SourceConfig::AsteriskAmi(c) => tokio::spawn(ami::run(c.clone(), feed.clone())),
+                SourceConfig::AsteriskAmi(c) => tokio::spawn(ami::run(c.clone(), context.clone())),
                 SourceConfig::QueueLogFile(c) => {
-                    tokio::spawn(queue_log_file::run(c.clone(), feed.clone()))
+                    tokio::spawn(queue_log_file::run(c.clone(), context.clone()))
                 }
             }
         })
@@ -304,12 +306,12 @@ pub fn spawn(configs: &[SourceConfig], feed: &Feed) -> Vec<JoinHandle<()>> {
 /// Records a source's events, journaled before they count. A journal that cannot be written
 /// is retried every second (the switch cannot be asked again); `false` once the server is
 /// stopping.
-async fn record(feed: &mut Feed, source: &str, events: Vec<Event>) -> bool {
+async fn record(context: &mut SourceContext, source: &str, events: Vec<Event>) -> bool {
     if events.is_empty() {
         return true;
     }
     loop {
-        match feed.recorder.record(events.clone()).await {
+        match context.recorder.record(events.clone()).await {
             Ok(recorded) => {
                 if let Some((_, why)) = recorded.refused.first() {
                     // The switch's clock is far ahead (docs/EVENTS.md, "Time"): nothing to
@@ -323,7 +325,7 @@ async fn record(feed: &mut Feed, source: &str, events: Vec<Event>) -> bool {
                 tracing::error!(%source, error = %e, "events not journaled; retrying in 1 s");
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = feed.shutdown.changed() => return false,
+                    () = context.shutdown.recv() => return false,
                 }
             }
         }

@@ -26,13 +26,13 @@ use std::time::Duration;
 use floorwatch_core::queue_log::QueueLogReader;
 use serde::Deserialize;
 
-use super::{Feed, record};
+use super::{SourceContext, record};
 use crate::telemetry::EventOutcome;
 
 /// Where reading starts the first time the file is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ReadFrom {
+pub(crate) enum ReadFrom {
     Start,
     #[default]
     End,
@@ -40,15 +40,15 @@ pub enum ReadFrom {
 
 /// A queue_log to follow, from a `[[sources]]` table of kind `queue-log-file`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct QueueLogFileConfig {
-    pub name: String,
-    pub path: PathBuf,
-    pub from: ReadFrom,
-    pub poll: Duration,
+pub(crate) struct QueueLogFileConfig {
+    pub(crate) name: String,
+    pub(crate) path: PathBuf,
+    pub(crate) from: ReadFrom,
+    pub(crate) poll: Duration,
 }
 
 impl QueueLogFileConfig {
-    pub fn source(&self) -> String {
+    pub(crate) fn source(&self) -> String {
         format!("queue-log:{}", self.name)
     }
 }
@@ -63,7 +63,7 @@ const LINE_WARNINGS: u64 = 100;
 
 /// What a poll found, in file order.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Tailed {
+pub(crate) enum Tailed {
     /// A complete line and its number in the file being read.
     Line { number: u64, text: String },
     /// A line longer than the limit, skipped.
@@ -78,7 +78,7 @@ pub enum Tailed {
 
 /// Follows one path.
 #[derive(Debug)]
-pub struct Tail {
+pub(crate) struct Tail {
     path: PathBuf,
     from: ReadFrom,
     opened_before: bool,
@@ -112,7 +112,7 @@ fn file_id(_: &Metadata) -> FileId {
 }
 
 impl Tail {
-    pub fn new(path: &Path, from: ReadFrom) -> Tail {
+    pub(crate) fn new(path: &Path, from: ReadFrom) -> Tail {
         Tail {
             path: path.to_path_buf(),
             from,
@@ -123,7 +123,7 @@ impl Tail {
 
     /// What was appended since the last poll; `true` with it when more is waiting (the read
     /// stopped at [`MAX_READ`]).
-    pub fn poll(&mut self) -> io::Result<(Vec<Tailed>, bool)> {
+    pub(crate) fn poll(&mut self) -> io::Result<(Vec<Tailed>, bool)> {
         let mut out = Vec::new();
         let now = match std::fs::metadata(&self.path) {
             Ok(meta) => Some(meta),
@@ -264,7 +264,7 @@ impl OpenFile {
 }
 
 /// Runs the source until shutdown.
-pub async fn run(config: QueueLogFileConfig, mut feed: Feed) {
+pub(crate) async fn run(config: QueueLogFileConfig, mut context: SourceContext) {
     let source = config.source();
     let mut reader = QueueLogReader::new(&source);
     let mut tail = Some(Tail::new(&config.path, config.from));
@@ -330,9 +330,10 @@ pub async fn run(config: QueueLogFileConfig, mut feed: Feed) {
                         }
                     }
                 }
-                feed.telemetry
+                context
+                    .telemetry
                     .count_events(&source, EventOutcome::Rejected, rejected);
-                if !record(&mut feed, &source, events).await {
+                if !record(&mut context, &source, events).await {
                     return;
                 }
             }
@@ -342,7 +343,7 @@ pub async fn run(config: QueueLogFileConfig, mut feed: Feed) {
         }
         tokio::select! {
             () = tokio::time::sleep(config.poll) => {}
-            _ = feed.shutdown.changed() => return,
+            () = context.shutdown.recv() => return,
         }
     }
 }

@@ -1,0 +1,163 @@
+//! `floorwatch history rebuild|prune|dump`: history from the journal, retention, and the rows as
+//! stored (docs/HISTORY.md).
+//!
+//! A rebuild replays every journal segment, archived ones included, through a fresh engine with
+//! its ledger on, and replaces the rows of the days asked for. Events of those days found in
+//! later segments (late ones) are included, as they were live. It takes the data dir's lock:
+//! the server must be stopped, or its live closes and the rebuild would both write the days.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use floorwatch_core::history::QUARTER_HOUR_MS;
+use floorwatch_core::{CentreCalendar, Engine, Millis, Organisation};
+use jiff::civil::Date;
+
+use super::accounts::DataDirArgs;
+use crate::history::store::Store;
+use crate::history::{HISTORY_DAYS, JOURNAL_DAYS};
+use crate::journal;
+
+/// `floorwatch history ...`
+#[derive(Debug, Subcommand)]
+pub(crate) enum HistoryCommand {
+    /// Recomputes the quarter-hours of the centre days FROM to TO (local dates, inclusive) from
+    /// the journal and replaces their rows. The server must be stopped.
+    Rebuild {
+        #[command(flatten)]
+        store: DataDirArgs,
+        /// First centre day, YYYY-MM-DD.
+        #[arg(long)]
+        from: Date,
+        /// Last centre day, YYYY-MM-DD.
+        #[arg(long)]
+        to: Date,
+    },
+    /// Deletes history rows older than --history-days and journal segments older than
+    /// --journal-days (UTC days of arrival).
+    Prune {
+        #[command(flatten)]
+        store: DataDirArgs,
+        /// Days of history rows kept.
+        #[arg(long, default_value_t = HISTORY_DAYS)]
+        history_days: u32,
+        /// Days of journal segments kept.
+        #[arg(long, default_value_t = JOURNAL_DAYS)]
+        journal_days: u32,
+    },
+    /// Prints the stored rows of the centre days FROM to TO, one per line, tab-separated, in
+    /// the store's columns (histograms in hex): what a rebuild must reproduce byte for byte.
+    Dump {
+        #[command(flatten)]
+        store: DataDirArgs,
+        /// First centre day, YYYY-MM-DD.
+        #[arg(long)]
+        from: Date,
+        /// Last centre day, YYYY-MM-DD.
+        #[arg(long)]
+        to: Date,
+    },
+}
+
+impl HistoryCommand {
+    /// Runs the command; exit code 1 on failure (the error on stderr).
+    pub(crate) fn run(self) -> ExitCode {
+        match self.execute(&mut io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    fn execute(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        match self {
+            HistoryCommand::Rebuild { store, from, to } => {
+                let (dir, org) = store.resolve()?;
+                let org = org.unwrap_or_default();
+                let _lock = crate::app::lock_data_dir(&dir)?;
+                let range = days(&org.calendar()?, from, to)?;
+                let written = rebuild(&dir, &org, &mut Store::open(&dir)?, range)?;
+                writeln!(out, "rebuilt {from} to {to}: {written} rows")?;
+            }
+            HistoryCommand::Prune {
+                store,
+                history_days,
+                journal_days,
+            } => {
+                let (dir, _) = store.resolve()?;
+                let _lock = crate::app::lock_data_dir(&dir)?;
+                let now = jiff::Timestamp::now().as_millisecond();
+                let before = now - i64::from(history_days) * 86_400_000;
+                let rows = Store::open(&dir)?.prune(before)?;
+                let today = jiff::Timestamp::now()
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .date();
+                let oldest = today
+                    .checked_sub(jiff::Span::new().days(i64::from(journal_days)))
+                    .context("--journal-days reaches before year -9999")?;
+                let segments = journal::remove_before(&dir.join("journal"), oldest)?;
+                writeln!(
+                    out,
+                    "pruned {rows} history rows before {history_days} days ago and {segments} \
+                     journal segments before {oldest}"
+                )?;
+            }
+            HistoryCommand::Dump { store, from, to } => {
+                let (dir, org) = store.resolve()?;
+                let org = org.unwrap_or_default();
+                let range = days(&org.calendar()?, from, to)?;
+                for line in Store::open(&dir)?.dump(range)? {
+                    writeln!(out, "{line}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The span of the centre days `from` to `to`, inclusive.
+fn days(calendar: &CentreCalendar, from: Date, to: Date) -> anyhow::Result<(Millis, Millis)> {
+    anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
+    let (start, _) = calendar.day(from).context("--from is out of range")?;
+    let (_, end) = calendar.day(to).context("--to is out of range")?;
+    Ok((start, end))
+}
+
+/// Rebuilds the rows of `range` in `store` from the whole journal in `data_dir`, closing the
+/// ledger at each quarter-hour the clock crosses as the live floor does (memory stays that of
+/// one close); returns how many rows the range has now.
+pub(crate) fn rebuild(
+    data_dir: &Path,
+    org: &Organisation,
+    store: &mut Store,
+    range: (Millis, Millis),
+) -> anyhow::Result<usize> {
+    let mut engine = Engine::new(org)?;
+    engine.keep_intervals(0);
+    let mut rebuild = store.rebuild(range)?;
+    let mut failed = None;
+    journal::read_all(&data_dir.join("journal"), |_, _, event| {
+        let boundary = event.ts.div_euclid(QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+        if !event.test
+            && engine.now() > 0
+            && engine.now() < boundary
+            && failed.is_none()
+            && let Err(e) = rebuild.merge(&engine.close_intervals(boundary))
+        {
+            failed = Some(e);
+        }
+        engine.apply(&event);
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    // The live floor has closed up to the last quarter-hour its clock crossed: so does this.
+    let last = engine.now().div_euclid(QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+    rebuild.merge(&engine.close_intervals(last))?;
+    Ok(rebuild.commit()?)
+}

@@ -1,0 +1,317 @@
+//! Ingest: `POST /api/v1/events` (an NDJSON body or a JSON array) and the websocket
+//! `/api/v1/ingest` (one event, an array or NDJSON per message, one [`IngestReply`] back).
+//!
+//! Each line is validated on its own: bad lines are listed with their line number and reason
+//! while the good lines of the same request are recorded. Parsing happens on the request's own
+//! task, so a flood of bad input costs its sender, not the other sources.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use floorwatch_core::Event;
+use floorwatch_core::wire::{IngestLineError, IngestReply};
+use futures_util::StreamExt;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::edge;
+use super::error::ApiError;
+use super::identity::Identity;
+use super::state::AppState;
+use crate::recorder::RecordError;
+use crate::telemetry::EventOutcome;
+
+/// Line errors listed in one reply; `rejected` counts them all. A body of garbage costs its
+/// sender a reply of some tens of kilobytes, never a multiple of the body.
+pub(crate) const MAX_LISTED_ERRORS: usize = 100;
+/// Longest reason listed for one line, bytes (a reason may quote the line's own text).
+const MAX_REASON_BYTES: usize = 300;
+
+/// The valid events of a request, and why the others were refused.
+#[derive(Debug, Default)]
+pub(crate) struct Parsed {
+    pub(crate) events: Vec<Event>,
+    /// The line (or array position) of each event, for the errors the recorder adds.
+    lines: Vec<u64>,
+    /// The first [`MAX_LISTED_ERRORS`] refused lines, in line order.
+    pub(crate) errors: Vec<IngestLineError>,
+    /// Every refused line, listed or not.
+    pub(crate) rejected: u64,
+    /// Refused lines by `source`, where it could be read ("unknown" otherwise), for the
+    /// per-source counts.
+    pub(crate) refused_sources: BTreeMap<String, u64>,
+}
+
+/// Why a whole body was refused (a JSON array that does not parse as one).
+#[derive(Debug, thiserror::Error)]
+#[error("the body starts with `[` but is not a JSON array of events: {0}")]
+pub(crate) struct BodyError(String);
+
+/// Parses a body: a JSON array if its first non-blank byte is `[`, NDJSON otherwise (which
+/// includes a single event object).
+pub(crate) fn parse_body(body: &[u8]) -> Result<Parsed, BodyError> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        parse_array(body)
+    } else {
+        Ok(parse_ndjson(body))
+    }
+}
+
+fn parse_array(body: &[u8]) -> Result<Parsed, BodyError> {
+    let items: Vec<&RawValue> =
+        serde_json::from_slice(body).map_err(|e| BodyError(e.to_string()))?;
+    let mut parsed = Parsed::default();
+    for (i, raw) in items.iter().enumerate() {
+        parsed.line(i as u64 + 1, raw.get());
+    }
+    Ok(parsed)
+}
+
+fn parse_ndjson(body: &[u8]) -> Parsed {
+    let mut parsed = Parsed::default();
+    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+        let line_no = i as u64 + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match std::str::from_utf8(line) {
+            Ok(text) => parsed.line(line_no, text),
+            Err(e) => parsed.refuse(line_no, format!("not UTF-8: {e}"), None),
+        }
+    }
+    parsed
+}
+
+impl Parsed {
+    fn line(&mut self, line: u64, text: &str) {
+        match Event::from_json(text) {
+            Ok(event) => {
+                self.events.push(event);
+                self.lines.push(line);
+            }
+            Err(e) => self.refuse(line, e.to_string(), source_of(text)),
+        }
+    }
+
+    fn refuse(&mut self, line: u64, reason: String, source: Option<String>) {
+        self.rejected += 1;
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            self.errors.push(IngestLineError {
+                line,
+                reason: clip(reason),
+            });
+        }
+        *self
+            .refused_sources
+            .entry(source.unwrap_or_else(|| "unknown".into()))
+            .or_default() += 1;
+    }
+}
+
+/// `reason` cut to [`MAX_REASON_BYTES`] on a character boundary.
+fn clip(mut reason: String) -> String {
+    if reason.len() > MAX_REASON_BYTES {
+        let mut end = MAX_REASON_BYTES;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+        reason.push('…');
+    }
+    reason
+}
+
+/// The `source` of a line that failed validation, if it has a readable one.
+fn source_of(text: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct SourceOnly {
+        source: Option<String>,
+    }
+    serde_json::from_str::<SourceOnly>(text)
+        .ok()
+        .and_then(|s| s.source)
+        .filter(|s| !s.is_empty() && s.len() <= floorwatch_core::event::MAX_FIELD_LEN)
+}
+
+/// Records the valid events of `parsed` and builds the reply: the lines refused here and the
+/// events the recorder refused (too far ahead), in line order, the first
+/// [`MAX_LISTED_ERRORS`] listed.
+async fn ingest(state: &AppState, parsed: Parsed) -> Result<IngestReply, RecordError> {
+    for (source, n) in &parsed.refused_sources {
+        state
+            .telemetry()
+            .count_events(source, EventOutcome::Rejected, *n);
+    }
+    let recorded = state.recorder().record(parsed.events).await?;
+    let mut errors = parsed.errors;
+    let refused = recorded.refused.len() as u64;
+    errors.extend(recorded.refused.into_iter().filter_map(|(i, why)| {
+        Some(IngestLineError {
+            line: *parsed.lines.get(i)?,
+            reason: why.to_string(),
+        })
+    }));
+    errors.sort_by_key(|e| e.line);
+    errors.truncate(MAX_LISTED_ERRORS);
+    Ok(IngestReply {
+        accepted: recorded.accepted,
+        duplicate: recorded.duplicate,
+        rejected: parsed.rejected + refused,
+        errors,
+    })
+}
+
+/// `POST /api/v1/events`: only from a client that is not another site's page
+/// ([`super::edge`]), with an NDJSON or JSON body.
+pub(crate) async fn post_events(
+    State(state): State<AppState>,
+    identity: Identity,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<IngestReply>, ApiError> {
+    edge::require_own_origin(&headers, state.settings().tls.is_some())?;
+    edge::require_content_type(&headers, edge::EVENT_TYPES)?;
+    identity.require_ingest()?;
+    let body = body.map_err(ApiError::from_body_rejection)?;
+    let parsed = parse_body(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let reply = ingest(&state, parsed).await.map_err(ApiError::from)?;
+    Ok(Json(reply))
+}
+
+/// `GET /api/v1/ingest` (websocket): each text or binary message is a body as for
+/// `POST /api/v1/events`; each gets an [`IngestReply`] (or `{"error": ...}`) back, in order.
+/// A websocket is not subject to CORS at all: a foreign `Origin` is refused here too.
+pub(crate) async fn ingest_socket(
+    State(state): State<AppState>,
+    identity: Identity,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    edge::require_own_origin(&headers, state.settings().tls.is_some())?;
+    identity.require_ingest()?;
+    let max = state.settings().max_frame_bytes;
+    Ok(upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| ingest_connection(state, socket)))
+}
+
+async fn ingest_connection(state: AppState, mut socket: WebSocket) {
+    let mut shutdown = state.shutdown();
+    loop {
+        let message = tokio::select! {
+            message = socket.next() => message,
+            () = shutdown.recv() => {
+                let _ = socket.send(Message::Close(Some(CloseFrame {
+                    code: close_code::AWAY,
+                    reason: "server shutting down".into(),
+                }))).await;
+                return;
+            }
+        };
+        let body = match message {
+            Some(Ok(Message::Text(text))) => Bytes::from(text),
+            Some(Ok(Message::Binary(bytes))) => bytes,
+            Some(Ok(Message::Close(_))) | None => return,
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => {
+                tracing::debug!(error = %e, "ingest socket closed with an error");
+                return;
+            }
+        };
+        let answer = match parse_body(&body) {
+            Err(e) => ApiError::BadRequest(e.to_string()).json_body(),
+            Ok(parsed) => match ingest(&state, parsed).await {
+                Ok(reply) => serde_json::to_string(&reply).unwrap_or_default(),
+                Err(e) => ApiError::from(e).json_body(),
+            },
+        };
+        if socket.send(Message::Text(answer.into())).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"v":1,"id":"e1","source":"sim","seq":1,"ts":1700000000000,"type":"agent_login","agent":"a1"}"#;
+    const GOOD2: &str = r#"{"v":1,"id":"e2","source":"sim","seq":2,"ts":1700000000001,"type":"agent_logout","agent":"a1"}"#;
+
+    #[test]
+    fn ndjson_keeps_good_lines_and_numbers_the_bad_ones() {
+        let body = format!(
+            "{GOOD}\r\n\n{{\"v\":1,\"id\":\"x\",\"source\":\"pbx\",\"seq\":1,\"ts\":5,\"type\":\"agent_logout\",\"agent\":\"a\"}}\nnot json\n{GOOD2}"
+        );
+        let parsed = parse_body(body.as_bytes()).unwrap();
+        assert_eq!(parsed.events.len(), 2);
+        let lines: Vec<u64> = parsed.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 4]);
+        assert!(
+            parsed.errors[0].reason.contains("ts"),
+            "{:?}",
+            parsed.errors
+        );
+        let sources: Vec<(&str, u64)> = parsed
+            .refused_sources
+            .iter()
+            .map(|(s, n)| (s.as_str(), *n))
+            .collect();
+        assert_eq!(sources, vec![("pbx", 1), ("unknown", 1)]);
+    }
+
+    #[test]
+    fn a_json_array_numbers_lines_by_position() {
+        let body = format!("  [{GOOD}, {{\"v\":2}}, {GOOD2}]");
+        let parsed = parse_body(body.as_bytes()).unwrap();
+        assert_eq!(parsed.events.len(), 2);
+        assert_eq!(parsed.errors.len(), 1);
+        assert_eq!(parsed.errors[0].line, 2);
+    }
+
+    #[test]
+    fn a_broken_array_is_refused_whole() {
+        let err = parse_body(format!("[{GOOD},").as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("not a JSON array"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_a_line_error_not_a_panic() {
+        let mut body = GOOD.as_bytes().to_vec();
+        body.extend_from_slice(b"\n\xff\xfe{}\n");
+        let parsed = parse_body(&body).unwrap();
+        assert_eq!(parsed.events.len(), 1);
+        assert_eq!(parsed.errors[0].line, 2);
+        assert!(parsed.errors[0].reason.contains("UTF-8"));
+    }
+
+    #[test]
+    fn a_body_of_garbage_lists_the_first_errors_and_counts_the_rest() {
+        let long = format!("{{\"v\":1,\"type\":\"{}\"}}", "y".repeat(100_000));
+        let body = format!("{long}\n{}", "x\n".repeat(50_000));
+        let parsed = parse_body(body.as_bytes()).unwrap();
+        assert_eq!(parsed.rejected, 50_001);
+        assert_eq!(parsed.errors.len(), MAX_LISTED_ERRORS);
+        assert!(parsed.errors[0].reason.len() <= MAX_REASON_BYTES + '…'.len_utf8());
+        assert_eq!(parsed.refused_sources.get("unknown"), Some(&50_001));
+        let listed: usize = parsed.errors.iter().map(|e| e.reason.len() + 16).sum();
+        assert!(listed < 64 * 1024, "{listed} bytes of errors");
+    }
+
+    #[test]
+    fn empty_bodies_are_empty_replies() {
+        let parsed = parse_body(b"\n  \n").unwrap();
+        assert!(parsed.events.is_empty() && parsed.errors.is_empty());
+        let parsed = parse_body(b"[]").unwrap();
+        assert!(parsed.events.is_empty() && parsed.errors.is_empty());
+    }
+}

@@ -1,0 +1,141 @@
+//! A live client's writer: sends what the publisher queued for it, numbering frames with
+//! `seq`, plus a heartbeat when nothing was sent for a while; closes the socket on shutdown,
+//! when the publisher kicks the client out, or once its credential stopped working.
+//!
+//! Invariant: a frame made stale by a resync is never sent; a socket that takes no frame for
+//! the slow-client timeout is dropped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
+use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
+
+use super::WriterParts;
+use super::frame::{self, Outgoing};
+use crate::recorder::Pulse;
+use crate::shutdown::Shutdown;
+use crate::telemetry::{DropReason, Telemetry};
+
+/// How long a closing frame may take before the socket is simply dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// The close code when the client's session or token stopped working (an application code:
+/// 4000-4999; "401" as in HTTP).
+const SIGNED_OUT: u16 = floorwatch_core::wire::SIGNED_OUT_CLOSE;
+
+/// The writing half of one live connection.
+pub(crate) struct Writer {
+    parts: WriterParts,
+    shutdown: Shutdown,
+    telemetry: Arc<Telemetry>,
+    pulse: Arc<Pulse>,
+    heartbeat: Duration,
+    slow_client_timeout: Duration,
+}
+
+impl Writer {
+    /// A writer for the client `parts` came from; it sends a heartbeat after `heartbeat`
+    /// without a frame and gives up on a socket that takes none for `slow_client_timeout`.
+    pub(crate) fn new(
+        parts: WriterParts,
+        shutdown: Shutdown,
+        telemetry: Arc<Telemetry>,
+        pulse: Arc<Pulse>,
+        heartbeat: Duration,
+        slow_client_timeout: Duration,
+    ) -> Writer {
+        Writer {
+            parts,
+            shutdown,
+            telemetry,
+            pulse,
+            heartbeat,
+            slow_client_timeout,
+        }
+    }
+
+    /// Writes until the socket, the queue or the server ends, or `signed_out` resolves (with
+    /// the reason sent to the client before it is closed with 4401).
+    pub(crate) async fn run(
+        mut self,
+        mut sink: SplitSink<WebSocket, Message>,
+        signed_out: impl std::future::Future<Output = String>,
+    ) {
+        tokio::pin!(signed_out);
+        let telemetry = self.telemetry.clone();
+        let mut seq = 0u64;
+        let mut last_sent = tokio::time::Instant::now();
+        if self.shutdown.is_shutdown() {
+            close(&mut sink, close_code::AWAY, "server shutting down").await;
+            return;
+        }
+        loop {
+            let text = tokio::select! {
+                biased;
+                () = self.shutdown.recv() => {
+                    close(&mut sink, close_code::AWAY, "server shutting down").await;
+                    return;
+                }
+                () = self.parts.kick.notified() => {
+                    close(&mut sink, close_code::POLICY, "too slow: fell behind for too long").await;
+                    return;
+                }
+                why = &mut signed_out => {
+                    seq += 1;
+                    let text = frame::error(seq, format!("signed out: {why}"));
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Text(text.into()))).await;
+                    tracing::debug!(reason = %why, "live client signed out");
+                    close(&mut sink, SIGNED_OUT, "signed out").await;
+                    return;
+                }
+                item = self.parts.rx.recv() => match item {
+                    None => return,
+                    Some(Outgoing::Shared { generation, kind, body }) => {
+                        if self.parts.generation.is_stale(generation) {
+                            telemetry.frame_dropped(DropReason::Stale);
+                            continue;
+                        }
+                        seq += 1;
+                        frame::render(kind, seq, &body)
+                    }
+                    Some(Outgoing::Error { message }) => {
+                        seq += 1;
+                        frame::error(seq, message)
+                    }
+                },
+                () = tokio::time::sleep_until(last_sent + self.heartbeat) => {
+                    seq += 1;
+                    frame::heartbeat(seq, self.pulse.clock())
+                }
+            };
+            let sent = tokio::time::timeout(
+                self.slow_client_timeout,
+                sink.send(Message::Text(text.into())),
+            )
+            .await;
+            match sent {
+                Ok(Ok(())) => {
+                    telemetry.frame_sent();
+                    last_sent = tokio::time::Instant::now();
+                }
+                Ok(Err(_)) => return,
+                Err(_) => {
+                    telemetry.slow_clients_disconnected.inc();
+                    tracing::info!(
+                        "live client disconnected: its socket took no frame for the slow-client timeout"
+                    );
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn close(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'static str) {
+    let frame = Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }));
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.send(frame)).await;
+}
