@@ -46,11 +46,7 @@ pub(crate) fn run(args: &CheckImportsArgs) -> anyhow::Result<()> {
             println!("{}: no import cycle", krate.display());
         }
         for cycle in &cycles {
-            println!(
-                "{}: import cycle of {} files:\n{cycle}",
-                krate.display(),
-                cycle.lines().count()
-            );
+            println!("{}: {cycle}", krate.display());
         }
         failed += cycles.len();
     }
@@ -97,7 +93,8 @@ fn roots(source: &dyn Source) -> Vec<PathBuf> {
     roots
 }
 
-/// The cycles of one crate, each as the list of its edges (`from -> to  (path)`), one a line.
+/// The cycles of one crate, each as a heading and the list of its edges (`from -> to  (path)`),
+/// one a line.
 fn check_crate(source: &dyn Source) -> anyhow::Result<Vec<String>> {
     let mut reports = Vec::new();
     for root in roots(source) {
@@ -123,7 +120,7 @@ fn check_crate(source: &dyn Source) -> anyhow::Result<Vec<String>> {
 }
 
 fn describe(tree: &Tree, graph: &Graph, cycle: &BTreeSet<usize>) -> String {
-    let mut lines = Vec::new();
+    let mut lines = vec![format!("import cycle of {} files:", cycle.len())];
     for from in cycle {
         for (to, because) in &graph.edges[from] {
             if cycle.contains(to) {
