@@ -64,11 +64,18 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     floor.set_evaluating(false);
     // History resumes where its store ends: the events replayed up to its resume point are
     // in it already (docs/HISTORY.md, "Restarts").
-    let (mut history, history_thread) = match history::open(
+    // A store that cannot be opened (a full disk) leaves history off for this run, never the
+    // floor: the journal keeps every event, and `floorwatch history rebuild` fills the days.
+    let opened = history::open(
         &data_dir,
         (settings.history_days, settings.journal_days),
         wall_ms(),
-    )? {
+    )
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "history is off for this run: its store could not be opened; `floorwatch history rebuild` recomputes the days from the journal once it can");
+        None
+    });
+    let (mut history, history_thread) = match opened {
         Some((resume, thread)) => (Some(resume), Some(thread)),
         None => (None, None),
     };

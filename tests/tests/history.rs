@@ -454,6 +454,13 @@ fn three_days_are_kept_quarter_hour_by_quarter_hour_and_rebuild_to_the_same_byte
         sealed,
         "a signed-off day changed without an amendment"
     );
+    let marked: Value = server
+        .get(&format!(
+            "/api/v1/reports/intervals?scope=centre&from={}&interval=day",
+            DAYS[1]
+        ))
+        .json();
+    assert_eq!(marked["signed_off"][0]["hash"], hash.as_str(), "{marked}");
     let amended = server.post_with(
         "/api/v1/reports/amend",
         &json!({"scope": "centre", "date": DAYS[1], "reason": "switch resent a lost call"})

@@ -17,7 +17,7 @@ use super::identity::Identity;
 use super::state::AppState;
 use crate::floor;
 use crate::history::report::{self, Against, Granularity, ReportRow};
-use crate::history::store::{Store, StoreError};
+use crate::history::store::{SignOffView, Store, StoreError};
 use crate::permission::Permission;
 
 /// `?scope=S&from=YYYY-MM-DD&to=YYYY-MM-DD&interval=15m|30m|60m|day|week|month`.
@@ -38,6 +38,9 @@ pub(crate) struct IntervalsReport {
     pub(crate) from: Date,
     pub(crate) to: Date,
     pub(crate) rows: Vec<ReportRow>,
+    /// The days of the period signed off for the scope (or a scope above it): a report marks
+    /// sealed and amended days.
+    pub(crate) signed_off: Vec<SignOffView>,
 }
 
 /// The scope of a report query (default `centre`), its settings checked: *read reports* at it,
@@ -128,6 +131,7 @@ pub(crate) struct Intervals {
     pub(crate) from: Date,
     pub(crate) to: Date,
     pub(crate) rows: Vec<ReportRow>,
+    pub(crate) signed_off: Vec<SignOffView>,
 }
 
 /// Checks and computes an interval report (`export`: the caller must hold *export* too).
@@ -151,12 +155,12 @@ pub(crate) async fn interval_report(
     let calendar = calendar(state)?;
     let span = report::period(&calendar, from, to).map_err(ApiError::BadRequest)?;
     let of = scope.clone();
-    let rows = read_store(state, move |store| {
-        let quarters = store.rows(&of.to_string(), span)?;
+    let (rows, signed_off) = read_store(state, move |store| {
+        let key = of.to_string();
+        let quarters = store.rows(&key, span)?;
         let intervals = report::intervals(&calendar, span, granularity);
-        Ok(report::roll_up(
-            &calendar, &of, &settings, &quarters, &intervals,
-        ))
+        let rows = report::roll_up(&calendar, &of, &settings, &quarters, &intervals);
+        Ok((rows, store.sign_offs(&key, span)?))
     })
     .await?;
     Ok(Intervals {
@@ -165,6 +169,7 @@ pub(crate) async fn interval_report(
         from,
         to,
         rows,
+        signed_off,
     })
 }
 

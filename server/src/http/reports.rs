@@ -25,6 +25,7 @@ pub(crate) async fn intervals(
         from: report.from,
         to: report.to,
         rows: report.rows,
+        signed_off: report.signed_off,
     }))
 }
 
