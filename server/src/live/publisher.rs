@@ -11,7 +11,7 @@ use floorwatch_core::{Millis, Scope};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::MissedTickBehavior;
 
-use super::Clients;
+use super::clients::Clients;
 use super::feed::{Feed, FeedKey, Readings, Update, VisibleAlert};
 use super::frame::{FrameKind, Outgoing};
 use crate::alerts::RECENT_MS;
