@@ -76,7 +76,7 @@ pub(crate) fn open(
         return Ok(None);
     }
     let mut store = Store::open(data_dir)?;
-    let pruned = store.prune(now - i64::from(history_days) * 86_400_000)?;
+    let pruned = store.prune(now - i64::from(history_days) * floorwatch_core::time::DAY_MS)?;
     let today = jiff::Timestamp::from_millisecond(now)
         .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
         .unwrap_or(jiff::civil::Date::MIN);
