@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
+use floorwatch_core::time::HOUR_MS;
 use floorwatch_core::{Direction, Event, EventKind, Millis};
 use serde::Serialize;
 
@@ -26,12 +27,12 @@ use crate::accounts::{CallerNumber, mask_caller};
 
 /// How long a visit stays listed after its queue outcome: the last hour of the floor's clock,
 /// the span a supervisor looks back over when a caller rings again or complains.
-pub(crate) const RECENT_MS: Millis = 60 * 60_000;
+pub(crate) const RECENT_MS: Millis = HOUR_MS;
 
 /// A visit still waiting after this long lost its outcome in the feed; it is forgotten, as the
 /// engine takes it out of its waiting figures after the same time (core/src/engine/calls.rs,
 /// `Calls::sweep`).
-pub(crate) const STUCK_MS: Millis = 6 * 60 * 60_000;
+pub(crate) const STUCK_MS: Millis = 6 * HOUR_MS;
 
 /// At most this many visits are held. The largest centres we build for answer about 12,000
 /// calls in their busiest hour (1,000 agents at 5 minutes a call), so the register holds a

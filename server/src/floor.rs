@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use floorwatch_core::alerts::{self, Alert, Alerts};
-use floorwatch_core::wire::MinutePoint;
+use floorwatch_core::time::MINUTE_MS;
+use floorwatch_core::wire::{HISTORY_MINUTES, MinutePoint};
 use floorwatch_core::{
     AgentView, Applied, Engine, EngineError, Event, Figures, Millis, OrgError, Organisation,
     QueueView, Scope, Window,
@@ -26,9 +27,6 @@ use crate::history::ClosedIntervals;
 use crate::history::writer::HistorySender;
 use floorwatch_core::history::QUARTER_HOUR_MS;
 
-/// Minutes of history kept per scope (the sparklines show the last hour).
-pub(crate) const HISTORY_MINUTES: usize = 60;
-const MINUTE: Millis = 60_000;
 /// Most boundaries (evaluations or samples) taken under one hold of the lock while a long jump
 /// of the clock is caught up ([`LiveFloor::catch_up`]): about a millisecond each on a 5,000-agent
 /// floor, so a reader waits some tens of milliseconds at most.
@@ -293,15 +291,15 @@ impl LiveFloor {
             return true;
         }
         self.close_quarter_hours(t);
-        let last = t.div_euclid(MINUTE) * MINUTE;
-        let first_sampled = last - (HISTORY_MINUTES as Millis - 1) * MINUTE;
+        let last = t.div_euclid(MINUTE_MS) * MINUTE_MS;
+        let first_sampled = last - (HISTORY_MINUTES as Millis - 1) * MINUTE_MS;
         if !self.evaluating {
-            let first = (now.div_euclid(MINUTE) + 1) * MINUTE;
+            let first = (now.div_euclid(MINUTE_MS) + 1) * MINUTE_MS;
             let mut boundary = first.max(first_sampled);
             while boundary <= last {
                 self.engine.tick(boundary);
-                self.sample(boundary - MINUTE);
-                boundary += MINUTE;
+                self.sample(boundary - MINUTE_MS);
+                boundary += MINUTE_MS;
             }
             return true;
         }
@@ -310,7 +308,7 @@ impl LiveFloor {
         let mut done = true;
         while let Some(boundary) = next.filter(|&b| b <= t) {
             let due = self.alerts.alerts().is_due(boundary);
-            let sampled = boundary.rem_euclid(MINUTE) == 0 && boundary >= first_sampled;
+            let sampled = boundary.rem_euclid(MINUTE_MS) == 0 && boundary >= first_sampled;
             if !due && !sampled {
                 // Nothing happens before the next due boundary or the next minute sampled.
                 let wake = self
@@ -318,7 +316,7 @@ impl LiveFloor {
                     .alerts()
                     .rests_until()
                     .unwrap_or(boundary + alerts::EVALUATION_PERIOD_MS);
-                let sample = first_sampled.max((boundary.div_euclid(MINUTE) + 1) * MINUTE);
+                let sample = first_sampled.max((boundary.div_euclid(MINUTE_MS) + 1) * MINUTE_MS);
                 next = Some(wake.min(sample));
                 continue;
             }
@@ -329,7 +327,7 @@ impl LiveFloor {
             left -= 1;
             self.engine.tick(boundary);
             if sampled {
-                self.sample(boundary - MINUTE);
+                self.sample(boundary - MINUTE_MS);
             }
             if due {
                 self.alerts.evaluate(&self.engine, boundary);

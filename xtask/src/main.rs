@@ -6,7 +6,7 @@
 //!   wasm + JS exceed 250 KB gzipped.
 //! - `cargo xtask dist --check-size-only` measures an existing `target/dist/` without building.
 //! - `cargo xtask check-imports [CRATE…]` fails when a crate's files import each other in a
-//!   cycle (default: core, simulator, dashboard).
+//!   cycle (default: core, simulator, dashboard, server).
 
 mod dist;
 mod imports;

@@ -3,11 +3,12 @@
 //! [`Accounts::change`] with its audit record.
 
 use super::cache::{Accounts, Audited};
+use super::error::MAX_NAME_CHARS;
 use super::role::RoleSubtrees;
 use super::store::{ShiftEnd, StoredDevice, StoredToken, User};
 use super::{
-    AccountsError, DeviceSummary, MAX_NAME_CHARS, NewDevice, NewUser, Password, Role, Secret,
-    Subtree, TokenSummary, UserSummary, password, token,
+    AccountsError, DeviceSummary, NewDevice, NewUser, Password, Role, Secret, Subtree,
+    TokenSummary, UserSummary, password, token,
 };
 use crate::audit::{Action, Entry};
 

@@ -1,8 +1,11 @@
 //! Why an accounts operation or a password login was refused.
 
 use super::store::StoreError;
-use super::{MAX_NAME_CHARS, Role, password, token};
+use super::{Role, password, token};
 use crate::audit::AuditError;
+
+/// Longest user name, in characters.
+pub(crate) const MAX_NAME_CHARS: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum AccountsError {

@@ -43,18 +43,5 @@ pub(crate) use views::{
     DeviceSummary, NewDevice, NewUser, TokenSummary, UserSummary, device_role_allowed,
 };
 
-/// Longest user name, in characters.
-pub(crate) const MAX_NAME_CHARS: usize = 64;
-
-/// Compares without returning early, so the time taken says nothing about the digest (or the
-/// pairing code).
-pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 #[cfg(test)]
 mod tests;

@@ -12,13 +12,12 @@
 //! Pure and clock-injected (`now` is monotonic: nothing here outlives the process). A pending
 //! request lives in memory only: after a restart the TV simply asks for a new code.
 
-use super::constant_time_eq;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::token::{self, RandomError, Secret};
+use super::token::{self, RandomError, Secret, constant_time_eq};
 
 /// What a pairing request's poll secret starts with.
 const POLL_PREFIX: &str = "fwp_";

@@ -4,9 +4,10 @@
 use super::cache::Accounts;
 use super::principal::principal;
 use super::role::Subtree;
+use super::token::constant_time_eq;
 use super::{
     AccountsError, Credential, DeviceSummary, LoginError, LoginRefusal, NewDevice, Password,
-    Principal, TokenSummary, UserSummary, constant_time_eq, token,
+    Principal, TokenSummary, UserSummary, token,
 };
 use super::{check_new_user, device_role_allowed, password};
 

@@ -6,7 +6,6 @@ use std::str::FromStr;
 
 use floorwatch_core::Scope;
 use floorwatch_core::org::Organisation;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub(crate) use floorwatch_core::role::Role;
 
@@ -120,18 +119,7 @@ impl FromStr for Subtree {
     }
 }
 
-impl Serialize for Subtree {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Subtree {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
+floorwatch_core::serde_via_str!(Subtree);
 
 #[cfg(test)]
 mod tests {

@@ -108,18 +108,7 @@ impl std::str::FromStr for ShiftEnd {
     }
 }
 
-impl Serialize for ShiftEnd {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for ShiftEnd {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ShiftEnd, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+floorwatch_core::serde_via_str!(ShiftEnd);
 
 /// The format to write `book` in: 3 with devices, else 2 when a user has a shift end, else 1.
 pub(crate) fn format_for(book: &AccountBook) -> u32 {

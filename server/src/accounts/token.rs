@@ -17,6 +17,16 @@ pub(crate) fn digest(secret: &str) -> String {
     format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 
+/// Compares without returning early, so the time taken says nothing about the digest (or the
+/// pairing code).
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
 /// The operating system could not give random bytes (a machine without entropy source).
 #[derive(Debug, thiserror::Error)]
 #[error("no random bytes from the operating system: {0}")]

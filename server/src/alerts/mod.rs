@@ -29,7 +29,7 @@ pub(crate) use outbox::Outbox;
 pub(crate) use settings::AlertSettings;
 
 /// Alerts changed or open within this much event time travel in live snapshots.
-pub(crate) const RECENT_MS: Millis = 60 * 60_000;
+pub(crate) const RECENT_MS: Millis = floorwatch_core::time::HOUR_MS;
 
 /// The alert book of the floor, with where its changes go.
 pub(crate) struct AlertDesk {

@@ -120,8 +120,7 @@ impl WebhookConfig {
     fn check(&self, key: &str) -> Result<(), AlertSettingsError> {
         check_url(&self.url).map_err(|message| field(format!("{key}.url"), message))?;
         if let Some(path) = &self.ca_file {
-            super::webhook::extra_roots(path)
-                .map_err(|message| field(format!("{key}.ca_file"), message))?;
+            extra_roots(path).map_err(|message| field(format!("{key}.ca_file"), message))?;
         }
         let range = |name: &str, value: u64, min: u64, max: u64| {
             if (min..=max).contains(&value) {
@@ -161,6 +160,18 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
         return Err(format!("\"{url}\" names no host"));
     }
     Ok(())
+}
+
+/// The certificates of a PEM file of extra authorities; an error names the file and what is
+/// wrong with it.
+pub(crate) fn extra_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let roots = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("{} is not a PEM certificate bundle: {e}", path.display()))?;
+    if roots.is_empty() {
+        return Err(format!("{} holds no certificate", path.display()));
+    }
+    Ok(roots)
 }
 
 #[cfg(test)]

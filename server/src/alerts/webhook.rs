@@ -20,7 +20,7 @@ use floorwatch_core::alerts::{NotificationBatch, webhook_body};
 use tokio::task::JoinHandle;
 
 use super::outbox::{Finished, Outbox};
-use super::settings::WebhookConfig;
+use super::settings::{WebhookConfig, extra_roots};
 use crate::shutdown::Shutdown;
 
 /// Starts one delivery task per webhook of the outbox (`webhooks` in the same order), or says
@@ -75,18 +75,6 @@ fn client(config: &WebhookConfig) -> Result<reqwest::Client, String> {
     builder
         .build()
         .map_err(|e| format!("webhook {}: cannot build its HTTP client: {e}", config.url))
-}
-
-/// The certificates of a PEM file of extra authorities; an error names the file and what is
-/// wrong with it.
-pub(crate) fn extra_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let roots = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|e| format!("{} is not a PEM certificate bundle: {e}", path.display()))?;
-    if roots.is_empty() {
-        return Err(format!("{} holds no certificate", path.display()));
-    }
-    Ok(roots)
 }
 
 struct Sender {

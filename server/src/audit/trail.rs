@@ -4,7 +4,10 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::{AUDIT_FILE, Action, Entry, Record, chain};
+use super::{Action, Entry, Record, chain};
+
+/// The file of the trail inside the data dir.
+pub(crate) const AUDIT_FILE: &str = "audit.log";
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum AuditError {

@@ -92,7 +92,7 @@ impl HistoryCommand {
                 let (dir, _) = store.resolve()?;
                 let _lock = crate::app::lock_data_dir(&dir)?;
                 let now = jiff::Timestamp::now().as_millisecond();
-                let before = now - i64::from(history_days) * 86_400_000;
+                let before = now - i64::from(history_days) * floorwatch_core::time::DAY_MS;
                 let rows = Store::open(&dir)?.prune(before)?;
                 let today = jiff::Timestamp::now()
                     .to_zoned(jiff::tz::TimeZone::UTC)

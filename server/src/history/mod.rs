@@ -9,6 +9,7 @@
 //! (`cli/history.rs`) recomputes the same rows from the journal in one pass. Reports
 //! ([`report`]) roll the rows up into the centre's calendar; the web edge serves them.
 
+mod closed;
 pub(crate) mod report;
 pub(crate) mod store;
 pub(crate) mod writer;
@@ -16,9 +17,9 @@ pub(crate) mod writer;
 use std::path::Path;
 use std::thread::JoinHandle;
 
-use floorwatch_core::history::IntervalSums;
-use floorwatch_core::{Millis, Scope};
+use floorwatch_core::Millis;
 
+pub(crate) use closed::ClosedIntervals;
 use store::{ResumePoint, Store, StoreError};
 use writer::HistorySender;
 
@@ -26,44 +27,6 @@ use writer::HistorySender;
 pub(crate) const HISTORY_DAYS: u32 = 400;
 /// Default of `--journal-days`: journal segments kept (a month and a margin to rebuild from).
 pub(crate) const JOURNAL_DAYS: u32 = 35;
-
-/// One close of the engine's ledger: what every event since the last close added to each
-/// scope's quarter-hours, and how far it reaches.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ClosedIntervals {
-    /// Every running agent state is credited up to here (a quarter-hour boundary).
-    pub(crate) until: Millis,
-    /// The journal sequence number of the last event the deltas include: a restart replays
-    /// the events after it into the ledger, and no earlier one.
-    pub(crate) through_seq: Option<u64>,
-    /// (scope, additions, quarter-hour start), oldest quarter-hour first.
-    pub(crate) deltas: Vec<(Scope, IntervalSums, Millis)>,
-}
-
-impl ClosedIntervals {
-    /// Adds a later close to this one (a store that could not be written keeps one pending
-    /// close, not one per quarter-hour).
-    pub(crate) fn absorb(&mut self, later: ClosedIntervals) {
-        use std::collections::HashMap;
-        let mut at: HashMap<(Scope, Millis), usize> = self
-            .deltas
-            .iter()
-            .enumerate()
-            .map(|(i, (scope, _, start))| ((scope.clone(), *start), i))
-            .collect();
-        for (scope, sums, start) in later.deltas {
-            match at.get(&(scope.clone(), start)) {
-                Some(&i) => self.deltas[i].1.merge(&sums),
-                None => {
-                    at.insert((scope.clone(), start), self.deltas.len());
-                    self.deltas.push((scope, sums, start));
-                }
-            }
-        }
-        self.until = self.until.max(later.until);
-        self.through_seq = later.through_seq.or(self.through_seq);
-    }
-}
 
 /// History's store, opened before the journal is replayed at start: the floor starts keeping
 /// history at the store's resume point ([`HistoryResume::due_before`], docs/HISTORY.md,
@@ -113,7 +76,7 @@ pub(crate) fn open(
         return Ok(None);
     }
     let mut store = Store::open(data_dir)?;
-    let pruned = store.prune(now - i64::from(history_days) * 86_400_000)?;
+    let pruned = store.prune(now - i64::from(history_days) * floorwatch_core::time::DAY_MS)?;
     let today = jiff::Timestamp::from_millisecond(now)
         .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
         .unwrap_or(jiff::civil::Date::MIN);

@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::ClosedIntervals;
+use super::closed::ClosedIntervals;
 use super::store::Store;
 
 /// How often a failing store is reported in the log.

@@ -24,7 +24,8 @@ use super::state::AppState;
 use crate::audit::{self, Action, AuditTrail, Entry};
 use crate::floor;
 use crate::history::report;
-use crate::history::store::{SignOffError, SignOffView, Store};
+use crate::history::store::Store;
+use crate::history::store::sign_off::{SignOffError, SignOffView};
 use crate::permission::Permission;
 
 /// Longest reason of an amendment, in characters.

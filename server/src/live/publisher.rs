@@ -11,7 +11,7 @@ use floorwatch_core::{Millis, Scope};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::MissedTickBehavior;
 
-use super::Clients;
+use super::clients::Clients;
 use super::feed::{Feed, FeedKey, Readings, Update, VisibleAlert};
 use super::frame::{FrameKind, Outgoing};
 use crate::alerts::RECENT_MS;
@@ -223,7 +223,7 @@ type AlertCache = Option<(u64, Millis, Arc<Vec<VisibleAlert>>)>;
 /// again only when the book changed or the clock moved to another minute.
 fn read_alerts(cache: &mut AlertCache, floor: &LiveFloor) -> Arc<Vec<VisibleAlert>> {
     let version = floor.alerts_version();
-    let minute = floor.now().div_euclid(60_000);
+    let minute = floor.now().div_euclid(floorwatch_core::time::MINUTE_MS);
     if let Some((v, m, alerts)) = cache
         && *v == version
         && *m == minute

@@ -11,8 +11,9 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
+use tokio::sync::{Notify, mpsc};
 
-use super::WriterParts;
+use super::client::Generation;
 use super::frame::{self, Outgoing};
 use crate::recorder::Pulse;
 use crate::shutdown::Shutdown;
@@ -23,6 +24,27 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// The close code when the client's session or token stopped working (an application code:
 /// 4000-4999; "401" as in HTTP).
 const SIGNED_OUT: u16 = floorwatch_core::wire::SIGNED_OUT_CLOSE;
+
+/// What a client's [`Writer`] shares with the publisher.
+pub(crate) struct WriterParts {
+    rx: mpsc::Receiver<Outgoing>,
+    generation: Generation,
+    kick: Arc<Notify>,
+}
+
+impl WriterParts {
+    pub(super) fn new(
+        rx: mpsc::Receiver<Outgoing>,
+        generation: Generation,
+        kick: Arc<Notify>,
+    ) -> WriterParts {
+        WriterParts {
+            rx,
+            generation,
+            kick,
+        }
+    }
+}
 
 /// The writing half of one live connection.
 pub(crate) struct Writer {

@@ -21,7 +21,7 @@ use floorwatch_core::{Event, Millis};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::{SourceContext, record};
+use super::context::{SourceContext, record};
 use crate::secret::Secret;
 use crate::telemetry::EventOutcome;
 

@@ -13,22 +13,19 @@
 //! count, and an id seen before is applied once.
 
 pub(crate) mod ami;
+mod context;
 pub(crate) mod queue_log_file;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use floorwatch_core::{Event, Organisation};
 use serde::Deserialize;
 use tokio::task::JoinHandle;
 
-use crate::recorder::{RecordError, RecorderHandle};
 use crate::secret::Secret;
-use crate::shutdown::Shutdown;
-use crate::telemetry::Telemetry;
 
 pub(crate) use ami::AmiConfig;
+pub(crate) use context::SourceContext;
 pub(crate) use queue_log_file::{QueueLogFileConfig, ReadFrom};
 
 /// One `[[sources]]` table, checked.
@@ -277,16 +274,6 @@ fn check_range(
     }
 }
 
-/// What every source task needs: where its events go, the organisation they are mapped
-/// against, its counters and the shutdown.
-#[derive(Clone)]
-pub(crate) struct SourceContext {
-    pub(crate) organisation: Organisation,
-    pub(crate) recorder: RecorderHandle,
-    pub(crate) telemetry: Arc<Telemetry>,
-    pub(crate) shutdown: Shutdown,
-}
-
 /// Starts one task per configured source; each ends at shutdown.
 pub(crate) fn spawn(configs: &[SourceConfig], context: &SourceContext) -> Vec<JoinHandle<()>> {
     configs
@@ -301,35 +288,6 @@ pub(crate) fn spawn(configs: &[SourceConfig], context: &SourceContext) -> Vec<Jo
             }
         })
         .collect()
-}
-
-/// Records a source's events, journaled before they count. A journal that cannot be written
-/// is retried every second (the switch cannot be asked again); `false` once the server is
-/// stopping.
-async fn record(context: &mut SourceContext, source: &str, events: Vec<Event>) -> bool {
-    if events.is_empty() {
-        return true;
-    }
-    loop {
-        match context.recorder.record(events.clone()).await {
-            Ok(recorded) => {
-                if let Some((_, why)) = recorded.refused.first() {
-                    // The switch's clock is far ahead (docs/EVENTS.md, "Time"): nothing to
-                    // retry, the events are counted as rejected.
-                    tracing::warn!(%source, refused = recorded.refused.len(), reason = %why, "events refused: too far ahead of the clock");
-                }
-                return true;
-            }
-            Err(RecordError::Stopped) => return false,
-            Err(RecordError::Journal(e)) => {
-                tracing::error!(%source, error = %e, "events not journaled; retrying in 1 s");
-                tokio::select! {
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    () = context.shutdown.recv() => return false,
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

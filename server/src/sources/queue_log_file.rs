@@ -26,7 +26,7 @@ use std::time::Duration;
 use floorwatch_core::queue_log::QueueLogReader;
 use serde::Deserialize;
 
-use super::{SourceContext, record};
+use super::context::{SourceContext, record};
 use crate::telemetry::EventOutcome;
 
 /// Where reading starts the first time the file is opened.

@@ -22,12 +22,12 @@ use clap::Args;
 use graph::Graph;
 use tree::{Source, Tree};
 
-/// The crates checked when none is named (add `server` once its cycles are gone).
-const DEFAULT_CRATES: [&str; 3] = ["core", "simulator", "dashboard"];
+/// The crates checked when none is named.
+const DEFAULT_CRATES: [&str; 4] = ["core", "simulator", "dashboard", "server"];
 
 #[derive(Args)]
 pub(crate) struct CheckImportsArgs {
-    /// Crate directories, relative to the workspace root (default: core, simulator, dashboard).
+    /// Crate directories, relative to the workspace root (default: core, simulator, dashboard, server).
     crates: Vec<PathBuf>,
 }
 

@@ -13,34 +13,18 @@ use floorwatch_core::history::{IntervalRow, IntervalSums};
 use floorwatch_core::{Millis, Scope};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::ClosedIntervals;
+use super::closed::ClosedIntervals;
+use error::sqlite;
 use rows::{COLUMNS, Sealed, Table, decode, immediate, merge_delta, raw_row};
 
+mod error;
 mod rows;
-mod sign_off;
+pub(crate) mod sign_off;
 
-pub(crate) use sign_off::{SignOffError, SignOffView};
+pub(crate) use error::StoreError;
 
 /// The file in the data dir.
 pub(crate) const FILE: &str = "history.sqlite";
-
-/// Why the store could not be read or written. Names the file: an operator acts on it.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum StoreError {
-    #[error("history store {path}: {source}")]
-    Sqlite {
-        path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
-    },
-    #[error("history store {path}: row {scope} at {start_ms}: damaged histogram: {reason}")]
-    Histogram {
-        path: PathBuf,
-        scope: String,
-        start_ms: Millis,
-        reason: String,
-    },
-}
 
 /// Where a restart resumes the ledger: everything up to `through_seq` of the journal, and every
 /// running agent state up to `closed_until`, is in the store.
@@ -317,13 +301,6 @@ pub(super) fn dump_rows(
         })
         .map_err(sqlite(path))?;
     rows.collect::<Result<Vec<_>, _>>().map_err(sqlite(path))
-}
-
-pub(super) fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-    move |source| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 #[cfg(test)]

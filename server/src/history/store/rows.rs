@@ -9,7 +9,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{StoreError, sqlite};
+use super::error::{StoreError, sqlite};
 
 /// The integer columns of a row, in order: the tally, then not-ready time by reason.
 pub(super) const COLUMNS: [&str; 29] = [

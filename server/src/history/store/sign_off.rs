@@ -14,8 +14,9 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::Store;
+use super::error::{StoreError, sqlite};
 use super::rows::{Table, immediate, read_row, write_row};
-use super::{Store, StoreError, sqlite};
 
 /// A signed-off day as reports show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

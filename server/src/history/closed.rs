@@ -1,0 +1,43 @@
+//! [`ClosedIntervals`]: what one close of the engine's ledger hands from the floor to the
+//! history thread and on into the store.
+
+use floorwatch_core::history::IntervalSums;
+use floorwatch_core::{Millis, Scope};
+
+/// One close of the engine's ledger: what every event since the last close added to each
+/// scope's quarter-hours, and how far it reaches.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClosedIntervals {
+    /// Every running agent state is credited up to here (a quarter-hour boundary).
+    pub(crate) until: Millis,
+    /// The journal sequence number of the last event the deltas include: a restart replays
+    /// the events after it into the ledger, and no earlier one.
+    pub(crate) through_seq: Option<u64>,
+    /// (scope, additions, quarter-hour start), oldest quarter-hour first.
+    pub(crate) deltas: Vec<(Scope, IntervalSums, Millis)>,
+}
+
+impl ClosedIntervals {
+    /// Adds a later close to this one (a store that could not be written keeps one pending
+    /// close, not one per quarter-hour).
+    pub(crate) fn absorb(&mut self, later: ClosedIntervals) {
+        use std::collections::HashMap;
+        let mut at: HashMap<(Scope, Millis), usize> = self
+            .deltas
+            .iter()
+            .enumerate()
+            .map(|(i, (scope, _, start))| ((scope.clone(), *start), i))
+            .collect();
+        for (scope, sums, start) in later.deltas {
+            match at.get(&(scope.clone(), start)) {
+                Some(&i) => self.deltas[i].1.merge(&sums),
+                None => {
+                    at.insert((scope.clone(), start), self.deltas.len());
+                    self.deltas.push((scope, sums, start));
+                }
+            }
+        }
+        self.until = self.until.max(later.until);
+        self.through_seq = later.through_seq.or(self.through_seq);
+    }
+}

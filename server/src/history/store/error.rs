@@ -1,0 +1,32 @@
+//! Why the store could not be read or written ([`StoreError`]), and the adapter that names the
+//! file on a SQLite error.
+
+use std::path::{Path, PathBuf};
+
+use floorwatch_core::Millis;
+
+/// Why the store could not be read or written. Names the file: an operator acts on it.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    #[error("history store {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("history store {path}: row {scope} at {start_ms}: damaged histogram: {reason}")]
+    Histogram {
+        path: PathBuf,
+        scope: String,
+        start_ms: Millis,
+        reason: String,
+    },
+}
+
+/// Wraps a SQLite error of the store at `path`.
+pub(super) fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
+}
