@@ -17,7 +17,8 @@ use super::identity::Identity;
 use super::state::AppState;
 use crate::floor;
 use crate::history::report::{self, Against, Granularity, ReportRow};
-use crate::history::store::{SignOffView, Store, StoreError};
+use crate::history::store::sign_off::SignOffView;
+use crate::history::store::{Store, StoreError};
 use crate::permission::Permission;
 
 /// `?scope=S&from=YYYY-MM-DD&to=YYYY-MM-DD&interval=15m|30m|60m|day|week|month`.
