@@ -310,7 +310,8 @@ pub(crate) async fn agent_report(
             .map(|a| {
                 let scope = Scope::Agent(a.id.clone());
                 let mut sum = IntervalRow::default();
-                for (_, row) in store.rows(&scope.to_string(), span)? {
+                // No percentile in this report: its rows are read without their samples.
+                for (_, row) in store.rows_without_samples(&scope.to_string(), span)? {
                     sum.merge(&row);
                 }
                 Ok(AgentReportRow {
