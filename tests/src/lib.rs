@@ -371,7 +371,9 @@ impl Server {
     fn agent() -> ureq::Agent {
         ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
+            // Generous: under the full suite on two cores (browsers, replays, every request's
+            // journal fsync) a server's first answer has taken 30 s; a hang still fails.
+            .timeout_global(Some(Duration::from_secs(90)))
             .build()
             .into()
     }
