@@ -99,6 +99,18 @@ fn parse_date(name: &str, text: Option<&str>) -> Result<Option<Date>, ApiError> 
     .transpose()
 }
 
+fn required_date(name: &str, text: Option<&str>) -> Result<Date, ApiError> {
+    parse_date(name, text)?
+        .ok_or_else(|| ApiError::BadRequest(format!("`{name}` is required (YYYY-MM-DD)")))
+}
+
+/// `interval`, 15 minutes when not given.
+fn parse_granularity(text: Option<&str>) -> Result<Granularity, ApiError> {
+    text.unwrap_or("15m")
+        .parse()
+        .map_err(|e| ApiError::BadRequest(format!("`interval`: {e}")))
+}
+
 fn calendar(state: &AppState) -> Result<CentreCalendar, ApiError> {
     state
         .settings()
@@ -143,15 +155,9 @@ pub(crate) async fn interval_report(
     export: bool,
 ) -> Result<Intervals, ApiError> {
     let scope = parse_scope(query.scope.as_deref())?;
-    let from = parse_date("from", query.from.as_deref())?
-        .ok_or_else(|| ApiError::BadRequest("`from` is required (YYYY-MM-DD)".into()))?;
+    let from = required_date("from", query.from.as_deref())?;
     let to = parse_date("to", query.to.as_deref())?.unwrap_or(from);
-    let granularity: Granularity = query
-        .interval
-        .as_deref()
-        .unwrap_or("15m")
-        .parse()
-        .map_err(|e| ApiError::BadRequest(format!("`interval`: {e}")))?;
+    let granularity = parse_granularity(query.interval.as_deref())?;
     let settings = checked_scope(state, identity, &scope, false, export)?;
     let calendar = calendar(state)?;
     let span = report::period(&calendar, from, to).map_err(ApiError::BadRequest)?;
@@ -206,20 +212,14 @@ pub(crate) async fn compare_report(
     export: bool,
 ) -> Result<CompareReport, ApiError> {
     let scope = parse_scope(query.scope.as_deref())?;
-    let date = parse_date("date", query.date.as_deref())?
-        .ok_or_else(|| ApiError::BadRequest("`date` is required (YYYY-MM-DD)".into()))?;
+    let date = required_date("date", query.date.as_deref())?;
     let against: Against = query
         .against
         .as_deref()
         .unwrap_or("same-weekday-last-week")
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("`against`: {e}")))?;
-    let granularity: Granularity = query
-        .interval
-        .as_deref()
-        .unwrap_or("15m")
-        .parse()
-        .map_err(|e| ApiError::BadRequest(format!("`interval`: {e}")))?;
+    let granularity = parse_granularity(query.interval.as_deref())?;
     if !matches!(granularity, Granularity::Minutes(_)) {
         return Err(ApiError::BadRequest(
             "`interval`: a day is compared in 15m, 30m or 60m".into(),
@@ -295,8 +295,7 @@ pub(crate) async fn agent_report(
     export: bool,
 ) -> Result<AgentsReport, ApiError> {
     let scope = parse_scope(query.scope.as_deref())?;
-    let from = parse_date("from", query.from.as_deref())?
-        .ok_or_else(|| ApiError::BadRequest("`from` is required (YYYY-MM-DD)".into()))?;
+    let from = required_date("from", query.from.as_deref())?;
     let to = parse_date("to", query.to.as_deref())?.unwrap_or(from);
     let settings = checked_scope(state, identity, &scope, true, export)?;
     let agents = floor::lock(state.floor())
