@@ -25,7 +25,6 @@ use crate::alerts::{AckError, AlertDesk};
 use crate::calls::CallRegister;
 use crate::history::ClosedIntervals;
 use crate::history::writer::HistorySender;
-use floorwatch_core::history::QUARTER_HOUR_MS;
 
 /// Most boundaries (evaluations or samples) taken under one hold of the lock while a long jump
 /// of the clock is caught up ([`LiveFloor::catch_up`]): about a millisecond each on a 5,000-agent
@@ -344,14 +343,13 @@ impl LiveFloor {
         let Some(history) = &self.interval_store else {
             return;
         };
-        let boundary = t.div_euclid(QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
-        if boundary <= self.engine.now() {
+        let Some((until, deltas)) = self.engine.close_intervals_crossing(t) else {
             return;
-        }
+        };
         let closed = ClosedIntervals {
-            until: boundary,
+            until,
             through_seq: self.journal_seq,
-            deltas: self.engine.close_intervals(boundary),
+            deltas,
         };
         if !history.send(closed) {
             tracing::error!("the history thread has stopped: history is no longer kept");

@@ -75,9 +75,10 @@ pub(crate) fn earliest(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
     }
 }
 
-/// The additions to one scope's quarter-hour: a history row's delta.
+/// The additions to one scope's quarter-hour, the scope by its index (the engine names it when
+/// it hands the deltas over as [`super::IntervalDelta`]).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct IntervalDelta {
+pub(crate) struct IndexedDelta {
     /// The quarter-hour's start, UTC ms (a multiple of 15 minutes).
     pub start: Millis,
     /// The scope's index in the engine's floor (resolved to a `Scope` by the engine).
@@ -164,7 +165,7 @@ impl Ledger {
         &mut self,
         until: Millis,
         running: impl Iterator<Item = (Chain, OpenState)>,
-    ) -> Vec<IntervalDelta> {
+    ) -> Vec<IndexedDelta> {
         if until > self.closed_until {
             let closed = self.closed_until;
             for (chain, open) in running {
@@ -175,10 +176,10 @@ impl Ledger {
             }
             self.closed_until = until;
         }
-        let mut out: Vec<IntervalDelta> = self
+        let mut out: Vec<IndexedDelta> = self
             .open
             .drain()
-            .map(|((quarter, scope), sums)| IntervalDelta {
+            .map(|((quarter, scope), sums)| IndexedDelta {
                 start: quarter * QUARTER_HOUR_MS,
                 scope,
                 sums,
@@ -232,7 +233,7 @@ mod tests {
         }
     }
 
-    fn state_ms(deltas: &[IntervalDelta], start: Millis, scope: usize, state: AgentState) -> i64 {
+    fn state_ms(deltas: &[IndexedDelta], start: Millis, scope: usize, state: AgentState) -> i64 {
         deltas
             .iter()
             .filter(|d| d.start == start && d.scope == scope)

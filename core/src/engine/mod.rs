@@ -33,6 +33,10 @@ use ids::id_hash;
 
 pub(crate) use ledger::earliest;
 pub use ledger::{IntervalSums, QUARTER_HOUR_MS};
+
+/// What one close of the ledger added to one scope's quarter-hour: the scope, the additions,
+/// the quarter-hour's start (UTC ms).
+pub type IntervalDelta = (Scope, IntervalSums, Millis);
 pub use readout::{Sums, empty_histogram, from_sums, sample_histogram};
 pub use tally::Tally;
 
@@ -393,7 +397,7 @@ impl Engine {
     /// what every event added to each scope's quarter-hours since the last close, oldest first.
     /// Empty when intervals are not kept. The deltas are sums: merged into stored rows in any
     /// grouping they give the same rows (docs/HISTORY.md, "Rebuild").
-    pub fn close_intervals(&mut self, until: Millis) -> Vec<(Scope, IntervalSums, Millis)> {
+    pub fn close_intervals(&mut self, until: Millis) -> Vec<IntervalDelta> {
         let Some(ledger) = &mut self.floor.ledger else {
             return Vec::new();
         };
@@ -406,6 +410,17 @@ impl Engine {
             .into_iter()
             .map(|d| (self.floor.nodes[d.scope].scope.clone(), d.sums, d.start))
             .collect()
+    }
+
+    /// Closes the ledger at the start of the quarter-hour containing `t` when the clock has not
+    /// reached it yet, that is when an event or tick at `t` is about to cross it (called before
+    /// applying it); returns that boundary and the deltas. `None` when nothing is crossed, and
+    /// before the first event (no clock yet). The live floor and a rebuild both close here, so
+    /// they close at the same boundaries.
+    pub fn close_intervals_crossing(&mut self, t: Millis) -> Option<(Millis, Vec<IntervalDelta>)> {
+        let boundary = t.div_euclid(QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+        let now = self.now();
+        (now > 0 && now < boundary).then(|| (boundary, self.close_intervals(boundary)))
     }
 
     /// Every scope the engine can answer for, in tree order (centre first).

@@ -11,12 +11,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use floorwatch_core::history::QUARTER_HOUR_MS;
-use floorwatch_core::{CentreCalendar, Engine, Millis, Organisation};
+use floorwatch_core::{Engine, Millis, Organisation};
 use jiff::civil::Date;
 
 use super::accounts::DataDirArgs;
+use crate::history::report;
 use crate::history::store::Store;
 use crate::history::{HISTORY_DAYS, JOURNAL_DAYS};
 use crate::journal;
@@ -29,12 +30,8 @@ pub(crate) enum HistoryCommand {
     Rebuild {
         #[command(flatten)]
         store: DataDirArgs,
-        /// First centre day, YYYY-MM-DD.
-        #[arg(long)]
-        from: Date,
-        /// Last centre day, YYYY-MM-DD.
-        #[arg(long)]
-        to: Date,
+        #[command(flatten)]
+        days: DaysArgs,
     },
     /// Deletes history rows older than --history-days and journal segments older than
     /// --journal-days (UTC days of arrival).
@@ -53,13 +50,27 @@ pub(crate) enum HistoryCommand {
     Dump {
         #[command(flatten)]
         store: DataDirArgs,
-        /// First centre day, YYYY-MM-DD.
-        #[arg(long)]
-        from: Date,
-        /// Last centre day, YYYY-MM-DD.
-        #[arg(long)]
-        to: Date,
+        #[command(flatten)]
+        days: DaysArgs,
     },
+}
+
+/// The centre days a command works on.
+#[derive(Debug, Args)]
+pub(crate) struct DaysArgs {
+    /// First centre day, YYYY-MM-DD.
+    #[arg(long)]
+    from: Date,
+    /// Last centre day, YYYY-MM-DD.
+    #[arg(long)]
+    to: Date,
+}
+
+impl DaysArgs {
+    /// Their span in `org`'s calendar.
+    fn span(&self, org: &Organisation) -> anyhow::Result<(Millis, Millis)> {
+        report::span(&org.calendar()?, self.from, self.to).map_err(anyhow::Error::msg)
+    }
 }
 
 impl HistoryCommand {
@@ -76,13 +87,13 @@ impl HistoryCommand {
 
     fn execute(self, out: &mut dyn Write) -> anyhow::Result<()> {
         match self {
-            HistoryCommand::Rebuild { store, from, to } => {
+            HistoryCommand::Rebuild { store, days } => {
                 let (dir, org) = store.resolve()?;
                 let org = org.unwrap_or_default();
                 let _lock = crate::app::lock_data_dir(&dir)?;
-                let range = days(&org.calendar()?, from, to)?;
+                let range = days.span(&org)?;
                 let written = rebuild(&dir, &org, &mut Store::open(&dir)?, range)?;
-                writeln!(out, "rebuilt {from} to {to}: {written} rows")?;
+                writeln!(out, "rebuilt {} to {}: {written} rows", days.from, days.to)?;
             }
             HistoryCommand::Prune {
                 store,
@@ -107,10 +118,10 @@ impl HistoryCommand {
                      journal segments before {oldest}"
                 )?;
             }
-            HistoryCommand::Dump { store, from, to } => {
+            HistoryCommand::Dump { store, days } => {
                 let (dir, org) = store.resolve()?;
                 let org = org.unwrap_or_default();
-                let range = days(&org.calendar()?, from, to)?;
+                let range = days.span(&org)?;
                 for line in Store::open(&dir)?.dump(range)? {
                     writeln!(out, "{line}")?;
                 }
@@ -118,14 +129,6 @@ impl HistoryCommand {
         }
         Ok(())
     }
-}
-
-/// The span of the centre days `from` to `to`, inclusive.
-fn days(calendar: &CentreCalendar, from: Date, to: Date) -> anyhow::Result<(Millis, Millis)> {
-    anyhow::ensure!(from <= to, "--from {from} is after --to {to}");
-    let (start, _) = calendar.day(from).context("--from is out of range")?;
-    let (_, end) = calendar.day(to).context("--to is out of range")?;
-    Ok((start, end))
 }
 
 /// Rebuilds the rows of `range` in `store` from the whole journal in `data_dir`, closing the
@@ -142,12 +145,10 @@ pub(crate) fn rebuild(
     let mut rebuild = store.rebuild(range)?;
     let mut failed = None;
     journal::read_all(&data_dir.join("journal"), |_, _, event| {
-        let boundary = event.ts.div_euclid(QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
         if !event.test
-            && engine.now() > 0
-            && engine.now() < boundary
             && failed.is_none()
-            && let Err(e) = rebuild.merge(&engine.close_intervals(boundary))
+            && let Some((_, deltas)) = engine.close_intervals_crossing(event.ts)
+            && let Err(e) = rebuild.merge(&deltas)
         {
             failed = Some(e);
         }

@@ -59,8 +59,9 @@ impl Granularity {
     }
 }
 
-/// The centre days `from` to `to` (inclusive): the span they cover, or what is wrong with them.
-pub(crate) fn period(
+/// The centre days `from` to `to` (inclusive): the span they cover, or what is wrong with them
+/// (a rebuild's days, any number of them).
+pub(crate) fn span(
     calendar: &CentreCalendar,
     from: Date,
     to: Date,
@@ -68,6 +69,21 @@ pub(crate) fn period(
     if from > to {
         return Err(format!("`from` {from} is after `to` {to}"));
     }
+    let (start, _) = calendar
+        .day(from)
+        .ok_or_else(|| format!("`from` {from} is out of range"))?;
+    let (_, end) = calendar
+        .day(to)
+        .ok_or_else(|| format!("`to` {to} is out of range"))?;
+    Ok((start, end))
+}
+
+/// A report's period: [`span`], at most [`MAX_DAYS`] long.
+pub(crate) fn period(
+    calendar: &CentreCalendar,
+    from: Date,
+    to: Date,
+) -> Result<(Millis, Millis), String> {
     let days = to
         .since(from)
         .map_or(i64::MAX, |span| i64::from(span.get_days()));
@@ -77,13 +93,7 @@ pub(crate) fn period(
             days + 1
         ));
     }
-    let (start, _) = calendar
-        .day(from)
-        .ok_or_else(|| format!("`from` {from} is out of range"))?;
-    let (_, end) = calendar
-        .day(to)
-        .ok_or_else(|| format!("`to` {to} is out of range"))?;
-    Ok((start, end))
+    span(calendar, from, to)
 }
 
 /// Longest period of one report: 13 months, the default retention (`--history-days`).

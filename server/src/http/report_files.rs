@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use floorwatch_core::Scope;
+use floorwatch_core::history::IntervalFigures;
 use serde_json::Value;
 
 use super::error::{ApiError, ApiQuery};
@@ -152,17 +153,30 @@ fn cell(value: &Value) -> Cell {
     }
 }
 
-fn rows_table(
+/// A report's table: `leading` columns, then the figures, one row per (leading cells,
+/// figures).
+fn rows_table<'a>(
     leading: &[&str],
-    rows: &[ReportRow],
-    extra: impl Fn(&ReportRow) -> Vec<Cell>,
+    rows: impl Iterator<Item = (Vec<Cell>, &'a IntervalFigures)>,
 ) -> Table {
     let mut table = report_table(leading);
-    for row in rows {
-        let figures = serde_json::to_value(&row.figures).unwrap_or(Value::Null);
-        push_row(&mut table, extra(row), &figures);
+    for (cells, figures) in rows {
+        let figures = serde_json::to_value(figures).unwrap_or(Value::Null);
+        push_row(&mut table, cells, &figures);
     }
     table
+}
+
+/// A comparison's rows of one series, each led by the series' name.
+fn series<'a>(
+    name: &'a str,
+    rows: &'a [ReportRow],
+) -> impl Iterator<Item = (Vec<Cell>, &'a IntervalFigures)> + 'a {
+    rows.iter().map(move |r| {
+        let mut cells = vec![Cell::Text(name.to_string())];
+        cells.extend(interval_cells(r));
+        (cells, &r.figures)
+    })
 }
 
 fn interval_cells(row: &ReportRow) -> Vec<Cell> {
@@ -183,8 +197,7 @@ pub(crate) async fn intervals(
     let report = interval_report(&state, &identity, query, true).await?;
     let table = rows_table(
         &["start_local", "start_ms", "end_ms"],
-        &report.rows,
-        interval_cells,
+        report.rows.iter().map(|r| (interval_cells(r), &r.figures)),
     );
     let detail = format!(
         "from={} to={} interval={}",
@@ -218,19 +231,10 @@ pub(crate) async fn compare(
     format: Format,
 ) -> Result<Response, ApiError> {
     let report = compare_report(&state, &identity, query, true).await?;
-    let leading = ["series", "start_local", "start_ms", "end_ms"];
-    let mut table = report_table(&leading);
-    for (series, rows) in [
-        ("day", &report.rows),
-        (report.against, &report.against_rows),
-    ] {
-        for row in rows {
-            let mut cells = vec![Cell::Text(series.to_string())];
-            cells.extend(interval_cells(row));
-            let figures = serde_json::to_value(&row.figures).unwrap_or(Value::Null);
-            push_row(&mut table, cells, &figures);
-        }
-    }
+    let table = rows_table(
+        &["series", "start_local", "start_ms", "end_ms"],
+        series("day", &report.rows).chain(series(report.against, &report.against_rows)),
+    );
     let detail = format!(
         "date={} against={} interval={}",
         report.date, report.against, report.interval
@@ -259,16 +263,17 @@ pub(crate) async fn agents(
     format: Format,
 ) -> Result<Response, ApiError> {
     let report = agent_report(&state, &identity, query, true).await?;
-    let mut table = report_table(&["agent", "name", "team"]);
-    for row in &report.rows {
-        let figures = serde_json::to_value(&row.figures).unwrap_or(Value::Null);
-        let cells = vec![
-            Cell::Text(row.agent.clone()),
-            Cell::Text(row.name.clone()),
-            row.team.clone().map_or(Cell::Empty, Cell::Text),
-        ];
-        push_row(&mut table, cells, &figures);
-    }
+    let table = rows_table(
+        &["agent", "name", "team"],
+        report.rows.iter().map(|row| {
+            let cells = vec![
+                Cell::Text(row.agent.clone()),
+                Cell::Text(row.name.clone()),
+                row.team.clone().map_or(Cell::Empty, Cell::Text),
+            ];
+            (cells, &row.figures)
+        }),
+    );
     let detail = format!("from={} to={}", report.from, report.to);
     let name = format!(
         "agents-{}-{}-{}",
