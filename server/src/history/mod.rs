@@ -64,9 +64,9 @@ impl HistoryResume {
     }
 }
 
-/// Opens history's store in `data_dir`, deletes rows older than `history_days` and journal
-/// segments older than `journal_days`, and starts the history thread; `None` with
-/// `history_days` 0 (history off).
+/// Opens history's store in `data_dir`, deletes journal segments older than `journal_days`,
+/// and starts the history thread, which deletes rows older than `history_days` (a scan of the
+/// store: off the start-up path, then once a day); `None` with `history_days` 0 (history off).
 pub(crate) fn open(
     data_dir: &Path,
     (history_days, journal_days): (u32, u32),
@@ -75,8 +75,7 @@ pub(crate) fn open(
     if history_days == 0 {
         return Ok(None);
     }
-    let mut store = Store::open(data_dir)?;
-    let pruned = store.prune(now - i64::from(history_days) * floorwatch_core::time::DAY_MS)?;
+    let store = Store::open(data_dir)?;
     let today = jiff::Timestamp::from_millisecond(now)
         .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
         .unwrap_or(jiff::civil::Date::MIN);
@@ -84,17 +83,15 @@ pub(crate) fn open(
         .checked_sub(jiff::Span::new().days(i64::from(journal_days)))
         .unwrap_or(jiff::civil::Date::MIN);
     let segments = crate::journal::remove_before(&data_dir.join("journal"), oldest)?;
-    if pruned > 0 || segments > 0 {
+    if segments > 0 {
         tracing::info!(
-            history_rows = pruned,
             journal_segments = segments,
-            history_days,
             journal_days,
-            "pruned past retention"
+            "journal segments past retention deleted"
         );
     }
     let point = store.resume_point()?;
-    let (sender, thread) = writer::spawn(store).map_err(OpenError::Thread)?;
+    let (sender, thread) = writer::spawn(store, history_days).map_err(OpenError::Thread)?;
     Ok(Some((HistoryResume { sender, point }, thread)))
 }
 

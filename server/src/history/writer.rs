@@ -31,20 +31,29 @@ impl HistorySender {
     }
 }
 
-/// Starts the history thread on `store`. It stops when every sender is dropped, after writing
-/// what was queued.
-pub(crate) fn spawn(store: Store) -> std::io::Result<(HistorySender, JoinHandle<()>)> {
+/// Starts the history thread on `store`, keeping `history_days` of rows. It stops when every
+/// sender is dropped, after writing what was queued.
+pub(crate) fn spawn(
+    store: Store,
+    history_days: u32,
+) -> std::io::Result<(HistorySender, JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("history".into())
-        .spawn(move || run(store, rx))?;
+        .spawn(move || run(store, history_days, rx))?;
     Ok((HistorySender { tx }, thread))
 }
 
-fn run(mut store: Store, rx: mpsc::Receiver<ClosedIntervals>) {
+fn run(mut store: Store, history_days: u32, rx: mpsc::Receiver<ClosedIntervals>) {
     let mut pending: Option<ClosedIntervals> = None;
     let mut warned: Option<Instant> = None;
+    // Rows past retention go at start and then once a UTC day: deleting them scans the store,
+    // which is this thread's time, never the start-up's nor ingest's.
+    let mut pruned_on = prune(&mut store, history_days);
     while let Ok(closed) = rx.recv() {
+        if today() != pruned_on {
+            pruned_on = prune(&mut store, history_days);
+        }
         let mut batch = match pending.take() {
             Some(mut earlier) => {
                 earlier.absorb(closed);
@@ -76,4 +85,28 @@ fn run(mut store: Store, rx: mpsc::Receiver<ClosedIntervals>) {
     {
         tracing::error!(error = %e, "history store could not be written at shutdown; the restart replays the journal from the last interval stored");
     }
+}
+
+/// The wall clock's UTC date: retention counts days of the wall clock.
+fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+/// Deletes rows older than `history_days`; returns the day it did so (a failure is logged and
+/// retried the next day: the rows stay, nothing is lost).
+fn prune(store: &mut Store, history_days: u32) -> jiff::civil::Date {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let before = now - i64::from(history_days) * floorwatch_core::time::DAY_MS;
+    match store.prune(before) {
+        Ok(0) => {}
+        Ok(rows) => tracing::info!(
+            history_rows = rows,
+            history_days,
+            "history rows past retention deleted"
+        ),
+        Err(e) => tracing::error!(error = %e, "history rows past retention could not be deleted"),
+    }
+    today()
 }
