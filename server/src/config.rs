@@ -135,7 +135,8 @@ layer! {
     /// (left to the OS: survives a crash of the server, not of the machine) [default: batch].
     #[arg(long, value_enum)]
     fsync: Option<FsyncPolicy>,
-    /// Directory of the wallboard bundle served at `/` [default: target/dist].
+    /// Directory of the wallboard bundle served at `/` [default: the bundle built into the
+    /// server (release builds), or the workspace's target/dist (debug builds)].
     #[arg(long, env = "FLOORWATCH_ASSETS", value_name = "DIR")]
     assets: Option<PathBuf>,
     /// Largest accepted `POST /api/v1/events` body, bytes [default: 16777216].
@@ -258,7 +259,8 @@ pub struct Settings {
     pub(crate) push_interval: Duration,
     pub(crate) heartbeat: Duration,
     pub(crate) fsync: FsyncPolicy,
-    pub(crate) assets: PathBuf,
+    /// `None`: the bundle built into the binary (`crate::http` `assets`).
+    pub(crate) assets: Option<PathBuf>,
     pub(crate) max_body_bytes: usize,
     pub(crate) max_frame_bytes: usize,
     pub(crate) client_queue_frames: usize,
@@ -330,7 +332,6 @@ pub(crate) enum ConfigError {
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub(crate) const DEFAULT_DATA_DIR: &str = "floorwatch-data";
-const DEFAULT_ASSETS: &str = "target/dist";
 /// Name prefix of the temporary data dirs of `--demo` runs.
 pub(crate) const DEMO_DIR_PREFIX: &str = "floorwatch-demo-";
 
@@ -406,9 +407,7 @@ impl Settings {
             push_interval: ms(layer.push_interval_ms, 250),
             heartbeat: ms(layer.heartbeat_ms, 5_000),
             fsync: layer.fsync.unwrap_or(FsyncPolicy::Batch),
-            assets: layer
-                .assets
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_ASSETS)),
+            assets: layer.assets,
             max_body_bytes: layer.max_body_bytes.unwrap_or(16 << 20),
             max_frame_bytes: layer.max_frame_bytes.unwrap_or(4 << 20),
             client_queue_frames: layer.client_queue_frames.unwrap_or(8),

@@ -25,7 +25,7 @@ const PROFILE: &str = "wasm-release";
 /// Files copied verbatim from `dashboard/` into the bundle.
 const STATIC_FILES: [&str; 3] = ["index.html", "style.css", "boot.js"];
 
-#[derive(Args)]
+#[derive(Args, Default)]
 pub struct DistArgs {
     /// Only measure an existing target/dist (no build).
     #[arg(long)]

@@ -5,11 +5,15 @@
 //!   bundle into `target/dist/` (which the server serves at `/`) and fails when the shipped
 //!   wasm + JS exceed 250 KB gzipped.
 //! - `cargo xtask dist --check-size-only` measures an existing `target/dist/` without building.
+//! - `cargo xtask package` writes `target/package/floorwatch-VERSION-linux-ARCH.tar.gz`: the
+//!   release server with the bundle built in, the example config, the systemd unit and
+//!   docs/DEPLOY.md, to extract into `/` (`--skip-dist` packages the existing bundle).
 //! - `cargo xtask check-imports [CRATE…]` fails when a crate's files import each other in a
 //!   cycle (default: core, simulator, dashboard, server).
 
 mod dist;
 mod imports;
+mod package;
 mod size;
 mod wasm_opt;
 
@@ -26,6 +30,8 @@ struct Cli {
 enum Command {
     /// Build the wallboard bundle into target/dist and check its size.
     Dist(dist::DistArgs),
+    /// Write the tarball of an installable server (docs/DEPLOY.md).
+    Package(package::PackageArgs),
     /// Fail when the files of a crate import each other in a cycle.
     CheckImports(imports::CheckImportsArgs),
 }
@@ -33,6 +39,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Dist(args) => dist::run(&args),
+        Command::Package(args) => package::run(&args),
         Command::CheckImports(args) => imports::run(&args),
     }
 }
