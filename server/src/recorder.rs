@@ -67,9 +67,18 @@ enum Command {
 pub(crate) struct Pulse {
     clock: AtomicI64,
     accepted_at: Mutex<Vec<Instant>>,
+    /// Woken once events changed the floor, so that the publisher pushes a change on a quiet
+    /// floor at once instead of at its next tick (issue 15, item 5). A permit is kept when
+    /// nobody waits: a change during a push is not lost.
+    changed: tokio::sync::Notify,
 }
 
 impl Pulse {
+    /// Returns once events changed the floor since the last return.
+    pub(crate) async fn changed(&self) {
+        self.changed.notified().await;
+    }
+
     pub(crate) fn clock(&self) -> i64 {
         self.clock.load(Ordering::Relaxed)
     }
@@ -320,11 +329,16 @@ impl Recorder {
             self.count(&mut by_source);
         }
         let accepted_at = Instant::now();
+        let mut changed = false;
         for (batch, recorded) in group.drain(..).zip(replies) {
             if recorded.accepted > 0 {
                 self.pulse.accepted(accepted_at);
+                changed = true;
             }
             let _ = batch.reply.send(Ok(recorded));
+        }
+        if changed {
+            self.pulse.changed.notify_one();
         }
     }
 

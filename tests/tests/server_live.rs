@@ -91,6 +91,36 @@ async fn subscribe_gets_a_snapshot_then_deltas_with_the_expected_figures() {
     assert_eq!(board.snapshots, 1, "no resync was needed");
 }
 
+/// With a push interval of a minute (the longest allowed), far beyond the harness's wait for a frame, a new
+/// subscription still gets its snapshot, and a change on a quiet floor still comes at once:
+/// neither waits for the publisher's tick (issue 15, item 5).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_floor_pushes_a_snapshot_and_a_change_without_waiting_for_the_tick() {
+    let server = Server::start(&["--clock", "events", "--push-interval-ms", "60000"]);
+    server.post_events(&login("a1", "t1", T0));
+    // The first read after start happens at once; let it pass, so the tick is a minute away.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let mut live = LiveClient::connect(&server).await;
+    live.subscribe(&["centre"], &["today"]).await;
+    let mut board = Board::default();
+    let first = live.next_frame().await;
+    assert!(matches!(first, LiveFrame::Snapshot { .. }), "{first:?}");
+    board.apply(&first);
+
+    server.post_events(&answered_call(1, T0 + 1_000, 5, "a1"));
+    live.until(&mut board, Duration::from_secs(10), |b| {
+        b.get("centre", "today").is_some_and(|f| f.answered == 1)
+    })
+    .await;
+    // (The call's queue is new to the floor, so the change may come as a fresh snapshot.)
+    assert_eq!(
+        board.snapshots + board.deltas,
+        2,
+        "one frame at subscribing, one for the change"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_subscriptions_get_an_error_frame_and_keep_the_old_one() {
     let server = Server::start(&["--clock", "events", "--push-interval-ms", "50"]);

@@ -21,6 +21,9 @@ pub(crate) struct Clients {
     next_id: AtomicU64,
     /// Woken whenever a client leaves (shutdown waits for the last one).
     left: Notify,
+    /// Woken when a client (re)subscribes, so its snapshot goes out without waiting for the
+    /// publisher's next tick (issue 15, item 5: the first figures after sign-in).
+    subscribed: Notify,
 }
 
 /// A client just joined: its id, the end of its queue the writer reads, and what the writer
@@ -69,6 +72,12 @@ impl Clients {
             slot.feed = Some(key);
             slot.resync.resubscribed();
         }
+        self.subscribed.notify_one();
+    }
+
+    /// Returns once a client subscribed since the last return.
+    pub(super) async fn subscribed(&self) {
+        self.subscribed.notified().await;
     }
 
     /// Waits until every client left (their writers close on shutdown), `within` at most.

@@ -1,7 +1,12 @@
-//! The publisher: once per push interval it reads the floor once for every feed, diffs each
-//! feed, and queues one shared frame per feed for its clients (a delta, or a snapshot for
-//! those that need one). Frames are therefore coalesced: however many events arrive, a client
-//! gets at most one delta per interval.
+//! The publisher: it reads the floor once for every feed, diffs each feed, and queues one
+//! shared frame per feed for its clients (a delta, or a snapshot for those that need one).
+//!
+//! When it reads: at least once per push interval (the wall clock moves windows on even
+//! without events), and as soon as events change a quiet floor. A change is pushed at once when
+//! the last push went out a push interval ago or more, else when that interval is over: a quiet
+//! floor shows an event within milliseconds, a busy one is coalesced, however many events
+//! arrive, to at most one delta per client per interval. A new subscription is served within
+//! [`SNAPSHOT_GAP`], so the first figures after sign-in do not wait for a tick.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -9,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use floorwatch_core::{Millis, Scope};
 use tokio::sync::mpsc::error::TrySendError;
-use tokio::time::MissedTickBehavior;
+use tokio::time::sleep_until;
 
 use super::clients::Clients;
 use super::feed::{Feed, FeedKey, Readings, Update, VisibleAlert};
@@ -19,6 +24,11 @@ use crate::floor::{self, LiveFloor, SharedFloor};
 use crate::recorder::Pulse;
 use crate::shutdown::Shutdown;
 use crate::telemetry::{DropReason, Telemetry};
+
+/// How soon after a (re)subscription its snapshot goes out at the latest: short enough not to
+/// be felt, long enough that a wall of screens reconnecting after a restart is served in a few
+/// reads rather than one read per screen.
+const SNAPSHOT_GAP: Duration = Duration::from_millis(20);
 
 /// Reads the floor once per push interval and queues each client's frame.
 pub(crate) struct Publisher {
@@ -66,19 +76,50 @@ impl Publisher {
         }
     }
 
-    /// Publishes every push interval until shutdown.
+    /// Publishes until shutdown: every push interval, and sooner on a change or a subscription
+    /// (the module's doc says when).
     pub(crate) async fn run(mut self, mut shutdown: Shutdown) {
-        let mut interval = tokio::time::interval(self.push_interval);
-        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let interval = self.push_interval;
+        let pulse = self.pulse.clone();
+        let clients = self.clients.clone();
+        let mut last_read = Instant::now();
+        // When the floor was last read for a push: a change waits for a push interval after it.
+        let mut last_push: Option<Instant> = None;
         loop {
-            tokio::select! {
-                _ = interval.tick() => self.publish(),
+            let tick = last_read + interval;
+            // When to read, and whether the read paces the next change (a snapshot for a new
+            // subscriber does not: the others' next change still goes out at once).
+            let (due, paces) = tokio::select! {
                 () = shutdown.recv() => return,
+                () = sleep_until(tick.into()) => (tick, true),
+                () = pulse.changed() => {
+                    if clients.len() == 0 {
+                        // Nobody to tell: a replay with no screen open reads at ticks only.
+                        continue;
+                    }
+                    let now = Instant::now();
+                    (last_push.map_or(now, |at| (at + interval).max(now)).min(tick), true)
+                }
+                () = clients.subscribed() => {
+                    ((last_read + SNAPSHOT_GAP).max(Instant::now()).min(tick), false)
+                }
+            };
+            if due > Instant::now() {
+                tokio::select! {
+                    () = shutdown.recv() => return,
+                    () = sleep_until(due.into()) => {}
+                }
+            }
+            let pushed = self.publish();
+            last_read = Instant::now();
+            if pushed && paces {
+                last_push = Some(last_read);
             }
         }
     }
 
-    fn publish(&mut self) {
+    /// One reading and its frames; whether it read the floor or served a snapshot.
+    fn publish(&mut self) -> bool {
         let members = self.members();
         self.feeds.retain(|key, _| members.contains_key(key));
         for key in members.keys() {
@@ -87,7 +128,11 @@ impl Publisher {
                 .or_insert_with(|| Feed::new(key.clone()));
         }
 
-        let updates = match self.read(&members) {
+        let readings = self.read(&members);
+        // Counted as a push whenever the floor was read for someone: reads, not frames, are
+        // what cost (a read that finds no change for a feed still paces the next).
+        let mut pushed = readings.is_some() && !members.is_empty();
+        let updates = match readings {
             Some(readings) => self
                 .feeds
                 .iter_mut()
@@ -105,6 +150,7 @@ impl Publisher {
             };
             let update = updates.get(key);
             for member in members {
+                pushed |= member.needs_snapshot;
                 if self.deliver(key, feed, update, member, now) {
                     stuck.push(member.id);
                 }
@@ -130,6 +176,7 @@ impl Publisher {
                     .observe(now.saturating_duration_since(at).as_secs_f64());
             }
         }
+        pushed
     }
 
     /// Clients by feed, as of now.
