@@ -16,8 +16,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use lettre::message::Body;
 use lettre::message::Mailbox;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -179,7 +180,14 @@ impl Sender {
                 for mailbox in to {
                     builder = builder.to(mailbox.clone());
                 }
-                let email = match builder.body(message.body.clone()) {
+                // Quoted-printable: the text stays readable in any relay's logs, and its
+                // figures' dashes and names in any script survive 7-bit hops.
+                let body = Body::new_with_encoding(
+                    message.body.clone(),
+                    ContentTransferEncoding::QuotedPrintable,
+                )
+                .unwrap_or_else(Body::new);
+                let email = match builder.body(body) {
                     Ok(email) => email,
                     Err(e) => return Attempt::Refused(format!("the message cannot be built: {e}")),
                 };
