@@ -219,6 +219,18 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         &trigger.subscribe(),
     )
     .map_err(anyhow::Error::msg)?;
+    let digest = crate::digest::spawn(
+        crate::digest::Start {
+            digest: settings.digest.as_ref(),
+            organisation: &settings.organisation,
+            data_dir: settings.data_dir.path(),
+            history: settings.history_days > 0,
+            fsync: settings.fsync,
+        },
+        state.pulse().clone(),
+        state.telemetry().clone(),
+        &trigger.subscribe(),
+    )?;
     // With the demo, the wall clock waits until the simulated day up to now is recorded: its
     // tick would otherwise move the floor's clock to now first, making the morning late and
     // leaving its minutes out of the sparklines.
@@ -267,7 +279,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     // Websockets were handed off by the HTTP server; wait for them to send their close frames.
     clients.all_gone(Duration::from_secs(3)).await;
     let _ = publisher.await;
-    for sender in senders {
+    for sender in senders.into_iter().chain(digest) {
         let _ = sender.await;
     }
     // Sources record what they hold before the recorder stops.

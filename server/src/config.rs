@@ -17,6 +17,7 @@ use floorwatch_core::{OrgError, Organisation};
 use serde::Deserialize;
 
 use crate::alerts::settings::{AlertSettings, AlertSettingsError};
+use crate::digest::settings::{DigestSettings, DigestSettingsError};
 use crate::horizon::ClockMode;
 use crate::ndjson_log::FsyncPolicy;
 use crate::secret::Secret;
@@ -198,6 +199,10 @@ layer! {
         /// Alert rules and webhooks (docs/ALERTS.md); read by `crate::alerts::settings`.
         #[arg(skip)]
         alerts: Option<toml::Table>,
+        /// The morning digest (docs/HISTORY.md, "The morning digest"); read by
+        /// `crate::digest::settings`.
+        #[arg(skip)]
+        digest: Option<toml::Table>,
         /// CTI sources (docs/CTI.md, "Sources"); read by `crate::sources`.
         #[arg(skip)]
         #[serde(default)]
@@ -276,6 +281,8 @@ pub struct Settings {
     pub(crate) session_max: Duration,
     /// The `[alerts]` table: rules and webhooks, checked against the organisation.
     pub(crate) alerts: AlertSettings,
+    /// The `[digest]` table: the morning digest's time, relay and recipients; none without it.
+    pub(crate) digest: Option<DigestSettings>,
     /// The `[[sources]]` tables: switches and files the server reads itself.
     pub(crate) sources: Vec<crate::sources::SourceConfig>,
     /// The centre-wide overrides given as flags or top-level keys, re-applied to the demo's
@@ -326,6 +333,8 @@ pub(crate) enum ConfigError {
     Invalid { key: &'static str, message: String },
     #[error("config: {0}")]
     Alerts(#[from] AlertSettingsError),
+    #[error("config: {0}")]
+    Digest(#[from] DigestSettingsError),
     #[error("config: {0}")]
     Sources(#[from] crate::sources::SourceConfigError),
 }
@@ -386,6 +395,10 @@ impl Settings {
             Some(table) => AlertSettings::from_table(table, &organisation)?,
             None => AlertSettings::default(),
         };
+        let digest = layer
+            .digest
+            .map(|table| DigestSettings::from_table(table, &organisation))
+            .transpose()?;
         let sources = crate::sources::from_tables(layer.sources)?;
         let clock = layer.clock.unwrap_or(ClockMode::Wall);
         let ms = |value: Option<u64>, default: u64| Duration::from_millis(value.unwrap_or(default));
@@ -424,6 +437,7 @@ impl Settings {
             session_idle_timeout: secs(layer.session_idle_timeout, 30 * 60),
             session_max: secs(layer.session_max, 12 * 3600),
             alerts,
+            digest,
             sources,
             centre_overrides,
         };
@@ -490,6 +504,9 @@ impl Settings {
         self.centre_overrides.apply(&mut org);
         org.validate()?;
         self.alerts.check(&org)?;
+        if let Some(digest) = &self.digest {
+            digest.check(&org)?;
+        }
         self.organisation = org;
         Ok(())
     }

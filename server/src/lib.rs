@@ -17,6 +17,7 @@ mod cli;
 mod config;
 mod config_audit;
 mod demo;
+mod digest;
 mod floor;
 mod history;
 mod horizon;

@@ -29,6 +29,9 @@ pub(crate) struct Telemetry {
     frames_sent: Counter,
     frames_dropped: Family<Labels, Counter>,
     pub(crate) slow_clients_disconnected: Counter,
+    /// Morning digest messages by channel and outcome (docs/HISTORY.md, "The morning digest").
+    digest_messages: Family<Labels, Counter>,
+    digest_pending: Gauge,
     totals: Totals,
 }
 
@@ -79,6 +82,22 @@ impl Default for Telemetry {
 }
 
 impl Telemetry {
+    /// Counts one digest message's outcome (`sent`, `refused`, `failed`) on a channel.
+    pub(crate) fn digest_message(&self, channel: &'static str, outcome: &'static str) {
+        self.digest_messages
+            .get_or_create(&vec![
+                ("channel", channel.to_string()),
+                ("outcome", outcome.to_string()),
+            ])
+            .inc();
+    }
+
+    /// Digest messages composed and not yet sent.
+    pub(crate) fn digest_pending(&self, pending: usize) {
+        self.digest_pending
+            .set(i64::try_from(pending).unwrap_or(i64::MAX));
+    }
+
     pub(crate) fn new() -> Telemetry {
         let mut registry = Registry::with_prefix("floorwatch");
         let events = Family::<Labels, Counter>::default();
@@ -132,8 +151,23 @@ impl Telemetry {
             "Live clients disconnected for being stuck too long",
             slow_clients_disconnected.clone(),
         );
+        let digest_messages = Family::<Labels, Counter>::default();
+        registry.register(
+            "digest_messages",
+            "Morning digest messages by channel (email, webhook) and outcome: sent, refused \
+             (never sent again), failed (an attempt that is retried)",
+            digest_messages.clone(),
+        );
+        let digest_pending = Gauge::default();
+        registry.register(
+            "digest_pending",
+            "Morning digest messages composed and not yet sent",
+            digest_pending.clone(),
+        );
         Telemetry {
             registry,
+            digest_messages,
+            digest_pending,
             events,
             sources: Mutex::new(Vec::new()),
             journal_seconds,

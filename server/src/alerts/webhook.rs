@@ -57,8 +57,8 @@ pub(crate) fn spawn_senders(
 
 /// The HTTP client of one receiver: HTTPS through rustls on ring (the crypto the server's own
 /// TLS uses; reqwest is built without a provider of its own), certificates checked against the
-/// system's authorities plus the receiver's `ca_file`.
-fn client(config: &WebhookConfig) -> Result<reqwest::Client, String> {
+/// system's authorities plus the receiver's `ca_file`. The digest's robots use it too.
+pub(crate) fn client(config: &WebhookConfig) -> Result<reqwest::Client, String> {
     // Idempotent: the first call installs ring for every rustls user in the process.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder();

@@ -38,10 +38,12 @@ pub(crate) enum Action {
     /// Events that arrived after a sign-off applied to the day, with a reason and each figure
     /// before and after.
     Amendment,
+    /// A morning digest sent to a recipient (docs/HISTORY.md, "The morning digest").
+    Digest,
 }
 
 /// Every action, in the order help texts list them.
-pub(crate) const ACTIONS: [Action; 20] = [
+pub(crate) const ACTIONS: [Action; 21] = [
     Action::Login,
     Action::LoginFailed,
     Action::Logout,
@@ -62,6 +64,7 @@ pub(crate) const ACTIONS: [Action; 20] = [
     Action::DeviceRevoke,
     Action::SignOff,
     Action::Amendment,
+    Action::Digest,
 ];
 
 impl Action {
@@ -87,6 +90,7 @@ impl Action {
             Action::DeviceRevoke => "device_revoke",
             Action::SignOff => "sign_off",
             Action::Amendment => "amendment",
+            Action::Digest => "digest",
         }
     }
 }
