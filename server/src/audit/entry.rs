@@ -38,10 +38,13 @@ pub(crate) enum Action {
     /// Events that arrived after a sign-off applied to the day, with a reason and each figure
     /// before and after.
     Amendment,
+    /// An abandoned caller marked called back on the callback worklist (docs/HISTORY.md,
+    /// "Calls").
+    Callback,
 }
 
 /// Every action, in the order help texts list them.
-pub(crate) const ACTIONS: [Action; 20] = [
+pub(crate) const ACTIONS: [Action; 21] = [
     Action::Login,
     Action::LoginFailed,
     Action::Logout,
@@ -62,6 +65,7 @@ pub(crate) const ACTIONS: [Action; 20] = [
     Action::DeviceRevoke,
     Action::SignOff,
     Action::Amendment,
+    Action::Callback,
 ];
 
 impl Action {
@@ -87,6 +91,7 @@ impl Action {
             Action::DeviceRevoke => "device_revoke",
             Action::SignOff => "sign_off",
             Action::Amendment => "amendment",
+            Action::Callback => "callback",
         }
     }
 }
