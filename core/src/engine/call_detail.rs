@@ -191,7 +191,10 @@ mod tests {
             ((Answered, false, false), [Missed, Missed, Missed, Missed]),
             ((Abandoned, true, true), [Excluded, Excluded, Met, Excluded]),
             ((Abandoned, true, false), [Missed, Excluded, Met, Excluded]),
-            ((Abandoned, false, false), [Missed, Excluded, Missed, Missed]),
+            (
+                (Abandoned, false, false),
+                [Missed, Excluded, Missed, Missed],
+            ),
             ((TimedOut, true, false), [Missed, Excluded, Met, Missed]),
             ((TimedOut, false, false), [Missed, Excluded, Missed, Missed]),
             ((Transferred, true, false), [Excluded; 4]),

@@ -123,7 +123,11 @@ impl HistoryCommand {
                 let org = org.unwrap_or_default();
                 let range = days.span(&org)?;
                 let store = Store::open(&dir)?;
-                for line in store.dump(range)?.into_iter().chain(store.dump_calls(range)?) {
+                for line in store
+                    .dump(range)?
+                    .into_iter()
+                    .chain(store.dump_calls(range)?)
+                {
                     writeln!(out, "{line}")?;
                 }
             }

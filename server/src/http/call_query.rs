@@ -7,9 +7,7 @@
 //! for a file. The floor's records not stored yet (the open quarter-hour's) are merged in, so a
 //! drill-down reaches the floor's "now".
 
-use floorwatch_core::history::{
-    CallDetail, ServiceLevelClass, VisitOutcome, visit_id_time,
-};
+use floorwatch_core::history::{CallDetail, ServiceLevelClass, VisitOutcome, visit_id_time};
 use floorwatch_core::{Millis, Scope, ServiceLevelVariant};
 use jiff::civil::Date;
 use serde::Serialize;
@@ -116,13 +114,11 @@ impl CallsQuery {
                     q.after = Some((at, value));
                 }
                 "limit" => {
-                    let n: usize = value.parse().map_err(|_| {
-                        bad(format!("`limit`: `{value}` is not a whole number"))
-                    })?;
+                    let n: usize = value
+                        .parse()
+                        .map_err(|_| bad(format!("`limit`: `{value}` is not a whole number")))?;
                     if !(1..=MAX_LIMIT).contains(&n) {
-                        return Err(bad(format!(
-                            "`limit` must be 1 to {MAX_LIMIT} (it is {n})"
-                        )));
+                        return Err(bad(format!("`limit` must be 1 to {MAX_LIMIT} (it is {n})")));
                     }
                     q.limit = Some(n);
                 }
@@ -254,11 +250,13 @@ fn window(
     q: &CallsQuery,
 ) -> Result<(Millis, Millis), ApiError> {
     let days = match q.from {
-        Some(from) => {
-            Some(report::period(calendar, from, q.to.unwrap_or(from)).map_err(ApiError::BadRequest)?)
-        }
+        Some(from) => Some(
+            report::period(calendar, from, q.to.unwrap_or(from)).map_err(ApiError::BadRequest)?,
+        ),
         None if q.to.is_some() => {
-            return Err(ApiError::BadRequest("`to` needs `from` (YYYY-MM-DD)".into()));
+            return Err(ApiError::BadRequest(
+                "`to` needs `from` (YYYY-MM-DD)".into(),
+            ));
         }
         None => None,
     };

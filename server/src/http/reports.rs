@@ -130,17 +130,24 @@ pub(crate) async fn callback(
     };
     {
         let floor = floor::lock(state.floor());
-        identity.require(Permission::ReadCallers, &Scope::Queue(visit.queue.clone()), &floor)?;
+        identity.require(
+            Permission::ReadCallers,
+            &Scope::Queue(visit.queue.clone()),
+            &floor,
+        )?;
     }
     let note = parse_note(&body)?;
     let mark = Callback {
-        by: identity.actor(),
+        // The user's name (the worklist shows who); the audit record names the credential too.
+        by: identity
+            .user()
+            .map_or_else(|| identity.actor(), |user| user.user.clone()),
         at_ms: jiff::Timestamp::now().as_millisecond(),
         note,
     };
     let data_dir = state.settings().data_dir.path().to_path_buf();
     let entry = Entry::new(
-        mark.by.clone(),
+        identity.actor(),
         Action::Callback,
         format!("call:{id}"),
         format!(
@@ -171,7 +178,9 @@ pub(crate) async fn callback(
         )),
         MarkError::Store(e) => {
             tracing::error!(error = %e, "history store could not be written");
-            ApiError::Unavailable("the history store could not be written; see the server's log".into())
+            ApiError::Unavailable(
+                "the history store could not be written; see the server's log".into(),
+            )
         }
     })?;
     if let Some(earlier) = existing {
@@ -194,7 +203,11 @@ fn parse_note(body: &[u8]) -> Result<Option<String>, ApiError> {
             "the body must be empty or {{\"note\": \"...\"}} ({e})"
         ))
     })?;
-    let Some(note) = request.note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) else {
+    let Some(note) = request
+        .note
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+    else {
         return Ok(None);
     };
     let chars = note.chars().count();

@@ -99,7 +99,8 @@ pub(super) fn seals_of(
 }
 
 /// Puts each visit's record in place of what is stored (beside its day when that is signed
-/// off); `range`, when given, keeps only visits whose outcome falls in it (a rebuild's).
+/// off and the record differs from the sealed one); `range`, when given, keeps only visits
+/// whose outcome falls in it and leaves signed-off days alone (a rebuild's).
 pub(super) fn put_all(
     conn: &Connection,
     path: &Path,
@@ -114,14 +115,26 @@ pub(super) fn put_all(
         if range.is_some_and(|(from, to)| !(from..to).contains(&call.outcome_ms)) {
             continue;
         }
-        let table = if sealed(&seals, call) {
-            CallTable::AfterSignOff
-        } else {
+        let table = if !sealed(&seals, call) {
             CallTable::Calls
+        } else if range.is_some() || stored(conn, path, &call.id)?.as_ref() == Some(call) {
+            continue;
+        } else {
+            CallTable::AfterSignOff
         };
         put(conn, path, table, call)?;
     }
     Ok(())
+}
+
+fn stored(conn: &Connection, path: &Path, id: &str) -> Result<Option<CallDetail>, StoreError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM calls WHERE id = ?1"),
+        params![id],
+        read,
+    )
+    .optional()
+    .map_err(sqlite(path))
 }
 
 fn put(conn: &Connection, path: &Path, table: CallTable, c: &CallDetail) -> Result<(), StoreError> {
@@ -489,14 +502,7 @@ impl Store {
 
     /// One stored visit, by id (the reports, the unmask and callback endpoints).
     pub(crate) fn call(&self, id: &str) -> Result<Option<CallDetail>, StoreError> {
-        self.conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM calls WHERE id = ?1"),
-                params![id],
-                read,
-            )
-            .optional()
-            .map_err(sqlite(&self.path))
+        stored(&self.conn, &self.path, id)
     }
 
     /// The callback mark of a visit, if it has one.
@@ -579,8 +585,8 @@ pub(crate) enum MarkError {
 mod tests {
     use super::*;
     use crate::history::ClosedIntervals;
-    use std::collections::HashSet;
     use floorwatch_core::history::visit_id;
+    use std::collections::HashSet;
 
     fn visit(call: &str, outcome: VisitOutcome, at: Millis, wait: Millis) -> CallDetail {
         CallDetail {
@@ -698,7 +704,9 @@ mod tests {
         ));
         assert_eq!(store.mark_callback(id, &mark, || Ok(())).unwrap(), None);
         assert_eq!(
-            store.mark_callback(id, &mark, || panic!("not recorded twice")).unwrap(),
+            store
+                .mark_callback(id, &mark, || panic!("not recorded twice"))
+                .unwrap(),
             Some(mark)
         );
         let pending = CallFilter {
