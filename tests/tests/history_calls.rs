@@ -510,7 +510,7 @@ fn the_calls_report_drills_down_to_the_calls_behind_each_figure() {
     );
     assert!(
         rows.iter()
-            .all(|r| r[outcome_at].to_string() == "abandoned")
+            .all(|r| r[outcome_at].get_string() == Some("abandoned"))
     );
     assert!(rows.iter().all(|r| r[wait_at].get_float().is_some()));
     let exports = server.get("/api/v1/audit?action=export").body;

@@ -17,6 +17,7 @@ use super::closed::ClosedIntervals;
 use error::sqlite;
 use rows::{COLUMNS, Sealed, Table, decode, immediate, merge_delta, raw_row};
 
+mod call_rows;
 pub(crate) mod calls;
 mod error;
 mod rows;
@@ -118,7 +119,7 @@ impl Store {
             .map_err(sqlite(&self.path))?;
         self.conn.execute_batch(&sql).map_err(sqlite(&self.path))?;
         self.conn
-            .execute_batch(calls::CREATE)
+            .execute_batch(call_rows::CREATE)
             .map_err(sqlite(&self.path))
     }
 
@@ -156,7 +157,7 @@ impl Store {
             };
             merge_delta(&tx, &path, table, &scope, *start, sums)?;
         }
-        calls::put_all(&tx, &path, &closed.calls, None)?;
+        call_rows::put_all(&tx, &path, &closed.calls, None)?;
         tx.execute(
             "INSERT INTO resume_point (id, closed_until_ms, through_seq) VALUES (1, ?1, ?2)
              ON CONFLICT (id) DO UPDATE SET closed_until_ms = ?1, through_seq = ?2",
@@ -186,7 +187,7 @@ impl Store {
             params![from, to],
         )
         .map_err(sqlite(&path))?;
-        calls::delete_unsealed(&tx, &path, (from, to))?;
+        call_rows::delete_unsealed(&tx, &path, (from, to))?;
         let sealed = Sealed::in_range(&tx, &path, (from, to))?;
         Ok(Rebuild {
             tx,
@@ -255,7 +256,7 @@ impl Store {
     /// The visits whose outcome fell in `[from, to)` as stored, one line each, ordered by
     /// outcome and id (`floorwatch history dump`, after the interval rows).
     pub(crate) fn dump_calls(&self, range: (Millis, Millis)) -> Result<Vec<String>, StoreError> {
-        calls::dump(&self.conn, &self.path, range)
+        call_rows::dump(&self.conn, &self.path, range)
     }
 
     /// Deletes the rows of quarter-hours that started before `before`, and the visits (with
@@ -265,7 +266,7 @@ impl Store {
             .conn
             .execute("DELETE FROM intervals WHERE start_ms < ?1", params![before])
             .map_err(sqlite(&self.path))?;
-        Ok(rows + calls::prune(&self.conn, &self.path, before)?)
+        Ok(rows + call_rows::prune(&self.conn, &self.path, before)?)
     }
 }
 
@@ -302,7 +303,7 @@ impl Rebuild<'_> {
         &mut self,
         records: &[floorwatch_core::history::CallDetail],
     ) -> Result<(), StoreError> {
-        calls::put_all(&self.tx, &self.path, records, Some(self.range))
+        call_rows::put_all(&self.tx, &self.path, records, Some(self.range))
     }
 
     /// Stores the rebuilt rows; returns how many rows the range now has.

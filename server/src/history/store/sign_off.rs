@@ -154,7 +154,7 @@ impl Store {
                 .filter(|(s, _)| covered.contains(s))
                 .collect()
         };
-        let calls_waiting = super::calls::waiting(&tx, &path, &covered, (from, to))?;
+        let calls_waiting = super::call_rows::waiting(&tx, &path, &covered, (from, to))?;
         if pending.is_empty() && calls_waiting == 0 {
             return Err(SignOffError::NothingToAmend {
                 scope: scope.to_string(),
@@ -192,7 +192,7 @@ impl Store {
             )?;
         }
         // The day's calls that changed after the sign-off are applied with its rows.
-        super::calls::amend(&tx, &path, &covered, (from, to))?;
+        super::call_rows::amend(&tx, &path, &covered, (from, to))?;
         let (hash, _) = day_hash(self_dump(&tx, &path, (from, to))?, &covered);
         let figures = |row: &IntervalRow| {
             serde_json::to_value(row.figures(scope.clone(), (from, to), settings))
