@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+pub use crate::engine::call_detail::{
+    CallDetail, ServiceLevelClass, VisitOutcome, visit_id, visit_id_time,
+};
 pub use crate::engine::{IntervalSums, QUARTER_HOUR_MS, Tally};
 use crate::engine::{Sums, earliest, empty_histogram, from_sums};
 

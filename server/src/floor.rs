@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use floorwatch_core::alerts::{self, Alert, Alerts};
+use floorwatch_core::history::CallDetail;
 use floorwatch_core::time::MINUTE_MS;
 use floorwatch_core::wire::{HISTORY_MINUTES, MinutePoint};
 use floorwatch_core::{
@@ -77,6 +78,10 @@ pub(crate) struct LiveFloor {
     /// The journal sequence number of the last event applied: what a close of the ledger
     /// covers, so that a restart resumes after it.
     journal_seq: Option<u64>,
+    /// The call records of the last close, on their way to the store: a drill-down adds them
+    /// (with the open quarter-hour's) so it reaches the floor's "now" however the history
+    /// thread is doing (docs/HISTORY.md, "Calls").
+    closed_calls: Vec<CallDetail>,
 }
 
 impl LiveFloor {
@@ -96,6 +101,7 @@ impl LiveFloor {
             evaluating: true,
             interval_store: None,
             journal_seq: None,
+            closed_calls: Vec::new(),
         })
     }
 
@@ -112,6 +118,25 @@ impl LiveFloor {
     /// so that it ends after writing those queued.
     pub(crate) fn stop_history(&mut self) {
         self.interval_store = None;
+    }
+
+    /// The call records the store may not have yet: those of the last close and those changed
+    /// since (the latter win), for a drill-down up to the floor's "now". Empty while history is
+    /// off.
+    pub(crate) fn calls_not_stored(&self) -> Vec<CallDetail> {
+        if self.interval_store.is_none() {
+            return Vec::new();
+        }
+        let open = self.engine.open_calls();
+        let newer: BTreeSet<&str> = open.iter().map(|c| c.id.as_str()).collect();
+        let mut out: Vec<CallDetail> = self
+            .closed_calls
+            .iter()
+            .filter(|c| !newer.contains(c.id.as_str()))
+            .cloned()
+            .collect();
+        out.extend(open);
+        out
     }
 
     /// Records that the event just applied is number `seq` of the journal.
@@ -346,10 +371,13 @@ impl LiveFloor {
         let Some((until, deltas)) = self.engine.close_intervals_crossing(t) else {
             return;
         };
+        let calls = self.engine.close_calls();
+        self.closed_calls = calls.clone();
         let closed = ClosedIntervals {
             until,
             through_seq: self.journal_seq,
             deltas,
+            calls,
         };
         if !history.send(closed) {
             tracing::error!("the history thread has stopped: history is no longer kept");

@@ -454,6 +454,20 @@ fn http_probes(p: &Principal, floor: &Floor) -> Vec<Probe> {
             and(Perm::Export),
             Content::Any,
         );
+        // The calls report (issue 12): checked as the other reports; its files need export (the
+        // CSV here: the XLSX is the same handler, and this harness reads bodies as text).
+        push(
+            format!("GET reports/calls team {}", side.word()),
+            format!("/api/v1/reports/calls?scope={team}&from=2026-03-09"),
+            p.expect(Perm::ReadReports, Some(&team), "404"),
+            Content::Json,
+        );
+        push(
+            format!("GET reports/calls.csv team {}", side.word()),
+            format!("/api/v1/reports/calls.csv?scope={team}&from=2026-03-09"),
+            and(Perm::Export),
+            Content::Any,
+        );
         let want = and(Perm::ReadAgents);
         push(
             format!("GET reports/agents team {}", side.word()),
@@ -674,6 +688,20 @@ fn http_probes(p: &Principal, floor: &Floor) -> Vec<Probe> {
             content: Content::Json,
         });
     }
+
+    // The callback worklist's mark (issue 12): *read calls* at the call's queue; a visit that
+    // history does not have is a 404 once the role may mark at all.
+    probes.push(Probe {
+        name: "POST reports/calls/ID/callback unknown".into(),
+        method: "POST",
+        path: "/api/v1/reports/calls/1773046800000-0123456789abcdef/callback".into(),
+        body: Some(("application/json", String::new())),
+        expected: match p.expect(Perm::ReadCallers, None, "404") {
+            allowed if allowed == ["200"] => vec!["404".into()],
+            refused => refused,
+        },
+        content: Content::Json,
+    });
 
     // Unmasking: the first call of a queue inside, and of a queue outside (an unknown call for
     // a centre-wide user).

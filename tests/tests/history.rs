@@ -7,7 +7,9 @@
 //! - `floorwatch history rebuild` from the journal gives rows byte-identical to those written
 //!   live, and a server killed (SIGKILL) in the middle of a day ends with the same rows as one
 //!   that was not;
-//! - a late event amends the quarter-hour it belongs to, days later.
+//! - a late event amends the quarter-hour it belongs to, days later;
+//! - the call detail records (`call` lines of the dump) are rebuilt and survive the kill
+//!   byte for byte too.
 //!
 //! The centre is the `small` scenario moved to New York, where 2026-03-08 is 23 hours long.
 
@@ -497,6 +499,9 @@ fn three_days_are_kept_quarter_hour_by_quarter_hour_and_rebuild_to_the_same_byte
     assert!(verified.contains("intact"), "{verified}");
     let live = dump(&data, &recorded.config);
     assert!(live.lines().count() > 1000, "{} rows", live.lines().count());
+    // The call detail records are in the dump too, so the rebuild and the kill compare them.
+    let calls = live.lines().filter(|l| l.starts_with("call\t")).count();
+    assert!(calls > 1000, "{calls} call rows");
 
     // Rebuilt from the journal: the same bytes.
     let rebuilt = floorwatch_ok(

@@ -10,6 +10,7 @@
 use rustc_hash::FxHashMap;
 
 use super::agents::{Agents, PendingHandle};
+use super::call_detail::{CallDetail, VisitOutcome, visit_id};
 use super::clock::{Clock, minute_of};
 use super::floor::{CENTRE, Chain, Floor, QueueNo, ScopeIdx};
 use super::ids::id_hash;
@@ -22,6 +23,25 @@ pub(super) enum Outcome {
     Answered,
     Abandoned,
     TimedOut,
+}
+
+impl Outcome {
+    fn visit(self) -> VisitOutcome {
+        match self {
+            Outcome::Answered => VisitOutcome::Answered,
+            Outcome::Abandoned => VisitOutcome::Abandoned,
+            Outcome::TimedOut => VisitOutcome::TimedOut,
+        }
+    }
+}
+
+/// A leg's outcome as it was counted, for its call detail record (docs/HISTORY.md, "Calls").
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    outcome: VisitOutcome,
+    wait: Millis,
+    within: bool,
+    short: bool,
 }
 
 /// An outcome whose entry has not been seen yet.
@@ -51,6 +71,15 @@ pub(super) struct CallRecord {
     ended_at: Option<Millis>,
     acw_done: bool,
     last_seen: Millis,
+    /// The caller number of the current leg, carried to the next leg when the switch does not
+    /// repeat it (history's call records; never counted in any figure).
+    caller: Option<Box<str>>,
+    /// The current leg's outcome as counted.
+    counted: Option<Counted>,
+    /// Talk time of the handled segment, once its talk ended.
+    talk_ms: Option<Millis>,
+    /// The talk ended in a transfer.
+    transferred: bool,
 }
 
 /// Every call heard of in the last hour of event time, keyed by the 64-bit hash of its id (no
@@ -91,23 +120,38 @@ impl Calls {
         self.records.len()
     }
 
-    /// A call entered `queue` at `at`.
-    pub(super) fn entered(&mut self, ctx: &mut Ctx, call: &str, queue: &str, at: Millis) {
+    /// A call entered `queue` at `at`, from `caller` when the switch says.
+    pub(super) fn entered(
+        &mut self,
+        ctx: &mut Ctx,
+        call: &str,
+        queue: &str,
+        at: Millis,
+        caller: Option<&str>,
+    ) {
         let q = ctx.floor.queue(queue);
         let rec = self.record(call, at);
         if let Some(decided) = rec.outcome_at {
             if at < decided || (at == decided && rec.queue == Some(q)) {
                 // The late entry of a leg already counted from the switch's own wait. (An
                 // entry into another queue at the very moment the leg ended is an overflow:
-                // queue_log has whole seconds only.)
+                // queue_log has whole seconds only.) Its number completes the record.
+                if rec.caller.is_none() && caller.is_some() {
+                    rec.caller = caller.map(Box::from);
+                    note(ctx.floor, call, rec);
+                }
                 return;
             }
             // A new leg (a transfer back into a queue): the previous one is finished.
             *rec = CallRecord {
                 serial: rec.serial,
                 last_seen: rec.last_seen,
+                caller: rec.caller.take(),
                 ..CallRecord::default()
             };
+        }
+        if let Some(number) = caller {
+            rec.caller = Some(number.into());
         }
         if rec.waiting {
             if rec.queue == Some(q) {
@@ -124,15 +168,29 @@ impl Calls {
             ctx.floor.queues[rec.queue.unwrap_or(q)]
                 .waiting
                 .remove(&(rec.entered_at.unwrap_or(at), rec.serial));
+            // Moved on while waiting: that visit ends here, with no queue outcome counted.
+            if let (Some(left), Some(entered)) = (rec.queue, rec.entered_at) {
+                let moved = Counted {
+                    outcome: VisitOutcome::Transferred,
+                    wait: (at - entered).max(0),
+                    within: false,
+                    short: false,
+                };
+                let detail = detail(ctx.floor, call, rec, (left, at, moved));
+                if let Some(ledger) = &mut ctx.floor.ledger {
+                    ledger.note_call(detail);
+                }
+            }
         }
         rec.queue = Some(q);
         rec.entered_at = Some(at);
         match rec.pending.take() {
             Some(p) => {
                 let wait = p.wait_ms.unwrap_or(p.at - at).max(0);
-                count_outcome(ctx, q, p.outcome, p.at, wait);
+                rec.counted = Some(count_outcome(ctx, q, p.outcome, p.at, wait));
                 rec.outcome_at = Some(p.at);
                 rec.waiting = false;
+                note(ctx.floor, call, rec);
             }
             None => {
                 ctx.floor.queues[q].waiting.insert((at, rec.serial));
@@ -167,8 +225,9 @@ impl Calls {
                     rec.waiting = false;
                 }
                 rec.queue = Some(q);
-                count_outcome(ctx, q, outcome, at, wait.max(0));
+                rec.counted = Some(count_outcome(ctx, q, outcome, at, wait.max(0)));
                 rec.outcome_at = Some(at);
+                note(ctx.floor, call, rec);
             }
             _ => {
                 rec.pending = Some(PendingOutcome {
@@ -189,6 +248,9 @@ impl Calls {
         rec.hold_ms = 0;
         rec.ended_at = None;
         rec.acw_done = false;
+        rec.talk_ms = None;
+        rec.transferred = false;
+        note(ctx.floor, call, rec);
         if let Some(a) = ctx.agents.get_mut(agent) {
             if let Some(p) = a.pending.take() {
                 flush_handle(ctx.floor, ctx.clock, p, 0);
@@ -211,16 +273,15 @@ impl Calls {
         }
     }
 
-    /// The agent's talk ended (hang-up or transfer): the segment counts as handled.
-    /// `queue`, `agent` and `talk_ms` are the switch's own report.
+    /// The agent's talk ended (hang-up, or a transfer when `transferred`): the segment counts
+    /// as handled. `queue`, `agent` and `talk_ms` are the switch's own report.
     pub(super) fn talk_ended(
         &mut self,
         ctx: &mut Ctx,
         call: &str,
         at: Millis,
-        queue: Option<&str>,
-        agent: Option<ScopeIdx>,
-        talk_ms: Option<Millis>,
+        (queue, agent, talk_ms): (Option<&str>, Option<ScopeIdx>, Option<Millis>),
+        transferred: bool,
     ) {
         let hinted_queue = queue.map(|q| ctx.floor.queue(q));
         let rec = self.record(call, at);
@@ -256,6 +317,9 @@ impl Calls {
         rec.agent = Some(agent);
         rec.queue = q;
         rec.ended_at = Some(at);
+        rec.talk_ms = Some(talk);
+        rec.transferred = transferred;
+        note(ctx.floor, call, rec);
         if let Some(a) = ctx.agents.get_mut(agent) {
             if a.call_since.is_some() && a.call == call {
                 a.call_since = None;
@@ -352,11 +416,60 @@ fn handling_chain(ctx: &Ctx, agent: ScopeIdx, queue: Option<QueueNo>) -> Chain {
     chain
 }
 
-/// Counts a queue outcome in the queue's chain (docs/METRICS.md, "Calls").
-fn count_outcome(ctx: &mut Ctx, q: QueueNo, outcome: Outcome, at: Millis, wait: Millis) {
+/// The record of the leg `rec` holds, if its outcome is counted, for history's store (while
+/// history is kept).
+fn note(floor: &mut Floor, call: &str, rec: &CallRecord) {
+    if floor.ledger.is_none() {
+        return;
+    }
+    let (Some(q), Some(at), Some(counted)) = (rec.queue, rec.outcome_at, rec.counted) else {
+        return;
+    };
+    let detail = detail(floor, call, rec, (q, at, counted));
+    if let Some(ledger) = &mut floor.ledger {
+        ledger.note_call(detail);
+    }
+}
+
+/// The record of a visit of `call` to queue `q` that ended at `at` as `counted`, with what
+/// `rec` knows of its handling and caller.
+fn detail(
+    floor: &Floor,
+    call: &str,
+    rec: &CallRecord,
+    (q, at, counted): (QueueNo, Millis, Counted),
+) -> CallDetail {
+    let queue = floor.queues[q].id.clone();
+    let answered = counted.outcome == VisitOutcome::Answered;
+    CallDetail {
+        id: visit_id(call, &queue, at),
+        call: call.to_string(),
+        queue,
+        entered_ms: at - counted.wait,
+        wait_ms: counted.wait,
+        outcome: counted.outcome,
+        outcome_ms: at,
+        within: counted.within,
+        short: counted.short,
+        agent: rec
+            .agent
+            .filter(|_| answered)
+            .and_then(|a| floor.nodes[a].scope.id())
+            .map(str::to_string),
+        talk_ms: rec.talk_ms.filter(|_| answered),
+        hold_ms: rec.talk_ms.filter(|_| answered).map(|_| rec.hold_ms),
+        transferred: answered && rec.transferred,
+        caller: rec.caller.as_deref().map(str::to_string),
+    }
+}
+
+/// Counts a queue outcome in the queue's chain (docs/METRICS.md, "Calls"); returns it as
+/// counted.
+fn count_outcome(ctx: &mut Ctx, q: QueueNo, outcome: Outcome, at: Millis, wait: Millis) -> Counted {
     let queue = &ctx.floor.queues[q];
     let settings = queue.settings;
     let within = wait <= settings.threshold_ms();
+    let short = outcome == Outcome::Abandoned && wait < settings.short_abandon_ms();
     let c = match outcome {
         Outcome::Answered => Contribution::Answered {
             wait_ms: wait,
@@ -365,7 +478,7 @@ fn count_outcome(ctx: &mut Ctx, q: QueueNo, outcome: Outcome, at: Millis, wait: 
         Outcome::Abandoned => Contribution::Abandoned {
             wait_ms: wait,
             within,
-            short: wait < settings.short_abandon_ms(),
+            short,
         },
         Outcome::TimedOut => Contribution::TimedOut {
             wait_ms: wait,
@@ -380,6 +493,12 @@ fn count_outcome(ctx: &mut Ctx, q: QueueNo, outcome: Outcome, at: Millis, wait: 
         ctx.clock.in_day(at),
         &c,
     );
+    Counted {
+        outcome: outcome.visit(),
+        wait,
+        within,
+        short,
+    }
 }
 
 /// Records a handled call's handle-time sample (talk + hold + after-call work) in the minute

@@ -20,6 +20,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::call_detail::CallDetail;
 use super::chain::{Chain, ScopeIdx};
 use super::open_state::OpenState;
 use super::tally::{Contribution, MINUTE_MS, Tally};
@@ -92,6 +93,9 @@ pub(crate) struct Ledger {
     open: FxHashMap<(i64, ScopeIdx), IntervalSums>,
     /// Every running state has been credited up to here (see the module doc).
     closed_until: Millis,
+    /// The latest record of every visit changed since the last close, by visit id: whole
+    /// records, which the store puts in place of what it has (docs/HISTORY.md, "Calls").
+    calls: FxHashMap<String, CallDetail>,
 }
 
 impl Ledger {
@@ -101,7 +105,25 @@ impl Ledger {
         Ledger {
             open: FxHashMap::default(),
             closed_until,
+            calls: FxHashMap::default(),
         }
+    }
+
+    /// Notes a visit's record as it stands now (replacing what was noted since the last close).
+    pub(crate) fn note_call(&mut self, detail: CallDetail) {
+        self.calls.insert(detail.id.clone(), detail);
+    }
+
+    /// Hands over the visits noted since the last close, oldest outcome first (then by id).
+    pub(crate) fn take_calls(&mut self) -> Vec<CallDetail> {
+        let mut out: Vec<CallDetail> = self.calls.drain().map(|(_, d)| d).collect();
+        out.sort_by(|a, b| (a.outcome_ms, &a.id).cmp(&(b.outcome_ms, &b.id)));
+        out
+    }
+
+    /// The visits noted since the last close, not handed over yet (in no particular order).
+    pub(crate) fn open_calls(&self) -> impl Iterator<Item = &CallDetail> {
+        self.calls.values()
     }
 
     /// Counts a call contribution in the quarter-hour of `minute`, in every scope of `chain`.

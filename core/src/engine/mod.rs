@@ -6,6 +6,7 @@
 //! [`Figures`] in `readout`.
 
 mod agents;
+pub mod call_detail;
 mod calls;
 mod chain;
 mod clock;
@@ -176,9 +177,18 @@ impl Engine {
                 reason,
             } => self.set_state(agent, at, Some(*state), *reason),
             EventKind::AgentTeam { agent, team } => self.move_agent(agent, team, at),
-            EventKind::CallEnteredQueue { call, queue, .. } => {
-                self.calls.entered(&mut ctx!(self), call, queue, at)
-            }
+            EventKind::CallEnteredQueue {
+                call,
+                queue,
+                caller,
+                ..
+            } => self.calls.entered(
+                &mut ctx!(self),
+                call,
+                queue,
+                at,
+                caller.as_ref().map(crate::caller::CallerNumber::as_str),
+            ),
             EventKind::CallOffered { call, agent }
             | EventKind::CallRingNoAnswer { call, agent } => {
                 self.agent(agent);
@@ -217,9 +227,15 @@ impl Engine {
                 agent,
                 talk_ms,
             } => {
+                let transferred = matches!(event.kind, EventKind::CallTransferred { .. });
                 let agent = agent.as_deref().map(|a| self.agent(a));
-                self.calls
-                    .talk_ended(&mut ctx!(self), call, at, queue.as_deref(), agent, *talk_ms);
+                self.calls.talk_ended(
+                    &mut ctx!(self),
+                    call,
+                    at,
+                    (queue.as_deref(), agent, *talk_ms),
+                    transferred,
+                );
             }
             EventKind::CallAfterCallWorkEnded { call } => {
                 self.calls.after_call_work_ended(&mut ctx!(self), call, at)
@@ -410,6 +426,28 @@ impl Engine {
             .into_iter()
             .map(|d| (self.floor.nodes[d.scope].scope.clone(), d.sums, d.start))
             .collect()
+    }
+
+    /// Hands over the call detail record of every visit changed since the last hand-over,
+    /// oldest outcome first (docs/HISTORY.md, "Calls"); the live floor and a rebuild take them
+    /// right after each close, so they are stored with the close's rows and resume point. Empty
+    /// when intervals are not kept. Records are whole: the latest replaces what was stored.
+    pub fn close_calls(&mut self) -> Vec<call_detail::CallDetail> {
+        self.floor
+            .ledger
+            .as_mut()
+            .map(ledger::Ledger::take_calls)
+            .unwrap_or_default()
+    }
+
+    /// The records of the visits changed since the last close, not handed over yet: what a
+    /// drill-down adds to the store to reach the floor's "now" (unordered).
+    pub fn open_calls(&self) -> Vec<call_detail::CallDetail> {
+        self.floor
+            .ledger
+            .as_ref()
+            .map(|l| l.open_calls().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Closes the ledger at the start of the quarter-hour containing `t` when the clock has not

@@ -40,10 +40,13 @@ pub(crate) enum Action {
     Amendment,
     /// A morning digest sent to a recipient (docs/HISTORY.md, "The morning digest").
     Digest,
+    /// An abandoned caller marked called back on the callback worklist (docs/HISTORY.md,
+    /// "Calls").
+    Callback,
 }
 
 /// Every action, in the order help texts list them.
-pub(crate) const ACTIONS: [Action; 21] = [
+pub(crate) const ACTIONS: [Action; 22] = [
     Action::Login,
     Action::LoginFailed,
     Action::Logout,
@@ -65,6 +68,7 @@ pub(crate) const ACTIONS: [Action; 21] = [
     Action::SignOff,
     Action::Amendment,
     Action::Digest,
+    Action::Callback,
 ];
 
 impl Action {
@@ -91,6 +95,7 @@ impl Action {
             Action::SignOff => "sign_off",
             Action::Amendment => "amendment",
             Action::Digest => "digest",
+            Action::Callback => "callback",
         }
     }
 }

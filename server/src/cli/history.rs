@@ -122,7 +122,12 @@ impl HistoryCommand {
                 let (dir, org) = store.resolve()?;
                 let org = org.unwrap_or_default();
                 let range = days.span(&org)?;
-                for line in Store::open(&dir)?.dump(range)? {
+                let store = Store::open(&dir)?;
+                for line in store
+                    .dump(range)?
+                    .into_iter()
+                    .chain(store.dump_calls(range)?)
+                {
                     writeln!(out, "{line}")?;
                 }
             }
@@ -148,7 +153,9 @@ pub(crate) fn rebuild(
         if !event.test
             && failed.is_none()
             && let Some((_, deltas)) = engine.close_intervals_crossing(event.ts)
-            && let Err(e) = rebuild.merge(&deltas)
+            && let Err(e) = rebuild
+                .merge(&deltas)
+                .and_then(|()| rebuild.merge_calls(&engine.close_calls()))
         {
             failed = Some(e);
         }
@@ -160,5 +167,6 @@ pub(crate) fn rebuild(
     // The live floor has closed up to the last quarter-hour its clock crossed: so does this.
     let last = engine.now().div_euclid(QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
     rebuild.merge(&engine.close_intervals(last))?;
+    rebuild.merge_calls(&engine.close_calls())?;
     Ok(rebuild.commit()?)
 }

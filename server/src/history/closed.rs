@@ -1,7 +1,7 @@
 //! [`ClosedIntervals`]: what one close of the engine's ledger hands from the floor to the
 //! history thread and on into the store.
 
-use floorwatch_core::history::IntervalSums;
+use floorwatch_core::history::{CallDetail, IntervalSums};
 use floorwatch_core::{Millis, Scope};
 
 /// One close of the engine's ledger: what every event since the last close added to each
@@ -15,6 +15,9 @@ pub(crate) struct ClosedIntervals {
     pub(crate) through_seq: Option<u64>,
     /// (scope, additions, quarter-hour start), oldest quarter-hour first.
     pub(crate) deltas: Vec<(Scope, IntervalSums, Millis)>,
+    /// The whole record of every visit changed since the last close (docs/HISTORY.md,
+    /// "Calls"), oldest outcome first: stored in place of what the store has.
+    pub(crate) calls: Vec<CallDetail>,
 }
 
 impl ClosedIntervals {
@@ -34,6 +37,22 @@ impl ClosedIntervals {
                 None => {
                     at.insert((scope.clone(), start), self.deltas.len());
                     self.deltas.push((scope, sums, start));
+                }
+            }
+        }
+        // A visit's later record replaces its earlier one.
+        let mut calls: HashMap<String, usize> = self
+            .calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        for call in later.calls {
+            match calls.get(&call.id) {
+                Some(&i) => self.calls[i] = call,
+                None => {
+                    calls.insert(call.id.clone(), self.calls.len());
+                    self.calls.push(call);
                 }
             }
         }

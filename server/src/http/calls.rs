@@ -6,6 +6,8 @@
 //! - `POST /api/v1/calls/{id}/unmask` with `{"reason": "..."}`: one call's full number. Needs
 //!   `Unmask` at the call's queue and a stated reason; the `unmask` record is written to the
 //!   audit trail before the number is sent, and if it cannot be written, no number is sent.
+//!   `id` is a call of the register (waiting or of the last hour), else a visit of history by
+//!   the id the calls report gives (docs/HISTORY.md, "Calls"), under the same rules.
 
 use std::collections::HashMap;
 
@@ -21,6 +23,7 @@ use super::state::AppState;
 use crate::audit::{self, Action, AuditTrail, Entry};
 use crate::calls::CallView;
 use crate::floor::{self, LiveFloor};
+use crate::history::store::Store;
 use crate::permission::{Grants, Permission};
 
 /// The stated reason of an unmask, in characters after trimming blanks: enough to say why,
@@ -126,15 +129,30 @@ pub(crate) async fn unmask(
     Path(call): Path<String>,
     body: Result<ApiJson<UnmaskRequest>, ApiError>,
 ) -> Result<Json<Unmasked>, ApiError> {
-    let (queue, number) = {
+    let found = {
         let floor = floor::lock(state.floor());
         require_somewhere(&identity, Permission::Unmask, &floor)?;
-        let Some(entry) = floor.calls().call(&call, floor.now()) else {
-            return Err(ApiError::NotFound(format!(
-                "no call `{call}` waiting or with an outcome in the last hour"
-            )));
-        };
-        let scope = Scope::Queue(entry.queue.clone());
+        match floor.calls().call(&call, floor.now()) {
+            Some(entry) => Some((entry.queue.clone(), entry.full_caller().map(str::to_string))),
+            None => floor
+                .calls_not_stored()
+                .into_iter()
+                .find(|c| c.id == call)
+                .map(|c| (c.queue, c.caller)),
+        }
+    };
+    let found = match found {
+        Some(found) => Some(found),
+        None => stored_visit(&state, &call).await?,
+    };
+    let Some((queue, number)) = found else {
+        return Err(ApiError::NotFound(format!(
+            "no call `{call}` waiting, with an outcome in the last hour, or in history"
+        )));
+    };
+    {
+        let floor = floor::lock(state.floor());
+        let scope = Scope::Queue(queue.clone());
         if let Err(refused) = identity.require(Permission::Unmask, &scope, &floor) {
             // Say which call and whose scope, not which queue the call is in.
             return Err(match (refused, identity.user()) {
@@ -145,8 +163,7 @@ pub(crate) async fn unmask(
                 (refused, _) => refused,
             });
         }
-        (entry.queue.clone(), entry.full_caller().map(str::to_string))
-    };
+    }
     let ApiJson(request) = body?;
     let reason = check_reason(&request.reason)?;
     let Some(number) = number else {
@@ -167,6 +184,30 @@ pub(crate) async fn unmask(
         call,
         caller: number,
     }))
+}
+
+/// A visit of history by its id: its queue and caller number (`None` when history is off or
+/// has no such visit).
+async fn stored_visit(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<(String, Option<String>)>, ApiError> {
+    if state.settings().history_days == 0 || floorwatch_core::history::visit_id_time(id).is_none() {
+        return Ok(None);
+    }
+    let data_dir = state.settings().data_dir.path().to_path_buf();
+    let key = id.to_string();
+    tokio::task::spawn_blocking(move || {
+        let store = Store::open_read_only(&data_dir)?;
+        store.call(&key)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the unmask failed: {e}")))?
+    .map(|visit| visit.map(|v| (v.queue, v.caller)))
+    .map_err(|e| {
+        tracing::error!(error = %e, "history store could not be read");
+        ApiError::Unavailable("the history store could not be read; see the server's log".into())
+    })
 }
 
 /// The reason, trimmed, if it says enough in one line.

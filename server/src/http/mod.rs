@@ -11,7 +11,7 @@
 //!    [`reports`], [`report_files`] and [`sign_off`] (history);
 //! 3. what handlers share: [`identity`] (the `Identity` extractor), [`session`] (what follows a
 //!    sign-in or sign-out), [`params`], [`cookies`], [`edge`] (origin, content types, security
-//!    headers), [`report_query`] (history's reports, checked and computed);
+//!    headers), [`report_query`] and [`call_query`] (history's reports, checked and computed);
 //! 4. [`state`] (`AppState`) and [`error`] (`ApiError`, `ApiQuery`, `ApiJson`).
 //!
 //! Invariants: no handler imports the router or another handler; the services never import
@@ -20,6 +20,7 @@
 mod alerts;
 mod assets;
 mod audit;
+mod call_query;
 mod calls;
 mod cookies;
 mod devices;
@@ -82,6 +83,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/v1/reports/intervals", get(reports::intervals))
         .route("/api/v1/reports/compare", get(reports::compare))
         .route("/api/v1/reports/agents", get(reports::agents))
+        .route("/api/v1/reports/calls", get(reports::calls))
+        .route(
+            "/api/v1/reports/calls/{id}/callback",
+            post(reports::callback),
+        )
         .route("/api/v1/reports/sign-off", post(sign_off::sign_off))
         .route("/api/v1/reports/amend", post(sign_off::amend))
         .route("/api/v1/reports/sign-offs", get(sign_off::list))

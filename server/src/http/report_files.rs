@@ -1,5 +1,5 @@
-//! Reports as files: `GET /api/v1/reports/{intervals,compare,agents}.{csv,xlsx}`, with the
-//! query of the report (docs/HISTORY.md, "Exports").
+//! Reports as files: `GET /api/v1/reports/{intervals,compare,agents,calls}.{csv,xlsx}`, with
+//! the query of the report (docs/HISTORY.md, "Exports").
 //!
 //! A download needs *export* at the scope besides what the report needs ("no export without a
 //! separate permission", shared/DOMAIN.md). The `export` audit record (the report, its
@@ -15,6 +15,7 @@ use floorwatch_core::Scope;
 use floorwatch_core::history::IntervalFigures;
 use serde_json::Value;
 
+use super::call_query::{CallsQuery, calls_report};
 use super::error::{ApiError, ApiQuery};
 use super::identity::Identity;
 use super::report_query::{
@@ -292,6 +293,93 @@ pub(crate) async fn agents(
     .await
 }
 
+/// `GET /api/v1/reports/calls.{csv,xlsx}`: one row per visit of the query (every page, unless
+/// `after`/`limit` ask for one), caller numbers masked.
+pub(crate) async fn calls(
+    state: AppState,
+    identity: Identity,
+    ApiQuery(pairs): ApiQuery<Vec<(String, String)>>,
+    format: Format,
+) -> Result<Response, ApiError> {
+    let detail = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let report = calls_report(&state, &identity, CallsQuery::parse(pairs)?, true).await?;
+    let columns = [
+        "id",
+        "call",
+        "queue",
+        "entered_local",
+        "entered_ms",
+        "wait_s",
+        "outcome",
+        "outcome_ms",
+        "agent",
+        "talk_s",
+        "hold_s",
+        "transferred",
+        "caller",
+        "service_level",
+        "callback_by",
+        "callback_at_ms",
+        "callback_note",
+    ];
+    let text = |t: &str| Cell::Text(t.to_string());
+    let opt = |t: &Option<String>| t.clone().map_or(Cell::Empty, Cell::Text);
+    let secs = |ms: Option<i64>| ms.map_or(Cell::Empty, |ms| Cell::Number(ms as f64 / 1000.0));
+    let rows = report
+        .calls
+        .iter()
+        .map(|c| {
+            vec![
+                text(&c.id),
+                text(&c.call),
+                text(&c.queue),
+                text(&c.entered_local),
+                Cell::Number(c.entered_ms as f64),
+                secs(Some(c.wait_ms)),
+                text(c.outcome),
+                Cell::Number(c.outcome_ms as f64),
+                opt(&c.agent),
+                secs(c.talk_ms),
+                secs(c.hold_ms),
+                text(if c.transferred { "true" } else { "false" }),
+                opt(&c.caller),
+                text(c.service_level),
+                c.callback.as_ref().map_or(Cell::Empty, |m| text(&m.by)),
+                c.callback
+                    .as_ref()
+                    .map_or(Cell::Empty, |m| Cell::Number(m.at_ms as f64)),
+                c.callback
+                    .as_ref()
+                    .and_then(|m| m.note.clone())
+                    .map_or(Cell::Empty, Cell::Text),
+            ]
+        })
+        .collect();
+    let table = Table {
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+    };
+    let name = format!(
+        "calls-{}-{}-{}",
+        file_part(&report.scope.to_string()),
+        report.from,
+        report.to
+    );
+    send(
+        &state,
+        &identity,
+        ("calls", &report.scope, detail),
+        &name,
+        table,
+        format,
+    )
+    .await
+}
+
 /// Writes the file, audits the export (no record, no file) and sends it.
 async fn send(
     state: &AppState,
@@ -352,6 +440,10 @@ pub(crate) fn routes() -> axum::Router<AppState> {
             .route(
                 &format!("/api/v1/reports/agents.{ext}"),
                 get(move |State(s): State<AppState>, i: Identity, q| agents(s, i, q, format)),
+            )
+            .route(
+                &format!("/api/v1/reports/calls.{ext}"),
+                get(move |State(s): State<AppState>, i: Identity, q| calls(s, i, q, format)),
             );
     }
     router

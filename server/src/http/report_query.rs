@@ -47,7 +47,7 @@ pub(crate) struct IntervalsReport {
 /// The scope of a report query (default `centre`), its settings checked: *read reports* at it,
 /// *read agent data* too for an agent (or for a per-agent report, `agents`), and known to the
 /// floor; *export* too for a download. Returns the service-level settings its figures are judged by.
-fn checked_scope(
+pub(crate) fn checked_scope(
     state: &AppState,
     identity: &Identity,
     scope: &Scope,
@@ -81,7 +81,7 @@ fn checked_scope(
     .unwrap_or(state.settings().organisation.centre.service_level))
 }
 
-fn parse_scope(text: Option<&str>) -> Result<Scope, ApiError> {
+pub(crate) fn parse_scope(text: Option<&str>) -> Result<Scope, ApiError> {
     match text {
         None => Ok(Scope::Centre),
         Some(text) => text
@@ -90,7 +90,7 @@ fn parse_scope(text: Option<&str>) -> Result<Scope, ApiError> {
     }
 }
 
-fn parse_date(name: &str, text: Option<&str>) -> Result<Option<Date>, ApiError> {
+pub(crate) fn parse_date(name: &str, text: Option<&str>) -> Result<Option<Date>, ApiError> {
     text.map(|t| {
         t.parse::<Date>().map_err(|_| {
             ApiError::BadRequest(format!("`{name}`: `{t}` is not a date (YYYY-MM-DD)"))
@@ -111,7 +111,7 @@ fn parse_granularity(text: Option<&str>) -> Result<Granularity, ApiError> {
         .map_err(|e| ApiError::BadRequest(format!("`interval`: {e}")))
 }
 
-fn calendar(state: &AppState) -> Result<CentreCalendar, ApiError> {
+pub(crate) fn calendar(state: &AppState) -> Result<CentreCalendar, ApiError> {
     state
         .settings()
         .organisation
@@ -121,7 +121,7 @@ fn calendar(state: &AppState) -> Result<CentreCalendar, ApiError> {
 
 /// Runs `read` on the store in a blocking thread; a store that cannot be read is a 503 (and
 /// logged with why).
-async fn read_store<T: Send + 'static>(
+pub(crate) async fn read_store<T: Send + 'static>(
     state: &AppState,
     read: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {

@@ -17,6 +17,8 @@ use super::closed::ClosedIntervals;
 use error::sqlite;
 use rows::{COLUMNS, Sealed, Table, decode, immediate, merge_delta, raw_row};
 
+mod call_rows;
+pub(crate) mod calls;
 mod error;
 mod rows;
 pub(crate) mod sign_off;
@@ -115,7 +117,10 @@ impl Store {
         self.conn
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(sqlite(&self.path))?;
-        self.conn.execute_batch(&sql).map_err(sqlite(&self.path))
+        self.conn.execute_batch(&sql).map_err(sqlite(&self.path))?;
+        self.conn
+            .execute_batch(call_rows::CREATE)
+            .map_err(sqlite(&self.path))
     }
 
     /// Where a restart resumes the ledger; `None` for a new store.
@@ -152,6 +157,7 @@ impl Store {
             };
             merge_delta(&tx, &path, table, &scope, *start, sums)?;
         }
+        call_rows::put_all(&tx, &path, &closed.calls, None)?;
         tx.execute(
             "INSERT INTO resume_point (id, closed_until_ms, through_seq) VALUES (1, ?1, ?2)
              ON CONFLICT (id) DO UPDATE SET closed_until_ms = ?1, through_seq = ?2",
@@ -181,6 +187,7 @@ impl Store {
             params![from, to],
         )
         .map_err(sqlite(&path))?;
+        call_rows::delete_unsealed(&tx, &path, (from, to))?;
         let sealed = Sealed::in_range(&tx, &path, (from, to))?;
         Ok(Rebuild {
             tx,
@@ -246,11 +253,20 @@ impl Store {
         dump_rows(&self.conn, &self.path, range)
     }
 
-    /// Deletes the rows of quarter-hours that started before `before`; returns how many.
+    /// The visits whose outcome fell in `[from, to)` as stored, one line each, ordered by
+    /// outcome and id (`floorwatch history dump`, after the interval rows).
+    pub(crate) fn dump_calls(&self, range: (Millis, Millis)) -> Result<Vec<String>, StoreError> {
+        call_rows::dump(&self.conn, &self.path, range)
+    }
+
+    /// Deletes the rows of quarter-hours that started before `before`, and the visits (with
+    /// their callback marks) whose outcome came before it; returns how many rows and visits.
     pub(crate) fn prune(&mut self, before: Millis) -> Result<usize, StoreError> {
-        self.conn
+        let rows = self
+            .conn
             .execute("DELETE FROM intervals WHERE start_ms < ?1", params![before])
-            .map_err(sqlite(&self.path))
+            .map_err(sqlite(&self.path))?;
+        Ok(rows + call_rows::prune(&self.conn, &self.path, before)?)
     }
 }
 
@@ -279,6 +295,15 @@ impl Rebuild<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Puts the visit records of one close whose outcome falls in the range, as the live store
+    /// does (those of signed-off days wait beside them).
+    pub(crate) fn merge_calls(
+        &mut self,
+        records: &[floorwatch_core::history::CallDetail],
+    ) -> Result<(), StoreError> {
+        call_rows::put_all(&self.tx, &self.path, records, Some(self.range))
     }
 
     /// Stores the rebuilt rows; returns how many rows the range now has.
@@ -348,6 +373,7 @@ mod tests {
         let q = Scope::Queue("sales".into());
         store
             .merge(&ClosedIntervals {
+                calls: Vec::new(),
                 until: 900_000,
                 through_seq: Some(7),
                 deltas: vec![(q.clone(), sums(2, &[1_000, 5_000]), 0)],
@@ -355,6 +381,7 @@ mod tests {
             .unwrap();
         store
             .merge(&ClosedIntervals {
+                calls: Vec::new(),
                 until: 1_800_000,
                 through_seq: Some(9),
                 deltas: vec![(q.clone(), sums(1, &[30_000]), 0)],
@@ -379,6 +406,7 @@ mod tests {
         let mut all = sums(3, &[1_000, 5_000, 30_000]);
         all.tally.max_wait_ms = 30_000;
         once.merge(&ClosedIntervals {
+            calls: Vec::new(),
             until: 1_800_000,
             through_seq: Some(9),
             deltas: vec![(q, all, 0)],
@@ -402,6 +430,7 @@ mod tests {
         for s in [plus, minus] {
             store
                 .merge(&ClosedIntervals {
+                    calls: Vec::new(),
                     until: 900_000,
                     through_seq: None,
                     deltas: vec![(a.clone(), s, 0)],

@@ -154,7 +154,8 @@ impl Store {
                 .filter(|(s, _)| covered.contains(s))
                 .collect()
         };
-        if pending.is_empty() {
+        let calls_waiting = super::call_rows::waiting(&tx, &path, &covered, (from, to))?;
+        if pending.is_empty() && calls_waiting == 0 {
             return Err(SignOffError::NothingToAmend {
                 scope: scope.to_string(),
                 day,
@@ -190,6 +191,8 @@ impl Store {
                 &IntervalRow::default(),
             )?;
         }
+        // The day's calls that changed after the sign-off are applied with its rows.
+        super::call_rows::amend(&tx, &path, &covered, (from, to))?;
         let (hash, _) = day_hash(self_dump(&tx, &path, (from, to))?, &covered);
         let figures = |row: &IntervalRow| {
             serde_json::to_value(row.figures(scope.clone(), (from, to), settings))
@@ -304,6 +307,7 @@ mod tests {
         let mut sums = IntervalSums::default();
         sums.tally.abandoned = 1;
         ClosedIntervals {
+            calls: Vec::new(),
             until: start + 900_000,
             through_seq: None,
             deltas: vec![(scope.parse().unwrap(), sums, start)],

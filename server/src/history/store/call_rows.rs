@@ -1,0 +1,311 @@
+//! The call detail records' table and codec (docs/HISTORY.md, "Calls"): one row per queue
+//! visit whose outcome is known, put in place of the visit's earlier row with each close (beside
+//! a signed-off day when it changes one), rebuilt, amended, dumped and pruned. Queries and the
+//! callback marks are in `calls.rs`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use floorwatch_core::Millis;
+use floorwatch_core::history::{CallDetail, VisitOutcome};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::error::{StoreError, sqlite};
+use super::rows::Sealed;
+
+/// The call tables, created with the store.
+pub(super) const CREATE: &str = "
+    CREATE TABLE IF NOT EXISTS calls (
+        id TEXT PRIMARY KEY,
+        outcome_ms INTEGER NOT NULL,
+        call TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        entered_ms INTEGER NOT NULL,
+        wait_ms INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        within INTEGER NOT NULL,
+        short INTEGER NOT NULL,
+        agent TEXT,
+        talk_ms INTEGER,
+        hold_ms INTEGER,
+        transferred INTEGER NOT NULL,
+        caller TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS calls_by_outcome ON calls (outcome_ms, id);
+    CREATE TABLE IF NOT EXISTS calls_after_sign_off (
+        id TEXT PRIMARY KEY,
+        outcome_ms INTEGER NOT NULL,
+        call TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        entered_ms INTEGER NOT NULL,
+        wait_ms INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        within INTEGER NOT NULL,
+        short INTEGER NOT NULL,
+        agent TEXT,
+        talk_ms INTEGER,
+        hold_ms INTEGER,
+        transferred INTEGER NOT NULL,
+        caller TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS callbacks (
+        id TEXT PRIMARY KEY,
+        outcome_ms INTEGER NOT NULL,
+        by TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        note TEXT
+    ) WITHOUT ROWID;";
+
+/// The columns of a call row, in order.
+pub(super) const COLUMNS: &str = "id, outcome_ms, call, queue, entered_ms, wait_ms, outcome, within, short, \
+                       agent, talk_ms, hold_ms, transferred, caller";
+
+/// Where a visit's row goes: the calls reports read, or beside a signed-off day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CallTable {
+    Calls,
+    AfterSignOff,
+}
+
+impl CallTable {
+    fn name(self) -> &'static str {
+        match self {
+            CallTable::Calls => "calls",
+            CallTable::AfterSignOff => "calls_after_sign_off",
+        }
+    }
+}
+
+/// Whether a visit's day is signed off for its queue.
+pub(super) fn sealed(seals: &Sealed, call: &CallDetail) -> bool {
+    seals.covers(&format!("queue:{}", call.queue), call.outcome_ms)
+}
+
+/// The signed-off days the visits' outcomes fall in.
+pub(super) fn seals_of(
+    conn: &Connection,
+    path: &Path,
+    calls: &[CallDetail],
+) -> Result<Sealed, StoreError> {
+    let first = calls.iter().map(|c| c.outcome_ms).min().unwrap_or(0);
+    let last = calls.iter().map(|c| c.outcome_ms).max().unwrap_or(0);
+    Sealed::in_range(conn, path, (first, last + 1))
+}
+
+/// Puts each visit's record in place of what is stored (beside its day when that is signed
+/// off and the record differs from the sealed one); `range`, when given, keeps only visits
+/// whose outcome falls in it and leaves signed-off days alone (a rebuild's).
+pub(super) fn put_all(
+    conn: &Connection,
+    path: &Path,
+    calls: &[CallDetail],
+    range: Option<(Millis, Millis)>,
+) -> Result<(), StoreError> {
+    if calls.is_empty() {
+        return Ok(());
+    }
+    let seals = seals_of(conn, path, calls)?;
+    for call in calls {
+        if range.is_some_and(|(from, to)| !(from..to).contains(&call.outcome_ms)) {
+            continue;
+        }
+        let table = if !sealed(&seals, call) {
+            CallTable::Calls
+        } else if range.is_some() || stored(conn, path, &call.id)?.as_ref() == Some(call) {
+            continue;
+        } else {
+            CallTable::AfterSignOff
+        };
+        put(conn, path, table, call)?;
+    }
+    Ok(())
+}
+
+pub(super) fn stored(
+    conn: &Connection,
+    path: &Path,
+    id: &str,
+) -> Result<Option<CallDetail>, StoreError> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM calls WHERE id = ?1"),
+        params![id],
+        read,
+    )
+    .optional()
+    .map_err(sqlite(path))
+}
+
+fn put(conn: &Connection, path: &Path, table: CallTable, c: &CallDetail) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT OR REPLACE INTO {} ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+         ?11, ?12, ?13, ?14)",
+        table.name()
+    );
+    conn.prepare_cached(&sql)
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                c.id,
+                c.outcome_ms,
+                c.call,
+                c.queue,
+                c.entered_ms,
+                c.wait_ms,
+                c.outcome.as_str(),
+                c.within,
+                c.short,
+                c.agent,
+                c.talk_ms,
+                c.hold_ms,
+                c.transferred,
+                c.caller,
+            ])
+        })
+        .map(drop)
+        .map_err(sqlite(path))
+}
+
+pub(super) fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallDetail> {
+    let outcome: String = r.get(6)?;
+    Ok(CallDetail {
+        id: r.get(0)?,
+        outcome_ms: r.get(1)?,
+        call: r.get(2)?,
+        queue: r.get(3)?,
+        entered_ms: r.get(4)?,
+        wait_ms: r.get(5)?,
+        outcome: VisitOutcome::parse(&outcome).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                6,
+                rusqlite::types::Type::Text,
+                format!("unknown outcome `{outcome}`").into(),
+            )
+        })?,
+        within: r.get(7)?,
+        short: r.get(8)?,
+        agent: r.get(9)?,
+        talk_ms: r.get(10)?,
+        hold_ms: r.get(11)?,
+        transferred: r.get(12)?,
+        caller: r.get(13)?,
+    })
+}
+
+/// Deletes the visits of `[from, to)` but those of signed-off days (a rebuild's first step).
+pub(super) fn delete_unsealed(
+    conn: &Connection,
+    path: &Path,
+    (from, to): (Millis, Millis),
+) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM calls WHERE outcome_ms >= ?1 AND outcome_ms < ?2 AND NOT EXISTS (
+             SELECT 1 FROM sign_offs s
+             WHERE calls.outcome_ms >= s.start_ms AND calls.outcome_ms < s.end_ms
+               AND instr(char(10) || s.covered || char(10),
+                         char(10) || 'queue:' || calls.queue || char(10)) > 0)",
+        params![from, to],
+    )
+    .map(drop)
+    .map_err(sqlite(path))
+}
+
+/// Applies the visits of `[from, to)` waiting beside a signed-off day whose seal covers
+/// `covered` (an amendment); returns how many.
+pub(super) fn amend(
+    conn: &Connection,
+    path: &Path,
+    covered: &BTreeSet<String>,
+    (from, to): (Millis, Millis),
+) -> Result<usize, StoreError> {
+    let waiting: Vec<CallDetail> = {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM calls_after_sign_off WHERE outcome_ms >= ?1 AND outcome_ms < ?2"
+        );
+        let mut stmt = conn.prepare(&sql).map_err(sqlite(path))?;
+        stmt.query_map(params![from, to], read)
+            .map_err(sqlite(path))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sqlite(path))?
+    };
+    let mut applied = 0;
+    for call in waiting
+        .iter()
+        .filter(|c| covered.contains(&format!("queue:{}", c.queue)))
+    {
+        put(conn, path, CallTable::Calls, call)?;
+        conn.execute(
+            "DELETE FROM calls_after_sign_off WHERE id = ?1",
+            params![call.id],
+        )
+        .map_err(sqlite(path))?;
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+/// Visits of `[from, to)` waiting for an amendment of a day whose seal covers `covered`.
+pub(super) fn waiting(
+    conn: &Connection,
+    path: &Path,
+    covered: &BTreeSet<String>,
+    (from, to): (Millis, Millis),
+) -> Result<usize, StoreError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT queue FROM calls_after_sign_off WHERE outcome_ms >= ?1 AND outcome_ms < ?2",
+        )
+        .map_err(sqlite(path))?;
+    let queues = stmt
+        .query_map(params![from, to], |r| r.get::<_, String>(0))
+        .map_err(sqlite(path))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sqlite(path))?;
+    Ok(queues
+        .iter()
+        .filter(|q| covered.contains(&format!("queue:{q}")))
+        .count())
+}
+
+/// The visits of `[from, to)` as stored, one tab-separated line each (`call` first), ordered
+/// by outcome and id: what "byte-identical" compares for calls.
+pub(super) fn dump(
+    conn: &Connection,
+    path: &Path,
+    (from, to): (Millis, Millis),
+) -> Result<Vec<String>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM calls WHERE outcome_ms >= ?1 AND outcome_ms < ?2 \
+         ORDER BY outcome_ms, id"
+    );
+    let mut stmt = conn.prepare(&sql).map_err(sqlite(path))?;
+    let rows = stmt
+        .query_map(params![from, to], |r| {
+            let mut line = vec!["call".to_string()];
+            for i in 0..14 {
+                line.push(match r.get::<_, Value>(i)? {
+                    Value::Null => String::new(),
+                    Value::Integer(n) => n.to_string(),
+                    Value::Real(f) => f.to_string(),
+                    Value::Text(t) => t,
+                    Value::Blob(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+                });
+            }
+            Ok(line.join("\t"))
+        })
+        .map_err(sqlite(path))?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(sqlite(path))
+}
+
+/// Deletes the visits (and their callback marks) whose outcome came before `before`.
+pub(super) fn prune(conn: &Connection, path: &Path, before: Millis) -> Result<usize, StoreError> {
+    let mut deleted = 0;
+    for table in ["calls", "calls_after_sign_off", "callbacks"] {
+        deleted += conn
+            .execute(
+                &format!("DELETE FROM {table} WHERE outcome_ms < ?1"),
+                params![before],
+            )
+            .map_err(sqlite(path))?;
+    }
+    Ok(deleted)
+}
