@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
@@ -32,6 +32,14 @@ pub(crate) async fn wallboard(State(state): State<AppState>, request: Request) -
         Ok(response) => response.map(Body::new),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+/// `/reports`: the reports page, a module of its own in the bundle's `reports/` (written by
+/// `cargo xtask dist`, so the TV's first load never carries it). Open to anyone like the rest
+/// of the bundle: the page asks the session itself, and every report is checked by the API.
+pub(crate) async fn reports(state: State<AppState>, mut request: Request) -> Response {
+    *request.uri_mut() = Uri::from_static("/reports/index.html");
+    wallboard(state, request).await
 }
 
 /// Plain HTML: the Content-Security-Policy (`super::edge`) allows no inline style or script.
