@@ -34,7 +34,15 @@ fn serve_days(dir: &Path) -> (Server, Vec<std::path::PathBuf>) {
             let seed = (i + 3).to_string();
             let out = file.to_string_lossy().to_string();
             sim(&[
-                "generate", "--scenario", &scenario, "--date", date, "--seed", &seed, "-o", &out,
+                "generate",
+                "--scenario",
+                &scenario,
+                "--date",
+                date,
+                "--seed",
+                &seed,
+                "-o",
+                &out,
             ]);
             file
         })
@@ -154,7 +162,9 @@ async fn the_reports_page_shows_the_day_of_the_api_with_its_charts_and_downloads
     assert_eq!(signed.status, 200, "{}", signed.body);
 
     let browser = Browser::open(1600, 1000, "en-US").await;
-    browser.goto(&format!("{}/#/supervisor", server.url())).await;
+    browser
+        .goto(&format!("{}/#/supervisor", server.url()))
+        .await;
     sign_in_as_admin(&browser).await;
     browser
         .goto(&format!(
@@ -191,7 +201,11 @@ async fn the_reports_page_shows_the_day_of_the_api_with_its_charts_and_downloads
                 (Some(a), Some(b)) => a == b,
                 _ => value == &row[field],
             };
-            assert!(same, "{field} at {}: {value} != {}", row["start_local"], row[field]);
+            assert!(
+                same,
+                "{field} at {}: {value} != {}",
+                row["start_local"], row[field]
+            );
             fields += 1;
         }
     }
@@ -217,7 +231,11 @@ async fn the_reports_page_shows_the_day_of_the_api_with_its_charts_and_downloads
                 vec![json!(field)],
             )
             .await;
-        assert_eq!(series[0], json!(plotted(&compare["rows"], field, 1)), "{field}");
+        assert_eq!(
+            series[0],
+            json!(plotted(&compare["rows"], field, 1)),
+            "{field}"
+        );
         assert_eq!(
             series[1],
             json!(plotted(&compare["against_rows"], field, 1)),
@@ -321,7 +339,11 @@ async fn a_supervisor_figure_drills_down_to_its_calls() {
         )
         .await;
     assert_eq!(page["total"], api["total"]);
-    assert_eq!(api["total"], json!(abandoned), "the calls behind the figure are its calls");
+    assert_eq!(
+        api["total"],
+        json!(abandoned),
+        "the calls behind the figure are its calls"
+    );
     let expected: Vec<Value> = api["calls"]
         .as_array()
         .unwrap()

@@ -64,7 +64,11 @@ pub fn run(args: &DistArgs) -> anyhow::Result<()> {
         let reports = dist.join(REPORTS_DIR);
         let wasm = build(&root, Some(REPORTS_FEATURE))?;
         write_module(&wasm, &reports, REPORTS_STEM, args.keep_names)?;
-        copy_files(&root.join("dashboard").join(REPORTS_DIR), &REPORTS_FILES, &reports)?;
+        copy_files(
+            &root.join("dashboard").join(REPORTS_DIR),
+            &REPORTS_FILES,
+            &reports,
+        )?;
         crate::wasm_opt::shrink(
             &reports.join(format!("{REPORTS_STEM}_bg.wasm")),
             args.keep_names,
@@ -196,8 +200,13 @@ fn write_module(wasm: &Path, dir: &Path, stem: &str, keep_names: bool) -> anyhow
 /// Copies `names` from `source` into `dir`.
 fn copy_files(source: &Path, names: &[&str], dir: &Path) -> anyhow::Result<()> {
     for name in names {
-        std::fs::copy(source.join(name), dir.join(name))
-            .with_context(|| format!("copying {} into {}", source.join(name).display(), dir.display()))?;
+        std::fs::copy(source.join(name), dir.join(name)).with_context(|| {
+            format!(
+                "copying {} into {}",
+                source.join(name).display(),
+                dir.display()
+            )
+        })?;
     }
     Ok(())
 }

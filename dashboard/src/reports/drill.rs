@@ -68,7 +68,13 @@ mod tests {
     #[test]
     fn the_link_carries_scope_filter_window_and_clock() {
         assert_eq!(
-            href("queue:billing", "outcome=abandoned", "today", 1_234, Lang::Zh),
+            href(
+                "queue:billing",
+                "outcome=abandoned",
+                "today",
+                1_234,
+                Lang::Zh
+            ),
             "/reports#calls?scope=queue:billing&window=today&at=1234&outcome=abandoned&lang=zh-CN"
         );
         assert!(href("team:a b", "x=y", "30m", 1, Lang::En).contains("scope=team:a%20b"));
@@ -79,9 +85,18 @@ mod tests {
         let day = 1_000 * DAY_MS + 5 * 3_600_000; // a centre day starting 05:00 UTC
         let at = day + 10 * 3_600_000 + 22 * MINUTE_MS + 30_000; // 10:22:30 local
         let minute = at - 30_000;
-        assert_eq!(span("15m", at, day), Some((minute - 14 * MINUTE_MS, at + 1)));
-        assert_eq!(span("30m", at, day), Some((minute - 29 * MINUTE_MS, at + 1)));
-        assert_eq!(span("60m", at, day), Some((minute - 59 * MINUTE_MS, at + 1)));
+        assert_eq!(
+            span("15m", at, day),
+            Some((minute - 14 * MINUTE_MS, at + 1))
+        );
+        assert_eq!(
+            span("30m", at, day),
+            Some((minute - 29 * MINUTE_MS, at + 1))
+        );
+        assert_eq!(
+            span("60m", at, day),
+            Some((minute - 59 * MINUTE_MS, at + 1))
+        );
         assert_eq!(
             span("interval15", at, day),
             Some((day + 10 * 3_600_000 + 15 * MINUTE_MS, at + 1))

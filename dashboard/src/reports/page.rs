@@ -338,10 +338,7 @@ mod tests {
             "/api/v1/reports/calls?scope=centre&from=2026-03-08&to=2026-03-08\
              &start_ms=10&end_ms=20&outcome=abandoned&after=c%2F1"
         );
-        assert_eq!(
-            r.drill("centre", "2026-03-08", (1, 2), "").outcome,
-            None
-        );
+        assert_eq!(r.drill("centre", "2026-03-08", (1, 2), "").outcome, None);
     }
 
     #[test]

@@ -121,13 +121,13 @@ impl RKey {
                 "报表仅供已登录用户查看。",
             ),
             SignIn => ("Sign in", "登录"),
-            NotForRole => (
-                "Your role has no reports.",
-                "您的角色无权查看报表。",
-            ),
+            NotForRole => ("Your role has no reports.", "您的角色无权查看报表。"),
             DownloadCsv => ("Download CSV", "下载 CSV"),
             DownloadXlsx => ("Download Excel", "下载 Excel"),
-            SignedOffBy => ("{day} ({scope}) signed off by {by}", "{day}（{scope}）已由 {by} 签核"),
+            SignedOffBy => (
+                "{day} ({scope}) signed off by {by}",
+                "{day}（{scope}）已由 {by} 签核",
+            ),
             AmendedTimes => ("amended {n}×", "已更正 {n} 次"),
             WaitingRows => (
                 "{n} late rows wait for an amendment",
@@ -143,7 +143,10 @@ impl RKey {
             ),
             Calls => ("Calls", "通话明细"),
             CallsTotal => ("{total} calls", "共 {total} 通"),
-            CallsSpan => ("Outcome between {start} and {end}", "结果时间 {start} 至 {end}"),
+            CallsSpan => (
+                "Outcome between {start} and {end}",
+                "结果时间 {start} 至 {end}",
+            ),
             Entered => ("Entered", "进线时间"),
             Queue => ("Queue", "队列"),
             Wait => ("Wait", "等待"),

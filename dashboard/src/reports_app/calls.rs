@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
-use super::intervals::failed;
-use super::{Ctx, Load, load, navigate, picker, post};
+use super::shared::{Ctx, Load, failed, load, navigate, picker, post};
 use crate::format;
 use crate::reports::drill::{self, DAY_MS};
 use crate::reports::page::{CALLBACKS, OUTCOMES, ReportsRoute, SERVICE_LEVELS};
@@ -146,10 +145,9 @@ fn CallFilters(ctx: Ctx) -> impl IntoView {
                 })
             };
             match (when(r.start_ms), when(r.end_ms)) {
-                (Some(start), Some(end)) => crate::i18n::fill(
-                    ctx.t(RKey::CallsSpan),
-                    &[("start", &start), ("end", &end)],
-                ),
+                (Some(start), Some(end)) => {
+                    crate::i18n::fill(ctx.t(RKey::CallsSpan), &[("start", &start), ("end", &end)])
+                }
                 _ => format!(
                     "{} – {}",
                     r.from.clone().unwrap_or_default(),
@@ -220,7 +218,8 @@ fn CallTable(
 ) -> impl IntoView {
     let total = page["total"].as_u64().unwrap_or(0);
     let calls = page["calls"].as_array().cloned().unwrap_or_default();
-    let heading = |key: RKey, class: &'static str| view! { <th class=class>{move || ctx.t(key)}</th> };
+    let heading =
+        |key: RKey, class: &'static str| view! { <th class=class>{move || ctx.t(key)}</th> };
     let rows = calls
         .into_iter()
         .map(|call| view! { <CallRow ctx=ctx call=call unmasked=unmasked reload=reload/> })

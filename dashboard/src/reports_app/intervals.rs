@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::{Ctx, Load, load, navigate, picker};
+use super::shared::{Ctx, Load, failed, load, navigate, picker};
 use crate::reports::chart::{self, HEIGHT, WIDTH};
 use crate::reports::columns::{self, CHARTS, Column, Kind, TABLE};
 use crate::reports::page::{AGAINST, INTERVALS, ReportsRoute};
@@ -21,8 +21,7 @@ pub(crate) fn Intervals(ctx: Ctx) -> impl IntoView {
         ctx.route.with(|r| {
             (
                 r.intervals_path(&scope, &today, ""),
-                r.charts_day(&today)
-                    .map(|day| r.compare_path(&scope, &day)),
+                r.charts_day(&today).map(|day| r.compare_path(&scope, &day)),
             )
         })
     });
@@ -53,14 +52,6 @@ pub(crate) fn Intervals(ctx: Ctx) -> impl IntoView {
                 Load::Loading => ().into_any(),
             })}
         </main>
-    }
-}
-
-pub(crate) fn failed(ctx: Ctx, why: String) -> impl IntoView {
-    view! {
-        <p class="refused" role="alert" data-state="failed">
-            {ctx.t(RKey::Refused)}": "{why}
-        </p>
     }
 }
 
@@ -195,10 +186,16 @@ fn SignedOff(ctx: Ctx, report: Value) -> impl IntoView {
                         RKey::SignedOffBy.t(lang),
                         &[("day", &s.day), ("scope", &s.scope), ("by", &s.by)],
                     );
-                    for (n, key) in [(s.amendments, RKey::AmendedTimes), (s.waiting, RKey::WaitingRows)] {
+                    for (n, key) in [
+                        (s.amendments, RKey::AmendedTimes),
+                        (s.waiting, RKey::WaitingRows),
+                    ] {
                         if n > 0 {
                             line.push_str(" · ");
-                            line.push_str(&crate::i18n::fill(key.t(lang), &[("n", &n.to_string())]));
+                            line.push_str(&crate::i18n::fill(
+                                key.t(lang),
+                                &[("n", &n.to_string())],
+                            ));
                         }
                     }
                     line
@@ -296,8 +293,13 @@ fn cell(
 #[component]
 fn Charts(ctx: Ctx, compare: Value) -> impl IntoView {
     let rows = compare["rows"].as_array().cloned().unwrap_or_default();
-    let against = compare["against_rows"].as_array().cloned().unwrap_or_default();
-    let days = compare["against_days"].as_array().map_or(1, |d| d.len().max(1));
+    let against = compare["against_rows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let days = compare["against_days"]
+        .as_array()
+        .map_or(1, |d| d.len().max(1));
     let n = rows.len();
     let first = rows.first().map(columns::start_text).unwrap_or_default();
     let last = rows.last().map(columns::start_text).unwrap_or_default();
