@@ -165,6 +165,21 @@ impl Figure {
         }
     }
 
+    /// The calls behind the figure (drill-down, `crate::reports::drill`), as the calls API's
+    /// cut: those that missed the service level (docs/METRICS.md: in its denominator, not its
+    /// numerator), the answered (ASA, AHT and handled calls are theirs), the abandoned; `None`
+    /// for a figure of agents or of calls still waiting, which no finished call explains.
+    pub fn drill(self) -> Option<&'static str> {
+        match self {
+            Figure::ServiceLevel => Some("service_level=missed"),
+            Figure::AnsweredToday | Figure::Asa | Figure::Aht | Figure::Handled => {
+                Some("outcome=answered")
+            }
+            Figure::AbandonedToday | Figure::AbandonRate => Some("outcome=abandoned"),
+            _ => None,
+        }
+    }
+
     /// The figure's label.
     pub fn label(self) -> Key {
         match self {

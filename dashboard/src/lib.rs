@@ -15,13 +15,22 @@ pub mod format;
 pub mod header;
 pub mod i18n;
 pub mod live;
+pub mod reports;
 pub mod route;
 pub mod session;
 pub mod sort;
 pub mod sparkline;
 pub mod tone;
 
-#[cfg(target_arch = "wasm32")]
+// The wallboard (the TV's bundle) or, built with the `reports` feature, the reports page: one
+// crate, two wasm modules, so the reports page never weighs on the TV's first load.
+// Requests to the JSON API, for both modules.
+#[cfg(all(target_arch = "wasm32", not(feature = "reports")))]
 // Leptos' `#[component]` expands to `pub` items whatever the function's own visibility.
 #[allow(unreachable_pub)]
 mod app;
+#[cfg(target_arch = "wasm32")]
+mod http;
+#[cfg(all(target_arch = "wasm32", feature = "reports"))]
+#[allow(unreachable_pub)]
+mod reports_app;

@@ -7,7 +7,11 @@
 //! 3. wasm-bindgen in-process, `--target web` output, into a fresh `target/dist/`;
 //! 4. `wasm-opt` (binaryen, installed by `scripts/setup`) shrinks the bindgen output in place;
 //! 5. `index.html`, `style.css` and `boot.js` from `dashboard/` beside it;
-//! 6. gzip the wasm + JS and fail above 250 KB.
+//! 6. steps 2 to 5 again for the reports page (the dashboard with its `reports` feature: a
+//!    module of its own, so the TV never loads it) into `target/dist/reports/`, with
+//!    `dashboard/reports/`'s page, boot script and style sheet;
+//! 7. gzip the wasm + JS of each module and fail above its budget (`size.rs`): the TV's bundle
+//!    250 KB, the reports page its own.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,6 +28,13 @@ const STEM: &str = "floorwatch_dashboard";
 const PROFILE: &str = "wasm-release";
 /// Files copied verbatim from `dashboard/` into the bundle.
 const STATIC_FILES: [&str; 3] = ["index.html", "style.css", "boot.js"];
+/// The reports page's module: the same crate with this feature.
+const REPORTS_FEATURE: &str = "reports";
+/// The reports page's file stem, and its directory in the bundle (served at `/reports`).
+const REPORTS_STEM: &str = "floorwatch_reports";
+const REPORTS_DIR: &str = "reports";
+/// Files copied verbatim from `dashboard/reports/` into `target/dist/reports/`.
+const REPORTS_FILES: [&str; 3] = ["index.html", "boot.js", "reports.css"];
 
 #[derive(Args, Default)]
 pub struct DistArgs {
@@ -41,18 +52,58 @@ pub fn run(args: &DistArgs) -> anyhow::Result<()> {
     let dist = root.join("target").join("dist");
     if !args.check_size_only {
         ensure_wasm_target()?;
-        let wasm = build(&root)?;
-        write_bundle(&root, &wasm, &dist, args.keep_names)?;
+        if dist.exists() {
+            std::fs::remove_dir_all(&dist)
+                .with_context(|| format!("removing {}", dist.display()))?;
+        }
+        let wasm = build(&root, None)?;
+        write_module(&wasm, &dist, STEM, args.keep_names)?;
+        copy_files(&root.join("dashboard"), &STATIC_FILES, &dist)?;
         crate::wasm_opt::shrink(&dist.join(format!("{STEM}_bg.wasm")), args.keep_names)?;
+
+        let reports = dist.join(REPORTS_DIR);
+        let wasm = build(&root, Some(REPORTS_FEATURE))?;
+        write_module(&wasm, &reports, REPORTS_STEM, args.keep_names)?;
+        copy_files(
+            &root.join("dashboard").join(REPORTS_DIR),
+            &REPORTS_FILES,
+            &reports,
+        )?;
+        crate::wasm_opt::shrink(
+            &reports.join(format!("{REPORTS_STEM}_bg.wasm")),
+            args.keep_names,
+        )?;
         println!("bundle written to {}", dist.display());
     }
-    let sizes = size::measure(&dist)?;
-    match size::check(&dist, &sizes) {
-        Err(e) if args.keep_names => {
+    let reports = dist.join(REPORTS_DIR);
+    let checks = [
+        (
+            "the wallboard (TV) bundle",
+            &dist,
+            size::measure(&dist, Some(&reports))?,
+            size::LIMIT_GZIP_BYTES,
+        ),
+        (
+            "the reports page",
+            &reports,
+            size::measure(&reports, None)?,
+            size::REPORTS_LIMIT_GZIP_BYTES,
+        ),
+    ];
+    let mut failed = None;
+    for (name, dir, sizes, limit) in &checks {
+        println!("{name}:");
+        if let Err(e) = size::check(dir, sizes, name, *limit) {
+            failed.get_or_insert(e);
+        }
+    }
+    match failed {
+        Some(e) if args.keep_names => {
             println!("(profiling build, size not enforced: {e})");
             Ok(())
         }
-        result => result,
+        Some(e) => Err(e),
+        None => Ok(()),
     }
 }
 
@@ -92,8 +143,8 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the dashboard for wasm32 and returns the path of its `.wasm`.
-fn build(root: &Path) -> anyhow::Result<PathBuf> {
+/// Builds the dashboard for wasm32 (with `feature`, if any) and returns the path of its `.wasm`.
+fn build(root: &Path, feature: Option<&str>) -> anyhow::Result<PathBuf> {
     let target_dir = root.join("target").join("wasm");
     let status = cargo()
         .current_dir(root)
@@ -106,6 +157,7 @@ fn build(root: &Path) -> anyhow::Result<PathBuf> {
             WASM_TARGET,
         ])
         .args(["--profile", PROFILE])
+        .args(feature.map(|f| ["--features", f]).into_iter().flatten())
         .arg("--target-dir")
         .arg(&target_dir)
         .status()
@@ -125,17 +177,13 @@ fn build(root: &Path) -> anyhow::Result<PathBuf> {
     Ok(wasm)
 }
 
-/// Replaces `dist` with the bindgen output and the static files.
-fn write_bundle(root: &Path, wasm: &Path, dist: &Path, keep_names: bool) -> anyhow::Result<()> {
-    if dist.exists() {
-        std::fs::remove_dir_all(dist).with_context(|| format!("removing {}", dist.display()))?;
-    }
-    std::fs::create_dir_all(dist).with_context(|| format!("creating {}", dist.display()))?;
-
+/// Writes the bindgen output of `wasm` into `dir`, named `stem`.
+fn write_module(wasm: &Path, dir: &Path, stem: &str, keep_names: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
     bindgen
         .input_path(wasm)
-        .out_name(STEM)
+        .out_name(stem)
         .web(true)?
         // The library defaults this to true, unlike the CLI; without the default module path
         // the page fails with "WebAssembly.instantiate(): Argument 0 must be a buffer source".
@@ -145,13 +193,20 @@ fn write_bundle(root: &Path, wasm: &Path, dist: &Path, keep_names: bool) -> anyh
         // the download.
         .remove_name_section(!keep_names)
         .remove_producers_section(true)
-        .generate(dist)
-        .context("running wasm-bindgen on the dashboard")?;
+        .generate(dir)
+        .with_context(|| format!("running wasm-bindgen on {stem}"))
+}
 
-    let source = root.join("dashboard");
-    for name in STATIC_FILES {
-        std::fs::copy(source.join(name), dist.join(name))
-            .with_context(|| format!("copying dashboard/{name} into {}", dist.display()))?;
+/// Copies `names` from `source` into `dir`.
+fn copy_files(source: &Path, names: &[&str], dir: &Path) -> anyhow::Result<()> {
+    for name in names {
+        std::fs::copy(source.join(name), dir.join(name)).with_context(|| {
+            format!(
+                "copying {} into {}",
+                source.join(name).display(),
+                dir.display()
+            )
+        })?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! What each row says is decided in `crate::alerts`, which also writes it as HTML: a row's
 //! cells and the banner are set whole (`inner_html`) when their alert or the language changes,
 //! rarely, which costs the bundle a fraction of a reactive view per cell; only the "since" cell
-//! ticks. Acknowledgements go to `POST /api/v1/alerts/ack` (`super::http`), which records the
+//! ticks. Acknowledgements go to `POST /api/v1/alerts/ack` (`crate::http`), which records the
 //! signed-in user as the one who acknowledged (the page sends no name); this page, like every
 //! other, learns of them from the live feed a push interval later, so all screens show the same
 //! book, with who acknowledged.
@@ -122,7 +122,7 @@ fn AlertRow(id: String) -> impl IntoView {
             })
             .unwrap_or_default();
             busy.set(true);
-            super::http::request("POST", "/api/v1/alerts/ack", Some(&body), move |answer| {
+            crate::http::request("POST", "/api/v1/alerts/ack", Some(&body), move |answer| {
                 match answer.status {
                     200 => error.set(None),
                     0 => error.set(Some(ctx.t(Key::ConnReconnecting).to_string())),

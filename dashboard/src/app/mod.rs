@@ -8,7 +8,7 @@ mod bench;
 mod connection;
 mod devices;
 mod dom_batch;
-mod http;
+use crate::http;
 mod pairing;
 mod signin;
 mod store;

@@ -35,7 +35,7 @@ pub(super) fn Supervisor() -> impl IntoView {
         })
     });
     view! {
-        <main class="supervisor">
+        <main class="supervisor" on:click=move |ev| drill(ctx, ev)>
             <super::alerts::AlertPanel/>
             <FigureTable
                 table="queues"
@@ -55,6 +55,34 @@ pub(super) fn Supervisor() -> impl IntoView {
             />
             <AgentGrid/>
         </main>
+    }
+}
+
+/// A click on a figure that has calls behind it opens them on the reports page
+/// (`crate::reports::drill`): one listener for every cell, and only the link in this bundle.
+fn drill(ctx: Ctx, ev: leptos::ev::MouseEvent) {
+    use wasm_bindgen::JsCast;
+    let cell = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|e| e.closest("td[data-drill]").ok().flatten());
+    let Some(cell) = cell else { return };
+    let attr = |e: &web_sys::Element, name| e.get_attribute(name).unwrap_or_default();
+    let scope = cell
+        .closest("tr[data-scope]")
+        .ok()
+        .flatten()
+        .map(|row| attr(&row, "data-scope"));
+    if let Some(scope) = scope {
+        let href = crate::reports::drill::href(
+            &scope,
+            &attr(&cell, "data-drill"),
+            &attr(&cell, "data-window"),
+            ctx.store.server_now(),
+            ctx.lang.get_untracked(),
+        );
+        // Assigning a same-origin address cannot fail; if it did, the page stays.
+        let _ = window().location().set_href(&href);
     }
 }
 

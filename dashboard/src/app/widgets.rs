@@ -127,6 +127,7 @@ pub(super) fn FigureCell(figure: Figure, #[prop(into)] scope: Signal<Scope>) -> 
         <td
             class=class
             data-figure=figure.id()
+            data-drill=figure.drill()
             data-window=r.window_id
             data-value=move || r.reading.with(|r| r.raw.clone())
             title=r.tooltip

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
@@ -57,6 +57,14 @@ async fn from_directory(dir: &Path, request: Request) -> Response {
         Ok(response) => response.map(Body::new),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+/// `/reports`: the reports page, a module of its own in the bundle's `reports/` (written by
+/// `cargo xtask dist`, so the TV's first load never carries it). Open to anyone like the rest
+/// of the bundle: the page asks the session itself, and every report is checked by the API.
+pub(crate) async fn reports(state: State<AppState>, mut request: Request) -> Response {
+    *request.uri_mut() = Uri::from_static("/reports/index.html");
+    wallboard(state, request).await
 }
 
 /// The built-in bundle, as [`ServeDir`] would serve the same files: GET and HEAD only, a

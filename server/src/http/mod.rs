@@ -94,6 +94,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(report_files::routes())
         .route("/api", any(error::not_found))
         .route("/api/{*rest}", any(error::not_found))
+        .route("/reports", get(assets::reports))
         .route("/healthz", get(read::healthz))
         .route("/metrics", get(read::prometheus))
         .fallback(assets::wallboard)

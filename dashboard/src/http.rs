@@ -6,10 +6,11 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
 /// What the server answered: status 0 when nothing answered.
-pub(super) struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub text: String,
     /// The `Retry-After` header, when present (a 429).
+    #[cfg_attr(feature = "reports", allow(dead_code))] // the wallboard's sign-in reads it
     pub retry_after: Option<String>,
 }
 
@@ -18,7 +19,7 @@ pub(super) struct Answer {
 ///
 /// `done` is boxed so one copy of this function (and of its `loadend` closure) serves every
 /// caller: generic, it was compiled once per call site (BENCHMARKS.md, "Bundle size").
-pub(super) fn request(
+pub(crate) fn request(
     method: &str,
     path: &str,
     body: Option<&str>,
