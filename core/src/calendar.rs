@@ -48,6 +48,17 @@ impl CentreCalendar {
         }
     }
 
+    /// `ZONE HH:MM`: what decides where each day starts, so that something keyed by the
+    /// centre's days (history's day rows) can tell when the configuration moved them.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {:02}:{:02}",
+            self.tz.iana_name().unwrap_or("UTC"),
+            self.reset.hour(),
+            self.reset.minute()
+        )
+    }
+
     /// The centre's time zone.
     pub fn time_zone(&self) -> &TimeZone {
         &self.tz

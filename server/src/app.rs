@@ -66,12 +66,19 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     // in it already (docs/HISTORY.md, "Restarts").
     // A store that cannot be opened (a full disk) leaves history off for this run, never the
     // floor: the journal keeps every event, and `floorwatch history rebuild` fills the days.
-    let opened = history::open(
-        &data_dir,
-        (settings.history_days, settings.journal_days),
-        wall_ms(),
-    )
-    .unwrap_or_else(|e| {
+    let opened = settings
+        .organisation
+        .calendar()
+        .map_err(history::OpenError::from)
+        .and_then(|calendar| {
+            history::open(
+                &data_dir,
+                &calendar,
+                (settings.history_days, settings.journal_days),
+                wall_ms(),
+            )
+        })
+        .unwrap_or_else(|e| {
         tracing::error!(error = %e, "history is off for this run: its store could not be opened; `floorwatch history rebuild` recomputes the days from the journal once it can");
         None
     });

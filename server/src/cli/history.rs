@@ -92,7 +92,8 @@ impl HistoryCommand {
                 let org = org.unwrap_or_default();
                 let _lock = crate::app::lock_data_dir(&dir)?;
                 let range = days.span(&org)?;
-                let written = rebuild(&dir, &org, &mut Store::open(&dir)?, range)?;
+                let mut store = Store::open(&dir, &org.calendar()?)?;
+                let written = rebuild(&dir, &org, &mut store, range)?;
                 writeln!(out, "rebuilt {} to {}: {written} rows", days.from, days.to)?;
             }
             HistoryCommand::Prune {
@@ -100,11 +101,12 @@ impl HistoryCommand {
                 history_days,
                 journal_days,
             } => {
-                let (dir, _) = store.resolve()?;
+                let (dir, org) = store.resolve()?;
+                let calendar = org.unwrap_or_default().calendar()?;
                 let _lock = crate::app::lock_data_dir(&dir)?;
                 let now = jiff::Timestamp::now().as_millisecond();
                 let before = now - i64::from(history_days) * floorwatch_core::time::DAY_MS;
-                let rows = Store::open(&dir)?.prune(before)?;
+                let rows = Store::open(&dir, &calendar)?.prune(before)?;
                 let today = jiff::Timestamp::now()
                     .to_zoned(jiff::tz::TimeZone::UTC)
                     .date();
@@ -122,7 +124,7 @@ impl HistoryCommand {
                 let (dir, org) = store.resolve()?;
                 let org = org.unwrap_or_default();
                 let range = days.span(&org)?;
-                let store = Store::open(&dir)?;
+                let store = Store::open(&dir, &org.calendar()?)?;
                 for line in store
                     .dump(range)?
                     .into_iter()

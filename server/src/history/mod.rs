@@ -69,13 +69,14 @@ impl HistoryResume {
 /// store: off the start-up path, then once a day); `None` with `history_days` 0 (history off).
 pub(crate) fn open(
     data_dir: &Path,
+    calendar: &floorwatch_core::calendar::CentreCalendar,
     (history_days, journal_days): (u32, u32),
     now: Millis,
 ) -> Result<Option<(HistoryResume, JoinHandle<()>)>, OpenError> {
     if history_days == 0 {
         return Ok(None);
     }
-    let store = Store::open(data_dir)?;
+    let store = Store::open(data_dir, calendar)?;
     let today = jiff::Timestamp::from_millisecond(now)
         .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
         .unwrap_or(jiff::civil::Date::MIN);
@@ -104,4 +105,6 @@ pub(crate) enum OpenError {
     Journal(#[from] crate::journal::JournalError),
     #[error("starting the history thread: {0}")]
     Thread(std::io::Error),
+    #[error(transparent)]
+    Calendar(#[from] floorwatch_core::OrgError),
 }

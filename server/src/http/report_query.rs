@@ -309,8 +309,9 @@ pub(crate) async fn agent_report(
             .map(|a| {
                 let scope = Scope::Agent(a.id.clone());
                 let mut sum = IntervalRow::default();
-                // No percentile in this report: its rows are read without their samples.
-                for (_, row) in store.rows_without_samples(&scope.to_string(), span)? {
+                // Whole days and no percentile: each day's row, without its samples (a month
+                // is ~30 rows an agent instead of ~1,400 quarter-hours).
+                for (_, row) in store.day_rows_without_samples(&scope.to_string(), span)? {
                     sum.merge(&row);
                 }
                 Ok(AgentReportRow {

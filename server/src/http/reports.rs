@@ -162,9 +162,10 @@ pub(crate) async fn callback(
         ),
     );
     let (key, at, given) = (id.clone(), visit.outcome_ms, mark.clone());
+    let calendar = super::report_query::calendar(&state)?;
     let existing = tokio::task::spawn_blocking(move || {
         let trail = AuditTrail::open(&data_dir);
-        Store::open(&data_dir)
+        Store::open(&data_dir, &calendar)
             .map_err(MarkError::from)?
             .mark_callback((&key, at), &given, || {
                 audit::record_blocking(&trail, entry).map_err(|e| e.to_string())

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, ApiJson, ApiQuery, JsonShape};
 use super::identity::Identity;
+use super::report_query;
 use super::state::AppState;
 use crate::audit::{self, Action, AuditTrail, Entry};
 use crate::floor;
@@ -150,8 +151,9 @@ pub(crate) async fn sign_off(
     let data_dir = state.settings().data_dir.path().to_path_buf();
     let actor = identity.actor();
     let (of, date) = (scope.clone(), request.date);
+    let calendar = report_query::calendar(&state)?;
     let hash = tokio::task::spawn_blocking(move || {
-        let mut store = Store::open(&data_dir).map_err(SignOffError::from)?;
+        let mut store = Store::open(&data_dir, &calendar).map_err(SignOffError::from)?;
         let trail = AuditTrail::open(&data_dir);
         store.sign_off((&of, date, span), &covered, &actor, |hash, rows| {
             let entry = Entry::new(
@@ -195,8 +197,9 @@ pub(crate) async fn amend(
     let data_dir = state.settings().data_dir.path().to_path_buf();
     let actor = identity.actor();
     let (of, date, reason) = (scope.clone(), request.date, reason.to_string());
+    let calendar = report_query::calendar(&state)?;
     let amended = tokio::task::spawn_blocking(move || {
-        let mut store = Store::open(&data_dir).map_err(SignOffError::from)?;
+        let mut store = Store::open(&data_dir, &calendar).map_err(SignOffError::from)?;
         let trail = AuditTrail::open(&data_dir);
         store.amend((&of, date), &settings, |amended| {
             let detail = serde_json::json!({

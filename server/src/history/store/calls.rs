@@ -325,7 +325,11 @@ mod tests {
     #[test]
     fn the_sql_classes_visits_as_the_engine_does() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = Store::open(
+            dir.path(),
+            &floorwatch_core::calendar::CentreCalendar::utc(),
+        )
+        .unwrap();
         let mut all = Vec::new();
         for (i, outcome) in VisitOutcome::ALL.into_iter().enumerate() {
             for (j, wait) in [1_000, 10_000, 30_000].into_iter().enumerate() {
@@ -370,7 +374,11 @@ mod tests {
     #[test]
     fn a_later_record_replaces_a_visit_and_fresh_ones_page_with_the_stored() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = Store::open(
+            dir.path(),
+            &floorwatch_core::calendar::CentreCalendar::utc(),
+        )
+        .unwrap();
         let mut answered = visit("a", VisitOutcome::Answered, 1_000, 3_000);
         store.merge(&close(vec![answered.clone()])).unwrap();
         answered.talk_ms = Some(60_000);

@@ -21,6 +21,10 @@ pub(crate) enum StoreError {
         start_ms: Millis,
         reason: String,
     },
+    /// A write asked of a store opened read-only (a programming error, named rather than
+    /// panicking on a request path).
+    #[error("history store {path}: opened read-only, cannot write")]
+    ReadOnly { path: PathBuf },
 }
 
 /// Wraps a SQLite error of the store at `path`.

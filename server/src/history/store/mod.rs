@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use floorwatch_core::calendar::CentreCalendar;
 use floorwatch_core::history::{IntervalRow, IntervalSums};
 use floorwatch_core::{Millis, Scope};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -19,6 +20,7 @@ use rows::{COLUMNS, Sealed, Table, decode, immediate, merge_delta, raw_row};
 
 mod call_rows;
 pub(crate) mod calls;
+mod days;
 mod error;
 mod rows;
 pub(crate) mod sign_off;
@@ -42,16 +44,35 @@ pub(crate) struct ResumePoint {
 pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The centre's calendar, which cuts the day rows (`days`); `None` on a read-only store,
+    /// which never writes one.
+    calendar: Option<CentreCalendar>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `data_dir`.
-    pub(crate) fn open(data_dir: &Path) -> Result<Store, StoreError> {
+    /// Opens (creating if needed) the store in `data_dir`, its day rows cut by `calendar`
+    /// (recomputed first if they were cut by another: `days::align`).
+    pub(crate) fn open(data_dir: &Path, calendar: &CentreCalendar) -> Result<Store, StoreError> {
         let path = data_dir.join(FILE);
         let conn = Connection::open(&path).map_err(sqlite(&path))?;
-        let store = Store { conn, path };
+        let mut store = Store {
+            conn,
+            path,
+            calendar: Some(calendar.clone()),
+        };
         store.create()?;
+        let path = store.path.clone();
+        let tx = immediate(&mut store.conn, &path)?;
+        days::align(&tx, &path, calendar)?;
+        tx.commit().map_err(sqlite(&path))?;
         Ok(store)
+    }
+
+    /// The calendar of a store opened for writing.
+    fn calendar(&self) -> Result<CentreCalendar, StoreError> {
+        self.calendar.clone().ok_or_else(|| StoreError::ReadOnly {
+            path: self.path.clone(),
+        })
     }
 
     /// Opens the store for reading only (the reports API: one connection per request, beside
@@ -65,7 +86,11 @@ impl Store {
         .map_err(sqlite(&path))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(sqlite(&path))?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn,
+            path,
+            calendar: None,
+        })
     }
 
     fn create(&self) -> Result<(), StoreError> {
@@ -101,6 +126,20 @@ impl Store {
                  handles BLOB,
                  PRIMARY KEY (scope, start_ms)
              ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS days (
+                 scope TEXT NOT NULL,
+                 start_ms INTEGER NOT NULL,
+                 {columns}
+                 signed_in_ms INTEGER,
+                 signed_out_ms INTEGER,
+                 waits BLOB,
+                 handles BLOB,
+                 PRIMARY KEY (scope, start_ms)
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS day_calendar (
+                 id INTEGER PRIMARY KEY CHECK (id = 1),
+                 calendar TEXT NOT NULL
+             );
              CREATE TABLE IF NOT EXISTS sign_offs (
                  scope TEXT NOT NULL,
                  day TEXT NOT NULL,
@@ -144,6 +183,7 @@ impl Store {
     /// one transaction: all of it is stored or none.
     pub(crate) fn merge(&mut self, closed: &ClosedIntervals) -> Result<(), StoreError> {
         let path = self.path.clone();
+        let calendar = self.calendar()?;
         let tx = immediate(&mut self.conn, &path)?;
         let sealed = Sealed::read(&tx, &path, &closed.deltas)?;
         for (scope, sums, start) in &closed.deltas {
@@ -156,6 +196,9 @@ impl Store {
                 Table::Intervals
             };
             merge_delta(&tx, &path, table, &scope, *start, sums)?;
+            if table == Table::Intervals {
+                days::add(&tx, &path, &calendar, &scope, *start, sums)?;
+            }
         }
         call_rows::put_all(&tx, &path, &closed.calls, None)?;
         tx.execute(
@@ -176,6 +219,7 @@ impl Store {
         (from, to): (Millis, Millis),
     ) -> Result<Rebuild<'_>, StoreError> {
         let path = self.path.clone();
+        let calendar = self.calendar()?;
         let tx = immediate(&mut self.conn, &path)?;
         // Signed-off days keep their rows: only an amendment changes them.
         tx.execute(
@@ -192,6 +236,7 @@ impl Store {
         Ok(Rebuild {
             tx,
             path,
+            calendar,
             range: (from, to),
             sealed,
         })
@@ -203,7 +248,18 @@ impl Store {
         scope: &str,
         span: (Millis, Millis),
     ) -> Result<Vec<(Millis, IntervalRow)>, StoreError> {
-        self.rows_with(scope, span, true)
+        self.rows_with(Table::Intervals, scope, span, true)
+    }
+
+    /// The day rows of `scope` whose day starts in `[from, to)`, without their samples: the
+    /// merge of each day's quarter-hours (`days`), for a report over whole days that shows no
+    /// percentile (the agent report).
+    pub(crate) fn day_rows_without_samples(
+        &self,
+        scope: &str,
+        span: (Millis, Millis),
+    ) -> Result<Vec<(Millis, IntervalRow)>, StoreError> {
+        self.rows_with(Table::Days, scope, span, false)
     }
 
     /// [`Store::rows`] without the percentile samples (their histograms left empty): what a
@@ -214,11 +270,12 @@ impl Store {
         scope: &str,
         span: (Millis, Millis),
     ) -> Result<Vec<(Millis, IntervalRow)>, StoreError> {
-        self.rows_with(scope, span, false)
+        self.rows_with(Table::Intervals, scope, span, false)
     }
 
     fn rows_with(
         &self,
+        table: Table,
         scope: &str,
         (from, to): (Millis, Millis),
         samples: bool,
@@ -229,9 +286,10 @@ impl Store {
             "NULL, NULL"
         };
         let sql = format!(
-            "SELECT start_ms, {}, signed_in_ms, signed_out_ms, {histograms} FROM intervals
+            "SELECT start_ms, {}, signed_in_ms, signed_out_ms, {histograms} FROM {}
              WHERE scope = ?1 AND start_ms >= ?2 AND start_ms < ?3 ORDER BY start_ms",
-            COLUMNS.join(", ")
+            COLUMNS.join(", "),
+            table.name()
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(sqlite(&self.path))?;
         let raw = stmt
@@ -259,12 +317,18 @@ impl Store {
         call_rows::dump(&self.conn, &self.path, range)
     }
 
-    /// Deletes the rows of quarter-hours that started before `before`, and the visits (with
-    /// their callback marks) whose outcome came before it; returns how many rows and visits.
+    /// Deletes the rows of quarter-hours (and days) that started before the centre day of
+    /// `before` (whole days, so a day row stays the merge of its quarter-hours), and the visits
+    /// (with their callback marks) whose outcome came before it; returns how many quarter-hour
+    /// rows and visits.
     pub(crate) fn prune(&mut self, before: Millis) -> Result<usize, StoreError> {
+        let before = self.calendar()?.day_start(before);
         let rows = self
             .conn
             .execute("DELETE FROM intervals WHERE start_ms < ?1", params![before])
+            .map_err(sqlite(&self.path))?;
+        self.conn
+            .execute("DELETE FROM days WHERE start_ms < ?1", params![before])
             .map_err(sqlite(&self.path))?;
         Ok(rows + call_rows::prune(&self.conn, &self.path, before)?)
     }
@@ -274,6 +338,8 @@ impl Store {
 pub(crate) struct Rebuild<'a> {
     tx: rusqlite::Transaction<'a>,
     path: PathBuf,
+    /// Cuts the day rows recomputed at the commit.
+    calendar: CentreCalendar,
     /// Only rows starting here are rebuilt.
     range: (Millis, Millis),
     /// Signed-off days in the range: their rows are kept as they are.
@@ -306,8 +372,10 @@ impl Rebuild<'_> {
         call_rows::put_all(&self.tx, &self.path, records, Some(self.range))
     }
 
-    /// Stores the rebuilt rows; returns how many rows the range now has.
+    /// Stores the rebuilt rows (and the day rows of the days they are in, recomputed from
+    /// them); returns how many rows the range now has.
     pub(crate) fn commit(self) -> Result<usize, StoreError> {
+        days::recompute(&self.tx, &self.path, &self.calendar, None, self.range)?;
         let rows: i64 = self
             .tx
             .query_row(
@@ -368,7 +436,7 @@ mod tests {
     #[test]
     fn closes_merge_into_rows_and_move_the_resume_point() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = Store::open(dir.path(), &CentreCalendar::utc()).unwrap();
         assert_eq!(store.resume_point().unwrap(), None);
         let q = Scope::Queue("sales".into());
         store
@@ -402,7 +470,7 @@ mod tests {
         assert_eq!(row.waits.len(), 3);
         // The same sums in one close are the same bytes.
         let other = tempfile::tempdir().unwrap();
-        let mut once = Store::open(other.path()).unwrap();
+        let mut once = Store::open(other.path(), &CentreCalendar::utc()).unwrap();
         let mut all = sums(3, &[1_000, 5_000, 30_000]);
         all.tally.max_wait_ms = 30_000;
         once.merge(&ClosedIntervals {
@@ -421,7 +489,7 @@ mod tests {
     #[test]
     fn additions_that_cancel_out_leave_no_row() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = Store::open(dir.path(), &CentreCalendar::utc()).unwrap();
         let a = Scope::Agent("a1".into());
         let mut plus = IntervalSums::default();
         plus.tally.state_ms[0] = 60_000;

@@ -44,18 +44,21 @@ pub(super) const COLUMNS: [&str; 29] = [
     "not_ready_other_ms",
 ];
 
-/// The two tables of rows: the rows reports read, and what arrived for signed-off days.
+/// The tables of rows: the quarter-hours reports read, what arrived for signed-off days, and
+/// the day rows (each the merge of a day's quarter-hours: `super::days`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Table {
     Intervals,
     AfterSignOff,
+    Days,
 }
 
 impl Table {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Table::Intervals => "intervals",
             Table::AfterSignOff => "after_sign_off",
+            Table::Days => "days",
         }
     }
 }

@@ -123,6 +123,7 @@ impl Store {
         record: impl FnOnce(&Amended) -> Result<(), String>,
     ) -> Result<Amended, SignOffError> {
         let path = self.path.clone();
+        let calendar = self.calendar()?;
         let tx = immediate(&mut self.conn, &path)?;
         let seal: Option<(String, Millis, Millis)> = tx
             .query_row(
@@ -182,6 +183,7 @@ impl Store {
             let mut row = read_row(&tx, &path, Table::Intervals, s, *start)?.unwrap_or_default();
             row.merge(&late);
             write_row(&tx, &path, Table::Intervals, s, *start, &row)?;
+            super::days::add_row(&tx, &path, &calendar, s, *start, &late)?;
             write_row(
                 &tx,
                 &path,
@@ -317,7 +319,11 @@ mod tests {
     #[test]
     fn a_signed_off_day_changes_only_by_an_amendment() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = Store::open(
+            dir.path(),
+            &floorwatch_core::calendar::CentreCalendar::utc(),
+        )
+        .unwrap();
         let day = (0, 86_400_000);
         store.merge(&abandoned("queue:q", 0)).unwrap();
         let covered: BTreeSet<String> = ["centre", "queue:q"].map(String::from).into();
