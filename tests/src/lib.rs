@@ -810,7 +810,6 @@ impl Board {
 /// `floorwatch-sim ami-server` or `esl-server`: the fake Asterisk or FreeSWITCH the CTI tests
 /// point a server's `asterisk-ami` or `freeswitch-esl` source at (docs/CTI.md, "The fake
 /// switch", "The fake FreeSWITCH"). Killed (SIGKILL) on drop.
-
 pub struct FakeSwitch {
     child: Option<Child>,
     addr: String,

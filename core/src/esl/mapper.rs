@@ -775,3 +775,105 @@ fn abandoned(h: &EslHeaders) -> bool {
         _ => h.get("Answer-State").is_none_or(|s| s == "hangup"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::esl::{ApiTable, EslDecoder};
+
+    fn frames(text: &str) -> Vec<super::super::EslFrame> {
+        let mut d = EslDecoder::new();
+        d.feed(text.as_bytes());
+        std::iter::from_fn(|| d.next_frame())
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    fn kinds(events: &[Event]) -> Vec<String> {
+        events
+            .iter()
+            .map(|e| {
+                serde_json::to_value(&e.kind).unwrap()["type"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_fixture_day_maps_answered_abandoned_timed_out_and_after_call_work() {
+        let text = include_str!("../../../tests/fixtures/esl/day_sample.txt");
+        let mut m = EslMapper::new("esl:fs", &Organisation::default());
+        let mut events = Vec::new();
+        for frame in frames(text).iter().filter(|f| f.is_event()) {
+            events.extend(m.map(&frame.event().unwrap(), 0));
+        }
+        assert_eq!(m.duplicates(), 1);
+        let find = |kind: &str| {
+            events
+                .iter()
+                .find(|e| kinds(std::slice::from_ref(e))[0] == kind)
+                .unwrap()
+        };
+        let EventKind::CallAnswered { wait_ms, .. } = &find("call_answered").kind else {
+            panic!()
+        };
+        assert_eq!(*wait_ms, Some(5_000));
+        let EventKind::CallAbandoned { call, wait_ms, .. } = &find("call_abandoned").kind else {
+            panic!()
+        };
+        assert_eq!((call.as_str(), *wait_ms), ("call-b", Some(2_000)));
+        let EventKind::CallTimedOut { call, wait_ms, .. } = &find("call_timed_out").kind else {
+            panic!()
+        };
+        assert_eq!((call.as_str(), *wait_ms), ("call-c", Some(60_000)));
+        let EventKind::CallEnded { talk_ms, .. } = &find("call_ended").kind else {
+            panic!()
+        };
+        assert_eq!(*talk_ms, Some(90_000));
+        let acw = find("call_after_call_work_ended");
+        assert_eq!(acw.ts, 1_773_050_526_000);
+        let states: Vec<AgentState> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::AgentState { state, .. } => Some(*state),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            states,
+            [
+                AgentState::Ringing,
+                AgentState::OnCall,
+                AgentState::Available,
+                AgentState::AfterCallWork,
+                AgentState::Available
+            ]
+        );
+        assert!(m.waiting_calls().is_empty());
+        // A resync listing a call the mapper never saw enters it at its joined_epoch.
+        let api = frames(include_str!("../../../tests/fixtures/esl/api_members.txt"));
+        let table = ApiTable::parse(&api[0].body);
+        let joined = m.resync_members(&table, 1_773_050_500_000);
+        assert_eq!(kinds(&joined), ["call_entered_queue"]);
+        assert_eq!(joined[0].ts, 1_773_050_400_000);
+        // And one it no longer lists left, timed out at the resync.
+        let gone = m.resync_members(&ApiTable::default(), 1_773_050_600_000);
+        assert_eq!(kinds(&gone), ["call_timed_out"]);
+    }
+
+    #[test]
+    fn a_break_out_with_the_caller_still_up_is_not_an_abandon() {
+        let h = |reason: &str, answer: &str| {
+            EslHeaders::new()
+                .with("CC-Cancel-Reason", reason)
+                .with("Answer-State", answer)
+        };
+        assert!(abandoned(&h("BREAK_OUT", "hangup")));
+        assert!(!abandoned(&h("BREAK_OUT", "answered")));
+        for reason in ["TIMEOUT", "NO_AGENT_TIMEOUT", "EXIT_WITH_KEY"] {
+            assert!(!abandoned(&h(reason, "hangup")), "{reason}");
+        }
+    }
+}

@@ -548,7 +548,7 @@ mod tests {
                 }
             }
             moments += 1;
-            if moments % 500 == 0 {
+            if moments.is_multiple_of(500) {
                 // A reconnect: the resync must change nothing when nothing was lost.
                 let w = day.writer();
                 let now = day.clock();
