@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod caller;
 pub mod engine;
 pub mod erlang;
+pub mod esl;
 pub mod event;
 pub mod figures;
 pub mod history;

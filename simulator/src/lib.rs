@@ -20,6 +20,7 @@ pub mod ami_switch;
 pub mod clock;
 pub mod curve;
 pub mod distribution;
+pub mod esl_switch;
 mod model;
 mod record;
 pub mod scenario;

@@ -807,8 +807,9 @@ impl Board {
     }
 }
 
-/// `floorwatch-sim ami-server`: the fake Asterisk switch the CTI tests point a server's
-/// `asterisk-ami` source at (docs/CTI.md, "The fake switch"). Killed (SIGKILL) on drop.
+/// `floorwatch-sim ami-server` or `esl-server`: the fake Asterisk or FreeSWITCH the CTI tests
+/// point a server's `asterisk-ami` or `freeswitch-esl` source at (docs/CTI.md, "The fake
+/// switch", "The fake FreeSWITCH"). Killed (SIGKILL) on drop.
 pub struct FakeSwitch {
     child: Option<Child>,
     addr: String,
@@ -818,8 +819,17 @@ impl FakeSwitch {
     /// Starts `floorwatch-sim ami-server --port 0` with `args` (scenario, date, seed, speed,
     /// credentials, drops) and waits for the address it prints first. Its log goes to stderr.
     pub fn start(args: &[&str]) -> FakeSwitch {
+        FakeSwitch::start_kind("ami-server", args)
+    }
+
+    /// Starts `floorwatch-sim esl-server --port 0` (a fake FreeSWITCH) with `args`.
+    pub fn start_esl(args: &[&str]) -> FakeSwitch {
+        FakeSwitch::start_kind("esl-server", args)
+    }
+
+    fn start_kind(kind: &str, args: &[&str]) -> FakeSwitch {
         let mut child = Command::new(binary("floorwatch-sim"))
-            .args(["ami-server", "--port", "0"])
+            .args([kind, "--port", "0"])
             .args(args)
             .env(
                 "RUST_LOG",
@@ -829,14 +839,15 @@ impl FakeSwitch {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|e| panic!("starting floorwatch-sim ami-server: {e}"));
+            .unwrap_or_else(|e| panic!("starting floorwatch-sim {kind}: {e}"));
         let stdout = child.stdout.take();
         let (tx, rx) = mpsc::channel();
+        let prefix = format!("{kind} listening on ");
         std::thread::spawn(move || {
             let Some(stdout) = stdout else { return };
             let mut tx = Some(tx);
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("ami-server listening on ")
+                if let Some(addr) = line.strip_prefix(prefix.as_str())
                     && let Some(tx) = tx.take()
                 {
                     let _ = tx.send(addr.trim().to_string());
@@ -849,7 +860,7 @@ impl FakeSwitch {
         };
         match rx.recv_timeout(READY_TIMEOUT) {
             Ok(addr) => switch.addr = addr,
-            Err(_) => panic!("floorwatch-sim ami-server did not report its address in time"),
+            Err(_) => panic!("floorwatch-sim {kind} did not report its address in time"),
         }
         switch
     }

@@ -4,6 +4,9 @@
 //!
 //! - `kind = "asterisk-ami"` ([`ami`]): a client of the Asterisk Manager Interface, mapped by
 //!   `floorwatch_core::ami::AmiMapper`, resynced with QueueStatus on every (re)connect;
+//! - `kind = "freeswitch-esl"` ([`esl`]): an inbound client of FreeSWITCH's event socket,
+//!   mapped by `floorwatch_core::esl::EslMapper`, resynced with `callcenter_config queue list`
+//!   on every (re)connect;
 //! - `kind = "queue-log-file"` ([`queue_log_file`]): follows an Asterisk queue_log file across
 //!   rotation, read by `floorwatch_core::queue_log::QueueLogReader`.
 //!
@@ -14,6 +17,7 @@
 
 pub(crate) mod ami;
 mod context;
+pub(crate) mod esl;
 pub(crate) mod queue_log_file;
 
 use std::path::PathBuf;
@@ -26,12 +30,14 @@ use crate::secret::Secret;
 
 pub(crate) use ami::AmiConfig;
 pub(crate) use context::SourceContext;
+pub(crate) use esl::EslConfig;
 pub(crate) use queue_log_file::{QueueLogFileConfig, ReadFrom};
 
 /// One `[[sources]]` table, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum SourceConfig {
     AsteriskAmi(AmiConfig),
+    FreeswitchEsl(EslConfig),
     QueueLogFile(QueueLogFileConfig),
 }
 
@@ -40,6 +46,7 @@ impl SourceConfig {
     pub(crate) fn source(&self) -> String {
         match self {
             SourceConfig::AsteriskAmi(c) => c.source(),
+            SourceConfig::FreeswitchEsl(c) => c.source(),
             SourceConfig::QueueLogFile(c) => c.source(),
         }
     }
@@ -69,7 +76,34 @@ fn invalid(index: usize, key: &str, message: impl Into<String>) -> SourceConfigE
 #[serde(tag = "kind", rename_all = "kebab-case")]
 enum SourceTable {
     AsteriskAmi(AmiTable),
+    FreeswitchEsl(EslTable),
     QueueLogFile(QueueLogFileTable),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EslTable {
+    /// Names the source: events carry `esl:NAME` [default: HOST:PORT].
+    name: Option<String>,
+    host: String,
+    #[serde(default = "default_esl_port")]
+    port: u16,
+    /// event_socket.conf.xml's password itself, or:
+    password: Option<String>,
+    /// the environment variable holding it (kept out of the config file).
+    password_env: Option<String>,
+    #[serde(default = "default_reconnect_min_ms")]
+    reconnect_min_ms: u64,
+    #[serde(default = "default_reconnect_max_ms")]
+    reconnect_max_ms: u64,
+    #[serde(default = "default_connect_timeout_ms")]
+    connect_timeout_ms: u64,
+    #[serde(default = "default_ping_interval_s")]
+    ping_interval_s: u64,
+}
+
+fn default_esl_port() -> u16 {
+    8021
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,6 +186,7 @@ pub(crate) fn from_tables(
             .map_err(|e: toml::de::Error| invalid(index, "", e.message().to_string()))?;
         let config = match parsed {
             SourceTable::AsteriskAmi(t) => SourceConfig::AsteriskAmi(ami_config(index, t)?),
+            SourceTable::FreeswitchEsl(t) => SourceConfig::FreeswitchEsl(esl_config(index, t)?),
             SourceTable::QueueLogFile(t) => SourceConfig::QueueLogFile(queue_log_config(index, t)?),
         };
         if out.iter().any(|c| c.source() == config.source()) {
@@ -227,6 +262,60 @@ fn ami_config(index: usize, t: AmiTable) -> Result<AmiConfig, SourceConfigError>
     })
 }
 
+fn esl_config(index: usize, t: EslTable) -> Result<EslConfig, SourceConfigError> {
+    if t.host.trim().is_empty() {
+        return Err(invalid(index, "host", "must not be empty"));
+    }
+    let password = match (t.password, t.password_env) {
+        (Some(password), None) => password,
+        (None, Some(var)) => std::env::var(&var).map_err(|_| {
+            invalid(
+                index,
+                "password_env",
+                format!("the environment variable `{var}` is not set"),
+            )
+        })?,
+        _ => {
+            return Err(invalid(
+                index,
+                "password",
+                "give exactly one of `password` and `password_env`",
+            ));
+        }
+    };
+    if password.contains(['\r', '\n']) {
+        return Err(invalid(index, "password", "must be one line"));
+    }
+    let name = t.name.unwrap_or_else(|| format!("{}:{}", t.host, t.port));
+    check_name(index, &name)?;
+    check_range(index, "reconnect_min_ms", t.reconnect_min_ms, 10, 600_000)?;
+    check_range(
+        index,
+        "reconnect_max_ms",
+        t.reconnect_max_ms,
+        t.reconnect_min_ms,
+        3_600_000,
+    )?;
+    check_range(
+        index,
+        "connect_timeout_ms",
+        t.connect_timeout_ms,
+        100,
+        300_000,
+    )?;
+    check_range(index, "ping_interval_s", t.ping_interval_s, 1, 3_600)?;
+    Ok(EslConfig {
+        name,
+        host: t.host,
+        port: t.port,
+        password: Secret::new(password),
+        reconnect_min: Duration::from_millis(t.reconnect_min_ms),
+        reconnect_max: Duration::from_millis(t.reconnect_max_ms),
+        connect_timeout: Duration::from_millis(t.connect_timeout_ms),
+        ping_interval: Duration::from_secs(t.ping_interval_s),
+    })
+}
+
 fn queue_log_config(
     index: usize,
     t: QueueLogFileTable,
@@ -282,6 +371,9 @@ pub(crate) fn spawn(configs: &[SourceConfig], context: &SourceContext) -> Vec<Jo
             tracing::info!(source = %config.source(), "starting source");
             match config {
                 SourceConfig::AsteriskAmi(c) => tokio::spawn(ami::run(c.clone(), context.clone())),
+                SourceConfig::FreeswitchEsl(c) => {
+                    tokio::spawn(esl::run(c.clone(), context.clone()))
+                }
                 SourceConfig::QueueLogFile(c) => {
                     tokio::spawn(queue_log_file::run(c.clone(), context.clone()))
                 }
@@ -331,6 +423,27 @@ mod tests {
         };
         assert_eq!(file.from, ReadFrom::Start);
         assert_eq!(file.source(), "queue-log:/var/log/asterisk/queue_log");
+    }
+
+    #[test]
+    fn an_esl_source_reads_with_its_defaults_and_hides_its_password() {
+        let configs = from_tables(tables(
+            "[[sources]]\nkind = \"freeswitch-esl\"\nhost = \"10.0.0.5\"\npassword = \"ClueCon\"",
+        ))
+        .unwrap();
+        let SourceConfig::FreeswitchEsl(esl) = &configs[0] else {
+            panic!("{configs:?}")
+        };
+        assert_eq!(esl.port, 8021);
+        assert_eq!(esl.source(), "esl:10.0.0.5:8021");
+        assert!(!format!("{configs:?}").contains("ClueCon"), "{configs:?}");
+        let err = |text: &str| from_tables(tables(text)).unwrap_err().to_string();
+        let e = err("[[sources]]\nkind = \"freeswitch-esl\"\nhost = \"h\"");
+        assert!(e.starts_with("sources[0].password:"), "{e}");
+        let e = err(
+            "[[sources]]\nkind = \"freeswitch-esl\"\nhost = \"h\"\npassword = \"p\"\nping_interval_s = 0",
+        );
+        assert!(e.starts_with("sources[0].ping_interval_s:"), "{e}");
     }
 
     #[test]

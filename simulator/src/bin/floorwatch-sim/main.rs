@@ -7,10 +7,12 @@
 //! floorwatch-sim run --scenario medium --start now --speed 1 --to http://127.0.0.1:8080
 //! floorwatch-sim report day.ndjson
 //! floorwatch-sim ami-server --scenario small --date 2026-03-09 --speed 60 --port 5038
+//! floorwatch-sim esl-server --scenario small --date 2026-03-09 --speed 60 --port 8021
 //! ```
 
 mod ami_server;
 mod args;
+mod esl_server;
 mod format;
 mod generate;
 mod ingest;
@@ -30,7 +32,7 @@ use crate::args::{ReplayArgs, RunArgs};
 #[command(
     name = "floorwatch-sim",
     version,
-    about = "Simulated call-centre days for Floorwatch: generate, stream, replay, report, and serve as a fake Asterisk switch"
+    about = "Simulated call-centre days for Floorwatch: generate, stream, replay, report, and serve as a fake Asterisk or FreeSWITCH switch"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -51,6 +53,10 @@ enum Command {
     /// Interface), for testing a Floorwatch `asterisk-ami` source; it can drop its clients'
     /// connections on demand or at random.
     AmiServer(ami_server::AmiServerArgs),
+    /// Serve a simulated day as a fake FreeSWITCH with mod_callcenter over its event socket
+    /// (ESL), for testing a Floorwatch `freeswitch-esl` source; it can drop its clients'
+    /// connections on demand or at random.
+    EslServer(esl_server::EslServerArgs),
     /// Print a scenario's organisation (centre, sites, groups, teams, agents, queues) as the
     /// server's TOML config, so `floorwatch --config FILE` knows the floor being simulated.
     #[command(alias = "org")]
@@ -98,6 +104,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::AmiServer(args) => {
             let runtime = runtime()?;
             runtime.block_on(ami_server::serve(&args))
+        }
+        Command::EslServer(args) => {
+            let runtime = runtime()?;
+            runtime.block_on(esl_server::serve(&args))
         }
         Command::Organisation { scenario } => {
             let org = Scenario::load(&scenario)?.organisation();
