@@ -374,8 +374,9 @@ async fn an_outage_loses_only_the_calls_that_came_and_went_unseen() {
     let scenario = small();
     let seed = 3;
     let total = day_length(&scenario, seed);
-    // Mid-morning; 20 minutes of the day pass with no client.
-    let switch = Switch::start(seed, &["--drop-at", "9000", "--outage", "1200"]);
+    // Midday, at an instant with callers waiting (the guard at the end checks it); 20 minutes
+    // of the day pass with no client.
+    let switch = Switch::start(seed, &["--drop-at", "8600", "--outage", "1200"]);
     let mut feed = Feed::new(&scenario);
     feed.run(&switch.addr, total).await;
     assert_eq!(feed.connections.len(), 2);

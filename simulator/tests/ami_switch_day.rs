@@ -8,17 +8,31 @@ mod ami_switch_support;
 use ami_switch_support::{as_ami_carries, assert_same_figures, canonical_engine, org};
 use floorwatch_core::ami::{AmiDecoder, AmiMapper};
 use floorwatch_core::{Engine, Event, EventKind, Scope, Window};
-use floorwatch_sim::ami_switch::{AfterCallWork, AmiDay, TIMEOUT_HANGUP_DELAY_MS};
+use floorwatch_sim::ami_switch::{
+    AfterCallWork, AmiDay, BANNER, Dialplan, TIMEOUT_HANGUP_DELAY_MS,
+};
 use floorwatch_sim::{Scenario, Simulation};
 use jiff::civil::date;
 
 /// Every event of the day through the wire format and the mapper, into an engine.
 fn through_ami(scenario: &Scenario, seed: u64, mode: AfterCallWork) -> (Engine, AmiMapper) {
+    through_ami_with(scenario, seed, mode, Dialplan::Voicemail)
+}
+
+/// As [`through_ami`], on a switch whose dialplan does `dialplan` after a queue time-out; the
+/// mapper is told the switch's banner, as the server's source does.
+fn through_ami_with(
+    scenario: &Scenario,
+    seed: u64,
+    mode: AfterCallWork,
+    dialplan: Dialplan,
+) -> (Engine, AmiMapper) {
     let simulation = Simulation::new(scenario, date(2026, 3, 9), seed);
-    let mut day = AmiDay::new(scenario, simulation, mode);
+    let mut day = AmiDay::new(scenario, simulation, mode).with_dialplan(dialplan);
     let org = org(scenario);
     let mut engine = Engine::new(&org).unwrap();
     let mut mapper = AmiMapper::new("ami:test", &org);
+    mapper.switch_banner(BANNER);
     let mut decoder = AmiDecoder::new();
     let mut last = 0;
     while let Some(moment) = day.release() {
@@ -100,4 +114,26 @@ fn with_wrap_up_time_the_calls_count_alike_and_after_call_work_is_inferred() {
         let (acw, true_acw) = (a.avg_acw_s.unwrap(), r.avg_acw_s.unwrap());
         assert!(acw > 5.0 && acw <= 40.0, "{scope}: {acw} vs {true_acw}");
     }
+}
+
+/// `Queue(...)` then `Hangup()`: every time-out's Hangup comes in the same instant as its
+/// QueueCallerAbandon, which a mapper going by the Hangup's timing alone counts as an abandon.
+/// The caller's HangupRequest (present only when the caller hung up) tells them apart: every
+/// figure of every scope equals the canonical day's.
+#[test]
+fn with_an_immediate_hangup_after_the_queue_time_outs_stay_time_outs() {
+    let scenario = Scenario::preset("small").unwrap();
+    let seed = 3;
+    let (ami, mapper) = through_ami_with(&scenario, seed, AfterCallWork::Pause, Dialplan::Hangup);
+    assert_eq!(mapper.rejected(), 0);
+    let canonical = Simulation::new(&scenario, date(2026, 3, 9), seed);
+    let reference = canonical_engine(&scenario, canonical.filter_map(|e| as_ami_carries(&e)));
+    let centre = reference.figures(&Scope::Centre, Window::Today).unwrap();
+    assert!(centre.timed_out > 0 && centre.abandoned > 0, "{centre:?}");
+    let mut scopes = reference.scopes();
+    scopes.sort_by_key(|s| s.to_string());
+    for scope in &scopes {
+        assert_same_figures(&reference, &ami, scope, "dialplan hangup");
+    }
+    assert_eq!(reference.agents(), ami.agents());
 }

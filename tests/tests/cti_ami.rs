@@ -173,6 +173,33 @@ fn a_day_from_the_switch_gives_the_same_figures_with_or_without_drops() {
     }
 }
 
+/// A dialplan that hangs up at once after a queue time-out (`Queue(q,,,,T)` then `Hangup()`,
+/// `floorwatch-sim ami-server --dialplan hangup`): every time-out's Hangup comes in the same
+/// instant as its QueueCallerAbandon, with no HangupRequest. The source tells time-outs from
+/// abandons by the HangupRequest a caller who hangs up makes the channel driver raise
+/// (docs/CTI.md, "Abandoned or timed out"), so the day still ends at the canonical figures,
+/// every scope; going by the Hangup's timing alone, every time-out would count as abandoned.
+#[test]
+fn a_dialplan_that_hangs_up_after_the_time_out_still_counts_time_outs() {
+    let scenario = Scenario::preset(SCENARIO).unwrap();
+    let expected = reference(&scenario);
+    let centre = as_read(expected.figures(&Scope::Centre, Window::Today).unwrap());
+    assert!(centre.timed_out > 0 && centre.abandoned > 0, "{centre:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let switch = switch(&["--dialplan", "hangup"]);
+    let cfg = config(dir.path(), &switch);
+    let server = Server::start(&["--config", cfg.to_str().unwrap(), "--clock", "events"]);
+    let got = wait_for(&server, "dialplan hangup", |f| {
+        *f == centre || (f.offered == centre.offered && f.handled == centre.handled)
+    });
+    assert_eq!(
+        (got.abandoned, got.timed_out),
+        (centre.abandoned, centre.timed_out),
+        "time-outs counted as abandons"
+    );
+    assert_every_scope(&server, &expected, "dialplan hangup");
+}
+
 /// A queued leg of the canonical day.
 struct Leg {
     queue: String,
@@ -265,7 +292,9 @@ fn outage_bounds(scenario: &Scenario, drop_at: u64, outage_ms: Millis) -> (Milli
 #[test]
 fn an_outage_costs_only_what_no_resync_can_bring_back() {
     let scenario = Scenario::preset(SCENARIO).unwrap();
-    let (drop_at, outage_s) = (9_000, 1_200);
+    // Midday, at an instant with callers waiting (the fake switch raises HangupRequests too,
+    // which moved the day's event numbers).
+    let (drop_at, outage_s) = (8_600, 1_200);
     let (t1, t2) = outage_bounds(&scenario, drop_at, outage_s * 1000);
     let legs = legs(&canonical(&scenario));
     let counted = after_outage(&legs, t1, t2);

@@ -391,6 +391,32 @@ fn the_import_endpoint_says_line_by_line_what_counted() {
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
 
+/// A file mixing every line of current Asterisk and of QueueMetrics-format installations
+/// (WITHDRAW, RINGCANCELED, RINGINUSE, OUTCALL, ENTERQUEUE with the caller's name, UNPAUSE on a
+/// reason change, CALLERONHOLD / CALLEROFFHOLD, PAUSEREASON, CALLSTATUS, INFO|IVRSTART, DID,
+/// HEARTBEAT) imports with no line refused, and its hold and time-out count.
+#[test]
+fn current_asterisk_and_queuemetrics_lines_import_with_none_refused() {
+    let server = Server::start(&SERVER);
+    let body = std::fs::read_to_string(fixture("current_asterisk_mixed.log")).unwrap();
+    let reply = server.post_with("/api/v1/import/queue-log?source=current", &body, &[]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply: serde_json::Value = reply.json();
+    assert_eq!(reply["lines"], 23, "{reply}");
+    assert_eq!(reply["rejected"], 0, "{reply}");
+    assert_eq!(
+        reply["accepted_lines"],
+        serde_json::json!([[1, 23]]),
+        "{reply}"
+    );
+    let centre = server.figures("centre", "today");
+    assert_eq!(
+        (centre.offered, centre.answered, centre.timed_out),
+        (2, 1, 1)
+    );
+    assert_eq!(centre.avg_hold_s, Some(20.0));
+}
+
 fn append(path: &Path, lines: &[String]) {
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new()

@@ -5,7 +5,7 @@
 use super::message::AmiMessage;
 
 /// The events [`super::AmiMapper`] reads, for an event filter: everything else is noise to us.
-pub const MAPPED_EVENTS: [&str; 22] = [
+pub const MAPPED_EVENTS: [&str; 24] = [
     "QueueCallerJoin",
     "QueueCallerLeave",
     "QueueCallerAbandon",
@@ -18,6 +18,10 @@ pub const MAPPED_EVENTS: [&str; 22] = [
     "QueueMemberAdded",
     "QueueMemberRemoved",
     "Hangup",
+    // A caller's hang-up (channel driver) and an operator's (`ast_softhangup`), which tell an
+    // abandon from a time-out (docs/CTI.md, "Abandoned or timed out").
+    "HangupRequest",
+    "SoftHangupRequest",
     "Hold",
     "Unhold",
     "BlindTransfer",

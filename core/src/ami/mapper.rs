@@ -11,12 +11,17 @@
 //!   agent a new call or the agent pauses. A pause whose reason reads as wrap-up (`ACW`, `wrap`,
 //!   `话后`, `整理`) is after-call work too, ending at the unpause.
 //! - **Abandoned or timed out.** Asterisk raises QueueCallerAbandon both when the caller hangs
-//!   up and when the queue's timeout or leave-when-empty rule removes the call. A caller who gave
-//!   up has hung up: a Hangup of the caller's channel within the abandon grace (2 s by default)
-//!   makes the call abandoned; otherwise it timed out. A QueueCallerLeave with no AgentConnect
-//!   right after it (exit key, leave-when-empty) is a time-out too, and so is a leg whose caller
-//!   joins another queue (overflow). The outcome event carries the time of leaving and the
-//!   switch's own wait.
+//!   up and when the queue's timeout, leave-when-empty rule or a withdrawal removes the call
+//!   (docs/CTI.md, "Abandoned or timed out", cites the lines of app_queue.c). A caller who hangs
+//!   up makes the channel driver publish `HangupRequest` *before* app_queue sees the hang-up; a
+//!   dialplan `Hangup()` after a time-out publishes none. So on a switch that reports
+//!   HangupRequest (AMI 2.0 and later, Asterisk 12+, or any seen), a leg is abandoned exactly
+//!   when the caller's HangupRequest came while it waited, and timed out when
+//!   QueueCallerAbandon came without one, whatever the dialplan does next. On older switches
+//!   the abandon grace decides: a Hangup of the caller within 2 s of QueueCallerAbandon is an
+//!   abandon. A QueueCallerLeave with no AgentConnect right after it (exit key) is a time-out
+//!   too, and so is a leg whose caller joins another queue (overflow). The outcome event
+//!   carries the time of leaving and the switch's own wait.
 //!
 //! A call is followed as two things: its **leg** in a queue (waiting, then answered, abandoned
 //! or timed out) and the agent's **segment** (talking, on hold, until AgentComplete). A transfer
@@ -52,6 +57,18 @@ const RECENT: usize = 4096;
 // time.
 use crate::event::PLAUSIBLE_TS;
 
+/// Whether a banner `Asterisk Call Manager/X.Y.Z` names AMI 2.0 or later: Asterisk 12 brought
+/// both AMI 2.0.0 and the `HangupRequest` event (include/asterisk/manager.h `AMI_VERSION`:
+/// 1.3 in 11.0.0, 2.0.0 in 12.0.0, 5.0.5 in 16.30.1, 7.0.3 in 18.26.4, 9.0.0 in 20.20.1).
+fn reports_hangup_requests(banner: &str) -> bool {
+    banner
+        .trim()
+        .strip_prefix("Asterisk Call Manager/")
+        .and_then(|v| v.split('.').next())
+        .and_then(|major| major.trim().parse::<u32>().ok())
+        .is_some_and(|major| major >= 2)
+}
+
 /// Turns one switch's AMI events into canonical events.
 #[derive(Debug, Clone)]
 pub struct AmiMapper {
@@ -78,6 +95,9 @@ pub struct AmiMapper {
     agent_channels: HashMap<String, String>,
     agents: BTreeMap<String, Agent>,
     queues: BTreeSet<String>,
+    /// The switch publishes `HangupRequest` (Asterisk 12+): a caller's hang-up shows before
+    /// QueueCallerAbandon, so the abandon grace is not needed (docs/CTI.md).
+    hangup_requests: bool,
 }
 
 /// A call waiting in one queue.
@@ -89,6 +109,8 @@ struct Leg {
     ringing: Vec<String>,
     /// Left the queue without an answer yet: the outcome waits for the next clue.
     left: Option<Left>,
+    /// The caller's own `HangupRequest` came while the leg waited: the caller gave up.
+    caller_hung_up: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -199,6 +221,18 @@ impl AmiMapper {
             agent_channels: HashMap::new(),
             agents: BTreeMap::new(),
             queues: BTreeSet::new(),
+            hangup_requests: false,
+        }
+    }
+
+    /// Tells the mapper the switch's banner (`Asterisk Call Manager/5.0.2`, from
+    /// [`super::AmiDecoder::banner`]) on every connect. AMI 2.0 and later (Asterisk 12+)
+    /// publish `HangupRequest`, which tells a caller's hang-up from the queue letting go
+    /// (docs/CTI.md, "Abandoned or timed out"); older banners leave the abandon grace in
+    /// charge, unless a HangupRequest is seen.
+    pub fn switch_banner(&mut self, banner: &str) {
+        if reports_hangup_requests(banner) {
+            self.hangup_requests = true;
         }
     }
 
@@ -291,13 +325,16 @@ impl AmiMapper {
         }
         match name {
             "queuecallerjoin" | "join" => self.caller_joined(m, ts, late, out),
-            "queuecallerabandon" => self.caller_left(m, ts, true),
-            "queuecallerleave" | "leave" => self.caller_left(m, ts, false),
+            "queuecallerabandon" => self.caller_left(m, ts, true, out),
+            "queuecallerleave" | "leave" => self.caller_left(m, ts, false, out),
             "agentcalled" => self.agent_called(m, ts, out),
             "agentringnoanswer" => self.agent_ring_no_answer(m, ts, out),
             "agentconnect" => self.agent_connected(m, ts, late, out),
             "agentcomplete" => self.agent_completed(m, ts, out),
             "hangup" => self.hung_up(m, ts, out),
+            "hanguprequest" => self.hangup_requested(m, true),
+            // An operator's or the system's hang-up (`ast_softhangup`), not the caller's.
+            "softhanguprequest" => self.hangup_requested(m, false),
             // Asterisk 11 reports both ends of a hold as `Hold` with `Status: On|Off`.
             "hold" => {
                 let off = m
@@ -354,12 +391,36 @@ impl AmiMapper {
                 entered: Some(ts),
                 ringing: Vec::new(),
                 left: None,
+                caller_hung_up: false,
             },
         );
     }
 
-    /// QueueCallerAbandon (`abandon`) or QueueCallerLeave: the outcome waits for the next clue.
-    fn caller_left(&mut self, m: &AmiMessage, ts: Millis, abandon: bool) {
+    /// QueueCallerAbandon (`abandon`) or QueueCallerLeave. Where the switch reports
+    /// HangupRequest the outcome is known now: abandoned if the caller's HangupRequest came
+    /// while the leg waited, timed out on a QueueCallerAbandon without one (the queue let go).
+    /// A bare QueueCallerLeave may still be answered (AgentConnect follows it), and on a switch
+    /// without HangupRequest the next clue decides (docs/CTI.md, "Abandoned or timed out").
+    fn caller_left(&mut self, m: &AmiMessage, ts: Millis, abandon: bool, out: &mut Out) {
+        self.note_leaving(m, ts, abandon);
+        let Some(call) = call(m) else {
+            return;
+        };
+        let Some(leg) = self.legs.get(call) else {
+            return;
+        };
+        let Some(left) = leg.left else {
+            return;
+        };
+        if leg.caller_hung_up {
+            self.close_unanswered(call, true, left.at, left.wait_ms, out);
+        } else if self.hangup_requests && left.abandon {
+            self.close_unanswered(call, false, left.at, left.wait_ms, out);
+        }
+    }
+
+    /// Records that the leg left its queue (its time and the switch's wait).
+    fn note_leaving(&mut self, m: &AmiMessage, ts: Millis, abandon: bool) {
         let Some(call) = call(m) else {
             return;
         };
@@ -397,6 +458,7 @@ impl AmiMapper {
                             abandon,
                             wait_ms: hold_ms,
                         }),
+                        caller_hung_up: false,
                     },
                 );
             }
@@ -423,6 +485,7 @@ impl AmiMapper {
                         entered: None,
                         ringing: vec![agent.to_string()],
                         left: None,
+                        caller_hung_up: false,
                     },
                 );
             }
@@ -591,9 +654,14 @@ impl AmiMapper {
             return;
         };
         match leg.left {
-            // The caller hung up right after QueueCallerAbandon: abandoned.
+            // Without HangupRequest from the switch: the caller hung up right after
+            // QueueCallerAbandon, so abandoned. With it, a caller who gave up was decided at
+            // QueueCallerAbandon already; this Hangup is the dialplan's after the queue let go.
             Some(left) => {
-                let abandoned = left.abandon && ts <= left.at + self.abandon_grace_ms;
+                let abandoned = leg.caller_hung_up
+                    || (!self.hangup_requests
+                        && left.abandon
+                        && ts <= left.at + self.abandon_grace_ms);
                 self.close_unanswered(call, abandoned, left.at, left.wait_ms, out);
             }
             // Hung up while waiting with no QueueCallerAbandon seen: abandoned all the same.
@@ -601,6 +669,23 @@ impl AmiMapper {
                 let wait_ms = leg.entered.map(|e| ts - e);
                 self.close_unanswered(call, true, ts, wait_ms, out);
             }
+        }
+    }
+
+    /// `HangupRequest` (`caller`: from the channel driver, the far end hung up) or
+    /// `SoftHangupRequest` (someone on the switch hung the channel up). Either shows the switch
+    /// reports hang-up requests. Only the caller's own request while its leg waits marks the
+    /// leg as given up; one after the leg left (the caller hangs up in voicemail) changes
+    /// nothing.
+    fn hangup_requested(&mut self, m: &AmiMessage, caller: bool) {
+        self.hangup_requests = true;
+        if !caller {
+            return;
+        }
+        if let Some(leg) = call(m).and_then(|c| self.legs.get_mut(c))
+            && leg.left.is_none()
+        {
+            leg.caller_hung_up = true;
         }
     }
 

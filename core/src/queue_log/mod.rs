@@ -20,6 +20,7 @@
 
 mod fields;
 mod reader;
+mod verbs;
 mod writer;
 
 pub use fields::{MAX_LINE_LEN, pause_reason};

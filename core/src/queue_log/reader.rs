@@ -88,9 +88,12 @@ pub struct QueueLogReader {
     agents: HashMap<String, AgentMemory>,
 }
 
+/// A line's canonical events and the agent memory it leaves behind.
+pub(super) type Interpreted = (Vec<EventKind>, Option<(String, AgentMemory)>);
+
 /// What the reader knows of one agent.
 #[derive(Debug, Clone, Default)]
-struct AgentMemory {
+pub(super) struct AgentMemory {
     /// Queues the agent was added to (ADDMEMBER) and not removed from.
     queues: BTreeSet<String>,
     /// Logged in through AGENTLOGIN (chan_agent / app_agent_pool).
@@ -98,9 +101,9 @@ struct AgentMemory {
     /// Seen working without any login line: a static member of queues.conf, which writes none.
     implicit: bool,
     /// Paused, with the reason; applies once no call holds the agent.
-    pause: Option<NotReadyReason>,
+    pub(super) pause: Option<NotReadyReason>,
     /// Calls connected to the agent now.
-    calls: Vec<String>,
+    pub(super) calls: Vec<String>,
     /// The state last emitted; `None` while logged out.
     state: Option<(AgentState, Option<NotReadyReason>)>,
 }
@@ -141,7 +144,7 @@ impl AgentMemory {
         });
     }
 
-    fn set_state(
+    pub(super) fn set_state(
         &mut self,
         agent: &str,
         state: AgentState,
@@ -170,7 +173,7 @@ impl AgentMemory {
         }
     }
 
-    fn pause(&mut self, agent: &str, text: &str, out: &mut Vec<EventKind>) {
+    pub(super) fn pause(&mut self, agent: &str, text: &str, out: &mut Vec<EventKind>) {
         // Asterisk writes PAUSEALL (no reason) before the per-queue PAUSE lines (with the
         // reason): an empty reason keeps the one already known.
         self.pause = match (text.trim().is_empty(), self.pause) {
@@ -197,12 +200,12 @@ impl AgentMemory {
 }
 
 /// One line split into its fields.
-struct Line<'a> {
+pub(super) struct Line<'a> {
     ts: Millis,
     call: &'a str,
     queue: &'a str,
     agent: &'a str,
-    event: &'a str,
+    pub(super) event: &'a str,
     data: Vec<&'a str>,
 }
 
@@ -227,7 +230,7 @@ impl<'a> Line<'a> {
     }
 
     /// Data field `i` (1-based, as Asterisk's docs number them), if present.
-    fn data(&self, i: usize) -> Option<&'a str> {
+    pub(super) fn data(&self, i: usize) -> Option<&'a str> {
         self.data.get(i - 1).copied()
     }
 
@@ -238,20 +241,20 @@ impl<'a> Line<'a> {
         }
     }
 
-    fn call(&self) -> Result<&'a str, LineError> {
+    pub(super) fn call(&self) -> Result<&'a str, LineError> {
         named(self.call).ok_or_else(|| self.missing("callid"))
     }
 
-    fn queue(&self) -> Result<&'a str, LineError> {
+    pub(super) fn queue(&self) -> Result<&'a str, LineError> {
         named(self.queue).ok_or_else(|| self.missing("queue"))
     }
 
-    fn agent(&self) -> Result<&'a str, LineError> {
+    pub(super) fn agent(&self) -> Result<&'a str, LineError> {
         named(self.agent).ok_or_else(|| self.missing("agent"))
     }
 
     /// A required duration in whole seconds, as milliseconds.
-    fn seconds(&self, i: usize, field: &'static str) -> Result<Millis, LineError> {
+    pub(super) fn seconds(&self, i: usize, field: &'static str) -> Result<Millis, LineError> {
         let value = self.data(i).ok_or_else(|| self.missing(field))?;
         self.number(value, field, "seconds")
             .map(|s| s * crate::time::SECOND_MS)
@@ -328,6 +331,23 @@ impl QueueLogReader {
         &self.source
     }
 
+    /// A copy of what the reader knows of `agent`, to change and hand back with the line.
+    pub(super) fn agent(&self, agent: &str) -> Option<AgentMemory> {
+        self.agents.get(agent).cloned()
+    }
+
+    /// The agent the reader believes connected to `call`.
+    pub(super) fn agent_with_call(&self, call: &str) -> Option<String> {
+        let mut agents: Vec<&String> = self
+            .agents
+            .iter()
+            .filter(|(_, m)| m.calls.iter().any(|c| c == call))
+            .map(|(name, _)| name)
+            .collect();
+        agents.sort();
+        agents.first().map(|a| a.to_string())
+    }
+
     /// Reads one line (without or with its line ending). A blank line gives no events; a line
     /// that cannot be used gives an error naming `line_no` and leaves the reader as it was.
     pub fn read_line(&mut self, line_no: u64, line: &str) -> Result<Vec<Event>, QueueLogError> {
@@ -393,11 +413,10 @@ impl QueueLogReader {
 
     /// The events a line means, and the agent memory it leaves behind; pure, so a refused line
     /// changes nothing.
-    #[allow(clippy::type_complexity)]
-    fn interpret(
-        &self,
-        line: &Line<'_>,
-    ) -> Result<(Vec<EventKind>, Option<(String, AgentMemory)>), LineError> {
+    fn interpret(&self, line: &Line<'_>) -> Result<Interpreted, LineError> {
+        if let Some(meaning) = self.newer_verb(line) {
+            return meaning;
+        }
         let mut out = Vec::new();
         let memory_of = |agent: &str| self.agents.get(agent).cloned().unwrap_or_default();
         match line.event {
@@ -530,9 +549,10 @@ impl QueueLogReader {
                 }
                 Ok((out, Some((agent.to_string(), memory))))
             }
-            // Housekeeping and call details no figure uses (docs/CTI.md, "Skipped").
+            // Housekeeping and call details no figure uses (docs/CTI.md, "Skipped"); the
+            // newer verbs are in verbs.rs.
             "QUEUESTART" | "CONFIGRELOAD" | "DID" | "INFO" | "SYSCOMPAT" | "AGENTDUMP"
-            | "RINGCANCELED" | "PENALTY" => Ok((out, None)),
+            | "PENALTY" => Ok((out, None)),
             other => Err(LineError::UnknownEvent(clip(other))),
         }
     }
@@ -540,11 +560,7 @@ impl QueueLogReader {
     /// TRANSFER / BLINDTRANSFER (exten|context|holdtime|calltime|origposition) and
     /// ATTENDEDTRANSFER (method|details...|holdtime|calltime|origposition): the agent's part of
     /// the call ends here.
-    #[allow(clippy::type_complexity)]
-    fn transfer(
-        &self,
-        line: &Line<'_>,
-    ) -> Result<(Vec<EventKind>, Option<(String, AgentMemory)>), LineError> {
+    fn transfer(&self, line: &Line<'_>) -> Result<Interpreted, LineError> {
         let (call, queue, agent) = (line.call()?, line.queue()?, line.agent()?);
         let (to_queue, to_external, talk_ms) = if line.event == "ATTENDEDTRANSFER" {
             let n = line.data.len();

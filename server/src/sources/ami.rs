@@ -275,6 +275,10 @@ impl Link {
             banner = conn.decoder.banner().unwrap_or("(none)"),
             "AMI logged in"
         );
+        // AMI 2.0+ reports HangupRequest, which tells abandons from time-outs on any dialplan.
+        if let Some(banner) = conn.decoder.banner() {
+            self.mapper.switch_banner(banner);
+        }
 
         let id = self.action_id("filter");
         conn.send(&action::filter_mapped_events(&id)).await?;

@@ -49,7 +49,8 @@ pub use drops::DropPlan;
 pub use floor::{AgentLeg, Caller, DeviceStatus, Member, QueueLine, SwitchFloor};
 pub use session::{Acted, BANNER, Credentials, Session, SwitchNow, timestamp};
 pub use writer::{
-    ACW_PAUSE, AfterCallWork, AmiWriter, EventClass, SwitchEvent, TIMEOUT_HANGUP_DELAY_MS, Written,
+    ACW_PAUSE, AfterCallWork, AmiWriter, Dialplan, EventClass, SwitchEvent,
+    TIMEOUT_HANGUP_DELAY_MS, Written,
 };
 
 use crate::{Scenario, Simulation};
@@ -101,6 +102,13 @@ impl AmiDay {
             sequence: 0,
             clock,
         }
+    }
+
+    /// The same day on a switch whose dialplan does `dialplan` after a queue time-out
+    /// (default [`Dialplan::Voicemail`]).
+    pub fn with_dialplan(mut self, dialplan: Dialplan) -> AmiDay {
+        self.writer = self.writer.with_dialplan(dialplan);
+        self
     }
 
     /// The time of the next moment; `None` when the day is over.

@@ -108,6 +108,7 @@ impl AmiMapper {
                     entered: Some(entered),
                     ringing: Vec::new(),
                     left: None,
+                    caller_hung_up: false,
                 },
             );
         }

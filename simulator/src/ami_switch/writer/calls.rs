@@ -5,9 +5,9 @@ use floorwatch_core::Millis;
 
 use super::messages::{
     agent_call_fields, agent_channel, agent_class, caller_channel, caller_fields, channel_fields,
-    event, hangup, whole_seconds,
+    event, hangup, hangup_request, whole_seconds,
 };
-use super::output::{EventClass, SwitchEvent, TIMEOUT_HANGUP_DELAY_MS};
+use super::output::{Dialplan, EventClass, SwitchEvent, TIMEOUT_HANGUP_DELAY_MS};
 use super::state::{AmiWriter, Completion, Leaving};
 use crate::ami_switch::floor::{AgentLeg, DeviceStatus};
 
@@ -242,8 +242,9 @@ impl AmiWriter {
     }
 
     /// QueueCallerAbandon and QueueCallerLeave (Asterisk raises both for a hang-up and for a
-    /// time-out); a hang-up's Hangup at once; a time-out's caller hangs up later, unless it
-    /// overflows. Returns that later Hangup.
+    /// time-out); a hang-up's HangupRequest before them and its Hangup at once; a time-out's
+    /// caller hangs up later (or the dialplan's `Hangup()` at once), unless it overflows.
+    /// Returns that later hang-up.
     pub(super) fn left_queue(
         &mut self,
         call: &str,
@@ -278,6 +279,9 @@ impl AmiWriter {
             .with("Queue", queue.as_str())
             .with("Count", count.to_string())
             .with("Position", position.to_string());
+        if how == Leaving::HungUp {
+            out.push(hangup_request(&caller));
+        }
         out.push(agent_class(abandon));
         out.push(agent_class(leave));
         let later = match how {
@@ -287,6 +291,11 @@ impl AmiWriter {
                 None
             }
             Leaving::TimedOut { overflows: true } => None,
+            Leaving::TimedOut { overflows: false } if self.dialplan == Dialplan::Hangup => {
+                self.floor.callers.remove(call);
+                out.push(hangup(&caller));
+                None
+            }
             Leaving::TimedOut { overflows: false } => {
                 Some((ts + TIMEOUT_HANGUP_DELAY_MS, call.to_string()))
             }

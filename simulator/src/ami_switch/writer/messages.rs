@@ -37,6 +37,15 @@ pub(super) fn agent_class(message: AmiMessage) -> SwitchEvent {
     }
 }
 
+/// The channel driver's report that the far end hung up (`ast_queue_hangup`, e.g. chan_pjsip on
+/// a BYE): raised before app_queue sees the hang-up.
+pub(super) fn hangup_request(caller: &Caller) -> SwitchEvent {
+    SwitchEvent {
+        class: EventClass::Call,
+        message: caller_fields(event("HangupRequest"), caller).with("Cause", "16"),
+    }
+}
+
 pub(super) fn hangup(caller: &Caller) -> SwitchEvent {
     SwitchEvent {
         class: EventClass::Call,

@@ -14,8 +14,8 @@
 //! | `call_hold_started` / `call_hold_ended` | Hold / Unhold on the caller's channel |
 //! | `call_ended` | AgentComplete `Reason: caller`; QueueMemberStatus; Hangup of the caller |
 //! | `call_transferred` | BlindTransfer (Extension = the queue, or the outside number), AgentComplete `Reason: transfer`; QueueMemberStatus |
-//! | `call_abandoned` | QueueCallerAbandon, QueueCallerLeave, Hangup, at the same instant |
-//! | `call_timed_out` | QueueCallerAbandon, QueueCallerLeave; the caller's Hangup [`TIMEOUT_HANGUP_DELAY_MS`] later, unless it overflows into another queue (its QueueCallerJoin follows at once) |
+//! | `call_abandoned` | HangupRequest (the channel driver's), QueueCallerAbandon, QueueCallerLeave, Hangup, at the same instant |
+//! | `call_timed_out` | QueueCallerAbandon, QueueCallerLeave; with [`Dialplan::Voicemail`] the caller's HangupRequest and Hangup [`TIMEOUT_HANGUP_DELAY_MS`] later, with [`Dialplan::Hangup`] a Hangup at once (no HangupRequest); nothing more when it overflows into another queue (its QueueCallerJoin follows at once) |
 //! | `call_after_call_work_ended`, `agent_team`, `call_ivr_completed` | nothing: the agent's next state says the first; AMI has no teams; an IVR call never reaches a queue |
 //!
 //! Durations on AMI (HoldTime, TalkTime, RingTime, Wait) are whole seconds, truncated as
@@ -35,9 +35,9 @@ use floorwatch_core::{Event, EventKind};
 
 use crate::ami_switch::floor::{Caller, QueueLine, SwitchFloor};
 use crate::scenario::{Scenario, agent_id};
-use messages::hangup;
+use messages::{hangup, hangup_request};
 pub use output::{
-    ACW_PAUSE, AfterCallWork, EventClass, SwitchEvent, TIMEOUT_HANGUP_DELAY_MS, Written,
+    ACW_PAUSE, AfterCallWork, Dialplan, EventClass, SwitchEvent, TIMEOUT_HANGUP_DELAY_MS, Written,
 };
 pub use state::AmiWriter;
 use state::{Completion, Leaving};
@@ -82,9 +82,16 @@ impl AmiWriter {
             floor,
             memberships,
             after_call_work,
+            dialplan: Dialplan::default(),
             rang_out: HashSet::new(),
             channels: 0,
         }
+    }
+
+    /// The same switch with `dialplan` after a queue time-out.
+    pub fn with_dialplan(mut self, dialplan: Dialplan) -> AmiWriter {
+        self.dialplan = dialplan;
+        self
     }
 
     /// The switch's state after the events written so far.
@@ -186,15 +193,19 @@ impl AmiWriter {
         written
     }
 
-    /// The Hangup of a caller that timed out earlier, unless it has since joined a queue again
-    /// or was answered.
-    pub fn hangup_if_parked(&mut self, call: &str) -> Option<SwitchEvent> {
-        let caller = self.floor.callers.get(call)?;
+    /// The caller who timed out earlier hangs up (HangupRequest, then Hangup), unless it has
+    /// since joined a queue again or was answered.
+    pub fn hangup_if_parked(&mut self, call: &str) -> Vec<SwitchEvent> {
+        let Some(caller) = self.floor.callers.get(call) else {
+            return Vec::new();
+        };
         if caller.queue.is_some() || caller.connected.is_some() || caller.ringing.is_some() {
-            return None;
+            return Vec::new();
         }
-        let caller = self.floor.callers.remove(call)?;
-        Some(hangup(&caller))
+        match self.floor.callers.remove(call) {
+            Some(caller) => vec![hangup_request(&caller), hangup(&caller)],
+            None => Vec::new(),
+        }
     }
 
     pub(super) fn new_channel(&mut self, device: &str) -> String {

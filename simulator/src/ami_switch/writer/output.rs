@@ -9,6 +9,33 @@ use floorwatch_core::ami::AmiMessage;
 /// abandoned.
 pub const TIMEOUT_HANGUP_DELAY_MS: Millis = 5_000;
 
+/// What the dialplan does with a caller after `Queue()` returns on a time-out (docs/CTI.md,
+/// "The fake switch"). Asterisk raises QueueCallerAbandon for a time-out as for a hang-up;
+/// what follows is the dialplan's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialplan {
+    /// `Queue(q,,,,T)` then a goodbye or voicemail: the caller hangs up
+    /// [`TIMEOUT_HANGUP_DELAY_MS`] later (a `HangupRequest`, then `Hangup`).
+    #[default]
+    Voicemail,
+    /// `Queue(q,,,,T)` then `Hangup()`: the dialplan's soft hang-up, `Hangup` at the same
+    /// instant as QueueCallerLeave and no `HangupRequest` (pbx_builtin_hangup calls
+    /// ast_softhangup_nolock, which publishes none).
+    Hangup,
+}
+
+impl std::str::FromStr for Dialplan {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "voicemail" => Ok(Dialplan::Voicemail),
+            "hangup" => Ok(Dialplan::Hangup),
+            _ => Err(format!("`{s}`: expected voicemail or hangup")),
+        }
+    }
+}
+
 /// How the switch shows after-call work, which AMI has no event for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AfterCallWork {

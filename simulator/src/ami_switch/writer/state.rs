@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::output::AfterCallWork;
+use super::output::{AfterCallWork, Dialplan};
 use crate::ami_switch::floor::SwitchFloor;
 
 /// Writes canonical events as AMI events, keeping the [`SwitchFloor`] they describe.
@@ -12,6 +12,8 @@ pub struct AmiWriter {
     /// Each agent's queues (the skills of their group).
     pub(super) memberships: HashMap<String, Vec<String>>,
     pub(super) after_call_work: AfterCallWork,
+    /// What follows a time-out in the dialplan.
+    pub(super) dialplan: Dialplan,
     /// Agents whose last event was a ring no answer: their pause is Asterisk's autopause.
     pub(super) rang_out: HashSet<String>,
     /// Channels opened, for channel names and agent-side uniqueids.

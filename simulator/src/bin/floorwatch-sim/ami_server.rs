@@ -28,7 +28,7 @@ use anyhow::{Context, Result, bail};
 use floorwatch_core::Millis;
 use floorwatch_core::ami::{AmiDecoder, AmiError, AmiMessage};
 use floorwatch_sim::ami_switch::{
-    AfterCallWork, AmiDay, BANNER, Credentials, DropPlan, EventClass, Session, SwitchNow,
+    AfterCallWork, AmiDay, BANNER, Credentials, Dialplan, DropPlan, EventClass, Session, SwitchNow,
 };
 use floorwatch_sim::clock::ClockTime;
 use floorwatch_sim::{Scenario, Simulation};
@@ -83,6 +83,11 @@ pub(crate) struct AmiServerArgs {
     /// (the queues' Wrapuptime; the client infers it).
     #[arg(long, default_value = "pause")]
     after_call_work: AfterCallWork,
+    /// What the dialplan does after a queue time-out: `voicemail` (the caller hangs up 5 s
+    /// later) or `hangup` (`Hangup()` at once, no HangupRequest: the dialplan that reads as
+    /// abandons to a client that goes by the Hangup's timing alone).
+    #[arg(long, default_value = "voicemail")]
+    dialplan: Dialplan,
     /// Drop every connection after these event numbers (SequenceNumber), comma-separated.
     #[arg(long, value_delimiter = ',')]
     drop_at: Vec<u64>,
@@ -112,7 +117,7 @@ pub(crate) async fn serve(args: &AmiServerArgs) -> Result<()> {
     }
     let scenario = args.day.scenario()?;
     let simulation = simulation(args, &scenario)?;
-    let day = AmiDay::new(&scenario, simulation, args.after_call_work);
+    let day = AmiDay::new(&scenario, simulation, args.after_call_work).with_dialplan(args.dialplan);
     let listener = TcpListener::bind((args.host, args.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
