@@ -448,25 +448,40 @@ fn http_probes(p: &Principal, floor: &Floor) -> Vec<Probe> {
                 want
             }
         };
-        push(
-            format!("GET reports/intervals.csv team {}", side.word()),
-            format!("/api/v1/reports/intervals.csv?scope={team}&from=2026-03-09&interval=day"),
-            and(Perm::Export),
-            Content::Any,
-        );
-        // The calls report (issue 12): checked as the other reports; its files need export (the
-        // CSV here: the XLSX is the same handler, and this harness reads bodies as text).
+        for ext in ["csv", "xlsx"] {
+            push(
+                format!("GET reports/intervals.{ext} team {}", side.word()),
+                format!(
+                    "/api/v1/reports/intervals.{ext}?scope={team}&from=2026-03-09&interval=day"
+                ),
+                and(Perm::Export),
+                Content::Any,
+            );
+            // The agent report's file: agent data first, then export.
+            let agents_file = match and(Perm::ReadAgents) {
+                want if want == ["200"] => p.expect(Perm::Export, Some(&team), "404"),
+                want => want,
+            };
+            push(
+                format!("GET reports/agents.{ext} team {}", side.word()),
+                format!("/api/v1/reports/agents.{ext}?scope={team}&from=2026-03-09"),
+                agents_file,
+                Content::Any,
+            );
+            push(
+                format!("GET reports/calls.{ext} team {}", side.word()),
+                format!("/api/v1/reports/calls.{ext}?scope={team}&from=2026-03-09"),
+                and(Perm::Export),
+                Content::Any,
+            );
+        }
+        // The calls report (issue 12): checked as the other reports; its files need export
+        // (above).
         push(
             format!("GET reports/calls team {}", side.word()),
             format!("/api/v1/reports/calls?scope={team}&from=2026-03-09"),
             p.expect(Perm::ReadReports, Some(&team), "404"),
             Content::Json,
-        );
-        push(
-            format!("GET reports/calls.csv team {}", side.word()),
-            format!("/api/v1/reports/calls.csv?scope={team}&from=2026-03-09"),
-            and(Perm::Export),
-            Content::Any,
         );
         let want = and(Perm::ReadAgents);
         push(

@@ -618,11 +618,13 @@ pub fn request(
         .headers()
         .get("retry-after")
         .and_then(|v| v.to_str().ok().map(str::to_string));
+    // Bytes shown as text: a spreadsheet (XLSX) answer is read too.
     let body = response
         .body_mut()
         .with_config()
         .limit(64 * 1024 * 1024)
-        .read_to_string()
+        .read_to_vec()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_else(|e| panic!("reading the answer to {method} {path}: {e}"));
     Answer {
         status,
