@@ -4,8 +4,11 @@
 //! report of 5,000 agents for a month: 150,000 rows instead of 7 million).
 //!
 //! Invariant: a day row equals the merge ([`IntervalRow::merge`]: sums, minimum sign-in,
-//! maximum sign-out and longest wait, merged histograms, all order-free) of the `intervals`
-//! rows starting in that day of the centre's calendar. A close adds its deltas to both; an
+//! maximum sign-out and longest wait, all order-free) of the `intervals` rows starting in that
+//! day of the centre's calendar, **without their percentile samples**: a day's percentiles are
+//! merged from its quarter-hours' histograms when a report asks, and keeping a day histogram in
+//! step would decode and encode two 26 KB histograms for every scope at every close (the
+//! history thread's largest cost in a replay). A close adds its deltas to both; an
 //! amendment, a rebuild and a prune recompute the days they touched from the quarter-hours;
 //! a store opened with another calendar (time zone or reset time changed in the config)
 //! recomputes every day row, and says so in the log.
@@ -14,13 +17,14 @@ use std::path::Path;
 
 use floorwatch_core::Millis;
 use floorwatch_core::calendar::CentreCalendar;
-use floorwatch_core::history::{IntervalRow, IntervalSums};
+use floorwatch_core::history::{IntervalRow, IntervalSums, Samples};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::error::{StoreError, sqlite};
 use super::rows::{COLUMNS, Table, decode, merge_delta, raw_row, read_row, write_row};
 
-/// Adds a close's `sums` for `scope`'s quarter-hour at `start` to its day row.
+/// Adds a close's `sums` for `scope`'s quarter-hour at `start` to its day row (its sums, not
+/// its samples).
 pub(super) fn add(
     conn: &Connection,
     path: &Path,
@@ -29,14 +33,20 @@ pub(super) fn add(
     start: Millis,
     sums: &IntervalSums,
 ) -> Result<(), StoreError> {
-    merge_delta(
-        conn,
-        path,
-        Table::Days,
-        scope,
-        calendar.day_start(start),
-        sums,
-    )
+    let sums = IntervalSums {
+        waits: Vec::new(),
+        handles: Vec::new(),
+        ..sums.clone()
+    };
+    let day = calendar.day_start(start);
+    merge_delta(conn, path, Table::Days, scope, day, &sums)
+}
+
+/// `row` without its percentile samples: what a day row keeps.
+fn without_samples(mut row: IntervalRow) -> IntervalRow {
+    row.waits = Samples::default();
+    row.handles = Samples::default();
+    row
 }
 
 /// Recomputes the day rows of the days overlapping `[from, to)`, of `scope` or of every scope,
@@ -58,7 +68,7 @@ pub(super) fn recompute(
         Some(_) => (
             "DELETE FROM days WHERE scope = ?3 AND start_ms >= ?1 AND start_ms < ?2".to_string(),
             format!(
-                "SELECT scope, start_ms, {columns}, signed_in_ms, signed_out_ms, waits, handles
+                "SELECT scope, start_ms, {columns}, signed_in_ms, signed_out_ms, NULL, NULL
                  FROM intervals WHERE scope = ?3 AND start_ms >= ?1 AND start_ms < ?2
                  ORDER BY scope, start_ms"
             ),
@@ -66,7 +76,7 @@ pub(super) fn recompute(
         None => (
             "DELETE FROM days WHERE start_ms >= ?1 AND start_ms < ?2".to_string(),
             format!(
-                "SELECT scope, start_ms, {columns}, signed_in_ms, signed_out_ms, waits, handles
+                "SELECT scope, start_ms, {columns}, signed_in_ms, signed_out_ms, NULL, NULL
                  FROM intervals WHERE start_ms >= ?1 AND start_ms < ?2
                  ORDER BY scope, start_ms"
             ),
@@ -172,7 +182,7 @@ pub(super) fn add_row(
     let day = calendar.day_start(start);
     let mut row = read_row(conn, path, Table::Days, scope, day)?.unwrap_or_default();
     row.merge(late);
-    write_row(conn, path, Table::Days, scope, day, &row)
+    write_row(conn, path, Table::Days, scope, day, &without_samples(row))
 }
 
 #[cfg(test)]
@@ -221,6 +231,7 @@ mod tests {
             let quarters = store.rows(scope, (0, Millis::MAX / 4)).unwrap();
             let mut expected: Vec<(Millis, IntervalRow)> = Vec::new();
             for (start, row) in quarters {
+                let row = without_samples(row);
                 let day = calendar.day_start(start);
                 match expected.last_mut() {
                     Some((d, sum)) if *d == day => sum.merge(&row),
