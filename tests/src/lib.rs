@@ -87,6 +87,45 @@ pub fn sim(args: &[&str]) -> std::process::Output {
     output
 }
 
+/// Simulates one day per date of `scenario` (a preset name or a scenario file) into
+/// `dir/DATE.ndjson`, seeded `first_seed`, `first_seed + 1`, ...; writes the organisation it
+/// simulated to `dir/org.toml`. Returns the day files and the organisation's path.
+pub fn simulate_days(
+    scenario: &str,
+    dates: &[&str],
+    first_seed: usize,
+    dir: &Path,
+) -> (Vec<PathBuf>, PathBuf) {
+    let days = dates
+        .iter()
+        .enumerate()
+        .map(|(i, date)| {
+            let file = dir.join(format!("{date}.ndjson"));
+            let seed = (first_seed + i).to_string();
+            let out = file.to_string_lossy().to_string();
+            sim(&[
+                "generate",
+                "--scenario",
+                scenario,
+                "--date",
+                date,
+                "--seed",
+                &seed,
+                "-o",
+                &out,
+            ]);
+            file
+        })
+        .collect();
+    let config = dir.join("org.toml");
+    std::fs::write(
+        &config,
+        sim(&["organisation", "--scenario", scenario]).stdout,
+    )
+    .unwrap_or_else(|e| panic!("writing {}: {e}", config.display()));
+    (days, config)
+}
+
 /// The path of a workspace binary (`floorwatch`, `floorwatch-load`, `floorwatch-sim`), built
 /// on first use in this test process with the profile the tests were built with.
 pub fn binary(name: &str) -> PathBuf {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use calamine::DataType;
-use floorwatch_tests::{Server, floorwatch_ok, sim, workspace_root};
+use floorwatch_tests::{Server, floorwatch_ok, sim, simulate_days, workspace_root};
 use serde_json::{Value, json};
 
 const DAYS: [&str; 3] = ["2026-03-07", "2026-03-08", "2026-03-09"];
@@ -38,33 +38,7 @@ fn record(dir: &Path) -> Recorded {
     let scenario = dir.join("new-york.toml");
     std::fs::write(&scenario, text.replace("Asia/Shanghai", "America/New_York")).unwrap();
     let scenario = scenario.to_string_lossy().to_string();
-    let days = DAYS
-        .iter()
-        .enumerate()
-        .map(|(i, date)| {
-            let file = dir.join(format!("{date}.ndjson"));
-            let seed = (i + 7).to_string();
-            let out = file.to_string_lossy().to_string();
-            sim(&[
-                "generate",
-                "--scenario",
-                &scenario,
-                "--date",
-                date,
-                "--seed",
-                &seed,
-                "-o",
-                &out,
-            ]);
-            file
-        })
-        .collect();
-    let config = dir.join("org.toml");
-    std::fs::write(
-        &config,
-        sim(&["organisation", "--scenario", &scenario]).stdout,
-    )
-    .unwrap();
+    let (days, config) = simulate_days(&scenario, &DAYS, 7, dir);
     Recorded {
         days,
         config: config.to_string_lossy().to_string(),

@@ -13,7 +13,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use calamine::Reader;
-use floorwatch_tests::{Server, sim, workspace_root};
+use floorwatch_tests::{Server, sim, simulate_days, workspace_root};
 use serde_json::{Value, json};
 use wallboard_support::{
     Browser, assets_args, one_browser_at_a_time, sign_in_as_admin, wait_for_connection,
@@ -26,33 +26,7 @@ const ZONE: &str = "Asia/Shanghai";
 fn serve_days(dir: &Path) -> (Server, Vec<std::path::PathBuf>) {
     let scenario = workspace_root().join("simulator/scenarios/small.toml");
     let scenario = scenario.to_string_lossy().to_string();
-    let files = DAYS
-        .iter()
-        .enumerate()
-        .map(|(i, date)| {
-            let file = dir.join(format!("{date}.ndjson"));
-            let seed = (i + 3).to_string();
-            let out = file.to_string_lossy().to_string();
-            sim(&[
-                "generate",
-                "--scenario",
-                &scenario,
-                "--date",
-                date,
-                "--seed",
-                &seed,
-                "-o",
-                &out,
-            ]);
-            file
-        })
-        .collect();
-    let config = dir.join("org.toml");
-    std::fs::write(
-        &config,
-        sim(&["organisation", "--scenario", &scenario]).stdout,
-    )
-    .unwrap();
+    let (files, config) = simulate_days(&scenario, &DAYS, 3, dir);
     let mut args = vec![
         "--clock".to_string(),
         "events".to_string(),
