@@ -77,7 +77,12 @@ pub fn run(args: &DistArgs) -> anyhow::Result<()> {
             args.keep_names,
         )?;
         give_hashed_names(&dist, &reports)?;
+        let started = std::time::Instant::now();
         crate::precompress::write_beside(&dist)?;
+        println!(
+            "pre-compressed (zopfli, brotli) in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
         println!("bundle written to {}", dist.display());
     }
     let reports = dist.join(REPORTS_DIR);
