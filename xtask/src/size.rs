@@ -2,7 +2,7 @@
 //! wasm + JS gzipped; the reports page (issue 12), a module of its own loaded only at
 //! `/reports`, at most 200 KB. Measured on the pre-compressed copies the server sends
 //! (`precompress.rs`): gzip, what every browser accepts (Chromium asks brotli only of HTTPS
-//! origins, and a wall on a plain-HTTP LAN is common), with brotli's size shown beside it.
+//! origins and localhost, and a wall on a plain-HTTP LAN is common), with brotli's size beside it.
 
 use std::path::{Path, PathBuf};
 

@@ -285,8 +285,10 @@ pub(super) fn now_ms() -> f64 {
         .map_or_else(js_sys::Date::now, |p| p.now())
 }
 
-/// Leaves the synchronous cost of the last frame on `<body data-last-frame-ms>`, where a
-/// browser test or a curious supervisor can read it.
+/// Leaves the synchronous cost of the last frame on `<body data-last-frame-ms>`, and when the
+/// page first showed figures (`data-first-frame-at`: `performance.now()`, ms since the page
+/// started loading, issue 15's "first figure"), where a browser test or a curious supervisor
+/// can read them.
 pub(super) fn record_frame_time(ms: f64) {
     if let Some(body) = web_sys::window()
         .and_then(|w| w.document())
@@ -294,5 +296,8 @@ pub(super) fn record_frame_time(ms: f64) {
     {
         // A failed attribute write only loses a diagnostic.
         let _ = body.set_attribute("data-last-frame-ms", &format!("{ms:.3}"));
+        if !body.has_attribute("data-first-frame-at") {
+            let _ = body.set_attribute("data-first-frame-at", &format!("{:.1}", now_ms()));
+        }
     }
 }
