@@ -142,7 +142,10 @@ fn a_day_from_freeswitch_gives_the_ndjson_figures_with_or_without_drops() {
             assert_eq!(resyncs, 1, "{logs}");
         } else {
             assert!(resyncs >= 4, "{resyncs} resyncs:\n{logs}");
-            assert!(logs.contains("ESL link down"), "{logs}");
+            assert!(
+                logs.contains("switch link down") && logs.contains("protocol=\"ESL\""),
+                "{logs}"
+            );
         }
         assert!(!logs.contains("s3cret"), "the password is never logged");
     }

@@ -18,12 +18,12 @@ use std::time::{Duration, Instant};
 
 use floorwatch_core::ami::{AmiDecoder, AmiError, AmiMapper, AmiMessage, action};
 use floorwatch_core::{Event, Millis};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::context::{SourceContext, record};
+use super::switch_link::{
+    self, Backoff, Ended, Malformed, SwitchClock, SwitchSession, keep_connected, lost, run_number,
+};
 use crate::secret::Secret;
-use crate::telemetry::EventOutcome;
 
 /// A switch's manager interface, from a `[[sources]]` table of kind `asterisk-ami`.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,89 +50,26 @@ impl AmiConfig {
 
 /// How long the switch may take to answer Login, Filter, Ping or QueueStatus.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Malformed blocks reported at `warn` per connection; the rest at `debug`.
-const MALFORMED_WARNINGS: u64 = 20;
 
 /// Runs the source until shutdown.
 pub(crate) async fn run(config: AmiConfig, mut context: SourceContext) {
     let source = config.source();
-    // Each run of the server numbers its events anew; the start time keeps them apart from
-    // the journal's (see `AmiMapper::with_run`).
-    let run = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
     let mapper = AmiMapper::new(&source, &context.organisation)
         .with_abandon_grace(config.abandon_grace_ms)
-        .with_run(run);
+        .with_run(run_number());
+    let backoff = Backoff {
+        min: config.reconnect_min,
+        max: config.reconnect_max,
+    };
     let mut link = Link {
         source,
+        config,
         mapper,
         clock: SwitchClock::default(),
         next_action: 0,
-        malformed: 0,
+        malformed: Malformed::default(),
     };
-    let mut delay = config.reconnect_min;
-    loop {
-        match link.session(&config, &mut context).await {
-            Ended::Shutdown => return,
-            Ended::Lost { reason, synced } => {
-                if synced {
-                    delay = config.reconnect_min;
-                }
-                tracing::warn!(
-                    source = %link.source,
-                    %reason,
-                    retry_in_ms = delay.as_millis() as u64,
-                    "AMI link down; reconnecting"
-                );
-            }
-        }
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            () = context.shutdown.recv() => return,
-        }
-        delay = (delay * 2).min(config.reconnect_max);
-    }
-}
-
-/// How a session ended.
-enum Ended {
-    Shutdown,
-    Lost {
-        reason: String,
-        /// It got as far as the resync (the back-off starts afresh).
-        synced: bool,
-    },
-}
-
-fn lost(reason: impl Into<String>) -> Ended {
-    Ended::Lost {
-        reason: reason.into(),
-        synced: false,
-    }
-}
-
-/// The estimate of the switch's clock: the latest `Timestamp:` seen, plus the wall time since.
-#[derive(Debug, Default)]
-struct SwitchClock {
-    last: Option<(Millis, Instant)>,
-}
-
-impl SwitchClock {
-    fn saw(&mut self, message: &AmiMessage) {
-        if let Some(ts) = message.get("Timestamp").and_then(parse_timestamp)
-            && self.last.is_none_or(|(t, _)| ts >= t)
-        {
-            self.last = Some((ts, Instant::now()));
-        }
-    }
-
-    fn now(&self) -> Millis {
-        match self.last {
-            Some((ts, at)) => ts + at.elapsed().as_millis() as Millis,
-            None => jiff::Timestamp::now().as_millisecond(),
-        }
-    }
+    keep_connected(&mut link, "AMI", backoff, &mut context).await;
 }
 
 /// `Timestamp: 1700000000.123456` as UTC ms; anything else is no time.
@@ -156,92 +93,67 @@ fn parse_timestamp(text: &str) -> Option<Millis> {
 /// What lives across reconnects.
 struct Link {
     source: String,
+    config: AmiConfig,
     mapper: AmiMapper,
     clock: SwitchClock,
     next_action: u64,
-    malformed: u64,
+    malformed: Malformed,
 }
 
 /// One TCP connection to the switch.
-struct Connection {
-    stream: TcpStream,
-    decoder: AmiDecoder,
-    buf: Vec<u8>,
-    /// Decoded but not handled yet (what came after an awaited reply in the same read).
-    pending: Vec<Result<AmiMessage, AmiError>>,
+type Connection = switch_link::Connection<AmiDecoder>;
+
+/// Sends one action.
+async fn send(conn: &mut Connection, message: &AmiMessage) -> Result<(), Ended> {
+    conn.send(message.encode().as_bytes()).await
 }
 
-impl Connection {
-    async fn send(&mut self, message: &AmiMessage) -> Result<(), Ended> {
-        self.stream
-            .write_all(message.encode().as_bytes())
-            .await
-            .map_err(|e| lost(format!("write failed: {e}")))
+impl SwitchSession for Link {
+    fn source(&self) -> &str {
+        &self.source
     }
 
-    /// The messages left from the last read, else reads once: the decoded messages (or
-    /// blocks' errors). `Err` when the switch closed. Cancel-safe: nothing is lost if the
-    /// future is dropped while it waits.
-    async fn read(&mut self) -> Result<Vec<Result<AmiMessage, AmiError>>, Ended> {
-        if !self.pending.is_empty() {
-            return Ok(std::mem::take(&mut self.pending));
-        }
-        let n = self
-            .stream
-            .read(&mut self.buf)
-            .await
-            .map_err(|e| lost(format!("read failed: {e}")))?;
-        if n == 0 {
-            return Err(lost("the switch closed the connection"));
-        }
-        self.decoder.feed(&self.buf[..n]);
-        Ok(std::iter::from_fn(|| self.decoder.next_message()).collect())
-    }
-}
-
-impl Link {
-    fn action_id(&mut self, what: &str) -> String {
-        self.next_action += 1;
-        format!("floorwatch-{what}-{}", self.next_action)
-    }
-
-    async fn session(&mut self, config: &AmiConfig, context: &mut SourceContext) -> Ended {
+    async fn session(&mut self, context: &mut SourceContext) -> Ended {
+        let config = self.config.clone();
         let address = format!("{}:{}", config.host, config.port);
-        let stream = match tokio::time::timeout(
-            config.connect_timeout,
-            TcpStream::connect(&address),
-        )
-        .await
-        {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => return lost(format!("cannot connect to {address}: {e}")),
-            Err(_) => return lost(format!("connecting to {address} timed out")),
-        };
-        let _ = stream.set_nodelay(true);
-        let mut conn = Connection {
-            stream,
-            decoder: AmiDecoder::new(),
-            buf: vec![0; 64 * 1024],
-            pending: Vec::new(),
-        };
-        self.malformed = 0;
-        match self.handshake(config, &mut conn, context).await {
-            Ok(()) => {}
-            Err(ended) => return ended,
+        let mut conn =
+            match Connection::open(&address, config.connect_timeout, AmiDecoder::new()).await {
+                Ok(conn) => conn,
+                Err(ended) => return ended,
+            };
+        self.malformed.reset();
+        if let Err(ended) = self.handshake(&config, &mut conn, context).await {
+            return ended;
         }
-        match self.stream(config, &mut conn, context).await {
+        match self.stream(&config, &mut conn, context).await {
             Ended::Lost { reason, .. } => Ended::Lost {
                 reason,
                 synced: true,
             },
             Ended::Shutdown => {
                 let id = self.action_id("logoff");
-                let _ =
-                    tokio::time::timeout(Duration::from_secs(1), conn.send(&action::logoff(&id)))
-                        .await;
+                let _ = tokio::time::timeout(
+                    Duration::from_secs(1),
+                    send(&mut conn, &action::logoff(&id)),
+                )
+                .await;
                 Ended::Shutdown
             }
         }
+    }
+}
+
+impl Link {
+    /// A `Timestamp:` header is the switch's clock.
+    fn saw_time(&mut self, message: &AmiMessage) {
+        if let Some(ts) = message.get("Timestamp").and_then(parse_timestamp) {
+            self.clock.saw(ts);
+        }
+    }
+
+    fn action_id(&mut self, what: &str) -> String {
+        self.next_action += 1;
+        format!("floorwatch-{what}-{}", self.next_action)
     }
 
     /// Login, filter, Ping, QueueStatus and the resync.
@@ -258,7 +170,7 @@ impl Link {
             &config.events,
             &id,
         );
-        conn.send(&login).await?;
+        send(conn, &login).await?;
         let reply = self.reply(conn, context, &id).await?;
         if reply.response() != Some("Success") {
             let why = reply.get("Message").unwrap_or("refused").to_string();
@@ -281,7 +193,7 @@ impl Link {
         }
 
         let id = self.action_id("filter");
-        conn.send(&action::filter_mapped_events(&id)).await?;
+        send(conn, &action::filter_mapped_events(&id)).await?;
         let reply = self.reply(conn, context, &id).await?;
         if reply.response() != Some("Success") {
             // Asterisk before 13 has no Filter action: every event comes, the mapper skips
@@ -290,12 +202,12 @@ impl Link {
         }
 
         let id = self.action_id("ping");
-        conn.send(&action::ping(&id)).await?;
+        send(conn, &action::ping(&id)).await?;
         let reply = self.reply(conn, context, &id).await?;
-        self.clock.saw(&reply);
+        self.saw_time(&reply);
 
         let id = self.action_id("queuestatus");
-        conn.send(&action::queue_status(&id)).await?;
+        send(conn, &action::queue_status(&id)).await?;
         let reply = self.reply(conn, context, &id).await?;
         if reply.response() != Some("Success") {
             return Err(lost(format!(
@@ -433,7 +345,7 @@ impl Link {
                         return lost("no answer to Ping");
                     }
                     let id = self.action_id("ping");
-                    if let Err(ended) = conn.send(&action::ping(&id)).await {
+                    if let Err(ended) = send(conn, &action::ping(&id)).await {
                         return ended;
                     }
                 }
@@ -451,22 +363,12 @@ impl Link {
     ) {
         match message {
             Ok(m) => {
-                self.clock.saw(&m);
+                self.saw_time(&m);
                 if m.event().is_some() {
                     out.extend(self.mapper.map(&m, self.clock.now()));
                 }
             }
-            Err(error) => {
-                self.malformed += 1;
-                context
-                    .telemetry
-                    .count_events(&self.source, EventOutcome::Rejected, 1);
-                if self.malformed <= MALFORMED_WARNINGS {
-                    tracing::warn!(source = %self.source, %error, "skipped a malformed AMI block");
-                } else {
-                    tracing::debug!(source = %self.source, %error, "skipped a malformed AMI block");
-                }
-            }
+            Err(error) => self.malformed.skipped(&self.source, context, &error),
         }
     }
 }
@@ -493,22 +395,5 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn the_switch_clock_runs_on_from_the_last_timestamp() {
-        let mut clock = SwitchClock::default();
-        let wall = jiff::Timestamp::now().as_millisecond();
-        assert!(
-            (clock.now() - wall).abs() < 5_000,
-            "wall time until a timestamp"
-        );
-        clock.saw(&AmiMessage::new().with("Timestamp", "1773000000.000000"));
-        clock.saw(&AmiMessage::new().with("Timestamp", "1772000000.000000")); // older: kept out
-        let now = clock.now();
-        assert!(
-            (1_773_000_000_000..1_773_000_005_000).contains(&now),
-            "{now}"
-        );
     }
 }

@@ -16,14 +16,14 @@
 
 use std::time::{Duration, Instant};
 
+use floorwatch_core::Event;
 use floorwatch_core::esl::{ApiTable, EslDecoder, EslError, EslFrame, EslMapper, command};
-use floorwatch_core::{Event, Millis};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use super::context::{SourceContext, record};
+use super::switch_link::{
+    self, Backoff, Ended, Malformed, SwitchClock, SwitchSession, keep_connected, lost, run_number,
+};
 use crate::secret::Secret;
-use crate::telemetry::EventOutcome;
 
 /// A switch's event socket, from a `[[sources]]` table of kind `freeswitch-esl`.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,97 +47,69 @@ impl EslConfig {
 
 /// How long the switch may take to answer a command.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Malformed frames reported at `warn` per connection; the rest at `debug`.
-const MALFORMED_WARNINGS: u64 = 20;
 
 /// Runs the source until shutdown.
 pub(crate) async fn run(config: EslConfig, mut context: SourceContext) {
     let source = config.source();
-    let run = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let mapper = EslMapper::new(&source, &context.organisation).with_run(run);
+    let mapper = EslMapper::new(&source, &context.organisation).with_run(run_number());
+    let backoff = Backoff {
+        min: config.reconnect_min,
+        max: config.reconnect_max,
+    };
     let mut link = Link {
         source,
+        config,
         mapper,
-        clock: None,
-        malformed: 0,
+        clock: SwitchClock::default(),
+        malformed: Malformed::default(),
     };
-    let mut delay = config.reconnect_min;
-    loop {
-        match link.session(&config, &mut context).await {
-            Ended::Shutdown => return,
-            Ended::Lost { reason, synced } => {
-                if synced {
-                    delay = config.reconnect_min;
-                }
-                tracing::warn!(
-                    source = %link.source,
-                    %reason,
-                    retry_in_ms = delay.as_millis() as u64,
-                    "ESL link down; reconnecting"
-                );
-            }
-        }
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            () = context.shutdown.recv() => return,
-        }
-        delay = (delay * 2).min(config.reconnect_max);
-    }
-}
-
-enum Ended {
-    Shutdown,
-    Lost { reason: String, synced: bool },
-}
-
-fn lost(reason: impl Into<String>) -> Ended {
-    Ended::Lost {
-        reason: reason.into(),
-        synced: false,
-    }
+    keep_connected(&mut link, "ESL", backoff, &mut context).await;
 }
 
 /// What lives across reconnects.
 struct Link {
     source: String,
+    config: EslConfig,
     mapper: EslMapper,
-    /// The latest `Event-Date-Timestamp` seen (ms) and when.
-    clock: Option<(Millis, Instant)>,
-    malformed: u64,
+    /// The switch's clock, from `Event-Date-Timestamp`.
+    clock: SwitchClock,
+    malformed: Malformed,
 }
 
-struct Connection {
-    stream: TcpStream,
-    decoder: EslDecoder,
-    buf: Vec<u8>,
-    pending: Vec<Result<EslFrame, EslError>>,
-}
+/// One TCP connection to the switch.
+type Connection = switch_link::Connection<EslDecoder>;
 
-impl Connection {
-    async fn send(&mut self, text: &str) -> Result<(), Ended> {
-        self.stream
-            .write_all(text.as_bytes())
-            .await
-            .map_err(|e| lost(format!("write failed: {e}")))
+impl SwitchSession for Link {
+    fn source(&self) -> &str {
+        &self.source
     }
 
-    /// The frames left from the last read, else reads once. Cancel-safe.
-    async fn read(&mut self) -> Result<Vec<Result<EslFrame, EslError>>, Ended> {
-        if !self.pending.is_empty() {
-            return Ok(std::mem::take(&mut self.pending));
+    async fn session(&mut self, context: &mut SourceContext) -> Ended {
+        let config = self.config.clone();
+        let address = format!("{}:{}", config.host, config.port);
+        let mut conn =
+            match Connection::open(&address, config.connect_timeout, EslDecoder::new()).await {
+                Ok(conn) => conn,
+                Err(ended) => return ended,
+            };
+        self.malformed.reset();
+        if let Err(ended) = self.handshake(&config, &mut conn, context).await {
+            return ended;
         }
-        let n = self
-            .stream
-            .read(&mut self.buf)
-            .await
-            .map_err(|e| lost(format!("read failed: {e}")))?;
-        if n == 0 {
-            return Err(lost("the switch closed the connection"));
+        match self.stream(&config, &mut conn, context).await {
+            Ended::Lost { reason, .. } => Ended::Lost {
+                reason,
+                synced: true,
+            },
+            Ended::Shutdown => {
+                let _ = tokio::time::timeout(
+                    Duration::from_secs(1),
+                    conn.send(command::exit().as_bytes()),
+                )
+                .await;
+                Ended::Shutdown
+            }
         }
-        self.decoder.feed(&self.buf[..n]);
-        Ok(std::iter::from_fn(|| self.decoder.next_frame()).collect())
     }
 }
 
@@ -148,49 +120,6 @@ fn is_type(frame: &EslFrame, wanted: &str) -> bool {
 }
 
 impl Link {
-    fn now(&self) -> Millis {
-        match self.clock {
-            Some((ts, at)) => ts + at.elapsed().as_millis() as Millis,
-            None => jiff::Timestamp::now().as_millisecond(),
-        }
-    }
-
-    async fn session(&mut self, config: &EslConfig, context: &mut SourceContext) -> Ended {
-        let address = format!("{}:{}", config.host, config.port);
-        let stream = match tokio::time::timeout(
-            config.connect_timeout,
-            TcpStream::connect(&address),
-        )
-        .await
-        {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => return lost(format!("cannot connect to {address}: {e}")),
-            Err(_) => return lost(format!("connecting to {address} timed out")),
-        };
-        let _ = stream.set_nodelay(true);
-        let mut conn = Connection {
-            stream,
-            decoder: EslDecoder::new(),
-            buf: vec![0; 64 * 1024],
-            pending: Vec::new(),
-        };
-        self.malformed = 0;
-        if let Err(ended) = self.handshake(config, &mut conn, context).await {
-            return ended;
-        }
-        match self.stream(config, &mut conn, context).await {
-            Ended::Lost { reason, .. } => Ended::Lost {
-                reason,
-                synced: true,
-            },
-            Ended::Shutdown => {
-                let _ =
-                    tokio::time::timeout(Duration::from_secs(1), conn.send(&command::exit())).await;
-                Ended::Shutdown
-            }
-        }
-    }
-
     /// auth, the event subscription and the resync.
     async fn handshake(
         &mut self,
@@ -199,14 +128,15 @@ impl Link {
         context: &mut SourceContext,
     ) -> Result<(), Ended> {
         self.expect(conn, context, "auth/request").await?;
-        conn.send(&command::auth(config.password.expose())).await?;
+        conn.send(command::auth(config.password.expose()).as_bytes())
+            .await?;
         let reply = self.expect(conn, context, "command/reply").await?;
         if !reply.reply_text().is_some_and(|r| r.starts_with("+OK")) {
             let why = reply.reply_text().unwrap_or("refused").to_string();
             tracing::error!(source = %self.source, reason = %why, "ESL auth refused");
             return Err(lost(format!("auth refused: {why}")));
         }
-        conn.send(&command::subscribe()).await?;
+        conn.send(command::subscribe().as_bytes()).await?;
         let reply = self.expect(conn, context, "command/reply").await?;
         if !reply.reply_text().is_some_and(|r| r.starts_with("+OK")) {
             return Err(lost(format!(
@@ -233,13 +163,13 @@ impl Link {
                     .await?,
             );
         }
-        let events = self.mapper.resync_agents(&tiers, &agents, self.now());
+        let events = self.mapper.resync_agents(&tiers, &agents, self.clock.now());
         let agent_events = events.len();
         if !record(context, &self.source, events).await {
             return Err(Ended::Shutdown);
         }
         let members = self.api(conn, context, &command::all_members()).await?;
-        let events = self.mapper.resync_members(&members, self.now());
+        let events = self.mapper.resync_members(&members, self.clock.now());
         tracing::info!(
             source = %self.source,
             queues = names.len(),
@@ -260,7 +190,7 @@ impl Link {
         context: &mut SourceContext,
         what: &str,
     ) -> Result<ApiTable, Ended> {
-        conn.send(&command::api(what)).await?;
+        conn.send(command::api(what).as_bytes()).await?;
         let reply = self.expect(conn, context, "api/response").await?;
         if reply.body.starts_with("-ERR") {
             return Err(lost(format!("`{what}` refused: {}", reply.body.trim())));
@@ -344,7 +274,7 @@ impl Link {
                     if heard.elapsed() > config.ping_interval * 2 {
                         return lost("no answer to api status");
                     }
-                    if let Err(ended) = conn.send(&command::api("status")).await {
+                    if let Err(ended) = conn.send(command::api("status").as_bytes()).await {
                         return ended;
                     }
                 }
@@ -374,25 +304,14 @@ impl Link {
                     .and_then(|v| v.parse::<i64>().ok())
                     .map(|us| us.div_euclid(1000))
                     .filter(|ts| floorwatch_core::event::PLAUSIBLE_TS.contains(ts))
-                    && self.clock.is_none_or(|(t, _)| ts >= t)
                 {
-                    self.clock = Some((ts, Instant::now()));
+                    self.clock.saw(ts);
                 }
-                let now = self.now();
+                let now = self.clock.now();
                 out.extend(self.mapper.map(&headers, now));
             }
             Ok(None) => {}
-            Err(error) => {
-                self.malformed += 1;
-                context
-                    .telemetry
-                    .count_events(&self.source, EventOutcome::Rejected, 1);
-                if self.malformed <= MALFORMED_WARNINGS {
-                    tracing::warn!(source = %self.source, %error, "skipped a malformed ESL frame");
-                } else {
-                    tracing::debug!(source = %self.source, %error, "skipped a malformed ESL frame");
-                }
-            }
+            Err(error) => self.malformed.skipped(&self.source, context, &error),
         }
     }
 }

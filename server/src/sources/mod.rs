@@ -19,6 +19,7 @@ pub(crate) mod ami;
 mod context;
 pub(crate) mod esl;
 pub(crate) mod queue_log_file;
+mod switch_link;
 
 use std::path::PathBuf;
 use std::time::Duration;
