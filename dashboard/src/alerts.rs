@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use floorwatch_core::Scope;
-use floorwatch_core::alerts::{Alert, Comparison, EscalationTier, Level, RuleKind};
+use floorwatch_core::alerts::{Alert, ChangeKind, Comparison, EscalationTier, Level, RuleKind};
 use serde::Serialize;
 
 use crate::format;
@@ -176,14 +176,33 @@ pub fn tier_key(role: EscalationTier) -> Key {
 /// What the alert's rule watches, in `lang`: a built-in kind's label, or a metric rule's
 /// figure. The rule's id (configured text, often English) is only the row's tooltip.
 fn kind_label(alert: &Alert, lang: Lang, text: Text) -> String {
-    let key = match alert.kind {
-        RuleKind::Metric => return metric_label(&alert.metric, lang, text),
+    match kind_key(alert.kind) {
+        Some(key) => text.words(lang.t(key)),
+        None => metric_label(&alert.metric, lang, text),
+    }
+}
+
+/// The label of a built-in kind; `None` for a metric rule, which reads as its figure.
+pub fn kind_key(kind: RuleKind) -> Option<Key> {
+    Some(match kind {
+        RuleKind::Metric => return None,
         RuleKind::NotReadyOverrun => Key::KindNotReadyOverrun,
         RuleKind::SourceSilent => Key::KindSourceSilent,
         RuleKind::SuddenPeak => Key::KindSuddenPeak,
         RuleKind::DroppedCalls => Key::KindDroppedCalls,
-    };
-    text.words(lang.t(key))
+    })
+}
+
+/// The label of where an alert stands after a change: open (raised, a level change, an
+/// escalation), acknowledged, cleared (the words [`status`] shows).
+pub fn change_key(change: ChangeKind) -> Key {
+    match change {
+        ChangeKind::Raised | ChangeKind::LevelChanged | ChangeKind::Escalated => {
+            Key::AlertOpenStatus
+        }
+        ChangeKind::Acknowledged => Key::AlertAcknowledgedBy,
+        ChangeKind::Cleared => Key::AlertCleared,
+    }
 }
 
 /// A figure's label where the wallboard has one; its METRICS.md name otherwise.
@@ -594,5 +613,46 @@ mod tests {
         })
         .unwrap();
         assert_eq!(body, r#"{"id":"r/queue:a@1","note":"she is with HR"}"#);
+    }
+
+    /// Every alert kind, state and escalation tier (their lists in core, kept complete there)
+    /// has a label in both catalogues: not empty, not the raw id, and in Chinese on the 中文
+    /// page (issue 18: kinds showed as `service-level`, `source-silent`).
+    #[test]
+    fn every_kind_state_and_tier_has_a_label_in_both_languages() {
+        let mut labels: Vec<(String, Key)> = Vec::new();
+        for kind in RuleKind::ALL {
+            // A metric rule reads as its figure: the default rule's is service level.
+            let key = kind_key(kind).unwrap_or_else(|| {
+                assert_eq!(kind, RuleKind::Metric);
+                Key::ServiceLevel
+            });
+            labels.push((kind.as_str().into(), key));
+        }
+        for level in Level::ALL {
+            labels.push((level.as_str().into(), level_key(level)));
+        }
+        for tier in EscalationTier::ALL {
+            labels.push((tier.as_str().into(), tier_key(tier)));
+        }
+        for change in ChangeKind::ALL {
+            labels.push((format!("{change:?}"), change_key(change)));
+        }
+        let han = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        for (id, key) in labels {
+            let (en, zh) = (Lang::En.t(key), Lang::Zh.t(key));
+            for (lang, label) in [("en", en), ("zh", zh)] {
+                assert!(!label.trim().is_empty(), "{id}: no {lang} label");
+                // An id that is an English word ("supervisor") may be its English label; a
+                // snake_case id (`team_lead`, `not_ready_overrun`) or its kebab-case never.
+                let raw = [id.clone(), id.replace('_', "-")];
+                let is_raw = raw.iter().any(|r| {
+                    (r.contains(['_', '-']) || lang == "zh") && label.contains(r.as_str())
+                });
+                assert!(!is_raw, "{id}: the {lang} label {label:?} is the raw id");
+            }
+            assert!(han(zh), "{id}: the zh label {zh:?} is not Chinese");
+            assert_ne!(en, zh, "{id}: one label for both languages");
+        }
     }
 }

@@ -74,7 +74,21 @@ pub struct Reading {
     pub sort: Option<f64>,
 }
 
+/// Whether a window has some calls but fewer than the built-in service-level rule's
+/// `min_offered`: its service level is "not enough calls", not a colour (one slow answer
+/// would read as a red 0.0 %; docs/ALERTS.md, "Defaults").
+fn few_calls(f: &Figures) -> bool {
+    (1..floorwatch_core::alerts::DEFAULT_MIN_OFFERED).contains(&f.offered)
+}
+
 impl Figure {
+    /// Whether the figure shows as "not enough calls" ([`Key::NotEnoughCalls`]) over the
+    /// selected window instead of its number: service level on fewer calls than the built-in
+    /// rule judges.
+    pub fn too_few_calls(self, selected: Option<&Figures>) -> bool {
+        self == Figure::ServiceLevel && selected.is_some_and(few_calls)
+    }
+
     /// Every figure, in the order the wall shows them.
     pub const ALL: [Figure; 17] = [
         Figure::ServiceLevel,
@@ -267,6 +281,7 @@ impl Figure {
             sort: Some(v as f64),
         };
         match self {
+            Figure::ServiceLevel if few_calls(f) => pct(f.service_level_pct, Tone::Neutral),
             Figure::ServiceLevel => pct(
                 f.service_level_pct,
                 tone::service_level(f.service_level_pct, f.service_level_target_pct),
@@ -538,6 +553,36 @@ mod tests {
         empty.asa_s = None;
         assert_eq!(read(Figure::ServiceLevel, Some(&empty), None).text, "—");
         assert_eq!(read(Figure::Asa, Some(&empty), None).text, "—");
+    }
+
+    /// Issue 18: "Technical support 0.0 %", red, from one call. Below the built-in rule's
+    /// `min_offered` the service level is "not enough calls", uncoloured; from it, a colour.
+    #[test]
+    fn service_level_on_too_few_calls_is_not_enough_calls() {
+        let mut one_call = figures(Window::Rolling30);
+        (one_call.offered, one_call.answered, one_call.abandoned) = (1, 1, 0);
+        one_call.answered_within_threshold = 0;
+        one_call.service_level_pct = Some(0.0);
+        let r = read(Figure::ServiceLevel, Some(&one_call), None);
+        assert!(Figure::ServiceLevel.too_few_calls(Some(&one_call)));
+        assert_eq!((r.tone, r.raw.as_str()), (Tone::Neutral, "0.0"));
+        assert!(!Figure::AbandonRate.too_few_calls(Some(&one_call)));
+        assert_ne!(
+            Lang::Zh.t(Key::NotEnoughCalls),
+            Lang::En.t(Key::NotEnoughCalls)
+        );
+
+        let mut five = one_call.clone();
+        five.offered = floorwatch_core::alerts::DEFAULT_MIN_OFFERED;
+        assert!(!Figure::ServiceLevel.too_few_calls(Some(&five)));
+        assert_eq!(
+            read(Figure::ServiceLevel, Some(&five), None).tone,
+            Tone::Bad
+        );
+        // An empty window stays "—".
+        let mut none = one_call;
+        (none.offered, none.service_level_pct) = (0, None);
+        assert!(!Figure::ServiceLevel.too_few_calls(Some(&none)));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `--demo`: the embedded simulator feeds the server in real time, so a new user sees a live
 //! floor at once.
 //!
-//! The simulator's `small` preset is simulated from the centre's midnight. Everything up to now
+//! The simulator's `small` preset is simulated from the centre's midnight, with the opening
+//! hours of [`OPENING_HOURS`] (its staffed day). Everything up to now
 //! is recorded at once, so "today" already has a morning of calls behind it when the wallboard
 //! opens; everything after is released when the wall clock reaches each event's time. Both go
 //! through the same recorder as any other source (journaled, source `sim`). When the simulated
@@ -37,6 +38,27 @@ use crate::shutdown::Shutdown;
 pub(crate) const PRESET: &str = "small";
 /// Most events recorded in one batch.
 const MAX_BATCH: usize = 1_000;
+/// The demo centre's opening hours, every day (local time): its staffed day. Before and after
+/// them the preset keeps a skeleton crew (one agent a team) for the odd night call; a feed
+/// quiet for minutes and a service level of a handful of calls are expected then, and the
+/// demo must not open on a night of alarms nobody would act on (docs/ALERTS.md, "Expected
+/// silence"; tests/tests/server_demo.rs holds the same hours).
+pub(crate) const OPENING_HOURS: &str = "08:00-21:00";
+
+/// [`OPENING_HOURS`] on every weekday.
+fn opening_hours() -> floorwatch_core::opening_hours::OpeningHoursConfig {
+    let day = || Some(vec![OPENING_HOURS.to_string()]);
+    floorwatch_core::opening_hours::OpeningHoursConfig {
+        mon: day(),
+        tue: day(),
+        wed: day(),
+        thu: day(),
+        fri: day(),
+        sat: day(),
+        sun: day(),
+        exceptions: Vec::new(),
+    }
+}
 
 pub(crate) struct Demo {
     scenario: Scenario,
@@ -47,8 +69,13 @@ impl Demo {
     /// Loads the scenario and gives the server its organisation.
     pub(crate) fn prepare(settings: &mut Settings) -> anyhow::Result<Demo> {
         let scenario = Scenario::preset(PRESET).context("loading the demo scenario")?;
+        let mut organisation = scenario.organisation();
+        organisation
+            .centre
+            .opening_hours
+            .get_or_insert_with(opening_hours);
         settings
-            .use_organisation(scenario.organisation())
+            .use_organisation(organisation)
             .context("the demo scenario's organisation")?;
         if settings.ingest_token.is_none() {
             let token = crate::accounts::token::random_secret("fwi_", 32)

@@ -166,3 +166,128 @@ async fn an_alert_acknowledged_in_one_session_shows_acknowledged_in_another() {
     first.close().await;
     second.close().await;
 }
+
+/// Issue 18: alert kinds showed as raw ids (`service-level`, `source-silent`) in the 中文 panel,
+/// next to translated text. An alert of every kind a floor can provoke (a break overrun, a
+/// silent source, service level, a sudden peak, dropped calls), read in Chinese: the panel
+/// names each in words; the rule id is only the row's tooltip.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chinese_alert_panel_names_every_kind_in_words() {
+    let _one = one_browser_at_a_time().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let mut args = vec![
+        "--clock".to_string(),
+        "events".to_string(),
+        "--config".to_string(),
+        config.to_string_lossy().into_owned(),
+    ];
+    args.extend(assets_args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = Server::start(&args);
+
+    let mut script = Script::new();
+    script
+        .login(0.0, "a1", "t1")
+        .login(0.0, "a3", "t2")
+        .login(0.0, "a4", "t2");
+    // pbx2 says one thing and falls silent (source-silent at 300 s); a1 goes on a break that
+    // overruns 15 minutes; a3's meetings keep the clock going for 70 minutes.
+    script.push(
+        "pbx2",
+        0.0,
+        "agent_login",
+        json!({ "agent": "a2", "team": "t1" }),
+    );
+    script.state(60.0, "a1", "not_ready", Some("break"));
+    for minute in 2..=70 {
+        let state = if minute % 2 == 0 {
+            "not_ready"
+        } else {
+            "available"
+        };
+        let reason = (state == "not_ready").then_some("meeting");
+        script.state(60.0 * f64::from(minute), "a3", state, reason);
+    }
+    // Five sales calls end 3 s after a4 answers (dropped calls).
+    for i in 0..5 {
+        let (call, s) = (format!("d{i}"), 3500.0 + 10.0 * f64::from(i));
+        script.enter(s, &call, "sales");
+        script.push(
+            "pbx1",
+            s + 2.0,
+            "call_answered",
+            json!({ "call": call, "agent": "a4", "queue": "sales" }),
+        );
+        script.push(
+            "pbx1",
+            s + 5.0,
+            "call_ended",
+            json!({ "call": call, "agent": "a4", "queue": "sales" }),
+        );
+    }
+    // Five billing callers give up after 100 s (service level 0 % on five calls, held 5 min).
+    for i in 0..5 {
+        let call = format!("b{i}");
+        script.enter(3000.0 + f64::from(i), &call, "billing");
+        script.abandon(3100.0 + f64::from(i), &call);
+    }
+    // Ten sales calls within ten seconds, after an hour of almost none (a sudden peak).
+    for i in 0..10 {
+        script.enter(3800.0 + f64::from(i), &format!("s{i}"), "sales");
+    }
+    post(&server, &mut script);
+
+    let browser = Browser::open(1600, 900, "zh-CN").await;
+    browser
+        .goto(&format!("{}/#/supervisor", server.url()))
+        .await;
+    wallboard_support::sign_in_as_admin(&browser).await;
+    wait_for_connection(&browser, "live").await;
+    let rules = [
+        "not-ready-overrun/",
+        "source-silent/",
+        "service-level/",
+        "sudden-peak/",
+        "dropped-calls/",
+    ];
+    browser
+        .wait_for(
+            "an alert of every kind in the panel",
+            "const ids = [...document.querySelectorAll('[data-alert]')].map(r => r.dataset.alert);
+             return arguments[0].every(rule => ids.some(id => id.startsWith(rule)));",
+            vec![json!(rules)],
+        )
+        .await;
+    let panel = browser
+        .js(
+            "return document.querySelector('[data-panel=alerts]').innerText",
+            vec![],
+        )
+        .await;
+    let panel = panel.as_str().unwrap_or_default().to_string();
+    assert!(panel.contains("数据源中断"), "{panel}");
+    for raw in [
+        "service-level",
+        "source-silent",
+        "not-ready-overrun",
+        "sudden-peak",
+        "dropped-calls",
+        "not_ready_overrun",
+        "source_silent",
+        "sudden_peak",
+        "dropped_calls",
+        "service_level_pct",
+        "metric",
+        "team_lead",
+        "warning",
+        "critical",
+    ] {
+        assert!(
+            !panel.contains(raw),
+            "the 中文 panel shows `{raw}`:\n{panel}"
+        );
+    }
+    browser.screenshot("alerts-panel-zh").await;
+    browser.close().await;
+}

@@ -197,6 +197,17 @@ pub enum ChangeKind {
     Cleared,
 }
 
+impl ChangeKind {
+    /// Every change, in an alert's life order (see [`super::RuleKind::ALL`]).
+    pub const ALL: [ChangeKind; 5] = [
+        ChangeKind::Raised,
+        ChangeKind::LevelChanged,
+        ChangeKind::Escalated,
+        ChangeKind::Acknowledged,
+        ChangeKind::Cleared,
+    ];
+}
+
 /// Why an acknowledgement or a journaled change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AlertError {

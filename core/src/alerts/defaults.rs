@@ -7,8 +7,9 @@ use super::threshold::Threshold;
 use crate::scope::Window;
 
 /// The built-in service-level rule's `min_offered`: below it the window has too few calls
-/// for a percentage to mean anything (docs/ALERTS.md, "Defaults").
-pub(super) const DEFAULT_MIN_OFFERED: u64 = 5;
+/// for a percentage to mean anything (docs/ALERTS.md, "Defaults"); the wallboard shows "not
+/// enough calls" there instead of a service level.
+pub const DEFAULT_MIN_OFFERED: u64 = 5;
 
 /// The rules every centre gets unless `default_rules = false` (docs/ALERTS.md, "Defaults").
 pub fn default_rules() -> Vec<AlertRule> {

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 pub use batch::{Notice, NotificationBatch};
 pub use book::{Acknowledgement, Alert, AlertBook, AlertChange, AlertError, ChangeKind};
-pub use defaults::default_rules;
+pub use defaults::{DEFAULT_MIN_OFFERED, default_rules};
 pub use metric::Metric;
 pub use period::{EVALUATION_PERIOD_MS, boundaries};
 pub use rule_error::RuleError;

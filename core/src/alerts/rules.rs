@@ -178,6 +178,16 @@ pub enum RuleKind {
 }
 
 impl RuleKind {
+    /// Every kind, in declaration order: what a screen must have a label for (the dashboard's
+    /// catalogues are tested against it; `tests::every_variant_is_listed` keeps it complete).
+    pub const ALL: [RuleKind; 5] = [
+        RuleKind::Metric,
+        RuleKind::NotReadyOverrun,
+        RuleKind::SourceSilent,
+        RuleKind::SuddenPeak,
+        RuleKind::DroppedCalls,
+    ];
+
     /// The kind's name in config and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -201,6 +211,9 @@ pub enum Level {
 }
 
 impl Level {
+    /// Every level, least severe first (see [`RuleKind::ALL`]).
+    pub const ALL: [Level; 2] = [Level::Warning, Level::Critical];
+
     /// The level's name in config and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -252,6 +265,13 @@ pub enum EscalationTier {
 }
 
 impl EscalationTier {
+    /// Every tier, in escalation order (see [`RuleKind::ALL`]).
+    pub const ALL: [EscalationTier; 3] = [
+        EscalationTier::TeamLead,
+        EscalationTier::Supervisor,
+        EscalationTier::Manager,
+    ];
+
     /// The tier's name in config and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -282,4 +302,47 @@ pub struct QuietHours {
     pub from: String,
     /// End, local `HH:MM` (exclusive).
     pub to: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alerts::ChangeKind;
+
+    /// Each `ALL` holds every variant once, in order: the `match`es below are exhaustive, so a
+    /// new variant does not compile until it has a position here, and then fails until it is
+    /// in its `ALL` too.
+    #[test]
+    fn every_variant_is_listed() {
+        fn positions<T: Copy>(all: &[T], position: fn(T) -> usize) -> Vec<usize> {
+            all.iter().map(|&v| position(v)).collect()
+        }
+        let kind = |k| match k {
+            RuleKind::Metric => 0,
+            RuleKind::NotReadyOverrun => 1,
+            RuleKind::SourceSilent => 2,
+            RuleKind::SuddenPeak => 3,
+            RuleKind::DroppedCalls => 4,
+        };
+        assert_eq!(positions(&RuleKind::ALL, kind), [0, 1, 2, 3, 4]);
+        let level = |l| match l {
+            Level::Warning => 0,
+            Level::Critical => 1,
+        };
+        assert_eq!(positions(&Level::ALL, level), [0, 1]);
+        let tier = |t| match t {
+            EscalationTier::TeamLead => 0,
+            EscalationTier::Supervisor => 1,
+            EscalationTier::Manager => 2,
+        };
+        assert_eq!(positions(&EscalationTier::ALL, tier), [0, 1, 2]);
+        let change = |c| match c {
+            ChangeKind::Raised => 0,
+            ChangeKind::LevelChanged => 1,
+            ChangeKind::Escalated => 2,
+            ChangeKind::Acknowledged => 3,
+            ChangeKind::Cleared => 4,
+        };
+        assert_eq!(positions(&ChangeKind::ALL, change), [0, 1, 2, 3, 4]);
+    }
 }

@@ -17,6 +17,17 @@ pub(super) struct FigureReading {
     /// The window the figure covers, as `data-window` says it (`live` for live figures).
     pub window_id: Signal<&'static str>,
     pub settings: Memo<ServiceLevelSettings>,
+    /// The words shown instead of the number ("not enough calls"), if any.
+    pub instead: Signal<Option<&'static str>>,
+}
+
+impl FigureReading {
+    /// What the tile or cell shows: the number, or the words instead of it.
+    fn shown(&self) -> String {
+        self.instead
+            .get()
+            .map_or_else(|| self.reading.with(|r| r.text.clone()), String::from)
+    }
 }
 
 pub(super) fn read_figure(ctx: Ctx, figure: Figure, scope: Signal<Scope>) -> FigureReading {
@@ -45,11 +56,17 @@ pub(super) fn read_figure(ctx: Ctx, figure: Figure, scope: Signal<Scope>) -> Fig
         Span::Today => Window::Today.as_str(),
         Span::Live => "live",
     });
+    let instead = Signal::derive(move || {
+        selected
+            .with(|sel| figure.too_few_calls(sel.as_ref()))
+            .then(|| ctx.t(Key::NotEnoughCalls))
+    });
     FigureReading {
         reading,
         tooltip,
         window_id,
         settings,
+        instead,
     }
 }
 
@@ -105,7 +122,7 @@ pub(super) fn Tile(
             title=r.tooltip
         >
             <h2 class="tile-label">{move || ctx.t(figure.label())}</h2>
-            <div class="tile-value">{move || r.reading.with(|r| r.text.clone())}</div>
+            <div class="tile-value">{move || r.shown()}</div>
             <div class="tile-sub">{subtitle}</div>
             {spark.map(|series| view! { <Sparkline scope=scope series=series/> })}
         </section>
@@ -132,7 +149,7 @@ pub(super) fn FigureCell(figure: Figure, #[prop(into)] scope: Signal<Scope>) -> 
             data-value=move || r.reading.with(|r| r.raw.clone())
             title=r.tooltip
         >
-            {move || r.reading.with(|r| r.text.clone())}
+            {move || r.shown()}
         </td>
     }
 }

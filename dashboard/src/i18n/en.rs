@@ -253,5 +253,6 @@ pub(super) fn text(key: Key) -> &'static str {
         Key::DeviceRole => "Shows as",
         Key::DevicePair => "Pair",
         Key::DevicePaired => "Paired {name}: the screen signs in by itself.",
+        Key::NotEnoughCalls => "Not enough calls",
     }
 }

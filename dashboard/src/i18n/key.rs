@@ -222,4 +222,6 @@ keys! {
     DevicePair,
     /// "{name}".
     DevicePaired,
+    /// Service level over a window with too few calls to judge (issue 18).
+    NotEnoughCalls,
 }

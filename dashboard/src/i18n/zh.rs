@@ -227,5 +227,6 @@ pub(super) fn text(key: Key) -> &'static str {
         Key::DevicePair => "配对",
         Key::DevicePaired => "已配对 {name}：该屏幕将自动登录。",
         Key::AuditChainBroken => "哈希链在第 {records} 条之后断开：{problem}",
+        Key::NotEnoughCalls => "来电不足",
     }
 }

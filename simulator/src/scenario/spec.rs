@@ -99,7 +99,8 @@ pub struct BreakPolicy {
     /// Breaks are spread over plus or minus this many minutes around their planned time, so
     /// a team does not leave the floor all at once.
     pub stagger_minutes: f64,
-    /// Share of breaks that overrun their allowance by 3 to 12 minutes.
+    /// Share of breaks that overrun their allowance by 3 to 12 minutes; the others last 85 to
+    /// 100 % of it (an agent back a few seconds late is no overrun worth an alert).
     pub overrun_share: f64,
 }
 
