@@ -373,14 +373,6 @@ pub const MAX_FIELD_LEN: usize = 256;
 pub const PLAUSIBLE_TS: std::ops::Range<Millis> = 946_684_800_000..4_102_444_800_000;
 
 impl Event {
-    /// Parses one NDJSON line and validates it.
-    pub fn from_json(line: &str) -> Result<Event, EventError> {
-        let event: Event =
-            serde_json::from_str(line).map_err(|e| EventError::Json(e.to_string()))?;
-        event.validate()?;
-        Ok(event)
-    }
-
     /// The event as one NDJSON line, without the trailing newline.
     pub fn to_json(&self) -> String {
         // Serialising a struct of strings and numbers cannot fail.

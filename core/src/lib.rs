@@ -13,6 +13,7 @@ pub mod engine;
 pub mod erlang;
 pub mod esl;
 pub mod event;
+mod event_parse;
 pub mod figures;
 pub mod history;
 pub mod opening_hours;
@@ -30,7 +31,7 @@ pub mod wire;
 pub use serde as __serde;
 
 pub use calendar::CentreCalendar;
-pub use engine::{Engine, EngineError};
+pub use engine::{Engine, EngineError, Needs};
 pub use event::{AgentState, Direction, Event, EventError, EventKind, Millis, NotReadyReason};
 pub use figures::{AgentStateCounts, AgentView, Applied, Figures, QueueView};
 pub use org::{OrgError, Organisation};

@@ -18,7 +18,7 @@ use floorwatch_core::history::CallDetail;
 use floorwatch_core::time::MINUTE_MS;
 use floorwatch_core::wire::{HISTORY_MINUTES, MinutePoint};
 use floorwatch_core::{
-    AgentView, Applied, Engine, EngineError, Event, Figures, Millis, OrgError, Organisation,
+    AgentView, Applied, Engine, EngineError, Event, Figures, Millis, Needs, OrgError, Organisation,
     QueueView, Scope, Window,
 };
 
@@ -394,7 +394,11 @@ impl LiveFloor {
             .collect();
         scopes.extend(self.sampled_agents.iter().cloned());
         for scope in scopes {
-            let Ok(f) = self.engine.figures(&scope, Window::Rolling15) else {
+            // A point draws service level and calls waiting: sums, never agents or percentiles.
+            let Ok(f) = self
+                .engine
+                .figures_with(&scope, Window::Rolling15, Needs::SUMS)
+            else {
                 continue;
             };
             let points = self.history.entry(scope).or_default();

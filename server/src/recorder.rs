@@ -7,7 +7,7 @@
 //! covers them all, which is what lets a synced journal keep up with tens of thousands of
 //! events per second.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::floor::{self, CATCH_UP_STEPS, SharedFloor};
 use crate::horizon::{Lookout, TooFarAhead};
 use crate::journal::{Journal, JournalError};
-use crate::seen_ids::{SeenIds, fingerprint};
+use crate::seen_ids::{FingerprintSet, SeenIds, fingerprint};
 use crate::telemetry::{EventOutcome, Telemetry};
 
 /// Batches waiting for the recorder before senders wait too (back-pressure on ingest).
@@ -223,7 +223,7 @@ impl Recorder {
         // What becomes of each event: new (not journaled before, not earlier in this group,
         // not too far ahead), a duplicate, or refused.
         let mut marks: Vec<Vec<Mark>> = Vec::with_capacity(group.len());
-        let mut in_group = HashSet::new();
+        let mut in_group = FingerprintSet::default();
         let mut journaled = 0u64;
         let lookout_before = self.lookout.clone();
         let wall_now = jiff::Timestamp::now().as_millisecond();
@@ -238,7 +238,9 @@ impl Recorder {
                     Mark::Refused(refused)
                 } else {
                     in_group.insert(fp);
-                    buf.extend_from_slice(event.to_json().as_bytes());
+                    // Straight into the group's buffer: no string per event. Serialising a
+                    // struct of strings and numbers into memory cannot fail.
+                    let _ = serde_json::to_writer(&mut *buf, event);
                     buf.push(b'\n');
                     journaled += 1;
                     Mark::New(fp)
@@ -264,7 +266,7 @@ impl Recorder {
         }
 
         // [accepted, duplicate, late, refused] per source.
-        let mut by_source: HashMap<String, [u64; 4]> = HashMap::new();
+        let mut by_source = SourceCounts::new();
         let mut replies = Vec::with_capacity(group.len());
         {
             let shared = self.floor.clone();
@@ -276,11 +278,11 @@ impl Recorder {
                         Mark::New(fp) => fp,
                         Mark::Duplicate => {
                             recorded.duplicate += 1;
-                            by_source.entry(event.source.clone()).or_default()[1] += 1;
+                            counts_of(&mut by_source, &event.source)[1] += 1;
                             continue;
                         }
                         Mark::Refused(why) => {
-                            by_source.entry(event.source.clone()).or_default()[3] += 1;
+                            counts_of(&mut by_source, &event.source)[3] += 1;
                             tracing::debug!(source = %event.source, id = %event.id, ts = event.ts, "event refused: too far ahead");
                             recorded.refused.push((i, why));
                             continue;
@@ -306,7 +308,7 @@ impl Recorder {
                     let outcome = floor.apply(event);
                     floor.applied_journal_seq(seq);
                     seq += 1;
-                    let counts = by_source.entry(event.source.clone()).or_default();
+                    let counts = counts_of(&mut by_source, &event.source);
                     if outcome.applied == Applied::Duplicate {
                         // The engine knew the id although the journal did not (it cannot happen
                         // unless their notions of identity differ); it was not applied twice.
@@ -344,9 +346,9 @@ impl Recorder {
 
     /// Adds the counts of events recorded so far to the telemetry, per source and outcome
     /// (`[accepted, duplicate, late, refused]`), and empties them.
-    fn count(&mut self, by_source: &mut HashMap<String, [u64; 4]>) {
+    fn count(&mut self, by_source: &mut SourceCounts) {
         let now = Instant::now();
-        for (source, [accepted, duplicate, late, refused]) in by_source.drain() {
+        for (source, [accepted, duplicate, late, refused]) in by_source.drain(..) {
             self.telemetry
                 .count_events(&source, EventOutcome::Accepted, accepted);
             self.telemetry
@@ -386,6 +388,23 @@ impl Recorder {
         }
     }
 }
+
+/// The counts of `source` (`[accepted, duplicate, late, refused]`): a short list (a group
+/// holds a source or a few), its name copied the first time it is seen in a group, not for
+/// every event.
+fn counts_of<'a>(by_source: &'a mut SourceCounts, source: &str) -> &'a mut [u64; 4] {
+    let at = match by_source.iter().position(|(s, _)| s == source) {
+        Some(at) => at,
+        None => {
+            by_source.push((source.to_string(), [0; 4]));
+            by_source.len() - 1
+        }
+    };
+    &mut by_source[at].1
+}
+
+/// `[accepted, duplicate, late, refused]` per source, while a group is recorded.
+type SourceCounts = Vec<(String, [u64; 4])>;
 
 /// The UTC date of the wall clock: the journal's segments and the seen ids go by it.
 pub(crate) fn utc_today() -> jiff::civil::Date {

@@ -10,7 +10,7 @@ use super::observed::{Observations, PEAK_SPAN_MS};
 use super::rule_scope::RuleScope;
 use super::rules::{Comparison, Level};
 use super::tree::OrgTree;
-use crate::engine::Engine;
+use crate::engine::{Engine, Needs};
 use crate::event::{AgentState, Millis, NotReadyReason};
 use crate::figures::Figures;
 use crate::scope::{Scope, Window};
@@ -30,14 +30,18 @@ pub(crate) struct Look<'a> {
     pub watching_since: Millis,
     pub figures: BTreeMap<(Scope, Window), Option<Figures>>,
     pub chains: HashMap<Scope, Vec<Scope>>,
+    /// What every read of this look includes: what the rules' metrics name, and the agent
+    /// counts when a `source_silent` rule asks whether anyone is signed in
+    /// ([`super::Alerts::new`]). A read cached for one rule serves every other.
+    pub needs: Needs,
 }
 
 impl Look<'_> {
     fn figures(&mut self, scope: &Scope, window: Window) -> Option<&Figures> {
-        let engine = self.engine;
+        let (engine, needs) = (self.engine, self.needs);
         self.figures
             .entry((scope.clone(), window))
-            .or_insert_with(|| engine.figures(scope, window).ok())
+            .or_insert_with(|| engine.figures_with(scope, window, needs).ok())
             .as_ref()
     }
 

@@ -4,6 +4,7 @@
 
 use std::str::FromStr;
 
+use crate::engine::Needs;
 use crate::event::Millis;
 use crate::figures::Figures;
 
@@ -111,6 +112,27 @@ impl Metric {
             Metric::AgentsNotReady => count(f.agents.not_ready.into()),
             Metric::AgentsNeeded => f.agents_needed.map(f64::from),
         }
+    }
+
+    /// What a read of the engine must include for this figure ([`Needs`]): a rule on service
+    /// level reads sums only, and never builds percentiles or looks at every agent (issue 15).
+    pub fn needs(self) -> Needs {
+        let mut needs = Needs::SUMS;
+        match self {
+            Metric::OccupancyPct | Metric::UtilisationPct => needs.state_time = true,
+            Metric::WaitP50S | Metric::WaitP90S | Metric::WaitP99S => {
+                needs.wait_percentiles = true;
+            }
+            Metric::HandleP50S | Metric::HandleP90S | Metric::HandleP99S => {
+                needs.handle_percentiles = true;
+            }
+            Metric::AgentsLoggedIn | Metric::AgentsAvailable | Metric::AgentsNotReady => {
+                needs.agents = true;
+            }
+            Metric::AgentsNeeded => needs.agents_needed = true,
+            _ => {}
+        }
+        needs
     }
 
     /// Whether the figure is live (now) rather than summed over the rule's window.

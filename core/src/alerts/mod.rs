@@ -52,7 +52,7 @@ pub use threshold::Threshold;
 pub use webhook::{WebhookFormat, webhook_body};
 
 use crate::calendar::CentreCalendar;
-use crate::engine::Engine;
+use crate::engine::{Engine, Needs};
 use crate::event::{AgentState, Event, Millis};
 use crate::figures::Applied;
 use crate::opening_hours::OpeningHours;
@@ -112,6 +112,9 @@ pub struct Alerts {
     /// The last look found someone signed in or a call waiting: no rest before the next event
     /// (only an event changes that), so the centre's figures are not read at every boundary.
     floor_busy: bool,
+    /// What the rules read of the engine's figures ([`Metric::needs`]; the agent counts for
+    /// `source_silent`): the rest is never computed (issue 15).
+    needs: Needs,
 }
 
 impl Alerts {
@@ -141,7 +144,19 @@ impl Alerts {
         let keep_not_ready = compiled
             .iter()
             .any(|r| matches!(r.check, Check::NotReadyOverrun { .. }));
+        let needs = compiled
+            .iter()
+            .map(|r| match &r.check {
+                Check::Metric { metric, .. } => metric.needs(),
+                Check::SourceSilent { .. } => Needs {
+                    agents: true,
+                    ..Needs::SUMS
+                },
+                _ => Needs::SUMS,
+            })
+            .fold(Needs::SUMS, Needs::union);
         Ok(Alerts {
+            needs,
             rules,
             compiled,
             tree: OrgTree::new(org),
@@ -215,41 +230,64 @@ impl Alerts {
             watching_since,
             figures: BTreeMap::new(),
             chains: HashMap::new(),
+            needs: self.needs,
         };
         let mut changes = Vec::new();
         for rule in &self.compiled {
             let readings = kinds::read(rule, &mut look);
             let quiet = rule.quiet_at(local) || self.silence_expected(rule, at, &mut look);
-            let runs = self.runs.entry(rule.id.clone()).or_default();
-            let mut keys: BTreeSet<String> = readings.keys().cloned().collect();
-            keys.extend(runs.keys().cloned());
-            keys.extend(
-                self.book
-                    .open_alerts()
-                    .filter(|a| a.rule == rule.id)
-                    .map(|a| a.key.clone()),
-            );
+            if !self.runs.contains_key(&rule.id) {
+                self.runs.insert(rule.id.clone(), BTreeMap::new());
+            }
+            let Some(runs) = self.runs.get_mut(&rule.id) else {
+                continue;
+            };
+            // Every condition to step, in key order: those read now, those being timed and
+            // those with an open alert. Keys are borrowed, not copied, at every boundary.
+            let extra: BTreeSet<String> = runs
+                .keys()
+                .filter(|k| !readings.contains_key(*k))
+                .cloned()
+                .chain(
+                    self.book
+                        .open_alerts()
+                        .filter(|a| a.rule == rule.id && !readings.contains_key(&a.key))
+                        .map(|a| a.key.clone()),
+                )
+                .collect();
+            let mut keys: BTreeSet<&str> = readings.keys().map(String::as_str).collect();
+            keys.extend(extra.iter().map(String::as_str));
             for key in keys {
-                let open = self.book.open(&key).cloned();
-                let reading = match (readings.get(&key), &open) {
-                    (Some(r), _) => r.clone(),
-                    (None, Some(alert)) => Reading::gone(alert.scope.clone()),
-                    (None, None) => {
-                        runs.remove(&key);
-                        continue;
-                    }
+                let gone;
+                let (change, idle) = {
+                    let open = self.book.open(key);
+                    let reading = match (readings.get(key), open) {
+                        (Some(r), _) => r,
+                        (None, Some(alert)) => {
+                            gone = Reading::gone(alert.scope.clone());
+                            &gone
+                        }
+                        (None, None) => {
+                            runs.remove(key);
+                            continue;
+                        }
+                    };
+                    let run = match runs.get_mut(key) {
+                        Some(run) => run,
+                        None => runs.entry(key.to_string()).or_default(),
+                    };
+                    let last_cleared = self.book.last_cleared(key);
+                    let step = condition::step(run, reading, open, rule, at, quiet, last_cleared);
+                    (
+                        change_for(step, open, rule, key, reading, at),
+                        run.is_idle(),
+                    )
                 };
-                let run = runs.entry(key.clone()).or_default();
-                let last_cleared = self.book.last_cleared(&key);
-                let step =
-                    condition::step(run, &reading, open.as_ref(), rule, at, quiet, last_cleared);
-                let idle = run.is_idle();
-                let change = change_for(step, open.as_ref(), rule, &key, &reading, at);
                 if let Some(change) = change {
                     record(&mut self.book, &mut self.batcher, &mut changes, change);
                 }
-                if idle && self.book.open(&key).is_none() {
-                    runs.remove(&key);
+                if idle && self.book.open(key).is_none() {
+                    runs.remove(key);
                 }
             }
             let due: Vec<AlertChange> = self

@@ -36,7 +36,7 @@ use super::condition::Run;
 use super::observed::Observations;
 use super::period::EVALUATION_PERIOD_MS;
 use crate::calendar::CentreCalendar;
-use crate::engine::Engine;
+use crate::engine::{Engine, Needs};
 use crate::event::Millis;
 use crate::opening_hours::OpeningHours;
 use crate::scope::{Scope, Window};
@@ -75,7 +75,11 @@ impl Timers<'_> {
         {
             return Rest::Due;
         }
-        match engine.figures(&Scope::Centre, Window::Rolling15) {
+        let counts = Needs {
+            agents: true,
+            ..Needs::SUMS
+        };
+        match engine.figures_with(&Scope::Centre, Window::Rolling15, counts) {
             Ok(c) if c.waiting_now == 0 && c.agents.logged_in == 0 => {}
             // Only an event changes that (a call the engine forgets after six hours of waiting
             // is the one exception; missing it costs evaluations, never a change).

@@ -33,6 +33,11 @@ pub(super) struct PendingHandle {
 #[derive(Debug, Default)]
 pub(super) struct Agents {
     by_scope: Vec<Option<AgentRecord>>,
+    /// The agents inside each team, group and site now, by the scope's index (empty for the
+    /// centre, queues and agents): a read of a team sums its own agents rather than filtering
+    /// every agent on the floor (issue 15). Plain data, rebuilt from the records' chains by
+    /// [`Agents::insert`] and kept by [`Agents::rejoin`] when an agent moves team.
+    members: Vec<Vec<ScopeIdx>>,
     /// Every agent's state time, by [`AgentRecord::no`].
     pub times: StateTimes,
 }
@@ -58,10 +63,39 @@ impl Agents {
     pub(super) fn insert(&mut self, mut record: AgentRecord) {
         record.no = self.times.add_agent();
         let idx = record.idx;
+        let chain = record.chain;
         if self.by_scope.len() <= idx {
             self.by_scope.resize_with(idx + 1, || None);
         }
         self.by_scope[idx] = Some(record);
+        self.join(idx, chain.iter());
+    }
+
+    /// Lists agent `idx` in the member lists of the scopes of `scopes` above it (not itself,
+    /// not the centre: the centre holds every agent).
+    fn join(&mut self, idx: ScopeIdx, scopes: impl Iterator<Item = ScopeIdx>) {
+        for scope in scopes.filter(|&s| s != idx && s != CENTRE) {
+            if self.members.len() <= scope {
+                self.members.resize_with(scope + 1, Vec::new);
+            }
+            if !self.members[scope].contains(&idx) {
+                self.members[scope].push(idx);
+            }
+        }
+    }
+
+    /// Agent `idx` moved team: it leaves the member lists of the scopes of `old` its chain no
+    /// longer holds and joins those of its new chain.
+    pub(super) fn rejoin(&mut self, idx: ScopeIdx, old: &Chain) {
+        let Some(new) = self.get(idx).map(|a| a.chain) else {
+            return;
+        };
+        for scope in old.iter().filter(|&s| !new.contains(s)) {
+            if let Some(list) = self.members.get_mut(scope) {
+                list.retain(|&m| m != idx);
+            }
+        }
+        self.join(idx, new.iter());
     }
 
     /// Every record slot, by scope index (`None` for scopes that are not agents).
@@ -74,22 +108,24 @@ impl Agents {
     }
 
     /// The agents inside scope `idx` now: the agent itself for an agent's scope, none for a
-    /// queue (agents are not members of queues), those of its subtree otherwise (by the chain
-    /// each record keeps, which is the tree's: walking the tree costs a miss per agent).
+    /// queue (agents are not members of queues), every agent for the centre, and a team's,
+    /// group's or site's member list otherwise (in no particular order: readers sum or sort).
     pub(super) fn inside<'a>(
         &'a self,
         floor: &'a Floor,
         idx: ScopeIdx,
     ) -> impl Iterator<Item = &'a AgentRecord> + 'a {
-        let records = match floor.nodes[idx].scope {
-            Scope::Agent(_) => self.by_scope.get(idx..=idx).unwrap_or_default(),
-            Scope::Queue(_) => &[],
-            _ => &self.by_scope[..],
+        let none: &[ScopeIdx] = &[];
+        let (records, members) = match floor.nodes[idx].scope {
+            Scope::Agent(_) => (self.by_scope.get(idx..=idx).unwrap_or_default(), none),
+            Scope::Queue(_) => (&[][..], none),
+            _ if idx == CENTRE => (&self.by_scope[..], none),
+            _ => (&[][..], self.members.get(idx).map_or(none, Vec::as_slice)),
         };
         records
             .iter()
             .flatten()
-            .filter(move |a| idx == CENTRE || a.chain.contains(idx))
+            .chain(members.iter().filter_map(|&m| self.get(m)))
     }
 }
 

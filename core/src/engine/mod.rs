@@ -38,7 +38,7 @@ pub use ledger::{IntervalSums, QUARTER_HOUR_MS};
 /// What one close of the ledger added to one scope's quarter-hour: the scope, the additions,
 /// the quarter-hour's start (UTC ms).
 pub type IntervalDelta = (Scope, IntervalSums, Millis);
-pub use readout::{Sums, empty_histogram, from_sums, sample_histogram};
+pub use readout::{Needs, Sums, empty_histogram, from_sums, sample_histogram};
 pub use tally::Tally;
 
 /// Borrows the parts of the engine the call table works on.
@@ -333,7 +333,23 @@ impl Engine {
             .floor
             .index(scope)
             .ok_or_else(|| EngineError::UnknownScope(scope.clone()))?;
-        Ok(readout::figures(&self.parts(), idx, window))
+        Ok(readout::figures(&self.parts(), idx, window, Needs::ALL))
+    }
+
+    /// The figures for `scope` over `window` that `needs` asks for, the rest null or zero
+    /// ([`Needs`]): equal to [`Engine::figures`] in every figure asked for, at a cost that does
+    /// not grow with the floor for what is not (alert rules, sparklines; issue 15).
+    pub fn figures_with(
+        &self,
+        scope: &Scope,
+        window: Window,
+        needs: Needs,
+    ) -> Result<Figures, EngineError> {
+        let idx = self
+            .floor
+            .index(scope)
+            .ok_or_else(|| EngineError::UnknownScope(scope.clone()))?;
+        Ok(readout::figures(&self.parts(), idx, window, needs))
     }
 
     /// Every agent known, configured or seen, in id order.
@@ -506,6 +522,7 @@ impl Engine {
     fn move_agent(&mut self, agent: &str, team: &str, at: Millis) {
         let team_idx = self.floor.team(team);
         let idx = self.agent(agent);
+        let mut moved = None;
         if let Some((rec, times)) = self.agents.with_times(idx)
             && rec.team.as_deref() != Some(team)
         {
@@ -514,6 +531,10 @@ impl Engine {
             if let Some(ledger) = &mut self.floor.ledger {
                 ledger.state_changed(&old_chain, prev, &rec.chain, rec.state, at);
             }
+            moved = Some(old_chain);
+        }
+        if let Some(old_chain) = moved {
+            self.agents.rejoin(idx, &old_chain);
         }
     }
 

@@ -38,15 +38,105 @@ pub(super) fn window_start(engine: &Parts<'_>, window: Window) -> Millis {
     }
 }
 
-/// Sums `window` for scope `idx`, including running states and pending handle samples.
-fn sum(engine: &Parts<'_>, idx: ScopeIdx, window: Window, samples: bool) -> (Millis, WindowSum) {
+/// Which parts of a window's figures a reader needs, beyond the counts and sums every read
+/// gives (offered, answered, service level, ASA, AHT and every other figure of the scope's own
+/// tally, calls waiting and the longest wait): each part costs work proportional to something
+/// other than the events counted (issue 15). A part not needed reads as null (`None`) or
+/// zero, never as a wrong number; [`Needs::ALL`] is [`crate::Engine::figures`]. Alert rules
+/// ask only for what their metrics name, sparklines for nothing (docs/METRICS.md defines
+/// every figure the same either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Needs {
+    /// Agent state time (occupancy, utilisation): every agent inside the scope.
+    pub state_time: bool,
+    /// The wait percentiles: a histogram of the window's waits.
+    pub wait_percentiles: bool,
+    /// The handle-time percentiles: a histogram of the window's handle times, with the
+    /// handled calls still awaiting their after-call work (a look at every agent).
+    pub handle_percentiles: bool,
+    /// Logged-in agents by state and reason: every agent inside the scope.
+    pub agents: bool,
+    /// Erlang C agents needed (queues only): two more sums of the queue.
+    pub agents_needed: bool,
+}
+
+impl Needs {
+    /// Every figure.
+    pub const ALL: Needs = Needs {
+        state_time: true,
+        wait_percentiles: true,
+        handle_percentiles: true,
+        agents: true,
+        agents_needed: true,
+    };
+    /// The counts and sums only (and calls waiting): what a sparkline reads.
+    pub const SUMS: Needs = Needs {
+        state_time: false,
+        wait_percentiles: false,
+        handle_percentiles: false,
+        agents: false,
+        agents_needed: false,
+    };
+
+    /// What either needs.
+    pub fn union(self, other: Needs) -> Needs {
+        Needs {
+            state_time: self.state_time || other.state_time,
+            wait_percentiles: self.wait_percentiles || other.wait_percentiles,
+            handle_percentiles: self.handle_percentiles || other.handle_percentiles,
+            agents: self.agents || other.agents,
+            agents_needed: self.agents_needed || other.agents_needed,
+        }
+    }
+
+    /// Whether everything `other` needs is read.
+    pub fn covers(self, other: Needs) -> bool {
+        self.union(other) == self
+    }
+}
+
+/// Sums `window` for scope `idx`, with running states (if `needs.state_time`) and percentile
+/// samples, pending handle samples included (as `needs` asks).
+fn sum(engine: &Parts<'_>, idx: ScopeIdx, window: Window, needs: Needs) -> (Millis, WindowSum) {
     let from = window_start(engine, window);
     let node = &engine.floor.nodes[idx];
     let mut out = WindowSum::default();
+    let samples = (needs.wait_percentiles, needs.handle_percentiles);
     match window {
         Window::Today => node.tally.sum_day(samples, &mut out),
         _ => node.tally.sum_minutes(minute_of(from), samples, &mut out),
     }
+    if needs.state_time {
+        add_state_time(engine, idx, window, from, &mut out);
+    }
+    // A handled call still awaiting its after-call work counts in the queue's chain as well as
+    // the agent's: only an agent's own scope can skip the other agents.
+    if needs.handle_percentiles {
+        let records = engine.agents.records();
+        let agents = match node.scope {
+            Scope::Agent(_) => records.get(idx..=idx).unwrap_or_default(),
+            _ => records,
+        };
+        for agent in agents.iter().flatten() {
+            if let Some(p) = &agent.pending
+                && p.ended_at >= from
+                && p.chain.contains(idx)
+            {
+                out.handles.push(super::tally::sample(p.handle_ms));
+            }
+        }
+    }
+    (from, out)
+}
+
+/// Adds the state time of the agents inside scope `idx` over `window` (from `from`) to `out`.
+fn add_state_time(
+    engine: &Parts<'_>,
+    idx: ScopeIdx,
+    window: Window,
+    from: Millis,
+    out: &mut WindowSum,
+) {
     let now = engine.clock.now;
     // State time is kept by each agent: add up the agents inside the scope now (the scope's
     // own tally holds what agents who moved team left behind, see `AgentRecord::move_to`).
@@ -66,28 +156,11 @@ fn sum(engine: &Parts<'_>, idx: ScopeIdx, window: Window, samples: bool) -> (Mil
         Window::Today => times.add_days(&inside, state_ms),
         _ => times.window(minute_of(from)).add(&inside, state_ms),
     }
-    // A handled call still awaiting its after-call work counts in the queue's chain as well as
-    // the agent's: only an agent's own scope can skip the other agents.
-    if samples {
-        let records = engine.agents.records();
-        let agents = match node.scope {
-            Scope::Agent(_) => records.get(idx..=idx).unwrap_or_default(),
-            _ => records,
-        };
-        for agent in agents.iter().flatten() {
-            if let Some(p) = &agent.pending
-                && p.ended_at >= from
-                && p.chain.contains(idx)
-            {
-                out.handles.push(super::tally::sample(p.handle_ms));
-            }
-        }
-    }
-    (from, out)
 }
 
-pub(super) fn figures(engine: &Parts<'_>, idx: ScopeIdx, window: Window) -> Figures {
-    let (from, sum) = sum(engine, idx, window, true);
+/// The figures of scope `idx` over `window`, the parts `needs` leaves out null or zero.
+pub(super) fn figures(engine: &Parts<'_>, idx: ScopeIdx, window: Window, needs: Needs) -> Figures {
+    let (from, sum) = sum(engine, idx, window, needs);
     let node = &engine.floor.nodes[idx];
     let queue = match &node.scope {
         Scope::Queue(id) => engine
@@ -109,17 +182,25 @@ pub(super) fn figures(engine: &Parts<'_>, idx: ScopeIdx, window: Window) -> Figu
         }
     }
 
-    let (waits, handles) = (sample_histogram(&sum.waits), sample_histogram(&sum.handles));
+    let histogram = |needed: bool, samples: &[u32]| needed.then(|| sample_histogram(samples));
+    let waits = histogram(needs.wait_percentiles, &sum.waits);
+    let handles = histogram(needs.handle_percentiles, &sum.handles);
     let sums = Sums {
         tally: &sum.tally,
-        waits: Some(&waits),
-        handles: Some(&handles),
+        waits: waits.as_ref(),
+        handles: handles.as_ref(),
     };
-    Figures {
+    let mut figures = Figures {
         waiting_now,
         oldest_waiting_since: oldest,
-        agents: agent_counts(engine, idx),
-        agents_needed: queue.and_then(|_| agents_needed(engine, idx, &settings)),
+        agents: if needs.agents {
+            agent_counts(engine, idx)
+        } else {
+            AgentStateCounts::default()
+        },
+        agents_needed: queue
+            .filter(|_| needs.agents_needed)
+            .and_then(|_| agents_needed(engine, idx, &settings)),
         ..from_sums(
             node.scope.clone(),
             window,
@@ -127,7 +208,13 @@ pub(super) fn figures(engine: &Parts<'_>, idx: ScopeIdx, window: Window) -> Figu
             &sums,
             &settings,
         )
+    };
+    if !needs.state_time {
+        // The scope's own tally holds only the state time agents who moved team left behind.
+        figures.occupancy_pct = None;
+        figures.utilisation_pct = None;
     }
+    figures
 }
 
 /// What a window's figures are derived from: its sums and counts and its percentile samples.
@@ -295,8 +382,9 @@ fn agents_needed(
     idx: ScopeIdx,
     settings: &ServiceLevelSettings,
 ) -> Option<u32> {
-    let (_, last30) = sum(engine, idx, Window::Rolling30, false);
-    let (_, today) = sum(engine, idx, Window::Today, false);
+    // Arrivals and handle times are the queue's own counts: no state time, no samples.
+    let (_, last30) = sum(engine, idx, Window::Rolling30, Needs::SUMS);
+    let (_, today) = sum(engine, idx, Window::Today, Needs::SUMS);
     let arrivals = last30.tally.offered() as f64 / (30.0 * 60.0);
     let aht_of = |t: &Tally| mean_s(t.talk_ms + t.hold_ms + t.acw_ms, t.handled);
     let aht = aht_of(&last30.tally).or_else(|| aht_of(&today.tally))?;

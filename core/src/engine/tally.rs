@@ -409,15 +409,21 @@ impl ScopeTally {
         &self.day
     }
 
-    /// Sums the minutes from `first_minute` on; with samples if `samples`.
-    pub(super) fn sum_minutes(&self, first_minute: i64, samples: bool, out: &mut WindowSum) {
+    /// Sums the minutes from `first_minute` on; with the wait and handle samples as `(waits,
+    /// handles)` asks.
+    pub(super) fn sum_minutes(
+        &self,
+        first_minute: i64,
+        (waits, handles): (bool, bool),
+        out: &mut WindowSum,
+    ) {
         for m in self.minutes.iter().rev() {
             if m.minute < first_minute {
                 break;
             }
             out.tally.add(&m.tally);
         }
-        if samples {
+        if waits || handles {
             for s in self
                 .samples
                 .iter()
@@ -425,19 +431,23 @@ impl ScopeTally {
                 .take_while(|s| s.minute >= first_minute)
             {
                 if s.handle {
-                    out.handles.push(s.ms);
-                } else {
+                    if handles {
+                        out.handles.push(s.ms);
+                    }
+                } else if waits {
                     out.waits.push(s.ms);
                 }
             }
         }
     }
 
-    /// Adds the day's sums.
-    pub(super) fn sum_day(&self, samples: bool, out: &mut WindowSum) {
+    /// Adds the day's sums; with the samples as `(waits, handles)` asks.
+    pub(super) fn sum_day(&self, (waits, handles): (bool, bool), out: &mut WindowSum) {
         out.tally.add(&self.day);
-        if samples {
+        if waits {
             out.waits.extend_from_slice(&self.day_waits);
+        }
+        if handles {
             out.handles.extend_from_slice(&self.day_handles);
         }
     }
@@ -464,7 +474,7 @@ mod tests {
         let order: Vec<i64> = t.minutes.iter().map(|m| m.minute).collect();
         assert_eq!(order, vec![10, 11, 12]);
         let mut sum = WindowSum::default();
-        t.sum_minutes(11, true, &mut sum);
+        t.sum_minutes(11, (true, true), &mut sum);
         assert_eq!(sum.tally.answered, 3);
         assert_eq!(sum.tally.max_wait(), Some(4000));
         sum.waits.sort_unstable();
@@ -482,7 +492,7 @@ mod tests {
         t.add(100, 40, true, &answered(1000));
         assert_eq!(t.minutes.len(), 1);
         let mut sum = WindowSum::default();
-        t.sum_minutes(0, false, &mut sum);
+        t.sum_minutes(0, (false, false), &mut sum);
         assert_eq!(sum.tally.answered, 1);
         assert_eq!(t.day().answered, 2);
         // A late event for a minute already pruned only reaches the day.
@@ -492,7 +502,7 @@ mod tests {
         on_call[AgentState::OnCall.index()] = 500;
         t.add_state_minute(100, 40, &on_call);
         let mut sum = WindowSum::default();
-        t.sum_minutes(100, false, &mut sum);
+        t.sum_minutes(100, (false, false), &mut sum);
         assert_eq!(sum.tally.state(AgentState::OnCall), 500);
         assert_eq!(sum.tally.answered, 1);
         assert_eq!(t.day().answered, 3);
