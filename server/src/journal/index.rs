@@ -113,13 +113,16 @@ impl DayIndex {
     }
 }
 
+/// What reading hands over for each event line: its file, place, sequence number and bytes.
+pub(crate) type VisitLine<'a> = dyn FnMut(&Path, At, u64, &[u8]) + 'a;
+
 /// Reads the frames of `days` holding events numbered `from` or later, in sequence order,
 /// handing each event line (without its newline) with its place and number to `visit`; files
 /// what was lost in `report`.
 pub(crate) fn read_in_order(
     days: &[DayIndex],
     from: u64,
-    visit: &mut dyn FnMut(&Path, At, u64, &[u8]),
+    visit: &mut VisitLine<'_>,
     report: &mut ReplayReport,
 ) -> Result<(), JournalError> {
     let mut order: Vec<(u64, usize, u64, FrameHeader)> = days

@@ -29,13 +29,19 @@ pub(crate) struct Reading {
     pub(crate) cut_torn_tail: bool,
 }
 
+/// What reading hands over for each event: its segment, line, sequence number (when the marks
+/// tell), text and the event.
+pub(crate) type ApplyEvent<'a> = dyn FnMut(&Path, At, Option<u64>, &[u8], Event) + 'a;
+/// [`ApplyEvent`] within one segment.
+type ApplyLine<'a> = dyn FnMut(u64, Option<u64>, &[u8], Event) + 'a;
+
 /// Reads `segments` (oldest first) per `reading`, handing each event with its line and its
 /// sequence number (when the marks tell) to `apply`; returns the sequence number after the
 /// last event, when the marks tell.
 pub(crate) fn read(
     segments: &[(Date, PathBuf)],
     reading: &Reading,
-    apply: &mut dyn FnMut(&Path, At, Option<u64>, &[u8], Event),
+    apply: &mut ApplyEvent<'_>,
     report: &mut ReplayReport,
 ) -> Result<Option<u64>, JournalError> {
     let mut previous: Option<(PathBuf, marks::Finished)> = None;
@@ -102,7 +108,7 @@ fn read_segment(
     path: &Path,
     tail_may_tear: bool,
     cut_torn_tail: bool,
-    apply: &mut dyn FnMut(u64, Option<u64>, &[u8], Event),
+    apply: &mut ApplyLine<'_>,
     report: &mut ReplayReport,
 ) -> Result<marks::Finished, JournalError> {
     let mut tally = Tally::default();
