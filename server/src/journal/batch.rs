@@ -7,7 +7,9 @@
 
 use jiff::civil::Date;
 
-use super::FRAME_BYTES;
+/// Most NDJSON bytes in one frame: a replay's group of batches is split, so that reading a
+/// frame back never needs more than this (and a damaged frame loses no more than this).
+pub(crate) const FRAME_BYTES: usize = 1 << 20;
 
 /// NDJSON lines of one append, in runs of one day each.
 #[derive(Debug, Default)]

@@ -15,7 +15,7 @@ use jiff::civil::Date;
 
 use super::frames::{self, Decoder, FrameHeader, HEADER_LEN};
 use super::marks::Gap;
-use super::{At, JournalError, ReplayReport, io_err};
+use super::report::{At, JournalError, ReplayReport, io_err};
 
 /// One day file's frames, as its headers tell.
 #[derive(Debug)]

@@ -15,7 +15,7 @@ use floorwatch_core::Event;
 use jiff::civil::Date;
 
 use super::marks::{self, Tally};
-use super::{At, JournalError, ReplayReport, io_err};
+use super::report::{At, JournalError, ReplayReport, io_err};
 
 /// The suffix of a segment of the old format.
 pub(crate) const SUFFIX: &str = ".ndjson";

@@ -6,7 +6,7 @@
 //! the floor), so a replayed or late past day lands in its own file, not in the day it was
 //! written. A day file is a run of frames (`frames`): zstd-compressed NDJSON lines behind a
 //! header naming the first event's sequence number and the count. One frame per day touched by
-//! each group of batches the recorder writes (at most [`FRAME_BYTES`] of NDJSON each), written
+//! each group of batches the recorder writes (at most `batch::FRAME_BYTES`, 1 MiB, of NDJSON each), written
 //! and synced per `--fsync` before any batch of the group is acknowledged.
 //!
 //! Journal order across the files: every frame holds a stretch of the one sequence, so replay
@@ -43,87 +43,21 @@ mod frames;
 mod index;
 mod legacy;
 mod marks;
+mod report;
 
 pub(crate) use crate::ndjson_log::FsyncPolicy;
 pub(crate) use batch::JournalBatch;
 pub(crate) use days::CentreDays;
-pub(crate) use marks::Gap;
+use report::io_err;
+pub(crate) use report::{At, JournalError, ReplayReport};
 
 use frames::Encoder;
 use index::DayIndex;
 
 /// The suffix of a day file.
 const SUFFIX: &str = ".fwj";
-/// Most NDJSON bytes in one frame: a replay's group of batches is split, so that reading a
-/// frame back never needs more than this (and a damaged frame loses no more than this).
-pub(crate) const FRAME_BYTES: usize = 1 << 20;
 /// Day files kept open for appending (today's, yesterday's, a late day or two).
 const OPEN_FILES: usize = 4;
-
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum JournalError {
-    #[error("journal {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
-    move |source| JournalError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-/// Where an event is in the journal, as `floorwatch journal check` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum At {
-    /// A line of an old-format segment (1-based).
-    Line(u64),
-    /// The `index`th event (1-based; 0: the frame itself) of the frame at byte `offset`.
-    Frame { offset: u64, index: u32 },
-}
-
-impl std::fmt::Display for At {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            At::Line(line) => write!(f, "{line}"),
-            At::Frame { offset, index } => write!(f, "{offset}#{index}"),
-        }
-    }
-}
-
-/// What replay found.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct ReplayReport {
-    /// Files replayed (day files and old segments).
-    pub(crate) segments: usize,
-    /// Older files left unread (see [`REPLAY_DAYS`]).
-    pub(crate) archived_segments: usize,
-    pub(crate) events: u64,
-    /// Incomplete writes at the end of a file, cut off: (file, bytes dropped).
-    pub(crate) torn_tails: Vec<(PathBuf, u64)>,
-    /// Lines that are not events: (file, where, reason).
-    pub(crate) bad_lines: Vec<(PathBuf, At, String)>,
-    /// Where events were lost (damage, a deleted file), with how many when the numbers tell.
-    pub(crate) gaps: Vec<Gap>,
-    /// Files named for a day after tomorrow (a clock far ahead, a stray file): not read, never
-    /// appended to.
-    pub(crate) future_segments: Vec<PathBuf>,
-}
-
-impl ReplayReport {
-    /// Events known lost, over every gap.
-    pub(crate) fn lost_events(&self) -> u64 {
-        self.gaps.iter().filter_map(|g| g.lost).sum()
-    }
-
-    /// Bytes of torn writes cut off, if any.
-    pub(crate) fn torn_tail_bytes(&self) -> Option<u64> {
-        (!self.torn_tails.is_empty()).then(|| self.torn_tails.iter().map(|(_, n)| n).sum())
-    }
-}
 
 /// Day files of centre days this many days back from the newest (included) are replayed at
 /// start: today, yesterday (the engine's ids reach back two days) and one more for a

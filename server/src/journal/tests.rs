@@ -1,5 +1,6 @@
 //! Tests of `journal`.
 
+use super::marks::Gap;
 use super::*;
 use floorwatch_core::EventKind;
 use std::io::Write;
