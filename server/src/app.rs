@@ -22,7 +22,7 @@ use crate::history;
 use crate::horizon::ClockMode;
 use crate::horizon::Lookout;
 use crate::http::{self, AppState, Shared};
-use crate::journal::{Journal, REPLAY_DAYS, ReplayReport};
+use crate::journal::{CentreDays, Journal, Opening, ReplayReport};
 use crate::live::{Clients, Publisher};
 use crate::recorder::{Pulse, Recorder, utc_today};
 use crate::seen_ids::{SeenIds, fingerprint};
@@ -86,10 +86,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         Some((resume, thread)) => (Some(resume), Some(thread)),
         None => (None, None),
     };
-    let mut seen = SeenIds::new(REPLAY_DAYS as usize);
-    let replay_from = utc_today()
-        .checked_sub(jiff::Span::new().days(i64::from(REPLAY_DAYS) - 1))
-        .unwrap_or_else(|_| utc_today());
+    // Ids and day files go by the centre day of the events' time (docs/ARCHITECTURE.md, "The
+    // journal"); ids of days before the floor's yesterday are dropped as its clock moves on.
+    let mut days = CentreDays::new(settings.organisation.calendar()?);
+    let mut seen = SeenIds::new();
     let started = Instant::now();
     // An event too far ahead (journaled before the horizon was checked) is set aside, not
     // applied: it would move the clock for good (docs/EVENTS.md, "Time").
@@ -97,33 +97,36 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let wall_now = wall_ms();
     let mut set_aside = 0u64;
     let mut journaled_twice = 0u64;
-    let (journal, replay) = Journal::open(
-        &data_dir.join("journal"),
-        settings.fsync,
-        replay_from,
-        |day, seq, event| {
-            if let Some(resume) = history.take_if(|h| h.due_before(seq)) {
-                let (sender, closed_until) = resume.resume(seq);
-                floor.keep_history(sender, closed_until);
+    let opening = Opening {
+        fsync: settings.fsync,
+        // With the wall clock, a day file after tomorrow is a stray: left alone.
+        latest_day: (settings.clock == ClockMode::Wall)
+            .then(|| utc_today().tomorrow().unwrap_or(jiff::civil::Date::MAX)),
+        from_seq: None,
+    };
+    let (journal, replay) = Journal::open(&data_dir.join("journal"), opening, |seq, event| {
+        if let Some(resume) = history.take_if(|h| h.due_before(seq)) {
+            let (sender, closed_until) = resume.resume(seq);
+            floor.keep_history(sender, closed_until);
+        }
+        if let Err(why) = lookout.admit(&event, wall_now) {
+            set_aside += 1;
+            if set_aside <= 10 {
+                tracing::warn!(id = %event.id, source = %event.source, reason = %why, "journaled event set aside: too far ahead (see `floorwatch journal check`)");
             }
-            if let Err(why) = lookout.admit(&event, wall_now) {
-                set_aside += 1;
-                if set_aside <= 10 {
-                    tracing::warn!(id = %event.id, source = %event.source, reason = %why, "journaled event set aside: too far ahead (see `floorwatch journal check`)");
-                }
-                return;
-            }
-            if !seen.insert(day, fingerprint(&event.id)) {
-                // Journaled twice (a segment copied onto itself, or into another): applied once.
-                journaled_twice += 1;
-                return;
-            }
-            floor.apply(&event);
-            if let Some(seq) = seq {
-                floor.applied_journal_seq(seq);
-            }
-        },
-    )?;
+            return;
+        }
+        if !seen.insert(days.of(event.ts), fingerprint(&event.id)) {
+            // Journaled twice (a file copied onto itself, or into another): applied once.
+            journaled_twice += 1;
+            return;
+        }
+        floor.apply(&event);
+        if let Some(seq) = seq {
+            floor.applied_journal_seq(seq);
+        }
+        seen.forget_before(days.yesterday_of(floor.now()));
+    })?;
     if let Some(resume) = history {
         let (sender, closed_until) = resume.resume(None);
         floor.keep_history(sender, closed_until);
@@ -153,7 +156,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
 
     let (recorder, recorder_thread) = Recorder::new(
         journal,
-        seen,
+        (seen, days),
         floor.clone(),
         telemetry.clone(),
         pulse.clone(),
@@ -437,11 +440,11 @@ fn report_replay(replay: &ReplayReport, took: Duration) {
         took_ms = took.as_millis() as u64,
         "journal replayed"
     );
-    if let Some((segment, bytes)) = &replay.torn_tail {
+    for (segment, bytes) in &replay.torn_tails {
         tracing::warn!(
             segment = %segment.display(),
             bytes,
-            "the journal's last line was torn (the server was killed mid-write); it was never \
+            "the journal's last write was torn (the server was killed mid-write); it was never \
              acknowledged and has been cut off"
         );
     }
@@ -463,8 +466,8 @@ fn report_replay(replay: &ReplayReport, took: Duration) {
              move it out of the journal directory"
         );
     }
-    for (segment, line, reason) in replay.bad_lines.iter().take(10) {
-        tracing::error!(segment = %segment.display(), line, %reason, "damaged journal line skipped");
+    for (segment, at, reason) in replay.bad_lines.iter().take(10) {
+        tracing::error!(segment = %segment.display(), at = %at, %reason, "damaged journal line skipped");
     }
     if replay.bad_lines.len() > 10 {
         tracing::error!(

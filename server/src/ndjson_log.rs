@@ -1,5 +1,5 @@
-//! [`NdjsonLog`]: an append-only NDJSON file, the storage of the event journal's segments
-//! (`crate::journal`), the alert journal and the webhook outbox: whole lines appended and synced
+//! [`NdjsonLog`]: an append-only NDJSON file, the storage of the alert journal and the webhook
+//! outbox (the event journal has frames of its own, `crate::journal`): whole lines appended and synced
 //! per the [`FsyncPolicy`], read back in order at start.
 //!
 //! Invariant: only newline-terminated lines count, and no append leaves part of itself behind.
@@ -108,23 +108,6 @@ impl NdjsonLog {
         Ok((journal, report))
     }
 
-    /// Opens (creating) `path` for appending, without reading it: for a reader of its own
-    /// (the event journal's replay), which has dealt with any torn tail already.
-    pub(crate) fn open_append(path: &Path, fsync: FsyncPolicy) -> Result<NdjsonLog, LogError> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(io_err(path))?;
-        let len = file.metadata().map_err(io_err(path))?.len();
-        Ok(NdjsonLog {
-            path: path.to_path_buf(),
-            file,
-            fsync,
-            len,
-        })
-    }
-
     /// Appends whole lines (each ending in `\n`) and syncs per the policy. On failure the file
     /// is cut back to where it was, so no partial line stays behind.
     pub(crate) fn append(&mut self, lines: &[u8]) -> Result<(), LogError> {
@@ -158,28 +141,6 @@ impl NdjsonLog {
                 })
             }
         }
-    }
-
-    /// Syncs the file's data now, whatever the policy (a segment's header).
-    pub(crate) fn sync_data(&self) -> Result<(), LogError> {
-        self.file.sync_data().map_err(io_err(&self.path))
-    }
-
-    /// Syncs the file's data and metadata now, whatever the policy (at shutdown, or before
-    /// moving on to the next file).
-    pub(crate) fn sync_all(&self) -> Result<(), LogError> {
-        self.file.sync_all().map_err(io_err(&self.path))
-    }
-
-    /// Bytes in the file.
-    pub(crate) fn len(&self) -> u64 {
-        self.len
-    }
-
-    #[cfg(test)]
-    /// Where the file is.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Replaces the whole file with `contents` atomically (a new file renamed over the old

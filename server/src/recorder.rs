@@ -20,8 +20,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::floor::{self, CATCH_UP_STEPS, SharedFloor};
 use crate::horizon::{Lookout, TooFarAhead};
-use crate::journal::{Journal, JournalError};
-use crate::seen_ids::{FingerprintSet, SeenIds, fingerprint};
+use crate::journal::{CentreDays, Journal, JournalBatch, JournalError};
+use crate::seen_ids::{SeenIds, fingerprint};
 use crate::telemetry::{EventOutcome, Telemetry};
 
 /// Batches waiting for the recorder before senders wait too (back-pressure on ingest).
@@ -135,6 +135,8 @@ impl RecorderHandle {
 pub(crate) struct Recorder {
     journal: Journal,
     seen: SeenIds,
+    /// The centre day of each event: its journal day file and its seen-ids set.
+    days: CentreDays,
     floor: SharedFloor,
     telemetry: Arc<Telemetry>,
     pulse: Arc<Pulse>,
@@ -146,8 +148,9 @@ pub(crate) struct Recorder {
 
 /// What becomes of one event of a group, decided before the journal is written.
 enum Mark {
-    /// New: journaled, then applied (the id's fingerprint, for the seen ids).
-    New(u128),
+    /// New: journaled, then applied (the id's fingerprint and its centre day, for the seen
+    /// ids).
+    New(u128, jiff::civil::Date),
     Duplicate,
     Refused(TooFarAhead),
 }
@@ -155,7 +158,7 @@ enum Mark {
 impl Recorder {
     pub(crate) fn new(
         journal: Journal,
-        seen: SeenIds,
+        (seen, days): (SeenIds, CentreDays),
         floor: SharedFloor,
         telemetry: Arc<Telemetry>,
         pulse: Arc<Pulse>,
@@ -164,6 +167,7 @@ impl Recorder {
         Recorder {
             journal,
             seen,
+            days,
             floor,
             telemetry,
             pulse,
@@ -184,7 +188,7 @@ impl Recorder {
 
     fn run(mut self, mut rx: mpsc::Receiver<Command>) {
         let mut group = Vec::with_capacity(GROUP_BATCHES);
-        let mut buf = Vec::with_capacity(1 << 20);
+        let mut buf = JournalBatch::default();
         let mut stopping = false;
         while !stopping {
             let Some(first) = rx.blocking_recv() else {
@@ -219,12 +223,15 @@ impl Recorder {
         }
     }
 
-    fn record_group(&mut self, group: &mut Vec<Batch>, buf: &mut Vec<u8>) {
+    fn record_group(&mut self, group: &mut Vec<Batch>, buf: &mut JournalBatch) {
         // What becomes of each event: new (not journaled before, not earlier in this group,
         // not too far ahead), a duplicate, or refused.
         let mut marks: Vec<Vec<Mark>> = Vec::with_capacity(group.len());
-        let mut in_group = FingerprintSet::default();
-        let mut journaled = 0u64;
+        // Fingerprints are uniformly spread already: a multiply-rotate hash places them as
+        // well as SipHash would, at a fraction of the cost.
+        let mut in_group = rustc_hash::FxHashSet::default();
+        // One event's line, reused: serialised straight into it, no string per event.
+        let mut line = Vec::with_capacity(512);
         let lookout_before = self.lookout.clone();
         let wall_now = jiff::Timestamp::now().as_millisecond();
         buf.clear();
@@ -238,12 +245,12 @@ impl Recorder {
                     Mark::Refused(refused)
                 } else {
                     in_group.insert(fp);
-                    // Straight into the group's buffer: no string per event. Serialising a
-                    // struct of strings and numbers into memory cannot fail.
-                    let _ = serde_json::to_writer(&mut *buf, event);
-                    buf.push(b'\n');
-                    journaled += 1;
-                    Mark::New(fp)
+                    let day = self.days.of(event.ts);
+                    line.clear();
+                    // Serialising a struct of strings and numbers into memory cannot fail.
+                    let _ = serde_json::to_writer(&mut line, event);
+                    buf.push(day, &line);
+                    Mark::New(fp, day)
                 };
                 batch_marks.push(mark);
             }
@@ -251,10 +258,9 @@ impl Recorder {
         }
 
         let started = Instant::now();
-        let today = utc_today();
         // The journal numbers the events it appends from here, in order.
         let mut seq = self.journal.next_seq();
-        let written = self.journal.append(buf, journaled, today);
+        let written = self.journal.append(buf);
         self.telemetry
             .journal_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -274,8 +280,8 @@ impl Recorder {
             for (batch, marks) in group.iter().zip(marks) {
                 let mut recorded = Recorded::default();
                 for (i, (event, mark)) in batch.events.iter().zip(marks).enumerate() {
-                    let fp = match mark {
-                        Mark::New(fp) => fp,
+                    let (fp, day) = match mark {
+                        Mark::New(fp, day) => (fp, day),
                         Mark::Duplicate => {
                             recorded.duplicate += 1;
                             counts_of(&mut by_source, &event.source)[1] += 1;
@@ -288,7 +294,7 @@ impl Recorder {
                             continue;
                         }
                     };
-                    self.seen.insert(today, fp);
+                    self.seen.insert(day, fp);
                     // A long jump is caught up in steps, letting go of the lock between them:
                     // the publisher and the API read the floor meanwhile (the jump itself is
                     // bounded by the horizon, and a floor at rest skips to its next timer).
@@ -327,6 +333,8 @@ impl Recorder {
                 replies.push(recorded);
             }
             self.pulse.set_clock(floor.now());
+            // Ids of days before the floor's yesterday are not kept (crate::seen_ids).
+            self.seen.forget_before(self.days.yesterday_of(floor.now()));
             // Counted before anyone can read the floor: /healthz never lags what it shows.
             self.count(&mut by_source);
         }
@@ -406,7 +414,8 @@ fn counts_of<'a>(by_source: &'a mut SourceCounts, source: &str) -> &'a mut [u64;
 /// `[accepted, duplicate, late, refused]` per source, while a group is recorded.
 type SourceCounts = Vec<(String, [u64; 4])>;
 
-/// The UTC date of the wall clock: the journal's segments and the seen ids go by it.
+/// The UTC date of the wall clock: with `--clock wall`, journal day files named after its
+/// tomorrow are strays a start leaves alone.
 pub(crate) fn utc_today() -> jiff::civil::Date {
     jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)

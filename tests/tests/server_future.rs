@@ -89,7 +89,10 @@ fn a_far_future_event_is_refused_while_healthz_answers_and_is_never_journaled() 
     );
     // The clock did not move: today is today, and both calls wait in it.
     let health: serde_json::Value = server.get_json("/healthz");
-    assert!(health["now"].as_i64().unwrap() < now + 60_000, "{health}");
+    assert!(
+        health["now"].as_i64().unwrap() < now_ms() + 60_000,
+        "{health}"
+    );
     assert_eq!(server.figures("centre", "today").waiting_now, 2);
 
     // Not journaled: a restart has the same day, and nothing to set aside.
@@ -163,27 +166,25 @@ fn a_long_jump_is_caught_up_while_healthz_answers() {
 
 #[test]
 fn a_journaled_far_future_event_is_set_aside_at_start_and_listed_by_check() {
-    let mut server = Server::start(&[]);
+    // What an older server journaled (its NDJSON segment of the UTC day of writing, header
+    // first): a real call, the far-future event, then a real one.
+    let temp = tempfile::tempdir().unwrap();
+    let data = temp.path().join("data");
+    let journal = data.join("journal");
+    std::fs::create_dir_all(&journal).unwrap();
     let now = now_ms();
-    let reply = server.post_events(&[event("c1", now - 5_000, "call")].join("\n"));
-    assert_eq!(reply.accepted, 1);
-    server.kill_hard();
-    // What an older server journaled (after the header and c1): the far-future event, then a
-    // real one.
-    let dir = server.data_dir().join("journal");
-    let segment = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .max()
-        .unwrap();
-    let mut text = std::fs::read_to_string(&segment).unwrap();
-    text.push_str(&event("future", YEAR_2099, "logout"));
-    text.push('\n');
-    text.push_str(&event("c2", now - 1_000, "call"));
-    text.push('\n');
-    std::fs::write(&segment, text).unwrap();
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let text = format!(
+        "{{\"floorwatch_journal\":1,\"day\":\"{today}\",\"first\":0}}\n{}\n{}\n{}\n",
+        event("c1", now - 5_000, "call"),
+        event("future", YEAR_2099, "logout"),
+        event("c2", now - 1_000, "call")
+    );
+    std::fs::write(journal.join(format!("{today}.ndjson")), text).unwrap();
 
-    let check = run_floorwatch(server.data_dir(), &["journal", "check"], "");
+    let check = run_floorwatch(&data, &["journal", "check"], "");
     let listed = String::from_utf8_lossy(&check.stdout);
     assert!(!check.status.success(), "{listed}");
     assert!(
@@ -192,10 +193,13 @@ fn a_journaled_far_future_event_is_set_aside_at_start_and_listed_by_check() {
     );
     assert!(listed.contains("3 events, 1 set aside"), "{listed}");
 
-    server.restart();
+    let server = Server::start_in(&data, &[]);
     // The clock is today's, both real calls wait, and the log says what was set aside.
     let health: serde_json::Value = server.get_json("/healthz");
-    assert!(health["now"].as_i64().unwrap() < now + 60_000, "{health}");
+    assert!(
+        health["now"].as_i64().unwrap() < now_ms() + 60_000,
+        "{health}"
+    );
     assert_eq!(server.figures("centre", "today").waiting_now, 2);
     assert!(server.logs().contains("set aside"), "{}", server.logs());
 }

@@ -40,17 +40,14 @@ fn call(n: u64, start: i64, wait_s: i64) -> Vec<String> {
 }
 
 fn journal_lines(server: &Server) -> usize {
-    let dir = server.data_dir().join("journal");
-    std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        // Event lines only: a segment's header and checkpoints are the journal's own.
-        .map(|text| {
-            text.lines()
-                .filter(|l| !l.starts_with(r#"{"floorwatch_journal"#))
-                .count()
-        })
-        .sum()
+    // The journal's day files are compressed: `floorwatch journal cat` prints their events.
+    let cat = floorwatch_tests::run_floorwatch(server.data_dir(), &["journal", "cat"], "");
+    assert!(
+        cat.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cat.stderr)
+    );
+    String::from_utf8(cat.stdout).unwrap().lines().count()
 }
 
 #[test]

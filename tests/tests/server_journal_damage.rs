@@ -1,5 +1,5 @@
 //! Journal damage is handled evenly (issue: hardening, item 8): a segment copied onto itself
-//! is applied once; zeros written over a stretch of a segment are reported with the byte range
+//! is applied once; zeros written over a frame of a day file are reported with the byte range
 //! and the exact number of events lost; a segment deleted from the sequence is noticed; a
 //! segment named in the future is left alone.
 
@@ -82,22 +82,23 @@ fn zeros_over_a_stretch_are_reported_with_bytes_and_events_lost() {
     server.kill_hard();
     let segment = segments(&server).pop().unwrap();
     let mut bytes = std::fs::read(&segment).unwrap();
-    // 4 KB of zeros from the middle of event 700's line (between the header and the first
-    // checkpoint, written at event 1500).
-    let text = String::from_utf8(bytes.clone()).unwrap();
-    let from = text.find(r#""id":"e700""#).unwrap();
-    let to = from + 4096;
-    // The events whose lines the zeros touch: each is lost.
+    // Zeros over the body of the third frame (events 1,000 to 1,499: one frame per request),
+    // up to 4 KB of it. Frames as docs/ARCHITECTURE.md "The journal" lays them out: a 36-byte
+    // header with the event count at bytes 20..24 and the body's length at 24..28.
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let mut frames = Vec::new();
     let mut at = 0;
-    let mut expected = 0;
-    for line in text.split_inclusive('\n') {
-        let (start, end) = (at, at + line.len());
-        at = end;
-        if start < to && end > from && line.starts_with(r#"{"v":1"#) {
-            expected += 1;
-        }
+    while at < bytes.len() {
+        let (events, body) = (u32_at(&bytes, at + 20), u32_at(&bytes, at + 24) as usize);
+        frames.push((at, events, body));
+        at += 36 + body;
     }
-    assert!(expected > 20, "{expected}");
+    assert_eq!(frames.len(), 6, "{frames:?}");
+    let (third, expected, body) = frames[2];
+    let expected = expected as u64;
+    assert_eq!(expected, 500);
+    let from = third + 36 + 8;
+    let to = (from + 4096).min(third + 36 + body - 4);
     bytes[from..to].fill(0);
     std::fs::write(&segment, &bytes).unwrap();
 

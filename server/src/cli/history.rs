@@ -113,7 +113,7 @@ impl HistoryCommand {
                 let oldest = today
                     .checked_sub(jiff::Span::new().days(i64::from(journal_days)))
                     .context("--journal-days reaches before year -9999")?;
-                let segments = journal::remove_before(&dir.join("journal"), oldest)?;
+                let segments = journal::remove_before(&dir.join("journal"), oldest, today)?;
                 writeln!(
                     out,
                     "pruned {rows} history rows before {history_days} days ago and {segments} \

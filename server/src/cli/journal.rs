@@ -1,8 +1,10 @@
-//! `floorwatch journal check`: what a start would replay, and what it would set aside.
+//! `floorwatch journal check`: what a start would replay, and what it would set aside;
+//! `floorwatch journal cat`: the events as NDJSON, in journal order.
 //!
-//! Reads every segment of the data dir's journal, archived ones too, without changing a byte
-//! (a running server may be appending), and lists the events a start sets aside for lying too
-//! far ahead of the clock (docs/EVENTS.md, "Time"), the damaged lines, and a torn tail.
+//! Both read every file of the data dir's journal, archived ones too, without changing a byte
+//! (a running server may be appending). `check` lists the events a start sets aside for lying
+//! too far ahead of the clock (docs/EVENTS.md, "Time"), the damaged lines, and a torn write;
+//! `cat` makes the compressed day files readable (docs/ARCHITECTURE.md, "The journal").
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -25,6 +27,19 @@ pub(crate) enum JournalCommand {
         store: DataDirArgs,
         #[command(flatten)]
         horizon: HorizonArgs,
+    },
+    /// Prints the journal's events as NDJSON, one a line, in journal order (the order the floor
+    /// applied them), exactly as journaled; damage is reported on stderr (exit 1).
+    Cat {
+        #[command(flatten)]
+        store: DataDirArgs,
+        /// Only the day files of this centre day (YYYY-MM-DD) and later (for files written
+        /// before the day files: days of writing, UTC).
+        #[arg(long, value_name = "DAY")]
+        from: Option<jiff::civil::Date>,
+        /// Only the day files of this centre day and earlier.
+        #[arg(long, value_name = "DAY")]
+        to: Option<jiff::civil::Date>,
     },
 }
 
@@ -50,7 +65,10 @@ impl JournalCommand {
 
     /// Ok(false) when an event would be set aside or a line is damaged.
     fn execute(self, out: &mut dyn Write) -> anyhow::Result<bool> {
-        let JournalCommand::Check { store, horizon } = self;
+        let (store, horizon) = match self {
+            JournalCommand::Check { store, horizon } => (store, horizon),
+            JournalCommand::Cat { store, from, to } => return cat(&store, from, to, out),
+        };
         let (data_dir, _) = store.resolve()?;
         let clock = horizon.clock.unwrap_or(ClockMode::Wall);
         let horizon = Horizon::new(clock, horizon.max_future, horizon.max_jump)
@@ -60,12 +78,12 @@ impl JournalCommand {
         let mut set_aside = 0u64;
         let dir = data_dir.join("journal");
         let mut write_error = None;
-        let report = journal::read_all(&dir, |path, line, event| {
+        let report = journal::read_all(&dir, |path, at, event| {
             if let Err(why) = lookout.admit(&event, wall_now) {
                 set_aside += 1;
                 let written = writeln!(
                     out,
-                    "{}:{line}: set aside: id {:?} source {:?}: {why}",
+                    "{}:{at}: set aside: id {:?} source {:?}: {why}",
                     path.display(),
                     event.id,
                     event.source
@@ -78,8 +96,8 @@ impl JournalCommand {
         if let Some(e) = write_error {
             return Err(e.into());
         }
-        for (path, line, reason) in &report.bad_lines {
-            writeln!(out, "{}:{line}: damaged: {reason}", path.display())?;
+        for (path, at, reason) in &report.bad_lines {
+            writeln!(out, "{}:{at}: damaged: {reason}", path.display())?;
         }
         for gap in &report.gaps {
             let bytes = gap
@@ -103,10 +121,10 @@ impl JournalCommand {
                 path.display()
             )?;
         }
-        if let Some((path, bytes)) = &report.torn_tail {
+        for (path, bytes) in &report.torn_tails {
             writeln!(
                 out,
-                "{}: torn last line ({bytes} bytes; a start cuts it off)",
+                "{}: torn last write ({bytes} bytes; a start cuts it off)",
                 path.display()
             )?;
         }
@@ -123,4 +141,50 @@ impl JournalCommand {
             && report.gaps.is_empty()
             && report.future_segments.is_empty())
     }
+}
+
+/// `journal cat`: the lines to `out`, what was damaged or torn to stderr; Ok(false) if any.
+fn cat(
+    store: &DataDirArgs,
+    from: Option<jiff::civil::Date>,
+    to: Option<jiff::civil::Date>,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    let (data_dir, _) = store.resolve()?;
+    let dir = data_dir.join("journal");
+    if !dir.is_dir() {
+        anyhow::bail!("{} is not a journal directory", dir.display());
+    }
+    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    let mut write_error = None;
+    let report = journal::read_lines(&dir, journal::Range { from, to }, |_, _, line| {
+        if write_error.is_none()
+            && let Err(e) = out.write_all(line).and_then(|()| out.write_all(b"\n"))
+        {
+            write_error = Some(e);
+        }
+    })?;
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    out.flush()?;
+    let mut err = io::stderr().lock();
+    for (path, at, reason) in &report.bad_lines {
+        writeln!(err, "{}:{at}: damaged: {reason}", path.display())?;
+    }
+    for gap in &report.gaps {
+        let lost = gap
+            .lost
+            .map_or_else(|| "an unknown number of".to_string(), |n| n.to_string());
+        writeln!(
+            err,
+            "{}: {lost} events lost: {}",
+            gap.segment.display(),
+            gap.what
+        )?;
+    }
+    for (path, bytes) in &report.torn_tails {
+        writeln!(err, "{}: torn last write ({bytes} bytes)", path.display())?;
+    }
+    Ok(report.bad_lines.is_empty() && report.gaps.is_empty() && report.torn_tails.is_empty())
 }

@@ -83,7 +83,7 @@ pub(crate) fn open(
     let oldest = today
         .checked_sub(jiff::Span::new().days(i64::from(journal_days)))
         .unwrap_or(jiff::civil::Date::MIN);
-    let segments = crate::journal::remove_before(&data_dir.join("journal"), oldest)?;
+    let segments = crate::journal::remove_before(&data_dir.join("journal"), oldest, today)?;
     if segments > 0 {
         tracing::info!(
             journal_segments = segments,

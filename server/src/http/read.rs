@@ -152,7 +152,7 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
             recorder_running,
             replayed_events: state.replay().events,
             replayed_segments: state.replay().segments,
-            torn_tail_bytes: state.replay().torn_tail.as_ref().map(|(_, n)| *n),
+            torn_tail_bytes: state.replay().torn_tail_bytes(),
             bad_lines: state.replay().bad_lines.len(),
             lost_events: state.replay().lost_events(),
             gaps: state.replay().gaps.len(),

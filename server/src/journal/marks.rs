@@ -1,5 +1,5 @@
-//! The journal's own lines beside the events: a header opening every segment and a checkpoint
-//! every [`CHECKPOINT_EVERY`] events, each carrying the journal sequence number (the count of
+//! The old-format journal's own lines beside the events (`super::legacy`, read only now): a
+//! header opening every segment and a checkpoint every 1,024 events, each carrying the journal sequence number (the count of
 //! events journaled before it, across segments), so that damage can be counted, not guessed.
 //!
 //! ```text
@@ -20,10 +20,9 @@ use std::path::{Path, PathBuf};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-/// Events between two checkpoints.
-pub(crate) const CHECKPOINT_EVERY: u64 = 1024;
 /// Every mark line starts with this (an event line starts with `{"v":`).
 const MARK_PREFIX: &[u8] = b"{\"floorwatch_journal";
+#[cfg(test)]
 /// The journal format the header names.
 const FORMAT: u8 = 1;
 
@@ -52,7 +51,9 @@ pub(crate) enum Mark {
     Checkpoint(u64),
 }
 
+#[cfg(test)]
 impl Header {
+    /// A header as the old writer wrote it (tests write old-format journals).
     pub(crate) fn new(day: Date, first: u64) -> Header {
         Header {
             floorwatch_journal: FORMAT,
@@ -69,6 +70,7 @@ impl Header {
     }
 }
 
+#[cfg(test)]
 /// A checkpoint line saying the next event is number `seq`, newline included.
 pub(crate) fn checkpoint_line(seq: u64) -> Vec<u8> {
     let mut line = serde_json::to_vec(&Checkpoint {

@@ -1,297 +1,449 @@
-//! The event journal: every accepted event, one NDJSON line each, appended before it is
-//! acknowledged, in the order the floor applied them.
+//! The event journal: every accepted event, appended before it is acknowledged, numbered in
+//! the order the floor applied them (the journal sequence number).
 //!
-//! Layout: `DATA_DIR/journal/YYYY-MM-DD.ndjson`, one segment per UTC day of writing. Segments
-//! are read back in name order at start, which is the order they were written: a clock that
-//! steps back keeps appending to the newest segment rather than reopening an older one.
+//! Layout: `DATA_DIR/journal/YYYY-MM-DD.fwj`, one **day file per centre day of the events'
+//! time** (`days::CentreDays`: the centre's local day from its reset time, what "today" means on
+//! the floor), so a replayed or late past day lands in its own file, not in the day it was
+//! written. A day file is a run of frames (`frames`): zstd-compressed NDJSON lines behind a
+//! header naming the first event's sequence number and the count. One frame per day touched by
+//! each group of batches the recorder writes (at most `batch::FRAME_BYTES`, 1 MiB, of NDJSON each), written
+//! and synced per `--fsync` before any batch of the group is acknowledged.
 //!
-//! Only segments of the last [`REPLAY_DAYS`] days of writing are replayed: the engine's figures
-//! reach back to the start of the centre's day at most (and it forgets event ids after two
-//! days), so older segments are an archive, kept on disk for audits and re-imports, not state.
+//! Journal order across the files: every frame holds a stretch of the one sequence, so replay
+//! reads all the frame headers first (`index`), then decodes the frames in sequence order,
+//! whatever file they are in. A start replays the suffix of the sequence from the first frame
+//! of the day files of the last [`REPLAY_DAYS`] centre days (the newest day file's and the two
+//! before; the engine's figures reach back to the start of the centre's day at most and it
+//! forgets event ids after two), late events written into older files since then included;
+//! older frames are an archive, kept on disk for audits and re-imports, not state. "Replay
+//! events numbered N and later" is the same walk from N: frames wholly before N are skipped by
+//! their header without being decompressed.
 //!
-//! Every segment opens with a header (its day, the sequence number of its first event) and
-//! carries a checkpoint every 1,024 events (`marks`): replay counts the events lost to damage
-//! exactly, names the damaged bytes, and notices a segment missing from the sequence. Replay
-//! also skips an id journaled twice (a segment copied onto itself), in `crate::app`.
-//! A segment named for a day after tomorrow is left alone: not replayed, never appended to.
+//! Damage is counted, not guessed: the frames of all files must cover the sequence without a
+//! hole; a hole is events lost, counted exactly and placed on the damaged bytes hiding them (or
+//! on a deleted file), and a frame whose body fails zstd's checksum loses exactly its events.
+//! An incomplete frame at the end of a file is a torn write, never acknowledged: cut off at
+//! start and reported. A day file named for a day after tomorrow (wall clock) is left alone
+//! with `--clock wall`: not replayed, never appended to.
 //!
-//! Only newline-terminated lines count. A process killed mid-write leaves a torn last line; it
-//! was never acknowledged (acknowledgement waits for the whole batch to be written and, by
-//! default, synced), so replay drops it, truncates the segment back to its last full line and
-//! reports it. A bad line anywhere else means damage from outside: it is skipped and reported.
+//! Journals written before the day files (`YYYY-MM-DD.ndjson`, NDJSON per UTC day of writing,
+//! `legacy`) are still replayed, first: the day files continue their sequence numbers.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use floorwatch_core::Event;
 use jiff::civil::Date;
 
+mod batch;
+mod days;
+mod frames;
+mod index;
+mod legacy;
 mod marks;
+mod report;
 
 pub(crate) use crate::ndjson_log::FsyncPolicy;
-use crate::ndjson_log::{LogError, NdjsonLog};
+pub(crate) use batch::JournalBatch;
+pub(crate) use days::CentreDays;
+use report::io_err;
+pub(crate) use report::{At, JournalError, ReplayReport};
 
-pub(crate) use marks::Gap;
-use marks::{Header, Tally};
+use frames::Encoder;
+use index::DayIndex;
 
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum JournalError {
-    #[error("journal {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+/// The suffix of a day file.
+const SUFFIX: &str = ".fwj";
+/// Day files kept open for appending (today's, yesterday's, a late day or two).
+const OPEN_FILES: usize = 4;
+
+/// Day files of centre days this many days back from the newest (included) are replayed at
+/// start: today, yesterday (the engine's ids reach back two days) and one more for a
+/// late-starting floor.
+pub(crate) const REPLAY_DAYS: i16 = 3;
+
+/// How a start reads the journal.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Opening {
+    pub(crate) fsync: FsyncPolicy,
+    /// Day files named after this day are left alone (`--clock wall`: the wall clock's
+    /// tomorrow); `None` with `--clock events`, where a replayed day may lie anywhere.
+    pub(crate) latest_day: Option<Date>,
+    /// Replay events numbered this or later only (a checkpoint's position); `None`: the last
+    /// [`REPLAY_DAYS`] days.
+    pub(crate) from_seq: Option<u64>,
 }
 
-impl From<LogError> for JournalError {
-    fn from(e: LogError) -> JournalError {
-        JournalError::Io {
-            path: e.path,
-            source: e.source,
-        }
-    }
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
-    move |source| JournalError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-/// What replay found.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct ReplayReport {
-    /// Segments replayed.
-    pub(crate) segments: usize,
-    /// Older segments left unread (see [`REPLAY_DAYS`]).
-    pub(crate) archived_segments: usize,
-    pub(crate) events: u64,
-    /// A torn last line dropped from the newest segment: (segment, bytes dropped).
-    pub(crate) torn_tail: Option<(PathBuf, u64)>,
-    /// Lines that are not events, anywhere but the torn tail: (segment, 1-based line, reason).
-    pub(crate) bad_lines: Vec<(PathBuf, u64, String)>,
-    /// Where events were lost (damage, a deleted segment), with how many when the marks tell.
-    pub(crate) gaps: Vec<Gap>,
-    /// Segments named for a day after tomorrow (a clock far ahead, a stray file): not read,
-    /// never appended to.
-    pub(crate) future_segments: Vec<PathBuf>,
-}
-
-impl ReplayReport {
-    /// Events known lost, over every gap.
-    pub(crate) fn lost_events(&self) -> u64 {
-        self.gaps.iter().filter_map(|g| g.lost).sum()
-    }
-}
-
-/// The open journal, appending to its newest segment.
+/// The open journal, appending to the day files of the events' days.
 pub(crate) struct Journal {
     dir: PathBuf,
     fsync: FsyncPolicy,
-    current: Option<Segment>,
-    /// The sequence number of the next event journaled (for the marks).
+    /// Open day files, most recently appended to last.
+    open: Vec<DayFile>,
+    latest_day: Option<Date>,
+    encoder: Encoder,
+    /// Frames waiting to be written, per day file.
+    pending: HashMap<Date, Vec<u8>>,
+    /// The sequence number of the next event journaled.
     next_seq: u64,
-    /// The sequence number at the last mark written.
-    last_mark: u64,
 }
 
-struct Segment {
+struct DayFile {
     day: Date,
-    log: NdjsonLog,
+    path: PathBuf,
+    file: File,
+    len: u64,
 }
-
-const SUFFIX: &str = ".ndjson";
-
-/// Segments written on this many UTC days (today included) are replayed at start: enough for
-/// any centre day in any time zone, plus the lateness allowance.
-pub(crate) const REPLAY_DAYS: i16 = 3;
 
 impl Journal {
-    /// Replays the segments written on `replay_from` or later, in order, handing each event
-    /// with its segment's day and its sequence number (when the segment's marks tell it) to
-    /// `apply`, then opens the journal for appending. Creates `dir` if needed.
+    /// Replays the journal in `dir` (see the module doc), handing each event with its sequence
+    /// number (when known: old segments without marks do not tell) to `apply`, in journal
+    /// order; cuts torn writes off; then opens it for appending. Creates `dir` if needed.
     pub(crate) fn open(
         dir: &Path,
-        fsync: FsyncPolicy,
-        replay_from: Date,
-        mut apply: impl FnMut(Date, Option<u64>, Event),
+        opening: Opening,
+        mut apply: impl FnMut(Option<u64>, Event),
     ) -> Result<(Journal, ReplayReport), JournalError> {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
-        let Listing { segments, future } = list_segments(dir)?;
+        let listing = list(dir, opening.latest_day)?;
         let mut report = ReplayReport {
-            future_segments: future,
+            future_segments: listing.future.clone(),
             ..ReplayReport::default()
         };
-        let mut previous: Option<(PathBuf, marks::Finished)> = None;
-        for (i, (day, path)) in segments.iter().enumerate() {
-            let newest = i + 1 == segments.len();
-            let replay = *day >= replay_from;
-            if replay {
+        let legacy_from = wall_today()
+            .checked_sub(jiff::Span::new().days(i64::from(REPLAY_DAYS) - 1))
+            .unwrap_or(Date::MIN);
+        let skip_legacy = opening.from_seq.is_some();
+        let legacy_end = legacy::read(
+            &listing.legacy,
+            &legacy::Reading {
+                from: if skip_legacy { Date::MAX } else { legacy_from },
+                cut_torn_tail: true,
+            },
+            &mut |_, _, seq, _, event| {
+                if seq.is_none_or(|s| opening.from_seq.is_none_or(|from| s >= from)) {
+                    apply(seq, event)
+                }
+            },
+            &mut report,
+        )?;
+        let legacy_replayed = report.segments > 0;
+        let days = scan_all(&listing.days)?;
+        for day in &days {
+            day.cut_torn_tail()?;
+            if let Some((_, bytes)) = day.torn {
+                report.torn_tails.push((day.path.clone(), bytes));
+            }
+        }
+        let from = match opening.from_seq {
+            Some(from) => from,
+            None => replay_start(&days, legacy_replayed.then_some(legacy_end.unwrap_or(0))),
+        };
+        for day in &days {
+            if day.end().is_some_and(|end| end > from) {
                 report.segments += 1;
             } else {
                 report.archived_segments += 1;
-                if !newest {
-                    previous = None;
-                    continue;
-                }
             }
-            // The newest segment is always read, to cut off a torn tail before appending.
-            let finished = replay_segment(
-                path,
-                newest,
-                &mut |_, seq, e| {
-                    if replay {
-                        apply(*day, seq, e)
-                    }
-                },
-                &mut report,
-            )?;
-            link(&mut report, previous.take(), path, &finished);
-            previous = Some((path.clone(), finished));
         }
-        let next_seq = previous
-            .as_ref()
-            .and_then(|(_, finished)| finished.end)
+        let mut bad = Vec::new();
+        let mut events = 0u64;
+        index::read_in_order(
+            &days,
+            from,
+            &mut |path, at, seq, line| match parse(line) {
+                Ok(event) => {
+                    events += 1;
+                    apply(Some(seq), event)
+                }
+                Err(reason) => bad.push((path.to_path_buf(), at, reason)),
+            },
+            &mut report,
+        )?;
+        report.events += events;
+        report.bad_lines.extend(bad);
+        let next_seq = days
+            .iter()
+            .filter_map(DayIndex::end)
+            .chain(legacy_end)
+            .max()
             .unwrap_or(0);
-        if let Some((_, finished)) = previous {
-            report.gaps.extend(finished.gaps);
-        }
-        let current = match segments.last() {
-            Some((day, path)) => Some(Segment {
-                day: *day,
-                log: NdjsonLog::open_append(path, fsync)?,
-            }),
-            None => None,
-        };
         let journal = Journal {
             dir: dir.to_path_buf(),
-            fsync,
-            current,
+            fsync: opening.fsync,
+            open: Vec::new(),
+            latest_day: opening.latest_day,
+            encoder: Encoder::new().map_err(io_err(dir))?,
+            pending: HashMap::new(),
             next_seq,
-            last_mark: next_seq,
         };
         Ok((journal, report))
     }
 
-    /// Appends `lines` (`events` whole NDJSON lines, each ending in `\n`) to the segment of
-    /// `day`, starting a new segment when `day` is later than the current one; syncs per the
-    /// policy. On failure the segment is cut back to where it was, so no partial batch stays
-    /// behind.
-    pub(crate) fn append(
-        &mut self,
-        lines: &[u8],
-        events: u64,
-        day: Date,
-    ) -> Result<(), JournalError> {
-        if lines.is_empty() {
+    /// Appends `batch` (its events numbered from [`Journal::next_seq`] in its order) to the day
+    /// files of its days, syncing per the policy. On failure every file is cut back to where it
+    /// was, so no part of the batch stays behind, and the numbers are not used.
+    pub(crate) fn append(&mut self, batch: &JournalBatch) -> Result<(), JournalError> {
+        if batch.is_empty() {
             return Ok(());
         }
-        let rotate = match &self.current {
-            Some(segment) => day > segment.day,
-            None => true,
-        };
-        if rotate {
-            self.start_segment(day)?;
+        let mut seq = self.next_seq;
+        for frames in self.pending.values_mut() {
+            frames.clear();
         }
-        let Some(segment) = self.current.as_mut() else {
-            return Ok(());
-        };
-        let checkpoint = (self.next_seq - self.last_mark >= marks::CHECKPOINT_EVERY)
-            .then(|| marks::checkpoint_line(self.next_seq));
-        match checkpoint.as_deref() {
-            Some(line) => segment.log.append_all(&[line, lines])?,
-            None => segment.log.append(lines)?,
+        for (day, lines, events) in batch.runs() {
+            let out = self.pending.entry(day).or_default();
+            self.encoder
+                .frame(lines, events, seq, out)
+                .map_err(io_err(&self.dir))?;
+            seq += u64::from(events);
         }
-        if checkpoint.is_some() {
-            self.last_mark = self.next_seq;
+        let days: Vec<Date> = self
+            .pending
+            .iter()
+            .filter(|(_, frames)| !frames.is_empty())
+            .map(|(day, _)| *day)
+            .collect();
+        let mut written: Vec<(usize, u64)> = Vec::with_capacity(days.len());
+        let mut outcome = Ok(());
+        for day in days {
+            let slot = match self.file_of(day) {
+                Ok(slot) => slot,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
+            let file = &mut self.open[slot];
+            let frames = &self.pending[&day];
+            written.push((slot, file.len));
+            if let Err(source) = file.file.write_all(frames) {
+                outcome = Err(JournalError::Io {
+                    path: file.path.clone(),
+                    source,
+                });
+                break;
+            }
+            file.len += frames.len() as u64;
         }
-        self.next_seq += events;
+        if outcome.is_ok() && self.fsync == FsyncPolicy::Batch {
+            for &(slot, _) in &written {
+                let file = &self.open[slot];
+                if let Err(e) = file.file.sync_data().map_err(io_err(&file.path)) {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+        }
+        if outcome.is_err() {
+            // Best effort: a half-written frame must not stay behind as damage.
+            for &(slot, len) in &written {
+                let file = &mut self.open[slot];
+                let _ = file.file.set_len(len);
+                file.len = len;
+            }
+            return outcome;
+        }
+        self.next_seq = seq;
         Ok(())
     }
 
-    /// Flushes everything written to disk (at shutdown, whatever the policy).
     /// The sequence number the next event appended will have (history's resume point).
     pub(crate) fn next_seq(&self) -> u64 {
         self.next_seq
     }
 
+    /// Flushes everything written to disk (at shutdown, whatever the policy).
     pub(crate) fn sync(&mut self) -> Result<(), JournalError> {
-        match &self.current {
-            Some(segment) => Ok(segment.log.sync_all()?),
-            None => Ok(()),
+        for file in &self.open {
+            file.file.sync_all().map_err(io_err(&file.path))?;
         }
+        Ok(())
     }
 
-    #[cfg(test)]
-    /// The segment being appended to.
-    pub(crate) fn current_segment(&self) -> Option<&Path> {
-        self.current.as_ref().map(|s| s.log.path())
-    }
-
-    fn start_segment(&mut self, day: Date) -> Result<(), JournalError> {
-        if let Some(old) = &self.current {
-            old.log.sync_all()?;
+    /// The index in `open` of `day`'s file, opened (created) if needed; the least recently
+    /// used file is closed beyond [`OPEN_FILES`].
+    fn file_of(&mut self, day: Date) -> Result<usize, JournalError> {
+        if let Some(i) = self.open.iter().position(|f| f.day == day) {
+            let file = self.open.remove(i);
+            self.open.push(file);
+            return Ok(self.open.len() - 1);
+        }
+        if self.latest_day.is_some_and(|latest| day > latest) {
+            // The horizon refuses such events first; a file for them would be left alone.
+            tracing::warn!(%day, "journal: an event of a day after tomorrow is written to a day file a start leaves alone");
         }
         let path = self.dir.join(format!("{day}{SUFFIX}"));
-        let mut log = NdjsonLog::open_append(&path, self.fsync)?;
-        if log.len() == 0 {
-            log.append(&Header::new(day, self.next_seq).line())?;
-            log.sync_data()?;
-            self.last_mark = self.next_seq;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        let len = file.metadata().map_err(io_err(&path))?.len();
+        if len == 0 {
+            // The new file's directory entry must be durable too, or a crash could lose it.
+            File::open(&self.dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io_err(&self.dir))?;
+            tracing::info!(segment = %path.display(), "journal day file started");
         }
-        // The new file's directory entry must be durable too, or a crash could lose the file.
-        File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io_err(&self.dir))?;
-        tracing::info!(segment = %path.display(), "journal segment started");
-        self.current = Some(Segment { day, log });
-        Ok(())
+        if self.open.len() >= OPEN_FILES {
+            let old = self.open.remove(0);
+            old.file.sync_all().map_err(io_err(&old.path))?;
+        }
+        self.open.push(DayFile {
+            day,
+            path,
+            file,
+            len,
+        });
+        Ok(self.open.len() - 1)
     }
 }
 
-/// Reads every segment of the journal in `dir`, archived ones included, in order, handing
-/// each event with its segment and 1-based line to `visit`; changes nothing on disk (a torn
-/// tail is reported, not cut off). For `floorwatch journal check`.
-pub(crate) fn read_all(
+fn parse(line: &[u8]) -> Result<Event, String> {
+    let text = std::str::from_utf8(line).map_err(|_| "not UTF-8".to_string())?;
+    Event::from_json(text).map_err(|e| e.to_string())
+}
+
+/// The first sequence number a start replays: the first frame of the day files of the last
+/// [`REPLAY_DAYS`] days (and every event after the old segments replayed, if any).
+fn replay_start(days: &[DayIndex], legacy_end: Option<u64>) -> u64 {
+    let newest = days.iter().map(|d| d.day).max();
+    let window = newest.map(|newest| {
+        newest
+            .checked_sub(jiff::Span::new().days(i64::from(REPLAY_DAYS) - 1))
+            .unwrap_or(Date::MIN)
+    });
+    let start = days
+        .iter()
+        .filter(|d| window.is_some_and(|w| d.day >= w))
+        .filter_map(|d| d.frames.first().map(|(_, h)| h.first))
+        .min();
+    match (start, legacy_end) {
+        (Some(s), Some(l)) => s.min(l),
+        (Some(s), None) => s,
+        (None, Some(l)) => l,
+        (None, None) => u64::MAX,
+    }
+}
+
+fn scan_all(days: &[(Date, PathBuf)]) -> Result<Vec<DayIndex>, JournalError> {
+    days.iter()
+        .map(|(day, path)| DayIndex::scan(*day, path))
+        .collect()
+}
+
+/// What to read of the journal, for the commands that read it whole.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Range {
+    /// Day files (and old segments) of days before this are not read.
+    pub(crate) from: Option<Date>,
+    /// ... nor after this.
+    pub(crate) to: Option<Date>,
+}
+
+/// Reads the journal in `dir` in journal order (old segments first), archived files
+/// included, handing each event line (without its newline) with its file and place to
+/// `visit`; changes nothing on disk (a torn write is reported, not cut off). For `floorwatch
+/// journal check` and `cat` and history's rebuild.
+pub(crate) fn read_lines(
     dir: &Path,
-    mut visit: impl FnMut(&Path, u64, Event),
+    range: Range,
+    mut visit: impl FnMut(&Path, At, &[u8]),
 ) -> Result<ReplayReport, JournalError> {
-    let Listing { segments, future } = list_segments(dir)?;
+    let listing = list(dir, Some(wall_today().tomorrow().unwrap_or(Date::MAX)))?;
+    let within =
+        |day: &Date| range.from.is_none_or(|f| *day >= f) && range.to.is_none_or(|t| *day <= t);
     let mut report = ReplayReport {
-        future_segments: future,
+        future_segments: listing.future.clone(),
         ..ReplayReport::default()
     };
-    let mut previous: Option<(PathBuf, marks::Finished)> = None;
-    for (_, path) in segments {
+    let legacy: Vec<_> = listing
+        .legacy
+        .iter()
+        .filter(|(d, _)| within(d))
+        .cloned()
+        .collect();
+    legacy::read(
+        &legacy,
+        &legacy::Reading {
+            from: Date::MIN,
+            cut_torn_tail: false,
+        },
+        &mut |path, at, _, text, _| visit(path, at, text),
+        &mut report,
+    )?;
+    let selected: Vec<_> = listing
+        .days
+        .iter()
+        .filter(|(d, _)| within(d))
+        .cloned()
+        .collect();
+    let days = scan_all(&selected)?;
+    for day in &days {
         report.segments += 1;
-        let finished = replay_segment_as(
-            &path,
-            true,
-            false,
-            &mut |line, _, e| visit(&path, line, e),
-            &mut report,
-        )?;
-        link(&mut report, previous.take(), &path, &finished);
-        previous = Some((path, finished));
+        if let Some((_, bytes)) = day.torn {
+            report.torn_tails.push((day.path.clone(), bytes));
+        }
     }
-    if let Some((_, finished)) = previous {
-        report.gaps.extend(finished.gaps);
-    }
+    let mut events = 0u64;
+    index::read_in_order(
+        &days,
+        0,
+        &mut |path, at, _, line| {
+            events += 1;
+            visit(path, at, line)
+        },
+        &mut report,
+    )?;
+    report.events += events;
     Ok(report)
 }
 
-/// Deletes the segments of days before `oldest`, never the newest one (appends go there);
-/// returns how many (`floorwatch history prune`, `--journal-days`).
-pub(crate) fn remove_before(dir: &Path, oldest: Date) -> Result<usize, JournalError> {
+/// [`read_lines`], with each line read as an event (a line that is not one is reported as
+/// damaged).
+pub(crate) fn read_all(
+    dir: &Path,
+    mut visit: impl FnMut(&Path, At, Event),
+) -> Result<ReplayReport, JournalError> {
+    let mut bad = Vec::new();
+    let mut report = read_lines(dir, Range::default(), |path, at, line| match parse(line) {
+        Ok(event) => visit(path, at, event),
+        Err(reason) => bad.push((path.to_path_buf(), at, reason)),
+    })?;
+    report.events -= bad
+        .iter()
+        .filter(|(_, at, _)| matches!(at, At::Frame { .. }))
+        .count() as u64;
+    report.bad_lines.extend(bad);
+    Ok(report)
+}
+
+/// Deletes the day files and old segments of days before `oldest`; returns how many
+/// (`floorwatch history prune`, `--journal-days`). Days count back from the newest file when
+/// that is earlier than `today` (a tester's replayed days are not pruned for being old).
+pub(crate) fn remove_before(dir: &Path, oldest: Date, today: Date) -> Result<usize, JournalError> {
     if !dir.exists() {
         return Ok(0);
     }
-    let Listing { segments, .. } = list_segments(dir)?;
+    let listing = list(dir, None)?;
+    let newest = listing
+        .days
+        .iter()
+        .chain(&listing.legacy)
+        .map(|(day, _)| *day)
+        .max()
+        .unwrap_or(today);
+    let behind = today.since(newest.min(today)).unwrap_or_default();
+    let oldest = oldest.checked_sub(behind).unwrap_or(Date::MIN);
     let mut removed = 0;
-    for (day, path) in segments.iter().take(segments.len().saturating_sub(1)) {
-        if *day < oldest {
+    let newest_legacy = listing.legacy.last().map(|(_, p)| p.clone());
+    for (day, path) in listing.days.iter().chain(&listing.legacy) {
+        // The newest old segment holds the sequence number the day files continue from.
+        if *day < oldest && Some(path) != newest_legacy.as_ref() {
             fs::remove_file(path).map_err(io_err(path))?;
             removed += 1;
         }
@@ -299,168 +451,57 @@ pub(crate) fn remove_before(dir: &Path, oldest: Date) -> Result<usize, JournalEr
     Ok(removed)
 }
 
-/// Files the gaps of the segment read before `path` (now that the next header tells how many
-/// events its undamaged end held) and the gap between the two, if any.
-fn link(
-    report: &mut ReplayReport,
-    previous: Option<(PathBuf, marks::Finished)>,
-    path: &Path,
-    finished: &marks::Finished,
-) {
-    let Some((previous_path, mut previous)) = previous else {
-        return;
-    };
-    if let (Some(end), Some(header)) = (previous.end, finished.header)
-        && let Some(gap) = marks::between(&previous_path, end, path, header.first)
-    {
-        // Damage after the previous segment's last checkpoint accounts for the missing events
-        // when there is some; only otherwise was a segment deleted.
-        match previous.gaps.iter_mut().rev().find(|g| g.lost.is_none()) {
-            Some(damage) => damage.lost = gap.lost,
-            None => report.gaps.push(gap),
-        }
-    }
-    report.gaps.extend(previous.gaps);
-}
-
-/// The segments of a journal directory, by day.
+/// The files of a journal directory.
 struct Listing {
-    /// Oldest first.
-    segments: Vec<(Date, PathBuf)>,
-    /// Named for a day after tomorrow: left alone.
+    /// Old-format segments, oldest first.
+    legacy: Vec<(Date, PathBuf)>,
+    /// Day files, oldest first.
+    days: Vec<(Date, PathBuf)>,
+    /// Named after the latest day: left alone.
     future: Vec<PathBuf>,
 }
 
-/// Segments in `dir`, oldest first, and apart those named for a day after tomorrow; other files
-/// are left alone.
-fn list_segments(dir: &Path) -> Result<Listing, JournalError> {
-    let latest = jiff::Zoned::now()
-        .with_time_zone(jiff::tz::TimeZone::UTC)
-        .date()
-        .tomorrow()
-        .unwrap_or(Date::MAX);
-    let mut future = Vec::new();
-    let mut out = Vec::new();
+/// The files in `dir` by kind, leaving apart those named after `latest`; other files are left
+/// alone. Old segments are always judged by the wall clock (they are named by the day of
+/// writing).
+fn list(dir: &Path, latest: Option<Date>) -> Result<Listing, JournalError> {
+    let tomorrow = wall_today().tomorrow().unwrap_or(Date::MAX);
+    let mut listing = Listing {
+        legacy: Vec::new(),
+        days: Vec::new(),
+        future: Vec::new(),
+    };
     for entry in fs::read_dir(dir).map_err(io_err(dir))? {
         let entry = entry.map_err(io_err(dir))?;
         let name = entry.file_name();
-        let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(SUFFIX)) else {
+        let Some(name) = name.to_str() else { continue };
+        let (stem, latest, into) = if let Some(stem) = name.strip_suffix(SUFFIX) {
+            (stem, latest, &mut listing.days)
+        } else if let Some(stem) = name.strip_suffix(legacy::SUFFIX) {
+            (stem, Some(tomorrow), &mut listing.legacy)
+        } else {
             continue;
         };
-        if let Ok(day) = stem.parse::<Date>() {
-            if day > latest {
-                future.push(entry.path());
-            } else {
-                out.push((day, entry.path()));
-            }
-        }
-    }
-    out.sort();
-    future.sort();
-    Ok(Listing {
-        segments: out,
-        future,
-    })
-}
-
-fn replay_segment(
-    path: &Path,
-    newest: bool,
-    apply: &mut impl FnMut(u64, Option<u64>, Event),
-    report: &mut ReplayReport,
-) -> Result<marks::Finished, JournalError> {
-    replay_segment_as(path, newest, newest, apply, report)
-}
-
-/// Reads one segment; an unterminated last line is a torn tail where `tail_may_tear` (the
-/// newest segment), cut off where `cut_torn_tail` too.
-fn replay_segment_as(
-    path: &Path,
-    tail_may_tear: bool,
-    cut_torn_tail: bool,
-    apply: &mut impl FnMut(u64, Option<u64>, Event),
-    report: &mut ReplayReport,
-) -> Result<marks::Finished, JournalError> {
-    let newest = tail_may_tear;
-    let mut tally = Tally::default();
-    let mut offset = 0u64;
-    let file = File::open(path).map_err(io_err(path))?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut line = Vec::with_capacity(512);
-    let mut line_no = 0u64;
-    let mut good_len = 0u64;
-    loop {
-        line.clear();
-        let n = reader.read_until(b'\n', &mut line).map_err(io_err(path))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        let at = offset;
-        offset += n as u64;
-        if line.last() != Some(&b'\n') {
-            // An unterminated last line: torn by a kill mid-write.
-            if newest {
-                report.torn_tail = Some((path.to_path_buf(), n as u64));
-            } else {
-                report.bad_lines.push((
-                    path.to_path_buf(),
-                    line_no,
-                    "unterminated line at the end of an older segment".into(),
-                ));
-            }
-            break;
-        }
-        good_len += n as u64;
-        match marks::read_mark(&line[..n - 1]) {
-            Some(Ok(mark)) => {
-                tally.mark(mark, path, at);
-                continue;
-            }
-            Some(Err(reason)) => {
-                tally.damaged(at, offset);
-                report.bad_lines.push((path.to_path_buf(), line_no, reason));
-                continue;
-            }
-            None => {}
-        }
-        let text = match std::str::from_utf8(&line[..n - 1]) {
-            Ok(text) => text.trim_end_matches('\r'),
-            Err(_) => {
-                tally.damaged(at, offset);
-                report
-                    .bad_lines
-                    .push((path.to_path_buf(), line_no, "not UTF-8".into()));
-                continue;
-            }
-        };
-        if text.trim().is_empty() {
+        let Ok(day) = stem.parse::<Date>() else {
             continue;
-        }
-        match Event::from_json(text) {
-            Ok(event) => {
-                report.events += 1;
-                let seq = tally.next_seq();
-                tally.event();
-                apply(line_no, seq, event);
-            }
-            Err(e) => {
-                tally.damaged(at, offset);
-                report
-                    .bad_lines
-                    .push((path.to_path_buf(), line_no, e.to_string()));
-            }
+        };
+        if latest.is_some_and(|latest| day > latest) {
+            listing.future.push(entry.path());
+        } else {
+            into.push((day, entry.path()));
         }
     }
-    if cut_torn_tail && report.torn_tail.is_some() {
-        let file = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(io_err(path))?;
-        file.set_len(good_len).map_err(io_err(path))?;
-        file.sync_all().map_err(io_err(path))?;
-    }
-    Ok(tally.finish(path))
+    listing.legacy.sort();
+    listing.days.sort();
+    listing.future.sort();
+    Ok(listing)
+}
+
+/// The UTC date of the wall clock (old segments are named by it).
+fn wall_today() -> Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
 }
 
 #[cfg(test)]
