@@ -13,6 +13,7 @@ mod app;
 mod atomic_file;
 mod audit;
 mod calls;
+mod checkpoint;
 mod cli;
 mod config;
 mod config_audit;
@@ -33,6 +34,7 @@ mod serve;
 #[cfg(test)]
 mod shape_check;
 mod shutdown;
+mod start;
 mod sources;
 mod spreadsheet;
 mod telemetry;

@@ -37,6 +37,15 @@ pub(crate) struct HistoryResume {
 }
 
 impl HistoryResume {
+    /// Where the store ends: its last close and the last journal event it includes (a new
+    /// store: 0 and none). A checkpoint's ledger fits when it counts from exactly here.
+    pub(crate) fn position(&self) -> crate::floor::LedgerFrom {
+        crate::floor::LedgerFrom {
+            closed_until: self.point.map_or(0, |p| p.closed_until),
+            through_seq: self.point.and_then(|p| p.through_seq),
+        }
+    }
+
     /// Whether the event numbered `seq` is not in the store yet: history resumes before it.
     pub(crate) fn due_before(&self, seq: Option<u64>) -> bool {
         match (self.point.and_then(|p| p.through_seq), seq) {

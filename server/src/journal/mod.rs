@@ -21,7 +21,7 @@
 //! reports it. A bad line anywhere else means damage from outside: it is skipped and reported.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use floorwatch_core::Event;
@@ -77,7 +77,17 @@ pub(crate) struct ReplayReport {
     /// Segments named for a day after tomorrow (a clock far ahead, a stray file): not read,
     /// never appended to.
     pub(crate) future_segments: Vec<PathBuf>,
+    /// Events a checkpoint held, left unread (see [`Journal::open`]'s `skip_before`).
+    pub(crate) skipped_events: u64,
+    /// The journal position of the checkpoint the start resumed from (the first event it does
+    /// not hold); `None` after a full replay (docs/ARCHITECTURE.md, "Checkpoints").
+    pub(crate) from_checkpoint: Option<u64>,
 }
+
+/// Events this close before a checkpoint's position are read and handed over all the same
+/// (the caller drops those its seen ids know): damage can shift the count of events between
+/// two marks, and an event must never be skipped for a count that is off.
+const SKIP_MARGIN: u64 = 2 * marks::CHECKPOINT_EVERY;
 
 impl ReplayReport {
     /// Events known lost, over every gap.
@@ -112,10 +122,15 @@ impl Journal {
     /// Replays the segments written on `replay_from` or later, in order, handing each event
     /// with its segment's day and its sequence number (when the segment's marks tell it) to
     /// `apply`, then opens the journal for appending. Creates `dir` if needed.
+    ///
+    /// Events numbered well before `skip_before` (a checkpoint's position; 0 replays all) are
+    /// counted, not parsed, and whole segments of them not read: only the events from about
+    /// `skip_before` on reach `apply` (those just before it too, see [`SKIP_MARGIN`]).
     pub(crate) fn open(
         dir: &Path,
         fsync: FsyncPolicy,
         replay_from: Date,
+        skip_before: u64,
         mut apply: impl FnMut(Date, Option<u64>, Event),
     ) -> Result<(Journal, ReplayReport), JournalError> {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
@@ -124,9 +139,30 @@ impl Journal {
             future_segments: future,
             ..ReplayReport::default()
         };
+        let skip_to = skip_before.saturating_sub(SKIP_MARGIN);
+        // A segment whose successor starts before `skip_to` holds nothing to replay.
+        let firsts: Vec<Option<u64>> = if skip_to > 0 {
+            segments.iter().map(|(_, p)| first_seq(p)).collect()
+        } else {
+            Vec::new()
+        };
         let mut previous: Option<(PathBuf, marks::Finished)> = None;
         for (i, (day, path)) in segments.iter().enumerate() {
             let newest = i + 1 == segments.len();
+            let covered = firsts
+                .get(i + 1)
+                .copied()
+                .flatten()
+                .is_some_and(|next| next <= skip_to);
+            if covered && !newest {
+                if *day >= replay_from {
+                    report.segments += 1;
+                } else {
+                    report.archived_segments += 1;
+                }
+                previous = None;
+                continue;
+            }
             let replay = *day >= replay_from;
             if replay {
                 report.segments += 1;
@@ -138,9 +174,9 @@ impl Journal {
                 }
             }
             // The newest segment is always read, to cut off a torn tail before appending.
-            let finished = replay_segment(
+            let finished = replay_segment_as(
                 path,
-                newest,
+                (newest, newest, skip_to),
                 &mut |_, seq, e| {
                     if replay {
                         apply(*day, seq, e)
@@ -268,8 +304,7 @@ pub(crate) fn read_all(
         report.segments += 1;
         let finished = replay_segment_as(
             &path,
-            true,
-            false,
+            (true, false, 0),
             &mut |line, _, e| visit(&path, line, e),
             &mut report,
         )?;
@@ -363,21 +398,25 @@ fn list_segments(dir: &Path) -> Result<Listing, JournalError> {
     })
 }
 
-fn replay_segment(
-    path: &Path,
-    newest: bool,
-    apply: &mut impl FnMut(u64, Option<u64>, Event),
-    report: &mut ReplayReport,
-) -> Result<marks::Finished, JournalError> {
-    replay_segment_as(path, newest, newest, apply, report)
+/// The sequence number of a segment's first event, from its header (`None`: no header).
+fn first_seq(path: &Path) -> Option<u64> {
+    let mut line = Vec::new();
+    BufReader::new(File::open(path).ok()?)
+        .take(4096)
+        .read_until(b'\n', &mut line)
+        .ok()?;
+    match marks::read_mark(line.strip_suffix(b"\n")?)? {
+        Ok(marks::Mark::Header(header)) => Some(header.first),
+        _ => None,
+    }
 }
 
 /// Reads one segment; an unterminated last line is a torn tail where `tail_may_tear` (the
-/// newest segment), cut off where `cut_torn_tail` too.
+/// newest segment), cut off where `cut_torn_tail` too; events numbered before `skip_to` are
+/// counted, not parsed.
 fn replay_segment_as(
     path: &Path,
-    tail_may_tear: bool,
-    cut_torn_tail: bool,
+    (tail_may_tear, cut_torn_tail, skip_to): (bool, bool, u64),
     apply: &mut impl FnMut(u64, Option<u64>, Event),
     report: &mut ReplayReport,
 ) -> Result<marks::Finished, JournalError> {
@@ -423,6 +462,11 @@ fn replay_segment_as(
                 continue;
             }
             None => {}
+        }
+        if tally.next_seq().is_some_and(|seq| seq < skip_to) && line.starts_with(b"{") {
+            report.skipped_events += 1;
+            tally.event();
+            continue;
         }
         let text = match std::str::from_utf8(&line[..n - 1]) {
             Ok(text) => text.trim_end_matches('\r'),

@@ -39,7 +39,7 @@ fn replay(dir: &Path) -> (Journal, ReplayReport, Vec<Event>) {
 fn replay_from(dir: &Path, from: Date) -> (Journal, ReplayReport, Vec<Event>) {
     let mut seen = Vec::new();
     let (journal, report) =
-        Journal::open(dir, FsyncPolicy::Batch, from, |_, _, e| seen.push(e)).unwrap();
+        Journal::open(dir, FsyncPolicy::Batch, from, 0, |_, _, e| seen.push(e)).unwrap();
     (journal, report, seen)
 }
 
@@ -140,4 +140,40 @@ fn a_damaged_line_in_the_middle_is_skipped_and_reported() {
     let bad: Vec<u64> = report.bad_lines.iter().map(|(_, n, _)| *n).collect();
     assert_eq!(bad, vec![2, 3]);
     assert_eq!(report.segments, 1);
+}
+
+#[test]
+fn a_checkpoint_position_skips_what_it_holds_and_hands_over_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut journal, _, _) = replay(dir.path());
+    // Three segments: 0..3000, 3000..6000, 6000..9000.
+    for (d, range) in [("2024-03-01", 0..3000), ("2024-03-02", 3000..6000), ("2024-03-03", 6000..9000)] {
+        for chunk in range.collect::<Vec<u64>>().chunks(500) {
+            let events: Vec<Event> = chunk.iter().map(|&n| event(n)).collect();
+            journal
+                .append(&lines(&events), events.len() as u64, day(d))
+                .unwrap();
+        }
+    }
+    drop(journal);
+    let skip_before = 7000;
+    let mut handed = Vec::new();
+    let (journal, report) = Journal::open(
+        dir.path(),
+        FsyncPolicy::Batch,
+        day("2000-01-01"),
+        skip_before,
+        |_, seq, e| handed.push((seq.unwrap(), e)),
+    )
+    .unwrap();
+    // Every event from the position on, in order, with its number; the first segment unread,
+    // the rest before the position counted without being parsed.
+    let from: Vec<u64> = handed.iter().map(|(s, _)| *s).filter(|s| *s >= skip_before).collect();
+    assert_eq!(from, (skip_before..9000).collect::<Vec<_>>());
+    assert!(handed.iter().all(|(s, e)| *e == event(*s)));
+    assert!(handed.len() < 9000 - 4000, "{} handed over", handed.len());
+    assert!(report.skipped_events > 0);
+    assert!(report.events < 9000);
+    assert_eq!(journal.next_seq(), 9000);
+    assert!(report.gaps.is_empty() && report.bad_lines.is_empty());
 }
