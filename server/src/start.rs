@@ -211,6 +211,7 @@ fn resume(
                 } = loaded;
                 match floor.resume_from(&settings.organisation, state, changes, sender) {
                     Ok(restored) => {
+                        floor.forget_alert_timers();
                         tracing::info!(
                             file = %path.display(),
                             next_seq,

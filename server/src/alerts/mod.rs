@@ -206,6 +206,12 @@ impl AlertDesk {
         &self.alerts
     }
 
+    /// Forgets the alerts' condition timers, as a full replay of the journal would have none
+    /// (`floorwatch_core::alerts::Alerts::forget_timers`): after a restart from a checkpoint.
+    pub(crate) fn forget_timers(&mut self) {
+        self.alerts.forget_timers();
+    }
+
     /// How far the alert journal goes (a checkpoint records it with the book).
     pub(crate) fn journaled(&self) -> &JournalPosition {
         &self.journaled
@@ -226,7 +232,6 @@ impl AlertDesk {
         }
         let k = usize::try_from(at.changes).ok()?;
         self.alerts.resume_from(snapshot);
-        self.alerts.forget_timers();
         self.journaled = at.clone();
         Some(self.restore(changes[k..].to_vec()))
     }

@@ -6,12 +6,11 @@
 //! hold, 20 digits, so names sort in journal order); the newest [`KEEP`] are kept. A file is
 //!
 //! ```text
-//! "FWFLOOR\n" | header length (u32 LE) | header (postcard) | zstd frame with checksum of:
+//! "FWFLOOR\n" | header length (u32 LE) | header (MessagePack) | zstd frame with checksum of:
 //!     header length (u32 LE) | header again | floor state | seen ids
 //! ```
 //!
-//! The outer header is for reading without decompressing (`floorwatch checkpoint check`); the
-//! inner one, under the frame's checksum, must equal it, so damage anywhere is noticed. A
+//! The outer header says what the file is before anything is decompressed; the inner one, under the frame's checksum, must equal it, so damage anywhere is noticed. A
 //! checkpoint of another format, taken under another organisation or alert configuration, or
 //! by a build whose id fingerprints differ, is ignored, and so is a damaged one: the start
 //! takes the next newest, or replays the whole journal. Nothing accepted is lost either way.
@@ -54,7 +53,7 @@ pub(crate) struct Header {
     pub(crate) format: u32,
     /// [`config_fingerprint`] of the configuration it was taken under.
     pub(crate) config: String,
-    pub(crate) probe: u128,
+    pub(crate) probe: String,
     /// The first journal event it does not hold (every event numbered before it is in it).
     pub(crate) next_seq: u64,
     /// The UTC day it was taken on (the day the journal was being written).
@@ -120,6 +119,11 @@ pub(crate) fn config_fingerprint(org: &Organisation, alerts: &AlertsConfig) -> S
         .collect()
 }
 
+/// [`fingerprint`] of [`PROBE`], as text.
+fn probe() -> String {
+    format!("{:032x}", fingerprint(PROBE))
+}
+
 impl Header {
     /// A header for a checkpoint taken now at journal position `next_seq`.
     pub(crate) fn new(config: String, next_seq: u64, lookout: Option<Millis>) -> Header {
@@ -127,7 +131,7 @@ impl Header {
         Header {
             format: FORMAT,
             config,
-            probe: fingerprint(PROBE),
+            probe: probe(),
             next_seq,
             day: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
             taken_at_ms: now.as_millisecond(),
@@ -143,7 +147,7 @@ impl Header {
         if self.config != expect.config {
             return Err(CheckpointError::Config);
         }
-        if self.probe != fingerprint(PROBE) {
+        if self.probe != probe() {
             return Err(CheckpointError::Probe);
         }
         Ok(())
@@ -155,7 +159,7 @@ impl Header {
 pub(crate) fn write(dir: &Path, mut taken: Taken) -> Result<(PathBuf, u64), CheckpointError> {
     std::fs::create_dir_all(dir)?;
     taken.header.floor_bytes = taken.floor.len() as u64;
-    let header = postcard::to_stdvec(&taken.header)
+    let header = rmp_serde::to_vec_named(&taken.header)
         .map_err(|e| CheckpointError::Damaged(e.to_string()))?;
     let header_len = u32::try_from(header.len())
         .map_err(|_| CheckpointError::Damaged("header too long".into()))?
@@ -200,12 +204,6 @@ pub(crate) fn list(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Reads a checkpoint's outer header only (no decompression).
-pub(crate) fn read_header(path: &Path) -> Result<Header, CheckpointError> {
-    let bytes = std::fs::read(path)?;
-    Ok(split(&bytes)?.0)
-}
-
 /// The outer header and the compressed rest.
 fn split(bytes: &[u8]) -> Result<(Header, &[u8]), CheckpointError> {
     let rest = bytes
@@ -219,7 +217,7 @@ fn split(bytes: &[u8]) -> Result<(Header, &[u8]), CheckpointError> {
         .get(..len)
         .ok_or_else(|| CheckpointError::Damaged("cut short in its header".into()))?;
     let header: Header =
-        postcard::from_bytes(raw).map_err(|e| CheckpointError::Damaged(format!("header: {e}")))?;
+        rmp_serde::from_slice(raw).map_err(|e| CheckpointError::Damaged(format!("header: {e}")))?;
     Ok((header, &rest[len..]))
 }
 
@@ -241,7 +239,7 @@ pub(crate) fn read(path: &Path, expect: &Expect) -> Result<Loaded, CheckpointErr
         .ok_or_else(|| damaged("empty state"))?;
     let len = u32::from_le_bytes(*len) as usize;
     let inner = rest.get(..len).ok_or_else(|| damaged("state cut short"))?;
-    if postcard::from_bytes::<Header>(inner).ok().as_ref() != Some(&header) {
+    if rmp_serde::from_slice::<Header>(inner).ok().as_ref() != Some(&header) {
         return Err(damaged("the header does not match the state's"));
     }
     header.check(expect)?;

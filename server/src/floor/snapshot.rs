@@ -1,6 +1,6 @@
 //! The live floor in a checkpoint (docs/ARCHITECTURE.md, "Checkpoints"): the engine, the
 //! alerts (book, observations) with the alert journal's position, the call register, the
-//! per-minute points and the journal position, written as compact binary serde (`postcard`).
+//! per-minute points and the journal position, written as compact binary serde (MessagePack, `rmp-serde`).
 //! Configuration (the organisation's calendar, the alert rules, the lateness allowance) is not
 //! state: a restored floor takes it from the floor it is restored into.
 
@@ -66,8 +66,8 @@ pub(crate) enum ResumeError {
 
 impl FloorState {
     /// Reads a floor's state from [`LiveFloor::checkpoint_bytes`].
-    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<FloorState, postcard::Error> {
-        postcard::from_bytes(bytes)
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<FloorState, rmp_serde::decode::Error> {
+        rmp_serde::from_slice(bytes)
     }
 
     /// Whether the alert journal (`changes`, all of it) continues the one the checkpoint was
@@ -80,8 +80,8 @@ impl FloorState {
 impl LiveFloor {
     /// The floor's state, encoded: what a checkpoint keeps of it. Runs under the floor's lock;
     /// compressing and writing are the caller's, off the lock.
-    pub(crate) fn checkpoint_bytes(&self) -> Result<Vec<u8>, postcard::Error> {
-        postcard::to_stdvec(&FloorRef {
+    pub(crate) fn checkpoint_bytes(&self) -> Result<Vec<u8>, rmp_serde::encode::Error> {
+        rmp_serde::to_vec_named(&FloorRef {
             engine: &self.engine,
             alerts: self.alerts.alerts(),
             alert_journal: self.alerts.journaled(),
@@ -91,6 +91,12 @@ impl LiveFloor {
             journal_seq: self.journal_seq,
             ledger_from: self.ledger_from,
         })
+    }
+
+    /// After a restart from a checkpoint: the alerts time their conditions again from the next
+    /// boundary, as after a full replay of the journal (docs/ALERTS.md).
+    pub(crate) fn forget_alert_timers(&mut self) {
+        self.alerts.forget_timers();
     }
 
     /// Takes a checkpoint's state into this fresh floor (made for `org` with the alert rules
