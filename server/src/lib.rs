@@ -34,9 +34,9 @@ mod serve;
 #[cfg(test)]
 mod shape_check;
 mod shutdown;
-mod start;
 mod sources;
 mod spreadsheet;
+mod start;
 mod telemetry;
 mod tls;
 

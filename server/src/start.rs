@@ -67,8 +67,7 @@ pub(crate) fn floor(
     let replay_from = utc_today()
         .checked_sub(jiff::Span::new().days(i64::from(REPLAY_DAYS) - 1))
         .unwrap_or_else(|_| utc_today());
-    let config =
-        checkpoint::config_fingerprint(&settings.organisation, &settings.alerts.rules);
+    let config = checkpoint::config_fingerprint(&settings.organisation, &settings.alerts.rules);
     let dir = data_dir.join(checkpoint::DIR);
     let resumed = if settings.checkpoint_every.is_zero() {
         None
@@ -77,7 +76,14 @@ pub(crate) fn floor(
             config: config.clone(),
             keep_days: REPLAY_DAYS as usize,
         };
-        resume(settings, &mut floor, (&dir, &expect), &changes, &mut history, replay_from)
+        resume(
+            settings,
+            &mut floor,
+            (&dir, &expect),
+            &changes,
+            &mut history,
+            replay_from,
+        )
     };
     // An event too far ahead (journaled before the horizon was checked) is set aside, not
     // applied: it would move the clock for good (docs/EVENTS.md, "Time"). The lookout
@@ -120,7 +126,13 @@ pub(crate) fn floor(
             if let Some(resume) = history.take_if(|h| h.due_before(seq)) {
                 let from = resume.position();
                 let (sender, closed_until) = resume.resume(seq);
-                floor.keep_history(sender, crate::floor::LedgerFrom { closed_until, ..from });
+                floor.keep_history(
+                    sender,
+                    crate::floor::LedgerFrom {
+                        closed_until,
+                        ..from
+                    },
+                );
             }
             if let Err(why) = lookout.admit(&event, wall_now) {
                 set_aside += 1;
@@ -143,7 +155,13 @@ pub(crate) fn floor(
     if let Some(resume) = history {
         let from = resume.position();
         let (sender, closed_until) = resume.resume(None);
-        floor.keep_history(sender, crate::floor::LedgerFrom { closed_until, ..from });
+        floor.keep_history(
+            sender,
+            crate::floor::LedgerFrom {
+                closed_until,
+                ..from
+            },
+        );
     }
     replay.from_checkpoint = skip_before;
     report_replay(&replay, started.elapsed());

@@ -141,12 +141,12 @@ impl AlertDesk {
                     Ok(()) => self.journaled.advance(&self.pending),
                     Err(e) => {
                         self.failed_writes += 1;
-                tracing::error!(
-                    error = %e,
-                    changes = self.pending.len(),
-                            "alert changes could not be journaled; they are live but will be lost \
-                             at a restart"
-                        );
+                        tracing::error!(
+                        error = %e,
+                        changes = self.pending.len(),
+                                "alert changes could not be journaled; they are live but will be lost \
+                                 at a restart"
+                            );
                     }
                 }
             }

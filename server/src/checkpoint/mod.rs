@@ -245,7 +245,9 @@ pub(crate) fn read(path: &Path, expect: &Expect) -> Result<Loaded, CheckpointErr
     header.check(expect)?;
     let rest = &rest[len..];
     let floor_len = usize::try_from(header.floor_bytes).map_err(|_| damaged("floor length"))?;
-    let floor = rest.get(..floor_len).ok_or_else(|| damaged("floor cut short"))?;
+    let floor = rest
+        .get(..floor_len)
+        .ok_or_else(|| damaged("floor cut short"))?;
     let floor = FloorState::from_bytes(floor)
         .map_err(|e| CheckpointError::Damaged(format!("floor state: {e}")))?;
     let seen = SeenIds::from_bytes(&rest[floor_len..], expect.keep_days)

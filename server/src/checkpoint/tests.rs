@@ -171,7 +171,10 @@ fn a_checkpoint_file_reads_back_and_damage_or_another_configuration_is_refused()
         written.push(write(dir.path(), taken).unwrap().0);
     }
     // The newest two by journal position are kept, newest first.
-    assert_eq!(list(dir.path()), vec![written[1].clone(), written[2].clone()]);
+    assert_eq!(
+        list(dir.path()),
+        vec![written[1].clone(), written[2].clone()]
+    );
     let loaded = read(&written[1], &expect).unwrap();
     assert_eq!(
         (loaded.header.next_seq, loaded.header.lookout),

@@ -44,10 +44,7 @@ impl CheckpointCommand {
             bail!("a demo runs in a temporary data dir; give --data-dir");
         };
         let expect = Expect {
-            config: checkpoint::config_fingerprint(
-                &settings.organisation,
-                &settings.alerts.rules,
-            ),
+            config: checkpoint::config_fingerprint(&settings.organisation, &settings.alerts.rules),
             keep_days: REPLAY_DAYS as usize,
         };
         let changes = alert_changes(&data_dir.join("alerts").join(crate::alerts::journal::FILE));

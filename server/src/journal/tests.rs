@@ -147,7 +147,11 @@ fn a_checkpoint_position_skips_what_it_holds_and_hands_over_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let (mut journal, _, _) = replay(dir.path());
     // Three segments: 0..3000, 3000..6000, 6000..9000.
-    for (d, range) in [("2024-03-01", 0..3000), ("2024-03-02", 3000..6000), ("2024-03-03", 6000..9000)] {
+    for (d, range) in [
+        ("2024-03-01", 0..3000),
+        ("2024-03-02", 3000..6000),
+        ("2024-03-03", 6000..9000),
+    ] {
         for chunk in range.collect::<Vec<u64>>().chunks(500) {
             let events: Vec<Event> = chunk.iter().map(|&n| event(n)).collect();
             journal
@@ -168,7 +172,11 @@ fn a_checkpoint_position_skips_what_it_holds_and_hands_over_the_rest() {
     .unwrap();
     // Every event from the position on, in order, with its number; the first segment unread,
     // the rest before the position counted without being parsed.
-    let from: Vec<u64> = handed.iter().map(|(s, _)| *s).filter(|s| *s >= skip_before).collect();
+    let from: Vec<u64> = handed
+        .iter()
+        .map(|(s, _)| *s)
+        .filter(|s| *s >= skip_before)
+        .collect();
     assert_eq!(from, (skip_before..9000).collect::<Vec<_>>());
     assert!(handed.iter().all(|(s, e)| *e == event(*s)));
     assert!(handed.len() < 9000 - 4000, "{} handed over", handed.len());
