@@ -29,7 +29,8 @@ use crate::history::writer::HistorySender;
 
 mod snapshot;
 
-pub(crate) use snapshot::{FloorState, LedgerFrom};
+pub(crate) use crate::history::LedgerFrom;
+pub(crate) use snapshot::FloorState;
 
 /// Most boundaries (evaluations or samples) taken under one hold of the lock while a long jump
 /// of the clock is caught up ([`LiveFloor::catch_up`]): about a millisecond each on a 5,000-agent

@@ -71,6 +71,10 @@ pub(crate) struct Taken {
     pub(crate) header: Header,
     pub(crate) floor: Vec<u8>,
     pub(crate) seen: Vec<u8>,
+    /// How long the floor's lock was held to encode it, and the recorder's thread busy (for
+    /// the log).
+    pub(crate) locked_ms: u64,
+    pub(crate) taken_ms: u64,
 }
 
 /// A checkpoint read back and checked, ready for the start.

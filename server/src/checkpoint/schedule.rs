@@ -120,26 +120,24 @@ impl Checkpointer {
             header: Header::new(self.config.clone(), next_seq, lookout),
             floor,
             seen: seen.to_bytes(),
-        };
-        tracing::debug!(
-            next_seq,
             locked_ms,
-            took_ms = started.elapsed().as_millis() as u64,
-            "checkpoint taken"
-        );
+            taken_ms: started.elapsed().as_millis() as u64,
+        };
         Some(taken)
     }
 }
 
 fn write_logged(dir: &std::path::Path, taken: Taken) {
     let started = Instant::now();
-    let next_seq = taken.header.next_seq;
+    let (next_seq, locked_ms, taken_ms) = (taken.header.next_seq, taken.locked_ms, taken.taken_ms);
     match super::write(dir, taken) {
         Ok((path, bytes)) => tracing::info!(
             file = %path.display(),
             next_seq,
             bytes,
-            took_ms = started.elapsed().as_millis() as u64,
+            floor_lock_ms = locked_ms,
+            recorder_ms = taken_ms,
+            write_ms = started.elapsed().as_millis() as u64,
             "checkpoint written"
         ),
         Err(e) => tracing::error!(

@@ -167,6 +167,8 @@ fn a_checkpoint_file_reads_back_and_damage_or_another_configuration_is_refused()
             header: Header::new(fp.clone(), next_seq, Some(5)),
             floor: live.checkpoint_bytes().unwrap(),
             seen: seen.to_bytes(),
+            locked_ms: 0,
+            taken_ms: 0,
         };
         written.push(write(dir.path(), taken).unwrap().0);
     }

@@ -8,21 +8,14 @@ use std::collections::{BTreeMap, VecDeque};
 
 use floorwatch_core::alerts::{AlertChange, Alerts, AlertsSnapshot, RestoreReport};
 use floorwatch_core::wire::MinutePoint;
-use floorwatch_core::{Engine, EngineSnapshot, Millis, Organisation, Scope};
+use floorwatch_core::{Engine, EngineSnapshot, Organisation, Scope};
 use serde::{Deserialize, Serialize};
 
 use super::LiveFloor;
 use crate::alerts::JournalPosition;
 use crate::calls::CallRegister;
+use crate::history::LedgerFrom;
 use crate::history::writer::HistorySender;
-
-/// A position of the history store: the boundary of a close and the journal sequence number
-/// of the last event it includes (docs/HISTORY.md, "Restarts").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct LedgerFrom {
-    pub(crate) closed_until: Millis,
-    pub(crate) through_seq: Option<u64>,
-}
 
 /// The floor's state as written (borrowed under the floor's lock, for as long as encoding
 /// takes). Field for field the same as [`FloorState`], which reads it back.
