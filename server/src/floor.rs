@@ -27,10 +27,9 @@ use crate::calls::CallRegister;
 use crate::history::ClosedIntervals;
 use crate::history::writer::HistorySender;
 
-mod snapshot;
+pub(crate) mod snapshot;
 
 pub(crate) use crate::history::LedgerFrom;
-pub(crate) use snapshot::FloorState;
 
 /// Most boundaries (evaluations or samples) taken under one hold of the lock while a long jump
 /// of the clock is caught up ([`LiveFloor::catch_up`]): about a millisecond each on a 5,000-agent

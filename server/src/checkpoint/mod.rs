@@ -1,5 +1,5 @@
 //! Checkpoints of the floor (docs/ARCHITECTURE.md, "Checkpoints"): the live floor's state
-//! (`crate::floor::FloorState`), the recorder's seen ids and its lookout, with the journal
+//! (`crate::floor::snapshot::FloorState`), the recorder's seen ids and its lookout, with the journal
 //! position they reflect, so that a start replays only the journal after it.
 //!
 //! `DATA_DIR/checkpoints/floor-NEXTSEQ.ckpt` (`NEXTSEQ`: the first journal event it does not
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::atomic_file::{self, Access};
-use crate::floor::FloorState;
+use crate::floor::snapshot::FloorState;
 use crate::seen_ids::{SeenIds, fingerprint};
 
 pub(crate) mod schedule;
