@@ -14,18 +14,14 @@ use tokio::sync::watch;
 
 use crate::accounts::session::SessionFile;
 use crate::accounts::{Accounts, LoginGuard, LoginPolicy, SessionPolicy, Sessions};
-use crate::alerts::{self, AlertDesk, AlertJournal, Outbox};
+use crate::alerts::{self, AlertDesk, Outbox};
 use crate::config::{DataDir, Settings};
 use crate::demo::{Demo, DemoLogins};
-use crate::floor::{self, CATCH_UP_STEPS, LiveFloor, SharedFloor};
-use crate::history;
+use crate::floor::{self, CATCH_UP_STEPS, SharedFloor};
 use crate::horizon::ClockMode;
-use crate::horizon::Lookout;
 use crate::http::{self, AppState, Shared};
-use crate::journal::{CentreDays, Journal, Opening, ReplayReport};
 use crate::live::{Clients, Publisher};
-use crate::recorder::{Pulse, Recorder, utc_today};
-use crate::seen_ids::{SeenIds, fingerprint};
+use crate::recorder::{Pulse, Recorder};
 use crate::shutdown::{Shutdown, Trigger};
 use crate::sources;
 use crate::telemetry::Telemetry;
@@ -51,102 +47,18 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
 
     let telemetry = Arc::new(Telemetry::new());
     let pulse = Arc::new(Pulse::default());
-    let lateness_ms = i64::try_from(settings.lateness.as_millis()).unwrap_or(i64::MAX);
     let (desk, outbox) = open_alerts(&settings, &data_dir)?;
-    let mut floor = LiveFloor::new(&settings.organisation, lateness_ms, desk)?;
-    // The events replayed below are observed by the alert rules but not evaluated: what they
-    // raised is in the alert journal, restored into the book here (docs/ALERTS.md, "Changes
-    // and the journal"). Evaluation goes on from the next boundary.
-    let (alert_journal, changes, alert_report) =
-        AlertJournal::open(&data_dir.join("alerts"), settings.fsync)?;
-    let restored = floor.restore_alerts(changes);
-    report_alert_journal(&alert_report, restored);
-    floor.set_evaluating(false);
-    // History resumes where its store ends: the events replayed up to its resume point are
-    // in it already (docs/HISTORY.md, "Restarts").
-    // A store that cannot be opened (a full disk) leaves history off for this run, never the
-    // floor: the journal keeps every event, and `floorwatch history rebuild` fills the days.
-    let opened = settings
-        .organisation
-        .calendar()
-        .map_err(history::OpenError::from)
-        .and_then(|calendar| {
-            history::open(
-                &data_dir,
-                &calendar,
-                (settings.history_days, settings.journal_days),
-                wall_ms(),
-            )
-        })
-        .unwrap_or_else(|e| {
-        tracing::error!(error = %e, "history is off for this run: its store could not be opened; `floorwatch history rebuild` recomputes the days from the journal once it can");
-        None
-    });
-    let (mut history, history_thread) = match opened {
-        Some((resume, thread)) => (Some(resume), Some(thread)),
-        None => (None, None),
-    };
-    // Ids and day files go by the centre day of the events' time (docs/ARCHITECTURE.md, "The
-    // journal"); ids of days before the floor's yesterday are dropped as its clock moves on.
-    let mut days = CentreDays::new(settings.organisation.calendar()?);
-    let mut seen = SeenIds::new();
     let started = Instant::now();
-    // An event too far ahead (journaled before the horizon was checked) is set aside, not
-    // applied: it would move the clock for good (docs/EVENTS.md, "Time").
-    let mut lookout = Lookout::new(settings.horizon, None);
-    let wall_now = wall_ms();
-    let mut set_aside = 0u64;
-    let mut journaled_twice = 0u64;
-    let opening = Opening {
-        fsync: settings.fsync,
-        // With the wall clock, a day file after tomorrow is a stray: left alone.
-        latest_day: (settings.clock == ClockMode::Wall)
-            .then(|| utc_today().tomorrow().unwrap_or(jiff::civil::Date::MAX)),
-        from_seq: None,
-    };
-    let (journal, replay) = Journal::open(&data_dir.join("journal"), opening, |seq, event| {
-        if let Some(resume) = history.take_if(|h| h.due_before(seq)) {
-            let (sender, closed_until) = resume.resume(seq);
-            floor.keep_history(sender, closed_until);
-        }
-        if let Err(why) = lookout.admit(&event, wall_now) {
-            set_aside += 1;
-            if set_aside <= 10 {
-                tracing::warn!(id = %event.id, source = %event.source, reason = %why, "journaled event set aside: too far ahead (see `floorwatch journal check`)");
-            }
-            return;
-        }
-        if !seen.insert(days.of(event.ts), fingerprint(&event.id)) {
-            // Journaled twice (a file copied onto itself, or into another): applied once.
-            journaled_twice += 1;
-            return;
-        }
-        floor.apply(&event);
-        if let Some(seq) = seq {
-            floor.applied_journal_seq(seq);
-        }
-        seen.forget_before(days.yesterday_of(floor.now()));
-    })?;
-    if let Some(resume) = history {
-        let (sender, closed_until) = resume.resume(None);
-        floor.keep_history(sender, closed_until);
-    }
-    report_replay(&replay, started.elapsed());
-    if journaled_twice > 0 {
-        tracing::warn!(
-            journaled_twice,
-            "journal events found twice (a segment copied?) were applied once"
-        );
-    }
-    if set_aside > 0 {
-        tracing::warn!(
-            set_aside,
-            "journaled events too far ahead of the clock were set aside, not applied; \
-             `floorwatch journal check` lists them"
-        );
-    }
-    floor.set_evaluating(true);
-    floor.attach_alert_journal(alert_journal);
+    let crate::start::Started {
+        mut floor,
+        journal,
+        seen,
+        days,
+        lookout,
+        replay,
+        history_thread,
+        checkpoints,
+    } = crate::start::floor(&settings, &data_dir, desk, wall_ms())?;
     // The demo records its day up to now before the wall clock ticks (see `wall_clock`).
     if settings.clock == ClockMode::Wall && !settings.demo {
         floor.tick(wall_ms());
@@ -162,6 +74,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         pulse.clone(),
         lookout,
     )
+    .with_checkpoints(checkpoints)
     .spawn()
     .context("starting the recorder thread")?;
     let trigger = Trigger::new();
@@ -364,27 +277,6 @@ fn open_alerts(settings: &Settings, data_dir: &Path) -> anyhow::Result<(AlertDes
     Ok((AlertDesk::new(rules).with_outbox(outbox.clone()), outbox))
 }
 
-fn report_alert_journal(
-    report: &alerts::journal::AlertJournalReport,
-    restored: floorwatch_core::alerts::RestoreReport,
-) {
-    tracing::info!(
-        changes = report.changes,
-        applied = restored.applied,
-        skipped = restored.skipped,
-        "alert journal restored"
-    );
-    if let Some(bytes) = report.torn_tail {
-        tracing::warn!(
-            bytes,
-            "the alert journal's last line was torn (the server was killed mid-write); cut off"
-        );
-    }
-    for (line, reason) in report.bad_lines.iter().take(10) {
-        tracing::error!(line, %reason, "damaged alert journal line skipped");
-    }
-}
-
 /// One server per data dir: a second one would interleave journal writes.
 pub(crate) fn lock_data_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
     let path = dir.join("floorwatch.lock");
@@ -429,51 +321,6 @@ fn sweep_stale_demo_dirs(own: &Path) {
         if lock.try_lock().is_ok() && std::fs::remove_dir_all(&path).is_ok() {
             tracing::info!(dir = %path.display(), "removed a killed demo's temporary data dir");
         }
-    }
-}
-
-fn report_replay(replay: &ReplayReport, took: Duration) {
-    tracing::info!(
-        events = replay.events,
-        segments = replay.segments,
-        archived_segments = replay.archived_segments,
-        took_ms = took.as_millis() as u64,
-        "journal replayed"
-    );
-    for (segment, bytes) in &replay.torn_tails {
-        tracing::warn!(
-            segment = %segment.display(),
-            bytes,
-            "the journal's last write was torn (the server was killed mid-write); it was never \
-             acknowledged and has been cut off"
-        );
-    }
-    for gap in &replay.gaps {
-        let (from_byte, to_byte) = gap.bytes.unzip();
-        tracing::error!(
-            segment = %gap.segment.display(),
-            from_byte,
-            to_byte,
-            lost_events = gap.lost,
-            what = %gap.what,
-            "journal damage: events lost"
-        );
-    }
-    for segment in &replay.future_segments {
-        tracing::error!(
-            segment = %segment.display(),
-            "journal segment named for a day after tomorrow: not replayed, never appended to; \
-             move it out of the journal directory"
-        );
-    }
-    for (segment, at, reason) in replay.bad_lines.iter().take(10) {
-        tracing::error!(segment = %segment.display(), at = %at, %reason, "damaged journal line skipped");
-    }
-    if replay.bad_lines.len() > 10 {
-        tracing::error!(
-            more = replay.bad_lines.len() - 10,
-            "more damaged journal lines skipped"
-        );
     }
 }
 

@@ -44,7 +44,7 @@ pub(crate) const STUCK_MS: Millis = 6 * HOUR_MS;
 pub(crate) const MAX_CALLS: usize = 20_000;
 
 /// Where a queue visit stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum CallState {
     /// In the queue now.
@@ -72,8 +72,9 @@ impl CallState {
     }
 }
 
-/// One visit of a call to a queue.
-#[derive(Clone, PartialEq, Eq)]
+/// One visit of a call to a queue (in checkpoints too, caller number included: the journal
+/// beside them holds it as well, docs/SECURITY.md).
+#[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub(crate) struct CallEntry {
     pub(crate) call: String,
     pub(crate) queue: String,
@@ -153,8 +154,9 @@ pub(crate) struct CallView {
     pub(crate) left: Option<Millis>,
 }
 
-/// The register. Lives in the [`crate::floor::LiveFloor`], under its lock.
-#[derive(Debug, Default)]
+/// The register. Lives in the [`crate::floor::LiveFloor`], under its lock, and in its
+/// checkpoints.
+#[derive(Debug, Default, Serialize, serde::Deserialize)]
 pub(crate) struct CallRegister {
     /// Every visit held, by serial (the order visits began in).
     entries: BTreeMap<u64, CallEntry>,

@@ -123,6 +123,10 @@ layer! {
     /// turns history off [default: 400].
     #[arg(long, value_name = "DAYS")]
     history_days: Option<u32>,
+    /// Seconds between checkpoints of the floor while events arrive (one is also written at a
+    /// graceful stop); 0 writes none and starts by replaying the whole journal [default: 300].
+    #[arg(long, value_name = "SECS")]
+    checkpoint_every_s: Option<u64>,
     /// Days of journal segments kept, to rebuild history from [default: 35].
     #[arg(long, value_name = "DAYS")]
     journal_days: Option<u32>,
@@ -261,6 +265,8 @@ pub struct Settings {
     pub(crate) history_days: u32,
     /// Days of journal segments kept.
     pub(crate) journal_days: u32,
+    /// Between checkpoints of the floor; zero: none (docs/ARCHITECTURE.md, "Checkpoints").
+    pub(crate) checkpoint_every: Duration,
     pub(crate) push_interval: Duration,
     pub(crate) heartbeat: Duration,
     pub(crate) fsync: FsyncPolicy,
@@ -417,6 +423,7 @@ impl Settings {
                 .map_err(|(key, message)| ConfigError::Invalid { key, message })?,
             history_days: layer.history_days.unwrap_or(crate::history::HISTORY_DAYS),
             journal_days: layer.journal_days.unwrap_or(crate::history::JOURNAL_DAYS),
+            checkpoint_every: secs(layer.checkpoint_every_s, 300),
             push_interval: ms(layer.push_interval_ms, 250),
             heartbeat: ms(layer.heartbeat_ms, 5_000),
             fsync: layer.fsync.unwrap_or(FsyncPolicy::Batch),

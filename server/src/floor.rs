@@ -27,6 +27,10 @@ use crate::calls::CallRegister;
 use crate::history::ClosedIntervals;
 use crate::history::writer::HistorySender;
 
+pub(crate) mod snapshot;
+
+pub(crate) use crate::history::LedgerFrom;
+
 /// Most boundaries (evaluations or samples) taken under one hold of the lock while a long jump
 /// of the clock is caught up ([`LiveFloor::catch_up`]): about a millisecond each on a 5,000-agent
 /// floor, so a reader waits some tens of milliseconds at most.
@@ -78,6 +82,10 @@ pub(crate) struct LiveFloor {
     /// The journal sequence number of the last event applied: what a close of the ledger
     /// covers, so that a restart resumes after it.
     journal_seq: Option<u64>,
+    /// The store position the ledger's open deltas count from (its last close, or the resume
+    /// point it started at); `None` while history is off. A checkpoint keeps it, so that a
+    /// restart can tell whether the store and the restored ledger fit (`crate::checkpoint`).
+    ledger_from: Option<LedgerFrom>,
     /// The call records of the last close, on their way to the store: a drill-down adds them
     /// (with the open quarter-hour's) so it reaches the floor's "now" however the history
     /// thread is doing (docs/HISTORY.md, "Calls").
@@ -101,16 +109,18 @@ impl LiveFloor {
             evaluating: true,
             interval_store: None,
             journal_seq: None,
+            ledger_from: None,
             closed_calls: Vec::new(),
         })
     }
 
     /// Keeps history from here on: the engine's ledger counts every event into quarter-hours,
     /// closed at each quarter-hour end the clock crosses and sent to `history`. Running agent
-    /// states count as stored up to `closed_until` (the store's resume point; 0 for a new
+    /// states count as stored up to `from.closed_until` (the store's resume point; 0 for a new
     /// store).
-    pub(crate) fn keep_history(&mut self, history: HistorySender, closed_until: Millis) {
-        self.engine.keep_intervals(closed_until);
+    pub(crate) fn keep_history(&mut self, history: HistorySender, from: LedgerFrom) {
+        self.engine.keep_intervals(from.closed_until);
+        self.ledger_from = Some(from);
         self.interval_store = Some(history);
     }
 
@@ -373,6 +383,10 @@ impl LiveFloor {
         };
         let calls = self.engine.close_calls();
         self.closed_calls = calls.clone();
+        self.ledger_from = Some(LedgerFrom {
+            closed_until: until,
+            through_seq: self.journal_seq,
+        });
         let closed = ClosedIntervals {
             until,
             through_seq: self.journal_seq,

@@ -102,6 +102,11 @@ impl Lookout {
         Lookout { horizon, latest }
     }
 
+    /// The latest accepted event time (a checkpoint keeps it).
+    pub(crate) fn latest(&self) -> Option<Millis> {
+        self.latest
+    }
+
     /// Admits `event` (remembering its time) or says why it is refused; `wall_now` is the wall
     /// clock, read by the caller once per batch.
     pub(crate) fn admit(&mut self, event: &Event, wall_now: Millis) -> Result<(), TooFarAhead> {

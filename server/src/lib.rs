@@ -13,6 +13,7 @@ mod app;
 mod atomic_file;
 mod audit;
 mod calls;
+mod checkpoint;
 mod cli;
 mod config;
 mod config_audit;
@@ -35,6 +36,7 @@ mod shape_check;
 mod shutdown;
 mod sources;
 mod spreadsheet;
+mod start;
 mod telemetry;
 mod tls;
 

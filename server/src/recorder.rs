@@ -18,6 +18,7 @@ use floorwatch_core::alerts::EVALUATION_PERIOD_MS;
 use floorwatch_core::{Applied, Event};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::checkpoint::schedule::Checkpointer;
 use crate::floor::{self, CATCH_UP_STEPS, SharedFloor};
 use crate::horizon::{Lookout, TooFarAhead};
 use crate::journal::{CentreDays, Journal, JournalBatch, JournalError};
@@ -144,6 +145,8 @@ pub(crate) struct Recorder {
     lookout: Lookout,
     /// When each source was last warned about late events (one warning a minute at most).
     late_warned: HashMap<String, Instant>,
+    /// Checkpoints of the floor, when they are on (`crate::checkpoint`).
+    checkpoints: Option<Checkpointer>,
 }
 
 /// What becomes of one event of a group, decided before the journal is written.
@@ -173,7 +176,14 @@ impl Recorder {
             pulse,
             lookout,
             late_warned: HashMap::new(),
+            checkpoints: None,
         }
+    }
+
+    /// Takes checkpoints of the floor on this schedule (docs/ARCHITECTURE.md, "Checkpoints").
+    pub(crate) fn with_checkpoints(mut self, checkpoints: Option<Checkpointer>) -> Recorder {
+        self.checkpoints = checkpoints;
+        self
     }
 
     /// Starts the recorder thread. It ends on [`RecorderHandle::stop`] or when every handle is
@@ -215,11 +225,19 @@ impl Recorder {
             }
             if !group.is_empty() {
                 self.record_group(&mut group, &mut buf);
+                if let Some(c) = &mut self.checkpoints {
+                    let next_seq = self.journal.next_seq();
+                    c.after_group(&self.floor, &self.seen, self.lookout.latest(), next_seq);
+                }
             }
         }
         match self.journal.sync() {
             Ok(()) => tracing::info!("journal synced; recorder stopped"),
             Err(e) => tracing::error!(error = %e, "journal sync at shutdown failed"),
+        }
+        if let Some(c) = &mut self.checkpoints {
+            let next_seq = self.journal.next_seq();
+            c.at_stop(&self.floor, &self.seen, self.lookout.latest(), next_seq);
         }
     }
 

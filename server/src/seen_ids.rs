@@ -13,8 +13,10 @@
 //! Ids are kept as 128-bit fingerprints in an open-addressing table sized for the largest day
 //! seen (a new day's table is allocated once, never doubled under load): 16 bytes an id at a
 //! load of 7/8 at most, about 51 MB for the large day's 2.78 M events (BENCHMARKS.md). The set
-//! is rebuilt from the journal at every start, so it is exact across restarts; fingerprints
-//! never leave memory, so the hash need not be stable across builds. Two distinct ids collide
+//! is rebuilt at every start from the journal, or from a checkpoint and the journal after it,
+//! so it is exact across restarts. A checkpoint carries fingerprints to disk, so it records
+//! [`fingerprint`] of a fixed probe and is ignored by a build whose hash differs
+//! (`crate::checkpoint`). Two distinct ids collide
 //! with probability about n²/2¹²⁹: nil for any real day.
 
 use std::collections::VecDeque;
@@ -73,10 +75,71 @@ impl SeenIds {
         }
     }
 
+    /// The horizon and every fingerprint, each day's as one run of 16-byte little-endian
+    /// numbers: the compact form a checkpoint keeps (docs/ARCHITECTURE.md, "Checkpoints").
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        let total: usize = self.days.iter().map(|(_, set)| set.len()).sum();
+        let mut out = Vec::with_capacity(16 + self.days.len() * 16 + total * 16);
+        out.extend_from_slice(&self.oldest.map_or(0, ymd).to_le_bytes());
+        out.extend_from_slice(&(self.days.len() as u64).to_le_bytes());
+        for (day, set) in &self.days {
+            out.extend_from_slice(&ymd(*day).to_le_bytes());
+            out.extend_from_slice(&(set.len() as u64).to_le_bytes());
+            for fp in set.iter() {
+                out.extend_from_slice(&fp.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Reads [`SeenIds::to_bytes`] back; `None` when the bytes are not that form.
+    pub(crate) fn from_bytes(mut bytes: &[u8]) -> Option<SeenIds> {
+        fn take<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
+            let (head, rest) = bytes.split_first_chunk::<N>()?;
+            *bytes = rest;
+            Some(*head)
+        }
+        let oldest = match i64::from_le_bytes(take(&mut bytes)?) {
+            0 => None,
+            n => Some(from_ymd(n)?),
+        };
+        let days = u64::from_le_bytes(take(&mut bytes)?);
+        let mut seen = SeenIds {
+            days: VecDeque::new(),
+            oldest,
+        };
+        for _ in 0..days {
+            let day = from_ymd(i64::from_le_bytes(take(&mut bytes)?))?;
+            let len = usize::try_from(u64::from_le_bytes(take(&mut bytes)?)).ok()?;
+            let raw = bytes.get(..len.checked_mul(16)?)?;
+            bytes = &bytes[raw.len()..];
+            let mut set = FingerprintSet::with_capacity(len);
+            for chunk in raw.chunks_exact(16) {
+                set.insert(u128::from_le_bytes(chunk.try_into().ok()?));
+            }
+            seen.days.push_back((day, set));
+        }
+        bytes.is_empty().then_some(seen)
+    }
+
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.days.iter().map(|(_, set)| set.len()).sum()
     }
+}
+
+/// `YYYYMMDD` as a number, for [`SeenIds::to_bytes`].
+fn ymd(day: Date) -> i64 {
+    i64::from(day.year()) * 10_000 + i64::from(day.month()) * 100 + i64::from(day.day())
+}
+
+fn from_ymd(n: i64) -> Option<Date> {
+    Date::new(
+        i16::try_from(n / 10_000).ok()?,
+        i8::try_from(n / 100 % 100).ok()?,
+        i8::try_from(n % 100).ok()?,
+    )
+    .ok()
 }
 
 /// A set of fingerprints: open addressing with linear probing over a table of any size (the
@@ -118,6 +181,11 @@ impl FingerprintSet {
 
     fn contains(&self, fp: u128) -> bool {
         self.slots[self.probe(fp.max(1))] != 0
+    }
+
+    /// Every fingerprint held (0 as 1, as stored).
+    fn iter(&self) -> impl Iterator<Item = u128> + '_ {
+        self.slots.iter().copied().filter(|&s| s != 0)
     }
 
     /// False if it was there already.
@@ -162,6 +230,27 @@ mod tests {
         // Zero is a fingerprint like any other.
         assert!(seen.insert(day("2024-03-01"), 0));
         assert!(!seen.insert(day("2024-03-01"), 0));
+    }
+
+    #[test]
+    fn the_compact_form_reads_back_the_same_days_and_ids() {
+        let mut seen = SeenIds::new();
+        seen.insert(day("2024-03-01"), fingerprint("a"));
+        seen.insert(day("2024-03-02"), fingerprint("b"));
+        seen.insert(day("2024-03-02"), fingerprint("c"));
+        seen.forget_before(day("2024-02-28"));
+        let bytes = seen.to_bytes();
+        let back = SeenIds::from_bytes(&bytes).unwrap();
+        assert_eq!(back.len(), seen.len());
+        assert_eq!(back.oldest, seen.oldest);
+        for id in ["a", "b", "c"] {
+            assert!(back.contains(fingerprint(id)), "{id}");
+        }
+        assert!(SeenIds::from_bytes(&bytes[..bytes.len() - 1]).is_none());
+        let mut back = back;
+        back.forget_before(day("2024-03-02"));
+        assert!(!back.contains(fingerprint("a")));
+        assert!(back.contains(fingerprint("c")));
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub struct Notice {
     pub alert: Alert,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Batcher {
     window: Millis,
     pending: Vec<Notice>,
@@ -41,6 +41,11 @@ pub(crate) struct Batcher {
 }
 
 impl Batcher {
+    /// The batching window it was made with.
+    pub(super) fn window(&self) -> Millis {
+        self.window
+    }
+
     pub(super) fn new(window: Millis) -> Batcher {
         Batcher {
             window,

@@ -242,7 +242,7 @@ pub enum AlertError {
 }
 
 /// Every alert, in the order raised, with the open ones indexed by key.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct AlertBook {
     alerts: Vec<Alert>,
     by_id: BTreeMap<String, usize>,

@@ -65,7 +65,7 @@ impl Reading {
 
 /// Since when the condition has been met, unbroken, at each level: the first boundary of the
 /// current run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Run {
     /// Met at warning or critical.
     active_since: Option<Millis>,

@@ -91,12 +91,22 @@ pub struct RestoreReport {
 }
 
 /// The alert rules of one centre, what they have observed and every alert they raised.
+///
+/// Serialisable for the server's checkpoints (docs/ARCHITECTURE.md, "Checkpoints"): what the
+/// rules observed and raised; the rules themselves are configuration, compiled again
+/// ([`AlertsSnapshot`]).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Alerts {
+    #[serde(skip)]
     rules: Vec<AlertRule>,
+    #[serde(skip)]
     compiled: Vec<CompiledRule>,
+    #[serde(skip)]
     tree: OrgTree,
+    #[serde(skip, default = "CentreCalendar::utc")]
     calendar: CentreCalendar,
     /// When the centre is open (`None`: always); outside, silence is expected.
+    #[serde(skip)]
     opening: Option<OpeningHours>,
     observed: Observations,
     /// Per rule, the conditions being timed, by key.
@@ -115,6 +125,26 @@ pub struct Alerts {
     /// What the rules read of the engine's figures ([`Metric::needs`]; the agent counts for
     /// `source_silent`): the rest is never computed (issue 15).
     needs: Needs,
+}
+
+/// Alerts read back from a checkpoint: their observations, condition timers and book, not
+/// usable until given their rules again ([`Alerts::resume_from`]).
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
+pub struct AlertsSnapshot(Alerts);
+
+impl Alerts {
+    /// Takes what `snapshot` observed, timed and raised, keeping these rules (made by
+    /// [`Alerts::new`] from the configuration the checkpoint was taken under: the caller
+    /// checks that).
+    pub fn resume_from(&mut self, snapshot: AlertsSnapshot) {
+        let fresh = std::mem::replace(self, snapshot.0);
+        self.rules = fresh.rules;
+        self.compiled = fresh.compiled;
+        self.tree = fresh.tree;
+        self.calendar = fresh.calendar;
+        self.opening = fresh.opening;
+    }
 }
 
 impl Alerts {
@@ -439,6 +469,19 @@ impl Alerts {
             }
         }
         report
+    }
+
+    /// Forgets what only an unbroken run of evaluations knows: the conditions being timed,
+    /// the notices waiting for their batch, the rest and when watching began. A restart from a
+    /// checkpoint calls it, so that the alerts resume exactly as after replaying the whole
+    /// journal (docs/ALERTS.md, "Changes and the journal"): conditions are timed again from
+    /// the next boundary, and a notice sent after the checkpoint is not sent twice.
+    pub fn forget_timers(&mut self) {
+        self.runs.clear();
+        self.batcher = Batcher::new(self.batcher.window());
+        self.watching_since = None;
+        self.rest_until = None;
+        self.floor_busy = false;
     }
 
     /// The latest boundary evaluated (or change restored).

@@ -31,14 +31,14 @@ const DROPPED_KEPT_MS: Millis = 60 * MINUTE_MS;
 const CALL_KEPT_MS: Millis = 6 * 60 * MINUTE_MS;
 
 /// A call that ended within the longest `short_talk_s` of any dropped-calls rule.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DroppedCall {
     pub talk: Millis,
     pub queue: Option<String>,
     pub agent: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Arrivals {
     /// Arrivals per [`SLOT_MS`] slot (slot index = ts / SLOT_MS), recent only.
     slots: BTreeMap<i64, u32>,
@@ -46,14 +46,14 @@ struct Arrivals {
     minutes: BTreeMap<i64, u32>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct CallSeen {
     queue: Option<String>,
     answered: Option<(Millis, String)>,
     last_at: Millis,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Observations {
     /// The earliest event time observed: history before it is unknown, not zero.
     first_at: Option<Millis>,

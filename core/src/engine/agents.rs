@@ -16,7 +16,7 @@ pub(super) use super::open_state::OpenState;
 
 /// A handled call whose after-call work may still follow: its handle-time sample waits until
 /// the work ends or the agent moves on (docs/METRICS.md, "Percentiles").
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct PendingHandle {
     /// The call's id hash.
     pub call: u64,
@@ -30,7 +30,7 @@ pub(super) struct PendingHandle {
 
 /// Every agent's record, indexed by the agent's scope: one string lookup per event (the id to
 /// its scope, in [`Floor`]), then plain indexing.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Agents {
     by_scope: Vec<Option<AgentRecord>>,
     /// The agents inside each team, group and site now, by the scope's index (empty for the
@@ -129,7 +129,7 @@ impl Agents {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct AgentRecord {
     pub id: String,
     pub idx: ScopeIdx,

@@ -18,7 +18,7 @@ use super::tally::{Contribution, MINUTE_MS};
 use crate::event::Millis;
 
 /// How a queue leg ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) enum Outcome {
     Answered,
     Abandoned,
@@ -36,7 +36,7 @@ impl Outcome {
 }
 
 /// A leg's outcome as it was counted, for its call detail record (docs/HISTORY.md, "Calls").
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Counted {
     outcome: VisitOutcome,
     wait: Millis,
@@ -45,7 +45,7 @@ struct Counted {
 }
 
 /// An outcome whose entry has not been seen yet.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct PendingOutcome {
     outcome: Outcome,
     at: Millis,
@@ -53,7 +53,7 @@ struct PendingOutcome {
 }
 
 /// One call, as far as we have heard of it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct CallRecord {
     /// Unique per record, for the waiting sets.
     serial: u64,
@@ -84,7 +84,7 @@ pub(super) struct CallRecord {
 
 /// Every call heard of in the last hour of event time, keyed by the 64-bit hash of its id (no
 /// allocation per event; a collision among the calls of one hour is a 1-in-10^9 event).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Calls {
     records: FxHashMap<u64, CallRecord>,
     next_serial: u64,

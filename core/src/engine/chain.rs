@@ -8,7 +8,7 @@ pub(super) type ScopeIdx = usize;
 /// A scope and its ancestors, nearest first (at most: agent, team, group, site, centre, or a
 /// queue, its owner's ancestors and the centre; a handled call's union of both). Copied, never
 /// allocated: it is built on every call event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Chain {
     len: u8,
     idx: [u32; 12],

@@ -6,7 +6,7 @@ use crate::calendar::CentreCalendar;
 use crate::event::Millis;
 
 /// The engine's notion of now and the window boundaries that follow from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Clock {
     /// The latest event time or tick seen.
     pub now: Millis,

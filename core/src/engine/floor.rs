@@ -26,7 +26,7 @@ pub(super) type QueueNo = usize;
 pub(super) const CENTRE: ScopeIdx = 0;
 
 /// One scope: where it hangs in the tree and what has been counted in it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct ScopeNode {
     pub scope: Scope,
     pub name: String,
@@ -35,7 +35,7 @@ pub(super) struct ScopeNode {
 }
 
 /// A queue's settings and the calls waiting in it now.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct QueueInfo {
     pub id: String,
     pub idx: ScopeIdx,
@@ -50,7 +50,7 @@ pub(super) struct QueueInfo {
 }
 
 /// The organisation, indexed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Floor {
     pub nodes: Vec<ScopeNode>,
     pub sites: FxHashMap<String, ScopeIdx>,

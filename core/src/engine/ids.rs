@@ -80,6 +80,30 @@ impl<V> Default for IdMap<V> {
     }
 }
 
+// A checkpoint (docs/ARCHITECTURE.md, "Checkpoints") writes the map as its ids and values;
+// reading it back inserts them again, so the inline layout never reaches the disk.
+impl<V: serde::Serialize> serde::Serialize for IdMap<V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.0
+                .iter()
+                .map(|(k, v)| (String::from_utf8_lossy(k.as_bytes()), v)),
+        )
+    }
+}
+
+impl<'de, V: serde::Deserialize<'de>> serde::Deserialize<'de> for IdMap<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs = Vec::<(String, V)>::deserialize(d)?;
+        let mut map = IdMap(FxHashMap::default());
+        map.0.reserve(pairs.len());
+        for (id, value) in pairs {
+            map.insert(&id, value);
+        }
+        Ok(map)
+    }
+}
+
 impl<V> IdMap<V> {
     pub(super) fn get(&self, id: &str) -> Option<&V> {
         self.0.get(id.as_bytes())

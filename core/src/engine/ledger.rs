@@ -31,7 +31,7 @@ use crate::event::{AgentState, Millis, NotReadyReason};
 pub const QUARTER_HOUR_MS: Millis = 15 * MINUTE_MS;
 
 /// One scope's additions to one quarter-hour since the ledger was last closed.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IntervalSums {
     /// The calls' sums and counts and agents' state time (docs/METRICS.md).
     pub tally: Tally,
@@ -88,7 +88,7 @@ pub(crate) struct IndexedDelta {
 }
 
 /// The deltas of every (quarter-hour, scope) touched since the last close.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Ledger {
     open: FxHashMap<(i64, ScopeIdx), IntervalSums>,
     /// Every running state has been credited up to here (see the module doc).

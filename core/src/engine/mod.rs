@@ -61,7 +61,7 @@ pub enum EngineError {
 }
 
 /// Counters of what the engine did with the events it was given.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EngineCounters {
     /// Events applied.
     pub applied: u64,
@@ -74,7 +74,12 @@ pub struct EngineCounters {
 }
 
 /// Deterministic in-memory figures for one centre.
+///
+/// Serialisable for the server's checkpoints (docs/ARCHITECTURE.md, "Checkpoints"): every
+/// field but the calendar, which comes from the organisation again ([`EngineSnapshot`]).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Engine {
+    #[serde(skip, default = "CentreCalendar::utc")]
     calendar: CentreCalendar,
     clock: Clock,
     floor: Floor,
@@ -84,6 +89,22 @@ pub struct Engine {
     seen_today: FxHashSet<u64>,
     seen_yesterday: FxHashSet<u64>,
     counters: EngineCounters,
+}
+
+/// An engine read back from a checkpoint, not usable until it is given its organisation's
+/// calendar again ([`EngineSnapshot::into_engine`]): the calendar is configuration, not state.
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
+pub struct EngineSnapshot(Engine);
+
+impl EngineSnapshot {
+    /// The engine, with the calendar of `org` (the organisation it was checkpointed under:
+    /// the caller checks that, e.g. by a fingerprint of the configuration).
+    pub fn into_engine(self, org: &Organisation) -> Result<Engine, OrgError> {
+        let mut engine = self.0;
+        engine.calendar = org.calendar()?;
+        Ok(engine)
+    }
 }
 
 impl Engine {
@@ -418,6 +439,13 @@ impl Engine {
     /// restart replays the events stored before it with the ledger off, then resumes there).
     pub fn keep_intervals(&mut self, closed_until: Millis) {
         self.floor.ledger = Some(ledger::Ledger::resuming_at(closed_until));
+    }
+
+    /// Stops keeping interval deltas and drops those not handed over: a checkpoint restored
+    /// where history is off, or where the store has gone past it, counts again from the
+    /// store's resume point (docs/HISTORY.md, "Restarts").
+    pub fn forget_intervals(&mut self) {
+        self.floor.ledger = None;
     }
 
     /// Whether the engine keeps interval deltas ([`Engine::keep_intervals`]).

@@ -4,7 +4,7 @@
 use crate::event::{AgentState, Millis, NotReadyReason};
 
 /// The state an agent is in now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct OpenState {
     pub state: AgentState,
     pub reason: Option<NotReadyReason>,

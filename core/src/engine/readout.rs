@@ -45,7 +45,7 @@ pub(super) fn window_start(engine: &Parts<'_>, window: Window) -> Millis {
 /// zero, never as a wrong number; [`Needs::ALL`] is [`crate::Engine::figures`]. Alert rules
 /// ask only for what their metrics name, sparklines for nothing (docs/METRICS.md defines
 /// every figure the same either way).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Needs {
     /// Agent state time (occupancy, utilisation): every agent inside the scope.
     pub state_time: bool,

@@ -22,7 +22,7 @@ pub(super) type AgentNo = usize;
 pub(super) type ByState = [i64; 6];
 
 /// One minute of the ring.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct MinuteRows {
     /// The minute the rows hold (slot = minute mod [`RING_MINUTES`]); a slot holding a minute
     /// older than the clock's oldest kept minute is stale and reads as empty.
@@ -31,7 +31,7 @@ struct MinuteRows {
 }
 
 /// Every agent's state time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct StateTimes {
     minutes: Vec<MinuteRows>,
     /// Since the start of the current centre day.

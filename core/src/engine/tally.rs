@@ -17,7 +17,7 @@ pub(super) const RING_MINUTES: i64 = 61;
 
 /// Counts and summed times of one scope over some span of event time: the sums every figure
 /// of docs/METRICS.md is derived from, live (a window) and in history (a quarter-hour).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     /// Queue outcomes: answered calls.
     pub answered: u64,
@@ -239,7 +239,7 @@ impl Tally {
 
 /// One minute of one scope: its calls, and for a team, group or site the state time an agent
 /// who moved team left behind (agents keep their own state time, see `state_time`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Minute {
     /// Minute number since the epoch (ms / 60,000).
     minute: i64,
@@ -247,7 +247,7 @@ struct Minute {
 }
 
 /// One percentile sample of the last hour, in the minute it counts in.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Sample {
     minute: i64,
     /// A handle time (else a wait).
@@ -256,7 +256,7 @@ struct Sample {
 }
 
 /// The accumulators of one scope.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct ScopeTally {
     /// The minutes that saw anything, oldest first, sorted by minute: the last
     /// [`RING_MINUTES`], and older ones until the next new minute drops them (readers stop at

@@ -44,6 +44,32 @@ pub(crate) struct AlertDesk {
     version: u64,
     /// Journal or outbox writes that failed (logged each time).
     failed_writes: u64,
+    /// How far the alert journal goes: what a checkpoint of the book reflects.
+    journaled: JournalPosition,
+}
+
+/// A position in the alert journal: the changes it holds, and the last of them (so that a
+/// checkpoint restored against a journal that is not the one it was taken beside is noticed).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct JournalPosition {
+    pub(crate) changes: u64,
+    pub(crate) last: Option<AlertChange>,
+}
+
+impl JournalPosition {
+    /// Whether `changes` (a whole alert journal) continue from this position.
+    pub(crate) fn fits(&self, changes: &[AlertChange]) -> bool {
+        usize::try_from(self.changes).is_ok_and(|k| {
+            changes.len() >= k && k.checked_sub(1).map(|i| &changes[i]) == self.last.as_ref()
+        })
+    }
+
+    fn advance(&mut self, changes: &[AlertChange]) {
+        self.changes += changes.len() as u64;
+        if let Some(last) = changes.last() {
+            self.last = Some(last.clone());
+        }
+    }
 }
 
 /// Why an acknowledgement was not recorded.
@@ -66,6 +92,7 @@ impl AlertDesk {
             batches: Vec::new(),
             version: 0,
             failed_writes: 0,
+            journaled: JournalPosition::default(),
         }
     }
 
@@ -82,6 +109,7 @@ impl AlertDesk {
 
     /// Rebuilds the book from the journal's changes (before any event is replayed).
     pub(crate) fn restore(&mut self, changes: Vec<AlertChange>) -> RestoreReport {
+        self.journaled.advance(&changes);
         let report = self.alerts.restore(changes);
         self.version += 1;
         report
@@ -108,16 +136,19 @@ impl AlertDesk {
         }
         let changed = !self.pending.is_empty();
         if changed {
-            if let Some(journal) = &mut self.journal
-                && let Err(e) = journal.append(&self.pending)
-            {
-                self.failed_writes += 1;
-                tracing::error!(
-                    error = %e,
-                    changes = self.pending.len(),
-                    "alert changes could not be journaled; they are live but will be lost at \
-                     a restart"
-                );
+            if let Some(journal) = &mut self.journal {
+                match journal.append(&self.pending) {
+                    Ok(()) => self.journaled.advance(&self.pending),
+                    Err(e) => {
+                        self.failed_writes += 1;
+                        tracing::error!(
+                        error = %e,
+                        changes = self.pending.len(),
+                                "alert changes could not be journaled; they are live but will be lost \
+                                 at a restart"
+                            );
+                    }
+                }
             }
             for change in &self.pending {
                 tracing::info!(
@@ -157,12 +188,13 @@ impl AlertDesk {
         let change = self.alerts.acknowledge(id, by, note, at)?;
         self.version += 1;
         tracing::info!(id, by, at = change.at(), "alert acknowledged");
-        if let Some(journal) = &mut self.journal
-            && let Err(e) = journal.append(std::slice::from_ref(&change))
-        {
-            self.failed_writes += 1;
-            tracing::error!(error = %e, id, "an acknowledgement could not be journaled");
-            return Err(AckError::Journal(e.to_string()));
+        if let Some(journal) = &mut self.journal {
+            if let Err(e) = journal.append(std::slice::from_ref(&change)) {
+                self.failed_writes += 1;
+                tracing::error!(error = %e, id, "an acknowledgement could not be journaled");
+                return Err(AckError::Journal(e.to_string()));
+            }
+            self.journaled.advance(std::slice::from_ref(&change));
         }
         self.alerts
             .alert(id)
@@ -172,6 +204,36 @@ impl AlertDesk {
 
     pub(crate) fn alerts(&self) -> &Alerts {
         &self.alerts
+    }
+
+    /// Forgets the alerts' condition timers, as a full replay of the journal would have none
+    /// (`floorwatch_core::alerts::Alerts::forget_timers`): after a restart from a checkpoint.
+    pub(crate) fn forget_timers(&mut self) {
+        self.alerts.forget_timers();
+    }
+
+    /// How far the alert journal goes (a checkpoint records it with the book).
+    pub(crate) fn journaled(&self) -> &JournalPosition {
+        &self.journaled
+    }
+
+    /// Takes the book, observations and timers of a checkpoint (docs/ARCHITECTURE.md,
+    /// "Checkpoints"), then the alert journal's changes after its position: `None` (nothing
+    /// changed) when the journal does not continue the checkpoint's (shorter, or another
+    /// change at its position), and the caller replays everything instead.
+    pub(crate) fn resume(
+        &mut self,
+        snapshot: floorwatch_core::alerts::AlertsSnapshot,
+        at: &JournalPosition,
+        changes: &[AlertChange],
+    ) -> Option<RestoreReport> {
+        if !at.fits(changes) {
+            return None;
+        }
+        let k = usize::try_from(at.changes).ok()?;
+        self.alerts.resume_from(snapshot);
+        self.journaled = at.clone();
+        Some(self.restore(changes[k..].to_vec()))
     }
 
     /// Changes whenever an alert was raised, changed or acknowledged.

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod checkpoint;
 mod history;
 mod journal;
 
@@ -34,7 +35,7 @@ pub struct Cli {
     pub(crate) flags: Layer,
 }
 
-/// `floorwatch user|token|device|audit|journal|history ...`: accounts, API tokens, the audit trail,
+/// `floorwatch user|token|device|audit|journal|checkpoint|history ...`: accounts, API tokens, the audit trail,
 /// the journal and history of a data dir,
 /// with or without the server running (docs/SECURITY.md).
 #[derive(Debug, Subcommand)]
@@ -54,6 +55,9 @@ pub(crate) enum Command {
     /// The event journal: check what a start would replay and set aside.
     #[command(subcommand)]
     Journal(journal::JournalCommand),
+    /// Checkpoints of the floor: check which one a start would resume from.
+    #[command(subcommand)]
+    Checkpoint(checkpoint::CheckpointCommand),
     /// History's interval store: rebuild days from the journal, prune, dump rows.
     #[command(subcommand)]
     History(history::HistoryCommand),
@@ -76,6 +80,7 @@ impl Command {
             Command::Device(command) => command.run(),
             Command::Audit(command) => command.run(),
             Command::Journal(command) => command.run(),
+            Command::Checkpoint(command) => command.run(),
             Command::History(command) => command.run(),
         }
     }

@@ -36,7 +36,24 @@ pub(crate) struct HistoryResume {
     point: Option<ResumePoint>,
 }
 
+/// A position of the history store: the boundary of a close and the journal sequence number
+/// of the last event it includes ("Restarts"); where the floor's ledger counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct LedgerFrom {
+    pub(crate) closed_until: Millis,
+    pub(crate) through_seq: Option<u64>,
+}
+
 impl HistoryResume {
+    /// Where the store ends: its last close and the last journal event it includes (a new
+    /// store: 0 and none). A checkpoint's ledger fits when it counts from exactly here.
+    pub(crate) fn position(&self) -> LedgerFrom {
+        LedgerFrom {
+            closed_until: self.point.map_or(0, |p| p.closed_until),
+            through_seq: self.point.and_then(|p| p.through_seq),
+        }
+    }
+
     /// Whether the event numbered `seq` is not in the store yet: history resumes before it.
     pub(crate) fn due_before(&self, seq: Option<u64>) -> bool {
         match (self.point.and_then(|p| p.through_seq), seq) {

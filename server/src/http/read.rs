@@ -121,6 +121,10 @@ struct JournalHealth {
     gaps: usize,
     /// Segments named for a day after tomorrow, left alone.
     future_segments: usize,
+    /// The start resumed from a checkpoint holding the events before this journal position
+    /// and replayed only those after it; `null`: it replayed the whole journal
+    /// (docs/ARCHITECTURE.md, "Checkpoints").
+    from_checkpoint: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -157,6 +161,7 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
             lost_events: state.replay().lost_events(),
             gaps: state.replay().gaps.len(),
             future_segments: state.replay().future_segments.len(),
+            from_checkpoint: state.replay().from_checkpoint,
         },
         live: LiveHealth {
             clients: state.clients().len(),

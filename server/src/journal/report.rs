@@ -59,6 +59,9 @@ pub(crate) struct ReplayReport {
     /// Files named for a day after tomorrow (a clock far ahead, a stray file): not read, never
     /// appended to.
     pub(crate) future_segments: Vec<PathBuf>,
+    /// The checkpoint position the replay started from (`Opening::from_seq`); `None` after a
+    /// replay of the whole journal window (`/healthz`'s `journal.from_checkpoint`).
+    pub(crate) from_checkpoint: Option<u64>,
 }
 
 impl ReplayReport {
