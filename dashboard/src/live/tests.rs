@@ -321,7 +321,7 @@ fn the_wall_never_subscribes_to_agents() {
         window: Window::Rolling30,
         root: Scope::Centre,
         wall_scope: Scope::Centre,
-        rotate: true,
+        every_queue: true,
     };
     let teams = BTreeSet::from(["t1".to_string()]);
     let sub = plan.subscribe(&[queue("billing")], &teams);
@@ -339,7 +339,7 @@ fn the_wall_never_subscribes_to_agents() {
             .any(|s| matches!(s, Subscription::Agents(_)))
     );
     let fixed = Plan {
-        rotate: false,
+        every_queue: false,
         wall_scope: Scope::Queue("vip".into()),
         window: Window::Today,
         ..plan
@@ -359,7 +359,7 @@ fn the_supervisor_subscribes_to_every_queue_team_and_agent() {
         window: Window::Rolling15,
         root: Scope::Centre,
         wall_scope: Scope::Centre,
-        rotate: false,
+        every_queue: false,
     };
     let teams = BTreeSet::from(["t1".to_string()]);
     let sub = plan.subscribe(&[queue("b"), queue("a")], &teams);
