@@ -142,7 +142,17 @@ fn the_package_installs_into_an_empty_root_and_serves_the_wallboard_and_the_api(
     let dist = workspace_root().join("target/dist");
     let index = std::fs::read(dist.join("index.html"))
         .unwrap_or_else(|e| panic!("no wallboard bundle (run `cargo xtask dist`): {e}"));
-    let wasm = std::fs::read(dist.join("floorwatch_dashboard_bg.wasm")).expect("the bundle's wasm");
+    // The wasm's content-hashed name (`cargo xtask dist`), as the page names it.
+    let wasm_name = std::fs::read_dir(&dist)
+        .expect("the bundle")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find(|n| n.starts_with("floorwatch_dashboard_bg.") && n.ends_with(".wasm"))
+        .expect("the bundle's wasm");
+    let wasm = std::fs::read(dist.join(&wasm_name)).expect("the bundle's wasm");
+    assert!(
+        contains(&index, wasm_name.as_bytes()),
+        "the page does not name {wasm_name}"
+    );
 
     let out = tempfile::tempdir().expect("temp dir");
     let tarball = package(out.path());
@@ -221,9 +231,16 @@ fn the_package_installs_into_an_empty_root_and_serves_the_wallboard_and_the_api(
     let body = page.body_mut().read_to_vec().expect("the page");
     assert_eq!(body, index, "/ is not the bundle's index.html");
     let mut module = agent
-        .get(&format!("{url}/floorwatch_dashboard_bg.wasm"))
+        .get(&format!("{url}/{wasm_name}"))
         .call()
         .expect("GET the wasm");
+    assert_eq!(
+        module
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("public, max-age=31536000, immutable")
+    );
     assert_eq!(
         module
             .headers()
@@ -238,6 +255,37 @@ fn the_package_installs_into_an_empty_root_and_serves_the_wallboard_and_the_api(
         .read_to_vec()
         .expect("the wasm");
     assert!(body == wasm, "the served wasm is not the bundle's");
+    // A browser gets the smallest copy it accepts, exactly as `cargo xtask dist` wrote it.
+    for (accept, coding, suffix) in [("gzip, deflate", "gzip", "gz"), ("gzip, br", "br", "br")] {
+        let mut module = agent
+            .get(&format!("{url}/{wasm_name}"))
+            .header("Accept-Encoding", accept)
+            .call()
+            .expect("GET the wasm compressed");
+        assert_eq!(
+            module
+                .headers()
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok()),
+            Some(coding)
+        );
+        let body = module
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .expect("the compressed wasm");
+        let copy = std::fs::read(dist.join(format!("{wasm_name}.{suffix}"))).expect("the copy");
+        assert!(
+            body == copy,
+            "the {coding} wasm sent is not the bundle's copy"
+        );
+        assert!(
+            body.len() < wasm.len() / 3,
+            "{coding}: {} bytes",
+            body.len()
+        );
+    }
 
     let mut metrics = agent
         .get(&format!("{url}/api/v1/metrics"))

@@ -102,8 +102,42 @@ fn health_prometheus_and_the_wallboard_page() {
     std::fs::write(dist.path().join("index.html"), "<html>the wallboard</html>").unwrap();
     std::fs::write(dist.path().join("app.wasm"), b"\0asm").unwrap();
     let dist_path = dist.path().to_str().unwrap().to_string();
+    // What `cargo xtask dist` writes: a content-hashed name with its pre-compressed copies
+    // (stand-in bytes here, so the test sees which copy is sent).
+    let glue = "app.0123456789.js";
+    std::fs::write(dist.path().join(glue), "plain").unwrap();
+    std::fs::write(dist.path().join(format!("{glue}.gz")), "gzip copy").unwrap();
+    std::fs::write(dist.path().join(format!("{glue}.br")), "brotli copy").unwrap();
     let server = Server::start(&["--assets", &dist_path]);
-    assert!(server.get("/").body.contains("the wallboard"));
+    let page = server.get("/");
+    assert!(page.body.contains("the wallboard"));
+    assert_eq!(page.header("cache-control"), Some("no-cache"));
     let wasm = server.get("/app.wasm");
     assert_eq!(wasm.status, 200);
+    assert_eq!(wasm.header("cache-control"), Some("no-cache"));
+
+    let path = format!("/{glue}");
+    let sent = |accept: &str| {
+        let reply = server.request("GET", &path, None, &[("Accept-Encoding", accept)]);
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.header("cache-control"),
+            Some("public, max-age=31536000, immutable"),
+            "a content-hashed name never changes"
+        );
+        (
+            reply.header("content-encoding").map(str::to_string),
+            reply.body,
+        )
+    };
+    // Chromium on a plain-HTTP origin, then on HTTPS, then a client that takes no coding.
+    assert_eq!(
+        sent("gzip, deflate"),
+        (Some("gzip".into()), "gzip copy".into())
+    );
+    assert_eq!(
+        sent("gzip, deflate, br, zstd"),
+        (Some("br".into()), "brotli copy".into())
+    );
+    assert_eq!(sent("identity"), (None, "plain".into()));
 }

@@ -10,8 +10,11 @@
 //! 6. steps 2 to 5 again for the reports page (the dashboard with its `reports` feature: a
 //!    module of its own, so the TV never loads it) into `target/dist/reports/`, with
 //!    `dashboard/reports/`'s page, boot script and style sheet;
-//! 7. gzip the wasm + JS of each module and fail above its budget (`size.rs`): the TV's bundle
-//!    250 KB, the reports page its own.
+//! 7. content-hashed names for every file but the pages (`fingerprint.rs`), so the server can
+//!    let browsers keep them for good;
+//! 8. gzip (zopfli) and brotli copies beside each file (`precompress.rs`), what the server sends;
+//! 9. fail when a module's wasm + JS, gzipped as sent, is above its budget (`size.rs`): the
+//!    TV's bundle 250 KB, the reports page its own.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -73,6 +76,8 @@ pub fn run(args: &DistArgs) -> anyhow::Result<()> {
             &reports.join(format!("{REPORTS_STEM}_bg.wasm")),
             args.keep_names,
         )?;
+        give_hashed_names(&dist, &reports)?;
+        crate::precompress::write_beside(&dist)?;
         println!("bundle written to {}", dist.display());
     }
     let reports = dist.join(REPORTS_DIR);
@@ -105,6 +110,34 @@ pub fn run(args: &DistArgs) -> anyhow::Result<()> {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// Renames every file the pages load to its content-hashed name, leaves first, rewriting the
+/// files that name it (`fingerprint.rs`). Only the two `index.html` keep their names: they are
+/// the entry points, served with `Cache-Control: no-cache`.
+fn give_hashed_names(dist: &Path, reports: &Path) -> anyhow::Result<()> {
+    use crate::fingerprint::rename;
+    for (dir, stem, style) in [
+        (dist, STEM, "style.css"),
+        (reports, REPORTS_STEM, "reports.css"),
+    ] {
+        let page = dir.join("index.html");
+        let glue = format!("{stem}.js");
+        rename(
+            dir,
+            &format!("{stem}_bg.wasm"),
+            &[dir.join(&glue), page.clone()],
+        )?;
+        rename(dir, &glue, &[dir.join("boot.js")])?;
+        rename(dir, "boot.js", std::slice::from_ref(&page))?;
+        // The reports page takes the wallboard's style sheet too (`/style.css`).
+        let mut pages = vec![page];
+        if dir == dist {
+            pages.push(reports.join("index.html"));
+        }
+        rename(dir, style, &pages)?;
+    }
+    Ok(())
 }
 
 /// The workspace root: xtask lives one level below it.

@@ -12,8 +12,10 @@
 //!   cycle (default: core, simulator, dashboard, server).
 
 mod dist;
+mod fingerprint;
 mod imports;
 mod package;
+mod precompress;
 mod size;
 mod wasm_opt;
 

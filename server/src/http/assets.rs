@@ -7,6 +7,13 @@
 //! rebuilt bundle shows without rebuilding the server. `--assets DIR` overrides both (a
 //! customised bundle, or a test's own). Either way the choice is made per request: building the
 //! bundle while the server runs just works, and until there is one `/` explains how to build it.
+//!
+//! What goes on the wire (issue 15 item 5): the bundle holds brotli and gzip copies of each file
+//! (`cargo xtask dist`), and a browser gets the smallest its `Accept-Encoding` allows, so a TV
+//! downloads some 200 KB, not 800. Every file but the pages carries a content hash in its name,
+//! so it is sent with `Cache-Control: immutable` for a year: a wall that reloads (or a restart
+//! of the server) costs one small `index.html`, revalidated each time (`no-cache`) so a new
+//! release shows at the next load.
 
 use std::path::{Path, PathBuf};
 
@@ -49,14 +56,75 @@ async fn from_directory(dir: &Path, request: Request) -> Response {
         let status = not_built_status(&request);
         return (status, not_built(Some(dir))).into_response();
     }
+    let immutable = is_content_hashed(request.uri().path());
     match ServeDir::new(dir)
         .append_index_html_on_directories(true)
+        .precompressed_br()
+        .precompressed_gzip()
         .oneshot(request)
         .await
     {
-        Ok(response) => response.map(Body::new),
+        Ok(response) => {
+            let mut response = response.map(Body::new);
+            set_cache_control(response.headers_mut(), immutable);
+            response
+        }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+/// `Cache-Control` of a bundle file: a year and `immutable` for a content-hashed name (its
+/// bytes can never change), revalidation (`no-cache`, with the `ETag`) for anything else.
+fn set_cache_control(headers: &mut axum::http::HeaderMap, immutable: bool) {
+    let value = if immutable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+}
+
+/// Whether the last part of `path` names a file as `cargo xtask dist` hashes it:
+/// `stem.HASH.ext`, the hash 10 lowercase hex digits (xtask's `fingerprint.rs`).
+fn is_content_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let mut parts = name.rsplit('.');
+    let (Some(_ext), Some(hash), Some(stem)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !stem.is_empty()
+        && hash.len() == 10
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The content codings of the bundle's pre-compressed copies, best first: the file suffix and
+/// the `Content-Encoding` it is sent with.
+const CODINGS: [(&str, &str); 2] = [("br", "br"), ("gz", "gzip")];
+
+/// Whether `Accept-Encoding` allows `coding`: named (or `*`) with a weight above zero
+/// (RFC 9110, section 12.5.3).
+fn accepts(headers: &axum::http::HeaderMap, coding: &str) -> bool {
+    let mut named = None;
+    let mut any = None;
+    for value in headers.get_all(header::ACCEPT_ENCODING) {
+        let Ok(value) = value.to_str() else { continue };
+        for item in value.split(',') {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let weight = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok());
+            let allowed = weight.is_some_and(|q| q > 0.0);
+            if name.eq_ignore_ascii_case(coding) {
+                named = Some(allowed);
+            } else if name == "*" {
+                any = Some(allowed);
+            }
+        }
+    }
+    named.or(any).unwrap_or(false)
 }
 
 /// `/reports`: the reports page, a module of its own in the bundle's `reports/` (written by
@@ -68,8 +136,9 @@ pub(crate) async fn reports(state: State<AppState>, mut request: Request) -> Res
 }
 
 /// The built-in bundle, as [`ServeDir`] would serve the same files: GET and HEAD only, a
-/// directory's `index.html`, the content type by extension, and an `ETag` (the file's SHA-256)
-/// so a wall that reloads gets `304 Not Modified` instead of the wasm again.
+/// directory's `index.html`, the content type by extension, the best pre-compressed copy the
+/// browser accepts, caching by name (see the module doc), and an `ETag` (the SHA-256 of the
+/// bytes sent) so a page that reloads gets `304 Not Modified` instead of the file again.
 fn embedded(request: &Request) -> Response {
     if Embedded::get("index.html").is_none() {
         let status = not_built_status(request);
@@ -99,6 +168,14 @@ fn embedded(request: &Request) -> Response {
     let Some(file) = Embedded::get(&name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let content_type = file.metadata.mimetype().to_string();
+    let (file, coding) = CODINGS
+        .iter()
+        .filter(|(_, coding)| accepts(request.headers(), coding))
+        .find_map(|(suffix, coding)| {
+            Embedded::get(&format!("{name}.{suffix}")).map(|copy| (copy, Some(*coding)))
+        })
+        .unwrap_or((file, None));
     let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()));
     let unchanged = request
         .headers()
@@ -112,12 +189,18 @@ fn embedded(request: &Request) -> Response {
         Response::new(Body::from(file.data.into_owned()))
     };
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(file.metadata.mimetype()) {
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
         headers.insert(header::CONTENT_TYPE, value);
     }
     if let Ok(value) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, value);
     }
+    if let Some(coding) = coding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+    }
+    // A cache in between must keep each coding apart (RFC 9110, section 12.5.5).
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    set_cache_control(headers, is_content_hashed(&name));
     response
 }
 
@@ -175,4 +258,49 @@ fn escape(text: &str) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderMap;
+
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_weights() {
+        assert!(accepts(&accept("gzip, deflate, br"), "br"));
+        assert!(accepts(&accept("gzip, deflate"), "gzip"));
+        assert!(!accepts(&accept("gzip, deflate"), "br"));
+        assert!(!accepts(&accept("br;q=0, gzip"), "br"));
+        assert!(accepts(&accept("BR;q=0.5"), "br"));
+        assert!(accepts(&accept("*"), "br"));
+        assert!(!accepts(&accept("*, br;q=0"), "br"));
+        assert!(!accepts(&accept("gzip;q=nonsense"), "gzip"));
+        assert!(!accepts(&HeaderMap::new(), "gzip"));
+    }
+
+    #[test]
+    fn only_content_hashed_names_are_immutable() {
+        assert!(is_content_hashed(
+            "/floorwatch_dashboard_bg.7a62c9f294.wasm"
+        ));
+        assert!(is_content_hashed("/reports/boot.d4e1a3a9cb.js"));
+        assert!(!is_content_hashed("/index.html"));
+        assert!(!is_content_hashed("/reports/"));
+        assert!(!is_content_hashed("/boot.js"));
+        assert!(!is_content_hashed("/.7a62c9f294.wasm"));
+        assert!(!is_content_hashed("/x.7A62C9F294.wasm"));
+        assert!(!is_content_hashed(
+            "/snippets/floorwatch-dashboard-e78d0d3171cb8920/inline0.js"
+        ));
+    }
 }
