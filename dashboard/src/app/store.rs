@@ -361,7 +361,12 @@ thread_local! {
 }
 
 fn name_in(scope: &Scope) -> Option<String> {
-    NAMES.with_borrow(|names| names.iter().find(|(s, _)| s == scope).map(|(_, n)| n.clone()))
+    NAMES.with_borrow(|names| {
+        names
+            .iter()
+            .find(|(s, _)| s == scope)
+            .map(|(_, n)| n.clone())
+    })
 }
 
 pub(super) fn navigate(route: Route) {

@@ -69,7 +69,9 @@ pub fn parse_frame(text: &str) -> Result<LiveFrame, FrameError> {
             names: flat
                 .names
                 .iter()
-                .filter_map(|pair| Some((pair[0].as_str()?.parse().ok()?, pair[1].as_str()?.into())))
+                .filter_map(|pair| {
+                    Some((pair[0].as_str()?.parse().ok()?, pair[1].as_str()?.into()))
+                })
                 .collect(),
             history: flat.history,
             alerts,

@@ -262,7 +262,9 @@ fn CallRow(
     let text = |field: &str| call[field].as_str().unwrap_or_default().to_string();
     // A name to read, the id in its tooltip (`queue_name` and `agent_name` beside the ids).
     let named = |field: &str| {
-        let name = call[format!("{field}_name")].as_str().filter(|n| !n.is_empty());
+        let name = call[format!("{field}_name")]
+            .as_str()
+            .filter(|n| !n.is_empty());
         name.map_or_else(|| text(field), String::from)
     };
     let ms = |field: &str| format::seconds(call[field].as_f64().map(|v| v / 1000.0));

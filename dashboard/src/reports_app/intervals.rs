@@ -72,13 +72,18 @@ fn Pickers(ctx: Ctx) -> impl IntoView {
     load("/api/v1/queues", queues);
     let options = move || match queues.get() {
         Load::Ready(Value::Array(list)) => std::iter::once((ctx.root.get_value(), &Value::Null))
-            .chain(
-                list.iter()
-                    .filter_map(|q| q["id"].as_str().map(|id| (format!("queue:{id}"), &q["name"]))),
-            )
+            .chain(list.iter().filter_map(|q| {
+                q["id"]
+                    .as_str()
+                    .map(|id| (format!("queue:{id}"), &q["name"]))
+            }))
             // The name to read, the scope to type: a queue's configured name as the label.
             .map(|(s, name)| {
-                let label = name.as_str().filter(|n| !n.is_empty()).unwrap_or(&s).to_string();
+                let label = name
+                    .as_str()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or(&s)
+                    .to_string();
                 view! { <option value=s label=label></option> }
             })
             .collect_view()
