@@ -130,6 +130,7 @@ fn snapshot(seq: u64) -> LiveFrame {
         figures: vec![],
         agents: vec![],
         queues: vec![],
+        names: vec![],
         history: vec![],
         alerts: vec![],
     }
@@ -159,6 +160,7 @@ fn frames_parse_as_the_server_writes_them() {
             figures: vec![],
             agents: vec![agent.clone()],
             queues: vec![queue("billing")],
+            names: vec![(Scope::Team("t1".into()), "Billing team 1".into())],
             history: vec![ScopeHistory {
                 scope: Scope::Centre,
                 points: vec![point(1, 2)],

@@ -419,6 +419,40 @@ mod tests {
         serde_json::from_str(&frame::render(kind, 1, body)).unwrap()
     }
 
+    /// Names travel in snapshots only: a snapshot carries the subtree's configured names, a
+    /// rename is told by a fresh snapshot to every client, never by a delta.
+    #[test]
+    fn names_ride_in_snapshots_and_a_rename_resyncs() {
+        let named = |name: &str| {
+            let mut r = readings(1, 1_000, vec![agent("a1", "t1", 5)]);
+            r.names.insert(
+                Some(Scope::Centre),
+                vec![(Scope::Team("t1".into()), name.to_string())],
+            );
+            r
+        };
+        let mut feed = Feed::new(key());
+        feed.update(&named("Billing team 1"));
+        let LiveFrame::Snapshot { names, .. } =
+            parse(frame::FrameKind::Snapshot, &feed.snapshot().unwrap())
+        else {
+            panic!("not a snapshot")
+        };
+        assert_eq!(
+            names,
+            vec![(Scope::Team("t1".into()), "Billing team 1".to_string())]
+        );
+        assert!(feed.update(&named("Billing team 1")).delta.is_none());
+        let renamed = feed.update(&named("Billing team one"));
+        assert!(renamed.resync_all && renamed.delta.is_none());
+        let LiveFrame::Snapshot { names, .. } =
+            parse(frame::FrameKind::Snapshot, &feed.snapshot().unwrap())
+        else {
+            panic!("not a snapshot")
+        };
+        assert_eq!(names[0].1, "Billing team one");
+    }
+
     #[test]
     fn the_key_is_canonical() {
         let k = key();
