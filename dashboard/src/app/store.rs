@@ -29,7 +29,7 @@ pub(crate) struct Store {
     pub queues: RwSignal<Vec<QueueView>>,
     /// Flips whenever a snapshot brings other names of sites, groups and teams ([`NAMES`]):
     /// a signal of a type the bundle has anyway, not a signal of the list (BENCHMARKS.md,
-    /// "Bundle size").
+    /// "Names and the queues layout").
     names_changed: RwSignal<bool>,
     /// The agent grid's rows, in its order.
     pub agent_ids: RwSignal<Vec<String>>,

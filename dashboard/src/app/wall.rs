@@ -89,11 +89,12 @@ fn ScopeWall() -> impl IntoView {
     }
 }
 
-/// `layout=queues`: every queue of the subtree as a compact tile. The tiles are the supervisor's
-/// queue table (names, figures and colours as there; nothing new in the TV's bundle, BENCHMARKS.md
-/// "Bundle size") with three columns, laid out by `style.css` (`.wall-queues`) as a grid whose
-/// columns fit the number of queues, so 60 of them fit a 1080p TV; a tile takes the colour of
-/// its service level against target, as the wall's service-level tile does.
+/// `layout=queues`: every queue of the subtree as a compact tile. The tiles are the
+/// supervisor's queue table with three columns (names, figures and colours as there: a
+/// component of its own cost the TV's bundle 8 KB, BENCHMARKS.md "Names and the queues
+/// layout"), laid out by `style.css` (`.wall-queues`) as a grid whose columns follow the number
+/// of queues, so 60 of them fit a 1080p TV; a tile takes the colour of its service level against
+/// target, as the wall's service-level tile does, and the table's head is the tiles' legend.
 #[component]
 fn QueueWall() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
