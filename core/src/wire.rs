@@ -85,6 +85,12 @@ pub enum LiveFrame {
         agents: Vec<AgentView>,
         /// Queues inside the user's subtree.
         queues: Vec<QueueView>,
+        /// The configured names of the sites, groups and teams inside the user's subtree, as
+        /// `[scope, name]` pairs: carried once per snapshot so every screen shows names, not
+        /// ids, while deltas stay free of them (queues and agents carry their own names). Left
+        /// out when none is configured.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        names: Vec<(Scope, String)>,
         /// Up to the last 60 minutes of per-minute points for each subscribed figure scope,
         /// for sparklines.
         history: Vec<ScopeHistory>,

@@ -143,6 +143,14 @@ impl Figure {
         Figure::AgentsNeeded,
     ];
 
+    /// A queue's tile on the wall's queues layout (`#/wall?layout=queues`): what a room reads
+    /// of each queue at a glance.
+    pub const QUEUE_TILE: [Figure; 3] = [
+        Figure::ServiceLevel,
+        Figure::CallsWaiting,
+        Figure::LongestWait,
+    ];
+
     /// The team table's figure columns.
     pub const TEAM_TABLE: [Figure; 9] = [
         Figure::AgentsLoggedIn,

@@ -93,6 +93,7 @@ mod tests {
             scope: None,
             rotate_s: None,
             team: None,
+            queues_layout: false,
         }
     }
 

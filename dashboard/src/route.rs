@@ -1,5 +1,6 @@
 //! What the URL selects, so a TV or a browser test can open a view directly:
-//! `/#/wall`, `/#/supervisor?window=today`, `/?lang=zh#/wall?scope=queue:billing&rotate=20`.
+//! `/#/wall`, `/#/supervisor?window=today`, `/?lang=zh#/wall?scope=queue:billing&rotate=20`,
+//! `/#/wall?layout=queues`.
 //!
 //! Parameters may sit in the query string or after the hash path; the hash wins, because the
 //! page rewrites only the hash when the user changes the window or the language, so a reload
@@ -50,6 +51,9 @@ pub struct Route {
     pub rotate_s: Option<u32>,
     /// `team=ID`: the supervisor view's agent filter.
     pub team: Option<String>,
+    /// `layout=queues`: the wall shows every queue at once as a compact tile (a centre with
+    /// many queues), instead of one scope's figures.
+    pub queues_layout: bool,
 }
 
 /// The window figures use when the URL names none.
@@ -91,6 +95,7 @@ impl Route {
                         .map(|s| s.max(MIN_ROTATE_S))
                 }
                 "team" => self.team = Some(value).filter(|t| !t.is_empty()),
+                "layout" => self.queues_layout = value == "queues",
                 _ => {}
             }
         }
@@ -118,6 +123,9 @@ impl Route {
         }
         if let Some(team) = &self.team {
             params.push(format!("team={}", percent_encode(team)));
+        }
+        if self.queues_layout {
+            params.push("layout=queues".to_string());
         }
         let mut hash = format!("#{}", self.view.path());
         if !params.is_empty() {
@@ -212,13 +220,15 @@ mod tests {
     #[test]
     fn bad_parameters_are_ignored() {
         let r = Route::parse(
-            "?lang=fr&window=5m&scope=floor&rotate=x&team=",
+            "?lang=fr&window=5m&scope=floor&rotate=x&team=&layout=x",
             "#/wall?%zz=1",
         );
         assert_eq!(r, Route::default());
         assert_eq!(r.window_or_default(), DEFAULT_WINDOW);
         assert_eq!(Route::parse("?rotate=1", "").rotate_s, Some(MIN_ROTATE_S));
         assert_eq!(Route::parse("?rotate=0", "").rotate_s, None);
+        assert!(!Route::parse("", "#/wall?layout=tiles").queues_layout);
+        assert!(Route::parse("", "#/wall?layout=queues").queues_layout);
     }
 
     #[test]
@@ -230,6 +240,7 @@ mod tests {
             scope: Some(Scope::Queue("vip & co".into())),
             rotate_s: Some(20),
             team: Some("north/1".into()),
+            queues_layout: true,
         };
         let hash = route.to_hash();
         assert!(

@@ -265,6 +265,16 @@ impl LiveFloor {
         self.engine.queues()
     }
 
+    /// The name screens show for `scope` ([`Engine::name_of`]).
+    pub(crate) fn name_of(&self, scope: &Scope) -> Option<String> {
+        self.engine.name_of(scope).map(str::to_string)
+    }
+
+    /// The configured names of sites, groups and teams ([`Engine::tree_names`]).
+    pub(crate) fn tree_names(&self) -> Vec<(Scope, String)> {
+        self.engine.tree_names()
+    }
+
     pub(crate) fn scopes(&self) -> Vec<Scope> {
         self.engine.scopes()
     }

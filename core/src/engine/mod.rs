@@ -433,6 +433,25 @@ impl Engine {
         queues
     }
 
+    /// The name a screen shows for `scope`: the configured one, else its id; `None` when the
+    /// scope is unknown.
+    pub fn name_of(&self, scope: &Scope) -> Option<&str> {
+        let idx = self.floor.index(scope)?;
+        Some(self.floor.nodes[idx].name.as_str())
+    }
+
+    /// The configured names of the sites, groups and teams (those whose name is not just their
+    /// id), in tree order: what screens show instead of ids ([`crate::wire::LiveFrame`]).
+    pub fn tree_names(&self) -> Vec<(Scope, String)> {
+        self.floor
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.scope, Scope::Site(_) | Scope::Group(_) | Scope::Team(_)))
+            .filter(|n| n.scope.id() != Some(n.name.as_str()))
+            .map(|n| (n.scope.clone(), n.name.clone()))
+            .collect()
+    }
+
     /// Starts keeping what every event adds to each quarter-hour of each scope, for history
     /// (docs/HISTORY.md): [`Engine::close_intervals`] hands it over. Running agent states count
     /// as credited up to `closed_until`, the boundary of the last close already stored (a

@@ -140,7 +140,7 @@ fn SignedIn(info: SessionInfo) -> impl IntoView {
                 window: r.window_or_default(),
                 root: root.clone(),
                 wall_scope: r.scope.clone().unwrap_or_else(|| root.clone()),
-                rotate: r.rotate_s.is_some(),
+                every_queue: r.rotate_s.is_some() || r.queues_layout,
             })
         });
         let on_closed = move |code: u16| {

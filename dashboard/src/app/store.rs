@@ -27,6 +27,10 @@ pub(crate) struct Store {
     pub figures: RwSignal<FigureBook>,
     pub history: RwSignal<HistoryBook>,
     pub queues: RwSignal<Vec<QueueView>>,
+    /// Flips whenever a snapshot brings other names of sites, groups and teams ([`NAMES`]):
+    /// a signal of a type the bundle has anyway, not a signal of the list (BENCHMARKS.md,
+    /// "Names and the queues layout").
+    names_changed: RwSignal<bool>,
     /// The agent grid's rows, in its order.
     pub agent_ids: RwSignal<Vec<String>>,
     agents: StoredValue<HashMap<String, ArcRwSignal<AgentView>>>,
@@ -56,6 +60,7 @@ impl Store {
             figures: RwSignal::new(FigureBook::default()),
             history: RwSignal::new(HistoryBook::default()),
             queues: RwSignal::new(Vec::new()),
+            names_changed: RwSignal::new(false),
             agent_ids: RwSignal::new(Vec::new()),
             agents: StoredValue::new(HashMap::new()),
             teams: RwSignal::new(BTreeSet::new()),
@@ -124,6 +129,7 @@ impl Store {
                 figures,
                 agents,
                 queues,
+                names,
                 history,
                 alerts,
                 ..
@@ -137,6 +143,15 @@ impl Store {
                 self.refused.set(None);
                 self.figures.update(|b| b.replace(figures));
                 self.history.update(|h| h.replace(history));
+                // Before the agents: their rows read the team names untracked.
+                let changed = NAMES.with_borrow_mut(|n| {
+                    let changed = *n != names;
+                    *n = names;
+                    changed
+                });
+                if changed {
+                    self.names_changed.update(|b| *b = !*b);
+                }
                 let queues_changed = self.queues.with_untracked(|q| *q != queues);
                 if queues_changed {
                     self.queues.set(queues);
@@ -313,20 +328,45 @@ impl Ctx {
         navigate(route);
     }
 
-    /// The display name of a scope: a queue's configured name, "Whole centre", a team's id.
+    /// The display name of a scope: "Whole centre", a queue's, site's, group's or team's
+    /// configured name, the id where none is configured (the id itself goes in tooltips).
     pub(crate) fn scope_name(&self, scope: &Scope) -> String {
-        match scope {
-            Scope::Centre => self.t(Key::ScopeCentre).to_string(),
-            Scope::Queue(id) => self.store.queues.with(|qs| {
-                qs.iter()
-                    .find(|q| &q.id == id)
-                    .map(|q| q.name.clone())
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| id.clone())
-            }),
-            other => other.id().unwrap_or_default().to_string(),
-        }
+        let id = scope.id().unwrap_or_default();
+        let name = match scope {
+            Scope::Centre => return self.t(Key::ScopeCentre).to_string(),
+            Scope::Queue(_) => self
+                .store
+                .queues
+                .with(|qs| qs.iter().find(|q| q.id == id).map(|q| q.name.clone())),
+            other => {
+                self.store.names_changed.track();
+                name_in(other)
+            }
+        };
+        name.filter(|n| !n.is_empty())
+            .unwrap_or_else(|| id.to_string())
     }
+
+    /// A team's configured name, or its id; untracked, for the agent rows (which must not
+    /// subscribe to the names, see `supervisor::AgentRow`).
+    pub(crate) fn team_name(&self, id: &str) -> String {
+        name_in(&Scope::Team(id.to_string())).unwrap_or_else(|| id.to_string())
+    }
+}
+
+thread_local! {
+    /// The configured names of the sites, groups and teams in the subtree, from the last
+    /// snapshot (`LiveFrame::Snapshot::names`); [`Store`]'s `names_changed` tells readers.
+    static NAMES: std::cell::RefCell<Vec<(Scope, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn name_in(scope: &Scope) -> Option<String> {
+    NAMES.with_borrow(|names| {
+        names
+            .iter()
+            .find(|(s, _)| s == scope)
+            .map(|(_, n)| n.clone())
+    })
 }
 
 pub(super) fn navigate(route: Route) {

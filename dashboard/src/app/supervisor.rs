@@ -20,13 +20,7 @@ use send_wrapper::SendWrapper;
 pub(super) fn Supervisor() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let store = ctx.store;
-    let queue_rows = Signal::derive(move || {
-        store.queues.with(|qs| {
-            qs.iter()
-                .map(|q| Scope::Queue(q.id.clone()))
-                .collect::<Vec<_>>()
-        })
-    });
+    let queue_rows = queue_rows(ctx);
     let team_rows = Signal::derive(move || {
         store.teams.with(|ts| {
             ts.iter()
@@ -58,6 +52,17 @@ pub(super) fn Supervisor() -> impl IntoView {
     }
 }
 
+/// The queue table's rows: every queue of the subtree (the wall's queues layout shows the same).
+pub(super) fn queue_rows(ctx: Ctx) -> Signal<Vec<Scope>> {
+    Signal::derive(move || {
+        ctx.store.queues.with(|qs| {
+            qs.iter()
+                .map(|q| Scope::Queue(q.id.clone()))
+                .collect::<Vec<_>>()
+        })
+    })
+}
+
 /// A click on a figure that has calls behind it opens them on the reports page
 /// (`crate::reports::drill`): one listener for every cell, and only the link in this bundle.
 fn drill(ctx: Ctx, ev: leptos::ev::MouseEvent) {
@@ -87,8 +92,9 @@ fn drill(ctx: Ctx, ev: leptos::ev::MouseEvent) {
 }
 
 /// A table of scopes by figures, sortable by any column; the centre's row on top when `total`.
+/// The wall's queues layout shows the queues' as tiles (`wall::QueueWall`).
 #[component]
-fn FigureTable(
+pub(super) fn FigureTable(
     table: &'static str,
     heading: Key,
     name_heading: Key,
@@ -166,7 +172,9 @@ fn FigureTable(
             .collect_view();
         view! {
             <tr class=class data-scope=scope.to_string()>
-                <th class="name">{move || ctx.scope_name(&name_scope)}</th>
+                <th class="name" title=scope.to_string()>
+                    {move || ctx.scope_name(&name_scope)}
+                </th>
                 {cells}
             </tr>
         }
@@ -233,9 +241,10 @@ fn AgentGrid() -> impl IntoView {
             .into_iter()
             .map(|t| {
                 let selected = team.get().as_deref() == Some(t.as_str());
+                let name = ctx.scope_name(&Scope::Team(t.clone()));
                 view! {
-                    <option value=t.clone() selected=selected>
-                        {t.clone()}
+                    <option value=t.clone() title=t selected=selected>
+                        {name}
                     </option>
                 }
             })
@@ -371,9 +380,11 @@ fn AgentRow(id: String, env: Memo<GridEnv>) -> impl IntoView {
     let render = move || {
         let env = env.get_untracked();
         agent.with(|a| {
+            let mut cells = agents::row_cells(a, env.lang, env.now);
+            cells[1] = ctx.team_name(&cells[1]);
             (
                 agents::row_class(a, env.team.as_deref(), env.filter, env.now),
-                agents::row_cells(a, env.lang, env.now),
+                cells,
             )
         })
     };
@@ -441,8 +452,8 @@ fn AgentRow(id: String, env: Memo<GridEnv>) -> impl IntoView {
     ] = cells;
     // Every cell starts with a text node (even an empty one), for the effect above.
     view! {
-        <div class=class role="row" data-agent=id use:bind>
-            <span role="cell">{name}</span>
+        <div class=class role="row" data-agent=id.clone() use:bind>
+            <span role="cell" title=id.clone()>{name}</span>
             <span role="cell">{team_cell}</span>
             <span role="cell" class="state">{state_cell}</span>
             <span role="cell">{reason}</span>

@@ -1,19 +1,38 @@
 //! The wall view, for the TV: floor figures only, big, coloured, no caller numbers and no
 //! per-agent figures (it does not even subscribe to agents), and a banner of the open alerts
-//! about queues and the floor.
+//! about queues and the floor. With `layout=queues` it shows every queue at once instead, one
+//! compact tile each (name, service level, calls waiting, longest wait), for a centre with many
+//! queues: a grid that fits 60 of them on a 1080p TV.
 
 use std::time::Duration;
 
 use floorwatch_core::Scope;
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use super::store::Ctx;
 use super::widgets::Tile;
 use crate::figure::Figure;
+use crate::i18n::Key;
 use crate::sparkline::Series;
 
 #[component]
 pub(super) fn Wall() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let queues = Memo::new(move |_| ctx.route.with(|r| r.queues_layout));
+    move || {
+        if queues.get() {
+            Either::Left(view! { <QueueWall/> })
+        } else {
+            Either::Right(view! { <ScopeWall/> })
+        }
+    }
+}
+
+/// The wall of one scope (the root, `scope=`, or each in turn with `rotate=`): every wall
+/// figure as a big tile.
+#[component]
+fn ScopeWall() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let route = ctx.route;
     let turn = RwSignal::new(0usize);
@@ -66,6 +85,35 @@ pub(super) fn Wall() -> impl IntoView {
             </h1>
             <super::alerts::AlertBanner/>
             <div class="tiles">{tiles}</div>
+        </main>
+    }
+}
+
+/// `layout=queues`: every queue of the subtree as a compact tile. The tiles are the
+/// supervisor's queue table with three columns (names, figures and colours as there: a
+/// component of its own cost the TV's bundle 8 KB, BENCHMARKS.md "Names and the queues
+/// layout"), laid out by `style.css` (`.wall-queues`) as a grid whose columns follow the number
+/// of queues, so 60 of them fit a 1080p TV; a tile takes the colour of its service level against
+/// target, as the wall's service-level tile does, and the table's head is the tiles' legend.
+#[component]
+fn QueueWall() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let root = ctx.root();
+    let id = root.to_string();
+    view! {
+        <main class="wall wall-queues">
+            <h1 class="wall-scope" data-scope=id>
+                {move || ctx.scope_name(&root)}
+            </h1>
+            <super::alerts::AlertBanner/>
+            <super::supervisor::FigureTable
+                table="queue-tiles"
+                heading=Key::QueuesHeading
+                name_heading=Key::ColQueue
+                rows=super::supervisor::queue_rows(ctx)
+                columns=&Figure::QUEUE_TILE
+                total=false
+            />
         </main>
     }
 }

@@ -29,6 +29,9 @@ pub fn parse_frame(text: &str) -> Result<LiveFrame, FrameError> {
         #[serde(default)]
         agents: Vec<AgentView>,
         queues: Option<Vec<QueueView>>,
+        // Read from the generic tree, as alerts are: no new derived parser in the bundle.
+        #[serde(default)]
+        names: Vec<Value>,
         #[serde(default)]
         history: Vec<ScopeHistory>,
         #[serde(default)]
@@ -62,6 +65,14 @@ pub fn parse_frame(text: &str) -> Result<LiveFrame, FrameError> {
             queues: flat
                 .queues
                 .ok_or(FrameError("missing field `queues`".into()))?,
+            // An unreadable pair only leaves that scope's id on screen.
+            names: flat
+                .names
+                .iter()
+                .filter_map(|pair| {
+                    Some((pair[0].as_str()?.parse().ok()?, pair[1].as_str()?.into()))
+                })
+                .collect(),
             history: flat.history,
             alerts,
         },

@@ -22,8 +22,9 @@ pub struct Plan {
     pub root: Scope,
     /// The wall's scope (the root by default).
     pub wall_scope: Scope,
-    /// The wall rotates through the queues too.
-    pub rotate: bool,
+    /// The wall shows every queue too: it rotates through them, or lays them all out
+    /// (`layout=queues`).
+    pub every_queue: bool,
 }
 
 impl Plan {
@@ -36,7 +37,7 @@ impl Plan {
             // agents.
             View::Wall | View::Audit | View::Devices => {
                 subs.insert(Subscription::Figures(self.wall_scope.clone()));
-                if self.rotate {
+                if self.every_queue {
                     subs.insert(Subscription::Figures(self.root.clone()));
                     subs.extend(queue_scopes.map(Subscription::Figures));
                 }

@@ -130,6 +130,7 @@ fn snapshot(seq: u64) -> LiveFrame {
         figures: vec![],
         agents: vec![],
         queues: vec![],
+        names: vec![],
         history: vec![],
         alerts: vec![],
     }
@@ -159,6 +160,7 @@ fn frames_parse_as_the_server_writes_them() {
             figures: vec![],
             agents: vec![agent.clone()],
             queues: vec![queue("billing")],
+            names: vec![(Scope::Team("t1".into()), "Billing team 1".into())],
             history: vec![ScopeHistory {
                 scope: Scope::Centre,
                 points: vec![point(1, 2)],
@@ -321,7 +323,7 @@ fn the_wall_never_subscribes_to_agents() {
         window: Window::Rolling30,
         root: Scope::Centre,
         wall_scope: Scope::Centre,
-        rotate: true,
+        every_queue: true,
     };
     let teams = BTreeSet::from(["t1".to_string()]);
     let sub = plan.subscribe(&[queue("billing")], &teams);
@@ -339,7 +341,7 @@ fn the_wall_never_subscribes_to_agents() {
             .any(|s| matches!(s, Subscription::Agents(_)))
     );
     let fixed = Plan {
-        rotate: false,
+        every_queue: false,
         wall_scope: Scope::Queue("vip".into()),
         window: Window::Today,
         ..plan
@@ -359,7 +361,7 @@ fn the_supervisor_subscribes_to_every_queue_team_and_agent() {
         window: Window::Rolling15,
         root: Scope::Centre,
         wall_scope: Scope::Centre,
-        rotate: false,
+        every_queue: false,
     };
     let teams = BTreeSet::from(["t1".to_string()]);
     let sub = plan.subscribe(&[queue("b"), queue("a")], &teams);

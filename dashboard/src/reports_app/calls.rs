@@ -260,6 +260,13 @@ fn CallRow(
 ) -> impl IntoView {
     let id = call["id"].as_str().unwrap_or_default().to_string();
     let text = |field: &str| call[field].as_str().unwrap_or_default().to_string();
+    // A name to read, the id in its tooltip (`queue_name` and `agent_name` beside the ids).
+    let named = |field: &str| {
+        let name = call[format!("{field}_name")]
+            .as_str()
+            .filter(|n| !n.is_empty());
+        name.map_or_else(|| text(field), String::from)
+    };
     let ms = |field: &str| format::seconds(call[field].as_f64().map(|v| v / 1000.0));
     let state = move |name: String| {
         move || RKey::state(&name).map_or(name.clone(), |k| ctx.t(k).to_string())
@@ -342,10 +349,10 @@ fn CallRow(
     view! {
         <tr data-call=id.clone() data-outcome=text("outcome")>
             <td data-field="entered_local">{text("entered_local").replacen('T', " ", 1)}</td>
-            <td data-field="queue">{text("queue")}</td>
+            <td data-field="queue" title=text("queue")>{named("queue")}</td>
             <td class="num" data-field="wait_ms">{ms("wait_ms")}</td>
             <td data-field="outcome">{state(text("outcome"))}</td>
-            <td data-field="agent">{text("agent")}</td>
+            <td data-field="agent" title=text("agent")>{named("agent")}</td>
             <td class="num" data-field="talk_ms">{ms("talk_ms")}</td>
             <td data-field="caller"><span class="caller">{caller}</span>" "{unmask}</td>
             <td data-field="service_level">{state(text("service_level"))}</td>

@@ -71,12 +71,21 @@ fn Pickers(ctx: Ctx) -> impl IntoView {
     let queues = RwSignal::new(Load::Loading);
     load("/api/v1/queues", queues);
     let options = move || match queues.get() {
-        Load::Ready(Value::Array(list)) => std::iter::once(ctx.root.get_value())
-            .chain(
-                list.iter()
-                    .filter_map(|q| q["id"].as_str().map(|id| format!("queue:{id}"))),
-            )
-            .map(|s| view! { <option value=s></option> })
+        Load::Ready(Value::Array(list)) => std::iter::once((ctx.root.get_value(), &Value::Null))
+            .chain(list.iter().filter_map(|q| {
+                q["id"]
+                    .as_str()
+                    .map(|id| (format!("queue:{id}"), &q["name"]))
+            }))
+            // The name to read, the scope to type: a queue's configured name as the label.
+            .map(|(s, name)| {
+                let label = name
+                    .as_str()
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or(&s)
+                    .to_string();
+                view! { <option value=s label=label></option> }
+            })
             .collect_view()
             .into_any(),
         _ => ().into_any(),

@@ -140,12 +140,18 @@ pub(crate) struct CallRow {
     pub(crate) id: String,
     pub(crate) call: String,
     pub(crate) queue: String,
+    /// The queue's name as screens show it (the id when none is configured); files keep the
+    /// id only.
+    pub(crate) queue_name: String,
     pub(crate) entered_ms: Millis,
     pub(crate) entered_local: String,
     pub(crate) wait_ms: Millis,
     pub(crate) outcome: &'static str,
     pub(crate) outcome_ms: Millis,
     pub(crate) agent: Option<String>,
+    /// The agent's name as screens show it, when the agent is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) agent_name: Option<String>,
     pub(crate) talk_ms: Option<Millis>,
     /// Beyond the shared contract: hold time once the talk ended (0 when the feed reported
     /// none; queue_log reports none).
@@ -230,17 +236,31 @@ pub(crate) async fn calls_report(
         )));
     }
     let day = |t: Millis| calendar.date_of(t).unwrap_or_default();
+    let mut calls: Vec<CallRow> = page
+        .calls
+        .into_iter()
+        .map(|(c, callback)| row(&calendar, variant, c, callback))
+        .collect();
+    {
+        // Names for the page to read; the ids stay beside them.
+        let floor = floor::lock(state.floor());
+        for call in &mut calls {
+            if let Some(name) = floor.name_of(&Scope::Queue(call.queue.clone())) {
+                call.queue_name = name;
+            }
+            call.agent_name = call
+                .agent
+                .as_ref()
+                .and_then(|a| floor.name_of(&Scope::Agent(a.clone())));
+        }
+    }
     Ok(CallsReport {
         from: query.from.unwrap_or_else(|| day(span.0)),
         to: query.to.or(query.from).unwrap_or_else(|| day(span.1 - 1)),
         scope,
         total: page.total,
         next: page.next,
-        calls: page
-            .calls
-            .into_iter()
-            .map(|(c, callback)| row(&calendar, variant, c, callback))
-            .collect(),
+        calls,
     })
 }
 
@@ -312,7 +332,9 @@ fn row(
         outcome: c.outcome.as_str(),
         id: c.id,
         call: c.call,
+        queue_name: c.queue.clone(),
         queue: c.queue,
+        agent_name: None,
         entered_ms: c.entered_ms,
         wait_ms: c.wait_ms,
         outcome_ms: c.outcome_ms,

@@ -97,6 +97,8 @@ pub(crate) struct Readings {
     pub(crate) agents: HashMap<Scope, Vec<AgentView>>,
     /// The queues inside each subscriber subtree ([`FeedKey::within`]).
     pub(crate) queues: HashMap<Option<Scope>, Vec<QueueView>>,
+    /// The configured names of the sites, groups and teams inside each subscriber subtree.
+    pub(crate) names: HashMap<Option<Scope>, Vec<(Scope, String)>>,
     pub(crate) history: HashMap<Scope, Vec<MinutePoint>>,
     /// Open alerts and those changed in the last hour (`crate::alerts::RECENT_MS`), in raise
     /// order.
@@ -125,6 +127,7 @@ struct State {
     figures: Vec<Figures>,
     agents: BTreeMap<String, AgentView>,
     queues: Vec<QueueView>,
+    names: Vec<(Scope, String)>,
     history: BTreeMap<Scope, Vec<MinutePoint>>,
     /// The alerts the feed sees, in raise order.
     alerts: Vec<Alert>,
@@ -136,6 +139,8 @@ struct SnapshotFields<'a> {
     figures: &'a [Figures],
     agents: Vec<&'a AgentView>,
     queues: &'a [QueueView],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    names: &'a [(Scope, String)],
     history: Vec<ScopeHistory>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     alerts: &'a [Alert],
@@ -232,10 +237,13 @@ impl Feed {
             && changed_agents.is_empty()
             && history.is_empty()
             && changed_alerts.is_empty();
-        if !unchanged || new.queues != old.queues {
+        // A renamed node or a changed queue list is told by a fresh snapshot, as names travel
+        // in snapshots only.
+        let listed_changed = new.queues != old.queues || new.names != old.names;
+        if !unchanged || listed_changed {
             self.snapshot = None;
         }
-        if agent_left || new.queues != old.queues {
+        if agent_left || listed_changed {
             return Update {
                 delta: None,
                 resync_all: true,
@@ -274,6 +282,7 @@ impl Feed {
                 figures: &state.figures,
                 agents: state.agents.values().collect(),
                 queues: &state.queues,
+                names: &state.names,
                 history,
                 alerts: &state.alerts,
             }));
@@ -314,6 +323,11 @@ impl Feed {
             agents,
             queues: readings
                 .queues
+                .get(&self.key.within)
+                .cloned()
+                .unwrap_or_default(),
+            names: readings
+                .names
                 .get(&self.key.within)
                 .cloned()
                 .unwrap_or_default(),
@@ -403,6 +417,40 @@ mod tests {
 
     fn parse(kind: frame::FrameKind, body: &str) -> LiveFrame {
         serde_json::from_str(&frame::render(kind, 1, body)).unwrap()
+    }
+
+    /// Names travel in snapshots only: a snapshot carries the subtree's configured names, a
+    /// rename is told by a fresh snapshot to every client, never by a delta.
+    #[test]
+    fn names_ride_in_snapshots_and_a_rename_resyncs() {
+        let named = |name: &str| {
+            let mut r = readings(1, 1_000, vec![agent("a1", "t1", 5)]);
+            r.names.insert(
+                Some(Scope::Centre),
+                vec![(Scope::Team("t1".into()), name.to_string())],
+            );
+            r
+        };
+        let mut feed = Feed::new(key());
+        feed.update(&named("Billing team 1"));
+        let LiveFrame::Snapshot { names, .. } =
+            parse(frame::FrameKind::Snapshot, &feed.snapshot().unwrap())
+        else {
+            panic!("not a snapshot")
+        };
+        assert_eq!(
+            names,
+            vec![(Scope::Team("t1".into()), "Billing team 1".to_string())]
+        );
+        assert!(feed.update(&named("Billing team 1")).delta.is_none());
+        let renamed = feed.update(&named("Billing team one"));
+        assert!(renamed.resync_all && renamed.delta.is_none());
+        let LiveFrame::Snapshot { names, .. } =
+            parse(frame::FrameKind::Snapshot, &feed.snapshot().unwrap())
+        else {
+            panic!("not a snapshot")
+        };
+        assert_eq!(names[0].1, "Billing team one");
     }
 
     #[test]

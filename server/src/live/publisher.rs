@@ -235,6 +235,20 @@ impl Publisher {
                 readings.queues.insert(key.within.clone(), inside);
             }
         }
+        let names = floor.tree_names();
+        for key in members.keys() {
+            if !readings.names.contains_key(&key.within) {
+                let inside = match &key.within {
+                    None => Vec::new(),
+                    Some(within) => names
+                        .iter()
+                        .filter(|(scope, _)| floor.contains(within, scope) == Some(true))
+                        .cloned()
+                        .collect(),
+                };
+                readings.names.insert(key.within.clone(), inside);
+            }
+        }
         let mut history_scopes = HashSet::new();
         let mut agent_scopes = HashSet::new();
         for key in members.keys() {

@@ -199,6 +199,37 @@ calls_per_day = 100
         assert_eq!(org.queues[0].id, "billing");
     }
 
+    /// Screens show names, not ids (issue 18): every preset (the demo runs `small`) names
+    /// every site, group, team, agent and queue, the same names every time.
+    #[test]
+    fn every_level_of_every_preset_has_a_name() {
+        for preset in ["small", "medium", "large"] {
+            let org = Scenario::preset(preset).unwrap().organisation();
+            assert_eq!(org, Scenario::preset(preset).unwrap().organisation());
+            let named = |id: &str, name: &str| {
+                assert!(
+                    !name.is_empty() && name != id,
+                    "{preset}: `{id}` has no name of its own"
+                );
+            };
+            for site in &org.sites {
+                named(&site.id, &site.name);
+                for group in &site.groups {
+                    named(&group.id, &group.name);
+                    for team in &group.teams {
+                        named(&team.id, &team.name);
+                        for agent in &team.agents {
+                            named(agent.id(), agent.name());
+                        }
+                    }
+                }
+            }
+            for queue in &org.queues {
+                named(&queue.id, &queue.name);
+            }
+        }
+    }
+
     #[test]
     fn type_errors_and_unknown_keys_name_the_key() {
         let e = error(&MINIMAL.replace("calls_per_day = 100", "calls_per_day = \"many\""));
