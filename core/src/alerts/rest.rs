@@ -55,7 +55,7 @@ pub(super) struct Timers<'a> {
     pub(super) opening: Option<&'a OpeningHours>,
     pub(super) observed: &'a Observations,
     /// Per rule, the conditions being timed, by key.
-    pub(super) runs: &'a BTreeMap<String, BTreeMap<String, Run>>,
+    pub(super) runs: &'a BTreeMap<String, BTreeMap<super::keys::Key, Run>>,
     pub(super) book: &'a AlertBook,
     pub(super) batcher: &'a Batcher,
     pub(super) watching_since: Option<Millis>,
