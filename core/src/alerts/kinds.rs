@@ -200,7 +200,7 @@ pub(crate) fn read(
                             ..Detail::default()
                         },
                     );
-                    (keys.source(&rule.id, &source), reading)
+                    (keys.source(&rule.id, source), reading)
                 })
                 .collect()
         }

@@ -114,8 +114,9 @@ pub struct Alerts {
     /// Boundaries before this would decide nothing (the floor is at rest, see `rest`), unless
     /// an event is observed or an alert acknowledged first, which forgets it.
     rest_until: Option<Millis>,
-    /// The last look found someone signed in or a call waiting: no rest before the next event
-    /// (only an event changes that), so the centre's figures are not read at every boundary.
+    /// The last look found a call waiting (or someone signed in while a rule reads state time):
+    /// no rest before the next event (only an event changes that), so the centre's figures are
+    /// not read at every boundary.
     floor_busy: bool,
     /// What the rules read of the engine's figures ([`Metric::needs`]; the agent counts for
     /// `source_silent`): the rest is never computed (issue 15).
@@ -346,6 +347,7 @@ impl Alerts {
                 book: &self.book,
                 batcher: &self.batcher,
                 watching_since: self.watching_since,
+                rest_signed_in: !(self.needs.state_time || self.needs.agents_needed),
             };
             match timers.rest_after(engine, at) {
                 rest::Rest::Until(until) => self.rest_until = Some(until),
