@@ -222,6 +222,10 @@ impl Alerts {
             };
         }
         self.evaluated_to = Some(at);
+        // The key cache holds one entry per rule; one rebuilt empty (a checkpoint skips it)
+        // fills again as conditions are read.
+        self.keys
+            .resize_with(self.compiled.len(), RuleKeys::default);
         let watching_since = *self.watching_since.get_or_insert(at);
         self.observed.prune(at);
         self.observed.retain_not_ready(|agent| {
