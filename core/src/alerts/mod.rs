@@ -115,6 +115,7 @@ pub struct Alerts {
     runs: BTreeMap<String, BTreeMap<Key, Run>>,
     /// Per compiled rule (same order), its condition keys, formatted once (a cache: never
     /// saved, rebuilt as conditions are read).
+    #[serde(skip)]
     keys: Vec<RuleKeys>,
     book: AlertBook,
     batcher: Batcher,
