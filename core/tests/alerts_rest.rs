@@ -37,6 +37,21 @@ const RULES: &str = r#"{"batch_s": 30, "escalation": [
     {"id": "dropped", "kind": "dropped_calls", "count": 2, "window_min": 10}
 ]}"#;
 
+/// [`RULES`] without the one rule that reads state time (occupancy), and with a break
+/// allowance longer than the settling hour: the floor can then rest with agents signed in, and
+/// an agent's break passing its allowance is a timer (docs/ALERTS.md, "Evaluation").
+fn rules_signed_in() -> String {
+    let occupancy = r#"    {"id": "occupancy", "kind": "metric", "scope": "centre", "metric": "occupancy_pct",
+     "window": "today", "comparison": "above", "warning": 10},
+"#;
+    assert!(RULES.contains(occupancy));
+    RULES.replace(
+        occupancy,
+        r#"    {"id": "long-breaks", "kind": "not_ready_overrun", "allowance_min": {"break": 180}},
+"#,
+    )
+}
+
 /// A few days of episodes: agents sign in, take calls (some abandoned, some cut short), go on
 /// break, and mostly sign out again; then a silence of a few minutes to two days. Some
 /// silences start with an agent still signed in or a call still waiting (no rest at all).
@@ -141,6 +156,10 @@ fn run(
 }
 
 fn same_with_and_without_skipping(zone: &str, base: &str, seed: u64) {
+    same_with_and_without_skipping_under(RULES, zone, base, seed);
+}
+
+fn same_with_and_without_skipping_under(rules: &str, zone: &str, base: &str, seed: u64) {
     let mut org = org_in(zone);
     if seed.is_multiple_of(2) {
         // Expected silence outside opening hours (docs/ALERTS.md): its edges are timers too.
@@ -153,7 +172,7 @@ fn same_with_and_without_skipping(zone: &str, base: &str, seed: u64) {
             .unwrap(),
         );
     }
-    let rules = config(RULES);
+    let rules = config(rules);
     let script = days(seed, base);
     let events = script.sorted();
     let end = events.last().map_or(script.base, |e| e.ts) + 2 * 86_400_000;
@@ -195,6 +214,64 @@ fn skipping_changes_nothing_across_new_york_dst() {
     for seed in [4, 5] {
         same_with_and_without_skipping("America/New_York", "2026-03-06T12:00:00Z", seed);
     }
+}
+
+#[test]
+fn skipping_with_agents_signed_in_changes_nothing() {
+    let rules = rules_signed_in();
+    for seed in [1, 2, 3] {
+        same_with_and_without_skipping_under(&rules, "Asia/Shanghai", "2026-03-02T00:30:00Z", seed);
+    }
+    for seed in [4, 5] {
+        same_with_and_without_skipping_under(
+            &rules,
+            "America/New_York",
+            "2026-03-06T12:00:00Z",
+            seed,
+        );
+    }
+}
+
+#[test]
+fn a_night_with_an_agent_on_a_break_rests_until_the_allowance() {
+    // No rule reads state time: an agent signed in all night does not keep the floor busy,
+    // and the break passing its 180-minute allowance is a timer, raised at the same boundary
+    // as when every boundary is evaluated.
+    let org = org_in("Asia/Shanghai");
+    let rules = config(&rules_signed_in());
+    let mut script = Script::new("2026-03-02T01:00:00Z");
+    script.login(0.0, "a1");
+    script.login(0.0, "a2");
+    script.enter(10.0, "c1", "billing");
+    script.answer(20.0, "c1", "a1");
+    script.end(200.0, "c1");
+    script.not_ready(300.0, "a2", NotReadyReason::Break);
+    // The next event, two days later.
+    script.state(2.0 * 86_400.0, "a2", AgentState::Available);
+    let events = script.sorted();
+    let mut floor = AlertFloor::new(&org, &rules);
+    floor.skipping = true;
+    floor.apply_all(&events);
+    let every = {
+        let mut floor = AlertFloor::new(&org, &rules);
+        floor.apply_all(&events);
+        floor
+    };
+    assert_eq!(
+        serde_json::to_string(&every.changes).unwrap(),
+        serde_json::to_string(&floor.changes).unwrap()
+    );
+    let raised = serde_json::to_string(&every.changes).unwrap();
+    assert!(
+        raised.contains("long-breaks/agent:a2"),
+        "the long break is raised: {raised}"
+    );
+    assert!(
+        floor.evaluations * 10 < every.evaluations,
+        "{} evaluations with skipping, {} without",
+        floor.evaluations,
+        every.evaluations
+    );
 }
 
 #[test]

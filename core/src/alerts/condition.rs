@@ -32,7 +32,6 @@ pub(crate) struct Reading {
 pub(crate) struct Detail {
     pub metric: &'static str,
     pub window: Option<Window>,
-    pub agent_name: Option<String>,
     pub reason: Option<NotReadyReason>,
     pub source: Option<String>,
     pub usual: Option<f64>,

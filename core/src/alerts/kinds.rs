@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::compiled::{Check, CompiledRule};
 use super::condition::{Detail, Reading};
+use super::keys::{Key, RuleKeys};
 use super::observed::{Observations, PEAK_SPAN_MS};
 use super::rule_scope::RuleScope;
 use super::rules::{Comparison, Level};
@@ -93,12 +94,12 @@ impl Look<'_> {
     }
 }
 
-pub(crate) fn key(rule: &str, scope: &Scope) -> String {
-    format!("{rule}/{scope}")
-}
-
-/// The rule's readings at this boundary.
-pub(crate) fn read(rule: &CompiledRule, look: &mut Look) -> BTreeMap<String, Reading> {
+/// The rule's readings at this boundary, by condition key (`keys`: the rule's, formatted once).
+pub(crate) fn read(
+    rule: &CompiledRule,
+    keys: &mut RuleKeys,
+    look: &mut Look,
+) -> BTreeMap<Key, Reading> {
     let scopes = look.expand(&rule.scope);
     match &rule.check {
         Check::Metric {
@@ -131,58 +132,61 @@ pub(crate) fn read(rule: &CompiledRule, look: &mut Look) -> BTreeMap<String, Rea
                         ..Detail::default()
                     },
                 );
-                Some((key(&rule.id, &scope), reading))
+                Some((keys.scope(&rule.id, &scope), reading))
             })
             .collect(),
         Check::NotReadyOverrun { allowance, level } => {
-            let candidates: Vec<String> = look.observed.not_ready().map(String::from).collect();
-            candidates
-                .into_iter()
-                .filter_map(|id| {
-                    let agent = look.engine.agent_view(&id)?;
-                    if agent.state != Some(AgentState::NotReady) {
-                        return None;
-                    }
-                    let scope = Scope::Agent(id);
-                    if !scopes.iter().any(|outer| look.inside(&scope, outer)) {
-                        return None;
-                    }
-                    let reason = agent.reason.unwrap_or(NotReadyReason::Other);
-                    let allowed = *allowance.get(&reason)?;
-                    let spell = look.at - agent.state_since?;
-                    let reading = over(
-                        scope.clone(),
-                        spell > allowed,
-                        *level,
-                        spell as f64 / 1000.0,
-                        allowed as f64 / 1000.0,
-                        Detail {
-                            metric: "not_ready_s",
-                            agent_name: Some(agent.name),
-                            reason: Some(reason),
-                            ..Detail::default()
-                        },
-                    );
-                    Some((key(&rule.id, &scope), reading))
-                })
-                .collect()
+            // Only the state, reason and since of each agent on a break: no view is built, and
+            // the agent's name is read when an alert is raised (`super::raise`).
+            let (engine, observed) = (look.engine, look.observed);
+            let mut readings = BTreeMap::new();
+            for id in observed.not_ready() {
+                let Some((state, reason, since)) = engine.agent_state(id) else {
+                    continue;
+                };
+                if state != AgentState::NotReady {
+                    continue;
+                }
+                let reason = reason.unwrap_or(NotReadyReason::Other);
+                let Some(&allowed) = allowance.get(&reason) else {
+                    continue;
+                };
+                let scope = Scope::Agent(id.to_string());
+                if !scopes.iter().any(|outer| look.inside(&scope, outer)) {
+                    continue;
+                }
+                let spell = look.at - since;
+                let key = keys.scope(&rule.id, &scope);
+                let reading = over(
+                    scope,
+                    spell > allowed,
+                    *level,
+                    spell as f64 / 1000.0,
+                    allowed as f64 / 1000.0,
+                    Detail {
+                        metric: "not_ready_s",
+                        reason: Some(reason),
+                        ..Detail::default()
+                    },
+                );
+                readings.insert(key, reading);
+            }
+            readings
         }
         Check::SourceSilent {
             silent,
             sources,
             level,
         } => {
-            let names: Vec<String> = match sources {
-                Some(list) => list.clone(),
-                None => look.observed.sources().map(String::from).collect(),
+            let observed = look.observed;
+            let names: Vec<&str> = match sources {
+                Some(list) => list.iter().map(String::as_str).collect(),
+                None => observed.sources().collect(),
             };
             names
                 .into_iter()
                 .map(|source| {
-                    let last = look
-                        .observed
-                        .last_heard(&source)
-                        .unwrap_or(look.watching_since);
+                    let last = observed.last_heard(source).unwrap_or(look.watching_since);
                     let quiet_for = (look.at - last).max(0);
                     let reading = over(
                         Scope::Centre,
@@ -192,14 +196,11 @@ pub(crate) fn read(rule: &CompiledRule, look: &mut Look) -> BTreeMap<String, Rea
                         *silent as f64 / 1000.0,
                         Detail {
                             metric: "silence_s",
-                            source: Some(source.clone()),
+                            source: Some(source.to_string()),
                             ..Detail::default()
                         },
                     );
-                    (
-                        format!("{}/{source}", key(&rule.id, &Scope::Centre)),
-                        reading,
-                    )
+                    (keys.source(&rule.id, source), reading)
                 })
                 .collect()
         }
@@ -239,7 +240,7 @@ pub(crate) fn read(rule: &CompiledRule, look: &mut Look) -> BTreeMap<String, Rea
                             ..Detail::default()
                         },
                     );
-                    Some((key(&rule.id, &scope), reading))
+                    Some((keys.scope(&rule.id, &scope), reading))
                 })
                 .collect()
         }
@@ -285,7 +286,7 @@ pub(crate) fn read(rule: &CompiledRule, look: &mut Look) -> BTreeMap<String, Rea
                             ..Detail::default()
                         },
                     );
-                    (key(&rule.id, &scope), reading)
+                    (keys.scope(&rule.id, &scope), reading)
                 })
                 .collect()
         }

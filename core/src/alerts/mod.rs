@@ -18,6 +18,7 @@ mod compile;
 mod compiled;
 mod condition;
 mod defaults;
+mod keys;
 mod kinds;
 mod metric;
 mod observed;
@@ -61,6 +62,7 @@ use crate::scope::Scope;
 use batch::Batcher;
 use compiled::{Check, CompiledRule};
 use condition::{Reading, Run, Step};
+use keys::{Key, RuleKeys};
 use kinds::Look;
 use observed::Observations;
 use tree::OrgTree;
@@ -110,7 +112,11 @@ pub struct Alerts {
     opening: Option<OpeningHours>,
     observed: Observations,
     /// Per rule, the conditions being timed, by key.
-    runs: BTreeMap<String, BTreeMap<String, Run>>,
+    runs: BTreeMap<String, BTreeMap<Key, Run>>,
+    /// Per compiled rule (same order), its condition keys, formatted once (a cache: never
+    /// saved, rebuilt as conditions are read).
+    #[serde(skip)]
+    keys: Vec<RuleKeys>,
     book: AlertBook,
     batcher: Batcher,
     /// The latest boundary evaluated (or change restored): earlier ones are not evaluated again.
@@ -119,8 +125,9 @@ pub struct Alerts {
     /// Boundaries before this would decide nothing (the floor is at rest, see `rest`), unless
     /// an event is observed or an alert acknowledged first, which forgets it.
     rest_until: Option<Millis>,
-    /// The last look found someone signed in or a call waiting: no rest before the next event
-    /// (only an event changes that), so the centre's figures are not read at every boundary.
+    /// The last look found a call waiting (or someone signed in while a rule reads state time):
+    /// no rest before the next event (only an event changes that), so the centre's figures are
+    /// not read at every boundary.
     floor_busy: bool,
     /// What the rules read of the engine's figures ([`Metric::needs`]; the agent counts for
     /// `source_silent`): the rest is never computed (issue 15).
@@ -185,7 +192,11 @@ impl Alerts {
                 _ => Needs::SUMS,
             })
             .fold(Needs::SUMS, Needs::union);
+        let keys = std::iter::repeat_with(RuleKeys::default)
+            .take(compiled.len())
+            .collect();
         Ok(Alerts {
+            keys,
             needs,
             rules,
             compiled,
@@ -242,14 +253,24 @@ impl Alerts {
             };
         }
         self.evaluated_to = Some(at);
+        // The key cache holds one entry per rule; one rebuilt empty (a checkpoint skips it)
+        // fills again as conditions are read.
+        self.keys
+            .resize_with(self.compiled.len(), RuleKeys::default);
         let watching_since = *self.watching_since.get_or_insert(at);
         self.observed.prune(at);
         self.observed.retain_not_ready(|agent| {
             engine
-                .agent_view(agent)
-                .is_some_and(|a| a.state == Some(AgentState::NotReady))
+                .agent_state(agent)
+                .is_some_and(|(state, _, _)| state == AgentState::NotReady)
         });
-        let local = local_second(&self.calendar, at);
+        // Local time only when some rule has quiet hours (time-zone arithmetic at every
+        // boundary otherwise, for nothing).
+        let local = if self.compiled.iter().any(|r| !r.quiet.is_empty()) {
+            local_second(&self.calendar, at)
+        } else {
+            0
+        };
         let mut look = Look {
             engine,
             at,
@@ -263,9 +284,10 @@ impl Alerts {
             needs: self.needs,
         };
         let mut changes = Vec::new();
-        for rule in &self.compiled {
-            let readings = kinds::read(rule, &mut look);
-            let quiet = rule.quiet_at(local) || self.silence_expected(rule, at, &mut look);
+        for (rule, keys) in self.compiled.iter().zip(self.keys.iter_mut()) {
+            let readings = kinds::read(rule, keys, &mut look);
+            let quiet = rule.quiet_at(local)
+                || silence_expected(self.opening.as_ref(), rule, at, &mut look);
             if !self.runs.contains_key(&rule.id) {
                 self.runs.insert(rule.id.clone(), BTreeMap::new());
             }
@@ -273,21 +295,19 @@ impl Alerts {
                 continue;
             };
             // Every condition to step, in key order: those read now, those being timed and
-            // those with an open alert. Keys are borrowed, not copied, at every boundary.
-            let extra: BTreeSet<String> = runs
-                .keys()
-                .filter(|k| !readings.contains_key(*k))
-                .cloned()
-                .chain(
-                    self.book
-                        .open_alerts()
-                        .filter(|a| a.rule == rule.id && !readings.contains_key(&a.key))
-                        .map(|a| a.key.clone()),
-                )
-                .collect();
-            let mut keys: BTreeSet<&str> = readings.keys().map(String::as_str).collect();
-            keys.extend(extra.iter().map(String::as_str));
-            for key in keys {
+            // those with an open alert. Keys are shared, not formatted, at every boundary (an
+            // open alert neither read nor timed, after a restore, is the one copied).
+            let mut keys: BTreeSet<Key> = readings.keys().cloned().collect();
+            keys.extend(runs.keys().cloned());
+            keys.extend(
+                self.book
+                    .open_alerts()
+                    .filter(|a| a.rule == rule.id && !keys.contains(a.key.as_str()))
+                    .map(|a| Key::from(a.key.as_str()))
+                    .collect::<Vec<_>>(),
+            );
+            for shared in keys {
+                let key: &str = &shared;
                 let gone;
                 let (change, idle) = {
                     let open = self.book.open(key);
@@ -302,14 +322,11 @@ impl Alerts {
                             continue;
                         }
                     };
-                    let run = match runs.get_mut(key) {
-                        Some(run) => run,
-                        None => runs.entry(key.to_string()).or_default(),
-                    };
+                    let run = runs.entry(Key::clone(&shared)).or_default();
                     let last_cleared = self.book.last_cleared(key);
                     let step = condition::step(run, reading, open, rule, at, quiet, last_cleared);
                     (
-                        change_for(step, open, rule, key, reading, at),
+                        change_for(step, open, rule, key, reading, at, engine),
                         run.is_idle(),
                     )
                 };
@@ -365,6 +382,7 @@ impl Alerts {
                 book: &self.book,
                 batcher: &self.batcher,
                 watching_since: self.watching_since,
+                rest_signed_in: !(self.needs.state_time || self.needs.agents_needed),
             };
             match timers.rest_after(engine, at) {
                 rest::Rest::Until(until) => self.rest_until = Some(until),
@@ -373,19 +391,6 @@ impl Alerts {
             }
         }
         Evaluation { at, changes, batch }
-    }
-
-    /// Whether `rule` stays quiet at `at` because silence is expected there (docs/ALERTS.md,
-    /// "Expected silence"): outside the centre's opening hours for `source_silent` and
-    /// service-level rules, and while nobody is signed in for `source_silent`. Like quiet
-    /// hours: the condition keeps being timed, and raises at the first boundary after.
-    fn silence_expected(&self, rule: &CompiledRule, at: Millis, look: &mut Look) -> bool {
-        let closed = || self.opening.as_ref().is_some_and(|o| !o.is_open(at));
-        match &rule.check {
-            Check::SourceSilent { .. } => closed() || look.nobody_signed_in(),
-            Check::Metric { metric, .. } => *metric == Metric::ServiceLevelPct && closed(),
-            _ => false,
-        }
     }
 
     /// Records that `by` acknowledged alert `id` at `at` (the floor's event-time clock), with
@@ -503,6 +508,24 @@ impl Alerts {
     }
 }
 
+/// Whether `rule` stays quiet at `at` because silence is expected there (docs/ALERTS.md,
+/// "Expected silence"): outside the centre's opening hours (`opening`) for `source_silent` and
+/// service-level rules, and while nobody is signed in for `source_silent`. Like quiet hours:
+/// the condition keeps being timed, and raises at the first boundary after.
+fn silence_expected(
+    opening: Option<&OpeningHours>,
+    rule: &CompiledRule,
+    at: Millis,
+    look: &mut Look,
+) -> bool {
+    let closed = || opening.is_some_and(|o| !o.is_open(at));
+    match &rule.check {
+        Check::SourceSilent { .. } => closed() || look.nobody_signed_in(),
+        Check::Metric { metric, .. } => *metric == Metric::ServiceLevelPct && closed(),
+        _ => false,
+    }
+}
+
 /// Applies an evaluated change to the book and queues its notice.
 fn record(
     book: &mut AlertBook,
@@ -530,10 +553,11 @@ fn change_for(
     key: &str,
     reading: &Reading,
     at: Millis,
+    engine: &Engine,
 ) -> Option<AlertChange> {
     match (step, open) {
         (Step::Raise(level), _) => Some(AlertChange::Raised {
-            alert: Box::new(raise(rule, key, reading, level, at)),
+            alert: Box::new(raise(rule, key, reading, level, at, engine)),
         }),
         (Step::ChangeLevel(level), Some(alert)) => Some(AlertChange::LevelChanged {
             id: alert.id.clone(),
@@ -551,8 +575,22 @@ fn change_for(
     }
 }
 
-/// The alert a raise creates.
-fn raise(rule: &CompiledRule, key: &str, reading: &Reading, level: Level, at: Millis) -> Alert {
+/// The alert a raise creates. An alert about an agent's not-ready spell names the agent, read
+/// from the engine here, once, rather than with every reading.
+fn raise(
+    rule: &CompiledRule,
+    key: &str,
+    reading: &Reading,
+    level: Level,
+    at: Millis,
+    engine: &Engine,
+) -> Alert {
+    let agent_name = match (&rule.check, &reading.scope) {
+        (Check::NotReadyOverrun { .. }, Scope::Agent(id)) => {
+            engine.agent_name(id).map(String::from)
+        }
+        _ => None,
+    };
     let comparison = match &rule.check {
         Check::Metric { comparison, .. } => *comparison,
         _ => Comparison::Above,
@@ -571,7 +609,7 @@ fn raise(rule: &CompiledRule, key: &str, reading: &Reading, level: Level, at: Mi
         scope: reading.scope.clone(),
         window: detail.window,
         comparison,
-        agent_name: detail.agent_name.clone(),
+        agent_name,
         reason: detail.reason,
         source: detail.source.clone(),
         usual: detail.usual,

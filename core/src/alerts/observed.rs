@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 
@@ -258,18 +259,25 @@ impl Observations {
     /// counts, spread evenly within each minute); with no earlier day known, the mean 5-minute
     /// volume of the 60 minutes before the last 5; `None` when even that is not known.
     pub(super) fn usual(&self, queues: &[&str], at: Millis, tz: &TimeZone) -> Option<f64> {
-        let mut days = Vec::new();
+        // The local date and time of `at` are worked out once, not once per earlier day; an
+        // earlier day before the first event observed is not looked up at all (issue 15).
+        let (mut sum, mut known) = (0.0, 0_u32);
+        let local = Timestamp::from_millisecond(at)
+            .ok()
+            .map(|ts| ts.to_zoned(tz.clone()).datetime());
         for d in 1..=USUAL_DAYS {
-            let Some(then) = same_local_time_days_before(at, d, tz) else {
+            let Some(then) = local.and_then(|local| same_local_time_days_before(local, d, tz))
+            else {
                 continue;
             };
             let start = then - PEAK_SPAN_MS;
             if self.known_from(start) && start >= at - MINUTES_KEPT_MS {
-                days.push(self.spread_arrivals(queues, start, then));
+                sum += self.spread_arrivals(queues, start, then);
+                known += 1;
             }
         }
-        if !days.is_empty() {
-            return Some(days.iter().sum::<f64>() / days.len() as f64);
+        if known > 0 {
+            return Some(sum / f64::from(known));
         }
         let start = at - PEAK_SPAN_MS - 60 * MINUTE_MS;
         self.known_from(start).then(|| {
@@ -287,11 +295,10 @@ impl Observations {
 /// The instant with the same local wall-clock time as `at`, `days` local dates earlier; a time
 /// inside a DST gap moves forward, one in a fold takes the earlier instant (jiff's compatible
 /// rule, as for the daily reset).
-fn same_local_time_days_before(at: Millis, days: i64, tz: &TimeZone) -> Option<Millis> {
-    let zoned = Timestamp::from_millisecond(at).ok()?.to_zoned(tz.clone());
-    let date = zoned.date().checked_sub(Span::new().days(days)).ok()?;
-    let then = date.to_datetime(zoned.time()).to_zoned(tz.clone()).ok()?;
-    Some(then.timestamp().as_millisecond())
+fn same_local_time_days_before(local: DateTime, days: i64, tz: &TimeZone) -> Option<Millis> {
+    let date = local.date().checked_sub(Span::new().days(days)).ok()?;
+    let then = tz.to_ambiguous_timestamp(date.to_datetime(local.time()));
+    Some(then.compatible().ok()?.as_millisecond())
 }
 
 #[cfg(test)]
@@ -308,6 +315,10 @@ mod tests {
         // 2026-03-09 10:00 EDT is 14:00Z; a day earlier (the 23-hour day) 10:00 EDT is 14:00Z
         // too, and two days earlier 10:00 EST is 15:00Z.
         let at = ms("2026-03-09T14:00:00Z");
+        let at = Timestamp::from_millisecond(at)
+            .unwrap()
+            .to_zoned(ny.clone())
+            .datetime();
         assert_eq!(
             same_local_time_days_before(at, 1, &ny),
             Some(ms("2026-03-08T14:00:00Z"))

@@ -6,13 +6,16 @@
 //! reading every rule's figures. At rest the cost is one evaluation per timer instead.
 //!
 //! The floor is at rest at boundary `at` when, with no further event:
-//! - nobody waits and nobody is signed in (so no figure moves with the clock: no wait grows,
-//!   no agent accumulates state time), and
+//! - nobody waits, and nobody is signed in or no rule reads a figure that moves with the clock
+//!   while agents are signed in (occupancy and utilisation accumulate state time, agents
+//!   needed follows the agents; every other figure of a signed-in agent moves only with an
+//!   event), so no figure a rule reads moves with the clock, and
 //! - every rolling and interval window lies wholly after the latest event applied
 //!   ([`SETTLE_MS`]), so they read empty now and at every later boundary.
 //!
 //! What is left that time alone changes, each a timer: the next centre day (today's figures
-//! reset), a source's silence reaching its rule's `silent_s`, a condition's hold, a cool-down
+//! reset), a source's silence reaching its rule's `silent_s`, an agent's not-ready spell
+//! passing its allowance (an agent signed in on a break), a condition's hold, a cool-down
 //! ending, an escalation step due, a notification batch due, and the edges of quiet hours and
 //! of the centre's opening hours (local times, with the zone's transitions, so DST cannot hide
 //! one). Every reading is
@@ -37,7 +40,7 @@ use super::observed::Observations;
 use super::period::EVALUATION_PERIOD_MS;
 use crate::calendar::CentreCalendar;
 use crate::engine::{Engine, Needs};
-use crate::event::Millis;
+use crate::event::{AgentState, Millis, NotReadyReason};
 use crate::opening_hours::OpeningHours;
 use crate::scope::{Scope, Window};
 use crate::time::MINUTE_MS;
@@ -55,10 +58,14 @@ pub(super) struct Timers<'a> {
     pub(super) opening: Option<&'a OpeningHours>,
     pub(super) observed: &'a Observations,
     /// Per rule, the conditions being timed, by key.
-    pub(super) runs: &'a BTreeMap<String, BTreeMap<String, Run>>,
+    pub(super) runs: &'a BTreeMap<String, BTreeMap<super::keys::Key, Run>>,
     pub(super) book: &'a AlertBook,
     pub(super) batcher: &'a Batcher,
     pub(super) watching_since: Option<Millis>,
+    /// No rule reads a figure that moves with the clock while agents are signed in (state
+    /// time for occupancy and utilisation, agents needed): the floor can rest with agents
+    /// signed in and nobody waiting (see the module doc).
+    pub(super) rest_signed_in: bool,
 }
 
 impl Timers<'_> {
@@ -80,7 +87,7 @@ impl Timers<'_> {
             ..Needs::SUMS
         };
         match engine.figures_with(&Scope::Centre, Window::Rolling15, counts) {
-            Ok(c) if c.waiting_now == 0 && c.agents.logged_in == 0 => {}
+            Ok(c) if c.waiting_now == 0 && (c.agents.logged_in == 0 || self.rest_signed_in) => {}
             // Only an event changes that (a call the engine forgets after six hours of waiting
             // is the one exception; missing it costs evaluations, never a change).
             Ok(_) => return Rest::Busy,
@@ -124,6 +131,18 @@ impl Timers<'_> {
                 })
             {
                 timer(edge);
+            }
+            if let Check::NotReadyOverrun { allowance, .. } = &rule.check {
+                // An agent signed in on a break: the spell passes its allowance at a time
+                // (strictly after `since + allowance`); only an event ends the spell.
+                for agent in self.observed.not_ready() {
+                    if let Some((AgentState::NotReady, reason, since)) = engine.agent_state(agent)
+                        && let Some(allowed) =
+                            allowance.get(&reason.unwrap_or(NotReadyReason::Other))
+                    {
+                        timer(since.saturating_add(*allowed).saturating_add(1));
+                    }
+                }
             }
             if let Some(runs) = self.runs.get(&rule.id) {
                 for (key, run) in runs {

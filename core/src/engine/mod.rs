@@ -21,7 +21,7 @@ mod tally;
 use rustc_hash::FxHashSet;
 
 use crate::calendar::CentreCalendar;
-use crate::event::{Event, EventKind, Millis};
+use crate::event::{AgentState, Event, EventKind, Millis, NotReadyReason};
 use crate::figures::{AgentView, Applied, Figures, QueueView};
 use crate::org::{OrgError, Organisation};
 use crate::scope::{Scope, Window};
@@ -405,6 +405,24 @@ impl Engine {
         let outer = self.floor.index(outer)?;
         let inner = self.floor.index(inner)?;
         Some(self.floor.contains(outer, inner))
+    }
+
+    /// An agent's current state, not-ready reason and the time the state began, when the agent
+    /// is known and signed in: what the not-ready-overrun alert reads at every evaluation
+    /// boundary (docs/ALERTS.md), without building a whole [`AgentView`] (name, team, call and
+    /// day tallies) for every agent on a break (issue 15).
+    pub fn agent_state(&self, id: &str) -> Option<(AgentState, Option<NotReadyReason>, Millis)> {
+        let idx = self.floor.agents.get(id)?;
+        let state = self.agents.get(*idx)?.state?;
+        Some((state.state, state.reason, state.since))
+    }
+
+    /// An agent's display name (the id when none is configured), when the agent is known:
+    /// read when an alert about the agent is raised, not at every boundary.
+    pub fn agent_name(&self, id: &str) -> Option<&str> {
+        let idx = self.floor.agents.get(id)?;
+        let agent = self.agents.get(*idx)?;
+        Some(self.floor.nodes[agent.idx].name.as_str())
     }
 
     /// One agent's view, if the agent is known.
