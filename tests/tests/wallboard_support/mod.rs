@@ -22,13 +22,23 @@ use serde_json::{Value, json};
 /// How long a page may take to show what a test waits for.
 pub const PAGE_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Set by `./scripts/test` once its own `cargo xtask dist` has passed: every browser test
+/// binary then serves that bundle instead of building it again (wasm-bindgen, wasm-opt and the
+/// pre-compressed copies cost about a minute each time on the 2-core CI machine).
+const BUNDLE_BUILT_ENV: &str = "FLOORWATCH_BUNDLE_BUILT";
+
 /// The wallboard bundle (`target/dist`), built once per test process by `cargo xtask dist`,
-/// which also fails when the bundle is over its size limit.
+/// which also fails when the bundle is over its size limit; or the one `./scripts/test` built
+/// just before ([`BUNDLE_BUILT_ENV`]).
 pub fn bundle() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
             let root = workspace_root();
+            let dist = root.join("target").join("dist");
+            if std::env::var_os(BUNDLE_BUILT_ENV).is_some() && dist.join("index.html").is_file() {
+                return dist;
+            }
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let output = Command::new(cargo)
                 .current_dir(&root)
