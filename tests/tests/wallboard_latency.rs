@@ -12,9 +12,9 @@ mod wallboard_support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use floorwatch_tests::{HARNESS_PASSWORD, HARNESS_USER, Server};
+use floorwatch_tests::{HARNESS_PASSWORD, HARNESS_USER};
 use serde_json::{Value, json};
-use wallboard_support::{Browser, DAY_START, Feed, assets_args, one_browser_at_a_time};
+use wallboard_support::{Browser, DAY_START, Feed, one_browser_at_a_time, wall_server};
 
 /// Events posted one a second in the default (test) run.
 const EVENTS: usize = 5;
@@ -26,10 +26,7 @@ async fn events_reach_the_wall_and_the_first_figures_follow_the_load() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(EVENTS);
-    let mut args = vec!["--clock".to_string(), "events".to_string()];
-    args.extend(assets_args());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let server = Server::start(&args);
+    let server = wall_server(None);
     let mut feed = Feed::new(DAY_START);
     feed.login("agent-1", "team-1");
     server.post_events(&feed.take());

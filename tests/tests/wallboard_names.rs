@@ -7,10 +7,9 @@
 
 mod wallboard_support;
 
-use floorwatch_tests::Server;
 use serde_json::json;
 use wallboard_support::{
-    Browser, DAY_START, Feed, MINUTE, assets_args, one_browser_at_a_time, wait_for_connection,
+    Browser, DAY_START, Feed, MINUTE, one_browser_at_a_time, wait_for_connection, wall_server,
 };
 
 /// Every level named; ids that cannot be mistaken for words, so finding one in the page's text
@@ -68,15 +67,7 @@ async fn the_wall_and_the_supervisor_show_names_not_ids() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("floorwatch.toml");
     std::fs::write(&config, ORG).unwrap();
-    let mut args = vec![
-        "--clock".to_string(),
-        "events".to_string(),
-        "--config".to_string(),
-        config.to_string_lossy().into_owned(),
-    ];
-    args.extend(assets_args());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let server = Server::start(&args);
+    let server = wall_server(Some(&config));
 
     let mut feed = Feed::new(DAY_START);
     feed.login("ag-101", "tm-7n")

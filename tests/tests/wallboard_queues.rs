@@ -11,7 +11,7 @@ mod wallboard_support;
 use floorwatch_tests::Server;
 use serde_json::{Value, json};
 use wallboard_support::{
-    Browser, DAY_START, Feed, MINUTE, assets_args, one_browser_at_a_time, wait_for_connection,
+    Browser, DAY_START, Feed, MINUTE, one_browser_at_a_time, wait_for_connection, wall_server,
 };
 
 /// A server whose organisation has `count` queues (`q01`... named "Queue line 01"...), six
@@ -31,15 +31,7 @@ fn server_with_queues(count: usize, dir: &std::path::Path) -> Server {
     }
     let config = dir.join("floorwatch.toml");
     std::fs::write(&config, org).unwrap();
-    let mut args = vec![
-        "--clock".to_string(),
-        "events".to_string(),
-        "--config".to_string(),
-        config.to_string_lossy().into_owned(),
-    ];
-    args.extend(assets_args());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let server = Server::start(&args);
+    let server = wall_server(Some(&config));
 
     let mut feed = Feed::new(DAY_START);
     for a in 1..=6 {

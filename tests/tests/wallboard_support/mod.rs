@@ -9,7 +9,7 @@
 #![allow(dead_code)] // Each test file uses its own part of the kit.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -62,6 +62,19 @@ pub fn assets_args() -> Vec<String> {
         "--assets".to_string(),
         bundle().to_string_lossy().into_owned(),
     ]
+}
+
+/// A server for a browser test: `--clock events` (the feed's times drive the floor), the
+/// bundle, and the organisation in `config` if given.
+pub fn wall_server(config: Option<&Path>) -> Server {
+    let mut args = vec!["--clock".to_string(), "events".to_string()];
+    if let Some(config) = config {
+        args.push("--config".to_string());
+        args.push(config.to_string_lossy().into_owned());
+    }
+    args.extend(assets_args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Server::start(&args)
 }
 
 /// Where the tests leave their screenshots: `target/screenshots/`.
