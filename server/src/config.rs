@@ -189,6 +189,22 @@ layer! {
     /// No session lasts longer than this many seconds, however busy [default: 43200].
     #[arg(long, value_name = "SECS")]
     session_max: Option<u64>,
+    /// Run as one node of a cluster (docs/CLUSTER.md): the NATS servers of its JetStream,
+    /// `nats://HOST:PORT[,nats://HOST:PORT...]`. Without it the server is a single node with
+    /// its own journal.
+    #[arg(long, value_name = "URLS")]
+    cluster: Option<String>,
+    /// This node's name in the cluster, unique per node [default: the host name and the
+    /// listen port].
+    #[arg(long, value_name = "NAME")]
+    cluster_node: Option<String>,
+    /// NATS credentials file (a user JWT and nkey seed) for --cluster.
+    #[arg(long, value_name = "FILE")]
+    cluster_creds: Option<PathBuf>,
+    /// PEM CA certificate the NATS servers' TLS certificates are checked against; with it
+    /// the connection requires TLS.
+    #[arg(long, value_name = "FILE")]
+    cluster_ca: Option<PathBuf>,
         /// The centre (`[centre]`): file only.
         #[arg(skip)]
         centre: Option<Centre>,
@@ -291,6 +307,13 @@ pub struct Settings {
     pub(crate) digest: Option<DigestSettings>,
     /// The `[[sources]]` tables: switches and files the server reads itself.
     pub(crate) sources: Vec<crate::sources::SourceConfig>,
+    /// `--cluster`: this server is one node of a cluster on NATS JetStream; none for a single
+    /// node with its own journal (docs/CLUSTER.md).
+    #[expect(
+        dead_code,
+        reason = "read by cluster mode's start (issue 16), landing next"
+    )]
+    pub(crate) cluster: Option<crate::cluster::ClusterSettings>,
     /// The centre-wide overrides given as flags or top-level keys, re-applied to the demo's
     /// organisation.
     centre_overrides: CentreOverrides,
@@ -407,6 +430,14 @@ impl Settings {
             .transpose()?;
         let sources = crate::sources::from_tables(layer.sources)?;
         let clock = layer.clock.unwrap_or(ClockMode::Wall);
+        let cluster = crate::cluster::ClusterSettings::from_flags(
+            layer.cluster.as_deref(),
+            layer.cluster_node,
+            layer.cluster_creds,
+            layer.cluster_ca,
+            listen,
+        )
+        .map_err(|(key, message)| ConfigError::Invalid { key, message })?;
         let ms = |value: Option<u64>, default: u64| Duration::from_millis(value.unwrap_or(default));
         let secs = |value: Option<u64>, default: u64| Duration::from_secs(value.unwrap_or(default));
         let settings = Settings {
@@ -446,6 +477,7 @@ impl Settings {
             alerts,
             digest,
             sources,
+            cluster,
             centre_overrides,
         };
         settings.check_ranges()?;

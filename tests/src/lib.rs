@@ -52,6 +52,8 @@ use serde::de::DeserializeOwned;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
+pub mod nats;
+
 /// How long a starting server may take to print its listening line.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long [`LiveClient::next_frame`] waits by default.
