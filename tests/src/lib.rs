@@ -52,6 +52,7 @@ use serde::de::DeserializeOwned;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
+pub mod balancer;
 pub mod nats;
 
 /// How long a starting server may take to print its listening line.
