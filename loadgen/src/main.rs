@@ -15,6 +15,10 @@
 //! floorwatch --clock events --data-dir /tmp/fw-load --max-connections-per-address 0 &
 //! floorwatch-load --url http://127.0.0.1:8080 --clients 1000 --rate 20000 --duration 30
 //! ```
+//!
+//! Against a cluster (docs/CLUSTER.md), `--also URL` names each other node: ingest goes to
+//! `--url`, the clients are spread over all nodes, and the API token must be valid on every
+//! node (the cluster shares its accounts).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,9 +38,14 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 #[derive(Debug, Parser)]
 #[command(name = "floorwatch-load", version, about)]
 struct Args {
-    /// Base URL of a server started with `--clock events`.
+    /// Base URL of a server started with `--clock events`: ingest goes here.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
+    /// Other nodes of the same cluster (docs/CLUSTER.md), each `http://HOST:PORT`: the live
+    /// clients are spread over `--url` and these in turn, so a frame's latency includes the
+    /// way through the cluster's stream to another node. Repeat for each node.
+    #[arg(long = "also", value_name = "URL")]
+    also: Vec<String>,
     /// The server's ingest token (or an ingest account's API token), if it needs one.
     #[arg(long, env = "FLOORWATCH_INGEST_TOKEN", hide_env_values = true)]
     token: Option<String>,
@@ -111,6 +120,15 @@ async fn main() -> anyhow::Result<()> {
     let t0 = wall.max(server_now) + 1_000;
     let run = format!("load{wall}");
 
+    let mut live_authorities = vec![authority.clone()];
+    for url in &args.also {
+        let other = url
+            .trim_end_matches('/')
+            .strip_prefix("http://")
+            .with_context(|| format!("--also {url} must be http://HOST:PORT"))?;
+        live_authorities.push(other.to_string());
+    }
+
     let mut floor = Floor::new(&run, args.agents, args.queues);
     let mut ingest = connect(
         &format!("ws://{authority}/api/v1/ingest"),
@@ -130,14 +148,21 @@ async fn main() -> anyhow::Result<()> {
     // Microseconds, up to two minutes, three significant digits.
     let histogram = Histogram::<u64>::new_with_bounds(1, 120_000_000, 3)?;
     let (stop_tx, stop) = watch::channel(false);
-    eprintln!("connecting {} live clients...", args.clients);
+    eprintln!(
+        "connecting {} live clients to {} node(s)...",
+        args.clients,
+        live_authorities.len()
+    );
     let mut clients = Vec::with_capacity(args.clients);
     // In waves of 50, each waiting for its snapshots, so 1,000 handshakes do not all land at
     // once.
     let mut waiting = Vec::new();
     for i in 0..args.clients {
         let subscribe = subscription(i, &args);
-        let url = format!("ws://{authority}/api/v1/live");
+        let url = format!(
+            "ws://{}/api/v1/live",
+            live_authorities[i % live_authorities.len()]
+        );
         let (ready_tx, ready) = tokio::sync::oneshot::channel();
         clients.push(tokio::spawn(live_client(
             url,
@@ -162,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let rss_peak = Arc::new(Mutex::new(0u64));
     let sampler = tokio::spawn(sample_rss(
-        authority.clone(),
+        live_authorities.clone(),
         rss_peak.clone(),
         stop.clone(),
     ));
@@ -226,11 +251,14 @@ async fn main() -> anyhow::Result<()> {
             refused += 1;
         }
     }
-    let metrics = http_get(&authority, "/metrics", Some(&args.api_token))
-        .await
-        .unwrap_or_default();
-    let dropped = sum_metric(&metrics, "floorwatch_live_frames_dropped_total");
-    let disconnected = sum_metric(&metrics, "floorwatch_live_slow_clients_disconnected_total");
+    let (mut dropped, mut disconnected) = (0, 0);
+    for authority in &live_authorities {
+        let metrics = http_get(authority, "/metrics", Some(&args.api_token))
+            .await
+            .unwrap_or_default();
+        dropped += sum_metric(&metrics, "floorwatch_live_frames_dropped_total");
+        disconnected += sum_metric(&metrics, "floorwatch_live_slow_clients_disconnected_total");
+    }
     let rss = *rss_peak.lock().unwrap_or_else(|p| p.into_inner());
     let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
 
@@ -258,7 +286,7 @@ async fn main() -> anyhow::Result<()> {
         "frames                  {frames} received, {snapshots} snapshots, {gaps} seq gaps, {dropped} dropped by the server, {disconnected} slow clients disconnected, {closed} clients closed early, {refused} subscriptions refused"
     );
     println!(
-        "server RSS peak         {:.1} MB",
+        "server RSS peak         {:.1} MB (the largest node)",
         rss as f64 / (1024.0 * 1024.0)
     );
     Ok(())
@@ -419,13 +447,21 @@ fn frame_head(text: &str) -> Option<(&str, u64, i64)> {
     Some((kind, u64::try_from(seq).ok()?, now))
 }
 
-async fn sample_rss(authority: String, peak: Arc<Mutex<u64>>, mut stop: watch::Receiver<bool>) {
+/// The largest RSS any one node reached (each node is its own process: the peak of one is
+/// what a machine must have per node).
+async fn sample_rss(
+    authorities: Vec<String>,
+    peak: Arc<Mutex<u64>>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
-        if let Ok(health) = http_get_json(&authority, "/healthz").await
-            && let Some(rss) = health["rss_bytes"].as_u64()
-        {
-            let mut peak = peak.lock().unwrap_or_else(|p| p.into_inner());
-            *peak = (*peak).max(rss);
+        for authority in &authorities {
+            if let Ok(health) = http_get_json(authority, "/healthz").await
+                && let Some(rss) = health["rss_bytes"].as_u64()
+            {
+                let mut peak = peak.lock().unwrap_or_else(|p| p.into_inner());
+                *peak = (*peak).max(rss);
+            }
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
