@@ -9,7 +9,7 @@
 //!
 //! `./scripts/setup --for-tests` installs the package.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,16 +24,6 @@ pub struct Balancer {
     dir: tempfile::TempDir,
     port: u16,
     child: Option<Child>,
-}
-
-fn haproxy() -> PathBuf {
-    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/sbin"] {
-        let path = Path::new(dir).join("haproxy");
-        if path.exists() {
-            return path;
-        }
-    }
-    panic!("haproxy is not installed: run ./scripts/setup --for-tests (Debian's haproxy)")
 }
 
 impl Balancer {
@@ -68,7 +58,7 @@ impl Balancer {
         );
         let path = dir.path().join("haproxy.cfg");
         std::fs::write(&path, config).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-        let child = Command::new(haproxy())
+        let child = Command::new(crate::installed("haproxy"))
             .arg("-db")
             .arg("-f")
             .arg(&path)

@@ -174,6 +174,20 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// A program a test runs from Debian's packages (`nats-server`, `haproxy`), or a panic that
+/// says how to install it.
+pub fn installed(program: &str) -> PathBuf {
+    ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(program))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| {
+            panic!(
+                "{program} is not installed: run ./scripts/setup --for-tests (Debian's {program})"
+            )
+        })
+}
+
 /// A `floorwatch` server process. Killed (SIGKILL) on drop.
 pub struct Server {
     child: Option<Child>,

@@ -49,17 +49,6 @@ pub fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
 }
 
-/// The `nats-server` binary, or a panic that says how to install it.
-fn nats_server() -> PathBuf {
-    for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin"] {
-        let path = Path::new(dir).join("nats-server");
-        if path.exists() {
-            return path;
-        }
-    }
-    panic!("nats-server is not installed: run ./scripts/setup --for-tests (Debian's nats-server)")
-}
-
 impl NatsCluster {
     /// Starts `size` servers (1 = a lone JetStream server, 3 = a cluster that keeps a
     /// three-replica stream through the loss of one) and waits until JetStream answers on all.
@@ -154,7 +143,7 @@ impl NatsCluster {
             .collect::<Vec<_>>()
             .join(",");
         let node = &self.nodes[i];
-        let mut command = Command::new(nats_server());
+        let mut command = Command::new(crate::installed("nats-server"));
         command
             .args(["--jetstream", "--store_dir"])
             .arg(&node.store)
