@@ -42,7 +42,24 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         .with_context(|| format!("creating the data dir {}", data_dir.display()))?;
     let _lock = lock_data_dir(&data_dir)?;
     crate::config_audit::audit_at_start(&data_dir, &settings);
-    let accounts = Arc::new(Accounts::open(&data_dir));
+    // Cluster mode: accounts, sessions, the audit trail and the claims on side effects live in
+    // the cluster's JetStream (docs/CLUSTER.md, "Shared state"); else in the data dir.
+    let shared = match &settings.cluster {
+        Some(cluster) => Some({
+            crate::cluster::SharedState::mark(&data_dir, cluster);
+            crate::cluster::SharedState::open(
+                &cluster.connect().await?,
+                cluster,
+                settings.session_max,
+            )
+            .await?
+        }),
+        None => None,
+    };
+    let accounts = Arc::new(match &shared {
+        Some(shared) => shared.accounts(&data_dir),
+        None => Accounts::open(&data_dir),
+    });
     let demo_logins = prepare_accounts(&accounts, demo.is_some(), &data_dir).await?;
 
     let telemetry = Arc::new(Telemetry::new());
@@ -84,7 +101,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         idle_timeout: settings.session_idle_timeout,
         longest: settings.session_max,
     };
-    let session_file = SessionFile::new(&data_dir);
+    let session_file = match &shared {
+        Some(shared) => SessionFile::shared(&data_dir, shared.sessions.clone()),
+        None => SessionFile::new(&data_dir),
+    };
     let sessions = load_sessions(&session_file, session_policy);
     let state = AppState::new(Shared {
         settings,
@@ -104,6 +124,9 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         sign_outs: watch::channel(0).0,
     });
     let settings = state.settings();
+    if let Some(shared) = &shared {
+        shared.spawn(state.clone(), &trigger);
+    }
 
     let tls = crate::tls::server_config(settings.tls.as_ref())?;
     let https = tls.is_some();
@@ -139,6 +162,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         &settings.alerts.webhooks,
         &calendar,
         &settings.organisation.centre.id,
+        shared.as_ref().map(|s| &s.effects),
         &trigger.subscribe(),
     )
     .map_err(anyhow::Error::msg)?;
@@ -149,6 +173,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
             data_dir: settings.data_dir.path(),
             history: settings.history_days > 0,
             fsync: settings.fsync,
+            audit: state.accounts().audit().clone(),
+            effects: shared.as_ref().map(|s| s.effects.clone()),
         },
         state.pulse().clone(),
         state.telemetry().clone(),

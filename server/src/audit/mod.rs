@@ -13,10 +13,12 @@
 
 pub(crate) mod chain;
 mod entry;
+mod shared;
 mod trail;
 mod writer;
 
 pub(crate) use entry::{Action, Entry, Record};
+pub(crate) use shared::SharedTrail;
 pub(crate) use trail::{AuditError, AuditTrail, Filter, Verdict, Written};
 pub(crate) use writer::{NotRecorded, record, record_blocking};
 

@@ -1,6 +1,8 @@
 //! Tests of `session`.
 
+use super::file::SessionFileError;
 use super::*;
+use std::sync::Mutex;
 
 fn at(minutes: i64) -> jiff::Timestamp {
     jiff::Timestamp::from_second(1_700_000_000 + minutes * 60).unwrap()
