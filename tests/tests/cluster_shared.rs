@@ -7,6 +7,7 @@
 //! claims alone decide which node sends each one.
 
 mod alerts_support;
+mod cluster_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -17,60 +18,14 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post as post_route;
+use cluster_support::{cli, node_dir, start_node};
 use floorwatch_tests::nats::NatsCluster;
-use floorwatch_tests::{HARNESS_TOKEN_FILE, Reply, Server, run_floorwatch};
+use floorwatch_tests::{Reply, Server, run_floorwatch};
 use serde_json::json;
 
 /// Long enough for a change to cross the cluster (bounded by a second, docs/CLUSTER.md) on a
 /// loaded machine; the tests poll, they do not time.
 const CROSS: Duration = Duration::from_secs(30);
-
-/// `floorwatch ARGS --cluster URLS --data-dir DIR`, which must succeed: its stdout.
-fn cli(dir: &Path, urls: &str, args: &[&str], stdin: &str) -> String {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--cluster", urls]);
-    let out = run_floorwatch(dir, &all, stdin);
-    assert!(
-        out.status.success(),
-        "floorwatch {all:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A node's data dir, holding the harness admin's token made in the cluster's accounts (the
-/// harness would otherwise make one in the data dir's own `accounts.json`, which a node of a
-/// cluster does not read).
-fn node_dir(root: &Path, name: &str, urls: &str, token: &mut Option<String>) -> PathBuf {
-    let dir = root.join(name).join("data");
-    std::fs::create_dir_all(&dir).unwrap();
-    let token = token.get_or_insert_with(|| {
-        cli(
-            &dir,
-            urls,
-            &["user", "add", "harness", "--role", "admin"],
-            "harness password 1\n",
-        );
-        cli(&dir, urls, &["token", "create", "harness"], "")
-            .trim()
-            .to_string()
-    });
-    std::fs::write(dir.join(HARNESS_TOKEN_FILE), token.as_bytes()).unwrap();
-    dir
-}
-
-fn start_node(dir: &Path, urls: &str, name: &str, extra: &[&str]) -> Server {
-    let mut args = vec![
-        "--clock",
-        "events",
-        "--cluster",
-        urls,
-        "--cluster-node",
-        name,
-    ];
-    args.extend(extra);
-    Server::start_in(dir, &args)
-}
 
 /// Waits until every node has the account book in which `user` exists: a change made on the
 /// command line reaches a node at its next confirmation (docs/CLUSTER.md, "Shared state").

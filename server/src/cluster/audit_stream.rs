@@ -80,11 +80,14 @@ impl AuditStream {
             );
             // JetStream reads an expected last sequence of 0 as "no expectation": two nodes
             // racing for the first record would both be stored. The message id makes the
-            // second a duplicate (within the stream's two-minute window) in every case.
-            headers.insert(
-                async_nats::header::NATS_MESSAGE_ID,
-                format!("floorwatch-audit-{}", record.seq).as_str(),
-            );
+            // second a duplicate (within the stream's two-minute window). An entry noticed by
+            // several nodes (a session timing out) carries its own id instead: the first node's
+            // record stands and the others' are dropped as duplicates.
+            let id = match &entry.once {
+                Some(key) => format!("floorwatch-once-{key}"),
+                None => format!("floorwatch-audit-{}", record.seq),
+            };
+            headers.insert(async_nats::header::NATS_MESSAGE_ID, id.as_str());
             let published = self
                 .jetstream
                 .publish_with_headers(SUBJECT, headers, payload.into())
@@ -92,6 +95,8 @@ impl AuditStream {
                 .map_err(|e| shared(e.to_string()))?
                 .await;
             match published {
+                // Another node recorded the same event: nothing more to write.
+                Ok(ack) if ack.duplicate && entry.once.is_some() => return Ok(record),
                 Ok(ack) if ack.duplicate => {
                     guess = self.last_record().await?;
                 }
@@ -260,7 +265,24 @@ mod tests {
             .unwrap();
         assert_eq!((first.seq, second.seq), (1, 2));
         assert_eq!(second.prev, first.hash);
-        // A's guess is now stale too.
+        // One event noticed by both nodes is recorded once.
+        let once = |who: &str| {
+            Entry::new(who, Action::Logout, "user:x", "idle timeout").once("logout:x:1")
+        };
+        let by_a = a
+            .append_async(once("a"), jiff::Timestamp::now())
+            .await
+            .unwrap();
+        b.append_async(once("b"), jiff::Timestamp::now())
+            .await
+            .unwrap();
+        let all = b.records_async().await.unwrap();
+        let logouts = all
+            .iter()
+            .filter(|r| r.as_ref().is_ok_and(|r| r.action == Action::Logout))
+            .count();
+        assert_eq!((all.len(), logouts, by_a.seq), (3, 1, 3));
+        // A's guess is stale now.
         let third = a
             .append_async(
                 Entry::new("a", Action::Login, "t", "3"),
@@ -268,6 +290,7 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!((third.seq, third.prev), (3, second.hash));
+        assert_eq!(third.seq, 4);
+        assert_eq!(third.prev, by_a.hash);
     }
 }

@@ -34,7 +34,13 @@ pub(crate) async fn session_ended(state: &AppState, session: &Session, why: Sess
         Action::Logout,
         format!("user:{}", session.user),
         why.audit_detail(),
-    );
+    )
+    // In a cluster every node holding the session may notice it time out: one record.
+    .once(format!(
+        "logout:{}:{}",
+        session.user,
+        session.started.as_nanosecond()
+    ));
     let _ = audit::record(state.accounts().audit(), entry).await;
     save_sessions(state).await;
     state.tell_sign_outs();
