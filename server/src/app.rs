@@ -12,7 +12,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::accounts::session::SessionFile;
+use crate::accounts::session_file::SessionFile;
 use crate::accounts::{Accounts, LoginGuard, LoginPolicy, SessionPolicy, Sessions};
 use crate::alerts::{self, AlertDesk, Outbox};
 use crate::config::{DataDir, Settings};
@@ -46,8 +46,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     // the cluster's JetStream (docs/CLUSTER.md, "Shared state"); else in the data dir.
     let shared = match &settings.cluster {
         Some(cluster) => Some({
-            crate::cluster::SharedState::mark(&data_dir, cluster);
-            crate::cluster::SharedState::open(
+            crate::cluster::shared::SharedState::mark(&data_dir, cluster);
+            crate::cluster::shared::SharedState::open(
                 &cluster.connect().await?,
                 cluster,
                 settings.session_max,
@@ -125,7 +125,18 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     });
     let settings = state.settings();
     if let Some(shared) = &shared {
-        shared.spawn(state.clone(), &trigger);
+        let node = state.clone();
+        let apply = move |change: crate::accounts::session::SessionChange| {
+            let ended = matches!(
+                change,
+                crate::accounts::session::SessionChange::Ended { .. }
+            );
+            node.session_file().adopt(node.sessions_mutex(), change);
+            if ended {
+                node.tell_sign_outs(); // live sockets of that session close at once
+            }
+        };
+        shared.spawn(apply, &trigger);
     }
 
     let tls = crate::tls::server_config(settings.tls.as_ref())?;

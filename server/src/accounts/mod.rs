@@ -23,6 +23,7 @@ mod principal;
 mod reads;
 pub(crate) mod role;
 pub(crate) mod session;
+pub(crate) mod session_file;
 pub(crate) mod shared;
 pub(crate) mod store;
 pub(crate) mod token;

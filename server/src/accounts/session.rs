@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::shared::SessionChange;
 use super::token::{self, RandomError, Secret};
 
 /// The open sessions inside the data dir.
@@ -51,6 +50,33 @@ impl Default for SessionPolicy {
         SessionPolicy {
             idle_timeout: Duration::from_secs(30 * 60),
             longest: Duration::from_secs(12 * 3600),
+        }
+    }
+}
+
+/// One session's change, as nodes tell one another: opened or seen (its newest state), or
+/// ended and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub(crate) enum SessionChange {
+    Open {
+        #[serde(skip)]
+        digest: String,
+        #[serde(flatten)]
+        session: Session,
+    },
+    Ended {
+        #[serde(skip)]
+        digest: String,
+        why: SessionEnded,
+    },
+}
+
+impl SessionChange {
+    /// The SHA-256 of the session id it is about.
+    pub(crate) fn digest(&self) -> &str {
+        match self {
+            SessionChange::Open { digest, .. } | SessionChange::Ended { digest, .. } => digest,
         }
     }
 }
@@ -387,8 +413,18 @@ impl Sessions {
         }
     }
 
+    /// The open session of `digest`, if any.
+    pub(crate) fn open_session(&self, digest: &str) -> Option<&Session> {
+        self.by_digest.get(digest).map(|o| &o.session)
+    }
+
+    /// Every open session, by digest.
+    pub(crate) fn open_sessions(&self) -> impl Iterator<Item = (&String, &Session)> {
+        self.by_digest.iter().map(|(d, o)| (d, &o.session))
+    }
+
     /// Why the session of `digest` ended, as remembered.
-    fn why_ended(&self, digest: &str) -> SessionEnded {
+    pub(crate) fn why_ended(&self, digest: &str) -> SessionEnded {
         self.ended
             .get(digest)
             .map_or(SessionEnded::Unknown, |(why, _)| *why)
@@ -473,9 +509,6 @@ fn earlier(t: jiff::Timestamp, by: Duration) -> jiff::Timestamp {
     let by = jiff::SignedDuration::try_from(by).unwrap_or(jiff::SignedDuration::MAX);
     t.checked_sub(by).unwrap_or(jiff::Timestamp::MIN)
 }
-
-mod file;
-pub(crate) use file::SessionFile;
 
 #[cfg(test)]
 mod tests;

@@ -21,39 +21,3 @@ pub(crate) trait SharedBook: Send + Sync + std::fmt::Debug {
     /// [`StoreError::Conflict`] when another node changed it meanwhile.
     fn write(&self, book: &AccountBook, revision: u64) -> Result<u64, StoreError>;
 }
-
-/// One session's change, as nodes tell one another: opened or seen (its newest state), or
-/// ended and why.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub(crate) enum SessionChange {
-    Open {
-        #[serde(skip)]
-        digest: String,
-        #[serde(flatten)]
-        session: super::session::Session,
-    },
-    Ended {
-        #[serde(skip)]
-        digest: String,
-        why: super::session::SessionEnded,
-    },
-}
-
-impl SessionChange {
-    /// The SHA-256 of the session id it is about.
-    pub(crate) fn digest(&self) -> &str {
-        match self {
-            SessionChange::Open { digest, .. } | SessionChange::Ended { digest, .. } => digest,
-        }
-    }
-}
-
-/// Open sessions kept where every node reaches them, so a session opened on one node works on
-/// every other and a sign-out on one ends it everywhere.
-pub(crate) trait SharedSessions: Send + Sync + std::fmt::Debug {
-    /// Every open session, at a node's start.
-    fn load(&self) -> Result<Vec<(String, super::session::Session)>, String>;
-    /// Tells the other nodes of this node's changes.
-    fn publish(&self, changes: &[SessionChange]) -> Result<(), String>;
-}

@@ -3,8 +3,8 @@
 //! (`crate::cluster::audit_stream`), chained exactly as `audit.log` is. [`super::AuditTrail`]
 //! holds one or the other; everything that audits goes through it unchanged.
 
-use super::trail::AuditError;
-use super::{Entry, Record, Verdict, chain};
+use super::error::AuditError;
+use super::{Entry, Record};
 
 /// A trail kept somewhere every node of a cluster reaches. Synchronous, as the file is: callers
 /// are on blocking threads already ([`super::record`]).
@@ -15,27 +15,4 @@ pub(crate) trait SharedTrail: Send + Sync + std::fmt::Debug {
     fn records(&self) -> Result<Vec<Result<Record, String>>, AuditError>;
     /// Where it is, for messages (`audit verify` prints it).
     fn shown(&self) -> String;
-}
-
-/// `audit verify` over records read in order: the first that breaks the chain, or the count and
-/// the head. A stream has no torn tail: a record is stored whole or not at all.
-pub(super) fn verify(records: &[Result<Record, String>]) -> Verdict {
-    let mut prev: Option<(u64, &str)> = None;
-    for (i, record) in records.iter().enumerate() {
-        let checked = record
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(|r| chain::check(prev, r).map(|()| r));
-        match checked {
-            Ok(record) => prev = Some((record.seq, record.hash.as_str())),
-            Err(reason) => {
-                return Verdict::Broken {
-                    line: i as u64 + 1,
-                    reason,
-                };
-            }
-        }
-    }
-    let (records, head) = prev.map_or((0, chain::GENESIS.to_string()), |(s, h)| (s, h.to_string()));
-    Verdict::Intact { records, head }
 }

@@ -5,33 +5,11 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::error::AuditError;
 use super::{Action, Entry, Record, SharedTrail, chain};
 
 /// The file of the trail inside the data dir.
 pub(crate) const AUDIT_FILE: &str = "audit.log";
-
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum AuditError {
-    #[error("audit trail {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
-    #[error(
-        "audit trail {path}: the last line is incomplete (the machine stopped mid-write?); \
-         nothing more is appended until it is looked at: run `floorwatch audit verify`"
-    )]
-    TornTail { path: PathBuf },
-    #[error(
-        "audit trail {path}: the last record cannot be read ({reason}); nothing more is \
-         appended until it is looked at: run `floorwatch audit verify`"
-    )]
-    DamagedTail { path: PathBuf, reason: String },
-    #[error(
-        "audit trail {path}: the last record is not a torn line but a damaged one ({reason}); \
-         that is not a crash: nothing was cut, see `floorwatch audit verify`"
-    )]
-    NotTorn { path: PathBuf, reason: String },
-    #[error("audit trail {trail} (the cluster's): {reason}")]
-    Shared { trail: String, reason: String },
-}
 
 /// Where a record went ([`AuditTrail::append_or_queue`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -407,7 +385,7 @@ impl AuditTrail {
     /// Checks the whole chain and names the first line that breaks it.
     pub(crate) fn verify(&self) -> Result<Verdict, AuditError> {
         if let Some(shared) = &self.shared {
-            return Ok(super::shared::verify(&shared.records()?));
+            return Ok(verify_records(&shared.records()?));
         }
         let mut prev: Option<(u64, String)> = None;
         let mut broken = None;
@@ -485,6 +463,29 @@ impl AuditTrail {
             }
         }
     }
+}
+
+/// `audit verify` over records read in order: the first that breaks the chain, or the count and
+/// the head. A stream has no torn tail: a record is stored whole or not at all.
+fn verify_records(records: &[Result<Record, String>]) -> Verdict {
+    let mut prev: Option<(u64, &str)> = None;
+    for (i, record) in records.iter().enumerate() {
+        let checked = record
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|r| chain::check(prev, r).map(|()| r));
+        match checked {
+            Ok(record) => prev = Some((record.seq, record.hash.as_str())),
+            Err(reason) => {
+                return Verdict::Broken {
+                    line: i as u64 + 1,
+                    reason,
+                };
+            }
+        }
+    }
+    let (records, head) = prev.map_or((0, chain::GENESIS.to_string()), |(s, h)| (s, h.to_string()));
+    Verdict::Intact { records, head }
 }
 
 enum Tail {

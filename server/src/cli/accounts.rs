@@ -7,13 +7,12 @@
 //! actor `cli:OSUSER`.
 
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use clap::{Args, Subcommand};
-use floorwatch_core::Organisation;
+use clap::Subcommand;
 
+pub(crate) use super::shared::DataDirArgs;
 use super::shared::StoreArgs;
 use crate::accounts::RoleSubtrees;
 use crate::accounts::{
@@ -21,43 +20,6 @@ use crate::accounts::{
     UserSummary, check_new_user,
 };
 use crate::audit::cli_actor;
-use crate::config::{DEFAULT_DATA_DIR, DataDir, Layer, Settings};
-
-/// Where the data dir is, for every administration command.
-#[derive(Debug, Clone, Default, Args)]
-pub(crate) struct DataDirArgs {
-    /// The server's data dir [default: the config file's data-dir, else ./floorwatch-data].
-    #[arg(long, value_name = "DIR")]
-    pub(crate) data_dir: Option<PathBuf>,
-    /// The server's config file: its data-dir, and its organisation to check --scope against.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) config: Option<PathBuf>,
-}
-
-impl DataDirArgs {
-    /// The data dir, and the organisation when a config file was given.
-    pub(crate) fn resolve(&self) -> anyhow::Result<(PathBuf, Option<Organisation>)> {
-        let Some(config) = &self.config else {
-            let dir = self
-                .data_dir
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-            return Ok((dir, None));
-        };
-        let flags = Layer {
-            data_dir: self.data_dir.clone(),
-            ..Layer::default()
-        };
-        let settings = Settings::layered(Some(config.clone()), flags)?;
-        match settings.data_dir {
-            DataDir::Given(dir) => Ok((dir, Some(settings.organisation))),
-            DataDir::Temporary(_) => bail!(
-                "{} runs a demo in a temporary data dir; give --data-dir",
-                config.display()
-            ),
-        }
-    }
-}
 
 /// `floorwatch user ...`
 #[derive(Debug, Subcommand)]

@@ -11,13 +11,50 @@ use anyhow::{Context, bail};
 use clap::Args;
 use floorwatch_core::Organisation;
 
-use super::accounts::DataDirArgs;
 use crate::accounts::Accounts;
 use crate::audit::AuditTrail;
-use crate::cluster::{CLUSTER_MARK, ClusterSettings, SharedState};
+use crate::cluster::shared::SharedState;
+use crate::cluster::{CLUSTER_MARK, ClusterSettings};
+use crate::config::{DEFAULT_DATA_DIR, DataDir, Layer, Settings};
 
 /// How long the commands wait for the cluster's NATS servers.
 const CONNECT_WITHIN: Duration = Duration::from_secs(15);
+
+/// Where the data dir is, for every administration command.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct DataDirArgs {
+    /// The server's data dir [default: the config file's data-dir, else ./floorwatch-data].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// The server's config file: its data-dir, and its organisation to check --scope against.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+impl DataDirArgs {
+    /// The data dir, and the organisation when a config file was given.
+    pub(crate) fn resolve(&self) -> anyhow::Result<(PathBuf, Option<Organisation>)> {
+        let Some(config) = &self.config else {
+            let dir = self
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+            return Ok((dir, None));
+        };
+        let flags = Layer {
+            data_dir: self.data_dir.clone(),
+            ..Layer::default()
+        };
+        let settings = Settings::layered(Some(config.clone()), flags)?;
+        match settings.data_dir {
+            DataDir::Given(dir) => Ok((dir, Some(settings.organisation))),
+            DataDir::Temporary(_) => bail!(
+                "{} runs a demo in a temporary data dir; give --data-dir",
+                config.display()
+            ),
+        }
+    }
+}
 
 /// The data dir, and the cluster when the server runs as one.
 #[derive(Debug, Clone, Default, Args)]

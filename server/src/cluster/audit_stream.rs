@@ -169,11 +169,11 @@ impl AuditStream {
 
 impl SharedTrail for AuditStream {
     fn append(&self, entry: Entry, now: jiff::Timestamp) -> Result<Record, AuditError> {
-        super::wait(&self.handle, self.append_async(entry, now))
+        super::nats::wait(&self.handle, self.append_async(entry, now))
     }
 
     fn records(&self) -> Result<Vec<Result<Record, String>>, AuditError> {
-        super::wait(&self.handle, self.records_async())
+        super::nats::wait(&self.handle, self.records_async())
     }
 
     fn shown(&self) -> String {

@@ -103,7 +103,7 @@ impl Effects {
         node: &str,
         replicas: usize,
     ) -> Result<Effects, EffectsError> {
-        let kv = super::bucket(jetstream, EFFECTS_BUCKET, replicas, KEEP_FOR, 1)
+        let kv = super::nats::bucket(jetstream, EFFECTS_BUCKET, replicas, KEEP_FOR, 1)
             .await
             .map_err(EffectsError::Open)?;
         Ok(Effects {

@@ -52,7 +52,8 @@ impl KvBook {
         jetstream: &jetstream::Context,
         replicas: usize,
     ) -> Result<Arc<KvBook>, String> {
-        let kv = super::bucket(jetstream, ACCOUNTS_BUCKET, replicas, Duration::ZERO, 5).await?;
+        let kv =
+            super::nats::bucket(jetstream, ACCOUNTS_BUCKET, replicas, Duration::ZERO, 5).await?;
         let (book, revision) = read(&kv).await.map_err(|e| e.to_string())?;
         Ok(Arc::new(KvBook {
             kv,
@@ -112,12 +113,12 @@ impl SharedBook for KvBook {
     }
 
     fn fresh(&self) -> Result<(AccountBook, u64), StoreError> {
-        super::wait(&self.handle, read(&self.kv))
+        super::nats::wait(&self.handle, read(&self.kv))
     }
 
     fn write(&self, book: &AccountBook, revision: u64) -> Result<u64, StoreError> {
         let value = serde_json::to_vec(book).map_err(|e| shared(e.to_string()))?;
-        let written = super::wait(&self.handle, async {
+        let written = super::nats::wait(&self.handle, async {
             if revision == 0 {
                 self.kv.create(KEY, value.into()).await.map_err(|e| {
                     if e.kind() == kv::CreateErrorKind::AlreadyExists {

@@ -14,8 +14,8 @@ use std::time::Duration;
 use async_nats::jetstream::{self, kv};
 use futures_util::StreamExt;
 
-use crate::accounts::session::Session;
-use crate::accounts::shared::{SessionChange, SharedSessions};
+use crate::accounts::session::{Session, SessionChange};
+use crate::accounts::session_file::SharedSessions;
 
 /// The bucket.
 pub(crate) const SESSIONS_BUCKET: &str = "floorwatch_sessions";
@@ -35,7 +35,7 @@ impl KvSessions {
         longest_session: Duration,
     ) -> Result<KvSessions, String> {
         let keep = longest_session.saturating_add(Duration::from_secs(3600));
-        let kv = super::bucket(jetstream, SESSIONS_BUCKET, replicas, keep, 1).await?;
+        let kv = super::nats::bucket(jetstream, SESSIONS_BUCKET, replicas, keep, 1).await?;
         Ok(KvSessions {
             kv,
             handle: tokio::runtime::Handle::current(),
@@ -102,11 +102,11 @@ impl KvSessions {
 
 impl SharedSessions for KvSessions {
     fn load(&self) -> Result<Vec<(String, Session)>, String> {
-        super::wait(&self.handle, self.load_async())
+        super::nats::wait(&self.handle, self.load_async())
     }
 
     fn publish(&self, changes: &[SessionChange]) -> Result<(), String> {
-        super::wait(&self.handle, async {
+        super::nats::wait(&self.handle, async {
             for change in changes {
                 let value = serde_json::to_vec(change).map_err(|e| e.to_string())?;
                 self.kv

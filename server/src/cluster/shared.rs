@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
+use super::ClusterSettings;
 use super::audit_stream::AuditStream;
 use super::effects::Effects;
 use super::kv_accounts::KvBook;
 use super::kv_sessions::KvSessions;
-use super::{ClusterSettings, replicas};
+use super::nats::replicas;
+use crate::accounts::session::SessionChange;
 
 /// The cluster's shared buckets and stream, as one node uses them.
 #[derive(Debug, Clone)]
@@ -58,17 +60,14 @@ impl SharedState {
         })
     }
 
-    /// Keeps this node's copy of the accounts confirmed and applies the other nodes' session
-    /// changes to `state`'s sessions (telling live sockets when one ended), until shutdown.
-    pub(crate) fn spawn(&self, state: crate::http::AppState, trigger: &crate::shutdown::Trigger) {
+    /// Keeps this node's copy of the accounts confirmed, and hands every session change made
+    /// by any node to `apply` (which applies it to this node's sessions), until shutdown.
+    pub(crate) fn spawn(
+        &self,
+        apply: impl Fn(SessionChange) + Send + 'static,
+        trigger: &crate::shutdown::Trigger,
+    ) {
         tokio::spawn(self.book.clone().keep_confirmed(trigger.subscribe()));
-        let apply = move |change: crate::accounts::shared::SessionChange| {
-            let ended = matches!(change, crate::accounts::shared::SessionChange::Ended { .. });
-            state.session_file().adopt(state.sessions_mutex(), change);
-            if ended {
-                state.tell_sign_outs();
-            }
-        };
         tokio::spawn(self.sessions.clone().follow(apply, trigger.subscribe()));
     }
 

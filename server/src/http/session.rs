@@ -4,7 +4,7 @@
 //! current, a paired screen's first request (audited `login`), revoking a screen, and the sweep
 //! that ends idle and expired sessions (docs/SECURITY.md, "Logins and sessions").
 //!
-//! Open sessions are kept in `sessions.json` ([`crate::accounts::session::SessionFile`]) so
+//! Open sessions are kept in `sessions.json` ([`crate::accounts::session_file::SessionFile`]) so
 //! that a restart signs nobody out: a new session is written before its cookie is handed out,
 //! an ended one is removed before the answer that ended it (or right after the sweep found it).
 

@@ -1,7 +1,7 @@
 //! Tests of `session`.
 
-use super::file::SessionFileError;
 use super::*;
+use crate::accounts::session_file::{SessionFile, SessionFileError};
 use std::sync::Mutex;
 
 fn at(minutes: i64) -> jiff::Timestamp {

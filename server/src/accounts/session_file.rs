@@ -6,10 +6,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::{
-    SESSIONS_FILE, SESSIONS_FORMAT, Session, SessionBook, SessionPolicy, Sessions, StoredSession,
+use super::session::{
+    SESSIONS_FILE, SESSIONS_FORMAT, Session, SessionBook, SessionChange, SessionPolicy, Sessions,
+    StoredSession,
 };
-use crate::accounts::shared::{SessionChange, SharedSessions};
 use crate::atomic_file::{self, Access};
 
 #[derive(Debug, thiserror::Error)]
@@ -65,8 +65,8 @@ impl SessionFile {
         sessions.adopt(&change, jiff::Timestamp::now());
         match change {
             SessionChange::Open { digest, .. } => {
-                if let Some(open) = sessions.by_digest.get(&digest) {
-                    published.insert(digest, open.session.clone());
+                if let Some(session) = sessions.open_session(&digest) {
+                    published.insert(digest, session.clone());
                 }
             }
             SessionChange::Ended { digest, .. } => {
@@ -85,16 +85,15 @@ impl SessionFile {
         let changes: Vec<SessionChange> = {
             let sessions = sessions.lock().unwrap_or_else(|p| p.into_inner());
             let opened = sessions
-                .by_digest
-                .iter()
-                .filter(|(digest, open)| published.get(*digest) != Some(&open.session))
-                .map(|(digest, open)| SessionChange::Open {
+                .open_sessions()
+                .filter(|(digest, session)| published.get(*digest) != Some(*session))
+                .map(|(digest, session)| SessionChange::Open {
                     digest: digest.clone(),
-                    session: open.session.clone(),
+                    session: session.clone(),
                 });
             let ended = published
                 .keys()
-                .filter(|digest| !sessions.by_digest.contains_key(*digest))
+                .filter(|digest| sessions.open_session(digest).is_none())
                 .map(|digest| SessionChange::Ended {
                     digest: digest.clone(),
                     why: sessions.why_ended(digest),
@@ -208,4 +207,13 @@ impl SessionFile {
         *written = Some(generation);
         Ok(true)
     }
+}
+
+/// Open sessions kept where every node reaches them, so a session opened on one node works on
+/// every other and a sign-out on one ends it everywhere.
+pub(crate) trait SharedSessions: Send + Sync + std::fmt::Debug {
+    /// Every open session, at a node's start.
+    fn load(&self) -> Result<Vec<(String, Session)>, String>;
+    /// Tells the other nodes of this node's changes.
+    fn publish(&self, changes: &[SessionChange]) -> Result<(), String>;
 }
