@@ -41,7 +41,6 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data dir {}", data_dir.display()))?;
     let _lock = lock_data_dir(&data_dir)?;
-    crate::config_audit::audit_at_start(&data_dir, &settings);
     // Cluster mode: accounts, sessions, the audit trail and the claims on side effects live in
     // the cluster's JetStream (docs/CLUSTER.md, "Shared state"); else in the data dir.
     let shared = match &settings.cluster {
@@ -60,6 +59,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         Some(shared) => shared.accounts(&data_dir),
         None => Accounts::open(&data_dir),
     });
+    crate::config_audit::audit_at_start(accounts.audit(), &data_dir, &settings);
     let demo_logins = prepare_accounts(&accounts, demo.is_some(), &data_dir).await?;
 
     let telemetry = Arc::new(Telemetry::new());
