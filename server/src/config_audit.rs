@@ -288,7 +288,7 @@ pub(crate) fn record_at_start(
     )
 }
 
-/// [`record_at_start`] into `trail` (in a cluster, the cluster's: every node compares its own
+/// The records of a start, written into `trail` (in a cluster, the cluster's: every node compares its own
 /// config with its own last start, and nodes started on the same change record it once, by the
 /// change's content, docs/CLUSTER.md).
 fn record_to(
