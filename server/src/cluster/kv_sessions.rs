@@ -43,7 +43,9 @@ impl KvSessions {
     }
 
     /// Applies every change made by any node (this one's come back too, and are no-ops) with
-    /// `apply`, until `shutdown`. A watch that breaks (NATS lost) is opened again.
+    /// `apply`, until `shutdown`. The watch starts with every key's current value (so nothing
+    /// changed between the start's [`SharedSessions::load`] and the watch is missed) and is
+    /// opened again the same way when it breaks (NATS lost).
     pub(crate) async fn follow(
         self: std::sync::Arc<KvSessions>,
         apply: impl Fn(SessionChange) + Send + 'static,
@@ -51,7 +53,7 @@ impl KvSessions {
     ) {
         loop {
             let watch = tokio::select! {
-                watch = self.kv.watch_all() => watch,
+                watch = self.kv.watch_with_history(">") => watch,
                 () = shutdown.recv() => return,
             };
             match watch {
