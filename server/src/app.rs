@@ -120,7 +120,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         sessions: Mutex::new(sessions),
         session_file,
         devices: Default::default(),
-        login_guard: Mutex::new(LoginGuard::new(LoginPolicy::default())),
+        login_guard: Mutex::new(match &shared {
+            Some(shared) => LoginGuard::new(LoginPolicy::default()).told_by(shared.logins.teller()),
+            None => LoginGuard::new(LoginPolicy::default()),
+        }),
         sign_outs: watch::channel(0).0,
     });
     let settings = state.settings();
@@ -136,7 +139,11 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
                 node.tell_sign_outs(); // live sockets of that session close at once
             }
         };
-        shared.spawn(apply, &trigger);
+        let guard = state.clone();
+        let heard = move |user: &str, failed: bool| {
+            guard.login_guard().heard(user, failed, Instant::now());
+        };
+        shared.spawn(apply, heard, &trigger);
     }
 
     let tls = crate::tls::server_config(settings.tls.as_ref())?;

@@ -9,6 +9,7 @@ pub(crate) mod audit_stream;
 pub(crate) mod effects;
 pub(crate) mod kv_accounts;
 pub(crate) mod kv_sessions;
+pub(crate) mod logins;
 mod nats;
 pub(crate) mod shared;
 #[cfg(test)]

@@ -8,6 +8,7 @@ use super::audit_stream::AuditStream;
 use super::effects::Effects;
 use super::kv_accounts::KvBook;
 use super::kv_sessions::KvSessions;
+use super::logins::SharedLogins;
 use super::nats::replicas;
 use crate::accounts::session::SessionChange;
 
@@ -22,6 +23,8 @@ pub(crate) struct SharedState {
     pub(crate) audit: Arc<AuditStream>,
     /// The claims on side effects (`floorwatch_effects`).
     pub(crate) effects: Arc<Effects>,
+    /// Passwords tried on every node, for the lock-out (`floorwatch.logins`).
+    pub(crate) logins: SharedLogins,
 }
 
 /// The shared state could not be opened.
@@ -57,18 +60,22 @@ impl SharedState {
             sessions: Arc::new(sessions),
             audit: Arc::new(audit),
             effects: Arc::new(effects),
+            logins: SharedLogins::new(client.clone(), &settings.node),
         })
     }
 
-    /// Keeps this node's copy of the accounts confirmed, and hands every session change made
-    /// by any node to `apply` (which applies it to this node's sessions), until shutdown.
+    /// Keeps this node's copy of the accounts confirmed, hands every session change made by
+    /// any node to `apply` (which applies it to this node's sessions) and every password tried
+    /// on another node to `heard` (this node's login guard), until shutdown.
     pub(crate) fn spawn(
         &self,
         apply: impl Fn(SessionChange) + Send + 'static,
+        heard: impl Fn(&str, bool) + Send + 'static,
         trigger: &crate::shutdown::Trigger,
     ) {
         tokio::spawn(self.book.clone().keep_confirmed(trigger.subscribe()));
         tokio::spawn(self.sessions.clone().follow(apply, trigger.subscribe()));
+        tokio::spawn(self.logins.clone().follow(heard, trigger.subscribe()));
     }
 
     /// Leaves a mark in a node's `data_dir` naming the cluster, so the account and audit
