@@ -43,18 +43,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let _lock = lock_data_dir(&data_dir)?;
     // Cluster mode: accounts, sessions, the audit trail and the claims on side effects live in
     // the cluster's JetStream (docs/CLUSTER.md, "Shared state"); else in the data dir.
-    let shared = match &settings.cluster {
-        Some(cluster) => Some({
-            crate::cluster::shared::SharedState::mark(&data_dir, cluster);
-            crate::cluster::shared::SharedState::open(
-                &cluster.connect().await?,
-                cluster,
-                settings.session_max,
-            )
-            .await?
-        }),
-        None => None,
-    };
+    let shared = join_cluster(&settings, &data_dir).await?;
     let accounts = Arc::new(match &shared {
         Some(shared) => shared.accounts(&data_dir),
         None => Accounts::open(&data_dir),
@@ -128,22 +117,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     });
     let settings = state.settings();
     if let Some(shared) = &shared {
-        let node = state.clone();
-        let apply = move |change: crate::accounts::session::SessionChange| {
-            let ended = matches!(
-                change,
-                crate::accounts::session::SessionChange::Ended { .. }
-            );
-            node.session_file().adopt(node.sessions_mutex(), change);
-            if ended {
-                node.tell_sign_outs(); // live sockets of that session close at once
-            }
-        };
-        let guard = state.clone();
-        let heard = move |user: &str, failed: bool| {
-            guard.login_guard().heard(user, failed, Instant::now());
-        };
-        shared.spawn(apply, heard, &trigger);
+        follow_cluster(shared, &state, &trigger);
     }
 
     let tls = crate::tls::server_config(settings.tls.as_ref())?;
@@ -392,6 +366,49 @@ fn shown_url(addr: SocketAddr, https: bool) -> String {
 
 /// The demo's accounts (created on a data dir without users), or a warning when nobody can
 /// sign in yet: nothing is readable without an account.
+/// Opens the cluster's shared state when the server runs as a node of one, and marks the data
+/// dir so the account commands ask for `--cluster` (a start without `--cluster` unmarks it).
+async fn join_cluster(
+    settings: &Settings,
+    data_dir: &Path,
+) -> anyhow::Result<Option<crate::cluster::shared::SharedState>> {
+    let Some(cluster) = &settings.cluster else {
+        // A single node again: its own files are the accounts now.
+        let _ = std::fs::remove_file(data_dir.join(crate::cluster::CLUSTER_MARK));
+        return Ok(None);
+    };
+    crate::cluster::shared::SharedState::mark(data_dir, cluster);
+    let client = cluster.connect().await?;
+    let shared =
+        crate::cluster::shared::SharedState::open(&client, cluster, settings.session_max).await?;
+    Ok(Some(shared))
+}
+
+/// Applies the other nodes' session changes and login tries to this node's (a session ended
+/// elsewhere closes its live sockets here at once).
+fn follow_cluster(
+    shared: &crate::cluster::shared::SharedState,
+    state: &AppState,
+    trigger: &Trigger,
+) {
+    let node = state.clone();
+    let apply = move |change: crate::accounts::session::SessionChange| {
+        let ended = matches!(
+            change,
+            crate::accounts::session::SessionChange::Ended { .. }
+        );
+        node.session_file().adopt(node.sessions_mutex(), change);
+        if ended {
+            node.tell_sign_outs();
+        }
+    };
+    let guard = state.clone();
+    let heard = move |user: &str, failed: bool| {
+        guard.login_guard().heard(user, failed, Instant::now());
+    };
+    shared.spawn(apply, heard, trigger);
+}
+
 async fn prepare_accounts(
     accounts: &Arc<Accounts>,
     demo: bool,
