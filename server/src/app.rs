@@ -12,7 +12,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::accounts::session::SessionFile;
+use crate::accounts::session_file::SessionFile;
 use crate::accounts::{Accounts, LoginGuard, LoginPolicy, SessionPolicy, Sessions};
 use crate::alerts::{self, AlertDesk, Outbox};
 use crate::config::{DataDir, Settings};
@@ -41,8 +41,14 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data dir {}", data_dir.display()))?;
     let _lock = lock_data_dir(&data_dir)?;
-    crate::config_audit::audit_at_start(&data_dir, &settings);
-    let accounts = Arc::new(Accounts::open(&data_dir));
+    // Cluster mode: accounts, sessions, the audit trail and the claims on side effects live in
+    // the cluster's JetStream (docs/CLUSTER.md, "Shared state"); else in the data dir.
+    let shared = join_cluster(&settings, &data_dir).await?;
+    let accounts = Arc::new(match &shared {
+        Some(shared) => shared.accounts(&data_dir),
+        None => Accounts::open(&data_dir),
+    });
+    crate::config_audit::audit_at_start(accounts.audit(), &data_dir, &settings);
     let demo_logins = prepare_accounts(&accounts, demo.is_some(), &data_dir).await?;
 
     let telemetry = Arc::new(Telemetry::new());
@@ -84,7 +90,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         idle_timeout: settings.session_idle_timeout,
         longest: settings.session_max,
     };
-    let session_file = SessionFile::new(&data_dir);
+    let session_file = match &shared {
+        Some(shared) => SessionFile::shared(&data_dir, shared.sessions.clone()),
+        None => SessionFile::new(&data_dir),
+    };
     let sessions = load_sessions(&session_file, session_policy);
     let state = AppState::new(Shared {
         settings,
@@ -100,10 +109,16 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         sessions: Mutex::new(sessions),
         session_file,
         devices: Default::default(),
-        login_guard: Mutex::new(LoginGuard::new(LoginPolicy::default())),
+        login_guard: Mutex::new(match &shared {
+            Some(shared) => LoginGuard::new(LoginPolicy::default()).told_by(shared.logins.teller()),
+            None => LoginGuard::new(LoginPolicy::default()),
+        }),
         sign_outs: watch::channel(0).0,
     });
     let settings = state.settings();
+    if let Some(shared) = &shared {
+        follow_cluster(shared, &state, &trigger);
+    }
 
     let tls = crate::tls::server_config(settings.tls.as_ref())?;
     let https = tls.is_some();
@@ -139,6 +154,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         &settings.alerts.webhooks,
         &calendar,
         &settings.organisation.centre.id,
+        shared.as_ref().map(|s| &s.effects),
         &trigger.subscribe(),
     )
     .map_err(anyhow::Error::msg)?;
@@ -149,6 +165,8 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
             data_dir: settings.data_dir.path(),
             history: settings.history_days > 0,
             fsync: settings.fsync,
+            audit: state.accounts().audit().clone(),
+            effects: shared.as_ref().map(|s| s.effects.clone()),
         },
         state.pulse().clone(),
         state.telemetry().clone(),
@@ -348,6 +366,49 @@ fn shown_url(addr: SocketAddr, https: bool) -> String {
 
 /// The demo's accounts (created on a data dir without users), or a warning when nobody can
 /// sign in yet: nothing is readable without an account.
+/// Opens the cluster's shared state when the server runs as a node of one, and marks the data
+/// dir so the account commands ask for `--cluster` (a start without `--cluster` unmarks it).
+async fn join_cluster(
+    settings: &Settings,
+    data_dir: &Path,
+) -> anyhow::Result<Option<crate::cluster::shared::SharedState>> {
+    let Some(cluster) = &settings.cluster else {
+        // A single node again: its own files are the accounts now.
+        let _ = std::fs::remove_file(data_dir.join(crate::cluster::CLUSTER_MARK));
+        return Ok(None);
+    };
+    crate::cluster::shared::SharedState::mark(data_dir, cluster);
+    let client = cluster.connect().await?;
+    let shared =
+        crate::cluster::shared::SharedState::open(&client, cluster, settings.session_max).await?;
+    Ok(Some(shared))
+}
+
+/// Applies the other nodes' session changes and login tries to this node's (a session ended
+/// elsewhere closes its live sockets here at once).
+fn follow_cluster(
+    shared: &crate::cluster::shared::SharedState,
+    state: &AppState,
+    trigger: &Trigger,
+) {
+    let node = state.clone();
+    let apply = move |change: crate::accounts::session::SessionChange| {
+        let ended = matches!(
+            change,
+            crate::accounts::session::SessionChange::Ended { .. }
+        );
+        node.session_file().adopt(node.sessions_mutex(), change);
+        if ended {
+            node.tell_sign_outs();
+        }
+    };
+    let guard = state.clone();
+    let heard = move |user: &str, failed: bool| {
+        guard.login_guard().heard(user, failed, Instant::now());
+    };
+    shared.spawn(apply, heard, trigger);
+}
+
 async fn prepare_accounts(
     accounts: &Arc<Accounts>,
     demo: bool,

@@ -270,7 +270,29 @@ pub(crate) fn changes(before: Option<&Snapshot>, now: &Snapshot, actor: &str) ->
 /// Compares the settings with the previous start's, writes a record per difference to the
 /// trail of `data_dir`, then records the settings for the next start. Returns how many records
 /// were written.
+#[cfg(test)]
 pub(crate) fn record_at_start(
+    data_dir: &Path,
+    org: &Organisation,
+    alerts: &AlertSettings,
+    actor: &str,
+    now: jiff::Timestamp,
+) -> Result<usize, ConfigAuditError> {
+    record_to(
+        &AuditTrail::open(data_dir),
+        data_dir,
+        org,
+        alerts,
+        actor,
+        now,
+    )
+}
+
+/// The records of a start, written into `trail` (in a cluster, the cluster's: every node compares its own
+/// config with its own last start, and nodes started on the same change record it once, by the
+/// change's content, docs/CLUSTER.md).
+fn record_to(
+    trail: &AuditTrail,
     data_dir: &Path,
     org: &Organisation,
     alerts: &AlertSettings,
@@ -281,10 +303,14 @@ pub(crate) fn record_at_start(
     let current = Snapshot::of(org, alerts)?;
     let previous = load(&path)?;
     let entries = changes(previous.as_ref(), &current, actor);
-    let trail = AuditTrail::open(data_dir);
     let written = entries.len();
     for entry in entries {
-        trail.append(entry, now)?;
+        let key = {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(format!("{}\n{}", entry.target, entry.detail));
+            format!("config:{digest:x}")
+        };
+        trail.append(entry.once(key), now)?;
     }
     if previous.as_ref() != Some(&current) {
         save(&path, &current)?;
@@ -295,9 +321,10 @@ pub(crate) fn record_at_start(
 /// What the server's start-up calls (after locking the data dir, before serving): records the
 /// differences by the `--config` file's actor. A failure is logged, not fatal: the floor must
 /// come up, and the snapshot is kept as it was, so the next start records the change.
-pub(crate) fn audit_at_start(data_dir: &Path, settings: &Settings) {
+pub(crate) fn audit_at_start(trail: &AuditTrail, data_dir: &Path, settings: &Settings) {
     let actor = actor(settings.config_file.as_deref());
-    let written = record_at_start(
+    let written = record_to(
+        trail,
         data_dir,
         &settings.organisation,
         &settings.alerts,

@@ -1,12 +1,16 @@
 //! [`Accounts`]: the one door to `accounts.json`. Reads come from a cache re-read only when the
 //! file changed on disk; every change goes through [`Accounts::change`], which writes the file
 //! and its audit record together (no record, no change: the file is put back).
+//!
+//! In cluster mode the door opens on the cluster's book instead ([`SharedBook`]): the same
+//! reads and changes, the lock on the file replaced by a write at the revision read (a change
+//! that raced another node's is refused, never merged blindly).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::AccountsError;
 use super::store::{self, AccountBook, StoreError};
+use super::{AccountsError, SharedBook};
 use crate::audit::{AuditTrail, Entry};
 
 /// The accounts of one data dir. Share one behind an `Arc`: it caches the file and re-reads it
@@ -17,6 +21,8 @@ pub(crate) struct Accounts {
     path: PathBuf,
     audit: AuditTrail,
     cache: Mutex<Option<Cached>>,
+    /// The cluster's book, in cluster mode; `None`: `accounts.json`.
+    shared: Option<Arc<dyn SharedBook>>,
 }
 
 #[derive(Debug)]
@@ -42,6 +48,22 @@ impl Accounts {
             path: data_dir.join(store::ACCOUNTS_FILE),
             audit: AuditTrail::open(data_dir),
             cache: Mutex::new(None),
+            shared: None,
+        }
+    }
+
+    /// The cluster's accounts (`book`) and audit trail (`audit`), for a node of `data_dir`.
+    pub(crate) fn shared(
+        data_dir: &Path,
+        book: Arc<dyn SharedBook>,
+        audit: AuditTrail,
+    ) -> Accounts {
+        Accounts {
+            data_dir: data_dir.to_path_buf(),
+            path: data_dir.join(store::ACCOUNTS_FILE),
+            audit,
+            cache: Mutex::new(None),
+            shared: Some(book),
         }
     }
 
@@ -57,6 +79,9 @@ impl Accounts {
 
     /// The book as on disk now, from the cache when the file did not change.
     pub(super) fn book(&self) -> Result<Arc<AccountBook>, AccountsError> {
+        if let Some(shared) = &self.shared {
+            return Ok(shared.current()?);
+        }
         let stamp = stamp(&self.path).map_err(|source| StoreError::Io {
             path: self.path.clone(),
             source,
@@ -97,12 +122,24 @@ impl Accounts {
         now: jiff::Timestamp,
         edit: impl FnOnce(&mut AccountBook) -> Result<(T, Entry), AccountsError>,
     ) -> Result<T, AccountsError> {
-        let _lock = store::lock(&self.data_dir)?;
-        let before = store::load(&self.path)?;
+        let _lock = match &self.shared {
+            Some(_) => None,
+            None => Some(store::lock(&self.data_dir)?),
+        };
+        let (before, revision) = match &self.shared {
+            Some(shared) => shared.fresh()?,
+            None => (store::load(&self.path)?, 0),
+        };
         let mut after = before.clone();
         let (out, entry) = edit(&mut after)?;
         after.format = store::format_for(&after);
-        store::save(&self.path, &after)?;
+        let written = match &self.shared {
+            Some(shared) => shared.write(&after, revision)?,
+            None => {
+                store::save(&self.path, &after)?;
+                0
+            }
+        };
         if audited == Audited::LockOut {
             // Locking someone out never waits for a healthy trail: the record is queued
             // durably when the trail cannot take it, and goes in first once it can.
@@ -119,7 +156,11 @@ impl Accounts {
             };
         }
         if let Err(audit) = self.audit.append(entry, now) {
-            return match store::save(&self.path, &before) {
+            let restored = match &self.shared {
+                Some(shared) => shared.write(&before, written).map(|_| ()),
+                None => store::save(&self.path, &before),
+            };
+            return match restored {
                 Ok(()) => Err(AccountsError::Audit(audit)),
                 Err(restore) => Err(AccountsError::Unrestored { audit, restore }),
             };

@@ -76,6 +76,22 @@ pub(crate) struct LoginGuard {
     policy: LoginPolicy,
     accounts: HashMap<String, AccountAttempts>,
     addresses: HashMap<IpAddr, VecDeque<Instant>>,
+    /// Cluster mode: tells the other nodes of each wrong and right password, so a lock-out
+    /// counts the failures of the whole cluster (docs/CLUSTER.md, "Shared state").
+    teller: Option<Teller>,
+}
+
+/// What a [`Teller`] calls: `(user, failed)`.
+pub(crate) type Tell = dyn Fn(&str, bool) + Send + Sync;
+
+/// Who hears of a password tried here.
+#[derive(Clone)]
+pub(crate) struct Teller(pub(crate) std::sync::Arc<Tell>);
+
+impl std::fmt::Debug for Teller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Teller")
+    }
 }
 
 impl LoginGuard {
@@ -83,6 +99,23 @@ impl LoginGuard {
         LoginGuard {
             policy,
             ..LoginGuard::default()
+        }
+    }
+
+    /// The same guard, telling `teller` of every password tried here.
+    pub(crate) fn told_by(mut self, teller: Teller) -> LoginGuard {
+        self.teller = Some(teller);
+        self
+    }
+
+    /// A password tried on another node of the cluster: counted as if tried here (a wrong one
+    /// towards the lock-out, a right one forgets the failures), without telling anyone.
+    pub(crate) fn heard(&mut self, user: &str, failed: bool, now: Instant) {
+        if failed {
+            self.count_failure(user, now);
+        } else if let Some(account) = self.accounts.get_mut(&key(user)) {
+            // A lock this node already holds stands: only the failures are forgotten.
+            account.failures.clear();
         }
     }
 
@@ -121,6 +154,13 @@ impl LoginGuard {
     /// A wrong password for `user`: locks the account once it is the `max_failures`-th within
     /// the window.
     pub(crate) fn failed(&mut self, user: &str, now: Instant) -> Option<Locked> {
+        if let Some(teller) = &self.teller {
+            (teller.0)(user, true);
+        }
+        self.count_failure(user, now)
+    }
+
+    fn count_failure(&mut self, user: &str, now: Instant) -> Option<Locked> {
         let policy = self.policy;
         let account = self.accounts.entry(key(user)).or_default();
         drop_older(&mut account.failures, now, policy.failure_window);
@@ -137,6 +177,9 @@ impl LoginGuard {
 
     /// A right password: the account's failures are forgotten.
     pub(crate) fn succeeded(&mut self, user: &str) {
+        if let Some(teller) = &self.teller {
+            (teller.0)(user, false);
+        }
         self.accounts.remove(&key(user));
     }
 

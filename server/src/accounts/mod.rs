@@ -23,6 +23,8 @@ mod principal;
 mod reads;
 pub(crate) mod role;
 pub(crate) mod session;
+pub(crate) mod session_file;
+pub(crate) mod shared;
 pub(crate) mod store;
 pub(crate) mod token;
 mod views;
@@ -38,6 +40,7 @@ pub(crate) use cache::Accounts;
 pub(crate) use changes::check_new_user;
 pub(crate) use error::{AccountsError, LoginError, LoginRefusal};
 pub(crate) use principal::{Credential, Principal};
+pub(crate) use shared::SharedBook;
 pub(crate) use store::ShiftEnd;
 pub(crate) use views::{
     DeviceSummary, NewDevice, NewUser, TokenSummary, UserSummary, device_role_allowed,

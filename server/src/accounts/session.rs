@@ -17,20 +17,16 @@
 //! caller audits every log-out once, whether the sweep, a request or a sign-out noticed it.
 
 use std::collections::HashMap;
-use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::token::{self, RandomError, Secret};
-use crate::atomic_file::{self, Access};
 
 /// The open sessions inside the data dir.
 pub(crate) const SESSIONS_FILE: &str = "sessions.json";
 /// The newest `sessions.json` format read.
-const SESSIONS_FORMAT: u32 = 1;
+pub(crate) const SESSIONS_FORMAT: u32 = 1;
 /// Activity moves a session's last-seen time in the file at most this often: the file is not
 /// rewritten on every click, and a restart can only make an idle time-out come this much early.
 pub(crate) const SAVE_SEEN_EVERY: Duration = Duration::from_secs(60);
@@ -58,6 +54,33 @@ impl Default for SessionPolicy {
     }
 }
 
+/// One session's change, as nodes tell one another: opened or seen (its newest state), or
+/// ended and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub(crate) enum SessionChange {
+    Open {
+        #[serde(skip)]
+        digest: String,
+        #[serde(flatten)]
+        session: Session,
+    },
+    Ended {
+        #[serde(skip)]
+        digest: String,
+        why: SessionEnded,
+    },
+}
+
+impl SessionChange {
+    /// The SHA-256 of the session id it is about.
+    pub(crate) fn digest(&self) -> &str {
+        match self {
+            SessionChange::Open { digest, .. } | SessionChange::Ended { digest, .. } => digest,
+        }
+    }
+}
+
 /// Who sits behind a session, which decides whether it idles out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -80,7 +103,8 @@ pub(crate) struct Session {
 }
 
 /// Why a session id no longer works.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub(crate) enum SessionEnded {
     #[error("the session was idle for too long")]
     IdleTimeout,
@@ -355,6 +379,57 @@ impl Sessions {
         self.ended.insert(digest, (why, now));
     }
 
+    /// Another node's change (cluster mode): a session opened or seen there is open here with
+    /// its newest last-seen time; one ended there is ended here for the same reason, without
+    /// being handed out as [`Closed::ended`] (the node that ended it audits it).
+    pub(crate) fn adopt(&mut self, change: &SessionChange, now: jiff::Timestamp) {
+        match change {
+            SessionChange::Open { digest, session } => {
+                if self.ended.contains_key(digest) {
+                    return;
+                }
+                match self.by_digest.get_mut(digest) {
+                    Some(open) => {
+                        if session.last_seen > open.session.last_seen {
+                            open.session.last_seen = session.last_seen;
+                            open.saved_seen = session.last_seen;
+                        }
+                    }
+                    None => {
+                        self.by_digest.insert(
+                            digest.clone(),
+                            Open {
+                                session: session.clone(),
+                                saved_seen: session.last_seen,
+                            },
+                        );
+                    }
+                }
+            }
+            SessionChange::Ended { digest, why } => {
+                self.by_digest.remove(digest);
+                self.remember(digest.clone(), *why, now);
+            }
+        }
+    }
+
+    /// The open session of `digest`, if any.
+    pub(crate) fn open_session(&self, digest: &str) -> Option<&Session> {
+        self.by_digest.get(digest).map(|o| &o.session)
+    }
+
+    /// Every open session, by digest.
+    pub(crate) fn open_sessions(&self) -> impl Iterator<Item = (&String, &Session)> {
+        self.by_digest.iter().map(|(d, o)| (d, &o.session))
+    }
+
+    /// Why the session of `digest` ended, as remembered.
+    pub(crate) fn why_ended(&self, digest: &str) -> SessionEnded {
+        self.ended
+            .get(digest)
+            .map_or(SessionEnded::Unknown, |(why, _)| *why)
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.by_digest.len()
     }
@@ -410,93 +485,6 @@ impl Sessions {
             );
         }
         sessions
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum SessionFileError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
-    #[error("{path} is damaged: {reason}")]
-    Damaged { path: PathBuf, reason: String },
-}
-
-/// `sessions.json` of a data dir, written only by the server (which holds the data dir's
-/// lock). Writers take turns, and each writes the sessions as they are when its turn comes,
-/// so the file never goes back to an older state.
-#[derive(Debug)]
-pub(crate) struct SessionFile {
-    path: PathBuf,
-    /// The generation last written.
-    written: Mutex<Option<u64>>,
-}
-
-impl SessionFile {
-    pub(crate) fn new(data_dir: &Path) -> SessionFile {
-        SessionFile {
-            path: data_dir.join(SESSIONS_FILE),
-            written: Mutex::new(None),
-        }
-    }
-
-    #[cfg(test)]
-    fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The sessions in the file (none when there is no file yet). A damaged or newer file is
-    /// an error: the caller starts without sessions (everyone signs in again), which is safe.
-    pub(crate) fn load(&self, policy: SessionPolicy) -> Result<Sessions, SessionFileError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Sessions::new(policy)),
-            Err(source) => {
-                return Err(SessionFileError::Io {
-                    path: self.path.clone(),
-                    source,
-                });
-            }
-        };
-        let damaged = |reason: String| SessionFileError::Damaged {
-            path: self.path.clone(),
-            reason,
-        };
-        let book: SessionBook = serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
-        if book.format > SESSIONS_FORMAT {
-            return Err(damaged(format!(
-                "format {} is newer than this floorwatch reads ({SESSIONS_FORMAT})",
-                book.format
-            )));
-        }
-        *self.written.lock().unwrap_or_else(|p| p.into_inner()) = Some(0);
-        Ok(Sessions::restore(policy, book))
-    }
-
-    /// Whether the file shows the sessions of `generation` already (nothing to write).
-    pub(crate) fn is_current(&self, generation: u64) -> bool {
-        *self.written.lock().unwrap_or_else(|p| p.into_inner()) == Some(generation)
-    }
-
-    /// Writes the sessions if they changed since the last write (readable by the owner only,
-    /// atomically). Blocking: call it off the async threads. `Ok(false)`: nothing to write.
-    pub(crate) fn save(&self, sessions: &Mutex<Sessions>) -> Result<bool, SessionFileError> {
-        let mut written = self.written.lock().unwrap_or_else(|p| p.into_inner());
-        let (generation, book) = sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .snapshot();
-        if *written == Some(generation) {
-            return Ok(false);
-        }
-        let io_err = |source| SessionFileError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        let mut text = serde_json::to_vec_pretty(&book).map_err(|e| io_err(io::Error::other(e)))?;
-        text.push(b'\n');
-        atomic_file::replace(&self.path, &text, Access::Private).map_err(io_err)?;
-        *written = Some(generation);
-        Ok(true)
     }
 }
 

@@ -183,6 +183,13 @@ pub(crate) enum StoreError {
          floorwatch that wrote it"
     )]
     Newer { path: PathBuf, found: u32 },
+    #[error("the cluster's accounts ({bucket}): {reason}")]
+    Shared { bucket: String, reason: String },
+    #[error(
+        "the accounts were changed on another node at the same moment; nothing was changed: \
+         try again"
+    )]
+    Conflict,
 }
 
 /// The book in `path`; an empty one when the file does not exist yet.

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 use super::outbox::{Finished, Outbox};
 use super::settings::{WebhookConfig, extra_roots};
+use crate::cluster::effects::{self, Effects, Turn};
 use crate::shutdown::Shutdown;
 
 /// Starts one delivery task per webhook of the outbox (`webhooks` in the same order), or says
@@ -31,6 +32,7 @@ pub(crate) fn spawn_senders(
     webhooks: &[WebhookConfig],
     calendar: &CentreCalendar,
     centre: &str,
+    effects: Option<&Arc<Effects>>,
     shutdown: &Shutdown,
 ) -> Result<Vec<JoinHandle<()>>, String> {
     let clients = webhooks
@@ -49,6 +51,7 @@ pub(crate) fn spawn_senders(
                 calendar: calendar.clone(),
                 centre: centre.to_string(),
                 client,
+                effects: effects.cloned(),
             };
             tokio::spawn(sender.run(shutdown.clone()))
         })
@@ -84,6 +87,9 @@ struct Sender {
     calendar: CentreCalendar,
     centre: String,
     client: reqwest::Client,
+    /// Cluster mode: the claims that make one node of the cluster send each batch
+    /// (docs/CLUSTER.md, "Exactly once").
+    effects: Option<Arc<Effects>>,
 }
 
 /// How one attempt went.
@@ -107,6 +113,27 @@ impl Sender {
                 tokio::select! {
                     () = self.outbox.wait(self.index) => continue,
                     () = shutdown.recv() => return,
+                }
+            };
+            let claim = match &self.effects {
+                None => None,
+                Some(effects) => {
+                    let key =
+                        Effects::key("webhook", &self.config.url, &self.idempotency_key(&batch));
+                    match effects::await_turn(effects, &key, &mut shutdown).await {
+                        None => return,
+                        Some(Turn::Mine(claim)) => Some(claim),
+                        Some(_) => {
+                            tracing::info!(webhook = %self.config.url, batch = %batch.id, "alert batch sent by another node");
+                            if let Err(e) =
+                                self.outbox
+                                    .finish(self.index, &batch.id, Finished::Delivered)
+                            {
+                                tracing::error!(error = %e, "could not record a finished webhook delivery");
+                            }
+                            continue;
+                        }
+                    }
                 }
             };
             let finished = match self.attempt(&batch).await {
@@ -149,24 +176,34 @@ impl Sender {
             };
             delay = first;
             failures = 0;
+            if let Some(effects) = &self.effects {
+                effects::finish(effects, claim).await;
+            }
             if let Err(e) = self.outbox.finish(self.index, &batch.id, finished) {
                 tracing::error!(error = %e, "could not record a finished webhook delivery");
             }
         }
     }
 
+    /// The batch's `Idempotency-Key`: the same on every node and every retry.
+    fn idempotency_key(&self, batch: &NotificationBatch) -> String {
+        format!("{}:{}", self.centre, batch.id)
+    }
+
     async fn attempt(&self, batch: &NotificationBatch) -> Attempt {
         let body = webhook_body(self.config.format, batch, &self.calendar).to_string();
-        let sent = self
+        let mut request = self
             .client
             .post(&self.config.url)
             .timeout(Duration::from_secs(self.config.timeout_s))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("X-Floorwatch-Batch", &batch.id)
-            .header("Idempotency-Key", format!("{}:{}", self.centre, batch.id))
-            .body(body)
-            .send()
-            .await;
+            .header("Idempotency-Key", self.idempotency_key(batch));
+        if let Some(effects) = &self.effects {
+            // Which node of the cluster sent it, for the receiver's log.
+            request = request.header("X-Floorwatch-Node", effects.node());
+        }
+        let sent = request.body(body).send().await;
         let response = match sent {
             Ok(response) => response,
             Err(e) => return Attempt::Retry(error_chain(&e)),

@@ -132,6 +132,11 @@ pub(crate) struct Entry {
     /// Free text: the stated reason of an unmask, old and new values of a change, the peer
     /// address of a login. Never a password or a token.
     pub(crate) detail: String,
+    /// What makes this record the same event wherever it is noticed: in a cluster, several
+    /// nodes may notice one session time out; the cluster's trail keeps one record per key
+    /// (within its two-minute duplicate window). Not part of the record; a lone node ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) once: Option<String>,
 }
 
 impl Entry {
@@ -146,7 +151,14 @@ impl Entry {
             action,
             target: target.into(),
             detail: detail.into(),
+            once: None,
         }
+    }
+
+    /// The entry, recorded once per cluster under `key` ([`Entry::once`]).
+    pub(crate) fn once(mut self, key: impl Into<String>) -> Entry {
+        self.once = Some(key.into());
+        self
     }
 }
 

@@ -13,11 +13,15 @@
 
 pub(crate) mod chain;
 mod entry;
+mod error;
+mod shared;
 mod trail;
 mod writer;
 
 pub(crate) use entry::{Action, Entry, Record};
-pub(crate) use trail::{AuditError, AuditTrail, Filter, Verdict, Written};
+pub(crate) use error::AuditError;
+pub(crate) use shared::SharedTrail;
+pub(crate) use trail::{AuditTrail, Filter, Verdict, Written};
 pub(crate) use writer::{NotRecorded, record, record_blocking};
 
 /// The actor name of a change made on the command line: `cli:` and the operating-system

@@ -3,32 +3,13 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use super::{Action, Entry, Record, chain};
+use super::error::AuditError;
+use super::{Action, Entry, Record, SharedTrail, chain};
 
 /// The file of the trail inside the data dir.
 pub(crate) const AUDIT_FILE: &str = "audit.log";
-
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum AuditError {
-    #[error("audit trail {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
-    #[error(
-        "audit trail {path}: the last line is incomplete (the machine stopped mid-write?); \
-         nothing more is appended until it is looked at: run `floorwatch audit verify`"
-    )]
-    TornTail { path: PathBuf },
-    #[error(
-        "audit trail {path}: the last record cannot be read ({reason}); nothing more is \
-         appended until it is looked at: run `floorwatch audit verify`"
-    )]
-    DamagedTail { path: PathBuf, reason: String },
-    #[error(
-        "audit trail {path}: the last record is not a torn line but a damaged one ({reason}); \
-         that is not a crash: nothing was cut, see `floorwatch audit verify`"
-    )]
-    NotTorn { path: PathBuf, reason: String },
-}
 
 /// Where a record went ([`AuditTrail::append_or_queue`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,10 +41,12 @@ struct Pending {
 }
 
 /// The audit trail of one data dir. Cheap to clone; opens the file for each operation, so the
-/// server and the command line can share it.
+/// server and the command line can share it. In cluster mode the records go to the cluster's
+/// trail instead ([`SharedTrail`]); the queue of records that had to wait stays in the data dir.
 #[derive(Debug, Clone)]
 pub(crate) struct AuditTrail {
     path: PathBuf,
+    shared: Option<Arc<dyn SharedTrail>>,
 }
 
 /// One line of the file as read: its number (from 1) and the record, or why it is not one.
@@ -114,11 +97,29 @@ impl AuditTrail {
     pub(crate) fn open(data_dir: &Path) -> AuditTrail {
         AuditTrail {
             path: data_dir.join(AUDIT_FILE),
+            shared: None,
         }
     }
 
+    /// The cluster's trail `shared`; records that must wait are queued in `data_dir`.
+    pub(crate) fn shared(data_dir: &Path, shared: Arc<dyn SharedTrail>) -> AuditTrail {
+        AuditTrail {
+            path: data_dir.join(AUDIT_FILE),
+            shared: Some(shared),
+        }
+    }
+
+    #[cfg(test)]
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where the records are, for messages: the file, or the cluster's stream.
+    pub(crate) fn shown(&self) -> String {
+        match &self.shared {
+            Some(shared) => shared.shown(),
+            None => self.path.display().to_string(),
+        }
     }
 
     /// Appends `entry` at `now`, chained to the last record, and syncs it to disk before
@@ -127,6 +128,9 @@ impl AuditTrail {
     /// tasks, a command line) each chain onto the record before theirs. A write that fails
     /// (a full disk) is cut back: the trail never keeps half a record of its own making.
     pub(crate) fn append(&self, entry: Entry, now: jiff::Timestamp) -> Result<Record, AuditError> {
+        if let Some(shared) = &self.shared {
+            return self.append_shared(shared.as_ref(), entry, now);
+        }
         let mut file = self.open_locked()?;
         self.append_locked(&mut file, entry, now)
     }
@@ -153,6 +157,15 @@ impl AuditTrail {
     /// `audit_repair` record by `actor` saying how many bytes went, after any queued records.
     /// A damaged last line that is complete is not a crash's doing and is left alone.
     pub(crate) fn repair(&self, actor: &str, now: jiff::Timestamp) -> Result<Repair, AuditError> {
+        if let Some(shared) = &self.shared {
+            // A stream stores a record whole or not at all: there is never a tail to cut.
+            let entry = Entry::new(actor, Action::AuditRepair, "audit:trail", "cut_bytes=0");
+            let record = self.append_shared(shared.as_ref(), entry, now)?;
+            return Ok(Repair {
+                cut_bytes: 0,
+                record,
+            });
+        }
         let mut file = self.open_locked()?;
         let len = file.metadata().map_err(self.io_err())?.len();
         let cut_bytes = match last_line(&mut file).map_err(self.io_err())? {
@@ -200,6 +213,23 @@ impl AuditTrail {
             path: self.path.clone(),
             source,
         }
+    }
+
+    /// [`Self::append`] to the cluster's trail: queued records first, in order.
+    fn append_shared(
+        &self,
+        shared: &dyn SharedTrail,
+        entry: Entry,
+        now: jiff::Timestamp,
+    ) -> Result<Record, AuditError> {
+        let queued = self.read_pending()?;
+        for pending in &queued {
+            shared.append(pending.entry.clone(), pending.time)?;
+        }
+        if !queued.is_empty() {
+            let _ = std::fs::remove_file(self.pending_path());
+        }
+        shared.append(entry, now)
     }
 
     fn pending_path(&self) -> PathBuf {
@@ -318,6 +348,14 @@ impl AuditTrail {
 
     /// Every line of the trail, in order. A missing file is an empty trail.
     pub(crate) fn lines(&self) -> Result<Vec<Line>, AuditError> {
+        if let Some(shared) = &self.shared {
+            return Ok(shared
+                .records()?
+                .into_iter()
+                .zip(1..)
+                .map(|(record, number)| Line { number, record })
+                .collect());
+        }
         let mut out = Vec::new();
         self.for_each_line(|number, bytes, complete| {
             let record = if complete {
@@ -346,6 +384,9 @@ impl AuditTrail {
 
     /// Checks the whole chain and names the first line that breaks it.
     pub(crate) fn verify(&self) -> Result<Verdict, AuditError> {
+        if let Some(shared) = &self.shared {
+            return Ok(verify_records(&shared.records()?));
+        }
         let mut prev: Option<(u64, String)> = None;
         let mut broken = None;
         // Only the last line can lack its newline: a torn tail, not tampering.
@@ -422,6 +463,29 @@ impl AuditTrail {
             }
         }
     }
+}
+
+/// `audit verify` over records read in order: the first that breaks the chain, or the count and
+/// the head. A stream has no torn tail: a record is stored whole or not at all.
+fn verify_records(records: &[Result<Record, String>]) -> Verdict {
+    let mut prev: Option<(u64, &str)> = None;
+    for (i, record) in records.iter().enumerate() {
+        let checked = record
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|r| chain::check(prev, r).map(|()| r));
+        match checked {
+            Ok(record) => prev = Some((record.seq, record.hash.as_str())),
+            Err(reason) => {
+                return Verdict::Broken {
+                    line: i as u64 + 1,
+                    reason,
+                };
+            }
+        }
+    }
+    let (records, head) = prev.map_or((0, chain::GENESIS.to_string()), |(s, h)| (s, h.to_string()));
+    Verdict::Intact { records, head }
 }
 
 enum Tail {

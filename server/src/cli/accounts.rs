@@ -7,56 +7,19 @@
 //! actor `cli:OSUSER`.
 
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use clap::{Args, Subcommand};
-use floorwatch_core::Organisation;
+use clap::Subcommand;
 
+pub(crate) use super::shared::DataDirArgs;
+use super::shared::StoreArgs;
 use crate::accounts::RoleSubtrees;
 use crate::accounts::{
-    Accounts, DeviceSummary, NewDevice, NewUser, Password, Role, ShiftEnd, Subtree, TokenSummary,
+    DeviceSummary, NewDevice, NewUser, Password, Role, ShiftEnd, Subtree, TokenSummary,
     UserSummary, check_new_user,
 };
 use crate::audit::cli_actor;
-use crate::config::{DEFAULT_DATA_DIR, DataDir, Layer, Settings};
-
-/// Where the data dir is, for every administration command.
-#[derive(Debug, Clone, Default, Args)]
-pub(crate) struct DataDirArgs {
-    /// The server's data dir [default: the config file's data-dir, else ./floorwatch-data].
-    #[arg(long, value_name = "DIR")]
-    pub(crate) data_dir: Option<PathBuf>,
-    /// The server's config file: its data-dir, and its organisation to check --scope against.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) config: Option<PathBuf>,
-}
-
-impl DataDirArgs {
-    /// The data dir, and the organisation when a config file was given.
-    pub(crate) fn resolve(&self) -> anyhow::Result<(PathBuf, Option<Organisation>)> {
-        let Some(config) = &self.config else {
-            let dir = self
-                .data_dir
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-            return Ok((dir, None));
-        };
-        let flags = Layer {
-            data_dir: self.data_dir.clone(),
-            ..Layer::default()
-        };
-        let settings = Settings::layered(Some(config.clone()), flags)?;
-        match settings.data_dir {
-            DataDir::Given(dir) => Ok((dir, Some(settings.organisation))),
-            DataDir::Temporary(_) => bail!(
-                "{} runs a demo in a temporary data dir; give --data-dir",
-                config.display()
-            ),
-        }
-    }
-}
 
 /// `floorwatch user ...`
 #[derive(Debug, Subcommand)]
@@ -77,25 +40,25 @@ pub(crate) enum UserCommand {
         #[arg(long, value_name = "HH:MM")]
         shift_end: Option<ShiftEnd>,
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
     /// Sets a new password (from stdin when it is not a terminal, else asked for twice).
     Passwd {
         name: String,
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
     /// Disables a user: password, sessions and tokens stop working.
     Disable {
         name: String,
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
     /// Enables a disabled user again: password and (unrevoked) tokens work again.
     Enable {
         name: String,
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
     /// Sets the time of day (HH:MM, the centre's time zone) at which the user's sessions end,
     /// or `none` for no shift end.
@@ -105,12 +68,12 @@ pub(crate) enum UserCommand {
         #[arg(value_name = "HH:MM|none", value_parser = shift_end_or_none)]
         end: ShiftSetting,
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
     /// Lists the users (never their password hashes).
     List {
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
 }
 
@@ -126,18 +89,18 @@ pub(crate) enum TokenCommand {
         #[arg(long, default_value = "")]
         label: String,
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
     /// Lists the tokens (ids, users, labels; never the tokens).
     List {
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
     /// Revokes a token by its id (from `token list`).
     Revoke {
         id: String,
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
 }
 
@@ -162,19 +125,19 @@ pub(crate) enum DeviceCommand {
         #[arg(long)]
         scope: Option<Subtree>,
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
     /// Lists the screens (never their credentials), revoked ones too.
     List {
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
     /// Revokes a screen by name: its credential stops working (a running server closes its
     /// live socket within one session sweep, at most 30 s).
     Revoke {
         name: String,
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
 }
 
@@ -199,7 +162,7 @@ impl DeviceCommand {
                 {
                     bail!("--scope {subtree}: no such node in the config's organisation");
                 }
-                let (summary, secret) = Accounts::open(&dir).add_device(
+                let (summary, secret) = store.accounts(&dir)?.add_device(
                     &actor,
                     NewDevice {
                         name,
@@ -220,11 +183,13 @@ impl DeviceCommand {
             }
             DeviceCommand::List { store } => {
                 let (dir, _) = store.resolve()?;
-                write_devices(out, &Accounts::open(&dir).devices()?)?;
+                write_devices(out, &store.accounts(&dir)?.devices()?)?;
             }
             DeviceCommand::Revoke { name, store } => {
                 let (dir, _) = store.resolve()?;
-                Accounts::open(&dir).revoke_device(&actor, &name, "", now)?;
+                store
+                    .accounts(&dir)?
+                    .revoke_device(&actor, &name, "", now)?;
                 writeln!(
                     notes,
                     "revoked screen {name}: its credential no longer works"
@@ -267,7 +232,7 @@ impl UserCommand {
                 }
                 // Everything that can be checked without the password is checked first, so
                 // nobody types a password for a command that then fails.
-                let accounts = Accounts::open(&dir);
+                let accounts = store.accounts(&dir)?;
                 check_new_user(&name, role, scope.clone())?;
                 if accounts.users()?.iter().any(|u| u.name == name) {
                     bail!("there is already a user `{name}`");
@@ -306,7 +271,7 @@ impl UserCommand {
             }
             UserCommand::Passwd { name, store } => {
                 let (dir, _) = store.resolve()?;
-                let accounts = Accounts::open(&dir);
+                let accounts = store.accounts(&dir)?;
                 if !accounts.users()?.iter().any(|u| u.name == name) {
                     bail!("no user `{name}` (see `floorwatch user list`)");
                 }
@@ -316,7 +281,7 @@ impl UserCommand {
             }
             UserCommand::Disable { name, store } => {
                 let (dir, _) = store.resolve()?;
-                Accounts::open(&dir).disable(&actor, &name, now)?;
+                store.accounts(&dir)?.disable(&actor, &name, now)?;
                 writeln!(
                     notes,
                     "disabled {name}: its sessions and tokens no longer work"
@@ -324,7 +289,7 @@ impl UserCommand {
             }
             UserCommand::Enable { name, store } => {
                 let (dir, _) = store.resolve()?;
-                Accounts::open(&dir).enable(&actor, &name, now)?;
+                store.accounts(&dir)?.enable(&actor, &name, now)?;
                 writeln!(
                     notes,
                     "enabled {name}: its password and unrevoked tokens work again"
@@ -336,7 +301,9 @@ impl UserCommand {
                 store,
             } => {
                 let (dir, _) = store.resolve()?;
-                Accounts::open(&dir).set_shift_end(&actor, &name, end, now)?;
+                store
+                    .accounts(&dir)?
+                    .set_shift_end(&actor, &name, end, now)?;
                 match end {
                     Some(end) => writeln!(
                         notes,
@@ -348,7 +315,7 @@ impl UserCommand {
             }
             UserCommand::List { store } => {
                 let (dir, _) = store.resolve()?;
-                write_users(out, &Accounts::open(&dir).users()?)?;
+                write_users(out, &store.accounts(&dir)?.users()?)?;
             }
         }
         Ok(())
@@ -366,8 +333,9 @@ impl TokenCommand {
         match self {
             TokenCommand::Create { user, label, store } => {
                 let (dir, _) = store.resolve()?;
-                let (summary, secret) =
-                    Accounts::open(&dir).create_token(&actor, &user, &label, now)?;
+                let (summary, secret) = store
+                    .accounts(&dir)?
+                    .create_token(&actor, &user, &label, now)?;
                 writeln!(out, "{}", secret.expose())?;
                 out.flush()?;
                 writeln!(
@@ -379,11 +347,11 @@ impl TokenCommand {
             }
             TokenCommand::List { store } => {
                 let (dir, _) = store.resolve()?;
-                write_tokens(out, &Accounts::open(&dir).tokens()?)?;
+                write_tokens(out, &store.accounts(&dir)?.tokens()?)?;
             }
             TokenCommand::Revoke { id, store } => {
                 let (dir, _) = store.resolve()?;
-                let summary = Accounts::open(&dir).revoke_token(&actor, &id, now)?;
+                let summary = store.accounts(&dir)?.revoke_token(&actor, &id, now)?;
                 writeln!(notes, "revoked {} of {}", summary.id, summary.user)?;
             }
         }

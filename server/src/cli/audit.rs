@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Subcommand;
 
-use super::accounts::{DataDirArgs, finish_check};
+use super::accounts::finish_check;
+use super::shared::StoreArgs;
 use crate::audit::{Action, AuditTrail, Filter, Verdict, parse_since};
 
 /// `floorwatch audit ...`
@@ -17,14 +18,14 @@ pub(crate) enum AuditCommand {
     /// broken line if any record was changed, removed or inserted.
     Verify {
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
     /// Cuts off a torn last line (what a crash mid-write leaves; `verify` says TORN) and
     /// records the repair in the trail, after any records queued while it could not be
     /// written. Refuses to touch a damaged line that is complete: that is not a crash.
     Repair {
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
     /// Lists records, oldest first: line, time, actor, action, target, detail.
     List {
@@ -44,7 +45,7 @@ pub(crate) enum AuditCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        store: DataDirArgs,
+        store: StoreArgs,
     },
 }
 
@@ -63,7 +64,7 @@ impl AuditCommand {
                         writeln!(
                             out,
                             "audit trail {} intact: {records} records, last hash {head}",
-                            trail.path().display()
+                            trail.shown()
                         )?;
                         Ok(true)
                     }
@@ -77,7 +78,7 @@ impl AuditCommand {
                             "audit trail {} TORN: {records} intact records, last hash {head}, \
                              then an incomplete last line of {bytes} bytes (a crash mid-write, \
                              never acknowledged; not tampering): run `floorwatch audit repair`",
-                            trail.path().display()
+                            trail.shown()
                         )?;
                         Ok(false)
                     }
@@ -86,7 +87,7 @@ impl AuditCommand {
                             out,
                             "audit trail {} BROKEN at line {line}: {reason}; the {} records \
                              before it are intact",
-                            trail.path().display(),
+                            trail.shown(),
                             line - 1
                         )?;
                         Ok(false)
@@ -101,7 +102,7 @@ impl AuditCommand {
                     out,
                     "audit trail {}: cut {} bytes of a torn last line; {queued} queued records \
                      written; recorded as record {}",
-                    trail.path().display(),
+                    trail.shown(),
                     repair.cut_bytes,
                     repair.record.seq
                 )?;
@@ -160,12 +161,12 @@ impl AuditCommand {
     }
 }
 
-fn trail_of(store: &DataDirArgs) -> anyhow::Result<AuditTrail> {
+fn trail_of(store: &StoreArgs) -> anyhow::Result<AuditTrail> {
     let (dir, _) = store.resolve()?;
-    if !dir.is_dir() {
+    if !dir.is_dir() && store.cluster.is_none() {
         bail!("no data dir {}", dir.display());
     }
-    Ok(AuditTrail::open(&dir))
+    store.trail(&dir)
 }
 
 fn since_now(text: &str) -> Result<jiff::Timestamp, String> {
@@ -218,9 +219,12 @@ mod tests {
                 )
                 .unwrap();
         }
-        let store = DataDirArgs {
-            data_dir: Some(dir.path().to_path_buf()),
-            config: None,
+        let store = StoreArgs {
+            store: super::super::accounts::DataDirArgs {
+                data_dir: Some(dir.path().to_path_buf()),
+                config: None,
+            },
+            cluster: None,
         };
         let mut out = Vec::new();
         let ok = AuditCommand::Verify {

@@ -6,6 +6,7 @@ mod audit;
 mod checkpoint;
 mod history;
 mod journal;
+mod shared;
 
 use std::path::PathBuf;
 

@@ -5,7 +5,21 @@
 //!
 //! Single-node mode (no `--cluster`) never touches this module and keeps its own journal.
 
+pub(crate) mod audit_stream;
+pub(crate) mod effects;
+pub(crate) mod kv_accounts;
+pub(crate) mod kv_sessions;
+pub(crate) mod logins;
+mod nats;
+pub(crate) mod shared;
+#[cfg(test)]
+pub(crate) mod test_nats;
+
 use std::net::SocketAddr;
+
+/// What a node of a cluster leaves in its data dir, naming its NATS servers: the account and
+/// audit commands refuse the data dir's own files there and say to give `--cluster`.
+pub(crate) const CLUSTER_MARK: &str = "cluster.url";
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -58,6 +58,10 @@ pub(crate) struct Start<'a> {
     /// Whether history is kept (`--history-days` above 0): the digest reads it.
     pub(crate) history: bool,
     pub(crate) fsync: FsyncPolicy,
+    /// Where a digest sent is recorded (the data dir's trail, or the cluster's).
+    pub(crate) audit: crate::audit::AuditTrail,
+    /// Cluster mode: the claims that make one node send each message.
+    pub(crate) effects: Option<Arc<crate::cluster::effects::Effects>>,
 }
 
 /// Opens the digest outbox and starts the scheduler and one sending task per recipient; none
@@ -160,7 +164,8 @@ pub(crate) fn spawn(
                 retry_first: Duration::from_millis(first_ms),
                 retry_max: Duration::from_secs(max_s),
                 telemetry: telemetry.clone(),
-                data_dir: data_dir.clone(),
+                audit: start.audit.clone(),
+                effects: start.effects.clone(),
             };
             tokio::spawn(sender.run(shutdown.clone()))
         })

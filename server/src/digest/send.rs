@@ -12,7 +12,6 @@
 //!   and counted in `/metrics` (`floorwatch_digest_messages_total`). The tasks never touch the
 //!   floor nor ingest.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +25,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use super::outbox::{DigestOutbox, Finished, Message};
 use super::settings::SmtpConfig;
 use crate::audit::{self, Action, AuditTrail, Entry};
+use crate::cluster::effects::{self, Effects, Turn};
 use crate::shutdown::Shutdown;
 use crate::telemetry::Telemetry;
 
@@ -102,7 +102,11 @@ pub(crate) struct Sender {
     pub(crate) retry_first: Duration,
     pub(crate) retry_max: Duration,
     pub(crate) telemetry: Arc<Telemetry>,
-    pub(crate) data_dir: PathBuf,
+    /// Where a digest sent is recorded.
+    pub(crate) audit: AuditTrail,
+    /// Cluster mode: the claims that make one node of the cluster send each message
+    /// (docs/CLUSTER.md, "Exactly once").
+    pub(crate) effects: Option<Arc<Effects>>,
 }
 
 /// How one attempt went.
@@ -126,6 +130,23 @@ impl Sender {
                 tokio::select! {
                     () = self.outbox.wait(self.index) => continue,
                     () = shutdown.recv() => return,
+                }
+            };
+            let claim = match &self.effects {
+                None => None,
+                Some(effects) => {
+                    let key = Effects::key("digest", &self.channel.shown(), &message.message_id);
+                    match effects::await_turn(effects, &key, &mut shutdown).await {
+                        None => return,
+                        Some(Turn::Mine(claim)) => Some(claim),
+                        Some(_) => {
+                            tracing::info!(%day, channel, message_id = %message.message_id, "digest sent by another node");
+                            if let Err(e) = self.outbox.finish(self.index, &day, Finished::Sent) {
+                                tracing::error!(error = %e, %day, "could not record a digest as sent");
+                            }
+                            continue;
+                        }
+                    }
                 }
             };
             let attempt = tokio::select! {
@@ -158,6 +179,9 @@ impl Sender {
             };
             delay = self.retry_first;
             failures = 0;
+            if let Some(effects) = &self.effects {
+                effects::finish(effects, claim).await;
+            }
             if let Err(e) = self.outbox.finish(self.index, &day, finished) {
                 tracing::error!(error = %e, %day, "could not record a digest as sent; it may be sent again at the next start, with the same Message-ID");
             }
@@ -255,7 +279,7 @@ impl Sender {
             format!("scope:{}", message.digest.scope),
             detail,
         );
-        let _ = audit::record(&AuditTrail::open(&self.data_dir), entry).await;
+        let _ = audit::record(&self.audit, entry).await;
     }
 }
 

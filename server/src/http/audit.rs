@@ -68,7 +68,7 @@ pub(crate) async fn list(
     )?;
     let ApiQuery(query) = query?;
     let (filter, limit) = read_query(query, jiff::Timestamp::now())?;
-    let trail = AuditTrail::open(state.settings().data_dir.path());
+    let trail = state.accounts().audit().clone();
     let answer = tokio::task::spawn_blocking(move || answer(&trail, &filter, limit))
         .await
         .map_err(|e| ApiError::Internal(format!("reading the audit trail stopped: {e}")))?

@@ -20,7 +20,7 @@ use super::error::ApiError;
 use super::error::{ApiJson, ApiQuery, JsonShape};
 use super::identity::Identity;
 use super::state::AppState;
-use crate::audit::{self, Action, AuditTrail, Entry};
+use crate::audit::{self, Action, Entry};
 use crate::calls::CallView;
 use crate::floor::{self, LiveFloor};
 use crate::history::store::Store;
@@ -178,7 +178,7 @@ pub(crate) async fn unmask(
         format!("call:{call}"),
         format!("queue={queue} reason={reason}"),
     );
-    audit::record(&AuditTrail::open(state.settings().data_dir.path()), entry).await?;
+    audit::record(state.accounts().audit(), entry).await?;
     tracing::info!(%actor, %call, %queue, "caller number unmasked");
     Ok(Json(Unmasked {
         call,

@@ -16,7 +16,7 @@ use super::error::{ApiError, ApiQuery};
 use super::identity::Identity;
 use super::params::ScopeWindowQuery;
 use super::state::AppState;
-use crate::audit::{self, Action, AuditTrail, Entry};
+use crate::audit::{self, Action, Entry};
 use crate::floor;
 use crate::permission::Permission;
 use crate::spreadsheet::{file_part, text_cell};
@@ -65,7 +65,7 @@ pub(crate) async fn agents_csv(
         scope.to_string(),
         format!("agents.csv window={window} rows={}", rows.len()),
     );
-    audit::record(&AuditTrail::open(state.settings().data_dir.path()), entry).await?;
+    audit::record(state.accounts().audit(), entry).await?;
     let filename = format!("agents-{}-{}.csv", file_part(&scope.to_string()), window);
     Ok((
         [

@@ -22,7 +22,7 @@ use super::report_query::{
     AgentsQuery, CompareQuery, IntervalsQuery, agent_report, compare_report, interval_report,
 };
 use super::state::AppState;
-use crate::audit::{self, Action, AuditTrail, Entry};
+use crate::audit::{self, Action, Entry};
 use crate::history::report::ReportRow;
 use crate::spreadsheet::{Cell, Table, file_part};
 
@@ -407,7 +407,7 @@ async fn send(
             table.rows.len()
         ),
     );
-    audit::record(&AuditTrail::open(state.settings().data_dir.path()), entry).await?;
+    audit::record(state.accounts().audit(), entry).await?;
     Ok((
         [
             (header::CONTENT_TYPE, format.content_type().to_string()),

@@ -17,7 +17,7 @@ use super::report_query::{
     agent_report, compare_report, interval_report, read_store,
 };
 use super::state::AppState;
-use crate::audit::{self, Action, AuditTrail, Entry};
+use crate::audit::{self, Action, Entry};
 use crate::floor;
 use crate::history::store::Store;
 use crate::history::store::calls::{Callback, MarkError};
@@ -163,8 +163,8 @@ pub(crate) async fn callback(
     );
     let (key, at, given) = (id.clone(), visit.outcome_ms, mark.clone());
     let calendar = super::report_query::calendar(&state)?;
+    let trail = state.accounts().audit().clone();
     let existing = tokio::task::spawn_blocking(move || {
-        let trail = AuditTrail::open(&data_dir);
         Store::open(&data_dir, &calendar)
             .map_err(MarkError::from)?
             .mark_callback((&key, at), &given, || {

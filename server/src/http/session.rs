@@ -4,7 +4,7 @@
 //! current, a paired screen's first request (audited `login`), revoking a screen, and the sweep
 //! that ends idle and expired sessions (docs/SECURITY.md, "Logins and sessions").
 //!
-//! Open sessions are kept in `sessions.json` ([`crate::accounts::session::SessionFile`]) so
+//! Open sessions are kept in `sessions.json` ([`crate::accounts::session_file::SessionFile`]) so
 //! that a restart signs nobody out: a new session is written before its cookie is handed out,
 //! an ended one is removed before the answer that ended it (or right after the sweep found it).
 
@@ -34,7 +34,13 @@ pub(crate) async fn session_ended(state: &AppState, session: &Session, why: Sess
         Action::Logout,
         format!("user:{}", session.user),
         why.audit_detail(),
-    );
+    )
+    // In a cluster every node holding the session may notice it time out: one record.
+    .once(format!(
+        "logout:{}:{}",
+        session.user,
+        session.started.as_nanosecond()
+    ));
     let _ = audit::record(state.accounts().audit(), entry).await;
     save_sessions(state).await;
     state.tell_sign_outs();

@@ -22,7 +22,7 @@ use super::error::{ApiError, ApiJson, ApiQuery, JsonShape};
 use super::identity::Identity;
 use super::report_query;
 use super::state::AppState;
-use crate::audit::{self, Action, AuditTrail, Entry};
+use crate::audit::{self, Action, Entry};
 use crate::floor;
 use crate::history::report;
 use crate::history::store::Store;
@@ -152,9 +152,9 @@ pub(crate) async fn sign_off(
     let actor = identity.actor();
     let (of, date) = (scope.clone(), request.date);
     let calendar = report_query::calendar(&state)?;
+    let trail = state.accounts().audit().clone();
     let hash = tokio::task::spawn_blocking(move || {
         let mut store = Store::open(&data_dir, &calendar).map_err(SignOffError::from)?;
-        let trail = AuditTrail::open(&data_dir);
         store.sign_off((&of, date, span), &covered, &actor, |hash, rows| {
             let entry = Entry::new(
                 actor.clone(),
@@ -198,9 +198,9 @@ pub(crate) async fn amend(
     let actor = identity.actor();
     let (of, date, reason) = (scope.clone(), request.date, reason.to_string());
     let calendar = report_query::calendar(&state)?;
+    let trail = state.accounts().audit().clone();
     let amended = tokio::task::spawn_blocking(move || {
         let mut store = Store::open(&data_dir, &calendar).map_err(SignOffError::from)?;
-        let trail = AuditTrail::open(&data_dir);
         store.amend((&of, date), &settings, |amended| {
             let detail = serde_json::json!({
                 "day": date, "reason": reason, "rows": amended.rows,

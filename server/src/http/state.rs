@@ -11,7 +11,7 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use crate::accounts::pairing::DeviceDesk;
-use crate::accounts::session::SessionFile;
+use crate::accounts::session_file::SessionFile;
 use crate::accounts::{Accounts, LoginGuard, Sessions};
 use crate::config::Settings;
 use crate::floor::SharedFloor;

@@ -1,6 +1,8 @@
 //! Tests of `session`.
 
 use super::*;
+use crate::accounts::session_file::{SessionFile, SessionFileError};
+use std::sync::Mutex;
 
 fn at(minutes: i64) -> jiff::Timestamp {
     jiff::Timestamp::from_second(1_700_000_000 + minutes * 60).unwrap()

@@ -1,11 +1,15 @@
 //! Tests of `command`.
 
 use super::*;
+use crate::accounts::Accounts;
 
-fn store(dir: &std::path::Path) -> DataDirArgs {
-    DataDirArgs {
-        data_dir: Some(dir.to_path_buf()),
-        config: None,
+fn store(dir: &std::path::Path) -> StoreArgs {
+    StoreArgs {
+        store: DataDirArgs {
+            data_dir: Some(dir.to_path_buf()),
+            config: None,
+        },
+        cluster: None,
     }
 }
 
@@ -116,7 +120,10 @@ fn scopes_are_checked_against_the_config_when_given() {
         role: Role::Manager,
         scope: Some(Subtree::Site("south".into())),
         shift_end: None,
-        store: args,
+        store: StoreArgs {
+            store: args,
+            cluster: None,
+        },
     }
     .execute(&mut Vec::new(), &mut Vec::new())
     .unwrap_err();
