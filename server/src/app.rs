@@ -29,6 +29,7 @@ use crate::telemetry::Telemetry;
 /// Runs the server until SIGTERM or Ctrl-C. The one entry point `main` needs: it owns the
 /// runtime, the server owns everything else.
 pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
+    crate::heap::tune();
     let demo = if settings.demo {
         Some(Demo::prepare(&mut settings)?)
     } else {
@@ -148,6 +149,10 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     );
     let publisher = tokio::spawn(publisher.run(trigger.subscribe()));
     tokio::spawn(http::sweep(state.clone(), trigger.subscribe()));
+    tokio::spawn(crate::heap::give_back_every(
+        crate::heap::PERIOD,
+        trigger.subscribe(),
+    ));
     let calendar = settings.organisation.calendar()?;
     let senders = alerts::webhook::spawn_senders(
         &outbox,

@@ -25,6 +25,7 @@ mod config_audit;
 mod demo;
 mod digest;
 mod floor;
+mod heap;
 mod history;
 mod horizon;
 mod http;

@@ -22,7 +22,7 @@ use crate::checkpoint::schedule::Checkpointer;
 use crate::floor::{self, CATCH_UP_STEPS, SharedFloor};
 use crate::horizon::{Lookout, TooFarAhead};
 use crate::journal::{CentreDays, Journal, JournalBatch, JournalError};
-use crate::seen_ids::{SeenIds, fingerprint};
+use crate::seen_ids::{Fingerprint, SeenIds, fingerprint};
 use crate::telemetry::{EventOutcome, Telemetry};
 
 /// Batches waiting for the recorder before senders wait too (back-pressure on ingest).
@@ -153,7 +153,7 @@ pub(crate) struct Recorder {
 enum Mark {
     /// New: journaled, then applied (the id's fingerprint and its centre day, for the seen
     /// ids).
-    New(u128, jiff::civil::Date),
+    New(Fingerprint, jiff::civil::Date),
     Duplicate,
     Refused(TooFarAhead),
 }

@@ -10,14 +10,22 @@
 //! already dropped is remembered with the oldest day kept; a resend of an event older than the
 //! floor's yesterday is not recognised (nor would the engine recognise it).
 //!
-//! Ids are kept as 128-bit fingerprints in an open-addressing table sized for the largest day
-//! seen (a new day's table is allocated once, never doubled under load): 16 bytes an id at a
-//! load of 7/8 at most, about 51 MB for the large day's 2.78 M events (BENCHMARKS.md). The set
-//! is rebuilt at every start from the journal, or from a checkpoint and the journal after it,
-//! so it is exact across restarts. A checkpoint carries fingerprints to disk, so it records
-//! [`fingerprint`] of a fixed probe and is ignored by a build whose hash differs
-//! (`crate::checkpoint`). Two distinct ids collide
-//! with probability about n²/2¹²⁹: nil for any real day.
+//! Ids are kept as 64-bit fingerprints (XXH3-64) in an open-addressing table sized for the
+//! largest day seen (a new day's table is allocated once, never doubled under load): 8 bytes
+//! an id at a load of 7/8 at most, about 25 MB for the large day's 2.78 M events, 51 MB for the
+//! two days kept (BENCHMARKS.md, "The journal and memory day over day"; 128-bit fingerprints
+//! took twice that and held RSS over 250 MB). The set is rebuilt at every start from the
+//! journal, or from a checkpoint and the journal after it, so it is exact across restarts. A
+//! checkpoint carries fingerprints to disk, so it records [`fingerprint`] of a fixed probe and
+//! is ignored by a build whose hash differs (`crate::checkpoint`).
+//!
+//! **Collisions** (docs/ARCHITECTURE.md, "The journal"): a new event whose fingerprint equals
+//! one kept is taken for a duplicate and answered as one (`duplicate` in its batch's reply and
+//! `/metrics`), not journaled. With `k` ids kept and `m` new ones arriving, the chance of any
+//! such mistake is about `k·m/2⁶⁴`: for the large floor (2.78 M events a day, at most 5.6 M
+//! kept) about 8·10⁻⁷ a day, one mistaken duplicate in some 3,000 years; for 8 M ids in a
+//! two-day window (`n²/2⁶⁵`, every pair of the window) 1.7·10⁻⁶. The engine's own ids of two
+//! days (`Engine::apply`) were 64-bit already.
 
 use std::collections::VecDeque;
 
@@ -31,22 +39,28 @@ pub(crate) struct SeenIds {
     oldest: Option<Date>,
 }
 
-/// An id's fingerprint: XXH3's 128-bit hash of its bytes, in one pass.
-pub(crate) fn fingerprint(id: &str) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(id.as_bytes())
+/// An id's fingerprint (see the module doc for its collision odds).
+pub(crate) type Fingerprint = u64;
+
+/// An id's fingerprint: XXH3's 64-bit hash of its bytes, in one pass.
+pub(crate) fn fingerprint(id: &str) -> Fingerprint {
+    xxhash_rust::xxh3::xxh3_64(id.as_bytes())
 }
+
+/// Bytes of one fingerprint in [`SeenIds::to_bytes`].
+const FP_BYTES: usize = std::mem::size_of::<Fingerprint>();
 
 impl SeenIds {
     pub(crate) fn new() -> SeenIds {
         SeenIds::default()
     }
 
-    pub(crate) fn contains(&self, fp: u128) -> bool {
+    pub(crate) fn contains(&self, fp: Fingerprint) -> bool {
         self.days.iter().any(|(_, set)| set.contains(fp))
     }
 
     /// Records a fingerprint of an event of centre day `day`; false if it was known already.
-    pub(crate) fn insert(&mut self, day: Date, fp: u128) -> bool {
+    pub(crate) fn insert(&mut self, day: Date, fp: Fingerprint) -> bool {
         if self.contains(fp) {
             return false;
         }
@@ -75,11 +89,11 @@ impl SeenIds {
         }
     }
 
-    /// The horizon and every fingerprint, each day's as one run of 16-byte little-endian
+    /// The horizon and every fingerprint, each day's as one run of 8-byte little-endian
     /// numbers: the compact form a checkpoint keeps (docs/ARCHITECTURE.md, "Checkpoints").
     pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let total: usize = self.days.iter().map(|(_, set)| set.len()).sum();
-        let mut out = Vec::with_capacity(16 + self.days.len() * 16 + total * 16);
+        let mut out = Vec::with_capacity(16 + self.days.len() * 16 + total * FP_BYTES);
         out.extend_from_slice(&self.oldest.map_or(0, ymd).to_le_bytes());
         out.extend_from_slice(&(self.days.len() as u64).to_le_bytes());
         for (day, set) in &self.days {
@@ -111,11 +125,11 @@ impl SeenIds {
         for _ in 0..days {
             let day = from_ymd(i64::from_le_bytes(take(&mut bytes)?))?;
             let len = usize::try_from(u64::from_le_bytes(take(&mut bytes)?)).ok()?;
-            let raw = bytes.get(..len.checked_mul(16)?)?;
+            let raw = bytes.get(..len.checked_mul(FP_BYTES)?)?;
             bytes = &bytes[raw.len()..];
             let mut set = FingerprintSet::with_capacity(len);
-            for chunk in raw.chunks_exact(16) {
-                set.insert(u128::from_le_bytes(chunk.try_into().ok()?));
+            for chunk in raw.chunks_exact(FP_BYTES) {
+                set.insert(Fingerprint::from_le_bytes(chunk.try_into().ok()?));
             }
             seen.days.push_back((day, set));
         }
@@ -143,10 +157,11 @@ fn from_ymd(n: i64) -> Option<Date> {
 }
 
 /// A set of fingerprints: open addressing with linear probing over a table of any size (the
-/// slot from a multiply-shift of the fingerprint's low half), 0 meaning empty.
+/// slot from a multiply-shift of the fingerprint), 0 meaning empty (a fingerprint 0 is kept
+/// as 1: one more collision in 2⁶⁴).
 #[derive(Debug)]
 struct FingerprintSet {
-    slots: Box<[u128]>,
+    slots: Box<[Fingerprint]>,
     len: usize,
 }
 
@@ -154,7 +169,7 @@ impl FingerprintSet {
     /// A set holding `n` fingerprints without growing.
     fn with_capacity(n: usize) -> FingerprintSet {
         FingerprintSet {
-            slots: vec![0u128; (n + n / 7).max(64)].into_boxed_slice(),
+            slots: vec![0; (n + n / 7).max(64)].into_boxed_slice(),
             len: 0,
         }
     }
@@ -164,9 +179,9 @@ impl FingerprintSet {
     }
 
     /// The slot holding `fp`, or the empty slot where it would go.
-    fn probe(&self, fp: u128) -> usize {
+    fn probe(&self, fp: Fingerprint) -> usize {
         let n = self.slots.len();
-        let mut i = ((u128::from(fp as u64) * n as u128) >> 64) as usize;
+        let mut i = ((u128::from(fp) * n as u128) >> 64) as usize;
         loop {
             let slot = self.slots[i];
             if slot == fp || slot == 0 {
@@ -179,17 +194,17 @@ impl FingerprintSet {
         }
     }
 
-    fn contains(&self, fp: u128) -> bool {
+    fn contains(&self, fp: Fingerprint) -> bool {
         self.slots[self.probe(fp.max(1))] != 0
     }
 
     /// Every fingerprint held (0 as 1, as stored).
-    fn iter(&self) -> impl Iterator<Item = u128> + '_ {
+    fn iter(&self) -> impl Iterator<Item = Fingerprint> + '_ {
         self.slots.iter().copied().filter(|&s| s != 0)
     }
 
     /// False if it was there already.
-    fn insert(&mut self, fp: u128) -> bool {
+    fn insert(&mut self, fp: Fingerprint) -> bool {
         let fp = fp.max(1);
         if (self.len + 1) * 8 > self.slots.len() * 7 {
             let mut bigger = FingerprintSet::with_capacity(self.slots.len() * 2);
@@ -230,6 +245,42 @@ mod tests {
         // Zero is a fingerprint like any other.
         assert!(seen.insert(day("2024-03-01"), 0));
         assert!(!seen.insert(day("2024-03-01"), 0));
+    }
+
+    #[test]
+    fn a_resend_across_the_day_boundary_is_still_a_duplicate() {
+        // An event of the evening before midnight, and its resend after the floor's clock
+        // entered the next day (the recorder then forgets the days before yesterday only).
+        let mut seen = SeenIds::new();
+        assert!(seen.insert(day("2024-03-01"), fingerprint("late-evening")));
+        seen.forget_before(day("2024-03-01"));
+        assert!(!seen.insert(day("2024-03-02"), fingerprint("late-evening")));
+        assert!(!seen.insert(day("2024-03-01"), fingerprint("late-evening")));
+        // Ids of today and yesterday both held through a checkpoint's compact form.
+        assert!(seen.insert(day("2024-03-02"), fingerprint("after-midnight")));
+        let mut back = SeenIds::from_bytes(&seen.to_bytes()).unwrap();
+        assert!(!back.insert(day("2024-03-02"), fingerprint("late-evening")));
+        assert!(!back.insert(day("2024-03-02"), fingerprint("after-midnight")));
+        // Two days on, yesterday's ids are gone, today's stay.
+        back.forget_before(day("2024-03-02"));
+        assert!(back.insert(day("2024-03-03"), fingerprint("late-evening")));
+        assert!(!back.insert(day("2024-03-03"), fingerprint("after-midnight")));
+    }
+
+    #[test]
+    fn the_compact_form_takes_eight_bytes_an_id() {
+        let mut seen = SeenIds::new();
+        for i in 0..1_000 {
+            seen.insert(day("2024-03-01"), fingerprint(&format!("a{i}")));
+            seen.insert(day("2024-03-02"), fingerprint(&format!("b{i}")));
+        }
+        // The horizon and the count of days, then per day its date, its count and its ids.
+        assert_eq!(seen.to_bytes().len(), 16 + 2 * 16 + 2_000 * 8);
+        // A day's table holds its ids at a load of 7/8 at most, in slots of 8 bytes.
+        for (_, set) in &seen.days {
+            assert!(set.slots.len() * 7 >= 1_000 * 8, "{}", set.slots.len());
+            assert_eq!(std::mem::size_of_val(&*set.slots), set.slots.len() * 8);
+        }
     }
 
     #[test]
@@ -280,12 +331,12 @@ mod tests {
     #[test]
     fn a_set_grows_past_its_size_and_keeps_everything() {
         let mut set = FingerprintSet::with_capacity(10);
-        for i in 0..10_000u128 {
-            assert!(set.insert(i.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)));
+        for i in 0..10_000u64 {
+            assert!(set.insert(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
         }
         assert_eq!(set.len(), 10_000);
-        for i in 0..10_000u128 {
-            assert!(set.contains(i.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)));
+        for i in 0..10_000u64 {
+            assert!(set.contains(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
         }
         assert!(!set.contains(12_345));
         // A new day's set is sized for the largest kept: it does not grow.

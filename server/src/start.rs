@@ -180,6 +180,9 @@ pub(crate) fn floor(
     }
     floor.set_evaluating(true);
     floor.attach_alert_journal(alert_journal);
+    // The checkpoint read and the replay's buffers are freed: back to the system (crate::heap).
+    let rss_bytes = crate::heap::give_back();
+    tracing::debug!(rss_bytes, "memory after the start");
     let checkpoints = (!settings.checkpoint_every.is_zero())
         .then(|| Checkpointer::new(dir, config, settings.checkpoint_every, skip_before));
     Ok(Started {

@@ -38,7 +38,8 @@ pub(crate) const DIR: &str = "checkpoints";
 pub(crate) const KEEP: usize = 2;
 /// The layout of the header and of the state after it; bumped whenever either changes (a field
 /// of the engine, the alerts or the floor included), so an older file is ignored, never misread.
-pub(crate) const FORMAT: u32 = 1;
+/// 2: seen ids as 64-bit fingerprints (`crate::seen_ids`; 1 had 128-bit ones).
+pub(crate) const FORMAT: u32 = 2;
 const MAGIC: &[u8; 8] = b"FWFLOOR\n";
 const SUFFIX: &str = ".ckpt";
 /// zstd level: the fastest of the usual ones, the write competes with ingest for the cores.
@@ -123,7 +124,7 @@ pub(crate) fn config_fingerprint(org: &Organisation, alerts: &AlertsConfig) -> S
 
 /// [`fingerprint`] of [`PROBE`], as text.
 fn probe() -> String {
-    format!("{:032x}", fingerprint(PROBE))
+    format!("{:016x}", fingerprint(PROBE))
 }
 
 impl Header {
@@ -157,7 +158,10 @@ impl Header {
 }
 
 /// Compresses and writes `taken` into `dir` (atomically: a crash leaves the old files), then
-/// deletes all but the newest [`KEEP`]. Returns the file written and its size.
+/// deletes all but the newest [`KEEP`]. Returns the file written and its size. The compressed
+/// bytes stream into the file: no copy of the checkpoint is held in memory beside `taken`,
+/// which is dropped before the old files are deleted (BENCHMARKS.md, "The journal and memory
+/// day over day").
 pub(crate) fn write(dir: &Path, mut taken: Taken) -> Result<(PathBuf, u64), CheckpointError> {
     std::fs::create_dir_all(dir)?;
     taken.header.floor_bytes = taken.floor.len() as u64;
@@ -166,25 +170,28 @@ pub(crate) fn write(dir: &Path, mut taken: Taken) -> Result<(PathBuf, u64), Chec
     let header_len = u32::try_from(header.len())
         .map_err(|_| CheckpointError::Damaged("header too long".into()))?
         .to_le_bytes();
-    let mut out = Vec::with_capacity((taken.floor.len() + taken.seen.len()) / 2);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&header_len);
-    out.extend_from_slice(&header);
-    let mut encoder = zstd::stream::Encoder::new(out, LEVEL)?;
-    encoder.include_checksum(true)?;
-    encoder.write_all(&header_len)?;
-    encoder.write_all(&header)?;
-    encoder.write_all(&taken.floor)?;
-    encoder.write_all(&taken.seen)?;
-    let out = encoder.finish()?;
     let path = dir.join(format!("floor-{:020}{SUFFIX}", taken.header.next_seq));
-    atomic_file::replace(&path, &out, Access::Private)?;
+    atomic_file::replace_with(&path, Access::Private, |file| {
+        file.write_all(MAGIC)?;
+        file.write_all(&header_len)?;
+        file.write_all(&header)?;
+        let mut encoder = zstd::stream::Encoder::new(file, LEVEL)?;
+        encoder.include_checksum(true)?;
+        encoder.write_all(&header_len)?;
+        encoder.write_all(&header)?;
+        encoder.write_all(&taken.floor)?;
+        encoder.write_all(&taken.seen)?;
+        encoder.finish()?;
+        Ok(())
+    })?;
+    drop(taken);
+    let size = std::fs::metadata(&path)?.len();
     for old in list(dir).into_iter().skip(KEEP) {
         if let Err(e) = std::fs::remove_file(&old) {
             tracing::warn!(file = %old.display(), error = %e, "an old checkpoint could not be deleted");
         }
     }
-    Ok((path, out.len() as u64))
+    Ok((path, size))
 }
 
 /// The checkpoints in `dir`, newest (furthest in the journal) first.

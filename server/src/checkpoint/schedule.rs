@@ -131,15 +131,22 @@ fn write_logged(dir: &std::path::Path, taken: Taken) {
     let started = Instant::now();
     let (next_seq, locked_ms, taken_ms) = (taken.header.next_seq, taken.locked_ms, taken.taken_ms);
     match super::write(dir, taken) {
-        Ok((path, bytes)) => tracing::info!(
-            file = %path.display(),
-            next_seq,
-            bytes,
-            floor_lock_ms = locked_ms,
-            recorder_ms = taken_ms,
-            write_ms = started.elapsed().as_millis() as u64,
-            "checkpoint written"
-        ),
+        Ok((path, bytes)) => {
+            let write_ms = started.elapsed().as_millis() as u64;
+            // What the checkpoint's buffers (and a day of seen ids dropped since the last one)
+            // leave free goes back to the system (crate::heap).
+            let rss_bytes = crate::heap::give_back();
+            tracing::info!(
+                file = %path.display(),
+                next_seq,
+                bytes,
+                floor_lock_ms = locked_ms,
+                recorder_ms = taken_ms,
+                write_ms,
+                rss_bytes,
+                "checkpoint written"
+            );
+        }
         Err(e) => tracing::error!(
             next_seq,
             error = %e,
