@@ -10,6 +10,7 @@
 mod accounts;
 mod alerts;
 mod app;
+mod apply;
 mod atomic_file;
 mod audit;
 mod calls;
@@ -32,6 +33,7 @@ mod journal;
 mod live;
 mod ndjson_log;
 mod permission;
+mod pulse;
 mod recorder;
 mod secret;
 mod seen_ids;
