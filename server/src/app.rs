@@ -49,35 +49,68 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let pulse = Arc::new(Pulse::default());
     let (desk, outbox) = open_alerts(&settings, &data_dir)?;
     let started = Instant::now();
-    let crate::start::Started {
-        mut floor,
-        journal,
-        seen,
-        days,
-        lookout,
-        replay,
-        history_thread,
-        checkpoints,
-    } = crate::start::floor(&settings, &data_dir, desk, wall_ms())?;
-    // The demo records its day up to now before the wall clock ticks (see `wall_clock`).
-    if settings.clock == ClockMode::Wall && !settings.demo {
-        floor.tick(wall_ms());
-    }
-    pulse.set_clock(floor.now());
-    let floor: SharedFloor = Arc::new(Mutex::new(floor));
-
-    let (recorder, recorder_thread) = Recorder::new(
-        journal,
-        (seen, days),
-        floor.clone(),
-        telemetry.clone(),
-        pulse.clone(),
-        lookout,
-    )
-    .with_checkpoints(checkpoints)
-    .spawn()
-    .context("starting the recorder thread")?;
     let trigger = Trigger::new();
+    // A single node keeps its journal and records through its recorder; a cluster node
+    // publishes to the stream and applies it (docs/CLUSTER.md).
+    let (floor, recorder, engine, replay) = match settings.cluster.clone() {
+        None => {
+            let crate::start::Started {
+                mut floor,
+                journal,
+                seen,
+                days,
+                lookout,
+                replay,
+                history_thread,
+                checkpoints,
+            } = crate::start::floor(&settings, &data_dir, desk, wall_ms())?;
+            // The demo records its day up to now before the wall clock ticks (see
+            // `wall_clock`).
+            if settings.clock == ClockMode::Wall && !settings.demo {
+                floor.tick(wall_ms());
+            }
+            pulse.set_clock(floor.now());
+            let floor: SharedFloor = Arc::new(Mutex::new(floor));
+            let (recorder, recorder_thread) = Recorder::new(
+                journal,
+                (seen, days),
+                floor.clone(),
+                telemetry.clone(),
+                pulse.clone(),
+                lookout,
+            )
+            .with_checkpoints(checkpoints)
+            .spawn()
+            .context("starting the recorder thread")?;
+            let engine = Running::Single {
+                recorder_thread,
+                history_thread,
+            };
+            (floor, recorder, engine, replay)
+        }
+        Some(cluster) => {
+            let node = crate::cluster::node::start(
+                &settings,
+                &cluster,
+                &data_dir,
+                desk,
+                (telemetry.clone(), pulse.clone()),
+                trigger.subscribe(),
+            )
+            .await?;
+            let replay = crate::journal::ReplayReport::default();
+            (
+                node.floor.clone(),
+                node.recorder.clone(),
+                Running::Node(node),
+                replay,
+            )
+        }
+    };
+    let node_status = match &engine {
+        Running::Node(node) => Some(node.status.clone()),
+        Running::Single { .. } => None,
+    };
     let clients = Arc::new(Clients::default());
     let listen = settings.listen;
     let session_policy = SessionPolicy {
@@ -96,6 +129,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         shutdown: trigger.subscribe(),
         started,
         replay,
+        cluster: node_status,
         accounts,
         sessions: Mutex::new(sessions),
         session_file,
@@ -158,7 +192,17 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     // tick would otherwise move the floor's clock to now first, making the morning late and
     // leaving its minutes out of the sparklines.
     let demo_caught_up = watch::Sender::new(demo.is_none());
-    if settings.clock == ClockMode::Wall {
+    if let Running::Node(node) = &engine {
+        if settings.clock == ClockMode::Wall {
+            // The cluster's clock moves by ticks in the stream, from the lease holder.
+            tokio::spawn(crate::cluster::clock::run(
+                node.js.clone(),
+                (node.status.node.clone(), node.servers),
+                demo_caught_up.subscribe(),
+                trigger.subscribe(),
+            ));
+        }
+    } else if settings.clock == ClockMode::Wall {
         tokio::spawn(wall_clock(
             state.floor().clone(),
             state.pulse().clone(),
@@ -209,11 +253,20 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     for task in source_tasks {
         let _ = task.await;
     }
-    state.recorder().stop().await;
-    let joined = tokio::task::spawn_blocking(move || recorder_thread.join()).await;
-    if !matches!(joined, Ok(Ok(()))) {
-        tracing::error!("the recorder thread ended abnormally");
-    }
+    let history_thread = match engine {
+        Running::Single {
+            recorder_thread,
+            history_thread,
+        } => {
+            state.recorder().stop().await;
+            let joined = tokio::task::spawn_blocking(move || recorder_thread.join()).await;
+            if !matches!(joined, Ok(Ok(()))) {
+                tracing::error!("the recorder thread ended abnormally");
+            }
+            history_thread
+        }
+        Running::Node(node) => node.stop().await,
+    };
     // Every event is recorded: history writes the closes queued and stops. The quarter-hour
     // still open is not written; the next start replays it from the journal.
     floor::lock(state.floor()).stop_history();
@@ -234,6 +287,16 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What applies events to the floor: a single node's recorder (and its journal), or a cluster
+/// node (docs/CLUSTER.md).
+enum Running {
+    Single {
+        recorder_thread: std::thread::JoinHandle<()>,
+        history_thread: Option<std::thread::JoinHandle<()>>,
+    },
+    Node(crate::cluster::node::Node),
 }
 
 /// The sessions open at the last stop (or crash). A file that cannot be read is reported and

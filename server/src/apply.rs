@@ -83,6 +83,11 @@ impl Applier {
         }
     }
 
+    /// The pulse the floor's clock is told by.
+    pub(crate) fn pulse(&self) -> &Pulse {
+        &self.pulse
+    }
+
     /// The floor events are applied to.
     pub(crate) fn floor(&self) -> &SharedFloor {
         &self.floor

@@ -309,10 +309,6 @@ pub struct Settings {
     pub(crate) sources: Vec<crate::sources::SourceConfig>,
     /// `--cluster`: this server is one node of a cluster on NATS JetStream; none for a single
     /// node with its own journal (docs/CLUSTER.md).
-    #[expect(
-        dead_code,
-        reason = "read by cluster mode's start (issue 16), landing next"
-    )]
     pub(crate) cluster: Option<crate::cluster::ClusterSettings>,
     /// The centre-wide overrides given as flags or top-level keys, re-applied to the demo's
     /// organisation.

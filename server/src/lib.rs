@@ -16,10 +16,6 @@ mod audit;
 mod calls;
 mod checkpoint;
 mod cli;
-#[expect(
-    dead_code,
-    reason = "the settings and connection land first; the stream and shared state wire them (issue 16)"
-)]
 mod cluster;
 mod config;
 mod config_audit;

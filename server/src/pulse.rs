@@ -48,7 +48,6 @@ impl Pulse {
     }
 }
 
-
 impl Pulse {
     /// Tells the publisher that events changed the floor.
     pub(crate) fn notify_changed(&self) {

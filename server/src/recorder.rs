@@ -34,8 +34,10 @@ pub(crate) enum RecordError {
     #[error("the journal could not be written, nothing in this request was accepted: {0}")]
     Journal(String),
     /// Cluster mode: the stream did not acknowledge the batch (docs/CLUSTER.md, "Failure
-    /// modes").
-    #[error("the cluster's event log did not store this request, nothing in it was accepted: {0}")]
+    /// modes"). Nothing of it was acknowledged, so the sender retries; a retry is stored once.
+    #[error(
+        "the cluster's event log did not confirm that it stored this request ({0}); nothing in it          is acknowledged: send it again (events already stored are recognised by their ids and          never counted twice)"
+    )]
     Cluster(String),
     #[error("the server is shutting down")]
     Stopped,
@@ -175,7 +177,12 @@ impl Recorder {
                 self.record_group(&mut group, &mut buf);
                 if let Some(c) = &mut self.checkpoints {
                     let next_seq = self.journal.next_seq();
-                    c.after_group(self.applier.floor(), &self.seen, self.lookout.latest(), next_seq);
+                    c.after_group(
+                        self.applier.floor(),
+                        &self.seen,
+                        self.lookout.latest(),
+                        next_seq,
+                    );
                 }
             }
         }
@@ -185,7 +192,12 @@ impl Recorder {
         }
         if let Some(c) = &mut self.checkpoints {
             let next_seq = self.journal.next_seq();
-            c.at_stop(self.applier.floor(), &self.seen, self.lookout.latest(), next_seq);
+            c.at_stop(
+                self.applier.floor(),
+                &self.seen,
+                self.lookout.latest(),
+                next_seq,
+            );
         }
     }
 

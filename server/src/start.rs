@@ -43,30 +43,7 @@ pub(crate) fn floor(
     let mut floor = LiveFloor::new(&settings.organisation, lateness_ms, desk)?;
     let (alert_journal, changes, alert_report) =
         AlertJournal::open(&data_dir.join("alerts"), settings.fsync)?;
-    // History resumes where its store ends: the events replayed up to its resume point are
-    // in it already (docs/HISTORY.md, "Restarts").
-    // A store that cannot be opened (a full disk) leaves history off for this run, never the
-    // floor: the journal keeps every event, and `floorwatch history rebuild` fills the days.
-    let opened = settings
-        .organisation
-        .calendar()
-        .map_err(history::OpenError::from)
-        .and_then(|calendar| {
-            history::open(
-                data_dir,
-                &calendar,
-                (settings.history_days, settings.journal_days),
-                wall_now,
-            )
-        })
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "history is off for this run: its store could not be opened; `floorwatch history rebuild` recomputes the days from the journal once it can");
-            None
-        });
-    let (mut history, history_thread) = match opened {
-        Some((resume, thread)) => (Some(resume), Some(thread)),
-        None => (None, None),
-    };
+    let (mut history, history_thread) = open_history(settings, data_dir, wall_now);
     let replay_from = utc_today()
         .checked_sub(jiff::Span::new().days(i64::from(REPLAY_DAYS) - 1))
         .unwrap_or_else(|_| utc_today());
@@ -84,7 +61,7 @@ pub(crate) fn floor(
             (&dir, &expect),
             &changes,
             &mut history,
-            replay_from,
+            (replay_from, Timers::AsReplayed),
         )
     };
     // An event too far ahead (journaled before the horizon was checked) is set aside, not
@@ -194,15 +171,59 @@ pub(crate) fn floor(
     })
 }
 
+/// History's store at its resume point and its thread (docs/HISTORY.md, "Restarts"); none
+/// while history is off.
+pub(crate) fn open_history(
+    settings: &Settings,
+    data_dir: &Path,
+    wall_now: i64,
+) -> (Option<HistoryResume>, Option<JoinHandle<()>>) {
+    // History resumes where its store ends: the events replayed up to its resume point are
+    // in it already (docs/HISTORY.md, "Restarts").
+    // A store that cannot be opened (a full disk) leaves history off for this run, never the
+    // floor: the journal keeps every event, and `floorwatch history rebuild` fills the days.
+    let opened = settings
+        .organisation
+        .calendar()
+        .map_err(history::OpenError::from)
+        .and_then(|calendar| {
+            history::open(
+                data_dir,
+                &calendar,
+                (settings.history_days, settings.journal_days),
+                wall_now,
+            )
+        })
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "history is off for this run: its store could not be opened; `floorwatch history rebuild` recomputes the days from the journal once it can");
+            None
+        });
+    match opened {
+        Some((resume, thread)) => (Some(resume), Some(thread)),
+        None => (None, None),
+    }
+}
+
+/// What a restored floor keeps of the alerts' condition timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Timers {
+    /// Forgotten, as a replay of the journal (which does not evaluate) would have none: a
+    /// single node.
+    AsReplayed,
+    /// Kept: a cluster node evaluates every boundary of the stream, at start too, so a
+    /// snapshot's timers are what every live node holds at its position.
+    Kept,
+}
+
 /// Takes the newest checkpoint that can be used into `floor`, and says why each newer one
-/// could not. `None`: no checkpoint (the caller replays the whole journal).
-fn resume(
+/// could not. `None`: no checkpoint (the caller replays the whole journal, or the stream).
+pub(crate) fn resume(
     settings: &Settings,
     floor: &mut LiveFloor,
     (dir, expect): (&Path, &Expect),
     changes: &[AlertChange],
     history: &mut Option<HistoryResume>,
-    replay_from: jiff::civil::Date,
+    (replay_from, timers): (jiff::civil::Date, Timers),
 ) -> Option<(Header, SeenIds, RestoreReport)> {
     for path in checkpoint::list(dir) {
         let started = Instant::now();
@@ -230,7 +251,9 @@ fn resume(
                 } = loaded;
                 match floor.resume_from(&settings.organisation, state, changes, sender) {
                     Ok(restored) => {
-                        floor.forget_alert_timers();
+                        if timers == Timers::AsReplayed {
+                            floor.forget_alert_timers();
+                        }
                         tracing::info!(
                             file = %path.display(),
                             next_seq,

@@ -3,7 +3,21 @@
 //! deterministic. This module holds what every part of cluster mode shares: the settings
 //! (`--cluster`, `--cluster-node`, `--cluster-creds`, `--cluster-ca`) and the connection.
 //!
+//! - [`stream`]: the stream, its messages and positions; [`publish`]: ingest's side, batches
+//!   published and answered once stored; [`apply`]: the consumer and the applier, the stream
+//!   applied to the floor in order; [`clock`]: the clock's ticks from the lease holder;
+//!   [`start`]: the floor from the node's snapshot; [`status`]: where the node stands, for
+//!   `/healthz`; [`node`]: all of it wired.
+//!
 //! Single-node mode (no `--cluster`) never touches this module and keeps its own journal.
+
+pub(crate) mod apply;
+pub(crate) mod clock;
+pub(crate) mod node;
+pub(crate) mod publish;
+pub(crate) mod start;
+pub(crate) mod status;
+pub(crate) mod stream;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
