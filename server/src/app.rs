@@ -102,7 +102,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
             (
                 node.floor.clone(),
                 node.recorder.clone(),
-                Running::Node(node),
+                Running::Node(Box::new(node)),
                 replay,
             )
         }
@@ -296,7 +296,7 @@ enum Running {
         recorder_thread: std::thread::JoinHandle<()>,
         history_thread: Option<std::thread::JoinHandle<()>>,
     },
-    Node(crate::cluster::node::Node),
+    Node(Box<crate::cluster::node::Node>),
 }
 
 /// The sessions open at the last stop (or crash). A file that cannot be read is reported and

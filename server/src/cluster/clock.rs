@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, kv, message::PublishMessage};
+use async_nats::jetstream::{self, kv, message::PublishMessage, stream};
 use tokio::sync::watch;
 
-use super::stream::{self, KIND_HEADER, KIND_TICK, SUBJECT};
+use super::stream::{KIND_HEADER, KIND_TICK, SUBJECT, tick_message_id};
 use crate::shutdown::Shutdown;
 
 /// The bucket holding the cluster's leases.
@@ -32,6 +32,7 @@ pub(crate) async fn run(
         () = shutdown.recv() => return,
     }
     let mut bucket = None;
+    let mut warned = false;
     let mut held: Option<u64> = None;
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -43,7 +44,9 @@ pub(crate) async fn run(
             match leases(&js, replicas).await {
                 Ok(store) => bucket = Some(store),
                 Err(e) => {
-                    tracing::debug!(error = %e, "the lease bucket is not reachable yet");
+                    if !std::mem::replace(&mut warned, true) {
+                        tracing::warn!(error = %e, "the clock's lease bucket is not reachable yet; retrying every second");
+                    }
                     continue;
                 }
             }
@@ -71,20 +74,34 @@ pub(crate) async fn run(
     }
 }
 
+/// The lease bucket, made on first use. Its stream is made here rather than by
+/// `create_key_value`, which first reads the account's JetStream limits in a form nats-server
+/// 2.9 (Debian's) does not answer with; the stream is the one a KV bucket is (`KV_` + name,
+/// one value per key, roll-ups, no deletes), so the KV client reads and writes it as usual.
 async fn leases(js: &jetstream::Context, replicas: usize) -> anyhow::Result<kv::Store> {
     if let Ok(store) = js.get_key_value(LEASE_BUCKET).await {
         return Ok(store);
     }
-    js.create_key_value(kv::Config {
-        bucket: LEASE_BUCKET.into(),
-        description: "Floorwatch: who ticks the cluster's clock".into(),
-        history: 1,
+    js.get_or_create_stream(stream::Config {
+        name: format!("KV_{LEASE_BUCKET}"),
+        description: Some("Floorwatch: who ticks the cluster's clock".into()),
+        subjects: vec![format!("$KV.{LEASE_BUCKET}.>")],
+        max_messages_per_subject: 1,
         max_age: LEASE,
+        duplicate_window: LEASE,
+        storage: stream::StorageType::File,
         num_replicas: replicas.clamp(1, 3),
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: stream::DiscardPolicy::New,
         ..Default::default()
     })
     .await
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    js.get_key_value(LEASE_BUCKET)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Publishes the wall clock now as a tick.
@@ -92,7 +109,7 @@ async fn tick(js: &jetstream::Context) {
     let now = jiff::Timestamp::now().as_millisecond();
     let publish = PublishMessage::build()
         .payload(now.to_string().into())
-        .message_id(stream::tick_message_id(now))
+        .message_id(tick_message_id(now))
         .header(KIND_HEADER, KIND_TICK);
     let stored = match js.send_publish(SUBJECT, publish).await {
         Ok(ack) => tokio::time::timeout(super::publish::ACK_TIMEOUT, ack)

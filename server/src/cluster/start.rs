@@ -4,7 +4,7 @@
 //! message. Either way the node evaluates the alert rules at every boundary it crosses, as
 //! every live node did, so its alert book comes out the same; no alert journal is restored.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::thread::JoinHandle;
 
 use crate::alerts::AlertDesk;
@@ -125,7 +125,7 @@ fn set_aside_beyond(dir: &Path, stream_last: u64) {
 }
 
 /// The position in a snapshot's file name (`floor-NEXTSEQ.ckpt`).
-fn position_of(path: &PathBuf) -> Option<u64> {
+fn position_of(path: &Path) -> Option<u64> {
     path.file_stem()?
         .to_str()?
         .strip_prefix("floor-")?
