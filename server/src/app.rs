@@ -89,15 +89,21 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
             (floor, recorder, engine, replay)
         }
         Some(cluster) => {
-            let node = crate::cluster::node::start(
+            let connected = crate::cluster::node::connect(&cluster).await?;
+            let node = crate::start::node_floor(
                 &settings,
-                &cluster,
                 &data_dir,
                 desk,
+                (wall_ms(), connected.stream_last),
+            )?;
+            let lateness = i64::try_from(settings.lateness.as_millis()).unwrap_or(i64::MAX);
+            let node = crate::cluster::node::start(
+                (connected, &cluster),
+                node,
                 (telemetry.clone(), pulse.clone()),
+                lateness,
                 trigger.subscribe(),
-            )
-            .await?;
+            )?;
             let replay = crate::journal::ReplayReport::default();
             (
                 node.floor.clone(),

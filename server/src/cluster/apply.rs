@@ -167,16 +167,24 @@ impl NodeApplier {
             if self.status.applied(seq, events, delivery.last) {
                 self.status.report_caught_up();
             }
+            let lookout = self.lookout();
             if let Some(c) = &mut self.checkpoints {
                 let next = stream::position(seq + 1, 0);
-                c.after_group(self.applier.floor(), &self.seen, None, next);
+                c.after_group(self.applier.floor(), &self.seen, lookout, next);
             }
         }
+        let lookout = self.lookout();
         if let Some(c) = &mut self.checkpoints {
             let next = stream::position(self.status.position() + 1, 0);
-            c.at_stop(self.applier.floor(), &self.seen, None, next);
+            c.at_stop(self.applier.floor(), &self.seen, lookout, next);
         }
         tracing::info!("cluster applier stopped");
+    }
+
+    /// What a snapshot keeps for the horizon (`crate::horizon`): the floor's clock, the latest
+    /// event time the stream moved it to (none before the first).
+    fn lookout(&self) -> Option<Millis> {
+        Some(self.applier.pulse().clock()).filter(|&t| t > 0)
     }
 
     /// Applies one message of events: duplicates (an id seen before, on this node as on every

@@ -1,26 +1,24 @@
-//! One node of the cluster, wired (docs/CLUSTER.md, "A node's start"): connect to NATS, make
-//! sure of the stream, build the floor from the node's snapshot, then start the stream
-//! publisher (ingest's side), the consumer and the applier (the floor's side). `crate::app`
-//! starts a node instead of the journal and the recorder when `--cluster` is given.
+//! One node of the cluster, wired (docs/CLUSTER.md, "A node's start"): connect to NATS and make
+//! sure of the stream ([`connect`]); `crate::app` then builds the floor from the node's
+//! snapshot (`crate::start::node_floor`) and [`start`]s the stream publisher (ingest's side),
+//! the consumer and the applier (the floor's side), instead of the journal and the recorder.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use async_nats::jetstream;
+use floorwatch_core::Millis;
 use tokio::sync::mpsc;
 
 use super::ClusterSettings;
 use super::apply::{self, NodeApplier};
 use super::publish::{ACK_TIMEOUT, StreamPublisher};
-use super::start;
+use super::start::NodeStart;
 use super::status::NodeStatus;
 use super::stream;
-use crate::alerts::AlertDesk;
 use crate::apply::Applier;
-use crate::config::Settings;
 use crate::floor::SharedFloor;
 use crate::pulse::Pulse;
 use crate::recorder::{self, RecorderHandle};
@@ -46,16 +44,17 @@ pub(crate) struct Node {
     applier: JoinHandle<()>,
 }
 
-/// Starts a node (see the module doc). Waits, retrying, until JetStream answers: nodes and
-/// NATS servers may start in any order.
-pub(crate) async fn start(
-    settings: &Settings,
-    cluster: &ClusterSettings,
-    data_dir: &Path,
-    desk: AlertDesk,
-    (telemetry, pulse): (Arc<Telemetry>, Arc<Pulse>),
-    shutdown: Shutdown,
-) -> anyhow::Result<Node> {
+/// The cluster reached: JetStream, and the stream made sure of.
+pub(crate) struct Connected {
+    js: jetstream::Context,
+    servers: usize,
+    /// The stream's last sequence at start.
+    pub(crate) stream_last: u64,
+}
+
+/// Connects to the cluster and creates or updates the stream. Waits, retrying, until JetStream
+/// answers: nodes and NATS servers may start in any order.
+pub(crate) async fn connect(cluster: &ClusterSettings) -> anyhow::Result<Connected> {
     let client = cluster.connect().await?;
     let servers = cluster
         .servers
@@ -72,8 +71,27 @@ pub(crate) async fn start(
             }
         }
     };
-    let wall_now = jiff::Timestamp::now().as_millisecond();
-    let node = start::floor(settings, data_dir, desk, (wall_now, stream_last))?;
+    Ok(Connected {
+        js,
+        servers,
+        stream_last,
+    })
+}
+
+/// Starts a node on `node`, its floor as `crate::start::node_floor` built it (see the module
+/// doc). `lateness`: `--lateness` in ms, for the answers' late counts.
+pub(crate) fn start(
+    (connected, cluster): (Connected, &ClusterSettings),
+    node: NodeStart,
+    (telemetry, pulse): (Arc<Telemetry>, Arc<Pulse>),
+    lateness: Millis,
+    shutdown: Shutdown,
+) -> anyhow::Result<Node> {
+    let Connected {
+        js,
+        servers,
+        stream_last,
+    } = connected;
     let status = Arc::new(NodeStatus::new(
         cluster.node.clone(),
         node.resumed.then_some(node.from_seq),
@@ -90,7 +108,6 @@ pub(crate) async fn start(
     );
     pulse.set_clock(node.floor.now());
     let floor: SharedFloor = Arc::new(Mutex::new(node.floor));
-    let lateness = i64::try_from(settings.lateness.as_millis()).unwrap_or(i64::MAX);
     let (recorder, rx) = recorder::channel();
     let publisher = StreamPublisher::new(
         js.clone(),

@@ -102,3 +102,26 @@ impl NodeStatus {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_start_counts_what_it_replays_until_the_stream_end_it_saw() {
+        // A snapshot holding messages 1-9; the stream ended at 12 when the node started.
+        let status = NodeStatus::new("b".into(), Some(10), 12);
+        assert_eq!(status.position(), 9);
+        assert!(!status.health().caught_up);
+        assert!(!status.applied(10, 5, 12));
+        assert!(!status.applied(11, 5, 13));
+        assert!(status.applied(12, 5, 13), "caught up at the start's end");
+        assert!(!status.applied(13, 5, 13), "told once");
+        let health = status.health();
+        assert_eq!((health.replayed_messages, health.replayed_events), (3, 15));
+        assert_eq!((health.position, health.stream_last), (13, 13));
+        assert_eq!(health.resumed_from_snapshot, Some(10));
+        // An empty stream: caught up at once.
+        assert!(NodeStatus::new("a".into(), None, 0).health().caught_up);
+    }
+}
