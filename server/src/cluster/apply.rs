@@ -33,12 +33,15 @@ pub(crate) struct Delivery {
     message: Result<Message, DecodeError>,
 }
 
+/// How long the consumer may stay quiet before the node asks the stream whether it is behind.
+const STALL_CHECK: Duration = Duration::from_secs(2);
+
 /// Reads the stream in order from `from_seq` and hands each message to the applier, until
 /// shutdown. An ordered consumer is ephemeral and recreated by the client when its server goes
 /// away; if it ends anyway, a new one starts after the last message handed over.
 pub(crate) async fn consume(
     js: jetstream::Context,
-    from_seq: u64,
+    (from_seq, status): (u64, Arc<NodeStatus>),
     tx: mpsc::Sender<Delivery>,
     mut shutdown: Shutdown,
 ) {
@@ -61,6 +64,15 @@ pub(crate) async fn consume(
         loop {
             let item = tokio::select! {
                 item = messages.next() => item,
+                () = tokio::time::sleep(STALL_CHECK) => {
+                    // Quiet: is the stream? A consumer whose server went away has been seen to
+                    // stay silent without the heartbeat error that recreates it.
+                    if stalled(&js, next, &status).await {
+                        tracing::warn!(next, "the stream's consumer stalled behind the stream; reading again from the last message applied");
+                        break;
+                    }
+                    continue;
+                }
                 () = shutdown.recv() => return,
             };
             let message = match item {
@@ -101,6 +113,21 @@ pub(crate) async fn consume(
             () = shutdown.recv() => return,
         }
     }
+}
+
+/// Whether the stream holds messages from `next` on (the consumer should have delivered them);
+/// records the stream's end for `/healthz`. A stream that cannot be asked (no quorum) is not
+/// a stalled consumer.
+async fn stalled(js: &jetstream::Context, next: u64, status: &NodeStatus) -> bool {
+    let Ok(mut stream) = js.get_stream(STREAM).await else {
+        return false;
+    };
+    let Ok(info) = stream.info().await else {
+        return false;
+    };
+    let last = info.state.last_sequence;
+    status.heard_of(last);
+    last >= next
 }
 
 async fn open(js: &jetstream::Context, from_seq: u64) -> anyhow::Result<consumer::push::Ordered> {

@@ -118,7 +118,12 @@ pub(crate) fn start(
     );
     let publisher = tokio::spawn(publisher.run(rx));
     let (tx, deliveries) = mpsc::channel(READ_AHEAD);
-    let consumer = tokio::spawn(apply::consume(js.clone(), node.from_seq, tx, shutdown));
+    let consumer = tokio::spawn(apply::consume(
+        js.clone(),
+        (node.from_seq, status.clone()),
+        tx,
+        shutdown,
+    ));
     let applier = NodeApplier {
         applier: Applier::new(floor.clone(), telemetry, pulse),
         seen: node.seen,

@@ -71,6 +71,11 @@ impl NodeStatus {
         false
     }
 
+    /// The stream ended at `last` when the node last asked.
+    pub(crate) fn heard_of(&self, last: u64) {
+        self.stream_last.fetch_max(last, Ordering::Relaxed);
+    }
+
     /// The stream sequence of the last message applied.
     pub(crate) fn position(&self) -> u64 {
         self.position.load(Ordering::Relaxed)
