@@ -98,6 +98,11 @@ pub enum LiveFrame {
         /// open one and those changed in the last hour. Left out when there are none.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         alerts: Vec<Alert>,
+        /// Cluster mode: the stream sequence the frame's figures reflect (docs/CLUSTER.md): two
+        /// nodes at the same sequence show the same figures. Left out on a single node; the
+        /// wallboard shows it in a tooltip at most.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stream_seq: Option<u64>,
     },
     /// Only what changed since the previous frame.
     Delta {
@@ -115,6 +120,11 @@ pub enum LiveFrame {
         /// the same `id`. Left out when there are none.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         alerts: Vec<Alert>,
+        /// Cluster mode: the stream sequence the frame's figures reflect (docs/CLUSTER.md): two
+        /// nodes at the same sequence show the same figures. Left out on a single node; the
+        /// wallboard shows it in a tooltip at most.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stream_seq: Option<u64>,
     },
     /// Nothing changed; the connection and the server's clock are alive.
     Heartbeat {

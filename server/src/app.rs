@@ -44,7 +44,12 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let _lock = lock_data_dir(&data_dir)?;
     // Cluster mode: accounts, sessions, the audit trail and the claims on side effects live in
     // the cluster's JetStream (docs/CLUSTER.md, "Shared state"); else in the data dir.
-    let shared = join_cluster(&settings, &data_dir).await?;
+    // One connection to the cluster's NATS servers serves the shared state and the stream.
+    let nats = match &settings.cluster {
+        Some(cluster) => Some(cluster.connect().await?),
+        None => None,
+    };
+    let shared = join_cluster(&settings, &data_dir, nats.clone()).await?;
     let accounts = Arc::new(match &shared {
         Some(shared) => shared.accounts(&data_dir),
         None => Accounts::open(&data_dir),
@@ -56,35 +61,78 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     let pulse = Arc::new(Pulse::default());
     let (desk, outbox) = open_alerts(&settings, &data_dir)?;
     let started = Instant::now();
-    let crate::start::Started {
-        mut floor,
-        journal,
-        seen,
-        days,
-        lookout,
-        replay,
-        history_thread,
-        checkpoints,
-    } = crate::start::floor(&settings, &data_dir, desk, wall_ms())?;
-    // The demo records its day up to now before the wall clock ticks (see `wall_clock`).
-    if settings.clock == ClockMode::Wall && !settings.demo {
-        floor.tick(wall_ms());
-    }
-    pulse.set_clock(floor.now());
-    let floor: SharedFloor = Arc::new(Mutex::new(floor));
-
-    let (recorder, recorder_thread) = Recorder::new(
-        journal,
-        (seen, days),
-        floor.clone(),
-        telemetry.clone(),
-        pulse.clone(),
-        lookout,
-    )
-    .with_checkpoints(checkpoints)
-    .spawn()
-    .context("starting the recorder thread")?;
     let trigger = Trigger::new();
+    // A single node keeps its journal and records through its recorder; a cluster node
+    // publishes to the stream and applies it (docs/CLUSTER.md).
+    let (floor, recorder, engine, replay) = match settings.cluster.clone() {
+        None => {
+            let crate::start::Started {
+                mut floor,
+                journal,
+                seen,
+                days,
+                lookout,
+                replay,
+                history_thread,
+                checkpoints,
+            } = crate::start::floor(&settings, &data_dir, desk, wall_ms())?;
+            // The demo records its day up to now before the wall clock ticks (see
+            // `wall_clock`).
+            if settings.clock == ClockMode::Wall && !settings.demo {
+                floor.tick(wall_ms());
+            }
+            pulse.set_clock(floor.now());
+            let floor: SharedFloor = Arc::new(Mutex::new(floor));
+            let (recorder, recorder_thread) = Recorder::new(
+                journal,
+                (seen, days),
+                floor.clone(),
+                telemetry.clone(),
+                pulse.clone(),
+                lookout,
+            )
+            .with_checkpoints(checkpoints)
+            .spawn()
+            .context("starting the recorder thread")?;
+            let engine = Running::Single {
+                recorder_thread,
+                history_thread,
+            };
+            (floor, recorder, engine, replay)
+        }
+        Some(cluster) => {
+            let client = match nats {
+                Some(client) => client,
+                None => cluster.connect().await?,
+            };
+            let connected = crate::cluster::node::connect(&cluster, client).await?;
+            let node = crate::start::node_floor(
+                &settings,
+                &data_dir,
+                desk,
+                (wall_ms(), connected.stream_last),
+            )?;
+            let lateness = i64::try_from(settings.lateness.as_millis()).unwrap_or(i64::MAX);
+            let node = crate::cluster::node::start(
+                (connected, &cluster),
+                node,
+                (telemetry.clone(), pulse.clone()),
+                lateness,
+                trigger.subscribe(),
+            )?;
+            let replay = crate::journal::ReplayReport::default();
+            (
+                node.floor.clone(),
+                node.recorder.clone(),
+                Running::Node(Box::new(node)),
+                replay,
+            )
+        }
+    };
+    let node_status = match &engine {
+        Running::Node(node) => Some(node.status.clone()),
+        Running::Single { .. } => None,
+    };
     let clients = Arc::new(Clients::default());
     let listen = settings.listen;
     let session_policy = SessionPolicy {
@@ -106,6 +154,7 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
         shutdown: trigger.subscribe(),
         started,
         replay,
+        cluster: node_status,
         accounts,
         sessions: Mutex::new(sessions),
         session_file,
@@ -181,7 +230,17 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     // tick would otherwise move the floor's clock to now first, making the morning late and
     // leaving its minutes out of the sparklines.
     let demo_caught_up = watch::Sender::new(demo.is_none());
-    if settings.clock == ClockMode::Wall {
+    if let Running::Node(node) = &engine {
+        if settings.clock == ClockMode::Wall {
+            // The cluster's clock moves by ticks in the stream, from the lease holder.
+            tokio::spawn(crate::cluster::clock::run(
+                node.js.clone(),
+                (node.status.node.clone(), node.servers),
+                demo_caught_up.subscribe(),
+                trigger.subscribe(),
+            ));
+        }
+    } else if settings.clock == ClockMode::Wall {
         tokio::spawn(wall_clock(
             state.floor().clone(),
             state.pulse().clone(),
@@ -232,11 +291,20 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     for task in source_tasks {
         let _ = task.await;
     }
-    state.recorder().stop().await;
-    let joined = tokio::task::spawn_blocking(move || recorder_thread.join()).await;
-    if !matches!(joined, Ok(Ok(()))) {
-        tracing::error!("the recorder thread ended abnormally");
-    }
+    let history_thread = match engine {
+        Running::Single {
+            recorder_thread,
+            history_thread,
+        } => {
+            state.recorder().stop().await;
+            let joined = tokio::task::spawn_blocking(move || recorder_thread.join()).await;
+            if !matches!(joined, Ok(Ok(()))) {
+                tracing::error!("the recorder thread ended abnormally");
+            }
+            history_thread
+        }
+        Running::Node(node) => node.stop().await,
+    };
     // Every event is recorded: history writes the closes queued and stops. The quarter-hour
     // still open is not written; the next start replays it from the journal.
     floor::lock(state.floor()).stop_history();
@@ -257,6 +325,16 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What applies events to the floor: a single node's recorder (and its journal), or a cluster
+/// node (docs/CLUSTER.md).
+enum Running {
+    Single {
+        recorder_thread: std::thread::JoinHandle<()>,
+        history_thread: Option<std::thread::JoinHandle<()>>,
+    },
+    Node(Box<crate::cluster::node::Node>),
 }
 
 /// The sessions open at the last stop (or crash). A file that cannot be read is reported and
@@ -369,21 +447,19 @@ fn shown_url(addr: SocketAddr, https: bool) -> String {
     format!("{scheme}://{shown}")
 }
 
-/// The demo's accounts (created on a data dir without users), or a warning when nobody can
-/// sign in yet: nothing is readable without an account.
 /// Opens the cluster's shared state when the server runs as a node of one, and marks the data
 /// dir so the account commands ask for `--cluster` (a start without `--cluster` unmarks it).
 async fn join_cluster(
     settings: &Settings,
     data_dir: &Path,
+    client: Option<async_nats::Client>,
 ) -> anyhow::Result<Option<crate::cluster::shared::SharedState>> {
-    let Some(cluster) = &settings.cluster else {
+    let (Some(cluster), Some(client)) = (&settings.cluster, client) else {
         // A single node again: its own files are the accounts now.
         let _ = std::fs::remove_file(data_dir.join(crate::cluster::CLUSTER_MARK));
         return Ok(None);
     };
     crate::cluster::shared::SharedState::mark(data_dir, cluster);
-    let client = cluster.connect().await?;
     let shared =
         crate::cluster::shared::SharedState::open(&client, cluster, settings.session_max).await?;
     Ok(Some(shared))
@@ -414,6 +490,8 @@ fn follow_cluster(
     shared.spawn(apply, heard, trigger);
 }
 
+/// The demo's accounts (created on a data dir without users), or a warning when nobody can
+/// sign in yet: nothing is readable without an account.
 async fn prepare_accounts(
     accounts: &Arc<Accounts>,
     demo: bool,

@@ -90,6 +90,9 @@ pub(crate) struct LiveFloor {
     /// (with the open quarter-hour's) so it reaches the floor's "now" however the history
     /// thread is doing (docs/HISTORY.md, "Calls").
     closed_calls: Vec<CallDetail>,
+    /// Cluster mode: the stream sequence of the last message applied, which every figure read
+    /// with it reflects (docs/CLUSTER.md); `None` on a single node.
+    stream_seq: Option<u64>,
 }
 
 impl LiveFloor {
@@ -111,6 +114,7 @@ impl LiveFloor {
             journal_seq: None,
             ledger_from: None,
             closed_calls: Vec::new(),
+            stream_seq: None,
         })
     }
 
@@ -152,6 +156,16 @@ impl LiveFloor {
     /// Records that the event just applied is number `seq` of the journal.
     pub(crate) fn applied_journal_seq(&mut self, seq: u64) {
         self.journal_seq = Some(seq);
+    }
+
+    /// Cluster mode: the message at stream sequence `seq` is applied.
+    pub(crate) fn set_stream_position(&mut self, seq: u64) {
+        self.stream_seq = Some(seq);
+    }
+
+    /// Cluster mode: the stream sequence the floor reflects (`None` on a single node).
+    pub(crate) fn stream_position(&self) -> Option<u64> {
+        self.stream_seq
     }
 
     /// Whether crossing a boundary evaluates the alert rules (off while replaying the journal).

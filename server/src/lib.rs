@@ -10,15 +10,12 @@
 mod accounts;
 mod alerts;
 mod app;
+mod apply;
 mod atomic_file;
 mod audit;
 mod calls;
 mod checkpoint;
 mod cli;
-#[expect(
-    dead_code,
-    reason = "the settings and connection land first; the stream and shared state wire them (issue 16)"
-)]
 mod cluster;
 mod config;
 mod config_audit;
@@ -33,6 +30,7 @@ mod journal;
 mod live;
 mod ndjson_log;
 mod permission;
+mod pulse;
 mod recorder;
 mod secret;
 mod seen_ids;

@@ -7,98 +7,61 @@
 //! covers them all, which is what lets a synced journal keep up with tens of thousands of
 //! events per second.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use floorwatch_core::alerts::EVALUATION_PERIOD_MS;
-use floorwatch_core::{Applied, Event};
+use floorwatch_core::Event;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::apply::{Applier, Mark, mark};
 use crate::checkpoint::schedule::Checkpointer;
-use crate::floor::{self, CATCH_UP_STEPS, SharedFloor};
-use crate::horizon::{Lookout, TooFarAhead};
+use crate::floor::SharedFloor;
+use crate::horizon::Lookout;
 use crate::journal::{CentreDays, Journal, JournalBatch, JournalError};
-use crate::seen_ids::{Fingerprint, SeenIds, fingerprint};
-use crate::telemetry::{EventOutcome, Telemetry};
+use crate::seen_ids::SeenIds;
+use crate::telemetry::Telemetry;
+
+pub(crate) use crate::apply::Recorded;
+pub(crate) use crate::pulse::Pulse;
 
 /// Batches waiting for the recorder before senders wait too (back-pressure on ingest).
 const QUEUE_BATCHES: usize = 1024;
 /// Most batches written under one sync.
 const GROUP_BATCHES: usize = 256;
-/// Acceptance times kept for the ingest-to-push histogram between two publisher ticks.
-const MAX_PENDING_PUSH: usize = 10_000;
-
-/// What one batch came to. Every event is accepted, a duplicate or refused.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Recorded {
-    pub(crate) accepted: u64,
-    pub(crate) duplicate: u64,
-    /// Of the accepted ones, how many were late (see [`crate::floor::Outcome::late_by`]).
-    pub(crate) late: u64,
-    /// Events refused for their time (too far ahead, see [`crate::horizon`]): their index in
-    /// the batch and why. Not journaled, not applied.
-    pub(crate) refused: Vec<(usize, TooFarAhead)>,
-}
-
 #[derive(Debug, Clone, thiserror::Error)]
 pub(crate) enum RecordError {
     #[error("the journal could not be written, nothing in this request was accepted: {0}")]
     Journal(String),
+    /// Cluster mode: the stream did not acknowledge the batch (docs/CLUSTER.md, "Failure
+    /// modes"). Nothing of it was acknowledged, so the sender retries; a retry is stored once.
+    #[error(
+        "the cluster's event log did not confirm that it stored this request ({0}); nothing in it          is acknowledged: send it again (events already stored are recognised by their ids and          never counted twice)"
+    )]
+    Cluster(String),
     #[error("the server is shutting down")]
     Stopped,
 }
 
-struct Batch {
-    events: Vec<Event>,
-    reply: oneshot::Sender<Result<Recorded, RecordError>>,
+/// One batch of events handed to the recorder (or a cluster node's publisher), with where its
+/// answer goes.
+pub(crate) struct Batch {
+    pub(crate) events: Vec<Event>,
+    pub(crate) reply: oneshot::Sender<Result<Recorded, RecordError>>,
 }
 
-enum Command {
+/// What ingest sends down [`RecorderHandle`]'s channel.
+pub(crate) enum Command {
     Record(Batch),
     /// Record what is queued, sync the journal and stop.
     Stop,
 }
 
-/// The floor's clock and the acceptance times not yet pushed, shared with the publisher.
-#[derive(Debug, Default)]
-pub(crate) struct Pulse {
-    clock: AtomicI64,
-    accepted_at: Mutex<Vec<Instant>>,
-    /// Woken once events changed the floor, so that the publisher pushes a change on a quiet
-    /// floor at once instead of at its next tick (issue 15, item 5). A permit is kept when
-    /// nobody waits: a change during a push is not lost.
-    changed: tokio::sync::Notify,
-}
-
-impl Pulse {
-    /// Returns once events changed the floor since the last return.
-    pub(crate) async fn changed(&self) {
-        self.changed.notified().await;
-    }
-
-    pub(crate) fn clock(&self) -> i64 {
-        self.clock.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn set_clock(&self, now: i64) {
-        self.clock.store(now, Ordering::Relaxed);
-    }
-
-    /// Acceptance times since the last call.
-    pub(crate) fn take_accepted(&self) -> Vec<Instant> {
-        std::mem::take(&mut *self.accepted_at.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-
-    fn accepted(&self, at: Instant) {
-        let mut pending = self.accepted_at.lock().unwrap_or_else(|p| p.into_inner());
-        if pending.len() < MAX_PENDING_PUSH {
-            pending.push(at);
-        }
-    }
+/// A handle and the receiving end it feeds: the recorder's thread in single-node mode, the
+/// stream publisher in cluster mode (`crate::cluster`). Ingest does not know which.
+pub(crate) fn channel() -> (RecorderHandle, mpsc::Receiver<Command>) {
+    let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
+    (RecorderHandle { tx }, rx)
 }
 
 /// The sending side, cloned into every ingest path.
@@ -138,24 +101,13 @@ pub(crate) struct Recorder {
     seen: SeenIds,
     /// The centre day of each event: its journal day file and its seen-ids set.
     days: CentreDays,
-    floor: SharedFloor,
+    /// Applies what is journaled to the floor (the code a cluster node applies with too).
+    applier: Applier,
     telemetry: Arc<Telemetry>,
-    pulse: Arc<Pulse>,
     /// Refuses events too far ahead of the clock before they are journaled.
     lookout: Lookout,
-    /// When each source was last warned about late events (one warning a minute at most).
-    late_warned: HashMap<String, Instant>,
     /// Checkpoints of the floor, when they are on (`crate::checkpoint`).
     checkpoints: Option<Checkpointer>,
-}
-
-/// What becomes of one event of a group, decided before the journal is written.
-enum Mark {
-    /// New: journaled, then applied (the id's fingerprint and its centre day, for the seen
-    /// ids).
-    New(Fingerprint, jiff::civil::Date),
-    Duplicate,
-    Refused(TooFarAhead),
 }
 
 impl Recorder {
@@ -171,11 +123,9 @@ impl Recorder {
             journal,
             seen,
             days,
-            floor,
+            applier: Applier::new(floor, telemetry.clone(), pulse),
             telemetry,
-            pulse,
             lookout,
-            late_warned: HashMap::new(),
             checkpoints: None,
         }
     }
@@ -189,11 +139,11 @@ impl Recorder {
     /// Starts the recorder thread. It ends on [`RecorderHandle::stop`] or when every handle is
     /// dropped, after syncing the journal.
     pub(crate) fn spawn(self) -> std::io::Result<(RecorderHandle, JoinHandle<()>)> {
-        let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
+        let (handle, rx) = channel();
         let thread = std::thread::Builder::new()
             .name("recorder".into())
             .spawn(move || self.run(rx))?;
-        Ok((RecorderHandle { tx }, thread))
+        Ok((handle, thread))
     }
 
     fn run(mut self, mut rx: mpsc::Receiver<Command>) {
@@ -227,7 +177,12 @@ impl Recorder {
                 self.record_group(&mut group, &mut buf);
                 if let Some(c) = &mut self.checkpoints {
                     let next_seq = self.journal.next_seq();
-                    c.after_group(&self.floor, &self.seen, self.lookout.latest(), next_seq);
+                    c.after_group(
+                        self.applier.floor(),
+                        &self.seen,
+                        self.lookout.latest(),
+                        next_seq,
+                    );
                 }
             }
         }
@@ -237,7 +192,12 @@ impl Recorder {
         }
         if let Some(c) = &mut self.checkpoints {
             let next_seq = self.journal.next_seq();
-            c.at_stop(&self.floor, &self.seen, self.lookout.latest(), next_seq);
+            c.at_stop(
+                self.applier.floor(),
+                &self.seen,
+                self.lookout.latest(),
+                next_seq,
+            );
         }
     }
 
@@ -256,20 +216,16 @@ impl Recorder {
         for batch in group.iter() {
             let mut batch_marks = Vec::with_capacity(batch.events.len());
             for event in &batch.events {
-                let fp = fingerprint(&event.id);
-                let mark = if self.seen.contains(fp) || in_group.contains(&fp) {
-                    Mark::Duplicate
-                } else if let Err(refused) = self.lookout.admit(event, wall_now) {
-                    Mark::Refused(refused)
-                } else {
-                    in_group.insert(fp);
-                    let day = self.days.of(event.ts);
+                let lookout = &mut self.lookout;
+                let mark = mark(&self.seen, &mut in_group, &mut self.days, event, |e| {
+                    lookout.admit(e, wall_now)
+                });
+                if let Mark::New(_, day) = mark {
                     line.clear();
                     // Serialising a struct of strings and numbers into memory cannot fail.
                     let _ = serde_json::to_writer(&mut line, event);
                     buf.push(day, &line);
-                    Mark::New(fp, day)
-                };
+                }
                 batch_marks.push(mark);
             }
             marks.push(batch_marks);
@@ -289,119 +245,18 @@ impl Recorder {
             return;
         }
 
-        // [accepted, duplicate, late, refused] per source.
-        let mut by_source = SourceCounts::new();
-        let mut replies = Vec::with_capacity(group.len());
-        {
-            let shared = self.floor.clone();
-            let mut floor = floor::lock(&shared);
-            for (batch, marks) in group.iter().zip(marks) {
-                let mut recorded = Recorded::default();
-                for (i, (event, mark)) in batch.events.iter().zip(marks).enumerate() {
-                    let (fp, day) = match mark {
-                        Mark::New(fp, day) => (fp, day),
-                        Mark::Duplicate => {
-                            recorded.duplicate += 1;
-                            counts_of(&mut by_source, &event.source)[1] += 1;
-                            continue;
-                        }
-                        Mark::Refused(why) => {
-                            counts_of(&mut by_source, &event.source)[3] += 1;
-                            tracing::debug!(source = %event.source, id = %event.id, ts = event.ts, "event refused: too far ahead");
-                            recorded.refused.push((i, why));
-                            continue;
-                        }
-                    };
-                    self.seen.insert(day, fp);
-                    // A long jump is caught up in steps, letting go of the lock between them:
-                    // the publisher and the API read the floor meanwhile (the jump itself is
-                    // bounded by the horizon, and a floor at rest skips to its next timer).
-                    if !event.test
-                        && event.ts - floor.now() > CATCH_UP_STEPS as i64 * EVALUATION_PERIOD_MS
-                    {
-                        while !floor.catch_up(event.ts, CATCH_UP_STEPS) {
-                            // Readers see the floor between steps: the counts and the clock
-                            // they read beside it must already say what it holds.
-                            self.pulse.set_clock(floor.now());
-                            self.count(&mut by_source);
-                            drop(floor);
-                            std::thread::yield_now();
-                            floor = floor::lock(&shared);
-                        }
-                    }
-                    let outcome = floor.apply(event);
-                    floor.applied_journal_seq(seq);
-                    seq += 1;
-                    let counts = counts_of(&mut by_source, &event.source);
-                    if outcome.applied == Applied::Duplicate {
-                        // The engine knew the id although the journal did not (it cannot happen
-                        // unless their notions of identity differ); it was not applied twice.
-                        recorded.duplicate += 1;
-                        counts[1] += 1;
-                        continue;
-                    }
-                    recorded.accepted += 1;
-                    counts[0] += 1;
-                    if let Some(late_by) = outcome.late_by {
-                        recorded.late += 1;
-                        counts[2] += 1;
-                        tracing::debug!(source = %event.source, id = %event.id, late_by_ms = late_by, "late event");
-                    }
-                }
-                replies.push(recorded);
-            }
-            self.pulse.set_clock(floor.now());
-            // Ids of days before the floor's yesterday are not kept (crate::seen_ids).
-            self.seen.forget_before(self.days.yesterday_of(floor.now()));
-            // Counted before anyone can read the floor: /healthz never lags what it shows.
-            self.count(&mut by_source);
-        }
-        let accepted_at = Instant::now();
-        let mut changed = false;
+        let replies = self.applier.apply(
+            (&mut self.seen, &mut self.days),
+            group.iter().map(|b| b.events.as_slice()).zip(marks),
+            |_| {
+                seq += 1;
+                seq - 1
+            },
+            |_| {},
+        );
+        self.applier.announce(&replies);
         for (batch, recorded) in group.drain(..).zip(replies) {
-            if recorded.accepted > 0 {
-                self.pulse.accepted(accepted_at);
-                changed = true;
-            }
             let _ = batch.reply.send(Ok(recorded));
-        }
-        if changed {
-            self.pulse.changed.notify_one();
-        }
-    }
-
-    /// Adds the counts of events recorded so far to the telemetry, per source and outcome
-    /// (`[accepted, duplicate, late, refused]`), and empties them.
-    fn count(&mut self, by_source: &mut SourceCounts) {
-        let now = Instant::now();
-        for (source, [accepted, duplicate, late, refused]) in by_source.drain(..) {
-            self.telemetry
-                .count_events(&source, EventOutcome::Accepted, accepted);
-            self.telemetry
-                .count_events(&source, EventOutcome::Duplicate, duplicate);
-            self.telemetry
-                .count_events(&source, EventOutcome::Late, late);
-            self.telemetry
-                .count_events(&source, EventOutcome::Rejected, refused);
-            if late > 0 {
-                self.warn_late(source, late, now);
-            }
-        }
-    }
-
-    fn warn_late(&mut self, source: String, late: u64, now: Instant) {
-        let due = self
-            .late_warned
-            .get(&source)
-            .is_none_or(|last| now.duration_since(*last).as_secs() >= 60);
-        if due {
-            tracing::warn!(
-                %source,
-                late,
-                "events older than the floor's clock minus the lateness allowance: applied, \
-                 counted as late (floorwatch_events_total{{outcome=\"late\"}})"
-            );
-            self.late_warned.insert(source, now);
         }
     }
 
@@ -414,23 +269,6 @@ impl Recorder {
         }
     }
 }
-
-/// The counts of `source` (`[accepted, duplicate, late, refused]`): a short list (a group
-/// holds a source or a few), its name copied the first time it is seen in a group, not for
-/// every event.
-fn counts_of<'a>(by_source: &'a mut SourceCounts, source: &str) -> &'a mut [u64; 4] {
-    let at = match by_source.iter().position(|(s, _)| s == source) {
-        Some(at) => at,
-        None => {
-            by_source.push((source.to_string(), [0; 4]));
-            by_source.len() - 1
-        }
-    };
-    &mut by_source[at].1
-}
-
-/// `[accepted, duplicate, late, refused]` per source, while a group is recorded.
-type SourceCounts = Vec<(String, [u64; 4])>;
 
 /// The UTC date of the wall clock: with `--clock wall`, journal day files named after its
 /// tomorrow are strays a start leaves alone.

@@ -10,6 +10,7 @@ use floorwatch_core::alerts::{AlertChange, RestoreReport};
 
 use crate::alerts::{self, AlertDesk, AlertJournal};
 use crate::checkpoint::{self, Expect, Header, Loaded, schedule::Checkpointer};
+use crate::cluster;
 use crate::config::Settings;
 use crate::floor::LiveFloor;
 use crate::history::{self, HistoryResume};
@@ -43,30 +44,7 @@ pub(crate) fn floor(
     let mut floor = LiveFloor::new(&settings.organisation, lateness_ms, desk)?;
     let (alert_journal, changes, alert_report) =
         AlertJournal::open(&data_dir.join("alerts"), settings.fsync)?;
-    // History resumes where its store ends: the events replayed up to its resume point are
-    // in it already (docs/HISTORY.md, "Restarts").
-    // A store that cannot be opened (a full disk) leaves history off for this run, never the
-    // floor: the journal keeps every event, and `floorwatch history rebuild` fills the days.
-    let opened = settings
-        .organisation
-        .calendar()
-        .map_err(history::OpenError::from)
-        .and_then(|calendar| {
-            history::open(
-                data_dir,
-                &calendar,
-                (settings.history_days, settings.journal_days),
-                wall_now,
-            )
-        })
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "history is off for this run: its store could not be opened; `floorwatch history rebuild` recomputes the days from the journal once it can");
-            None
-        });
-    let (mut history, history_thread) = match opened {
-        Some((resume, thread)) => (Some(resume), Some(thread)),
-        None => (None, None),
-    };
+    let (mut history, history_thread) = open_history(settings, data_dir, wall_now);
     let replay_from = utc_today()
         .checked_sub(jiff::Span::new().days(i64::from(REPLAY_DAYS) - 1))
         .unwrap_or_else(|_| utc_today());
@@ -84,7 +62,7 @@ pub(crate) fn floor(
             (&dir, &expect),
             &changes,
             &mut history,
-            replay_from,
+            (replay_from, Timers::AsReplayed),
         )
     };
     // An event too far ahead (journaled before the horizon was checked) is set aside, not
@@ -197,15 +175,124 @@ pub(crate) fn floor(
     })
 }
 
+/// History's store at its resume point and its thread (docs/HISTORY.md, "Restarts"); none
+/// while history is off.
+pub(crate) fn open_history(
+    settings: &Settings,
+    data_dir: &Path,
+    wall_now: i64,
+) -> (Option<HistoryResume>, Option<JoinHandle<()>>) {
+    // History resumes where its store ends: the events replayed up to its resume point are
+    // in it already (docs/HISTORY.md, "Restarts").
+    // A store that cannot be opened (a full disk) leaves history off for this run, never the
+    // floor: the journal keeps every event, and `floorwatch history rebuild` fills the days.
+    let opened = settings
+        .organisation
+        .calendar()
+        .map_err(history::OpenError::from)
+        .and_then(|calendar| {
+            history::open(
+                data_dir,
+                &calendar,
+                (settings.history_days, settings.journal_days),
+                wall_now,
+            )
+        })
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "history is off for this run: its store could not be opened; `floorwatch history rebuild` recomputes the days from the journal once it can");
+            None
+        });
+    match opened {
+        Some((resume, thread)) => (Some(resume), Some(thread)),
+        None => (None, None),
+    }
+}
+
+/// What a restored floor keeps of the alerts' condition timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Timers {
+    /// Forgotten, as a replay of the journal (which does not evaluate) would have none: a
+    /// single node.
+    AsReplayed,
+    /// Kept: a cluster node evaluates every boundary of the stream, at start too, so a
+    /// snapshot's timers are what every live node holds at its position.
+    Kept,
+}
+
+/// Cluster mode: builds a node's floor from its newest usable snapshot (docs/CLUSTER.md, "A
+/// node's start"; `crate::cluster::start`); the stream ends at `stream_last` now. The node
+/// evaluates the alert rules at every boundary it crosses, at start too, as every live node
+/// did, so its alert book comes out the same: no alert journal is restored, and the snapshot's
+/// condition timers are kept.
+pub(crate) fn node_floor(
+    settings: &Settings,
+    data_dir: &Path,
+    desk: AlertDesk,
+    (wall_now, stream_last): (i64, u64),
+) -> anyhow::Result<cluster::start::NodeStart> {
+    let lateness_ms = i64::try_from(settings.lateness.as_millis()).unwrap_or(i64::MAX);
+    let mut floor = LiveFloor::new(&settings.organisation, lateness_ms, desk)?;
+    let (mut history, history_thread) = open_history(settings, data_dir, wall_now);
+    let config = checkpoint::config_fingerprint(&settings.organisation, &settings.alerts.rules);
+    let dir = data_dir.join(cluster::start::SNAPSHOT_DIR);
+    cluster::start::set_aside_beyond(&dir, stream_last);
+    let replay_from = utc_today()
+        .checked_sub(jiff::Span::new().days(i64::from(REPLAY_DAYS) - 1))
+        .unwrap_or_else(|_| utc_today());
+    let resumed = if settings.checkpoint_every.is_zero() {
+        None
+    } else {
+        let expect = Expect {
+            config: config.clone(),
+        };
+        // No alert journal: the snapshot's book is where the node's alerts stand.
+        resume(
+            settings,
+            &mut floor,
+            (&dir, &expect),
+            &[],
+            &mut history,
+            (replay_from, Timers::Kept),
+        )
+    };
+    let (seen, lookout, next) = match resumed {
+        Some((header, seen, _)) => (
+            seen,
+            Lookout::new(settings.horizon, header.lookout),
+            Some(header.next_seq),
+        ),
+        None => (SeenIds::new(), Lookout::new(settings.horizon, None), None),
+    };
+    let from_seq = next.map_or(1, cluster::stream::seq_of).max(1);
+    if from_seq > 1 {
+        floor.set_stream_position(from_seq - 1);
+    }
+    let checkpoints = (!settings.checkpoint_every.is_zero()).then(|| {
+        Checkpointer::new(dir, config, settings.checkpoint_every, next)
+            .with_position_shift(cluster::stream::INDEX_BITS)
+    });
+    Ok(cluster::start::NodeStart {
+        floor,
+        seen,
+        days: CentreDays::new(settings.organisation.calendar()?),
+        lookout,
+        history,
+        history_thread,
+        checkpoints,
+        from_seq,
+        resumed: next.is_some(),
+    })
+}
+
 /// Takes the newest checkpoint that can be used into `floor`, and says why each newer one
-/// could not. `None`: no checkpoint (the caller replays the whole journal).
-fn resume(
+/// could not. `None`: no checkpoint (the caller replays the whole journal, or the stream).
+pub(crate) fn resume(
     settings: &Settings,
     floor: &mut LiveFloor,
     (dir, expect): (&Path, &Expect),
     changes: &[AlertChange],
     history: &mut Option<HistoryResume>,
-    replay_from: jiff::civil::Date,
+    (replay_from, timers): (jiff::civil::Date, Timers),
 ) -> Option<(Header, SeenIds, RestoreReport)> {
     for path in checkpoint::list(dir) {
         let started = Instant::now();
@@ -233,7 +320,9 @@ fn resume(
                 } = loaded;
                 match floor.resume_from(&settings.organisation, state, changes, sender) {
                     Ok(restored) => {
-                        floor.forget_alert_timers();
+                        if timers == Timers::AsReplayed {
+                            floor.forget_alert_timers();
+                        }
                         tracing::info!(
                             file = %path.display(),
                             next_seq,

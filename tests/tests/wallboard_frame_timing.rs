@@ -84,6 +84,7 @@ async fn a_frame_updating_1000_agents_updates_every_row() {
             agents: agents.clone(),
             history: vec![],
             alerts: vec![],
+            stream_seq: None,
         };
         let json = serde_json::to_string(&frame).unwrap();
         let t = browser

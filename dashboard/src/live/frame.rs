@@ -37,6 +37,7 @@ pub fn parse_frame(text: &str) -> Result<LiveFrame, FrameError> {
         #[serde(default)]
         alerts: Vec<Value>,
         message: Option<String>,
+        stream_seq: Option<u64>,
     }
     #[derive(Deserialize)]
     #[serde(rename_all = "snake_case")]
@@ -75,6 +76,7 @@ pub fn parse_frame(text: &str) -> Result<LiveFrame, FrameError> {
                 .collect(),
             history: flat.history,
             alerts,
+            stream_seq: flat.stream_seq,
         },
         FrameKind::Delta => LiveFrame::Delta {
             seq: flat.seq,
@@ -83,6 +85,7 @@ pub fn parse_frame(text: &str) -> Result<LiveFrame, FrameError> {
             agents: flat.agents,
             history: flat.history,
             alerts,
+            stream_seq: flat.stream_seq,
         },
         FrameKind::Heartbeat => LiveFrame::Heartbeat {
             seq: flat.seq,

@@ -133,6 +133,7 @@ fn snapshot(seq: u64) -> LiveFrame {
         names: vec![],
         history: vec![],
         alerts: vec![],
+        stream_seq: None,
     }
 }
 fn heartbeat(seq: u64) -> LiveFrame {
@@ -166,6 +167,7 @@ fn frames_parse_as_the_server_writes_them() {
                 points: vec![point(1, 2)],
             }],
             alerts: vec![],
+            stream_seq: Some(41),
         },
         LiveFrame::Delta {
             seq: 2,
@@ -174,6 +176,7 @@ fn frames_parse_as_the_server_writes_them() {
             agents: vec![agent],
             history: vec![],
             alerts: vec![],
+            stream_seq: None,
         },
         heartbeat(3),
         LiveFrame::Error {

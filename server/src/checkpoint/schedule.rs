@@ -29,6 +29,10 @@ pub(crate) struct Checkpointer {
     /// The journal position of the last checkpoint written or loaded.
     last_seq: Option<u64>,
     writing: Option<JoinHandle<()>>,
+    /// Low bits of a position that number events inside one unit the schedule counts (0: a
+    /// journal position counts events; a cluster position, `crate::cluster`, counts messages
+    /// above its event index).
+    position_shift: u32,
 }
 
 impl Checkpointer {
@@ -47,7 +51,15 @@ impl Checkpointer {
             last_at: Instant::now(),
             last_seq: loaded,
             writing: None,
+            position_shift: 0,
         }
+    }
+
+    /// Positions are cluster positions: [`EVERY_EVENTS`] counts the units above the low
+    /// `shift` bits (stream messages), not positions.
+    pub(crate) fn with_position_shift(mut self, shift: u32) -> Checkpointer {
+        self.position_shift = shift;
+        self
     }
 
     /// After a group: takes a checkpoint if one is due and the last one is written.
@@ -58,7 +70,8 @@ impl Checkpointer {
         lookout: Option<Millis>,
         next_seq: u64,
     ) {
-        let since = next_seq.saturating_sub(self.last_seq.unwrap_or(0));
+        let since = (next_seq >> self.position_shift)
+            .saturating_sub(self.last_seq.unwrap_or(0) >> self.position_shift);
         let due = self.last_seq != Some(next_seq)
             && (self.last_at.elapsed() >= self.every || since >= EVERY_EVENTS);
         if !due || self.writing.as_ref().is_some_and(|w| !w.is_finished()) {

@@ -115,14 +115,10 @@ impl Effects {
     }
 
     /// The same claims with another lease (tests take a dead node's claim over sooner).
+    #[cfg(test)]
     pub(crate) fn with_lease(mut self, lease: Duration) -> Effects {
         self.lease = lease;
         self
-    }
-
-    /// The lease a silent claim holds for.
-    pub(crate) fn lease(&self) -> Duration {
-        self.lease
     }
 
     /// How long a waiter sleeps before asking again: a fifth of a lease.

@@ -3,25 +3,38 @@
 //! deterministic. This module holds what every part of cluster mode shares: the settings
 //! (`--cluster`, `--cluster-node`, `--cluster-creds`, `--cluster-ca`) and the connection.
 //!
+//! - [`stream`]: the stream, its messages and positions; [`publish`]: ingest's side, batches
+//!   published and answered once stored; [`apply`]: the consumer and the applier, the stream
+//!   applied to the floor in order; [`clock`]: the clock's ticks from the lease holder;
+//!   [`start`]: the floor from the node's snapshot; [`status`]: where the node stands, for
+//!   `/healthz`; [`node`]: all of it wired.
+//!
 //! Single-node mode (no `--cluster`) never touches this module and keeps its own journal.
 
+pub(crate) mod apply;
 pub(crate) mod audit_stream;
+pub(crate) mod clock;
 pub(crate) mod effects;
 pub(crate) mod kv_accounts;
 pub(crate) mod kv_sessions;
 pub(crate) mod logins;
 mod nats;
+pub(crate) mod node;
+pub(crate) mod publish;
 pub(crate) mod shared;
+pub(crate) mod start;
+pub(crate) mod status;
+pub(crate) mod stream;
 #[cfg(test)]
 pub(crate) mod test_nats;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// What a node of a cluster leaves in its data dir, naming its NATS servers: the account and
 /// audit commands refuse the data dir's own files there and say to give `--cluster`.
 pub(crate) const CLUSTER_MARK: &str = "cluster.url";
-use std::path::PathBuf;
-use std::time::Duration;
 
 /// How one node reaches the cluster's NATS servers, and who it is there.
 #[derive(Debug, Clone, PartialEq, Eq)]

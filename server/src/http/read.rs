@@ -26,12 +26,25 @@ pub(crate) async fn metrics(
     State(state): State<AppState>,
     identity: Identity,
     ApiQuery(query): ApiQuery<ScopeWindowQuery>,
-) -> Result<Json<Figures>, ApiError> {
+) -> Result<Json<Reading>, ApiError> {
     let (scope, window) = query.resolve()?;
     let floor = floor::lock(state.floor());
     identity.require(Identity::read_permission(&scope), &scope, &floor)?;
     let figures = floor.figures(&scope, window)?;
-    Ok(Json(figures))
+    Ok(Json(Reading {
+        figures,
+        stream_seq: floor.stream_position(),
+    }))
+}
+
+/// Figures, and in cluster mode the stream sequence they reflect (docs/CLUSTER.md): two
+/// nodes at the same sequence show the same figures.
+#[derive(Debug, Serialize)]
+pub(crate) struct Reading {
+    #[serde(flatten)]
+    figures: Figures,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_seq: Option<u64>,
 }
 
 /// `GET /api/v1/queues`: every queue, configured or seen, with its settings, that lies in the
@@ -98,6 +111,10 @@ struct Health {
     journal: JournalHealth,
     live: LiveHealth,
     rss_bytes: Option<u64>,
+    /// Cluster mode: the node's name, its stream position and the stream's last sequence,
+    /// and what its start replayed (docs/CLUSTER.md, "Health"). Absent on a single node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster: Option<crate::cluster::status::NodeHealth>,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,6 +186,7 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
             frames_dropped: state.telemetry().frames_dropped(),
         },
         rss_bytes: crate::telemetry::resident_bytes(),
+        cluster: state.cluster().map(|c| c.health()),
     };
     let status = if recorder_running {
         StatusCode::OK

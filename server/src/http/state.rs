@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use crate::accounts::pairing::DeviceDesk;
 use crate::accounts::session_file::SessionFile;
 use crate::accounts::{Accounts, LoginGuard, Sessions};
+use crate::cluster::status::NodeStatus;
 use crate::config::Settings;
 use crate::floor::SharedFloor;
 use crate::journal::ReplayReport;
@@ -37,6 +38,9 @@ pub(crate) struct Shared {
     pub(crate) shutdown: Shutdown,
     pub(crate) started: Instant,
     pub(crate) replay: ReplayReport,
+    /// Cluster mode: where this node stands in the stream (docs/CLUSTER.md); `None` on a
+    /// single node.
+    pub(crate) cluster: Option<Arc<NodeStatus>>,
     /// The users and API tokens of the data dir (docs/SECURITY.md), re-read when changed.
     pub(crate) accounts: Arc<Accounts>,
     /// Signed-in sessions, kept in `session_file` too so that a restart signs nobody out.
@@ -71,6 +75,11 @@ impl AppState {
     /// Where ingest hands its batches.
     pub(crate) fn recorder(&self) -> &RecorderHandle {
         &self.0.recorder
+    }
+
+    /// Cluster mode: this node's place in the stream.
+    pub(crate) fn cluster(&self) -> Option<&NodeStatus> {
+        self.0.cluster.as_deref()
     }
 
     /// The connected live clients.

@@ -103,6 +103,8 @@ pub(crate) struct Readings {
     /// Open alerts and those changed in the last hour (`crate::alerts::RECENT_MS`), in raise
     /// order.
     pub(crate) alerts: Arc<Vec<VisibleAlert>>,
+    /// Cluster mode: the stream sequence the floor reflected when read (docs/CLUSTER.md).
+    pub(crate) stream_seq: Option<u64>,
 }
 
 /// The result of bringing a feed up to date.
@@ -131,6 +133,7 @@ struct State {
     history: BTreeMap<Scope, Vec<MinutePoint>>,
     /// The alerts the feed sees, in raise order.
     alerts: Vec<Alert>,
+    stream_seq: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -144,6 +147,8 @@ struct SnapshotFields<'a> {
     history: Vec<ScopeHistory>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     alerts: &'a [Alert],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_seq: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -154,6 +159,8 @@ struct DeltaFields<'a> {
     history: Vec<ScopeHistory>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     alerts: Vec<&'a Alert>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_seq: Option<u64>,
 }
 
 impl Feed {
@@ -258,6 +265,7 @@ impl Feed {
             agents: changed_agents,
             history,
             alerts: changed_alerts,
+            stream_seq: new.stream_seq,
         });
         Update {
             delta: Some(delta),
@@ -285,6 +293,7 @@ impl Feed {
                 names: &state.names,
                 history,
                 alerts: &state.alerts,
+                stream_seq: state.stream_seq,
             }));
         }
         self.snapshot.clone()
@@ -333,6 +342,7 @@ impl Feed {
                 .unwrap_or_default(),
             history,
             alerts,
+            stream_seq: readings.stream_seq,
         }
     }
 }

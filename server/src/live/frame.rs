@@ -109,6 +109,7 @@ mod tests {
             agents: vec![],
             history,
             alerts: vec![],
+            stream_seq: None,
         };
         assert_eq!(text, serde_json::to_string(&expected).unwrap());
         let parsed: LiveFrame = serde_json::from_str(&text).unwrap();

@@ -212,6 +212,7 @@ impl Publisher {
         let mut readings = Readings {
             now: floor.now(),
             alerts: read_alerts(&mut self.alerts, &floor),
+            stream_seq: floor.stream_position(),
             ..Readings::default()
         };
         // Queues only events named (not in the configured organisation) stay off the wall.
