@@ -161,6 +161,18 @@ impl LiveFloor {
 
     /// Applies one (journaled) event, sampling the history at every minute end it crosses.
     pub(crate) fn apply(&mut self, event: &Event) -> Outcome {
+        let outcome = self.apply_held(event);
+        self.flush_alerts();
+        outcome
+    }
+
+    /// [`Self::apply`] without journaling the alert changes it made: they wait, in order, for
+    /// the next [`Self::flush`] (or any step that flushes). The recorder applies a whole group
+    /// of batches this way under one hold of the lock and flushes once before letting go, so
+    /// a replay makes one write and one sync of the alert journal per group instead of one per
+    /// event that changed an alert (issue 15); nobody can read the floor in between, so
+    /// "journaled before pushed" still holds (docs/ALERTS.md, "Changes and the journal").
+    pub(crate) fn apply_held(&mut self, event: &Event) -> Outcome {
         let now = self.engine.now();
         let late_by =
             (now >= CLOCK_UNSET_BEFORE && event.ts < now - self.lateness).then_some(now - event.ts);
@@ -177,8 +189,13 @@ impl LiveFloor {
             self.calls.forget_before(self.engine.now());
             self.version += 1;
         }
-        self.flush_alerts();
         Outcome { applied, late_by }
+    }
+
+    /// Journals the alert changes held since the last flush and queues their notification
+    /// batches (see [`Self::apply_held`]); the floor's lock must still be held.
+    pub(crate) fn flush(&mut self) {
+        self.flush_alerts();
     }
 
     /// Moves the clock to `now` (the wall clock in `--clock wall`).
@@ -410,12 +427,7 @@ impl LiveFloor {
     }
 
     fn sample(&mut self, minute: Millis) {
-        let mut scopes: Vec<Scope> = self
-            .engine
-            .scopes()
-            .into_iter()
-            .filter(|s| !matches!(s, Scope::Agent(_)))
-            .collect();
+        let mut scopes: Vec<Scope> = self.engine.scopes_but_agents().cloned().collect();
         scopes.extend(self.sampled_agents.iter().cloned());
         for scope in scopes {
             // A point draws service level and calls waiting: sums, never agents or percentiles.

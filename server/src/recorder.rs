@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+use bytes::Bytes;
 use floorwatch_core::alerts::EVALUATION_PERIOD_MS;
 use floorwatch_core::{Applied, Event};
 use tokio::sync::{mpsc, oneshot};
@@ -54,7 +55,75 @@ pub(crate) enum RecordError {
 
 struct Batch {
     events: Vec<Event>,
+    /// Each event's journal line, when the source already has it (HTTP and websocket ingest);
+    /// `None`: the recorder serialises each event itself.
+    lines: Option<EventLines>,
     reply: oneshot::Sender<Result<Recorded, RecordError>>,
+}
+
+/// The journal line of each event of a batch, in its order, made by the source on its own
+/// task: the bytes received when a line is already canonical (what `Event::to_json` would
+/// write, checked byte for byte), the canonical serialisation otherwise (issue 15, item 4).
+/// The recorder's one thread then copies bytes instead of serialising every event.
+#[derive(Debug, Default)]
+pub(crate) struct EventLines {
+    /// The request body the received lines are cut from (shared, not copied).
+    received: Bytes,
+    /// Canonical lines of events whose received line was not canonical, one after another.
+    own: Vec<u8>,
+    spans: Vec<LineSpan>,
+}
+
+/// Where one event's line is: in the body received or in [`EventLines::own`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineSpan {
+    Received(usize, usize),
+    Own(usize, usize),
+}
+
+impl EventLines {
+    /// Lines cut from `received` or made here; empty until [`Self::push`].
+    pub(crate) fn new(received: Bytes) -> EventLines {
+        EventLines {
+            received,
+            own: Vec::new(),
+            spans: Vec::new(),
+        }
+    }
+
+    /// Adds the line of `event`, which was read from `received[at..at + len]`: that range
+    /// when it is what `Event::to_json` writes, the serialisation otherwise. A range outside
+    /// the body is serialised too.
+    pub(crate) fn push(&mut self, event: &Event, at: usize, len: usize) {
+        let start = self.own.len();
+        // Serialising a struct of strings and numbers into memory cannot fail.
+        let _ = serde_json::to_writer(&mut self.own, event);
+        let end = self.own.len();
+        let received = at.checked_add(len).and_then(|to| self.received.get(at..to));
+        if received == Some(&self.own[start..end]) {
+            self.own.truncate(start);
+            self.spans.push(LineSpan::Received(at, at + len));
+        } else {
+            self.spans.push(LineSpan::Own(start, end));
+        }
+    }
+
+    /// The line of event `i`, if there is one.
+    pub(crate) fn line(&self, i: usize) -> Option<&[u8]> {
+        match *self.spans.get(i)? {
+            LineSpan::Received(from, to) => self.received.get(from..to),
+            LineSpan::Own(from, to) => self.own.get(from..to),
+        }
+    }
+
+    /// How many lines were the bytes received (the rest were serialised).
+    #[cfg(test)]
+    pub(crate) fn received_count(&self) -> usize {
+        self.spans
+            .iter()
+            .filter(|s| matches!(s, LineSpan::Received(..)))
+            .count()
+    }
 }
 
 enum Command {
@@ -110,12 +179,36 @@ pub(crate) struct RecorderHandle {
 impl RecorderHandle {
     /// Journals and applies `events`; resolves once they are durable per the fsync policy.
     pub(crate) async fn record(&self, events: Vec<Event>) -> Result<Recorded, RecordError> {
+        self.record_batch(events, None).await
+    }
+
+    /// [`Self::record`] with each event's journal line made by the caller (`lines`, one per
+    /// event in order), so the recorder's thread does not serialise them.
+    pub(crate) async fn record_lines(
+        &self,
+        events: Vec<Event>,
+        lines: EventLines,
+    ) -> Result<Recorded, RecordError> {
+        self.record_batch(events, Some(lines)).await
+    }
+
+    async fn record_batch(
+        &self,
+        events: Vec<Event>,
+        lines: Option<EventLines>,
+    ) -> Result<Recorded, RecordError> {
         if events.is_empty() {
             return Ok(Recorded::default());
         }
+        // Lines out of step with the events are not used (the recorder serialises instead).
+        let lines = lines.filter(|l| l.spans.len() == events.len());
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Command::Record(Batch { events, reply }))
+            .send(Command::Record(Batch {
+                events,
+                lines,
+                reply,
+            }))
             .await
             .map_err(|_| RecordError::Stopped)?;
         answer.await.map_err(|_| RecordError::Stopped)?
@@ -255,7 +348,7 @@ impl Recorder {
         buf.clear();
         for batch in group.iter() {
             let mut batch_marks = Vec::with_capacity(batch.events.len());
-            for event in &batch.events {
+            for (i, event) in batch.events.iter().enumerate() {
                 let fp = fingerprint(&event.id);
                 let mark = if self.seen.contains(fp) || in_group.contains(&fp) {
                     Mark::Duplicate
@@ -264,10 +357,16 @@ impl Recorder {
                 } else {
                     in_group.insert(fp);
                     let day = self.days.of(event.ts);
-                    line.clear();
-                    // Serialising a struct of strings and numbers into memory cannot fail.
-                    let _ = serde_json::to_writer(&mut line, event);
-                    buf.push(day, &line);
+                    match batch.lines.as_ref().and_then(|l| l.line(i)) {
+                        Some(given) => buf.push(day, given),
+                        None => {
+                            line.clear();
+                            // Serialising a struct of strings and numbers into memory cannot
+                            // fail.
+                            let _ = serde_json::to_writer(&mut line, event);
+                            buf.push(day, &line);
+                        }
+                    }
                     Mark::New(fp, day)
                 };
                 batch_marks.push(mark);
@@ -329,7 +428,9 @@ impl Recorder {
                             floor = floor::lock(&shared);
                         }
                     }
-                    let outcome = floor.apply(event);
+                    // Alert changes are journaled once for the group, below (or by a catch-up
+                    // step, which flushes), before the lock is let go.
+                    let outcome = floor.apply_held(event);
                     floor.applied_journal_seq(seq);
                     seq += 1;
                     let counts = counts_of(&mut by_source, &event.source);
@@ -350,6 +451,7 @@ impl Recorder {
                 }
                 replies.push(recorded);
             }
+            floor.flush();
             self.pulse.set_clock(floor.now());
             // Ids of days before the floor's yesterday are not kept (crate::seen_ids).
             self.seen.forget_before(self.days.yesterday_of(floor.now()));
