@@ -558,6 +558,62 @@ mod tests {
     }
 
     #[test]
+    fn held_alert_changes_are_journaled_at_the_flush_as_one_by_one() {
+        let org = Organisation::default();
+        let config: alerts::AlertsConfig = serde_json::from_str(
+            r#"{"default_rules": false, "rules": [
+                {"id": "feed", "kind": "source_silent", "silent_s": 60}]}"#,
+        )
+        .unwrap();
+        let events = [
+            event(
+                "in",
+                M0 + 500,
+                floorwatch_core::EventKind::AgentLogin {
+                    agent: "a1".into(),
+                    team: None,
+                },
+            ),
+            enters("c1", M0 + 1_000),
+            // Crosses the boundary at 70 s, where the feed is found silent: an alert is raised.
+            enters("c2", M0 + 95_000),
+            enters("c3", M0 + 96_000),
+        ];
+        let journaled = |held: bool| {
+            let dir = tempfile::tempdir().unwrap();
+            let (journal, _, _) = crate::alerts::AlertJournal::open(
+                dir.path(),
+                crate::ndjson_log::FsyncPolicy::Never,
+            )
+            .unwrap();
+            let mut floor = LiveFloor::new(
+                &org,
+                30_000,
+                AlertDesk::new(Alerts::new(&config, &org).unwrap()),
+            )
+            .unwrap();
+            floor.attach_alert_journal(journal);
+            let file = dir.path().join(crate::alerts::journal::FILE);
+            for e in &events {
+                if held {
+                    floor.apply_held(e);
+                } else {
+                    floor.apply(e);
+                }
+            }
+            let before_flush = std::fs::read_to_string(&file).unwrap();
+            floor.flush();
+            (before_flush, std::fs::read_to_string(&file).unwrap())
+        };
+        let (held_before, held) = journaled(true);
+        let (_, one_by_one) = journaled(false);
+        // Held: nothing written until the flush, then exactly what one-by-one wrote.
+        assert_eq!(held_before, "");
+        assert!(one_by_one.contains("\"raised\""), "{one_by_one}");
+        assert_eq!(held, one_by_one);
+    }
+
+    #[test]
     fn late_events_are_flagged_and_test_calls_do_not_move_the_clock() {
         let mut floor = floor(&Organisation::default());
         let first = floor.apply(&enters("c1", M0 + 100_000));
