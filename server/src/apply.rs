@@ -144,7 +144,9 @@ impl Applier {
                     }
                 }
                 let at = position(&mut floor);
-                let outcome = floor.apply(event);
+                // Alert changes are journaled once for the whole group, below (or by a
+                // catch-up step, which flushes), before the lock is let go.
+                let outcome = floor.apply_held(event);
                 floor.applied_journal_seq(at);
                 let counts = counts_of(&mut by_source, &event.source);
                 if outcome.applied == Applied::Duplicate {
@@ -164,6 +166,7 @@ impl Applier {
             }
             replies.push(recorded);
         }
+        floor.flush();
         done(&mut floor);
         self.pulse.set_clock(floor.now());
         // Ids of days before the floor's yesterday are not kept (crate::seen_ids).

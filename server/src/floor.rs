@@ -175,6 +175,18 @@ impl LiveFloor {
 
     /// Applies one (journaled) event, sampling the history at every minute end it crosses.
     pub(crate) fn apply(&mut self, event: &Event) -> Outcome {
+        let outcome = self.apply_held(event);
+        self.flush_alerts();
+        outcome
+    }
+
+    /// [`Self::apply`] without journaling the alert changes it made: they wait, in order, for
+    /// the next [`Self::flush`] (or any step that flushes). The recorder applies a whole group
+    /// of batches this way under one hold of the lock and flushes once before letting go, so
+    /// a replay makes one write and one sync of the alert journal per group instead of one per
+    /// event that changed an alert (issue 15); nobody can read the floor in between, so
+    /// "journaled before pushed" still holds (docs/ALERTS.md, "Changes and the journal").
+    pub(crate) fn apply_held(&mut self, event: &Event) -> Outcome {
         let now = self.engine.now();
         let late_by =
             (now >= CLOCK_UNSET_BEFORE && event.ts < now - self.lateness).then_some(now - event.ts);
@@ -191,8 +203,13 @@ impl LiveFloor {
             self.calls.forget_before(self.engine.now());
             self.version += 1;
         }
-        self.flush_alerts();
         Outcome { applied, late_by }
+    }
+
+    /// Journals the alert changes held since the last flush and queues their notification
+    /// batches (see [`Self::apply_held`]); the floor's lock must still be held.
+    pub(crate) fn flush(&mut self) {
+        self.flush_alerts();
     }
 
     /// Moves the clock to `now` (the wall clock in `--clock wall`).
@@ -424,12 +441,7 @@ impl LiveFloor {
     }
 
     fn sample(&mut self, minute: Millis) {
-        let mut scopes: Vec<Scope> = self
-            .engine
-            .scopes()
-            .into_iter()
-            .filter(|s| !matches!(s, Scope::Agent(_)))
-            .collect();
+        let mut scopes: Vec<Scope> = self.engine.scopes_but_agents().cloned().collect();
         scopes.extend(self.sampled_agents.iter().cloned());
         for scope in scopes {
             // A point draws service level and calls waiting: sums, never agents or percentiles.
@@ -557,6 +569,62 @@ mod tests {
         );
         // Replayed up to 75 s: evaluation goes on from the next boundary.
         assert_eq!(raised(true), vec![("feed/centre/test".to_string(), 80_000)]);
+    }
+
+    #[test]
+    fn held_alert_changes_are_journaled_at_the_flush_as_one_by_one() {
+        let org = Organisation::default();
+        let config: alerts::AlertsConfig = serde_json::from_str(
+            r#"{"default_rules": false, "rules": [
+                {"id": "feed", "kind": "source_silent", "silent_s": 60}]}"#,
+        )
+        .unwrap();
+        let events = [
+            event(
+                "in",
+                M0 + 500,
+                floorwatch_core::EventKind::AgentLogin {
+                    agent: "a1".into(),
+                    team: None,
+                },
+            ),
+            enters("c1", M0 + 1_000),
+            // Crosses the boundary at 70 s, where the feed is found silent: an alert is raised.
+            enters("c2", M0 + 95_000),
+            enters("c3", M0 + 96_000),
+        ];
+        let journaled = |held: bool| {
+            let dir = tempfile::tempdir().unwrap();
+            let (journal, _, _) = crate::alerts::AlertJournal::open(
+                dir.path(),
+                crate::ndjson_log::FsyncPolicy::Never,
+            )
+            .unwrap();
+            let mut floor = LiveFloor::new(
+                &org,
+                30_000,
+                AlertDesk::new(Alerts::new(&config, &org).unwrap()),
+            )
+            .unwrap();
+            floor.attach_alert_journal(journal);
+            let file = dir.path().join(crate::alerts::journal::FILE);
+            for e in &events {
+                if held {
+                    floor.apply_held(e);
+                } else {
+                    floor.apply(e);
+                }
+            }
+            let before_flush = std::fs::read_to_string(&file).unwrap();
+            floor.flush();
+            (before_flush, std::fs::read_to_string(&file).unwrap())
+        };
+        let (held_before, held) = journaled(true);
+        let (_, one_by_one) = journaled(false);
+        // Held: nothing written until the flush, then exactly what one-by-one wrote.
+        assert_eq!(held_before, "");
+        assert!(one_by_one.contains("\"raised\""), "{one_by_one}");
+        assert_eq!(held, one_by_one);
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod config;
 mod config_audit;
 mod demo;
 mod digest;
+mod event_lines;
 mod floor;
 mod heap;
 mod history;

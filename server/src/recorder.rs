@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::apply::{Applier, Mark, mark};
 use crate::checkpoint::schedule::Checkpointer;
+use crate::event_lines::EventLines;
 use crate::floor::SharedFloor;
 use crate::horizon::Lookout;
 use crate::journal::{CentreDays, Journal, JournalBatch, JournalError};
@@ -47,6 +48,10 @@ pub(crate) enum RecordError {
 /// answer goes.
 pub(crate) struct Batch {
     pub(crate) events: Vec<Event>,
+    /// Each event's journal line, when the source already has it (HTTP and websocket ingest);
+    /// `None`: the recorder serialises each event itself. A cluster node's publisher makes its
+    /// own messages and leaves them.
+    pub(crate) lines: Option<EventLines>,
     pub(crate) reply: oneshot::Sender<Result<Recorded, RecordError>>,
 }
 
@@ -73,12 +78,36 @@ pub(crate) struct RecorderHandle {
 impl RecorderHandle {
     /// Journals and applies `events`; resolves once they are durable per the fsync policy.
     pub(crate) async fn record(&self, events: Vec<Event>) -> Result<Recorded, RecordError> {
+        self.record_batch(events, None).await
+    }
+
+    /// [`Self::record`] with each event's journal line made by the caller (`lines`, one per
+    /// event in order), so the recorder's thread does not serialise them.
+    pub(crate) async fn record_lines(
+        &self,
+        events: Vec<Event>,
+        lines: EventLines,
+    ) -> Result<Recorded, RecordError> {
+        self.record_batch(events, Some(lines)).await
+    }
+
+    async fn record_batch(
+        &self,
+        events: Vec<Event>,
+        lines: Option<EventLines>,
+    ) -> Result<Recorded, RecordError> {
         if events.is_empty() {
             return Ok(Recorded::default());
         }
+        // Lines out of step with the events are not used (the recorder serialises instead).
+        let lines = lines.filter(|l| l.len() == events.len());
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Command::Record(Batch { events, reply }))
+            .send(Command::Record(Batch {
+                events,
+                lines,
+                reply,
+            }))
             .await
             .map_err(|_| RecordError::Stopped)?;
         answer.await.map_err(|_| RecordError::Stopped)?
@@ -215,16 +244,22 @@ impl Recorder {
         buf.clear();
         for batch in group.iter() {
             let mut batch_marks = Vec::with_capacity(batch.events.len());
-            for event in &batch.events {
+            for (i, event) in batch.events.iter().enumerate() {
                 let lookout = &mut self.lookout;
                 let mark = mark(&self.seen, &mut in_group, &mut self.days, event, |e| {
                     lookout.admit(e, wall_now)
                 });
                 if let Mark::New(_, day) = mark {
-                    line.clear();
-                    // Serialising a struct of strings and numbers into memory cannot fail.
-                    let _ = serde_json::to_writer(&mut line, event);
-                    buf.push(day, &line);
+                    match batch.lines.as_ref().and_then(|l| l.line(i)) {
+                        Some(given) => buf.push(day, given),
+                        None => {
+                            line.clear();
+                            // Serialising a struct of strings and numbers into memory cannot
+                            // fail.
+                            let _ = serde_json::to_writer(&mut line, event);
+                            buf.push(day, &line);
+                        }
+                    }
                 }
                 batch_marks.push(mark);
             }

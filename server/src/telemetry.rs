@@ -24,7 +24,8 @@ pub(crate) struct Telemetry {
     pub(crate) journal_seconds: Histogram,
     pub(crate) ingest_to_push_seconds: Histogram,
     pub(crate) live_clients: Gauge,
-    /// Queues named by events but not in the configured organisation.
+    /// Queues named by events but not in the configured organisation (set when the publisher
+    /// reads the floor for a client: with nobody subscribed it does not read).
     pub(crate) unassigned_queues: Gauge,
     frames_sent: Counter,
     frames_dropped: Family<Labels, Counter>,

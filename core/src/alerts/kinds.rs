@@ -23,7 +23,8 @@ pub(crate) struct Look<'a> {
     pub at: Millis,
     pub tree: &'a OrgTree,
     pub observed: &'a Observations,
-    /// Every scope on the floor now, in the engine's tree order (read when a rule needs it).
+    /// Every scope on the floor now but the agents' (a rule reads teams, groups or sites), in the
+    /// engine's tree order (read when a rule needs it).
     pub floor: Option<Vec<Scope>>,
     /// Every queue on the floor now, in id order (read when a rule needs it).
     pub queues: Option<Vec<Scope>>,
@@ -68,7 +69,7 @@ impl Look<'_> {
             RuleScope::EverySite => "site",
         };
         self.floor
-            .get_or_insert_with(|| engine.scopes())
+            .get_or_insert_with(|| engine.scopes_but_agents().cloned().collect())
             .iter()
             .filter(|s| s.kind() == kind)
             .cloned()

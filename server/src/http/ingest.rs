@@ -24,6 +24,7 @@ use super::edge;
 use super::error::ApiError;
 use super::identity::Identity;
 use super::state::AppState;
+use crate::event_lines::EventLines;
 use crate::recorder::RecordError;
 use crate::telemetry::EventOutcome;
 
@@ -37,6 +38,9 @@ const MAX_REASON_BYTES: usize = 300;
 #[derive(Debug, Default)]
 pub(crate) struct Parsed {
     pub(crate) events: Vec<Event>,
+    /// The journal line of each event: the bytes received when already canonical (issue 15,
+    /// item 4), made here, on the request's task, not on the recorder's one thread.
+    journal_lines: EventLines,
     /// The line (or array position) of each event, for the errors the recorder adds.
     lines: Vec<u64>,
     /// The first [`MAX_LISTED_ERRORS`] refused lines, in line order.
@@ -55,7 +59,7 @@ pub(crate) struct BodyError(String);
 
 /// Parses a body: a JSON array if its first non-blank byte is `[`, NDJSON otherwise (which
 /// includes a single event object).
-pub(crate) fn parse_body(body: &[u8]) -> Result<Parsed, BodyError> {
+pub(crate) fn parse_body(body: &Bytes) -> Result<Parsed, BodyError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'[') {
         parse_array(body)
@@ -64,18 +68,36 @@ pub(crate) fn parse_body(body: &[u8]) -> Result<Parsed, BodyError> {
     }
 }
 
-fn parse_array(body: &[u8]) -> Result<Parsed, BodyError> {
+impl Parsed {
+    fn of(body: &Bytes) -> Parsed {
+        Parsed {
+            journal_lines: EventLines::new(body.clone()),
+            ..Parsed::default()
+        }
+    }
+}
+
+fn parse_array(body: &Bytes) -> Result<Parsed, BodyError> {
     let items: Vec<&RawValue> =
         serde_json::from_slice(body).map_err(|e| BodyError(e.to_string()))?;
-    let mut parsed = Parsed::default();
+    let mut parsed = Parsed::of(body);
     for (i, raw) in items.iter().enumerate() {
-        parsed.line(i as u64 + 1, raw.get());
+        parsed.line(
+            i as u64 + 1,
+            raw.get(),
+            offset_in(body, raw.get().as_bytes()),
+        );
     }
     Ok(parsed)
 }
 
-fn parse_ndjson(body: &[u8]) -> Parsed {
-    let mut parsed = Parsed::default();
+/// Where `part`, a slice of `body`, starts in it.
+fn offset_in(body: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize)
+}
+
+fn parse_ndjson(body: &Bytes) -> Parsed {
+    let mut parsed = Parsed::of(body);
     for (i, line) in body.split(|b| *b == b'\n').enumerate() {
         let line_no = i as u64 + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -83,7 +105,7 @@ fn parse_ndjson(body: &[u8]) -> Parsed {
             continue;
         }
         match std::str::from_utf8(line) {
-            Ok(text) => parsed.line(line_no, text),
+            Ok(text) => parsed.line(line_no, text, offset_in(body, line)),
             Err(e) => parsed.refuse(line_no, format!("not UTF-8: {e}"), None),
         }
     }
@@ -91,9 +113,11 @@ fn parse_ndjson(body: &[u8]) -> Parsed {
 }
 
 impl Parsed {
-    fn line(&mut self, line: u64, text: &str) {
+    /// Takes line `line`, `text`, which starts at `at` in the body.
+    fn line(&mut self, line: u64, text: &str, at: usize) {
         match Event::from_json(text) {
             Ok(event) => {
+                self.journal_lines.push(&event, at, text.len());
                 self.events.push(event);
                 self.lines.push(line);
             }
@@ -150,7 +174,10 @@ async fn ingest(state: &AppState, parsed: Parsed) -> Result<IngestReply, RecordE
             .telemetry()
             .count_events(source, EventOutcome::Rejected, *n);
     }
-    let recorded = state.recorder().record(parsed.events).await?;
+    let recorded = state
+        .recorder()
+        .record_lines(parsed.events, parsed.journal_lines)
+        .await?;
     let mut errors = parsed.errors;
     let refused = recorded.refused.len() as u64;
     errors.extend(recorded.refused.into_iter().filter_map(|(i, why)| {
@@ -252,7 +279,7 @@ mod tests {
         let body = format!(
             "{GOOD}\r\n\n{{\"v\":1,\"id\":\"x\",\"source\":\"pbx\",\"seq\":1,\"ts\":5,\"type\":\"agent_logout\",\"agent\":\"a\"}}\nnot json\n{GOOD2}"
         );
-        let parsed = parse_body(body.as_bytes()).unwrap();
+        let parsed = parse_body(&Bytes::from(body)).unwrap();
         assert_eq!(parsed.events.len(), 2);
         let lines: Vec<u64> = parsed.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![3, 4]);
@@ -270,9 +297,42 @@ mod tests {
     }
 
     #[test]
+    fn the_journal_gets_the_canonical_line_received_or_made() {
+        // Canonical (as `Event::to_json` writes it), then the same event spaced out, with its
+        // fields in another order and a null optional field, then canonical again.
+        let odd = r#"{ "type":"agent_login", "v":1,"id":"e3","source":"sim","seq":3,"ts":1700000000002,"agent":"a1","team":null }"#;
+        let body = format!("{GOOD}\r\n{odd}\n{GOOD2}\n");
+        let parsed = parse_body(&Bytes::from(body)).unwrap();
+        assert_eq!(parsed.events.len(), 3);
+        for (i, event) in parsed.events.iter().enumerate() {
+            let line = parsed.journal_lines.line(i).unwrap();
+            assert_eq!(
+                std::str::from_utf8(line).unwrap(),
+                event.to_json(),
+                "event {i}"
+            );
+        }
+        // The two canonical lines were taken as received; only the odd one was serialised.
+        assert_eq!(parsed.journal_lines.received_count(), 2);
+        assert_eq!(parsed.journal_lines.line(0).unwrap(), GOOD.as_bytes());
+
+        // A JSON array: its items are cut from the body too.
+        let parsed = parse_body(&Bytes::from(format!("[{GOOD},\n {odd}]"))).unwrap();
+        assert_eq!(parsed.journal_lines.received_count(), 1);
+        for (i, event) in parsed.events.iter().enumerate() {
+            let line = parsed.journal_lines.line(i).unwrap();
+            assert_eq!(
+                std::str::from_utf8(line).unwrap(),
+                event.to_json(),
+                "item {i}"
+            );
+        }
+    }
+
+    #[test]
     fn a_json_array_numbers_lines_by_position() {
         let body = format!("  [{GOOD}, {{\"v\":2}}, {GOOD2}]");
-        let parsed = parse_body(body.as_bytes()).unwrap();
+        let parsed = parse_body(&Bytes::from(body)).unwrap();
         assert_eq!(parsed.events.len(), 2);
         assert_eq!(parsed.errors.len(), 1);
         assert_eq!(parsed.errors[0].line, 2);
@@ -280,7 +340,7 @@ mod tests {
 
     #[test]
     fn a_broken_array_is_refused_whole() {
-        let err = parse_body(format!("[{GOOD},").as_bytes()).unwrap_err();
+        let err = parse_body(&Bytes::from(format!("[{GOOD},"))).unwrap_err();
         assert!(err.to_string().contains("not a JSON array"), "{err}");
     }
 
@@ -288,7 +348,7 @@ mod tests {
     fn invalid_utf8_is_a_line_error_not_a_panic() {
         let mut body = GOOD.as_bytes().to_vec();
         body.extend_from_slice(b"\n\xff\xfe{}\n");
-        let parsed = parse_body(&body).unwrap();
+        let parsed = parse_body(&Bytes::from(body)).unwrap();
         assert_eq!(parsed.events.len(), 1);
         assert_eq!(parsed.errors[0].line, 2);
         assert!(parsed.errors[0].reason.contains("UTF-8"));
@@ -298,7 +358,7 @@ mod tests {
     fn a_body_of_garbage_lists_the_first_errors_and_counts_the_rest() {
         let long = format!("{{\"v\":1,\"type\":\"{}\"}}", "y".repeat(100_000));
         let body = format!("{long}\n{}", "x\n".repeat(50_000));
-        let parsed = parse_body(body.as_bytes()).unwrap();
+        let parsed = parse_body(&Bytes::from(body)).unwrap();
         assert_eq!(parsed.rejected, 50_001);
         assert_eq!(parsed.errors.len(), MAX_LISTED_ERRORS);
         assert!(parsed.errors[0].reason.len() <= MAX_REASON_BYTES + '…'.len_utf8());
@@ -309,9 +369,9 @@ mod tests {
 
     #[test]
     fn empty_bodies_are_empty_replies() {
-        let parsed = parse_body(b"\n  \n").unwrap();
+        let parsed = parse_body(&Bytes::from_static(b"\n  \n")).unwrap();
         assert!(parsed.events.is_empty() && parsed.errors.is_empty());
-        let parsed = parse_body(b"[]").unwrap();
+        let parsed = parse_body(&Bytes::from_static(b"[]")).unwrap();
         assert!(parsed.events.is_empty() && parsed.errors.is_empty());
     }
 }

@@ -1,8 +1,9 @@
 //! [`JournalBatch`]: the events of one append, as NDJSON lines with the centre day of each, in
 //! the order the floor applies them.
 //!
-//! It takes each event's bytes as they are to be journaled (today `Event::to_json`; an ingest
-//! path may hand over the received line when it is already canonical), and groups consecutive
+//! It takes each event's bytes as they are to be journaled (`Event::to_json`'s; HTTP and
+//! websocket ingest hand over the received line when it is already that,
+//! `crate::event_lines::EventLines`), and groups consecutive
 //! events of one day into runs: one frame each in that day's file.
 
 use jiff::civil::Date;

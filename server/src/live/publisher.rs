@@ -197,6 +197,11 @@ impl Publisher {
     /// have changed since the last reading and every feed has a state.
     fn read(&mut self, members: &HashMap<Arc<FeedKey>, Vec<Member>>) -> Option<Readings> {
         let sampled = self.clients.agent_figure_scopes();
+        if members.is_empty() && sampled == self.sampled_agents {
+            // Nobody to read for: the floor's lock is left to the recorder (a replay with no
+            // screen open cost a read of every alert and queue at each tick, issue 15).
+            return None;
+        }
         let mut floor = floor::lock(&self.floor);
         if sampled != self.sampled_agents {
             floor.sample_agent_scopes(sampled.clone());

@@ -93,11 +93,11 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Generate(args) => generate::generate(&args),
         Command::Run(args) => {
-            let runtime = runtime()?;
+            let runtime = sending_runtime()?;
             runtime.block_on(stream::run(&args))
         }
         Command::Replay(args) => {
-            let runtime = runtime()?;
+            let runtime = sending_runtime()?;
             runtime.block_on(stream::replay(&args))
         }
         Command::Report(args) => report::report(&args),
@@ -118,6 +118,17 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `run` and `replay`: the next batch is read and parsed on this thread while the one before
+/// is in flight on the runtime's one worker (`stream::InFlight`), so the replay's own parsing
+/// overlaps the server's work instead of adding to it (issue 15).
+fn sending_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

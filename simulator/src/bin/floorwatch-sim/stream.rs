@@ -140,11 +140,11 @@ async fn deliver(
     tz: &TimeZone,
 ) -> Result<Delivery> {
     let stop = Stop::watch_ctrl_c();
-    let mut client = IngestClient::new(
+    let mut client = InFlight::new(IngestClient::new(
         &send.to,
         send.token.clone(),
         Duration::from_secs(send.retry_for),
-    )?;
+    )?);
     let mut progress = Progress::new(span, "sending");
     let mut pacer = Pacer::new(send.speed);
     let started = Instant::now();
@@ -161,8 +161,7 @@ async fn deliver(
                 let held_too_long =
                     batch_since.is_some_and(|since| due.duration_since(since) > MAX_HOLD);
                 if !batch.is_empty() && (due - now > LINGER || held_too_long) {
-                    client.send(&batch, &stop).await?;
-                    batch.clear();
+                    client.send(std::mem::take(&mut batch), &stop).await?;
                     batch_since = None;
                 }
                 stop.sleep(due.saturating_duration_since(Instant::now()))
@@ -178,15 +177,18 @@ async fn deliver(
         batch.push(line);
         batch_since.get_or_insert_with(Instant::now);
         if batch.len() >= batch_max {
-            client.send(&batch, &stop).await?;
-            batch.clear();
+            let next = Vec::with_capacity(batch.capacity());
+            client
+                .send(std::mem::replace(&mut batch, next), &stop)
+                .await?;
             batch_since = None;
         }
         progress.update(source.position(ts), read, Some(local_clock(ts, tz)));
     }
     if !batch.is_empty() {
-        client.send(&batch, &stop).await?;
+        client.send(batch, &stop).await?;
     }
+    let client = client.finish().await?;
     progress.finish();
     Ok(Delivery {
         read,
@@ -197,6 +199,52 @@ async fn deliver(
         elapsed: started.elapsed(),
         interrupted: stop.requested(),
     })
+}
+
+/// One batch in flight at most: [`InFlight::send`] waits for the batch before (its reply, or
+/// its error) and then sends this one on the runtime's worker, so the caller reads and parses
+/// the next batch meanwhile. Batches still reach the server one after another, in order, each
+/// acknowledged before the next is sent (`ingest`: resent until acknowledged).
+struct InFlight {
+    idle: Option<IngestClient>,
+    busy: Option<tokio::task::JoinHandle<(IngestClient, Result<()>)>>,
+}
+
+impl InFlight {
+    fn new(client: IngestClient) -> InFlight {
+        InFlight {
+            idle: Some(client),
+            busy: None,
+        }
+    }
+
+    /// Waits for the batch in flight, then sends `batch` without waiting for it.
+    async fn send(&mut self, batch: Vec<String>, stop: &Stop) -> Result<()> {
+        let mut client = self.wait().await?;
+        let stop = stop.clone();
+        self.busy = Some(tokio::spawn(async move {
+            let sent = client.send(&batch, &stop).await.map(drop);
+            (client, sent)
+        }));
+        Ok(())
+    }
+
+    /// The client once nothing is in flight; the error of the last batch, if it failed.
+    async fn wait(&mut self) -> Result<IngestClient> {
+        if let Some(busy) = self.busy.take() {
+            let (client, sent) = busy.await.context("the sending task failed")?;
+            sent?;
+            return Ok(client);
+        }
+        self.idle
+            .take()
+            .context("the ingest client was lost after a failed send")
+    }
+
+    /// Waits for the last batch; the client with what the server acknowledged.
+    async fn finish(mut self) -> Result<IngestClient> {
+        self.wait().await
+    }
 }
 
 fn summary(title: String, d: &Delivery, tz: &TimeZone) -> Summary {
