@@ -8,10 +8,13 @@
 //! the same stream sequence and give identical `today` figures for every scope and identical
 //! alert lists; A and C applied every acknowledged event exactly once.
 
+mod cluster_support;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use cluster_support::{node_dir, start_node};
 use floorwatch_core::{Engine, Event, Scope};
 use floorwatch_sim::Scenario;
 use floorwatch_tests::nats::NatsCluster;
@@ -23,19 +26,27 @@ const SETTLE: Duration = Duration::from_secs(60);
 /// The day is posted in this many chunks.
 const CHUNKS: usize = 16;
 
-fn node(nats: &NatsCluster, name: &str, config: &Path) -> Server {
-    Server::start(&[
-        "--cluster",
-        &nats.urls(),
-        "--cluster-node",
+/// Node `name`, its data dir under `root`; the harness admin lives in the cluster's accounts
+/// (made once, its token in `token`).
+fn node(
+    nats: &NatsCluster,
+    (root, name): (&Path, &str),
+    config: &Path,
+    token: &mut Option<String>,
+) -> Server {
+    let urls = nats.urls();
+    let dir = node_dir(root, name, &urls, token);
+    start_node(
+        &dir,
+        &urls,
         name,
-        "--clock",
-        "events",
-        "--config",
-        config.to_str().unwrap(),
-        "--checkpoint-every-s",
-        "1",
-    ])
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--checkpoint-every-s",
+            "1",
+        ],
+    )
 }
 
 /// `/healthz`'s cluster section.
@@ -131,9 +142,10 @@ fn three_nodes_give_identical_figures_through_a_node_kill_and_a_nats_server_kill
     let started = Instant::now();
     eprintln!("{} events", lines.len());
     let mut nats = NatsCluster::start(3);
-    let a = node(&nats, "a", &config);
-    let mut b = node(&nats, "b", &config);
-    let c = node(&nats, "c", &config);
+    let mut token = None;
+    let a = node(&nats, (dir.path(), "a"), &config, &mut token);
+    let mut b = node(&nats, (dir.path(), "b"), &config, &mut token);
+    let c = node(&nats, (dir.path(), "c"), &config, &mut token);
 
     let chunk = lines.len().div_ceil(CHUNKS);
     let mut acknowledged = 0;
