@@ -460,9 +460,19 @@ async fn join_cluster(
         return Ok(None);
     };
     crate::cluster::shared::SharedState::mark(data_dir, cluster);
-    let shared =
-        crate::cluster::shared::SharedState::open(&client, cluster, settings.session_max).await?;
-    Ok(Some(shared))
+    // As for the event stream: JetStream may not answer yet (the NATS servers starting, a
+    // leader being elected after one was lost), so the node waits for it, saying why.
+    loop {
+        match crate::cluster::shared::SharedState::open(&client, cluster, settings.session_max)
+            .await
+        {
+            Ok(shared) => return Ok(Some(shared)),
+            Err(e) => {
+                tracing::warn!(error = %e, "the cluster's shared state is not answering yet; retrying in 1 s");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
 }
 
 /// Applies the other nodes' session changes and login tries to this node's (a session ended

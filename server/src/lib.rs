@@ -21,6 +21,7 @@ mod config;
 mod config_audit;
 mod demo;
 mod digest;
+mod effects;
 mod event_lines;
 mod floor;
 mod heap;
@@ -43,6 +44,8 @@ mod sources;
 mod spreadsheet;
 mod start;
 mod telemetry;
+#[cfg(test)]
+mod test_nats;
 mod tls;
 
 pub use app::run;

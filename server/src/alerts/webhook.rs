@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 
 use super::outbox::{Finished, Outbox};
 use super::settings::{WebhookConfig, extra_roots};
-use crate::cluster::effects::{self, Effects, Turn};
+use crate::effects::{self, Effects, Turn};
 use crate::shutdown::Shutdown;
 
 /// Starts one delivery task per webhook of the outbox (`webhooks` in the same order), or says

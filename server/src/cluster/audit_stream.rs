@@ -194,7 +194,7 @@ mod tests {
 
     use super::*;
     use crate::audit::{Action, AuditTrail, Verdict};
-    use crate::cluster::test_nats::NatsServer;
+    use crate::test_nats::NatsServer;
 
     async fn node(server: &NatsServer) -> Arc<AuditStream> {
         let jetstream = async_nats::jetstream::new(server.client().await);

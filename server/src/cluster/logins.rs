@@ -107,8 +107,8 @@ mod tests {
 
     use super::*;
     use crate::accounts::{LoginGuard, LoginPolicy, Refusal};
-    use crate::cluster::test_nats::NatsServer;
     use crate::shutdown::Trigger;
+    use crate::test_nats::NatsServer;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn wrong_passwords_on_one_node_lock_the_account_on_another() {

@@ -14,7 +14,6 @@
 pub(crate) mod apply;
 pub(crate) mod audit_stream;
 pub(crate) mod clock;
-pub(crate) mod effects;
 pub(crate) mod kv_accounts;
 pub(crate) mod kv_sessions;
 pub(crate) mod logins;
@@ -25,8 +24,6 @@ pub(crate) mod shared;
 pub(crate) mod start;
 pub(crate) mod status;
 pub(crate) mod stream;
-#[cfg(test)]
-pub(crate) mod test_nats;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use super::ClusterSettings;
 use super::audit_stream::AuditStream;
-use super::effects::Effects;
 use super::kv_accounts::KvBook;
 use super::kv_sessions::KvSessions;
 use super::logins::SharedLogins;
 use super::nats::replicas;
 use crate::accounts::session::SessionChange;
+use crate::effects::{EFFECTS_BUCKET, Effects, EffectsError, KEEP_CLAIMS_FOR};
 
 /// The cluster's shared buckets and stream, as one node uses them.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ impl SharedState {
         let audit = AuditStream::open(&jetstream, replicas)
             .await
             .map_err(SharedError)?;
-        let effects = Effects::open(&jetstream, &settings.node, replicas)
+        let effects = open_effects(&jetstream, &settings.node, replicas)
             .await
             .map_err(|e| SharedError(e.to_string()))?;
         Ok(SharedState {
@@ -98,4 +98,17 @@ impl SharedState {
         let trail = crate::audit::AuditTrail::shared(data_dir, self.audit.clone());
         crate::accounts::Accounts::shared(data_dir, self.book.clone(), trail)
     }
+}
+
+/// The claims on side effects (`crate::effects`) in the cluster's bucket, opened (or created)
+/// with `replicas` copies, as node `node` sees them.
+pub(crate) async fn open_effects(
+    jetstream: &async_nats::jetstream::Context,
+    node: &str,
+    replicas: usize,
+) -> Result<Effects, EffectsError> {
+    let kv = super::nats::bucket(jetstream, EFFECTS_BUCKET, replicas, KEEP_CLAIMS_FOR, 1)
+        .await
+        .map_err(EffectsError::Open)?;
+    Ok(Effects::new(kv, node))
 }

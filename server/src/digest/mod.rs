@@ -61,7 +61,7 @@ pub(crate) struct Start<'a> {
     /// Where a digest sent is recorded (the data dir's trail, or the cluster's).
     pub(crate) audit: crate::audit::AuditTrail,
     /// Cluster mode: the claims that make one node send each message.
-    pub(crate) effects: Option<Arc<crate::cluster::effects::Effects>>,
+    pub(crate) effects: Option<Arc<crate::effects::Effects>>,
 }
 
 /// Opens the digest outbox and starts the scheduler and one sending task per recipient; none

@@ -25,7 +25,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use super::outbox::{DigestOutbox, Finished, Message};
 use super::settings::SmtpConfig;
 use crate::audit::{self, Action, AuditTrail, Entry};
-use crate::cluster::effects::{self, Effects, Turn};
+use crate::effects::{self, Effects, Turn};
 use crate::shutdown::Shutdown;
 use crate::telemetry::Telemetry;
 

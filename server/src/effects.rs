@@ -6,7 +6,7 @@
 //! A claim is a lease keyed by the effect's existing idempotency key (the webhook batch's
 //! `Idempotency-Key`, the digest's Message-ID and recipient):
 //! - `create` (create-only) takes it: the winner sends; its value says `sending` and the node.
-//! - The holder renews it every [`Effects::lease`] / 3 while it sends (retries included), so a
+//! - The holder renews it every third of its lease (`LEASE`) while it sends (retries included), so a
 //!   receiver that is down for an hour keeps the same sender.
 //! - Anyone else waits. A waiter that has seen the same revision of a `sending` claim for a
 //!   whole lease (on its own monotonic clock: no two nodes' clocks are compared) takes it over
@@ -33,7 +33,7 @@ pub(crate) const EFFECTS_BUCKET: &str = "floorwatch_effects";
 pub(crate) const LEASE: Duration = Duration::from_secs(15);
 /// How long a claim (and its `done`) is kept: longer than any outbox keeps a batch or a day's
 /// digest pending, so a node back after days still finds what was sent without it.
-const KEEP_FOR: Duration = Duration::from_secs(14 * 86_400);
+pub(crate) const KEEP_CLAIMS_FOR: Duration = Duration::from_secs(14 * 86_400);
 
 /// What a claim says now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,21 +97,15 @@ pub(crate) struct Effects {
 }
 
 impl Effects {
-    /// Opens (or creates) the bucket, with `replicas` copies.
-    pub(crate) async fn open(
-        jetstream: &async_nats::jetstream::Context,
-        node: &str,
-        replicas: usize,
-    ) -> Result<Effects, EffectsError> {
-        let kv = super::nats::bucket(jetstream, EFFECTS_BUCKET, replicas, KEEP_FOR, 1)
-            .await
-            .map_err(EffectsError::Open)?;
-        Ok(Effects {
+    /// The claims kept in `kv` (the cluster's [`EFFECTS_BUCKET`], opened by
+    /// `crate::cluster::shared`), as node `node` sees them.
+    pub(crate) fn new(kv: kv::Store, node: &str) -> Effects {
+        Effects {
             kv,
             node: node.to_string(),
             lease: LEASE,
             seen: Mutex::new(HashMap::new()),
-        })
+        }
     }
 
     /// The same claims with another lease (tests take a dead node's claim over sooner).
@@ -294,12 +288,12 @@ fn encode(mark: &Mark) -> bytes::Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::test_nats::NatsServer;
+    use crate::test_nats::NatsServer;
 
     async fn node(server: &NatsServer, name: &str, lease: Duration) -> Effects {
         let client = server.client().await;
         let jetstream = async_nats::jetstream::new(client);
-        Effects::open(&jetstream, name, 1)
+        crate::cluster::shared::open_effects(&jetstream, name, 1)
             .await
             .unwrap()
             .with_lease(lease)
