@@ -135,7 +135,10 @@ impl Applier {
                 {
                     while !floor.catch_up(event.ts, CATCH_UP_STEPS) {
                         // Readers see the floor between steps: the counts and the clock they
-                        // read beside it must already say what it holds.
+                        // read beside it must already say what it holds. A cluster node's floor
+                        // is then between two stream positions, and says so by naming none
+                        // (its figures equal another node's only at a position).
+                        floor.leave_stream_position();
                         self.pulse.set_clock(floor.now());
                         self.count(&mut by_source);
                         drop(floor);

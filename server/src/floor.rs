@@ -163,7 +163,15 @@ impl LiveFloor {
         self.stream_seq = Some(seq);
     }
 
-    /// Cluster mode: the stream sequence the floor reflects (`None` on a single node).
+    /// Cluster mode: the floor is part way through a message (a long jump caught up in steps,
+    /// readers let in between them): it reflects no stream position until the message is
+    /// applied.
+    pub(crate) fn leave_stream_position(&mut self) {
+        self.stream_seq = None;
+    }
+
+    /// Cluster mode: the stream sequence the floor reflects (`None` on a single node, and on
+    /// a node part way through a message).
     pub(crate) fn stream_position(&self) -> Option<u64> {
         self.stream_seq
     }

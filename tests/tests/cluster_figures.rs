@@ -149,41 +149,65 @@ fn three_nodes_give_identical_figures_through_a_node_kill_and_a_nats_server_kill
 
     let chunk = lines.len().div_ceil(CHUNKS);
     let mut acknowledged = 0;
+    let mut b_killed = false;
     for (i, part) in lines.chunks(chunk).enumerate() {
         acknowledged += post_until_stored(&a, &part.join("\n"));
-        if i == CHUNKS / 2 - 2 {
-            // B has a snapshot by now (one a second while messages arrive).
+        // B is killed mid-day at the first chunk after it wrote a snapshot (one a second at
+        // most, as messages arrive: the feed goes on meanwhile, so a snapshot comes).
+        if !b_killed && i >= CHUNKS / 2 - 2 {
             let snapshots = b.data_dir().join("cluster-snapshots");
-            let deadline = Instant::now() + SETTLE;
-            while std::fs::read_dir(&snapshots).map_or(0, |d| d.count()) == 0 {
-                assert!(Instant::now() < deadline, "node B never wrote a snapshot");
-                std::thread::sleep(Duration::from_millis(100));
+            if std::fs::read_dir(&snapshots).map_or(0, |d| d.count()) > 0 {
+                b.kill_hard();
+                b_killed = true;
+            } else {
+                assert!(i < CHUNKS - 4, "node B wrote no snapshot by chunk {i}");
+                std::thread::sleep(Duration::from_millis(500));
             }
-            b.kill_hard();
         }
         if i == CHUNKS / 2 {
             nats.kill(1);
         }
         if i == CHUNKS - 3 {
+            assert!(b_killed, "node B was not killed mid-day");
             b.restart();
         }
     }
     assert_eq!(acknowledged, lines.len() as u64, "every line acknowledged");
 
     eprintln!("posted after {:?}", started.elapsed());
-    let position = wait_until_equal(&[&a, &b, &c]);
-    eprintln!("equal after {:?}", started.elapsed());
     let scopes = scopes_of(&events);
     assert!(scopes.len() > 20, "{scopes:?}");
-    let (a_figures, a_alerts) = readings(&a, &scopes);
-    for (name, other) in [("b", &b), ("c", &c)] {
-        let (figures, alerts) = readings(other, &scopes);
-        for ((scope, mine), theirs) in scopes.iter().zip(&a_figures).zip(&figures) {
+    // Read every node at one stream position: a node's stream_last is what it last heard, so
+    // the positions may agree while a message is still on its way; every figure names the
+    // position it reflects (none while a node is part way through a message), and a reading
+    // whose figures name another position is taken again.
+    let deadline = Instant::now() + SETTLE;
+    let (position, readings_by_node) = loop {
+        let position = wait_until_equal(&[&a, &b, &c]);
+        let taken: Vec<(Vec<Value>, Value)> =
+            [&a, &b, &c].iter().map(|n| readings(n, &scopes)).collect();
+        let at_position = taken.iter().all(|(figures, _)| {
+            figures
+                .iter()
+                .all(|f| f["stream_seq"].as_u64() == Some(position))
+        });
+        if at_position {
+            break (position, taken);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the nodes' figures never stood at one stream position"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    eprintln!("equal at {position} after {:?}", started.elapsed());
+    let (a_figures, a_alerts) = &readings_by_node[0];
+    for (name, (figures, alerts)) in ["b", "c"].iter().zip(&readings_by_node[1..]) {
+        for ((scope, mine), theirs) in scopes.iter().zip(a_figures).zip(figures) {
             assert_eq!(
                 mine, theirs,
                 "node {name}, scope {scope}: today's figures differ"
             );
-            assert_eq!(mine["stream_seq"].as_u64(), Some(position), "{scope}");
         }
         assert_eq!(a_alerts, alerts, "node {name}: the alert lists differ");
     }
