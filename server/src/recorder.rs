@@ -28,8 +28,9 @@ pub(crate) use crate::pulse::Pulse;
 
 /// Batches waiting for the recorder before senders wait too (back-pressure on ingest).
 const QUEUE_BATCHES: usize = 1024;
-/// Most batches written under one sync.
-const GROUP_BATCHES: usize = 256;
+/// Most batches in one group: written under one sync, or (a cluster node) published before
+/// their acknowledgements are awaited.
+pub(crate) const GROUP_BATCHES: usize = 256;
 #[derive(Debug, Clone, thiserror::Error)]
 pub(crate) enum RecordError {
     #[error("the journal could not be written, nothing in this request was accepted: {0}")]
@@ -183,25 +184,7 @@ impl Recorder {
             let Some(first) = rx.blocking_recv() else {
                 break;
             };
-            let mut next = Some(first);
-            while let Some(command) = next.take() {
-                match command {
-                    Command::Record(batch) => group.push(batch),
-                    Command::Stop => stopping = true,
-                }
-                if group.len() >= GROUP_BATCHES {
-                    break;
-                }
-                next = rx.try_recv().ok();
-            }
-            if stopping {
-                rx.close();
-                while let Ok(command) = rx.try_recv() {
-                    if let Command::Record(batch) = command {
-                        group.push(batch);
-                    }
-                }
-            }
+            stopping = gather(first, &mut rx, &mut group);
             if !group.is_empty() {
                 self.record_group(&mut group, &mut buf);
                 if let Some(c) = &mut self.checkpoints {
@@ -311,4 +294,36 @@ pub(crate) fn utc_today() -> jiff::civil::Date {
     jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date()
+}
+
+/// Gathers a group after its `first` command: the batches queued behind it (up to
+/// [`GROUP_BATCHES`], so one group's sync or publish covers them all), and, once a stop is
+/// among them, everything still queued with the channel closed. True when the group ends with
+/// a stop. Shared by the recorder's thread and a cluster node's publisher.
+pub(crate) fn gather(
+    first: Command,
+    rx: &mut mpsc::Receiver<Command>,
+    group: &mut Vec<Batch>,
+) -> bool {
+    let mut stopping = false;
+    let mut next = Some(first);
+    while let Some(command) = next.take() {
+        match command {
+            Command::Record(batch) => group.push(batch),
+            Command::Stop => stopping = true,
+        }
+        if group.len() >= GROUP_BATCHES {
+            break;
+        }
+        next = rx.try_recv().ok();
+    }
+    if stopping {
+        rx.close();
+        while let Ok(command) = rx.try_recv() {
+            if let Command::Record(batch) = command {
+                group.push(batch);
+            }
+        }
+    }
+    stopping
 }

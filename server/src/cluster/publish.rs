@@ -28,8 +28,6 @@ use crate::recorder::{Batch, Command, RecordError};
 use crate::seen_ids::{Fingerprint, fingerprint};
 use crate::telemetry::{EventOutcome, Telemetry};
 
-/// Most batches published before their acknowledgements are awaited.
-const GROUP_BATCHES: usize = 256;
 /// How long a publish may wait for JetStream's acknowledgement before the batch is answered
 /// with an error (a stream without quorum never answers).
 pub(crate) const ACK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -73,29 +71,13 @@ impl StreamPublisher {
     /// Publishes what arrives until [`Command::Stop`] (after publishing what is queued) or
     /// until every handle is gone.
     pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
-        let mut group = Vec::with_capacity(GROUP_BATCHES);
+        // At most `recorder::GROUP_BATCHES` batches are published before their acknowledgements
+        // are awaited.
+        let mut group = Vec::with_capacity(crate::recorder::GROUP_BATCHES);
         let mut stopping = false;
         while !stopping {
             let Some(first) = rx.recv().await else { break };
-            let mut next = Some(first);
-            while let Some(command) = next.take() {
-                match command {
-                    Command::Record(batch) => group.push(batch),
-                    Command::Stop => stopping = true,
-                }
-                if group.len() >= GROUP_BATCHES {
-                    break;
-                }
-                next = rx.try_recv().ok();
-            }
-            if stopping {
-                rx.close();
-                while let Ok(command) = rx.try_recv() {
-                    if let Command::Record(batch) = command {
-                        group.push(batch);
-                    }
-                }
-            }
+            stopping = crate::recorder::gather(first, &mut rx, &mut group);
             self.publish_group(&mut group).await;
         }
         tracing::info!("stream publisher stopped");
