@@ -83,18 +83,7 @@ async fn a_wall_on_a_killed_node_moves_to_another_and_stays_signed_in() {
     let mut feed = Feed::new(DAY_START);
     feed.login("a1", "north").login("a2", "south");
     let mut at = DAY_START + 1_000;
-    for n in 0..5 {
-        feed.answered_call(
-            &format!("before-{n}"),
-            "billing",
-            "a1",
-            at,
-            8.0,
-            Some(40.0),
-            5.0,
-        );
-        at += 60_000;
-    }
+    feed.billing_calls(("before", 5), "a1", &mut at, 8.0);
     a.post_events(&feed.take());
     wait_until_caught_up(&[&a, &b]);
 
@@ -113,18 +102,7 @@ async fn a_wall_on_a_killed_node_moves_to_another_and_stays_signed_in() {
     assert_eq!(b.figures("centre", "today").answered, 5);
 
     b.kill_hard();
-    for n in 0..3 {
-        feed.answered_call(
-            &format!("after-{n}"),
-            "billing",
-            "a2",
-            at,
-            30.0,
-            Some(40.0),
-            5.0,
-        );
-        at += 60_000;
-    }
+    feed.billing_calls(("after", 3), "a2", &mut at, 30.0);
     a.post_events(&feed.take());
     assert_eq!(a.figures("centre", "today").answered, 8);
 

@@ -26,18 +26,7 @@ async fn the_page_recovers_and_resyncs_after_a_server_restart() {
     let mut feed = Feed::new(DAY_START);
     feed.login("a1", "north").login("a2", "south");
     let mut at = DAY_START + 1_000;
-    for n in 0..5 {
-        feed.answered_call(
-            &format!("before-{n}"),
-            "billing",
-            "a1",
-            at,
-            8.0,
-            Some(40.0),
-            5.0,
-        );
-        at += 60_000;
-    }
+    feed.billing_calls(("before", 5), "a1", &mut at, 8.0);
     server.post_events(&feed.take());
 
     let browser = Browser::open(1920, 1080, "en-US").await;
@@ -62,18 +51,7 @@ async fn the_page_recovers_and_resyncs_after_a_server_restart() {
     // before the page has reconnected: only a fresh snapshot can show them.
     server.restart();
     door.point_to(server.url());
-    for n in 0..3 {
-        feed.answered_call(
-            &format!("after-{n}"),
-            "billing",
-            "a2",
-            at,
-            30.0,
-            Some(40.0),
-            5.0,
-        );
-        at += 60_000;
-    }
+    feed.billing_calls(("after", 3), "a2", &mut at, 30.0);
     server.post_events(&feed.take());
     assert_eq!(server.figures("centre", "today").answered, 8);
 

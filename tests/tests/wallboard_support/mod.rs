@@ -451,6 +451,31 @@ impl Feed {
         self.state_at(self.now, agent, state, reason)
     }
 
+    /// `count` calls `PREFIX-0`, `PREFIX-1`, ... in billing, one a minute from `*at`, each
+    /// answered by `agent` after `wait_s`, 40 s of talk and 5 s of wrap-up; `*at` moves past
+    /// the last (the morning and the later calls of the resync and cluster-move tests).
+    pub fn billing_calls(
+        &mut self,
+        (prefix, count): (&str, usize),
+        agent: &str,
+        at: &mut i64,
+        wait_s: f64,
+    ) -> &mut Feed {
+        for n in 0..count {
+            self.answered_call(
+                &format!("{prefix}-{n}"),
+                "billing",
+                agent,
+                *at,
+                wait_s,
+                Some(40.0),
+                5.0,
+            );
+            *at += 60_000;
+        }
+        self
+    }
+
     /// A call that enters `queue` at `start`, waits `wait_s`, and is answered by `agent`, who
     /// talks `talk_s` (`None`: still talking) and then wraps up for `acw_s`.
     #[allow(clippy::too_many_arguments)]
