@@ -8,6 +8,7 @@
 //! events per second.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -43,6 +44,30 @@ pub(crate) enum RecordError {
     Cluster(String),
     #[error("the server is shutting down")]
     Stopped,
+    /// A batch sent earlier on the same [`Lane`] was not recorded, so this one was not either:
+    /// recording it would put its events before the earlier batch's.
+    #[error(
+        "a batch sent before this one on the same connection was not recorded, so this one was not either; nothing in it is acknowledged: connect again and send again from the first batch that was not recorded"
+    )]
+    AfterRefused,
+}
+
+/// The order of one sender's batches when it has several in flight at once (the ingest
+/// websocket, docs/ARCHITECTURE.md step 2): once the recorder refuses one of them, it refuses
+/// every later batch of the lane too. The sender resends from the refused batch, and its
+/// events are still recorded in the order it sent them, as with one batch at a time.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Lane(Arc<AtomicBool>);
+
+impl Lane {
+    /// True once a batch of this lane was refused.
+    pub(crate) fn is_broken(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn break_off(&self) {
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 /// One batch of events handed to the recorder (or a cluster node's publisher), with where its
@@ -53,7 +78,22 @@ pub(crate) struct Batch {
     /// `None`: the recorder serialises each event itself. A cluster node's publisher makes its
     /// own messages and leaves them.
     pub(crate) lines: Option<EventLines>,
+    /// The sender's lane, when it has several batches in flight; `None`: one at a time.
+    pub(crate) lane: Option<Lane>,
     pub(crate) reply: oneshot::Sender<Result<Recorded, RecordError>>,
+}
+
+/// A batch handed to the recorder, its answer still to come.
+pub(crate) struct Pending(Option<oneshot::Receiver<Result<Recorded, RecordError>>>);
+
+impl Pending {
+    /// The batch's answer, once it is durable per the fsync policy and applied.
+    pub(crate) async fn answer(self) -> Result<Recorded, RecordError> {
+        match self.0 {
+            None => Ok(Recorded::default()),
+            Some(answer) => answer.await.map_err(|_| RecordError::Stopped)?,
+        }
+    }
 }
 
 /// What ingest sends down [`RecorderHandle`]'s channel.
@@ -79,26 +119,20 @@ pub(crate) struct RecorderHandle {
 impl RecorderHandle {
     /// Journals and applies `events`; resolves once they are durable per the fsync policy.
     pub(crate) async fn record(&self, events: Vec<Event>) -> Result<Recorded, RecordError> {
-        self.record_batch(events, None).await
+        self.submit(events, None, None).await?.answer().await
     }
 
-    /// [`Self::record`] with each event's journal line made by the caller (`lines`, one per
-    /// event in order), so the recorder's thread does not serialise them.
-    pub(crate) async fn record_lines(
-        &self,
-        events: Vec<Event>,
-        lines: EventLines,
-    ) -> Result<Recorded, RecordError> {
-        self.record_batch(events, Some(lines)).await
-    }
-
-    async fn record_batch(
+    /// Queues a batch behind every batch submitted before it and returns without waiting for
+    /// its answer, so a sender can have several in flight; `lane` keeps them in order when
+    /// one is refused (see [`Lane`]). Waits only while the queue is full.
+    pub(crate) async fn submit(
         &self,
         events: Vec<Event>,
         lines: Option<EventLines>,
-    ) -> Result<Recorded, RecordError> {
+        lane: Option<Lane>,
+    ) -> Result<Pending, RecordError> {
         if events.is_empty() {
-            return Ok(Recorded::default());
+            return Ok(Pending(None));
         }
         // Lines out of step with the events are not used (the recorder serialises instead).
         let lines = lines.filter(|l| l.len() == events.len());
@@ -107,11 +141,12 @@ impl RecorderHandle {
             .send(Command::Record(Batch {
                 events,
                 lines,
+                lane,
                 reply,
             }))
             .await
             .map_err(|_| RecordError::Stopped)?;
-        answer.await.map_err(|_| RecordError::Stopped)?
+        Ok(Pending(Some(answer)))
     }
 
     /// False once the recorder thread has stopped (or died): ingest would fail.
@@ -214,6 +249,10 @@ impl Recorder {
     }
 
     fn record_group(&mut self, group: &mut Vec<Batch>, buf: &mut JournalBatch) {
+        refuse_after_refused(group);
+        if group.is_empty() {
+            return;
+        }
         // What becomes of each event: new (not journaled before, not earlier in this group,
         // not too far ahead), a duplicate, or refused.
         let mut marks: Vec<Vec<Mark>> = Vec::with_capacity(group.len());
@@ -280,12 +319,34 @@ impl Recorder {
 
     fn fail_group(&mut self, group: &mut Vec<Batch>, error: &JournalError) {
         tracing::error!(error = %error, "journal append failed; batches refused");
-        for batch in group.drain(..) {
-            let _ = batch
-                .reply
-                .send(Err(RecordError::Journal(error.to_string())));
-        }
+        refuse(group, &RecordError::Journal(error.to_string()));
     }
+}
+
+/// Answers every batch of `group` with `error`; their lanes refuse what follows them.
+fn refuse(group: &mut Vec<Batch>, error: &RecordError) {
+    for batch in group.drain(..) {
+        if let Some(lane) = &batch.lane {
+            lane.break_off();
+        }
+        let _ = batch.reply.send(Err(error.clone()));
+    }
+}
+
+/// Takes out of `group` the batches of lanes that had a batch refused, answering each
+/// [`RecordError::AfterRefused`].
+fn refuse_after_refused(group: &mut Vec<Batch>) {
+    if !group
+        .iter()
+        .any(|b| b.lane.as_ref().is_some_and(Lane::is_broken))
+    {
+        return;
+    }
+    let (mut refused, kept): (Vec<Batch>, Vec<Batch>) = group
+        .drain(..)
+        .partition(|b| b.lane.as_ref().is_some_and(Lane::is_broken));
+    *group = kept;
+    refuse(&mut refused, &RecordError::AfterRefused);
 }
 
 /// The UTC date of the wall clock: with `--clock wall`, journal day files named after its
@@ -326,4 +387,50 @@ pub(crate) fn gather(
         }
     }
     stopping
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(lane: &Lane) -> (Batch, oneshot::Receiver<Result<Recorded, RecordError>>) {
+        let (reply, answer) = oneshot::channel();
+        let event = Event::from_json(
+            r#"{"v":1,"id":"e1","source":"sim","seq":1,"ts":1700000000000,"type":"agent_login","agent":"a1"}"#,
+        )
+        .unwrap();
+        let batch = Batch {
+            events: vec![event],
+            lines: None,
+            lane: Some(lane.clone()),
+            reply,
+        };
+        (batch, answer)
+    }
+
+    #[test]
+    fn a_refused_batch_refuses_the_later_batches_of_its_lane_only() {
+        let (broken, other) = (Lane::default(), Lane::default());
+        let (first, mut first_answer) = batch(&broken);
+        refuse(
+            &mut vec![first],
+            &RecordError::Journal("disk full".to_string()),
+        );
+        assert!(matches!(
+            first_answer.try_recv(),
+            Ok(Err(RecordError::Journal(_)))
+        ));
+        assert!(broken.is_broken() && !other.is_broken());
+
+        let (later, mut later_answer) = batch(&broken);
+        let (others, mut others_answer) = batch(&other);
+        let mut group = vec![later, others];
+        refuse_after_refused(&mut group);
+        assert_eq!(group.len(), 1, "the other lane's batch is kept");
+        assert!(matches!(
+            later_answer.try_recv(),
+            Ok(Err(RecordError::AfterRefused))
+        ));
+        assert!(others_answer.try_recv().is_err(), "not answered yet");
+    }
 }

@@ -218,3 +218,53 @@ async fn the_ingest_websocket_answers_each_message() {
         .unwrap();
     assert_eq!(billing.answered, 1);
 }
+
+/// A sender may send messages ahead of their replies (the simulator's replay keeps several in
+/// flight): every one is answered, in order, and recorded in the order sent: with a lateness
+/// allowance of 0 s, one message recorded out of order would count as late.
+#[tokio::test]
+async fn the_ingest_websocket_records_messages_sent_ahead_in_order() {
+    let server = Server::start(&["--clock", "events", "--lateness", "0"]);
+    let (mut socket, _) = tokio_tungstenite::connect_async(server.ws_url("/api/v1/ingest"))
+        .await
+        .unwrap();
+    // Twenty calls a minute apart, each line its own message, all sent before any reply.
+    let mut lines: Vec<String> = (1..=20)
+        .flat_map(|n| call(n, T0 + n as i64 * 60_000, 5))
+        .collect();
+    lines.sort_by_key(|l| {
+        serde_json::from_str::<serde_json::Value>(l).unwrap()["ts"]
+            .as_i64()
+            .unwrap()
+    });
+    for line in &lines {
+        socket.send(Message::text(line.clone())).await.unwrap();
+    }
+    let mut replies = Vec::new();
+    while replies.len() < lines.len() {
+        let message = tokio::time::timeout(Duration::from_secs(30), socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = message {
+            replies.push(serde_json::from_str::<IngestReply>(text.as_str()).unwrap());
+        }
+    }
+    assert!(
+        replies.iter().all(|r| (r.accepted, r.rejected) == (1, 0)),
+        "{replies:?}"
+    );
+    let (health, billing) = tokio::task::spawn_blocking(move || {
+        let health: serde_json::Value = server.get_json("/healthz");
+        (health, server.figures("queue:billing", "today"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(health["events"]["accepted"], 60, "{health}");
+    assert_eq!(
+        health["events"]["late"], 0,
+        "recorded in the order sent: {health}"
+    );
+    assert_eq!(billing.answered, 20);
+}

@@ -55,6 +55,14 @@ struct ErrorBody<'a> {
     error: &'a str,
 }
 
+/// [`ErrorBody`] where no HTTP status carries the kind of failure (a websocket message): the
+/// status `POST` would have answered, so a sender knows whether to resend (5xx) or give up.
+#[derive(Serialize)]
+struct StatusBody<'a> {
+    error: &'a str,
+    status: u16,
+}
+
 impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
@@ -72,10 +80,12 @@ impl ApiError {
         }
     }
 
-    /// `{"error": "..."}`, for places that answer without a status (a websocket message).
+    /// `{"error": "...", "status": N}`, for places that answer without a status (a
+    /// websocket message).
     pub(crate) fn json_body(&self) -> String {
-        serde_json::to_string(&ErrorBody {
+        serde_json::to_string(&StatusBody {
             error: &self.to_string(),
+            status: self.status().as_u16(),
         })
         .unwrap_or_default()
     }

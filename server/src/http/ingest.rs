@@ -15,7 +15,8 @@ use axum::response::Response;
 use floorwatch_core::Event;
 use floorwatch_core::wire::{IngestLineError, IngestReply};
 use futures_util::StreamExt;
-use std::collections::BTreeMap;
+use futures_util::future::BoxFuture;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -25,7 +26,7 @@ use super::error::ApiError;
 use super::identity::Identity;
 use super::state::AppState;
 use crate::event_lines::EventLines;
-use crate::recorder::RecordError;
+use crate::recorder::{Lane, Pending, RecordError, Recorded};
 use crate::telemetry::EventOutcome;
 
 /// Line errors listed in one reply; `rejected` counts them all. A body of garbage costs its
@@ -169,20 +170,48 @@ fn source_of(text: &str) -> Option<String> {
 /// events the recorder refused (too far ahead), in line order, the first
 /// [`MAX_LISTED_ERRORS`] listed.
 async fn ingest(state: &AppState, parsed: Parsed) -> Result<IngestReply, RecordError> {
+    let (pending, rest) = submit(state, parsed, None).await?;
+    reply(rest, pending.answer().await?)
+}
+
+/// What a reply needs of a [`Parsed`] body once its events went to the recorder.
+struct Unanswered {
+    lines: Vec<u64>,
+    errors: Vec<IngestLineError>,
+    rejected: u64,
+}
+
+/// Counts the refused lines and hands the valid events to the recorder, behind every batch
+/// submitted before (on `lane`, if the sender has several in flight).
+async fn submit(
+    state: &AppState,
+    parsed: Parsed,
+    lane: Option<Lane>,
+) -> Result<(Pending, Unanswered), RecordError> {
     for (source, n) in &parsed.refused_sources {
         state
             .telemetry()
             .count_events(source, EventOutcome::Rejected, *n);
     }
-    let recorded = state
+    let pending = state
         .recorder()
-        .record_lines(parsed.events, parsed.journal_lines)
+        .submit(parsed.events, Some(parsed.journal_lines), lane)
         .await?;
-    let mut errors = parsed.errors;
+    let rest = Unanswered {
+        lines: parsed.lines,
+        errors: parsed.errors,
+        rejected: parsed.rejected,
+    };
+    Ok((pending, rest))
+}
+
+/// The reply to a body once the recorder answered it.
+fn reply(rest: Unanswered, recorded: Recorded) -> Result<IngestReply, RecordError> {
+    let mut errors = rest.errors;
     let refused = recorded.refused.len() as u64;
     errors.extend(recorded.refused.into_iter().filter_map(|(i, why)| {
         Some(IngestLineError {
-            line: *parsed.lines.get(i)?,
+            line: *rest.lines.get(i)?,
             reason: why.to_string(),
         })
     }));
@@ -191,7 +220,7 @@ async fn ingest(state: &AppState, parsed: Parsed) -> Result<IngestReply, RecordE
     Ok(IngestReply {
         accepted: recorded.accepted,
         duplicate: recorded.duplicate,
-        rejected: parsed.rejected + refused,
+        rejected: rest.rejected + refused,
         errors,
     })
 }
@@ -214,7 +243,17 @@ pub(crate) async fn post_events(
 }
 
 /// `GET /api/v1/ingest` (websocket): each text or binary message is a body as for
-/// `POST /api/v1/events`; each gets an [`IngestReply`] (or `{"error": ...}`) back, in order.
+/// `POST /api/v1/events`; each gets an [`IngestReply`] (or `{"error": ..., "status": ...}`,
+/// the status `POST` would have answered) back, in order.
+///
+/// A sender may send the next messages before the replies: up to [`INGEST_WINDOW`] of them
+/// (and [`INGEST_WINDOW_BYTES`]) are parsed and queued for the recorder while it records the
+/// first, which is how a replay keeps both cores busy. They are recorded in the order sent; if
+/// the recorder refuses one (the journal cannot be written), it refuses every later one of the
+/// connection too, answers each, and the server closes the connection: the sender connects
+/// again and resends from the first refused message, and its events still land in order.
+/// A cluster node takes one message at a time: the stream's publisher answers a group's
+/// messages independently, so a refused one could be followed by a stored one.
 /// A websocket is not subject to CORS at all: a foreign `Origin` is refused here too.
 pub(crate) async fn ingest_socket(
     State(state): State<AppState>,
@@ -231,40 +270,161 @@ pub(crate) async fn ingest_socket(
         .on_upgrade(move |socket| ingest_connection(state, socket)))
 }
 
+/// Most messages of one ingest connection parsed and queued ahead of their replies.
+pub(crate) const INGEST_WINDOW: usize = 4;
+/// Most bytes of messages queued ahead of their replies (one message is always taken): what
+/// one connection can hold in memory is bounded whatever the sender does.
+pub(crate) const INGEST_WINDOW_BYTES: usize = 8 << 20;
+
+/// One message on its way through the recorder.
+struct InFlight {
+    bytes: usize,
+    answer: BoxFuture<'static, Answer>,
+}
+
+/// A message's reply, and whether it was a refusal the sender must resend from.
+struct Answer {
+    text: String,
+    refused: bool,
+}
+
 async fn ingest_connection(state: AppState, mut socket: WebSocket) {
     let mut shutdown = state.shutdown();
+    let window = if state.cluster().is_some() {
+        1
+    } else {
+        INGEST_WINDOW
+    };
+    let lane = Lane::default();
+    let mut in_flight: VecDeque<InFlight> = VecDeque::new();
+    let mut queued_bytes = 0;
     loop {
-        let message = tokio::select! {
-            message = socket.next() => message,
+        let room = in_flight.is_empty()
+            || (in_flight.len() < window && queued_bytes < INGEST_WINDOW_BYTES);
+        tokio::select! {
+            biased;
             () = shutdown.recv() => {
+                // What is queued is recorded before the recorder stops: answer it first.
+                for message in in_flight.drain(..) {
+                    let answer = message.answer.await;
+                    if socket.send(Message::Text(answer.text.into())).await.is_err() {
+                        return;
+                    }
+                }
                 let _ = socket.send(Message::Close(Some(CloseFrame {
                     code: close_code::AWAY,
                     reason: "server shutting down".into(),
                 }))).await;
                 return;
             }
-        };
-        let body = match message {
-            Some(Ok(Message::Text(text))) => Bytes::from(text),
-            Some(Ok(Message::Binary(bytes))) => bytes,
-            Some(Ok(Message::Close(_))) | None => return,
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => {
-                tracing::debug!(error = %e, "ingest socket closed with an error");
-                return;
+            answer = next_answer(&mut in_flight), if !in_flight.is_empty() => {
+                let Some(answer) = answer else { continue };
+                if let Some(done) = in_flight.pop_front() {
+                    queued_bytes -= done.bytes;
+                }
+                if socket.send(Message::Text(answer.text.into())).await.is_err() {
+                    return;
+                }
+                if answer.refused {
+                    refuse_the_rest(socket, in_flight).await;
+                    return;
+                }
             }
-        };
-        let answer = match parse_body(&body) {
-            Err(e) => ApiError::BadRequest(e.to_string()).json_body(),
-            Ok(parsed) => match ingest(&state, parsed).await {
-                Ok(reply) => serde_json::to_string(&reply).unwrap_or_default(),
-                Err(e) => ApiError::from(e).json_body(),
-            },
-        };
-        if socket.send(Message::Text(answer.into())).await.is_err() {
+            message = socket.next(), if room => {
+                let body = match message {
+                    Some(Ok(Message::Text(text))) => Bytes::from(text),
+                    Some(Ok(Message::Binary(bytes))) => bytes,
+                    Some(Ok(Message::Close(_))) | None => break,
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => {
+                        tracing::debug!(error = %e, "ingest socket closed with an error");
+                        return;
+                    }
+                };
+                let bytes = body.len();
+                let answer = take(&state, &body, &lane).await;
+                queued_bytes += bytes;
+                in_flight.push_back(InFlight { bytes, answer });
+            }
+        }
+    }
+    // The sender closed: the batches it sent are still recorded; answer them if it listens.
+    for message in in_flight {
+        let answer = message.answer.await;
+        if socket
+            .send(Message::Text(answer.text.into()))
+            .await
+            .is_err()
+        {
             return;
         }
     }
+}
+
+/// The answer of the oldest message in flight (`None`: nothing is).
+async fn next_answer(in_flight: &mut VecDeque<InFlight>) -> Option<Answer> {
+    match in_flight.front_mut() {
+        Some(first) => Some((&mut first.answer).await),
+        None => None,
+    }
+}
+
+/// Parses `body` and queues its events for the recorder; the future of its reply.
+async fn take(state: &AppState, body: &Bytes, lane: &Lane) -> BoxFuture<'static, Answer> {
+    let parsed = match parse_body(body) {
+        Ok(parsed) => parsed,
+        // Refused whole as bad input: nothing of it can ever be accepted, so the order of what
+        // is accepted is not at stake and the connection goes on.
+        Err(e) => return ready(error_answer(&ApiError::BadRequest(e.to_string()), false)),
+    };
+    match submit(state, parsed, Some(lane.clone())).await {
+        Err(e) => ready(error_answer(&ApiError::from(e), true)),
+        Ok((pending, rest)) => Box::pin(async move {
+            match pending
+                .answer()
+                .await
+                .and_then(|recorded| reply(rest, recorded))
+            {
+                Ok(reply) => Answer {
+                    text: serde_json::to_string(&reply).unwrap_or_default(),
+                    refused: false,
+                },
+                Err(e) => error_answer(&ApiError::from(e), true),
+            }
+        }),
+    }
+}
+
+fn ready(answer: Answer) -> BoxFuture<'static, Answer> {
+    Box::pin(std::future::ready(answer))
+}
+
+fn error_answer(error: &ApiError, refused: bool) -> Answer {
+    Answer {
+        text: error.json_body(),
+        refused,
+    }
+}
+
+/// After a refused message: the messages queued behind it are answered (refused too, by their
+/// lane), and the connection is closed, telling the sender to connect again and resend.
+async fn refuse_the_rest(mut socket: WebSocket, in_flight: VecDeque<InFlight>) {
+    for message in in_flight {
+        let answer = message.answer.await;
+        if socket
+            .send(Message::Text(answer.text.into()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: close_code::AGAIN,
+            reason: "a message was not recorded: connect again and resend from it".into(),
+        })))
+        .await;
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ pub(super) async fn record(context: &mut SourceContext, source: &str, events: Ve
                 return true;
             }
             Err(RecordError::Stopped) => return false,
-            Err(RecordError::Journal(e) | RecordError::Cluster(e)) => {
+            Err(e) => {
                 tracing::error!(%source, error = %e, "events not journaled; retrying in 1 s");
                 tokio::select! {
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}

@@ -54,6 +54,11 @@ pub(crate) struct SendArgs {
     /// Most events in one request.
     #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub(crate) batch: u64,
+    /// Batches sent ahead of their acknowledgements, over the server's ingest websocket, so it
+    /// records one while it reads the next (http:// only). 1: one `POST` at a time, each
+    /// acknowledged before the next (always so for https://).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub(crate) in_flight: u64,
     /// Give up when the server has been unavailable this long, seconds.
     #[arg(long, default_value_t = 300)]
     pub(crate) retry_for: u64,

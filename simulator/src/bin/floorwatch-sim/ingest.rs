@@ -14,10 +14,10 @@ use anyhow::{Result, bail};
 use floorwatch_core::wire::IngestReply;
 
 /// First pause after a failure; doubled up to [`MAX_BACKOFF`].
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// One request may take this long (a large batch into a busy server) before it is retried.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Rejected lines kept for the summary.
 const REJECTIONS_KEPT: usize = 10;
 
@@ -33,6 +33,31 @@ pub(crate) struct Acknowledged {
     pub retries: u64,
     /// The first few rejected lines' reasons.
     pub rejections: Vec<String>,
+}
+
+impl Acknowledged {
+    /// Adds the server's reply to a batch of `sent` events.
+    pub(crate) fn count(&mut self, reply: &IngestReply, sent: usize) {
+        self.batches += 1;
+        self.events += sent as u64;
+        self.accepted += reply.accepted;
+        self.duplicate += reply.duplicate;
+        self.rejected += reply.rejected;
+        let counted = reply.accepted + reply.duplicate + reply.rejected;
+        if counted != sent as u64 {
+            tracing::warn!(
+                sent,
+                counted,
+                "the server counted another number of events than were sent"
+            );
+        }
+        for error in &reply.errors {
+            if self.rejections.len() < REJECTIONS_KEPT {
+                tracing::warn!(reason = %error.reason, "event rejected");
+                self.rejections.push(error.reason.clone());
+            }
+        }
+    }
 }
 
 pub(crate) struct IngestClient {
@@ -113,7 +138,7 @@ impl IngestClient {
                                     excerpt(&text)
                                 )
                             })?;
-                            self.count(&reply, lines.len());
+                            self.acknowledged.count(&reply, lines.len());
                             return Ok(reply);
                         }
                         Ok(text)
@@ -142,38 +167,16 @@ impl IngestClient {
             if stop.requested() {
                 bail!("interrupted while {} was unavailable", self.url);
             }
-            tracing::warn!(
-                "{} unavailable ({failure}); retrying in {backoff:?}",
-                self.url
-            );
+            tracing::warn!(url = %self.url, error = %failure, retry_in = ?backoff, "server unavailable; retrying");
             self.acknowledged.retries += 1;
             stop.sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
-
-    fn count(&mut self, reply: &IngestReply, sent: usize) {
-        let a = &mut self.acknowledged;
-        a.batches += 1;
-        a.events += sent as u64;
-        a.accepted += reply.accepted;
-        a.duplicate += reply.duplicate;
-        a.rejected += reply.rejected;
-        let counted = reply.accepted + reply.duplicate + reply.rejected;
-        if counted != sent as u64 {
-            tracing::warn!("sent {sent} events, the server counted {counted}");
-        }
-        for error in &reply.errors {
-            if a.rejections.len() < REJECTIONS_KEPT {
-                tracing::warn!("rejected: {}", error.reason);
-                a.rejections.push(error.reason.clone());
-            }
-        }
-    }
 }
 
 /// An error with its causes (reqwest's own message omits them: "error sending request").
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -184,7 +187,7 @@ fn chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-fn excerpt(text: &str) -> String {
+pub(crate) fn excerpt(text: &str) -> String {
     let text = text.trim();
     match text.char_indices().nth(300) {
         Some((i, _)) => format!("{}...", &text[..i]),

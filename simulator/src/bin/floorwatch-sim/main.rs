@@ -16,6 +16,7 @@ mod esl_server;
 mod format;
 mod generate;
 mod ingest;
+mod ingest_socket;
 mod pacing;
 mod progress;
 mod report;

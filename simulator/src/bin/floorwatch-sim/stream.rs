@@ -12,6 +12,7 @@ use jiff::tz::TimeZone;
 use crate::args::{ReplayArgs, RunArgs, SendArgs};
 use crate::format::RecordedDay;
 use crate::ingest::{Acknowledged, IngestClient};
+use crate::ingest_socket::SocketSender;
 use crate::pacing::{LINGER, MAX_HOLD, Pacer};
 use crate::progress::{Progress, Span, Summary, local_clock, local_time, rate};
 use crate::stop::Stop;
@@ -140,11 +141,7 @@ async fn deliver(
     tz: &TimeZone,
 ) -> Result<Delivery> {
     let stop = Stop::watch_ctrl_c();
-    let mut client = InFlight::new(IngestClient::new(
-        &send.to,
-        send.token.clone(),
-        Duration::from_secs(send.retry_for),
-    )?);
+    let mut client = Sender::new(send)?;
     let mut progress = Progress::new(span, "sending");
     let mut pacer = Pacer::new(send.speed);
     let started = Instant::now();
@@ -188,17 +185,64 @@ async fn deliver(
     if !batch.is_empty() {
         client.send(batch, &stop).await?;
     }
-    let client = client.finish().await?;
+    let (url, acknowledged) = client.finish(&stop).await?;
     progress.finish();
     Ok(Delivery {
         read,
-        url: client.url().to_string(),
-        acknowledged: client.acknowledged,
+        url,
+        acknowledged,
         first_ts,
         last_ts,
         elapsed: started.elapsed(),
         interrupted: stop.requested(),
     })
+}
+
+/// How batches reach the server: over its ingest websocket with `--in-flight` batches ahead of
+/// their acknowledgements (http://), or one `POST` at a time.
+enum Sender {
+    Socket(Box<SocketSender>),
+    Posts(InFlight),
+}
+
+impl Sender {
+    fn new(send: &SendArgs) -> Result<Sender> {
+        let retry_for = Duration::from_secs(send.retry_for);
+        if send.in_flight > 1 && send.to.starts_with("http://") {
+            return Ok(Sender::Socket(Box::new(SocketSender::new(
+                &send.to,
+                send.token.clone(),
+                retry_for,
+                send.in_flight as usize,
+            )?)));
+        }
+        Ok(Sender::Posts(InFlight::new(IngestClient::new(
+            &send.to,
+            send.token.clone(),
+            retry_for,
+        )?)))
+    }
+
+    async fn send(&mut self, batch: Vec<String>, stop: &Stop) -> Result<()> {
+        match self {
+            Sender::Socket(socket) => socket.send(&batch, stop).await,
+            Sender::Posts(posts) => posts.send(batch, stop).await,
+        }
+    }
+
+    /// Waits for every batch's acknowledgement: the URL sent to and what it acknowledged.
+    async fn finish(self, stop: &Stop) -> Result<(String, Acknowledged)> {
+        match self {
+            Sender::Socket(mut socket) => {
+                socket.finish(stop).await?;
+                Ok((socket.url().to_string(), socket.acknowledged))
+            }
+            Sender::Posts(posts) => {
+                let client = posts.finish().await?;
+                Ok((client.url().to_string(), client.acknowledged))
+            }
+        }
+    }
 }
 
 /// One batch in flight at most: [`InFlight::send`] waits for the batch before (its reply, or

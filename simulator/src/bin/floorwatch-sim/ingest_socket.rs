@@ -1,0 +1,258 @@
+//! Sending batches over the server's ingest websocket (`/api/v1/ingest`) with several in
+//! flight: the server parses and queues the next batches while it records the first, so a
+//! replay at `--speed max` keeps the server's cores busy instead of waiting a round trip per
+//! batch (issue 15; docs/ARCHITECTURE.md, step 2).
+//!
+//! "No loss, no duplicates", as for `POST` (`ingest`): a batch is kept until its reply. On a
+//! failure (a refused batch answered 5xx, the connection lost, no reply in time) the sender
+//! connects again and resends every batch not yet answered, in the order sent. The server
+//! refuses every batch behind a refused one on the same connection, so the events still reach
+//! it in order; a batch it had recorded before the failure counts as `duplicate`.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use floorwatch_core::wire::IngestReply;
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::ingest::{Acknowledged, FIRST_BACKOFF, MAX_BACKOFF, REQUEST_TIMEOUT, chain, excerpt};
+use crate::stop::Stop;
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A batch sent and not yet answered.
+struct Unanswered {
+    /// Shared, not copied, when sent again.
+    body: Utf8Bytes,
+    events: usize,
+}
+
+/// Why a connection is given up and opened again.
+enum Failure {
+    /// Worth retrying: the connection, a time-out, a 5xx, 408 or 429.
+    Retry(String),
+    /// Sending the same bytes again cannot help (bad token, a body refused as malformed).
+    Fatal(anyhow::Error),
+}
+
+pub(crate) struct SocketSender {
+    url: String,
+    token: Option<String>,
+    retry_for: Duration,
+    /// Most batches sent ahead of their replies.
+    window: usize,
+    socket: Option<Socket>,
+    /// Sent on the current connection (or waiting for the next one), oldest first.
+    unanswered: VecDeque<Unanswered>,
+    pub(crate) acknowledged: Acknowledged,
+}
+
+impl SocketSender {
+    /// A sender to the server at `base` (`http://HOST:PORT`), `window` batches in flight.
+    pub(crate) fn new(
+        base: &str,
+        token: Option<String>,
+        retry_for: Duration,
+        window: usize,
+    ) -> Result<SocketSender> {
+        let Some(rest) = base.trim_end_matches('/').strip_prefix("http://") else {
+            bail!("--to {base}: the ingest websocket is used for http:// URLs only");
+        };
+        Ok(SocketSender {
+            url: format!("ws://{rest}/api/v1/ingest"),
+            token: token.filter(|t| !t.is_empty()),
+            retry_for,
+            window: window.max(1),
+            socket: None,
+            unanswered: VecDeque::new(),
+            acknowledged: Acknowledged::default(),
+        })
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Sends one batch of NDJSON lines, first waiting for replies while `window` batches are
+    /// in flight; `stop` ends a wait for an unavailable server early (Ctrl-C) with an error.
+    pub(crate) async fn send(&mut self, lines: &[String], stop: &Stop) -> Result<()> {
+        let mut body = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+        for line in lines {
+            body.push_str(line);
+            body.push('\n');
+        }
+        self.unanswered.push_back(Unanswered {
+            body: body.into(),
+            events: lines.len(),
+        });
+        let sent = self.unanswered.len() - 1;
+        self.deliver(stop, Some(sent)).await?;
+        while self.unanswered.len() >= self.window {
+            self.deliver(stop, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits until every batch sent is answered.
+    pub(crate) async fn finish(&mut self, stop: &Stop) -> Result<()> {
+        while !self.unanswered.is_empty() {
+            self.deliver(stop, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends the batch at `send` (or, with `None`, takes one reply), reconnecting and resending
+    /// everything unanswered after a failure until the server has been unavailable for
+    /// `--retry-for`.
+    async fn deliver(&mut self, stop: &Stop, send: Option<usize>) -> Result<()> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut failing_since: Option<Instant> = None;
+        loop {
+            let step = match self.socket.take() {
+                None => self.reconnect().await,
+                Some(socket) => {
+                    self.socket = Some(socket);
+                    match send {
+                        Some(i) => self.send_one(i).await,
+                        None => self.take_reply().await,
+                    }
+                }
+            };
+            let failure = match step {
+                Ok(true) => return Ok(()),
+                // Connected again, every unanswered batch resent (the new one among them).
+                Ok(false) if send.is_some() => return Ok(()),
+                Ok(false) => continue,
+                Err(Failure::Fatal(e)) => return Err(e),
+                Err(Failure::Retry(why)) => why,
+            };
+            self.socket = None;
+            let since = *failing_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= self.retry_for {
+                bail!(
+                    "{} has been unavailable for {} s (--retry-for); last error: {failure}",
+                    self.url,
+                    self.retry_for.as_secs()
+                );
+            }
+            if stop.requested() {
+                bail!("interrupted while {} was unavailable", self.url);
+            }
+            tracing::warn!(url = %self.url, error = %failure, retry_in = ?backoff, "ingest unavailable; sending again");
+            self.acknowledged.retries += 1;
+            stop.sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// Opens the connection and sends every unanswered batch on it, in order. `Ok(false)`:
+    /// connected (nothing was answered yet).
+    async fn reconnect(&mut self) -> Result<bool, Failure> {
+        let mut request = self
+            .url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| Failure::Fatal(anyhow::anyhow!("{}: {e}", self.url)))?;
+        if let Some(token) = &self.token {
+            let value = format!("Bearer {token}")
+                .parse()
+                .map_err(|_| Failure::Fatal(anyhow::anyhow!("the token is not a header value")))?;
+            request.headers_mut().insert("Authorization", value);
+        }
+        let connected =
+            tokio::time::timeout(REQUEST_TIMEOUT, tokio_tungstenite::connect_async(request)).await;
+        let mut socket = match connected {
+            Err(_) => return Err(Failure::Retry("no connection in time".to_string())),
+            Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) => {
+                let status = response.status();
+                let text = response
+                    .body()
+                    .as_deref()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
+                return Err(by_status(&self.url, status.as_u16(), &text));
+            }
+            Ok(Err(e)) => return Err(Failure::Retry(chain(&e))),
+            Ok(Ok((socket, _))) => socket,
+        };
+        for batch in &self.unanswered {
+            socket
+                .send(Message::Text(batch.body.clone()))
+                .await
+                .map_err(|e| Failure::Retry(chain(&e)))?;
+        }
+        self.socket = Some(socket);
+        Ok(false)
+    }
+
+    /// Sends the batch at `i` on the open connection.
+    async fn send_one(&mut self, i: usize) -> Result<bool, Failure> {
+        let (Some(socket), Some(batch)) = (self.socket.as_mut(), self.unanswered.get(i)) else {
+            return Err(Failure::Retry("no connection".to_string()));
+        };
+        socket
+            .send(Message::Text(batch.body.clone()))
+            .await
+            .map_err(|e| Failure::Retry(chain(&e)))?;
+        Ok(true)
+    }
+
+    /// Reads the reply to the oldest unanswered batch and counts it.
+    async fn take_reply(&mut self) -> Result<bool, Failure> {
+        let Some(socket) = self.socket.as_mut() else {
+            return Err(Failure::Retry("no connection".to_string()));
+        };
+        let text = loop {
+            match tokio::time::timeout(REQUEST_TIMEOUT, socket.next()).await {
+                Err(_) => return Err(Failure::Retry("no reply in time".to_string())),
+                Ok(None) => return Err(Failure::Retry("the server closed the connection".into())),
+                Ok(Some(Err(e))) => return Err(Failure::Retry(chain(&e))),
+                Ok(Some(Ok(Message::Text(text)))) => break text,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    let why = frame.map(|f| f.reason.to_string()).unwrap_or_default();
+                    return Err(Failure::Retry(format!(
+                        "the server closed the connection: {why}"
+                    )));
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        };
+        if let Ok(reply) = serde_json::from_str::<IngestReply>(text.as_str()) {
+            if let Some(batch) = self.unanswered.pop_front() {
+                self.acknowledged.count(&reply, batch.events);
+            }
+            return Ok(true);
+        }
+        #[derive(serde::Deserialize)]
+        struct Refusal {
+            error: String,
+            #[serde(default)]
+            status: u16,
+        }
+        match serde_json::from_str::<Refusal>(text.as_str()) {
+            Ok(refusal) => Err(by_status(&self.url, refusal.status, &refusal.error)),
+            Err(e) => Err(Failure::Fatal(anyhow::anyhow!(
+                "{}: the reply is not an ingest reply ({e}): {}",
+                self.url,
+                excerpt(text.as_str())
+            ))),
+        }
+    }
+}
+
+/// 5xx, 408 and 429 are retried; anything else refused the batch for good.
+fn by_status(url: &str, status: u16, text: &str) -> Failure {
+    if status >= 500 || status == 408 || status == 429 {
+        Failure::Retry(format!("{status}: {}", excerpt(text)))
+    } else {
+        Failure::Fatal(anyhow::anyhow!(
+            "{url} refused the batch: {status}: {}",
+            excerpt(text)
+        ))
+    }
+}
