@@ -34,6 +34,17 @@ struct Node {
     child: Option<Child>,
 }
 
+/// One stream of a [`NatsCluster`], as [`NatsCluster::streams`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamPlacement {
+    /// The stream's name (`KV_floorwatch_effects` for the bucket `floorwatch_effects`).
+    pub name: String,
+    /// Copies kept (`num_replicas` of its configuration).
+    pub replicas: u64,
+    /// The server leading it (`n1`, ...), when the server asked knows.
+    pub leader: Option<String>,
+}
+
 /// N `nats-server` processes with JetStream, clustered when N > 1. Killed (SIGKILL) on drop.
 pub struct NatsCluster {
     /// Holds the servers' stores and logs; removed on drop.
@@ -190,6 +201,54 @@ impl NatsCluster {
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
+    }
+
+    /// The streams JetStream holds (an event stream, every KV bucket's `KV_NAME` stream), as a
+    /// running server's monitor reports them (`/jsz`): how many copies each has and which
+    /// server (`n1`, `n2`, ...) leads it. Asked of every running server until one answers
+    /// with the stream details (a server that just lost its meta leader may not).
+    pub fn streams(&self) -> Vec<StreamPlacement> {
+        let mut last = String::new();
+        for node in self.nodes.iter().filter(|n| n.child.is_some()) {
+            let url = format!(
+                "http://127.0.0.1:{}/jsz?accounts=true&streams=true&config=true",
+                node.ports.monitor
+            );
+            let jsz: serde_json::Value = match ureq::get(&url).call() {
+                Ok(mut reply) => match reply.body_mut().read_json() {
+                    Ok(v) => v,
+                    Err(e) => {
+                        last = e.to_string();
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    last = e.to_string();
+                    continue;
+                }
+            };
+            let streams: Vec<StreamPlacement> = jsz["account_details"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|account| account["stream_detail"].as_array().into_iter().flatten())
+                .map(|stream| StreamPlacement {
+                    name: stream["name"].as_str().unwrap_or_default().to_string(),
+                    replicas: stream["config"]["num_replicas"].as_u64().unwrap_or(0),
+                    leader: stream["cluster"]["leader"].as_str().map(str::to_string),
+                })
+                .collect();
+            if !streams.is_empty() {
+                return streams;
+            }
+            last = jsz.to_string();
+        }
+        panic!("no NATS server reported its streams: {last}")
+    }
+
+    /// The index (for [`NatsCluster::kill`]) of the server named `name` (`n1`, ...).
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.name == name)
     }
 
     /// The directory holding the servers' stores and logs.

@@ -3,177 +3,16 @@
 //! 200; nothing is lost and nothing is taken twice, even across a crash of the server.
 
 mod alerts_support;
+mod webhook_support;
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use alerts_support::{Script, alerts, eventually, post, write_config};
-use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post as post_route;
 use floorwatch_core::alerts::Alert;
 use floorwatch_tests::Server;
-use serde_json::{Value, json};
-
-/// One request a receiver got.
-#[derive(Debug, Clone)]
-struct Request {
-    batch: String,
-    idempotency_key: String,
-    content_type: String,
-    body: Value,
-    /// What the receiver answered.
-    status: u16,
-}
-
-#[derive(Default)]
-struct Log {
-    requests: Vec<Request>,
-    /// Statuses to answer next, in order; 200 once empty (unless `down`).
-    plan: VecDeque<u16>,
-    /// Answer 503 to everything.
-    down: bool,
-}
-
-/// A webhook receiver on 127.0.0.1:0, an axum server in this test process.
-struct Receiver {
-    url: String,
-    log: Arc<Mutex<Log>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Receiver {
-    async fn start(plan: &[u16]) -> Receiver {
-        let log = Arc::new(Mutex::new(Log {
-            plan: plan.iter().copied().collect(),
-            ..Log::default()
-        }));
-        let app = Router::new()
-            .route("/hook", post_route(take))
-            .with_state(log.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Receiver { url, log, task }
-    }
-
-    /// A receiver speaking HTTPS with a self-signed certificate for 127.0.0.1 made now; the
-    /// certificate's PEM file is written to `dir` (what a `ca_file` names). Handshakes the
-    /// client gave up on are counted.
-    async fn start_tls(dir: &std::path::Path) -> (Receiver, std::path::PathBuf, Arc<AtomicUsize>) {
-        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
-        std::fs::create_dir_all(dir).unwrap();
-        let ca = dir.join("receiver-ca.pem");
-        std::fs::write(&ca, made.cert.pem()).unwrap();
-        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![made.cert.der().clone()], key)
-        .unwrap();
-        let log = Arc::new(Mutex::new(Log::default()));
-        let app = Router::new()
-            .route("/hook", post_route(take))
-            .with_state(log.clone());
-        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("https://{}/hook", tcp.local_addr().unwrap());
-        let refused = Arc::new(AtomicUsize::new(0));
-        let listener = TlsListener {
-            tcp,
-            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
-            refused: refused.clone(),
-        };
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        (Receiver { url, log, task }, ca, refused)
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.log.lock().unwrap().requests.clone()
-    }
-
-    /// The batch ids taken (answered 200), in order.
-    fn taken(&self) -> Vec<String> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.status == 200)
-            .map(|r| r.batch)
-            .collect()
-    }
-
-    fn set_down(&self, down: bool) {
-        self.log.lock().unwrap().down = down;
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Accepts TCP connections and completes the TLS handshake before axum sees them.
-struct TlsListener {
-    tcp: tokio::net::TcpListener,
-    acceptor: tokio_rustls::TlsAcceptor,
-    refused: Arc<AtomicUsize>,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((stream, peer)) = self.tcp.accept().await else {
-                continue;
-            };
-            match self.acceptor.accept(stream).await {
-                Ok(tls) => return (tls, peer),
-                Err(_) => {
-                    self.refused.fetch_add(1, Ordering::SeqCst);
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.tcp.local_addr()
-    }
-}
-
-async fn take(State(log): State<Arc<Mutex<Log>>>, headers: HeaderMap, body: String) -> StatusCode {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let mut log = log.lock().unwrap();
-    let status = if log.down {
-        503
-    } else {
-        log.plan.pop_front().unwrap_or(200)
-    };
-    log.requests.push(Request {
-        batch: header("x-floorwatch-batch"),
-        idempotency_key: header("idempotency-key"),
-        content_type: header("content-type"),
-        body: serde_json::from_str(&body).unwrap_or(Value::Null),
-        status,
-    });
-    StatusCode::from_u16(status).unwrap()
-}
+use serde_json::json;
+use webhook_support::{Receiver, Request};
 
 /// Rules that make a few changes at known times: pbx1 silent for 60 s (critical), a break
 /// longer than 2 minutes (warning).
@@ -301,7 +140,7 @@ async fn every_batch_reaches_every_receiver_once_in_order() {
         let want = expected.len();
         tokio::task::block_in_place(|| {
             eventually("every batch delivered", Duration::from_secs(20), || {
-                (receiver.taken().len() >= want).then_some(())
+                (receiver.taken_batches().len() >= want).then_some(())
             })
         });
     }
@@ -309,7 +148,7 @@ async fn every_batch_reaches_every_receiver_once_in_order() {
     tokio::time::sleep(Duration::from_millis(1_500)).await;
 
     assert_eq!(
-        steady.taken(),
+        steady.taken_batches(),
         expected,
         "{:#?}",
         steady
@@ -399,12 +238,12 @@ async fn a_batch_queued_before_a_crash_is_delivered_after_the_restart() {
         eventually(
             "the delivery after the restart",
             Duration::from_secs(10),
-            || (!receiver.taken().is_empty()).then_some(()),
+            || (!receiver.taken_batches().is_empty()).then_some(()),
         )
     });
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     let batch = format!("batch-{}", Script::at(70.0));
-    assert_eq!(receiver.taken(), std::slice::from_ref(&batch));
+    assert_eq!(receiver.taken_batches(), std::slice::from_ref(&batch));
     assert!(
         receiver
             .requests()
@@ -448,7 +287,7 @@ async fn an_https_receiver_gets_its_batch_and_an_untrusted_one_gets_nothing() {
     tokio::task::block_in_place(|| post(&server, &mut script));
     tokio::task::block_in_place(|| {
         eventually("the batch over https", Duration::from_secs(20), || {
-            (!trusted.taken().is_empty()).then_some(())
+            (!trusted.taken_batches().is_empty()).then_some(())
         })
     });
     tokio::task::block_in_place(|| {
@@ -457,7 +296,7 @@ async fn an_https_receiver_gets_its_batch_and_an_untrusted_one_gets_nothing() {
         })
     });
     assert_eq!(
-        trusted.taken(),
+        trusted.taken_batches(),
         [format!("batch-{}", Script::at(70.0))],
         "{:?}",
         trusted.requests()

@@ -7,20 +7,17 @@
 
 mod alerts_support;
 mod cluster_support;
+mod webhook_support;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alerts_support::{Script, eventually, post, write_config};
-use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post as post_route;
 use cluster_support::{cli, node_dir, start_node};
 use floorwatch_tests::nats::NatsCluster;
 use floorwatch_tests::{Reply, Server, run_floorwatch};
 use serde_json::json;
+use webhook_support::{HELD, Hold, Receiver, Request};
 
 /// Long enough for a change to cross the cluster (bounded by a second, docs/CLUSTER.md) on a
 /// loaded machine; the tests poll, they do not time.
@@ -200,90 +197,6 @@ fn two_nodes_racing_to_audit_keep_one_chain() {
     );
 }
 
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Taken {
-    key: String,
-    node: String,
-    /// 0: never answered (held until its sender died).
-    status: u16,
-}
-
-#[derive(Default)]
-struct Log {
-    requests: Vec<Taken>,
-    /// Hold the first request without answering.
-    hold_first: bool,
-}
-
-/// A webhook receiver on 127.0.0.1:0 that logs which node sent what.
-struct Receiver {
-    url: String,
-    log: Arc<Mutex<Log>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Receiver {
-    async fn start(hold_first: bool) -> Receiver {
-        let log = Arc::new(Mutex::new(Log {
-            hold_first,
-            ..Log::default()
-        }));
-        let app = Router::new()
-            .route("/hook", post_route(take))
-            .with_state(log.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Receiver { url, log, task }
-    }
-
-    fn requests(&self) -> Vec<Taken> {
-        self.log.lock().unwrap().requests.clone()
-    }
-
-    /// The idempotency keys answered 200, in order.
-    fn taken(&self) -> Vec<String> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.status == 200)
-            .map(|r| r.key)
-            .collect()
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn take(State(log): State<Arc<Mutex<Log>>>, headers: HeaderMap) -> StatusCode {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let hold = {
-        let mut log = log.lock().unwrap();
-        let hold = log.hold_first && log.requests.is_empty();
-        log.requests.push(Taken {
-            key: header("idempotency-key"),
-            node: header("x-floorwatch-node"),
-            status: if hold { 0 } else { 200 },
-        });
-        hold
-    };
-    if hold {
-        std::future::pending::<()>().await;
-    }
-    StatusCode::OK
-}
-
 /// The alerts of `alerts_webhooks`: pbx1 silent for 60 s, breaks over 2 minutes; one receiver.
 fn alert_config(dir: &Path, url: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
@@ -352,8 +265,11 @@ fn expected_keys() -> Vec<String> {
 
 /// Both nodes start, get the same events through the stream (posted into A), and the receiver's
 /// log is returned once every batch was taken; `kill_holder` SIGKILLs the node whose request the receiver holds.
-async fn two_nodes_send(hold_first: bool) -> (Vec<Taken>, Vec<String>) {
-    let receiver = Receiver::start(hold_first).await;
+async fn two_nodes_send(hold_first: bool) -> (Vec<Request>, Vec<String>) {
+    let receiver = Receiver::start(&[]).await;
+    if hold_first {
+        receiver.set_hold(Hold::First);
+    }
     let nats = NatsCluster::start(1);
     let urls = nats.urls();
     let root = tempfile::tempdir().unwrap();
@@ -385,12 +301,12 @@ async fn two_nodes_send(hold_first: bool) -> (Vec<Taken>, Vec<String>) {
     let want = expected_keys().len();
     tokio::task::block_in_place(|| {
         eventually("every batch taken", Duration::from_secs(90), || {
-            (receiver.taken().len() >= want).then_some(())
+            (receiver.taken_keys().len() >= want).then_some(())
         })
     });
     // A moment more: no node sends a batch already taken.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    (receiver.requests(), receiver.taken())
+    (receiver.requests(), receiver.taken_keys())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -409,11 +325,11 @@ async fn a_node_killed_between_claim_and_delivery_is_taken_over() {
     let (requests, taken) = two_nodes_send(true).await;
     assert_eq!(taken, expected_keys(), "{requests:#?}");
     let first = &requests[0];
-    assert_eq!(first.status, 0, "{requests:#?}");
+    assert_eq!(first.status, HELD, "{requests:#?}");
     // The held batch came again, from the other node, with the same key.
-    let again: Vec<&Taken> = requests
+    let again: Vec<&Request> = requests
         .iter()
-        .filter(|r| r.key == first.key && r.status == 200)
+        .filter(|r| r.idempotency_key == first.idempotency_key && r.status == 200)
         .collect();
     assert_eq!(again.len(), 1, "{requests:#?}");
     assert_ne!(again[0].node, first.node, "{requests:#?}");

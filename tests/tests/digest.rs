@@ -117,18 +117,7 @@ owner = "team:s-team"
 threshold_s = 30
 target_pct = 90.0
 
-[digest]
-at = "09:30"
-
-[digest.smtp]
-host = "127.0.0.1"
-port = {port}
-from = "Floorwatch <floorwatch@hotline.example>"
-ca_file = "{ca}"
-timeout_s = 600
-retry_first_ms = 100
-retry_max_s = 1
-
+{digest}
 [[digest.email]]
 to = ["manager@hotline.example"]
 scope = "centre"
@@ -152,8 +141,7 @@ format = "wecom"
 scope = "site:south"
 retry_first_ms = 100
 "#,
-        port = smtp.port,
-        ca = smtp.ca_file.display(),
+        digest = smtp.digest_toml("09:30"),
     );
     let path = dir.join("floorwatch.toml");
     std::fs::write(&path, text).unwrap();
@@ -168,13 +156,7 @@ struct Script {
 }
 
 fn ms(day: &str, time: &str) -> i64 {
-    format!("{day}T{time}")
-        .parse::<jiff::civil::DateTime>()
-        .unwrap()
-        .to_zoned(jiff::tz::TimeZone::get(ZONE).unwrap())
-        .unwrap()
-        .timestamp()
-        .as_millisecond()
+    smtp_support::local_ms(ZONE, day, time)
 }
 
 impl Script {

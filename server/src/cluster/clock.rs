@@ -20,10 +20,11 @@ const CLOCK_KEY: &str = "clock";
 pub(crate) const LEASE: Duration = Duration::from_secs(5);
 
 /// Ticks the cluster's clock while this node holds the lease, until shutdown. Waits first for
-/// `ready` (the demo's morning recorded, as a single node's wall clock does).
+/// `ready` (the demo's morning recorded, as a single node's wall clock does). `servers`: the NATS
+/// servers known (`super::nats::servers_known`), which the lease bucket's copies follow.
 pub(crate) async fn run(
     js: jetstream::Context,
-    (node, replicas): (String, usize),
+    (node, servers): (String, usize),
     mut ready: watch::Receiver<bool>,
     mut shutdown: Shutdown,
 ) {
@@ -41,7 +42,7 @@ pub(crate) async fn run(
             () = shutdown.recv() => return,
         }
         if bucket.is_none() {
-            match leases(&js, replicas).await {
+            match leases(&js, servers).await {
                 Ok(store) => bucket = Some(store),
                 Err(e) => {
                     if !std::mem::replace(&mut warned, true) {
@@ -78,7 +79,7 @@ pub(crate) async fn run(
 /// `create_key_value`, which first reads the account's JetStream limits in a form nats-server
 /// 2.9 (Debian's) does not answer with; the stream is the one a KV bucket is (`KV_` + name,
 /// one value per key, roll-ups, no deletes), so the KV client reads and writes it as usual.
-async fn leases(js: &jetstream::Context, replicas: usize) -> anyhow::Result<kv::Store> {
+async fn leases(js: &jetstream::Context, servers: usize) -> anyhow::Result<kv::Store> {
     if let Ok(store) = js.get_key_value(LEASE_BUCKET).await {
         return Ok(store);
     }
@@ -90,7 +91,7 @@ async fn leases(js: &jetstream::Context, replicas: usize) -> anyhow::Result<kv::
         max_age: LEASE,
         duplicate_window: LEASE,
         storage: stream::StorageType::File,
-        num_replicas: replicas.clamp(1, 3),
+        num_replicas: super::nats::replicas(servers),
         allow_rollup: true,
         deny_delete: true,
         allow_direct: true,

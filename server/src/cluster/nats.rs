@@ -16,7 +16,7 @@ pub(crate) async fn bucket(
     // The bucket's stream as the KV clients make it, created directly: the client's own
     // `create_key_value` first asks for the account's limits, whose answer Debian's 2.9 server
     // words in a way async-nats 0.52 cannot read.
-    jetstream
+    let mut stream = jetstream
         .get_or_create_stream(async_nats::jetstream::stream::Config {
             name: format!("KV_{name}"),
             subjects: vec![format!("$KV.{name}.>")],
@@ -31,16 +31,60 @@ pub(crate) async fn bucket(
         })
         .await
         .map_err(|e| format!("KV bucket {name}: {e}"))?;
+    // A bucket made with fewer copies (by a node that counted fewer servers) gets its copies
+    // now, as the event stream does (`super::stream::ensure`).
+    let have = stream
+        .info()
+        .await
+        .map_err(|e| format!("KV bucket {name}: {e}"))?
+        .config
+        .clone();
+    if have.num_replicas < replicas.max(1) {
+        tracing::info!(
+            bucket = name,
+            replicas,
+            was = have.num_replicas,
+            "giving a bucket its copies"
+        );
+        let wanted = async_nats::jetstream::stream::Config {
+            num_replicas: replicas.max(1),
+            ..have
+        };
+        jetstream
+            .update_stream(wanted)
+            .await
+            .map_err(|e| format!("KV bucket {name}: {e}"))?;
+    }
     jetstream
         .get_key_value(name)
         .await
         .map_err(|e| format!("KV bucket {name}: {e}"))
 }
 
-/// Copies of the cluster's shared state: three on a cluster of three NATS servers or more (one
-/// may be lost), else one.
-pub(crate) fn replicas(settings: &super::ClusterSettings) -> usize {
-    if settings.servers.len() >= 3 { 3 } else { 1 }
+/// How many NATS servers the cluster has, as far as this node can tell: the URLs it was given
+/// or the servers the one it reached tells of (its `connect_urls`), whichever is more. A node
+/// given one URL of a three-server cluster must still keep three copies of everything
+/// (docs/CLUSTER.md, "Failure modes"): counted from `--cluster` alone, the claims on side
+/// effects would live on one server, and that server's loss would stop every webhook and
+/// digest of the cluster. Waits for the first connection (the server's INFO says who else
+/// there is).
+pub(crate) async fn servers_known(
+    settings: &super::ClusterSettings,
+    client: &async_nats::Client,
+) -> usize {
+    let info = loop {
+        if let Some(info) = client.try_server_info() {
+            break info;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    settings.servers.len().max(info.connect_urls.len())
+}
+
+/// Copies of the event stream and of every bucket on a cluster of `servers` NATS servers:
+/// three when it has three or more (a quorum survives the loss of one), else one per server.
+pub(crate) fn replicas(servers: usize) -> usize {
+    servers.clamp(1, 3)
 }
 
 /// Runs `work` (a NATS round trip) to its end from synchronous code: the accounts and the audit

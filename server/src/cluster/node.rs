@@ -58,10 +58,7 @@ pub(crate) async fn connect(
     cluster: &ClusterSettings,
     client: async_nats::Client,
 ) -> anyhow::Result<Connected> {
-    let servers = cluster
-        .servers
-        .len()
-        .max(client.server_info().connect_urls.len());
+    let servers = super::nats::servers_known(cluster, &client).await;
     let mut js = jetstream::new(client);
     js.set_timeout(ACK_TIMEOUT);
     let stream_last = loop {

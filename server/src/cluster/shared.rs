@@ -8,7 +8,7 @@ use super::audit_stream::AuditStream;
 use super::kv_accounts::KvBook;
 use super::kv_sessions::KvSessions;
 use super::logins::SharedLogins;
-use super::nats::replicas;
+use super::nats::{replicas, servers_known};
 use crate::accounts::session::SessionChange;
 use crate::effects::{EFFECTS_BUCKET, Effects, EffectsError, KEEP_CLAIMS_FOR};
 
@@ -34,7 +34,8 @@ pub(crate) struct SharedError(String);
 
 impl SharedState {
     /// Opens (creating on first use) every bucket and the stream, with three replicas on a
-    /// cluster of three NATS servers or more. `longest_session` sizes how long the sessions
+    /// cluster of three NATS servers or more (counted as the event stream's are:
+    /// [`servers_known`], not only the URLs given). `longest_session` sizes how long the sessions
     /// bucket keeps an entry.
     pub(crate) async fn open(
         client: &async_nats::Client,
@@ -42,7 +43,7 @@ impl SharedState {
         longest_session: std::time::Duration,
     ) -> Result<SharedState, SharedError> {
         let jetstream = async_nats::jetstream::new(client.clone());
-        let replicas = replicas(settings);
+        let replicas = replicas(servers_known(settings, client).await);
         let book = KvBook::open(&jetstream, replicas)
             .await
             .map_err(SharedError)?;

@@ -124,7 +124,7 @@ pub(crate) fn config(servers: usize) -> stream::Config {
         description: Some("Floorwatch: every accepted event and clock tick, in order".into()),
         subjects: vec![SUBJECT.into()],
         storage: stream::StorageType::File,
-        num_replicas: servers.clamp(1, 3),
+        num_replicas: super::nats::replicas(servers),
         duplicate_window: DUPLICATE_WINDOW,
         max_age: MAX_AGE,
         ..Default::default()

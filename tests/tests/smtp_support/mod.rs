@@ -159,6 +159,30 @@ impl SmtpReceiver {
         self.shared.messages.lock().unwrap().clone()
     }
 
+    /// The `[digest]` table sending at `at` (local `HH:MM`) through this relay: STARTTLS with
+    /// its certificate trusted, retries from 100 ms, a timeout long enough that a stalled relay
+    /// hangs the sender (composed, not sent). What every digest test's config shares; the
+    /// recipients (`[[digest.email]]`, `[[digest.webhooks]]`) follow it.
+    pub fn digest_toml(&self, at: &str) -> String {
+        format!(
+            r#"
+[digest]
+at = "{at}"
+
+[digest.smtp]
+host = "127.0.0.1"
+port = {port}
+from = "Floorwatch <floorwatch@hotline.example>"
+ca_file = "{ca}"
+timeout_s = 600
+retry_first_ms = 100
+retry_max_s = 1
+"#,
+            port = self.port,
+            ca = self.ca_file.display(),
+        )
+    }
+
     /// The runtime the receiver runs on (for a webhook receiver beside it).
     pub fn runtime(&self) -> &tokio::runtime::Runtime {
         &self.runtime
@@ -262,4 +286,16 @@ fn address(command: &str) -> String {
         .split_once('<')
         .and_then(|(_, rest)| rest.split_once('>'))
         .map_or_else(String::new, |(a, _)| a.to_string())
+}
+
+/// `time` (`HH:MM`) of `day` (`YYYY-MM-DD`) on the wall clock of `zone`, in ms since the epoch:
+/// the digest is due by the centre's local clock.
+pub fn local_ms(zone: &str, day: &str, time: &str) -> i64 {
+    format!("{day}T{time}")
+        .parse::<jiff::civil::DateTime>()
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::get(zone).unwrap())
+        .unwrap()
+        .timestamp()
+        .as_millisecond()
 }
