@@ -188,6 +188,25 @@ fn a_token_guards_ingest_and_bodies_have_a_limit() {
     assert_eq!(server.get("/api/v1/queues").status, 200);
 }
 
+/// The next `n` ingest replies on `socket`.
+async fn read_replies<S>(socket: &mut S, n: usize) -> Vec<IngestReply>
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let mut replies = Vec::new();
+    while replies.len() < n {
+        let message = tokio::time::timeout(Duration::from_secs(30), socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = message {
+            replies.push(serde_json::from_str::<IngestReply>(text.as_str()).unwrap());
+        }
+    }
+    replies
+}
+
 #[tokio::test]
 async fn the_ingest_websocket_answers_each_message() {
     let server = Server::start(&["--clock", "events"]);
@@ -199,17 +218,7 @@ async fn the_ingest_websocket_answers_each_message() {
     socket.send(Message::text(array)).await.unwrap();
     socket.send(Message::text(lines[0].clone())).await.unwrap();
     socket.send(Message::text("nonsense")).await.unwrap();
-    let mut replies = Vec::new();
-    while replies.len() < 3 {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        if let Message::Text(text) = message {
-            replies.push(serde_json::from_str::<IngestReply>(text.as_str()).unwrap());
-        }
-    }
+    let replies = read_replies(&mut socket, 3).await;
     assert_eq!((replies[0].accepted, replies[0].duplicate), (3, 0));
     assert_eq!((replies[1].accepted, replies[1].duplicate), (0, 1));
     assert_eq!((replies[2].rejected, replies[2].errors[0].line), (1, 1));
@@ -240,17 +249,7 @@ async fn the_ingest_websocket_records_messages_sent_ahead_in_order() {
     for line in &lines {
         socket.send(Message::text(line.clone())).await.unwrap();
     }
-    let mut replies = Vec::new();
-    while replies.len() < lines.len() {
-        let message = tokio::time::timeout(Duration::from_secs(30), socket.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        if let Message::Text(text) = message {
-            replies.push(serde_json::from_str::<IngestReply>(text.as_str()).unwrap());
-        }
-    }
+    let replies = read_replies(&mut socket, lines.len()).await;
     assert!(
         replies.iter().all(|r| (r.accepted, r.rejected) == (1, 0)),
         "{replies:?}"

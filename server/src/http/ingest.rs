@@ -305,11 +305,8 @@ async fn ingest_connection(state: AppState, mut socket: WebSocket) {
             biased;
             () = shutdown.recv() => {
                 // What is queued is recorded before the recorder stops: answer it first.
-                for message in in_flight.drain(..) {
-                    let answer = message.answer.await;
-                    if socket.send(Message::Text(answer.text.into())).await.is_err() {
-                        return;
-                    }
+                if !answer_all(&mut socket, std::mem::take(&mut in_flight)).await {
+                    return;
                 }
                 let _ = socket.send(Message::Close(Some(CloseFrame {
                     code: close_code::AWAY,
@@ -349,6 +346,11 @@ async fn ingest_connection(state: AppState, mut socket: WebSocket) {
         }
     }
     // The sender closed: the batches it sent are still recorded; answer them if it listens.
+    answer_all(&mut socket, in_flight).await;
+}
+
+/// Sends the answer of every message in flight, in order; false once the sender is gone.
+async fn answer_all(socket: &mut WebSocket, in_flight: VecDeque<InFlight>) -> bool {
     for message in in_flight {
         let answer = message.answer.await;
         if socket
@@ -356,9 +358,10 @@ async fn ingest_connection(state: AppState, mut socket: WebSocket) {
             .await
             .is_err()
         {
-            return;
+            return false;
         }
     }
+    true
 }
 
 /// The answer of the oldest message in flight (`None`: nothing is).
@@ -409,15 +412,8 @@ fn error_answer(error: &ApiError, refused: bool) -> Answer {
 /// After a refused message: the messages queued behind it are answered (refused too, by their
 /// lane), and the connection is closed, telling the sender to connect again and resend.
 async fn refuse_the_rest(mut socket: WebSocket, in_flight: VecDeque<InFlight>) {
-    for message in in_flight {
-        let answer = message.answer.await;
-        if socket
-            .send(Message::Text(answer.text.into()))
-            .await
-            .is_err()
-        {
-            return;
-        }
+    if !answer_all(&mut socket, in_flight).await {
+        return;
     }
     let _ = socket
         .send(Message::Close(Some(CloseFrame {

@@ -14,8 +14,8 @@ use anyhow::{Result, bail};
 use floorwatch_core::wire::IngestReply;
 
 /// First pause after a failure; doubled up to [`MAX_BACKOFF`].
-pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(5);
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// One request may take this long (a large batch into a busy server) before it is retried.
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Rejected lines kept for the summary.
@@ -113,8 +113,7 @@ impl IngestClient {
             body.push_str(line);
             body.push('\n');
         }
-        let mut backoff = FIRST_BACKOFF;
-        let mut failing_since: Option<Instant> = None;
+        let mut retrying = Retrying::new(self.retry_for);
         loop {
             let mut request = self
                 .http
@@ -156,22 +155,54 @@ impl IngestClient {
                     }
                 }
             };
-            let since = *failing_since.get_or_insert_with(Instant::now);
-            if since.elapsed() >= self.retry_for {
-                bail!(
-                    "{} has been unavailable for {} s (--retry-for); last error: {failure}",
-                    self.url,
-                    self.retry_for.as_secs()
-                );
-            }
-            if stop.requested() {
-                bail!("interrupted while {} was unavailable", self.url);
-            }
-            tracing::warn!(url = %self.url, error = %failure, retry_in = ?backoff, "server unavailable; retrying");
-            self.acknowledged.retries += 1;
-            stop.sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            retrying
+                .after(&self.url, &failure, stop, &mut self.acknowledged)
+                .await?;
         }
+    }
+}
+
+/// Waiting between attempts while the server is unavailable: a back-off from
+/// [`FIRST_BACKOFF`] doubling to [`MAX_BACKOFF`], given up after `--retry-for`.
+pub(crate) struct Retrying {
+    retry_for: Duration,
+    backoff: Duration,
+    failing_since: Option<Instant>,
+}
+
+impl Retrying {
+    pub(crate) fn new(retry_for: Duration) -> Retrying {
+        Retrying {
+            retry_for,
+            backoff: FIRST_BACKOFF,
+            failing_since: None,
+        }
+    }
+
+    /// After a failed attempt at `url`: an error once it has been unavailable for
+    /// `--retry-for` or on Ctrl-C; otherwise counts a retry and sleeps the back-off.
+    pub(crate) async fn after(
+        &mut self,
+        url: &str,
+        failure: &str,
+        stop: &crate::stop::Stop,
+        acknowledged: &mut Acknowledged,
+    ) -> Result<()> {
+        let since = *self.failing_since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= self.retry_for {
+            bail!(
+                "{url} has been unavailable for {} s (--retry-for); last error: {failure}",
+                self.retry_for.as_secs()
+            );
+        }
+        if stop.requested() {
+            bail!("interrupted while {url} was unavailable");
+        }
+        tracing::warn!(url, error = %failure, retry_in = ?self.backoff, "server unavailable; retrying");
+        acknowledged.retries += 1;
+        stop.sleep(self.backoff).await;
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        Ok(())
     }
 }
 

@@ -10,7 +10,7 @@
 //! it in order; a batch it had recorded before the failure counts as `duplicate`.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 use floorwatch_core::wire::IngestReply;
@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::ingest::{Acknowledged, FIRST_BACKOFF, MAX_BACKOFF, REQUEST_TIMEOUT, chain, excerpt};
+use crate::ingest::{Acknowledged, REQUEST_TIMEOUT, Retrying, chain, excerpt};
 use crate::stop::Stop;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -110,8 +110,7 @@ impl SocketSender {
     /// everything unanswered after a failure until the server has been unavailable for
     /// `--retry-for`.
     async fn deliver(&mut self, stop: &Stop, send: Option<usize>) -> Result<()> {
-        let mut backoff = FIRST_BACKOFF;
-        let mut failing_since: Option<Instant> = None;
+        let mut retrying = Retrying::new(self.retry_for);
         loop {
             let step = match self.socket.take() {
                 None => self.reconnect().await,
@@ -132,21 +131,9 @@ impl SocketSender {
                 Err(Failure::Retry(why)) => why,
             };
             self.socket = None;
-            let since = *failing_since.get_or_insert_with(Instant::now);
-            if since.elapsed() >= self.retry_for {
-                bail!(
-                    "{} has been unavailable for {} s (--retry-for); last error: {failure}",
-                    self.url,
-                    self.retry_for.as_secs()
-                );
-            }
-            if stop.requested() {
-                bail!("interrupted while {} was unavailable", self.url);
-            }
-            tracing::warn!(url = %self.url, error = %failure, retry_in = ?backoff, "ingest unavailable; sending again");
-            self.acknowledged.retries += 1;
-            stop.sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            retrying
+                .after(&self.url, &failure, stop, &mut self.acknowledged)
+                .await?;
         }
     }
 
