@@ -18,8 +18,6 @@
 //! disabled), the API token or the paired screen was revoked, or the role or scope changed, the writer
 //! sends `{"type":"error","message":"signed out: WHY"}` and closes with code 4401.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
@@ -149,7 +147,7 @@ async fn read_subscriptions(
             }
         }
         if let Some(key) = accepted {
-            state.clients().subscribe(id, Arc::new(key));
+            state.clients().subscribe(id, key);
         }
     }
 }

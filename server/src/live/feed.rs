@@ -172,6 +172,11 @@ impl Feed {
         }
     }
 
+    /// The subscription this feed shows.
+    pub(crate) fn key(&self) -> &Arc<FeedKey> {
+        &self.key
+    }
+
     pub(crate) fn is_ready(&self) -> bool {
         self.state.is_some()
     }

@@ -16,6 +16,7 @@ use floorwatch_core::{Millis, Scope};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::sleep_until;
 
+use super::client::ClientSlot;
 use super::clients::Clients;
 use super::feed::{Feed, FeedKey, Readings, Update, VisibleAlert};
 use super::frame::{FrameKind, Outgoing};
@@ -38,17 +39,12 @@ pub(crate) struct Publisher {
     pulse: Arc<Pulse>,
     push_interval: Duration,
     slow_client_timeout: Duration,
-    feeds: HashMap<Arc<FeedKey>, Feed>,
+    /// The feeds in use, by their key's address ([`key_address`]).
+    feeds: HashMap<usize, Feed>,
     /// The floor's version at the last reading.
     read_version: Option<u64>,
     sampled_agents: BTreeSet<Scope>,
     alerts: AlertCache,
-}
-
-/// A client of a feed, as seen at the start of a tick.
-struct Member {
-    id: u64,
-    needs_snapshot: bool,
 }
 
 impl Publisher {
@@ -119,44 +115,57 @@ impl Publisher {
     }
 
     /// One reading and its frames; whether it read the floor or served a snapshot.
+    ///
+    /// Per client this is two pointer hashes and a `try_send` of a shared body: everything
+    /// else (the read, the diff, the serialising) is per distinct subscription.
     fn publish(&mut self) -> bool {
-        let members = self.members();
-        self.feeds.retain(|key, _| members.contains_key(key));
-        for key in members.keys() {
+        let (subscribed, snapshots_due) = self.subscribed();
+        self.feeds.retain(|at, _| subscribed.contains_key(at));
+        for (at, key) in &subscribed {
             self.feeds
-                .entry(key.clone())
+                .entry(*at)
                 .or_insert_with(|| Feed::new(key.clone()));
         }
 
-        let readings = self.read(&members);
+        let readings = self.read();
         // Counted as a push whenever the floor was read for someone: reads, not frames, are
         // what cost (a read that finds no change for a feed still paces the next).
-        let mut pushed = readings.is_some() && !members.is_empty();
-        let updates = match readings {
+        let pushed = (readings.is_some() && !subscribed.is_empty()) || snapshots_due;
+        let mut updates: HashMap<usize, Update> = match readings {
             Some(readings) => self
                 .feeds
                 .iter_mut()
-                .map(|(key, feed)| (key.clone(), feed.update(&readings)))
+                .map(|(at, feed)| (*at, feed.update(&readings)))
                 .collect(),
             None => HashMap::new(),
         };
-
-        let now = Instant::now();
+        // Nothing to tell anyone: no slot need be visited (a quiet tick costs nothing a client).
+        updates.retain(|_, u| u.delta.is_some() || u.resync_all);
         let mut stuck = Vec::new();
-        let mut feeds = std::mem::take(&mut self.feeds);
-        for (key, members) in &members {
-            let Some(feed) = feeds.get_mut(key) else {
-                continue;
-            };
-            let update = updates.get(key);
-            for member in members {
-                pushed |= member.needs_snapshot;
-                if self.deliver(key, feed, update, member, now) {
-                    stuck.push(member.id);
+        if !updates.is_empty() || snapshots_due {
+            let now = Instant::now();
+            for mut slot in self.clients.slots.iter_mut() {
+                let id = *slot.key();
+                let slot = slot.value_mut();
+                let Some(at) = slot.feed.as_ref().map(key_address) else {
+                    continue;
+                };
+                // A feed missing here: subscribed since the tick began, served next tick.
+                let Some(feed) = self.feeds.get_mut(&at) else {
+                    continue;
+                };
+                if deliver(
+                    feed,
+                    updates.get(&at),
+                    slot,
+                    now,
+                    self.slow_client_timeout,
+                    &self.telemetry,
+                ) {
+                    stuck.push(id);
                 }
             }
         }
-        self.feeds = feeds;
         for id in stuck {
             if let Some((_, slot)) = self.clients.slots.remove(&id) {
                 self.telemetry.slow_clients_disconnected.inc();
@@ -169,7 +178,8 @@ impl Publisher {
         }
 
         let accepted = self.pulse.take_accepted();
-        if !members.is_empty() {
+        if !subscribed.is_empty() {
+            let now = Instant::now();
             for at in accepted {
                 self.telemetry
                     .ingest_to_push_seconds
@@ -179,25 +189,32 @@ impl Publisher {
         pushed
     }
 
-    /// Clients by feed, as of now.
-    fn members(&self) -> HashMap<Arc<FeedKey>, Vec<Member>> {
-        let mut members: HashMap<Arc<FeedKey>, Vec<Member>> = HashMap::new();
+    /// The distinct subscriptions in use, by address, and whether any client waits for a
+    /// snapshot (one pass over the clients, a pointer hash each).
+    fn subscribed(&self) -> (HashMap<usize, Arc<FeedKey>>, bool) {
+        let mut keys: HashMap<usize, Arc<FeedKey>> = HashMap::new();
+        let mut snapshots_due = false;
         for slot in self.clients.slots.iter() {
             if let Some(key) = &slot.feed {
-                members.entry(key.clone()).or_default().push(Member {
-                    id: *slot.key(),
-                    needs_snapshot: slot.resync.needs_snapshot(),
-                });
+                keys.entry(key_address(key)).or_insert_with(|| key.clone());
+                snapshots_due |= slot.resync.needs_snapshot();
             }
         }
-        members
+        (keys, snapshots_due)
     }
 
     /// Reads everything the feeds need from the floor under one lock; `None` when nothing can
     /// have changed since the last reading and every feed has a state.
-    fn read(&mut self, members: &HashMap<Arc<FeedKey>, Vec<Member>>) -> Option<Readings> {
-        let sampled = self.clients.agent_figure_scopes();
-        if members.is_empty() && sampled == self.sampled_agents {
+    fn read(&mut self) -> Option<Readings> {
+        let keys: Vec<Arc<FeedKey>> = self.feeds.values().map(|f| f.key().clone()).collect();
+        // The agent scopes anyone subscribes to (sampled for history while they do).
+        let sampled: BTreeSet<Scope> = keys
+            .iter()
+            .flat_map(|key| key.figures.iter())
+            .filter(|s| matches!(s, Scope::Agent(_)))
+            .cloned()
+            .collect();
+        if keys.is_empty() && sampled == self.sampled_agents {
             // Nobody to read for: the floor's lock is left to the recorder (a replay with no
             // screen open cost a read of every alert and queue at each tick, issue 15).
             return None;
@@ -225,7 +242,7 @@ impl Publisher {
         let unassigned = all.iter().filter(|q| q.unassigned).count();
         self.telemetry.unassigned_queues.set(unassigned as i64);
         let queues: Vec<_> = all.into_iter().filter(|q| !q.unassigned).collect();
-        for key in members.keys() {
+        for key in &keys {
             if !readings.queues.contains_key(&key.within) {
                 let inside = match &key.within {
                     None => Vec::new(),
@@ -242,7 +259,7 @@ impl Publisher {
             }
         }
         let names = floor.tree_names();
-        for key in members.keys() {
+        for key in &keys {
             if !readings.names.contains_key(&key.within) {
                 let inside = match &key.within {
                     None => Vec::new(),
@@ -257,7 +274,7 @@ impl Publisher {
         }
         let mut history_scopes = HashSet::new();
         let mut agent_scopes = HashSet::new();
-        for key in members.keys() {
+        for key in &keys {
             for (scope, window) in key.figure_pairs() {
                 let pair = (scope.clone(), window);
                 if !readings.figures.contains_key(&pair)
@@ -312,57 +329,54 @@ fn read_alerts(cache: &mut AlertCache, floor: &LiveFloor) -> Arc<Vec<VisibleAler
     alerts
 }
 
-impl Publisher {
-    /// Queues what one client needs this tick. Returns true if it has been stuck too long.
-    fn deliver(
-        &self,
-        key: &Arc<FeedKey>,
-        feed: &mut Feed,
-        update: Option<&Update>,
-        member: &Member,
-        now: Instant,
-    ) -> bool {
-        let Some(mut slot) = self.clients.slots.get_mut(&member.id) else {
+/// Queues what one client of `feed` needs this tick. Returns true if it has been stuck too
+/// long (it could not take a resync for `slow_client_timeout`).
+fn deliver(
+    feed: &mut Feed,
+    update: Option<&Update>,
+    slot: &mut ClientSlot,
+    now: Instant,
+    slow_client_timeout: Duration,
+    telemetry: &Telemetry,
+) -> bool {
+    let resync_all = update.is_some_and(|u| u.resync_all);
+    if slot.resync.needs_snapshot() || resync_all {
+        let Some(body) = feed.snapshot() else {
             return false;
         };
-        if slot.feed.as_ref() != Some(key) {
-            // Resubscribed since the tick began: its snapshot comes next tick.
-            return false;
-        }
-        let telemetry = &self.telemetry;
-        let resync_all = update.is_some_and(|u| u.resync_all);
-        if slot.resync.needs_snapshot() || member.needs_snapshot || resync_all {
-            let Some(body) = feed.snapshot() else {
-                return false;
-            };
-            let frame = Outgoing::Shared {
-                generation: slot.resync.generation(),
-                kind: FrameKind::Snapshot,
-                body,
-            };
-            match slot.tx.try_send(frame) {
-                Ok(()) => slot.resync.snapshot_queued(),
-                Err(TrySendError::Full(_)) => {
-                    return slot.resync.snapshot_refused(now) > self.slow_client_timeout;
-                }
-                Err(TrySendError::Closed(_)) => {}
+        let frame = Outgoing::Shared {
+            generation: slot.resync.generation(),
+            kind: FrameKind::Snapshot,
+            body,
+        };
+        match slot.tx.try_send(frame) {
+            Ok(()) => slot.resync.snapshot_queued(),
+            Err(TrySendError::Full(_)) => {
+                return slot.resync.snapshot_refused(now) > slow_client_timeout;
             }
-        } else if let Some(body) = update.and_then(|u| u.delta.clone()) {
-            let frame = Outgoing::Shared {
-                generation: slot.resync.generation(),
-                kind: FrameKind::Delta,
-                body,
-            };
-            match slot.tx.try_send(frame) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => {
-                    // Fallen behind: what is queued is stale now; resync with a snapshot.
-                    telemetry.frame_dropped(DropReason::QueueFull);
-                    slot.resync.delta_dropped(now);
-                }
-                Err(TrySendError::Closed(_)) => {}
-            }
+            Err(TrySendError::Closed(_)) => {}
         }
-        false
+    } else if let Some(body) = update.and_then(|u| u.delta.clone()) {
+        let frame = Outgoing::Shared {
+            generation: slot.resync.generation(),
+            kind: FrameKind::Delta,
+            body,
+        };
+        match slot.tx.try_send(frame) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                // Fallen behind: what is queued is stale now; resync with a snapshot.
+                telemetry.frame_dropped(DropReason::QueueFull);
+                slot.resync.delta_dropped(now);
+            }
+            Err(TrySendError::Closed(_)) => {}
+        }
     }
+    false
+}
+
+/// A subscription's address: keys are interned (`Clients::subscribe`), and a feed holds its
+/// key, so the address names one subscription for as long as the feed exists.
+fn key_address(key: &Arc<FeedKey>) -> usize {
+    Arc::as_ptr(key) as usize
 }

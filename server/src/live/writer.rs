@@ -24,6 +24,9 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// The close code when the client's session or token stopped working (an application code:
 /// 4000-4999; "401" as in HTTP).
 const SIGNED_OUT: u16 = floorwatch_core::wire::SIGNED_OUT_CLOSE;
+/// Most frames written together when several are queued: a snapshot and the delta behind it
+/// go out in one write, and a long queue still yields to other clients between writes.
+const BATCH_FRAMES: usize = 8;
 
 /// What a client's [`Writer`] shares with the publisher.
 pub(crate) struct WriterParts {
@@ -87,13 +90,17 @@ impl Writer {
         tokio::pin!(signed_out);
         let telemetry = self.telemetry.clone();
         let mut seq = 0u64;
-        let mut last_sent = tokio::time::Instant::now();
+        // One timer for the heartbeat, moved on after each send (not a new one a frame).
+        let heartbeat = tokio::time::sleep(self.heartbeat);
+        tokio::pin!(heartbeat);
         if self.shutdown.is_shutdown() {
             close(&mut sink, close_code::AWAY, "server shutting down").await;
             return;
         }
+        let mut texts: Vec<String> = Vec::new();
         loop {
-            let text = tokio::select! {
+            texts.clear();
+            tokio::select! {
                 biased;
                 () = self.shutdown.recv() => {
                     close(&mut sink, close_code::AWAY, "server shutting down").await;
@@ -113,33 +120,40 @@ impl Writer {
                 }
                 item = self.parts.rx.recv() => match item {
                     None => return,
-                    Some(Outgoing::Shared { generation, kind, body }) => {
-                        if self.parts.generation.is_stale(generation) {
-                            telemetry.frame_dropped(DropReason::Stale);
-                            continue;
+                    Some(item) => {
+                        texts.extend(self.render(item, &mut seq));
+                        // Whatever else is queued goes out in the same write.
+                        while texts.len() < BATCH_FRAMES
+                            && let Ok(item) = self.parts.rx.try_recv()
+                        {
+                            texts.extend(self.render(item, &mut seq));
                         }
-                        seq += 1;
-                        frame::render(kind, seq, &body)
-                    }
-                    Some(Outgoing::Error { message }) => {
-                        seq += 1;
-                        frame::error(seq, message)
                     }
                 },
-                () = tokio::time::sleep_until(last_sent + self.heartbeat) => {
+                () = &mut heartbeat => {
                     seq += 1;
-                    frame::heartbeat(seq, self.pulse.clock())
+                    texts.push(frame::heartbeat(seq, self.pulse.clock()));
                 }
             };
-            let sent = tokio::time::timeout(
-                self.slow_client_timeout,
-                sink.send(Message::Text(text.into())),
-            )
+            if texts.is_empty() {
+                continue;
+            }
+            let frames = texts.len();
+            let sent = tokio::time::timeout(self.slow_client_timeout, async {
+                for text in texts.drain(..) {
+                    sink.feed(Message::Text(text.into())).await?;
+                }
+                sink.flush().await
+            })
             .await;
             match sent {
                 Ok(Ok(())) => {
-                    telemetry.frame_sent();
-                    last_sent = tokio::time::Instant::now();
+                    for _ in 0..frames {
+                        telemetry.frame_sent();
+                    }
+                    heartbeat
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + self.heartbeat);
                 }
                 Ok(Err(_)) => return,
                 Err(_) => {
@@ -149,6 +163,29 @@ impl Writer {
                     );
                     return;
                 }
+            }
+        }
+    }
+
+    /// The text of a queued frame, numbered; `None` for a frame made stale by a resync (it is
+    /// dropped unsent and takes no `seq`).
+    fn render(&self, item: Outgoing, seq: &mut u64) -> Option<String> {
+        match item {
+            Outgoing::Shared {
+                generation,
+                kind,
+                body,
+            } => {
+                if self.parts.generation.is_stale(generation) {
+                    self.telemetry.frame_dropped(DropReason::Stale);
+                    return None;
+                }
+                *seq += 1;
+                Some(frame::render(kind, *seq, &body))
+            }
+            Outgoing::Error { message } => {
+                *seq += 1;
+                Some(frame::error(*seq, message))
             }
         }
     }
