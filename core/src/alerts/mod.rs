@@ -32,7 +32,9 @@ mod threshold;
 mod tree;
 mod webhook;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -132,6 +134,20 @@ pub struct Alerts {
     /// What the rules read of the engine's figures ([`Metric::needs`]; the agent counts for
     /// `source_silent`): the rest is never computed (issue 15).
     needs: Needs,
+    /// Every queue on the floor, in id order, read again from the engine only when it knows a
+    /// new one (queues are only ever added): a cache, never saved.
+    #[serde(skip)]
+    queues: Vec<Scope>,
+    /// Each queue's chain in the organisation (fixed by it): a cache, never saved.
+    #[serde(skip)]
+    queue_chains: FxHashMap<String, Vec<Scope>>,
+    /// The condition keys one rule steps at a boundary, kept to reuse the allocation.
+    #[serde(skip)]
+    stepping: Vec<Key>,
+    /// Step every condition read and work out every reading in full, as before the short
+    /// cuts of issue 15 ([`Alerts::set_thorough`]): for the tests that prove them equivalent.
+    #[serde(skip)]
+    thorough: bool,
 }
 
 /// Alerts read back from a checkpoint: their observations, condition timers and book, not
@@ -151,6 +167,7 @@ impl Alerts {
         self.tree = fresh.tree;
         self.calendar = fresh.calendar;
         self.opening = fresh.opening;
+        self.thorough = fresh.thorough;
     }
 }
 
@@ -211,7 +228,20 @@ impl Alerts {
             watching_since: None,
             rest_until: None,
             floor_busy: false,
+            queues: Vec::new(),
+            queue_chains: FxHashMap::default(),
+            stepping: Vec::new(),
+            thorough: false,
         })
+    }
+
+    /// With `true`, every condition a rule reads is stepped at every boundary and every
+    /// reading is worked out in full (the sudden-peak usual volume below `min_arrivals`), as
+    /// before issue 15's short cuts; the default, `false`, leaves out what cannot change a
+    /// decision. Both raise exactly the same changes: `core/tests/alerts_thorough.rs` compares
+    /// them over random days. Only the tests and benchmarks set it.
+    pub fn set_thorough(&mut self, thorough: bool) {
+        self.thorough = thorough;
     }
 
     /// The rules evaluated, with every default filled in (`GET /api/v1/alerts/rules`);
@@ -271,18 +301,28 @@ impl Alerts {
         } else {
             0
         };
+        if self.queues.len() != engine.queue_count() {
+            self.queues = engine
+                .queues()
+                .into_iter()
+                .map(|q| Scope::Queue(q.id))
+                .collect();
+        }
         let mut look = Look {
             engine,
             at,
             tree: &self.tree,
             observed: &self.observed,
             floor: None,
-            queues: None,
+            queues: &self.queues,
             watching_since,
             figures: BTreeMap::new(),
-            chains: HashMap::new(),
+            queue_chains: &mut self.queue_chains,
+            chains: FxHashMap::default(),
             needs: self.needs,
+            thorough: self.thorough,
         };
+        let mut stepping = std::mem::take(&mut self.stepping);
         let mut changes = Vec::new();
         for (rule, keys) in self.compiled.iter().zip(self.keys.iter_mut()) {
             let readings = kinds::read(rule, keys, &mut look);
@@ -296,17 +336,36 @@ impl Alerts {
             };
             // Every condition to step, in key order: those read now, those being timed and
             // those with an open alert. Keys are shared, not formatted, at every boundary (an
-            // open alert neither read nor timed, after a restore, is the one copied).
-            let mut keys: BTreeSet<Key> = readings.keys().cloned().collect();
-            keys.extend(runs.keys().cloned());
-            keys.extend(
-                self.book
-                    .open_alerts()
-                    .filter(|a| a.rule == rule.id && !keys.contains(a.key.as_str()))
-                    .map(|a| Key::from(a.key.as_str()))
-                    .collect::<Vec<_>>(),
+            // open alert neither read nor timed, after a restore, is the one copied). A
+            // condition read but not met, neither timed nor with an open alert, is left out:
+            // stepping it would start an idle run and drop it again, deciding nothing
+            // (`condition::step` raises only what has held; issue 15).
+            stepping.clear();
+            let book = &self.book;
+            stepping.extend(
+                readings
+                    .iter()
+                    .filter(|(key, reading)| {
+                        self.thorough
+                            || reading.level.is_some()
+                            || runs.contains_key(*key)
+                            || book.open(key).is_some()
+                    })
+                    .map(|(key, _)| Key::clone(key)),
             );
-            for shared in keys {
+            stepping.extend(runs.keys().cloned());
+            stepping.extend(
+                book.open_alerts()
+                    .filter(|a| {
+                        a.rule == rule.id
+                            && !readings.contains_key(a.key.as_str())
+                            && !runs.contains_key(a.key.as_str())
+                    })
+                    .map(|a| Key::from(a.key.as_str())),
+            );
+            stepping.sort_unstable();
+            stepping.dedup();
+            for shared in stepping.drain(..) {
                 let key: &str = &shared;
                 let gone;
                 let (change, idle) = {
@@ -356,6 +415,7 @@ impl Alerts {
                 record(&mut self.book, &mut self.batcher, &mut changes, change);
             }
         }
+        self.stepping = stepping;
         // An alert whose rule was removed or disabled has nobody left to clear it.
         let orphans: Vec<AlertChange> = self
             .book

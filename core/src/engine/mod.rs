@@ -433,6 +433,12 @@ impl Engine {
             .map(|a| readout::agent_view(&self.parts(), a))
     }
 
+    /// How many queues the engine knows (configured or seen in events). Queues are only ever
+    /// added, so a caller that keeps [`Engine::queues`] reads them again only when this grows.
+    pub fn queue_count(&self) -> usize {
+        self.floor.queues.len()
+    }
+
     /// Every queue known, configured or seen, in id order.
     pub fn queues(&self) -> Vec<QueueView> {
         let mut queues: Vec<QueueView> = self

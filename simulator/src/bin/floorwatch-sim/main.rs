@@ -11,6 +11,7 @@
 //! ```
 
 mod ami_server;
+mod alerts_run;
 mod args;
 mod esl_server;
 mod format;
