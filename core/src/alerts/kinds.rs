@@ -111,7 +111,9 @@ impl<'a> Look<'a> {
         if let Some(chain) = self.queue_chains.get(queue) {
             return chain.contains(outer);
         }
-        let chain = self.tree.chain(&Scope::Queue(queue.to_string()), self.engine);
+        let chain = self
+            .tree
+            .chain(&Scope::Queue(queue.to_string()), self.engine);
         let inside = chain.contains(outer);
         self.queue_chains.insert(queue.to_string(), chain);
         inside

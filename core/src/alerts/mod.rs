@@ -148,6 +148,34 @@ pub struct Alerts {
     /// cuts of issue 15 ([`Alerts::set_thorough`]): for the tests that prove them equivalent.
     #[serde(skip)]
     thorough: bool,
+    /// Per compiled rule (same order): when its last reading left it settled (see [`Settled`]),
+    /// else `None`. Never saved: a restored book reads every rule at its first boundary.
+    #[serde(skip)]
+    settled: Vec<Option<Settled>>,
+    /// Events observed so far in this process (see [`Settled`]).
+    #[serde(skip)]
+    observations: u64,
+}
+
+/// A rule whose last reading decided nothing and left nothing behind (no condition timed, no
+/// alert open) and whose readings cannot have come to decide anything since, so the
+/// evaluation skips reading it (docs/ALERTS.md, "Evaluation"; issue 15): the engine's
+/// [`Engine::revision`] and the events observed are those of the reading at `at`, and
+///  - a metric rule whose figure moves only with events and whole minutes (all but state time,
+///    agents needed and the longest wait now) is still in `at`'s minute: its figures read the
+///    same;
+///  - a dropped-calls rule counts only calls that ended in its window: with no event since,
+///    they can only leave it, and no count below `count` can grow;
+///  - a sudden-peak rule whose every scope had a usual volume and fewer arrivals than
+///    `min_arrivals`: with no event since, arrivals can only leave the last 5 minutes.
+///
+/// Every other kind is read at every boundary (a not-ready spell or a silence grows with the
+/// clock). `core/tests/alerts_thorough.rs` compares against reading every rule every time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Settled {
+    at: Millis,
+    revision: u64,
+    observations: u64,
 }
 
 /// Alerts read back from a checkpoint: their observations, condition timers and book, not
@@ -232,6 +260,8 @@ impl Alerts {
             queue_chains: FxHashMap::default(),
             stepping: Vec::new(),
             thorough: false,
+            settled: Vec::new(),
+            observations: 0,
         })
     }
 
@@ -254,6 +284,7 @@ impl Alerts {
     /// the boundaries up to the event's time were evaluated). Duplicates and test events show
     /// that their source is alive and count for nothing else.
     pub fn observe(&mut self, event: &Event, applied: Applied) {
+        self.observations += 1;
         self.rest_until = None;
         self.floor_busy = false;
         self.observed.observe(event, applied);
@@ -287,6 +318,7 @@ impl Alerts {
         // fills again as conditions are read.
         self.keys
             .resize_with(self.compiled.len(), RuleKeys::default);
+        self.settled.resize(self.compiled.len(), None);
         let watching_since = *self.watching_since.get_or_insert(at);
         self.observed.prune(at);
         self.observed.retain_not_ready(|agent| {
@@ -324,10 +356,25 @@ impl Alerts {
         };
         let mut stepping = std::mem::take(&mut self.stepping);
         let mut changes = Vec::new();
-        for (rule, keys) in self.compiled.iter().zip(self.keys.iter_mut()) {
+        let (revision, observations) = (engine.revision(), self.observations);
+        for ((rule, keys), settled) in self
+            .compiled
+            .iter()
+            .zip(self.keys.iter_mut())
+            .zip(self.settled.iter_mut())
+        {
+            let timed = self.runs.get(&rule.id).is_some_and(|runs| !runs.is_empty());
+            let open = self.book.open_alerts().any(|a| a.rule == rule.id);
+            let unchanged = settled.is_some_and(|s| {
+                s.revision == revision
+                    && s.observations == observations
+                    && stays_settled(rule, s.at, at)
+            });
+            if unchanged && !timed && !open && !self.thorough {
+                continue;
+            }
             let readings = kinds::read(rule, keys, &mut look);
-            let quiet = rule.quiet_at(local)
-                || silence_expected(self.opening.as_ref(), rule, at, &mut look);
+            *settled = None;
             if !self.runs.contains_key(&rule.id) {
                 self.runs.insert(rule.id.clone(), BTreeMap::new());
             }
@@ -365,6 +412,11 @@ impl Alerts {
             );
             stepping.sort_unstable();
             stepping.dedup();
+            // Quiet hours and expected silence matter only to a condition stepped or an alert
+            // open (the centre's agent counts are read for `source_silent` otherwise).
+            let quiet = (self.thorough || !stepping.is_empty() || open)
+                && (rule.quiet_at(local)
+                    || silence_expected(self.opening.as_ref(), rule, at, &mut look));
             for shared in stepping.drain(..) {
                 let key: &str = &shared;
                 let gone;
@@ -413,6 +465,15 @@ impl Alerts {
                 .collect();
             for change in due {
                 record(&mut self.book, &mut self.batcher, &mut changes, change);
+            }
+            let left_nothing = self.runs.get(&rule.id).is_none_or(BTreeMap::is_empty)
+                && !self.book.open_alerts().any(|a| a.rule == rule.id);
+            if left_nothing && settles(rule, &readings, &self.observed, at) {
+                *settled = Some(Settled {
+                    at,
+                    revision,
+                    observations,
+                });
             }
         }
         self.stepping = stepping;
@@ -485,6 +546,7 @@ impl Alerts {
         self.book.apply(&change)?;
         // Its notice waits for a batch, and its escalation stops: the rest is not what it was.
         self.rest_until = None;
+        self.settled.clear();
         if let Some(alert) = self.book.get(id) {
             self.batcher.push(Notice {
                 change: change.kind(),
@@ -523,6 +585,7 @@ impl Alerts {
     pub fn restore(&mut self, changes: impl IntoIterator<Item = AlertChange>) -> RestoreReport {
         let mut report = RestoreReport::default();
         self.rest_until = None;
+        self.settled.clear();
         for change in changes {
             match self.book.apply(&change) {
                 Ok(_) => {
@@ -543,6 +606,7 @@ impl Alerts {
     /// the next boundary, and a notice sent after the checkpoint is not sent twice.
     pub fn forget_timers(&mut self) {
         self.runs.clear();
+        self.settled.clear();
         self.batcher = Batcher::new(self.batcher.window());
         self.watching_since = None;
         self.rest_until = None;
@@ -584,6 +648,46 @@ fn silence_expected(
         Check::Metric { metric, .. } => *metric == Metric::ServiceLevelPct && closed(),
         _ => false,
     }
+}
+
+/// Whether a reading of `rule` that left nothing behind keeps deciding nothing without events
+/// (see [`Settled`]).
+fn settles(
+    rule: &CompiledRule,
+    readings: &BTreeMap<Key, Reading>,
+    observed: &Observations,
+    at: Millis,
+) -> bool {
+    match &rule.check {
+        Check::Metric { metric, .. } => !moves_within_a_minute(*metric),
+        Check::DroppedCalls { .. } => true,
+        Check::SuddenPeak { min_arrivals, .. } => {
+            observed.usual_known(at)
+                && readings
+                    .values()
+                    .all(|r| r.value.is_some_and(|v| v < *min_arrivals as f64))
+        }
+        Check::NotReadyOverrun { .. } | Check::SourceSilent { .. } => false,
+    }
+}
+
+/// Whether a rule settled at `then` (see [`Settled`]) still reads the same at `at`, given no
+/// event and the same engine revision.
+fn stays_settled(rule: &CompiledRule, then: Millis, at: Millis) -> bool {
+    match &rule.check {
+        Check::Metric { .. } => {
+            then.div_euclid(crate::time::MINUTE_MS) == at.div_euclid(crate::time::MINUTE_MS)
+        }
+        Check::DroppedCalls { .. } | Check::SuddenPeak { .. } => true,
+        Check::NotReadyOverrun { .. } | Check::SourceSilent { .. } => false,
+    }
+}
+
+/// Whether a figure can change with the clock alone within a minute (docs/METRICS.md: state
+/// time accumulates, the longest wait now ages; agents needed is left to be read every time).
+fn moves_within_a_minute(metric: Metric) -> bool {
+    let needs = metric.needs();
+    metric == Metric::LongestWaitingS || needs.state_time || needs.agents_needed
 }
 
 /// Applies an evaluated change to the book and queues its notice.
