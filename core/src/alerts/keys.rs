@@ -7,8 +7,9 @@
 //! boundary clones a pointer. This is a cache: it holds nothing that the rules and the floor
 //! do not determine, so it is never saved (a checkpoint rebuilds it as conditions are read).
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use crate::scope::Scope;
 
@@ -19,8 +20,8 @@ pub(crate) type Key = Arc<str>;
 /// The keys of one rule's conditions, by what the condition is about.
 #[derive(Debug, Default)]
 pub(crate) struct RuleKeys {
-    by_scope: HashMap<Scope, Key>,
-    by_source: HashMap<String, Key>,
+    by_scope: FxHashMap<Scope, Key>,
+    by_source: FxHashMap<String, Key>,
 }
 
 impl RuleKeys {

@@ -2,12 +2,15 @@
 //! condition's key (`RULE/SCOPE`, or `RULE/centre/SOURCE`). Exact definitions are in
 //! docs/ALERTS.md, "Built-in kinds"; metric rules read docs/METRICS.md figures from the engine.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use super::compiled::{Check, CompiledRule};
 use super::condition::{Detail, Reading};
 use super::keys::{Key, RuleKeys};
-use super::observed::{Observations, PEAK_SPAN_MS};
+use super::observed::{DroppedCall, Observations, PEAK_SPAN_MS};
 use super::rule_scope::RuleScope;
 use super::rules::{Comparison, Level};
 use super::tree::OrgTree;
@@ -26,19 +29,28 @@ pub(crate) struct Look<'a> {
     /// Every scope on the floor now but the agents' (a rule reads teams, groups or sites), in the
     /// engine's tree order (read when a rule needs it).
     pub floor: Option<Vec<Scope>>,
-    /// Every queue on the floor now, in id order (read when a rule needs it).
-    pub queues: Option<Vec<Scope>>,
+    /// Every queue on the floor now, in id order (kept between boundaries by
+    /// [`super::Alerts`], read again only when the engine knows a new queue).
+    pub queues: &'a [Scope],
     /// The first boundary evaluated: a configured source never heard from is silent since.
     pub watching_since: Millis,
     pub figures: BTreeMap<(Scope, Window), Option<Figures>>,
-    pub chains: HashMap<Scope, Vec<Scope>>,
+    /// The chain of each queue: fixed by the organisation ([`OrgTree`]), so kept between
+    /// boundaries, and looked up by the queue's id without making a scope (issue 15).
+    pub queue_chains: &'a mut FxHashMap<String, Vec<Scope>>,
+    /// The chains of other scopes read at this boundary (an agent's moves with its team).
+    pub chains: FxHashMap<Scope, Vec<Scope>>,
     /// What every read of this look includes: what the rules' metrics name, and the agent
     /// counts when a `source_silent` rule asks whether anyone is signed in
     /// ([`super::Alerts::new`]). A read cached for one rule serves every other.
     pub needs: Needs,
+    /// Work out every reading in full, even the parts no decision can use (the sudden-peak
+    /// usual volume below `min_arrivals`): what the short cuts are tested against
+    /// ([`super::Alerts::set_thorough`]).
+    pub thorough: bool,
 }
 
-impl Look<'_> {
+impl<'a> Look<'a> {
     fn figures(&mut self, scope: &Scope, window: Window) -> Option<&Figures> {
         let (engine, needs) = (self.engine, self.needs);
         self.figures
@@ -47,33 +59,27 @@ impl Look<'_> {
             .as_ref()
     }
 
-    /// The scopes a rule's scope stands for on the floor now.
-    fn expand(&mut self, scope: &RuleScope) -> Vec<Scope> {
+    /// The scopes a rule's scope stands for on the floor now (the queues lent, not copied).
+    fn expand<'r>(&mut self, scope: &'r RuleScope) -> Cow<'r, [Scope]>
+    where
+        'a: 'r,
+    {
         let engine = self.engine;
         let kind = match scope {
-            RuleScope::One(scope) => return vec![scope.clone()],
-            RuleScope::EveryQueue => {
-                return self
-                    .queues
-                    .get_or_insert_with(|| {
-                        engine
-                            .queues()
-                            .into_iter()
-                            .map(|q| Scope::Queue(q.id))
-                            .collect()
-                    })
-                    .clone();
-            }
+            RuleScope::One(scope) => return Cow::Borrowed(std::slice::from_ref(scope)),
+            RuleScope::EveryQueue => return Cow::Borrowed(self.queues),
             RuleScope::EveryTeam => "team",
             RuleScope::EveryGroup => "group",
             RuleScope::EverySite => "site",
         };
-        self.floor
-            .get_or_insert_with(|| engine.scopes_but_agents().cloned().collect())
-            .iter()
-            .filter(|s| s.kind() == kind)
-            .cloned()
-            .collect()
+        Cow::Owned(
+            self.floor
+                .get_or_insert_with(|| engine.scopes_but_agents().cloned().collect())
+                .iter()
+                .filter(|s| s.kind() == kind)
+                .cloned()
+                .collect(),
+        )
     }
 
     /// Nobody is signed in on the whole floor (silence is expected then).
@@ -84,6 +90,9 @@ impl Look<'_> {
 
     /// Whether `inner` counts in `outer` (the organisation chain of `inner` holds `outer`).
     fn inside(&mut self, inner: &Scope, outer: &Scope) -> bool {
+        if let Scope::Queue(queue) = inner {
+            return self.inside_queue(queue, outer);
+        }
         if inner == outer || *outer == Scope::Centre {
             return true;
         }
@@ -92,6 +101,22 @@ impl Look<'_> {
             .entry(inner.clone())
             .or_insert_with(|| tree.chain(inner, engine))
             .contains(outer)
+    }
+
+    /// Whether queue `queue` counts in `outer` (see [`Look::inside`]).
+    fn inside_queue(&mut self, queue: &str, outer: &Scope) -> bool {
+        if *outer == Scope::Centre || matches!(outer, Scope::Queue(id) if id == queue) {
+            return true;
+        }
+        if let Some(chain) = self.queue_chains.get(queue) {
+            return chain.contains(outer);
+        }
+        let chain = self
+            .tree
+            .chain(&Scope::Queue(queue.to_string()), self.engine);
+        let inside = chain.contains(outer);
+        self.queue_chains.insert(queue.to_string(), chain);
+        inside
     }
 }
 
@@ -112,10 +137,10 @@ pub(crate) fn read(
             clear,
             min_offered,
         } => scopes
-            .into_iter()
+            .iter()
             .filter_map(|scope| {
                 let at = look.at;
-                let f = look.figures(&scope, *window)?;
+                let f = look.figures(scope, *window)?;
                 let target = f.service_level_target_pct;
                 let value = if f.offered >= *min_offered {
                     metric.value(f, at)
@@ -133,7 +158,7 @@ pub(crate) fn read(
                         ..Detail::default()
                     },
                 );
-                Some((keys.scope(&rule.id, &scope), reading))
+                Some((keys.scope(&rule.id, scope), reading))
             })
             .collect(),
         Check::NotReadyOverrun { allowance, level } => {
@@ -210,40 +235,55 @@ pub(crate) fn read(
             min_arrivals,
             level,
         } => {
-            let queues: Vec<String> = look
-                .observed
-                .queues_with_arrivals()
-                .map(String::from)
-                .collect();
-            let tz = look.engine.calendar().time_zone().clone();
-            scopes
-                .into_iter()
-                .filter_map(|scope| {
-                    let mine: Vec<&str> = queues
-                        .iter()
-                        .filter(|q| look.inside(&Scope::Queue(q.to_string()), &scope))
-                        .map(String::as_str)
-                        .collect();
-                    let usual = look.observed.usual(&mine, look.at, &tz)?;
-                    let arrivals = look
-                        .observed
-                        .arrivals(&mine, look.at - PEAK_SPAN_MS, look.at);
-                    let limit = factor * usual;
-                    let reading = over(
-                        scope.clone(),
-                        arrivals >= *min_arrivals && arrivals as f64 > limit,
-                        *level,
-                        arrivals as f64,
-                        limit,
-                        Detail {
-                            metric: "arrivals_5m",
-                            usual: Some(usual),
-                            ..Detail::default()
-                        },
-                    );
-                    Some((keys.scope(&rule.id, &scope), reading))
-                })
-                .collect()
+            // The usual volume (zone arithmetic over seven earlier days) is worked out only
+            // when the arrivals reach `min_arrivals`: below, the condition is not met whatever
+            // it is, and an open alert clears on the arrivals alone (`condition::step`). Whether
+            // there is a usual volume at all (no reading without one) needs no arithmetic
+            // ([`Observations::usual_known`]).
+            let (observed, at) = (look.observed, look.at);
+            let tz = look.engine.calendar().time_zone();
+            let known = observed.usual_known(at);
+            let mut readings = BTreeMap::new();
+            let mut mine: Vec<&str> = Vec::new();
+            for scope in scopes.iter() {
+                mine.clear();
+                for queue in observed.queues_with_arrivals() {
+                    if look.inside_queue(queue, scope) {
+                        mine.push(queue);
+                    }
+                }
+                if !(known || look.thorough) {
+                    continue;
+                }
+                let arrivals = observed.arrivals(&mine, at - PEAK_SPAN_MS, at);
+                let reached = arrivals >= *min_arrivals;
+                let usual = if reached || look.thorough {
+                    // No usual volume: no reading (`known` said so already, unless thorough).
+                    let Some(usual) = observed.usual(&mine, at, tz) else {
+                        continue;
+                    };
+                    Some(usual)
+                } else {
+                    None
+                };
+                // Below `min_arrivals` without the usual volume, the limit is unknown (NaN):
+                // never a threshold of a change, since such a reading is not met.
+                let limit = usual.map_or(f64::NAN, |usual| factor * usual);
+                let reading = over(
+                    scope.clone(),
+                    reached && arrivals as f64 > limit,
+                    *level,
+                    arrivals as f64,
+                    limit,
+                    Detail {
+                        metric: "arrivals_5m",
+                        usual,
+                        ..Detail::default()
+                    },
+                );
+                readings.insert(keys.scope(&rule.id, scope), reading);
+            }
+            readings
         }
         Check::DroppedCalls {
             short_talk,
@@ -251,29 +291,25 @@ pub(crate) fn read(
             window,
             level,
         } => {
-            let dropped: Vec<(Option<Scope>, Option<Scope>)> = look
-                .observed
+            let observed = look.observed;
+            let dropped: Vec<&DroppedCall> = observed
                 .dropped(look.at - window, look.at)
                 .filter(|d| d.talk < *short_talk)
-                .map(|d| {
-                    (
-                        d.queue.clone().map(Scope::Queue),
-                        d.agent.clone().map(Scope::Agent),
-                    )
-                })
                 .collect();
             scopes
-                .into_iter()
+                .iter()
                 .map(|scope| {
                     // A call counts in its queue's chain and its agent's, once (as handled
                     // calls do, docs/METRICS.md "Scopes").
                     let n = dropped
                         .iter()
-                        .filter(|(queue, agent)| {
-                            [queue, agent]
-                                .into_iter()
-                                .flatten()
-                                .any(|inner| look.inside(inner, &scope))
+                        .filter(|d| {
+                            d.queue
+                                .as_deref()
+                                .is_some_and(|queue| look.inside_queue(queue, scope))
+                                || d.agent.as_ref().is_some_and(|agent| {
+                                    look.inside(&Scope::Agent(agent.clone()), scope)
+                                })
                         })
                         .count() as u64;
                     let reading = over(
@@ -287,7 +323,7 @@ pub(crate) fn read(
                             ..Detail::default()
                         },
                     );
-                    (keys.scope(&rule.id, &scope), reading)
+                    (keys.scope(&rule.id, scope), reading)
                 })
                 .collect()
         }

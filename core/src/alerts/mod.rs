@@ -32,7 +32,9 @@ mod threshold;
 mod tree;
 mod webhook;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -132,6 +134,48 @@ pub struct Alerts {
     /// What the rules read of the engine's figures ([`Metric::needs`]; the agent counts for
     /// `source_silent`): the rest is never computed (issue 15).
     needs: Needs,
+    /// Every queue on the floor, in id order, read again from the engine only when it knows a
+    /// new one (queues are only ever added): a cache, never saved.
+    #[serde(skip)]
+    queues: Vec<Scope>,
+    /// Each queue's chain in the organisation (fixed by it): a cache, never saved.
+    #[serde(skip)]
+    queue_chains: FxHashMap<String, Vec<Scope>>,
+    /// The condition keys one rule steps at a boundary, kept to reuse the allocation.
+    #[serde(skip)]
+    stepping: Vec<Key>,
+    /// Step every condition read and work out every reading in full, as before the short
+    /// cuts of issue 15 ([`Alerts::set_thorough`]): for the tests that prove them equivalent.
+    #[serde(skip)]
+    thorough: bool,
+    /// Per compiled rule (same order): when its last reading left it settled (see [`Settled`]),
+    /// else `None`. Never saved: a restored book reads every rule at its first boundary.
+    #[serde(skip)]
+    settled: Vec<Option<Settled>>,
+    /// Events observed so far in this process (see [`Settled`]).
+    #[serde(skip)]
+    observations: u64,
+}
+
+/// A rule whose last reading decided nothing and left nothing behind (no condition timed, no
+/// alert open) and whose readings cannot have come to decide anything since, so the
+/// evaluation skips reading it (docs/ALERTS.md, "Evaluation"; issue 15): the engine's
+/// [`Engine::revision`] and the events observed are those of the reading at `at`, and
+///  - a metric rule whose figure moves only with events and whole minutes (all but state time,
+///    agents needed and the longest wait now) is still in `at`'s minute: its figures read the
+///    same;
+///  - a dropped-calls rule counts only calls that ended in its window: with no event since,
+///    they can only leave it, and no count below `count` can grow;
+///  - a sudden-peak rule whose every scope had a usual volume and fewer arrivals than
+///    `min_arrivals`: with no event since, arrivals can only leave the last 5 minutes.
+///
+/// Every other kind is read at every boundary (a not-ready spell or a silence grows with the
+/// clock). `core/tests/alerts_thorough.rs` compares against reading every rule every time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Settled {
+    at: Millis,
+    revision: u64,
+    observations: u64,
 }
 
 /// Alerts read back from a checkpoint: their observations, condition timers and book, not
@@ -151,6 +195,7 @@ impl Alerts {
         self.tree = fresh.tree;
         self.calendar = fresh.calendar;
         self.opening = fresh.opening;
+        self.thorough = fresh.thorough;
     }
 }
 
@@ -211,7 +256,22 @@ impl Alerts {
             watching_since: None,
             rest_until: None,
             floor_busy: false,
+            queues: Vec::new(),
+            queue_chains: FxHashMap::default(),
+            stepping: Vec::new(),
+            thorough: false,
+            settled: Vec::new(),
+            observations: 0,
         })
+    }
+
+    /// With `true`, every condition a rule reads is stepped at every boundary and every
+    /// reading is worked out in full (the sudden-peak usual volume below `min_arrivals`), as
+    /// before issue 15's short cuts; the default, `false`, leaves out what cannot change a
+    /// decision. Both raise exactly the same changes: `core/tests/alerts_thorough.rs` compares
+    /// them over random days. Only the tests and benchmarks set it.
+    pub fn set_thorough(&mut self, thorough: bool) {
+        self.thorough = thorough;
     }
 
     /// The rules evaluated, with every default filled in (`GET /api/v1/alerts/rules`);
@@ -224,6 +284,7 @@ impl Alerts {
     /// the boundaries up to the event's time were evaluated). Duplicates and test events show
     /// that their source is alive and count for nothing else.
     pub fn observe(&mut self, event: &Event, applied: Applied) {
+        self.observations += 1;
         self.rest_until = None;
         self.floor_busy = false;
         self.observed.observe(event, applied);
@@ -257,6 +318,7 @@ impl Alerts {
         // fills again as conditions are read.
         self.keys
             .resize_with(self.compiled.len(), RuleKeys::default);
+        self.settled.resize(self.compiled.len(), None);
         let watching_since = *self.watching_since.get_or_insert(at);
         self.observed.prune(at);
         self.observed.retain_not_ready(|agent| {
@@ -271,23 +333,48 @@ impl Alerts {
         } else {
             0
         };
+        if self.queues.len() != engine.queue_count() {
+            self.queues = engine
+                .queues()
+                .into_iter()
+                .map(|q| Scope::Queue(q.id))
+                .collect();
+        }
         let mut look = Look {
             engine,
             at,
             tree: &self.tree,
             observed: &self.observed,
             floor: None,
-            queues: None,
+            queues: &self.queues,
             watching_since,
             figures: BTreeMap::new(),
-            chains: HashMap::new(),
+            queue_chains: &mut self.queue_chains,
+            chains: FxHashMap::default(),
             needs: self.needs,
+            thorough: self.thorough,
         };
+        let mut stepping = std::mem::take(&mut self.stepping);
         let mut changes = Vec::new();
-        for (rule, keys) in self.compiled.iter().zip(self.keys.iter_mut()) {
+        let (revision, observations) = (engine.revision(), self.observations);
+        for ((rule, keys), settled) in self
+            .compiled
+            .iter()
+            .zip(self.keys.iter_mut())
+            .zip(self.settled.iter_mut())
+        {
+            let timed = self.runs.get(&rule.id).is_some_and(|runs| !runs.is_empty());
+            let open = self.book.open_alerts().any(|a| a.rule == rule.id);
+            let unchanged = settled.is_some_and(|s| {
+                s.revision == revision
+                    && s.observations == observations
+                    && stays_settled(rule, s.at, at)
+            });
+            if unchanged && !timed && !open && !self.thorough {
+                continue;
+            }
             let readings = kinds::read(rule, keys, &mut look);
-            let quiet = rule.quiet_at(local)
-                || silence_expected(self.opening.as_ref(), rule, at, &mut look);
+            *settled = None;
             if !self.runs.contains_key(&rule.id) {
                 self.runs.insert(rule.id.clone(), BTreeMap::new());
             }
@@ -296,17 +383,41 @@ impl Alerts {
             };
             // Every condition to step, in key order: those read now, those being timed and
             // those with an open alert. Keys are shared, not formatted, at every boundary (an
-            // open alert neither read nor timed, after a restore, is the one copied).
-            let mut keys: BTreeSet<Key> = readings.keys().cloned().collect();
-            keys.extend(runs.keys().cloned());
-            keys.extend(
-                self.book
-                    .open_alerts()
-                    .filter(|a| a.rule == rule.id && !keys.contains(a.key.as_str()))
-                    .map(|a| Key::from(a.key.as_str()))
-                    .collect::<Vec<_>>(),
+            // open alert neither read nor timed, after a restore, is the one copied). A
+            // condition read but not met, neither timed nor with an open alert, is left out:
+            // stepping it would start an idle run and drop it again, deciding nothing
+            // (`condition::step` raises only what has held; issue 15).
+            stepping.clear();
+            let book = &self.book;
+            stepping.extend(
+                readings
+                    .iter()
+                    .filter(|(key, reading)| {
+                        self.thorough
+                            || reading.level.is_some()
+                            || runs.contains_key(*key)
+                            || book.open(key).is_some()
+                    })
+                    .map(|(key, _)| Key::clone(key)),
             );
-            for shared in keys {
+            stepping.extend(runs.keys().cloned());
+            stepping.extend(
+                book.open_alerts()
+                    .filter(|a| {
+                        a.rule == rule.id
+                            && !readings.contains_key(a.key.as_str())
+                            && !runs.contains_key(a.key.as_str())
+                    })
+                    .map(|a| Key::from(a.key.as_str())),
+            );
+            stepping.sort_unstable();
+            stepping.dedup();
+            // Quiet hours and expected silence matter only to a condition stepped or an alert
+            // open (the centre's agent counts are read for `source_silent` otherwise).
+            let quiet = (self.thorough || !stepping.is_empty() || open)
+                && (rule.quiet_at(local)
+                    || silence_expected(self.opening.as_ref(), rule, at, &mut look));
+            for shared in stepping.drain(..) {
                 let key: &str = &shared;
                 let gone;
                 let (change, idle) = {
@@ -355,7 +466,17 @@ impl Alerts {
             for change in due {
                 record(&mut self.book, &mut self.batcher, &mut changes, change);
             }
+            let left_nothing = self.runs.get(&rule.id).is_none_or(BTreeMap::is_empty)
+                && !self.book.open_alerts().any(|a| a.rule == rule.id);
+            if left_nothing && settles(rule, &readings, &self.observed, at) {
+                *settled = Some(Settled {
+                    at,
+                    revision,
+                    observations,
+                });
+            }
         }
+        self.stepping = stepping;
         // An alert whose rule was removed or disabled has nobody left to clear it.
         let orphans: Vec<AlertChange> = self
             .book
@@ -425,6 +546,7 @@ impl Alerts {
         self.book.apply(&change)?;
         // Its notice waits for a batch, and its escalation stops: the rest is not what it was.
         self.rest_until = None;
+        self.settled.clear();
         if let Some(alert) = self.book.get(id) {
             self.batcher.push(Notice {
                 change: change.kind(),
@@ -463,6 +585,7 @@ impl Alerts {
     pub fn restore(&mut self, changes: impl IntoIterator<Item = AlertChange>) -> RestoreReport {
         let mut report = RestoreReport::default();
         self.rest_until = None;
+        self.settled.clear();
         for change in changes {
             match self.book.apply(&change) {
                 Ok(_) => {
@@ -483,6 +606,7 @@ impl Alerts {
     /// the next boundary, and a notice sent after the checkpoint is not sent twice.
     pub fn forget_timers(&mut self) {
         self.runs.clear();
+        self.settled.clear();
         self.batcher = Batcher::new(self.batcher.window());
         self.watching_since = None;
         self.rest_until = None;
@@ -524,6 +648,46 @@ fn silence_expected(
         Check::Metric { metric, .. } => *metric == Metric::ServiceLevelPct && closed(),
         _ => false,
     }
+}
+
+/// Whether a reading of `rule` that left nothing behind keeps deciding nothing without events
+/// (see [`Settled`]).
+fn settles(
+    rule: &CompiledRule,
+    readings: &BTreeMap<Key, Reading>,
+    observed: &Observations,
+    at: Millis,
+) -> bool {
+    match &rule.check {
+        Check::Metric { metric, .. } => !moves_within_a_minute(*metric),
+        Check::DroppedCalls { .. } => true,
+        Check::SuddenPeak { min_arrivals, .. } => {
+            observed.usual_known(at)
+                && readings
+                    .values()
+                    .all(|r| r.value.is_some_and(|v| v < *min_arrivals as f64))
+        }
+        Check::NotReadyOverrun { .. } | Check::SourceSilent { .. } => false,
+    }
+}
+
+/// Whether a rule settled at `then` (see [`Settled`]) still reads the same at `at`, given no
+/// event and the same engine revision.
+fn stays_settled(rule: &CompiledRule, then: Millis, at: Millis) -> bool {
+    match &rule.check {
+        Check::Metric { .. } => {
+            then.div_euclid(crate::time::MINUTE_MS) == at.div_euclid(crate::time::MINUTE_MS)
+        }
+        Check::DroppedCalls { .. } | Check::SuddenPeak { .. } => true,
+        Check::NotReadyOverrun { .. } | Check::SourceSilent { .. } => false,
+    }
+}
+
+/// Whether a figure can change with the clock alone within a minute (docs/METRICS.md: state
+/// time accumulates, the longest wait now ages; agents needed is left to be read every time).
+fn moves_within_a_minute(metric: Metric) -> bool {
+    let needs = metric.needs();
+    metric == Metric::LongestWaitingS || needs.state_time || needs.agents_needed
 }
 
 /// Applies an evaluated change to the book and queues its notice.

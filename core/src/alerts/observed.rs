@@ -286,6 +286,13 @@ impl Observations {
         })
     }
 
+    /// Whether [`Observations::usual`] has an answer at `at`, without working it out: it has
+    /// one exactly when the 65 minutes before `at` were observed, since every earlier day it
+    /// could consult lies before them (at least 23 hours back, DST included).
+    pub(super) fn usual_known(&self, at: Millis) -> bool {
+        self.known_from(at - PEAK_SPAN_MS - 60 * MINUTE_MS)
+    }
+
     /// Dropped calls with end time in `[from, to)`.
     pub(super) fn dropped(&self, from: Millis, to: Millis) -> impl Iterator<Item = &DroppedCall> {
         self.dropped.range((from, 0)..(to, 0)).map(|(_, d)| d)

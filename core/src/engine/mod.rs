@@ -89,6 +89,12 @@ pub struct Engine {
     seen_today: FxHashSet<u64>,
     seen_yesterday: FxHashSet<u64>,
     counters: EngineCounters,
+    /// Bumped by every event given and by every tick into a new minute (a daily reset, a sweep
+    /// of forgotten calls): while it stands, every figure but the clock-driven ones (state time,
+    /// a live wait's age) reads the same ([`Engine::revision`]). Not saved: it starts again at
+    /// zero in each process.
+    #[serde(skip)]
+    revision: u64,
 }
 
 /// An engine read back from a checkpoint, not usable until it is given its organisation's
@@ -132,6 +138,7 @@ impl Engine {
             seen_today: FxHashSet::default(),
             seen_yesterday: FxHashSet::default(),
             counters: EngineCounters::default(),
+            revision: 0,
         };
         // Configured agents are on the floor (logged out) before their first event.
         for site in &org.sites {
@@ -149,6 +156,7 @@ impl Engine {
     /// Applies one event; its time advances the clock if it is the latest seen. Events older
     /// than the clock land in the minutes and the day they belong to.
     pub fn apply(&mut self, event: &Event) -> Applied {
+        self.revision += 1;
         let id = id_hash(&event.id);
         let new = if self.seen_yesterday.contains(&id) {
             false
@@ -174,6 +182,7 @@ impl Engine {
     /// journaling), skipping the engine's own record of ids: at 5,000 agents that record is
     /// about 75 MB a day and a quarter of the engine's time.
     pub fn apply_new(&mut self, event: &Event) -> Applied {
+        self.revision += 1;
         if event.test {
             self.counters.test += 1;
             return Applied::Test;
@@ -301,6 +310,9 @@ impl Engine {
             return;
         }
         let before = self.clock;
+        if now >= before.next_day_start || minute_of(now) != minute_of(before.now) {
+            self.revision += 1;
+        }
         if now >= before.next_day_start {
             // Day boundaries come from the calendar (time zone rules) once a day, not per event.
             self.clock = Clock::at(now, &self.calendar);
@@ -326,6 +338,16 @@ impl Engine {
                     .sweep(&mut self.floor, boundary * tally::MINUTE_MS);
             }
         }
+    }
+
+    /// A count that changes whenever the engine's state may have changed other than by its
+    /// clock moving within a minute: an event given (applied or not), a tick into a new minute
+    /// (windows move by whole minutes, the daily reset and the sweep of forgotten calls happen
+    /// there). While it stands, every window's figures read the same but the clock-driven
+    /// parts (state time, the age of the longest wait now): the alert rules skip reading
+    /// figures that cannot have changed (docs/ALERTS.md, "Evaluation"; issue 15).
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     /// The engine's clock: the latest event time or tick seen.
@@ -433,6 +455,12 @@ impl Engine {
             .map(|a| readout::agent_view(&self.parts(), a))
     }
 
+    /// How many queues the engine knows (configured or seen in events). Queues are only ever
+    /// added, so a caller that keeps [`Engine::queues`] reads them again only when this grows.
+    pub fn queue_count(&self) -> usize {
+        self.floor.queues.len()
+    }
+
     /// Every queue known, configured or seen, in id order.
     pub fn queues(&self) -> Vec<QueueView> {
         let mut queues: Vec<QueueView> = self
@@ -475,6 +503,7 @@ impl Engine {
     /// as credited up to `closed_until`, the boundary of the last close already stored (a
     /// restart replays the events stored before it with the ledger off, then resumes there).
     pub fn keep_intervals(&mut self, closed_until: Millis) {
+        self.revision += 1;
         self.floor.ledger = Some(ledger::Ledger::resuming_at(closed_until));
     }
 
@@ -482,6 +511,7 @@ impl Engine {
     /// where history is off, or where the store has gone past it, counts again from the
     /// store's resume point (docs/HISTORY.md, "Restarts").
     pub fn forget_intervals(&mut self) {
+        self.revision += 1;
         self.floor.ledger = None;
     }
 
@@ -495,6 +525,7 @@ impl Engine {
     /// Empty when intervals are not kept. The deltas are sums: merged into stored rows in any
     /// grouping they give the same rows (docs/HISTORY.md, "Rebuild").
     pub fn close_intervals(&mut self, until: Millis) -> Vec<IntervalDelta> {
+        self.revision += 1;
         let Some(ledger) = &mut self.floor.ledger else {
             return Vec::new();
         };
@@ -514,6 +545,7 @@ impl Engine {
     /// right after each close, so they are stored with the close's rows and resume point. Empty
     /// when intervals are not kept. Records are whole: the latest replaces what was stored.
     pub fn close_calls(&mut self) -> Vec<call_detail::CallDetail> {
+        self.revision += 1;
         self.floor
             .ledger
             .as_mut()
@@ -537,6 +569,7 @@ impl Engine {
     /// before the first event (no clock yet). The live floor and a rebuild both close here, so
     /// they close at the same boundaries.
     pub fn close_intervals_crossing(&mut self, t: Millis) -> Option<(Millis, Vec<IntervalDelta>)> {
+        self.revision += 1;
         let boundary = t.div_euclid(QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
         let now = self.now();
         (now > 0 && now < boundary).then(|| (boundary, self.close_intervals(boundary)))

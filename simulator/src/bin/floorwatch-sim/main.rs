@@ -10,6 +10,7 @@
 //! floorwatch-sim esl-server --scenario small --date 2026-03-09 --speed 60 --port 8021
 //! ```
 
+mod alerts_run;
 mod ami_server;
 mod args;
 mod esl_server;

@@ -9,6 +9,7 @@ use clap::Args;
 use floorwatch_core::{Engine, Figures, Organisation, Scope, Window};
 use floorwatch_sim::Scenario;
 
+use crate::alerts_run::AlertRun;
 use crate::format::{Format, RecordedDay};
 use crate::progress::{Progress, Span, Summary, local_time};
 
@@ -34,6 +35,16 @@ pub(crate) struct ReportArgs {
     /// Print a JSON array of `Figures` (each queue, then the centre) instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also evaluate the default alert rules at every 10-second boundary, as the server does
+    /// (skipping the boundaries of a floor at rest), and print how many boundaries were
+    /// evaluated, the alert changes and the time the evaluations took: the alert book's cost
+    /// alone, without HTTP or journals (BENCHMARKS.md, "Fourth pass").
+    #[arg(long)]
+    alerts: bool,
+    /// With `--alerts`: write every alert change, one JSON object a line, to this file (to
+    /// compare two builds byte for byte).
+    #[arg(long, value_name = "FILE", requires = "alerts")]
+    alert_changes: Option<PathBuf>,
 }
 
 impl ReportArgs {
@@ -66,9 +77,18 @@ pub(crate) fn report(args: &ReportArgs) -> Result<()> {
     let span = day.bytes_total.map(Span::Bytes).unwrap_or(Span::Unknown);
     let mut progress = Progress::new(&span, "reading");
     let mut events = 0u64;
+    let mut alerts = match args.alerts {
+        true => Some(AlertRun::new(&org)?),
+        false => None,
+    };
     while let Some(recorded) = day.next() {
         let recorded = recorded.context("cannot read the recorded day")?;
-        engine.apply(&recorded.event);
+        match &mut alerts {
+            Some(run) => run.apply(&mut engine, &recorded.event),
+            None => {
+                engine.apply(&recorded.event);
+            }
+        }
         events += 1;
         progress.update(day.bytes_read, events, None);
     }
@@ -91,6 +111,9 @@ pub(crate) fn report(args: &ReportArgs) -> Result<()> {
             events
         );
         print!("{}", table(&figures));
+    }
+    if let Some(run) = alerts {
+        run.finish(args.alert_changes.as_deref())?;
     }
     if day.skipped_count > 0 {
         let mut summary = Summary::new(format!("{} lines skipped", day.skipped_count));
