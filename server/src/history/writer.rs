@@ -17,16 +17,6 @@ use super::store::Store;
 
 /// How often a failing store is reported in the log.
 const WARN_EVERY: Duration = Duration::from_secs(60);
-/// Closes that come within this long of the last write are gathered into one transaction:
-/// each write of a close of the large floor dirties about 5,300 pages of the store (one per
-/// scope), and a scope's consecutive quarter-hours share a page, so a replay's closes written
-/// together cost little more than one (BENCHMARKS.md, "Fourth pass: history"). Live, a close
-/// comes every 15 minutes and is written at once. Nothing is lost by waiting: a close not yet
-/// written is in the journal after the store's resume point (docs/HISTORY.md, "Restarts").
-const GATHER: Duration = Duration::from_secs(5);
-/// At most this many closes in one transaction (a centre day of quarter-hours): bounds the
-/// memory of a gathered batch however fast closes come.
-const GATHER_MAX: usize = 96;
 
 /// Where the floor sends each close of the ledger; cheap to clone, never blocks.
 #[derive(Debug, Clone)]
@@ -57,7 +47,6 @@ pub(crate) fn spawn(
 fn run(mut store: Store, history_days: u32, rx: mpsc::Receiver<ClosedIntervals>) {
     let mut pending: Option<ClosedIntervals> = None;
     let mut warned: Option<Instant> = None;
-    let mut written: Option<Instant> = None;
     // Rows past retention go at start and then once a UTC day: deleting them scans the store,
     // which is this thread's time, never the start-up's nor ingest's.
     let mut pruned_on = prune(&mut store, history_days);
@@ -72,22 +61,9 @@ fn run(mut store: Store, history_days: u32, rx: mpsc::Receiver<ClosedIntervals>)
             }
             None => closed,
         };
-        // A close is written at once when the last write is more than `GATHER` ago (live: a
-        // close every 15 minutes). Closes that come faster (a replay) are gathered until then,
-        // and whatever queued meanwhile goes in the same transaction.
-        let until = written.map(|at| at + GATHER);
-        let mut closes = 1;
-        while closes < GATHER_MAX {
-            let wait = until.map_or(Duration::ZERO, |u| {
-                u.saturating_duration_since(Instant::now())
-            });
-            match rx.recv_timeout(wait) {
-                Ok(more) => {
-                    batch.absorb(more);
-                    closes += 1;
-                }
-                Err(_) => break,
-            }
+        // Whatever queued meanwhile goes in the same transaction.
+        while let Ok(more) = rx.try_recv() {
+            batch.absorb(more);
         }
         match store.merge(&batch) {
             Ok(()) => {
@@ -103,7 +79,6 @@ fn run(mut store: Store, history_days: u32, rx: mpsc::Receiver<ClosedIntervals>)
                 pending = Some(batch);
             }
         }
-        written = Some(Instant::now());
     }
     if let Some(batch) = pending
         && let Err(e) = store.merge(&batch)
