@@ -20,6 +20,9 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, ToSql, params};
 use super::error::{StoreError, sqlite};
 use super::rows::{COLUMNS, Table, decode_histogram, encode_histogram, encode_ints};
 
+/// A stored histogram's V2 bytes (NULL when it holds no sample).
+type Histogram = Option<Vec<u8>>;
+
 /// The index of `max_wait_ms` in [`COLUMNS`]: a maximum (−1 when no outcome), not a sum.
 const MAX_WAIT: usize = 9;
 
@@ -140,7 +143,7 @@ impl<'c> Adder<'c> {
         let (waits, handles) = if sums.waits.is_empty() && sums.handles.is_empty() {
             (None, None)
         } else {
-            let stored: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = self
+            let stored: Option<(Histogram, Histogram)> = self
                 .histograms
                 .query_row(params![scope, start], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
