@@ -13,6 +13,7 @@
 //! a store opened with another calendar (time zone or reset time changed in the config)
 //! recomputes every day row, and says so in the log.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use floorwatch_core::Millis;
@@ -20,26 +21,59 @@ use floorwatch_core::calendar::CentreCalendar;
 use floorwatch_core::history::{IntervalRow, IntervalSums, Samples};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::add::Adder;
 use super::error::{StoreError, sqlite};
-use super::rows::{COLUMNS, Table, decode, merge_delta, raw_row, read_row, write_row};
+use super::rows::{COLUMNS, Table, decode, raw_row, read_row, write_row};
 
-/// Adds a close's `sums` for `scope`'s quarter-hour at `start` to its day row (its sums, not
-/// its samples).
-pub(super) fn add(
-    conn: &Connection,
-    path: &Path,
-    calendar: &CentreCalendar,
-    scope: &str,
-    start: Millis,
-    sums: &IntervalSums,
-) -> Result<(), StoreError> {
-    let sums = IntervalSums {
-        waits: Vec::new(),
-        handles: Vec::new(),
-        ..sums.clone()
-    };
-    let day = calendar.day_start(start);
-    merge_delta(conn, path, Table::Days, scope, day, &sums)
+/// A close's additions to the day rows, summed in memory by scope and centre day: a close
+/// touches a scope's day through one or a few quarter-hours (the one closed, late ones), and
+/// each day row is then written with one statement, not once per quarter-hour.
+#[derive(Default)]
+pub(super) struct DayAdditions {
+    at: HashMap<(String, Millis), usize>,
+    sums: Vec<((String, Millis), IntervalSums)>,
+}
+
+impl DayAdditions {
+    /// Notes `sums` (a quarter-hour's, of `scope`) for its day starting at `day`; its sums,
+    /// not its samples (a day row keeps none).
+    pub(super) fn note(&mut self, scope: String, day: Millis, sums: &IntervalSums) {
+        let key = (scope, day);
+        match self.at.get(&key) {
+            Some(&i) => {
+                let mine = &mut self.sums[i].1;
+                mine.tally.add(&sums.tally);
+                for (m, t) in mine.not_ready_ms.iter_mut().zip(sums.not_ready_ms) {
+                    *m += t;
+                }
+                mine.signed_in_at = match (mine.signed_in_at, sums.signed_in_at) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                mine.signed_out_at = mine.signed_out_at.max(sums.signed_out_at);
+            }
+            None => {
+                self.at.insert(key.clone(), self.sums.len());
+                self.sums.push((
+                    key,
+                    IntervalSums {
+                        waits: Vec::new(),
+                        handles: Vec::new(),
+                        ..sums.clone()
+                    },
+                ));
+            }
+        }
+    }
+
+    /// Adds what was noted to the day rows.
+    pub(super) fn add(self, conn: &Connection, path: &Path) -> Result<(), StoreError> {
+        let mut days = Adder::new(conn, path, Table::Days)?;
+        for ((scope, day), sums) in &self.sums {
+            days.add((scope, *day), sums)?;
+        }
+        Ok(())
+    }
 }
 
 /// `row` without its percentile samples: what a day row keeps.

@@ -15,9 +15,11 @@ use floorwatch_core::{Millis, Scope};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::closed::ClosedIntervals;
+use add::Adder;
 use error::sqlite;
-use rows::{COLUMNS, Sealed, Table, decode, immediate, merge_delta, raw_row};
+use rows::{COLUMNS, Sealed, Table, decode, immediate, raw_row};
 
+mod add;
 mod call_rows;
 pub(crate) mod calls;
 mod days;
@@ -29,6 +31,19 @@ pub(crate) use error::StoreError;
 
 /// The file in the data dir.
 pub(crate) const FILE: &str = "history.sqlite";
+
+/// The writer's page cache, KiB (SQLite's negative `cache_size`; allocated as pages are used):
+/// a close of the large floor touches one leaf page of `intervals` per scope, about 5,300 pages
+/// (21 MB), and the same pages again at the next close (a scope's consecutive quarter-hours
+/// share a page). With SQLite's default of 2 MB every close read them back from the file and
+/// spilled dirty pages to the write-ahead log before its commit (BENCHMARKS.md, "Fourth pass:
+/// history").
+const CACHE_KIB: i64 = -32 * 1024;
+/// Pages in the write-ahead log before a commit copies them into the file (SQLite's default is
+/// 1,000, 4 MB, which a close of the large floor passes on its own: every commit copied its
+/// pages twice and synced). At 16,384 pages (64 MB) a checkpoint copies the newest version of
+/// a page once for several closes.
+const WAL_PAGES: i64 = 16_384;
 
 /// Where a restart resumes the ledger: everything up to `through_seq` of the journal, and every
 /// running agent state up to `closed_until`, is in the store.
@@ -55,6 +70,9 @@ impl Store {
     pub(crate) fn open(data_dir: &Path, calendar: &CentreCalendar) -> Result<Store, StoreError> {
         let path = data_dir.join(FILE);
         let conn = Connection::open(&path).map_err(sqlite(&path))?;
+        // A close runs about a dozen statements (upserts and deletes of three tables, the
+        // histograms read, the visits' multi-row inserts, the seals): all stay prepared.
+        conn.set_prepared_statement_cache_capacity(32);
         let mut store = Store {
             conn,
             path,
@@ -101,6 +119,9 @@ impl Store {
         let sql = format!(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
+             PRAGMA cache_size = {CACHE_KIB};
+             PRAGMA wal_autocheckpoint = {WAL_PAGES};
+             PRAGMA temp_store = MEMORY;
              CREATE TABLE IF NOT EXISTS resume_point (
                  id INTEGER PRIMARY KEY CHECK (id = 1),
                  closed_until_ms INTEGER NOT NULL,
@@ -186,20 +207,28 @@ impl Store {
         let calendar = self.calendar()?;
         let tx = immediate(&mut self.conn, &path)?;
         let sealed = Sealed::read(&tx, &path, &closed.deltas)?;
-        for (scope, sums, start) in &closed.deltas {
-            let scope = scope.to_string();
-            // A signed-off day's rows change only by an amendment: what arrives for them
-            // waits beside them (docs/HISTORY.md, "Sign-off").
-            let table = if sealed.covers(&scope, *start) {
-                Table::AfterSignOff
-            } else {
-                Table::Intervals
-            };
-            merge_delta(&tx, &path, table, &scope, *start, sums)?;
-            if table == Table::Intervals {
-                days::add(&tx, &path, &calendar, &scope, *start, sums)?;
+        // Each day row gets the sum of the close's quarter-hours in it, in one statement.
+        let mut days = days::DayAdditions::default();
+        {
+            let mut intervals = Adder::new(&tx, &path, Table::Intervals)?;
+            let mut after_sign_off = None;
+            for (scope, sums, start) in &closed.deltas {
+                let scope = scope.to_string();
+                // A signed-off day's rows change only by an amendment: what arrives for them
+                // waits beside them (docs/HISTORY.md, "Sign-off").
+                if !sealed.is_empty() && sealed.covers(&scope, *start) {
+                    let adder = match &mut after_sign_off {
+                        Some(adder) => adder,
+                        None => after_sign_off.insert(Adder::new(&tx, &path, Table::AfterSignOff)?),
+                    };
+                    adder.add((&scope, *start), sums)?;
+                } else {
+                    intervals.add((&scope, *start), sums)?;
+                    days.note(scope, calendar.day_start(*start), sums);
+                }
             }
         }
+        days.add(&tx, &path)?;
         call_rows::put_all(&tx, &path, &closed.calls, None)?;
         tx.execute(
             "INSERT INTO resume_point (id, closed_until_ms, through_seq) VALUES (1, ?1, ?2)
@@ -352,12 +381,13 @@ impl Rebuild<'_> {
         &mut self,
         deltas: &[(Scope, IntervalSums, Millis)],
     ) -> Result<(), StoreError> {
+        let mut intervals = Adder::new(&self.tx, &self.path, Table::Intervals)?;
         for (scope, sums, start) in deltas {
             if (self.range.0..self.range.1).contains(start)
                 && !self.sealed.covers(&scope.to_string(), *start)
             {
                 let scope = scope.to_string();
-                merge_delta(&self.tx, &self.path, Table::Intervals, &scope, *start, sums)?;
+                intervals.add((&scope, *start), sums)?;
             }
         }
         Ok(())

@@ -63,7 +63,10 @@ impl Table {
     }
 }
 
-/// Adds `sums` to the row of `scope` at `start` in `table`.
+/// Adds `sums` to the row of `scope` at `start` in `table` by reading, adding and writing it
+/// back: the write path before `super::add::Adder`, kept as the reference the tests
+/// compare that one with.
+#[cfg(test)]
 pub(super) fn merge_delta(
     conn: &Connection,
     path: &Path,
@@ -131,6 +134,11 @@ impl Sealed {
             .collect::<Result<Vec<_>, _>>()
             .map_err(sqlite(path))?;
         Ok(Sealed(seals))
+    }
+
+    /// No signed-off day is touched.
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub(super) fn covers(&self, scope: &str, start: Millis) -> bool {
@@ -216,7 +224,7 @@ pub(super) fn write_row(
             .collect::<Vec<_>>()
             .join(", "),
     );
-    let ints = encode_ints(row);
+    let ints = encode_ints(&row.tally, &row.not_ready_ms);
     let mut values: Vec<&dyn rusqlite::ToSql> = vec![&scope, &start];
     values.extend(ints.iter().map(|v| v as &dyn rusqlite::ToSql));
     let waits = encode_histogram(&row.waits);
@@ -231,8 +239,8 @@ pub(super) fn write_row(
     Ok(())
 }
 
-pub(super) fn encode_ints(row: &IntervalRow) -> [i64; 29] {
-    let t = &row.tally;
+/// The integer columns of a row (or of a delta), in the order of [`COLUMNS`].
+pub(super) fn encode_ints(t: &Tally, not_ready_ms: &[i64; NotReadyReason::ALL.len()]) -> [i64; 29] {
     let mut out = [0i64; 29];
     let head = [
         t.answered as i64,
@@ -254,7 +262,7 @@ pub(super) fn encode_ints(row: &IntervalRow) -> [i64; 29] {
     ];
     out[..16].copy_from_slice(&head);
     out[16..22].copy_from_slice(&t.state_ms);
-    out[22..].copy_from_slice(&row.not_ready_ms);
+    out[22..].copy_from_slice(not_ready_ms);
     out
 }
 
@@ -294,20 +302,11 @@ pub(super) fn decode(
         acw_ms: v[15],
         state_ms,
     };
-    let damaged = |reason: String| StoreError::Histogram {
-        path: path.to_path_buf(),
-        scope: scope.to_string(),
-        start_ms: start,
-        reason,
-    };
     let histogram = |bytes: Option<Vec<u8>>| -> Result<Samples, StoreError> {
-        let Some(bytes) = bytes else {
-            return Ok(Samples::default());
-        };
-        let stored: Histogram<u64> = Deserializer::new()
-            .deserialize(&mut bytes.as_slice())
-            .map_err(|e| damaged(format!("{e:?}")))?;
-        Samples::from_histogram(&stored).map_err(damaged)
+        match bytes {
+            Some(bytes) => decode_histogram(path, (scope, start), &bytes),
+            None => Ok(Samples::default()),
+        }
     };
     Ok(IntervalRow {
         tally,
@@ -317,6 +316,24 @@ pub(super) fn decode(
         signed_in_at: signed.0,
         signed_out_at: signed.1,
     })
+}
+
+/// The samples of a stored histogram (V2 bytes) of the row of `scope` at `start`.
+pub(super) fn decode_histogram(
+    path: &Path,
+    (scope, start): (&str, Millis),
+    bytes: &[u8],
+) -> Result<Samples, StoreError> {
+    let damaged = |reason: String| StoreError::Histogram {
+        path: path.to_path_buf(),
+        scope: scope.to_string(),
+        start_ms: start,
+        reason,
+    };
+    let stored: Histogram<u64> = Deserializer::new()
+        .deserialize(&mut &bytes[..])
+        .map_err(|e| damaged(format!("{e:?}")))?;
+    Samples::from_histogram(&stored).map_err(damaged)
 }
 
 /// A histogram's V2 bytes; `None` (SQL NULL) when it holds no sample.
