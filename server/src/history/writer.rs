@@ -17,6 +17,8 @@ use super::store::Store;
 
 /// How often a failing store is reported in the log.
 const WARN_EVERY: Duration = Duration::from_secs(60);
+/// No close for this long: the writer is idle and gives its page cache back.
+const IDLE: Duration = Duration::from_secs(1);
 
 /// Where the floor sends each close of the ledger; cheap to clone, never blocks.
 #[derive(Debug, Clone)]
@@ -50,7 +52,21 @@ fn run(mut store: Store, history_days: u32, rx: mpsc::Receiver<ClosedIntervals>)
     // Rows past retention go at start and then once a UTC day: deleting them scans the store,
     // which is this thread's time, never the start-up's nor ingest's.
     let mut pruned_on = prune(&mut store, history_days);
-    while let Ok(closed) = rx.recv() {
+    let mut cache_held = false;
+    loop {
+        let closed = match rx.recv_timeout(IDLE) {
+            Ok(closed) => closed,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // Closes come back to back only in a replay or a start-up's catch-up: once
+                // they stop, the store's page cache goes back.
+                if std::mem::take(&mut cache_held) {
+                    store.release_cache();
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        cache_held = true;
         if today() != pruned_on {
             pruned_on = prune(&mut store, history_days);
         }
