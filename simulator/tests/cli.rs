@@ -134,7 +134,9 @@ fn a_bad_scenario_file_fails_naming_the_key() {
     assert!(err.contains("bad.toml"), "{err}");
 }
 
-/// A fake ingest endpoint that fails on purpose: it answers 503 to the first two requests and
+/// A fake `POST` ingest endpoint (the replays below send one batch at a time, `--in-flight 1`;
+/// the websocket path is tested against the real server, tests/tests/sim_replay.rs) that
+/// fails on purpose: it answers 503 to the first two requests and
 /// drops the connection after reading the third (as a server crashing after it journaled the
 /// batch but before it replied), then behaves. It records every event id it receives.
 struct FakeServer {
@@ -246,6 +248,9 @@ fn replay_retries_an_unavailable_server_without_losing_or_duplicating_events() {
         "max",
         "--batch",
         "1000",
+        // The fake speaks `POST` only: one batch at a time, as with `--in-flight 1`.
+        "--in-flight",
+        "1",
         "--to",
         &server.url,
         "--token",
@@ -297,13 +302,22 @@ fn replay_paces_events_by_the_speed() {
     // Let the fake's two deliberate 503s and its lost reply happen on a throwaway replay.
     let warm = dir.path().join("warm.ndjson");
     std::fs::write(&warm, format!("{}\n", night[0])).unwrap();
-    ok(&["replay", warm.to_str().unwrap(), "--to", &server.url]);
+    ok(&[
+        "replay",
+        warm.to_str().unwrap(),
+        "--in-flight",
+        "1",
+        "--to",
+        &server.url,
+    ]);
     let started = std::time::Instant::now();
     ok(&[
         "replay",
         path.to_str().unwrap(),
         "--speed",
         "7200",
+        "--in-flight",
+        "1",
         "--to",
         &server.url,
     ]);
