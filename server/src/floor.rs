@@ -24,8 +24,8 @@ use floorwatch_core::{
 
 use crate::alerts::{AckError, AlertDesk};
 use crate::calls::CallRegister;
-use crate::history::ClosedIntervals;
 use crate::history::writer::HistorySender;
+use crate::history::{ClosedIntervals, HistoryResume};
 
 pub(crate) mod snapshot;
 
@@ -126,6 +126,21 @@ impl LiveFloor {
         self.engine.keep_intervals(from.closed_until);
         self.ledger_from = Some(from);
         self.interval_store = Some(history);
+    }
+
+    /// [`Self::keep_history`] from where the store left off (its resume point), before the
+    /// event numbered `seq` (`None`: no journal number to check the store against): what a
+    /// start's journal replay and a cluster node's stream apply both do once history is due.
+    pub(crate) fn resume_history(&mut self, resume: HistoryResume, seq: Option<u64>) {
+        let from = resume.position();
+        let (sender, closed_until) = resume.resume(seq);
+        self.keep_history(
+            sender,
+            LedgerFrom {
+                closed_until,
+                ..from
+            },
+        );
     }
 
     /// Stops sending closes to the history thread (at shutdown, once every event is recorded),

@@ -61,7 +61,7 @@ pub(crate) struct Lane(Arc<AtomicBool>);
 
 impl Lane {
     /// True once a batch of this lane was refused.
-    pub(crate) fn is_broken(&self) -> bool {
+    fn is_broken(&self) -> bool {
         self.0.load(Ordering::Acquire)
     }
 

@@ -102,15 +102,7 @@ pub(crate) fn floor(
     };
     let (journal, mut replay) = Journal::open(&data_dir.join("journal"), opening, |seq, event| {
         if let Some(resume) = history.take_if(|h| h.due_before(seq)) {
-            let from = resume.position();
-            let (sender, closed_until) = resume.resume(seq);
-            floor.keep_history(
-                sender,
-                crate::floor::LedgerFrom {
-                    closed_until,
-                    ..from
-                },
-            );
+            floor.resume_history(resume, seq);
         }
         if let Err(why) = lookout.admit(&event, wall_now) {
             set_aside += 1;
@@ -131,15 +123,7 @@ pub(crate) fn floor(
         seen.forget_before(days.yesterday_of(floor.now()));
     })?;
     if let Some(resume) = history {
-        let from = resume.position();
-        let (sender, closed_until) = resume.resume(None);
-        floor.keep_history(
-            sender,
-            crate::floor::LedgerFrom {
-                closed_until,
-                ..from
-            },
-        );
+        floor.resume_history(resume, None);
     }
     replay.from_checkpoint = skip_before;
     report_replay(&replay, started.elapsed());

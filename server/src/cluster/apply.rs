@@ -267,14 +267,6 @@ impl NodeApplier {
 /// (docs/HISTORY.md, "Restarts"; as the single node's start does for the journal).
 fn hand_over_history(history: &mut Option<HistoryResume>, floor: &mut LiveFloor, position: u64) {
     if let Some(resume) = history.take_if(|h| h.due_before(Some(position))) {
-        let from = resume.position();
-        let (sender, closed_until) = resume.resume(None);
-        floor.keep_history(
-            sender,
-            crate::floor::LedgerFrom {
-                closed_until,
-                ..from
-            },
-        );
+        floor.resume_history(resume, None);
     }
 }

@@ -90,10 +90,9 @@ impl SocketSender {
             body: body.into(),
             events: lines.len(),
         });
-        let sent = self.unanswered.len() - 1;
-        self.deliver(stop, Some(sent)).await?;
+        self.deliver(stop, true).await?;
         while self.unanswered.len() >= self.window {
-            self.deliver(stop, None).await?;
+            self.deliver(stop, false).await?;
         }
         Ok(())
     }
@@ -101,31 +100,28 @@ impl SocketSender {
     /// Waits until every batch sent is answered.
     pub(crate) async fn finish(&mut self, stop: &Stop) -> Result<()> {
         while !self.unanswered.is_empty() {
-            self.deliver(stop, None).await?;
+            self.deliver(stop, false).await?;
         }
         Ok(())
     }
 
-    /// Sends the batch at `send` (or, with `None`, takes one reply), reconnecting and resending
+    /// Sends the newest batch (`send_newest`) or takes one reply, reconnecting and resending
     /// everything unanswered after a failure until the server has been unavailable for
     /// `--retry-for`.
-    async fn deliver(&mut self, stop: &Stop, send: Option<usize>) -> Result<()> {
+    async fn deliver(&mut self, stop: &Stop, send_newest: bool) -> Result<()> {
         let mut retrying = Retrying::new(self.retry_for);
         loop {
-            let step = match self.socket.take() {
-                None => self.reconnect().await,
-                Some(socket) => {
-                    self.socket = Some(socket);
-                    match send {
-                        Some(i) => self.send_one(i).await,
-                        None => self.take_reply().await,
-                    }
-                }
+            let step = if self.socket.is_none() {
+                self.reconnect().await
+            } else if send_newest {
+                self.send_newest().await
+            } else {
+                self.take_reply().await
             };
             let failure = match step {
                 Ok(true) => return Ok(()),
-                // Connected again, every unanswered batch resent (the new one among them).
-                Ok(false) if send.is_some() => return Ok(()),
+                // Connected again, every unanswered batch resent (the newest among them).
+                Ok(false) if send_newest => return Ok(()),
                 Ok(false) => continue,
                 Err(Failure::Fatal(e)) => return Err(e),
                 Err(Failure::Retry(why)) => why,
@@ -177,9 +173,9 @@ impl SocketSender {
         Ok(false)
     }
 
-    /// Sends the batch at `i` on the open connection.
-    async fn send_one(&mut self, i: usize) -> Result<bool, Failure> {
-        let (Some(socket), Some(batch)) = (self.socket.as_mut(), self.unanswered.get(i)) else {
+    /// Sends the newest batch on the open connection.
+    async fn send_newest(&mut self) -> Result<bool, Failure> {
+        let (Some(socket), Some(batch)) = (self.socket.as_mut(), self.unanswered.back()) else {
             return Err(Failure::Retry("no connection".to_string()));
         };
         socket
