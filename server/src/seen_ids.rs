@@ -11,9 +11,9 @@
 //! floor's yesterday is not recognised (nor would the engine recognise it).
 //!
 //! Ids are kept as 64-bit fingerprints (XXH3-64) in an open-addressing table sized for the
-//! largest day seen (a new day's table is allocated once, never doubled under load): 8 bytes
-//! an id at a load of 7/8 at most, about 25 MB for the large day's 2.78 M events, 51 MB for the
-//! two days kept (BENCHMARKS.md, "The journal and memory day over day"; 128-bit fingerprints
+//! largest day seen and a sixteenth more (a new day's table is allocated once, not grown under
+//! load; a day kept is refitted to its ids when the next starts): 8 bytes an id at a load of
+//! 7/8 at most, about 27 MB for the large day's 2.78 M events, 54 MB for the two days kept (BENCHMARKS.md, "The journal and memory day over day"; 128-bit fingerprints
 //! took twice that and held RSS over 250 MB). The set is rebuilt at every start from the
 //! journal, or from a checkpoint and the journal after it, so it is exact across restarts. A
 //! checkpoint carries fingerprints to disk, so it records [`fingerprint`] of a fixed probe and
@@ -47,6 +47,13 @@ pub(crate) fn fingerprint(id: &str) -> Fingerprint {
     xxhash_rust::xxh3::xxh3_64(id.as_bytes())
 }
 
+/// A table is sized for `n + n / HEADROOM` ids: a new day's for the largest day kept and a
+/// little more, a finished day's for its ids and room for its late events. A table sized for
+/// exactly yesterday's count filled up near the end of a day with 0.3 % more events and was
+/// rebuilt at twice its size (25 MB more for two days: BENCHMARKS.md, "The journal and memory
+/// day over day").
+const HEADROOM: usize = 16;
+
 /// Bytes of one fingerprint in [`SeenIds::to_bytes`].
 const FP_BYTES: usize = std::mem::size_of::<Fingerprint>();
 
@@ -68,10 +75,18 @@ impl SeenIds {
         let at = match self.days.binary_search_by_key(&day, |(d, _)| *d) {
             Ok(at) => at,
             Err(at) => {
-                // Sized for the largest day kept: yesterday's size is today's best guess.
+                // Sized for the largest day kept: yesterday's size is today's best guess,
+                // with room for a busier day (`HEADROOM`). The days already kept are done
+                // growing but for late events: each is refitted to its ids, so a first day's
+                // table, grown by steps without a guess, does not hold its slack for two days.
                 let size = self.days.iter().map(|(_, s)| s.len()).max().unwrap_or(0);
-                self.days
-                    .insert(at, (day, FingerprintSet::with_capacity(size)));
+                for (_, set) in &mut self.days {
+                    set.refit();
+                }
+                self.days.insert(
+                    at,
+                    (day, FingerprintSet::with_capacity(size + size / HEADROOM)),
+                );
                 at
             }
         };
@@ -198,6 +213,26 @@ impl FingerprintSet {
         self.slots[self.probe(fp.max(1))] != 0
     }
 
+    /// The same fingerprints in a table sized for `n` (at least `len`).
+    fn rebuild(&mut self, n: usize) {
+        let mut other = FingerprintSet::with_capacity(n.max(self.len));
+        for &old in self.slots.iter().filter(|&&s| s != 0) {
+            let i = other.probe(old);
+            other.slots[i] = old;
+        }
+        other.len = self.len;
+        *self = other;
+    }
+
+    /// Resized to its ids and [`HEADROOM`] when it holds more than that (a table that grew by
+    /// steps); a rebuild of a day's ids, once a day.
+    fn refit(&mut self) {
+        let fitted = self.len + self.len / HEADROOM;
+        if FingerprintSet::with_capacity(fitted).slots.len() < self.slots.len() {
+            self.rebuild(fitted);
+        }
+    }
+
     /// Every fingerprint held (0 as 1, as stored).
     fn iter(&self) -> impl Iterator<Item = Fingerprint> + '_ {
         self.slots.iter().copied().filter(|&s| s != 0)
@@ -207,13 +242,10 @@ impl FingerprintSet {
     fn insert(&mut self, fp: Fingerprint) -> bool {
         let fp = fp.max(1);
         if (self.len + 1) * 8 > self.slots.len() * 7 {
-            let mut bigger = FingerprintSet::with_capacity(self.slots.len() * 2);
-            for &old in self.slots.iter().filter(|&&s| s != 0) {
-                let i = bigger.probe(old);
-                bigger.slots[i] = old;
-            }
-            bigger.len = self.len;
-            *self = bigger;
+            // Half as large again: a day with no guess (the first) grows by steps, each
+            // a rebuild, and ends at most half again its need (refitted when the next day
+            // starts).
+            self.rebuild(self.len + self.len / 2);
         }
         let i = self.probe(fp);
         if self.slots[i] != 0 {
@@ -346,5 +378,34 @@ mod tests {
         }
         seen.insert(day("2024-03-02"), fingerprint("b"));
         assert!(seen.days[1].1.slots.len() >= 1_000 * 8 / 7);
+    }
+
+    #[test]
+    fn a_busier_day_fits_its_table_and_a_grown_day_is_refitted_when_the_next_starts() {
+        let mut seen = SeenIds::new();
+        // The first day has no guess: its table grows by steps, past its need.
+        for i in 0..10_000 {
+            seen.insert(day("2024-03-01"), fingerprint(&format!("a{i}")));
+        }
+        let grown = seen.days[0].1.slots.len();
+        assert!(grown > 10_000 * 17 / 16 * 8 / 7 + 1, "{grown}");
+        // A day with 3 % more events than the largest kept fits the table it starts with.
+        for i in 0..10_300 {
+            seen.insert(day("2024-03-02"), fingerprint(&format!("b{i}")));
+        }
+        let fitted = FingerprintSet::with_capacity(10_000 + 10_000 / HEADROOM)
+            .slots
+            .len();
+        assert_eq!(seen.days[0].1.slots.len(), fitted, "the first day refitted");
+        assert_eq!(
+            seen.days[1].1.slots.len(),
+            fitted,
+            "the second day's table did not grow"
+        );
+        // Nothing was lost in the refit.
+        for i in 0..10_000 {
+            assert!(seen.contains(fingerprint(&format!("a{i}"))), "a{i}");
+        }
+        assert_eq!(seen.len(), 20_300);
     }
 }

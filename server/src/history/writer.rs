@@ -61,6 +61,10 @@ fn run(mut store: Store, history_days: u32, rx: mpsc::Receiver<ClosedIntervals>)
                 // they stop, the store's page cache goes back.
                 if std::mem::take(&mut cache_held) {
                     store.release_cache();
+                    // The replay or catch-up that queued them is over too: what it freed
+                    // goes back now, not at the next periodic trim (server/src/heap.rs).
+                    let rss_bytes = crate::heap::give_back();
+                    tracing::debug!(rss_bytes, "history caught up; freed memory given back");
                 }
                 continue;
             }
