@@ -186,8 +186,8 @@ impl Encoder {
 
 /// A frame's compressed body and what its header will say of it, all but the sequence number
 /// of its first event (given when the journal appends it): made off the recorder's thread by
-/// [`Encoder::pack`], written by [`PackedLines::frame`] (issue 15: compression was 5 % of the
-/// server's CPU in a replay, all of it on the one serial thread).
+/// [`Encoder::pack`], written by [`PackedLines::write_frame`] (issue 15: compression was 5 %
+/// of the server's CPU in a replay, all of it on the one serial thread).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PackedLines {
     body: Vec<u8>,
