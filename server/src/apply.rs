@@ -53,7 +53,18 @@ pub(crate) fn mark(
     event: &Event,
     admit: impl FnOnce(&Event) -> Result<(), TooFarAhead>,
 ) -> Mark {
-    let fp = fingerprint(&event.id);
+    mark_known(seen, in_group, days, (event, fingerprint(&event.id)), admit)
+}
+
+/// [`mark`] of an event whose id's fingerprint `fp` is already known (the recorder computes a
+/// batch's first, to warm the seen ids with them: `SeenIds::warm`).
+pub(crate) fn mark_known(
+    seen: &SeenIds,
+    in_group: &mut rustc_hash::FxHashSet<Fingerprint>,
+    days: &mut CentreDays,
+    (event, fp): (&Event, Fingerprint),
+    admit: impl FnOnce(&Event) -> Result<(), TooFarAhead>,
+) -> Mark {
     if seen.contains(fp) || in_group.contains(&fp) {
         Mark::Duplicate
     } else if let Err(refused) = admit(event) {

@@ -16,7 +16,7 @@
 //! each visit is its own entry, shown in its own queue; events about the call after its entry
 //! apply to its latest visit, and unmask names the call and reveals its latest visit's number.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use floorwatch_core::time::HOUR_MS;
@@ -160,8 +160,9 @@ pub(crate) struct CallView {
 pub(crate) struct CallRegister {
     /// Every visit held, by serial (the order visits began in).
     entries: BTreeMap<u64, CallEntry>,
-    /// The latest visit of each call.
-    latest: HashMap<String, u64>,
+    /// The latest visit of each call (FxHash: the register is fed only what the recorder
+    /// journaled, and SipHash of each call id was a noticeable share of its work, issue 15).
+    latest: rustc_hash::FxHashMap<String, u64>,
     /// Visits still waiting, by entry time.
     waiting: BTreeSet<(Millis, u64)>,
     /// Visits with an outcome, by outcome time.

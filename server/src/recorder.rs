@@ -15,13 +15,13 @@ use std::time::Instant;
 use floorwatch_core::Event;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::apply::{Applier, Mark, mark};
+use crate::apply::{Applier, Mark, mark_known};
 use crate::checkpoint::schedule::Checkpointer;
 use crate::event_lines::EventLines;
 use crate::floor::SharedFloor;
 use crate::horizon::Lookout;
-use crate::journal::{CentreDays, Journal, JournalBatch, JournalError};
-use crate::seen_ids::SeenIds;
+use crate::journal::{CentreDays, Journal, JournalBatch, JournalError, PackedLines, pack};
+use crate::seen_ids::{SeenIds, fingerprint};
 use crate::telemetry::Telemetry;
 
 pub(crate) use crate::apply::Recorded;
@@ -78,6 +78,9 @@ pub(crate) struct Batch {
     /// `None`: the recorder serialises each event itself. A cluster node's publisher makes its
     /// own messages and leaves them.
     pub(crate) lines: Option<EventLines>,
+    /// `lines` compressed into one journal frame's body on the sender's task (see
+    /// `crate::journal::pack`): written as it is when every event is new and of one day.
+    pub(crate) packed: Option<PackedLines>,
     /// The sender's lane, when it has several batches in flight; `None`: one at a time.
     pub(crate) lane: Option<Lane>,
     pub(crate) reply: oneshot::Sender<Result<Recorded, RecordError>>,
@@ -136,11 +139,17 @@ impl RecorderHandle {
         }
         // Lines out of step with the events are not used (the recorder serialises instead).
         let lines = lines.filter(|l| l.len() == events.len());
+        // Compressed here, on the sender's task, beside the recorder's thread (issue 15).
+        let packed = lines
+            .as_ref()
+            .and_then(|l| pack((0..l.len()).map_while(|i| l.line(i))))
+            .filter(|p| p.events() as usize == events.len());
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Command::Record(Batch {
                 events,
                 lines,
+                packed,
                 lane,
                 reply,
             }))
@@ -214,6 +223,7 @@ impl Recorder {
     fn run(mut self, mut rx: mpsc::Receiver<Command>) {
         let mut group = Vec::with_capacity(GROUP_BATCHES);
         let mut buf = JournalBatch::default();
+        let litter = Litter::spawn();
         let mut stopping = false;
         while !stopping {
             let Some(first) = rx.blocking_recv() else {
@@ -222,6 +232,7 @@ impl Recorder {
             stopping = gather(first, &mut rx, &mut group);
             if !group.is_empty() {
                 self.record_group(&mut group, &mut buf);
+                litter.drop_later(&mut group);
                 if let Some(c) = &mut self.checkpoints {
                     let next_seq = self.journal.next_seq();
                     c.after_group(
@@ -256,22 +267,41 @@ impl Recorder {
         // What becomes of each event: new (not journaled before, not earlier in this group,
         // not too far ahead), a duplicate, or refused.
         let mut marks: Vec<Vec<Mark>> = Vec::with_capacity(group.len());
+        let mut fps = Vec::new();
         // Fingerprints are uniformly spread already: a multiply-rotate hash places them as
         // well as SipHash would, at a fraction of the cost.
-        let mut in_group = rustc_hash::FxHashSet::default();
+        // Sized for the whole group at once: grown by doubling, it rehashed every id again.
+        let events = group.iter().map(|b| b.events.len()).sum();
+        let mut in_group =
+            rustc_hash::FxHashSet::with_capacity_and_hasher(events, Default::default());
         // One event's line, reused: serialised straight into it, no string per event.
         let mut line = Vec::with_capacity(512);
         let lookout_before = self.lookout.clone();
         let wall_now = jiff::Timestamp::now().as_millisecond();
         buf.clear();
-        for batch in group.iter() {
+        for batch in group.iter_mut() {
+            fps.clear();
+            fps.extend(batch.events.iter().map(|e| fingerprint(&e.id)));
+            self.seen.warm(&fps);
             let mut batch_marks = Vec::with_capacity(batch.events.len());
-            for (i, event) in batch.events.iter().enumerate() {
+            for (event, &fp) in batch.events.iter().zip(&fps) {
                 let lookout = &mut self.lookout;
-                let mark = mark(&self.seen, &mut in_group, &mut self.days, event, |e| {
-                    lookout.admit(e, wall_now)
-                });
-                if let Mark::New(_, day) = mark {
+                batch_marks.push(mark_known(
+                    &self.seen,
+                    &mut in_group,
+                    &mut self.days,
+                    (event, fp),
+                    |e| lookout.admit(e, wall_now),
+                ));
+            }
+            // All new and of one day: the frame the sender compressed is written as it is.
+            if let (Some(day), Some(packed)) = (one_new_day(&batch_marks), batch.packed.take()) {
+                buf.push_packed(day, packed);
+                marks.push(batch_marks);
+                continue;
+            }
+            for (i, (event, mark)) in batch.events.iter().zip(&batch_marks).enumerate() {
+                if let Mark::New(_, day) = *mark {
                     match batch.lines.as_ref().and_then(|l| l.line(i)) {
                         Some(given) => buf.push(day, given),
                         None => {
@@ -283,7 +313,6 @@ impl Recorder {
                         }
                     }
                 }
-                batch_marks.push(mark);
             }
             marks.push(batch_marks);
         }
@@ -312,8 +341,10 @@ impl Recorder {
             |_| {},
         );
         self.applier.announce(&replies);
-        for (batch, recorded) in group.drain(..).zip(replies) {
-            let _ = batch.reply.send(Ok(recorded));
+        // Answered, then kept in `group` for the caller to drop (see [`Litter`]).
+        for (batch, recorded) in group.iter_mut().zip(replies) {
+            let (answered, _) = oneshot::channel();
+            let _ = std::mem::replace(&mut batch.reply, answered).send(Ok(recorded));
         }
     }
 
@@ -321,6 +352,51 @@ impl Recorder {
         tracing::error!(error = %error, "journal append failed; batches refused");
         refuse(group, &RecordError::Journal(error.to_string()));
     }
+}
+
+/// Drops answered batches on a thread of its own: their events were allocated by the ingest
+/// tasks, and freeing some ten strings an event took the recorder's thread about as long as
+/// applying them (issue 15: `free` and its arena bookkeeping were a tenth of a replay's
+/// recorder samples). At most [`LITTER_GROUPS`] groups wait; beyond that (or when the thread
+/// could not be started) the recorder drops them itself.
+struct Litter(Option<std::sync::mpsc::SyncSender<Vec<Batch>>>);
+
+/// Groups of answered batches waiting to be dropped before the recorder drops its own.
+const LITTER_GROUPS: usize = 8;
+
+impl Litter {
+    fn spawn() -> Litter {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Batch>>(LITTER_GROUPS);
+        let started = std::thread::Builder::new()
+            .name("recorder-drop".into())
+            .spawn(move || rx.into_iter().for_each(drop));
+        Litter(started.ok().map(|_| tx))
+    }
+
+    /// Hands the batches of `group` (answered) over to be dropped, leaving it empty.
+    fn drop_later(&self, group: &mut Vec<Batch>) {
+        if group.is_empty() {
+            return;
+        }
+        let batches = std::mem::replace(group, Vec::with_capacity(GROUP_BATCHES));
+        if let Some(tx) = &self.0 {
+            // Refused (full, or the thread is gone): the batches come back and drop here.
+            let _ = tx.try_send(batches);
+        }
+    }
+}
+
+/// The centre day of `marks` when every one is new and of that one day.
+fn one_new_day(marks: &[Mark]) -> Option<jiff::civil::Date> {
+    let mut one = None;
+    for mark in marks {
+        match (mark, one) {
+            (Mark::New(_, day), None) => one = Some(*day),
+            (Mark::New(_, day), Some(first)) if *day == first => {}
+            _ => return None,
+        }
+    }
+    one
 }
 
 /// Answers every batch of `group` with `error`; their lanes refuse what follows them.
@@ -402,6 +478,7 @@ mod tests {
         let batch = Batch {
             events: vec![event],
             lines: None,
+            packed: None,
             lane: Some(lane.clone()),
             reply,
         };

@@ -66,13 +66,35 @@ impl SeenIds {
         self.days.iter().any(|(_, set)| set.contains(fp))
     }
 
+    /// Reads the first slot each of `fps` would probe in every day's set and throws the
+    /// values away: their cache misses then overlap (the processor has many reads in flight at
+    /// once) instead of coming one after another in [`SeenIds::contains`], one per event, on
+    /// the recorder's thread (issue 15: a day's table is far larger than the cache, so every
+    /// lookup of a new id missed it).
+    pub(crate) fn warm(&self, fps: &[Fingerprint]) {
+        let mut read = 0;
+        for (_, set) in &self.days {
+            for &fp in fps {
+                read ^= set.slots[set.home(fp.max(1))];
+            }
+        }
+        std::hint::black_box(read);
+    }
+
     /// Records a fingerprint of an event of centre day `day`; false if it was known already.
+    /// One probe of each day's set: the day's own set is probed by its insert alone.
     pub(crate) fn insert(&mut self, day: Date, fp: Fingerprint) -> bool {
-        if self.contains(fp) {
+        let day = self.oldest.map_or(day, |oldest| day.max(oldest));
+        let found = self.days.binary_search_by_key(&day, |(d, _)| *d);
+        let known_elsewhere = self
+            .days
+            .iter()
+            .enumerate()
+            .any(|(i, (_, set))| found != Ok(i) && set.contains(fp));
+        if known_elsewhere {
             return false;
         }
-        let day = self.oldest.map_or(day, |oldest| day.max(oldest));
-        let at = match self.days.binary_search_by_key(&day, |(d, _)| *d) {
+        let at = match found {
             Ok(at) => at,
             Err(at) => {
                 // Sized for the largest day kept: yesterday's size is today's best guess,
@@ -193,10 +215,15 @@ impl FingerprintSet {
         self.len
     }
 
+    /// The slot `fp` is looked for first: a multiply-shift of the fingerprint.
+    fn home(&self, fp: Fingerprint) -> usize {
+        ((u128::from(fp) * self.slots.len() as u128) >> 64) as usize
+    }
+
     /// The slot holding `fp`, or the empty slot where it would go.
     fn probe(&self, fp: Fingerprint) -> usize {
         let n = self.slots.len();
-        let mut i = ((u128::from(fp) * n as u128) >> 64) as usize;
+        let mut i = self.home(fp);
         loop {
             let slot = self.slots[i];
             if slot == fp || slot == 0 {
@@ -357,6 +384,23 @@ mod tests {
         // The horizon never moves back.
         seen.forget_before(day("2024-03-01"));
         assert!(seen.insert(day("2024-03-01"), fingerprint("x")));
+        assert_eq!(seen.days.len(), 1);
+    }
+
+    #[test]
+    fn warming_changes_nothing_held() {
+        let mut seen = SeenIds::new();
+        let fps: Vec<Fingerprint> = (0..100).map(|i| fingerprint(&format!("w{i}"))).collect();
+        seen.warm(&fps);
+        for &fp in &fps[..50] {
+            assert!(seen.insert(day("2024-03-01"), fp));
+        }
+        seen.warm(&fps);
+        assert_eq!(seen.len(), 50);
+        assert!(fps[..50].iter().all(|&fp| seen.contains(fp)));
+        assert!(!fps[50..].iter().any(|&fp| seen.contains(fp)));
+        // A duplicate of another day's id is refused without opening a set for its own day.
+        assert!(!seen.insert(day("2024-03-02"), fps[0]));
         assert_eq!(seen.days.len(), 1);
     }
 

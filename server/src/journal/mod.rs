@@ -7,7 +7,9 @@
 //! written. A day file is a run of frames (`frames`): zstd-compressed NDJSON lines behind a
 //! header naming the first event's sequence number and the count. One frame per day touched by
 //! each group of batches the recorder writes (at most `batch::FRAME_BYTES`, 1 MiB, of NDJSON each), written
-//! and synced per `--fsync` before any batch of the group is acknowledged.
+//! and synced per `--fsync` before any batch of the group is acknowledged; an ingest batch whose
+//! events are all new and of one day is its own frame, compressed on the request's task before
+//! the recorder takes it (`batch::pack`; issue 15: compression off the recorder's one thread).
 //!
 //! Journal order across the files: every frame holds a stretch of the one sequence, so replay
 //! reads all the frame headers first (`index`), then decodes the frames in sequence order,
@@ -46,8 +48,10 @@ mod marks;
 mod report;
 
 pub(crate) use crate::ndjson_log::FsyncPolicy;
-pub(crate) use batch::JournalBatch;
+use batch::RunBody;
+pub(crate) use batch::{JournalBatch, pack};
 pub(crate) use days::CentreDays;
+pub(crate) use frames::PackedLines;
 use report::io_err;
 pub(crate) use report::{At, JournalError, ReplayReport};
 
@@ -193,11 +197,14 @@ impl Journal {
         for frames in self.pending.values_mut() {
             frames.clear();
         }
-        for (day, lines, events) in batch.runs() {
+        for (day, run) in batch.runs() {
             let out = self.pending.entry(day).or_default();
-            self.encoder
-                .frame(lines, events, seq, out)
-                .map_err(io_err(&self.dir))?;
+            let events = run.events();
+            match run {
+                RunBody::Lines(lines, _) => self.encoder.frame(lines, events, seq, out),
+                RunBody::Packed(packed) => packed.write_frame(seq, out),
+            }
+            .map_err(io_err(&self.dir))?;
             seq += u64::from(events);
         }
         let days: Vec<Date> = self

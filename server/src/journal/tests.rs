@@ -325,3 +325,23 @@ fn an_old_format_journal_replays_and_the_day_files_continue_its_numbers() {
     read_lines(dir.path(), range, |_, _, line| cat.push(line.to_vec())).unwrap();
     assert_eq!(cat, vec![event(4).to_json().into_bytes()]);
 }
+
+#[test]
+fn a_batch_compressed_by_its_sender_reads_back_in_its_place_in_the_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut journal, _, _) = replay(dir.path());
+    let lines: Vec<String> = [2, 3].iter().map(|&n| event(n).to_json()).collect();
+    let packed = pack(lines.iter().map(|l| l.as_bytes())).unwrap();
+    let mut mixed = batch(&[(1, "2024-03-01")]);
+    mixed.push_packed(day("2024-03-01"), packed);
+    mixed.push(day("2024-03-02"), event(4).to_json().as_bytes());
+    journal.append(&mixed).unwrap();
+    assert_eq!(journal.next_seq(), 4);
+    drop(journal);
+    let (_, report, seen) = replay_from(dir.path(), None);
+    assert_eq!(
+        seen,
+        vec![(0, event(1)), (1, event(2)), (2, event(3)), (3, event(4))]
+    );
+    assert_eq!((report.events, report.segments), (4, 2));
+}

@@ -53,11 +53,9 @@ pub(crate) fn generate(args: &GenerateArgs) -> Result<()> {
             events += 1;
             test_events += u64::from(event.test);
             *kinds.entry(event.kind.type_name()).or_default() += 1;
-            progress.update(
-                ((event.ts - from).max(0) / 1000) as u64,
-                events,
-                Some(local_clock(event.ts, &tz)),
-            );
+            progress.update(((event.ts - from).max(0) / 1000) as u64, events, || {
+                Some(local_clock(event.ts, &tz))
+            });
         }
     }
     let lines = writer.lines;

@@ -56,7 +56,14 @@ impl Progress {
     }
 
     /// Updates position and message; cheap to call for every event (draws a few times a second).
-    pub(crate) fn update(&mut self, position: u64, events: u64, clock: Option<String>) {
+    /// `clock` is only called when the bar is drawn: formatting an event's local time for every
+    /// event of a replay cost the client more than reading it (issue 15).
+    pub(crate) fn update(
+        &mut self,
+        position: u64,
+        events: u64,
+        clock: impl FnOnce() -> Option<String>,
+    ) {
         let now = Instant::now();
         if now.duration_since(self.last_draw) < Duration::from_millis(100) {
             return;
@@ -64,7 +71,7 @@ impl Progress {
         self.last_draw = now;
         let rate = events as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
         self.bar.set_position(position);
-        let clock = clock.map(|c| format!(" at {c}")).unwrap_or_default();
+        let clock = clock().map(|c| format!(" at {c}")).unwrap_or_default();
         self.bar
             .set_message(format!("{events} events, {rate:.0} events/s{clock}"));
     }

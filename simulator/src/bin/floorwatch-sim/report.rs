@@ -90,7 +90,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<()> {
             }
         }
         events += 1;
-        progress.update(day.bytes_read, events, None);
+        progress.update(day.bytes_read, events, || None);
     }
     progress.finish();
 

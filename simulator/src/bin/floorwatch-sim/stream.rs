@@ -180,7 +180,7 @@ async fn deliver(
                 .await?;
             batch_since = None;
         }
-        progress.update(source.position(ts), read, Some(local_clock(ts, tz)));
+        progress.update(source.position(ts), read, || Some(local_clock(ts, tz)));
     }
     if !batch.is_empty() {
         client.send(batch, &stop).await?;
