@@ -143,6 +143,10 @@ pub struct Alerts {
     /// Each queue's chain in the organisation (fixed by it): a cache, never saved.
     #[serde(skip)]
     queue_chains: FxHashMap<String, Vec<Scope>>,
+    /// The figures read at the last boundary (see `kinds::Look::figures`), kept to reuse the
+    /// table: a cache, emptied at every boundary, never saved.
+    #[serde(skip)]
+    figures: FxHashMap<(Scope, crate::scope::Window), Option<crate::figures::Figures>>,
     /// The condition keys one rule steps at a boundary, kept to reuse the allocation.
     #[serde(skip)]
     stepping: Vec<Key>,
@@ -252,6 +256,7 @@ impl Alerts {
             queues: Vec::new(),
             queue_chains: FxHashMap::default(),
             stepping: Vec::new(),
+            figures: FxHashMap::default(),
             thorough: false,
             settled: Vec::new(),
             observations: 0,
@@ -345,6 +350,7 @@ impl Alerts {
                 .map(|q| Scope::Queue(q.id))
                 .collect();
         }
+        self.figures.clear();
         let mut look = Look {
             engine,
             at,
@@ -353,7 +359,7 @@ impl Alerts {
             floor: None,
             queues: &self.queues,
             watching_since,
-            figures: BTreeMap::new(),
+            figures: &mut self.figures,
             queue_chains: &mut self.queue_chains,
             chains: FxHashMap::default(),
             needs: self.needs,

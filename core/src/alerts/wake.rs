@@ -120,8 +120,7 @@ pub(super) fn after(
         Check::NotReadyOverrun { allowance, .. } => {
             // A spell passes its allowance strictly after `since + allowance`.
             for agent in clock.observed.not_ready() {
-                if let Some((AgentState::NotReady, reason, since)) =
-                    clock.engine.agent_state(agent)
+                if let Some((AgentState::NotReady, reason, since)) = clock.engine.agent_state(agent)
                     && let Some(allowed) = allowance.get(&reason.unwrap_or(NotReadyReason::Other))
                 {
                     timer(since.saturating_add(*allowed).saturating_add(1));
