@@ -25,7 +25,7 @@ use super::metric::Metric;
 use super::observed::Observations;
 use super::rest::next_local_edge;
 use crate::engine::Engine;
-use crate::event::{AgentState, Millis, NotReadyReason};
+use crate::event::Millis;
 use crate::opening_hours::OpeningHours;
 use crate::time::MINUTE_MS;
 
@@ -117,14 +117,18 @@ pub(super) fn after(
             // Rolling and interval windows move by whole minutes.
             timer((at.div_euclid(MINUTE_MS) + 1) * MINUTE_MS);
         }
-        Check::NotReadyOverrun { allowance, .. } => {
-            // A spell passes its allowance strictly after `since + allowance`.
-            for agent in clock.observed.not_ready() {
-                if let Some((AgentState::NotReady, reason, since)) = clock.engine.agent_state(agent)
-                    && let Some(allowed) = allowance.get(&reason.unwrap_or(NotReadyReason::Other))
-                {
-                    timer(since.saturating_add(*allowed).saturating_add(1));
-                }
+        Check::NotReadyOverrun { .. } => {
+            // A spell passes its allowance strictly after `since + allowance`: worked out from
+            // the reading of each agent on a break in the rule's scope (its spell and allowance,
+            // whole milliseconds given in seconds), without asking the engine again.
+            for reading in readings.values().filter(|r| r.level.is_none()) {
+                let (Some(spell), Some(allowed)) =
+                    (reading.value, reading.warning.or(reading.critical))
+                else {
+                    continue;
+                };
+                let (spell, allowed) = (millis(spell), millis(allowed));
+                timer((at - spell).saturating_add(allowed).saturating_add(1));
             }
         }
         Check::SourceSilent {
@@ -214,6 +218,11 @@ pub(super) fn after(
         }
     }
     wake
+}
+
+/// Whole milliseconds from seconds that were whole milliseconds divided by 1000.
+fn millis(seconds: f64) -> Millis {
+    (seconds * 1000.0).round() as Millis
 }
 
 /// Whether a figure can change with the clock alone within a minute (docs/METRICS.md: state
