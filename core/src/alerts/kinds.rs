@@ -34,7 +34,10 @@ pub(crate) struct Look<'a> {
     pub queues: &'a [Scope],
     /// The first boundary evaluated: a configured source never heard from is silent since.
     pub watching_since: Millis,
-    pub figures: BTreeMap<(Scope, Window), Option<Figures>>,
+    /// The figures read at this boundary, by scope and window: emptied at each boundary but
+    /// kept by [`super::Alerts`] so its table is not allocated again (a B-tree of whole
+    /// `Figures` moved them about at every insert; issue 15).
+    pub figures: &'a mut FxHashMap<(Scope, Window), Option<Figures>>,
     /// The chain of each queue: fixed by the organisation ([`OrgTree`]), so kept between
     /// boundaries, and looked up by the queue's id without making a scope (issue 15).
     pub queue_chains: &'a mut FxHashMap<String, Vec<Scope>>,

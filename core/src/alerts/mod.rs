@@ -30,6 +30,7 @@ mod rules;
 mod text;
 mod threshold;
 mod tree;
+mod wake;
 mod webhook;
 
 use std::collections::BTreeMap;
@@ -68,6 +69,7 @@ use keys::{Key, RuleKeys};
 use kinds::Look;
 use observed::Observations;
 use tree::OrgTree;
+use wake::Settled;
 
 /// Longest `by` accepted with an acknowledgement, bytes.
 pub const MAX_ACK_BY: usize = 256;
@@ -141,6 +143,10 @@ pub struct Alerts {
     /// Each queue's chain in the organisation (fixed by it): a cache, never saved.
     #[serde(skip)]
     queue_chains: FxHashMap<String, Vec<Scope>>,
+    /// The figures read at the last boundary (see `kinds::Look::figures`), kept to reuse the
+    /// table: a cache, emptied at every boundary, never saved.
+    #[serde(skip)]
+    figures: FxHashMap<(Scope, crate::scope::Window), Option<crate::figures::Figures>>,
     /// The condition keys one rule steps at a boundary, kept to reuse the allocation.
     #[serde(skip)]
     stepping: Vec<Key>,
@@ -148,34 +154,25 @@ pub struct Alerts {
     /// cuts of issue 15 ([`Alerts::set_thorough`]): for the tests that prove them equivalent.
     #[serde(skip)]
     thorough: bool,
-    /// Per compiled rule (same order): when its last reading left it settled (see [`Settled`]),
-    /// else `None`. Never saved: a restored book reads every rule at its first boundary.
+    /// Per compiled rule (same order): its inputs at its last reading and when the clock alone
+    /// could next change its outcome (`wake`), else `None`. Never saved: a restored book reads
+    /// every rule at its first boundary.
     #[serde(skip)]
     settled: Vec<Option<Settled>>,
     /// Events observed so far in this process (see [`Settled`]).
     #[serde(skip)]
     observations: u64,
-}
-
-/// A rule whose last reading decided nothing and left nothing behind (no condition timed, no
-/// alert open) and whose readings cannot have come to decide anything since, so the
-/// evaluation skips reading it (docs/ALERTS.md, "Evaluation"; issue 15): the engine's
-/// [`Engine::revision`] and the events observed are those of the reading at `at`, and
-///  - a metric rule whose figure moves only with events and whole minutes (all but state time,
-///    agents needed and the longest wait now) is still in `at`'s minute: its figures read the
-///    same;
-///  - a dropped-calls rule counts only calls that ended in its window: with no event since,
-///    they can only leave it, and no count below `count` can grow;
-///  - a sudden-peak rule whose every scope had a usual volume and fewer arrivals than
-///    `min_arrivals`: with no event since, arrivals can only leave the last 5 minutes.
-///
-/// Every other kind is read at every boundary (a not-ready spell or a silence grows with the
-/// clock). `core/tests/alerts_thorough.rs` compares against reading every rule every time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Settled {
-    at: Millis,
-    revision: u64,
-    observations: u64,
+    /// The start of the centre day after the last boundary evaluated (a cache: the daily reset
+    /// is a timer of every rule).
+    #[serde(skip)]
+    next_day: Option<Millis>,
+    /// The engine's revision when the agents on a break were last checked against it (they
+    /// can only stop being not ready when it moves).
+    #[serde(skip)]
+    not_ready_checked: Option<u64>,
+    /// Rules read so far in this process (for tests and benchmarks: how much was skipped).
+    #[serde(skip)]
+    rules_read: u64,
 }
 
 /// Alerts read back from a checkpoint: their observations, condition timers and book, not
@@ -259,9 +256,13 @@ impl Alerts {
             queues: Vec::new(),
             queue_chains: FxHashMap::default(),
             stepping: Vec::new(),
+            figures: FxHashMap::default(),
             thorough: false,
             settled: Vec::new(),
             observations: 0,
+            next_day: None,
+            not_ready_checked: None,
+            rules_read: 0,
         })
     }
 
@@ -321,11 +322,20 @@ impl Alerts {
         self.settled.resize(self.compiled.len(), None);
         let watching_since = *self.watching_since.get_or_insert(at);
         self.observed.prune(at);
-        self.observed.retain_not_ready(|agent| {
-            engine
-                .agent_state(agent)
-                .is_some_and(|(state, _, _)| state == AgentState::NotReady)
-        });
+        let revision = engine.revision();
+        if self.not_ready_checked != Some(revision) {
+            self.not_ready_checked = Some(revision);
+            self.observed.retain_not_ready(|agent| {
+                engine
+                    .agent_state(agent)
+                    .is_some_and(|(state, _, _)| state == AgentState::NotReady)
+            });
+        }
+        let next_day = match self.next_day {
+            Some(day) if at < day => day,
+            _ => self.calendar.next_day_start(at),
+        };
+        self.next_day = Some(next_day);
         // Local time only when some rule has quiet hours (time-zone arithmetic at every
         // boundary otherwise, for nothing).
         let local = if self.compiled.iter().any(|r| !r.quiet.is_empty()) {
@@ -340,6 +350,7 @@ impl Alerts {
                 .map(|q| Scope::Queue(q.id))
                 .collect();
         }
+        self.figures.clear();
         let mut look = Look {
             engine,
             at,
@@ -348,7 +359,7 @@ impl Alerts {
             floor: None,
             queues: &self.queues,
             watching_since,
-            figures: BTreeMap::new(),
+            figures: &mut self.figures,
             queue_chains: &mut self.queue_chains,
             chains: FxHashMap::default(),
             needs: self.needs,
@@ -356,23 +367,25 @@ impl Alerts {
         };
         let mut stepping = std::mem::take(&mut self.stepping);
         let mut changes = Vec::new();
-        let (revision, observations) = (engine.revision(), self.observations);
         for ((rule, keys), settled) in self
             .compiled
             .iter()
             .zip(self.keys.iter_mut())
             .zip(self.settled.iter_mut())
         {
-            let timed = self.runs.get(&rule.id).is_some_and(|runs| !runs.is_empty());
-            let open = self.book.open_alerts().any(|a| a.rule == rule.id);
-            let unchanged = settled.is_some_and(|s| {
-                s.revision == revision
-                    && s.observations == observations
-                    && stays_settled(rule, s.at, at)
-            });
-            if unchanged && !timed && !open && !self.thorough {
+            // Same inputs and no timer due: reading the rule would decide nothing (`wake`).
+            let inputs = wake::inputs(
+                rule,
+                engine,
+                look.observed,
+                self.observations,
+                look.queues.len(),
+            );
+            if !self.thorough && settled.is_some_and(|s| s.holds(&inputs, at)) {
                 continue;
             }
+            self.rules_read += 1;
+            let open = self.book.open_alerts().any(|a| a.rule == rule.id);
             let readings = kinds::read(rule, keys, &mut look);
             *settled = None;
             if !self.runs.contains_key(&rule.id) {
@@ -466,13 +479,19 @@ impl Alerts {
             for change in due {
                 record(&mut self.book, &mut self.batcher, &mut changes, change);
             }
-            let left_nothing = self.runs.get(&rule.id).is_none_or(BTreeMap::is_empty)
-                && !self.book.open_alerts().any(|a| a.rule == rule.id);
-            if left_nothing && settles(rule, &readings, &self.observed, at) {
+            if !self.thorough {
+                let clock = wake::Clock {
+                    engine,
+                    observed: look.observed,
+                    book: &self.book,
+                    opening: self.opening.as_ref(),
+                    watching_since,
+                    next_day,
+                };
+                let runs = self.runs.get(&rule.id);
                 *settled = Some(Settled {
-                    at,
-                    revision,
-                    observations,
+                    inputs,
+                    wake: wake::after(rule, at, &readings, runs, &clock),
                 });
             }
         }
@@ -613,6 +632,13 @@ impl Alerts {
         self.floor_busy = false;
     }
 
+    /// How many times a rule was read in this process: the rules skipped at a boundary
+    /// because nothing they read changed and no timer of theirs was due are not counted
+    /// (docs/ALERTS.md, "Evaluation"). For tests and benchmarks.
+    pub fn rules_read(&self) -> u64 {
+        self.rules_read
+    }
+
     /// The latest boundary evaluated (or change restored).
     pub fn evaluated_to(&self) -> Option<Millis> {
         self.evaluated_to
@@ -648,46 +674,6 @@ fn silence_expected(
         Check::Metric { metric, .. } => *metric == Metric::ServiceLevelPct && closed(),
         _ => false,
     }
-}
-
-/// Whether a reading of `rule` that left nothing behind keeps deciding nothing without events
-/// (see [`Settled`]).
-fn settles(
-    rule: &CompiledRule,
-    readings: &BTreeMap<Key, Reading>,
-    observed: &Observations,
-    at: Millis,
-) -> bool {
-    match &rule.check {
-        Check::Metric { metric, .. } => !moves_within_a_minute(*metric),
-        Check::DroppedCalls { .. } => true,
-        Check::SuddenPeak { min_arrivals, .. } => {
-            observed.usual_known(at)
-                && readings
-                    .values()
-                    .all(|r| r.value.is_some_and(|v| v < *min_arrivals as f64))
-        }
-        Check::NotReadyOverrun { .. } | Check::SourceSilent { .. } => false,
-    }
-}
-
-/// Whether a rule settled at `then` (see [`Settled`]) still reads the same at `at`, given no
-/// event and the same engine revision.
-fn stays_settled(rule: &CompiledRule, then: Millis, at: Millis) -> bool {
-    match &rule.check {
-        Check::Metric { .. } => {
-            then.div_euclid(crate::time::MINUTE_MS) == at.div_euclid(crate::time::MINUTE_MS)
-        }
-        Check::DroppedCalls { .. } | Check::SuddenPeak { .. } => true,
-        Check::NotReadyOverrun { .. } | Check::SourceSilent { .. } => false,
-    }
-}
-
-/// Whether a figure can change with the clock alone within a minute (docs/METRICS.md: state
-/// time accumulates, the longest wait now ages; agents needed is left to be read every time).
-fn moves_within_a_minute(metric: Metric) -> bool {
-    let needs = metric.needs();
-    metric == Metric::LongestWaitingS || needs.state_time || needs.agents_needed
 }
 
 /// Applies an evaluated change to the book and queues its notice.

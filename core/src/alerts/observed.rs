@@ -78,6 +78,23 @@ pub(crate) struct Observations {
     /// Agents whose latest applied `agent_state` event said `not_ready`: the only ones a
     /// not-ready overrun can be about (the engine, asked at each boundary, has the last word).
     not_ready: BTreeSet<String>,
+    /// Change counters, one per part of the floor a rule reads (see [`Observations::seq`]):
+    /// a rule whose inputs' counters stand still and whose next timer is not due is not read
+    /// again (`super::wake`; issue 15). Never saved: a restored book reads every rule again.
+    #[serde(skip)]
+    seqs: Seqs,
+}
+
+/// Applied events counted by what they can change (see [`Observations::seq`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Seqs {
+    /// Events that may change an agent's state or its spell (all but a call entering a queue
+    /// or leaving the IVR, which no agent is part of yet).
+    pub agents: u64,
+    /// Calls entering a queue (arrivals).
+    pub arrivals: u64,
+    /// Sign-ins, sign-outs and team moves: what moves an agent in the organisation.
+    pub moves: u64,
 }
 
 impl Observations {
@@ -105,6 +122,17 @@ impl Observations {
         }
         self.first_at = Some(self.first_at.map_or(at, |f| f.min(at)));
         self.last_at = Some(self.last_at.map_or(at, |l| l.max(at)));
+        match &event.kind {
+            EventKind::CallEnteredQueue { .. } => self.seqs.arrivals += 1,
+            EventKind::CallIvrCompleted { .. } => {}
+            EventKind::AgentLogin { .. }
+            | EventKind::AgentLogout { .. }
+            | EventKind::AgentTeam { .. } => {
+                self.seqs.moves += 1;
+                self.seqs.agents += 1;
+            }
+            _ => self.seqs.agents += 1,
+        }
         match &event.kind {
             EventKind::AgentState {
                 agent,
@@ -190,6 +218,27 @@ impl Observations {
         self.arrivals.retain(|_, a| !a.minutes.is_empty());
         self.dropped = self.dropped.split_off(&(at - DROPPED_KEPT_MS, 0));
         self.calls.retain(|_, c| c.last_at >= at - CALL_KEPT_MS);
+    }
+
+    /// How many applied events of each sort were observed (see [`Seqs`]).
+    pub(super) fn seq(&self) -> Seqs {
+        self.seqs
+    }
+
+    /// How many dropped calls were filed so far (only events file one).
+    pub(super) fn dropped_seq(&self) -> u64 {
+        self.dropped_seq
+    }
+
+    /// The earliest event time observed, if any.
+    pub(super) fn first_at(&self) -> Option<Millis> {
+        self.first_at
+    }
+
+    /// The first instant at which [`Observations::usual_known`] holds, with no earlier event.
+    pub(super) fn usual_known_at(&self) -> Option<Millis> {
+        self.first_at
+            .map(|first| first.saturating_add(PEAK_SPAN_MS + 60 * MINUTE_MS))
     }
 
     /// Agents that may be not ready, in id order.
@@ -291,6 +340,17 @@ impl Observations {
     /// could consult lies before them (at least 23 hours back, DST included).
     pub(super) fn usual_known(&self, at: Millis) -> bool {
         self.known_from(at - PEAK_SPAN_MS - 60 * MINUTE_MS)
+    }
+
+    /// The end time and talk of each dropped call with end time in `[from, to)`, oldest first.
+    pub(super) fn dropped_ends(
+        &self,
+        from: Millis,
+        to: Millis,
+    ) -> impl Iterator<Item = (Millis, Millis)> {
+        self.dropped
+            .range((from, 0)..(to, 0))
+            .map(|(&(end, _), d)| (end, d.talk))
     }
 
     /// Dropped calls with end time in `[from, to)`.

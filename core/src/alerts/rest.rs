@@ -207,7 +207,7 @@ fn ceil_to_boundary(t: Millis) -> Millis {
 /// both candidates of one a gap skips), or the zone's next transition, where the local clock
 /// jumps over whatever lies in the gap. Earlier than the true crossing is harmless (one
 /// evaluation more); later would not be, hence every candidate.
-fn next_local_edge(
+pub(super) fn next_local_edge(
     tz: &TimeZone,
     at: Millis,
     edges_on: impl Fn(jiff::civil::Date) -> Vec<DaySecond>,

@@ -1,0 +1,233 @@
+//! When a rule must be read again (docs/ALERTS.md, "Evaluation"; issue 15).
+//!
+//! A rule's outcome at a boundary (what it raises, levels, escalates or clears) is a function
+//! of what it reads, of its conditions' runs and open alerts, and of the clock. Between events,
+//! what it reads stands still or moves with the clock in ways that decide nothing until a known
+//! time: a waiting call's age or an agent's state time (read at every boundary: such a rule
+//! never sleeps), a break passing its allowance, a source's silence reaching `silent_s`, a
+//! dropped call or an arrival leaving its window, the first hour of arrivals making a usual
+//! volume known, a hold being met, a cool-down ending, an escalation step falling due, quiet or
+//! opening hours starting or ending, a new minute (rolling windows move) or a new centre day.
+//!
+//! So after reading a rule, the evaluator notes its [`Inputs`] (the change counters of what it
+//! reads) and the earliest of those times ([`after`]); at a later boundary with the same inputs
+//! and before that time, reading it again would decide exactly nothing, and the rule is
+//! skipped whole (reading, stepping, escalations). `core/tests/alerts_thorough.rs` compares
+//! this against reading every rule at every boundary, change by change, over random days.
+
+use std::collections::BTreeMap;
+
+use super::book::AlertBook;
+use super::compiled::{Check, CompiledRule};
+use super::condition::{Reading, Run};
+use super::keys::Key;
+use super::metric::Metric;
+use super::observed::Observations;
+use super::rest::next_local_edge;
+use crate::engine::Engine;
+use crate::event::Millis;
+use crate::opening_hours::OpeningHours;
+use crate::time::MINUTE_MS;
+
+/// The change counters of what one rule reads: equal counters mean equal inputs (the clock
+/// aside, which [`after`] accounts for).
+pub(super) type Inputs = [u64; 4];
+
+/// What a rule's last reading left: its inputs then, and the first instant after it at which
+/// the clock alone could change its outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Settled {
+    pub(super) inputs: Inputs,
+    pub(super) wake: Millis,
+}
+
+impl Settled {
+    /// Whether reading the rule at boundary `at`, with these inputs, would decide nothing.
+    pub(super) fn holds(&self, inputs: &Inputs, at: Millis) -> bool {
+        self.inputs == *inputs && at < self.wake
+    }
+}
+
+/// The counters of what `rule` reads. The engine's revision changes with every event given to
+/// it and every new minute (windows move by whole minutes, the daily reset); the observations'
+/// counters with the events of each sort ([`super::observed::Seqs`]); `events` counts every
+/// event observed, duplicates included (a duplicate shows its source alive); `queues` is how
+/// many queues the floor knows (a rule over every queue gains one).
+pub(super) fn inputs(
+    rule: &CompiledRule,
+    engine: &Engine,
+    observed: &Observations,
+    events: u64,
+    queues: usize,
+) -> Inputs {
+    let seq = observed.seq();
+    let queues = queues as u64;
+    match &rule.check {
+        Check::Metric { .. } => [engine.revision(), 0, 0, 0],
+        // State and spell of the agents on a break, and their place in the organisation.
+        Check::NotReadyOverrun { .. } => [seq.agents, 0, 0, 0],
+        // When each source was last heard; the centre's sign-ins (expected silence).
+        Check::SourceSilent { .. } => [events, engine.revision(), 0, 0],
+        // Arrivals, the queues and whether the usual volume is known yet.
+        Check::SuddenPeak { .. } => [
+            seq.arrivals,
+            queues,
+            observed.first_at().map_or(0, |t| t as u64),
+            0,
+        ],
+        // Dropped calls, the queues and the agents' teams they count in.
+        Check::DroppedCalls { .. } => [observed.dropped_seq(), queues, seq.moves, 0],
+    }
+}
+
+/// What [`after`] looks at besides the rule.
+pub(super) struct Clock<'a> {
+    pub(super) engine: &'a Engine,
+    pub(super) observed: &'a Observations,
+    pub(super) book: &'a AlertBook,
+    pub(super) opening: Option<&'a OpeningHours>,
+    /// The first boundary evaluated (a source never heard from is silent since).
+    pub(super) watching_since: Millis,
+    /// The start of the next centre day after the boundary.
+    pub(super) next_day: Millis,
+}
+
+/// After reading `rule` at boundary `at` (with `readings`, leaving `runs`): the first instant
+/// after `at` at which, with the same inputs, its outcome could differ from deciding nothing.
+/// Earlier than the true time is harmless (a reading more); later would not be.
+pub(super) fn after(
+    rule: &CompiledRule,
+    at: Millis,
+    readings: &BTreeMap<Key, Reading>,
+    runs: Option<&BTreeMap<Key, Run>>,
+    clock: &Clock,
+) -> Millis {
+    let next_boundary = at + 1;
+    let mut wake = clock.next_day;
+    let mut timer = |t: Millis| {
+        if t > at {
+            wake = wake.min(t);
+        }
+    };
+    match &rule.check {
+        Check::Metric { metric, .. } => {
+            if moves_with_the_clock(*metric) {
+                return next_boundary;
+            }
+            // Rolling and interval windows move by whole minutes.
+            timer((at.div_euclid(MINUTE_MS) + 1) * MINUTE_MS);
+        }
+        Check::NotReadyOverrun { .. } => {
+            // A spell passes its allowance strictly after `since + allowance`: worked out from
+            // the reading of each agent on a break in the rule's scope (its spell and allowance,
+            // whole milliseconds given in seconds), without asking the engine again.
+            for reading in readings.values().filter(|r| r.level.is_none()) {
+                let (Some(spell), Some(allowed)) =
+                    (reading.value, reading.warning.or(reading.critical))
+                else {
+                    continue;
+                };
+                let (spell, allowed) = (millis(spell), millis(allowed));
+                timer((at - spell).saturating_add(allowed).saturating_add(1));
+            }
+        }
+        Check::SourceSilent {
+            silent, sources, ..
+        } => {
+            let silent_at = |source: &str| {
+                clock
+                    .observed
+                    .last_heard(source)
+                    .unwrap_or(clock.watching_since)
+                    .saturating_add(*silent)
+            };
+            match sources {
+                Some(list) => list.iter().map(|s| silent_at(s)).for_each(&mut timer),
+                None => clock.observed.sources().map(silent_at).for_each(&mut timer),
+            }
+        }
+        Check::SuddenPeak { min_arrivals, .. } => {
+            // At `min_arrivals` the usual volume is compared, and it moves with the clock;
+            // below, arrivals only leave the window until the next event.
+            if readings
+                .values()
+                .any(|r| r.value.is_some_and(|v| v >= *min_arrivals as f64))
+            {
+                return next_boundary;
+            }
+            if let Some(known) = clock.observed.usual_known_at() {
+                timer(known);
+            }
+        }
+        Check::DroppedCalls {
+            short_talk, window, ..
+        } => {
+            // The count falls when the oldest call counted leaves the window.
+            if let Some(oldest) = clock
+                .observed
+                .dropped_ends(at - window, at)
+                .find(|(_, talk)| talk < short_talk)
+            {
+                timer(oldest.0.saturating_add(*window).saturating_add(1));
+            }
+        }
+    }
+    let mut pending = false;
+    for (key, run) in runs.into_iter().flatten() {
+        pending = true;
+        run.held_at(rule.hold).for_each(&mut timer);
+        if let Some(cleared) = clock.book.last_cleared(key) {
+            timer(cleared.saturating_add(rule.cooldown));
+        }
+    }
+    for alert in clock.book.open_alerts().filter(|a| a.rule == rule.id) {
+        pending = true;
+        if alert.acknowledged.is_some() {
+            continue;
+        }
+        for step in rule.escalation.iter().skip(alert.escalation_step + 1) {
+            timer(
+                alert
+                    .raised_at
+                    .saturating_add(Millis::from(step.after_min) * MINUTE_MS),
+            );
+        }
+    }
+    // Quiet hours and expected silence matter only to a condition stepped or an alert open.
+    if pending {
+        if !rule.quiet.is_empty()
+            && let Some(edge) = next_local_edge(clock.engine.calendar().time_zone(), at, |_| {
+                rule.quiet
+                    .iter()
+                    .flat_map(|&(from, to)| [from, to])
+                    .collect()
+            })
+        {
+            timer(edge);
+        }
+        let opening_matters = match &rule.check {
+            Check::SourceSilent { .. } => true,
+            Check::Metric { metric, .. } => *metric == Metric::ServiceLevelPct,
+            _ => false,
+        };
+        if opening_matters
+            && let Some(opening) = clock.opening
+            && let Some(edge) = next_local_edge(opening.time_zone(), at, |d| opening.edges_on(d))
+        {
+            timer(edge);
+        }
+    }
+    wake
+}
+
+/// Whole milliseconds from seconds that were whole milliseconds divided by 1000.
+fn millis(seconds: f64) -> Millis {
+    (seconds * 1000.0).round() as Millis
+}
+
+/// Whether a figure can change with the clock alone within a minute (docs/METRICS.md: state
+/// time accumulates, the longest wait now ages; agents needed is left to be read every time).
+pub(super) fn moves_with_the_clock(metric: Metric) -> bool {
+    let needs = metric.needs();
+    metric == Metric::LongestWaitingS || needs.state_time || needs.agents_needed
+}
