@@ -22,18 +22,8 @@ use super::store::Store;
 const WARN_EVERY: Duration = Duration::from_secs(60);
 /// No close for this long: the writer is idle and gives its page cache back.
 const IDLE: Duration = Duration::from_secs(1);
-/// A close whose quarter-hour ended this long before the wall clock is history being caught up
-/// (a tester's replay, a start's journal replay): nobody waits for it, so the writer gathers
-/// the closes that follow it into the same transaction ([`gather`]).
-const BEHIND_MS: i64 = floorwatch_core::history::QUARTER_HOUR_MS;
-/// How long the writer gathers closes being caught up before it writes them: a replay at full
-/// speed closes a quarter-hour every 0.5 ms (the month of the small floor) to 140 ms (the large
-/// day), and one transaction for several writes each day row once and commits once, where a
-/// transaction per close was most of the thread's time on a small floor (BENCHMARKS.md, "Fifth
-/// pass: history"). Bounded so reports see a replayed quarter-hour within about this long.
-const GATHER: Duration = Duration::from_millis(500);
-/// Rows a gathered batch stops at (about 400 bytes each in memory: a few MB, issue 15's RSS
-/// budget; three closes of the large floor, hundreds of the small one).
+/// Rows a batch of queued closes stops at (about 400 bytes each in memory: a few MB, issue 15's
+/// RSS budget; three closes of the large floor, hundreds of the small one).
 const GATHER_ROWS: usize = 12_000;
 
 /// Where the floor sends each close of the ledger; cheap to clone, never blocks.
@@ -45,7 +35,7 @@ pub(crate) struct HistorySender {
 
 /// The call records of every close sent and not yet written, one entry a close, oldest first:
 /// a drill-down reads them from the floor before it reads the store, so it reaches the floor's
-/// "now" while closes wait to be gathered into a transaction (docs/HISTORY.md, "Calls").
+/// "now" while closes wait in the queue to be written (docs/HISTORY.md, "Calls").
 type Unwritten = Arc<Mutex<VecDeque<Vec<CallDetail>>>>;
 
 impl HistorySender {
@@ -140,8 +130,7 @@ fn run(
             }
             None => (closed, 1),
         };
-        // Whatever queued meanwhile goes in the same transaction, and while history is being
-        // caught up, whatever follows soon after.
+        // Whatever queued meanwhile goes in the same transaction.
         let (gathered, open) = gather(&rx, &mut batch);
         closes += gathered;
         match store.merge(&batch) {
@@ -177,29 +166,19 @@ fn run(
     }
 }
 
-/// Appends to `batch` the closes queued behind it and, when it is history being caught up
-/// ([`BEHIND_MS`]), those arriving within [`GATHER`] of now, up to [`GATHER_ROWS`] rows.
-/// Returns how many closes it appended, and false when every sender is gone (the floor
-/// stopped: write and stop).
+/// Appends to `batch` the closes queued behind it, up to [`GATHER_ROWS`] rows, without waiting
+/// for more: a report read right after a replay must find every close the floor made (waiting
+/// 0.5 s for more closes halved the transactions of a replay, but `wallboard_reports.rs` read
+/// the day before it was written; BENCHMARKS.md, "Fifth pass: history"). Returns how many
+/// closes it appended, and false when every sender is gone (the floor stopped: write and stop).
 fn gather(rx: &mpsc::Receiver<ClosedIntervals>, batch: &mut ClosedIntervals) -> (usize, bool) {
-    let caught_up = batch.until >= jiff::Timestamp::now().as_millisecond() - BEHIND_MS;
-    let deadline = Instant::now() + GATHER;
     let mut closes = 0;
     while batch.deltas.len() < GATHER_ROWS {
-        let more = if caught_up {
-            match rx.try_recv() {
-                Ok(more) => more,
-                Err(mpsc::TryRecvError::Empty) => return (closes, true),
-                Err(mpsc::TryRecvError::Disconnected) => return (closes, false),
-            }
-        } else {
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(more) => more,
-                Err(mpsc::RecvTimeoutError::Timeout) => return (closes, true),
-                Err(mpsc::RecvTimeoutError::Disconnected) => return (closes, false),
-            }
-        };
-        batch.append(more);
+        match rx.try_recv() {
+            Ok(more) => batch.append(more),
+            Err(mpsc::TryRecvError::Empty) => return (closes, true),
+            Err(mpsc::TryRecvError::Disconnected) => return (closes, false),
+        }
         closes += 1;
     }
     (closes, true)
@@ -239,7 +218,7 @@ mod tests {
     use crate::history::store::ResumePoint;
 
     /// A replayed day's closes (long before the wall clock) sent back to back, as a replay at
-    /// full speed does: all are written, gathered into few transactions, a row named by every
+    /// full speed does: all are written, those queued together in one transaction, a row named by every
     /// one of them adds up to all their additions, and the resume point is the last close's,
     /// also when the floor stops right after sending them.
     #[test]
