@@ -86,10 +86,6 @@ pub(crate) struct LiveFloor {
     /// point it started at); `None` while history is off. A checkpoint keeps it, so that a
     /// restart can tell whether the store and the restored ledger fit (`crate::checkpoint`).
     ledger_from: Option<LedgerFrom>,
-    /// The call records of the last close, on their way to the store: a drill-down adds them
-    /// (with the open quarter-hour's) so it reaches the floor's "now" however the history
-    /// thread is doing (docs/HISTORY.md, "Calls").
-    closed_calls: Vec<CallDetail>,
     /// Cluster mode: the stream sequence of the last message applied, which every figure read
     /// with it reflects (docs/CLUSTER.md); `None` on a single node.
     stream_seq: Option<u64>,
@@ -113,7 +109,6 @@ impl LiveFloor {
             interval_store: None,
             journal_seq: None,
             ledger_from: None,
-            closed_calls: Vec::new(),
             stream_seq: None,
         })
     }
@@ -149,20 +144,20 @@ impl LiveFloor {
         self.interval_store = None;
     }
 
-    /// The call records the store may not have yet: those of the last close and those changed
-    /// since (the latter win), for a drill-down up to the floor's "now". Empty while history is
-    /// off.
+    /// The call records the store may not have yet: those of the closes the history thread
+    /// has not written (it gathers a replay's closes into one transaction) and those changed
+    /// since (the latter win), for a drill-down up to the floor's "now" (docs/HISTORY.md,
+    /// "Calls"). Empty while history is off.
     pub(crate) fn calls_not_stored(&self) -> Vec<CallDetail> {
-        if self.interval_store.is_none() {
+        let Some(history) = &self.interval_store else {
             return Vec::new();
-        }
+        };
         let open = self.engine.open_calls();
         let newer: BTreeSet<&str> = open.iter().map(|c| c.id.as_str()).collect();
-        let mut out: Vec<CallDetail> = self
-            .closed_calls
-            .iter()
+        let mut out: Vec<CallDetail> = history
+            .calls_not_written()
+            .into_iter()
             .filter(|c| !newer.contains(c.id.as_str()))
-            .cloned()
             .collect();
         out.extend(open);
         out
@@ -446,7 +441,6 @@ impl LiveFloor {
             return;
         };
         let calls = self.engine.close_calls();
-        self.closed_calls = calls.clone();
         self.ledger_from = Some(LedgerFrom {
             closed_until: until,
             through_seq: self.journal_seq,

@@ -8,9 +8,12 @@
 //! runs; if it stops meanwhile, the resume point in the store is still the last close written,
 //! and the restart replays the journal from there.
 
-use std::sync::mpsc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use floorwatch_core::history::CallDetail;
 
 use super::closed::ClosedIntervals;
 use super::store::Store;
@@ -19,17 +22,59 @@ use super::store::Store;
 const WARN_EVERY: Duration = Duration::from_secs(60);
 /// No close for this long: the writer is idle and gives its page cache back.
 const IDLE: Duration = Duration::from_secs(1);
+/// Rows a batch of queued closes stops at (about 400 bytes each in memory: a few MB, issue 15's
+/// RSS budget; three closes of the large floor, hundreds of the small one).
+const GATHER_ROWS: usize = 12_000;
 
 /// Where the floor sends each close of the ledger; cheap to clone, never blocks.
 #[derive(Debug, Clone)]
 pub(crate) struct HistorySender {
     tx: mpsc::Sender<ClosedIntervals>,
+    unwritten: Unwritten,
 }
+
+/// The call records of every close sent and not yet written, one entry a close, oldest first:
+/// a drill-down reads them from the floor before it reads the store, so it reaches the floor's
+/// "now" while closes wait in the queue to be written (docs/HISTORY.md, "Calls").
+type Unwritten = Arc<Mutex<VecDeque<Vec<CallDetail>>>>;
 
 impl HistorySender {
     /// Queues a close for the store. False if the history thread is gone (it logged why).
     pub(crate) fn send(&self, closed: ClosedIntervals) -> bool {
-        self.tx.send(closed).is_ok()
+        // Noted and queued under one lock: the list's order is the channel's, which the
+        // writer counts closes off by.
+        let mut unwritten = self
+            .unwritten
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        unwritten.push_back(closed.calls.clone());
+        if self.tx.send(closed).is_ok() {
+            true
+        } else {
+            unwritten.clear();
+            false
+        }
+    }
+
+    /// The call records of the closes not written yet, a visit's latest record once, oldest
+    /// close first.
+    pub(crate) fn calls_not_written(&self) -> Vec<CallDetail> {
+        let unwritten = self
+            .unwritten
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut at: HashMap<&str, usize> = HashMap::new();
+        let mut out: Vec<CallDetail> = Vec::new();
+        for call in unwritten.iter().flatten() {
+            match at.get(call.id.as_str()) {
+                Some(&i) => out[i] = call.clone(),
+                None => {
+                    at.insert(&call.id, out.len());
+                    out.push(call.clone());
+                }
+            }
+        }
+        out
     }
 }
 
@@ -40,14 +85,22 @@ pub(crate) fn spawn(
     history_days: u32,
 ) -> std::io::Result<(HistorySender, JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel();
+    let unwritten = Unwritten::default();
+    let written = Arc::clone(&unwritten);
     let thread = std::thread::Builder::new()
         .name("history".into())
-        .spawn(move || run(store, history_days, rx))?;
-    Ok((HistorySender { tx }, thread))
+        .spawn(move || run(store, history_days, rx, &written))?;
+    Ok((HistorySender { tx, unwritten }, thread))
 }
 
-fn run(mut store: Store, history_days: u32, rx: mpsc::Receiver<ClosedIntervals>) {
-    let mut pending: Option<ClosedIntervals> = None;
+fn run(
+    mut store: Store,
+    history_days: u32,
+    rx: mpsc::Receiver<ClosedIntervals>,
+    unwritten: &Mutex<VecDeque<Vec<CallDetail>>>,
+) {
+    // A close that could not be written, and how many closes it holds.
+    let mut pending: Option<(ClosedIntervals, usize)> = None;
     let mut warned: Option<Instant> = None;
     // Rows past retention go at start and then once a UTC day: deleting them scans the store,
     // which is this thread's time, never the start-up's nor ingest's.
@@ -74,19 +127,22 @@ fn run(mut store: Store, history_days: u32, rx: mpsc::Receiver<ClosedIntervals>)
         if today() != pruned_on {
             pruned_on = prune(&mut store, history_days);
         }
-        let mut batch = match pending.take() {
-            Some(mut earlier) => {
+        let (mut batch, mut closes) = match pending.take() {
+            Some((mut earlier, closes)) => {
                 earlier.absorb(closed);
-                earlier
+                (earlier, closes + 1)
             }
-            None => closed,
+            None => (closed, 1),
         };
         // Whatever queued meanwhile goes in the same transaction.
-        while let Ok(more) = rx.try_recv() {
-            batch.absorb(more);
-        }
+        let (gathered, open) = gather(&rx, &mut batch);
+        closes += gathered;
         match store.merge(&batch) {
             Ok(()) => {
+                let mut unwritten = unwritten.lock().unwrap_or_else(PoisonError::into_inner);
+                let written = closes.min(unwritten.len());
+                unwritten.drain(..written);
+                drop(unwritten);
                 if warned.take().is_some() {
                     tracing::info!("history store written again; nothing was lost");
                 }
@@ -96,15 +152,40 @@ fn run(mut store: Store, history_days: u32, rx: mpsc::Receiver<ClosedIntervals>)
                     tracing::error!(error = %e, rows = batch.deltas.len(), "history store could not be written; kept in memory and retried with the next interval");
                     warned = Some(Instant::now());
                 }
-                pending = Some(batch);
+                // Gathered closes may name a row twice: one row each keeps the pending
+                // close bounded by the scopes and quarter-hours touched.
+                let mut compact = ClosedIntervals::default();
+                compact.absorb(batch);
+                pending = Some((compact, closes));
             }
         }
+        if !open {
+            break;
+        }
     }
-    if let Some(batch) = pending
+    if let Some((batch, _)) = pending
         && let Err(e) = store.merge(&batch)
     {
         tracing::error!(error = %e, "history store could not be written at shutdown; the restart replays the journal from the last interval stored");
     }
+}
+
+/// Appends to `batch` the closes queued behind it, up to [`GATHER_ROWS`] rows, without waiting
+/// for more: a report read right after a replay must find every close the floor made (waiting
+/// 0.5 s for more closes halved the transactions of a replay, but `wallboard_reports.rs` read
+/// the day before it was written; BENCHMARKS.md, "Fifth pass: history"). Returns how many
+/// closes it appended, and false when every sender is gone (the floor stopped: write and stop).
+fn gather(rx: &mpsc::Receiver<ClosedIntervals>, batch: &mut ClosedIntervals) -> (usize, bool) {
+    let mut closes = 0;
+    while batch.deltas.len() < GATHER_ROWS {
+        match rx.try_recv() {
+            Ok(more) => batch.append(more),
+            Err(mpsc::TryRecvError::Empty) => return (closes, true),
+            Err(mpsc::TryRecvError::Disconnected) => return (closes, false),
+        }
+        closes += 1;
+    }
+    (closes, true)
 }
 
 /// The wall clock's UTC date: retention counts days of the wall clock.
@@ -129,4 +210,61 @@ fn prune(store: &mut Store, history_days: u32) -> jiff::civil::Date {
         Err(e) => tracing::error!(error = %e, "history rows past retention could not be deleted"),
     }
     today()
+}
+
+#[cfg(test)]
+mod tests {
+    use floorwatch_core::Scope;
+    use floorwatch_core::calendar::CentreCalendar;
+    use floorwatch_core::history::{IntervalSums, QUARTER_HOUR_MS};
+
+    use super::*;
+    use crate::history::store::ResumePoint;
+
+    /// A replayed day's closes (long before the wall clock) sent back to back, as a replay at
+    /// full speed does: all are written, those queued together in one transaction, a row named by every
+    /// one of them adds up to all their additions, and the resume point is the last close's,
+    /// also when the floor stops right after sending them.
+    #[test]
+    fn a_replays_closes_are_gathered_and_all_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &CentreCalendar::utc()).unwrap();
+        let (sender, thread) = spawn(store, super::super::HISTORY_DAYS).unwrap();
+        // 2026-03-08 00:00Z.
+        let day = 1_772_928_000_000;
+        let queue = Scope::Queue("sales".into());
+        let one = || {
+            let mut s = IntervalSums::default();
+            s.tally.answered = 1;
+            s
+        };
+        let closes = 50;
+        for i in 0..closes {
+            let start = day + i * QUARTER_HOUR_MS;
+            assert!(sender.send(ClosedIntervals {
+                until: start + QUARTER_HOUR_MS,
+                through_seq: Some(i as u64),
+                // This quarter-hour, and a late amendment of the day's first.
+                deltas: vec![(queue.clone(), one(), start), (queue.clone(), one(), day)],
+                calls: Vec::new(),
+            }));
+        }
+        drop(sender);
+        thread.join().unwrap();
+        let store = Store::open(dir.path(), &CentreCalendar::utc()).unwrap();
+        let rows = store
+            .rows("queue:sales", (day, day + closes * QUARTER_HOUR_MS))
+            .unwrap();
+        let answered: Vec<u64> = rows.iter().map(|(_, r)| r.tally.answered).collect();
+        let mut expected = vec![1; closes as usize];
+        expected[0] = 1 + closes as u64;
+        assert_eq!(answered, expected);
+        assert_eq!(
+            store.resume_point().unwrap(),
+            Some(ResumePoint {
+                closed_until: day + closes * QUARTER_HOUR_MS,
+                through_seq: Some(closes as u64 - 1),
+            })
+        );
+    }
 }

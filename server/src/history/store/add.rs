@@ -1,47 +1,91 @@
-//! Adding a close's deltas to the rows in place (docs/HISTORY.md, "The store"): one upsert per
-//! row whose `ON CONFLICT` clause adds each column in SQL, instead of reading the row, decoding
-//! it, adding in Rust and writing it back.
+//! Adding a close's deltas to the rows in place (docs/HISTORY.md, "The store"): upserts whose
+//! `ON CONFLICT` clause adds each column in SQL, instead of reading the row, decoding it, adding
+//! in Rust and writing it back; [`MANY`] rows a statement.
 //!
 //! Why: the history thread merges every scope's quarter-hour at every close (5,331 scopes on the
 //! large floor), and a replay squeezes a day of closes into seconds; the read-modify-write with
 //! a statement formatted per call was a quarter of the server's CPU in a replay (BENCHMARKS.md,
-//! "Fourth pass: history"). The rows end exactly as [`IntervalRow::add`] makes them (sums,
-//! longest wait, earliest sign-in, latest sign-out; the histograms merged in Rust, the only part
-//! SQL cannot add, and only when the delta has samples): the unit test compares the two paths
-//! row for row over random closes.
+//! "Fourth pass: history"), and a statement per row with a read of the row's histograms before
+//! it was still most of the history thread's time ("Fifth pass: history"). The rows end
+//! exactly as [`IntervalRow::add`] makes them (sums, longest wait, earliest sign-in, latest
+//! sign-out; a delta's samples go in as a histogram of their own, merged with the stored one in
+//! SQLite by [`MERGE_HISTOGRAMS`] only when the row is there already): the unit test compares
+//! the two paths row for row over random closes.
+//!
+//! [`IntervalRow::add`]: floorwatch_core::history::IntervalRow::add
 
 use std::path::Path;
 use std::sync::LazyLock;
 
 use floorwatch_core::Millis;
 use floorwatch_core::history::{IntervalSums, Samples};
-use rusqlite::{CachedStatement, Connection, OptionalExtension, ToSql, params};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, ToSql, params};
 
 use super::error::{StoreError, sqlite};
-use super::rows::{COLUMNS, Table, decode_histogram, encode_histogram, encode_ints};
+use super::rows::{COLUMNS, Table, encode_histogram, encode_ints, merge_histograms};
 
-/// A stored histogram's V2 bytes (NULL when it holds no sample).
+/// A histogram's V2 bytes (NULL when it holds no sample).
 type Histogram = Option<Vec<u8>>;
 
 /// The index of `max_wait_ms` in [`COLUMNS`]: a maximum (−1 when no outcome), not a sum.
 const MAX_WAIT: usize = 9;
 
+/// Rows one upsert writes (36 values each, far under SQLite's 32,766 a statement): the
+/// statement's own cost (bind, step, reset) is paid once for them. What is left over at the end
+/// of a table's rows goes one row a statement, so two statements a table are prepared and
+/// cached.
+const MANY: usize = 32;
+
+/// The SQL function that merges a stored histogram with a delta's (both V2 bytes), registered
+/// on the writer's connection ([`register`]).
+pub(super) const MERGE_HISTOGRAMS: &str = "floorwatch_merge_histograms";
+
+/// Registers [`MERGE_HISTOGRAMS`] on `conn`, the store's writing connection.
+pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        MERGE_HISTOGRAMS,
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let blob = |i: usize| {
+                ctx.get_raw(i)
+                    .as_blob()
+                    .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))
+            };
+            let (stored, added) = (blob(0)?, blob(1)?);
+            merge_histograms(stored, added)
+                .map_err(|reason| rusqlite::Error::UserFunctionError(reason.into()))
+        },
+    )
+}
+
 /// The statements of one table, written once.
 struct Statements {
-    /// The row's histograms, to merge a delta's samples into.
-    histograms: String,
-    /// Inserts the delta as a row, or adds it to the row there; returns whether the row now
-    /// counts nothing.
-    upsert: String,
-    /// Deletes the row.
-    delete: String,
+    /// Inserts [`MANY`] deltas as rows, or adds each to the row there; returns, for each, the
+    /// row's key and whether it then counts nothing.
+    upsert_many: String,
+    /// The same for one delta.
+    upsert_one: String,
+    /// Deletes the row if it counts nothing.
+    delete_empty: String,
 }
 
 impl Statements {
     fn new(table: Table) -> Statements {
         let t = table.name();
         let columns = COLUMNS.join(", ");
-        let placeholders: Vec<String> = (1..=COLUMNS.len() + 6).map(|i| format!("?{i}")).collect();
+        let values = |rows: usize| -> String {
+            let width = COLUMNS.len() + 6;
+            (0..rows)
+                .map(|r| {
+                    let row: Vec<String> =
+                        (1..=width).map(|i| format!("?{}", r * width + i)).collect();
+                    format!("({})", row.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let added: Vec<String> = COLUMNS
             .iter()
             .enumerate()
@@ -64,23 +108,35 @@ impl Statements {
                 }
             })
             .collect();
-        Statements {
-            histograms: format!("SELECT waits, handles FROM {t} WHERE scope = ?1 AND start_ms = ?2"),
-            upsert: format!(
+        let empty = format!(
+            "{} AND signed_in_ms IS NULL AND signed_out_ms IS NULL AND waits IS NULL AND handles IS NULL",
+            zero.join(" AND ")
+        );
+        let merged = |h: &str| {
+            format!(
+                "{h} = CASE WHEN excluded.{h} IS NULL THEN {h} WHEN {h} IS NULL THEN excluded.{h}
+                 ELSE {MERGE_HISTOGRAMS}({h}, excluded.{h}) END"
+            )
+        };
+        let upsert = |rows: usize| {
+            format!(
                 "INSERT INTO {t} (scope, start_ms, {columns}, signed_in_ms, signed_out_ms, waits, handles)
-                 VALUES ({})
+                 VALUES {}
                  ON CONFLICT (scope, start_ms) DO UPDATE SET {},
                  signed_in_ms = coalesce(min(signed_in_ms, excluded.signed_in_ms), signed_in_ms, excluded.signed_in_ms),
                  signed_out_ms = coalesce(max(signed_out_ms, excluded.signed_out_ms), signed_out_ms, excluded.signed_out_ms),
-                 waits = coalesce(excluded.waits, waits),
-                 handles = coalesce(excluded.handles, handles)
-                 RETURNING {} AND signed_in_ms IS NULL AND signed_out_ms IS NULL
-                     AND waits IS NULL AND handles IS NULL",
-                placeholders.join(", "),
+                 {}, {}
+                 RETURNING scope, start_ms, {empty}",
+                values(rows),
                 added.join(", "),
-                zero.join(" AND "),
-            ),
-            delete: format!("DELETE FROM {t} WHERE scope = ?1 AND start_ms = ?2"),
+                merged("waits"),
+                merged("handles"),
+            )
+        };
+        Statements {
+            upsert_many: upsert(MANY),
+            upsert_one: upsert(1),
+            delete_empty: format!("DELETE FROM {t} WHERE scope = ?1 AND start_ms = ?2 AND {empty}"),
         }
     }
 }
@@ -101,13 +157,26 @@ fn statements(table: Table) -> &'static Statements {
     }]
 }
 
-/// Adds deltas to the rows of one table, its statements prepared once for a whole close
-/// (looking a statement up by its text for every row was a few percent of the thread).
+/// A delta as it is bound: the row's key, its integer columns, sign-in and sign-out, and the
+/// histograms of its samples alone.
+struct Row {
+    scope: String,
+    start: Millis,
+    ints: [i64; 29],
+    signed: (Option<Millis>, Option<Millis>),
+    waits: Histogram,
+    handles: Histogram,
+}
+
+/// Adds deltas to the rows of one table, [`MANY`] a statement, its statements prepared once;
+/// [`Adder::finish`] writes what is left and removes the rows whose additions cancelled out.
 pub(super) struct Adder<'c> {
+    conn: &'c Connection,
     path: &'c Path,
-    histograms: CachedStatement<'c>,
-    upsert: CachedStatement<'c>,
-    delete: CachedStatement<'c>,
+    sql: &'static Statements,
+    rows: Vec<Row>,
+    /// Rows that counted nothing after some upsert: deleted at the end if they still do.
+    emptied: Vec<(String, Millis)>,
 }
 
 impl<'c> Adder<'c> {
@@ -117,19 +186,19 @@ impl<'c> Adder<'c> {
         path: &'c Path,
         table: Table,
     ) -> Result<Self, StoreError> {
-        let sql = statements(table);
-        let prepare = |sql: &str| conn.prepare_cached(sql).map_err(sqlite(path));
         Ok(Adder {
+            conn,
             path,
-            histograms: prepare(&sql.histograms)?,
-            upsert: prepare(&sql.upsert)?,
-            delete: prepare(&sql.delete)?,
+            sql: statements(table),
+            rows: Vec::with_capacity(MANY),
+            emptied: Vec::new(),
         })
     }
 
     /// Adds `sums` to the row of `scope` at `start` (creating it), as
     /// [`IntervalRow::add`](floorwatch_core::history::IntervalRow::add) would; a row whose
-    /// additions cancel out is deleted (a quarter-hour without a row reads as zeros).
+    /// additions cancel out is deleted by [`Adder::finish`] (a quarter-hour without a row reads
+    /// as zeros).
     pub(super) fn add(
         &mut self,
         (scope, start): (&str, Millis),
@@ -139,55 +208,83 @@ impl<'c> Adder<'c> {
         if *sums == IntervalSums::default() {
             return Ok(());
         }
-        let path = self.path;
-        let (waits, handles) = if sums.waits.is_empty() && sums.handles.is_empty() {
-            (None, None)
-        } else {
-            let stored: Option<(Histogram, Histogram)> = self
-                .histograms
-                .query_row(params![scope, start], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-                .map_err(sqlite(path))?;
-            let (stored_waits, stored_handles) = stored.unwrap_or_default();
-            let merged = |stored: Option<Vec<u8>>, added: &[u32]| -> Result<_, StoreError> {
-                if added.is_empty() {
-                    // NULL keeps what is stored (`coalesce` in the upsert).
-                    return Ok(None);
-                }
-                let mut samples = match stored {
-                    Some(bytes) => decode_histogram(path, (scope, start), &bytes)?,
-                    None => Samples::default(),
-                };
-                for &ms in added {
-                    samples.record(ms);
-                }
-                Ok(encode_histogram(&samples))
-            };
-            (
-                merged(stored_waits, &sums.waits)?,
-                merged(stored_handles, &sums.handles)?,
-            )
+        let histogram = |added: &[u32]| -> Histogram {
+            if added.is_empty() {
+                // NULL keeps what is stored.
+                return None;
+            }
+            let mut samples = Samples::default();
+            for &ms in added {
+                samples.record(ms);
+            }
+            encode_histogram(&samples)
         };
-        let ints = encode_ints(&sums.tally, &sums.not_ready_ms);
-        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(COLUMNS.len() + 6);
-        values.push(&scope);
-        values.push(&start);
-        values.extend(ints.iter().map(|v| v as &dyn ToSql));
-        values.push(&sums.signed_in_at);
-        values.push(&sums.signed_out_at);
-        values.push(&waits);
-        values.push(&handles);
-        let empty: bool = self
-            .upsert
-            .query_row(values.as_slice(), |r| r.get(0))
+        self.rows.push(Row {
+            scope: scope.to_string(),
+            start,
+            ints: encode_ints(&sums.tally, &sums.not_ready_ms),
+            signed: (sums.signed_in_at, sums.signed_out_at),
+            waits: histogram(&sums.waits),
+            handles: histogram(&sums.handles),
+        });
+        if self.rows.len() == MANY {
+            let sql = self.sql;
+            self.upsert(&sql.upsert_many)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the rows not written yet, then deletes those whose additions cancelled out (a
+    /// late state change taking back time credited at a close), as a rebuild would leave none.
+    pub(super) fn finish(mut self) -> Result<(), StoreError> {
+        let (path, sql) = (self.path, self.sql);
+        let rest = std::mem::take(&mut self.rows);
+        for row in rest {
+            self.rows.push(row);
+            self.upsert(&sql.upsert_one)?;
+        }
+        if self.emptied.is_empty() {
+            return Ok(());
+        }
+        let mut delete = self
+            .conn
+            .prepare_cached(&self.sql.delete_empty)
             .map_err(sqlite(path))?;
-        // A row whose additions cancelled out (a late state change taking back time credited
-        // at a close) leaves none, as a rebuild would.
-        if empty {
-            self.delete
+        for (scope, start) in &self.emptied {
+            delete
                 .execute(params![scope, start])
                 .map_err(sqlite(path))?;
         }
+        Ok(())
+    }
+
+    /// Upserts the rows held with `sql` (a statement for exactly that many), in order: a row
+    /// named twice is added twice, the second time to what the first left.
+    fn upsert(&mut self, sql: &str) -> Result<(), StoreError> {
+        let path = self.path;
+        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(self.rows.len() * (COLUMNS.len() + 6));
+        for row in &self.rows {
+            values.push(&row.scope);
+            values.push(&row.start);
+            values.extend(row.ints.iter().map(|v| v as &dyn ToSql));
+            values.push(&row.signed.0);
+            values.push(&row.signed.1);
+            values.push(&row.waits);
+            values.push(&row.handles);
+        }
+        let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite(path))?;
+        let mut out = stmt.query(values.as_slice()).map_err(sqlite(path))?;
+        while let Some(r) = out.next().map_err(sqlite(path))? {
+            let empty: bool = r.get(2).map_err(sqlite(path))?;
+            if empty {
+                let scope: String = r.get(0).map_err(sqlite(path))?;
+                self.emptied.push((scope, r.get(1).map_err(sqlite(path))?));
+            }
+        }
+        drop(out);
+        drop(stmt);
+        drop(values);
+        self.rows.clear();
         Ok(())
     }
 }
@@ -285,7 +382,11 @@ mod tests {
     #[test]
     fn adding_in_place_stores_what_read_modify_write_stored() {
         let new_york = CentreCalendar::new("America/New_York", "00:00").unwrap();
-        let scopes = ["centre", "queue:q", "agent:a1", "agent:a2"];
+        // Enough scopes that a close fills the many-row upsert ([`MANY`]) and leaves some over.
+        let scopes: Vec<String> = ["centre".to_string(), "queue:q".to_string()]
+            .into_iter()
+            .chain((1..=12).map(|a| format!("agent:a{a}")))
+            .collect();
         // Quarter-hours either side of a New York midnight (05:00Z).
         let day = 1_772_946_000_000;
         let quarters: Vec<Millis> = (-3..4).map(|i| day + i * QUARTER_HOUR_MS).collect();
@@ -296,8 +397,12 @@ mod tests {
             let mut upserted = Store::open(upserted.path(), &new_york).unwrap();
             let reference = tempfile::tempdir().unwrap();
             let mut reference = Store::open(reference.path(), &new_york).unwrap();
-            let mut credited: Vec<Vec<(usize, i64)>> = vec![Vec::new(); 64];
+            let mut credited: Vec<Vec<(usize, i64)>> = vec![Vec::new(); scopes.len() * 8];
             let mut touched = std::collections::HashSet::new();
+            // The upserted store gets the closes gathered in runs of up to three, as the history
+            // thread writes a replay's (`ClosedIntervals::append`): a row may be named more than
+            // once in a transaction, even in one statement.
+            let mut gathered: Option<ClosedIntervals> = None;
             for close in 0..12 {
                 let mut deltas = Vec::new();
                 for (si, scope) in scopes.iter().enumerate() {
@@ -317,7 +422,15 @@ mod tests {
                     deltas,
                     calls: Vec::new(),
                 };
-                upserted.merge(&closed).unwrap();
+                match &mut gathered {
+                    Some(batch) => batch.append(closed.clone()),
+                    None => gathered = Some(closed.clone()),
+                }
+                if ((close + seed as i64) % 3 == 2 || close == 11)
+                    && let Some(batch) = gathered.take()
+                {
+                    upserted.merge(&batch).unwrap();
+                }
                 let path = reference.path.clone();
                 let tx = immediate(&mut reference.conn, &path).unwrap();
                 for (scope, sums, start) in &closed.deltas {

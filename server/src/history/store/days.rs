@@ -72,7 +72,7 @@ impl DayAdditions {
         for ((scope, day), sums) in &self.sums {
             days.add((scope, *day), sums)?;
         }
-        Ok(())
+        days.finish()
     }
 }
 

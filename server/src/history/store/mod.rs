@@ -70,8 +70,9 @@ impl Store {
     pub(crate) fn open(data_dir: &Path, calendar: &CentreCalendar) -> Result<Store, StoreError> {
         let path = data_dir.join(FILE);
         let conn = Connection::open(&path).map_err(sqlite(&path))?;
-        // A close runs about a dozen statements (upserts and deletes of three tables, the
-        // histograms read, the visits' multi-row inserts, the seals): all stay prepared.
+        add::register(&conn).map_err(sqlite(&path))?;
+        // A close runs about a dozen statements (upserts of many rows and of one, and deletes,
+        // of three tables, the visits' multi-row inserts, the seals): all stay prepared.
         conn.set_prepared_statement_cache_capacity(32);
         let mut store = Store {
             conn,
@@ -236,6 +237,10 @@ impl Store {
                     days.note(scope, calendar.day_start(*start), sums);
                 }
             }
+            intervals.finish()?;
+            if let Some(adder) = after_sign_off {
+                adder.finish()?;
+            }
         }
         days.add(&tx, &path)?;
         call_rows::put_all(&tx, &path, &closed.calls, None)?;
@@ -399,7 +404,7 @@ impl Rebuild<'_> {
                 intervals.add((&scope, *start), sums)?;
             }
         }
-        Ok(())
+        intervals.finish()
     }
 
     /// Puts the visit records of one close whose outcome falls in the range, as the live store

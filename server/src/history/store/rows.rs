@@ -336,6 +336,22 @@ pub(super) fn decode_histogram(
     Samples::from_histogram(&stored).map_err(damaged)
 }
 
+/// The V2 bytes of two stored histograms' samples together (a row's and a delta's, merged in
+/// SQLite by `super::add::MERGE_HISTOGRAMS`): the same bytes as recording the delta's samples
+/// into the row's ([`Samples::add`] adds counts of the same bounds), without reading the row
+/// first. A damaged one is named in the error.
+pub(super) fn merge_histograms(stored: &[u8], added: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    let decode = |bytes: &[u8], which: &str| -> Result<Samples, String> {
+        let h: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut &bytes[..])
+            .map_err(|e| format!("damaged {which} histogram: {e:?}"))?;
+        Samples::from_histogram(&h).map_err(|e| format!("damaged {which} histogram: {e}"))
+    };
+    let mut samples = decode(stored, "stored")?;
+    samples.add(&decode(added, "added")?);
+    Ok(encode_histogram(&samples))
+}
+
 /// A histogram's V2 bytes; `None` (SQL NULL) when it holds no sample.
 pub(super) fn encode_histogram(samples: &Samples) -> Option<Vec<u8>> {
     let h = samples.histogram()?;
