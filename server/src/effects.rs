@@ -11,7 +11,9 @@
 //! - Anyone else waits. A waiter that has seen the same revision of a `sending` claim for a
 //!   whole lease (on its own monotonic clock: no two nodes' clocks are compared) takes it over
 //!   with `update` at that revision: the holder died between claim and "sent". Two waiters
-//!   racing to take over: one `update` wins, the other sees a new revision and waits again.
+//!   racing to take over: one `update` wins, the other sees a new revision and waits again;
+//!   a taker confirms with a second `update` at its own revision a moment later before it
+//!   sends, since a JetStream leader before 2.11 may let two updates at one revision through.
 //! - When the receiver took it (or refused it for good) the holder writes `done`; every other
 //!   node then drops it from its outbox without sending.
 //!
@@ -173,15 +175,40 @@ impl Effects {
             return Ok(Turn::Wait);
         }
         let value = self.mark(State::Sending, mark.beat + 1);
-        match self.kv.update(key, value, entry.revision).await {
+        let revision = match self.kv.update(key, value, entry.revision).await {
+            Ok(revision) => revision,
+            Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => return Ok(Turn::Wait),
+            Err(e) => return Err(self.failed(key, e)),
+        };
+        // Confirmed before sending: two waiters whose leases ran out together update at the
+        // same revision at the same moment, and a JetStream leader before nats-server 2.11
+        // can accept both (nats-io/nats-server#6194: an update checked against what the
+        // leader has applied while the other is still in flight). Once both are applied only
+        // the later revision is the last: an update at our own revision then fails for the
+        // earlier one, which waits, and succeeds for the later one, which sends.
+        tokio::time::sleep(self.settle()).await;
+        match self
+            .kv
+            .update(key, self.mark(State::Sending, mark.beat + 2), revision)
+            .await
+        {
             Ok(revision) => {
                 tracing::warn!(key, from = %mark.node, node = %self.node, "a side effect's claim was silent for a lease: taken over");
                 self.forget(key);
                 Ok(Turn::Mine(self.hold(key, revision)))
             }
-            Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => Ok(Turn::Wait),
+            Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+                tracing::info!(key, node = %self.node, "a side effect's claim was taken over by another node at the same moment: waiting");
+                Ok(Turn::Wait)
+            }
             Err(e) => Err(self.failed(key, e)),
         }
+    }
+
+    /// How long a take-over waits before confirming its claim: long enough for a racing
+    /// take-over's update to be applied (a fifteenth of a lease, 1 s).
+    fn settle(&self) -> Duration {
+        self.lease / 15
     }
 
     /// The effect was taken (or refused for good): no node sends it again.
