@@ -155,6 +155,25 @@ pub(crate) fn step(
     }
 }
 
+/// When each escalation step `alert` has not taken yet falls due, none once it is
+/// acknowledged: the times a floor at rest (`super::rest`) and a sleeping rule
+/// (`super::wake`) must wake for, as [`escalations_due`] counts them.
+pub(crate) fn escalation_times<'a>(
+    alert: &'a Alert,
+    rule: &'a CompiledRule,
+) -> impl Iterator<Item = Millis> + 'a {
+    let steps = if alert.acknowledged.is_some() {
+        &[][..]
+    } else {
+        &rule.escalation[..]
+    };
+    steps.iter().skip(alert.escalation_step + 1).map(|step| {
+        alert
+            .raised_at
+            .saturating_add(Millis::from(step.after_min) * MINUTE_MS)
+    })
+}
+
 /// The escalation steps due for an open alert at `at`: every step of the chain after the
 /// current one whose `after_min` has passed since the raise, while nobody has acknowledged it
 /// and the rule is not in quiet hours.

@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 use super::batch::Batcher;
 use super::book::AlertBook;
 use super::compiled::{Check, CompiledRule, DaySecond};
-use super::condition::Run;
+use super::condition::{Run, escalation_times};
 use super::observed::Observations;
 use super::period::EVALUATION_PERIOD_MS;
 use crate::calendar::CentreCalendar;
@@ -153,16 +153,7 @@ impl Timers<'_> {
                 }
             }
             for alert in self.book.open_alerts().filter(|a| a.rule == rule.id) {
-                if alert.acknowledged.is_some() {
-                    continue;
-                }
-                for step in rule.escalation.iter().skip(alert.escalation_step + 1) {
-                    timer(
-                        alert
-                            .raised_at
-                            .saturating_add(Millis::from(step.after_min) * MINUTE_MS),
-                    );
-                }
+                escalation_times(alert, rule).for_each(&mut timer);
             }
         }
         if let Some(due) = self.batcher.due_at() {

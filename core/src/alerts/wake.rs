@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use super::book::AlertBook;
 use super::compiled::{Check, CompiledRule};
-use super::condition::{Reading, Run};
+use super::condition::{Reading, Run, escalation_times};
 use super::keys::Key;
 use super::metric::Metric;
 use super::observed::Observations;
@@ -182,16 +182,7 @@ pub(super) fn after(
     }
     for alert in clock.book.open_alerts().filter(|a| a.rule == rule.id) {
         pending = true;
-        if alert.acknowledged.is_some() {
-            continue;
-        }
-        for step in rule.escalation.iter().skip(alert.escalation_step + 1) {
-            timer(
-                alert
-                    .raised_at
-                    .saturating_add(Millis::from(step.after_min) * MINUTE_MS),
-            );
-        }
+        escalation_times(alert, rule).for_each(&mut timer);
     }
     // Quiet hours and expected silence matter only to a condition stepped or an alert open.
     if pending {
