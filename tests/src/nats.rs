@@ -60,6 +60,25 @@ pub fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
 }
 
+/// `n` distinct free TCP ports on 127.0.0.1. Each is held bound until all are chosen: one
+/// [`free_port`] after another may be handed the same port twice (a server then found its
+/// client port taken by its own monitor: "address already in use").
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<TcpListener> = (0..n)
+        .map(|_| {
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
+        })
+        .collect();
+    held.iter()
+        .map(|l| {
+            l.local_addr()
+                .map(|a| a.port())
+                .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
+        })
+        .collect()
+}
+
 impl NatsCluster {
     /// Starts `size` servers (1 = a lone JetStream server, 3 = a cluster that keeps a
     /// three-replica stream through the loss of one) and waits until JetStream answers on all.
@@ -69,17 +88,20 @@ impl NatsCluster {
             .prefix("floorwatch-nats-")
             .tempdir()
             .unwrap_or_else(|e| panic!("creating a temp dir for NATS: {e}"));
-        let nodes = (0..size)
-            .map(|i| {
+        let ports = free_ports(size * 3);
+        let nodes = ports
+            .chunks(3)
+            .enumerate()
+            .map(|(i, p)| {
                 let name = format!("n{}", i + 1);
                 Node {
                     store: dir.path().join(&name),
                     log: dir.path().join(format!("{name}.log")),
                     name,
                     ports: Ports {
-                        client: free_port(),
-                        route: free_port(),
-                        monitor: free_port(),
+                        client: p[0],
+                        route: p[1],
+                        monitor: p[2],
                     },
                     child: None,
                 }
