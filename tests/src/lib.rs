@@ -54,6 +54,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 pub mod balancer;
 pub mod nats;
+pub mod tls;
 
 /// How long a starting server may take to print its listening line.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(60);

@@ -95,20 +95,8 @@ pub struct SmtpReceiver {
 
 impl SmtpReceiver {
     pub fn start(dir: &Path) -> SmtpReceiver {
-        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
-        std::fs::create_dir_all(dir).unwrap();
-        let ca_file = dir.join("smtp-ca.pem");
-        std::fs::write(&ca_file, made.cert.pem()).unwrap();
-        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![made.cert.der().clone()], key)
-        .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let (ca_file, config) = floorwatch_tests::tls::self_signed(dir, "smtp-ca.pem");
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()

@@ -89,26 +89,14 @@ impl Receiver {
     /// certificate's PEM file is written to `dir` (what a `ca_file` names). Handshakes the
     /// client gave up on are counted.
     pub async fn start_tls(dir: &Path) -> (Receiver, PathBuf, Arc<AtomicUsize>) {
-        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
-        std::fs::create_dir_all(dir).unwrap();
-        let ca = dir.join("receiver-ca.pem");
-        std::fs::write(&ca, made.cert.pem()).unwrap();
-        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![made.cert.der().clone()], key)
-        .unwrap();
+        let (ca, config) = floorwatch_tests::tls::self_signed(dir, "receiver-ca.pem");
         let log = Arc::new(Mutex::new(Log::default()));
         let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("https://{}/hook", tcp.local_addr().unwrap());
         let refused = Arc::new(AtomicUsize::new(0));
         let listener = TlsListener {
             tcp,
-            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            acceptor: tokio_rustls::TlsAcceptor::from(config),
             refused: refused.clone(),
         };
         let app = app(&log);
