@@ -141,37 +141,67 @@ impl CallDetail {
 /// same in a rebuild, URL-safe, and ordered by outcome within the same length. Two visits share
 /// one only if they end in the same millisecond and their call and queue hash alike.
 pub fn visit_id(call: &str, queue: &str, outcome_ms: Millis) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in call.bytes().chain([0xff]).chain(queue.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    // Written by hand: `format!` was most of the cost of noting a visit, several times per
-    // call on the engine's one thread (issue 15).
-    let mut id = String::with_capacity(20 + 1 + 16);
-    if outcome_ms < 0 {
-        id.push('-');
-    }
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = outcome_ms.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
+    VisitId::new(call, queue, outcome_ms).as_str().to_string()
+}
+
+/// A [`visit_id`] written on the stack: the engine looks a visit up by it each time it notes
+/// the visit again (its answer, its talk's end), and a `String` per look-up was a measurable
+/// share of the recorder's allocations (issue 15).
+pub(crate) struct VisitId {
+    bytes: [u8; VisitId::MAX_LEN],
+    len: usize,
+}
+
+impl VisitId {
+    /// A sign, 20 digits of milliseconds, a dash and 16 hex digits.
+    const MAX_LEN: usize = 1 + 20 + 1 + 16;
+
+    pub(crate) fn new(call: &str, queue: &str, outcome_ms: Millis) -> VisitId {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in call.bytes().chain([0xff]).chain(queue.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
         }
+        // Written by hand: `format!` was most of the cost of noting a visit, several times per
+        // call on the engine's one thread (issue 15).
+        let mut id = VisitId {
+            bytes: [0; VisitId::MAX_LEN],
+            len: 0,
+        };
+        if outcome_ms < 0 {
+            id.push(b'-');
+        }
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = outcome_ms.unsigned_abs();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        for &d in &digits[at..] {
+            id.push(d);
+        }
+        id.push(b'-');
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for i in (0..16).rev() {
+            id.push(HEX[((h >> (i * 4)) & 0xf) as usize]);
+        }
+        id
     }
-    id.extend(digits[at..].iter().map(|&d| char::from(d)));
-    id.push('-');
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    id.extend(
-        (0..16)
-            .rev()
-            .map(|i| char::from(HEX[((h >> (i * 4)) & 0xf) as usize])),
-    );
-    id
+
+    fn push(&mut self, b: u8) {
+        self.bytes[self.len] = b;
+        self.len += 1;
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits, '-' and hex digits are ever pushed.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
 }
 
 /// The outcome time a visit id carries ([`visit_id`]), if it is one.

@@ -10,9 +10,9 @@
 use rustc_hash::FxHashMap;
 
 use super::agents::{Agents, PendingHandle};
-use super::call_detail::{CallDetail, VisitOutcome, visit_id};
+use super::call_detail::{CallDetail, VisitId, VisitOutcome};
 use super::clock::{Clock, minute_of};
-use super::floor::{CENTRE, Chain, Floor, QueueNo, ScopeIdx};
+use super::floor::{CENTRE, Chain, Floor, QueueNo, ScopeIdx, ScopeNode};
 use super::ids::id_hash;
 use super::tally::{Contribution, MINUTE_MS};
 use crate::event::Millis;
@@ -176,10 +176,7 @@ impl Calls {
                     within: false,
                     short: false,
                 };
-                let detail = detail(ctx.floor, call, rec, (left, at, moved));
-                if let Some(ledger) = &mut ctx.floor.ledger {
-                    ledger.note_call(detail);
-                }
+                note_visit(ctx.floor, call, rec, (left, at, moved));
             }
         }
         rec.queue = Some(q);
@@ -425,41 +422,89 @@ fn note(floor: &mut Floor, call: &str, rec: &CallRecord) {
     let (Some(q), Some(at), Some(counted)) = (rec.queue, rec.outcome_at, rec.counted) else {
         return;
     };
-    let detail = detail(floor, call, rec, (q, at, counted));
-    if let Some(ledger) = &mut floor.ledger {
-        ledger.note_call(detail);
+    note_visit(floor, call, rec, (q, at, counted));
+}
+
+/// Notes the record of a visit of `call` to queue `q` that ended at `at` as `counted` in the
+/// ledger (while history is kept). A visit noted since the last close (at its outcome, then its
+/// answer, then its talk's end) is brought up to date in place: the same record as a new one
+/// built by [`detail`] (its id, call and queue are what it was found by; [`fill`] sets the
+/// rest), without building its strings again (issue 15: the recorder's allocations).
+fn note_visit(floor: &mut Floor, call: &str, rec: &CallRecord, visit: (QueueNo, Millis, Counted)) {
+    let Floor {
+        ledger,
+        queues,
+        nodes,
+        ..
+    } = floor;
+    let Some(ledger) = ledger else {
+        return;
+    };
+    let (q, at, counted) = visit;
+    let queue = queues[q].id.as_str();
+    let id = VisitId::new(call, queue, at);
+    match ledger
+        .noted_mut(id.as_str())
+        .filter(|d| d.call == call && d.queue == queue && d.outcome_ms == at)
+    {
+        Some(noted) => fill(noted, nodes, rec, counted),
+        None => ledger.note_call(detail((queue, nodes), call, rec, (at, counted))),
     }
 }
 
-/// The record of a visit of `call` to queue `q` that ended at `at` as `counted`, with what
-/// `rec` knows of its handling and caller.
+/// The record of a visit of `call` to `queue` that ended at `at` as `counted`, with what `rec`
+/// knows of its handling and caller (`nodes`: the floor's, naming its agent).
 fn detail(
-    floor: &Floor,
+    (queue, nodes): (&str, &[ScopeNode]),
     call: &str,
     rec: &CallRecord,
-    (q, at, counted): (QueueNo, Millis, Counted),
+    (at, counted): (Millis, Counted),
 ) -> CallDetail {
-    let queue = floor.queues[q].id.clone();
-    let answered = counted.outcome == VisitOutcome::Answered;
-    CallDetail {
-        id: visit_id(call, &queue, at),
+    let mut detail = CallDetail {
+        id: VisitId::new(call, queue, at).as_str().to_string(),
         call: call.to_string(),
-        queue,
-        entered_ms: at - counted.wait,
-        wait_ms: counted.wait,
+        queue: queue.to_string(),
+        entered_ms: 0,
+        wait_ms: 0,
         outcome: counted.outcome,
         outcome_ms: at,
-        within: counted.within,
-        short: counted.short,
-        agent: rec
-            .agent
-            .filter(|_| answered)
-            .and_then(|a| floor.nodes[a].scope.id())
-            .map(str::to_string),
-        talk_ms: rec.talk_ms.filter(|_| answered),
-        hold_ms: rec.talk_ms.filter(|_| answered).map(|_| rec.hold_ms),
-        transferred: answered && rec.transferred,
-        caller: rec.caller.as_deref().map(str::to_string),
+        within: false,
+        short: false,
+        agent: None,
+        talk_ms: None,
+        hold_ms: None,
+        transferred: false,
+        caller: None,
+    };
+    fill(&mut detail, nodes, rec, counted);
+    detail
+}
+
+/// Sets every field of `detail` but its id, call, queue and outcome time (what identifies the
+/// visit) from `counted` and what `rec` knows of its handling and caller; a string is copied
+/// only when it differs from what `detail` holds.
+fn fill(detail: &mut CallDetail, nodes: &[ScopeNode], rec: &CallRecord, counted: Counted) {
+    let answered = counted.outcome == VisitOutcome::Answered;
+    detail.entered_ms = detail.outcome_ms - counted.wait;
+    detail.wait_ms = counted.wait;
+    detail.outcome = counted.outcome;
+    detail.within = counted.within;
+    detail.short = counted.short;
+    let agent = rec
+        .agent
+        .filter(|_| answered)
+        .and_then(|a| nodes[a].scope.id());
+    set_str(&mut detail.agent, agent);
+    detail.talk_ms = rec.talk_ms.filter(|_| answered);
+    detail.hold_ms = rec.talk_ms.filter(|_| answered).map(|_| rec.hold_ms);
+    detail.transferred = answered && rec.transferred;
+    set_str(&mut detail.caller, rec.caller.as_deref());
+}
+
+/// Makes `to` hold `from`, copying the string only when it differs.
+fn set_str(to: &mut Option<String>, from: Option<&str>) {
+    if to.as_deref() != from {
+        *to = from.map(str::to_string);
     }
 }
 

@@ -591,6 +591,23 @@ impl Engine {
             .filter(|s| !matches!(s, Scope::Agent(_)))
     }
 
+    /// [`Self::figures_with`] of each scope of [`Self::scopes_but_agents`], in that order, each
+    /// read by its place in the tree rather than looked up by its id: a floor samples them all
+    /// at every minute end (issue 15: the look-ups were a share of a sample's cost).
+    pub fn figures_but_agents(
+        &self,
+        window: Window,
+        needs: Needs,
+    ) -> impl Iterator<Item = (&Scope, Figures)> + '_ {
+        let parts = self.parts();
+        self.floor
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !matches!(n.scope, Scope::Agent(_)))
+            .map(move |(idx, n)| (&n.scope, readout::figures(&parts, idx, window, needs)))
+    }
+
     /// Creates the agent's record (and scope) when first seen.
     fn agent(&mut self, id: &str) -> ScopeIdx {
         let (idx, new) = self.floor.agent(id);
