@@ -75,6 +75,10 @@ pub(crate) fn mark_known(
     }
 }
 
+/// How many new ids' seen-id slots [`Applier::apply`] reads ahead at a time: enough for their
+/// cache misses to overlap, few enough that applying them does not evict the lines first.
+const WARM_AHEAD: usize = 64;
+
 /// Applies marked events to the floor and counts them (see the module doc).
 pub(crate) struct Applier {
     floor: SharedFloor,
@@ -120,7 +124,18 @@ impl Applier {
         let mut replies = Vec::new();
         let shared = self.floor.clone();
         let mut floor = floor::lock(&shared);
+        let mut fresh = Vec::new();
         for (events, marks) in batches {
+            // The seen ids' slots of this batch's new ids are read ahead, [`WARM_AHEAD`] at a
+            // time, as when they were marked (`SeenIds::warm`): since then the rest of the group
+            // was marked and journaled, and their cache lines are gone again (issue 15: each
+            // insert missed the cache).
+            fresh.clear();
+            fresh.extend(marks.iter().filter_map(|m| match m {
+                Mark::New(fp, _) => Some(*fp),
+                _ => None,
+            }));
+            let mut inserted = 0;
             let mut recorded = Recorded::default();
             for (i, (event, mark)) in events.iter().zip(marks).enumerate() {
                 let (fp, day) = match mark {
@@ -137,6 +152,10 @@ impl Applier {
                         continue;
                     }
                 };
+                if inserted % WARM_AHEAD == 0 {
+                    seen.warm(&fresh[inserted..fresh.len().min(inserted + WARM_AHEAD)]);
+                }
+                inserted += 1;
                 seen.insert(day, fp);
                 // A long jump is caught up in steps, letting go of the lock between them: the
                 // publisher and the API read the floor meanwhile (the jump itself is bounded by

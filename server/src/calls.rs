@@ -18,6 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use floorwatch_core::time::HOUR_MS;
 use floorwatch_core::{Direction, Event, EventKind, Millis};
@@ -76,8 +77,10 @@ impl CallState {
 /// beside them holds it as well, docs/SECURITY.md).
 #[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub(crate) struct CallEntry {
-    pub(crate) call: String,
-    pub(crate) queue: String,
+    /// Shared with the register's index of each call's latest visit.
+    pub(crate) call: Arc<str>,
+    /// Shared by every visit of the queue ([`Names`]).
+    pub(crate) queue: Arc<str>,
     /// As the switch sent it; `None` when it sent none. Private: see [`CallEntry::full_caller`].
     caller: Option<String>,
     pub(crate) direction: Direction,
@@ -85,8 +88,8 @@ pub(crate) struct CallEntry {
     /// When the visit began, UTC ms.
     pub(crate) entered: Millis,
     pub(crate) state: CallState,
-    /// The agent who answered.
-    pub(crate) agent: Option<String>,
+    /// The agent who answered (shared by the agent's visits, [`Names`]).
+    pub(crate) agent: Option<Arc<str>>,
     /// When the queue outcome came, UTC ms; `None` while waiting.
     pub(crate) left: Option<Millis>,
 }
@@ -106,14 +109,14 @@ impl CallEntry {
     /// The entry as the calls endpoint shows it: the number masked.
     pub(crate) fn view(&self) -> CallView {
         CallView {
-            call: self.call.clone(),
-            queue: self.queue.clone(),
+            call: self.call.to_string(),
+            queue: self.queue.to_string(),
             caller: self.masked_caller(),
             direction: self.direction,
             priority: self.priority,
             entered: self.entered,
             state: self.state,
-            agent: self.agent.clone(),
+            agent: self.agent.as_deref().map(str::to_string),
             left: self.left,
         }
     }
@@ -161,13 +164,44 @@ pub(crate) struct CallRegister {
     /// Every visit held, by serial (the order visits began in).
     entries: BTreeMap<u64, CallEntry>,
     /// The latest visit of each call (FxHash: the register is fed only what the recorder
-    /// journaled, and SipHash of each call id was a noticeable share of its work, issue 15).
-    latest: rustc_hash::FxHashMap<String, u64>,
+    /// journaled, and SipHash of each call id was a noticeable share of its work, issue 15),
+    /// keyed by the entry's own copy of the call id.
+    latest: rustc_hash::FxHashMap<Arc<str>, u64>,
     /// Visits still waiting, by entry time.
     waiting: BTreeSet<(Millis, u64)>,
     /// Visits with an outcome, by outcome time.
     finished: BTreeSet<(Millis, u64)>,
     next_serial: u64,
+    /// The queue and agent ids the entries name, one copy each (not in checkpoints: a
+    /// restored register copies its own again).
+    #[serde(skip)]
+    names: Names,
+}
+
+/// One shared copy of each queue and agent id the register's entries name: a visit takes a
+/// reference, not a copy of its own (issue 15: the copies were a share of the recorder's
+/// allocations, a few per call). Ids no entry names any more are let go once there are
+/// [`MAX_NAMES`] of them, so a feed naming ever new ids cannot grow it without bound.
+#[derive(Debug, Default)]
+struct Names(rustc_hash::FxHashSet<Arc<str>>);
+
+/// Twice what the entries can name (a queue and an agent each, [`MAX_CALLS`] entries): after a
+/// clear-out at least half of it is free again, so clear-outs stay rare however a feed names
+/// ids, and it holds at most about 20 MB of ids of the longest length.
+const MAX_NAMES: usize = 4 * MAX_CALLS;
+
+impl Names {
+    fn get(&mut self, id: &str) -> Arc<str> {
+        if let Some(name) = self.0.get(id) {
+            return name.clone();
+        }
+        if self.0.len() >= MAX_NAMES {
+            self.0.retain(|name| Arc::strong_count(name) > 1);
+        }
+        let name: Arc<str> = Arc::from(id);
+        self.0.insert(name.clone());
+        name
+    }
 }
 
 impl CallRegister {
@@ -284,7 +318,7 @@ impl CallRegister {
     ) -> impl Iterator<Item = &'a CallEntry> + 'a {
         let recent_from = now.saturating_sub(RECENT_MS);
         self.entries.values().rev().filter(move |e| {
-            queue.is_none_or(|q| e.queue == q) && e.left.is_none_or(|left| left >= recent_from)
+            queue.is_none_or(|q| *e.queue == *q) && e.left.is_none_or(|left| left >= recent_from)
         })
     }
 
@@ -308,7 +342,7 @@ impl CallRegister {
     ) {
         if let Some(&serial) = self.latest.get(call)
             && let Some(entry) = self.entries.get_mut(&serial)
-            && entry.queue == queue
+            && *entry.queue == *queue
             && (entry.state == CallState::Waiting || entry.left.is_some_and(|left| left >= at))
         {
             // The same visit again: reported twice, or its entry arrived after its outcome
@@ -336,9 +370,10 @@ impl CallRegister {
             }
             carried = self.entries.get(&serial).and_then(|e| e.caller.clone());
         }
+        let queue = self.names.get(queue);
         self.insert(CallEntry {
-            call: call.to_string(),
-            queue: queue.to_string(),
+            call: Arc::from(call),
+            queue,
             caller: caller.map(str::to_string).or(carried),
             direction,
             priority,
@@ -369,16 +404,17 @@ impl CallRegister {
             .latest
             .get(call)
             .and_then(|serial| self.entries.get(serial));
-        let same_visit = known.is_some_and(|e| queue.is_none_or(|q| q == e.queue));
+        let same_visit = known.is_some_and(|e| queue.is_none_or(|q| *q == *e.queue));
         let Some(queue) = queue else { return };
         if same_visit {
             // Reported twice: the first outcome stands.
             return;
         }
         let carried = known.and_then(|e| e.caller.clone());
+        let queue = self.names.get(queue);
         let serial = self.insert(CallEntry {
-            call: call.to_string(),
-            queue: queue.to_string(),
+            call: Arc::from(call),
+            queue,
             caller: carried,
             direction: Direction::Inbound,
             priority: 0,
@@ -410,7 +446,7 @@ impl CallRegister {
         };
         self.waiting.remove(&(entry.entered, serial));
         entry.state = state;
-        entry.agent = agent.map(str::to_string);
+        entry.agent = agent.map(|a| self.names.get(a));
         entry.left = Some(at);
         self.finished.insert((at, serial));
     }

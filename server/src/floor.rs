@@ -458,26 +458,37 @@ impl LiveFloor {
     }
 
     fn sample(&mut self, minute: Millis) {
-        let mut scopes: Vec<Scope> = self.engine.scopes_but_agents().cloned().collect();
-        scopes.extend(self.sampled_agents.iter().cloned());
-        for scope in scopes {
-            // A point draws service level and calls waiting: sums, never agents or percentiles.
-            let Ok(f) = self
-                .engine
-                .figures_with(&scope, Window::Rolling15, Needs::SUMS)
-            else {
-                continue;
-            };
-            let points = self.history.entry(scope).or_default();
-            points.push_back(MinutePoint {
+        // A point draws service level and calls waiting: sums, never agents or percentiles.
+        // The tree's and the queues' scopes are read by their place in the engine's tree and
+        // borrowed from it, and a scope's key is copied only the first time it is sampled
+        // (issue 15: copying every scope at every minute end, and looking each up by its id,
+        // were a share of the recorder's time).
+        let (window, needs) = (Window::Rolling15, Needs::SUMS);
+        let tree = self.engine.figures_but_agents(window, needs);
+        let agents = self.sampled_agents.iter().filter_map(|scope| {
+            let f = self.engine.figures_with(scope, window, needs).ok()?;
+            Some((scope, f))
+        });
+        for (scope, f) in tree.chain(agents) {
+            let point = MinutePoint {
                 minute,
                 service_level_pct: f.service_level_pct,
                 waiting: f.waiting_now,
-            });
-            while points.len() > HISTORY_MINUTES {
-                points.pop_front();
+            };
+            if let Some(points) = self.history.get_mut(scope) {
+                push_point(points, point);
+            } else {
+                push_point(self.history.entry(scope.clone()).or_default(), point);
             }
         }
+    }
+}
+
+/// Appends `point` to a scope's per-minute points, keeping the last [`HISTORY_MINUTES`].
+fn push_point(points: &mut VecDeque<MinutePoint>, point: MinutePoint) {
+    points.push_back(point);
+    while points.len() > HISTORY_MINUTES {
+        points.pop_front();
     }
 }
 

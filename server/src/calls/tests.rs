@@ -55,7 +55,7 @@ fn abandoned(call: &str, queue: Option<&str>, ts: Millis) -> Event {
 fn states(register: &CallRegister, queue: Option<&str>, now: Millis) -> Vec<(String, String)> {
     register
         .calls(queue, now)
-        .map(|e| (e.call.clone(), e.state.as_str().to_string()))
+        .map(|e| (e.call.to_string(), e.state.as_str().to_string()))
         .collect()
 }
 
@@ -140,7 +140,7 @@ fn a_call_moved_to_another_queue_is_a_new_visit_that_keeps_its_number() {
         vec![("c1".into(), "answered".into())]
     );
     let latest = register.call("c1", now).unwrap();
-    assert_eq!(latest.queue, "sales");
+    assert_eq!(&*latest.queue, "sales");
     assert_eq!(latest.full_caller(), Some("13812341234"));
 
     // Re-entering elsewhere while still waiting ends the first visit as transferred.

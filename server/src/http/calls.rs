@@ -70,11 +70,11 @@ pub(crate) async fn list(
             let mut allowed: HashMap<&str, bool> = HashMap::new();
             let mut visible = Vec::new();
             for entry in floor.calls().calls(None, now) {
-                let may = *allowed.entry(entry.queue.as_str()).or_insert_with(|| {
+                let may = *allowed.entry(&*entry.queue).or_insert_with(|| {
                     identity
                         .require(
                             Permission::ReadCallers,
-                            &Scope::Queue(entry.queue.clone()),
+                            &Scope::Queue(entry.queue.to_string()),
                             &floor,
                         )
                         .is_ok()
@@ -133,7 +133,10 @@ pub(crate) async fn unmask(
         let floor = floor::lock(state.floor());
         require_somewhere(&identity, Permission::Unmask, &floor)?;
         match floor.calls().call(&call, floor.now()) {
-            Some(entry) => Some((entry.queue.clone(), entry.full_caller().map(str::to_string))),
+            Some(entry) => Some((
+                entry.queue.to_string(),
+                entry.full_caller().map(str::to_string),
+            )),
             None => floor
                 .calls_not_stored()
                 .into_iter()
