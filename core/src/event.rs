@@ -433,10 +433,19 @@ fn check_field(field: &'static str, value: &str) -> Result<(), EventError> {
 /// invisible text-direction mark or override (U+061C, U+200E/F, U+202A-E, U+2066-9: "Trojan
 /// source" reordering of what a person reads).
 pub fn control_character(value: &str) -> Option<usize> {
-    value.chars().position(|c| {
-        c.is_control()
-            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    })
+    // Nearly every id and name is ASCII: one byte a character, and its only such characters
+    // are C0 and DEL (the C1 controls and the marks are not ASCII). Checked for every event
+    // received (issue 15, item 4).
+    if value.is_ascii() {
+        return value.bytes().position(|b| b < 0x20 || b == 0x7f);
+    }
+    value.chars().position(forbidden)
+}
+
+/// A control character or a text-direction mark or override ([`control_character`]).
+fn forbidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 impl EventKind {
@@ -552,6 +561,21 @@ impl EventKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_path_of_control_character_finds_what_the_character_path_finds() {
+        for b in 0u8..0x80 {
+            let value = format!("ab{}c", b as char);
+            assert_eq!(
+                control_character(&value),
+                value.chars().position(forbidden),
+                "byte {b:#x}"
+            );
+        }
+        assert_eq!(control_character("é\u{0085}"), Some(1));
+        assert_eq!(control_character("a\u{202E}b"), Some(1));
+        assert_eq!(control_character("plain-id_7"), None);
+    }
 
     fn event(kind: EventKind) -> Event {
         Event {

@@ -116,9 +116,13 @@ fn parse_ndjson(body: &Bytes) -> Parsed {
 impl Parsed {
     /// Takes line `line`, `text`, which starts at `at` in the body.
     fn line(&mut self, line: u64, text: &str, at: usize) {
-        match Event::from_json(text) {
-            Ok(event) => {
-                self.journal_lines.push(&event, at, text.len());
+        match Event::from_json_canonical(text) {
+            Ok((event, canonical)) => {
+                if canonical {
+                    self.journal_lines.push_canonical(&event, at, text.len());
+                } else {
+                    self.journal_lines.push(&event, at, text.len());
+                }
                 self.events.push(event);
                 self.lines.push(line);
             }
