@@ -521,41 +521,52 @@ impl EventKind {
     }
 
     /// Every string field, named, for validation.
-    fn fields(&self) -> Vec<(&'static str, Option<&str>)> {
-        let mut out = vec![("call", self.call()), ("agent", self.agent())];
-        match self {
-            EventKind::AgentLogin { team, .. } => out.push(("team", team.as_deref())),
-            EventKind::AgentTeam { team, .. } => out.push(("team", Some(team))),
-            EventKind::CallEnteredQueue { queue, caller, .. } => {
-                out.push(("queue", Some(queue)));
-                out.push(("caller", caller.as_ref().map(CallerNumber::as_str)));
-            }
+    fn fields(&self) -> impl Iterator<Item = (&'static str, Option<&str>)> {
+        // A fixed array, not a `Vec`: this runs for every event received (issue 15, item 4).
+        // Unused places are `None`, which validation skips.
+        const NONE: (&str, Option<&str>) = ("", None);
+        let kind: [(&'static str, Option<&str>); 4] = match self {
+            EventKind::AgentLogin { team, .. } => [("team", team.as_deref()), NONE, NONE, NONE],
+            EventKind::AgentTeam { team, .. } => [("team", Some(team)), NONE, NONE, NONE],
+            EventKind::CallEnteredQueue { queue, caller, .. } => [
+                ("queue", Some(queue)),
+                ("caller", caller.as_ref().map(CallerNumber::as_str)),
+                NONE,
+                NONE,
+            ],
             EventKind::CallTransferred {
                 queue,
                 to_queue,
                 to_agent,
                 to_external,
                 ..
-            } => {
-                out.push(("queue", queue.as_deref()));
-                out.push(("to_queue", to_queue.as_deref()));
-                out.push(("to_agent", to_agent.as_deref()));
-                out.push(("to_external", to_external.as_deref()));
-            }
+            } => [
+                ("queue", queue.as_deref()),
+                ("to_queue", to_queue.as_deref()),
+                ("to_agent", to_agent.as_deref()),
+                ("to_external", to_external.as_deref()),
+            ],
             EventKind::CallTimedOut {
                 queue, overflow_to, ..
-            } => {
-                out.push(("queue", queue.as_deref()));
-                out.push(("overflow_to", overflow_to.as_deref()));
-            }
+            } => [
+                ("queue", queue.as_deref()),
+                ("overflow_to", overflow_to.as_deref()),
+                NONE,
+                NONE,
+            ],
             EventKind::CallAnswered { queue, .. }
             | EventKind::CallEnded { queue, .. }
-            | EventKind::CallAbandoned { queue, .. } => out.push(("queue", queue.as_deref())),
-            EventKind::CallIvrCompleted { queue, .. } => out.push(("queue", queue.as_deref())),
-            _ => {}
-        }
-        out
+            | EventKind::CallAbandoned { queue, .. }
+            | EventKind::CallIvrCompleted { queue, .. } => {
+                [("queue", queue.as_deref()), NONE, NONE, NONE]
+            }
+            _ => [NONE; 4],
+        };
+        [("call", self.call()), ("agent", self.agent())]
+            .into_iter()
+            .chain(kind)
     }
+
 }
 
 #[cfg(test)]
