@@ -566,7 +566,6 @@ impl EventKind {
             .into_iter()
             .chain(kind)
     }
-
 }
 
 #[cfg(test)]

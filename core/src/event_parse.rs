@@ -15,8 +15,8 @@
 use serde::{Deserialize, Deserializer};
 
 use crate::caller::CallerNumber;
-use crate::event_canonical::canonical;
 use crate::event::{AgentState, Direction, Event, EventError, EventKind, Millis, NotReadyReason};
+use crate::event_canonical::canonical;
 
 // Here rather than in `event.rs`, so that the fast path depends on the event model and not the
 // other way round (`cargo xtask check-imports`).
@@ -643,11 +643,17 @@ mod tests {
             base.replace(",\"wait_ms\":5", ",\"queue\":null,\"wait_ms\":5"),
             base.replace(",\"type\"", ",\"test\":false,\"type\""),
             format!("{base}\n"),
-            base.replace("\"call\":\"c1\",\"agent\":\"a1\"", "\"agent\":\"a1\",\"call\":\"c1\""),
+            base.replace(
+                "\"call\":\"c1\",\"agent\":\"a1\"",
+                "\"agent\":\"a1\",\"call\":\"c1\"",
+            ),
             base.replace("\"c1\"", "\"c\\u0031\""),
         ] {
             assert_eq!(canonical(&line), None, "{line}");
-            assert_eq!(Event::from_json_canonical(&line).map(|(_, c)| c).ok(), slow(&line).map(|_| false));
+            assert_eq!(
+                Event::from_json_canonical(&line).map(|(_, c)| c).ok(),
+                slow(&line).map(|_| false)
+            );
         }
         // Out of range: refused here, and by serde too.
         for line in [

@@ -30,11 +30,11 @@ const TAG: &[u8; 4] = b"FWJ1";
 const CONTENT: usize = 28;
 /// Bytes of a whole header.
 pub(crate) const HEADER_LEN: usize = 8 + CONTENT;
-/// zstd's level. On the journal's NDJSON frames (1 MB at most, a sender's batch each) level 1
-/// is both faster than level 3 (about 1.5x, on the request's task: 5 % of the server's CPU in a
-/// replay) and smaller (16.2 against 17.4 bytes an event for the large day, 23.8 against 26.1
-/// for the 30-day queue_log; BENCHMARKS.md, "Sixth pass: ingest"); negative levels are barely
-/// faster and a quarter bigger. Decompression reads any level.
+/// zstd's level. On the journal's NDJSON frames (1 MiB at most, a sender's batch each) level 1
+/// is both faster than level 3 (about 1.5x; it runs on the request's task, 5 % of the server's
+/// CPU in a replay) and smaller: 16.2 against 17.4 bytes an event for the large day, 23.8
+/// against 25.9 for the 30-day queue_log (BENCHMARKS.md, "Sixth pass: ingest"). Negative
+/// levels are a quarter bigger or more for little or no speed. Decompression reads any level.
 const LEVEL: i32 = 1;
 
 /// What a frame's header says.
