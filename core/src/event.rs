@@ -433,10 +433,19 @@ fn check_field(field: &'static str, value: &str) -> Result<(), EventError> {
 /// invisible text-direction mark or override (U+061C, U+200E/F, U+202A-E, U+2066-9: "Trojan
 /// source" reordering of what a person reads).
 pub fn control_character(value: &str) -> Option<usize> {
-    value.chars().position(|c| {
-        c.is_control()
-            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    })
+    // Nearly every id and name is ASCII: one byte a character, and its only such characters
+    // are C0 and DEL (the C1 controls and the marks are not ASCII). Checked for every event
+    // received (issue 15, item 4).
+    if value.is_ascii() {
+        return value.bytes().position(|b| b < 0x20 || b == 0x7f);
+    }
+    value.chars().position(forbidden)
+}
+
+/// A control character or a text-direction mark or override ([`control_character`]).
+fn forbidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 impl EventKind {
@@ -512,46 +521,71 @@ impl EventKind {
     }
 
     /// Every string field, named, for validation.
-    fn fields(&self) -> Vec<(&'static str, Option<&str>)> {
-        let mut out = vec![("call", self.call()), ("agent", self.agent())];
-        match self {
-            EventKind::AgentLogin { team, .. } => out.push(("team", team.as_deref())),
-            EventKind::AgentTeam { team, .. } => out.push(("team", Some(team))),
-            EventKind::CallEnteredQueue { queue, caller, .. } => {
-                out.push(("queue", Some(queue)));
-                out.push(("caller", caller.as_ref().map(CallerNumber::as_str)));
-            }
+    fn fields(&self) -> impl Iterator<Item = (&'static str, Option<&str>)> {
+        // A fixed array, not a `Vec`: this runs for every event received (issue 15, item 4).
+        // Unused places are `None`, which validation skips.
+        const NONE: (&str, Option<&str>) = ("", None);
+        let kind: [(&'static str, Option<&str>); 4] = match self {
+            EventKind::AgentLogin { team, .. } => [("team", team.as_deref()), NONE, NONE, NONE],
+            EventKind::AgentTeam { team, .. } => [("team", Some(team)), NONE, NONE, NONE],
+            EventKind::CallEnteredQueue { queue, caller, .. } => [
+                ("queue", Some(queue)),
+                ("caller", caller.as_ref().map(CallerNumber::as_str)),
+                NONE,
+                NONE,
+            ],
             EventKind::CallTransferred {
                 queue,
                 to_queue,
                 to_agent,
                 to_external,
                 ..
-            } => {
-                out.push(("queue", queue.as_deref()));
-                out.push(("to_queue", to_queue.as_deref()));
-                out.push(("to_agent", to_agent.as_deref()));
-                out.push(("to_external", to_external.as_deref()));
-            }
+            } => [
+                ("queue", queue.as_deref()),
+                ("to_queue", to_queue.as_deref()),
+                ("to_agent", to_agent.as_deref()),
+                ("to_external", to_external.as_deref()),
+            ],
             EventKind::CallTimedOut {
                 queue, overflow_to, ..
-            } => {
-                out.push(("queue", queue.as_deref()));
-                out.push(("overflow_to", overflow_to.as_deref()));
-            }
+            } => [
+                ("queue", queue.as_deref()),
+                ("overflow_to", overflow_to.as_deref()),
+                NONE,
+                NONE,
+            ],
             EventKind::CallAnswered { queue, .. }
             | EventKind::CallEnded { queue, .. }
-            | EventKind::CallAbandoned { queue, .. } => out.push(("queue", queue.as_deref())),
-            EventKind::CallIvrCompleted { queue, .. } => out.push(("queue", queue.as_deref())),
-            _ => {}
-        }
-        out
+            | EventKind::CallAbandoned { queue, .. }
+            | EventKind::CallIvrCompleted { queue, .. } => {
+                [("queue", queue.as_deref()), NONE, NONE, NONE]
+            }
+            _ => [NONE; 4],
+        };
+        [("call", self.call()), ("agent", self.agent())]
+            .into_iter()
+            .chain(kind)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_path_of_control_character_finds_what_the_character_path_finds() {
+        for b in 0u8..0x80 {
+            let value = format!("ab{}c", b as char);
+            assert_eq!(
+                control_character(&value),
+                value.chars().position(forbidden),
+                "byte {b:#x}"
+            );
+        }
+        assert_eq!(control_character("é\u{0085}"), Some(1));
+        assert_eq!(control_character("a\u{202E}b"), Some(1));
+        assert_eq!(control_character("plain-id_7"), None);
+    }
 
     fn event(kind: EventKind) -> Event {
         Event {

@@ -16,20 +16,36 @@ use serde::{Deserialize, Deserializer};
 
 use crate::caller::CallerNumber;
 use crate::event::{AgentState, Direction, Event, EventError, EventKind, Millis, NotReadyReason};
+use crate::event_canonical::canonical;
 
 // Here rather than in `event.rs`, so that the fast path depends on the event model and not the
 // other way round (`cargo xtask check-imports`).
 impl Event {
     /// Parses one NDJSON line and validates it.
     pub fn from_json(line: &str) -> Result<Event, EventError> {
-        // The fast path takes a well-formed line in one pass; anything else is decided (and
-        // its error worded) by the derived `Deserialize` (issue 15).
-        let event: Event = match fast(line) {
-            Some(event) => event,
-            None => serde_json::from_str(line).map_err(|e| EventError::Json(e.to_string()))?,
+        Event::from_json_canonical(line).map(|(event, _)| event)
+    }
+
+    /// As [`Event::from_json`], and whether `line` is known to be exactly what
+    /// [`Event::to_json`] writes of the event: then the line itself can be journaled without
+    /// serialising the event again to compare (issue 15, item 4). `false` only means "not
+    /// known": a canonical line with an escaped character in a string reads as `false`.
+    pub fn from_json_canonical(line: &str) -> Result<(Event, bool), EventError> {
+        // The canonical reader takes what `to_json` wrote, the fast path a well-formed line in
+        // one pass; anything else is decided (and its error worded) by the derived
+        // `Deserialize` (issue 15).
+        let (event, canonical) = match canonical(line) {
+            Some(event) => (event, true),
+            None => match fast(line) {
+                Some(event) => (event, false),
+                None => (
+                    serde_json::from_str(line).map_err(|e| EventError::Json(e.to_string()))?,
+                    false,
+                ),
+            },
         };
         event.validate()?;
-        Ok(event)
+        Ok((event, canonical))
     }
 }
 
@@ -388,6 +404,269 @@ mod tests {
                 prop_assert_eq!(fast(&event.to_json()), Some(event));
             }
         }
+    }
+
+    /// A string field: plain, non-ASCII, and ones `to_json` must escape (a quote, a
+    /// backslash, a control character) or need not (DEL, a slash).
+    fn text() -> impl Strategy<Value = String> {
+        proptest::sample::select(vec![
+            "a1", "q-7", "é中", "x\"y", "b\\s", "t\u{7f}", "n\nl", "/s", "0",
+        ])
+        .prop_map(String::from)
+    }
+
+    fn opt_text() -> impl Strategy<Value = Option<String>> {
+        proptest::option::of(text())
+    }
+
+    fn millis() -> impl Strategy<Value = Option<Millis>> {
+        proptest::option::of(proptest::sample::select(vec![
+            0,
+            -1,
+            7,
+            10,
+            i64::MIN,
+            i64::MAX,
+            1_700_000_000_000,
+        ]))
+    }
+
+    /// Any event, of every kind, with every optional field there or not.
+    fn event() -> impl Strategy<Value = Event> {
+        use proptest::strategy::Union;
+        let states = proptest::sample::select(AgentState::ALL.to_vec());
+        let reasons = proptest::option::of(proptest::sample::select(NotReadyReason::ALL.to_vec()));
+        let kind = Union::new([
+            (text(), opt_text())
+                .prop_map(|(agent, team)| EventKind::AgentLogin { agent, team })
+                .boxed(),
+            text()
+                .prop_map(|agent| EventKind::AgentLogout { agent })
+                .boxed(),
+            (text(), states, reasons)
+                .prop_map(|(agent, state, reason)| EventKind::AgentState {
+                    agent,
+                    state,
+                    reason,
+                })
+                .boxed(),
+            (text(), text())
+                .prop_map(|(agent, team)| EventKind::AgentTeam { agent, team })
+                .boxed(),
+            (text(), text(), any::<u8>(), opt_text(), any::<bool>())
+                .prop_map(
+                    |(call, queue, priority, caller, out)| EventKind::CallEnteredQueue {
+                        call,
+                        queue,
+                        priority,
+                        caller: caller.map(CallerNumber::new),
+                        direction: if out {
+                            Direction::Outbound
+                        } else {
+                            Direction::Inbound
+                        },
+                    },
+                )
+                .boxed(),
+            (text(), text())
+                .prop_map(|(call, agent)| EventKind::CallOffered { call, agent })
+                .boxed(),
+            (text(), text())
+                .prop_map(|(call, agent)| EventKind::CallRingNoAnswer { call, agent })
+                .boxed(),
+            (text(), text(), opt_text(), millis())
+                .prop_map(|(call, agent, queue, wait_ms)| EventKind::CallAnswered {
+                    call,
+                    agent,
+                    queue,
+                    wait_ms,
+                })
+                .boxed(),
+            text()
+                .prop_map(|call| EventKind::CallHoldStarted { call })
+                .boxed(),
+            text()
+                .prop_map(|call| EventKind::CallHoldEnded { call })
+                .boxed(),
+            (
+                text(),
+                opt_text(),
+                opt_text(),
+                millis(),
+                opt_text(),
+                opt_text(),
+                opt_text(),
+            )
+                .prop_map(
+                    |(call, queue, agent, talk_ms, to_queue, to_agent, to_external)| {
+                        EventKind::CallTransferred {
+                            call,
+                            queue,
+                            agent,
+                            talk_ms,
+                            to_queue,
+                            to_agent,
+                            to_external,
+                        }
+                    },
+                )
+                .boxed(),
+            (text(), opt_text(), opt_text(), millis())
+                .prop_map(|(call, queue, agent, talk_ms)| EventKind::CallEnded {
+                    call,
+                    queue,
+                    agent,
+                    talk_ms,
+                })
+                .boxed(),
+            text()
+                .prop_map(|call| EventKind::CallAfterCallWorkEnded { call })
+                .boxed(),
+            (text(), opt_text(), millis())
+                .prop_map(|(call, queue, wait_ms)| EventKind::CallAbandoned {
+                    call,
+                    queue,
+                    wait_ms,
+                })
+                .boxed(),
+            (text(), opt_text(), millis(), opt_text())
+                .prop_map(
+                    |(call, queue, wait_ms, overflow_to)| EventKind::CallTimedOut {
+                        call,
+                        queue,
+                        wait_ms,
+                        overflow_to,
+                    },
+                )
+                .boxed(),
+            (text(), opt_text())
+                .prop_map(|(call, queue)| EventKind::CallIvrCompleted { call, queue })
+                .boxed(),
+        ]);
+        (
+            any::<u8>(),
+            text(),
+            text(),
+            any::<u64>(),
+            millis(),
+            any::<bool>(),
+            kind,
+        )
+            .prop_map(|(v, id, source, seq, ts, test, kind)| Event {
+                v,
+                id,
+                source,
+                seq,
+                ts: ts.unwrap_or(1_700_000_000_000),
+                test,
+                kind,
+            })
+    }
+
+    /// `line` with one change: a character removed, replaced or put in, from those that
+    /// matter to JSON (a space, a sign, a digit, a quote, a backslash, a comma, a brace, `n`).
+    fn mutated(line: &str, at: usize, op: u8, with: char) -> String {
+        let chars: Vec<char> = line.chars().collect();
+        let at = at % (chars.len() + 1);
+        let mut out: Vec<char> = chars.clone();
+        match op % 3 {
+            0 if at < chars.len() => {
+                out.remove(at);
+            }
+            1 if at < chars.len() => out[at] = with,
+            _ => out.insert(at, with),
+        }
+        out.into_iter().collect()
+    }
+
+    /// What the canonical reader takes must be what the slow path takes, and written back by
+    /// `to_json` byte for byte.
+    fn canonical_agrees(line: &str) -> Result<(), TestCaseError> {
+        if let Some(event) = canonical(line) {
+            prop_assert_eq!(Some(event.clone()), slow(line), "{}", line);
+            prop_assert_eq!(event.to_json(), line);
+        }
+        if let Ok((event, true)) = Event::from_json_canonical(line) {
+            prop_assert_eq!(event.to_json(), line);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// Every event `to_json` writes without an escape is read back by the canonical
+        /// reader; one with an escape goes to the other paths (and still reads back).
+        #[test]
+        fn the_canonical_reader_takes_what_to_json_writes(event in event()) {
+            let line = event.to_json();
+            if line.contains('\\') {
+                prop_assert_eq!(canonical(&line), None);
+            } else {
+                prop_assert_eq!(canonical(&line), Some(event.clone()), "{}", line);
+            }
+            prop_assert_eq!(slow(&line), Some(event));
+            canonical_agrees(&line)?;
+        }
+
+        /// One character changed anywhere in a canonical line: whatever the canonical reader
+        /// still takes, the slow path takes the same way and it is the line `to_json` writes.
+        #[test]
+        fn the_canonical_reader_never_takes_what_the_slow_path_reads_otherwise(
+            event in event(),
+            at in any::<usize>(),
+            op in any::<u8>(),
+            with in proptest::sample::select(vec![' ', '-', '0', '1', '9', '"', '\\', ',', '}', 'n', 'e', '.']),
+        ) {
+            canonical_agrees(&mutated(&event.to_json(), at, op, with))?;
+        }
+
+        /// The field order, spacing and nulls of hand-written lines.
+        #[test]
+        fn the_canonical_reader_agrees_on_any_line(line in line()) {
+            canonical_agrees(&line)?;
+        }
+    }
+
+    #[test]
+    fn canonical_reader_edges() {
+        let base = r#"{"v":1,"id":"e1","source":"sim","seq":1,"ts":1700000000000,"type":"call_answered","call":"c1","agent":"a1","wait_ms":5}"#;
+        let event = canonical(base).expect("canonical");
+        assert_eq!(Some(event.clone()), slow(base));
+        assert_eq!(event.to_json(), base);
+        // Taken by the other paths, not by this one: a leading zero, `-0`, a space, a null,
+        // `"test":false`, a trailing newline, another field order, an escape.
+        for line in [
+            base.replace("\"seq\":1", "\"seq\":01"),
+            base.replace(":5}", ":-0}"),
+            base.replace(",\"call\"", ", \"call\""),
+            base.replace(",\"wait_ms\":5", ",\"queue\":null,\"wait_ms\":5"),
+            base.replace(",\"type\"", ",\"test\":false,\"type\""),
+            format!("{base}\n"),
+            base.replace(
+                "\"call\":\"c1\",\"agent\":\"a1\"",
+                "\"agent\":\"a1\",\"call\":\"c1\"",
+            ),
+            base.replace("\"c1\"", "\"c\\u0031\""),
+        ] {
+            assert_eq!(canonical(&line), None, "{line}");
+            assert_eq!(
+                Event::from_json_canonical(&line).map(|(_, c)| c).ok(),
+                slow(&line).map(|_| false)
+            );
+        }
+        // Out of range: refused here, and by serde too.
+        for line in [
+            base.replace("\"v\":1", "\"v\":256"),
+            base.replace(":5}", ":-9223372036854775809}"),
+            base.replace("\"seq\":1", "\"seq\":18446744073709551616"),
+        ] {
+            assert_eq!(canonical(&line), None, "{line}");
+            assert_eq!(slow(&line), None, "{line}");
+        }
+        let min = base.replace(":5}", ":-9223372036854775808}");
+        assert_eq!(canonical(&min), slow(&min));
+        assert!(canonical(&min).is_some());
     }
 
     #[test]

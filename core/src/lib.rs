@@ -13,6 +13,7 @@ pub mod engine;
 pub mod erlang;
 pub mod esl;
 pub mod event;
+mod event_canonical;
 mod event_parse;
 pub mod figures;
 pub mod history;

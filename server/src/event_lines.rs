@@ -51,6 +51,19 @@ impl EventLines {
         }
     }
 
+    /// Adds the line of `event`, read from `received[at..at + len]` and known to be what
+    /// `Event::to_json` writes of it (`Event::from_json_canonical` said so): that range, with
+    /// no serialisation to compare (issue 15). A range outside the body is left to
+    /// [`Self::push`].
+    pub(crate) fn push_canonical(&mut self, event: &Event, at: usize, len: usize) {
+        match at.checked_add(len) {
+            Some(end) if end <= self.received.len() => {
+                self.spans.push(LineSpan::Received(at, end));
+            }
+            _ => self.push(event, at, len),
+        }
+    }
+
     /// How many events have a line.
     pub(crate) fn len(&self) -> usize {
         self.spans.len()

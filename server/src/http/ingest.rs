@@ -116,9 +116,13 @@ fn parse_ndjson(body: &Bytes) -> Parsed {
 impl Parsed {
     /// Takes line `line`, `text`, which starts at `at` in the body.
     fn line(&mut self, line: u64, text: &str, at: usize) {
-        match Event::from_json(text) {
-            Ok(event) => {
-                self.journal_lines.push(&event, at, text.len());
+        match Event::from_json_canonical(text) {
+            Ok((event, canonical)) => {
+                if canonical {
+                    self.journal_lines.push_canonical(&event, at, text.len());
+                } else {
+                    self.journal_lines.push(&event, at, text.len());
+                }
                 self.events.push(event);
                 self.lines.push(line);
             }
@@ -471,6 +475,22 @@ mod tests {
         // The two canonical lines were taken as received; only the odd one was serialised.
         assert_eq!(parsed.journal_lines.received_count(), 2);
         assert_eq!(parsed.journal_lines.line(0).unwrap(), GOOD.as_bytes());
+
+        // A canonical line with an escape is not known canonical by the reader
+        // (`Event::from_json_canonical` says `false`): it is compared, and still taken.
+        let escaped = r#"{"v":1,"id":"e\"4","source":"sim","seq":4,"ts":1700000000003,"type":"agent_logout","agent":"a1"}"#;
+        assert_eq!(
+            Event::from_json_canonical(escaped).unwrap().0.to_json(),
+            escaped
+        );
+        assert!(!Event::from_json_canonical(escaped).unwrap().1);
+        assert!(Event::from_json_canonical(GOOD).unwrap().1);
+        let parsed = parse_body(&Bytes::from(format!("{escaped}\n{GOOD}\n{odd}"))).unwrap();
+        assert_eq!(parsed.journal_lines.received_count(), 2);
+        for (i, event) in parsed.events.iter().enumerate() {
+            let line = parsed.journal_lines.line(i).unwrap();
+            assert_eq!(std::str::from_utf8(line).unwrap(), event.to_json(), "{i}");
+        }
 
         // A JSON array: its items are cut from the body too.
         let parsed = parse_body(&Bytes::from(format!("[{GOOD},\n {odd}]"))).unwrap();

@@ -6,7 +6,7 @@
 //! header := 0x184D2A5E (u32 LE)  size 28 (u32 LE)        <- a zstd "skippable frame"
 //!           "FWJ1"  first (u64 LE)  events (u32 LE)
 //!           compressed length (u32 LE)  NDJSON length (u32 LE)  CRC-32 of the 24 bytes before
-//! zstd_frame := the events' NDJSON lines (each ending in `\n`), zstd level 3, content checksum on
+//! zstd_frame := the events' NDJSON lines (each ending in `\n`), zstd level 1, content checksum on
 //! ```
 //!
 //! The header is a zstd skippable frame, so a day file is also a plain zstd file:
@@ -30,9 +30,12 @@ const TAG: &[u8; 4] = b"FWJ1";
 const CONTENT: usize = 28;
 /// Bytes of a whole header.
 pub(crate) const HEADER_LEN: usize = 8 + CONTENT;
-/// zstd's level: 18 bytes an event for the large day (BENCHMARKS.md), fast enough to keep up
-/// with the recorder.
-const LEVEL: i32 = 3;
+/// zstd's level. On the journal's NDJSON frames (1 MiB at most, a sender's batch each) level 1
+/// is both faster than level 3 (about 1.5x; it runs on the request's task, 5 % of the server's
+/// CPU in a replay) and smaller: 16.2 against 17.4 bytes an event for the large day, 23.8
+/// against 25.9 for the 30-day queue_log (BENCHMARKS.md, "Sixth pass: ingest"). Negative
+/// levels are a quarter bigger or more for little or no speed. Decompression reads any level.
+const LEVEL: i32 = 1;
 
 /// What a frame's header says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

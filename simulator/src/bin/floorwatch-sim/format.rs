@@ -6,8 +6,8 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use floorwatch_core::Event;
 use floorwatch_core::queue_log::{QueueLogReader, QueueLogWriter};
+use floorwatch_core::{Event, Millis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Format {
@@ -57,11 +57,10 @@ impl<W: Write> EventWriter<W> {
     }
 }
 
-/// One event read back from a recorded file, with the NDJSON line to send for it.
+/// One event read back from a recorded file (a replay takes its line instead:
+/// [`RecordedDay::next_line`]).
 pub(crate) struct RecordedEvent {
     pub event: Event,
-    /// The original line for NDJSON (sent byte for byte), the event's JSON for queue_log.
-    pub line: String,
 }
 
 /// A line that could not be used, and why.
@@ -146,14 +145,19 @@ fn display_path(path: &Path) -> String {
     }
 }
 
-impl Iterator for RecordedDay {
-    type Item = io::Result<RecordedEvent>;
+/// The next event of a [`RecordedDay`]: read from the line in its buffer (NDJSON), or made
+/// from a queue_log line.
+enum Next {
+    Line(Event),
+    Made(Event),
+}
 
-    fn next(&mut self) -> Option<Self::Item> {
+impl RecordedDay {
+    /// The next event, or `None` at the end.
+    fn advance(&mut self) -> Option<io::Result<Next>> {
         loop {
             if let Some(event) = self.pending.pop_front() {
-                let line = event.to_json();
-                return Some(Ok(RecordedEvent { event, line }));
+                return Some(Ok(Next::Made(event)));
             }
             self.buf.clear();
             let n = match self.input.read_line(&mut self.buf) {
@@ -169,10 +173,7 @@ impl Iterator for RecordedDay {
             }
             match &mut self.queue_log {
                 None => match Event::from_json(text) {
-                    Ok(event) => {
-                        let line = text.to_string();
-                        return Some(Ok(RecordedEvent { event, line }));
-                    }
+                    Ok(event) => return Some(Ok(Next::Line(event))),
                     Err(e) => self.skip(e.to_string()),
                 },
                 Some(reader) => match reader.read_line(self.line_no, text) {
@@ -181,6 +182,37 @@ impl Iterator for RecordedDay {
                 },
             }
         }
+    }
+
+    /// The line last read, without its line end.
+    fn text(&self) -> &str {
+        self.buf.trim_end_matches(['\r', '\n'])
+    }
+
+    /// The next event's time, its line appended to `out` (the original line for NDJSON, byte
+    /// for byte; the event's JSON for queue_log): what a replay sends, with no `String` made
+    /// per line (issue 15: the replay client's CPU).
+    pub(crate) fn next_line(&mut self, out: &mut String) -> Option<io::Result<Millis>> {
+        Some(self.advance()?.map(|next| match next {
+            Next::Line(event) => {
+                out.push_str(self.text());
+                event.ts
+            }
+            Next::Made(event) => {
+                out.push_str(&event.to_json());
+                event.ts
+            }
+        }))
+    }
+}
+
+impl Iterator for RecordedDay {
+    type Item = io::Result<RecordedEvent>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(self.advance()?.map(|next| match next {
+            Next::Line(event) | Next::Made(event) => RecordedEvent { event },
+        }))
     }
 }
 

@@ -105,14 +105,10 @@ impl IngestClient {
     /// while it is unavailable; `stop` ends the wait early (Ctrl-C) with an error.
     pub(crate) async fn send(
         &mut self,
-        lines: &[String],
+        batch: crate::stream::Batch,
         stop: &crate::stop::Stop,
     ) -> Result<IngestReply> {
-        let mut body = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-        for line in lines {
-            body.push_str(line);
-            body.push('\n');
-        }
+        let crate::stream::Batch { body, events } = batch;
         let mut retrying = Retrying::new(self.retry_for);
         loop {
             let mut request = self
@@ -137,7 +133,7 @@ impl IngestClient {
                                     excerpt(&text)
                                 )
                             })?;
-                            self.acknowledged.count(&reply, lines.len());
+                            self.acknowledged.count(&reply, events);
                             return Ok(reply);
                         }
                         Ok(text)

@@ -22,6 +22,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::ingest::{Acknowledged, REQUEST_TIMEOUT, Retrying, chain, excerpt};
 use crate::stop::Stop;
+use crate::stream::Batch;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -80,15 +81,10 @@ impl SocketSender {
 
     /// Sends one batch of NDJSON lines, first waiting for replies while `window` batches are
     /// in flight; `stop` ends a wait for an unavailable server early (Ctrl-C) with an error.
-    pub(crate) async fn send(&mut self, lines: &[String], stop: &Stop) -> Result<()> {
-        let mut body = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-        for line in lines {
-            body.push_str(line);
-            body.push('\n');
-        }
+    pub(crate) async fn send(&mut self, batch: Batch, stop: &Stop) -> Result<()> {
         self.unanswered.push_back(Unanswered {
-            body: body.into(),
-            events: lines.len(),
+            body: batch.body.into(),
+            events: batch.events,
         });
         self.deliver(stop, true).await?;
         while self.unanswered.len() >= self.window {

@@ -19,7 +19,8 @@ use crate::stop::Stop;
 
 /// Where events come from, and how far along it is (for the progress bar).
 trait Source {
-    fn next_event(&mut self) -> Option<Result<(Millis, String)>>;
+    /// The next event's time, its NDJSON line appended to `out`.
+    fn next_event(&mut self, out: &mut String) -> Option<Result<Millis>>;
     fn position(&self, last_ts: Millis) -> u64;
 }
 
@@ -29,8 +30,11 @@ struct Simulated {
 }
 
 impl Source for Simulated {
-    fn next_event(&mut self) -> Option<Result<(Millis, String)>> {
-        self.sim.next().map(|e| Ok((e.ts, e.to_json())))
+    fn next_event(&mut self, out: &mut String) -> Option<Result<Millis>> {
+        self.sim.next().map(|e| {
+            out.push_str(&e.to_json());
+            Ok(e.ts)
+        })
     }
     fn position(&self, last_ts: Millis) -> u64 {
         ((last_ts - self.from).max(0) / 1000) as u64
@@ -38,14 +42,39 @@ impl Source for Simulated {
 }
 
 impl Source for RecordedDay {
-    fn next_event(&mut self) -> Option<Result<(Millis, String)>> {
-        self.next().map(|r| {
-            r.map(|rec| (rec.event.ts, rec.line))
-                .context("cannot read the recorded day")
-        })
+    fn next_event(&mut self, out: &mut String) -> Option<Result<Millis>> {
+        self.next_line(out)
+            .map(|r| r.context("cannot read the recorded day"))
     }
     fn position(&self, _: Millis) -> u64 {
         self.bytes_read
+    }
+}
+
+/// A batch as it is sent: its NDJSON lines one after another (each ending in `\n`), built as
+/// they are read, with no `String` per line (issue 15: the replay client's CPU).
+#[derive(Default)]
+pub(crate) struct Batch {
+    pub(crate) body: String,
+    pub(crate) events: usize,
+}
+
+impl Batch {
+    fn with_capacity(bytes: usize) -> Batch {
+        Batch {
+            body: String::with_capacity(bytes),
+            events: 0,
+        }
+    }
+
+    fn push(&mut self, line: &str) {
+        self.body.push_str(line);
+        self.body.push('\n');
+        self.events += 1;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.events == 0
     }
 }
 
@@ -146,11 +175,19 @@ async fn deliver(
     let mut pacer = Pacer::new(send.speed);
     let started = Instant::now();
     let batch_max = send.batch as usize;
-    let mut batch: Vec<String> = Vec::with_capacity(batch_max.min(10_000));
+    // Room for a batch of lines of a typical size (160 bytes), grown as needed.
+    let batch_bytes = batch_max.min(10_000) * 160;
+    let mut batch = Batch::with_capacity(batch_bytes);
     let mut batch_since: Option<Instant> = None;
     let (mut read, mut first_ts, mut last_ts) = (0u64, None, None);
-    while let Some(item) = source.next_event() {
-        let (ts, line) = item?;
+    // The line read, before it joins the batch: pacing may send the batch without it first.
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let Some(item) = source.next_event(&mut line) else {
+            break;
+        };
+        let ts = item?;
         if !pacer.is_max() {
             let due = started + pacer.due(ts);
             let now = Instant::now();
@@ -171,10 +208,10 @@ async fn deliver(
         read += 1;
         first_ts.get_or_insert(ts);
         last_ts = Some(ts);
-        batch.push(line);
+        batch.push(&line);
         batch_since.get_or_insert_with(Instant::now);
-        if batch.len() >= batch_max {
-            let next = Vec::with_capacity(batch.capacity());
+        if batch.events >= batch_max {
+            let next = Batch::with_capacity(batch.body.capacity());
             client
                 .send(std::mem::replace(&mut batch, next), &stop)
                 .await?;
@@ -223,9 +260,9 @@ impl Sender {
         )?)))
     }
 
-    async fn send(&mut self, batch: Vec<String>, stop: &Stop) -> Result<()> {
+    async fn send(&mut self, batch: Batch, stop: &Stop) -> Result<()> {
         match self {
-            Sender::Socket(socket) => socket.send(&batch, stop).await,
+            Sender::Socket(socket) => socket.send(batch, stop).await,
             Sender::Posts(posts) => posts.send(batch, stop).await,
         }
     }
@@ -263,11 +300,11 @@ impl InFlight {
     }
 
     /// Waits for the batch in flight, then sends `batch` without waiting for it.
-    async fn send(&mut self, batch: Vec<String>, stop: &Stop) -> Result<()> {
+    async fn send(&mut self, batch: Batch, stop: &Stop) -> Result<()> {
         let mut client = self.wait().await?;
         let stop = stop.clone();
         self.busy = Some(tokio::spawn(async move {
-            let sent = client.send(&batch, &stop).await.map(drop);
+            let sent = client.send(batch, &stop).await.map(drop);
             (client, sent)
         }));
         Ok(())
