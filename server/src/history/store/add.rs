@@ -23,6 +23,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, ToSql, params};
 
 use super::error::{StoreError, sqlite};
+use super::sparse;
 use super::rows::{COLUMNS, Table, encode_histogram, encode_ints, merge_histograms};
 
 /// A histogram's V2 bytes (NULL when it holds no sample).
@@ -32,10 +33,13 @@ type Histogram = Option<Vec<u8>>;
 const MAX_WAIT: usize = 9;
 
 /// Rows one upsert writes (36 values each, far under SQLite's 32,766 a statement): the
-/// statement's own cost (bind, step, reset) is paid once for them. What is left over at the end
-/// of a table's rows goes one row a statement, so two statements a table are prepared and
-/// cached.
+/// statement's own cost (bind, step, reset) is paid once for them.
 const MANY: usize = 32;
+/// The statements' sizes: [`MANY`], then what is left over at the end of a table's rows goes
+/// 16, 8, 4, 2 and 1 rows a statement, five statements at most (a close of the small floor
+/// names a dozen rows a table, which went one statement each: BENCHMARKS.md, "Sixth pass:
+/// history"); six statements a table are prepared and cached.
+const SIZES: [usize; 6] = [MANY, 16, 8, 4, 2, 1];
 
 /// The SQL function that merges a stored histogram with a delta's (both V2 bytes), registered
 /// on the writer's connection ([`register`]).
@@ -62,11 +66,9 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
 
 /// The statements of one table, written once.
 struct Statements {
-    /// Inserts [`MANY`] deltas as rows, or adds each to the row there; returns, for each, the
-    /// row's key and whether it then counts nothing.
-    upsert_many: String,
-    /// The same for one delta.
-    upsert_one: String,
+    /// For each of [`SIZES`]: inserts that many deltas as rows, or adds each to the row
+    /// there; returns, for each, the row's key and whether it then counts nothing.
+    upserts: [String; SIZES.len()],
     /// Deletes the row if it counts nothing.
     delete_empty: String,
 }
@@ -134,8 +136,7 @@ impl Statements {
             )
         };
         Statements {
-            upsert_many: upsert(MANY),
-            upsert_one: upsert(1),
+            upserts: SIZES.map(upsert),
             delete_empty: format!("DELETE FROM {t} WHERE scope = ?1 AND start_ms = ?2 AND {empty}"),
         }
     }
@@ -213,11 +214,17 @@ impl<'c> Adder<'c> {
                 // NULL keeps what is stored.
                 return None;
             }
-            let mut samples = Samples::default();
-            for &ms in added {
-                samples.record(ms);
+            // Straight from the few samples, not through a full histogram (`super::sparse`).
+            match sparse::counts_of(added) {
+                Some(counts) => sparse::encode(&counts),
+                None => {
+                    let mut samples = Samples::default();
+                    for &ms in added {
+                        samples.record(ms);
+                    }
+                    encode_histogram(&samples)
+                }
             }
-            encode_histogram(&samples)
         };
         self.rows.push(Row {
             scope: scope.to_string(),
@@ -229,7 +236,7 @@ impl<'c> Adder<'c> {
         });
         if self.rows.len() == MANY {
             let sql = self.sql;
-            self.upsert(&sql.upsert_many)?;
+            self.upsert(&sql.upserts[0])?;
         }
         Ok(())
     }
@@ -238,10 +245,12 @@ impl<'c> Adder<'c> {
     /// late state change taking back time credited at a close), as a rebuild would leave none.
     pub(super) fn finish(mut self) -> Result<(), StoreError> {
         let (path, sql) = (self.path, self.sql);
-        let rest = std::mem::take(&mut self.rows);
-        for row in rest {
-            self.rows.push(row);
-            self.upsert(&sql.upsert_one)?;
+        let mut rest = std::mem::take(&mut self.rows).into_iter();
+        for (&size, upsert) in SIZES.iter().zip(&sql.upserts).skip(1) {
+            while rest.len() >= size {
+                self.rows.extend(rest.by_ref().take(size));
+                self.upsert(upsert)?;
+            }
         }
         if self.emptied.is_empty() {
             return Ok(());

@@ -341,6 +341,18 @@ pub(super) fn decode_histogram(
 /// into the row's ([`Samples::add`] adds counts of the same bounds), without reading the row
 /// first. A damaged one is named in the error.
 pub(super) fn merge_histograms(stored: &[u8], added: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    // Histograms of the common bounds (all this server writes) merge as their counts.
+    if let (Some(a), Some(b)) = (super::sparse::decode(stored), super::sparse::decode(added)) {
+        return Ok(super::sparse::encode(&super::sparse::merge(&a, &b)));
+    }
+    merge_histograms_full(stored, added)
+}
+
+/// [`merge_histograms`] through full histograms: any bounds, re-recorded into the common ones.
+pub(super) fn merge_histograms_full(
+    stored: &[u8],
+    added: &[u8],
+) -> Result<Option<Vec<u8>>, String> {
     let decode = |bytes: &[u8], which: &str| -> Result<Samples, String> {
         let h: Histogram<u64> = Deserializer::new()
             .deserialize(&mut &bytes[..])
