@@ -21,17 +21,6 @@ pub(crate) struct ClosedIntervals {
 }
 
 impl ClosedIntervals {
-    /// Puts a later close after this one, to be written in the same transaction: its rows are
-    /// added after this one's, in order, so the store ends as if the two were merged one after
-    /// the other (a row named twice is added twice). A visit's later record replaces its
-    /// earlier one.
-    pub(crate) fn append(&mut self, later: ClosedIntervals) {
-        self.deltas.extend(later.deltas);
-        self.calls.extend(later.calls);
-        self.until = self.until.max(later.until);
-        self.through_seq = later.through_seq.or(self.through_seq);
-    }
-
     /// Adds a later close to this one (a store that could not be written keeps one pending
     /// close, not one per quarter-hour).
     pub(crate) fn absorb(&mut self, later: ClosedIntervals) {

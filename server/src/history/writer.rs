@@ -22,9 +22,12 @@ use super::store::Store;
 const WARN_EVERY: Duration = Duration::from_secs(60);
 /// No close for this long: the writer is idle and gives its page cache back.
 const IDLE: Duration = Duration::from_secs(1);
-/// Rows a batch of queued closes stops at (about 400 bytes each in memory: a few MB, issue 15's
-/// RSS budget; three closes of the large floor, hundreds of the small one).
-const GATHER_ROWS: usize = 12_000;
+/// Rows a batch of queued closes stops at: ten closes of the large floor, thousands of the
+/// small one. The batch holds the closes as they were queued (no copy: what they take in memory
+/// is what the queue took), and each close it gathers saves a commit and a write of every day
+/// row it names (BENCHMARKS.md, "Sixth pass: history"; the fifth pass stopped at 12,000 rows,
+/// two or three large closes, when the batch was one copy of them all).
+const GATHER_ROWS: usize = 50_000;
 
 /// Where the floor sends each close of the ledger; cheap to clone, never blocks.
 #[derive(Debug, Clone)]
@@ -128,16 +131,13 @@ fn run(
             pruned_on = prune(&mut store, history_days);
         }
         let (mut batch, mut closes) = match pending.take() {
-            Some((mut earlier, closes)) => {
-                earlier.absorb(closed);
-                (earlier, closes + 1)
-            }
-            None => (closed, 1),
+            Some((earlier, closes)) => (vec![earlier, closed], closes + 1),
+            None => (vec![closed], 1),
         };
         // Whatever queued meanwhile goes in the same transaction.
         let (gathered, open) = gather(&rx, &mut batch);
         closes += gathered;
-        match store.merge(&batch) {
+        match store.merge_all(&batch) {
             Ok(()) => {
                 let mut unwritten = unwritten.lock().unwrap_or_else(PoisonError::into_inner);
                 let written = closes.min(unwritten.len());
@@ -149,13 +149,16 @@ fn run(
             }
             Err(e) => {
                 if warned.is_none_or(|at| at.elapsed() >= WARN_EVERY) {
-                    tracing::error!(error = %e, rows = batch.deltas.len(), "history store could not be written; kept in memory and retried with the next interval");
+                    let rows: usize = batch.iter().map(|c| c.deltas.len()).sum();
+                    tracing::error!(error = %e, rows, "history store could not be written; kept in memory and retried with the next interval");
                     warned = Some(Instant::now());
                 }
                 // Gathered closes may name a row twice: one row each keeps the pending
                 // close bounded by the scopes and quarter-hours touched.
                 let mut compact = ClosedIntervals::default();
-                compact.absorb(batch);
+                for closed in batch {
+                    compact.absorb(closed);
+                }
                 pending = Some((compact, closes));
             }
         }
@@ -175,11 +178,15 @@ fn run(
 /// 0.5 s for more closes halved the transactions of a replay, but `wallboard_reports.rs` read
 /// the day before it was written; BENCHMARKS.md, "Fifth pass: history"). Returns how many
 /// closes it appended, and false when every sender is gone (the floor stopped: write and stop).
-fn gather(rx: &mpsc::Receiver<ClosedIntervals>, batch: &mut ClosedIntervals) -> (usize, bool) {
+fn gather(rx: &mpsc::Receiver<ClosedIntervals>, batch: &mut Vec<ClosedIntervals>) -> (usize, bool) {
     let mut closes = 0;
-    while batch.deltas.len() < GATHER_ROWS {
+    let mut rows: usize = batch.iter().map(|c| c.deltas.len()).sum();
+    while rows < GATHER_ROWS {
         match rx.try_recv() {
-            Ok(more) => batch.append(more),
+            Ok(more) => {
+                rows += more.deltas.len();
+                batch.push(more);
+            }
             Err(mpsc::TryRecvError::Empty) => return (closes, true),
             Err(mpsc::TryRecvError::Disconnected) => return (closes, false),
         }

@@ -23,8 +23,8 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, ToSql, params};
 
 use super::error::{StoreError, sqlite};
-use super::sparse;
 use super::rows::{COLUMNS, Table, encode_histogram, encode_ints, merge_histograms};
+use super::sparse;
 
 /// A histogram's V2 bytes (NULL when it holds no sample).
 type Histogram = Option<Vec<u8>>;
@@ -409,9 +409,9 @@ mod tests {
             let mut credited: Vec<Vec<(usize, i64)>> = vec![Vec::new(); scopes.len() * 8];
             let mut touched = std::collections::HashSet::new();
             // The upserted store gets the closes gathered in runs of up to three, as the history
-            // thread writes a replay's (`ClosedIntervals::append`): a row may be named more than
-            // once in a transaction, even in one statement.
-            let mut gathered: Option<ClosedIntervals> = None;
+            // thread writes a replay's (`Store::merge_all`): a row may be named more than once
+            // in a transaction, even in one statement.
+            let mut gathered: Vec<ClosedIntervals> = Vec::new();
             for close in 0..12 {
                 let mut deltas = Vec::new();
                 for (si, scope) in scopes.iter().enumerate() {
@@ -431,14 +431,10 @@ mod tests {
                     deltas,
                     calls: Vec::new(),
                 };
-                match &mut gathered {
-                    Some(batch) => batch.append(closed.clone()),
-                    None => gathered = Some(closed.clone()),
-                }
-                if ((close + seed as i64) % 3 == 2 || close == 11)
-                    && let Some(batch) = gathered.take()
-                {
-                    upserted.merge(&batch).unwrap();
+                gathered.push(closed.clone());
+                if (close + seed as i64) % 3 == 2 || close == 11 {
+                    upserted.merge_all(&gathered).unwrap();
+                    gathered.clear();
                 }
                 let path = reference.path.clone();
                 let tx = immediate(&mut reference.conn, &path).unwrap();

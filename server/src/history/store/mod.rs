@@ -214,16 +214,31 @@ impl Store {
     /// Merges one close of the ledger into the rows it touches, and moves the resume point, in
     /// one transaction: all of it is stored or none.
     pub(crate) fn merge(&mut self, closed: &ClosedIntervals) -> Result<(), StoreError> {
+        self.merge_all(std::slice::from_ref(closed))
+    }
+
+    /// Merges closes of the ledger, in order, in one transaction (the history thread's queued
+    /// closes in a replay): the store ends as if each was merged after the other (a row named
+    /// twice is added twice, a visit's later record replaces its earlier one), with the resume
+    /// point of the last; each day row is written once for all of them.
+    pub(crate) fn merge_all(&mut self, closes: &[ClosedIntervals]) -> Result<(), StoreError> {
+        let Some(last) = closes.last() else {
+            return Ok(());
+        };
         let path = self.path.clone();
         let calendar = self.calendar()?;
         let tx = immediate(&mut self.conn, &path)?;
-        let sealed = Sealed::read(&tx, &path, &closed.deltas)?;
-        // Each day row gets the sum of the close's quarter-hours in it, in one statement.
+        let starts = closes.iter().flat_map(|c| c.deltas.iter().map(|d| d.2));
+        let sealed = match (starts.clone().min(), starts.max()) {
+            (Some(first), Some(last)) => Sealed::in_range(&tx, &path, (first, last + 1))?,
+            _ => Sealed::none(),
+        };
+        // Each day row gets the sum of the closes' quarter-hours in it, in one statement.
         let mut days = days::DayAdditions::default();
         {
             let mut intervals = Adder::new(&tx, &path, Table::Intervals)?;
             let mut after_sign_off = None;
-            for (scope, sums, start) in &closed.deltas {
+            for (scope, sums, start) in closes.iter().flat_map(|c| &c.deltas) {
                 let scope = scope.to_string();
                 // A signed-off day's rows change only by an amendment: what arrives for them
                 // waits beside them (docs/HISTORY.md, "Sign-off").
@@ -244,11 +259,16 @@ impl Store {
             }
         }
         days.add(&tx, &path)?;
-        call_rows::put_all(&tx, &path, &closed.calls, None)?;
+        for closed in closes {
+            call_rows::put_all(&tx, &path, &closed.calls, None)?;
+        }
+        // The furthest close, and the last event numbered (a close may have none).
+        let until = closes.iter().map(|c| c.until).max().unwrap_or(last.until);
+        let through_seq = closes.iter().rev().find_map(|c| c.through_seq);
         tx.execute(
             "INSERT INTO resume_point (id, closed_until_ms, through_seq) VALUES (1, ?1, ?2)
              ON CONFLICT (id) DO UPDATE SET closed_until_ms = ?1, through_seq = ?2",
-            params![closed.until, closed.through_seq.map(|s| s as i64)],
+            params![until, through_seq.map(|s| s as i64)],
         )
         .map_err(sqlite(&path))?;
         tx.commit().map_err(sqlite(&path))
@@ -476,6 +496,79 @@ mod tests {
         s.tally.max_wait_ms = waits.iter().copied().max().map_or(-1, i64::from);
         s.waits = waits.to_vec();
         s
+    }
+
+    /// Closes merged together in one transaction (the history thread's gathered batch) leave
+    /// the store as merging them one by one does: rows (a row named by two of them, samples
+    /// merged), day rows and a visit's later record; the resume point is the furthest close's
+    /// with the last event numbered, also when the last close numbers none (as the fifth
+    /// pass's `ClosedIntervals::append` left it).
+    #[test]
+    fn closes_merged_together_store_what_one_by_one_stores() {
+        use floorwatch_core::history::{CallDetail, VisitOutcome};
+        let q = Scope::Queue("sales".into());
+        let call = |wait: Millis, outcome: VisitOutcome| CallDetail {
+            id: "v1".into(),
+            call: "c1".into(),
+            queue: "sales".into(),
+            entered_ms: 100_000,
+            wait_ms: wait,
+            outcome,
+            outcome_ms: 100_000 + wait,
+            within: wait <= 20_000,
+            short: false,
+            agent: None,
+            talk_ms: None,
+            hold_ms: None,
+            transferred: false,
+            caller: None,
+        };
+        let closes = [
+            ClosedIntervals {
+                until: 900_000,
+                through_seq: Some(4),
+                deltas: vec![(q.clone(), sums(2, &[1_000, 5_000]), 0)],
+                calls: vec![call(1_000, VisitOutcome::Abandoned)],
+            },
+            ClosedIntervals {
+                until: 1_800_000,
+                through_seq: Some(9),
+                deltas: vec![
+                    (q.clone(), sums(1, &[5_000]), 0),
+                    (q.clone(), sums(1, &[70_000]), 900_000),
+                ],
+                calls: vec![call(5_000, VisitOutcome::Answered)],
+            },
+            ClosedIntervals {
+                until: 2_700_000,
+                through_seq: None,
+                deltas: Vec::new(),
+                calls: Vec::new(),
+            },
+        ];
+        let one = tempfile::tempdir().unwrap();
+        let mut one = Store::open(one.path(), &CentreCalendar::utc()).unwrap();
+        for closed in &closes {
+            one.merge(closed).unwrap();
+        }
+        let all = tempfile::tempdir().unwrap();
+        let mut all = Store::open(all.path(), &CentreCalendar::utc()).unwrap();
+        all.merge_all(&closes).unwrap();
+        let span = (0, i64::MAX);
+        assert_eq!(all.dump(span).unwrap(), one.dump(span).unwrap());
+        assert_eq!(all.dump_calls(span).unwrap(), one.dump_calls(span).unwrap());
+        assert_eq!(all.dump_calls(span).unwrap().len(), 1);
+        assert_eq!(
+            all.day_rows_without_samples("queue:sales", span).unwrap(),
+            one.day_rows_without_samples("queue:sales", span).unwrap()
+        );
+        assert_eq!(
+            all.resume_point().unwrap(),
+            Some(ResumePoint {
+                closed_until: 2_700_000,
+                through_seq: Some(9)
+            })
+        );
     }
 
     #[test]

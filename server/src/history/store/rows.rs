@@ -3,8 +3,10 @@
 
 use std::path::Path;
 
-use floorwatch_core::history::{IntervalRow, IntervalSums, Samples, Tally};
-use floorwatch_core::{Millis, NotReadyReason, Scope};
+#[cfg(test)]
+use floorwatch_core::history::IntervalSums;
+use floorwatch_core::history::{IntervalRow, Samples, Tally};
+use floorwatch_core::{Millis, NotReadyReason};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -94,20 +96,6 @@ pub(super) fn immediate<'c>(
 pub(super) struct Sealed(Vec<(std::collections::HashSet<String>, Millis, Millis)>);
 
 impl Sealed {
-    pub(super) fn read(
-        conn: &Connection,
-        path: &Path,
-        deltas: &[(Scope, IntervalSums, Millis)],
-    ) -> Result<Sealed, StoreError> {
-        let (Some(first), Some(last)) = (
-            deltas.iter().map(|d| d.2).min(),
-            deltas.iter().map(|d| d.2).max(),
-        ) else {
-            return Ok(Sealed(Vec::new()));
-        };
-        Sealed::in_range(conn, path, (first, last + 1))
-    }
-
     /// The signed-off days with a quarter-hour in `[first, end)`.
     pub(super) fn in_range(
         conn: &Connection,
@@ -134,6 +122,11 @@ impl Sealed {
             .collect::<Result<Vec<_>, _>>()
             .map_err(sqlite(path))?;
         Ok(Sealed(seals))
+    }
+
+    /// No signed-off day.
+    pub(super) fn none() -> Sealed {
+        Sealed(Vec::new())
     }
 
     /// No signed-off day is touched.

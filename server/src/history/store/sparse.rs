@@ -249,7 +249,11 @@ mod tests {
             };
             assert_eq!(decode(&ba).unwrap(), ca, "case {case}");
             let merged = encode(&merge(&ca, &cb));
-            assert_eq!(merged, merge_histograms_full(&ba, &bb).unwrap(), "case {case}");
+            assert_eq!(
+                merged,
+                merge_histograms_full(&ba, &bb).unwrap(),
+                "case {case}"
+            );
         }
         // Adjacent indices, a single zero between two counts, and index 0.
         for a in [vec![0, 1], vec![0, 2], vec![5, 5, 7], vec![255, 256, 258]] {
