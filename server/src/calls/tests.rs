@@ -202,3 +202,17 @@ fn debug_output_shows_the_masked_number_only() {
     assert!(!text.contains("13812341234"), "{text}");
     assert!(text.contains("138****1234"), "{text}");
 }
+
+#[test]
+fn ids_are_shared_and_those_no_entry_names_are_let_go() {
+    let mut names = Names::default();
+    let kept = names.get("billing");
+    assert!(std::sync::Arc::ptr_eq(&kept, &names.get("billing")));
+    for i in 0..MAX_NAMES {
+        names.get(&format!("a{i}"));
+    }
+    // The clear-out at MAX_NAMES let go of every id but the one still held.
+    assert!(names.0.len() < MAX_NAMES / 2);
+    assert!(std::sync::Arc::ptr_eq(&kept, &names.get("billing")));
+    assert_eq!(&*names.get("a7"), "a7");
+}
