@@ -60,6 +60,33 @@ impl Acknowledged {
     }
 }
 
+/// A batch as it is sent: its NDJSON lines one after another (each ending in `\n`), built as
+/// they are read, with no `String` per line (issue 15: the replay client's CPU).
+#[derive(Default)]
+pub(crate) struct Batch {
+    pub(crate) body: String,
+    pub(crate) events: usize,
+}
+
+impl Batch {
+    pub(crate) fn with_capacity(bytes: usize) -> Batch {
+        Batch {
+            body: String::with_capacity(bytes),
+            events: 0,
+        }
+    }
+
+    pub(crate) fn push(&mut self, line: &str) {
+        self.body.push_str(line);
+        self.body.push('\n');
+        self.events += 1;
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.events == 0
+    }
+}
+
 pub(crate) struct IngestClient {
     http: reqwest::Client,
     url: String,
@@ -105,10 +132,10 @@ impl IngestClient {
     /// while it is unavailable; `stop` ends the wait early (Ctrl-C) with an error.
     pub(crate) async fn send(
         &mut self,
-        batch: crate::stream::Batch,
+        batch: Batch,
         stop: &crate::stop::Stop,
     ) -> Result<IngestReply> {
-        let crate::stream::Batch { body, events } = batch;
+        let Batch { body, events } = batch;
         let mut retrying = Retrying::new(self.retry_for);
         loop {
             let mut request = self

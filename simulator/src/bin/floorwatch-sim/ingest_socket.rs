@@ -20,9 +20,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::ingest::{Acknowledged, REQUEST_TIMEOUT, Retrying, chain, excerpt};
+use crate::ingest::{Acknowledged, Batch, REQUEST_TIMEOUT, Retrying, chain, excerpt};
 use crate::stop::Stop;
-use crate::stream::Batch;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 

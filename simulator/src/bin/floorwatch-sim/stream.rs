@@ -11,7 +11,7 @@ use jiff::tz::TimeZone;
 
 use crate::args::{ReplayArgs, RunArgs, SendArgs};
 use crate::format::RecordedDay;
-use crate::ingest::{Acknowledged, IngestClient};
+use crate::ingest::{Acknowledged, Batch, IngestClient};
 use crate::ingest_socket::SocketSender;
 use crate::pacing::{LINGER, MAX_HOLD, Pacer};
 use crate::progress::{Progress, Span, Summary, local_clock, local_time, rate};
@@ -48,33 +48,6 @@ impl Source for RecordedDay {
     }
     fn position(&self, _: Millis) -> u64 {
         self.bytes_read
-    }
-}
-
-/// A batch as it is sent: its NDJSON lines one after another (each ending in `\n`), built as
-/// they are read, with no `String` per line (issue 15: the replay client's CPU).
-#[derive(Default)]
-pub(crate) struct Batch {
-    pub(crate) body: String,
-    pub(crate) events: usize,
-}
-
-impl Batch {
-    fn with_capacity(bytes: usize) -> Batch {
-        Batch {
-            body: String::with_capacity(bytes),
-            events: 0,
-        }
-    }
-
-    fn push(&mut self, line: &str) {
-        self.body.push_str(line);
-        self.body.push('\n');
-        self.events += 1;
-    }
-
-    fn is_empty(&self) -> bool {
-        self.events == 0
     }
 }
 
