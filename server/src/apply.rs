@@ -163,7 +163,7 @@ impl Applier {
                 if !event.test
                     && event.ts - floor.now() > CATCH_UP_STEPS as i64 * EVALUATION_PERIOD_MS
                 {
-                    while !floor.catch_up(event.ts, CATCH_UP_STEPS) {
+                    while !floor.catch_up_held(event.ts, CATCH_UP_STEPS) {
                         // Readers see the floor between steps: the counts and the clock they
                         // read beside it must already say what it holds. A cluster node's floor
                         // is then between two stream positions, and says so by naming none

@@ -371,10 +371,24 @@ impl LiveFloor {
     /// publisher, the API) never wait for the whole jump. What the steps changed is readable
     /// (and its alert changes journaled) when it returns.
     pub(crate) fn catch_up(&mut self, t: Millis, steps: usize) -> bool {
+        let done = self.catch_up_held(t, steps);
+        self.flush_alerts();
+        done
+    }
+
+    /// [`Self::catch_up`] for a caller that goes on under the same hold of the lock once the
+    /// jump is caught up (the recorder, which applies the event that made the jump and flushes
+    /// once for its whole group): the alert changes are journaled here only when the jump is
+    /// not done, since the caller then lets the lock go (docs/ALERTS.md, "Changes and the
+    /// journal"). A month's replay crosses a gap of more than 32 boundaries about a thousand
+    /// times, and each used to sync the alert journal once more (issue 15).
+    pub(crate) fn catch_up_held(&mut self, t: Millis, steps: usize) -> bool {
         let done = self.step_to(t, steps);
         self.calls.forget_before(self.engine.now());
         self.version += 1;
-        self.flush_alerts();
+        if !done {
+            self.flush_alerts();
+        }
         done
     }
 
@@ -653,6 +667,56 @@ mod tests {
         assert_eq!(held_before, "");
         assert!(one_by_one.contains("\"raised\""), "{one_by_one}");
         assert_eq!(held, one_by_one);
+    }
+
+    #[test]
+    fn a_jump_caught_up_under_the_lock_is_journaled_at_the_flush_and_a_step_at_once() {
+        let org = Organisation::default();
+        let config: alerts::AlertsConfig = serde_json::from_str(
+            r#"{"default_rules": false, "rules": [
+                {"id": "feed", "kind": "source_silent", "silent_s": 60}]}"#,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (journal, _, _) =
+            crate::alerts::AlertJournal::open(dir.path(), crate::ndjson_log::FsyncPolicy::Never)
+                .unwrap();
+        let mut floor = LiveFloor::new(
+            &org,
+            30_000,
+            AlertDesk::new(Alerts::new(&config, &org).unwrap()),
+        )
+        .unwrap();
+        floor.attach_alert_journal(journal);
+        let file = dir.path().join(crate::alerts::journal::FILE);
+        let login = event(
+            "in",
+            M0 + 500,
+            floorwatch_core::EventKind::AgentLogin {
+                agent: "a1".into(),
+                team: None,
+            },
+        );
+        floor.apply(&login);
+        floor.apply(&enters("c1", M0 + 1_000));
+        // Ten minutes later: the feed is found silent at 70 s. Caught up in one call (60
+        // boundaries, 64 steps allowed): the raise waits for the caller's flush.
+        let later = M0 + 600_000;
+        assert!(floor.catch_up_held(later, 64));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "");
+        floor.flush();
+        let journaled = std::fs::read_to_string(&file).unwrap();
+        assert!(journaled.contains("\"raised\""), "{journaled}");
+
+        // A jump taken in several steps (the lock is let go between them) journals what each
+        // step changed before returning: the feed heard again (cleared at the next boundary),
+        // then silent again 60 s later.
+        floor.apply(&enters("c2", later + 1_000));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), journaled);
+        assert!(!floor.catch_up_held(later + 1_200_000, 10));
+        let after_step = std::fs::read_to_string(&file).unwrap();
+        assert!(after_step.contains("\"cleared\""), "{after_step}");
+        assert_eq!(after_step.matches("\"raised\"").count(), 2, "{after_step}");
     }
 
     #[test]

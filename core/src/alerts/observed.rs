@@ -4,11 +4,12 @@
 //! does not change what an evaluation boundary sees once they are in (docs/ALERTS.md,
 //! "Built-in kinds").
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
+use rustc_hash::FxHashMap;
 
 use crate::event::{AgentState, Event, EventKind, Millis};
 use crate::figures::Applied;
@@ -69,7 +70,8 @@ pub(crate) struct Observations {
     arrivals: BTreeMap<String, Arrivals>,
     /// The longest `short_talk_s` of the dropped-calls rules, 0 when there are none.
     keep_short_talk: Millis,
-    calls: HashMap<String, CallSeen>,
+    /// Calls in progress by id (FxHash: looked up at every call event of a replay).
+    calls: FxHashMap<String, CallSeen>,
     /// Dropped calls by (end time, order observed).
     dropped: BTreeMap<(Millis, u64), DroppedCall>,
     dropped_seq: u64,
@@ -114,8 +116,13 @@ impl Observations {
     /// Files one event the engine was given, with what the engine made of it.
     pub(super) fn observe(&mut self, event: &Event, applied: Applied) {
         let at = event.ts;
-        let last = self.sources.entry(event.source.clone()).or_insert(at);
-        *last = (*last).max(at);
+        // The source's name is copied only the first time it is heard (not per event).
+        match self.sources.get_mut(&event.source) {
+            Some(last) => *last = (*last).max(at),
+            None => {
+                self.sources.insert(event.source.clone(), at);
+            }
+        }
         if applied != Applied::Applied {
             // A duplicate was counted the first time; a test call never counts.
             return;
@@ -160,7 +167,13 @@ impl Observations {
             EventKind::CallAnswered {
                 call, agent, queue, ..
             } if self.keep_short_talk > 0 => {
-                let seen = self.calls.entry(call.clone()).or_default();
+                // The call entered a queue first, as a rule: its id is copied only if not.
+                if !self.calls.contains_key(call) {
+                    self.calls.insert(call.clone(), CallSeen::default());
+                }
+                let Some(seen) = self.calls.get_mut(call) else {
+                    return;
+                };
                 if queue.is_some() {
                     seen.queue.clone_from(queue);
                 }
@@ -211,12 +224,14 @@ impl Observations {
         }
         let oldest_slot = (at - SLOTS_KEPT_MS).div_euclid(SLOT_MS);
         let oldest_minute = (at - MINUTES_KEPT_MS).div_euclid(MINUTE_MS);
+        // Split only what holds something to forget: a split builds a new tree each time, and
+        // at most one minute's worth is older than the last prune (issue 15).
         for arrivals in self.arrivals.values_mut() {
-            arrivals.slots = arrivals.slots.split_off(&oldest_slot);
-            arrivals.minutes = arrivals.minutes.split_off(&oldest_minute);
+            forget_before(&mut arrivals.slots, &oldest_slot);
+            forget_before(&mut arrivals.minutes, &oldest_minute);
         }
         self.arrivals.retain(|_, a| !a.minutes.is_empty());
-        self.dropped = self.dropped.split_off(&(at - DROPPED_KEPT_MS, 0));
+        forget_before(&mut self.dropped, &(at - DROPPED_KEPT_MS, 0));
         self.calls.retain(|_, c| c.last_at >= at - CALL_KEPT_MS);
     }
 
@@ -368,12 +383,39 @@ fn same_local_time_days_before(local: DateTime, days: i64, tz: &TimeZone) -> Opt
     Some(then.compatible().ok()?.as_millisecond())
 }
 
+/// Removes every entry of `map` before `oldest`, touching the tree only when its first entry is
+/// that old.
+fn forget_before<K: Ord, V>(map: &mut BTreeMap<K, V>, oldest: &K) {
+    if map
+        .first_key_value()
+        .is_some_and(|(first, _)| first < oldest)
+    {
+        *map = map.split_off(oldest);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ms(s: &str) -> Millis {
         s.parse::<Timestamp>().unwrap().as_millisecond()
+    }
+
+    #[test]
+    fn forgetting_keeps_everything_from_the_oldest_on() {
+        let mut map: BTreeMap<i64, u32> = (0..10).map(|k| (k, 1)).collect();
+        forget_before(&mut map, &0);
+        assert_eq!(map.len(), 10);
+        forget_before(&mut map, &4);
+        assert_eq!(
+            map.keys().copied().collect::<Vec<_>>(),
+            (4..10).collect::<Vec<_>>()
+        );
+        forget_before(&mut map, &20);
+        assert!(map.is_empty());
+        forget_before(&mut map, &30);
+        assert!(map.is_empty());
     }
 
     #[test]
