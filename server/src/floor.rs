@@ -613,14 +613,32 @@ mod tests {
         assert_eq!(raised(true), vec![("feed/centre/test".to_string(), 80_000)]);
     }
 
-    #[test]
-    fn held_alert_changes_are_journaled_at_the_flush_as_one_by_one() {
+    /// A floor with one rule (the feed silent for 60 s) journaling its alert changes to a file
+    /// of its own: the floor, that file, and the directory that holds it (kept while it lives).
+    fn silent_feed_floor_with_journal() -> (LiveFloor, std::path::PathBuf, tempfile::TempDir) {
         let org = Organisation::default();
         let config: alerts::AlertsConfig = serde_json::from_str(
             r#"{"default_rules": false, "rules": [
                 {"id": "feed", "kind": "source_silent", "silent_s": 60}]}"#,
         )
         .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (journal, _, _) =
+            crate::alerts::AlertJournal::open(dir.path(), crate::ndjson_log::FsyncPolicy::Never)
+                .unwrap();
+        let mut floor = LiveFloor::new(
+            &org,
+            30_000,
+            AlertDesk::new(Alerts::new(&config, &org).unwrap()),
+        )
+        .unwrap();
+        floor.attach_alert_journal(journal);
+        let file = dir.path().join(crate::alerts::journal::FILE);
+        (floor, file, dir)
+    }
+
+    #[test]
+    fn held_alert_changes_are_journaled_at_the_flush_as_one_by_one() {
         let events = [
             event(
                 "in",
@@ -636,20 +654,7 @@ mod tests {
             enters("c3", M0 + 96_000),
         ];
         let journaled = |held: bool| {
-            let dir = tempfile::tempdir().unwrap();
-            let (journal, _, _) = crate::alerts::AlertJournal::open(
-                dir.path(),
-                crate::ndjson_log::FsyncPolicy::Never,
-            )
-            .unwrap();
-            let mut floor = LiveFloor::new(
-                &org,
-                30_000,
-                AlertDesk::new(Alerts::new(&config, &org).unwrap()),
-            )
-            .unwrap();
-            floor.attach_alert_journal(journal);
-            let file = dir.path().join(crate::alerts::journal::FILE);
+            let (mut floor, file, _dir) = silent_feed_floor_with_journal();
             for e in &events {
                 if held {
                     floor.apply_held(e);
@@ -671,24 +676,7 @@ mod tests {
 
     #[test]
     fn a_jump_caught_up_under_the_lock_is_journaled_at_the_flush_and_a_step_at_once() {
-        let org = Organisation::default();
-        let config: alerts::AlertsConfig = serde_json::from_str(
-            r#"{"default_rules": false, "rules": [
-                {"id": "feed", "kind": "source_silent", "silent_s": 60}]}"#,
-        )
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let (journal, _, _) =
-            crate::alerts::AlertJournal::open(dir.path(), crate::ndjson_log::FsyncPolicy::Never)
-                .unwrap();
-        let mut floor = LiveFloor::new(
-            &org,
-            30_000,
-            AlertDesk::new(Alerts::new(&config, &org).unwrap()),
-        )
-        .unwrap();
-        floor.attach_alert_journal(journal);
-        let file = dir.path().join(crate::alerts::journal::FILE);
+        let (mut floor, file, _dir) = silent_feed_floor_with_journal();
         let login = event(
             "in",
             M0 + 500,

@@ -307,26 +307,9 @@ mod tests {
 
     use super::super::Store;
     use super::super::rows::{immediate, merge_delta};
+    use super::super::test_rng::Rng;
     use super::*;
     use crate::history::closed::ClosedIntervals;
-
-    /// A small deterministic generator (xorshift64*): the cases are the same every run.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-        fn chance(&mut self, in_ten: u64) -> bool {
-            self.below(10) < in_ten
-        }
-    }
 
     /// A delta as closes hand them over: calls' counts, state time (sometimes taking back
     /// what an earlier delta credited, to the millisecond), samples, sign-in and sign-out.

@@ -27,6 +27,8 @@ mod error;
 mod rows;
 pub(crate) mod sign_off;
 mod sparse;
+#[cfg(test)]
+mod test_rng;
 
 pub(crate) use error::StoreError;
 

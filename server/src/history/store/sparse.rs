@@ -199,30 +199,22 @@ fn read_varint(rest: &mut &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::super::rows::{encode_histogram, merge_histograms_full};
+    use super::super::test_rng::Rng;
     use super::*;
 
-    struct Rng(u64);
+    /// A sample as the floor records them: mostly seconds to minutes, some at the edges.
+    fn sample(rng: &mut Rng) -> u32 {
+        match rng.next() % 8 {
+            0 => (rng.next() % 300) as u32,
+            1 => u32::MAX - (rng.next() % 3) as u32,
+            2 => rng.next() as u32,
+            _ => (rng.next() % 3_600_000) as u32,
+        }
+    }
 
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        /// A sample as the floor records them: mostly seconds to minutes, some at the edges.
-        fn sample(&mut self) -> u32 {
-            match self.next() % 8 {
-                0 => (self.next() % 300) as u32,
-                1 => u32::MAX - (self.next() % 3) as u32,
-                2 => self.next() as u32,
-                _ => (self.next() % 3_600_000) as u32,
-            }
-        }
-        fn samples(&mut self) -> Vec<u32> {
-            let n = self.next() % 6;
-            (0..n).map(|_| self.sample()).collect()
-        }
+    fn samples(rng: &mut Rng) -> Vec<u32> {
+        let n = rng.next() % 6;
+        (0..n).map(|_| sample(rng)).collect()
     }
 
     fn full(samples: &[u32]) -> Option<Vec<u8>> {
@@ -240,7 +232,7 @@ mod tests {
     fn sparse_bytes_are_hdrhistograms() {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         for case in 0..3_000 {
-            let (a, b) = (rng.samples(), rng.samples());
+            let (a, b) = (samples(&mut rng), samples(&mut rng));
             let ca = counts_of(&a).unwrap();
             let cb = counts_of(&b).unwrap();
             assert_eq!(encode(&ca), full(&a), "case {case}: {a:?}");
