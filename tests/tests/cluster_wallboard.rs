@@ -104,6 +104,8 @@ async fn a_wall_on_a_killed_node_moves_to_another_and_stays_signed_in() {
     b.kill_hard();
     feed.billing_calls(("after", 3), "a2", &mut at, 30.0);
     a.post_events(&feed.take());
+    // The answer means stored in the stream; A applies it from there a moment later.
+    wait_until_caught_up(&[&a]);
     assert_eq!(a.figures("centre", "today").answered, 8);
 
     // The page notices the lost socket, reconnects through the balancer (now to A) with the
