@@ -3,7 +3,8 @@
 //! the API with no `target/` anywhere near it, run as its systemd unit would run it.
 //!
 //! Needs the wallboard bundle in `target/dist` (`cargo xtask dist`, which `./scripts/test` runs
-//! before the tests); builds the server in release, which takes minutes on a cold cache.
+//! before the tests). Builds the server with the `package-check` profile (Cargo.toml): the
+//! bundle embedded as in release, without release's optimisation, which took CI minutes.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -26,11 +27,18 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-/// `cargo xtask package --skip-dist --out DIR`: the tarball's path.
+/// `cargo xtask package --skip-dist --profile package-check --out DIR`: the tarball's path.
 fn package(out: &Path) -> PathBuf {
     let output = cargo()
         .current_dir(workspace_root())
-        .args(["xtask", "package", "--skip-dist", "--out"])
+        .args([
+            "xtask",
+            "package",
+            "--skip-dist",
+            "--profile",
+            "package-check",
+            "--out",
+        ])
         .arg(out)
         .output()
         .unwrap_or_else(|e| panic!("running cargo xtask package: {e}"));

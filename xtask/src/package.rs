@@ -1,7 +1,8 @@
 //! `cargo xtask package`: the tarball a server machine needs (docs/DEPLOY.md).
 //!
 //! 1. the wallboard bundle (`cargo xtask dist`, with its size check), unless `--skip-dist`;
-//! 2. the server in release, which embeds `target/dist` (server/src/http/assets.rs);
+//! 2. the server in release (or `--profile`), which embeds `target/dist`
+//!    (server/src/http/assets.rs);
 //! 3. a tarball whose paths are relative to `/`: the binary in `usr/local/bin`, the example
 //!    config in `etc/floorwatch`, the systemd unit in `etc/systemd/system`, docs/DEPLOY.md in
 //!    `usr/local/share/doc/floorwatch`.
@@ -28,6 +29,11 @@ pub struct PackageArgs {
     /// Directory for the tarball [default: target/package].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// The cargo profile the server is built with. A machine gets `release`; the package test
+    /// (tests/tests/package.rs) uses `package-check` (Cargo.toml), which embeds the bundle as
+    /// release does but compiles unoptimised, so CI does not pay for a release build.
+    #[arg(long, value_name = "NAME", default_value = "release")]
+    profile: String,
 }
 
 /// What goes into the tarball: its path there, where it comes from, and its mode.
@@ -56,7 +62,7 @@ pub fn run(args: &PackageArgs) -> anyhow::Result<()> {
             bundle.display()
         );
     }
-    let built = build_server(&root)?;
+    let built = build_server(&root, &args.profile)?;
     let staging = root.join("target").join("package").join("staging");
     std::fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
     let binary = staging.join("floorwatch");
@@ -99,14 +105,15 @@ pub fn run(args: &PackageArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cargo build --release` of the server's binary; its path as cargo reports it (so
+/// `cargo build --profile PROFILE` of the server's binary; its path as cargo reports it (so
 /// `CARGO_TARGET_DIR` is respected).
-fn build_server(root: &Path) -> anyhow::Result<PathBuf> {
+fn build_server(root: &Path, profile: &str) -> anyhow::Result<PathBuf> {
     let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .current_dir(root)
         .args([
             "build",
-            "--release",
+            "--profile",
+            profile,
             "--package",
             "floorwatch-server",
             "--bin",
@@ -132,7 +139,7 @@ fn build_server(root: &Path) -> anyhow::Result<PathBuf> {
     }
     let status = child.wait().context("waiting for cargo build")?;
     if !status.success() {
-        bail!("building the server in release failed ({status})");
+        bail!("building the server with the `{profile}` profile failed ({status})");
     }
     executable.context("cargo built the server but named no executable")
 }
