@@ -33,6 +33,12 @@ const GATHER_ROWS: usize = 50_000;
 /// writes, so that one transaction holds many (BENCHMARKS.md, "Seventh pass: history"). A
 /// live close (at its boundary, give or take the lateness allowed) is written as it comes.
 const PAST_MS: floorwatch_core::Millis = 15 * 60 * 1000;
+/// Rows past which a batch stops waiting for more closes (it still takes those queued, up to
+/// [`GATHER_ROWS`]): a thousand closes of the small floor, two of the large one. Waiting
+/// holds the closes in memory, and the large floor's already fill a transaction: waiting for
+/// them up to [`GATHER_ROWS`] held 25-45 MB more right after each large day (249/291/297 MB
+/// against main's 224/255/255; BENCHMARKS.md, "Seventh pass: history").
+const LINGER_ROWS: usize = 10_000;
 /// How long the writer waits for a replay's next close before writing what it gathered.
 const LINGER: Duration = Duration::from_millis(500);
 /// How long a replay's close waits in a batch at most (closes that keep coming are written
@@ -231,7 +237,7 @@ struct Gathered {
 /// Appends to `batch` the closes queued behind it, up to [`GATHER_ROWS`] rows. A live close
 /// is written with what was queued, without waiting; a replay's (its boundary more than
 /// [`PAST_MS`] behind the wall clock) waits up to [`LINGER`] for the next close, and [`HOLD`]
-/// in all. A reader's flush ends the batch: it is answered once the batch is written
+/// in all, while the batch has fewer than [`LINGER_ROWS`] rows. A reader's flush ends the batch: it is answered once the batch is written
 /// (`wallboard_reports.rs` reads a report right after its replay, and must find every close;
 /// the fifth pass waited without a flush and read the day before it was written: BENCHMARKS.md,
 /// "Fifth pass: history").
@@ -252,7 +258,7 @@ fn gather(rx: &mpsc::Receiver<Message>, batch: &mut Vec<ClosedIntervals>) -> Gat
             }
             Err(mpsc::TryRecvError::Empty) => {
                 let left = HOLD.saturating_sub(started.elapsed());
-                if left.is_zero() || !batch.last().is_some_and(replayed) {
+                if left.is_zero() || rows >= LINGER_ROWS || !batch.last().is_some_and(replayed) {
                     break;
                 }
                 match rx.recv_timeout(LINGER.min(left)) {
