@@ -144,6 +144,12 @@ impl LiveFloor {
         self.interval_store = None;
     }
 
+    /// Where the closes go (`None` while history is off): a report waits on it for the closes
+    /// queued before it ([`HistorySender::flush`]).
+    pub(crate) fn history_sender(&self) -> Option<HistorySender> {
+        self.interval_store.clone()
+    }
+
     /// The call records the store may not have yet: those of the closes the history thread
     /// has not written (it gathers a replay's closes into one transaction) and those changed
     /// since (the latter win), for a drill-down up to the floor's "now" (docs/HISTORY.md,

@@ -28,11 +28,39 @@ const IDLE: Duration = Duration::from_secs(1);
 /// row it names (BENCHMARKS.md, "Sixth pass: history"; the fifth pass stopped at 12,000 rows,
 /// two or three large closes, when the batch was one copy of them all).
 const GATHER_ROWS: usize = 50_000;
+/// A close whose boundary is this far behind the wall clock is a replay's or a start's
+/// catch-up (closes back to back): the writer waits for the next one ([`LINGER`]) before it
+/// writes, so that one transaction holds many (BENCHMARKS.md, "Seventh pass: history"). A
+/// live close (at its boundary, give or take the lateness allowed) is written as it comes.
+const PAST_MS: floorwatch_core::Millis = 15 * 60 * 1000;
+/// Rows past which a batch stops waiting for more closes (it still takes those queued, up to
+/// [`GATHER_ROWS`]): a thousand closes of the small floor, two of the large one. Waiting
+/// holds the closes in memory, and the large floor's already fill a transaction: waiting for
+/// them up to [`GATHER_ROWS`] held 25-45 MB more right after each large day (249/291/297 MB
+/// against main's 224/255/255; BENCHMARKS.md, "Seventh pass: history").
+const LINGER_ROWS: usize = 10_000;
+/// How long the writer waits for a replay's next close before writing what it gathered.
+const LINGER: Duration = Duration::from_millis(500);
+/// How long a replay's close waits in a batch at most (closes that keep coming are written
+/// at least this often).
+const HOLD: Duration = Duration::from_secs(2);
+/// How long a reader waits for the history thread to write what was queued before it
+/// ([`HistorySender::flush`]) before it reads the store as it is.
+const FLUSH_WAIT: Duration = Duration::from_secs(30);
+
+/// What the floor and the readers send the history thread.
+enum Message {
+    /// A close of the ledger, to store.
+    Close(ClosedIntervals),
+    /// A reader's request: answered once every close queued before it is written (or could
+    /// not be: the store failing), so that the read finds them.
+    Flush(mpsc::SyncSender<()>),
+}
 
 /// Where the floor sends each close of the ledger; cheap to clone, never blocks.
 #[derive(Debug, Clone)]
 pub(crate) struct HistorySender {
-    tx: mpsc::Sender<ClosedIntervals>,
+    tx: mpsc::Sender<Message>,
     unwritten: Unwritten,
 }
 
@@ -51,12 +79,25 @@ impl HistorySender {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         unwritten.push_back(closed.calls.clone());
-        if self.tx.send(closed).is_ok() {
+        if self.tx.send(Message::Close(closed)).is_ok() {
             true
         } else {
             unwritten.clear();
             false
         }
+    }
+
+    /// Waits until every close sent before this call is written (the history thread gathers a
+    /// replay's closes for up to [`HOLD`] before it writes them): what a report or an export
+    /// runs before it reads the store, so that it finds every close the floor made. False if
+    /// the history thread is gone or took longer than [`FLUSH_WAIT`] (the read goes on with
+    /// the store as it is). Blocks: call it off the async runtime.
+    pub(crate) fn flush(&self) -> bool {
+        let (reply, written) = mpsc::sync_channel(1);
+        if self.tx.send(Message::Flush(reply)).is_err() {
+            return false;
+        }
+        written.recv_timeout(FLUSH_WAIT).is_ok()
     }
 
     /// The call records of the closes not written yet, a visit's latest record once, oldest
@@ -99,7 +140,7 @@ pub(crate) fn spawn(
 fn run(
     mut store: Store,
     history_days: u32,
-    rx: mpsc::Receiver<ClosedIntervals>,
+    rx: mpsc::Receiver<Message>,
     unwritten: &Mutex<VecDeque<Vec<CallDetail>>>,
 ) {
     // A close that could not be written, and how many closes it holds.
@@ -111,7 +152,13 @@ fn run(
     let mut cache_held = false;
     loop {
         let closed = match rx.recv_timeout(IDLE) {
-            Ok(closed) => closed,
+            Ok(Message::Close(closed)) => closed,
+            Ok(Message::Flush(reply)) => {
+                // Nothing gathered: every close before it is written (or pending, which a
+                // later close retries).
+                let _ = reply.send(());
+                continue;
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 // Closes come back to back only in a replay or a start-up's catch-up: once
                 // they stop, the store's page cache goes back.
@@ -134,9 +181,10 @@ fn run(
             Some((earlier, closes)) => (vec![earlier, closed], closes + 1),
             None => (vec![closed], 1),
         };
-        // Whatever queued meanwhile goes in the same transaction.
-        let (gathered, open) = gather(&rx, &mut batch);
-        closes += gathered;
+        // Whatever queued meanwhile goes in the same transaction (and, in a replay, what
+        // comes soon after).
+        let gathered = gather(&rx, &mut batch);
+        closes += gathered.closes;
         match store.merge_all(&batch) {
             Ok(()) => {
                 let mut unwritten = unwritten.lock().unwrap_or_else(PoisonError::into_inner);
@@ -162,7 +210,10 @@ fn run(
                 pending = Some((compact, closes));
             }
         }
-        if !open {
+        if let Some(reply) = gathered.flush {
+            let _ = reply.send(());
+        }
+        if !gathered.open {
             break;
         }
     }
@@ -173,26 +224,72 @@ fn run(
     }
 }
 
-/// Appends to `batch` the closes queued behind it, up to [`GATHER_ROWS`] rows, without waiting
-/// for more: a report read right after a replay must find every close the floor made (waiting
-/// 0.5 s for more closes halved the transactions of a replay, but `wallboard_reports.rs` read
-/// the day before it was written; BENCHMARKS.md, "Fifth pass: history"). Returns how many
-/// closes it appended, and false when every sender is gone (the floor stopped: write and stop).
-fn gather(rx: &mpsc::Receiver<ClosedIntervals>, batch: &mut Vec<ClosedIntervals>) -> (usize, bool) {
-    let mut closes = 0;
+/// What [`gather`] added to a batch.
+struct Gathered {
+    /// Closes appended.
+    closes: usize,
+    /// False when every sender is gone (the floor stopped: write and stop).
+    open: bool,
+    /// A reader waiting for the batch to be written.
+    flush: Option<mpsc::SyncSender<()>>,
+}
+
+/// Appends to `batch` the closes queued behind it, up to [`GATHER_ROWS`] rows. A live close
+/// is written with what was queued, without waiting; a replay's (its boundary more than
+/// [`PAST_MS`] behind the wall clock) waits up to [`LINGER`] for the next close, and [`HOLD`]
+/// in all, while the batch has fewer than [`LINGER_ROWS`] rows. A reader's flush ends the batch: it is answered once the batch is written
+/// (`wallboard_reports.rs` reads a report right after its replay, and must find every close;
+/// the fifth pass waited without a flush and read the day before it was written: BENCHMARKS.md,
+/// "Fifth pass: history").
+fn gather(rx: &mpsc::Receiver<Message>, batch: &mut Vec<ClosedIntervals>) -> Gathered {
+    let started = Instant::now();
+    let mut gathered = Gathered {
+        closes: 0,
+        open: true,
+        flush: None,
+    };
     let mut rows: usize = batch.iter().map(|c| c.deltas.len()).sum();
     while rows < GATHER_ROWS {
-        match rx.try_recv() {
-            Ok(more) => {
+        let message = match rx.try_recv() {
+            Ok(message) => message,
+            Err(mpsc::TryRecvError::Disconnected) => {
+                gathered.open = false;
+                break;
+            }
+            Err(mpsc::TryRecvError::Empty) => {
+                let left = HOLD.saturating_sub(started.elapsed());
+                if left.is_zero() || rows >= LINGER_ROWS || !batch.last().is_some_and(replayed) {
+                    break;
+                }
+                match rx.recv_timeout(LINGER.min(left)) {
+                    Ok(message) => message,
+                    Err(mpsc::RecvTimeoutError::Timeout) => break,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        gathered.open = false;
+                        break;
+                    }
+                }
+            }
+        };
+        match message {
+            Message::Close(more) => {
                 rows += more.deltas.len();
                 batch.push(more);
+                gathered.closes += 1;
             }
-            Err(mpsc::TryRecvError::Empty) => return (closes, true),
-            Err(mpsc::TryRecvError::Disconnected) => return (closes, false),
+            Message::Flush(reply) => {
+                gathered.flush = Some(reply);
+                break;
+            }
         }
-        closes += 1;
     }
-    (closes, true)
+    gathered
+}
+
+/// Whether `closed` is a replay's or a catch-up's: its boundary more than [`PAST_MS`] behind
+/// the wall clock.
+fn replayed(closed: &ClosedIntervals) -> bool {
+    closed.until < jiff::Timestamp::now().as_millisecond() - PAST_MS
 }
 
 /// The wall clock's UTC date: retention counts days of the wall clock.
@@ -227,6 +324,55 @@ mod tests {
 
     use super::*;
     use crate::history::store::ResumePoint;
+
+    /// A replay's close waits in the writer for more ([`LINGER`]), but a reader's flush
+    /// returns only once it is written (the store read right after finds it), and a live
+    /// close (at the wall clock) is written without one; the thread goes on after both.
+    #[test]
+    fn a_flush_returns_once_the_closes_before_it_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &CentreCalendar::utc()).unwrap();
+        let (sender, thread) = spawn(store, super::super::HISTORY_DAYS).unwrap();
+        let queue = Scope::Queue("sales".into());
+        let close = |start: i64, seq: u64| {
+            let mut s = IntervalSums::default();
+            s.tally.answered = 1;
+            ClosedIntervals {
+                until: start + QUARTER_HOUR_MS,
+                through_seq: Some(seq),
+                deltas: vec![(queue.clone(), s, start)],
+                calls: Vec::new(),
+            }
+        };
+        let reader = Store::open_read_only(dir.path()).unwrap();
+        // 2026-03-08 00:00Z: a replay's.
+        let day = 1_772_928_000_000;
+        assert!(replayed(&close(day, 1)));
+        assert!(sender.send(close(day, 1)));
+        assert!(sender.flush());
+        assert_eq!(reader.rows("queue:sales", (day, day + 1)).unwrap().len(), 1);
+        // A live close: written without a flush.
+        let now = jiff::Timestamp::now().as_millisecond();
+        let live = now - now % QUARTER_HOUR_MS - QUARTER_HOUR_MS;
+        assert!(!replayed(&close(live, 2)));
+        assert!(sender.send(close(live, 2)));
+        let started = Instant::now();
+        while reader
+            .rows("queue:sales", (live, live + 1))
+            .unwrap()
+            .is_empty()
+        {
+            assert!(
+                started.elapsed() < FLUSH_WAIT,
+                "the live close was not written"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Nothing queued: a flush returns at once.
+        assert!(sender.flush());
+        drop(sender);
+        thread.join().unwrap();
+    }
 
     /// A replayed day's closes (long before the wall clock) sent back to back, as a replay at
     /// full speed does: all are written, those queued together in one transaction, a row named by every

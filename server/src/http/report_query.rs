@@ -119,22 +119,45 @@ pub(crate) fn calendar(state: &AppState) -> Result<CentreCalendar, ApiError> {
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// Runs `read` on the store in a blocking thread; a store that cannot be read is a 503 (and
-/// logged with why).
+/// The closes the floor has sent the history thread, to wait on with [`written`] before a read
+/// or a sign-off (`None` while history is off).
+pub(crate) fn queued_closes(state: &AppState) -> Option<crate::history::writer::HistorySender> {
+    crate::floor::lock(state.floor()).history_sender()
+}
+
+/// Waits (blocking: off the async runtime) until the history thread has written the closes
+/// queued in `history` ([`queued_closes`]): it gathers a replay's closes before writing them,
+/// and a report or a sign-off must find every close the floor made (docs/HISTORY.md, "The
+/// store"). A thread that takes too long is logged; the caller goes on with the store as it is.
+pub(crate) fn written(history: Option<crate::history::writer::HistorySender>) {
+    if let Some(history) = history
+        && !history.flush()
+    {
+        tracing::warn!(
+            "history thread did not write its queued closes in time; reading the store as it is"
+        );
+    }
+}
+
+/// Runs `read` on the store in a blocking thread, once the history thread has written every
+/// close the floor made before the request (it gathers a replay's closes before writing them:
+/// docs/HISTORY.md, "The store"); a store that cannot be read is a 503 (and logged with why).
 pub(crate) async fn read_store<T: Send + 'static>(
     state: &AppState,
     read: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let data_dir = state.settings().data_dir.path().to_path_buf();
-    tokio::task::spawn_blocking(move || read(&Store::open_read_only(&data_dir)?))
-        .await
-        .map_err(|e| ApiError::Internal(format!("the report failed: {e}")))?
-        .map_err(|e| {
-            tracing::error!(error = %e, "history store could not be read");
-            ApiError::Unavailable(
-                "the history store could not be read; see the server's log".into(),
-            )
-        })
+    let history = queued_closes(state);
+    tokio::task::spawn_blocking(move || {
+        written(history);
+        read(&Store::open_read_only(&data_dir)?)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the report failed: {e}")))?
+    .map_err(|e| {
+        tracing::error!(error = %e, "history store could not be read");
+        ApiError::Unavailable("the history store could not be read; see the server's log".into())
+    })
 }
 
 /// An interval report, computed: what the JSON answer and the exports carry.

@@ -153,7 +153,10 @@ pub(crate) async fn sign_off(
     let (of, date) = (scope.clone(), request.date);
     let calendar = report_query::calendar(&state)?;
     let trail = state.accounts().audit().clone();
+    let history = report_query::queued_closes(&state);
     let hash = tokio::task::spawn_blocking(move || {
+        // What the floor closed before the request is in the day it signs or amends.
+        report_query::written(history);
         let mut store = Store::open(&data_dir, &calendar).map_err(SignOffError::from)?;
         store.sign_off((&of, date, span), &covered, &actor, |hash, rows| {
             let entry = Entry::new(
@@ -199,7 +202,10 @@ pub(crate) async fn amend(
     let (of, date, reason) = (scope.clone(), request.date, reason.to_string());
     let calendar = report_query::calendar(&state)?;
     let trail = state.accounts().audit().clone();
+    let history = report_query::queued_closes(&state);
     let amended = tokio::task::spawn_blocking(move || {
+        // What the floor closed before the request is in the day it signs or amends.
+        report_query::written(history);
         let mut store = Store::open(&data_dir, &calendar).map_err(SignOffError::from)?;
         store.amend((&of, date), &settings, |amended| {
             let detail = serde_json::json!({

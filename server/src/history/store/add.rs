@@ -69,6 +69,11 @@ struct Statements {
     /// For each of [`SIZES`]: inserts that many deltas as rows, or adds each to the row
     /// there; returns, for each, the row's key and whether it then counts nothing.
     upserts: [String; SIZES.len()],
+    /// The same without `RETURNING`, for deltas that cannot leave a row counting nothing
+    /// ([`Row::keeps_row`]): SQLite runs `RETURNING` as a trigger a row, filling a table the
+    /// statement then reads back, and most of a replay's deltas have samples, a sign-in or a
+    /// wait (BENCHMARKS.md, "Seventh pass: history").
+    upserts_kept: [String; SIZES.len()],
     /// Deletes the row if it counts nothing.
     delete_empty: String,
 }
@@ -120,7 +125,7 @@ impl Statements {
                  ELSE {MERGE_HISTOGRAMS}({h}, excluded.{h}) END"
             )
         };
-        let upsert = |rows: usize| {
+        let upsert = |rows: usize, returning: &str| {
             format!(
                 "INSERT INTO {t} (scope, start_ms, {columns}, signed_in_ms, signed_out_ms, waits, handles)
                  VALUES {}
@@ -128,15 +133,17 @@ impl Statements {
                  signed_in_ms = coalesce(min(signed_in_ms, excluded.signed_in_ms), signed_in_ms, excluded.signed_in_ms),
                  signed_out_ms = coalesce(max(signed_out_ms, excluded.signed_out_ms), signed_out_ms, excluded.signed_out_ms),
                  {}, {}
-                 RETURNING scope, start_ms, {empty}",
+                 {returning}",
                 values(rows),
                 added.join(", "),
                 merged("waits"),
                 merged("handles"),
             )
         };
+        let returning = format!("RETURNING scope, start_ms, {empty}");
         Statements {
-            upserts: SIZES.map(upsert),
+            upserts: SIZES.map(|rows| upsert(rows, &returning)),
+            upserts_kept: SIZES.map(|rows| upsert(rows, "")),
             delete_empty: format!("DELETE FROM {t} WHERE scope = ?1 AND start_ms = ?2 AND {empty}"),
         }
     }
@@ -169,13 +176,33 @@ struct Row {
     handles: Histogram,
 }
 
+impl Row {
+    /// Whether the row this delta is added to counts something whatever it held before, and
+    /// whatever later deltas of the same batch add: a histogram (samples), a sign-in or
+    /// sign-out, or a longest wait (an outcome) never goes back to NULL or −1 in an upsert.
+    /// Such a row is never deleted as cancelled out, so its upsert returns nothing.
+    fn keeps_row(&self) -> bool {
+        self.waits.is_some()
+            || self.handles.is_some()
+            || self.signed.0.is_some()
+            || self.signed.1.is_some()
+            || self.ints[MAX_WAIT] >= 0
+    }
+}
+
 /// Adds deltas to the rows of one table, [`MANY`] a statement, its statements prepared once;
 /// [`Adder::finish`] writes what is left and removes the rows whose additions cancelled out.
 pub(super) struct Adder<'c> {
     conn: &'c Connection,
     path: &'c Path,
     sql: &'static Statements,
+    /// Deltas that may leave their row counting nothing, upserted with `RETURNING`.
     rows: Vec<Row>,
+    /// Deltas that keep their row ([`Row::keeps_row`]), upserted without. The two go in
+    /// separate statements, each in the order added: a delta of `rows` adds no sample, so the
+    /// histograms of a row are merged in the order added, and sums, longest wait, earliest
+    /// sign-in and latest sign-out come out the same in any order.
+    kept: Vec<Row>,
     /// Rows that counted nothing after some upsert: deleted at the end if they still do.
     emptied: Vec<(String, Millis)>,
 }
@@ -192,6 +219,7 @@ impl<'c> Adder<'c> {
             path,
             sql: statements(table),
             rows: Vec::with_capacity(MANY),
+            kept: Vec::with_capacity(MANY),
             emptied: Vec::new(),
         })
     }
@@ -226,17 +254,25 @@ impl<'c> Adder<'c> {
                 }
             }
         };
-        self.rows.push(Row {
+        let row = Row {
             scope: scope.to_string(),
             start,
             ints: encode_ints(&sums.tally, &sums.not_ready_ms),
             signed: (sums.signed_in_at, sums.signed_out_at),
             waits: histogram(&sums.waits),
             handles: histogram(&sums.handles),
-        });
-        if self.rows.len() == MANY {
-            let sql = self.sql;
-            self.upsert(&sql.upserts[0])?;
+        };
+        let sql = self.sql;
+        if row.keeps_row() {
+            self.kept.push(row);
+            if self.kept.len() == MANY {
+                self.upsert_kept(&sql.upserts_kept[0])?;
+            }
+        } else {
+            self.rows.push(row);
+            if self.rows.len() == MANY {
+                self.upsert(&sql.upserts[0])?;
+            }
         }
         Ok(())
     }
@@ -250,6 +286,13 @@ impl<'c> Adder<'c> {
             while rest.len() >= size {
                 self.rows.extend(rest.by_ref().take(size));
                 self.upsert(upsert)?;
+            }
+        }
+        let mut rest = std::mem::take(&mut self.kept).into_iter();
+        for (&size, upsert) in SIZES.iter().zip(&sql.upserts_kept).skip(1) {
+            while rest.len() >= size {
+                self.kept.extend(rest.by_ref().take(size));
+                self.upsert_kept(upsert)?;
             }
         }
         if self.emptied.is_empty() {
@@ -267,20 +310,24 @@ impl<'c> Adder<'c> {
         Ok(())
     }
 
+    /// Upserts the kept rows held ([`Adder::kept`]) with `sql` (a statement for exactly that
+    /// many, without `RETURNING`), in order.
+    fn upsert_kept(&mut self, sql: &str) -> Result<(), StoreError> {
+        let path = self.path;
+        let values = bound(&self.kept);
+        let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite(path))?;
+        stmt.execute(values.as_slice()).map_err(sqlite(path))?;
+        drop(stmt);
+        drop(values);
+        self.kept.clear();
+        Ok(())
+    }
+
     /// Upserts the rows held with `sql` (a statement for exactly that many), in order: a row
     /// named twice is added twice, the second time to what the first left.
     fn upsert(&mut self, sql: &str) -> Result<(), StoreError> {
         let path = self.path;
-        let mut values: Vec<&dyn ToSql> = Vec::with_capacity(self.rows.len() * (COLUMNS.len() + 6));
-        for row in &self.rows {
-            values.push(&row.scope);
-            values.push(&row.start);
-            values.extend(row.ints.iter().map(|v| v as &dyn ToSql));
-            values.push(&row.signed.0);
-            values.push(&row.signed.1);
-            values.push(&row.waits);
-            values.push(&row.handles);
-        }
+        let values = bound(&self.rows);
         let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite(path))?;
         let mut out = stmt.query(values.as_slice()).map_err(sqlite(path))?;
         while let Some(r) = out.next().map_err(sqlite(path))? {
@@ -296,6 +343,21 @@ impl<'c> Adder<'c> {
         self.rows.clear();
         Ok(())
     }
+}
+
+/// The values of `rows` in the order of the upserts' placeholders.
+fn bound(rows: &[Row]) -> Vec<&dyn ToSql> {
+    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(rows.len() * (COLUMNS.len() + 6));
+    for row in rows {
+        values.push(&row.scope);
+        values.push(&row.start);
+        values.extend(row.ints.iter().map(|v| v as &dyn ToSql));
+        values.push(&row.signed.0);
+        values.push(&row.signed.1);
+        values.push(&row.waits);
+        values.push(&row.handles);
+    }
+    values
 }
 
 #[cfg(test)]
@@ -366,6 +428,62 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+
+    /// A delta that keeps its row (a sample) goes in a statement without `RETURNING`: a row
+    /// given one in the batch that takes its state time back stays (its histogram), one
+    /// whose only later delta takes it back goes, whichever statement ran first.
+    #[test]
+    fn a_take_back_beside_a_sample_keeps_the_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path(), &CentreCalendar::utc()).unwrap();
+        let (a1, a2) = (Scope::Agent("a1".into()), Scope::Agent("a2".into()));
+        let state = |ms: i64| {
+            let mut s = IntervalSums::default();
+            s.tally.state_ms[0] = ms;
+            s
+        };
+        let handled = {
+            let mut s = IntervalSums::default();
+            s.handles.push(60_000);
+            s.tally.handled = 1;
+            s
+        };
+        let close = |until: Millis, deltas: Vec<(Scope, IntervalSums, Millis)>| ClosedIntervals {
+            until,
+            through_seq: None,
+            deltas,
+            calls: Vec::new(),
+        };
+        store
+            .merge(&close(
+                QUARTER_HOUR_MS,
+                vec![
+                    (a1.clone(), state(60_000), 0),
+                    (a2.clone(), state(60_000), 0),
+                ],
+            ))
+            .unwrap();
+        // The sample is added before the take-back and after it.
+        store
+            .merge_all(&[
+                close(
+                    2 * QUARTER_HOUR_MS,
+                    vec![
+                        (a1.clone(), handled.clone(), 0),
+                        (a2.clone(), state(-60_000), 0),
+                    ],
+                ),
+                close(3 * QUARTER_HOUR_MS, vec![(a1.clone(), state(-60_000), 0)]),
+            ])
+            .unwrap();
+        let rows = store.dump((0, Millis::MAX)).unwrap();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert!(rows[0].starts_with("agent:a1\t0\t"));
+        let kept = store.rows("agent:a1", (0, QUARTER_HOUR_MS)).unwrap();
+        assert_eq!(kept[0].1.tally.handled, 1);
+        assert_eq!(kept[0].1.tally.state_ms[0], 0);
+        assert_eq!(kept[0].1.handles.len(), 1);
     }
 
     /// The upserts leave every row, quarter-hour and day, exactly as the read-modify-write
