@@ -4,9 +4,9 @@
 //!
 //! Before anything is made durable each event gets a [`Mark`] (new, a duplicate, or refused for
 //! its time); [`Applier::apply`] then files the new ones into the seen ids, catches a long jump
-//! of the clock up in steps (the floor's lock let go between them), applies them in order and
-//! numbers each with its position (the journal's sequence number, or a cluster position), and
-//! counts them per source.
+//! of the clock up in steps (the floor's lock let go between them when someone waits for it),
+//! applies them in order and numbers each with its position (the journal's sequence number, or
+//! a cluster position), and counts them per source.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -157,19 +157,29 @@ impl Applier {
                 }
                 inserted += 1;
                 seen.insert(day, fp);
-                // A long jump is caught up in steps, letting go of the lock between them: the
-                // publisher and the API read the floor meanwhile (the jump itself is bounded by
-                // the horizon, and a floor at rest skips to its next timer).
+                // A long jump is caught up in steps, letting go of the lock between them when
+                // someone waits for it: the publisher and the API read the floor meanwhile (the
+                // jump itself is bounded by the horizon, and a floor at rest skips to its next
+                // timer).
                 if !event.test
                     && event.ts - floor.now() > CATCH_UP_STEPS as i64 * EVALUATION_PERIOD_MS
                 {
                     while !floor.catch_up_held(event.ts, CATCH_UP_STEPS) {
+                        // `/healthz` (which never takes the lock) follows the jump.
+                        self.pulse.set_clock(floor.now());
+                        if !floor::someone_waits() {
+                            // Nobody to let in: go on under the same hold, so the alert
+                            // changes of the whole jump are journaled (and synced) once.
+                            continue;
+                        }
+                        // What the steps changed is journaled before anyone can read it
+                        // (docs/ALERTS.md, "Changes and the journal").
+                        floor.flush();
                         // Readers see the floor between steps: the counts and the clock they
                         // read beside it must already say what it holds. A cluster node's floor
                         // is then between two stream positions, and says so by naming none
                         // (its figures equal another node's only at a position).
                         floor.leave_stream_position();
-                        self.pulse.set_clock(floor.now());
                         self.count(&mut by_source);
                         drop(floor);
                         std::thread::yield_now();
@@ -177,8 +187,8 @@ impl Applier {
                     }
                 }
                 let at = position(&mut floor);
-                // Alert changes are journaled once for the whole group, below (or by a
-                // catch-up step, which flushes), before the lock is let go.
+                // Alert changes are journaled once for the whole group, below (or before a
+                // catch-up lets the lock go), before the lock is let go.
                 let outcome = floor.apply_held(event);
                 floor.applied_journal_seq(at);
                 let counts = counts_of(&mut by_source, &event.source);

@@ -11,7 +11,8 @@
 //! wall-clock ticker advances time, the publisher and the HTTP API read figures.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use floorwatch_core::alerts::{self, Alert, Alerts};
 use floorwatch_core::history::CallDetail;
@@ -51,13 +52,36 @@ pub(crate) struct Outcome {
 /// The floor shared between tasks.
 pub(crate) type SharedFloor = Arc<Mutex<LiveFloor>>;
 
+/// How many threads wait for a floor's lock now ([`lock`]; every floor of the process: a
+/// test's several floors can only make [`someone_waits`] say yes more often).
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+
 /// Locks the floor. A panic while it was held (an engine bug) poisons the lock; the state is
 /// still the best there is, so readers go on rather than take the whole server down.
 pub(crate) fn lock(floor: &SharedFloor) -> MutexGuard<'_, LiveFloor> {
-    floor.lock().unwrap_or_else(|poisoned| {
+    let locked = match floor.try_lock() {
+        Ok(guard) => Ok(guard),
+        Err(TryLockError::Poisoned(poisoned)) => Err(poisoned),
+        Err(TryLockError::WouldBlock) => {
+            WAITING.fetch_add(1, Ordering::SeqCst);
+            let locked = floor.lock();
+            WAITING.fetch_sub(1, Ordering::SeqCst);
+            locked
+        }
+    };
+    locked.unwrap_or_else(|poisoned| {
         tracing::error!("the floor's lock was poisoned by a panic; continuing");
         poisoned.into_inner()
     })
+}
+
+/// Whether some thread is waiting in [`lock`] now: the recorder catching up a long jump lets
+/// the lock go between steps only then (issue 10: a far-future event must not keep readers
+/// waiting for the whole jump; issue 15: letting go means journaling and syncing the alert
+/// changes first, about a thousand syncs in a month's replay when nobody was waiting). A
+/// reader that starts waiting just after the answer waits one step more, as before.
+pub(crate) fn someone_waits() -> bool {
+    WAITING.load(Ordering::SeqCst) > 0
 }
 
 /// The live floor: the engine and everything the server keeps beside it (see the module doc).
@@ -382,19 +406,17 @@ impl LiveFloor {
         done
     }
 
-    /// [`Self::catch_up`] for a caller that goes on under the same hold of the lock once the
-    /// jump is caught up (the recorder, which applies the event that made the jump and flushes
-    /// once for its whole group): the alert changes are journaled here only when the jump is
-    /// not done, since the caller then lets the lock go (docs/ALERTS.md, "Changes and the
-    /// journal"). A month's replay crosses a gap of more than 32 boundaries about a thousand
-    /// times, and each used to sync the alert journal once more (issue 15).
+    /// [`Self::catch_up`] for a caller that goes on under the same hold of the lock (the
+    /// recorder, which applies the event that made the jump and flushes once for its whole
+    /// group): the alert changes are not journaled here. A caller that lets the lock go
+    /// between steps must [`Self::flush`] first (docs/ALERTS.md, "Changes and the journal");
+    /// the recorder does so only when someone waits for the lock ([`someone_waits`]). A
+    /// month's replay crosses a gap of more than 32 boundaries about a thousand times, and
+    /// each step synced the alert journal once more (issue 15).
     pub(crate) fn catch_up_held(&mut self, t: Millis, steps: usize) -> bool {
         let done = self.step_to(t, steps);
         self.calls.forget_before(self.engine.now());
         self.version += 1;
-        if !done {
-            self.flush_alerts();
-        }
         done
     }
 
@@ -681,7 +703,7 @@ mod tests {
     }
 
     #[test]
-    fn a_jump_caught_up_under_the_lock_is_journaled_at_the_flush_and_a_step_at_once() {
+    fn a_jump_caught_up_under_the_lock_is_journaled_at_the_flush() {
         let (mut floor, file, _dir) = silent_feed_floor_with_journal();
         let login = event(
             "in",
@@ -702,15 +724,37 @@ mod tests {
         let journaled = std::fs::read_to_string(&file).unwrap();
         assert!(journaled.contains("\"raised\""), "{journaled}");
 
-        // A jump taken in several steps (the lock is let go between them) journals what each
-        // step changed before returning: the feed heard again (cleared at the next boundary),
-        // then silent again 60 s later.
+        // A jump taken in several steps journals nothing either: the caller flushes before it
+        // lets the lock go between them (when someone waits for it): the feed heard again
+        // (cleared at the next boundary), then silent again 60 s later.
         floor.apply(&enters("c2", later + 1_000));
         assert_eq!(std::fs::read_to_string(&file).unwrap(), journaled);
         assert!(!floor.catch_up_held(later + 1_200_000, 10));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), journaled);
+        floor.flush();
         let after_step = std::fs::read_to_string(&file).unwrap();
         assert!(after_step.contains("\"cleared\""), "{after_step}");
         assert_eq!(after_step.matches("\"raised\"").count(), 2, "{after_step}");
+    }
+
+    #[test]
+    fn a_thread_blocked_on_the_lock_is_seen_waiting() {
+        let shared: SharedFloor = Arc::new(Mutex::new(floor(&Organisation::default())));
+        let held = lock(&shared);
+        let other = Arc::clone(&shared);
+        let waiter = std::thread::spawn(move || lock(&other).now());
+        // Other tests' floors can only add waiters: the answer must turn true while the
+        // thread is blocked, whatever else runs.
+        let since = std::time::Instant::now();
+        while !someone_waits() {
+            assert!(
+                since.elapsed() < std::time::Duration::from_secs(30),
+                "a thread blocked on the floor's lock was never seen waiting"
+            );
+            std::thread::yield_now();
+        }
+        drop(held);
+        assert_eq!(waiter.join().unwrap(), shared.lock().unwrap().now());
     }
 
     #[test]
