@@ -237,10 +237,10 @@ struct Gathered {
 /// Appends to `batch` the closes queued behind it, up to [`GATHER_ROWS`] rows. A live close
 /// is written with what was queued, without waiting; a replay's (its boundary more than
 /// [`PAST_MS`] behind the wall clock) waits up to [`LINGER`] for the next close, and [`HOLD`]
-/// in all, while the batch has fewer than [`LINGER_ROWS`] rows. A reader's flush ends the batch: it is answered once the batch is written
-/// (`wallboard_reports.rs` reads a report right after its replay, and must find every close;
-/// the fifth pass waited without a flush and read the day before it was written: BENCHMARKS.md,
-/// "Fifth pass: history").
+/// in all, while the batch has fewer than [`LINGER_ROWS`] rows. A reader's flush ends the
+/// batch: it is answered once the batch is written (`wallboard_reports.rs` reads a report
+/// right after its replay, and must find every close; the fifth pass waited without a flush
+/// and read the day before it was written: BENCHMARKS.md, "Fifth pass: history").
 fn gather(rx: &mpsc::Receiver<Message>, batch: &mut Vec<ClosedIntervals>) -> Gathered {
     let started = Instant::now();
     let mut gathered = Gathered {
