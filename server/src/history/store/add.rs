@@ -262,37 +262,32 @@ impl<'c> Adder<'c> {
             waits: histogram(&sums.waits),
             handles: histogram(&sums.handles),
         };
-        let sql = self.sql;
-        if row.keeps_row() {
-            self.kept.push(row);
-            if self.kept.len() == MANY {
-                self.upsert_kept(&sql.upserts_kept[0])?;
-            }
-        } else {
-            self.rows.push(row);
-            if self.rows.len() == MANY {
-                self.upsert(&sql.upserts[0])?;
-            }
+        let kept = row.keeps_row();
+        let held = self.held(kept);
+        held.push(row);
+        if held.len() == MANY {
+            self.upsert(kept, 0)?;
         }
         Ok(())
+    }
+
+    /// The deltas held for one kind of upsert: those that keep their row ([`Adder::kept`]) or
+    /// the others ([`Adder::rows`]).
+    fn held(&mut self, kept: bool) -> &mut Vec<Row> {
+        if kept { &mut self.kept } else { &mut self.rows }
     }
 
     /// Writes the rows not written yet, then deletes those whose additions cancelled out (a
     /// late state change taking back time credited at a close), as a rebuild would leave none.
     pub(super) fn finish(mut self) -> Result<(), StoreError> {
-        let (path, sql) = (self.path, self.sql);
-        let mut rest = std::mem::take(&mut self.rows).into_iter();
-        for (&size, upsert) in SIZES.iter().zip(&sql.upserts).skip(1) {
-            while rest.len() >= size {
-                self.rows.extend(rest.by_ref().take(size));
-                self.upsert(upsert)?;
-            }
-        }
-        let mut rest = std::mem::take(&mut self.kept).into_iter();
-        for (&size, upsert) in SIZES.iter().zip(&sql.upserts_kept).skip(1) {
-            while rest.len() >= size {
-                self.kept.extend(rest.by_ref().take(size));
-                self.upsert_kept(upsert)?;
+        let path = self.path;
+        for kept in [false, true] {
+            let mut rest = std::mem::take(self.held(kept)).into_iter();
+            for (size_at, &size) in SIZES.iter().enumerate().skip(1) {
+                while rest.len() >= size {
+                    self.held(kept).extend(rest.by_ref().take(size));
+                    self.upsert(kept, size_at)?;
+                }
             }
         }
         if self.emptied.is_empty() {
@@ -310,25 +305,29 @@ impl<'c> Adder<'c> {
         Ok(())
     }
 
-    /// Upserts the kept rows held ([`Adder::kept`]) with `sql` (a statement for exactly that
-    /// many, without `RETURNING`), in order.
-    fn upsert_kept(&mut self, sql: &str) -> Result<(), StoreError> {
+    /// Upserts the deltas held of one kind ([`Adder::held`]) with the statement for
+    /// `SIZES[size_at]` of them, in order: a row named twice is added twice, the second time
+    /// to what the first left. Those that may leave their row counting nothing go through
+    /// `RETURNING`, which notes such rows for [`Adder::finish`].
+    fn upsert(&mut self, kept: bool, size_at: usize) -> Result<(), StoreError> {
         let path = self.path;
-        let values = bound(&self.kept);
-        let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite(path))?;
-        stmt.execute(values.as_slice()).map_err(sqlite(path))?;
-        drop(stmt);
-        drop(values);
-        self.kept.clear();
-        Ok(())
-    }
-
-    /// Upserts the rows held with `sql` (a statement for exactly that many), in order: a row
-    /// named twice is added twice, the second time to what the first left.
-    fn upsert(&mut self, sql: &str) -> Result<(), StoreError> {
-        let path = self.path;
+        if kept {
+            let values = bound(&self.kept);
+            let mut stmt = self
+                .conn
+                .prepare_cached(&self.sql.upserts_kept[size_at])
+                .map_err(sqlite(path))?;
+            stmt.execute(values.as_slice()).map_err(sqlite(path))?;
+            drop(stmt);
+            drop(values);
+            self.kept.clear();
+            return Ok(());
+        }
         let values = bound(&self.rows);
-        let mut stmt = self.conn.prepare_cached(sql).map_err(sqlite(path))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&self.sql.upserts[size_at])
+            .map_err(sqlite(path))?;
         let mut out = stmt.query(values.as_slice()).map_err(sqlite(path))?;
         while let Some(r) = out.next().map_err(sqlite(path))? {
             let empty: bool = r.get(2).map_err(sqlite(path))?;
