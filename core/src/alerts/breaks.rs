@@ -105,7 +105,12 @@ impl Breaks {
     /// looked at again (after the agents no longer not ready were forgotten by the
     /// observations), or everything is rebuilt when not synced or when a rule's scope stands
     /// for other scopes than at the last sync.
-    pub(super) fn sync(&mut self, compiled: &[CompiledRule], keys: &mut [RuleKeys], look: &mut Look) {
+    pub(super) fn sync(
+        &mut self,
+        compiled: &[CompiledRule],
+        keys: &mut [RuleKeys],
+        look: &mut Look,
+    ) {
         let rebuild_all = !self.synced || self.watches.len() != compiled.len();
         if rebuild_all {
             self.watches = compiled
@@ -113,8 +118,7 @@ impl Breaks {
                 .map(|r| matches!(r.check, Check::NotReadyOverrun { .. }).then(Watch::default))
                 .collect();
         }
-        for ((rule, keys), watch) in compiled.iter().zip(keys.iter_mut()).zip(&mut self.watches)
-        {
+        for ((rule, keys), watch) in compiled.iter().zip(keys.iter_mut()).zip(&mut self.watches) {
             let (Some(watch), Check::NotReadyOverrun { allowance, .. }) = (watch, &rule.check)
             else {
                 continue;
