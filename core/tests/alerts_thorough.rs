@@ -10,7 +10,7 @@
 mod alerts_support;
 
 use alerts_support::{AlertFloor, Lcg, Script, config, org_in};
-use floorwatch_core::alerts::AlertsConfig;
+use floorwatch_core::alerts::{Alerts, AlertsConfig, AlertsSnapshot};
 use floorwatch_core::{AgentState, EventKind, Millis, NotReadyReason};
 use proptest::prelude::*;
 
@@ -59,6 +59,9 @@ const RULES: &str = r#"{"batch_s": 30, "escalation": [
 fn day(seed: u64) -> Script {
     let mut script = Script::new("2026-03-09T00:30:00Z");
     let mut rng = Lcg(seed);
+    // The breaks' twists below draw from their own sequence, so the days drawn before them
+    // (and the fixed day's alerts of every kind) stay as they were.
+    let mut twist = Lcg(seed ^ 0x5eed_b4ea);
     let agents = ["a1", "a2", "a3", "a4"];
     let mut t = 30.0;
     let mut n = 0;
@@ -98,11 +101,29 @@ fn day(seed: u64) -> Script {
         if rng.next(2) == 0 {
             let at = t + rng.next(600) as f64;
             script.not_ready(at, "a2", NotReadyReason::Break);
-            script.state(
-                at + 60.0 + rng.next(400) as f64,
-                "a2",
-                AgentState::Available,
-            );
+            let back = at + 60.0 + rng.next(400) as f64;
+            // Late in a long break (past the 3-minute allowance of `breaks`, so the fixed
+            // day still raises it): the reason changes (a new spell, another allowance), or
+            // the agent signs out and back in, on the same team or on t2 (a move by sign-in).
+            let mid = at + 200.0 + twist.next((back - at - 200.0).max(1.0) as u64) as f64;
+            match if back - at > 230.0 { twist.next(5) } else { 4 } {
+                0 => script.not_ready(mid, "a2", NotReadyReason::Meal),
+                1 => script.not_ready(mid, "a2", NotReadyReason::Break),
+                2 => {
+                    script.push(mid, EventKind::AgentLogout { agent: "a2".into() });
+                    let team = (twist.next(2) == 0).then(|| "t2".to_string());
+                    script.push(
+                        mid + 1.0,
+                        EventKind::AgentLogin {
+                            agent: "a2".into(),
+                            team,
+                        },
+                    );
+                    script.not_ready(mid + 1.0, "a2", NotReadyReason::Meal);
+                }
+                _ => {}
+            }
+            script.state(back, "a2", AgentState::Available);
         }
         if rng.next(2) == 0 {
             // A meal break on the other team, moved to the first team half-way through now
@@ -153,6 +174,9 @@ fn day(seed: u64) -> Script {
 
 /// Runs `events` through a floor, acknowledging the oldest unacknowledged open alert after
 /// every `ack_every`th event, and calls `each` after every event and after the final tick.
+/// Without `thorough`, the alerts also go through a checkpoint (written and read back as the
+/// server does, into alerts made afresh) after every `ack_every / 3`th event: what they keep
+/// between boundaries and never save must come back the same.
 fn run(
     rules: &AlertsConfig,
     events: &[floorwatch_core::Event],
@@ -169,6 +193,13 @@ fn run(
         floor.apply(event);
         if i % ack_every == 0 {
             floor.acknowledge_oldest();
+        }
+        if !thorough && i % (ack_every / 3) == 1 {
+            let written = rmp_serde::to_vec_named(&floor.alerts).expect("alerts serialise");
+            let snapshot: AlertsSnapshot = rmp_serde::from_slice(&written).expect("read back");
+            let mut alerts = Alerts::new(rules, &org).expect("valid rules");
+            alerts.resume_from(snapshot);
+            floor.alerts = alerts;
         }
         each(&floor);
     }

@@ -63,7 +63,7 @@ impl<'a> Look<'a> {
     }
 
     /// The scopes a rule's scope stands for on the floor now (the queues lent, not copied).
-    fn expand<'r>(&mut self, scope: &'r RuleScope) -> Cow<'r, [Scope]>
+    pub(super) fn expand<'r>(&mut self, scope: &'r RuleScope) -> Cow<'r, [Scope]>
     where
         'a: 'r,
     {
@@ -92,7 +92,7 @@ impl<'a> Look<'a> {
     }
 
     /// Whether `inner` counts in `outer` (the organisation chain of `inner` holds `outer`).
-    fn inside(&mut self, inner: &Scope, outer: &Scope) -> bool {
+    pub(super) fn inside(&mut self, inner: &Scope, outer: &Scope) -> bool {
         if let Scope::Queue(queue) = inner {
             return self.inside_queue(queue, outer);
         }
@@ -184,20 +184,8 @@ pub(crate) fn read(
                 if !scopes.iter().any(|outer| look.inside(&scope, outer)) {
                     continue;
                 }
-                let spell = look.at - since;
                 let key = keys.scope(&rule.id, &scope);
-                let reading = over(
-                    scope,
-                    spell > allowed,
-                    *level,
-                    spell as f64 / 1000.0,
-                    allowed as f64 / 1000.0,
-                    Detail {
-                        metric: "not_ready_s",
-                        reason: Some(reason),
-                        ..Detail::default()
-                    },
-                );
+                let reading = not_ready_reading(scope, look.at - since, allowed, reason, *level);
                 readings.insert(key, reading);
             }
             readings
@@ -331,6 +319,31 @@ pub(crate) fn read(
                 .collect()
         }
     }
+}
+
+/// A not-ready overrun's reading of an agent on a break for `spell` ms of its `allowed` ms
+/// for `reason`: met strictly past the allowance (docs/ALERTS.md, "Built-in kinds"). Shared by
+/// the reading of every agent at a boundary (above) and the readings kept between boundaries
+/// (`super::breaks`), so both read the same.
+pub(super) fn not_ready_reading(
+    scope: Scope,
+    spell: Millis,
+    allowed: Millis,
+    reason: NotReadyReason,
+    level: Level,
+) -> Reading {
+    over(
+        scope,
+        spell > allowed,
+        level,
+        spell as f64 / 1000.0,
+        allowed as f64 / 1000.0,
+        Detail {
+            metric: "not_ready_s",
+            reason: Some(reason),
+            ..Detail::default()
+        },
+    )
 }
 
 /// A metric reading: the level from the strict thresholds, recovery from the clear threshold;

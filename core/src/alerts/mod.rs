@@ -14,6 +14,7 @@
 
 mod batch;
 mod book;
+mod breaks;
 mod compile;
 mod compiled;
 mod condition;
@@ -63,6 +64,7 @@ use crate::opening_hours::OpeningHours;
 use crate::org::Organisation;
 use crate::scope::Scope;
 use batch::Batcher;
+use breaks::Breaks;
 use compiled::{Check, CompiledRule};
 use condition::{Reading, Run, Step};
 use keys::{Key, RuleKeys};
@@ -167,9 +169,14 @@ pub struct Alerts {
     #[serde(skip)]
     next_day: Option<Millis>,
     /// The engine's revision when the agents on a break were last checked against it (they
-    /// can only stop being not ready when it moves).
+    /// can only stop being not ready when it moves; thorough evaluations only, the others
+    /// check the agents touched since the last boundary).
     #[serde(skip)]
     not_ready_checked: Option<u64>,
+    /// The not-ready overrun rules' readings kept between boundaries (a cache, never saved:
+    /// rebuilt whole at the first boundary after a restore).
+    #[serde(skip)]
+    breaks: Breaks,
     /// Rules read so far in this process (for tests and benchmarks: how much was skipped).
     #[serde(skip)]
     rules_read: u64,
@@ -262,6 +269,7 @@ impl Alerts {
             observations: 0,
             next_day: None,
             not_ready_checked: None,
+            breaks: Breaks::default(),
             rules_read: 0,
         })
     }
@@ -322,14 +330,30 @@ impl Alerts {
         self.settled.resize(self.compiled.len(), None);
         let watching_since = *self.watching_since.get_or_insert(at);
         self.observed.prune(at);
-        let revision = engine.revision();
-        if self.not_ready_checked != Some(revision) {
-            self.not_ready_checked = Some(revision);
-            self.observed.retain_not_ready(|agent| {
-                engine
-                    .agent_state(agent)
-                    .is_some_and(|(state, _, _)| state == AgentState::NotReady)
-            });
+        // An agent stops being not ready only by an event naming it: once the kept readings
+        // follow the floor, only the agents touched since the last boundary are asked about
+        // (`breaks`); otherwise all of them, whenever the engine moved.
+        self.observed.take_touched(self.breaks.touched_mut());
+        let not_ready = |agent: &str| {
+            engine
+                .agent_state(agent)
+                .is_some_and(|(state, _, _)| state == AgentState::NotReady)
+        };
+        if self.thorough {
+            self.breaks.forget();
+        }
+        if self.breaks.is_synced() {
+            for agent in self.breaks.touched() {
+                if self.observed.may_be_not_ready(agent) && !not_ready(agent) {
+                    self.observed.not_ready_ended(agent);
+                }
+            }
+        } else {
+            let revision = engine.revision();
+            if self.not_ready_checked != Some(revision) {
+                self.not_ready_checked = Some(revision);
+                self.observed.retain_not_ready(not_ready);
+            }
         }
         let next_day = match self.next_day {
             Some(day) if at < day => day,
@@ -365,13 +389,17 @@ impl Alerts {
             needs: self.needs,
             thorough: self.thorough,
         };
+        if !self.thorough {
+            self.breaks.sync(&self.compiled, &mut self.keys, &mut look);
+        }
         let mut stepping = std::mem::take(&mut self.stepping);
         let mut changes = Vec::new();
-        for ((rule, keys), settled) in self
+        for (index, ((rule, keys), settled)) in self
             .compiled
             .iter()
             .zip(self.keys.iter_mut())
             .zip(self.settled.iter_mut())
+            .enumerate()
         {
             // Same inputs and no timer due: reading the rule would decide nothing (`wake`).
             let inputs = wake::inputs(
@@ -386,7 +414,14 @@ impl Alerts {
             }
             self.rules_read += 1;
             let open = self.book.open_alerts().any(|a| a.rule == rule.id);
-            let readings = kinds::read(rule, keys, &mut look);
+            // A not-ready overrun reads its kept spells (`breaks`), unless thorough.
+            let readings = match rule.check {
+                Check::NotReadyOverrun { .. } if !self.thorough => {
+                    self.breaks
+                        .read(index, rule, at, self.runs.get(&rule.id), &self.book)
+                }
+                _ => kinds::read(rule, keys, &mut look),
+            };
             *settled = None;
             if !self.runs.contains_key(&rule.id) {
                 self.runs.insert(rule.id.clone(), BTreeMap::new());
@@ -487,6 +522,7 @@ impl Alerts {
                     opening: self.opening.as_ref(),
                     watching_since,
                     next_day,
+                    breaks_due: self.breaks.next_due(index, at),
                 };
                 let runs = self.runs.get(&rule.id);
                 *settled = Some(Settled {

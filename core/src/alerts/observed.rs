@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::event::{AgentState, Event, EventKind, Millis};
 use crate::figures::Applied;
@@ -80,6 +80,13 @@ pub(crate) struct Observations {
     /// Agents whose latest applied `agent_state` event said `not_ready`: the only ones a
     /// not-ready overrun can be about (the engine, asked at each boundary, has the last word).
     not_ready: BTreeSet<String>,
+    /// Agents named by an applied sign-in, sign-out, state or team event since the evaluator
+    /// last took them ([`Observations::take_touched`]): the only agents whose state, reason,
+    /// spell or team can have changed (`Engine::apply_new`), so the only ones a not-ready
+    /// overrun's kept readings must look at again (`super::breaks`). Kept only with
+    /// `keep_not_ready`; never saved (a restored evaluator rebuilds its readings whole).
+    #[serde(skip)]
+    touched: FxHashSet<String>,
     /// Change counters, one per part of the floor a rule reads (see [`Observations::seq`]):
     /// a rule whose inputs' counters stand still and whose next timer is not due is not read
     /// again (`super::wake`; issue 15). Never saved: a restored book reads every rule again.
@@ -139,6 +146,15 @@ impl Observations {
                 self.seqs.agents += 1;
             }
             _ => self.seqs.agents += 1,
+        }
+        if self.keep_not_ready
+            && let EventKind::AgentLogin { agent, .. }
+            | EventKind::AgentLogout { agent }
+            | EventKind::AgentState { agent, .. }
+            | EventKind::AgentTeam { agent, .. } = &event.kind
+            && !self.touched.contains(agent.as_str())
+        {
+            self.touched.insert(agent.clone());
         }
         match &event.kind {
             EventKind::AgentState {
@@ -264,6 +280,23 @@ impl Observations {
     /// Keeps only the agents for which `still` holds (asked of the engine at a boundary).
     pub(super) fn retain_not_ready(&mut self, mut still: impl FnMut(&str) -> bool) {
         self.not_ready.retain(|agent| still(agent));
+    }
+
+    /// Whether `agent` may be not ready (see [`Observations::not_ready`]).
+    pub(super) fn may_be_not_ready(&self, agent: &str) -> bool {
+        self.not_ready.contains(agent)
+    }
+
+    /// Forgets `agent` as maybe not ready (the engine says it is not).
+    pub(super) fn not_ready_ended(&mut self, agent: &str) {
+        self.not_ready.remove(agent);
+    }
+
+    /// Moves the agents touched since the last call into `into` (emptied first; swapped, so
+    /// neither set's table is allocated again at every boundary).
+    pub(super) fn take_touched(&mut self, into: &mut FxHashSet<String>) {
+        into.clear();
+        std::mem::swap(&mut self.touched, into);
     }
 
     /// Every source heard from, by name.

@@ -90,6 +90,10 @@ pub(super) struct Clock<'a> {
     pub(super) watching_since: Millis,
     /// The start of the next centre day after the boundary.
     pub(super) next_day: Millis,
+    /// For a not-ready overrun, the first instant after the boundary at which one of its
+    /// spells passes its allowance (kept by `super::breaks`, whose readings at a boundary
+    /// leave out the spells under their allowance).
+    pub(super) breaks_due: Option<Millis>,
 }
 
 /// After reading `rule` at boundary `at` (with `readings`, leaving `runs`): the first instant
@@ -118,17 +122,10 @@ pub(super) fn after(
             timer((at.div_euclid(MINUTE_MS) + 1) * MINUTE_MS);
         }
         Check::NotReadyOverrun { .. } => {
-            // A spell passes its allowance strictly after `since + allowance`: worked out from
-            // the reading of each agent on a break in the rule's scope (its spell and allowance,
-            // whole milliseconds given in seconds), without asking the engine again.
-            for reading in readings.values().filter(|r| r.level.is_none()) {
-                let (Some(spell), Some(allowed)) =
-                    (reading.value, reading.warning.or(reading.critical))
-                else {
-                    continue;
-                };
-                let (spell, allowed) = (millis(spell), millis(allowed));
-                timer((at - spell).saturating_add(allowed).saturating_add(1));
+            // A spell passes its allowance strictly after `since + allowance`: the kept spells
+            // know the first such time (the readings hold only the spells stepped).
+            if let Some(due) = clock.breaks_due {
+                timer(due);
             }
         }
         Check::SourceSilent {
@@ -209,11 +206,6 @@ pub(super) fn after(
         }
     }
     wake
-}
-
-/// Whole milliseconds from seconds that were whole milliseconds divided by 1000.
-fn millis(seconds: f64) -> Millis {
-    (seconds * 1000.0).round() as Millis
 }
 
 /// Whether a figure can change with the clock alone within a minute (docs/METRICS.md: state
