@@ -64,6 +64,11 @@ impl EventLines {
         }
     }
 
+    /// Room for `lines` more lines.
+    pub(crate) fn reserve(&mut self, lines: usize) {
+        self.spans.reserve(lines);
+    }
+
     /// How many events have a line.
     pub(crate) fn len(&self) -> usize {
         self.spans.len()

@@ -34,11 +34,14 @@ const GATHER_ROWS: usize = 50_000;
 /// live close (at its boundary, give or take the lateness allowed) is written as it comes.
 const PAST_MS: floorwatch_core::Millis = 15 * 60 * 1000;
 /// Rows past which a batch stops waiting for more closes (it still takes those queued, up to
-/// [`GATHER_ROWS`]): a thousand closes of the small floor, two of the large one. Waiting
-/// holds the closes in memory, and the large floor's already fill a transaction: waiting for
-/// them up to [`GATHER_ROWS`] held 25-45 MB more right after each large day (249/291/297 MB
-/// against main's 224/255/255; BENCHMARKS.md, "Seventh pass: history").
-const LINGER_ROWS: usize = 10_000;
+/// [`GATHER_ROWS`]): thousands of closes of the small floor, five or six of the large one.
+/// Each close a batch gathers saves a commit (the write-ahead log gets every page the batch
+/// dirtied once, and a close of the large floor dirties a leaf page per scope), a write of
+/// every day row, and a write of the visits and rows it shares with the others
+/// (BENCHMARKS.md, "Eighth pass: history"). Waiting holds the closes in memory: a 10,000-row
+/// cap (two large closes) held 15-25 MB less right after each large day than no cap
+/// ("Seventh pass: history"); 5 s later, once written, the difference is gone.
+const LINGER_ROWS: usize = 25_000;
 /// How long the writer waits for a replay's next close before writing what it gathered.
 const LINGER: Duration = Duration::from_millis(500);
 /// How long a replay's close waits in a batch at most (closes that keep coming are written

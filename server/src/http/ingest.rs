@@ -76,6 +76,13 @@ impl Parsed {
             ..Parsed::default()
         }
     }
+
+    /// Room for `lines` more events.
+    fn reserve(&mut self, lines: usize) {
+        self.events.reserve(lines);
+        self.lines.reserve(lines);
+        self.journal_lines.reserve(lines);
+    }
 }
 
 fn parse_array(body: &Bytes) -> Result<Parsed, BodyError> {
@@ -99,6 +106,10 @@ fn offset_in(body: &[u8], part: &[u8]) -> usize {
 
 fn parse_ndjson(body: &Bytes) -> Parsed {
     let mut parsed = Parsed::of(body);
+    // Room for every line at once: a replay's batch is thousands of events, and growing the
+    // lists by doubling copied them and touched fresh pages at each step (the workers'
+    // `realloc` and page faults; BENCHMARKS.md, "Eighth pass: history").
+    parsed.reserve(body.iter().filter(|&&b| b == b'\n').count() + 1);
     for (i, line) in body.split(|b| *b == b'\n').enumerate() {
         let line_no = i as u64 + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);

@@ -230,7 +230,7 @@ impl<'c> Adder<'c> {
     /// as zeros).
     pub(super) fn add(
         &mut self,
-        (scope, start): (&str, Millis),
+        (scope, start): (String, Millis),
         sums: &IntervalSums,
     ) -> Result<(), StoreError> {
         // Nothing added leaves the row, or its absence, as it is.
@@ -255,7 +255,7 @@ impl<'c> Adder<'c> {
             }
         };
         let row = Row {
-            scope: scope.to_string(),
+            scope,
             start,
             ints: encode_ints(&sums.tally, &sums.not_ready_ms),
             signed: (sums.signed_in_at, sums.signed_out_at),

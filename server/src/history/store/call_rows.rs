@@ -122,6 +122,44 @@ pub(super) fn put_all(
     put_many(conn, path, CallTable::AfterSignOff, &beside)
 }
 
+/// Puts the visit records of a batch of closes, oldest close first, as [`put_all`] of each in
+/// turn leaves them: when no signed-off day is touched, only each visit's latest record is
+/// written (`INSERT OR REPLACE` leaves the last one anyway; a visit is noted at its outcome and
+/// again at its talk's end, often in the next close: BENCHMARKS.md, "Eighth pass: history").
+/// A batch touching a signed-off day goes close by close, as before: whether a record waits
+/// beside its day depends on what the earlier ones left.
+pub(super) fn put_batch<'c>(
+    conn: &Connection,
+    path: &Path,
+    mut closes: impl Iterator<Item = &'c [CallDetail]> + Clone,
+) -> Result<(), StoreError> {
+    if closes.clone().nth(1).is_none() {
+        return closes.try_for_each(|calls| put_all(conn, path, calls, None));
+    }
+    let all = closes.clone().flatten();
+    let first = all.clone().map(|c| c.outcome_ms).min();
+    let last = all.clone().map(|c| c.outcome_ms).max();
+    let (Some(first), Some(last)) = (first, last) else {
+        return Ok(());
+    };
+    if !Sealed::in_range(conn, path, (first, last + 1))?.is_empty() {
+        return closes.try_for_each(|calls| put_all(conn, path, calls, None));
+    }
+    // The latest record of each visit, where its first record came.
+    let mut at: rustc_hash::FxHashMap<&str, usize> = Default::default();
+    let mut latest: Vec<&CallDetail> = Vec::new();
+    for call in all {
+        match at.entry(call.id.as_str()) {
+            std::collections::hash_map::Entry::Occupied(i) => latest[*i.get()] = call,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(latest.len());
+                latest.push(call);
+            }
+        }
+    }
+    put_many(conn, path, CallTable::Calls, &latest)
+}
+
 /// Rows a multi-row insert of visits writes at once (14 values each: far under SQLite's
 /// limit of 32,766 values a statement); what is left over goes [`SMALL`] rows, then one, at
 /// a time, so three statements a table are prepared and cached.

@@ -13,31 +13,32 @@
 //! a store opened with another calendar (time zone or reset time changed in the config)
 //! recomputes every day row, and says so in the log.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use floorwatch_core::Millis;
 use floorwatch_core::calendar::CentreCalendar;
 use floorwatch_core::history::{IntervalRow, IntervalSums, Samples};
+use floorwatch_core::{Millis, Scope};
 use rusqlite::{Connection, OptionalExtension, params};
+use rustc_hash::FxHashMap;
 
 use super::add::Adder;
 use super::error::{StoreError, sqlite};
 use super::rows::{COLUMNS, Table, decode, raw_row, read_row, write_row};
 
-/// A close's additions to the day rows, summed in memory by scope and centre day: a close
+/// A batch's additions to the day rows, summed in memory by scope and centre day: a close
 /// touches a scope's day through one or a few quarter-hours (the one closed, late ones), and
-/// each day row is then written with one statement, not once per quarter-hour.
+/// each day row is then written with one statement, not once per quarter-hour. The scopes are
+/// borrowed from the closes (a scope's name is made once, when its day row is written).
 #[derive(Default)]
-pub(super) struct DayAdditions {
-    at: HashMap<(String, Millis), usize>,
-    sums: Vec<((String, Millis), IntervalSums)>,
+pub(super) struct DayAdditions<'a> {
+    at: FxHashMap<(&'a Scope, Millis), usize>,
+    sums: Vec<((&'a Scope, Millis), IntervalSums)>,
 }
 
-impl DayAdditions {
+impl<'a> DayAdditions<'a> {
     /// Notes `sums` (a quarter-hour's, of `scope`) for its day starting at `day`; its sums,
     /// not its samples (a day row keeps none).
-    pub(super) fn note(&mut self, scope: String, day: Millis, sums: &IntervalSums) {
+    pub(super) fn note(&mut self, scope: &'a Scope, day: Millis, sums: &IntervalSums) {
         let key = (scope, day);
         match self.at.get(&key) {
             Some(&i) => {
@@ -53,13 +54,16 @@ impl DayAdditions {
                 mine.signed_out_at = mine.signed_out_at.max(sums.signed_out_at);
             }
             None => {
-                self.at.insert(key.clone(), self.sums.len());
+                self.at.insert(key, self.sums.len());
                 self.sums.push((
                     key,
                     IntervalSums {
+                        tally: sums.tally,
+                        not_ready_ms: sums.not_ready_ms,
                         waits: Vec::new(),
                         handles: Vec::new(),
-                        ..sums.clone()
+                        signed_in_at: sums.signed_in_at,
+                        signed_out_at: sums.signed_out_at,
                     },
                 ));
             }
@@ -70,7 +74,7 @@ impl DayAdditions {
     pub(super) fn add(self, conn: &Connection, path: &Path) -> Result<(), StoreError> {
         let mut days = Adder::new(conn, path, Table::Days)?;
         for ((scope, day), sums) in &self.sums {
-            days.add((scope, *day), sums)?;
+            days.add((scope.to_string(), *day), sums)?;
         }
         days.finish()
     }

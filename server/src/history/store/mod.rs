@@ -240,19 +240,19 @@ impl Store {
         {
             let mut intervals = Adder::new(&tx, &path, Table::Intervals)?;
             let mut after_sign_off = None;
-            for (scope, sums, start) in closes.iter().flat_map(|c| &c.deltas) {
-                let scope = scope.to_string();
+            for (scope, sums, start) in combined(closes) {
+                let name = scope.to_string();
                 // A signed-off day's rows change only by an amendment: what arrives for them
                 // waits beside them (docs/HISTORY.md, "Sign-off").
-                if !sealed.is_empty() && sealed.covers(&scope, *start) {
+                if !sealed.is_empty() && sealed.covers(&name, start) {
                     let adder = match &mut after_sign_off {
                         Some(adder) => adder,
                         None => after_sign_off.insert(Adder::new(&tx, &path, Table::AfterSignOff)?),
                     };
-                    adder.add((&scope, *start), sums)?;
+                    adder.add((name, start), &sums)?;
                 } else {
-                    intervals.add((&scope, *start), sums)?;
-                    days.note(scope, calendar.day_start(*start), sums);
+                    intervals.add((name, start), &sums)?;
+                    days.note(scope, calendar.day_start(start), &sums);
                 }
             }
             intervals.finish()?;
@@ -261,9 +261,7 @@ impl Store {
             }
         }
         days.add(&tx, &path)?;
-        for closed in closes {
-            call_rows::put_all(&tx, &path, &closed.calls, None)?;
-        }
+        call_rows::put_batch(&tx, &path, closes.iter().map(|c| c.calls.as_slice()))?;
         // The furthest close, and the last event numbered (a close may have none).
         let until = closes.iter().map(|c| c.until).max().unwrap_or(last.until);
         let through_seq = closes.iter().rev().find_map(|c| c.through_seq);
@@ -423,8 +421,7 @@ impl Rebuild<'_> {
             if (self.range.0..self.range.1).contains(start)
                 && !self.sealed.covers(&scope.to_string(), *start)
             {
-                let scope = scope.to_string();
-                intervals.add((&scope, *start), sums)?;
+                intervals.add((scope.to_string(), *start), sums)?;
             }
         }
         intervals.finish()
@@ -454,6 +451,37 @@ impl Rebuild<'_> {
         self.tx.commit().map_err(sqlite(&self.path))?;
         Ok(rows.max(0) as usize)
     }
+}
+
+/// The deltas of `closes`, those naming the same row (scope and quarter-hour) summed into one,
+/// in the order each row is first named: what the closes add to each row, so that each row
+/// of a gathered batch is upserted once (BENCHMARKS.md, "Eighth pass: history"). Adding the
+/// sum leaves the row as adding each in turn does: every column is a sum, a maximum or a
+/// minimum, and the histograms are counts ([`IntervalSums::merge`]); a sum that adds nothing
+/// leaves the row as the deltas that cancel out did (deleted if it then counts nothing, absent
+/// if it was). A lone close goes as it is, borrowed (the ledger hands over one delta a row).
+fn combined(
+    closes: &[ClosedIntervals],
+) -> impl Iterator<Item = (&Scope, std::borrow::Cow<'_, IntervalSums>, Millis)> {
+    use std::borrow::Cow;
+    use std::collections::hash_map::Entry;
+    let deltas = closes.iter().flat_map(|c| &c.deltas);
+    let mut rows: Vec<(&Scope, Cow<'_, IntervalSums>, Millis)> = Vec::new();
+    if closes.len() == 1 {
+        rows.extend(deltas.map(|(scope, sums, start)| (scope, Cow::Borrowed(sums), *start)));
+        return rows.into_iter();
+    }
+    let mut at: rustc_hash::FxHashMap<(&Scope, Millis), usize> = Default::default();
+    for (scope, sums, start) in deltas {
+        match at.entry((scope, *start)) {
+            Entry::Occupied(i) => rows[*i.get()].1.to_mut().merge(sums),
+            Entry::Vacant(slot) => {
+                slot.insert(rows.len());
+                rows.push((scope, Cow::Borrowed(sums), *start));
+            }
+        }
+    }
+    rows.into_iter()
 }
 
 /// The rows of `[from, to)` as stored, one tab-separated line each, ordered by scope and start.
@@ -571,6 +599,68 @@ mod tests {
                 through_seq: Some(9)
             })
         );
+    }
+
+    /// A batch whose visits touch a signed-off day goes close by close: a visit changed in one
+    /// close and changed back in the next leaves the first change waiting beside the sealed
+    /// day, as merging them one by one does (writing only the latest record would not).
+    #[test]
+    fn a_batch_touching_a_signed_off_day_puts_its_visits_close_by_close() {
+        use floorwatch_core::history::{CallDetail, VisitOutcome};
+        let call = |wait: Millis| CallDetail {
+            id: "v1".into(),
+            call: "c1".into(),
+            queue: "sales".into(),
+            entered_ms: 100_000,
+            wait_ms: wait,
+            outcome: VisitOutcome::Abandoned,
+            outcome_ms: 200_000,
+            within: true,
+            short: false,
+            agent: None,
+            talk_ms: None,
+            hold_ms: None,
+            transferred: false,
+            caller: None,
+        };
+        let close = |until: Millis, wait: Millis| ClosedIntervals {
+            until,
+            through_seq: None,
+            deltas: Vec::new(),
+            calls: vec![call(wait)],
+        };
+        let day = (0, 86_400_000);
+        let covered: std::collections::BTreeSet<String> =
+            ["centre", "queue:sales"].map(String::from).into();
+        let date: jiff::civil::Date = "1970-01-01".parse().unwrap();
+        let mut beside = Vec::new();
+        for gathered in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut store = Store::open(dir.path(), &CentreCalendar::utc()).unwrap();
+            store.merge(&close(900_000, 100_000)).unwrap();
+            store
+                .sign_off((&Scope::Centre, date, day), &covered, "boss", |_, _| Ok(()))
+                .unwrap();
+            let later = [close(1_800_000, 150_000), close(2_700_000, 100_000)];
+            if gathered {
+                store.merge_all(&later).unwrap();
+            } else {
+                for closed in &later {
+                    store.merge(closed).unwrap();
+                }
+            }
+            let waits: Vec<i64> = store
+                .conn
+                .prepare("SELECT wait_ms FROM calls_after_sign_off")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            beside.push((waits, store.dump_calls((0, i64::MAX)).unwrap()));
+        }
+        assert_eq!(beside[0].0, vec![150_000]);
+        assert_eq!(beside[1], beside[0]);
     }
 
     #[test]
