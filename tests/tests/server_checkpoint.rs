@@ -187,3 +187,64 @@ fn a_damaged_checkpoint_is_ignored_and_the_whole_journal_replayed() {
     );
     assert_eq!(readout(&server), before);
 }
+
+/// A checkpoint taken in the middle of a replay, while the history thread still gathers the
+/// closes sent before it (a past day's closes wait up to two seconds to be written together),
+/// reaches the disk only once they are written: killed the moment it appears, the server
+/// resumes from it. On disk before them, it would be refused at the next start ("the history
+/// store does not end where its interval ledger begins") and the whole journal replayed.
+#[test]
+fn a_checkpoint_taken_while_history_gathers_closes_is_usable_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("floorwatch.toml");
+    std::fs::write(&config, ALERTS).unwrap();
+    let cfg = config.to_str().unwrap();
+    let mut server = Server::start(&[
+        "--clock",
+        "events",
+        "--config",
+        cfg,
+        "--checkpoint-every-s",
+        "1",
+    ]);
+    let mut accepted = post_all(&server, &simulated_day(0, 3_000));
+    let checkpoints = server.data_dir().join("checkpoints");
+    let written = || -> std::collections::BTreeSet<std::path::PathBuf> {
+        std::fs::read_dir(&checkpoints).map_or_else(
+            |_| Default::default(),
+            |files| {
+                files
+                    .filter_map(Result::ok)
+                    .map(|f| f.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "ckpt"))
+                    .collect()
+            },
+        )
+    };
+    // The next group comes after the schedule's second, and after any checkpoint of the
+    // groups above is written (each waits for the closes before it, two seconds at most): one
+    // batch, whose quarter-hour closes the history thread is still gathering when the
+    // checkpoint after it is taken.
+    std::thread::sleep(Duration::from_millis(3_000));
+    let earlier = written();
+    accepted += post_all(&server, &simulated_day(3_000, 3_500));
+    let before = readout(&server);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while written().is_subset(&earlier) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint written"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    server.kill_hard();
+    server.restart();
+    let journal = journal_health(&server);
+    assert_eq!(
+        journal["from_checkpoint"],
+        accepted,
+        "{journal}\n{}",
+        server.logs()
+    );
+    assert_eq!(readout(&server), before);
+}

@@ -13,6 +13,7 @@ use floorwatch_core::Millis;
 
 use super::{Header, Taken};
 use crate::floor::{self, SharedFloor};
+use crate::history::writer::HistorySender;
 use crate::seen_ids::SeenIds;
 
 /// A checkpoint after this many events journaled even before the interval has passed: a
@@ -77,13 +78,13 @@ impl Checkpointer {
         if !due || self.writing.as_ref().is_some_and(|w| !w.is_finished()) {
             return;
         }
-        let Some(taken) = self.take(floor, seen, lookout, next_seq) else {
+        let Some((taken, history)) = self.take(floor, seen, lookout, next_seq) else {
             return;
         };
         let dir = self.dir.clone();
         match std::thread::Builder::new()
             .name("checkpoint".into())
-            .spawn(move || write_logged(&dir, taken))
+            .spawn(move || write_logged(&dir, taken, history))
         {
             Ok(thread) => self.writing = Some(thread),
             Err(e) => tracing::error!(error = %e, "the checkpoint thread could not start"),
@@ -105,8 +106,8 @@ impl Checkpointer {
         if self.last_seq == Some(next_seq) {
             return;
         }
-        if let Some(taken) = self.take(floor, seen, lookout, next_seq) {
-            write_logged(&self.dir, taken);
+        if let Some((taken, history)) = self.take(floor, seen, lookout, next_seq) {
+            write_logged(&self.dir, taken, history);
         }
     }
 
@@ -116,9 +117,12 @@ impl Checkpointer {
         seen: &SeenIds,
         lookout: Option<Millis>,
         next_seq: u64,
-    ) -> Option<Taken> {
+    ) -> Option<(Taken, Option<HistorySender>)> {
         let started = Instant::now();
-        let encoded = floor::lock(floor).checkpoint_bytes();
+        let (encoded, history) = {
+            let floor = floor::lock(floor);
+            (floor.checkpoint_bytes(), floor.history_sender())
+        };
         let locked_ms = started.elapsed().as_millis() as u64;
         self.last_at = Instant::now();
         let floor = match encoded {
@@ -136,13 +140,30 @@ impl Checkpointer {
             locked_ms,
             taken_ms: started.elapsed().as_millis() as u64,
         };
-        Some(taken)
+        Some((taken, history))
     }
 }
 
-fn write_logged(dir: &std::path::Path, taken: Taken) {
+/// Writes `taken` once the history thread has written every close sent before it was taken
+/// (`history`: the floor's, `None` while history is off). The checkpoint's interval ledger
+/// counts from the last close sent (`LiveFloor::ledger_from`), and a start uses it only if the
+/// history store ends exactly there or past the checkpoint (`crate::start`): the history
+/// thread gathers a replay's closes for up to two seconds before writing them, so a
+/// checkpoint on disk before they are would be refused after a crash in that time, and the
+/// whole journal replayed.
+fn write_logged(dir: &std::path::Path, taken: Taken, history: Option<HistorySender>) {
     let started = Instant::now();
     let (next_seq, locked_ms, taken_ms) = (taken.header.next_seq, taken.locked_ms, taken.taken_ms);
+    if let Some(history) = history
+        && !history.flush()
+    {
+        // Written all the same: a start checks it against the store and, if they do not fit,
+        // replays the journal instead, as without it.
+        tracing::warn!(
+            next_seq,
+            "the history thread did not confirm its closes before a checkpoint; a start after a crash may not be able to use it"
+        );
+    }
     match super::write(dir, taken) {
         Ok((path, bytes)) => {
             let write_ms = started.elapsed().as_millis() as u64;

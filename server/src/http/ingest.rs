@@ -104,12 +104,25 @@ fn offset_in(body: &[u8], part: &[u8]) -> usize {
     (part.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize)
 }
 
+/// Fewer bytes than the shortest line that can hold an event (every type has a field:
+/// `{"v":1,"id":"a","source":"s","seq":1,"ts":1,"type":"agent_logout","agent":"a"}` is 78, and
+/// a time stamp of this century has 13 digits): a
+/// body cannot carry more events than its length over this.
+const MIN_EVENT_LINE_BYTES: usize = 64;
+
+/// How many events an NDJSON body can hold at most: its lines, but never more than its length
+/// allows, so a body of blank lines does not reserve room for millions of events.
+fn room_for_events(body: &[u8]) -> usize {
+    let lines = body.iter().filter(|&&b| b == b'\n').count() + 1;
+    lines.min(body.len() / MIN_EVENT_LINE_BYTES + 1)
+}
+
 fn parse_ndjson(body: &Bytes) -> Parsed {
     let mut parsed = Parsed::of(body);
     // Room for every line at once: a replay's batch is thousands of events, and growing the
     // lists by doubling copied them and touched fresh pages at each step (the workers'
     // `realloc` and page faults; BENCHMARKS.md, "Eighth pass: history").
-    parsed.reserve(body.iter().filter(|&&b| b == b'\n').count() + 1);
+    parsed.reserve(room_for_events(body));
     for (i, line) in body.split(|b| *b == b'\n').enumerate() {
         let line_no = i as u64 + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -444,6 +457,28 @@ mod tests {
 
     const GOOD: &str = r#"{"v":1,"id":"e1","source":"sim","seq":1,"ts":1700000000000,"type":"agent_login","agent":"a1"}"#;
     const GOOD2: &str = r#"{"v":1,"id":"e2","source":"sim","seq":2,"ts":1700000000001,"type":"agent_logout","agent":"a1"}"#;
+
+    /// A body of blank lines reserves room for the events its length could hold, not one per
+    /// line (16 MB of newlines would otherwise reserve room for 16 million events).
+    #[test]
+    fn room_is_reserved_for_no_more_events_than_the_body_can_hold() {
+        let shortest = r#"{"v":1,"id":"a","source":"s","seq":1,"ts":1700000000000,"type":"agent_logout","agent":"a"}"#;
+        assert!(shortest.len() >= MIN_EVENT_LINE_BYTES);
+        let parsed = parse_body(&Bytes::from(shortest)).unwrap();
+        assert_eq!(
+            (parsed.events.len(), parsed.rejected),
+            (1, 0),
+            "{:?}",
+            parsed.errors
+        );
+        let blank = vec![b'\n'; 1 << 20];
+        assert_eq!(
+            room_for_events(&blank),
+            (1 << 20) / MIN_EVENT_LINE_BYTES + 1
+        );
+        let lines = format!("{GOOD}\n{GOOD2}\n");
+        assert_eq!(room_for_events(lines.as_bytes()), 3);
+    }
 
     #[test]
     fn ndjson_keeps_good_lines_and_numbers_the_bad_ones() {
