@@ -519,6 +519,28 @@ pub(super) fn dump_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use floorwatch_core::history::{CallDetail, VisitOutcome};
+
+    /// Visit `v1` of call `c1` to `sales`, entered at 100 s, waiting `wait` ms (within the
+    /// threshold up to 20 s), its `outcome` at `outcome_ms`.
+    fn visit(wait: Millis, outcome: VisitOutcome, outcome_ms: Millis) -> CallDetail {
+        CallDetail {
+            id: "v1".into(),
+            call: "c1".into(),
+            queue: "sales".into(),
+            entered_ms: 100_000,
+            wait_ms: wait,
+            outcome,
+            outcome_ms,
+            within: wait <= 20_000,
+            short: false,
+            agent: None,
+            talk_ms: None,
+            hold_ms: None,
+            transferred: false,
+            caller: None,
+        }
+    }
 
     fn sums(answered: u64, waits: &[u32]) -> IntervalSums {
         let mut s = IntervalSums::default();
@@ -535,24 +557,8 @@ mod tests {
     /// pass's `ClosedIntervals::append` left it).
     #[test]
     fn closes_merged_together_store_what_one_by_one_stores() {
-        use floorwatch_core::history::{CallDetail, VisitOutcome};
         let q = Scope::Queue("sales".into());
-        let call = |wait: Millis, outcome: VisitOutcome| CallDetail {
-            id: "v1".into(),
-            call: "c1".into(),
-            queue: "sales".into(),
-            entered_ms: 100_000,
-            wait_ms: wait,
-            outcome,
-            outcome_ms: 100_000 + wait,
-            within: wait <= 20_000,
-            short: false,
-            agent: None,
-            talk_ms: None,
-            hold_ms: None,
-            transferred: false,
-            caller: None,
-        };
+        let call = |wait: Millis, outcome: VisitOutcome| visit(wait, outcome, 100_000 + wait);
         let closes = [
             ClosedIntervals {
                 until: 900_000,
@@ -606,23 +612,7 @@ mod tests {
     /// day, as merging them one by one does (writing only the latest record would not).
     #[test]
     fn a_batch_touching_a_signed_off_day_puts_its_visits_close_by_close() {
-        use floorwatch_core::history::{CallDetail, VisitOutcome};
-        let call = |wait: Millis| CallDetail {
-            id: "v1".into(),
-            call: "c1".into(),
-            queue: "sales".into(),
-            entered_ms: 100_000,
-            wait_ms: wait,
-            outcome: VisitOutcome::Abandoned,
-            outcome_ms: 200_000,
-            within: true,
-            short: false,
-            agent: None,
-            talk_ms: None,
-            hold_ms: None,
-            transferred: false,
-            caller: None,
-        };
+        let call = |wait: Millis| visit(wait, VisitOutcome::Abandoned, 200_000);
         let close = |until: Millis, wait: Millis| ClosedIntervals {
             until,
             through_seq: None,
