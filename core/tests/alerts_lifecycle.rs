@@ -421,3 +421,27 @@ fn rules_of_a_restored_alert_that_no_longer_exist_clear_it() {
     );
     assert_eq!(alerts.alerts_since(0).len(), 2);
 }
+
+/// The orphans are looked for once, not at every boundary (issue 15): a journal restored after
+/// boundaries were evaluated must be looked through again.
+#[test]
+fn a_journal_restored_after_evaluating_is_looked_through_for_orphans_again() {
+    let (mut floor, day) = escalating();
+    floor.apply_all(&day.sorted()[..]);
+    let journal = floor.changes.clone();
+    let mut alerts = Alerts::new(&config(r#"{"default_rules": false}"#), &org()).unwrap();
+    let now = floor.engine.now();
+    let first = now - now % 10_000 - 60_000;
+    assert!(alerts.evaluate(&floor.engine, first).changes.is_empty());
+    alerts.restore(journal);
+    let later = now + 10_000;
+    floor.engine.tick(later);
+    let evaluation = alerts.evaluate(&floor.engine, later - later % 10_000);
+    assert_eq!(evaluation.changes.len(), 2);
+    assert!(
+        evaluation
+            .changes
+            .iter()
+            .all(|c| matches!(c, AlertChange::Cleared { .. }))
+    );
+}

@@ -354,6 +354,11 @@ impl AlertBook {
         self.open_by_key.values().map(|&i| &self.alerts[i])
     }
 
+    /// The open alerts of rule `rule`, by key.
+    pub(crate) fn open_of<'a>(&'a self, rule: &'a str) -> impl Iterator<Item = &'a Alert> + 'a {
+        self.open_alerts().filter(move |a| a.rule == rule)
+    }
+
     /// When the condition's last alert cleared (for the cool-down).
     pub fn last_cleared(&self, key: &str) -> Option<Millis> {
         self.last_cleared.get(key).copied()

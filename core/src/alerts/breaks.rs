@@ -185,7 +185,7 @@ impl Breaks {
                 add(key, spell);
             }
         }
-        for alert in book.open_alerts().filter(|a| a.rule == rule.id) {
+        for alert in book.open_of(&rule.id) {
             if let Some((key, spell)) = watch.spells.get_key_value(alert.key.as_str()) {
                 add(key, spell);
             }

@@ -7,17 +7,36 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
+use super::book::AlertBook;
 use super::compiled::{Check, CompiledRule};
-use super::condition::{Detail, Reading};
+use super::condition::{Detail, Reading, Run};
 use super::keys::{Key, RuleKeys};
 use super::observed::{DroppedCall, Observations, PEAK_SPAN_MS};
 use super::rule_scope::RuleScope;
 use super::rules::{Comparison, Level};
 use super::tree::OrgTree;
-use crate::engine::{Engine, Needs};
+use crate::engine::{Engine, Needs, ReadFrom};
 use crate::event::{AgentState, Millis, NotReadyReason};
 use crate::figures::Figures;
 use crate::scope::{Scope, Window};
+
+/// The figures the rules read, by window and scope, kept between boundaries (a cache, never
+/// saved): a boundary's read writes over the last one's, so the scope is not copied, no entry
+/// is made and no `Figures` is moved into a table at every boundary (issue 15).
+#[derive(Debug, Default)]
+pub(crate) struct FigureCache {
+    by_window: FxHashMap<Window, FxHashMap<Scope, CachedRead>>,
+}
+
+/// One scope and window's figures in a [`FigureCache`].
+#[derive(Debug, Default)]
+struct CachedRead {
+    /// The boundary and the engine's revision they were read at: current only at both.
+    stamp: Option<(Millis, u64)>,
+    figures: Option<Figures>,
+    /// What `figures` came from (see [`crate::engine::ReadFrom`]).
+    from: ReadFrom,
+}
 
 /// Everything a rule may look at during one evaluation, with the figures read so far (several
 /// rules often read the same scope and window).
@@ -34,10 +53,8 @@ pub(crate) struct Look<'a> {
     pub queues: &'a [Scope],
     /// The first boundary evaluated: a configured source never heard from is silent since.
     pub watching_since: Millis,
-    /// The figures read at this boundary, by scope and window: emptied at each boundary but
-    /// kept by [`super::Alerts`] so its table is not allocated again (a B-tree of whole
-    /// `Figures` moved them about at every insert; issue 15).
-    pub figures: &'a mut FxHashMap<(Scope, Window), Option<Figures>>,
+    /// The figures read, by window and scope (see [`FigureCache`]).
+    pub figures: &'a mut FigureCache,
     /// The chain of each queue: fixed by the organisation ([`OrgTree`]), so kept between
     /// boundaries, and looked up by the queue's id without making a scope (issue 15).
     pub queue_chains: &'a mut FxHashMap<String, Vec<Scope>>,
@@ -54,12 +71,35 @@ pub(crate) struct Look<'a> {
 }
 
 impl<'a> Look<'a> {
+    /// The figures of `scope` over `window` at this boundary (read once, however many rules
+    /// ask), `None` for a scope the engine does not know.
     fn figures(&mut self, scope: &Scope, window: Window) -> Option<&Figures> {
         let (engine, needs) = (self.engine, self.needs);
-        self.figures
-            .entry((scope.clone(), window))
-            .or_insert_with(|| engine.figures_with(scope, window, needs).ok())
-            .as_ref()
+        let stamp = (self.at, engine.revision());
+        let by_scope = self.figures.by_window.entry(window).or_default();
+        if !by_scope.contains_key(scope) {
+            by_scope.insert(scope.clone(), CachedRead::default());
+        }
+        let read = by_scope.get_mut(scope)?;
+        if read.stamp != Some(stamp) {
+            read.stamp = Some(stamp);
+            // Thorough evaluation reads afresh: what the reads written over are compared with.
+            let fresh = match &mut read.figures {
+                Some(figures) if !self.thorough => engine
+                    .figures_into(scope, window, needs, figures, &mut read.from)
+                    .is_ok(),
+                _ => {
+                    read.figures = engine.figures_with(scope, window, needs).ok();
+                    read.from = ReadFrom::default();
+                    read.figures.is_some()
+                }
+            };
+            if !fresh {
+                read.figures = None;
+                read.from = ReadFrom::default();
+            }
+        }
+        read.figures.as_ref()
     }
 
     /// The scopes a rule's scope stands for on the floor now (the queues lent, not copied).
@@ -123,13 +163,54 @@ impl<'a> Look<'a> {
     }
 }
 
-/// The rule's readings at this boundary, by condition key (`keys`: the rule's, formatted once).
+/// What the evaluator steps of one rule at a boundary besides the conditions met: those
+/// being timed and those with an open alert (`super::Alerts::evaluate`). A condition neither
+/// met, nor timed, nor alerted is never stepped, so the metric, source-silent and
+/// dropped-calls kinds leave its reading out rather than build it (nothing else looks at
+/// those kinds' readings: `super::wake` reads only the sudden peak's); most conditions are
+/// such at most boundaries (issue 15). Thorough evaluation keeps every reading.
+pub(crate) struct Stepped<'a> {
+    /// Keep every reading ([`super::Alerts::set_thorough`]).
+    pub all: bool,
+    /// Whether the rule has an open alert.
+    pub open: bool,
+    /// The rule's conditions being timed.
+    pub runs: Option<&'a BTreeMap<Key, Run>>,
+    pub book: &'a AlertBook,
+}
+
+impl Stepped<'_> {
+    /// Whether some condition of the rule may be stepped though not met (else an unmet
+    /// reading is left out without its key being looked up).
+    fn any(&self) -> bool {
+        self.all || self.open || self.runs.is_some_and(|runs| !runs.is_empty())
+    }
+
+    /// Whether condition `key` is stepped though not met.
+    fn keeps(&self, key: &str) -> bool {
+        self.all
+            || self.runs.is_some_and(|runs| runs.contains_key(key))
+            || self.book.open(key).is_some()
+    }
+}
+
+/// The rule's readings at this boundary, by condition key (`keys`: the rule's, formatted once),
+/// less the unmet ones `stepped` says are never stepped (see [`Stepped`]).
 pub(crate) fn read(
     rule: &CompiledRule,
     keys: &mut RuleKeys,
     look: &mut Look,
+    stepped: &Stepped,
 ) -> BTreeMap<Key, Reading> {
     let scopes = look.expand(&rule.scope);
+    // An unmet condition's key, if it is stepped.
+    let unmet_key = |keys: &mut RuleKeys, scope: &Scope| {
+        if !stepped.any() {
+            return None;
+        }
+        let key = keys.scope(&rule.id, scope);
+        stepped.keeps(&key).then_some(key)
+    };
     match &rule.check {
         Check::Metric {
             metric,
@@ -139,31 +220,44 @@ pub(crate) fn read(
             critical,
             clear,
             min_offered,
-        } => scopes
-            .iter()
-            .filter_map(|scope| {
+        } => {
+            let mut readings = BTreeMap::new();
+            for scope in scopes.iter() {
                 let at = look.at;
-                let f = look.figures(scope, *window)?;
+                let Some(f) = look.figures(scope, *window) else {
+                    continue;
+                };
                 let target = f.service_level_target_pct;
                 let value = if f.offered >= *min_offered {
                     metric.value(f, at)
                 } else {
                     None
                 };
+                let thresholds =
+                    [*warning, *critical, Some(*clear)].map(|t| t.map(|t| t.resolve(target)));
+                let key = if metric_level(value, *comparison, thresholds).is_some() {
+                    keys.scope(&rule.id, scope)
+                } else {
+                    match unmet_key(keys, scope) {
+                        Some(key) => key,
+                        None => continue,
+                    }
+                };
                 let reading = metric_reading(
                     scope.clone(),
                     value,
                     *comparison,
-                    [*warning, *critical, Some(*clear)].map(|t| t.map(|t| t.resolve(target))),
+                    thresholds,
                     Detail {
                         metric: metric.as_str(),
                         window: (!metric.is_live()).then_some(*window),
                         ..Detail::default()
                     },
                 );
-                Some((keys.scope(&rule.id, scope), reading))
-            })
-            .collect(),
+                readings.insert(key, reading);
+            }
+            readings
+        }
         Check::NotReadyOverrun { allowance, level } => {
             // Only the state, reason and since of each agent on a break: no view is built, and
             // the agent's name is read when an alert is raised (`super::raise`).
@@ -200,26 +294,34 @@ pub(crate) fn read(
                 Some(list) => list.iter().map(String::as_str).collect(),
                 None => observed.sources().collect(),
             };
-            names
-                .into_iter()
-                .map(|source| {
-                    let last = observed.last_heard(source).unwrap_or(look.watching_since);
-                    let quiet_for = (look.at - last).max(0);
-                    let reading = over(
-                        Scope::Centre,
-                        quiet_for >= *silent,
-                        *level,
-                        quiet_for as f64 / 1000.0,
-                        *silent as f64 / 1000.0,
-                        Detail {
-                            metric: "silence_s",
-                            source: Some(source.to_string()),
-                            ..Detail::default()
-                        },
-                    );
-                    (keys.source(&rule.id, source), reading)
-                })
-                .collect()
+            let mut readings = BTreeMap::new();
+            for source in names {
+                let last = observed.last_heard(source).unwrap_or(look.watching_since);
+                let quiet_for = (look.at - last).max(0);
+                let met = quiet_for >= *silent;
+                let key = if met || stepped.any() {
+                    keys.source(&rule.id, source)
+                } else {
+                    continue;
+                };
+                if !met && !stepped.keeps(&key) {
+                    continue;
+                }
+                let reading = over(
+                    Scope::Centre,
+                    met,
+                    *level,
+                    quiet_for as f64 / 1000.0,
+                    *silent as f64 / 1000.0,
+                    Detail {
+                        metric: "silence_s",
+                        source: Some(source.to_string()),
+                        ..Detail::default()
+                    },
+                );
+                readings.insert(key, reading);
+            }
+            readings
         }
         Check::SuddenPeak {
             factor,
@@ -287,36 +389,44 @@ pub(crate) fn read(
                 .dropped(look.at - window, look.at)
                 .filter(|d| d.talk < *short_talk)
                 .collect();
-            scopes
-                .iter()
-                .map(|scope| {
-                    // A call counts in its queue's chain and its agent's, once (as handled
-                    // calls do, docs/METRICS.md "Scopes").
-                    let n = dropped
-                        .iter()
-                        .filter(|d| {
-                            d.queue
-                                .as_deref()
-                                .is_some_and(|queue| look.inside_queue(queue, scope))
-                                || d.agent.as_ref().is_some_and(|agent| {
-                                    look.inside(&Scope::Agent(agent.clone()), scope)
-                                })
-                        })
-                        .count() as u64;
-                    let reading = over(
-                        scope.clone(),
-                        n >= *count,
-                        *level,
-                        n as f64,
-                        *count as f64,
-                        Detail {
-                            metric: "dropped_calls",
-                            ..Detail::default()
-                        },
-                    );
-                    (keys.scope(&rule.id, scope), reading)
-                })
-                .collect()
+            let mut readings = BTreeMap::new();
+            for scope in scopes.iter() {
+                // A call counts in its queue's chain and its agent's, once (as handled calls
+                // do, docs/METRICS.md "Scopes").
+                let n = dropped
+                    .iter()
+                    .filter(|d| {
+                        d.queue
+                            .as_deref()
+                            .is_some_and(|queue| look.inside_queue(queue, scope))
+                            || d.agent.as_ref().is_some_and(|agent| {
+                                look.inside(&Scope::Agent(agent.clone()), scope)
+                            })
+                    })
+                    .count() as u64;
+                let met = n >= *count;
+                let key = if met {
+                    keys.scope(&rule.id, scope)
+                } else {
+                    match unmet_key(keys, scope) {
+                        Some(key) => key,
+                        None => continue,
+                    }
+                };
+                let reading = over(
+                    scope.clone(),
+                    met,
+                    *level,
+                    n as f64,
+                    *count as f64,
+                    Detail {
+                        metric: "dropped_calls",
+                        ..Detail::default()
+                    },
+                );
+                readings.insert(key, reading);
+            }
+            readings
         }
     }
 }
@@ -346,6 +456,23 @@ pub(super) fn not_ready_reading(
     )
 }
 
+/// The level a metric's `value` is at: past its critical threshold, else its warning one
+/// (strictly), else none.
+fn metric_level(
+    value: Option<f64>,
+    comparison: Comparison,
+    [warning, critical, _]: [Option<f64>; 3],
+) -> Option<Level> {
+    let past = |t: Option<f64>| value.zip(t).is_some_and(|(v, t)| comparison.breaches(v, t));
+    if past(critical) {
+        Some(Level::Critical)
+    } else if past(warning) {
+        Some(Level::Warning)
+    } else {
+        None
+    }
+}
+
 /// A metric reading: the level from the strict thresholds, recovery from the clear threshold;
 /// a null figure is not met and lets an open alert clear.
 fn metric_reading(
@@ -355,14 +482,7 @@ fn metric_reading(
     [warning, critical, clear]: [Option<f64>; 3],
     detail: Detail,
 ) -> Reading {
-    let past = |t: Option<f64>| value.zip(t).is_some_and(|(v, t)| comparison.breaches(v, t));
-    let level = if past(critical) {
-        Some(Level::Critical)
-    } else if past(warning) {
-        Some(Level::Warning)
-    } else {
-        None
-    };
+    let level = metric_level(value, comparison, [warning, critical, clear]);
     // Recovered: back on the good side of the clear threshold (or equal to it), and past no
     // alert threshold; a null figure has nothing left to alert about.
     let recovered = level.is_none()

@@ -145,10 +145,10 @@ pub struct Alerts {
     /// Each queue's chain in the organisation (fixed by it): a cache, never saved.
     #[serde(skip)]
     queue_chains: FxHashMap<String, Vec<Scope>>,
-    /// The figures read at the last boundary (see `kinds::Look::figures`), kept to reuse the
-    /// table: a cache, emptied at every boundary, never saved.
+    /// The figures read at the last boundary (see `kinds::Look::figures`), written over at
+    /// the next: a cache, never saved.
     #[serde(skip)]
-    figures: FxHashMap<(Scope, crate::scope::Window), Option<crate::figures::Figures>>,
+    figures: kinds::FigureCache,
     /// The condition keys one rule steps at a boundary, kept to reuse the allocation.
     #[serde(skip)]
     stepping: Vec<Key>,
@@ -180,6 +180,11 @@ pub struct Alerts {
     /// Rules read so far in this process (for tests and benchmarks: how much was skipped).
     #[serde(skip)]
     rules_read: u64,
+    /// The book holds no open alert of a rule that is not compiled (see the end of
+    /// [`Alerts::evaluate`]): false again after [`Alerts::restore`], and never saved, so a
+    /// book resumed from a checkpoint is looked through once.
+    #[serde(skip)]
+    orphans_cleared: bool,
 }
 
 /// Alerts read back from a checkpoint: their observations, condition timers and book, not
@@ -263,7 +268,7 @@ impl Alerts {
             queues: Vec::new(),
             queue_chains: FxHashMap::default(),
             stepping: Vec::new(),
-            figures: FxHashMap::default(),
+            figures: kinds::FigureCache::default(),
             thorough: false,
             settled: Vec::new(),
             observations: 0,
@@ -271,6 +276,7 @@ impl Alerts {
             not_ready_checked: None,
             breaks: Breaks::default(),
             rules_read: 0,
+            orphans_cleared: false,
         })
     }
 
@@ -374,7 +380,6 @@ impl Alerts {
                 .map(|q| Scope::Queue(q.id))
                 .collect();
         }
-        self.figures.clear();
         let mut look = Look {
             engine,
             at,
@@ -413,14 +418,22 @@ impl Alerts {
                 continue;
             }
             self.rules_read += 1;
-            let open = self.book.open_alerts().any(|a| a.rule == rule.id);
+            let open = self.book.open_of(&rule.id).next().is_some();
             // A not-ready overrun reads its kept spells (`breaks`), unless thorough.
             let readings = match rule.check {
                 Check::NotReadyOverrun { .. } if !self.thorough => {
                     self.breaks
                         .read(index, rule, at, self.runs.get(&rule.id), &self.book)
                 }
-                _ => kinds::read(rule, keys, &mut look),
+                _ => {
+                    let stepped = kinds::Stepped {
+                        all: self.thorough,
+                        open,
+                        runs: self.runs.get(&rule.id),
+                        book: &self.book,
+                    };
+                    kinds::read(rule, keys, &mut look, &stepped)
+                }
             };
             *settled = None;
             if !self.runs.contains_key(&rule.id) {
@@ -450,11 +463,9 @@ impl Alerts {
             );
             stepping.extend(runs.keys().cloned());
             stepping.extend(
-                book.open_alerts()
+                book.open_of(&rule.id)
                     .filter(|a| {
-                        a.rule == rule.id
-                            && !readings.contains_key(a.key.as_str())
-                            && !runs.contains_key(a.key.as_str())
+                        !readings.contains_key(a.key.as_str()) && !runs.contains_key(a.key.as_str())
                     })
                     .map(|a| Key::from(a.key.as_str())),
             );
@@ -498,8 +509,7 @@ impl Alerts {
             }
             let due: Vec<AlertChange> = self
                 .book
-                .open_alerts()
-                .filter(|a| a.rule == rule.id)
+                .open_of(&rule.id)
                 .flat_map(|alert| {
                     condition::escalations_due(alert, rule, at, quiet)
                         .into_iter()
@@ -532,19 +542,24 @@ impl Alerts {
             }
         }
         self.stepping = stepping;
-        // An alert whose rule was removed or disabled has nobody left to clear it.
-        let orphans: Vec<AlertChange> = self
-            .book
-            .open_alerts()
-            .filter(|a| !self.compiled.iter().any(|r| r.id == a.rule))
-            .map(|a| AlertChange::Cleared {
-                id: a.id.clone(),
-                at,
-                value: None,
-            })
-            .collect();
-        for change in orphans {
-            record(&mut self.book, &mut self.batcher, &mut changes, change);
+        // An alert whose rule was removed or disabled has nobody left to clear it. Only a
+        // book restored (from the journal or a checkpoint) can hold one: the rules raise
+        // alerts of their own alone, so once cleared there are none until the next restore.
+        if self.thorough || !self.orphans_cleared {
+            let orphans: Vec<AlertChange> = self
+                .book
+                .open_alerts()
+                .filter(|a| !self.compiled.iter().any(|r| r.id == a.rule))
+                .map(|a| AlertChange::Cleared {
+                    id: a.id.clone(),
+                    at,
+                    value: None,
+                })
+                .collect();
+            for change in orphans {
+                record(&mut self.book, &mut self.batcher, &mut changes, change);
+            }
+            self.orphans_cleared = true;
         }
         let batch = self.batcher.close(at);
         self.rest_until = None;
@@ -641,6 +656,7 @@ impl Alerts {
         let mut report = RestoreReport::default();
         self.rest_until = None;
         self.settled.clear();
+        self.orphans_cleared = false;
         for change in changes {
             match self.book.apply(&change) {
                 Ok(_) => {

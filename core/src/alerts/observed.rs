@@ -4,7 +4,7 @@
 //! does not change what an evaluation boundary sees once they are in (docs/ALERTS.md,
 //! "Built-in kinds").
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
@@ -79,7 +79,11 @@ pub(crate) struct Observations {
     keep_not_ready: bool,
     /// Agents whose latest applied `agent_state` event said `not_ready`: the only ones a
     /// not-ready overrun can be about (the engine, asked at each boundary, has the last word).
-    not_ready: BTreeSet<String>,
+    /// Hashed: every agent touched since the last boundary is looked up here (a B-tree of
+    /// strings compared a few hundred ids a boundary on the large day; issue 15); saved in id
+    /// order, so a checkpoint's bytes do not depend on the hash.
+    #[serde(serialize_with = "in_id_order")]
+    not_ready: FxHashSet<String>,
     /// Agents named by an applied sign-in, sign-out, state or team event since the evaluator
     /// last took them ([`Observations::take_touched`]): the only agents whose state, reason,
     /// spell or team can have changed (`Engine::apply_new`), so the only ones a not-ready
@@ -272,7 +276,8 @@ impl Observations {
             .map(|first| first.saturating_add(PEAK_SPAN_MS + 60 * MINUTE_MS))
     }
 
-    /// Agents that may be not ready, in id order.
+    /// Agents that may be not ready, in no particular order (every reader's outcome is
+    /// independent of it: it files what it finds by key or takes the earliest time).
     pub(super) fn not_ready(&self) -> impl Iterator<Item = &str> {
         self.not_ready.iter().map(String::as_str)
     }
@@ -407,6 +412,13 @@ impl Observations {
     }
 }
 
+/// Serialises a set of ids as a sequence in id order.
+fn in_id_order<S: serde::Serializer>(set: &FxHashSet<String>, to: S) -> Result<S::Ok, S::Error> {
+    let mut ids: Vec<&String> = set.iter().collect();
+    ids.sort_unstable();
+    serde::Serialize::serialize(&ids, to)
+}
+
 /// The instant with the same local wall-clock time as `at`, `days` local dates earlier; a time
 /// inside a DST gap moves forward, one in a fold takes the earlier instant (jiff's compatible
 /// rule, as for the daily reset).
@@ -433,6 +445,21 @@ mod tests {
 
     fn ms(s: &str) -> Millis {
         s.parse::<Timestamp>().unwrap().as_millisecond()
+    }
+
+    #[test]
+    fn agents_maybe_not_ready_are_saved_in_id_order() {
+        let mut observed = Observations::new(false, 0, true);
+        for agent in ["a9", "a1", "a5", "a10", "a3"] {
+            observed.not_ready.insert(agent.to_string());
+        }
+        let json = serde_json::to_value(&observed).unwrap();
+        assert_eq!(
+            json["not_ready"],
+            serde_json::json!(["a1", "a10", "a3", "a5", "a9"])
+        );
+        let back: Observations = serde_json::from_value(json).unwrap();
+        assert_eq!(back.not_ready, observed.not_ready);
     }
 
     #[test]

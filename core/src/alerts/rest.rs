@@ -152,7 +152,7 @@ impl Timers<'_> {
                     }
                 }
             }
-            for alert in self.book.open_alerts().filter(|a| a.rule == rule.id) {
+            for alert in self.book.open_of(&rule.id) {
                 escalation_times(alert, rule).for_each(&mut timer);
             }
         }

@@ -177,7 +177,7 @@ pub(super) fn after(
             timer(cleared.saturating_add(rule.cooldown));
         }
     }
-    for alert in clock.book.open_alerts().filter(|a| a.rule == rule.id) {
+    for alert in clock.book.open_of(&rule.id) {
         pending = true;
         escalation_times(alert, rule).for_each(&mut timer);
     }

@@ -38,7 +38,7 @@ pub use ledger::{IntervalSums, QUARTER_HOUR_MS};
 /// What one close of the ledger added to one scope's quarter-hour: the scope, the additions,
 /// the quarter-hour's start (UTC ms).
 pub type IntervalDelta = (Scope, IntervalSums, Millis);
-pub use readout::{Needs, Sums, empty_histogram, from_sums, sample_histogram};
+pub use readout::{Needs, ReadFrom, Sums, empty_histogram, from_sums, sample_histogram};
 pub use tally::Tally;
 
 /// Borrows the parts of the engine the call table works on.
@@ -95,6 +95,16 @@ pub struct Engine {
     /// zero in each process.
     #[serde(skip)]
     revision: u64,
+    /// This engine, among every engine of the process (made or read back): what readers that
+    /// keep a scope's version between reads ([`ReadFrom`]) compare first. Not saved.
+    #[serde(skip, default = "next_epoch")]
+    epoch: u64,
+}
+
+/// A number no other engine of this process has ([`Engine`]'s `epoch`).
+fn next_epoch() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// An engine read back from a checkpoint, not usable until it is given its organisation's
@@ -121,6 +131,7 @@ impl Engine {
             clock: &self.clock,
             floor: &self.floor,
             agents: &self.agents,
+            epoch: self.epoch,
         }
     }
 
@@ -139,6 +150,7 @@ impl Engine {
             seen_yesterday: FxHashSet::default(),
             counters: EngineCounters::default(),
             revision: 0,
+            epoch: next_epoch(),
         };
         // Configured agents are on the floor (logged out) before their first event.
         for site in &org.sites {
@@ -393,6 +405,28 @@ impl Engine {
             .index(scope)
             .ok_or_else(|| EngineError::UnknownScope(scope.clone()))?;
         Ok(readout::figures(&self.parts(), idx, window, needs))
+    }
+
+    /// [`Engine::figures_with`] written over `out`, the figures of an earlier read (of any
+    /// scope and window) with `kept`, what they came from ([`ReadFrom`], default for none):
+    /// afterwards equal to what `figures_with` returns. A reader that reads the same scopes
+    /// again and again (the alert rules, at every boundary) gets figures whose sums stood still
+    /// without their being worked out again, and keeps their scope rather than copying it
+    /// (issue 15). On an error `out` and `kept` are left as they were.
+    pub fn figures_into(
+        &self,
+        scope: &Scope,
+        window: Window,
+        needs: Needs,
+        out: &mut Figures,
+        kept: &mut ReadFrom,
+    ) -> Result<(), EngineError> {
+        let idx = self
+            .floor
+            .index(scope)
+            .ok_or_else(|| EngineError::UnknownScope(scope.clone()))?;
+        readout::figures_into(&self.parts(), idx, window, needs, out, kept);
+        Ok(())
     }
 
     /// Every agent known, configured or seen, in id order.

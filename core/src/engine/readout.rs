@@ -22,6 +22,8 @@ pub(super) struct Parts<'a> {
     pub(super) clock: &'a Clock,
     pub(super) floor: &'a Floor,
     pub(super) agents: &'a Agents,
+    /// The engine's epoch (see [`ReadFrom`]).
+    pub(super) epoch: u64,
 }
 
 /// The first instant of `window` at the engine's clock (docs/METRICS.md, "Windows").
@@ -160,9 +162,95 @@ fn add_state_time(
 
 /// The figures of scope `idx` over `window`, the parts `needs` leaves out null or zero.
 pub(super) fn figures(engine: &Parts<'_>, idx: ScopeIdx, window: Window, needs: Needs) -> Figures {
+    let scope = engine.floor.nodes[idx].scope.clone();
     let (from, sum) = sum(engine, idx, window, needs);
+    figures_of(engine, idx, window, needs, scope, from, &sum)
+}
+
+/// What the last read of one scope and window by a reader came from ([`figures_into`]): its
+/// sums, service-level settings and what was asked for. A reader that keeps it beside the
+/// figures gets them again without their being worked out again while the sums stand still
+/// (an alert rule reads every queue at every boundary where anything moved; issue 15).
+#[derive(Debug, Clone, Default)]
+pub struct ReadFrom {
+    sums: Option<(Tally, ServiceLevelSettings, Needs)>,
+    /// The engine's epoch, the scope's tally version and the window's first minute (its first
+    /// instant for today) when `sums` were last known to be the window's.
+    mark: Option<(u64, u64, i64)>,
+}
+
+/// [`figures`] written over `out`, the figures of an earlier read (`kept` says what they came
+/// from). Equal to [`figures`] in every field: every figure but the live ones is derived from
+/// the window's sums (state time included), its percentile samples and the settings, so while
+/// those are the same only the window's span, the calls waiting and the agent counts are read
+/// again (percentile samples and Erlang C are not compared: a read that asks for them is worked
+/// out in full). The scope is kept rather than copied when it is `idx`'s.
+pub(super) fn figures_into(
+    engine: &Parts<'_>,
+    idx: ScopeIdx,
+    window: Window,
+    needs: Needs,
+    out: &mut Figures,
+    kept: &mut ReadFrom,
+) {
     let node = &engine.floor.nodes[idx];
-    let queue = match &node.scope {
+    let compared = !(needs.wait_percentiles || needs.handle_percentiles || needs.agents_needed);
+    let same_read = compared && out.scope == node.scope && out.window == window;
+    let refresh = |out: &mut Figures, from: Millis| {
+        out.from = from;
+        out.to = engine.clock.now;
+        (out.waiting_now, out.oldest_waiting_since) = waiting(engine, idx);
+        if needs.agents {
+            out.agents = agent_counts(engine, idx);
+        }
+    };
+    // Without state time (which runs on with the clock) the sums change only with the scope's
+    // tally and the window's first minute: when neither moved past a minute that saw anything,
+    // they are not summed again.
+    let from = window_start(engine, window);
+    let first = match window {
+        Window::Today => from,
+        _ => minute_of(from),
+    };
+    let mark = (engine.epoch, node.tally.version(), first);
+    if same_read
+        && !needs.state_time
+        && kept.sums.is_some_and(|(_, _, asked)| asked == needs)
+        && let Some((epoch, version, was)) = kept.mark
+        && epoch == mark.0
+        && version == mark.1
+        && match window {
+            Window::Today => was == first,
+            _ => was <= first && !node.tally.has_minutes_in(was, first),
+        }
+    {
+        refresh(out, from);
+        kept.mark = Some(mark);
+        return;
+    }
+    let (from, sum) = sum(engine, idx, window, needs);
+    let settings = settings_of(engine, idx).1;
+    let read_from = (sum.tally, settings, needs);
+    kept.mark = Some(mark);
+    if same_read && kept.sums == Some(read_from) {
+        refresh(out, from);
+        return;
+    }
+    let scope = if out.scope == node.scope {
+        std::mem::replace(&mut out.scope, Scope::Centre)
+    } else {
+        node.scope.clone()
+    };
+    *out = figures_of(engine, idx, window, needs, scope, from, &sum);
+    kept.sums = compared.then_some(read_from);
+}
+
+/// The queue scope `idx` is, if it is one, and the service-level settings its figures use.
+fn settings_of<'a>(
+    engine: &Parts<'a>,
+    idx: ScopeIdx,
+) -> (Option<&'a super::floor::QueueInfo>, ServiceLevelSettings) {
+    let queue = match &engine.floor.nodes[idx].scope {
         Scope::Queue(id) => engine
             .floor
             .queue_ids
@@ -170,8 +258,14 @@ pub(super) fn figures(engine: &Parts<'_>, idx: ScopeIdx, window: Window, needs: 
             .map(|&q| &engine.floor.queues[q]),
         _ => None,
     };
-    let settings = queue.map_or(engine.floor.default_settings, |q| q.settings);
+    (
+        queue,
+        queue.map_or(engine.floor.default_settings, |q| q.settings),
+    )
+}
 
+/// Calls waiting now in the queues counted in scope `idx`, and since when the oldest waits.
+fn waiting(engine: &Parts<'_>, idx: ScopeIdx) -> (u64, Option<Millis>) {
     let (mut waiting_now, mut oldest) = (0u64, None::<Millis>);
     for q in &engine.floor.queues {
         if q.chain.contains(idx) {
@@ -181,6 +275,21 @@ pub(super) fn figures(engine: &Parts<'_>, idx: ScopeIdx, window: Window, needs: 
             }
         }
     }
+    (waiting_now, oldest)
+}
+
+/// [`figures`] from the window's sums (`from` its first instant), with `scope` (`idx`'s) given.
+fn figures_of(
+    engine: &Parts<'_>,
+    idx: ScopeIdx,
+    window: Window,
+    needs: Needs,
+    scope: Scope,
+    from: Millis,
+    sum: &WindowSum,
+) -> Figures {
+    let (queue, settings) = settings_of(engine, idx);
+    let (waiting_now, oldest) = waiting(engine, idx);
 
     let histogram = |needed: bool, samples: &[u32]| needed.then(|| sample_histogram(samples));
     let waits = histogram(needs.wait_percentiles, &sum.waits);
@@ -201,13 +310,7 @@ pub(super) fn figures(engine: &Parts<'_>, idx: ScopeIdx, window: Window, needs: 
         agents_needed: queue
             .filter(|_| needs.agents_needed)
             .and_then(|_| agents_needed(engine, idx, &settings)),
-        ..from_sums(
-            node.scope.clone(),
-            window,
-            (from, engine.clock.now),
-            &sums,
-            &settings,
-        )
+        ..from_sums(scope, window, (from, engine.clock.now), &sums, &settings)
     };
     if !needs.state_time {
         // The scope's own tally holds only the state time agents who moved team left behind.

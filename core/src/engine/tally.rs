@@ -270,6 +270,11 @@ pub(super) struct ScopeTally {
     day: Tally,
     day_waits: Vec<u32>,
     day_handles: Vec<u32>,
+    /// Bumped by every change to the minutes or the day, so a reader can tell that a window's
+    /// sums stood still without summing them (`readout::figures_into`; issue 15). Not saved:
+    /// it is compared only within one engine ([`super::Engine`]'s epoch).
+    #[serde(skip)]
+    version: u64,
 }
 
 /// The sums of one window of one scope, with its percentile samples.
@@ -284,6 +289,7 @@ impl ScopeTally {
     /// Adds `c` to minute `minute`, if that minute is still in the ring (`oldest_minute` or
     /// later), and to the day if `in_day`.
     pub(super) fn add(&mut self, minute: i64, oldest_minute: i64, in_day: bool, c: &Contribution) {
+        self.version += 1;
         if minute >= oldest_minute {
             self.minute_mut(minute, oldest_minute).tally.count(c);
             if let Some(ms) = c.wait_sample() {
@@ -311,6 +317,7 @@ impl ScopeTally {
     /// Adds agent state time by state to one minute. Only an agent's move between teams does
     /// this (agents keep their own state time, see `state_time`): the time it leaves behind.
     pub(super) fn add_state_minute(&mut self, minute: i64, oldest_minute: i64, ms: &[i64; 6]) {
+        self.version += 1;
         let slot = &mut self.minute_mut(minute, oldest_minute).tally.state_ms;
         for (sum, ms) in slot.iter_mut().zip(ms) {
             *sum += ms;
@@ -319,6 +326,7 @@ impl ScopeTally {
 
     /// Adds agent state time by state to the day (as [`ScopeTally::add_state_minute`]).
     pub(super) fn add_state_day(&mut self, ms: &[i64; 6]) {
+        self.version += 1;
         for (sum, ms) in self.day.state_ms.iter_mut().zip(ms) {
             *sum += ms;
         }
@@ -400,6 +408,7 @@ impl ScopeTally {
 
     /// Starts a new centre day.
     pub(super) fn reset_day(&mut self) {
+        self.version += 1;
         self.day = Tally::default();
         self.day_waits.clear();
         self.day_handles.clear();
@@ -407,6 +416,18 @@ impl ScopeTally {
 
     pub(super) fn day(&self) -> &Tally {
         &self.day
+    }
+
+    /// Changes with every change to the minutes or the day (see the field).
+    pub(super) fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Whether any minute in `[from, to)` saw anything: a window whose first minute moves
+    /// from `from` to `to` sums the same while none did.
+    pub(super) fn has_minutes_in(&self, from: i64, to: i64) -> bool {
+        let first = self.minutes.partition_point(|m| m.minute < from);
+        self.minutes.get(first).is_some_and(|m| m.minute < to)
     }
 
     /// Sums the minutes from `first_minute` on; with the wait and handle samples as `(waits,
@@ -456,6 +477,27 @@ impl ScopeTally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minutes_in_a_span_are_found_and_changes_counted() {
+        let mut t = ScopeTally::default();
+        let v0 = t.version();
+        t.add(10, 0, true, &answered(5_000));
+        t.add(12, 0, true, &answered(5_000));
+        assert!(t.version() > v0);
+        assert!(!t.has_minutes_in(0, 10));
+        assert!(t.has_minutes_in(0, 11));
+        assert!(t.has_minutes_in(10, 11));
+        assert!(!t.has_minutes_in(11, 12));
+        assert!(t.has_minutes_in(11, 13));
+        assert!(!t.has_minutes_in(13, 20));
+        let v1 = t.version();
+        t.reset_day();
+        assert!(t.version() > v1);
+        let v2 = t.version();
+        t.add_state_minute(12, 0, &[1; 6]);
+        assert!(t.version() > v2);
+    }
 
     fn answered(wait: i64) -> Contribution {
         Contribution::Answered {
