@@ -321,10 +321,11 @@ impl Recorder {
             // Nothing of the group was accepted: the clock it would have moved stays put, and
             // the ids filed as they were marked are taken back (a resend is new again).
             self.lookout = lookout_before;
-            self.seen.forget_ids(marks.iter().flatten().filter_map(|m| match m {
-                Mark::New(fp, _) => Some(*fp),
-                _ => None,
-            }));
+            self.seen
+                .forget_ids(marks.iter().flatten().filter_map(|m| match m {
+                    Mark::New(fp, _) => Some(*fp),
+                    _ => None,
+                }));
             self.fail_group(group, &e);
             return;
         }

@@ -331,7 +331,11 @@ mod tests {
                 .chain([0]),
         );
         for i in 0..200 {
-            assert_eq!(seen.contains(fingerprint(&format!("e{i}"))), i % 3 != 0, "e{i}");
+            assert_eq!(
+                seen.contains(fingerprint(&format!("e{i}"))),
+                i % 3 != 0,
+                "e{i}"
+            );
         }
         assert!(!seen.contains(0));
         assert_eq!(seen.len(), 200 - 67);

@@ -382,19 +382,28 @@ mod tests {
         assert_eq!(ledger.note_call(again), a);
         let (place, found) = ledger.noted_mut("a").unwrap();
         assert_eq!((place, found.talk_ms), (a, Some(5)));
-        assert_eq!(ledger.noted_at(b).map(|d| d.id.clone()), Some("b".to_string()));
+        assert_eq!(
+            ledger.noted_at(b).map(|d| d.id.clone()),
+            Some("b".to_string())
+        );
         // A checkpoint writes them as a map from id to record and reads them back.
         let json = serde_json::to_value(&ledger).unwrap();
         assert_eq!(json["calls"]["a"]["talk_ms"], 5);
         let mut restored: Ledger = serde_json::from_value(json).unwrap();
-        assert_eq!(restored.noted_mut("b").map(|(_, d)| d.outcome_ms), Some(1_000));
+        assert_eq!(
+            restored.noted_mut("b").map(|(_, d)| d.outcome_ms),
+            Some(1_000)
+        );
         // Handed over oldest outcome first; afterwards no place holds a record until noted.
         let ids: Vec<String> = ledger.take_calls().into_iter().map(|d| d.id).collect();
         assert_eq!(ids, ["b", "a"]);
         assert!(ledger.noted_at(a).is_none() && ledger.noted_at(b).is_none());
         assert!(ledger.noted_mut("a").is_none());
         let c = ledger.note_call(visit("c", 2_000));
-        assert_eq!(ledger.noted_at(c).map(|d| d.id.clone()), Some("c".to_string()));
+        assert_eq!(
+            ledger.noted_at(c).map(|d| d.id.clone()),
+            Some("c".to_string())
+        );
         assert!(ledger.noted_mut("a").is_none());
         assert_eq!(restored.take_calls().len(), 2);
     }
