@@ -36,48 +36,47 @@ pub(crate) struct Recorded {
 
 /// What becomes of one event, decided before it is made durable.
 pub(crate) enum Mark {
-    /// New: made durable, then applied (the id's fingerprint and its centre day, for the seen
-    /// ids).
+    /// New: made durable, then applied (the id's fingerprint and its centre day, under which
+    /// it is filed in the seen ids).
     New(Fingerprint, jiff::civil::Date),
     Duplicate,
     Refused(TooFarAhead),
 }
 
-/// Marks `event`: a duplicate when its id is in `seen` or earlier in the same group
-/// (`in_group`), refused when `admit` says it is too far ahead, new otherwise (then remembered
-/// in `in_group`).
+/// Marks `event`: a duplicate when its id is in `seen` (an earlier event of the same group
+/// included: see below), refused when `admit` says it is too far ahead, new otherwise.
 pub(crate) fn mark(
-    seen: &SeenIds,
-    in_group: &mut rustc_hash::FxHashSet<Fingerprint>,
+    seen: &mut SeenIds,
     days: &mut CentreDays,
     event: &Event,
     admit: impl FnOnce(&Event) -> Result<(), TooFarAhead>,
 ) -> Mark {
-    mark_known(seen, in_group, days, (event, fingerprint(&event.id)), admit)
+    mark_known(seen, days, (event, fingerprint(&event.id)), admit)
 }
 
 /// [`mark`] of an event whose id's fingerprint `fp` is already known (the recorder computes a
-/// batch's first, to warm the seen ids with them: `SeenIds::warm`).
+/// batch's first, to warm the seen ids with them: `SeenIds::warm`). A new event's id is filed
+/// in `seen` here, under its centre day, while the slot its look-up just read is still in the
+/// cache: filed when applied, it missed the cache again (issue 15: a day's table is far larger
+/// than the cache), and a set of the group's own ids was kept beside it to find a duplicate
+/// within the group. A caller that then fails to make the group durable takes the ids back
+/// ([`SeenIds::forget_ids`]).
 pub(crate) fn mark_known(
-    seen: &SeenIds,
-    in_group: &mut rustc_hash::FxHashSet<Fingerprint>,
+    seen: &mut SeenIds,
     days: &mut CentreDays,
     (event, fp): (&Event, Fingerprint),
     admit: impl FnOnce(&Event) -> Result<(), TooFarAhead>,
 ) -> Mark {
-    if seen.contains(fp) || in_group.contains(&fp) {
+    if seen.contains(fp) {
         Mark::Duplicate
     } else if let Err(refused) = admit(event) {
         Mark::Refused(refused)
     } else {
-        in_group.insert(fp);
-        Mark::New(fp, days.of(event.ts))
+        let day = days.of(event.ts);
+        seen.insert(day, fp);
+        Mark::New(fp, day)
     }
 }
-
-/// How many new ids' seen-id slots [`Applier::apply`] reads ahead at a time: enough for their
-/// cache misses to overlap, few enough that applying them does not evict the lines first.
-const WARM_AHEAD: usize = 64;
 
 /// Applies marked events to the floor and counts them (see the module doc).
 pub(crate) struct Applier {
@@ -124,22 +123,12 @@ impl Applier {
         let mut replies = Vec::new();
         let shared = self.floor.clone();
         let mut floor = floor::lock(&shared);
-        let mut fresh = Vec::new();
         for (events, marks) in batches {
-            // The seen ids' slots of this batch's new ids are read ahead, [`WARM_AHEAD`] at a
-            // time, as when they were marked (`SeenIds::warm`): since then the rest of the group
-            // was marked and journaled, and their cache lines are gone again (issue 15: each
-            // insert missed the cache).
-            fresh.clear();
-            fresh.extend(marks.iter().filter_map(|m| match m {
-                Mark::New(fp, _) => Some(*fp),
-                _ => None,
-            }));
-            let mut inserted = 0;
             let mut recorded = Recorded::default();
             for (i, (event, mark)) in events.iter().zip(marks).enumerate() {
-                let (fp, day) = match mark {
-                    Mark::New(fp, day) => (fp, day),
+                match mark {
+                    // Its id was filed in the seen ids when it was marked (`mark_known`).
+                    Mark::New(..) => {}
                     Mark::Duplicate => {
                         recorded.duplicate += 1;
                         counts_of(&mut by_source, &event.source)[1] += 1;
@@ -151,12 +140,7 @@ impl Applier {
                         recorded.refused.push((i, why));
                         continue;
                     }
-                };
-                if inserted % WARM_AHEAD == 0 {
-                    seen.warm(&fresh[inserted..fresh.len().min(inserted + WARM_AHEAD)]);
                 }
-                inserted += 1;
-                seen.insert(day, fp);
                 // A long jump is caught up in steps, letting go of the lock between them when
                 // someone waits for it: the publisher and the API read the floor meanwhile (the
                 // jump itself is bounded by the horizon, and a floor at rest skips to its next

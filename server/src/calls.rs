@@ -340,7 +340,9 @@ impl CallRegister {
         direction: Direction,
         at: Millis,
     ) {
-        if let Some(&serial) = self.latest.get(call)
+        // One look-up of the call's latest visit for both questions below.
+        let latest = self.latest.get(call).copied();
+        if let Some(serial) = latest
             && let Some(entry) = self.entries.get_mut(&serial)
             && *entry.queue == *queue
             && (entry.state == CallState::Waiting || entry.left.is_some_and(|left| left >= at))
@@ -364,7 +366,7 @@ impl CallRegister {
         // A new visit. A call entering another queue while still waiting in one was moved on;
         // the number travels with the call when the switch does not repeat it.
         let mut carried = None;
-        if let Some(&serial) = self.latest.get(call) {
+        if let Some(serial) = latest {
             if self.entries.get(&serial).map(|e| e.state) == Some(CallState::Waiting) {
                 self.finish(serial, CallState::Transferred, None, at);
             }
@@ -459,8 +461,11 @@ impl CallRegister {
             Some(left) => self.finished.remove(&(left, serial)),
             None => self.waiting.remove(&(entry.entered, serial)),
         };
-        if self.latest.get(&entry.call) == Some(&serial) {
-            self.latest.remove(&entry.call);
+        // One look-up: the entry's own copy of the call id is the key to look by.
+        if let std::collections::hash_map::Entry::Occupied(latest) = self.latest.entry(entry.call)
+            && *latest.get() == serial
+        {
+            latest.remove();
         }
     }
 

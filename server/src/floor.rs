@@ -491,7 +491,7 @@ impl LiveFloor {
             until,
             through_seq: self.journal_seq,
             deltas,
-            calls,
+            calls: calls.into(),
         };
         if !history.send(closed) {
             tracing::error!("the history thread has stopped: history is no longer kept");

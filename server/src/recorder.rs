@@ -268,12 +268,6 @@ impl Recorder {
         // not too far ahead), a duplicate, or refused.
         let mut marks: Vec<Vec<Mark>> = Vec::with_capacity(group.len());
         let mut fps = Vec::new();
-        // Fingerprints are uniformly spread already: a multiply-rotate hash places them as
-        // well as SipHash would, at a fraction of the cost.
-        // Sized for the whole group at once: grown by doubling, it rehashed every id again.
-        let events = group.iter().map(|b| b.events.len()).sum();
-        let mut in_group =
-            rustc_hash::FxHashSet::with_capacity_and_hasher(events, Default::default());
         // One event's line, reused: serialised straight into it, no string per event.
         let mut line = Vec::with_capacity(512);
         let lookout_before = self.lookout.clone();
@@ -287,8 +281,7 @@ impl Recorder {
             for (event, &fp) in batch.events.iter().zip(&fps) {
                 let lookout = &mut self.lookout;
                 batch_marks.push(mark_known(
-                    &self.seen,
-                    &mut in_group,
+                    &mut self.seen,
                     &mut self.days,
                     (event, fp),
                     |e| lookout.admit(e, wall_now),
@@ -325,8 +318,14 @@ impl Recorder {
             .journal_seconds
             .observe(started.elapsed().as_secs_f64());
         if let Err(e) = written {
-            // Nothing of the group was accepted: the clock it would have moved stays put.
+            // Nothing of the group was accepted: the clock it would have moved stays put, and
+            // the ids filed as they were marked are taken back (a resend is new again).
             self.lookout = lookout_before;
+            self.seen
+                .forget_ids(marks.iter().flatten().filter_map(|m| match m {
+                    Mark::New(fp, _) => Some(*fp),
+                    _ => None,
+                }));
             self.fail_group(group, &e);
             return;
         }

@@ -115,6 +115,31 @@ impl SeenIds {
         self.days[at].1.insert(fp)
     }
 
+    /// Takes `fps` out again (filed for a group that could not be made durable: its resend must
+    /// be new). Each day's set holding any of them is rebuilt without them, at its size: a rare
+    /// path (the journal failing), so no deletion is kept in the table's probing.
+    pub(crate) fn forget_ids(&mut self, fps: impl IntoIterator<Item = Fingerprint>) {
+        let gone: rustc_hash::FxHashSet<Fingerprint> =
+            fps.into_iter().map(|fp| fp.max(1)).collect();
+        if gone.is_empty() {
+            return;
+        }
+        for (_, set) in &mut self.days {
+            if set.iter().any(|fp| gone.contains(&fp)) {
+                let mut kept = FingerprintSet {
+                    slots: vec![0; set.slots.len()].into_boxed_slice(),
+                    len: 0,
+                };
+                for fp in set.iter().filter(|fp| !gone.contains(fp)) {
+                    let i = kept.probe(fp);
+                    kept.slots[i] = fp;
+                    kept.len += 1;
+                }
+                *set = kept;
+            }
+        }
+    }
+
     /// Forgets the ids of days before `oldest` (the floor's yesterday, as its clock moves on).
     pub(crate) fn forget_before(&mut self, oldest: Date) {
         if self.oldest.is_some_and(|o| o >= oldest) {
@@ -290,6 +315,32 @@ mod tests {
 
     fn day(s: &str) -> Date {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn ids_taken_back_are_new_again_and_the_others_stay() {
+        let mut seen = SeenIds::new();
+        for i in 0..200 {
+            assert!(seen.insert(day("2024-03-01"), fingerprint(&format!("e{i}"))));
+        }
+        assert!(seen.insert(day("2024-03-02"), 0));
+        seen.forget_ids(
+            (0..200)
+                .step_by(3)
+                .map(|i| fingerprint(&format!("e{i}")))
+                .chain([0]),
+        );
+        for i in 0..200 {
+            assert_eq!(
+                seen.contains(fingerprint(&format!("e{i}"))),
+                i % 3 != 0,
+                "e{i}"
+            );
+        }
+        assert!(!seen.contains(0));
+        assert_eq!(seen.len(), 200 - 67);
+        assert!(seen.insert(day("2024-03-01"), fingerprint("e0")));
+        assert!(seen.insert(day("2024-03-02"), 0));
     }
 
     #[test]

@@ -76,6 +76,11 @@ pub(super) struct CallRecord {
     caller: Option<Box<str>>,
     /// The current leg's outcome as counted.
     counted: Option<Counted>,
+    /// Where a visit of this call was last noted in the ledger ([`note_visit`]): a hint, used
+    /// when the record there is the visit noted now. Not saved: after a restore the visit is
+    /// found by its id.
+    #[serde(skip)]
+    noted: Option<usize>,
     /// Talk time of the handled segment, once its talk ended.
     talk_ms: Option<Millis>,
     /// The talk ended in a transfer.
@@ -208,37 +213,27 @@ impl Calls {
     ) {
         let hinted_queue = queue.map(|q| ctx.floor.queue(q));
         let rec = self.record(call, at);
-        if rec.outcome_at.is_some() || rec.pending.is_some() {
-            return; // one outcome per leg
-        }
-        let q = rec.queue.or(hinted_queue);
-        let wait = wait_ms.or(rec.entered_at.map(|e| at - e));
-        match (q, wait) {
-            (Some(q), Some(wait)) => {
-                if rec.waiting {
-                    if let Some(entered) = rec.entered_at {
-                        ctx.floor.queues[q].waiting.remove(&(entered, rec.serial));
-                    }
-                    rec.waiting = false;
-                }
-                rec.queue = Some(q);
-                rec.counted = Some(count_outcome(ctx, q, outcome, at, wait.max(0)));
-                rec.outcome_at = Some(at);
-                note(ctx.floor, call, rec);
-            }
-            _ => {
-                rec.pending = Some(PendingOutcome {
-                    outcome,
-                    at,
-                    wait_ms,
-                })
-            }
+        if count_leg(ctx, rec, outcome, at, (hinted_queue, wait_ms)) {
+            note(ctx.floor, call, rec);
         }
     }
 
-    /// `agent` answered: the handling segment starts.
-    pub(super) fn answered(&mut self, ctx: &mut Ctx, call: &str, agent: ScopeIdx, at: Millis) {
+    /// `agent` answered at `at`: the leg's outcome ([`Calls::outcome`], `queue` and `wait_ms`
+    /// the switch's own report) and the start of the handling segment, with one look-up of
+    /// the call and one note of its visit for both (issue 15: the visit was noted twice, its id
+    /// built and looked up each time). The record noted is the same: a note sets every field
+    /// from the call as it then stands.
+    pub(super) fn answered(
+        &mut self,
+        ctx: &mut Ctx,
+        call: &str,
+        (agent, at): (ScopeIdx, Millis),
+        queue: Option<&str>,
+        wait_ms: Option<Millis>,
+    ) {
+        let hinted_queue = queue.map(|q| ctx.floor.queue(q));
         let rec = self.record(call, at);
+        count_leg(ctx, rec, Outcome::Answered, at, (hinted_queue, wait_ms));
         rec.agent = Some(agent);
         rec.answered_at = Some(at);
         rec.hold_since = None;
@@ -400,6 +395,45 @@ impl Calls {
     }
 }
 
+/// Counts the queue outcome of `rec`'s current leg at `at` (`hinted`: the queue and wait the
+/// switch reported), or keeps it pending until the leg's entry is seen; one outcome per leg.
+/// True when it was counted now: the visit's record is then due to be noted.
+fn count_leg(
+    ctx: &mut Ctx,
+    rec: &mut CallRecord,
+    outcome: Outcome,
+    at: Millis,
+    (hinted_queue, wait_ms): (Option<QueueNo>, Option<Millis>),
+) -> bool {
+    if rec.outcome_at.is_some() || rec.pending.is_some() {
+        return false; // one outcome per leg
+    }
+    let q = rec.queue.or(hinted_queue);
+    let wait = wait_ms.or(rec.entered_at.map(|e| at - e));
+    match (q, wait) {
+        (Some(q), Some(wait)) => {
+            if rec.waiting {
+                if let Some(entered) = rec.entered_at {
+                    ctx.floor.queues[q].waiting.remove(&(entered, rec.serial));
+                }
+                rec.waiting = false;
+            }
+            rec.queue = Some(q);
+            rec.counted = Some(count_outcome(ctx, q, outcome, at, wait.max(0)));
+            rec.outcome_at = Some(at);
+            true
+        }
+        _ => {
+            rec.pending = Some(PendingOutcome {
+                outcome,
+                at,
+                wait_ms,
+            });
+            false
+        }
+    }
+}
+
 /// Where a handled call counts: its agent's chain and its queue's chain, each scope once. (The
 /// agent's record keeps its chain: walking the tree from the agent's node costs a cache miss.)
 fn handling_chain(ctx: &Ctx, agent: ScopeIdx, queue: Option<QueueNo>) -> Chain {
@@ -415,7 +449,7 @@ fn handling_chain(ctx: &Ctx, agent: ScopeIdx, queue: Option<QueueNo>) -> Chain {
 
 /// The record of the leg `rec` holds, if its outcome is counted, for history's store (while
 /// history is kept).
-fn note(floor: &mut Floor, call: &str, rec: &CallRecord) {
+fn note(floor: &mut Floor, call: &str, rec: &mut CallRecord) {
     if floor.ledger.is_none() {
         return;
     }
@@ -430,7 +464,12 @@ fn note(floor: &mut Floor, call: &str, rec: &CallRecord) {
 /// answer, then its talk's end) is brought up to date in place: the same record as a new one
 /// built by [`detail`] (its id, call and queue are what it was found by; [`fill`] sets the
 /// rest), without building its strings again (issue 15: the recorder's allocations).
-fn note_visit(floor: &mut Floor, call: &str, rec: &CallRecord, visit: (QueueNo, Millis, Counted)) {
+fn note_visit(
+    floor: &mut Floor,
+    call: &str,
+    rec: &mut CallRecord,
+    visit: (QueueNo, Millis, Counted),
+) {
     let Floor {
         ledger,
         queues,
@@ -442,14 +481,26 @@ fn note_visit(floor: &mut Floor, call: &str, rec: &CallRecord, visit: (QueueNo, 
     };
     let (q, at, counted) = visit;
     let queue = queues[q].id.as_str();
-    let id = VisitId::new(call, queue, at);
-    match ledger
-        .noted_mut(id.as_str())
-        .filter(|d| d.call == call && d.queue == queue && d.outcome_ms == at)
+    let this_visit = |d: &CallDetail| d.call == call && d.queue == queue && d.outcome_ms == at;
+    // Where the call noted a visit last, if that is this visit: then it is the record its id
+    // finds (an id has one place), without the id built and looked up (issue 15).
+    if let Some(noted) = rec
+        .noted
+        .and_then(|place| ledger.noted_at(place))
+        .filter(|d| this_visit(d))
     {
-        Some(noted) => fill(noted, nodes, rec, counted),
-        None => ledger.note_call(detail((queue, nodes), call, rec, (at, counted))),
+        fill(noted, nodes, rec, counted);
+        return;
     }
+    let id = VisitId::new(call, queue, at);
+    let place = match ledger.noted_mut(id.as_str()).filter(|(_, d)| this_visit(d)) {
+        Some((place, noted)) => {
+            fill(noted, nodes, rec, counted);
+            place
+        }
+        None => ledger.note_call(detail((queue, nodes), call, rec, (at, counted))),
+    };
+    rec.noted = Some(place);
 }
 
 /// The record of a visit of `call` to `queue` that ended at `at` as `counted`, with what `rec`

@@ -22,6 +22,7 @@ use rustc_hash::FxHashMap;
 
 use super::call_detail::CallDetail;
 use super::chain::{Chain, ScopeIdx};
+use super::ids::id_hash;
 use super::open_state::OpenState;
 use super::tally::{Contribution, MINUTE_MS, Tally};
 use crate::event::{AgentState, Millis, NotReadyReason};
@@ -95,7 +96,69 @@ pub(crate) struct Ledger {
     closed_until: Millis,
     /// The latest record of every visit changed since the last close, by visit id: whole
     /// records, which the store puts in place of what it has (docs/HISTORY.md, "Calls").
-    calls: FxHashMap<String, CallDetail>,
+    calls: Noted,
+}
+
+/// The visits' records noted since the last close: each in a place of its own, found by its
+/// id or, by a call that noted it before, by its place ([`Ledger::noted_at`]). The id is not
+/// kept a second time as a key (issue 15: copying it was one allocation per visit and close on
+/// the recorder's thread). A checkpoint writes them as a map from id to record, as when they
+/// were one.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Noted {
+    /// Every record noted since the last close, in the order first noted; `None` once handed
+    /// over ([`Ledger::take_calls`], which then empties the list).
+    list: Vec<Option<CallDetail>>,
+    /// Places in `list`, by the [`id_hash`] of the record's id: one place per id.
+    by_id: hashbrown::HashTable<usize>,
+}
+
+impl Noted {
+    /// The place of the record with id `id`.
+    fn find(&self, id: &str) -> Option<usize> {
+        let list = &self.list;
+        self.by_id
+            .find(id_hash(id), |&i| {
+                list[i].as_ref().is_some_and(|d| d.id.as_str() == id)
+            })
+            .copied()
+    }
+
+    /// Puts `detail` in place of the record with its id, or in a new place; returns the place.
+    fn put(&mut self, detail: CallDetail) -> usize {
+        if let Some(at) = self.find(&detail.id) {
+            self.list[at] = Some(detail);
+            return at;
+        }
+        let Noted { list, by_id } = self;
+        let at = list.len();
+        by_id.insert_unique(id_hash(&detail.id), at, |&i| {
+            list[i].as_ref().map_or(0, |d| id_hash(&d.id))
+        });
+        list.push(Some(detail));
+        at
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &CallDetail> {
+        self.list.iter().flatten()
+    }
+}
+
+impl serde::Serialize for Noted {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter().map(|d| (&d.id, d)))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Noted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = <FxHashMap<String, CallDetail> as serde::Deserialize>::deserialize(d)?;
+        let mut noted = Noted::default();
+        for (_, detail) in map {
+            noted.put(detail);
+        }
+        Ok(noted)
+    }
 }
 
 impl Ledger {
@@ -105,37 +168,50 @@ impl Ledger {
         Ledger {
             open: FxHashMap::default(),
             closed_until,
-            calls: FxHashMap::default(),
+            calls: Noted::default(),
         }
     }
 
-    /// Notes a visit's record as it stands now (replacing what was noted since the last close).
-    pub(crate) fn note_call(&mut self, detail: CallDetail) {
-        self.calls.insert(detail.id.clone(), detail);
+    /// Notes a visit's record as it stands now (replacing what was noted since the last close);
+    /// returns its place, for [`Ledger::noted_at`].
+    pub(crate) fn note_call(&mut self, detail: CallDetail) -> usize {
+        self.calls.put(detail)
     }
 
-    /// The record of visit `id` noted since the last close, to be brought up to date in place
-    /// (`engine::calls::note_visit`: a visit is noted at its outcome, its answer and its
-    /// talk's end, and only the first since a close needs its strings built).
-    pub(crate) fn noted_mut(&mut self, id: &str) -> Option<&mut CallDetail> {
-        self.calls.get_mut(id)
+    /// The record of visit `id` noted since the last close, with its place, to be brought up to
+    /// date in place (`engine::calls::note_visit`: a visit is noted at its outcome, its answer
+    /// and its talk's end, and only the first since a close needs its strings built).
+    pub(crate) fn noted_mut(&mut self, id: &str) -> Option<(usize, &mut CallDetail)> {
+        let at = self.calls.find(id)?;
+        self.calls.list[at].as_mut().map(|d| (at, d))
+    }
+
+    /// The record at place `at` (a place [`Ledger::note_call`] or [`Ledger::noted_mut`] gave,
+    /// maybe before a close: the caller checks that the record there is the visit it means;
+    /// each id has one place, so a record that is found there is the one its id finds).
+    pub(crate) fn noted_at(&mut self, at: usize) -> Option<&mut CallDetail> {
+        self.calls.list.get_mut(at).and_then(Option::as_mut)
     }
 
     /// Hands over the visits noted since the last close, oldest outcome first (then by id).
     pub(crate) fn take_calls(&mut self) -> Vec<CallDetail> {
-        let mut noted: Vec<Option<CallDetail>> = self.calls.drain().map(|(_, d)| Some(d)).collect();
+        let noted = &mut self.calls.list;
         // Sorted by position, each record then moved once: sorting the records themselves
         // moved them (about 200 bytes each) at every step of the sort, a share of the
         // recorder's time at each close (issue 15). The ids are unique, so the order is total.
         let mut order: Vec<usize> = (0..noted.len()).collect();
         let key = |i: usize| noted[i].as_ref().map(|d| (d.outcome_ms, d.id.as_str()));
         order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)));
-        order.into_iter().filter_map(|i| noted[i].take()).collect()
+        let out = order.into_iter().filter_map(|i| noted[i].take()).collect();
+        // Emptied, not dropped: the next close's records go in the same room.
+        noted.clear();
+        self.calls.by_id.clear();
+        out
     }
 
     /// The visits noted since the last close, not handed over yet (in no particular order).
     pub(crate) fn open_calls(&self) -> impl Iterator<Item = &CallDetail> {
-        self.calls.values()
+        self.calls.iter()
     }
 
     /// Counts a call contribution in the quarter-hour of `minute`, in every scope of `chain`.
@@ -273,6 +349,63 @@ mod tests {
             .filter(|d| d.start == start && d.scope == scope)
             .map(|d| d.sums.tally.state_ms[state.index()])
             .sum()
+    }
+
+    fn visit(id: &str, outcome_ms: Millis) -> CallDetail {
+        CallDetail {
+            id: id.to_string(),
+            call: format!("call-{id}"),
+            queue: "q1".to_string(),
+            entered_ms: outcome_ms - 1000,
+            wait_ms: 1000,
+            outcome: super::super::call_detail::VisitOutcome::Answered,
+            outcome_ms,
+            within: true,
+            short: false,
+            agent: None,
+            talk_ms: None,
+            hold_ms: None,
+            transferred: false,
+            caller: None,
+        }
+    }
+
+    #[test]
+    fn noted_visits_keep_one_place_per_id_across_closes_and_checkpoints() {
+        let mut ledger = Ledger::default();
+        let a = ledger.note_call(visit("a", 3_000));
+        let b = ledger.note_call(visit("b", 1_000));
+        assert_ne!(a, b);
+        // Noted again: the same place, the record replaced.
+        let mut again = visit("a", 3_000);
+        again.talk_ms = Some(5);
+        assert_eq!(ledger.note_call(again), a);
+        let (place, found) = ledger.noted_mut("a").unwrap();
+        assert_eq!((place, found.talk_ms), (a, Some(5)));
+        assert_eq!(
+            ledger.noted_at(b).map(|d| d.id.clone()),
+            Some("b".to_string())
+        );
+        // A checkpoint writes them as a map from id to record and reads them back.
+        let json = serde_json::to_value(&ledger).unwrap();
+        assert_eq!(json["calls"]["a"]["talk_ms"], 5);
+        let mut restored: Ledger = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            restored.noted_mut("b").map(|(_, d)| d.outcome_ms),
+            Some(1_000)
+        );
+        // Handed over oldest outcome first; afterwards no place holds a record until noted.
+        let ids: Vec<String> = ledger.take_calls().into_iter().map(|d| d.id).collect();
+        assert_eq!(ids, ["b", "a"]);
+        assert!(ledger.noted_at(a).is_none() && ledger.noted_at(b).is_none());
+        assert!(ledger.noted_mut("a").is_none());
+        let c = ledger.note_call(visit("c", 2_000));
+        assert_eq!(
+            ledger.noted_at(c).map(|d| d.id.clone()),
+            Some("c".to_string())
+        );
+        assert!(ledger.noted_mut("a").is_none());
+        assert_eq!(restored.take_calls().len(), 2);
     }
 
     #[test]

@@ -243,16 +243,13 @@ impl Engine {
                 wait_ms,
             } => {
                 let agent = self.agent(agent);
-                let mut ctx = ctx!(self);
-                self.calls.outcome(
-                    &mut ctx,
+                self.calls.answered(
+                    &mut ctx!(self),
                     call,
-                    Outcome::Answered,
-                    at,
+                    (agent, at),
                     queue.as_deref(),
                     *wait_ms,
                 );
-                self.calls.answered(&mut ctx, call, agent, at);
             }
             EventKind::CallHoldStarted { call } => self.calls.hold_started(call, at),
             EventKind::CallHoldEnded { call } => self.calls.hold_ended(call, at),

@@ -217,10 +217,9 @@ impl NodeApplier {
     /// Applies one message of events: duplicates (an id seen before, on this node as on every
     /// other) dropped, the rest applied in order. Returns how many it held.
     fn apply_events(&mut self, seq: u64, events: &[floorwatch_core::Event]) -> u64 {
-        let mut in_group = rustc_hash::FxHashSet::default();
         let marks = events
             .iter()
-            .map(|e| mark(&self.seen, &mut in_group, &mut self.days, e, |_| Ok(())))
+            .map(|e| mark(&mut self.seen, &mut self.days, e, |_| Ok(())))
             .collect();
         let mut index = 0usize;
         let history = &mut self.history;

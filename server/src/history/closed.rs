@@ -1,6 +1,8 @@
 //! [`ClosedIntervals`]: what one close of the engine's ledger hands from the floor to the
 //! history thread and on into the store.
 
+use std::sync::Arc;
+
 use floorwatch_core::history::{CallDetail, IntervalSums};
 use floorwatch_core::{Millis, Scope};
 
@@ -16,8 +18,11 @@ pub(crate) struct ClosedIntervals {
     /// (scope, additions, quarter-hour start), oldest quarter-hour first.
     pub(crate) deltas: Vec<(Scope, IntervalSums, Millis)>,
     /// The whole record of every visit changed since the last close (docs/HISTORY.md,
-    /// "Calls"), oldest outcome first: stored in place of what the store has.
-    pub(crate) calls: Vec<CallDetail>,
+    /// "Calls"), oldest outcome first: stored in place of what the store has. Shared with
+    /// the sender's list of closes not yet written (`writer::HistorySender`), which a
+    /// drill-down reads meanwhile: one copy of the records, not two (issue 15: copying them
+    /// at every close was a share of the recorder thread's allocations).
+    pub(crate) calls: Arc<Vec<CallDetail>>,
 }
 
 impl ClosedIntervals {
@@ -40,19 +45,21 @@ impl ClosedIntervals {
                 }
             }
         }
-        // A visit's later record replaces its earlier one.
-        let mut calls: HashMap<String, usize> = self
-            .calls
+        // A visit's later record replaces its earlier one. (Copied only when the sender's
+        // list still shares them: a close that could not be written, a rare path.)
+        let mine = Arc::make_mut(&mut self.calls);
+        let mut calls: HashMap<String, usize> = mine
             .iter()
             .enumerate()
             .map(|(i, c)| (c.id.clone(), i))
             .collect();
-        for call in later.calls {
+        let later_calls = Arc::try_unwrap(later.calls).unwrap_or_else(|shared| (*shared).clone());
+        for call in later_calls {
             match calls.get(&call.id) {
-                Some(&i) => self.calls[i] = call,
+                Some(&i) => mine[i] = call,
                 None => {
-                    calls.insert(call.id.clone(), self.calls.len());
-                    self.calls.push(call);
+                    calls.insert(call.id.clone(), mine.len());
+                    mine.push(call);
                 }
             }
         }

@@ -70,7 +70,7 @@ pub(crate) struct HistorySender {
 /// The call records of every close sent and not yet written, one entry a close, oldest first:
 /// a drill-down reads them from the floor before it reads the store, so it reaches the floor's
 /// "now" while closes wait in the queue to be written (docs/HISTORY.md, "Calls").
-type Unwritten = Arc<Mutex<VecDeque<Vec<CallDetail>>>>;
+type Unwritten = Arc<Mutex<VecDeque<Arc<Vec<CallDetail>>>>>;
 
 impl HistorySender {
     /// Queues a close for the store. False if the history thread is gone (it logged why).
@@ -81,7 +81,8 @@ impl HistorySender {
             .unwritten
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        unwritten.push_back(closed.calls.clone());
+        // The records themselves are shared with the close, not copied.
+        unwritten.push_back(Arc::clone(&closed.calls));
         if self.tx.send(Message::Close(closed)).is_ok() {
             true
         } else {
@@ -112,7 +113,7 @@ impl HistorySender {
             .unwrap_or_else(PoisonError::into_inner);
         let mut at: HashMap<&str, usize> = HashMap::new();
         let mut out: Vec<CallDetail> = Vec::new();
-        for call in unwritten.iter().flatten() {
+        for call in unwritten.iter().flat_map(|calls| calls.iter()) {
             match at.get(call.id.as_str()) {
                 Some(&i) => out[i] = call.clone(),
                 None => {
@@ -144,7 +145,7 @@ fn run(
     mut store: Store,
     history_days: u32,
     rx: mpsc::Receiver<Message>,
-    unwritten: &Mutex<VecDeque<Vec<CallDetail>>>,
+    unwritten: &Mutex<VecDeque<Arc<Vec<CallDetail>>>>,
 ) {
     // A close that could not be written, and how many closes it holds.
     let mut pending: Option<(ClosedIntervals, usize)> = None;
@@ -344,7 +345,7 @@ mod tests {
                 until: start + QUARTER_HOUR_MS,
                 through_seq: Some(seq),
                 deltas: vec![(queue.clone(), s, start)],
-                calls: Vec::new(),
+                calls: Default::default(),
             }
         };
         let reader = Store::open_read_only(dir.path()).unwrap();
@@ -402,7 +403,7 @@ mod tests {
                 through_seq: Some(i as u64),
                 // This quarter-hour, and a late amendment of the day's first.
                 deltas: vec![(queue.clone(), one(), start), (queue.clone(), one(), day)],
-                calls: Vec::new(),
+                calls: Default::default(),
             }));
         }
         drop(sender);

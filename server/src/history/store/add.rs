@@ -452,7 +452,7 @@ mod tests {
             until,
             through_seq: None,
             deltas,
-            calls: Vec::new(),
+            calls: Default::default(),
         };
         store
             .merge(&close(
@@ -529,7 +529,7 @@ mod tests {
                     until: day + close * QUARTER_HOUR_MS,
                     through_seq: Some(close as u64),
                     deltas,
-                    calls: Vec::new(),
+                    calls: Default::default(),
                 };
                 gathered.push(closed.clone());
                 if (close + seed as i64) % 3 == 2 || close == 11 {

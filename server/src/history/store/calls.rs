@@ -317,7 +317,7 @@ mod tests {
 
     fn close(calls: Vec<CallDetail>) -> ClosedIntervals {
         ClosedIntervals {
-            calls,
+            calls: calls.into(),
             ..ClosedIntervals::default()
         }
     }

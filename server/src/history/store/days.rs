@@ -258,7 +258,7 @@ mod tests {
                     )
                 })
                 .collect(),
-            calls: Vec::new(),
+            calls: Default::default(),
         }
     }
 

@@ -564,7 +564,7 @@ mod tests {
                 until: 900_000,
                 through_seq: Some(4),
                 deltas: vec![(q.clone(), sums(2, &[1_000, 5_000]), 0)],
-                calls: vec![call(1_000, VisitOutcome::Abandoned)],
+                calls: vec![call(1_000, VisitOutcome::Abandoned)].into(),
             },
             ClosedIntervals {
                 until: 1_800_000,
@@ -573,13 +573,13 @@ mod tests {
                     (q.clone(), sums(1, &[5_000]), 0),
                     (q.clone(), sums(1, &[70_000]), 900_000),
                 ],
-                calls: vec![call(5_000, VisitOutcome::Answered)],
+                calls: vec![call(5_000, VisitOutcome::Answered)].into(),
             },
             ClosedIntervals {
                 until: 2_700_000,
                 through_seq: None,
                 deltas: Vec::new(),
-                calls: Vec::new(),
+                calls: Default::default(),
             },
         ];
         let one = tempfile::tempdir().unwrap();
@@ -617,7 +617,7 @@ mod tests {
             until,
             through_seq: None,
             deltas: Vec::new(),
-            calls: vec![call(wait)],
+            calls: vec![call(wait)].into(),
         };
         let day = (0, 86_400_000);
         let covered: std::collections::BTreeSet<String> =
@@ -661,7 +661,7 @@ mod tests {
         let q = Scope::Queue("sales".into());
         store
             .merge(&ClosedIntervals {
-                calls: Vec::new(),
+                calls: Default::default(),
                 until: 900_000,
                 through_seq: Some(7),
                 deltas: vec![(q.clone(), sums(2, &[1_000, 5_000]), 0)],
@@ -669,7 +669,7 @@ mod tests {
             .unwrap();
         store
             .merge(&ClosedIntervals {
-                calls: Vec::new(),
+                calls: Default::default(),
                 until: 1_800_000,
                 through_seq: Some(9),
                 deltas: vec![(q.clone(), sums(1, &[30_000]), 0)],
@@ -694,7 +694,7 @@ mod tests {
         let mut all = sums(3, &[1_000, 5_000, 30_000]);
         all.tally.max_wait_ms = 30_000;
         once.merge(&ClosedIntervals {
-            calls: Vec::new(),
+            calls: Default::default(),
             until: 1_800_000,
             through_seq: Some(9),
             deltas: vec![(q, all, 0)],
@@ -718,7 +718,7 @@ mod tests {
         for s in [plus, minus] {
             store
                 .merge(&ClosedIntervals {
-                    calls: Vec::new(),
+                    calls: Default::default(),
                     until: 900_000,
                     through_seq: None,
                     deltas: vec![(a.clone(), s, 0)],

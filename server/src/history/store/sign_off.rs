@@ -309,7 +309,7 @@ mod tests {
         let mut sums = IntervalSums::default();
         sums.tally.abandoned = 1;
         ClosedIntervals {
-            calls: Vec::new(),
+            calls: Default::default(),
             until: start + 900_000,
             through_seq: None,
             deltas: vec![(scope.parse().unwrap(), sums, start)],
