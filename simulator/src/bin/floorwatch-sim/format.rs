@@ -148,6 +148,9 @@ fn display_path(path: &Path) -> String {
 
 /// The next event of a [`RecordedDay`]: read from the line in its buffer (NDJSON), or made
 /// from a queue_log line.
+// A return value, moved once: boxing the event would cost a queue_log replay an allocation
+// an event.
+#[allow(clippy::large_enum_variant)]
 enum Next<T> {
     /// What an NDJSON line was read as: its event, or only its time
     /// ([`RecordedDay::next_line`]).
