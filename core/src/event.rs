@@ -394,6 +394,24 @@ impl Event {
                 check_field(field, value)?;
             }
         }
+        self.check_durations_and_reason()
+    }
+
+    /// [`Event::validate`] but for its string fields, which the canonical reader checked as it
+    /// read them (`event_canonical::valid_time`).
+    pub(crate) fn validate_except_strings(&self) -> Result<(), EventError> {
+        if self.v != EVENT_VERSION {
+            return Err(EventError::Version(self.v));
+        }
+        if !PLAUSIBLE_TS.contains(&self.ts) {
+            return Err(EventError::Time(self.ts));
+        }
+        self.check_durations_and_reason()
+    }
+
+    /// The last checks of [`Event::validate`]: no negative duration, a reason only when not
+    /// ready.
+    fn check_durations_and_reason(&self) -> Result<(), EventError> {
         for (field, value) in self.kind.durations() {
             if value.is_some_and(|ms| ms < 0) {
                 return Err(EventError::Duration(field));
@@ -412,7 +430,7 @@ impl Event {
     }
 }
 
-fn check_field(field: &'static str, value: &str) -> Result<(), EventError> {
+pub(crate) fn check_field(field: &'static str, value: &str) -> Result<(), EventError> {
     if value.is_empty() {
         return Err(EventError::Empty(field));
     }

@@ -12,18 +12,45 @@
 //! takes, the derived `Deserialize` takes the same way and `to_json` writes back byte for byte.
 
 use crate::caller::CallerNumber;
-use crate::event::{AgentState, Direction, Event, EventKind, Millis, NotReadyReason};
+use crate::event::{AgentState, Direction, Event, EventKind, Millis, NotReadyReason, check_field};
 
 /// The event `line` holds if it is exactly `to_json` of it; `None` otherwise (not an error:
 /// the line may still be a valid event in another form).
 pub(crate) fn canonical(line: &str) -> Option<Event> {
-    let mut r = Reader { line, at: 0 };
+    read(line, false)
+}
+
+/// The time of the event `line` holds if it is exactly `to_json` of it and the event is
+/// valid ([`Event::validate`]); `None` otherwise (the line may still be valid in another
+/// form, or invalid: [`Event::time_of_json`] asks [`Event::from_json`] then).
+///
+/// The same reader as [`canonical`], but each string is checked where it lies in the line and
+/// never copied: what a replay's client reads a line for is its time and whether it is an
+/// event at all, and copying every id and name into an `Event` only to drop it was a fifth
+/// of the client's CPU (issue 15, item 1; BENCHMARKS.md, "Ninth pass: ingest and the replay
+/// client").
+pub(crate) fn valid_time(line: &str) -> Option<Millis> {
+    let event = read(line, true)?;
+    event.validate_except_strings().ok()?;
+    Some(event.ts)
+}
+
+/// [`canonical`], or with `checked` [`valid_time`]'s reading: every string field checked as
+/// [`Event::validate`] checks it and left empty in the event.
+fn read(line: &str, checked: bool) -> Option<Event> {
+    let mut r = Reader {
+        line,
+        at: 0,
+        checked,
+    };
     r.lit(b"{\"v\":")?;
     let v = u8::try_from(r.unsigned()?).ok()?;
     r.lit(b",\"id\":")?;
-    let id = r.string()?.to_string();
+    let id = r.string()?;
+    let id = r.own("id", id)?;
     r.lit(b",\"source\":")?;
-    let source = r.string()?.to_string();
+    let source = r.string()?;
+    let source = r.own("source", source)?;
     r.lit(b",\"seq\":")?;
     let seq = r.unsigned()?;
     r.lit(b",\"ts\":")?;
@@ -47,6 +74,8 @@ pub(crate) fn canonical(line: &str) -> Option<Event> {
 struct Reader<'a> {
     line: &'a str,
     at: usize,
+    /// [`valid_time`]'s reading: strings checked, not copied.
+    checked: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -106,18 +135,30 @@ impl<'a> Reader<'a> {
         Millis::try_from(self.unsigned()?).ok()
     }
 
+    /// The field `name`'s value `text` as the event holds it: a copy, or (checked reading)
+    /// nothing once it passes [`Event::validate`]'s check of that field.
+    fn own(&self, name: &'static str, text: &str) -> Option<String> {
+        if self.checked {
+            check_field(name, text).ok()?;
+            return Some(String::new());
+        }
+        Some(text.to_string())
+    }
+
     /// `,"name":` and a string.
-    fn field(&mut self, name: &[u8]) -> Option<String> {
-        self.name(name)?;
-        self.string().map(str::to_string)
+    fn field(&mut self, name: &'static str) -> Option<String> {
+        self.name(name.as_bytes())?;
+        let text = self.string()?;
+        self.own(name, text)
     }
 
     /// `,"name":` and a string if the line goes on with that field (an absent `Option`).
-    fn optional(&mut self, name: &[u8]) -> Option<Option<String>> {
-        if self.name(name).is_none() {
+    fn optional(&mut self, name: &'static str) -> Option<Option<String>> {
+        if self.name(name.as_bytes()).is_none() {
             return Some(None);
         }
-        self.string().map(|s| Some(s.to_string()))
+        let text = self.string()?;
+        self.own(name, text).map(Some)
     }
 
     /// `,"name":` and an integer if the line goes on with that field.
@@ -146,14 +187,14 @@ impl<'a> Reader<'a> {
     fn kind(&mut self) -> Option<EventKind> {
         let kind = match self.string()? {
             "agent_login" => EventKind::AgentLogin {
-                agent: self.field(b"agent")?,
-                team: self.optional(b"team")?,
+                agent: self.field("agent")?,
+                team: self.optional("team")?,
             },
             "agent_logout" => EventKind::AgentLogout {
-                agent: self.field(b"agent")?,
+                agent: self.field("agent")?,
             },
             "agent_state" => EventKind::AgentState {
-                agent: self.field(b"agent")?,
+                agent: self.field("agent")?,
                 state: {
                     self.name(b"state")?;
                     let name = self.string()?;
@@ -167,18 +208,18 @@ impl<'a> Reader<'a> {
                 },
             },
             "agent_team" => EventKind::AgentTeam {
-                agent: self.field(b"agent")?,
-                team: self.field(b"team")?,
+                agent: self.field("agent")?,
+                team: self.field("team")?,
             },
             "call_entered_queue" => EventKind::CallEnteredQueue {
-                call: self.field(b"call")?,
-                queue: self.field(b"queue")?,
+                call: self.field("call")?,
+                queue: self.field("queue")?,
                 // `priority` and `direction` are defaulted when read, always written.
                 priority: {
                     self.name(b"priority")?;
                     u8::try_from(self.unsigned()?).ok()?
                 },
-                caller: self.optional(b"caller")?.map(CallerNumber::new),
+                caller: self.optional("caller")?.map(CallerNumber::new),
                 direction: {
                     self.name(b"direction")?;
                     match self.string()? {
@@ -189,57 +230,57 @@ impl<'a> Reader<'a> {
                 },
             },
             "call_offered" => EventKind::CallOffered {
-                call: self.field(b"call")?,
-                agent: self.field(b"agent")?,
+                call: self.field("call")?,
+                agent: self.field("agent")?,
             },
             "call_ring_no_answer" => EventKind::CallRingNoAnswer {
-                call: self.field(b"call")?,
-                agent: self.field(b"agent")?,
+                call: self.field("call")?,
+                agent: self.field("agent")?,
             },
             "call_answered" => EventKind::CallAnswered {
-                call: self.field(b"call")?,
-                agent: self.field(b"agent")?,
-                queue: self.optional(b"queue")?,
+                call: self.field("call")?,
+                agent: self.field("agent")?,
+                queue: self.optional("queue")?,
                 wait_ms: self.optional_millis(b"wait_ms")?,
             },
             "call_hold_started" => EventKind::CallHoldStarted {
-                call: self.field(b"call")?,
+                call: self.field("call")?,
             },
             "call_hold_ended" => EventKind::CallHoldEnded {
-                call: self.field(b"call")?,
+                call: self.field("call")?,
             },
             "call_transferred" => EventKind::CallTransferred {
-                call: self.field(b"call")?,
-                queue: self.optional(b"queue")?,
-                agent: self.optional(b"agent")?,
+                call: self.field("call")?,
+                queue: self.optional("queue")?,
+                agent: self.optional("agent")?,
                 talk_ms: self.optional_millis(b"talk_ms")?,
-                to_queue: self.optional(b"to_queue")?,
-                to_agent: self.optional(b"to_agent")?,
-                to_external: self.optional(b"to_external")?,
+                to_queue: self.optional("to_queue")?,
+                to_agent: self.optional("to_agent")?,
+                to_external: self.optional("to_external")?,
             },
             "call_ended" => EventKind::CallEnded {
-                call: self.field(b"call")?,
-                queue: self.optional(b"queue")?,
-                agent: self.optional(b"agent")?,
+                call: self.field("call")?,
+                queue: self.optional("queue")?,
+                agent: self.optional("agent")?,
                 talk_ms: self.optional_millis(b"talk_ms")?,
             },
             "call_after_call_work_ended" => EventKind::CallAfterCallWorkEnded {
-                call: self.field(b"call")?,
+                call: self.field("call")?,
             },
             "call_abandoned" => EventKind::CallAbandoned {
-                call: self.field(b"call")?,
-                queue: self.optional(b"queue")?,
+                call: self.field("call")?,
+                queue: self.optional("queue")?,
                 wait_ms: self.optional_millis(b"wait_ms")?,
             },
             "call_timed_out" => EventKind::CallTimedOut {
-                call: self.field(b"call")?,
-                queue: self.optional(b"queue")?,
+                call: self.field("call")?,
+                queue: self.optional("queue")?,
                 wait_ms: self.optional_millis(b"wait_ms")?,
-                overflow_to: self.optional(b"overflow_to")?,
+                overflow_to: self.optional("overflow_to")?,
             },
             "call_ivr_completed" => EventKind::CallIvrCompleted {
-                call: self.field(b"call")?,
-                queue: self.optional(b"queue")?,
+                call: self.field("call")?,
+                queue: self.optional("queue")?,
             },
             _ => return None,
         };

@@ -61,11 +61,18 @@ pub(crate) struct BodyError(String);
 /// Parses a body: a JSON array if its first non-blank byte is `[`, NDJSON otherwise (which
 /// includes a single event object).
 pub(crate) fn parse_body(body: &Bytes) -> Result<Parsed, BodyError> {
+    parse_body_known(body, None)
+}
+
+/// [`parse_body`] of a body known to be UTF-8 already: `text` is `body` as a `str` (a
+/// websocket text message, which the websocket layer validated), so its lines are not
+/// validated a second time (issue 15, item 1).
+fn parse_body_known(body: &Bytes, text: Option<&str>) -> Result<Parsed, BodyError> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'[') {
         parse_array(body)
     } else {
-        Ok(parse_ndjson(body))
+        Ok(parse_ndjson(body, text))
     }
 }
 
@@ -117,12 +124,28 @@ fn room_for_events(body: &[u8]) -> usize {
     lines.min(body.len() / MIN_EVENT_LINE_BYTES + 1)
 }
 
-fn parse_ndjson(body: &Bytes) -> Parsed {
+fn parse_ndjson(body: &Bytes, text: Option<&str>) -> Parsed {
     let mut parsed = Parsed::of(body);
     // Room for every line at once: a replay's batch is thousands of events, and growing the
     // lists by doubling copied them and touched fresh pages at each step (the workers'
     // `realloc` and page faults; BENCHMARKS.md, "Eighth pass: history").
     parsed.reserve(room_for_events(body));
+    // The whole body as text, validated once (or not at all: a websocket's text message) and
+    // cut at its newlines by `memchr`. A body with a line that is not UTF-8 goes line by line,
+    // so that the line is refused by number and the others are taken.
+    let text = text
+        .filter(|t| std::ptr::eq(t.as_bytes(), body.as_ref()))
+        .or_else(|| std::str::from_utf8(body).ok());
+    if let Some(text) = text {
+        for (i, line) in text.split('\n').enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.bytes().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            parsed.line(i as u64 + 1, line, offset_in(body, line.as_bytes()));
+        }
+        return parsed;
+    }
     for (i, line) in body.split(|b| *b == b'\n').enumerate() {
         let line_no = i as u64 + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -356,9 +379,9 @@ async fn ingest_connection(state: AppState, mut socket: WebSocket) {
                 }
             }
             message = socket.next(), if room => {
-                let body = match message {
-                    Some(Ok(Message::Text(text))) => Bytes::from(text),
-                    Some(Ok(Message::Binary(bytes))) => bytes,
+                let (body, text) = match message {
+                    Some(Ok(Message::Text(text))) => (Bytes::from(text.clone()), Some(text)),
+                    Some(Ok(Message::Binary(bytes))) => (bytes, None),
                     Some(Ok(Message::Close(_))) | None => break,
                     Some(Ok(_)) => continue,
                     Some(Err(e)) => {
@@ -367,7 +390,7 @@ async fn ingest_connection(state: AppState, mut socket: WebSocket) {
                     }
                 };
                 let bytes = body.len();
-                let answer = take(&state, &body, &lane).await;
+                let answer = take(&state, &body, text.as_ref().map(|t| t.as_str()), &lane).await;
                 queued_bytes += bytes;
                 in_flight.push_back(InFlight { bytes, answer });
             }
@@ -401,8 +424,13 @@ async fn next_answer(in_flight: &mut VecDeque<InFlight>) -> Option<Answer> {
 }
 
 /// Parses `body` and queues its events for the recorder; the future of its reply.
-async fn take(state: &AppState, body: &Bytes, lane: &Lane) -> BoxFuture<'static, Answer> {
-    let parsed = match parse_body(body) {
+async fn take(
+    state: &AppState,
+    body: &Bytes,
+    text: Option<&str>,
+    lane: &Lane,
+) -> BoxFuture<'static, Answer> {
+    let parsed = match parse_body_known(body, text) {
         Ok(parsed) => parsed,
         // Refused whole as bad input: nothing of it can ever be accepted, so the order of what
         // is accepted is not at stake and the connection goes on.
@@ -564,6 +592,56 @@ mod tests {
     fn a_broken_array_is_refused_whole() {
         let err = parse_body(&Bytes::from(format!("[{GOOD},"))).unwrap_err();
         assert!(err.to_string().contains("not a JSON array"), "{err}");
+    }
+
+    /// What a body's lines become: events, journal lines, line numbers, errors.
+    fn outcome(parsed: &Parsed) -> impl PartialEq + std::fmt::Debug {
+        let journal: Vec<Vec<u8>> = (0..parsed.journal_lines.len())
+            .map(|i| parsed.journal_lines.line(i).unwrap_or_default().to_vec())
+            .collect();
+        let errors: Vec<(u64, String)> = parsed
+            .errors
+            .iter()
+            .map(|e| (e.line, e.reason.clone()))
+            .collect();
+        (
+            parsed.events.clone(),
+            journal,
+            parsed.lines.clone(),
+            errors,
+            parsed.rejected,
+            parsed.refused_sources.clone(),
+        )
+    }
+
+    /// A body read whole as text (validated once, or known UTF-8 from a websocket text
+    /// message) gives what the line-by-line reading gives: the same events, journal lines,
+    /// line numbers and errors, blank lines, `\r\n` and a non-ASCII name included.
+    #[test]
+    fn a_text_body_reads_as_its_lines_do() {
+        let odd = r#"{ "type":"agent_login", "v":1,"id":"e3","source":"sim","seq":3,"ts":1700000000002,"agent":"a1","team":null }"#;
+        let named = GOOD.replace("\"a1\"", "\"王芳\"");
+        let body = format!("\n{GOOD}\r\n \t\n{odd}\nnot json\r\n{named}\n\n{GOOD2}");
+        let bytes = Bytes::from(body.clone());
+        let whole = parse_body(&bytes).unwrap();
+        let known = parse_body_known(&bytes, std::str::from_utf8(&bytes).ok()).unwrap();
+        // The same lines, then a line that is not UTF-8 at the end: read line by line.
+        let mut broken = body.into_bytes();
+        broken.extend_from_slice(b"\n\xff");
+        let by_line = parse_body(&Bytes::from(broken)).unwrap();
+        assert_eq!(whole.events.len(), 4);
+        assert_eq!(whole.rejected, 1);
+        assert_eq!(outcome(&whole), outcome(&known));
+        assert_eq!(by_line.rejected, 2);
+        assert_eq!(by_line.errors[1].line, 9);
+        let mut by_line = by_line;
+        by_line.errors.pop();
+        by_line.rejected -= 1;
+        *by_line.refused_sources.get_mut("unknown").unwrap() -= 1;
+        assert_eq!(outcome(&whole), outcome(&by_line));
+        // A `str` that is not the body itself is not trusted: the body is read as it is.
+        let other = parse_body_known(&bytes, Some(GOOD)).unwrap();
+        assert_eq!(outcome(&other), outcome(&whole));
     }
 
     #[test]

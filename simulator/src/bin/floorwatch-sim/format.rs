@@ -6,6 +6,7 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use floorwatch_core::event::EventError;
 use floorwatch_core::queue_log::{QueueLogReader, QueueLogWriter};
 use floorwatch_core::{Event, Millis};
 
@@ -147,14 +148,24 @@ fn display_path(path: &Path) -> String {
 
 /// The next event of a [`RecordedDay`]: read from the line in its buffer (NDJSON), or made
 /// from a queue_log line.
-enum Next {
-    Line(Event),
+// A return value, moved once: boxing the event would cost a queue_log replay an allocation
+// an event.
+#[allow(clippy::large_enum_variant)]
+enum Next<T> {
+    /// What an NDJSON line was read as: its event, or only its time
+    /// ([`RecordedDay::next_line`]).
+    Line(T),
     Made(Event),
 }
 
 impl RecordedDay {
-    /// The next event, or `None` at the end.
-    fn advance(&mut self) -> Option<io::Result<Next>> {
+    /// The next event, or `None` at the end; an NDJSON line is read by `read`
+    /// ([`Event::from_json`], or [`Event::time_of_json`], which decides the same and words
+    /// the same reason).
+    fn advance<T>(
+        &mut self,
+        read: fn(&str) -> Result<T, EventError>,
+    ) -> Option<io::Result<Next<T>>> {
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Some(Ok(Next::Made(event)));
@@ -172,8 +183,8 @@ impl RecordedDay {
                 continue;
             }
             match &mut self.queue_log {
-                None => match Event::from_json(text) {
-                    Ok(event) => return Some(Ok(Next::Line(event))),
+                None => match read(text) {
+                    Ok(line) => return Some(Ok(Next::Line(line))),
                     Err(e) => self.skip(e.to_string()),
                 },
                 Some(reader) => match reader.read_line(self.line_no, text) {
@@ -191,12 +202,12 @@ impl RecordedDay {
 
     /// The next event's time, its line appended to `out` (the original line for NDJSON, byte
     /// for byte; the event's JSON for queue_log): what a replay sends, with no `String` made
-    /// per line (issue 15: the replay client's CPU).
+    /// per line, nor an event (issue 15: the replay client's CPU).
     pub(crate) fn next_line(&mut self, out: &mut String) -> Option<io::Result<Millis>> {
-        Some(self.advance()?.map(|next| match next {
-            Next::Line(event) => {
+        Some(self.advance(Event::time_of_json)?.map(|next| match next {
+            Next::Line(ts) => {
                 out.push_str(self.text());
-                event.ts
+                ts
             }
             Next::Made(event) => {
                 out.push_str(&event.to_json());
@@ -210,7 +221,7 @@ impl Iterator for RecordedDay {
     type Item = io::Result<RecordedEvent>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        Some(self.advance()?.map(|next| match next {
+        Some(self.advance(Event::from_json)?.map(|next| match next {
             Next::Line(event) | Next::Made(event) => RecordedEvent { event },
         }))
     }
