@@ -32,6 +32,7 @@ mod journal;
 mod live;
 mod ndjson_log;
 mod permission;
+mod priority;
 mod pulse;
 mod recorder;
 mod secret;

@@ -137,7 +137,11 @@ pub(crate) fn spawn(
     let written = Arc::clone(&unwritten);
     let thread = std::thread::Builder::new()
         .name("history".into())
-        .spawn(move || run(store, history_days, rx, &written))?;
+        .spawn(move || {
+            // Behind the recorder when they compete for a core (crate::priority says why).
+            crate::priority::lower_this_thread("history");
+            run(store, history_days, rx, &written)
+        })?;
     Ok((HistorySender { tx, unwritten }, thread))
 }
 
