@@ -3,10 +3,11 @@
 //! path for both so that a node's figures are the recorder's (docs/CLUSTER.md).
 //!
 //! Before anything is made durable each event gets a [`Mark`] (new, a duplicate, or refused for
-//! its time); [`Applier::apply`] then files the new ones into the seen ids, catches a long jump
-//! of the clock up in steps (the floor's lock let go between them when someone waits for it),
-//! applies them in order and numbers each with its position (the journal's sequence number, or
-//! a cluster position), and counts them per source.
+//! its time), a new one's id filed in the seen ids as it is marked (and taken back if its group
+//! cannot be made durable); [`Applier::apply`] then catches a long jump of the clock up in
+//! steps (the floor's lock let go between them when someone waits for it), applies them in
+//! order and numbers each with its position (the journal's sequence number, or a cluster
+//! position), and counts them per source.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -126,16 +126,7 @@ impl SeenIds {
         }
         for (_, set) in &mut self.days {
             if set.iter().any(|fp| gone.contains(&fp)) {
-                let mut kept = FingerprintSet {
-                    slots: vec![0; set.slots.len()].into_boxed_slice(),
-                    len: 0,
-                };
-                for fp in set.iter().filter(|fp| !gone.contains(fp)) {
-                    let i = kept.probe(fp);
-                    kept.slots[i] = fp;
-                    kept.len += 1;
-                }
-                *set = kept;
+                set.rebuild_without(set.len(), |fp| gone.contains(&fp));
             }
         }
     }
@@ -267,12 +258,18 @@ impl FingerprintSet {
 
     /// The same fingerprints in a table sized for `n` (at least `len`).
     fn rebuild(&mut self, n: usize) {
+        self.rebuild_without(n, |_| false);
+    }
+
+    /// The fingerprints but those `gone` names, in a table sized for `n` (at least as many as
+    /// are kept).
+    fn rebuild_without(&mut self, n: usize, gone: impl Fn(Fingerprint) -> bool) {
         let mut other = FingerprintSet::with_capacity(n.max(self.len));
-        for &old in self.slots.iter().filter(|&&s| s != 0) {
+        for old in self.iter().filter(|&fp| !gone(fp)) {
             let i = other.probe(old);
             other.slots[i] = old;
+            other.len += 1;
         }
-        other.len = self.len;
         *self = other;
     }
 
