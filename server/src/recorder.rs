@@ -78,9 +78,11 @@ pub(crate) struct Batch {
     /// `None`: the recorder serialises each event itself. A cluster node's publisher makes its
     /// own messages and leaves them.
     pub(crate) lines: Option<EventLines>,
-    /// `lines` compressed into one journal frame's body on the sender's task (see
-    /// `crate::journal::pack`): written as it is when every event is new and of one day.
-    pub(crate) packed: Option<PackedLines>,
+    /// `lines` compressed on the sender's task (see `crate::journal::pack`), one frame body
+    /// for each run of consecutive events of one centre day, with the run's day: written as
+    /// they are when every event is new and each falls in its run's day. Empty: the recorder
+    /// compresses the lines itself.
+    pub(crate) packed: Vec<(jiff::civil::Date, PackedLines)>,
     /// The sender's lane, when it has several batches in flight; `None`: one at a time.
     pub(crate) lane: Option<Lane>,
     pub(crate) reply: oneshot::Sender<Result<Recorded, RecordError>>,
@@ -110,13 +112,18 @@ pub(crate) enum Command {
 /// stream publisher in cluster mode (`crate::cluster`). Ingest does not know which.
 pub(crate) fn channel() -> (RecorderHandle, mpsc::Receiver<Command>) {
     let (tx, rx) = mpsc::channel(QUEUE_BATCHES);
-    (RecorderHandle { tx }, rx)
+    (RecorderHandle { tx, days: None }, rx)
 }
 
 /// The sending side, cloned into every ingest path.
 #[derive(Clone)]
 pub(crate) struct RecorderHandle {
     tx: mpsc::Sender<Command>,
+    /// The centre days the recorder journals by, when it journals (a cluster node's publisher
+    /// does not): a batch's lines are compressed on the sender's task one frame per day, so a
+    /// batch that spans days (a replayed month: some 5,000 events a request, 3,400 a day) is
+    /// not compressed again on the recorder's thread (issue 15).
+    days: Option<CentreDays>,
 }
 
 impl RecorderHandle {
@@ -140,10 +147,10 @@ impl RecorderHandle {
         // Lines out of step with the events are not used (the recorder serialises instead).
         let lines = lines.filter(|l| l.len() == events.len());
         // Compressed here, on the sender's task, beside the recorder's thread (issue 15).
-        let packed = lines
-            .as_ref()
-            .and_then(|l| pack((0..l.len()).map_while(|i| l.line(i))))
-            .filter(|p| p.events() as usize == events.len());
+        let packed = match (&self.days, &lines) {
+            (Some(days), Some(lines)) => pack_by_day(&events, lines, days.clone()),
+            _ => Vec::new(),
+        };
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Command::Record(Batch {
@@ -213,7 +220,8 @@ impl Recorder {
     /// Starts the recorder thread. It ends on [`RecorderHandle::stop`] or when every handle is
     /// dropped, after syncing the journal.
     pub(crate) fn spawn(self) -> std::io::Result<(RecorderHandle, JoinHandle<()>)> {
-        let (handle, rx) = channel();
+        let (mut handle, rx) = channel();
+        handle.days = Some(self.days.clone());
         let thread = std::thread::Builder::new()
             .name("recorder".into())
             .spawn(move || self.run(rx))?;
@@ -287,9 +295,12 @@ impl Recorder {
                     |e| lookout.admit(e, wall_now),
                 ));
             }
-            // All new and of one day: the frame the sender compressed is written as it is.
-            if let (Some(day), Some(packed)) = (one_new_day(&batch_marks), batch.packed.take()) {
-                buf.push_packed(day, packed);
+            // All new, each in its run's day: the frames the sender compressed are written as
+            // they are.
+            if packed_fits(&batch_marks, &batch.packed) {
+                for (day, packed) in batch.packed.drain(..) {
+                    buf.push_packed(day, packed);
+                }
                 marks.push(batch_marks);
                 continue;
             }
@@ -385,17 +396,47 @@ impl Litter {
     }
 }
 
-/// The centre day of `marks` when every one is new and of that one day.
-fn one_new_day(marks: &[Mark]) -> Option<jiff::civil::Date> {
-    let mut one = None;
-    for mark in marks {
-        match (mark, one) {
-            (Mark::New(_, day), None) => one = Some(*day),
-            (Mark::New(_, day), Some(first)) if *day == first => {}
-            _ => return None,
+/// Whether the frames a sender compressed (`packed`, runs of days) are exactly the batch's
+/// events as marked: every one new, each run as many events as it holds, each of its day.
+fn packed_fits(marks: &[Mark], packed: &[(jiff::civil::Date, PackedLines)]) -> bool {
+    if packed.is_empty() {
+        return false;
+    }
+    let mut marks = marks.iter();
+    for (day, run) in packed {
+        for _ in 0..run.events() {
+            match marks.next() {
+                Some(Mark::New(_, d)) if d == day => {}
+                _ => return false,
+            }
         }
     }
-    one
+    marks.next().is_none()
+}
+
+/// `lines` (one for each of `events`) compressed one frame body for each run of consecutive
+/// events of one centre day, with the run's day; empty when some run does not pack (more
+/// than a frame holds, or zstd failed): the recorder then compresses the lines itself.
+fn pack_by_day(
+    events: &[Event],
+    lines: &EventLines,
+    mut days: CentreDays,
+) -> Vec<(jiff::civil::Date, PackedLines)> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    while start < events.len() {
+        let day = days.of(events[start].ts);
+        let end = events[start..]
+            .iter()
+            .position(|e| days.of(e.ts) != day)
+            .map_or(events.len(), |n| start + n);
+        match pack((start..end).map_while(|i| lines.line(i))) {
+            Some(packed) if packed.events() as usize == end - start => runs.push((day, packed)),
+            _ => return Vec::new(),
+        }
+        start = end;
+    }
+    runs
 }
 
 /// Answers every batch of `group` with `error`; their lanes refuse what follows them.
@@ -477,11 +518,58 @@ mod tests {
         let batch = Batch {
             events: vec![event],
             lines: None,
-            packed: None,
+            packed: Vec::new(),
             lane: Some(lane.clone()),
             reply,
         };
         (batch, answer)
+    }
+
+    /// A batch across a centre day's reset is compressed on the sender's task one frame per
+    /// day (a replayed month sends some 5,000 events a request: every one spanned two days and
+    /// was compressed again on the recorder's thread), and those frames are written only when
+    /// the recorder's marks agree with them event by event.
+    #[test]
+    fn a_batch_across_days_is_packed_one_frame_a_day_and_fits_only_its_marks() {
+        let calendar = floorwatch_core::calendar::CentreCalendar::new("UTC", "00:00").unwrap();
+        let mut days = CentreDays::new(calendar);
+        let midnight = 1_772_409_600_000; // 2026-03-02T00:00:00Z
+        let times = [
+            midnight - 2_000,
+            midnight - 1_000,
+            midnight,
+            midnight + 1_000,
+        ];
+        let events: Vec<Event> = times
+            .iter()
+            .enumerate()
+            .map(|(i, ts)| {
+                Event::from_json(&format!(
+                    r#"{{"v":1,"id":"e{i}","source":"sim","seq":{i},"ts":{ts},"type":"agent_login","agent":"a1"}}"#
+                ))
+                .unwrap()
+            })
+            .collect();
+        let mut lines = EventLines::default();
+        for event in &events {
+            lines.push(event, usize::MAX, 0);
+        }
+        let packed = pack_by_day(&events, &lines, days.clone());
+        let (first, second) = (days.of(times[0]), days.of(times[2]));
+        assert_ne!(first, second);
+        let runs: Vec<_> = packed.iter().map(|(d, p)| (*d, p.events())).collect();
+        assert_eq!(runs, vec![(first, 2), (second, 2)]);
+        let new = |day| Mark::New(fingerprint("x"), day);
+        let marks = [new(first), new(first), new(second), new(second)];
+        assert!(packed_fits(&marks, &packed));
+        // A duplicate, a day the recorder sees otherwise, or a count that differs: the
+        // recorder compresses the lines itself.
+        let duplicate = [new(first), Mark::Duplicate, new(second), new(second)];
+        assert!(!packed_fits(&duplicate, &packed));
+        let shifted = [new(first), new(second), new(second), new(second)];
+        assert!(!packed_fits(&shifted, &packed));
+        assert!(!packed_fits(&marks[..3], &packed));
+        assert!(!packed_fits(&marks, &[]));
     }
 
     #[test]
