@@ -32,7 +32,7 @@ pub mod wire;
 pub use serde as __serde;
 
 pub use calendar::CentreCalendar;
-pub use engine::{Engine, EngineError, EngineSnapshot, Needs, ReadFrom};
+pub use engine::{Engine, EngineError, EngineSnapshot, Needs, PointFrom, ReadFrom};
 pub use event::{AgentState, Direction, Event, EventError, EventKind, Millis, NotReadyReason};
 pub use figures::{AgentStateCounts, AgentView, Applied, Figures, QueueView};
 pub use org::{OrgError, Organisation};

@@ -20,7 +20,7 @@ use floorwatch_core::time::MINUTE_MS;
 use floorwatch_core::wire::{HISTORY_MINUTES, MinutePoint};
 use floorwatch_core::{
     AgentView, Applied, Engine, EngineError, Event, Figures, Millis, Needs, OrgError, Organisation,
-    QueueView, Scope, Window,
+    PointFrom, QueueView, Scope, Window,
 };
 
 use crate::alerts::{AckError, AlertDesk};
@@ -92,6 +92,10 @@ pub(crate) struct LiveFloor {
     /// Agent scopes sampled for history while someone subscribes to them; tree and queue
     /// scopes are always sampled.
     sampled_agents: BTreeSet<Scope>,
+    /// What each tree and queue scope's last point was worked out from, by place
+    /// ([`Engine::points_but_agents`]): a scope whose sums stood still is not summed again
+    /// at the next minute end. A cache, never saved.
+    points_from: Vec<PointFrom>,
     version: u64,
     alerts: AlertDesk,
     /// The calls of each queue, waiting or of the last hour (fed here, so a journal replay at
@@ -126,6 +130,7 @@ impl LiveFloor {
             lateness: lateness_ms,
             history: BTreeMap::new(),
             sampled_agents: BTreeSet::new(),
+            points_from: Vec::new(),
             version: 0,
             alerts,
             calls: CallRegister::new(),
@@ -504,18 +509,20 @@ impl LiveFloor {
         // The tree's and the queues' scopes are read by their place in the engine's tree and
         // borrowed from it, and a scope's key is copied only the first time it is sampled
         // (issue 15: copying every scope at every minute end, and looking each up by its id,
-        // were a share of the recorder's time).
-        let (window, needs) = (Window::Rolling15, Needs::SUMS);
-        let tree = self.engine.figures_but_agents(window, needs);
+        // were a share of the recorder's time). Their points are worked out alone, not as
+        // whole figures, and a scope whose sums stood still since its last point is not summed
+        // again (`Engine::points_but_agents`; a replayed month samples 43,200 minute ends).
+        let window = Window::Rolling15;
+        let tree = self.engine.points_but_agents(window, &mut self.points_from);
         let agents = self.sampled_agents.iter().filter_map(|scope| {
-            let f = self.engine.figures_with(scope, window, needs).ok()?;
-            Some((scope, f))
+            let f = self.engine.figures_with(scope, window, Needs::SUMS).ok()?;
+            Some((scope, f.service_level_pct, f.waiting_now))
         });
-        for (scope, f) in tree.chain(agents) {
+        for (scope, service_level_pct, waiting) in tree.chain(agents) {
             let point = MinutePoint {
                 minute,
-                service_level_pct: f.service_level_pct,
-                waiting: f.waiting_now,
+                service_level_pct,
+                waiting,
             };
             if let Some(points) = self.history.get_mut(scope) {
                 push_point(points, point);
@@ -596,6 +603,72 @@ mod tests {
         // A jump of hours keeps the last hour only.
         floor.tick(M0 + 5 * 3_600_000);
         assert_eq!(floor.history(&Scope::Centre).len(), HISTORY_MINUTES);
+    }
+
+    /// Every point of every tree and queue scope is what a fresh read of the scope's figures
+    /// (`Engine::figures_with`, the sums) says at its minute end, though points are worked out
+    /// alone and scopes whose sums stood still are not summed again: a small centre's night
+    /// and morning (quiet minutes, busy ones, minutes leaving the window), sampled by events
+    /// and by a jump of the wall clock.
+    #[test]
+    fn every_point_is_a_fresh_read_of_its_scope_at_its_minute_end() {
+        use floorwatch_sim::{Scenario, Simulation};
+        let scenario = Scenario::preset("small").unwrap();
+        let org = scenario.organisation();
+        let events: Vec<Event> = Simulation::new(&scenario, "2026-03-02".parse().unwrap(), 3)
+            .take(6_000)
+            .collect();
+        let mut floor = floor(&org);
+        let mut mirror = Engine::new(&org).unwrap();
+        let mut expected: BTreeMap<Scope, Vec<MinutePoint>> = BTreeMap::new();
+        let read_to =
+            |mirror: &mut Engine, expected: &mut BTreeMap<Scope, Vec<MinutePoint>>, t: Millis| {
+                let now = mirror.now();
+                if now < CLOCK_UNSET_BEFORE {
+                    return;
+                }
+                let mut end = (now.div_euclid(MINUTE_MS) + 1) * MINUTE_MS;
+                while end <= t {
+                    mirror.tick(end);
+                    let scopes: Vec<Scope> = mirror.scopes_but_agents().cloned().collect();
+                    for scope in scopes {
+                        let f = mirror
+                            .figures_with(&scope, Window::Rolling15, Needs::SUMS)
+                            .unwrap();
+                        expected.entry(scope).or_default().push(MinutePoint {
+                            minute: end - MINUTE_MS,
+                            service_level_pct: f.service_level_pct,
+                            waiting: f.waiting_now,
+                        });
+                    }
+                    end += MINUTE_MS;
+                }
+            };
+        let mut checked = 0;
+        for event in &events {
+            if !event.test {
+                read_to(&mut mirror, &mut expected, event.ts);
+            }
+            mirror.apply(event);
+            floor.apply(event);
+            for (scope, points) in &expected {
+                assert_eq!(
+                    floor.history(scope).last(),
+                    points.last(),
+                    "{scope} before {}",
+                    event.id
+                );
+                checked += 1;
+            }
+        }
+        let end = floor.now() + 20 * MINUTE_MS;
+        read_to(&mut mirror, &mut expected, end);
+        floor.tick(end);
+        for (scope, points) in &expected {
+            let tail = &points[points.len().saturating_sub(HISTORY_MINUTES)..];
+            assert_eq!(floor.history(scope), tail, "{scope}");
+        }
+        assert!(checked > 1_000 && expected.len() > 5, "{checked}");
     }
 
     #[test]

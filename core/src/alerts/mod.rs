@@ -407,12 +407,15 @@ impl Alerts {
             .enumerate()
         {
             // Same inputs and no timer due: reading the rule would decide nothing (`wake`).
+            // Unknown before a first reading: as if pending (the finer inputs).
+            let pending = settled.is_none_or(|s| s.pending);
             let inputs = wake::inputs(
                 rule,
                 engine,
                 look.observed,
                 self.observations,
                 look.queues.len(),
+                pending,
             );
             if !self.thorough && settled.is_some_and(|s| s.holds(&inputs, at)) {
                 continue;
@@ -535,9 +538,29 @@ impl Alerts {
                     breaks_due: self.breaks.next_due(index, at),
                 };
                 let runs = self.runs.get(&rule.id);
+                let wake = wake::after(rule, at, &readings, runs, &clock);
+                // Whether a condition is timed or an alert open now (the inputs are the same
+                // as before the reading, which changed neither the engine nor the
+                // observations: only the part that depends on it is worked out again).
+                let now_pending = matches!(rule.check, Check::SourceSilent { .. })
+                    && (runs.is_some_and(|r| !r.is_empty())
+                        || self.book.open_of(&rule.id).next().is_some());
+                let inputs = if now_pending == pending {
+                    inputs
+                } else {
+                    wake::inputs(
+                        rule,
+                        engine,
+                        look.observed,
+                        self.observations,
+                        look.queues.len(),
+                        now_pending,
+                    )
+                };
                 *settled = Some(Settled {
                     inputs,
-                    wake: wake::after(rule, at, &readings, runs, &clock),
+                    wake,
+                    pending: now_pending,
                 });
             }
         }

@@ -24,9 +24,11 @@ use super::keys::Key;
 use super::metric::Metric;
 use super::observed::Observations;
 use super::rest::next_local_edge;
-use crate::engine::Engine;
+use super::rule_scope::RuleScope;
+use crate::engine::{Engine, Needs};
 use crate::event::Millis;
 use crate::opening_hours::OpeningHours;
+use crate::scope::{Scope, Window};
 use crate::time::MINUTE_MS;
 
 /// The change counters of what one rule reads: equal counters mean equal inputs (the clock
@@ -39,6 +41,10 @@ pub(super) type Inputs = [u64; 4];
 pub(super) struct Settled {
     pub(super) inputs: Inputs,
     pub(super) wake: Millis,
+    /// The rule times a condition or has an alert open after that reading: what a
+    /// `source_silent` rule's inputs depend on ([`inputs`]). Only a reading changes it (an
+    /// acknowledgement or a restore forgets every `Settled`).
+    pub(super) pending: bool,
 }
 
 impl Settled {
@@ -53,21 +59,35 @@ impl Settled {
 /// counters with the events of each sort ([`super::observed::Seqs`]); `events` counts every
 /// event observed, duplicates included (a duplicate shows its source alive); `queues` is how
 /// many queues the floor knows (a rule over every queue gains one).
+///
+/// A metric rule over the queues whose figure is one of the window's sums
+/// ([`queue_sums_only`]) reads the queues' sums instead of the engine's revision: events that
+/// count in no queue's sums (agent states, a call entering a queue or ringing) and the
+/// interval ledger's closes do not make it read again (issue 15). A `source_silent` rule
+/// reads the centre's sign-ins only while it times a condition or has an alert open
+/// (`pending`, as its last reading left it: [`Settled::pending`]); otherwise only when each
+/// source was last heard.
 pub(super) fn inputs(
     rule: &CompiledRule,
     engine: &Engine,
     observed: &Observations,
     events: u64,
     queues: usize,
+    pending: bool,
 ) -> Inputs {
     let seq = observed.seq();
     let queues = queues as u64;
     match &rule.check {
+        Check::Metric { metric, .. } if queue_sums_only(rule, *metric) => {
+            [engine.queue_sums_version(), queues, 1, 0]
+        }
         Check::Metric { .. } => [engine.revision(), 0, 0, 0],
         // State and spell of the agents on a break, and their place in the organisation.
         Check::NotReadyOverrun { .. } => [seq.agents, 0, 0, 0],
-        // When each source was last heard; the centre's sign-ins (expected silence).
-        Check::SourceSilent { .. } => [events, engine.revision(), 0, 0],
+        // When each source was last heard; the centre's sign-ins (expected silence), which
+        // are read only for a condition timed or an alert open.
+        Check::SourceSilent { .. } if pending => [events, engine.revision(), 1, 0],
+        Check::SourceSilent { .. } => [events, 0, 0, 0],
         // Arrivals, the queues and whether the usual volume is known yet.
         Check::SuddenPeak { .. } => [
             seq.arrivals,
@@ -114,12 +134,24 @@ pub(super) fn after(
         }
     };
     match &rule.check {
-        Check::Metric { metric, .. } => {
+        Check::Metric { metric, window, .. } => {
             if moves_with_the_clock(*metric) {
                 return next_boundary;
             }
-            // Rolling and interval windows move by whole minutes.
-            timer((at.div_euclid(MINUTE_MS) + 1) * MINUTE_MS);
+            match window {
+                // A rolling window of the queues' sums changes with the clock alone only as a
+                // minute that saw something leaves it: not at a minute end before that, and
+                // never while none is in it (the next such event moves the inputs).
+                Window::Rolling15 | Window::Rolling30 | Window::Rolling60
+                    if queue_sums_only(rule, *metric) =>
+                {
+                    if let Some(moves) = clock.engine.queue_window_moves_at(*window) {
+                        timer(moves);
+                    }
+                }
+                // Rolling and interval windows move by whole minutes.
+                _ => timer((at.div_euclid(MINUTE_MS) + 1) * MINUTE_MS),
+            }
         }
         Check::NotReadyOverrun { .. } => {
             // A spell passes its allowance strictly after `since + allowance`: the kept spells
@@ -206,6 +238,19 @@ pub(super) fn after(
         }
     }
     wake
+}
+
+/// Whether `rule` watches `metric` on queues only (every queue, or one) and the metric is one
+/// of the window's sums (counts, times, service level: not live, no state time, percentiles,
+/// agents or Erlang C): what it reads then changes only with the queues' sums
+/// (`Engine::queue_sums_version`), the queues known and the window's first minute.
+fn queue_sums_only(rule: &CompiledRule, metric: Metric) -> bool {
+    let queues = match &rule.scope {
+        RuleScope::EveryQueue => true,
+        RuleScope::One(scope) => matches!(scope, Scope::Queue(_)),
+        _ => false,
+    };
+    queues && !metric.is_live() && metric.needs() == Needs::SUMS
 }
 
 /// Whether a figure can change with the clock alone within a minute (docs/METRICS.md: state

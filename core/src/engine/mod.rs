@@ -38,7 +38,7 @@ pub use ledger::{IntervalSums, QUARTER_HOUR_MS};
 /// What one close of the ledger added to one scope's quarter-hour: the scope, the additions,
 /// the quarter-hour's start (UTC ms).
 pub type IntervalDelta = (Scope, IntervalSums, Millis);
-pub use readout::{Needs, ReadFrom, Sums, empty_histogram, from_sums, sample_histogram};
+pub use readout::{Needs, PointFrom, ReadFrom, Sums, empty_histogram, from_sums, sample_histogram};
 pub use tally::Tally;
 
 /// Borrows the parts of the engine the call table works on.
@@ -359,6 +359,39 @@ impl Engine {
         self.revision
     }
 
+    /// A count that moves whenever some queue's sums may have changed: the sum of the queues'
+    /// tally versions (`tally::ScopeTally`, bumped by every change to a scope's minutes or
+    /// day). Events that count in no queue's sums (agent states, a call entering a queue or
+    /// ringing) leave it, and so do ticks: while it and the queues known stand, every queue's
+    /// window sums read the same but for the window's first minute moving
+    /// ([`Self::queue_window_moves_at`]). An alert rule on a queue's service level reads the
+    /// queues again only when it moves (docs/ALERTS.md, "Evaluation"; issue 15).
+    pub fn queue_sums_version(&self) -> u64 {
+        self.floor
+            .queues
+            .iter()
+            .map(|q| self.floor.nodes[q.idx].tally.version())
+            .fold(0, u64::wrapping_add)
+    }
+
+    /// For a rolling window: the first instant after the clock at which some queue's window
+    /// sums change with the clock alone, as the oldest minute in the window that saw anything
+    /// leaves it; `None` for other windows, or while no queue's window holds such a minute
+    /// (their sums then stand still until [`Self::queue_sums_version`] moves).
+    pub fn queue_window_moves_at(&self, window: Window) -> Option<Millis> {
+        let minutes = match window {
+            Window::Rolling15 | Window::Rolling30 | Window::Rolling60 => window.minutes()?,
+            _ => return None,
+        };
+        let first = minute_of(self.clock.now) - (minutes - 1);
+        self.floor
+            .queues
+            .iter()
+            .filter_map(|q| self.floor.nodes[q.idx].tally.first_minute_from(first))
+            .min()
+            .map(|oldest| (oldest + minutes) * tally::MINUTE_MS)
+    }
+
     /// The engine's clock: the latest event time or tick seen.
     pub fn now(&self) -> Millis {
         self.clock.now
@@ -637,6 +670,32 @@ impl Engine {
             .enumerate()
             .filter(|(_, n)| !matches!(n.scope, Scope::Agent(_)))
             .map(move |(idx, n)| (&n.scope, readout::figures(&parts, idx, window, needs)))
+    }
+
+    /// The sparkline point (service level, calls waiting) over `window` of each scope of
+    /// [`Self::scopes_but_agents`], in that order, as [`Self::figures_with`] with
+    /// [`Needs::SUMS`] reads them; `kept` holds what each was worked out from, by place (grown
+    /// or cut to the scopes), so a scope whose sums stood still since its last point is not
+    /// summed again and no other figure is derived (a floor samples them all at every minute
+    /// end: issue 15).
+    pub fn points_but_agents<'a>(
+        &'a self,
+        window: Window,
+        kept: &'a mut Vec<PointFrom>,
+    ) -> impl Iterator<Item = (&'a Scope, Option<f64>, u64)> + 'a {
+        let count = self.scopes_but_agents().count();
+        kept.resize_with(count, PointFrom::default);
+        let parts = self.parts();
+        self.floor
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !matches!(n.scope, Scope::Agent(_)))
+            .zip(kept.iter_mut())
+            .map(move |((idx, n), kept)| {
+                let (pct, waiting) = readout::point(&parts, idx, window, kept);
+                (&n.scope, pct, waiting)
+            })
     }
 
     /// Creates the agent's record (and scope) when first seen.

@@ -245,6 +245,55 @@ pub(super) fn figures_into(
     kept.sums = compared.then_some(read_from);
 }
 
+/// What a sparkline point of one scope was last worked out from ([`point`]): where it was
+/// read (the engine's epoch, the scope's place and tally version, the window's first minute)
+/// and the service level then. A floor keeps one per scope it samples at every minute end.
+#[derive(Debug, Clone, Default)]
+pub struct PointFrom {
+    mark: Option<(u64, ScopeIdx, u64, i64)>,
+    service_level_pct: Option<f64>,
+}
+
+/// The sparkline point of scope `idx` over `window`: its service level and calls waiting, as
+/// [`figures`] with [`Needs::SUMS`] reads them (`service_level_pct`, `waiting_now`). A point
+/// draws nothing else, so no other figure is derived; and while the scope's tally stood still
+/// and the window's first minute moved past no minute that saw anything (the rule of
+/// [`figures_into`]), the sums are not added up again either: most scopes at most minute
+/// ends of a quiet floor (issue 15).
+pub(super) fn point(
+    engine: &Parts<'_>,
+    idx: ScopeIdx,
+    window: Window,
+    kept: &mut PointFrom,
+) -> (Option<f64>, u64) {
+    let node = &engine.floor.nodes[idx];
+    let from = window_start(engine, window);
+    let first = match window {
+        Window::Today => from,
+        _ => minute_of(from),
+    };
+    let mark = (engine.epoch, idx, node.tally.version(), first);
+    let same = kept.mark.is_some_and(|(epoch, at, version, was)| {
+        (epoch, at, version) == (mark.0, mark.1, mark.2)
+            && match window {
+                Window::Today => was == first,
+                _ => was <= first && !node.tally.has_minutes_in(was, first),
+            }
+    });
+    if !same {
+        let counts = match window {
+            Window::Today => sum(engine, idx, window, Needs::SUMS)
+                .1
+                .tally
+                .service_level_counts(),
+            _ => node.tally.service_level_from(first),
+        };
+        kept.service_level_pct = counts.pct(settings_of(engine, idx).1.variant);
+    }
+    kept.mark = Some(mark);
+    (kept.service_level_pct, waiting(engine, idx).0)
+}
+
 /// The queue scope `idx` is, if it is one, and the service-level settings its figures use.
 fn settings_of<'a>(
     engine: &Parts<'a>,

@@ -430,6 +430,34 @@ impl ScopeTally {
         self.minutes.get(first).is_some_and(|m| m.minute < to)
     }
 
+    /// The first minute from `from` on that saw anything (a window starting at `from` sums
+    /// the same until it leaves).
+    pub(super) fn first_minute_from(&self, from: i64) -> Option<i64> {
+        let first = self.minutes.partition_point(|m| m.minute < from);
+        self.minutes.get(first).map(|m| m.minute)
+    }
+
+    /// The service-level counts of the minutes from `first_minute` on: those of their sum
+    /// ([`Tally::service_level_counts`]), adding up only the counts they are made of (a
+    /// sparkline point draws nothing else: `super::readout::point`).
+    pub(super) fn service_level_from(&self, first_minute: i64) -> ServiceLevelCounts {
+        let mut t = Tally::default();
+        for m in self.minutes.iter().rev() {
+            if m.minute < first_minute {
+                break;
+            }
+            let c = &m.tally;
+            t.answered += c.answered;
+            t.abandoned += c.abandoned;
+            t.timed_out += c.timed_out;
+            t.short_abandoned += c.short_abandoned;
+            t.answered_within += c.answered_within;
+            t.abandoned_within += c.abandoned_within;
+            t.timed_out_within += c.timed_out_within;
+        }
+        t.service_level_counts()
+    }
+
     /// Sums the minutes from `first_minute` on; with the wait and handle samples as `(waits,
     /// handles)` asks.
     pub(super) fn sum_minutes(
