@@ -13,6 +13,7 @@ mod client;
 mod clients;
 mod feed;
 mod frame;
+mod phases;
 mod publisher;
 mod writer;
 
