@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 use floorwatch_core::Millis;
 use floorwatch_core::history::{IntervalSums, Samples};
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, ToSql, params};
+use rusqlite::{Connection, params};
 
 use super::error::{StoreError, sqlite};
 use super::rows::{COLUMNS, Table, encode_histogram, encode_ints, merge_histograms};
@@ -312,23 +312,22 @@ impl<'c> Adder<'c> {
     fn upsert(&mut self, kept: bool, size_at: usize) -> Result<(), StoreError> {
         let path = self.path;
         if kept {
-            let values = bound(&self.kept);
             let mut stmt = self
                 .conn
                 .prepare_cached(&self.sql.upserts_kept[size_at])
                 .map_err(sqlite(path))?;
-            stmt.execute(values.as_slice()).map_err(sqlite(path))?;
+            bind(&mut stmt, &self.kept).map_err(sqlite(path))?;
+            stmt.raw_execute().map_err(sqlite(path))?;
             drop(stmt);
-            drop(values);
             self.kept.clear();
             return Ok(());
         }
-        let values = bound(&self.rows);
         let mut stmt = self
             .conn
             .prepare_cached(&self.sql.upserts[size_at])
             .map_err(sqlite(path))?;
-        let mut out = stmt.query(values.as_slice()).map_err(sqlite(path))?;
+        bind(&mut stmt, &self.rows).map_err(sqlite(path))?;
+        let mut out = stmt.raw_query();
         while let Some(r) = out.next().map_err(sqlite(path))? {
             let empty: bool = r.get(2).map_err(sqlite(path))?;
             if empty {
@@ -338,25 +337,31 @@ impl<'c> Adder<'c> {
         }
         drop(out);
         drop(stmt);
-        drop(values);
         self.rows.clear();
         Ok(())
     }
 }
 
-/// The values of `rows` in the order of the upserts' placeholders.
-fn bound(rows: &[Row]) -> Vec<&dyn ToSql> {
-    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(rows.len() * (COLUMNS.len() + 6));
+/// Binds the values of `rows` to the upsert's placeholders, in order, each with its own type:
+/// not through a list of `&dyn ToSql`, which built and matched a value per placeholder (36 a
+/// row, 7 to 8 million a replay of the large day: BENCHMARKS.md, "Tenth pass: history").
+fn bind(stmt: &mut rusqlite::Statement<'_>, rows: &[Row]) -> rusqlite::Result<()> {
+    let mut at = 1;
     for row in rows {
-        values.push(&row.scope);
-        values.push(&row.start);
-        values.extend(row.ints.iter().map(|v| v as &dyn ToSql));
-        values.push(&row.signed.0);
-        values.push(&row.signed.1);
-        values.push(&row.waits);
-        values.push(&row.handles);
+        stmt.raw_bind_parameter(at, row.scope.as_str())?;
+        stmt.raw_bind_parameter(at + 1, row.start)?;
+        at += 2;
+        for &value in &row.ints {
+            stmt.raw_bind_parameter(at, value)?;
+            at += 1;
+        }
+        stmt.raw_bind_parameter(at, row.signed.0)?;
+        stmt.raw_bind_parameter(at + 1, row.signed.1)?;
+        stmt.raw_bind_parameter(at + 2, row.waits.as_deref())?;
+        stmt.raw_bind_parameter(at + 3, row.handles.as_deref())?;
+        at += 4;
     }
-    values
+    Ok(())
 }
 
 #[cfg(test)]
