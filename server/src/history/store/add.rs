@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 use floorwatch_core::Millis;
 use floorwatch_core::history::{IntervalSums, Samples};
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, params};
+use rusqlite::{CachedStatement, Connection, params};
 
 use super::error::{StoreError, sqlite};
 use super::rows::{COLUMNS, Table, encode_histogram, encode_ints, merge_histograms};
@@ -205,6 +205,11 @@ pub(super) struct Adder<'c> {
     kept: Vec<Row>,
     /// Rows that counted nothing after some upsert: deleted at the end if they still do.
     emptied: Vec<(String, Millis)>,
+    /// The [`MANY`]-row upserts with and without `RETURNING`, held from their first use to
+    /// the adder's end: taken from rusqlite's statement cache for each statement, each was
+    /// looked up, and put back, by its text of some 10 KB (BENCHMARKS.md, "Tenth pass:
+    /// history").
+    many: [Option<CachedStatement<'c>>; 2],
 }
 
 impl<'c> Adder<'c> {
@@ -221,6 +226,7 @@ impl<'c> Adder<'c> {
             rows: Vec::with_capacity(MANY),
             kept: Vec::with_capacity(MANY),
             emptied: Vec::new(),
+            many: [None, None],
         })
     }
 
@@ -311,33 +317,38 @@ impl<'c> Adder<'c> {
     /// `RETURNING`, which notes such rows for [`Adder::finish`].
     fn upsert(&mut self, kept: bool, size_at: usize) -> Result<(), StoreError> {
         let path = self.path;
+        let sql = if kept {
+            &self.sql.upserts_kept[size_at]
+        } else {
+            &self.sql.upserts[size_at]
+        };
+        // The many-row statement is held ([`Adder::many`]); the others come from the cache.
+        let held = &mut self.many[usize::from(kept)];
+        let taken = if size_at == 0 { held.take() } else { None };
+        let mut stmt = match taken {
+            Some(stmt) => stmt,
+            None => self.conn.prepare_cached(sql).map_err(sqlite(path))?,
+        };
         if kept {
-            let mut stmt = self
-                .conn
-                .prepare_cached(&self.sql.upserts_kept[size_at])
-                .map_err(sqlite(path))?;
             bind(&mut stmt, &self.kept).map_err(sqlite(path))?;
             stmt.raw_execute().map_err(sqlite(path))?;
-            drop(stmt);
             self.kept.clear();
-            return Ok(());
-        }
-        let mut stmt = self
-            .conn
-            .prepare_cached(&self.sql.upserts[size_at])
-            .map_err(sqlite(path))?;
-        bind(&mut stmt, &self.rows).map_err(sqlite(path))?;
-        let mut out = stmt.raw_query();
-        while let Some(r) = out.next().map_err(sqlite(path))? {
-            let empty: bool = r.get(2).map_err(sqlite(path))?;
-            if empty {
-                let scope: String = r.get(0).map_err(sqlite(path))?;
-                self.emptied.push((scope, r.get(1).map_err(sqlite(path))?));
+        } else {
+            bind(&mut stmt, &self.rows).map_err(sqlite(path))?;
+            let mut out = stmt.raw_query();
+            while let Some(r) = out.next().map_err(sqlite(path))? {
+                let empty: bool = r.get(2).map_err(sqlite(path))?;
+                if empty {
+                    let scope: String = r.get(0).map_err(sqlite(path))?;
+                    self.emptied.push((scope, r.get(1).map_err(sqlite(path))?));
+                }
             }
+            drop(out);
+            self.rows.clear();
         }
-        drop(out);
-        drop(stmt);
-        self.rows.clear();
+        if size_at == 0 {
+            *held = Some(stmt);
+        }
         Ok(())
     }
 }
