@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 use floorwatch_core::Millis;
 use floorwatch_core::history::{IntervalSums, Samples};
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, ToSql, params};
+use rusqlite::{CachedStatement, Connection, params};
 
 use super::error::{StoreError, sqlite};
 use super::rows::{COLUMNS, Table, encode_histogram, encode_ints, merge_histograms};
@@ -205,6 +205,11 @@ pub(super) struct Adder<'c> {
     kept: Vec<Row>,
     /// Rows that counted nothing after some upsert: deleted at the end if they still do.
     emptied: Vec<(String, Millis)>,
+    /// The [`MANY`]-row upserts with and without `RETURNING`, held from their first use to
+    /// the adder's end: taken from rusqlite's statement cache for each statement, each was
+    /// looked up, and put back, by its text of some 10 KB (BENCHMARKS.md, "Tenth pass:
+    /// history").
+    many: [Option<CachedStatement<'c>>; 2],
 }
 
 impl<'c> Adder<'c> {
@@ -221,6 +226,7 @@ impl<'c> Adder<'c> {
             rows: Vec::with_capacity(MANY),
             kept: Vec::with_capacity(MANY),
             emptied: Vec::new(),
+            many: [None, None],
         })
     }
 
@@ -311,52 +317,62 @@ impl<'c> Adder<'c> {
     /// `RETURNING`, which notes such rows for [`Adder::finish`].
     fn upsert(&mut self, kept: bool, size_at: usize) -> Result<(), StoreError> {
         let path = self.path;
+        let sql = if kept {
+            &self.sql.upserts_kept[size_at]
+        } else {
+            &self.sql.upserts[size_at]
+        };
+        // The many-row statement is held ([`Adder::many`]); the others come from the cache.
+        let held = &mut self.many[usize::from(kept)];
+        let taken = if size_at == 0 { held.take() } else { None };
+        let mut stmt = match taken {
+            Some(stmt) => stmt,
+            None => self.conn.prepare_cached(sql).map_err(sqlite(path))?,
+        };
         if kept {
-            let values = bound(&self.kept);
-            let mut stmt = self
-                .conn
-                .prepare_cached(&self.sql.upserts_kept[size_at])
-                .map_err(sqlite(path))?;
-            stmt.execute(values.as_slice()).map_err(sqlite(path))?;
-            drop(stmt);
-            drop(values);
+            bind(&mut stmt, &self.kept).map_err(sqlite(path))?;
+            stmt.raw_execute().map_err(sqlite(path))?;
             self.kept.clear();
-            return Ok(());
-        }
-        let values = bound(&self.rows);
-        let mut stmt = self
-            .conn
-            .prepare_cached(&self.sql.upserts[size_at])
-            .map_err(sqlite(path))?;
-        let mut out = stmt.query(values.as_slice()).map_err(sqlite(path))?;
-        while let Some(r) = out.next().map_err(sqlite(path))? {
-            let empty: bool = r.get(2).map_err(sqlite(path))?;
-            if empty {
-                let scope: String = r.get(0).map_err(sqlite(path))?;
-                self.emptied.push((scope, r.get(1).map_err(sqlite(path))?));
+        } else {
+            bind(&mut stmt, &self.rows).map_err(sqlite(path))?;
+            let mut out = stmt.raw_query();
+            while let Some(r) = out.next().map_err(sqlite(path))? {
+                let empty: bool = r.get(2).map_err(sqlite(path))?;
+                if empty {
+                    let scope: String = r.get(0).map_err(sqlite(path))?;
+                    self.emptied.push((scope, r.get(1).map_err(sqlite(path))?));
+                }
             }
+            drop(out);
+            self.rows.clear();
         }
-        drop(out);
-        drop(stmt);
-        drop(values);
-        self.rows.clear();
+        if size_at == 0 {
+            *held = Some(stmt);
+        }
         Ok(())
     }
 }
 
-/// The values of `rows` in the order of the upserts' placeholders.
-fn bound(rows: &[Row]) -> Vec<&dyn ToSql> {
-    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(rows.len() * (COLUMNS.len() + 6));
+/// Binds the values of `rows` to the upsert's placeholders, in order, each with its own type:
+/// not through a list of `&dyn ToSql`, which built and matched a value per placeholder (36 a
+/// row, 7 to 8 million a replay of the large day: BENCHMARKS.md, "Tenth pass: history").
+fn bind(stmt: &mut rusqlite::Statement<'_>, rows: &[Row]) -> rusqlite::Result<()> {
+    let mut at = 1;
     for row in rows {
-        values.push(&row.scope);
-        values.push(&row.start);
-        values.extend(row.ints.iter().map(|v| v as &dyn ToSql));
-        values.push(&row.signed.0);
-        values.push(&row.signed.1);
-        values.push(&row.waits);
-        values.push(&row.handles);
+        stmt.raw_bind_parameter(at, row.scope.as_str())?;
+        stmt.raw_bind_parameter(at + 1, row.start)?;
+        at += 2;
+        for &value in &row.ints {
+            stmt.raw_bind_parameter(at, value)?;
+            at += 1;
+        }
+        stmt.raw_bind_parameter(at, row.signed.0)?;
+        stmt.raw_bind_parameter(at + 1, row.signed.1)?;
+        stmt.raw_bind_parameter(at + 2, row.waits.as_deref())?;
+        stmt.raw_bind_parameter(at + 3, row.handles.as_deref())?;
+        at += 4;
     }
-    values
+    Ok(())
 }
 
 #[cfg(test)]

@@ -202,33 +202,36 @@ fn put_many(
             let (chunk, tail) = rest.split_at(size);
             rest = tail;
             let mut stmt = conn.prepare_cached(sql).map_err(sqlite(path))?;
-            let mut at = 1;
-            for c in chunk {
-                let values: [&dyn rusqlite::ToSql; 14] = [
-                    &c.id,
-                    &c.outcome_ms,
-                    &c.call,
-                    &c.queue,
-                    &c.entered_ms,
-                    &c.wait_ms,
-                    &c.outcome.as_str(),
-                    &c.within,
-                    &c.short,
-                    &c.agent,
-                    &c.talk_ms,
-                    &c.hold_ms,
-                    &c.transferred,
-                    &c.caller,
-                ];
-                for v in values {
-                    stmt.raw_bind_parameter(at, v).map_err(sqlite(path))?;
-                    at += 1;
-                }
+            for (i, c) in chunk.iter().enumerate() {
+                bind_call(&mut stmt, i * 14 + 1, c).map_err(sqlite(path))?;
             }
             stmt.raw_execute().map_err(sqlite(path))?;
         }
     }
     Ok(())
+}
+
+/// Binds a visit's columns ([`COLUMNS`], in order) from placeholder `at` on, each with its own
+/// type (not through a list of `&dyn ToSql`: BENCHMARKS.md, "Tenth pass: history").
+fn bind_call(
+    stmt: &mut rusqlite::Statement<'_>,
+    at: usize,
+    c: &CallDetail,
+) -> rusqlite::Result<()> {
+    stmt.raw_bind_parameter(at, c.id.as_str())?;
+    stmt.raw_bind_parameter(at + 1, c.outcome_ms)?;
+    stmt.raw_bind_parameter(at + 2, c.call.as_str())?;
+    stmt.raw_bind_parameter(at + 3, c.queue.as_str())?;
+    stmt.raw_bind_parameter(at + 4, c.entered_ms)?;
+    stmt.raw_bind_parameter(at + 5, c.wait_ms)?;
+    stmt.raw_bind_parameter(at + 6, c.outcome.as_str())?;
+    stmt.raw_bind_parameter(at + 7, c.within)?;
+    stmt.raw_bind_parameter(at + 8, c.short)?;
+    stmt.raw_bind_parameter(at + 9, c.agent.as_deref())?;
+    stmt.raw_bind_parameter(at + 10, c.talk_ms)?;
+    stmt.raw_bind_parameter(at + 11, c.hold_ms)?;
+    stmt.raw_bind_parameter(at + 12, c.transferred)?;
+    stmt.raw_bind_parameter(at + 13, c.caller.as_deref())
 }
 
 pub(super) fn stored(

@@ -72,9 +72,14 @@ impl<'a> DayAdditions<'a> {
 
     /// Adds what was noted to the day rows.
     pub(super) fn add(self, conn: &Connection, path: &Path) -> Result<(), StoreError> {
+        // In the key's order, as the quarter-hours (`super::KeyOrder`).
+        let mut keys = super::KeyOrder::default();
+        for (at, ((scope, day), _)) in self.sums.iter().enumerate() {
+            keys.push(super::scope_name(scope), *day, at);
+        }
         let mut days = Adder::new(conn, path, Table::Days)?;
-        for ((scope, day), sums) in &self.sums {
-            days.add((scope.to_string(), *day), sums)?;
+        for (name, day, at) in keys.sorted() {
+            days.add((name, day), &self.sums[at].1)?;
         }
         days.finish()
     }

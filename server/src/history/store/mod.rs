@@ -238,25 +238,31 @@ impl Store {
         // Each day row gets the sum of the closes' quarter-hours in it, in one statement.
         let mut days = days::DayAdditions::default();
         {
-            let mut intervals = Adder::new(&tx, &path, Table::Intervals)?;
-            let mut after_sign_off = None;
-            for (scope, sums, start) in combined(closes) {
-                let name = scope.to_string();
+            let rows: Vec<_> = combined(closes).collect();
+            let mut intervals = KeyOrder::default();
+            let mut after_sign_off = KeyOrder::default();
+            for (at, (scope, sums, start)) in rows.iter().enumerate() {
+                let name = scope_name(scope);
                 // A signed-off day's rows change only by an amendment: what arrives for them
                 // waits beside them (docs/HISTORY.md, "Sign-off").
-                if !sealed.is_empty() && sealed.covers(&name, start) {
-                    let adder = match &mut after_sign_off {
-                        Some(adder) => adder,
-                        None => after_sign_off.insert(Adder::new(&tx, &path, Table::AfterSignOff)?),
-                    };
-                    adder.add((name, start), &sums)?;
+                if !sealed.is_empty() && sealed.covers(&name, *start) {
+                    after_sign_off.push(name, *start, at);
                 } else {
-                    intervals.add((name, start), &sums)?;
-                    days.note(scope, calendar.day_start(start), &sums);
+                    intervals.push(name, *start, at);
+                    days.note(scope, calendar.day_start(*start), sums);
                 }
             }
-            intervals.finish()?;
-            if let Some(adder) = after_sign_off {
+            for (table, keys) in [
+                (Table::Intervals, intervals),
+                (Table::AfterSignOff, after_sign_off),
+            ] {
+                if keys.is_empty() {
+                    continue;
+                }
+                let mut adder = Adder::new(&tx, &path, table)?;
+                for (name, start, at) in keys.sorted() {
+                    adder.add((name, start), &rows[at].1)?;
+                }
                 adder.finish()?;
             }
         }
@@ -484,6 +490,57 @@ fn combined(
     rows.into_iter()
 }
 
+/// `scope`'s name in the store (its `Display`, `kind:id`), made with one allocation of the
+/// right size rather than through the formatting machinery: once for every row of every close
+/// (BENCHMARKS.md, "Tenth pass: history").
+pub(super) fn scope_name(scope: &Scope) -> String {
+    let kind = scope.kind();
+    match scope.id() {
+        None => kind.to_string(),
+        Some(id) => {
+            let mut name = String::with_capacity(kind.len() + 1 + id.len());
+            name.push_str(kind);
+            name.push(':');
+            name.push_str(id);
+            name
+        }
+    }
+}
+
+/// Rows to upsert, put in the order of the tables' key (scope name, then start) before they go
+/// to an [`Adder`]: a batch of closes names each scope's row of every quarter-hour it closed,
+/// and the closes come quarter-hour by quarter-hour, in the floor's tree order (not its names');
+/// in key order a scope's rows follow one another into the one leaf page that holds them, so
+/// a 32-row upsert touches a few leaf pages instead of one a row: fewer B-tree descents through
+/// pages not in the CPU's cache, and fewer page copies into the statement journal that SQLite
+/// keeps for each many-row statement (BENCHMARKS.md, "Tenth pass: history"). What is stored is
+/// the same in any order: each row is named once a batch ([`combined`]), and the rows of a
+/// lone close named twice keep their order (the sort is stable).
+#[derive(Default)]
+pub(super) struct KeyOrder {
+    /// (scope name, start, the row's index in the caller's list).
+    keys: Vec<(String, Millis, usize)>,
+}
+
+impl KeyOrder {
+    pub(super) fn push(&mut self, name: String, start: Millis, at: usize) {
+        self.keys.push((name, start, at));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The rows by scope name (bytes, as SQLite's `BINARY` collation compares them), then
+    /// start; rows with the same key in the order pushed.
+    pub(super) fn sorted(mut self) -> impl Iterator<Item = (String, Millis, usize)> {
+        // Stable, and quick on what the closes give: runs already in order.
+        self.keys
+            .sort_by(|a, b| (a.0.as_bytes(), a.1).cmp(&(b.0.as_bytes(), b.1)));
+        self.keys.into_iter()
+    }
+}
+
 /// The rows of `[from, to)` as stored, one tab-separated line each, ordered by scope and start.
 pub(super) fn dump_rows(
     conn: &Connection,
@@ -703,6 +760,60 @@ mod tests {
         assert_eq!(
             store.dump((0, i64::MAX)).unwrap(),
             once.dump((0, i64::MAX)).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_scope_is_named_as_it_displays() {
+        for scope in [
+            "centre",
+            "site:s1",
+            "group:g",
+            "team:t-7",
+            "queue:sales",
+            "agent:a0001",
+        ] {
+            let scope: Scope = scope.parse().unwrap();
+            assert_eq!(scope_name(&scope), scope.to_string());
+        }
+    }
+
+    /// Rows go to the upserts by scope name as SQLite orders it (bytes: `agent:a10` before
+    /// `agent:a2`, `centre` after every agent), then start, whatever order the closes named
+    /// them in; two deltas of one row (a lone close may hand both) stay in their order.
+    #[test]
+    fn rows_go_to_the_upserts_in_the_tables_key_order() {
+        let mut keys = KeyOrder::default();
+        for (at, (name, start)) in [
+            ("centre", 900),
+            ("agent:a2", 900),
+            ("agent:a10", 900),
+            ("centre", 0),
+            ("agent:a2", 0),
+            ("agent:a10", 0),
+            ("agent:a2", 900),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            keys.push(name.to_string(), start, at);
+        }
+        let order: Vec<(String, Millis, usize)> = keys.sorted().collect();
+        let order: Vec<(&str, Millis, usize)> = order
+            .iter()
+            .map(|(n, s, at)| (n.as_str(), *s, *at))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("agent:a10", 0, 5),
+                ("agent:a10", 900, 2),
+                ("agent:a2", 0, 4),
+                ("agent:a2", 900, 1),
+                ("agent:a2", 900, 6),
+                ("centre", 0, 3),
+                ("centre", 900, 0),
+            ]
         );
     }
 
