@@ -32,14 +32,6 @@ const QUEUE_BATCHES: usize = 1024;
 /// Most batches in one group: written under one sync, or (a cluster node) published before
 /// their acknowledgements are awaited.
 pub(crate) const GROUP_BATCHES: usize = 256;
-/// Events whose seen-id slots are read ahead together, just before they are marked
-/// (`SeenIds::warm`): their cache misses overlap, and the lines are still in the cache when the
-/// look-ups come. A whole batch read ahead at once (some 5,000 events of the large day's
-/// replay, 10,000 slots of tables far larger than the cache and its address translations) had
-/// lost much of it again by then (issue 15; BENCHMARKS.md, "Tenth pass: the recorder's
-/// per-event cost").
-const WARM_EVENTS: usize = 32;
-
 #[derive(Debug, Clone, thiserror::Error)]
 pub(crate) enum RecordError {
     #[error("the journal could not be written, nothing in this request was accepted: {0}")]
@@ -284,22 +276,16 @@ impl Recorder {
         for batch in group.iter_mut() {
             fps.clear();
             fps.extend(batch.events.iter().map(|e| fingerprint(&e.id)));
+            self.seen.warm(&fps);
             let mut batch_marks = Vec::with_capacity(batch.events.len());
-            for (events, fps) in batch
-                .events
-                .chunks(WARM_EVENTS)
-                .zip(fps.chunks(WARM_EVENTS))
-            {
-                self.seen.warm(fps);
-                for (event, &fp) in events.iter().zip(fps) {
-                    let lookout = &mut self.lookout;
-                    batch_marks.push(mark_known(
-                        &mut self.seen,
-                        &mut self.days,
-                        (event, fp),
-                        |e| lookout.admit(e, wall_now),
-                    ));
-                }
+            for (event, &fp) in batch.events.iter().zip(&fps) {
+                let lookout = &mut self.lookout;
+                batch_marks.push(mark_known(
+                    &mut self.seen,
+                    &mut self.days,
+                    (event, fp),
+                    |e| lookout.admit(e, wall_now),
+                ));
             }
             // All new and of one day: the frame the sender compressed is written as it is.
             if let (Some(day), Some(packed)) = (one_new_day(&batch_marks), batch.packed.take()) {
