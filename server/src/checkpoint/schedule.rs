@@ -40,9 +40,9 @@ pub(crate) struct Checkpointer {
 }
 
 /// A checkpoint's buffer holds this many times the last one's floor: a replay at full speed
-/// checkpoints every [`EVERY_EVENTS`], and the large day's floor grew from 16 to 27 to 31 MB
-/// from one to the next. Only the pages written are resident, so the room costs address space,
-/// not memory; a floor that grew more is encoded all the same, its buffer grown once.
+/// checkpoints every [`EVERY_EVENTS`], and a floor filling up with the day's calls and agents
+/// grows from one to the next. Only the pages written are resident, so the room costs address
+/// space, not memory; a floor that grew more is encoded all the same, its buffer grown once.
 const FLOOR_BYTES_ROOM: usize = 2;
 
 impl Checkpointer {
