@@ -165,17 +165,27 @@ impl Observations {
                 agent,
                 state: AgentState::NotReady,
                 ..
-            } if self.keep_not_ready => {
+            } if self.keep_not_ready && !self.not_ready.contains(agent.as_str()) => {
+                // Copied only when not listed already (as the touched agents above).
                 self.not_ready.insert(agent.clone());
             }
             EventKind::CallEnteredQueue { call, queue, .. } => {
                 if self.keep_arrivals {
-                    let arrivals = self.arrivals.entry(queue.clone()).or_default();
-                    *arrivals.slots.entry(at.div_euclid(SLOT_MS)).or_default() += 1;
-                    *arrivals
-                        .minutes
-                        .entry(at.div_euclid(MINUTE_MS))
-                        .or_default() += 1;
+                    // The queue's name is copied only the first time it is heard: `entry`
+                    // takes its key by value, and a copy made for every call entering a queue
+                    // (and dropped at once) was an allocation per arrival on the recorder's
+                    // thread (issue 15; BENCHMARKS.md, "Tenth pass: the recorder's per-event
+                    // cost").
+                    if !self.arrivals.contains_key(queue.as_str()) {
+                        self.arrivals.insert(queue.clone(), Arrivals::default());
+                    }
+                    if let Some(arrivals) = self.arrivals.get_mut(queue.as_str()) {
+                        *arrivals.slots.entry(at.div_euclid(SLOT_MS)).or_default() += 1;
+                        *arrivals
+                            .minutes
+                            .entry(at.div_euclid(MINUTE_MS))
+                            .or_default() += 1;
+                    }
                 }
                 if self.keep_short_talk > 0 {
                     let seen = self.calls.entry(call.clone()).or_default();

@@ -34,7 +34,16 @@ pub(crate) struct Checkpointer {
     /// journal position counts events; a cluster position, `crate::cluster`, counts messages
     /// above its event index).
     position_shift: u32,
+    /// How many bytes the floor took in the last checkpoint taken: the next one's buffer is
+    /// sized from it ([`FLOOR_BYTES_ROOM`], `LiveFloor::checkpoint_bytes_into`).
+    last_floor_bytes: usize,
 }
+
+/// A checkpoint's buffer holds this many times the last one's floor: a replay at full speed
+/// checkpoints every [`EVERY_EVENTS`], and a floor filling up with the day's calls and agents
+/// grows from one to the next. Only the pages written are resident, so the room costs address
+/// space, not memory; a floor that grew more is encoded all the same, its buffer grown once.
+const FLOOR_BYTES_ROOM: usize = 2;
 
 impl Checkpointer {
     /// A schedule writing into `dir` every `every`; `loaded`: the position of the checkpoint
@@ -53,6 +62,7 @@ impl Checkpointer {
             last_seq: loaded,
             writing: None,
             position_shift: 0,
+            last_floor_bytes: 0,
         }
     }
 
@@ -119,9 +129,11 @@ impl Checkpointer {
         next_seq: u64,
     ) -> Option<(Taken, Option<HistorySender>)> {
         let started = Instant::now();
+        let last = self.last_floor_bytes;
+        let buf = Vec::with_capacity(last.saturating_mul(FLOOR_BYTES_ROOM));
         let (encoded, history) = {
             let floor = floor::lock(floor);
-            (floor.checkpoint_bytes(), floor.history_sender())
+            (floor.checkpoint_bytes_into(buf), floor.history_sender())
         };
         let locked_ms = started.elapsed().as_millis() as u64;
         self.last_at = Instant::now();
@@ -133,6 +145,7 @@ impl Checkpointer {
             }
         };
         self.last_seq = Some(next_seq);
+        self.last_floor_bytes = floor.len();
         let taken = Taken {
             header: Header::new(self.config.clone(), next_seq, lookout),
             floor,

@@ -110,6 +110,13 @@ fn checkpoint_and_journal_after_it_equal_a_full_replay() {
     live.attach_alert_journal(journal);
     apply(&mut live, &events[..half]);
     let state = live.checkpoint_bytes().unwrap();
+    // Into a buffer sized from a smaller checkpoint (the recorder's, `Checkpointer::take`):
+    // the same bytes, grown past the size given.
+    let small = state.len() / 3;
+    let sized = live
+        .checkpoint_bytes_into(Vec::with_capacity(small))
+        .unwrap();
+    assert!(sized == state && sized.capacity() >= state.len());
     apply(&mut live, &events[half..most]);
     drop(live);
     let (_, changes, _): (_, Vec<AlertChange>, _) =

@@ -71,19 +71,38 @@ impl FloorState {
 }
 
 impl LiveFloor {
-    /// The floor's state, encoded: what a checkpoint keeps of it. Runs under the floor's lock;
-    /// compressing and writing are the caller's, off the lock.
+    /// [`Self::checkpoint_bytes_into`] a buffer of its own.
+    #[cfg(test)]
     pub(crate) fn checkpoint_bytes(&self) -> Result<Vec<u8>, rmp_serde::encode::Error> {
-        rmp_serde::to_vec_named(&FloorRef {
-            engine: &self.engine,
-            alerts: self.alerts.alerts(),
-            alert_journal: self.alerts.journaled(),
-            history: &self.history,
-            calls: &self.calls,
-            version: self.version,
-            journal_seq: self.journal_seq,
-            ledger_from: self.ledger_from,
-        })
+        self.checkpoint_bytes_into(Vec::new())
+    }
+
+    /// The floor's state, encoded (what a checkpoint keeps of it), appended to `buf`. Runs
+    /// under the floor's lock; compressing and writing are the caller's, off the lock. A
+    /// caller that knows about how large the encoding will be (the last checkpoint's) hands a
+    /// buffer of that capacity, so that the tens of megabytes of a large floor are not grown
+    /// by doubling under the lock, each step copying what came before into fresh pages
+    /// (issue 15: the copies and the page faults of a checkpoint were a share of the recorder
+    /// thread's time on the large day; BENCHMARKS.md, "Tenth pass: the recorder's per-event
+    /// cost").
+    pub(crate) fn checkpoint_bytes_into(
+        &self,
+        mut buf: Vec<u8>,
+    ) -> Result<Vec<u8>, rmp_serde::encode::Error> {
+        rmp_serde::encode::write_named(
+            &mut buf,
+            &FloorRef {
+                engine: &self.engine,
+                alerts: self.alerts.alerts(),
+                alert_journal: self.alerts.journaled(),
+                history: &self.history,
+                calls: &self.calls,
+                version: self.version,
+                journal_seq: self.journal_seq,
+                ledger_from: self.ledger_from,
+            },
+        )?;
+        Ok(buf)
     }
 
     /// After a restart from a checkpoint: the alerts time their conditions again from the next
