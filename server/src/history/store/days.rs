@@ -72,10 +72,10 @@ impl<'a> DayAdditions<'a> {
 
     /// Adds what was noted to the day rows.
     pub(super) fn add(self, conn: &Connection, path: &Path) -> Result<(), StoreError> {
-        // In the key's order, as the quarter-hours (`super::KeyOrder`).
-        let mut keys = super::KeyOrder::default();
+        // In the key's order, as the quarter-hours (`super::key_order::KeyOrder`).
+        let mut keys = super::key_order::KeyOrder::default();
         for (at, ((scope, day), _)) in self.sums.iter().enumerate() {
-            keys.push(super::scope_name(scope), *day, at);
+            keys.push(super::key_order::scope_name(scope), *day, at);
         }
         let mut days = Adder::new(conn, path, Table::Days)?;
         for (name, day, at) in keys.sorted() {
