@@ -664,12 +664,18 @@ impl Engine {
         needs: Needs,
     ) -> impl Iterator<Item = (&Scope, Figures)> + '_ {
         let parts = self.parts();
+        self.tree_nodes()
+            .map(move |(idx, scope)| (scope, readout::figures(&parts, idx, window, needs)))
+    }
+
+    /// The place and scope of each scope of [`Self::scopes_but_agents`], in that order.
+    fn tree_nodes(&self) -> impl Iterator<Item = (ScopeIdx, &Scope)> + '_ {
         self.floor
             .nodes
             .iter()
             .enumerate()
             .filter(|(_, n)| !matches!(n.scope, Scope::Agent(_)))
-            .map(move |(idx, n)| (&n.scope, readout::figures(&parts, idx, window, needs)))
+            .map(|(idx, n)| (idx, &n.scope))
     }
 
     /// The sparkline point (service level, calls waiting) over `window` of each scope of
@@ -686,15 +692,11 @@ impl Engine {
         let count = self.scopes_but_agents().count();
         kept.resize_with(count, PointFrom::default);
         let parts = self.parts();
-        self.floor
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| !matches!(n.scope, Scope::Agent(_)))
+        self.tree_nodes()
             .zip(kept.iter_mut())
-            .map(move |((idx, n), kept)| {
+            .map(move |((idx, scope), kept)| {
                 let (pct, waiting) = readout::point(&parts, idx, window, kept);
-                (&n.scope, pct, waiting)
+                (scope, pct, waiting)
             })
     }
 

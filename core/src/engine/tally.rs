@@ -86,13 +86,9 @@ impl Tally {
         (self.max_wait_ms >= 0).then_some(self.max_wait_ms)
     }
 
-    /// Calls offered to a queue: every queue outcome.
-    pub fn offered(&self) -> u64 {
-        self.answered + self.abandoned + self.timed_out
-    }
-
-    /// Adds another span's sums (the longest wait is the longer).
-    pub fn add(&mut self, other: &Tally) {
+    /// Adds another span's counts that service level is made of, and nothing else
+    /// ([`Self::service_level_counts`]; a sparkline point draws no other figure).
+    fn add_service_level(&mut self, other: &Tally) {
         self.answered += other.answered;
         self.abandoned += other.abandoned;
         self.timed_out += other.timed_out;
@@ -100,6 +96,16 @@ impl Tally {
         self.answered_within += other.answered_within;
         self.abandoned_within += other.abandoned_within;
         self.timed_out_within += other.timed_out_within;
+    }
+
+    /// Calls offered to a queue: every queue outcome.
+    pub fn offered(&self) -> u64 {
+        self.answered + self.abandoned + self.timed_out
+    }
+
+    /// Adds another span's sums (the longest wait is the longer).
+    pub fn add(&mut self, other: &Tally) {
+        self.add_service_level(other);
         self.ivr_completed += other.ivr_completed;
         self.answered_wait_ms += other.answered_wait_ms;
         self.max_wait_ms = self.max_wait_ms.max(other.max_wait_ms);
@@ -446,14 +452,7 @@ impl ScopeTally {
             if m.minute < first_minute {
                 break;
             }
-            let c = &m.tally;
-            t.answered += c.answered;
-            t.abandoned += c.abandoned;
-            t.timed_out += c.timed_out;
-            t.short_abandoned += c.short_abandoned;
-            t.answered_within += c.answered_within;
-            t.abandoned_within += c.abandoned_within;
-            t.timed_out_within += c.timed_out_within;
+            t.add_service_level(&m.tally);
         }
         t.service_level_counts()
     }
