@@ -92,12 +92,6 @@ impl Resync {
         self.behind_since = None;
     }
 
-    /// The client was moved to another phase (`super::phases`): what it holds is its old
-    /// phase's feed, so frames queued from it are stale and a snapshot of the new one follows.
-    pub(super) fn moved(&mut self) {
-        self.resubscribed();
-    }
-
     /// A snapshot was queued: the client is in step again.
     pub(super) fn snapshot_queued(&mut self) {
         self.needs_snapshot = false;

@@ -13,7 +13,6 @@ mod client;
 mod clients;
 mod feed;
 mod frame;
-mod phases;
 mod publisher;
 mod writer;
 

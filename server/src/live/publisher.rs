@@ -7,12 +7,6 @@
 //! floor shows an event within milliseconds, a busy one is coalesced, however many events
 //! arrive, to at most one delta per client per interval. A new subscription is served within
 //! [`SNAPSHOT_GAP`], so the first figures after sign-in do not wait for a tick.
-//!
-//! Many clients are served in turns ([`super::phases`]): past a thousand, each paced push goes
-//! to one phase of them, the phases a fraction of the interval apart, and the floor is read
-//! for that phase at its turn (a reading is shared by the phases served before the floor
-//! changes again). A push then writes to hundreds of sockets, not to all of them, and no
-//! client waits for the others' writes on top of the interval.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -26,7 +20,6 @@ use super::client::ClientSlot;
 use super::clients::Clients;
 use super::feed::{Feed, FeedKey, Readings, Update, VisibleAlert};
 use super::frame::{FrameKind, Outgoing};
-use super::phases::{CLIENTS_PER_PHASE, PhaseSet, Phases};
 use crate::alerts::RECENT_MS;
 use crate::floor::{self, LiveFloor, SharedFloor};
 use crate::recorder::Pulse;
@@ -46,36 +39,12 @@ pub(crate) struct Publisher {
     pulse: Arc<Pulse>,
     push_interval: Duration,
     slow_client_timeout: Duration,
-    /// The feeds in use, by phase and their key's address ([`key_address`]).
-    feeds: HashMap<(u64, usize), PhaseFeed>,
-    /// The last reading of the floor: the phases served after it, until the floor changes,
-    /// are brought to it without reading again.
-    reading: Option<Readings>,
-    /// How many readings were taken: which one a feed was last brought to.
-    readings_taken: u64,
+    /// The feeds in use, by their key's address ([`key_address`]).
+    feeds: HashMap<usize, Feed>,
     /// The floor's version at the last reading.
     read_version: Option<u64>,
     sampled_agents: BTreeSet<Scope>,
     alerts: AlertCache,
-    /// Which clients each push serves.
-    phases: Phases,
-}
-
-/// A feed of one phase, and the reading it was last brought to.
-struct PhaseFeed {
-    feed: Feed,
-    reading: u64,
-}
-
-/// Why the publisher reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Push {
-    /// The floor changed after a push interval of rest: every phase at once.
-    Everyone,
-    /// A tick, or a change under load: the phase whose turn it is.
-    Turn,
-    /// A client waits for a snapshot: its phase, without pacing the others.
-    Snapshots,
 }
 
 impl Publisher {
@@ -97,20 +66,10 @@ impl Publisher {
             push_interval,
             slow_client_timeout,
             feeds: HashMap::new(),
-            reading: None,
-            readings_taken: 0,
             read_version: None,
             sampled_agents: BTreeSet::new(),
             alerts: None,
-            phases: Phases::new(CLIENTS_PER_PHASE),
         }
-    }
-
-    /// The same publisher with phases of `clients` clients (tests with a handful).
-    #[cfg(test)]
-    fn with_clients_per_phase(mut self, clients: usize) -> Publisher {
-        self.phases = Phases::new(clients);
-        self
     }
 
     /// Publishes until shutdown: every push interval, and sooner on a change or a subscription
@@ -123,28 +82,22 @@ impl Publisher {
         // When the floor was last read for a push: a change waits for a push interval after it.
         let mut last_push: Option<Instant> = None;
         loop {
-            // Each phase's turn comes once a push interval: one phase, every interval.
-            let step = self.phases.step(interval);
-            let tick = last_read + step;
-            // When to read, and for whom (a snapshot for a new subscriber does not pace: the
-            // others' next change still goes out at once).
-            let (due, push) = tokio::select! {
+            let tick = last_read + interval;
+            // When to read, and whether the read paces the next change (a snapshot for a new
+            // subscriber does not: the others' next change still goes out at once).
+            let (due, paces) = tokio::select! {
                 () = shutdown.recv() => return,
-                () = sleep_until(tick.into()) => (tick, Push::Turn),
+                () = sleep_until(tick.into()) => (tick, true),
                 () = pulse.changed() => {
                     if clients.len() == 0 {
                         // Nobody to tell: a replay with no screen open reads at ticks only.
                         continue;
                     }
                     let now = Instant::now();
-                    let push = match last_push {
-                        Some(at) if now < at + interval => Push::Turn,
-                        _ => Push::Everyone,
-                    };
-                    (last_push.map_or(now, |at| (at + step).max(now)).min(tick), push)
+                    (last_push.map_or(now, |at| (at + interval).max(now)).min(tick), true)
                 }
                 () = clients.subscribed() => {
-                    ((last_read + SNAPSHOT_GAP).max(Instant::now()).min(tick), Push::Snapshots)
+                    ((last_read + SNAPSHOT_GAP).max(Instant::now()).min(tick), false)
                 }
             };
             if due > Instant::now() {
@@ -153,80 +106,56 @@ impl Publisher {
                     () = sleep_until(due.into()) => {}
                 }
             }
-            let pushed = self.publish(push);
+            let pushed = self.publish();
             last_read = Instant::now();
-            if pushed && push != Push::Snapshots {
+            if pushed && paces {
                 last_push = Some(last_read);
             }
         }
     }
 
-    /// One reading and its frames for the phases `push` serves; whether it read the floor or
-    /// served a snapshot.
+    /// One reading and its frames; whether it read the floor or served a snapshot.
     ///
     /// Per client this is two pointer hashes and a `try_send` of a shared body: everything
-    /// else (the read, the diff, the serialising) is per distinct subscription and phase.
-    fn publish(&mut self, push: Push) -> bool {
-        if let Some(before) = self.phases.fit(self.clients.len()) {
-            self.rephase(before);
-        }
+    /// else (the read, the diff, the serialising) is per distinct subscription.
+    fn publish(&mut self) -> bool {
         let (subscribed, snapshots_due) = self.subscribed();
-        let serve = match push {
-            Push::Everyone => self.phases.all(),
-            Push::Turn => PhaseSet::one(self.phases.take_turn()),
-            Push::Snapshots => PhaseSet::default(),
-        }
-        .with(snapshots_due);
         self.feeds.retain(|at, _| subscribed.contains_key(at));
         for (at, key) in &subscribed {
-            self.feeds.entry(*at).or_insert_with(|| PhaseFeed {
-                feed: Feed::new(key.clone()),
-                reading: 0,
-            });
+            self.feeds
+                .entry(*at)
+                .or_insert_with(|| Feed::new(key.clone()));
         }
 
-        let fresh = match self.read() {
-            Some(readings) => {
-                self.reading = Some(readings);
-                self.readings_taken += 1;
-                true
-            }
-            None => false,
-        };
+        let readings = self.read();
         // Counted as a push whenever the floor was read for someone: reads, not frames, are
         // what cost (a read that finds no change for a feed still paces the next).
-        let pushed = (fresh && !subscribed.is_empty()) || !snapshots_due.is_empty();
-        // The feeds served, brought to the last reading if they are not at it yet.
-        let mut updates: HashMap<(u64, usize), Update> = HashMap::new();
-        if let Some(readings) = &self.reading {
-            for (at, phase_feed) in &mut self.feeds {
-                if serve.contains(at.0) && phase_feed.reading < self.readings_taken {
-                    phase_feed.reading = self.readings_taken;
-                    updates.insert(*at, phase_feed.feed.update(readings));
-                }
-            }
-        }
+        let pushed = (readings.is_some() && !subscribed.is_empty()) || snapshots_due;
+        let mut updates: HashMap<usize, Update> = match readings {
+            Some(readings) => self
+                .feeds
+                .iter_mut()
+                .map(|(at, feed)| (*at, feed.update(&readings)))
+                .collect(),
+            None => HashMap::new(),
+        };
         // Nothing to tell anyone: no slot need be visited (a quiet tick costs nothing a client).
         updates.retain(|_, u| u.delta.is_some() || u.resync_all);
         let mut stuck = Vec::new();
-        if !updates.is_empty() || !snapshots_due.is_empty() {
+        if !updates.is_empty() || snapshots_due {
             let now = Instant::now();
             for mut slot in self.clients.slots.iter_mut() {
                 let id = *slot.key();
-                let phase = self.phases.of(id);
-                if !serve.contains(phase) {
-                    continue;
-                }
                 let slot = slot.value_mut();
-                let Some(at) = slot.feed.as_ref().map(|key| (phase, key_address(key))) else {
+                let Some(at) = slot.feed.as_ref().map(key_address) else {
                     continue;
                 };
                 // A feed missing here: subscribed since the tick began, served next tick.
-                let Some(phase_feed) = self.feeds.get_mut(&at) else {
+                let Some(feed) = self.feeds.get_mut(&at) else {
                     continue;
                 };
                 if deliver(
-                    &mut phase_feed.feed,
+                    feed,
                     updates.get(&at),
                     slot,
                     now,
@@ -260,31 +189,15 @@ impl Publisher {
         pushed
     }
 
-    /// Clients whose phase changed with the phase count are resynced with a snapshot of
-    /// their new phase's feed (what they hold is their old phase's).
-    fn rephase(&mut self, before: u64) {
-        let after = self.phases.count();
-        for mut slot in self.clients.slots.iter_mut() {
-            let id = *slot.key();
-            if id % before != id % after {
-                slot.value_mut().resync.moved();
-            }
-        }
-    }
-
-    /// The distinct subscriptions in use in each phase, by phase and address, and the phases
-    /// where a client waits for a snapshot (one pass over the clients, a pointer hash each).
-    fn subscribed(&self) -> (HashMap<(u64, usize), Arc<FeedKey>>, PhaseSet) {
-        let mut keys: HashMap<(u64, usize), Arc<FeedKey>> = HashMap::new();
-        let mut snapshots_due = PhaseSet::default();
+    /// The distinct subscriptions in use, by address, and whether any client waits for a
+    /// snapshot (one pass over the clients, a pointer hash each).
+    fn subscribed(&self) -> (HashMap<usize, Arc<FeedKey>>, bool) {
+        let mut keys: HashMap<usize, Arc<FeedKey>> = HashMap::new();
+        let mut snapshots_due = false;
         for slot in self.clients.slots.iter() {
             if let Some(key) = &slot.feed {
-                let phase = self.phases.of(*slot.key());
-                keys.entry((phase, key_address(key)))
-                    .or_insert_with(|| key.clone());
-                if slot.resync.needs_snapshot() {
-                    snapshots_due.insert(phase);
-                }
+                keys.entry(key_address(key)).or_insert_with(|| key.clone());
+                snapshots_due |= slot.resync.needs_snapshot();
             }
         }
         (keys, snapshots_due)
@@ -293,15 +206,7 @@ impl Publisher {
     /// Reads everything the feeds need from the floor under one lock; `None` when nothing can
     /// have changed since the last reading and every feed has a state.
     fn read(&mut self) -> Option<Readings> {
-        // Each distinct subscription once, whatever the phases it is in.
-        let keys: Vec<Arc<FeedKey>> = self
-            .feeds
-            .values()
-            .map(|f| (key_address(f.feed.key()), f.feed.key()))
-            .collect::<HashMap<_, _>>()
-            .into_values()
-            .cloned()
-            .collect();
+        let keys: Vec<Arc<FeedKey>> = self.feeds.values().map(|f| f.key().clone()).collect();
         // The agent scopes anyone subscribes to (sampled for history while they do).
         let sampled: BTreeSet<Scope> = keys
             .iter()
@@ -320,7 +225,7 @@ impl Publisher {
             self.sampled_agents = sampled;
         }
         let version = floor.version();
-        let all_ready = self.feeds.values().all(|f| f.feed.is_ready());
+        let all_ready = self.feeds.values().all(Feed::is_ready);
         if self.read_version == Some(version) && all_ready {
             return None;
         }
@@ -474,165 +379,4 @@ fn deliver(
 /// key, so the address names one subscription for as long as the feed exists.
 fn key_address(key: &Arc<FeedKey>) -> usize {
     Arc::as_ptr(key) as usize
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
-
-    use floorwatch_core::alerts::Alerts;
-    use floorwatch_core::wire::Subscribe;
-    use floorwatch_core::{Direction, Event, EventKind, Organisation};
-    use tokio::sync::mpsc;
-
-    use super::*;
-    use crate::alerts::AlertDesk;
-
-    const M0: Millis = 1_700_000_040_000;
-
-    fn enters(call: &str, ts: Millis) -> Event {
-        Event {
-            v: 1,
-            id: call.into(),
-            source: "test".into(),
-            seq: 1,
-            ts,
-            test: false,
-            kind: EventKind::CallEnteredQueue {
-                call: call.into(),
-                queue: "billing".into(),
-                priority: 0,
-                caller: None,
-                direction: Direction::Inbound,
-            },
-        }
-    }
-
-    struct Wall {
-        publisher: Publisher,
-        clients: Arc<Clients>,
-        floor: SharedFloor,
-        queues: Vec<mpsc::Receiver<Outgoing>>,
-    }
-
-    impl Wall {
-        /// A publisher with phases of two clients, and no client yet.
-        fn new() -> Wall {
-            let org = Organisation::default();
-            let alerts = Alerts::new(&Default::default(), &org).unwrap();
-            let floor = LiveFloor::new(&org, 30_000, AlertDesk::new(alerts)).unwrap();
-            let floor: SharedFloor = Arc::new(Mutex::new(floor));
-            let clients = Arc::new(Clients::default());
-            let publisher = Publisher::new(
-                clients.clone(),
-                floor.clone(),
-                Arc::new(Telemetry::new()),
-                Arc::new(Pulse::default()),
-                Duration::from_millis(250),
-                Duration::from_secs(10),
-            )
-            .with_clients_per_phase(2);
-            Wall {
-                publisher,
-                clients,
-                floor,
-                queues: Vec::new(),
-            }
-        }
-
-        /// A client that joins and watches the centre; its id is its index.
-        fn join(&mut self) {
-            let joined = self.clients.join(16);
-            assert_eq!(joined.id as usize, self.queues.len());
-            let subscribe: Subscribe = serde_json::from_str(r#"{"subscribe":["centre"]}"#).unwrap();
-            self.clients
-                .subscribe(joined.id, FeedKey::new(&subscribe, Some(Scope::Centre)));
-            self.queues.push(joined.writer_parts.into_receiver());
-        }
-
-        fn apply(&self, event: &Event) {
-            floor::lock(&self.floor).apply(event);
-        }
-
-        /// What each client was sent since the last look: (kind, body) of each frame.
-        fn sent(&mut self) -> Vec<Vec<(FrameKind, Arc<str>)>> {
-            self.queues
-                .iter_mut()
-                .map(|rx| {
-                    let mut frames = Vec::new();
-                    while let Ok(frame) = rx.try_recv() {
-                        if let Outgoing::Shared { kind, body, .. } = frame {
-                            frames.push((kind, body));
-                        }
-                    }
-                    frames
-                })
-                .collect()
-        }
-    }
-
-    fn kinds(sent: &[Vec<(FrameKind, Arc<str>)>]) -> Vec<Vec<FrameKind>> {
-        sent.iter()
-            .map(|frames| frames.iter().map(|(kind, _)| *kind).collect())
-            .collect()
-    }
-
-    /// Four clients in two phases: a change under load reaches one phase a turn, each from
-    /// the same reading; a change after rest reaches both at once; more clients split the
-    /// phases again and the moved clients are resynced with a snapshot.
-    #[test]
-    fn turns_serve_one_phase_each_and_moved_clients_get_a_snapshot() {
-        use FrameKind::{Delta, Snapshot};
-        let mut wall = Wall::new();
-        (0..4).for_each(|_| wall.join());
-        wall.apply(&enters("c0", M0));
-
-        assert!(wall.publisher.publish(Push::Snapshots));
-        assert_eq!(wall.publisher.phases.count(), 2);
-        assert_eq!(kinds(&wall.sent()), vec![vec![Snapshot]; 4]);
-
-        wall.apply(&enters("c1", M0 + 1_000));
-        wall.publisher.publish(Push::Turn);
-        let first = wall.sent();
-        assert_eq!(kinds(&first), [vec![Delta], vec![], vec![Delta], vec![]]);
-        wall.publisher.publish(Push::Turn);
-        let second = wall.sent();
-        assert_eq!(kinds(&second), [vec![], vec![Delta], vec![], vec![Delta]]);
-        assert_eq!(
-            first[0][0].1, second[1][0].1,
-            "both phases told the same reading"
-        );
-        wall.publisher.publish(Push::Turn);
-        assert_eq!(kinds(&wall.sent()), vec![Vec::<FrameKind>::new(); 4]);
-
-        wall.apply(&enters("c2", M0 + 2_000));
-        wall.publisher.publish(Push::Everyone);
-        assert_eq!(kinds(&wall.sent()), vec![vec![Delta]; 4]);
-
-        // A fifth client: phases of two need three, so four: clients 2 and 3 move.
-        wall.join();
-        wall.publisher.publish(Push::Snapshots);
-        assert_eq!(wall.publisher.phases.count(), 4);
-        assert_eq!(
-            kinds(&wall.sent()),
-            [
-                vec![],
-                vec![],
-                vec![Snapshot],
-                vec![Snapshot],
-                vec![Snapshot]
-            ]
-        );
-        wall.apply(&enters("c3", M0 + 3_000));
-        let turns: Vec<_> = (0..4)
-            .map(|_| {
-                wall.publisher.publish(Push::Turn);
-                kinds(&wall.sent())
-            })
-            .collect();
-        let told: Vec<usize> = (0..5)
-            .map(|client| turns.iter().map(|sent| sent[client].len()).sum())
-            .collect();
-        assert_eq!(told, [1; 5], "each client once in a round of turns");
-    }
 }

@@ -36,12 +36,6 @@ pub(crate) struct WriterParts {
 }
 
 impl WriterParts {
-    /// The client's queue, as its writer would read it (tests of what the publisher queues).
-    #[cfg(test)]
-    pub(super) fn into_receiver(self) -> mpsc::Receiver<Outgoing> {
-        self.rx
-    }
-
     pub(super) fn new(
         rx: mpsc::Receiver<Outgoing>,
         generation: Generation,
