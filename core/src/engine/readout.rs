@@ -174,9 +174,43 @@ pub(super) fn figures(engine: &Parts<'_>, idx: ScopeIdx, window: Window, needs: 
 #[derive(Debug, Clone, Default)]
 pub struct ReadFrom {
     sums: Option<(Tally, ServiceLevelSettings, Needs)>,
-    /// The engine's epoch, the scope's tally version and the window's first minute (its first
-    /// instant for today) when `sums` were last known to be the window's.
-    mark: Option<(u64, u64, i64)>,
+    /// Where `sums` were last known to be the window's ([`SumsMark`]).
+    mark: Option<SumsMark>,
+}
+
+/// Where a scope's window sums were read: the engine's epoch, the scope's tally version and the
+/// window's first minute (its first instant for today).
+type SumsMark = (u64, u64, i64);
+
+/// The mark of scope `idx`'s `window` sums now ([`SumsMark`]), and the window's start.
+fn sums_mark(engine: &Parts<'_>, idx: ScopeIdx, window: Window) -> (SumsMark, Millis) {
+    let from = window_start(engine, window);
+    let first = match window {
+        Window::Today => from,
+        _ => minute_of(from),
+    };
+    let version = engine.floor.nodes[idx].tally.version();
+    ((engine.epoch, version, first), from)
+}
+
+/// Whether scope `idx`'s window sums read at `was` are still those at `now` (both of
+/// [`sums_mark`]): without state time (which runs on with the clock) the sums change only with
+/// the scope's tally and the window's first minute, so they stand while neither moved past a
+/// minute that saw anything.
+fn sums_stand(
+    engine: &Parts<'_>,
+    idx: ScopeIdx,
+    window: Window,
+    was: SumsMark,
+    now: SumsMark,
+) -> bool {
+    let (epoch, version, first) = was;
+    epoch == now.0
+        && version == now.1
+        && match window {
+            Window::Today => first == now.2,
+            _ => first <= now.2 && !engine.floor.nodes[idx].tally.has_minutes_in(first, now.2),
+        }
 }
 
 /// [`figures`] written over `out`, the figures of an earlier read (`kept` says what they came
@@ -204,25 +238,14 @@ pub(super) fn figures_into(
             out.agents = agent_counts(engine, idx);
         }
     };
-    // Without state time (which runs on with the clock) the sums change only with the scope's
-    // tally and the window's first minute: when neither moved past a minute that saw anything,
-    // they are not summed again.
-    let from = window_start(engine, window);
-    let first = match window {
-        Window::Today => from,
-        _ => minute_of(from),
-    };
-    let mark = (engine.epoch, node.tally.version(), first);
+    // Sums that stand are not summed again (`sums_stand`).
+    let (mark, from) = sums_mark(engine, idx, window);
     if same_read
         && !needs.state_time
         && kept.sums.is_some_and(|(_, _, asked)| asked == needs)
-        && let Some((epoch, version, was)) = kept.mark
-        && epoch == mark.0
-        && version == mark.1
-        && match window {
-            Window::Today => was == first,
-            _ => was <= first && !node.tally.has_minutes_in(was, first),
-        }
+        && kept
+            .mark
+            .is_some_and(|was| sums_stand(engine, idx, window, was, mark))
     {
         refresh(out, from);
         kept.mark = Some(mark);
@@ -250,7 +273,7 @@ pub(super) fn figures_into(
 /// and the service level then. A floor keeps one per scope it samples at every minute end.
 #[derive(Debug, Clone, Default)]
 pub struct PointFrom {
-    mark: Option<(u64, ScopeIdx, u64, i64)>,
+    mark: Option<(ScopeIdx, SumsMark)>,
     service_level_pct: Option<f64>,
 }
 
@@ -266,31 +289,22 @@ pub(super) fn point(
     window: Window,
     kept: &mut PointFrom,
 ) -> (Option<f64>, u64) {
-    let node = &engine.floor.nodes[idx];
-    let from = window_start(engine, window);
-    let first = match window {
-        Window::Today => from,
-        _ => minute_of(from),
-    };
-    let mark = (engine.epoch, idx, node.tally.version(), first);
-    let same = kept.mark.is_some_and(|(epoch, at, version, was)| {
-        (epoch, at, version) == (mark.0, mark.1, mark.2)
-            && match window {
-                Window::Today => was == first,
-                _ => was <= first && !node.tally.has_minutes_in(was, first),
-            }
-    });
+    let (mark, _) = sums_mark(engine, idx, window);
+    let same = kept
+        .mark
+        .is_some_and(|(at, was)| at == idx && sums_stand(engine, idx, window, was, mark));
     if !same {
+        let first = mark.2;
         let counts = match window {
             Window::Today => sum(engine, idx, window, Needs::SUMS)
                 .1
                 .tally
                 .service_level_counts(),
-            _ => node.tally.service_level_from(first),
+            _ => engine.floor.nodes[idx].tally.service_level_from(first),
         };
         kept.service_level_pct = counts.pct(settings_of(engine, idx).1.variant);
     }
-    kept.mark = Some(mark);
+    kept.mark = Some((idx, mark));
     (kept.service_level_pct, waiting(engine, idx).0)
 }
 
